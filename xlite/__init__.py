@@ -1,0 +1,49 @@
+"""xlite: TensorFlow-1-style graphs, compiled ahead of time. Use it as `import xlite as tf`."""
+from __future__ import annotations
+
+from xlite import errors
+from xlite.frontend import overloads as _overloads  # noqa: F401  (operators on Tensor and Variable)
+from xlite.frontend.array_ops import *  # noqa: F401,F403
+from xlite.frontend.array_ops import __all__ as _array_all
+from xlite.frontend.convert import constant, convert_to_tensor
+from xlite.frontend.graph import (Graph, GraphKeys, Operation, Tensor, get_default_graph,
+                                  reset_default_graph)
+from xlite.frontend.math_ops import (abs, add, add_n, argmax, argmin, cast, ceil, cos, div, divide,
+                                     equal, exp, floor, floordiv, floormod, greater, greater_equal,
+                                     identity, is_finite, is_inf, is_nan, less, less_equal, log, log1p,
+                                     logical_and, logical_not, logical_or, logical_xor, matmul, maximum,
+                                     minimum, mod, multiply, negative, not_equal, pow, realdiv,
+                                     reciprocal, reduce_all, reduce_any, reduce_max, reduce_mean,
+                                     reduce_min, reduce_prod, reduce_sum, round, rsqrt, scalar_mul,
+                                     select, sigmoid, sign, sin, sqrt, square, squared_difference,
+                                     stop_gradient, subtract, tanh, to_float, to_int32, to_int64,
+                                     truediv, where, where_v2)
+from xlite.frontend.random_ops import *  # noqa: F401,F403
+from xlite.frontend.scopes import add_to_collection, control_dependencies, get_collection, name_scope
+from xlite.frontend.tensor_shape import TensorShape
+from xlite.frontend.variables import (Variable, all_variables, assign, assign_add, assign_sub,
+                                      global_variables, global_variables_initializer, group,
+                                      initialize_all_variables, local_variables,
+                                      local_variables_initializer, no_op, placeholder,
+                                      placeholder_with_default, trainable_variables,
+                                      variables_initializer)
+from xlite.ir.dtypes import (DType, as_dtype, bfloat16, float16, float32, float64, int8, int32, int64,
+                             uint8, uint32)
+from xlite.ir.dtypes import bool_ as bool  # noqa: A001
+from xlite.runtime.session import InteractiveSession, Session, get_default_session
+
+double = float64
+half = float16
+subtract = subtract
+sub = subtract
+mul = multiply
+neg = negative
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name):
+    if name == "compat":
+        import importlib
+        return importlib.import_module("xlite.compat")
+    raise AttributeError(f"module 'xlite' has no attribute {name!r}")

@@ -1,0 +1,47 @@
+"""TensorFlow's exception classes, raised with the op's name and the user's line that created it."""
+from __future__ import annotations
+
+OK, CANCELLED, UNKNOWN, INVALID_ARGUMENT, DEADLINE_EXCEEDED, NOT_FOUND, ALREADY_EXISTS = range(7)
+PERMISSION_DENIED, RESOURCE_EXHAUSTED, FAILED_PRECONDITION, ABORTED, OUT_OF_RANGE = 7, 8, 9, 10, 11
+UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS, UNAUTHENTICATED = 12, 13, 14, 15, 16
+
+
+class OpError(Exception):
+    """An error while running a graph; `op` is the Operation at fault (or None)."""
+
+    error_code = UNKNOWN
+
+    def __init__(self, node_def, op, message: str, *args):
+        self.node_def = node_def
+        self.op = op
+        self.message = message
+        where = ""
+        if op is not None and hasattr(op, "name"):
+            where = f"\n\t [[node {op.name} (defined at {op.metadata.where()}) ]]"
+        super().__init__(message + where)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+def _error_class(name: str, code: int):
+    cls = type(name, (OpError,), {"error_code": code, "__doc__": f"TensorFlow's {name}."})
+    return cls
+
+
+CancelledError = _error_class("CancelledError", CANCELLED)
+UnknownError = _error_class("UnknownError", UNKNOWN)
+InvalidArgumentError = _error_class("InvalidArgumentError", INVALID_ARGUMENT)
+DeadlineExceededError = _error_class("DeadlineExceededError", DEADLINE_EXCEEDED)
+NotFoundError = _error_class("NotFoundError", NOT_FOUND)
+AlreadyExistsError = _error_class("AlreadyExistsError", ALREADY_EXISTS)
+PermissionDeniedError = _error_class("PermissionDeniedError", PERMISSION_DENIED)
+ResourceExhaustedError = _error_class("ResourceExhaustedError", RESOURCE_EXHAUSTED)
+FailedPreconditionError = _error_class("FailedPreconditionError", FAILED_PRECONDITION)
+AbortedError = _error_class("AbortedError", ABORTED)
+OutOfRangeError = _error_class("OutOfRangeError", OUT_OF_RANGE)
+UnimplementedError = _error_class("UnimplementedError", UNIMPLEMENTED)
+InternalError = _error_class("InternalError", INTERNAL)
+UnavailableError = _error_class("UnavailableError", UNAVAILABLE)
+DataLossError = _error_class("DataLossError", DATA_LOSS)
+UnauthenticatedError = _error_class("UnauthenticatedError", UNAUTHENTICATED)

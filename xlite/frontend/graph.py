@@ -1,0 +1,357 @@
+"""TF1's Graph, Operation and Tensor: a record of op types, inputs and attributes with static shapes."""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+import threading
+
+from xlite.frontend.tensor_shape import TensorShape
+from xlite.ir import dtypes
+from xlite.ir.module import Metadata
+
+_XLITE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def user_source_location() -> tuple[str, int]:
+    """The first stack frame outside the xlite package: the user's line that made the op."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = os.path.abspath(frame.f_code.co_filename)
+        if not filename.startswith(_XLITE_DIR + os.sep) and not filename.startswith("<frozen"):
+            return frame.f_code.co_filename, frame.f_lineno
+        frame = frame.f_back
+    return "<unknown>", 0
+
+
+class Tensor:
+    """The `value_index`-th output of an op, named `op_name:index` like TF."""
+
+    def __init__(self, op: "Operation", value_index: int, dtype: dtypes.DType, shape: TensorShape):
+        self.op = op
+        self.value_index = value_index
+        self.dtype = dtype
+        self._shape = shape
+        self._static_value = None   # the value, when shape inference already knows it
+
+    @property
+    def name(self) -> str:
+        return f"{self.op.name}:{self.value_index}"
+
+    @property
+    def graph(self) -> "Graph":
+        return self.op.graph
+
+    @property
+    def shape(self) -> TensorShape:
+        return self._shape
+
+    def get_shape(self) -> TensorShape:
+        return self._shape
+
+    def set_shape(self, shape) -> None:
+        self._shape = self._shape.merge_with(TensorShape(shape))
+
+    @property
+    def device(self) -> str:
+        return ""
+
+    def consumers(self) -> list["Operation"]:
+        return [op for op in self.graph.get_operations() if self in op.inputs]
+
+    def eval(self, feed_dict=None, session=None):
+        from xlite.runtime.session import get_default_session
+        session = session or get_default_session()
+        if session is None:
+            raise ValueError("Cannot evaluate tensor using `eval()`: No default session is registered.")
+        return session.run(self, feed_dict=feed_dict)
+
+    def __repr__(self) -> str:
+        return f"<tf.Tensor '{self.name}' shape={self._shape} dtype={self.dtype.name}>"
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __eq__(self, other):   # identity, as in TF1 graphs (tf.equal is the elementwise one)
+        return self is other
+
+    def __bool__(self):
+        raise TypeError("Using a `tf.Tensor` as a Python `bool` is not allowed. Use tf.cond to "
+                        "execute subgraphs conditioned on the value of a tensor.")
+
+    def __iter__(self):
+        if self._shape.ndims is None or self._shape.ndims == 0 or self._shape[0] is None:
+            raise TypeError("Tensor objects are only iterable when the first dimension is known.")
+        from xlite.frontend import array_ops
+        return iter(array_ops.unstack(self))
+
+    def __len__(self):
+        if self._shape.ndims is None or self._shape.ndims == 0 or self._shape[0] is None:
+            raise TypeError(f"len is not well defined for tensor {self.name} with shape {self._shape}")
+        return self._shape[0]
+
+    __array_priority__ = 100
+
+
+class Operation:
+    """A node of the graph: its `type` names the lowering rule that turns it into IR."""
+
+    def __init__(self, graph: "Graph", op_type: str, name: str, inputs, attrs, control_inputs,
+                 metadata: Metadata):
+        self.graph = graph
+        self.type = op_type
+        self.name = name
+        self.inputs = list(inputs)
+        self.attrs = dict(attrs)
+        self.control_inputs = list(control_inputs)
+        self.metadata = metadata
+        self.outputs: list[Tensor] = []
+        self._id = graph._next_id()
+
+    @property
+    def node_def(self):
+        return {"name": self.name, "op": self.type, "input": [t.name for t in self.inputs]}
+
+    def get_attr(self, name: str):
+        return self.attrs[name]
+
+    @property
+    def device(self) -> str:
+        return ""
+
+    def where(self) -> str:
+        return self.metadata.where()
+
+    def run(self, feed_dict=None, session=None):
+        from xlite.runtime.session import get_default_session
+        session = session or get_default_session()
+        if session is None:
+            raise ValueError("Cannot execute operation using `run()`: No default session is registered.")
+        session.run(self, feed_dict=feed_dict)
+
+    def __repr__(self) -> str:
+        return f"<tf.Operation '{self.name}' type={self.type}>"
+
+
+class GraphKeys:
+    GLOBAL_VARIABLES = "variables"
+    TRAINABLE_VARIABLES = "trainable_variables"
+    LOCAL_VARIABLES = "local_variables"
+    MODEL_VARIABLES = "model_variables"
+    SUMMARIES = "summaries"
+    UPDATE_OPS = "update_ops"
+    GLOBAL_STEP = "global_step"
+    LOSSES = "losses"
+    REGULARIZATION_LOSSES = "regularization_losses"
+    TRAIN_OP = "train_op"
+    INIT_OP = "init_op"
+    SAVERS = "savers"
+    VARIABLES = "variables"
+
+
+_VALID_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/>]*$")
+
+
+class Graph:
+    """Operations in creation order, a name-scope stack, control dependencies and collections."""
+
+    def __init__(self):
+        self._operations: list[Operation] = []
+        self._by_name: dict[str, Operation] = {}
+        self._names_in_use: dict[str, int] = {}
+        self._name_stack = ""
+        self._control_stack: list[list[Operation]] = []
+        self._collections: dict[str, list] = {}
+        self._op_counter = 0
+        self.seed = None
+        self._finalized = False
+        self._lock = threading.RLock()
+        self._version = 0
+
+    def _next_id(self) -> int:
+        self._op_counter += 1
+        return self._op_counter
+
+    @property
+    def version(self) -> int:
+        return self._version
+
+    # naming -----------------------------------------------------------------
+    def unique_name(self, name: str, mark_as_used: bool = True) -> str:
+        if self._name_stack:
+            name = self._name_stack + "/" + name
+        key = name.lower()
+        count = self._names_in_use.get(key, 0)
+        if mark_as_used:
+            self._names_in_use[key] = count + 1
+        if count > 0:
+            base = name
+            while True:
+                name = f"{base}_{count}"
+                if name.lower() not in self._names_in_use:
+                    break
+                count += 1
+            if mark_as_used:
+                self._names_in_use[name.lower()] = 1
+        return name
+
+    def get_name_scope(self) -> str:
+        return self._name_stack
+
+    @contextlib.contextmanager
+    def name_scope(self, name):
+        old = self._name_stack
+        if name is None or name == "":
+            self._name_stack = "" if name == "" else old
+        elif isinstance(name, str) and name.endswith("/"):
+            self._name_stack = name[:-1]
+        else:
+            if not _VALID_NAME.match(name):
+                raise ValueError(f"'{name}' is not a valid scope name")
+            self._name_stack = self.unique_name(name)
+        try:
+            yield (self._name_stack + "/") if self._name_stack else ""
+        finally:
+            self._name_stack = old
+
+    # building ---------------------------------------------------------------
+    @contextlib.contextmanager
+    def control_dependencies(self, control_inputs):
+        if control_inputs is None:
+            saved, self._control_stack = self._control_stack, []
+            try:
+                yield
+            finally:
+                self._control_stack = saved
+            return
+        ops = []
+        for c in control_inputs:
+            if isinstance(c, Tensor):
+                c = c.op
+            elif hasattr(c, "op") and isinstance(getattr(c, "op"), Operation):
+                c = c.op
+            if not isinstance(c, Operation):
+                raise TypeError(f"Can not convert {c!r} to an Operation for control_dependencies")
+            ops.append(c)
+        self._control_stack.append(ops)
+        try:
+            yield
+        finally:
+            self._control_stack.pop()
+
+    def current_control_inputs(self) -> list[Operation]:
+        seen, result = set(), []
+        for frame in self._control_stack:
+            for op in frame:
+                if id(op) not in seen:
+                    seen.add(id(op))
+                    result.append(op)
+        return result
+
+    def add_op(self, op_type: str, name: str, inputs, attrs, output_specs, metadata: Metadata,
+               control_inputs=()) -> Operation:
+        if self._finalized:
+            raise RuntimeError("Graph is finalized and cannot be modified.")
+        deps = self.current_control_inputs() + [c for c in control_inputs]
+        input_ops = {id(t.op) for t in inputs}
+        deps = [d for d in deps if id(d) not in input_ops]
+        op = Operation(self, op_type, name, inputs, attrs, deps, metadata)
+        op.outputs = [Tensor(op, i, dtype, shape) for i, (dtype, shape) in enumerate(output_specs)]
+        self._operations.append(op)
+        self._by_name[name] = op
+        self._version += 1
+        return op
+
+    # lookups ----------------------------------------------------------------
+    def get_operations(self) -> list[Operation]:
+        return list(self._operations)
+
+    def get_operation_by_name(self, name: str) -> Operation:
+        if ":" in name:
+            raise ValueError(f"Name '{name}' appears to refer to a Tensor, not an Operation.")
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"The name '{name}' refers to an Operation not in the graph.") from None
+
+    def get_tensor_by_name(self, name: str) -> Tensor:
+        if ":" not in name:
+            raise ValueError(f"The name '{name}' looks like an (invalid) Operation name, not a Tensor. "
+                             "Tensor names must be of the form \"<op_name>:<output_index>\".")
+        op_name, index = name.rsplit(":", 1)
+        try:
+            op = self._by_name[op_name]
+        except KeyError:
+            raise KeyError(f"The name '{name}' refers to a Tensor which does not exist. "
+                           f"The operation, '{op_name}', does not exist in this graph.") from None
+        i = int(index)
+        if i >= len(op.outputs):
+            raise KeyError(f"The name '{name}' refers to a Tensor which does not exist. The operation, "
+                           f"'{op_name}', exists but only has {len(op.outputs)} outputs.")
+        return op.outputs[i]
+
+    def as_graph_element(self, obj, allow_tensor: bool = True, allow_operation: bool = True):
+        if isinstance(obj, str):
+            return self.get_tensor_by_name(obj) if ":" in obj else self.get_operation_by_name(obj)
+        if hasattr(obj, "_as_graph_element"):
+            obj = obj._as_graph_element()
+        if isinstance(obj, (Tensor, Operation)):
+            if obj.graph is not self:
+                raise ValueError(f"{obj} is not an element of this graph.")
+            return obj
+        raise TypeError(f"Can not convert a {type(obj).__name__} into a Tensor or Operation.")
+
+    # collections --------------------------------------------------------------
+    def add_to_collection(self, name: str, value) -> None:
+        self._collections.setdefault(name, []).append(value)
+
+    def add_to_collections(self, names, value) -> None:
+        for name in ([names] if isinstance(names, str) else names):
+            self.add_to_collection(name, value)
+
+    def get_collection(self, name: str, scope: str | None = None) -> list:
+        items = list(self._collections.get(name, []))
+        if scope is None:
+            return items
+        pattern = re.compile(scope)
+        return [i for i in items if hasattr(i, "name") and pattern.match(i.name)]
+
+    def get_collection_ref(self, name: str) -> list:
+        return self._collections.setdefault(name, [])
+
+    def get_all_collection_keys(self) -> list[str]:
+        return list(self._collections)
+
+    def clear_collection(self, name: str) -> None:
+        self._collections.pop(name, None)
+
+    def finalize(self) -> None:
+        self._finalized = True
+
+    @property
+    def finalized(self) -> bool:
+        return self._finalized
+
+    @contextlib.contextmanager
+    def as_default(self):
+        _default_graph_stack.append(self)
+        try:
+            yield self
+        finally:
+            _default_graph_stack.pop()
+
+
+_global_default_graph = Graph()
+_default_graph_stack: list[Graph] = []
+
+
+def get_default_graph() -> Graph:
+    return _default_graph_stack[-1] if _default_graph_stack else _global_default_graph
+
+
+def reset_default_graph() -> None:
+    global _global_default_graph
+    if _default_graph_stack:
+        raise AssertionError("Do not use tf.reset_default_graph() to clear nested graphs.")
+    _global_default_graph = Graph()

@@ -1,0 +1,172 @@
+"""Frontend op types and their lowering rules: one function per type turns an op into IR.
+
+The same rule serves twice. At graph construction it runs on operands whose
+shapes may hold unknown dims, which gives TF's static shapes and raises
+shape errors at the user's line. At `Session.run` it runs on concrete shapes
+and emits the instructions of the run's Module.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from xlite import errors
+from xlite.frontend.graph import Tensor, get_default_graph, user_source_location
+from xlite.frontend.tensor_shape import TensorShape
+from xlite.ir.builder import Builder
+from xlite.ir.module import Instruction, Metadata
+from xlite.ir.shape import Shape
+from xlite.ir.shape_inference import ShapeError
+
+_LOWERINGS: dict[str, Callable] = {}
+_STATEFUL: set[str] = set()
+_REF_INPUT: set[str] = set()   # ops whose first input names a Variable rather than reading it
+_MAX_STATIC_VALUE = 4096   # constants up to this size are known at graph construction, like TF's
+
+
+def lowering(*op_types: str, stateful: bool = False, ref_input: bool = False):
+    """Registers fn(ctx, op, *operand_instructions) -> instruction or list of them.
+
+    With `ref_input`, the op's first input is a Variable it names, not a value it reads: a run
+    does not read the Variable for it, and the rule receives None in its place."""
+    def register(fn):
+        for t in op_types:
+            _LOWERINGS[t] = fn
+            if stateful:
+                _STATEFUL.add(t)
+            if ref_input:
+                _REF_INPUT.add(t)
+        return fn
+    return register
+
+
+def lowering_rule(op_type: str) -> Callable:
+    try:
+        return _LOWERINGS[op_type]
+    except KeyError:
+        raise NotImplementedError(f"no lowering rule for op type {op_type!r}") from None
+
+
+def is_stateful(op_type: str) -> bool:
+    return op_type in _STATEFUL
+
+
+def has_ref_input(op_type: str) -> bool:
+    return op_type in _REF_INPUT
+
+
+def registered_op_types() -> list[str]:
+    return sorted(_LOWERINGS)
+
+
+class LoweringContext:
+    """What a lowering rule sees besides its operands: a builder and (for Session runs) the run state."""
+
+    static = False
+
+    def __init__(self, builder: Builder):
+        self.b = builder
+
+    def constant_value(self, inst: Instruction):
+        """The value of a compile-time constant operand (a shape, an axis), or None when unknown."""
+        from xlite.runtime.constant_eval import try_evaluate
+        return try_evaluate(inst)
+
+    def unknown(self, shape: Shape) -> Instruction:
+        raise NotImplementedError("only static shape inference has unknown values")
+
+
+class StaticContext(LoweringContext):
+    """Shape inference at graph construction: unknown values are opaque parameters."""
+
+    static = True
+
+    def unknown(self, shape: Shape) -> Instruction:
+        return self.b.emit("parameter", (), shape, number=-1)
+
+    def placeholder(self, op) -> Instruction:
+        shape = op.attrs["shape"]
+        return self.unknown(Shape(op.attrs["dtype"], () if shape.ndims is None else tuple(shape.dims)))
+
+    def read_variable(self, var_op) -> Instruction:
+        return self.unknown(Shape(var_op.attrs["dtype"], tuple(var_op.attrs["shape"].dims)))
+
+    def assign_variable(self, var_op, value: Instruction) -> Instruction:
+        return value
+
+    def rng_counter(self) -> Instruction:
+        from xlite.ir import dtypes
+        return self.unknown(Shape(dtypes.int64, ()))
+
+
+def _static_operand(b: Builder, t: Tensor) -> Instruction:
+    dims = t.shape.dims
+    if t._static_value is not None:
+        return b.constant(t._static_value)
+    return b.emit("parameter", (), Shape(t.dtype, () if dims is None else tuple(dims)), number=-1)
+
+
+def make_op(op_type: str, inputs, attrs=None, name: str | None = None,
+            n_outputs: int | None = None, graph=None, control_inputs=(), output_shapes=None):
+    """Creates an op in the default graph, inferring its outputs' dtypes and static shapes.
+
+    `output_shapes` overrides the inferred static shapes (a placeholder of unknown rank)."""
+    attrs = dict(attrs or {})
+    inputs = list(inputs)
+    graph = graph or (inputs[0].graph if inputs else get_default_graph())
+    for t in inputs:
+        if t.graph is not graph:
+            raise ValueError(f"Tensor {t.name} must be from the same graph as the op being built.")
+    if name is not None and name.endswith("/"):   # an absolute name chosen by a name scope
+        scope_name = name[:-1]
+    else:
+        scope_name = graph.unique_name(name or op_type)
+    file, line = user_source_location()
+    metadata = Metadata(op_name=scope_name, op_type=op_type, source_file=file, source_line=line)
+    unknown_rank = any(t.shape.ndims is None for t in inputs)
+    b = Builder()
+    b.metadata = metadata
+    ctx = StaticContext(b)
+    try:
+        operands = [_static_operand(b, t) for t in inputs]
+        result = lowering_rule(op_type)(ctx, _PendingOp(op_type, scope_name, inputs, attrs, graph), *operands)
+    except (ShapeError, ValueError) as e:
+        if unknown_rank:
+            result = None
+        else:
+            raise ValueError(f"{e} (op '{scope_name}' of type {op_type}, created at {file}:{line})") from None
+    except TypeError as e:
+        raise TypeError(f"{e} (op '{scope_name}' of type {op_type}, created at {file}:{line})") from None
+    if result is None and unknown_rank:
+        dtype = attrs.get("dtype", inputs[0].dtype)
+        specs = [(dtype, TensorShape(None))] * (n_outputs or 1)
+    else:
+        results = result if isinstance(result, (list, tuple)) else [result]
+        specs = []
+        for r in results:
+            shape = TensorShape(None) if unknown_rank else TensorShape(list(r.shape.dims))
+            specs.append((r.dtype, shape))
+    if output_shapes is not None:
+        specs = [(dtype, TensorShape(shape)) for (dtype, _), shape in zip(specs, output_shapes)]
+    op = graph.add_op(op_type, scope_name, inputs, attrs, specs, metadata, control_inputs)
+    if result is not None and not unknown_rank and not is_stateful(op_type):
+        for t, r in zip(op.outputs, results):
+            if r.opcode == "constant" and r.literal.size <= _MAX_STATIC_VALUE:
+                t._static_value = r.literal
+    return op
+
+
+class _PendingOp:
+    """Stands in for the Operation while its static shapes are inferred, before it joins the graph."""
+
+    def __init__(self, op_type, name, inputs, attrs, graph):
+        self.type, self.name, self.inputs, self.attrs, self.graph = op_type, name, inputs, attrs, graph
+
+
+def shape_error(op, error: Exception) -> errors.InvalidArgumentError:
+    return errors.InvalidArgumentError(op, f"{error}")
+
+
+def to_numpy_constant(value, dtype) -> np.ndarray:
+    return np.asarray(value, dtype=dtype.np)

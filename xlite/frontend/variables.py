@@ -1,0 +1,275 @@
+"""Placeholders, Variables and assignments: the graph's inputs and its state."""
+from __future__ import annotations
+
+import numpy as np
+
+from xlite.frontend.convert import convert_to_tensor
+from xlite.frontend.graph import GraphKeys, Operation, Tensor, get_default_graph
+from xlite.frontend.op_registry import lowering, make_op
+from xlite.frontend.tensor_shape import TensorShape
+from xlite.ir import dtypes
+
+
+# placeholders ----------------------------------------------------------------------
+@lowering("Placeholder")
+def _lower_placeholder(ctx, op):
+    return ctx.placeholder(op)
+
+
+@lowering("PlaceholderWithDefault")
+def _lower_placeholder_with_default(ctx, op, default):
+    return default
+
+
+def placeholder(dtype, shape=None, name=None) -> Tensor:
+    dtype = dtypes.as_dtype(dtype)
+    shape = TensorShape(shape)
+    op = make_op("Placeholder", [], {"dtype": dtype, "shape": shape}, name=name or "Placeholder",
+                 output_shapes=[shape])
+    return op.outputs[0]
+
+
+def placeholder_with_default(input, shape, name=None) -> Tensor:  # noqa: A002
+    value = convert_to_tensor(input)
+    shape = TensorShape(shape)
+    if not shape.is_compatible_with(value.shape):
+        raise ValueError(f"placeholder_with_default: shape {shape} is incompatible with {value.shape}")
+    op = make_op("PlaceholderWithDefault", [value], {"dtype": value.dtype, "shape": shape},
+                 name=name or "PlaceholderWithDefault", output_shapes=[shape])
+    return op.outputs[0]
+
+
+# variables ----------------------------------------------------------------------------
+@lowering("VariableV2", stateful=True)
+def _lower_variable(ctx, op):
+    return ctx.read_variable(op)
+
+
+@lowering("ReadVariableOp", stateful=True, ref_input=True)
+def _lower_read(ctx, op, _var):
+    return ctx.read_variable(op.inputs[0].op)
+
+
+def _check_assign_shape(op, var_op, value):
+    if not op.attrs.get("validate_shape", True):
+        return
+    want = tuple(var_op.attrs["shape"].dims)
+    if tuple(value.shape.dims) != want and None not in value.shape.dims:
+        raise ValueError(f"Assign requires shapes of both tensors to match. lhs shape= {list(want)} "
+                         f"rhs shape= {list(value.shape.dims)}")
+
+
+@lowering("Assign", stateful=True, ref_input=True)
+def _lower_assign(ctx, op, _var, value):
+    var_op = op.inputs[0].op
+    _check_assign_shape(op, var_op, value)
+    return ctx.assign_variable(var_op, value)
+
+
+@lowering("AssignAdd", "AssignSub", stateful=True, ref_input=True)
+def _lower_assign_update(ctx, op, _var, delta):
+    var_op = op.inputs[0].op
+    _check_assign_shape(op, var_op, delta)
+    current = ctx.read_variable(var_op)
+    new = ctx.b.emit("add" if op.type == "AssignAdd" else "sub", (current, delta))
+    return ctx.assign_variable(var_op, new)
+
+
+@lowering("NoOp")
+def _lower_noop(ctx, op):
+    return []
+
+
+def _variable_tensor(ref) -> Tensor:
+    if isinstance(ref, Variable):
+        return ref._variable
+    if isinstance(ref, Tensor) and ref.op.type == "VariableV2":
+        return ref
+    raise TypeError(f"assign expects a Variable as its first argument, got {ref!r}")
+
+
+def _assign_op(op_type, ref, value, name, validate_shape=True):
+    var = _variable_tensor(ref)
+    value = convert_to_tensor(value, dtype=var.dtype)
+    if validate_shape and not var.shape.is_compatible_with(value.shape):
+        raise ValueError(f"Shapes {var.shape} and {value.shape} are incompatible for {op_type} to "
+                         f"'{var.op.name}'")
+    op = make_op(op_type, [var, value], {"validate_shape": validate_shape}, name=name or op_type)
+    op.outputs[0]._shape = var.shape
+    return op.outputs[0]
+
+
+def assign(ref, value, validate_shape=None, use_locking=None, name=None) -> Tensor:
+    return _assign_op("Assign", ref, value, name, validate_shape is not False)
+
+
+def assign_add(ref, value, use_locking=None, name=None) -> Tensor:
+    return _assign_op("AssignAdd", ref, value, name)
+
+
+def assign_sub(ref, value, use_locking=None, name=None) -> Tensor:
+    return _assign_op("AssignSub", ref, value, name)
+
+
+def no_op(name=None) -> Operation:
+    return make_op("NoOp", [], name=name or "NoOp", n_outputs=0)
+
+
+def group(*inputs, name=None) -> Operation:
+    ops = []
+    for item in inputs:
+        for i in (item if isinstance(item, (list, tuple)) else [item]):
+            if isinstance(i, Variable):
+                i = i._variable
+            ops.append(i.op if isinstance(i, Tensor) else i)
+    graph = ops[0].graph if ops else get_default_graph()
+    with graph.control_dependencies(ops):
+        return no_op(name=name or "group_deps")
+
+
+class Variable:
+    """A TF1 Variable: a VariableV2 op whose value lives in each Session, with its initializer."""
+
+    def __init__(self, initial_value=None, trainable=True, collections=None, validate_shape=True,
+                 caching_device=None, name=None, variable_def=None, dtype=None, expected_shape=None,
+                 import_scope=None, constraint=None, use_resource=None, synchronization=None,
+                 aggregation=None, shape=None):
+        if initial_value is None:
+            raise ValueError("initial_value must be specified.")
+        graph = get_default_graph()
+        with graph.name_scope(name or "Variable") as scope:
+            with graph.control_dependencies(None):
+                value = initial_value() if callable(initial_value) else initial_value
+                self._initial_value = convert_to_tensor(value, dtype=dtype, name="initial_value")
+            static = self._initial_value.shape if shape is None else TensorShape(shape)
+            if validate_shape and not static.is_fully_defined():
+                raise ValueError(f"initial_value must have a shape specified: {self._initial_value}")
+            self._variable = make_op("VariableV2", [], {"shape": static, "dtype": self._initial_value.dtype},
+                                     name=scope, output_shapes=[static]).outputs[0]
+            self._initializer_op = assign(self._variable, self._initial_value,
+                                          validate_shape=validate_shape, name="Assign").op
+            self._snapshot = make_op("Identity", [self._variable], name="read").outputs[0]
+        self._trainable = trainable
+        self._variable.op._py_variable = self
+        if collections is None:
+            collections = [GraphKeys.GLOBAL_VARIABLES]
+        if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
+            collections = list(collections) + [GraphKeys.TRAINABLE_VARIABLES]
+        graph.add_to_collections(collections, self)
+
+    # identity ------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self._variable.name
+
+    @property
+    def op(self) -> Operation:
+        return self._variable.op
+
+    @property
+    def graph(self):
+        return self._variable.graph
+
+    @property
+    def dtype(self):
+        return self._variable.dtype
+
+    @property
+    def shape(self) -> TensorShape:
+        return self._variable.shape
+
+    def get_shape(self) -> TensorShape:
+        return self.shape
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @property
+    def initializer(self) -> Operation:
+        return self._initializer_op
+
+    @property
+    def initial_value(self) -> Tensor:
+        return self._initial_value
+
+    @property
+    def device(self) -> str:
+        return ""
+
+    def _as_tensor(self) -> Tensor:
+        return self._variable
+
+    def _as_graph_element(self) -> Tensor:
+        return self._variable
+
+    def value(self) -> Tensor:
+        return self._snapshot
+
+    def read_value(self) -> Tensor:
+        return make_op("ReadVariableOp", [self._variable], name="read").outputs[0]
+
+    def initialized_value(self) -> Tensor:
+        """The value right after initialization, for initializing other Variables from this one."""
+        return self._initial_value
+
+    # updates ------------------------------------------------------------------------
+    def assign(self, value, use_locking=False, name=None, read_value=True):
+        return assign(self, value, name=name)
+
+    def assign_add(self, delta, use_locking=False, name=None, read_value=True):
+        return assign_add(self, delta, name=name)
+
+    def assign_sub(self, delta, use_locking=False, name=None, read_value=True):
+        return assign_sub(self, delta, name=name)
+
+    def eval(self, session=None):
+        return self._variable.eval(session=session)
+
+    def load(self, value, session=None):
+        from xlite.runtime.session import get_default_session
+        session = session or get_default_session()
+        session._load_variable(self.op, np.asarray(value, dtype=self.dtype.np))
+
+    def __repr__(self) -> str:
+        return f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}>"
+
+    def __hash__(self):
+        return id(self)
+
+    def __eq__(self, other):
+        return self is other
+
+    def __iter__(self):
+        return iter(self._variable)
+
+
+def global_variables(scope=None) -> list:
+    return get_default_graph().get_collection(GraphKeys.GLOBAL_VARIABLES, scope)
+
+
+all_variables = global_variables
+
+
+def trainable_variables(scope=None) -> list:
+    return get_default_graph().get_collection(GraphKeys.TRAINABLE_VARIABLES, scope)
+
+
+def local_variables(scope=None) -> list:
+    return get_default_graph().get_collection(GraphKeys.LOCAL_VARIABLES, scope)
+
+
+def variables_initializer(var_list, name="init") -> Operation:
+    return group(*[v.initializer for v in var_list], name=name)
+
+
+def global_variables_initializer() -> Operation:
+    return variables_initializer(global_variables(), name="init")
+
+
+def initialize_all_variables() -> Operation:
+    return global_variables_initializer()
+
+
+def local_variables_initializer() -> Operation:
+    return variables_initializer(local_variables(), name="init_1")

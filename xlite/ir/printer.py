@@ -1,0 +1,85 @@
+"""HLO-style text for modules: one instruction per line, names, shapes, attributes and metadata."""
+from __future__ import annotations
+
+import numpy as np
+
+from xlite.ir.dtypes import DType
+from xlite.ir.module import Computation, Instruction, Module
+
+
+def format_attr(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, DType):
+        return value.ir_name
+    if isinstance(value, (tuple, list)):
+        return "{" + ",".join(format_attr(v) for v in value) + "}"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str):
+        return value if value.replace("_", "").isalnum() else '"' + value.replace('"', '\\"') + '"'
+    return str(value)
+
+
+def format_scalar(value, dtype: np.dtype) -> str:
+    if dtype == np.bool_:
+        return "true" if value else "false"
+    if dtype.kind == "f":
+        v = float(value)
+        if np.isnan(v):
+            return "nan"
+        if np.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return repr(v)
+    return str(int(value))
+
+
+def format_literal(array: np.ndarray) -> str:
+    if array.ndim == 0:
+        return format_scalar(array.item(), array.dtype)
+    return "{" + ", ".join(format_literal(sub) for sub in array) + "}"
+
+
+def _format_metadata(md) -> str:
+    parts = []
+    if md.op_name:
+        parts.append(f'op_name="{md.op_name}"')
+    if md.op_type:
+        parts.append(f'op_type="{md.op_type}"')
+    if md.source_file:
+        parts.append(f'source_file="{md.source_file}"')
+        parts.append(f"source_line={md.source_line}")
+    return "metadata={" + " ".join(parts) + "}" if parts else ""
+
+
+def print_instruction(inst: Instruction, is_root: bool = False) -> str:
+    args = ", ".join(f"%{o.name}" for o in inst.operands)
+    if inst.opcode == "parameter":
+        args = str(inst.attrs["number"])
+    elif inst.opcode == "constant":
+        args = format_literal(inst.literal)
+    text = f"{'ROOT ' if is_root else ''}%{inst.name} = {inst.shape} {inst.opcode}({args})"
+    extras = [f"{k}={format_attr(v)}" for k, v in sorted(inst.attrs.items())
+              if not (inst.opcode == "parameter" and k == "number")]
+    if inst.called:
+        extras.append("calls={" + ",".join(f"%{c.name}" for c in inst.called) + "}")
+    md = _format_metadata(inst.metadata)
+    if md:
+        extras.append(md)
+    return text + "".join(", " + e for e in extras)
+
+
+def print_computation(comp: Computation, entry: bool = False) -> str:
+    head = f"ENTRY %{comp.name}" if entry else f"%{comp.name}"
+    lines = [head + " {"]
+    for inst in comp.instructions:
+        lines.append("  " + print_instruction(inst, inst is comp.root))
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def print_module(module: Module) -> str:
+    parts = [f"HloModule {module.name}"]
+    for comp in module.all_computations():
+        parts.append(print_computation(comp, entry=comp is module.entry))
+    return "\n\n".join(parts) + "\n"

@@ -1,0 +1,412 @@
+"""Result shapes for every opcode, and the errors for operands that do not fit.
+
+Dims may be None (unknown) while the frontend builds a graph; a rule then
+returns None wherever the answer depends on an unknown dim. Ops whose result
+shape cannot be derived from their operands (parameter, iota, rng, reshape,
+broadcast_in_dim, convert, bitcast, conditional, fusion, while) take it as
+`result` and check it.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from xlite.ir import dtypes
+from xlite.ir.opcodes import COMPARISON_DIRECTIONS, REDUCE_KINDS, op_info
+from xlite.ir.shape import Shape, TupleShape
+
+
+class ShapeError(ValueError):
+    """An instruction's operands or attributes do not fit its opcode."""
+
+
+_RULES: dict[str, Callable] = {}
+
+
+def shape_rule(*opcodes: str):
+    def register(fn):
+        for opcode in opcodes:
+            op_info(opcode)
+            _RULES[opcode] = fn
+        return fn
+    return register
+
+
+def has_shape_rule(opcode: str) -> bool:
+    return opcode in _RULES
+
+
+def infer_shape(opcode: str, operands: list, attrs: dict, result=None):
+    arity = op_info(opcode).arity
+    if arity is not None and len(operands) != arity:
+        raise ShapeError(f"{opcode} takes {arity} operands, got {len(operands)}")
+    return _RULES[opcode](opcode, list(operands), attrs, result)
+
+
+def _check(cond: bool, message: str) -> None:
+    if not cond:
+        raise ShapeError(message)
+
+
+def merge_dim(a, b, what: str):
+    """Two dims that must agree; None agrees with anything."""
+    if a is None:
+        return b
+    if b is None or a == b:
+        return a
+    raise ShapeError(f"{what}: dimension {a} does not match {b}")
+
+
+def _same_dims(opcode: str, shapes: list[Shape]) -> tuple:
+    dims = shapes[0].dims
+    for s in shapes[1:]:
+        _check(s.rank == len(dims), f"{opcode}: operand ranks differ: {shapes[0]} vs {s}")
+        dims = tuple(merge_dim(a, b, f"{opcode}: shapes {shapes[0]} and {s}") for a, b in zip(dims, s.dims))
+    return dims
+
+
+def _axes(opcode: str, axes, rank: int, what: str = "dimensions") -> tuple:
+    axes = tuple(axes)
+    _check(all(0 <= a < rank for a in axes), f"{opcode}: {what} {axes} out of range for rank {rank}")
+    _check(len(set(axes)) == len(axes), f"{opcode}: repeated {what} {axes}")
+    return axes
+
+
+@shape_rule("parameter", "iota", "rng", "fusion", "conditional")
+def _explicit(opcode, operands, attrs, result):
+    _check(result is not None, f"{opcode} needs an explicit result shape")
+    if opcode == "iota":
+        _check(0 <= attrs["dimension"] < result.rank, f"iota: dimension {attrs['dimension']} out of range")
+    if opcode == "rng":
+        _check(operands[0].dtype == dtypes.int64 and operands[0].rank == 0,
+               f"rng: the counter operand must be s64[], got {operands[0]}")
+        _check(attrs["distribution"] in ("uniform", "normal", "truncated_normal"),
+               f"rng: unknown distribution {attrs['distribution']!r}")
+        _check(result.dtype.is_floating, f"rng: result must be floating, got {result}")
+    return result
+
+
+@shape_rule("constant")
+def _constant(opcode, operands, attrs, result):
+    _check(result is not None, "constant needs its literal's shape")
+    return result
+
+
+_FLOAT_ONLY = {"exp", "log", "log1p", "tanh", "logistic", "sqrt", "rsqrt", "sin", "cos",
+               "floor", "ceil", "round", "is_finite"}
+
+
+@shape_rule("neg", "abs", "exp", "log", "log1p", "tanh", "logistic", "sqrt", "rsqrt", "sign",
+            "floor", "ceil", "round", "sin", "cos", "not", "is_finite")
+def _unary(opcode, operands, attrs, result):
+    (x,) = operands
+    if opcode in _FLOAT_ONLY:
+        _check(x.dtype.is_floating, f"{opcode}: operand must be floating point, got {x}")
+    if opcode == "not":
+        _check(x.dtype.is_bool or x.dtype.is_integer, f"not: operand must be pred or integer, got {x}")
+    if opcode in ("neg", "abs", "sign"):
+        _check(not x.dtype.is_bool, f"{opcode}: operand must be numeric, got {x}")
+    dtype = dtypes.bool_ if opcode == "is_finite" else x.dtype
+    return Shape(dtype, x.dims)
+
+
+@shape_rule("add", "sub", "mul", "div", "rem", "pow", "max", "min", "and", "or", "compare")
+def _binary(opcode, operands, attrs, result):
+    a, b = operands
+    _check(a.dtype == b.dtype, f"{opcode}: operand dtypes differ: {a} vs {b}")
+    dims = _same_dims(opcode, operands)
+    if opcode == "compare":
+        _check(attrs.get("direction") in COMPARISON_DIRECTIONS,
+               f"compare: direction must be one of {COMPARISON_DIRECTIONS}")
+        return Shape(dtypes.bool_, dims)
+    if opcode in ("and", "or"):
+        _check(not a.dtype.is_floating, f"{opcode}: operands must be pred or integer, got {a}")
+    elif opcode != "max" and opcode != "min":
+        _check(not a.dtype.is_bool, f"{opcode}: operands must be numeric, got {a}")
+    return Shape(a.dtype, dims)
+
+
+@shape_rule("select")
+def _select(opcode, operands, attrs, result):
+    pred, on_true, on_false = operands
+    _check(pred.dtype == dtypes.bool_, f"select: predicate must be pred, got {pred}")
+    _check(on_true.dtype == on_false.dtype, f"select: branch dtypes differ: {on_true} vs {on_false}")
+    return Shape(on_true.dtype, _same_dims("select", operands))
+
+
+@shape_rule("clamp")
+def _clamp(opcode, operands, attrs, result):
+    lo, x, hi = operands
+    for bound in (lo, hi):
+        _check(bound.dtype == x.dtype, f"clamp: bound dtype {bound} differs from operand {x}")
+        if bound.rank:
+            _same_dims("clamp", [bound, x])
+    return Shape(x.dtype, x.dims)
+
+
+@shape_rule("convert")
+def _convert(opcode, operands, attrs, result):
+    return Shape(dtypes.as_dtype(attrs["dtype"]), operands[0].dims)
+
+
+@shape_rule("bitcast")
+def _bitcast(opcode, operands, attrs, result):
+    _check(result is not None, "bitcast needs an explicit result shape")
+    x = operands[0]
+    if x.is_static and result.is_static:
+        _check(x.byte_size == result.byte_size, f"bitcast: {x} and {result} differ in byte size")
+    return result
+
+
+@shape_rule("broadcast_in_dim")
+def _broadcast_in_dim(opcode, operands, attrs, result):
+    (x,) = operands
+    _check(result is not None, "broadcast_in_dim needs an explicit result shape")
+    dims = tuple(attrs["dimensions"])
+    _check(len(dims) == x.rank, f"broadcast_in_dim: {len(dims)} dimensions for operand rank {x.rank}")
+    _axes(opcode, dims, result.rank)
+    _check(list(dims) == sorted(dims), f"broadcast_in_dim: dimensions {dims} must increase")
+    for i, d in enumerate(dims):
+        src, dst = x.dims[i], result.dims[d]
+        _check(src is None or dst is None or src == 1 or src == dst,
+               f"broadcast_in_dim: operand dim {i} of size {src} cannot broadcast to {dst}")
+    return Shape(x.dtype, result.dims)
+
+
+@shape_rule("reshape")
+def _reshape(opcode, operands, attrs, result):
+    (x,) = operands
+    _check(result is not None, "reshape needs an explicit result shape")
+    if x.is_static and result.is_static:
+        _check(x.num_elements == result.num_elements,
+               f"reshape: cannot reshape {x} ({x.num_elements} elements) to {result.dims}")
+    return Shape(x.dtype, result.dims)
+
+
+@shape_rule("transpose")
+def _transpose(opcode, operands, attrs, result):
+    (x,) = operands
+    perm = _axes(opcode, attrs["dimensions"], x.rank)
+    _check(len(perm) == x.rank, f"transpose: permutation {perm} for rank {x.rank}")
+    return Shape(x.dtype, tuple(x.dims[p] for p in perm))
+
+
+@shape_rule("slice")
+def _slice(opcode, operands, attrs, result):
+    (x,) = operands
+    starts, limits, strides = attrs["start_indices"], attrs["limit_indices"], attrs["strides"]
+    _check(len(starts) == len(limits) == len(strides) == x.rank,
+           f"slice: needs {x.rank} starts, limits and strides")
+    dims = []
+    for d, (lo, hi, st) in enumerate(zip(starts, limits, strides)):
+        _check(st >= 1, f"slice: stride {st} must be positive")
+        size = x.dims[d]
+        _check(0 <= lo <= hi and (size is None or hi <= size),
+               f"slice: [{lo}:{hi}] out of range for dimension {d} of {x}")
+        dims.append(-(-(hi - lo) // st))
+    return Shape(x.dtype, tuple(dims))
+
+
+@shape_rule("pad")
+def _pad(opcode, operands, attrs, result):
+    x, value = operands
+    _check(value.rank == 0 and value.dtype == x.dtype, f"pad: padding value must be a {x.dtype.ir_name} scalar")
+    low, high, interior = attrs["low"], attrs["high"], attrs["interior"]
+    _check(len(low) == len(high) == len(interior) == x.rank, f"pad: needs {x.rank} low, high, interior")
+    dims = []
+    for d, lo, hi, mid in zip(x.dims, low, high, interior):
+        _check(mid >= 0, "pad: interior padding must be non-negative")
+        if d is None:
+            dims.append(None)
+            continue
+        size = lo + hi + d + max(d - 1, 0) * mid
+        _check(size >= 0, f"pad: negative result size for dimension of size {d}")
+        dims.append(size)
+    return Shape(x.dtype, tuple(dims))
+
+
+@shape_rule("concatenate")
+def _concatenate(opcode, operands, attrs, result):
+    _check(len(operands) >= 1, "concatenate needs at least one operand")
+    axis = attrs["dimension"]
+    first = operands[0]
+    _check(0 <= axis < first.rank, f"concatenate: dimension {axis} out of range for {first}")
+    total = 0
+    dims = list(first.dims)
+    for s in operands:
+        _check(s.dtype == first.dtype and s.rank == first.rank, f"concatenate: {s} does not match {first}")
+        for d in range(first.rank):
+            if d != axis:
+                dims[d] = merge_dim(dims[d], s.dims[d], f"concatenate: {s} vs {first}")
+        total = None if total is None or s.dims[axis] is None else total + s.dims[axis]
+    dims[axis] = total
+    return Shape(first.dtype, tuple(dims))
+
+
+@shape_rule("reverse")
+def _reverse(opcode, operands, attrs, result):
+    (x,) = operands
+    _axes(opcode, attrs["dimensions"], x.rank)
+    return x.with_layout(None)
+
+
+@shape_rule("gather")
+def _gather(opcode, operands, attrs, result):
+    x, idx = operands
+    axis = attrs["axis"]
+    _check(idx.dtype.is_integer, f"gather: indices must be integer, got {idx}")
+    _check(0 <= axis < x.rank, f"gather: axis {axis} out of range for {x}")
+    return Shape(x.dtype, x.dims[:axis] + idx.dims + x.dims[axis + 1:])
+
+
+@shape_rule("scatter_add")
+def _scatter_add(opcode, operands, attrs, result):
+    x, idx, updates = operands
+    axis = attrs["axis"]
+    _check(idx.dtype.is_integer, f"scatter_add: indices must be integer, got {idx}")
+    _check(0 <= axis < x.rank, f"scatter_add: axis {axis} out of range for {x}")
+    _check(updates.dtype == x.dtype, f"scatter_add: updates {updates} do not match {x}")
+    expected = Shape(x.dtype, x.dims[:axis] + idx.dims + x.dims[axis + 1:])
+    _check(updates.rank == expected.rank, f"scatter_add: updates {updates} should be {expected}")
+    _same_dims("scatter_add", [updates, expected])
+    return Shape(x.dtype, x.dims)
+
+
+@shape_rule("reduce")
+def _reduce(opcode, operands, attrs, result):
+    (x,) = operands
+    kind = attrs["kind"]
+    _check(kind in REDUCE_KINDS, f"reduce: unknown kind {kind!r}")
+    if kind in ("and", "or"):
+        _check(x.dtype == dtypes.bool_, f"reduce {kind}: operand must be pred, got {x}")
+    else:
+        _check(not x.dtype.is_bool, f"reduce {kind}: operand must be numeric, got {x}")
+    axes = _axes(opcode, attrs["dimensions"], x.rank)
+    return Shape(x.dtype, tuple(d for i, d in enumerate(x.dims) if i not in axes))
+
+
+@shape_rule("argmax", "argmin")
+def _argminmax(opcode, operands, attrs, result):
+    (x,) = operands
+    axis = attrs["dimension"]
+    _check(0 <= axis < x.rank, f"{opcode}: dimension {axis} out of range for {x}")
+    _check(x.dims[axis] != 0, f"{opcode}: cannot reduce an empty dimension of {x}")
+    index_dtype = dtypes.as_dtype(attrs.get("index_dtype", "s64"))
+    _check(index_dtype in (dtypes.int32, dtypes.int64), f"{opcode}: index type must be s32 or s64")
+    return Shape(index_dtype, x.dims[:axis] + x.dims[axis + 1:])
+
+
+def window_output_dims(dims, window, strides, padding) -> tuple:
+    out = []
+    for d, w, s, (lo, hi) in zip(dims, window, strides, padding):
+        if d is None:
+            out.append(None)
+            continue
+        padded = d + lo + hi
+        out.append(max(0, (padded - w) // s + 1) if padded >= w else 0)
+    return tuple(out)
+
+
+def _window_attrs(opcode, x, attrs):
+    window, strides, padding = attrs["window"], attrs["strides"], attrs["padding"]
+    _check(len(window) == len(strides) == len(padding) == x.rank,
+           f"{opcode}: window, strides and padding need {x.rank} entries")
+    _check(all(w >= 1 for w in window) and all(s >= 1 for s in strides),
+           f"{opcode}: window sizes and strides must be positive")
+    return window_output_dims(x.dims, window, strides, padding)
+
+
+@shape_rule("reduce_window")
+def _reduce_window(opcode, operands, attrs, result):
+    (x,) = operands
+    _check(attrs["kind"] in ("sum", "max", "min"), f"reduce_window: unknown kind {attrs['kind']!r}")
+    return Shape(x.dtype, _window_attrs(opcode, x, attrs))
+
+
+@shape_rule("select_and_scatter")
+def _select_and_scatter(opcode, operands, attrs, result):
+    x, source = operands
+    expected = Shape(x.dtype, _window_attrs(opcode, x, attrs))
+    _check(source.dtype == x.dtype and source.rank == x.rank,
+           f"select_and_scatter: source {source} should be {expected}")
+    _same_dims(opcode, [source, expected])
+    return Shape(x.dtype, x.dims)
+
+
+@shape_rule("dot")
+def _dot(opcode, operands, attrs, result):
+    lhs, rhs = operands
+    _check(lhs.dtype == rhs.dtype, f"dot: operand dtypes differ: {lhs} vs {rhs}")
+    _check(not lhs.dtype.is_bool, "dot: operands must be numeric")
+    lb, rb = tuple(attrs["lhs_batch_dims"]), tuple(attrs["rhs_batch_dims"])
+    lc, rc = tuple(attrs["lhs_contracting_dims"]), tuple(attrs["rhs_contracting_dims"])
+    _axes(opcode, lb + lc, lhs.rank, "lhs dimensions")
+    _axes(opcode, rb + rc, rhs.rank, "rhs dimensions")
+    _check(len(lb) == len(rb) and len(lc) == len(rc), "dot: batch/contracting dimension counts differ")
+    batch = tuple(merge_dim(lhs.dims[a], rhs.dims[b], f"dot: batch dims of {lhs} and {rhs}")
+                  for a, b in zip(lb, rb))
+    for a, b in zip(lc, rc):
+        merge_dim(lhs.dims[a], rhs.dims[b], f"dot: contracting dims of {lhs} and {rhs}")
+    lfree = tuple(d for i, d in enumerate(lhs.dims) if i not in lb + lc)
+    rfree = tuple(d for i, d in enumerate(rhs.dims) if i not in rb + rc)
+    return Shape(lhs.dtype, batch + lfree + rfree)
+
+
+@shape_rule("convolution")
+def _convolution(opcode, operands, attrs, result):
+    """Dimension numbers: lhs_spec (batch, feature, spatial...), rhs_spec (out, in, spatial...), out_spec."""
+    lhs, rhs = operands
+    _check(lhs.dtype == rhs.dtype and lhs.dtype.is_floating, f"convolution: operands {lhs}, {rhs}")
+    lspec, rspec, ospec = attrs["lhs_spec"], attrs["rhs_spec"], attrs["out_spec"]
+    nsp = lhs.rank - 2
+    _check(rhs.rank == lhs.rank and len(lspec) == len(rspec) == len(ospec) == lhs.rank,
+           f"convolution: ranks of {lhs} and {rhs} do not match the dimension numbers")
+    groups = attrs.get("feature_group_count", 1)
+    in_feat = lhs.dims[lspec[1]]
+    if in_feat is not None and rhs.dims[rspec[1]] is not None:
+        _check(in_feat == rhs.dims[rspec[1]] * groups,
+               f"convolution: input features {in_feat} != kernel input features {rhs.dims[rspec[1]]} x {groups}")
+    strides = attrs["window_strides"]
+    padding = attrs["padding"]
+    lhs_dil = attrs.get("lhs_dilation", (1,) * nsp)
+    rhs_dil = attrs.get("rhs_dilation", (1,) * nsp)
+    spatial = []
+    for i in range(nsp):
+        d, k = lhs.dims[lspec[2 + i]], rhs.dims[rspec[2 + i]]
+        if d is None or k is None:
+            spatial.append(None)
+            continue
+        d = (d - 1) * lhs_dil[i] + 1 if d > 0 else 0
+        k = (k - 1) * rhs_dil[i] + 1
+        padded = d + padding[i][0] + padding[i][1]
+        spatial.append(max(0, (padded - k) // strides[i] + 1) if padded >= k else 0)
+    out = [None] * lhs.rank
+    out[ospec[0]] = lhs.dims[lspec[0]]
+    out[ospec[1]] = rhs.dims[rspec[0]]
+    for i in range(nsp):
+        out[ospec[2 + i]] = spatial[i]
+    return Shape(lhs.dtype, tuple(out))
+
+
+@shape_rule("tuple")
+def _tuple(opcode, operands, attrs, result):
+    return TupleShape(tuple(operands))
+
+
+@shape_rule("get_tuple_element")
+def _gte(opcode, operands, attrs, result):
+    (t,) = operands
+    _check(t.is_tuple, f"get_tuple_element: operand {t} is not a tuple")
+    index = attrs["index"]
+    _check(0 <= index < len(t.elements), f"get_tuple_element: index {index} out of range for {t}")
+    return t.elements[index]
+
+
+@shape_rule("while")
+def _while(opcode, operands, attrs, result):
+    _check(len(operands) == 1, "while takes one (tuple) operand")
+    return operands[0]
+
+
+@shape_rule("copy")
+def _copy(opcode, operands, attrs, result):
+    return operands[0]
