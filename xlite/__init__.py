@@ -4,7 +4,6 @@ from __future__ import annotations
 from xlite import errors
 from xlite.frontend import overloads as _overloads  # noqa: F401  (operators on Tensor and Variable)
 from xlite.frontend.array_ops import *  # noqa: F401,F403
-from xlite.frontend.array_ops import __all__ as _array_all
 from xlite.frontend.convert import constant, convert_to_tensor
 from xlite.frontend.graph import (Graph, GraphKeys, Operation, Tensor, get_default_graph,
                                   reset_default_graph)
@@ -19,6 +18,17 @@ from xlite.frontend.math_ops import (abs, add, add_n, argmax, argmin, cast, ceil
                                      stop_gradient, subtract, tanh, to_float, to_int32, to_int64,
                                      truediv, where, where_v2)
 from xlite.frontend.random_ops import *  # noqa: F401,F403
+from xlite.frontend.control_flow_ops import *  # noqa: F401,F403
+from xlite.frontend.variable_scope import *  # noqa: F401,F403
+from xlite.frontend.init_ops import *  # noqa: F401,F403
+from xlite.frontend.gradients import gradients
+from xlite.frontend import init_ops as initializers
+from xlite.frontend import layers
+from xlite.frontend import losses
+from xlite.frontend import math_ops as math
+from xlite.frontend import nn_ops as nn
+from xlite.frontend import random_ops as random
+from xlite import train
 from xlite.frontend.scopes import add_to_collection, control_dependencies, get_collection, name_scope
 from xlite.frontend.tensor_shape import TensorShape
 from xlite.frontend.variables import (Variable, all_variables, assign, assign_add, assign_sub,

@@ -1,0 +1,156 @@
+"""tf.gradients: reverse-mode differentiation over the graph, one rule per op type.
+
+A rule is `fn(op, *output_grads) -> list of input grads` (None where an input
+gets no gradient), registered with `@grad_rule("Exp")`. Rules build ordinary
+graph ops, so gradients are themselves compiled like any other tensor.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from xlite.frontend.convert import convert_to_tensor
+from xlite.frontend.graph import Tensor
+from xlite.frontend.op_registry import lowering, make_op
+
+_GRAD_RULES: dict[str, Callable | None] = {}
+
+
+def grad_rule(*op_types: str):
+    def register(fn):
+        for t in op_types:
+            _GRAD_RULES[t] = fn
+        return fn
+    return register
+
+
+def no_gradient(*op_types: str) -> None:
+    """Declares op types whose inputs never receive a gradient (comparisons, argmax, shapes)."""
+    for t in op_types:
+        _GRAD_RULES[t] = None
+
+
+def has_grad_rule(op_type: str) -> bool:
+    return op_type in _GRAD_RULES
+
+
+# broadcasting helpers: shapes are concrete when these lower, so None dims are no obstacle --------
+@lowering("SumToShapeOf")
+def _lower_sum_to(ctx, op, g, like):
+    """Sums g over the dims NumPy broadcasting added or stretched to reach it from `like`'s shape."""
+    b = ctx.b
+    target = like.shape.dims
+    offset = g.shape.rank - len(target)
+    if offset < 0:
+        raise ValueError(f"cannot reduce gradient {g.shape} to {like.shape}")
+    axes = list(range(offset)) + [i + offset for i, d in enumerate(target)
+                                  if d == 1 and g.shape.dims[i + offset] != 1]
+    return b.reshape(b.reduce(g, "sum", axes), target) if axes else b.reshape(g, target)
+
+
+@lowering("BroadcastToShapeOf")
+def _lower_broadcast_like(ctx, op, x, like):
+    return ctx.b.broadcast_to(x, like.shape.dims)
+
+
+def sum_to_shape_of(g: Tensor, like: Tensor) -> Tensor:
+    if g.shape.is_fully_defined() and like.shape.is_fully_defined() and g.shape == like.shape:
+        return g
+    return make_op("SumToShapeOf", [g, like], name="Sum").outputs[0]
+
+
+def broadcast_to_shape_of(x: Tensor, like: Tensor) -> Tensor:
+    if x.shape.is_fully_defined() and like.shape.is_fully_defined() and x.shape == like.shape:
+        return x
+    return make_op("BroadcastToShapeOf", [x, like], name="BroadcastTo").outputs[0]
+
+
+@grad_rule("SumToShapeOf")
+def _sum_to_grad(op, g):
+    return [broadcast_to_shape_of(g, op.inputs[0]), None]
+
+
+@grad_rule("BroadcastToShapeOf")
+def _broadcast_like_grad(op, g):
+    return [sum_to_shape_of(g, op.inputs[0]), None]
+
+
+# the algorithm ------------------------------------------------------------------------
+def _as_tensor_list(values) -> list[Tensor]:
+    values = values if isinstance(values, (list, tuple)) else [values]
+    return [v._as_tensor() if hasattr(v, "_as_tensor") else convert_to_tensor(v) for v in values]
+
+
+def _between(ys: list[Tensor], xs: list[Tensor], stops: set) -> set:
+    """Ops on some path from an x to a y (the only ones whose gradients matter)."""
+    backward, stack = set(), [t.op for t in ys]
+    while stack:
+        op = stack.pop()
+        if op in backward:
+            continue
+        backward.add(op)
+        stack.extend(t.op for t in op.inputs)
+    forward, stack = set(), [t for t in xs]
+    consumers: dict[Tensor, list] = {}
+    for op in backward:
+        for t in op.inputs:
+            consumers.setdefault(t, []).append(op)
+    while stack:
+        t = stack.pop()
+        for op in consumers.get(t, ()):
+            if op not in forward and op not in stops:
+                forward.add(op)
+                stack.extend(op.outputs)
+    return forward & backward
+
+
+def _aggregate(grads: list) -> Tensor | None:
+    grads = [g for g in grads if g is not None]
+    if not grads:
+        return None
+    total = grads[0]
+    for g in grads[1:]:
+        total = total + g
+    return total
+
+
+def gradients(ys, xs, grad_ys=None, name: str = "gradients", colocate_gradients_with_ops=False,
+              gate_gradients=False, aggregation_method=None, stop_gradients=None,
+              unconnected_gradients="none") -> list:
+    from xlite.frontend import array_ops
+    ys, xs = _as_tensor_list(ys), _as_tensor_list(xs)
+    stop_ops = {t.op for t in _as_tensor_list(stop_gradients)} if stop_gradients is not None else set()
+    graph = ys[0].graph
+    if grad_ys is None:
+        grad_ys = [None] * len(ys)
+    grad_ys = grad_ys if isinstance(grad_ys, (list, tuple)) else [grad_ys]
+    pending: dict[Tensor, list] = {}
+    with graph.name_scope(name):
+        for y, gy in zip(ys, grad_ys):
+            if not y.dtype.is_floating:
+                raise TypeError(f"Gradients of non-float tensor {y.name} ({y.dtype.name}) are not defined")
+            gy = array_ops.ones_like(y, name="grad_ys") if gy is None else convert_to_tensor(gy, dtype=y.dtype)
+            pending.setdefault(y, []).append(gy)
+        between = _between(ys, xs, stop_ops)
+        for op in sorted(between, key=lambda o: o._id, reverse=True):
+            out_grads = [_aggregate(pending.get(t, [])) for t in op.outputs]
+            if all(g is None for g in out_grads) or op.type == "StopGradient":
+                continue
+            if op.type not in _GRAD_RULES:
+                raise LookupError(f"No gradient defined for operation '{op.name}' (op type: {op.type})")
+            rule = _GRAD_RULES[op.type]
+            if rule is None:
+                continue
+            if len(op.outputs) > 1:
+                out_grads = [g if g is not None else array_ops.zeros_like(t) for g, t in zip(out_grads, op.outputs)]
+            with graph.name_scope(op.name.split("/")[-1] + "_grad"):
+                in_grads = rule(op, *out_grads)
+            for t, g in zip(op.inputs, in_grads):
+                if g is not None and t.dtype.is_floating:
+                    pending.setdefault(t, []).append(g)
+        result = []
+        for x in xs:
+            g = _aggregate(pending.get(x, []))
+            if g is None and unconnected_gradients == "zero":
+                g = array_ops.zeros_like(x)
+            result.append(g)
+    return result
