@@ -1,0 +1,74 @@
+"""The pass interface and a pipeline that runs passes in order, some to a fixed point.
+
+What passes leave for the backends is explicit data on the Module:
+- layouts: every array Shape carries a Layout after layout assignment
+  (module.properties["layouts_assigned"] = True);
+- fusion: `fusion` instructions (attrs kind = "loop" | "input" | "output") whose
+  `called[0]` computation computes the fused expression from its parameters;
+- schedule: the order of `module.entry.instructions` after scheduling;
+- buffers: module.properties["buffer_assignment"], see buffer_assignment.py.
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from xlite.ir.module import Module
+
+
+class Pass:
+    """A module-to-module transformation; `run` returns whether it changed anything."""
+
+    name = "pass"
+
+    def run(self, module: Module) -> bool:
+        raise NotImplementedError
+
+
+class FixedPoint(Pass):
+    """Runs its passes in order, again and again, until none changes the module."""
+
+    def __init__(self, name: str, passes: Sequence[Pass], max_iterations: int = 20):
+        self.name = name
+        self.passes = list(passes)
+        self.max_iterations = max_iterations
+        self.verify: Callable[[Module], None] | None = None
+        self.dump: Callable[[str, Module], None] | None = None
+
+    def run(self, module: Module) -> bool:
+        changed_any = False
+        for _ in range(self.max_iterations):
+            changed = False
+            for p in self.passes:
+                if p.run(module):
+                    changed = True
+                    if self.verify:
+                        self.verify(module)
+                    if self.dump:
+                        self.dump(p.name, module)
+            changed_any |= changed
+            if not changed:
+                break
+        return changed_any
+
+
+class PassPipeline:
+    """Passes in order; `verify` runs after every pass that changed the module, `dump` sees each result."""
+
+    def __init__(self, passes: Sequence[Pass], verify: Callable[[Module], None] | None = None,
+                 dump: Callable[[str, Module], None] | None = None):
+        self.passes = list(passes)
+        self.verify = verify
+        self.dump = dump
+
+    def run(self, module: Module) -> bool:
+        changed_any = False
+        for p in self.passes:
+            if isinstance(p, FixedPoint):
+                p.verify, p.dump = self.verify, self.dump
+            changed = p.run(module)
+            changed_any |= changed
+            if changed and self.verify:
+                self.verify(module)
+            if self.dump:
+                self.dump(p.name, module)
+        return changed_any
