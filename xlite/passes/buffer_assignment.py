@@ -5,6 +5,9 @@ The data that codegen reads (`module.properties["buffer_assignment"]`):
 - constants live in the executable's read-only data (kind "constant");
 - a value the root tuple returns that is aliased to a parameter (a Variable's
   update) lives in that parameter's buffer (kind "parameter", same number);
+  where writing it there early would clobber a later read of the old value (or
+  the value is a parameter or constant itself), `place_aliased_outputs` first
+  inserts a `copy` scheduled after every reader, and the copy gets the buffer;
 - everything else is a slice [offset, offset + size) of one arena (kind "arena"),
   64-byte aligned; tuple-shaped values (tuple, while state) have no buffer of
   their own: their elements do.
@@ -40,19 +43,41 @@ def aligned(n: int) -> int:
     return (n + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
 
 
+def place_aliased_outputs(module: Module) -> dict:
+    """Instruction -> parameter number for each aliased output, inserting copies where in-place is unsafe."""
+    entry = module.entry
+    aliases = module.properties.get("output_aliases", {})
+    if not aliases or entry.root.opcode != "tuple":
+        return {}
+    position = {inst: i for i, inst in enumerate(entry.instructions)}
+    users = entry.users()
+    params = {p.attrs["number"]: p for p in entry.parameters}
+    placed: dict = {}
+    for out_index, number in sorted(aliases.items()):
+        value = entry.root.operands[out_index]
+        param = params[number]
+        last_read = max((position[u] for u in users[param] if u is not entry.root), default=-1)
+        unsafe = (value.opcode in ("parameter", "constant") or value in placed
+                  or position[value] < last_read)
+        if unsafe:
+            copy = Instruction("copy", [value], value.shape, metadata=value.metadata)
+            entry.instructions.insert(len(entry.instructions) - 1, copy)
+            entry.root.operands[out_index] = copy
+            position = {inst: i for i, inst in enumerate(entry.instructions)}
+            value = copy
+        placed[value] = number
+    return placed
+
+
 class NaiveBufferAssignment(Pass):
     """Gives every array value its own arena slice, with no reuse; the baseline the liveness-based pass beats."""
 
     name = "naive-buffer-assignment"
 
     def run(self, module: Module) -> bool:
-        aliases = module.properties.get("output_aliases", {})
         entry = module.entry
         assignment = BufferAssignment()
-        root_elements = entry.root.operands if entry.root.opcode == "tuple" else [entry.root]
-        aliased = {}
-        for out_index, param_number in aliases.items():
-            aliased[root_elements[out_index]] = param_number
+        aliased = place_aliased_outputs(module)
         offset = 0
         for inst in entry.instructions:
             if inst.shape.is_tuple:
