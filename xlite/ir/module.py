@@ -101,8 +101,24 @@ class Module:
         return comp
 
     def all_computations(self) -> list[Computation]:
-        """Sub-computations first, the entry last (the order the printer and parser use)."""
-        return [c for c in self.computations if c is not self.entry] + [self.entry]
+        """Every computation after the ones it calls, the entry last (the order the printer and parser use)."""
+        ordered: list[Computation] = []
+        seen: set[int] = set()
+
+        def visit(comp: Computation) -> None:
+            if id(comp) in seen:
+                return
+            seen.add(id(comp))
+            for inst in comp.instructions:
+                for callee in inst.called:
+                    if any(callee is c for c in self.computations):
+                        visit(callee)
+            if comp is not self.entry:
+                ordered.append(comp)
+
+        for comp in self.computations:
+            visit(comp)
+        return ordered + ([self.entry] if self.entry is not None else [])
 
     def __str__(self) -> str:
         from xlite.ir.printer import print_module

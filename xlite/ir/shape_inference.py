@@ -71,23 +71,42 @@ def _axes(opcode: str, axes, rank: int, what: str = "dimensions") -> tuple:
     return axes
 
 
+def _check_result(opcode: str, result) -> None:
+    """An explicit result shape: present, and (for arrays) no negative dims."""
+    _check(result is not None, f"{opcode} needs an explicit result shape")
+    if not result.is_tuple:
+        _check(all(d is None or d >= 0 for d in result.dims), f"{opcode}: negative dimension in {result}")
+
+
 @shape_rule("parameter", "iota", "rng", "fusion", "conditional")
 def _explicit(opcode, operands, attrs, result):
-    _check(result is not None, f"{opcode} needs an explicit result shape")
+    _check_result(opcode, result)
     if opcode == "iota":
         _check(0 <= attrs["dimension"] < result.rank, f"iota: dimension {attrs['dimension']} out of range")
+        _check(not result.dtype.is_bool, f"iota: result must be numeric, got {result}")
     if opcode == "rng":
         _check(operands[0].dtype == dtypes.int64 and operands[0].rank == 0,
                f"rng: the counter operand must be s64[], got {operands[0]}")
         _check(attrs["distribution"] in ("uniform", "normal", "truncated_normal"),
                f"rng: unknown distribution {attrs['distribution']!r}")
         _check(result.dtype.is_floating, f"rng: result must be floating, got {result}")
+        key = attrs["key"]
+        _check(len(key) == 2 and all(0 <= int(k) < 2 ** 32 for k in key),
+               f"rng: key must be two 32-bit words, got {key!r}")
+    if opcode == "conditional":
+        _check(len(operands) >= 2, "conditional takes a selector and at least one branch operand")
+        sel = operands[0]
+        _check(not sel.is_tuple and sel.rank == 0 and sel.dtype in (dtypes.bool_, dtypes.int32),
+               f"conditional: selector must be pred[] or s32[], got {sel}")
+        _check(sel.dtype != dtypes.bool_ or len(operands) == 3,
+               "conditional: a pred selector takes exactly two branch operands")
     return result
 
 
 @shape_rule("constant")
 def _constant(opcode, operands, attrs, result):
-    _check(result is not None, "constant needs its literal's shape")
+    _check_result(opcode, result)
+    _check(result.is_static, f"constant: shape {result} must be fully known")
     return result
 
 
@@ -150,8 +169,9 @@ def _convert(opcode, operands, attrs, result):
 
 @shape_rule("bitcast")
 def _bitcast(opcode, operands, attrs, result):
-    _check(result is not None, "bitcast needs an explicit result shape")
+    _check_result(opcode, result)
     x = operands[0]
+    _check(x.dtype == result.dtype, f"bitcast: element type changes from {x} to {result}")
     if x.is_static and result.is_static:
         _check(x.byte_size == result.byte_size, f"bitcast: {x} and {result} differ in byte size")
     return result
@@ -160,7 +180,7 @@ def _bitcast(opcode, operands, attrs, result):
 @shape_rule("broadcast_in_dim")
 def _broadcast_in_dim(opcode, operands, attrs, result):
     (x,) = operands
-    _check(result is not None, "broadcast_in_dim needs an explicit result shape")
+    _check_result(opcode, result)
     dims = tuple(attrs["dimensions"])
     _check(len(dims) == x.rank, f"broadcast_in_dim: {len(dims)} dimensions for operand rank {x.rank}")
     _axes(opcode, dims, result.rank)
@@ -175,7 +195,7 @@ def _broadcast_in_dim(opcode, operands, attrs, result):
 @shape_rule("reshape")
 def _reshape(opcode, operands, attrs, result):
     (x,) = operands
-    _check(result is not None, "reshape needs an explicit result shape")
+    _check_result(opcode, result)
     if x.is_static and result.is_static:
         _check(x.num_elements == result.num_elements,
                f"reshape: cannot reshape {x} ({x.num_elements} elements) to {result.dims}")
@@ -264,6 +284,7 @@ def _scatter_add(opcode, operands, attrs, result):
     axis = attrs["axis"]
     _check(idx.dtype.is_integer, f"scatter_add: indices must be integer, got {idx}")
     _check(0 <= axis < x.rank, f"scatter_add: axis {axis} out of range for {x}")
+    _check(not x.dtype.is_bool, f"scatter_add: operand must be numeric, got {x}")
     _check(updates.dtype == x.dtype, f"scatter_add: updates {updates} do not match {x}")
     expected = Shape(x.dtype, x.dims[:axis] + idx.dims + x.dims[axis + 1:])
     _check(updates.rank == expected.rank, f"scatter_add: updates {updates} should be {expected}")
@@ -312,6 +333,9 @@ def _window_attrs(opcode, x, attrs):
            f"{opcode}: window, strides and padding need {x.rank} entries")
     _check(all(w >= 1 for w in window) and all(s >= 1 for s in strides),
            f"{opcode}: window sizes and strides must be positive")
+    _check(all(len(p) == 2 and p[0] >= 0 and p[1] >= 0 for p in padding),
+           f"{opcode}: padding {padding} must be (low, high) pairs, non-negative")
+    _check(not x.dtype.is_bool, f"{opcode}: operand must be numeric, got {x}")
     return window_output_dims(x.dims, window, strides, padding)
 
 
@@ -324,6 +348,7 @@ def _reduce_window(opcode, operands, attrs, result):
 
 @shape_rule("select_and_scatter")
 def _select_and_scatter(opcode, operands, attrs, result):
+    """Max-pool's gradient: `source` holds one value per window of `x`."""
     x, source = operands
     expected = Shape(x.dtype, _window_attrs(opcode, x, attrs))
     _check(source.dtype == x.dtype and source.rank == x.rank,
@@ -358,17 +383,27 @@ def _convolution(opcode, operands, attrs, result):
     _check(lhs.dtype == rhs.dtype and lhs.dtype.is_floating, f"convolution: operands {lhs}, {rhs}")
     lspec, rspec, ospec = attrs["lhs_spec"], attrs["rhs_spec"], attrs["out_spec"]
     nsp = lhs.rank - 2
-    _check(rhs.rank == lhs.rank and len(lspec) == len(rspec) == len(ospec) == lhs.rank,
+    _check(lhs.rank >= 2 and rhs.rank == lhs.rank and len(lspec) == len(rspec) == len(ospec) == lhs.rank,
            f"convolution: ranks of {lhs} and {rhs} do not match the dimension numbers")
+    for spec in (lspec, rspec, ospec):
+        _check(sorted(spec) == list(range(lhs.rank)), f"convolution: {spec} is not a permutation")
     groups = attrs.get("feature_group_count", 1)
+    _check(groups >= 1, f"convolution: feature_group_count {groups} must be positive")
     in_feat = lhs.dims[lspec[1]]
     if in_feat is not None and rhs.dims[rspec[1]] is not None:
         _check(in_feat == rhs.dims[rspec[1]] * groups,
                f"convolution: input features {in_feat} != kernel input features {rhs.dims[rspec[1]]} x {groups}")
+    out_feat = rhs.dims[rspec[0]]
+    _check(out_feat is None or out_feat % groups == 0,
+           f"convolution: output features {out_feat} not divisible by feature_group_count {groups}")
     strides = attrs["window_strides"]
     padding = attrs["padding"]
     lhs_dil = attrs.get("lhs_dilation", (1,) * nsp)
     rhs_dil = attrs.get("rhs_dilation", (1,) * nsp)
+    _check(len(strides) == len(padding) == len(lhs_dil) == len(rhs_dil) == nsp,
+           f"convolution: strides, padding and dilations need {nsp} entries")
+    _check(all(v >= 1 for v in tuple(strides) + tuple(lhs_dil) + tuple(rhs_dil)),
+           "convolution: strides and dilations must be positive")
     spatial = []
     for i in range(nsp):
         d, k = lhs.dims[lspec[2 + i]], rhs.dims[rspec[2 + i]]

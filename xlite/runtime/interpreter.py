@@ -3,6 +3,9 @@
 Values are logical (row-major) NumPy arrays whatever their layout, and Python
 tuples for tuple shapes. Integer division and remainder follow XLA: x / 0 is
 -1, x % 0 is x, and INT_MIN / -1 is INT_MIN, so no backend ever traps.
+`round` is half-to-even (TF's tf.round); integer `pow` with a negative exponent
+is 1 for 1, +-1 for -1 and 0 otherwise; argmax/argmin take the first extremum
+and treat NaN as larger/smaller than everything.
 """
 from __future__ import annotations
 
@@ -101,22 +104,31 @@ def _not(inst, x):
     return np.logical_not(x) if x.dtype == np.bool_ else np.invert(x)
 
 
+def _minus_one(y: np.ndarray) -> np.ndarray:
+    """Where a signed divisor is -1 (never, for unsigned types)."""
+    return y == -1 if y.dtype.kind == "i" else np.zeros(y.shape, dtype=bool)
+
+
 def _int_div(x, y):
+    """C's truncating division, with x / 0 = -1 and INT_MIN / -1 = INT_MIN."""
     x, y = np.broadcast_arrays(x, y)
-    safe = np.where(y == 0, 1, y)
-    overflow = (y == -1) & (x == np.iinfo(x.dtype).min)
-    safe = np.where(overflow, 1, safe)
-    q = np.abs(x.astype(np.int64)) // np.abs(safe.astype(np.int64))
-    q = np.where((x < 0) != (safe < 0), -q, q).astype(x.dtype)
-    q = np.where(overflow, x, q)
-    return np.where(y == 0, np.array(-1).astype(x.dtype), q)
+    minus_one = _minus_one(y)
+    safe = np.where((y == 0) | minus_one, np.ones_like(y), y)
+    q = np.floor_divide(x, safe)
+    inexact = np.fmod(x, safe) != 0
+    q = np.where(inexact & ((x < 0) != (safe < 0)), q + 1, q)
+    with np.errstate(over="ignore"):
+        q = np.where(minus_one, np.negative(x), q)     # wraps INT_MIN to itself
+    all_ones = np.array(-1).astype(x.dtype) if x.dtype.kind == "i" else np.array(np.iinfo(x.dtype).max, x.dtype)
+    return np.where(y == 0, all_ones, q).astype(x.dtype)
 
 
 def _int_rem(x, y):
+    """C's remainder (the dividend's sign), with x % 0 = x and x % -1 = 0."""
     x, y = np.broadcast_arrays(x, y)
-    safe = np.where((y == 0) | (y == -1), 1, y)
-    r = np.fmod(x, safe)
-    r = np.where(y == -1, 0, r)
+    minus_one = _minus_one(y)
+    safe = np.where((y == 0) | minus_one, np.ones_like(y), y)
+    r = np.where(minus_one, np.zeros_like(x), np.fmod(x, safe))
     return np.where(y == 0, x, r).astype(x.dtype)
 
 
@@ -324,7 +336,7 @@ def _argminmax(inst, x):
     fn = np.argmax if inst.opcode == "argmax" else np.argmin
     if x.size == 0:
         return np.zeros(inst.shape.dims, dtype=_np(inst))
-    return fn(x, axis=inst.attrs["dimension"]).astype(_np(inst))
+    return np.asarray(fn(x, axis=inst.attrs["dimension"]), dtype=_np(inst))
 
 
 def _windows(x, attrs, fill):
@@ -353,18 +365,21 @@ def _reduce_window(inst, x):
 
 @eval_rule("select_and_scatter")
 def _select_and_scatter(inst, x, source):
-    """Max-pool's gradient: each window's first maximal element receives the window's source value."""
+    """Max-pool's gradient: each window's first maximal element (row-major, never padding)
+    receives the window's source value; NaN counts as the maximum."""
     a = inst.attrs
     lows = [lo for lo, _ in a["padding"]]
     padded_shape = [d + lo + hi for d, (lo, hi) in zip(x.shape, a["padding"])]
     out = np.zeros(padded_shape, dtype=_np(inst))
     view = _windows(x, a, reduce_identity("max", x.dtype))
+    real = _windows(np.ones(x.shape, dtype=bool), a, False)
     rank = x.ndim
     for out_index in np.ndindex(*source.shape):
-        win = view[out_index].reshape(-1)
-        if win.size == 0:
+        win, mask = view[out_index].reshape(-1), real[out_index].reshape(-1)
+        candidates = np.flatnonzero(mask)
+        if candidates.size == 0:
             continue
-        k = int(np.argmax(win))
+        k = int(candidates[np.argmax(win[candidates])])
         offs = np.unravel_index(k, a["window"])
         pos = tuple(out_index[i] * a["strides"][i] + offs[i] for i in range(rank))
         out[pos] += source[out_index]
@@ -417,6 +432,8 @@ def _convolution(inst, lhs, rhs):
         crops.append(slice(max(-lo, 0), n - max(-hi, 0)))
     x = x[tuple(crops)]
     out_sp = [inst.shape.dims[ospec[2 + i]] for i in range(nsp)]
+    if 0 in out_sp:
+        return np.zeros(inst.shape.dims, dtype=_np(inst))
     n_batch, out_feat = x.shape[0], w.shape[0]
     cin_g = w.shape[1]
     cout_g = out_feat // groups
@@ -427,8 +444,6 @@ def _convolution(inst, lhs, rhs):
         sl = tuple(slice(kpos[i] * rhs_dil[i], kpos[i] * rhs_dil[i] + (out_sp[i] - 1) * strides[i] + 1, strides[i])
                    for i in range(nsp))
         patch = x[(slice(None), slice(None)) + sl]          # N C out_sp...
-        if 0 in patch.shape[2:] and 0 not in out_sp:
-            continue
         for g in range(groups):
             pg = patch[:, g * cin_g:(g + 1) * cin_g]
             wg = w[g * cout_g:(g + 1) * cout_g, :, *kpos]     # O_g I_g
@@ -460,11 +475,14 @@ def _while(inst, state, module=None):
 
 @eval_rule("conditional")
 def _conditional(inst, selector, *branch_args, module=None):
-    """A pred selects branch 0 (true) or 1 (false); an s32 index selects that branch, clamped."""
+    """A pred selects branch 0 (true) or 1 (false); an s32 index selects that branch, and an
+    index out of range selects the last one (XLA's default branch)."""
+    n = len(inst.called)
     if selector.dtype == np.bool_:
         index = 0 if bool(selector) else 1
     else:
-        index = int(np.clip(selector, 0, len(inst.called) - 1))
+        index = int(selector)
+        index = index if 0 <= index < n else n - 1
     return evaluate_computation(inst.called[index], [branch_args[index]], module)
 
 
