@@ -1,0 +1,112 @@
+"""Each optimizer's first three steps equal TF's formulas computed here in NumPy."""
+import numpy as np
+import pytest
+
+import xlite as tf
+
+TARGET = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]], dtype=np.float32)
+W0 = np.array([[1.0, 2.0, -1.0], [0.0, 0.5, 1.0]], dtype=np.float32)
+
+
+def _grad(w):
+    return w - TARGET          # of 0.5 * sum((w - target)^2)
+
+
+def _numpy_steps(update, slots, steps=3):
+    w = W0.astype(np.float64).copy()
+    history = []
+    for t in range(1, steps + 1):
+        w = update(w, _grad(w), slots, t)
+        history.append(w.copy())
+    return history
+
+
+def _xlite_steps(make_optimizer, steps=3, global_step=False):
+    tf.reset_default_graph()
+    w = tf.Variable(W0, name="w")
+    loss = 0.5 * tf.reduce_sum(tf.square(w - TARGET))
+    gs = tf.train.get_or_create_global_step() if global_step else None
+    train = make_optimizer().minimize(loss, global_step=gs)
+    history = []
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for _ in range(steps):
+            sess.run(train)
+            history.append(sess.run(w))
+        step = sess.run(gs) if global_step else None
+    return history, step
+
+
+def _check(make_optimizer, update, slots):
+    got, _ = _xlite_steps(make_optimizer)
+    want = _numpy_steps(update, slots)
+    for g, e in zip(got, want):
+        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
+
+
+def test_gradient_descent():
+    _check(lambda: tf.train.GradientDescentOptimizer(0.1), lambda w, g, s, t: w - 0.1 * g, {})
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_momentum(nesterov):
+    def update(w, g, s, t):
+        s["a"] = 0.9 * s.get("a", 0.0) + g
+        return w - 0.1 * ((g + 0.9 * s["a"]) if nesterov else s["a"])
+    _check(lambda: tf.train.MomentumOptimizer(0.1, 0.9, use_nesterov=nesterov), update, {})
+
+
+def test_adam():
+    def update(w, g, s, t):
+        s["m"] = 0.9 * s.get("m", 0.0) + 0.1 * g
+        s["v"] = 0.999 * s.get("v", 0.0) + 0.001 * g * g
+        lr_t = 0.01 * np.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t)
+        return w - lr_t * s["m"] / (np.sqrt(s["v"]) + 1e-8)
+    _check(lambda: tf.train.AdamOptimizer(0.01), update, {})
+
+
+def test_adagrad():
+    def update(w, g, s, t):
+        s["a"] = s.get("a", 0.1) + g * g
+        return w - 0.1 * g / np.sqrt(s["a"])
+    _check(lambda: tf.train.AdagradOptimizer(0.1), update, {})
+
+
+@pytest.mark.parametrize("centered", [False, True])
+def test_rmsprop(centered):
+    def update(w, g, s, t):
+        s["ms"] = 0.9 * s.get("ms", 1.0) + 0.1 * g * g
+        denom = s["ms"]
+        if centered:
+            s["mg"] = 0.9 * s.get("mg", 0.0) + 0.1 * g
+            denom = denom - s["mg"] ** 2
+        s["mom"] = 0.5 * s.get("mom", 0.0) + 0.01 * g / np.sqrt(denom + 1e-10)
+        return w - s["mom"]
+    _check(lambda: tf.train.RMSPropOptimizer(0.01, momentum=0.5, centered=centered), update, {})
+
+
+def test_global_step_counts_and_slots_are_initialized_variables():
+    history, step = _xlite_steps(lambda: tf.train.AdamOptimizer(0.01), global_step=True)
+    assert step == 3
+    names = {v.op.name for v in tf.global_variables()}
+    assert {"w", "w/Adam", "w/Adam_1", "beta1_power", "beta2_power", "global_step"} <= names
+    assert [v.op.name for v in tf.trainable_variables()] == ["w"]
+
+
+def test_learning_rate_placeholder_and_var_list():
+    tf.reset_default_graph()
+    a = tf.Variable(np.float32(1.0), name="a")
+    b = tf.Variable(np.float32(1.0), name="b")
+    lr = tf.placeholder(tf.float32, [])
+    train = tf.train.GradientDescentOptimizer(lr).minimize(a * b, var_list=[a])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(train, feed_dict={lr: 0.25})
+        assert sess.run(a) == pytest.approx(0.75) and sess.run(b) == 1.0
+
+
+def test_no_gradients_is_an_error():
+    tf.reset_default_graph()
+    a = tf.Variable(np.float32(1.0))
+    with pytest.raises(ValueError, match="No gradients"):
+        tf.train.GradientDescentOptimizer(0.1).minimize(tf.constant(1.0) + 0 * tf.stop_gradient(a))

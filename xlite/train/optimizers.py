@@ -1,0 +1,239 @@
+"""TF1's optimizers with TF's exact update formulas; slots are ordinary Variables of the graph."""
+from __future__ import annotations
+
+import numpy as np
+
+from xlite.frontend import math_ops
+from xlite.frontend.convert import convert_to_tensor
+from xlite.frontend.gradients import gradients
+from xlite.frontend.graph import GraphKeys, Tensor, get_default_graph
+from xlite.frontend.variables import Variable, assign, assign_add, assign_sub, group
+
+
+def get_global_step(graph=None):
+    graph = graph or get_default_graph()
+    steps = graph.get_collection(GraphKeys.GLOBAL_STEP)
+    return steps[0] if steps else None
+
+
+def create_global_step(graph=None):
+    graph = graph or get_default_graph()
+    if get_global_step(graph) is not None:
+        raise ValueError("\"global_step\" already exists.")
+    with graph.as_default():
+        return Variable(np.int64(0), trainable=False, name="global_step",
+                        collections=[GraphKeys.GLOBAL_VARIABLES, GraphKeys.GLOBAL_STEP])
+
+
+def get_or_create_global_step(graph=None):
+    return get_global_step(graph) or create_global_step(graph)
+
+
+class Optimizer:
+    """compute_gradients + apply_gradients; subclasses give the slots and one variable's update."""
+
+    GATE_NONE, GATE_OP, GATE_GRAPH = 0, 1, 2
+
+    def __init__(self, use_locking: bool, name: str):
+        self._name = name
+        self._slots: dict[tuple[Variable, str], Variable] = {}
+
+    def get_name(self) -> str:
+        return self._name
+
+    def minimize(self, loss, global_step=None, var_list=None, gate_gradients=GATE_OP,
+                 aggregation_method=None, colocate_gradients_with_ops=False, name=None, grad_loss=None):
+        grads_and_vars = self.compute_gradients(loss, var_list=var_list, grad_loss=grad_loss)
+        if not [g for g, _ in grads_and_vars if g is not None]:
+            raise ValueError(f"No gradients provided for any variable, check your graph for ops that do not "
+                             f"support gradients, between variables {[v.name for _, v in grads_and_vars]} "
+                             f"and loss {loss}.")
+        return self.apply_gradients(grads_and_vars, global_step=global_step, name=name)
+
+    def compute_gradients(self, loss, var_list=None, gate_gradients=GATE_OP, aggregation_method=None,
+                          colocate_gradients_with_ops=False, grad_loss=None):
+        loss = convert_to_tensor(loss)
+        if var_list is None:
+            var_list = loss.graph.get_collection(GraphKeys.TRAINABLE_VARIABLES)
+        var_list = list(var_list)
+        if not var_list:
+            raise ValueError("No variables to optimize.")
+        grads = gradients(loss, var_list, grad_ys=grad_loss)
+        return list(zip(grads, var_list))
+
+    def apply_gradients(self, grads_and_vars, global_step=None, name=None):
+        grads_and_vars = [(g, v) for g, v in grads_and_vars if g is not None]
+        if not grads_and_vars:
+            raise ValueError("No gradients provided for any variable.")
+        graph = grads_and_vars[0][1].graph
+        with graph.name_scope(name or self._name):
+            self._prepare()
+            for _, v in grads_and_vars:
+                self._create_slots(v)
+            updates = []
+            for g, v in grads_and_vars:
+                with graph.name_scope("update_" + v.op.name):
+                    g = convert_to_tensor(g)
+                    if g.dtype != v.dtype:
+                        g = math_ops.cast(g, v.dtype)
+                    updates.append(self._apply_dense(g, v))
+            finish = self._finish(updates)
+            if global_step is None:
+                return group(finish, name=name or self._name)
+            with graph.control_dependencies([finish]):
+                return assign_add(global_step, np.array(1, dtype=global_step.dtype.np), name=name or self._name).op
+
+    # slots ---------------------------------------------------------------------------------
+    def _slot(self, var: Variable, slot_name: str, initial: float = 0.0) -> Variable:
+        key = (var, slot_name)
+        if key not in self._slots:
+            graph = var.graph
+            with graph.name_scope(var.op.name + "/"), graph.control_dependencies(None):
+                value = np.full(var.shape.as_list(), initial, dtype=var.dtype.np)
+                self._slots[key] = Variable(value, trainable=False, name=slot_name)
+        return self._slots[key]
+
+    def get_slot(self, var: Variable, name: str):
+        return self._slots.get((var, name))
+
+    def get_slot_names(self) -> list[str]:
+        return sorted({name for _, name in self._slots})
+
+    def variables(self) -> list[Variable]:
+        return list(self._slots.values())
+
+    def _hyper(self, value, like: Variable) -> Tensor:
+        """A hyperparameter (float or tensor) as a tensor of the variable's dtype."""
+        t = convert_to_tensor(value, dtype=None if isinstance(value, Tensor) else like.dtype)
+        return t if t.dtype == like.dtype else math_ops.cast(t, like.dtype)
+
+    def _prepare(self) -> None:
+        pass
+
+    def _create_slots(self, var: Variable) -> None:
+        pass
+
+    def _apply_dense(self, grad: Tensor, var: Variable):
+        raise NotImplementedError
+
+    def _finish(self, update_ops):
+        return group(*update_ops)
+
+
+class GradientDescentOptimizer(Optimizer):
+    """var -= lr * grad."""
+
+    def __init__(self, learning_rate, use_locking=False, name="GradientDescent"):
+        super().__init__(use_locking, name)
+        self._lr = learning_rate
+
+    def _apply_dense(self, grad, var):
+        return assign_sub(var, self._hyper(self._lr, var) * grad).op
+
+
+class MomentumOptimizer(Optimizer):
+    """accum = momentum * accum + grad; var -= lr * accum (Nesterov: lr * (grad + momentum * accum))."""
+
+    def __init__(self, learning_rate, momentum, use_locking=False, name="Momentum", use_nesterov=False):
+        super().__init__(use_locking, name)
+        self._lr, self._momentum, self._nesterov = learning_rate, momentum, use_nesterov
+
+    def _create_slots(self, var):
+        self._slot(var, "Momentum")
+
+    def _apply_dense(self, grad, var):
+        accum = self._slot(var, "Momentum")
+        momentum, lr = self._hyper(self._momentum, var), self._hyper(self._lr, var)
+        new_accum = assign(accum, accum * momentum + grad)
+        step = (grad + momentum * new_accum) if self._nesterov else new_accum
+        return assign_sub(var, lr * step).op
+
+
+class AdamOptimizer(Optimizer):
+    """TF1 Adam: lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t); var -= lr_t * m / (sqrt(v) + epsilon)."""
+
+    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, use_locking=False,
+                 name="Adam"):
+        super().__init__(use_locking, name)
+        self._lr, self._beta1, self._beta2, self._epsilon = learning_rate, beta1, beta2, epsilon
+        self._beta_powers = None
+
+    def _create_slots(self, var):
+        if self._beta_powers is None:
+            graph = var.graph
+            with graph.name_scope(""), graph.control_dependencies(None):
+                self._beta_powers = (Variable(np.array(self._beta1, var.dtype.np), trainable=False, name="beta1_power"),
+                                     Variable(np.array(self._beta2, var.dtype.np), trainable=False, name="beta2_power"))
+        self._slot(var, "Adam")
+        self._slot(var, "Adam_1")
+
+    def _get_beta_accumulators(self):
+        return self._beta_powers
+
+    def _apply_dense(self, grad, var):
+        m, v = self._slot(var, "Adam"), self._slot(var, "Adam_1")
+        beta1_power, beta2_power = (math_ops.cast(p, var.dtype) if p.dtype != var.dtype else p
+                                    for p in (convert_to_tensor(self._beta_powers[0]),
+                                              convert_to_tensor(self._beta_powers[1])))
+        lr, b1, b2 = self._hyper(self._lr, var), self._hyper(self._beta1, var), self._hyper(self._beta2, var)
+        eps = self._hyper(self._epsilon, var)
+        lr_t = lr * math_ops.sqrt(1 - beta2_power) / (1 - beta1_power)
+        m_t = assign(m, b1 * m + (1 - b1) * grad)
+        v_t = assign(v, b2 * v + (1 - b2) * math_ops.square(grad))
+        return assign_sub(var, lr_t * m_t / (math_ops.sqrt(v_t) + eps)).op
+
+    def _finish(self, update_ops):
+        beta1_power, beta2_power = self._beta_powers
+        graph = beta1_power.graph
+        with graph.control_dependencies(update_ops):
+            b1 = assign(beta1_power, beta1_power * self._hyper(self._beta1, beta1_power))
+            b2 = assign(beta2_power, beta2_power * self._hyper(self._beta2, beta2_power))
+        return group(*update_ops, b1, b2)
+
+
+class AdagradOptimizer(Optimizer):
+    """accum += grad^2; var -= lr * grad / sqrt(accum)."""
+
+    def __init__(self, learning_rate, initial_accumulator_value=0.1, use_locking=False, name="Adagrad"):
+        if initial_accumulator_value <= 0.0:
+            raise ValueError(f"initial_accumulator_value must be positive: {initial_accumulator_value}")
+        super().__init__(use_locking, name)
+        self._lr, self._initial = learning_rate, initial_accumulator_value
+
+    def _create_slots(self, var):
+        self._slot(var, "Adagrad", self._initial)
+
+    def _apply_dense(self, grad, var):
+        accum = self._slot(var, "Adagrad")
+        new_accum = assign_add(accum, math_ops.square(grad))
+        return assign_sub(var, self._hyper(self._lr, var) * grad * math_ops.rsqrt(new_accum)).op
+
+
+class RMSPropOptimizer(Optimizer):
+    """ms = decay*ms + (1-decay)*g^2; mom = momentum*mom + lr*g/sqrt(ms + eps); var -= mom (TF1, ms starts at 1)."""
+
+    def __init__(self, learning_rate, decay=0.9, momentum=0.0, epsilon=1e-10, use_locking=False,
+                 centered=False, name="RMSProp"):
+        super().__init__(use_locking, name)
+        self._lr, self._decay, self._momentum = learning_rate, decay, momentum
+        self._epsilon, self._centered = epsilon, centered
+
+    def _create_slots(self, var):
+        self._slot(var, "RMSProp", 1.0)
+        self._slot(var, "RMSProp_1")
+        if self._centered:
+            self._slot(var, "RMSProp_2")
+
+    def _apply_dense(self, grad, var):
+        rms, mom = self._slot(var, "RMSProp"), self._slot(var, "RMSProp_1")
+        lr, decay = self._hyper(self._lr, var), self._hyper(self._decay, var)
+        momentum, eps = self._hyper(self._momentum, var), self._hyper(self._epsilon, var)
+        ms_t = assign(rms, decay * rms + (1 - decay) * math_ops.square(grad))
+        denom = ms_t
+        if self._centered:
+            mg = self._slot(var, "RMSProp_2")
+            mg_t = assign(mg, decay * mg + (1 - decay) * grad)
+            denom = ms_t - math_ops.square(mg_t)
+        mom_t = assign(mom, momentum * mom + lr * grad / math_ops.sqrt(denom + eps))
+        return assign_sub(var, mom_t).op
+
