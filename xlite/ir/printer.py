@@ -1,36 +1,49 @@
 """HLO-style text for modules: one instruction per line, names, shapes, attributes and metadata."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from xlite.ir.dtypes import DType
 from xlite.ir.module import Computation, Instruction, Module
 
 
+_BARE_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_RESERVED_WORDS = frozenset({"true", "false", "nan", "inf"})
+
+
+def quote(text: str) -> str:
+    """A double-quoted string the parser reads back exactly."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
 def format_attr(value) -> str:
-    if isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
     if isinstance(value, DType):
         return value.ir_name
     if isinstance(value, (tuple, list)):
         return "{" + ",".join(format_attr(v) for v in value) + "}"
-    if isinstance(value, float):
-        return repr(value)
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
     if isinstance(value, str):
-        return value if value.replace("_", "").isalnum() else '"' + value.replace('"', '\\"') + '"'
+        bare = _BARE_WORD.fullmatch(value) and value not in _RESERVED_WORDS
+        return value if bare else quote(value)
     return str(value)
 
 
 def format_scalar(value, dtype: np.dtype) -> str:
+    """Floats print as the shortest text that reads back to the same value in their own dtype."""
     if dtype == np.bool_:
         return "true" if value else "false"
     if dtype.kind == "f":
-        v = float(value)
+        v = np.dtype(dtype).type(value)
         if np.isnan(v):
             return "nan"
         if np.isinf(v):
             return "inf" if v > 0 else "-inf"
-        return repr(v)
+        return str(v)
     return str(int(value))
 
 
@@ -43,11 +56,11 @@ def format_literal(array: np.ndarray) -> str:
 def _format_metadata(md) -> str:
     parts = []
     if md.op_name:
-        parts.append(f'op_name="{md.op_name}"')
+        parts.append(f"op_name={quote(md.op_name)}")
     if md.op_type:
-        parts.append(f'op_type="{md.op_type}"')
+        parts.append(f"op_type={quote(md.op_type)}")
     if md.source_file:
-        parts.append(f'source_file="{md.source_file}"')
+        parts.append(f"source_file={quote(md.source_file)}")
         parts.append(f"source_line={md.source_line}")
     return "metadata={" + " ".join(parts) + "}" if parts else ""
 
