@@ -1,0 +1,105 @@
+"""Constant folding: instructions computed from constants become constants, with the interpreter's rules.
+
+A broadcast or iota with more than FOLD_LIMIT elements is kept lazy instead: folding
+`zeros([4096, 4096])` would put a 64 MiB literal into the program. Its consumers fold
+only while their results stay small, and elementwise ops on such broadcasts fold into
+a broadcast of the folded small operand. In general, folding never makes a constant
+with more than max(FOLD_LIMIT, the largest constant it reads) elements.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from xlite.ir.module import Computation, Instruction, Module
+from xlite.ir.opcodes import is_elementwise
+from xlite.ir.shape import Shape
+from xlite.passes.pass_pipeline import Pass
+from xlite.passes.rewrite import Rewrite, rewrite_computation
+from xlite.runtime.interpreter import evaluate_instruction
+
+FOLD_LIMIT = 1024   # elements a folded broadcast or iota may have
+_NEVER_FOLDED = frozenset({"parameter", "constant", "rng", "tuple", "get_tuple_element"})
+_LAZY = frozenset({"broadcast_in_dim", "iota"})
+
+
+class _Known:
+    """A compile-time value: a constant's literal, or a lazy broadcast/iota evaluated on demand."""
+
+    __slots__ = ("_value", "_compute", "weight")
+
+    def __init__(self, weight: int, value: np.ndarray | None = None, compute: Callable | None = None):
+        self._value, self._compute, self.weight = value, compute, weight
+
+    @property
+    def value(self) -> np.ndarray:
+        if self._value is None:
+            self._value = self._compute()
+        return self._value
+
+
+def _foldable_shape(shape) -> bool:
+    return not shape.is_tuple and shape.is_static and shape.dtype.np_name is not None
+
+
+def _constant(value: np.ndarray, like: Instruction, shape: Shape | None = None) -> Instruction:
+    shape = shape or like.shape
+    literal = np.asarray(value, dtype=shape.dtype.np).reshape(shape.dims)
+    return Instruction("constant", (), shape, literal=literal, metadata=like.metadata)
+
+
+class ConstantFolding(Pass):
+    name = "constant-folding"
+
+    def run(self, module: Module) -> bool:
+        changed = False
+        for comp in module.all_computations():
+            changed |= self.fold_computation(comp)
+        return changed
+
+    def fold_computation(self, comp: Computation) -> bool:
+        known: dict[Instruction, _Known] = {}
+
+        def fold(inst: Instruction) -> Rewrite:
+            if inst.opcode == "constant":
+                known[inst] = _Known(inst.literal.size, value=inst.literal)
+                return None
+            if inst.opcode in _NEVER_FOLDED or inst.called or not _foldable_shape(inst.shape):
+                return None
+            if not all(o in known for o in inst.operands):
+                return None
+            args = [known[o] for o in inst.operands]
+            weight = max([a.weight for a in args], default=1)
+            if inst.shape.num_elements <= max(FOLD_LIMIT, weight):
+                new = _constant(evaluate_instruction(inst, [a.value for a in args]), inst)
+                known[new] = _Known(new.literal.size, value=new.literal)
+                return new, (new,)
+            if inst.opcode in _LAZY:
+                known[inst] = _Known(weight, compute=lambda: np.asarray(
+                    evaluate_instruction(inst, [a.value for a in args])))
+                return None
+            if is_elementwise(inst.opcode):
+                return _fold_under_broadcast(inst, known)
+            return None
+
+        return rewrite_computation(comp, fold)
+
+
+def _fold_under_broadcast(inst: Instruction, known: dict) -> Rewrite:
+    """op(broadcast(c1), broadcast(c2)) -> broadcast(op(c1, c2)) when the broadcasts match."""
+    first = inst.operands[0]
+    for o in inst.operands:
+        if (o.opcode != "broadcast_in_dim" or o.operands[0].opcode != "constant"
+                or o.attrs["dimensions"] != first.attrs["dimensions"]
+                or o.operands[0].shape.dims != first.operands[0].shape.dims):
+            return None
+    small = Shape(inst.shape.dtype, first.operands[0].shape.dims)
+    with_small = Instruction(inst.opcode, [o.operands[0] for o in inst.operands], small, inst.attrs)
+    value = evaluate_instruction(with_small, [o.operands[0].literal for o in inst.operands])
+    c = _constant(value, inst, small)
+    known[c] = _Known(c.literal.size, value=c.literal)
+    b = Instruction("broadcast_in_dim", (c,), inst.shape, {"dimensions": first.attrs["dimensions"]},
+                    metadata=inst.metadata)
+    known[b] = _Known(c.literal.size, compute=lambda: np.asarray(evaluate_instruction(b, [c.literal])))
+    return b, (c, b)

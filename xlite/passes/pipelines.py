@@ -1,0 +1,14 @@
+"""The pass pipelines xlite compiles with, in order; later stages append their passes here."""
+from __future__ import annotations
+
+from xlite.passes.algebraic_simplifier import AlgebraicSimplifier
+from xlite.passes.constant_folding import ConstantFolding
+from xlite.passes.cse import CommonSubexpressionElimination
+from xlite.passes.dce import DeadCodeElimination
+from xlite.passes.pass_pipeline import FixedPoint
+
+
+def simplification_pipeline() -> FixedPoint:
+    """DCE, CSE, constant folding and algebraic simplification, repeated until nothing changes."""
+    return FixedPoint("simplify", [DeadCodeElimination(), CommonSubexpressionElimination(),
+                                   ConstantFolding(), AlgebraicSimplifier()])
