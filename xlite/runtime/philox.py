@@ -22,6 +22,7 @@ def _mulhilo(a: int, b: np.ndarray):
 
 
 def philox4x32(counters: tuple, key: tuple) -> tuple:
+    """Philox4x32-10 (Salmon et al., Random123) on arrays of counter words under a two-word key."""
     c0, c1, c2, c3 = (np.asarray(c, dtype=np.uint32) for c in counters)
     k0, k1 = np.uint32(key[0]), np.uint32(key[1])
     with np.errstate(over="ignore"):
@@ -36,6 +37,7 @@ def philox4x32(counters: tuple, key: tuple) -> tuple:
 
 
 def random_words(n: int, key: tuple, run_counter: int) -> tuple:
+    """The four output words for elements 0..n-1 of one run."""
     index = np.arange(n, dtype=np.uint64)
     lo = (index & np.uint64(0xFFFFFFFF)).astype(np.uint32)
     hi = (index >> np.uint64(32)).astype(np.uint32)
@@ -68,23 +70,34 @@ def erfinv_f32(x: np.ndarray) -> np.ndarray:
     return (np.where(small, p, q) * x).astype(np.float32)
 
 
+def normal_from_words(w0: np.ndarray, w1: np.ndarray) -> np.ndarray:
+    """Box-Muller on u1 in (0, 1] and u2 in [0, 1), in float32 step by step."""
+    f32 = np.float32
+    u1 = (uniform_from_word(w0, f32) + f32(2.0 ** -23)).astype(f32)
+    u2 = uniform_from_word(w1, f32)
+    radius = np.sqrt(f32(-2) * np.log(u1)).astype(f32)
+    return (radius * np.cos(f32(2 * np.pi) * u2)).astype(f32)
+
+
+def truncated_normal_from_word(w0: np.ndarray) -> np.ndarray:
+    """Inverse CDF on (-2, 2): sqrt(2) * erfinv((2u - 1) * erf(2 / sqrt(2))), in float32."""
+    f32 = np.float32
+    u = uniform_from_word(w0, f32)
+    bound = f32(0.9544997361036416)          # erf(2 / sqrt(2))
+    t = ((f32(2) * u - f32(1)) * bound).astype(f32)
+    return (f32(np.sqrt(2.0)) * erfinv_f32(t)).astype(f32)
+
+
 def sample(distribution: str, dims: tuple, dtype, key: tuple, run_counter: int) -> np.ndarray:
+    """An `rng` result: element i (row-major) from the words of counter (i, run_counter) under `key`."""
     n = int(np.prod(dims, dtype=np.int64))
     w0, w1, _, _ = random_words(n, key, run_counter)
-    f32 = np.float32
     if distribution == "uniform":
         values = uniform_from_word(w0, np.float32)
     elif distribution == "normal":
-        u1 = (uniform_from_word(w0, np.float32) + f32(2.0 ** -23)).astype(f32)   # (0, 1]
-        u2 = uniform_from_word(w1, np.float32)
-        radius = np.sqrt(f32(-2) * np.log(u1)).astype(f32)
-        values = (radius * np.cos(f32(2 * np.pi) * u2)).astype(f32)
+        values = normal_from_words(w0, w1)
     elif distribution == "truncated_normal":
-        # inverse CDF on (-2, 2): x = sqrt(2) * erfinv(u * erf(2 / sqrt 2) * 2 - erf(...))
-        u = uniform_from_word(w0, np.float32)
-        bound = f32(0.9544997361036416)          # erf(2 / sqrt(2))
-        t = ((f32(2) * u - f32(1)) * bound).astype(f32)
-        values = (f32(np.sqrt(2.0)) * erfinv_f32(t)).astype(f32)
+        values = truncated_normal_from_word(w0)
     else:
         raise ValueError(f"unknown distribution {distribution!r}")
     return values.astype(np.dtype(dtype)).reshape(dims)
