@@ -286,22 +286,20 @@ def _absorb_transpose(inst):
 
     The result lists batch dims, then the lhs free dims, then the rhs free dims, each in
     operand order; the transpose is absorbed only when it keeps its free dims in order."""
-    a = dict(inst.attrs)
-    for side in ("lhs", "rhs"):
-        index = 0 if side == "lhs" else 1
-        t = inst.operands[index]
+    attrs, operands = dict(inst.attrs), list(inst.operands)
+    for index, side in enumerate(("lhs", "rhs")):
+        t = operands[index]
         if t.opcode != "transpose":
             continue
         perm = tuple(t.attrs["dimensions"])
-        batch, contracting = tuple(a[f"{side}_batch_dims"]), tuple(a[f"{side}_contracting_dims"])
+        batch, contracting = tuple(attrs[f"{side}_batch_dims"]), tuple(attrs[f"{side}_contracting_dims"])
         free = [perm[i] for i in range(len(perm)) if i not in batch + contracting]
         if free != sorted(free):
             continue
-        a[f"{side}_batch_dims"] = tuple(perm[i] for i in batch)
-        a[f"{side}_contracting_dims"] = tuple(perm[i] for i in contracting)
-        operands = list(inst.operands)
+        attrs[f"{side}_batch_dims"] = tuple(perm[i] for i in batch)
+        attrs[f"{side}_contracting_dims"] = tuple(perm[i] for i in contracting)
         operands[index] = t.operands[0]
-        d = Instruction("dot", operands, inst.shape, a, metadata=inst.metadata)
-        return d, (d,)
-    return None
-
+    if operands == inst.operands:
+        return None
+    d = Instruction("dot", operands, inst.shape, attrs, metadata=inst.metadata)
+    return d, (d,)
