@@ -7,16 +7,7 @@ from xlite.frontend.array_ops import *  # noqa: F401,F403
 from xlite.frontend.convert import constant, convert_to_tensor
 from xlite.frontend.graph import (Graph, GraphKeys, Operation, Tensor, get_default_graph,
                                   reset_default_graph)
-from xlite.frontend.math_ops import (abs, add, add_n, argmax, argmin, cast, ceil, cos, div, divide,
-                                     equal, exp, floor, floordiv, floormod, greater, greater_equal,
-                                     identity, is_finite, is_inf, is_nan, less, less_equal, log, log1p,
-                                     logical_and, logical_not, logical_or, logical_xor, matmul, maximum,
-                                     minimum, mod, multiply, negative, not_equal, pow, realdiv,
-                                     reciprocal, reduce_all, reduce_any, reduce_max, reduce_mean,
-                                     reduce_min, reduce_prod, reduce_sum, round, rsqrt, scalar_mul,
-                                     select, sigmoid, sign, sin, sqrt, square, squared_difference,
-                                     stop_gradient, subtract, tanh, to_float, to_int32, to_int64,
-                                     truediv, where, where_v2)
+from xlite.frontend.math_ops import *  # noqa: F401,F403
 from xlite.frontend.random_ops import *  # noqa: F401,F403
 from xlite.frontend.control_flow_ops import *  # noqa: F401,F403
 from xlite.frontend.variable_scope import *  # noqa: F401,F403
@@ -29,7 +20,10 @@ from xlite.frontend import math_ops as math
 from xlite.frontend import nn_ops as nn
 from xlite.frontend import random_ops as random
 from xlite import train
-from xlite.frontend.scopes import add_to_collection, control_dependencies, get_collection, name_scope
+from xlite.frontend.scopes import (add_to_collection, add_to_collections, control_dependencies, device,
+                                  get_collection, get_collection_ref, name_scope)
+from xlite.compat.switches import (disable_eager_execution, disable_resource_variables,
+                                   disable_v2_behavior, executing_eagerly)
 from xlite.frontend.tensor_shape import TensorShape
 from xlite.frontend.variables import (Variable, all_variables, assign, assign_add, assign_sub,
                                       global_variables, global_variables_initializer, group,

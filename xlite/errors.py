@@ -15,13 +15,18 @@ class OpError(Exception):
         self.node_def = node_def
         self.op = op
         self.message = message
+        metadata = getattr(op, "metadata", None)
         where = ""
         if op is not None and hasattr(op, "name"):
-            where = f"\n\t [[node {op.name} (defined at {op.metadata.where()}) ]]"
+            defined = f" (defined at {metadata.where()})" if metadata is not None else ""
+            where = f"\n\t [[node {op.name}{defined} ]]"
         super().__init__(message + where)
 
     def __str__(self) -> str:
         return self.args[0]
+
+    def __reduce__(self):
+        return type(self), (self.node_def, None, self.message)
 
 
 def _error_class(name: str, code: int):
@@ -45,3 +50,19 @@ InternalError = _error_class("InternalError", INTERNAL)
 UnavailableError = _error_class("UnavailableError", UNAVAILABLE)
 DataLossError = _error_class("DataLossError", DATA_LOSS)
 UnauthenticatedError = _error_class("UnauthenticatedError", UNAUTHENTICATED)
+
+
+_CLASS_BY_CODE = {cls.error_code: cls for cls in (
+    CancelledError, UnknownError, InvalidArgumentError, DeadlineExceededError, NotFoundError,
+    AlreadyExistsError, PermissionDeniedError, ResourceExhaustedError, FailedPreconditionError,
+    AbortedError, OutOfRangeError, UnimplementedError, InternalError, UnavailableError, DataLossError,
+    UnauthenticatedError)}
+
+
+def exception_type_from_error_code(error_code: int) -> type:
+    return _CLASS_BY_CODE[error_code]
+
+
+def error_code_from_exception_type(cls: type) -> int:
+    """The code of an OpError class, or of the TF class it subclasses."""
+    return cls.error_code

@@ -7,6 +7,7 @@ import numpy as np
 
 from xlite.frontend.graph import Operation, Tensor, get_default_graph
 from xlite.frontend.op_registry import lowering, make_op
+from xlite.frontend.tensor_shape import TensorShape
 from xlite.ir import dtypes
 
 
@@ -26,19 +27,27 @@ def _infer_python_dtype(array: np.ndarray, value) -> dtypes.DType:
     raise TypeError(f"Failed to convert object of type {type(value).__name__} to Tensor.")
 
 
-def _python_kind(value):
-    if isinstance(value, (bool, np.bool_)):
-        return "bool"
-    if isinstance(value, numbers.Integral):
-        return "int"
-    if isinstance(value, numbers.Real):
-        return "float"
+def _leaves(value):
     if isinstance(value, (list, tuple)):
-        kinds = {_python_kind(v) for v in value}
-        kinds.discard(None)
-        if "float" in kinds:
-            return "float"
-        return "int" if "int" in kinds else ("bool" if "bool" in kinds else None)
+        for v in value:
+            yield from _leaves(v)
+    else:
+        yield value
+
+
+def _first_mismatch(value, dtype: dtypes.DType):
+    """The first Python leaf that TF refuses to put in a `dtype` tensor (a float for an int, ...)."""
+    for leaf in _leaves(value):
+        if isinstance(leaf, (bool, np.bool_)):
+            continue
+        if isinstance(leaf, numbers.Integral):
+            if dtype.is_bool:
+                return leaf
+        elif isinstance(leaf, numbers.Real):
+            if not dtype.is_floating:
+                return leaf
+        elif not isinstance(leaf, np.ndarray):
+            return leaf
     return None
 
 
@@ -56,14 +65,12 @@ def to_array(value, dtype: dtypes.DType | None = None) -> np.ndarray:
         dtype = _infer_python_dtype(array, value)
         return array.astype(dtype.np)
     if not isinstance(value, (np.ndarray, np.generic)):
-        kind = _python_kind(value)
-        if kind == "float" and not dtype.is_floating:
-            raise TypeError(f"Expected {dtype.name}, but got {value!r} of type 'float'.")
-        if kind in ("int", "float") and dtype.is_bool:
-            raise TypeError(f"Expected bool, but got {value!r} of type '{type(value).__name__}'.")
-        if kind == "int" and dtype.is_integer:
+        bad = _first_mismatch(value, dtype)
+        if bad is not None:
+            raise TypeError(f"Expected {dtype.name}, but got {bad} of type '{type(bad).__name__}'.")
+        if dtype.is_integer:
             array = np.asarray(value)
-            if array.size and (array.max() > dtype.max or array.min() < dtype.min):
+            if array.size and array.dtype.kind in "iu" and (array.max() > dtype.max or array.min() < dtype.min):
                 raise TypeError(f"Value {value!r} out of range for {dtype.name}")
     try:
         with np.errstate(all="ignore"):
@@ -73,21 +80,32 @@ def to_array(value, dtype: dtypes.DType | None = None) -> np.ndarray:
 
 
 def constant(value, dtype=None, shape=None, name: str = "Const", verify_shape: bool = False) -> Tensor:
+    """TF1's graph-mode constant: with `shape`, a short value is padded with its last element."""
     dtype = None if dtype is None else dtypes.as_dtype(dtype)
     array = to_array(value, dtype)
     if shape is not None:
-        shape = [int(shape)] if isinstance(shape, int) else [int(d) for d in shape]
-        if array.size == 1 and int(np.prod(shape)) != 1:
-            array = np.full(shape, array.reshape(()), dtype=array.dtype)
-        elif array.size == int(np.prod(shape)):
-            array = array.reshape(shape)
-        else:
-            raise TypeError(f"Eager execution of tf.constant with unsupported shape. Tensor {value!r} "
-                            f"(converted from {value!r}) has {array.size} elements, but got `shape` {shape} "
-                            f"with {int(np.prod(shape))} elements).")
+        array = _fit_to_shape(array, TensorShape(shape), verify_shape)
     array = np.array(array, order="C")
     array.flags.writeable = False
     return make_op("Const", [], {"value": array, "dtype": dtypes.as_dtype(array.dtype)}, name).outputs[0]
+
+
+def _fit_to_shape(array: np.ndarray, shape: TensorShape, verify_shape: bool) -> np.ndarray:
+    if not shape.is_fully_defined():
+        raise ValueError(f"tf.constant needs a fully defined shape, got {shape}")
+    dims = tuple(shape.as_list())
+    if verify_shape and array.shape != dims:
+        raise TypeError(f"Expected Tensor's shape: {dims}, but got {array.shape}.")
+    size = int(np.prod(dims, dtype=np.int64))
+    if size == 0:
+        return np.zeros(dims, array.dtype)
+    if array.size > size:
+        raise ValueError(f"Too many elements provided. Takes at most {size}, but got {array.size}.")
+    flat = array.reshape(-1)
+    if array.size < size:
+        fill = flat[-1] if flat.size else np.zeros((), array.dtype)
+        flat = np.concatenate([flat, np.full(size - flat.size, fill, dtype=array.dtype)])
+    return flat.reshape(dims)
 
 
 @lowering("Const")
@@ -107,6 +125,8 @@ def convert_to_tensor(value, dtype=None, name: str | None = None, preferred_dtyp
         return value
     if isinstance(value, Operation):
         raise TypeError(f"Can't convert Operation '{value.name}' to Tensor (target dtype={dtype})")
+    if isinstance(value, (list, tuple)) and _holds_tensor(value):
+        return _pack(value, dtype, name or "packed")
     hint = preferred_dtype or dtype_hint
     if dtype is None and hint is not None:
         try:
@@ -114,6 +134,34 @@ def convert_to_tensor(value, dtype=None, name: str | None = None, preferred_dtyp
         except (TypeError, ValueError):
             pass
     return constant(value, dtype, name=name or "Const")
+
+
+def _holds_tensor(value) -> bool:
+    return any(_is_tensor(v) or isinstance(v, (list, tuple)) and _holds_tensor(v) for v in value)
+
+
+def _first_tensor_dtype(value):
+    for v in value:
+        if _is_tensor(v):
+            return convert_to_tensor(v).dtype
+        if isinstance(v, (list, tuple)):
+            found = _first_tensor_dtype(v)
+            if found is not None:
+                return found
+    return None
+
+
+def _pack(value, dtype, name: str) -> Tensor:
+    """A list mixing Tensors and Python values becomes one Tensor, as TF's auto-packing does."""
+    from xlite.frontend import array_ops
+    stack = getattr(array_ops, "stack", None)
+    if stack is None:
+        raise TypeError("Converting a list that holds Tensors to a Tensor needs tf.stack, "
+                        "which this build of xlite lacks.")
+    dtype = dtype or _first_tensor_dtype(value)
+    items = [_pack(v, dtype, "packed") if isinstance(v, (list, tuple)) and _holds_tensor(v)
+             else convert_to_tensor(v, dtype=dtype) for v in value]
+    return stack(items, name=name)
 
 
 def convert_pair(x, y, op_type: str) -> tuple[Tensor, Tensor]:

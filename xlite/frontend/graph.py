@@ -61,14 +61,13 @@ class Tensor:
         return [op for op in self.graph.get_operations() if self in op.inputs]
 
     def eval(self, feed_dict=None, session=None):
-        from xlite.runtime.session import get_default_session
-        session = session or get_default_session()
-        if session is None:
-            raise ValueError("Cannot evaluate tensor using `eval()`: No default session is registered.")
-        return session.run(self, feed_dict=feed_dict)
+        """This tensor's value in `session` or the default Session."""
+        return _default_session_for(self.graph, session, "evaluate tensor", "eval").run(
+            self, feed_dict=feed_dict)
 
     def __repr__(self) -> str:
-        return f"<tf.Tensor '{self.name}' shape={self._shape} dtype={self.dtype.name}>"
+        shape = "" if self._shape.ndims is None else f", shape={self._shape}"
+        return f'Tensor("{self.name}"{shape}, dtype={self.dtype.name})'
 
     def __hash__(self) -> int:
         return id(self)
@@ -123,15 +122,28 @@ class Operation:
     def where(self) -> str:
         return self.metadata.where()
 
-    def run(self, feed_dict=None, session=None):
-        from xlite.runtime.session import get_default_session
-        session = session or get_default_session()
-        if session is None:
-            raise ValueError("Cannot execute operation using `run()`: No default session is registered.")
-        session.run(self, feed_dict=feed_dict)
+    def values(self) -> tuple:
+        return tuple(self.outputs)
+
+    def run(self, feed_dict=None, session=None) -> None:
+        """Runs this op in `session` or the default Session."""
+        _default_session_for(self.graph, session, "execute operation", "run").run(self, feed_dict=feed_dict)
 
     def __repr__(self) -> str:
         return f"<tf.Operation '{self.name}' type={self.type}>"
+
+
+def _default_session_for(graph: "Graph", session, what: str, method: str):
+    """The Session that `Tensor.eval`/`Operation.run` use, checked against the element's graph."""
+    from xlite.runtime.session import get_default_session
+    session = session or get_default_session()
+    if session is None:
+        raise ValueError(f"Cannot {what} using `{method}()`: No default session is registered. Use "
+                         f"`with sess.as_default()` or pass an explicit session to `{method}(session=sess)`")
+    if session.graph is not graph:
+        raise ValueError(f"Cannot use the given session to {what}: the {what.split()[-1]}'s graph is "
+                         "different from the session's graph.")
+    return session
 
 
 class GraphKeys:
@@ -150,7 +162,8 @@ class GraphKeys:
     VARIABLES = "variables"
 
 
-_VALID_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/>]*$")
+_VALID_OP_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$")
+_VALID_SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.\\/>-]*$")
 
 
 class Graph:
@@ -201,14 +214,18 @@ class Graph:
 
     @contextlib.contextmanager
     def name_scope(self, name):
+        """TF's rules: None or "" resets to the root, a trailing "/" re-enters a scope as is,
+        any other name opens a new uniquified scope under the current one."""
         old = self._name_stack
-        if name is None or name == "":
-            self._name_stack = "" if name == "" else old
-        elif isinstance(name, str) and name.endswith("/"):
+        if not name:
+            self._name_stack = ""
+        elif name.endswith("/"):
             self._name_stack = name[:-1]
         else:
-            if not _VALID_NAME.match(name):
-                raise ValueError(f"'{name}' is not a valid scope name")
+            pattern, kind = (_VALID_SCOPE_NAME, "scope") if old else (_VALID_OP_NAME, "root scope")
+            if not pattern.match(name):
+                raise ValueError(f"'{name}' is not a valid {kind} name. A {kind} name has to match the "
+                                 f"following pattern: {pattern.pattern}")
             self._name_stack = self.unique_name(name)
         try:
             yield (self._name_stack + "/") if self._name_stack else ""
@@ -253,6 +270,11 @@ class Graph:
                control_inputs=()) -> Operation:
         if self._finalized:
             raise RuntimeError("Graph is finalized and cannot be modified.")
+        if not _VALID_OP_NAME.match(name):
+            raise ValueError(f"`{name}` is not a valid node name. Accepted names conform to Regex "
+                             f"/{_VALID_OP_NAME.pattern}/")
+        if name in self._by_name:
+            raise ValueError(f"Duplicate node name in graph: '{name}'")
         deps = self.current_control_inputs() + [c for c in control_inputs]
         input_ops = {id(t.op) for t in inputs}
         deps = [d for d in deps if id(d) not in input_ops]
@@ -268,46 +290,57 @@ class Graph:
         return list(self._operations)
 
     def get_operation_by_name(self, name: str) -> Operation:
-        if ":" in name:
-            raise ValueError(f"Name '{name}' appears to refer to a Tensor, not an Operation.")
-        try:
-            return self._by_name[name]
-        except KeyError:
-            raise KeyError(f"The name '{name}' refers to an Operation not in the graph.") from None
+        if not isinstance(name, str):
+            raise TypeError(f"Operation names are strings (or similar), not {type(name).__name__}.")
+        return self.as_graph_element(name, allow_tensor=False, allow_operation=True)
 
     def get_tensor_by_name(self, name: str) -> Tensor:
-        if ":" not in name:
-            raise ValueError(f"The name '{name}' looks like an (invalid) Operation name, not a Tensor. "
-                             "Tensor names must be of the form \"<op_name>:<output_index>\".")
-        op_name, index = name.rsplit(":", 1)
-        try:
-            op = self._by_name[op_name]
-        except KeyError:
-            raise KeyError(f"The name '{name}' refers to a Tensor which does not exist. "
-                           f"The operation, '{op_name}', does not exist in this graph.") from None
-        i = int(index)
-        if i >= len(op.outputs):
-            raise KeyError(f"The name '{name}' refers to a Tensor which does not exist. The operation, "
-                           f"'{op_name}', exists but only has {len(op.outputs)} outputs.")
-        return op.outputs[i]
+        if not isinstance(name, str):
+            raise TypeError(f"Tensor names are strings (or similar), not {type(name).__name__}.")
+        return self.as_graph_element(name, allow_tensor=True, allow_operation=False)
 
     def as_graph_element(self, obj, allow_tensor: bool = True, allow_operation: bool = True):
+        """The Tensor or Operation that `obj` (a name, a Tensor, an Operation, a Variable) denotes."""
         if isinstance(obj, str):
-            return self.get_tensor_by_name(obj) if ":" in obj else self.get_operation_by_name(obj)
+            return self._element_by_name(obj, allow_tensor, allow_operation)
         if hasattr(obj, "_as_graph_element"):
             obj = obj._as_graph_element()
-        if isinstance(obj, (Tensor, Operation)):
+        wanted = " or ".join(k for k, ok in (("Tensor", allow_tensor), ("Operation", allow_operation)) if ok)
+        if isinstance(obj, Tensor) and allow_tensor or isinstance(obj, Operation) and allow_operation:
             if obj.graph is not self:
-                raise ValueError(f"{obj} is not an element of this graph.")
+                raise ValueError(f"{type(obj).__name__} {obj} is not an element of this graph.")
             return obj
-        raise TypeError(f"Can not convert a {type(obj).__name__} into a Tensor or Operation.")
+        raise TypeError(f"Can not convert a {type(obj).__name__} into a {wanted}.")
+
+    def _element_by_name(self, name: str, allow_tensor: bool, allow_operation: bool):
+        form = 'Tensor names must be of the form "<op_name>:<output_index>".'
+        if ":" not in name:
+            if not allow_operation:
+                kind = "refers to an Operation" if name in self._by_name else "looks like an (invalid) Operation name"
+                raise ValueError(f"The name {name!r} {kind}, not a Tensor. {form}")
+            if name not in self._by_name:
+                raise KeyError(f"The name {name!r} refers to an Operation not in the graph.")
+            return self._by_name[name]
+        if not allow_tensor:
+            raise ValueError(f"Name {name!r} appears to refer to a Tensor, not a Operation.")
+        op_name, index = name.split(":", 1)
+        if not index.isdigit():
+            raise ValueError(f"The name {name!r} looks a like a Tensor name, but is not a valid one. {form}")
+        if op_name not in self._by_name:
+            raise KeyError(f"The name {name!r} refers to a Tensor which does not exist. The operation, "
+                           f"{op_name!r}, does not exist in the graph.")
+        op = self._by_name[op_name]
+        if int(index) >= len(op.outputs):
+            raise KeyError(f"The name {name!r} refers to a Tensor which does not exist. The operation, "
+                           f"{op_name!r}, exists but only has {len(op.outputs)} outputs.")
+        return op.outputs[int(index)]
 
     # collections --------------------------------------------------------------
     def add_to_collection(self, name: str, value) -> None:
         self._collections.setdefault(name, []).append(value)
 
     def add_to_collections(self, names, value) -> None:
-        for name in ([names] if isinstance(names, str) else names):
+        for name in ([names] if isinstance(names, str) else dict.fromkeys(names)):
             self.add_to_collection(name, value)
 
     def get_collection(self, name: str, scope: str | None = None) -> list:
@@ -325,6 +358,17 @@ class Graph:
 
     def clear_collection(self, name: str) -> None:
         self._collections.pop(name, None)
+
+    @contextlib.contextmanager
+    def device(self, device_name):
+        """Accepted for TF1 programs; a run executes wholly on its Session's target."""
+        yield
+
+    def is_feedable(self, tensor: Tensor) -> bool:
+        return tensor.graph is self
+
+    def is_fetchable(self, tensor_or_op) -> bool:
+        return tensor_or_op.graph is self
 
     def finalize(self) -> None:
         self._finalized = True

@@ -45,33 +45,63 @@ def needed_ops(fetch_tensors, target_ops, fed: set) -> list[Operation]:
     return [seen[k] for k in sorted(seen)]
 
 
+_TF_PROTO_DTYPE = {"float32": "float", "float64": "double", "float16": "half"}
+
+
+class _TensorValues(dict):
+    """Tensor -> instruction. A Variable's own output is never stored (unless fed): each reader
+    gets the value at its own point in the run, after every assignment lowered before it."""
+
+    def __init__(self, ctx: "RunContext"):
+        super().__init__()
+        self._ctx = ctx
+
+    def __missing__(self, t: Tensor) -> Instruction:
+        if t.op.type == "VariableV2":
+            return self._ctx.read_variable(t.op)
+        raise KeyError(t)
+
+
 class RunContext(LoweringContext):
     """Lowering state of one run: the values of tensors so far, Variable reads and assignments."""
 
-    def __init__(self, builder: Builder, lowered: LoweredRun):
+    def __init__(self, builder: Builder, lowered: LoweredRun, variable_shapes: dict | None = None):
         super().__init__(builder)
         self.lowered = lowered
-        self.values: dict[Tensor, Instruction] = {}
+        self.values: dict[Tensor, Instruction] = _TensorValues(self)
+        self.variable_shapes = variable_shapes or {}
         self.variable_params: dict[Operation, Instruction] = {}
         self.variable_values: dict[Operation, Instruction] = {}
         self.assigned: list[Operation] = []
         self._rng_counter: Instruction | None = None
 
     def placeholder(self, op: Operation) -> Instruction:
+        t = op.outputs[0]
+        shape = "" if t.shape.ndims is None else \
+            " and shape [" + ",".join("?" if d is None else str(d) for d in t.shape.dims) + "]"
         raise errors.InvalidArgumentError(
-            op.node_def, op,
-            f"You must feed a value for placeholder tensor '{op.name}' with dtype {op.outputs[0].dtype.name}"
-            + (f" and shape {op.outputs[0].shape.as_list()}" if op.outputs[0].shape.ndims is not None else ""))
+            op.node_def, op, f"You must feed a value for placeholder tensor '{op.name}' with dtype "
+                             f"{_TF_PROTO_DTYPE.get(t.dtype.name, t.dtype.name)}{shape}")
 
     def read_variable(self, var_op: Operation) -> Instruction:
         if var_op in self.variable_values:
             return self.variable_values[var_op]
         t = var_op.outputs[0]
-        param = self.b.parameter(Shape(t.dtype, tuple(t.shape.as_list())), name=var_op.name.replace("/", "."))
+        dims = t.shape.as_list() if t.shape.is_fully_defined() else self.variable_shapes.get(var_op)
+        if dims is None:   # a Variable of unknown static shape takes its shape from its Session value
+            raise errors.FailedPreconditionError(
+                var_op.node_def, var_op, f"Attempting to use uninitialized value {var_op.name}")
+        param = self.b.parameter(Shape(t.dtype, tuple(dims)), name=var_op.name.replace("/", "."))
         self.lowered.params.append(("variable", var_op))
         self.variable_params[var_op] = param
         self.variable_values[var_op] = param
         return param
+
+    def variable_shape(self, var_op: Operation):
+        """The Variable's dims at this point of the run (for Variables of unknown static shape)."""
+        if var_op in self.variable_values:
+            return tuple(self.variable_values[var_op].shape.dims)
+        return self.variable_shapes.get(var_op)
 
     def assign_variable(self, var_op: Operation, value: Instruction) -> Instruction:
         self.variable_values[var_op] = value
@@ -86,6 +116,8 @@ class RunContext(LoweringContext):
         return self._rng_counter
 
     def lower_op(self, op: Operation) -> None:
+        if op.type == "VariableV2":   # read where each reader is lowered (see _TensorValues)
+            return
         self.b.metadata = op.metadata
         operands = [self.values[t] for t in op.inputs[1:]] if has_ref_input(op.type) else \
             [self.values[t] for t in op.inputs]
@@ -101,11 +133,14 @@ class RunContext(LoweringContext):
 
 
 def lower_run(graph, fetch_tensors: list[Tensor], target_ops: list[Operation],
-              feed_shapes: dict[Tensor, tuple], name: str = "run") -> LoweredRun:
+              feed_shapes: dict[Tensor, tuple], name: str = "run",
+              variable_shapes: dict | None = None) -> LoweredRun:
+    """`variable_shapes` gives the Session's current shape of each Variable whose static shape
+    is not fully defined (made with `validate_shape=False`)."""
     lowered = LoweredRun(Module(name))
     entry = Computation("main")
     b = Builder(entry)
-    ctx = RunContext(b, lowered)
+    ctx = RunContext(b, lowered, variable_shapes)
     for t, dims in feed_shapes.items():
         b.metadata = t.op.metadata
         ctx.values[t] = b.parameter(Shape(t.dtype, tuple(dims)), name=t.op.name.replace("/", ".") + f".{t.value_index}")

@@ -90,7 +90,8 @@ class StaticContext(LoweringContext):
         return self.unknown(Shape(op.attrs["dtype"], () if shape.ndims is None else tuple(shape.dims)))
 
     def read_variable(self, var_op) -> Instruction:
-        return self.unknown(Shape(var_op.attrs["dtype"], tuple(var_op.attrs["shape"].dims)))
+        shape = var_op.attrs["shape"]   # unknown rank for a Variable made with validate_shape=False
+        return self.unknown(Shape(var_op.attrs["dtype"], () if shape.ndims is None else tuple(shape.dims)))
 
     def assign_variable(self, var_op, value: Instruction) -> Instruction:
         return value

@@ -1,16 +1,35 @@
 """TF's TensorShape: a possibly unknown rank and possibly unknown (None) dims."""
 from __future__ import annotations
 
+import numbers
+
+
+def _dim(d):
+    """One dimension: an int >= 0, or None for unknown (-1 too, as in TF's shape protos)."""
+    d = getattr(d, "value", d)
+    if d is None:
+        return None
+    if not isinstance(d, numbers.Integral):
+        if isinstance(d, numbers.Real) and float(d).is_integer():
+            d = int(d)
+        else:
+            raise TypeError(f"Dimension value must be integer or None, got {d!r}")
+    d = int(d)
+    if d < -1:
+        raise ValueError(f"Dimension {d} must be >= 0")
+    return None if d == -1 else d
+
 
 class TensorShape:
+    """Static shapes as TF reports them: `(None, 3)`, `<unknown>`, `()`."""
+
     def __init__(self, dims):
         if isinstance(dims, TensorShape):
             dims = dims._dims
         elif dims is not None:
-            if isinstance(dims, int):
+            if isinstance(dims, numbers.Integral):
                 dims = [dims]
-            dims = tuple(None if d is None or (isinstance(d, int) and d < 0) else int(d)
-                         for d in (getattr(d, "value", d) for d in dims))
+            dims = tuple(_dim(d) for d in dims)
         self._dims = dims
 
     @property
@@ -60,6 +79,38 @@ class TensorShape:
     def assert_is_compatible_with(self, other) -> None:
         if not self.is_compatible_with(other):
             raise ValueError(f"Shapes {self} and {TensorShape(other)} are incompatible")
+
+    def assert_has_rank(self, rank: int) -> None:
+        if self._dims is not None and len(self._dims) != rank:
+            raise ValueError(f"Shape {self} must have rank {rank}")
+
+    def with_rank(self, rank: int) -> "TensorShape":
+        self.assert_has_rank(rank)
+        return self if self._dims is not None else TensorShape([None] * rank)
+
+    def assert_is_fully_defined(self) -> None:
+        if not self.is_fully_defined():
+            raise ValueError(f"Shape {self} is not fully defined")
+
+    def concatenate(self, other) -> "TensorShape":
+        other = TensorShape(other)
+        if self._dims is None or other._dims is None:
+            return TensorShape(None)
+        return TensorShape(self._dims + other._dims)
+
+    __add__ = concatenate
+
+    def __radd__(self, other) -> "TensorShape":
+        return TensorShape(other).concatenate(self)
+
+    def most_specific_compatible_shape(self, other) -> "TensorShape":
+        other = TensorShape(other)
+        if self._dims is None or other._dims is None or len(self._dims) != len(other._dims):
+            return TensorShape(None)
+        return TensorShape([a if a == b else None for a, b in zip(self._dims, other._dims)])
+
+    def __bool__(self) -> bool:
+        return self._dims is not None
 
     def __len__(self) -> int:
         if self._dims is None:

@@ -50,26 +50,30 @@ def _lower_read(ctx, op, _var):
     return ctx.read_variable(op.inputs[0].op)
 
 
-def _check_assign_shape(op, var_op, value):
+def _check_assign_shape(ctx, op, var_op, value):
+    """With `validate_shape`, the new value must have the Variable's shape: its static shape, or at
+    run time its current shape when the static one is not fully defined."""
     if not op.attrs.get("validate_shape", True):
         return
-    want = tuple(var_op.attrs["shape"].dims)
-    if tuple(value.shape.dims) != want and None not in value.shape.dims:
-        raise ValueError(f"Assign requires shapes of both tensors to match. lhs shape= {list(want)} "
+    want = var_op.attrs["shape"]
+    if not ctx.static and not want.is_fully_defined():
+        want = TensorShape(ctx.variable_shape(var_op))
+    if not want.is_compatible_with(value.shape.dims):
+        raise ValueError(f"Assign requires shapes of both tensors to match. lhs shape= {want.dims} "
                          f"rhs shape= {list(value.shape.dims)}")
 
 
 @lowering("Assign", stateful=True, ref_input=True)
 def _lower_assign(ctx, op, _var, value):
     var_op = op.inputs[0].op
-    _check_assign_shape(op, var_op, value)
+    _check_assign_shape(ctx, op, var_op, value)
     return ctx.assign_variable(var_op, value)
 
 
 @lowering("AssignAdd", "AssignSub", stateful=True, ref_input=True)
 def _lower_assign_update(ctx, op, _var, delta):
     var_op = op.inputs[0].op
-    _check_assign_shape(op, var_op, delta)
+    _check_assign_shape(ctx, op, var_op, delta)
     current = ctx.read_variable(var_op)
     new = ctx.b.emit("add" if op.type == "AssignAdd" else "sub", (current, delta))
     return ctx.assign_variable(var_op, new)
@@ -90,6 +94,11 @@ def _variable_tensor(ref) -> Tensor:
 
 def _assign_op(op_type, ref, value, name, validate_shape=True):
     var = _variable_tensor(ref)
+    if hasattr(value, "_as_tensor") or isinstance(value, Tensor):
+        value = convert_to_tensor(value)
+        if value.dtype != var.dtype:
+            raise TypeError(f"Input 'value' of '{op_type}' Op has type {value.dtype.name} that does not "
+                            f"match type {var.dtype.name} of argument 'ref'.")
     value = convert_to_tensor(value, dtype=var.dtype)
     if validate_shape and not var.shape.is_compatible_with(value.shape):
         raise ValueError(f"Shapes {var.shape} and {value.shape} are incompatible for {op_type} to "
@@ -127,33 +136,48 @@ def group(*inputs, name=None) -> Operation:
         return no_op(name=name or "group_deps")
 
 
+def _static_shape(initial_value: Tensor, shape, validate_shape: bool) -> TensorShape:
+    """TF's rule: the initial value's shape, unknown without `validate_shape`, or `shape` if given."""
+    if shape is not None:
+        static = TensorShape(shape)
+        if validate_shape and not static.is_compatible_with(initial_value.shape):
+            raise ValueError(f"The initial value's shape ({initial_value.shape}) is not compatible with "
+                             f"the explicitly supplied `shape` argument ({static}).")
+        return static
+    if not validate_shape:
+        return TensorShape(None)
+    if not initial_value.shape.is_fully_defined():
+        raise ValueError(f"initial_value must have a shape specified: {initial_value}")
+    return initial_value.shape
+
+
 class Variable:
     """A TF1 Variable: a VariableV2 op whose value lives in each Session, with its initializer."""
 
-    def __init__(self, initial_value=None, trainable=True, collections=None, validate_shape=True,
+    def __init__(self, initial_value=None, trainable=None, collections=None, validate_shape=True,
                  caching_device=None, name=None, variable_def=None, dtype=None, expected_shape=None,
                  import_scope=None, constraint=None, use_resource=None, synchronization=None,
                  aggregation=None, shape=None):
         if initial_value is None:
             raise ValueError("initial_value must be specified.")
         graph = get_default_graph()
-        with graph.name_scope(name or "Variable") as scope:
-            with graph.control_dependencies(None):
-                value = initial_value() if callable(initial_value) else initial_value
-                self._initial_value = convert_to_tensor(value, dtype=dtype, name="initial_value")
-            static = self._initial_value.shape if shape is None else TensorShape(shape)
-            if validate_shape and not static.is_fully_defined():
-                raise ValueError(f"initial_value must have a shape specified: {self._initial_value}")
+        # TF's init_scope: a Variable and its initializer never wait on the enclosing control deps.
+        with graph.control_dependencies(None), graph.name_scope(name or "Variable") as scope:
+            if callable(initial_value):
+                with graph.name_scope("Initializer"):
+                    initial_value = initial_value()
+            self._initial_value = convert_to_tensor(initial_value, dtype=dtype, name="initial_value")
+            static = _static_shape(self._initial_value, shape, validate_shape)
             self._variable = make_op("VariableV2", [], {"shape": static, "dtype": self._initial_value.dtype},
                                      name=scope, output_shapes=[static]).outputs[0]
             self._initializer_op = assign(self._variable, self._initial_value,
                                           validate_shape=validate_shape, name="Assign").op
             self._snapshot = make_op("Identity", [self._variable], name="read").outputs[0]
-        self._trainable = trainable
+        self._trainable = True if trainable is None else bool(trainable)
         self._variable.op._py_variable = self
         if collections is None:
             collections = [GraphKeys.GLOBAL_VARIABLES]
-        if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
+        if self._trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
             collections = list(collections) + [GraphKeys.TRAINABLE_VARIABLES]
         graph.add_to_collections(collections, self)
 
@@ -207,7 +231,8 @@ class Variable:
         return self._snapshot
 
     def read_value(self) -> Tensor:
-        return make_op("ReadVariableOp", [self._variable], name="read").outputs[0]
+        """A fresh read: under `control_dependencies` it sees the value after those ops ran."""
+        return make_op("Identity", [self._variable], name="read").outputs[0]
 
     def initialized_value(self) -> Tensor:
         """The value right after initialization, for initializing other Variables from this one."""
@@ -215,20 +240,24 @@ class Variable:
 
     # updates ------------------------------------------------------------------------
     def assign(self, value, use_locking=False, name=None, read_value=True):
-        return assign(self, value, name=name)
+        return _result(assign(self, value, name=name), read_value)
 
     def assign_add(self, delta, use_locking=False, name=None, read_value=True):
-        return assign_add(self, delta, name=name)
+        return _result(assign_add(self, delta, name=name), read_value)
 
     def assign_sub(self, delta, use_locking=False, name=None, read_value=True):
-        return assign_sub(self, delta, name=name)
+        return _result(assign_sub(self, delta, name=name), read_value)
 
     def eval(self, session=None):
         return self._variable.eval(session=session)
 
-    def load(self, value, session=None):
+    def load(self, value, session=None) -> None:
+        """Writes `value` into this Variable in `session` (or the default Session) without a run."""
         from xlite.runtime.session import get_default_session
         session = session or get_default_session()
+        if session is None:
+            raise ValueError("Either session argument should be provided or default session should be "
+                             "established")
         session._load_variable(self.op, np.asarray(value, dtype=self.dtype.np))
 
     def __repr__(self) -> str:
@@ -241,7 +270,12 @@ class Variable:
         return self is other
 
     def __iter__(self):
-        return iter(self._variable)
+        raise TypeError("'Variable' object is not iterable.")
+
+
+def _result(update: Tensor, read_value: bool):
+    """Variable.assign* hand back the updated value, or the op when `read_value=False`."""
+    return update if read_value else update.op
 
 
 def global_variables(scope=None) -> list:

@@ -1,6 +1,11 @@
 """Session.run's fetch structures: flatten nested lists, tuples, dicts and namedtuples, then rebuild them."""
 from __future__ import annotations
 
+import collections
+import functools
+
+import numpy as np
+
 from xlite.frontend.graph import Graph, Operation, Tensor
 
 
@@ -16,20 +21,22 @@ class FetchMapper:
 
     def _resolve(self, leaf):
         if leaf is None:
-            raise TypeError("Fetch argument None has invalid type <class 'NoneType'>")
+            raise TypeError(f"Fetch argument None has invalid type {type(None)}")
         try:
-            element = self.graph.as_graph_element(leaf)
-        except TypeError:
+            return self.graph.as_graph_element(leaf)
+        except TypeError as e:
             raise TypeError(f"Fetch argument {leaf!r} has invalid type {type(leaf)}, must be a string "
-                            "or Tensor. (Can not convert a {type(leaf).__name__} into a Tensor or "
-                            "Operation.)") from None
-        except KeyError as e:
-            raise ValueError(f"Fetch argument {leaf!r} cannot be interpreted as a Tensor. ({e})") from None
-        return element
+                            f"or Tensor. ({e})") from None
+        except (KeyError, ValueError) as e:
+            reason = e.args[0] if e.args else e
+            raise ValueError(f"Fetch argument {leaf!r} cannot be interpreted as a Tensor. ({reason})") from None
 
     def _flatten(self, fetches):
         if isinstance(fetches, dict):
-            return ("dict", type(fetches), [(k, self._flatten(v)) for k, v in fetches.items()])
+            make = type(fetches)
+            if isinstance(fetches, collections.defaultdict):
+                make = functools.partial(collections.defaultdict, fetches.default_factory)
+            return ("dict", make, [(k, self._flatten(v)) for k, v in fetches.items()])
         if isinstance(fetches, tuple) and hasattr(fetches, "_fields"):
             return ("namedtuple", type(fetches), [self._flatten(v) for v in fetches])
         if isinstance(fetches, (list, tuple)):
@@ -51,27 +58,29 @@ class FetchMapper:
         return result
 
     def build(self, values: dict):
-        return self._build(self._template, values)
+        """The fetch structure with each leaf's value: a fresh array per leaf, even for repeats."""
+        return self._build(self._template, values, set())
 
-    def _build(self, node, values):
+    def _build(self, node, values, handed_out: set):
         kind, payload, children = node
         if kind == "tensor":
-            return _as_fetch_value(values[payload])
+            value = _as_fetch_value(values[payload], copy=id(values[payload]) in handed_out)
+            handed_out.add(id(values[payload]))
+            return value
         if kind == "op":
             return None
         if kind == "dict":
-            return payload((k, self._build(v, values)) for k, v in children)
+            return payload([(k, self._build(v, values, handed_out)) for k, v in children])
         if kind == "namedtuple":
-            return payload(*[self._build(c, values) for c in children])
-        return payload(self._build(c, values) for c in children)
+            return payload(*[self._build(c, values, handed_out) for c in children])
+        return payload(self._build(c, values, handed_out) for c in children)
 
 
-def _as_fetch_value(value):
+def _as_fetch_value(value, copy: bool = False):
     """A fresh array the caller may modify; 0-d results are NumPy scalars, as in TF."""
-    import numpy as np
     value = np.asarray(value)
     if value.ndim == 0:
         return value[()]
-    if not value.flags.writeable or not value.flags.owndata:
+    if copy or not value.flags.writeable or not value.flags.owndata:
         value = np.array(value, copy=True)
     return value

@@ -27,6 +27,7 @@ class Session:
         self.target = resolve_target(target)
         self.config = config
         self._variables: dict[Operation, np.ndarray] = {}
+        self._dynamic_shapes: dict[Operation, tuple] = {}   # Variables of unknown static shape
         self._cache: dict = {}
         self._run_counter = 0
         self._closed = False
@@ -49,11 +50,12 @@ class Session:
 
     @contextlib.contextmanager
     def as_default(self):
+        """Makes this the Session that `Tensor.eval()` and `Operation.run()` use inside the block."""
         _session_stack.append(self)
         try:
             yield self
         finally:
-            _session_stack.remove(self)
+            _remove_last(_session_stack, self)
 
     def close(self) -> None:
         self._closed = True
@@ -65,18 +67,21 @@ class Session:
 
     # running -----------------------------------------------------------------------
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+        """Values of `fetches` (same nested structure back); ops give None, 0-d tensors NumPy scalars."""
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
         mapper = FetchMapper(self.graph, fetches)
         feeds = self._validate_feeds(feed_dict or {})
         fetch_tensors = mapper.unique_tensors()
-        key = (tuple(id(t) for t in fetch_tensors), tuple(id(o) for o in mapper.target_ops),
-               tuple((id(t), a.shape, a.dtype.str) for t, a in feeds.items()), self.graph.version)
         with self._lock:
+            variable_shapes = dict(self._dynamic_shapes)
+            key = (tuple(id(t) for t in fetch_tensors), tuple(id(o) for o in mapper.target_ops),
+                   tuple((id(t), a.shape, a.dtype.str) for t, a in feeds.items()),
+                   tuple((id(op), shape) for op, shape in variable_shapes.items()))
             compiled = self._cache.get(key)
             if compiled is None:
                 lowered = lower_run(self.graph, fetch_tensors, mapper.target_ops,
-                                    {t: a.shape for t, a in feeds.items()})
+                                    {t: a.shape for t, a in feeds.items()}, variable_shapes=variable_shapes)
                 compiled = (lowered, compile_module(lowered.module, self.target))
                 self._cache[key] = compiled
             lowered, executable = compiled
@@ -87,8 +92,18 @@ class Session:
                 if kind == "fetch":
                     values[item] = value
                 else:
-                    self._variables[item] = np.array(value, copy=True)
+                    self._store_variable(item, value)
         return mapper.build(values)
+
+    def make_callable(self, fetches, feed_list=None, accept_options=False):
+        """A function of the `feed_list` values that runs `fetches`, like TF's Session.make_callable."""
+        feed_list = list(feed_list or [])
+
+        def call(*feed_values, **kwargs):
+            if len(feed_values) != len(feed_list):
+                raise TypeError(f"Expected {len(feed_list)} feed values, got {len(feed_values)}")
+            return self.run(fetches, dict(zip(feed_list, feed_values)))
+        return call
 
     def _arguments(self, lowered, feeds) -> list:
         args = []
@@ -106,64 +121,84 @@ class Session:
         return args
 
     def _validate_feeds(self, feed_dict) -> dict:
+        """Every feed as a read-only array of its tensor's dtype, its shape checked, before any run."""
         feeds: dict[Tensor, np.ndarray] = {}
         for key, value in feed_dict.items():
-            t = key
-            if hasattr(t, "_as_graph_element"):
-                t = t._as_graph_element()
-            if isinstance(t, str):
-                try:
-                    t = self.graph.as_graph_element(t)
-                except KeyError as e:
-                    raise errors.NotFoundError(None, None, str(e)) from None
-            if isinstance(t, Operation) or not isinstance(t, Tensor):
-                raise TypeError(f"The key of a feed_dict must be a tensor or a tensor name, got {key!r}")
-            if t.graph is not self.graph:
-                raise ValueError(f"Cannot feed {t.name}: it is not an element of this Session's graph.")
-            if isinstance(value, Tensor):
+            try:
+                t = self.graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
+            except (KeyError, TypeError, ValueError) as e:
+                raise TypeError(f"Cannot interpret feed_dict key as Tensor: {_reason(e)}") from None
+            if isinstance(value, Tensor) or hasattr(value, "_as_graph_element"):
                 raise TypeError("The value of a feed cannot be a tf.Tensor object. Acceptable feed values "
-                                "include Python scalars, strings, lists, numpy ndarrays, or TensorHandles.")
+                                "include Python scalars, strings, lists, numpy ndarrays, or TensorHandles. "
+                                f"For reference, the tensor object was {value} which was passed to the "
+                                f"argument `feed_dict` with key {t}.")
             try:
                 array = np.asarray(value, dtype=t.dtype.np)
             except (TypeError, ValueError) as e:
-                raise TypeError(f"Cannot feed value {value!r} to tensor '{t.name}' of dtype "
-                                f"{t.dtype.name}: {e}") from None
+                raise type(e)(f"Cannot feed value {value!r} to tensor '{t.name}' of dtype "
+                              f"{t.dtype.name}: {e}") from None
             if not t.shape.is_compatible_with(array.shape):
                 raise FeedShapeError(
                     t.op.node_def, t.op,
-                    f"Cannot feed value of shape {array.shape} for Tensor '{t.name}', which has shape "
-                    f"'{t.shape}'")
-            array = np.array(array, order="C")
+                    f"Cannot feed value of shape {array.shape} for Tensor {t.name}, which has shape {t.shape}")
+            array = np.array(array, order="C")   # a private copy: the caller may reuse their buffer
             array.flags.writeable = False
             feeds[t] = array
         return feeds
 
     # variables --------------------------------------------------------------------------
+    def _store_variable(self, var_op: Operation, value) -> None:
+        """Keeps a private read-only copy, so no fetched array can alias the Session's state."""
+        value = np.array(value, copy=True)
+        value.flags.writeable = False
+        self._variables[var_op] = value
+        if not var_op.outputs[0].shape.is_fully_defined():
+            self._dynamic_shapes[var_op] = value.shape
+
     def _load_variable(self, var_op: Operation, value: np.ndarray) -> None:
-        want = tuple(var_op.attrs["shape"].dims)
-        if value.shape != want:
-            raise ValueError(f"Cannot load value of shape {value.shape} into variable {var_op.name} of shape {want}")
-        self._variables[var_op] = np.array(value, copy=True)
+        if not var_op.outputs[0].shape.is_compatible_with(value.shape):
+            raise ValueError(f"Cannot load value of shape {value.shape} into variable {var_op.name} of "
+                             f"shape {var_op.outputs[0].shape}")
+        self._store_variable(var_op, value)
 
     def list_devices(self) -> list:
         return []
 
 
 class InteractiveSession(Session):
-    """A Session that installs itself as the default on construction."""
+    """A Session that installs itself (and its graph) as the default on construction."""
 
     def __init__(self, target: str = "", graph: Graph | None = None, config=None):
         super().__init__(target, graph, config)
         _session_stack.append(self)
+        self._interactive_graph_ctx = None
+        if self.graph is not get_default_graph():
+            self._interactive_graph_ctx = self.graph.as_default()
+            self._interactive_graph_ctx.__enter__()
 
     def close(self) -> None:
         super().close()
-        if self in _session_stack:
-            _session_stack.remove(self)
+        _remove_last(_session_stack, self)
+        if self._interactive_graph_ctx is not None:
+            self._interactive_graph_ctx.__exit__(None, None, None)
+            self._interactive_graph_ctx = None
 
 
 _session_stack: list[Session] = []
 
 
+def _remove_last(stack: list, item) -> None:
+    for i in range(len(stack) - 1, -1, -1):
+        if stack[i] is item:
+            del stack[i]
+            return
+
+
+def _reason(error: Exception) -> str:
+    return error.args[0] if isinstance(error, KeyError) and error.args else str(error)
+
+
 def get_default_session() -> Session | None:
+    """The innermost Session made default by `with sess:`, `sess.as_default()` or InteractiveSession."""
     return _session_stack[-1] if _session_stack else None
