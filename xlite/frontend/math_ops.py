@@ -1,29 +1,58 @@
-"""tf.math: elementwise ops with NumPy broadcasting, reductions, matmul, argmax and casts."""
+"""tf.math: elementwise ops and matmul with TF's dtype rules, their lowerings and their gradients.
+
+Reductions, argmax, cumsum and the clipping functions live in reduction_ops and
+clip_ops and are re-exported at the bottom, so this module is the whole `tf.math`.
+"""
 from __future__ import annotations
 
 from functools import reduce as _fold
 
 import numpy as np
 
-from xlite.frontend.convert import convert_pair, convert_to_tensor
+from xlite.frontend.convert import constant, convert_pair, convert_to_tensor
+from xlite.frontend.gradients import broadcast_to_shape_of, grad_rule, no_gradient, sum_to_shape_of
 from xlite.frontend.graph import Tensor
 from xlite.frontend.op_registry import lowering, make_op
 from xlite.ir import dtypes
 from xlite.ir.builder import broadcast_dims
 
-# elementwise ----------------------------------------------------------------------
-UNARY_OPCODES = {
-    "Neg": "neg", "Abs": "abs", "Exp": "exp", "Log": "log", "Log1p": "log1p", "Tanh": "tanh",
-    "Sigmoid": "logistic", "Sqrt": "sqrt", "Rsqrt": "rsqrt", "Sign": "sign", "Floor": "floor",
-    "Ceil": "ceil", "Round": "round", "Sin": "sin", "Cos": "cos", "LogicalNot": "not",
-    "IsFinite": "is_finite",
+# dtype rules --------------------------------------------------------------------------
+FLOATS = (dtypes.float16, dtypes.bfloat16, dtypes.float32, dtypes.float64)
+SIGNED = FLOATS + (dtypes.int8, dtypes.int32, dtypes.int64)
+INTEGERS = (dtypes.int8, dtypes.int32, dtypes.int64, dtypes.uint8, dtypes.uint32)
+NUMERIC = SIGNED + (dtypes.uint8, dtypes.uint32)
+BOOL = (dtypes.bool_,)
+ALL = NUMERIC + BOOL
+
+
+def check_dtype(t: Tensor, allowed: tuple, op_type: str, param: str = "x") -> None:
+    """TF's kernel-registration check: an op accepts only the dtypes it has kernels for."""
+    if t.dtype not in allowed:
+        names = ", ".join(d.name for d in allowed)
+        raise TypeError(f"Value passed to parameter '{param}' has DataType {t.dtype.name} not in list of "
+                        f"allowed values: {names} (op {op_type})")
+
+
+# elementwise lowerings -------------------------------------------------------------------
+UNARY = {  # op type: (IR opcode, accepted dtypes)
+    "Neg": ("neg", SIGNED), "Abs": ("abs", SIGNED), "Sign": ("sign", SIGNED),
+    "Exp": ("exp", FLOATS), "Log": ("log", FLOATS), "Log1p": ("log1p", FLOATS),
+    "Tanh": ("tanh", FLOATS), "Sigmoid": ("logistic", FLOATS), "Sqrt": ("sqrt", FLOATS),
+    "Rsqrt": ("rsqrt", FLOATS), "Sin": ("sin", FLOATS), "Cos": ("cos", FLOATS),
+    "Floor": ("floor", FLOATS), "Ceil": ("ceil", FLOATS), "Round": ("round", FLOATS),
+    "IsFinite": ("is_finite", FLOATS), "LogicalNot": ("not", BOOL), "Invert": ("not", INTEGERS),
 }
-BINARY_OPCODES = {
-    "AddV2": "add", "Sub": "sub", "Mul": "mul", "RealDiv": "div", "Pow": "pow",
-    "Maximum": "max", "Minimum": "min", "LogicalAnd": "and", "LogicalOr": "or",
+BINARY = {
+    "AddV2": ("add", NUMERIC), "Sub": ("sub", NUMERIC), "Mul": ("mul", NUMERIC),
+    "RealDiv": ("div", NUMERIC), "Pow": ("pow", NUMERIC), "Maximum": ("max", NUMERIC),
+    "Minimum": ("min", NUMERIC), "LogicalAnd": ("and", BOOL), "LogicalOr": ("or", BOOL),
+    "BitwiseAnd": ("and", INTEGERS), "BitwiseOr": ("or", INTEGERS),
 }
 COMPARISONS = {"Equal": "EQ", "NotEqual": "NE", "Less": "LT", "LessEqual": "LE",
                "Greater": "GT", "GreaterEqual": "GE"}
+_OTHER_BINARY = {"FloorDiv": NUMERIC, "FloorMod": NUMERIC, "SquaredDifference": NUMERIC,
+                 "BitwiseXor": INTEGERS, "Equal": ALL, "NotEqual": ALL, "Less": NUMERIC,
+                 "LessEqual": NUMERIC, "Greater": NUMERIC, "GreaterEqual": NUMERIC}
 
 
 def broadcast_all(b, *xs):
@@ -31,14 +60,18 @@ def broadcast_all(b, *xs):
     return [b.broadcast_to(x, dims) for x in xs]
 
 
-@lowering(*UNARY_OPCODES)
+def _full_like(b, value, x):
+    return b.broadcast_to(b.scalar(value, x.dtype), x.shape.dims)
+
+
+@lowering(*UNARY)
 def _lower_unary(ctx, op, x):
-    return ctx.b.emit(UNARY_OPCODES[op.type], (x,))
+    return ctx.b.emit(UNARY[op.type][0], (x,))
 
 
-@lowering(*BINARY_OPCODES)
+@lowering(*BINARY)
 def _lower_binary(ctx, op, x, y):
-    return ctx.b.emit(BINARY_OPCODES[op.type], broadcast_all(ctx.b, x, y))
+    return ctx.b.emit(BINARY[op.type][0], broadcast_all(ctx.b, x, y))
 
 
 @lowering(*COMPARISONS)
@@ -46,19 +79,29 @@ def _lower_compare(ctx, op, x, y):
     return ctx.b.compare(*broadcast_all(ctx.b, x, y), COMPARISONS[op.type])
 
 
+@lowering("BitwiseXor")
+def _lower_xor(ctx, op, x, y):
+    b = ctx.b
+    x, y = broadcast_all(b, x, y)
+    return b.emit("and", (b.emit("or", (x, y)), b.emit("not", (b.emit("and", (x, y)),))))
+
+
+def _remainder_needs_fix(b, r, y):
+    """Where a truncated remainder's sign differs from the divisor's: floor division rounds one lower."""
+    zero = _full_like(b, 0, r)
+    return b.emit("and", (b.compare(r, zero, "NE"),
+                          b.compare(b.compare(r, zero, "LT"), b.compare(y, zero, "LT"), "NE")))
+
+
 @lowering("FloorDiv")
 def _lower_floordiv(ctx, op, x, y):
     b = ctx.b
     x, y = broadcast_all(b, x, y)
-    if x.dtype.is_floating:
-        return b.emit("floor", (b.emit("div", (x, y)),))
     q = b.emit("div", (x, y))
-    r = b.emit("rem", (x, y))
-    zero = b.broadcast_to(b.scalar(0, x.dtype), x.shape.dims)
-    adjust = b.emit("and", (b.compare(r, zero, "NE"),
-                            b.compare(b.compare(r, zero, "LT"), b.compare(y, zero, "LT"), "NE")))
-    one = b.broadcast_to(b.scalar(1, x.dtype), x.shape.dims)
-    return b.emit("select", (adjust, b.emit("sub", (q, one)), q))
+    if x.dtype.is_floating:
+        return b.emit("floor", (q,))
+    fix = _remainder_needs_fix(b, b.emit("rem", (x, y)), y)
+    return b.emit("select", (fix, b.emit("sub", (q, _full_like(b, 1, q))), q))
 
 
 @lowering("FloorMod")
@@ -66,10 +109,13 @@ def _lower_floormod(ctx, op, x, y):
     b = ctx.b
     x, y = broadcast_all(b, x, y)
     r = b.emit("rem", (x, y))
-    zero = b.broadcast_to(b.scalar(0, x.dtype), x.shape.dims)
-    adjust = b.emit("and", (b.compare(r, zero, "NE"),
-                            b.compare(b.compare(r, zero, "LT"), b.compare(y, zero, "LT"), "NE")))
-    return b.emit("select", (adjust, b.emit("add", (r, y)), r))
+    return b.emit("select", (_remainder_needs_fix(b, r, y), b.emit("add", (r, y)), r))
+
+
+@lowering("SquaredDifference")
+def _lower_squared_difference(ctx, op, x, y):
+    d = ctx.b.emit("sub", broadcast_all(ctx.b, x, y))
+    return ctx.b.emit("mul", (d, d))
 
 
 @lowering("Square")
@@ -79,12 +125,17 @@ def _lower_square(ctx, op, x):
 
 @lowering("Reciprocal")
 def _lower_reciprocal(ctx, op, x):
-    return ctx.b.emit("div", (ctx.b.broadcast_to(ctx.b.scalar(1, x.dtype), x.shape.dims), x))
+    return ctx.b.emit("div", (_full_like(ctx.b, 1, x), x))
 
 
 @lowering("Identity", "StopGradient")
 def _lower_identity(ctx, op, x):
     return x
+
+
+@lowering("AddN")
+def _lower_add_n(ctx, op, *xs):
+    return _fold(lambda s, x: ctx.b.emit("add", (s, x)), broadcast_all(ctx.b, *xs))
 
 
 @lowering("SelectV2")
@@ -97,184 +148,237 @@ def _lower_cast(ctx, op, x):
     return ctx.b.convert(x, op.attrs["DstT"])
 
 
-def _unary(op_type: str, x, name=None, float_only: bool = False) -> Tensor:
-    x = convert_to_tensor(x)
-    if float_only and not x.dtype.is_floating:
-        raise TypeError(f"Value passed to parameter 'x' has DataType {x.dtype.name} not in list of allowed "
-                        f"values: float16, bfloat16, float32, float64 (op {op_type})")
+# elementwise API -----------------------------------------------------------------------
+def _unary(op_type: str, x, name=None) -> Tensor:
+    x = convert_to_tensor(x, name="x")
+    check_dtype(x, UNARY[op_type][1] if op_type in UNARY else NUMERIC, op_type)
     return make_op(op_type, [x], name=name or op_type).outputs[0]
 
 
 def _binary(op_type: str, x, y, name=None) -> Tensor:
     x, y = convert_pair(x, y, op_type)
+    check_dtype(x, BINARY[op_type][1] if op_type in BINARY else _OTHER_BINARY[op_type], op_type)
     return make_op(op_type, [x, y], name=name or op_type).outputs[0]
 
 
-def add(x, y, name=None):
+def add(x, y, name=None) -> Tensor:
     return _binary("AddV2", x, y, name or "Add")
 
 
-def subtract(x, y, name=None):
+def subtract(x, y, name=None) -> Tensor:
     return _binary("Sub", x, y, name)
 
 
-def multiply(x, y, name=None):
+def multiply(x, y, name=None) -> Tensor:
     return _binary("Mul", x, y, name)
 
 
-def _as_float_pair(x, y, name):
+def truediv(x, y, name=None) -> Tensor:
+    """Integers divide in floating point: float32 for 8/16-bit ints, float64 for wider ones, as TF does."""
     x, y = convert_pair(x, y, "RealDiv")
+    check_dtype(x, NUMERIC, "truediv")
     if x.dtype.is_integer:
         target = dtypes.float32 if x.dtype.itemsize <= 2 else dtypes.float64
         x, y = cast(x, target), cast(y, target)
-    elif x.dtype.is_bool:
-        raise TypeError("x and y must not be bool for division")
-    return x, y
-
-
-def truediv(x, y, name=None):
-    """Integers divide in float64, as TF's truediv does."""
-    x, y = _as_float_pair(x, y, name)
     return make_op("RealDiv", [x, y], name=name or "truediv").outputs[0]
 
 
-def divide(x, y, name=None):
+def divide(x, y, name=None) -> Tensor:
     return truediv(x, y, name or "truediv")
 
 
-def realdiv(x, y, name=None):
+def realdiv(x, y, name=None) -> Tensor:
     return _binary("RealDiv", x, y, name)
 
 
-def floordiv(x, y, name=None):
+def floordiv(x, y, name=None) -> Tensor:
     return _binary("FloorDiv", x, y, name or "floordiv")
 
 
-def div(x, y, name=None):
+def div(x, y, name=None) -> Tensor:
+    """TF1's Python-2 division: floor division for integers, true division for floats."""
     x, y = convert_pair(x, y, "Div")
-    if x.dtype.is_floating:
-        return make_op("RealDiv", [x, y], name=name or "div").outputs[0]
-    return make_op("FloorDiv", [x, y], name=name or "div").outputs[0]
+    check_dtype(x, NUMERIC, "Div")
+    return make_op("RealDiv" if x.dtype.is_floating else "FloorDiv", [x, y], name=name or "div").outputs[0]
 
 
-def mod(x, y, name=None):
+def div_no_nan(x, y, name=None) -> Tensor:
+    """x / y, and 0 wherever y is 0 (with a gradient that stays finite there too)."""
+    x, y = convert_pair(x, y, "DivNoNan")
+    check_dtype(x, FLOATS, "DivNoNan")
+    zero = equal(y, 0)
+    return where(zero, 0, realdiv(x, where(zero, 1, y)), name=name or "div_no_nan")
+
+
+def mod(x, y, name=None) -> Tensor:
     return _binary("FloorMod", x, y, name or "mod")
 
 
 floormod = mod
 
 
-def pow(x, y, name=None):  # noqa: A001 - TF's name
+def pow(x, y, name=None) -> Tensor:  # noqa: A001 - TF's name
     return _binary("Pow", x, y, name)
 
 
-def maximum(x, y, name=None):
+def maximum(x, y, name=None) -> Tensor:
     return _binary("Maximum", x, y, name)
 
 
-def minimum(x, y, name=None):
+def minimum(x, y, name=None) -> Tensor:
     return _binary("Minimum", x, y, name)
 
 
-def equal(x, y, name=None):
+def squared_difference(x, y, name=None) -> Tensor:
+    return _binary("SquaredDifference", x, y, name)
+
+
+def equal(x, y, name=None) -> Tensor:
     return _binary("Equal", x, y, name)
 
 
-def not_equal(x, y, name=None):
+def not_equal(x, y, name=None) -> Tensor:
     return _binary("NotEqual", x, y, name)
 
 
-def less(x, y, name=None):
+def less(x, y, name=None) -> Tensor:
     return _binary("Less", x, y, name)
 
 
-def less_equal(x, y, name=None):
+def less_equal(x, y, name=None) -> Tensor:
     return _binary("LessEqual", x, y, name)
 
 
-def greater(x, y, name=None):
+def greater(x, y, name=None) -> Tensor:
     return _binary("Greater", x, y, name)
 
 
-def greater_equal(x, y, name=None):
+def greater_equal(x, y, name=None) -> Tensor:
     return _binary("GreaterEqual", x, y, name)
 
 
-def _logical(op_type, x, y, name):
-    x, y = convert_pair(x, y, op_type)
-    if not x.dtype.is_bool:
-        raise TypeError(f"{op_type} expects bool tensors, got {x.dtype.name}")
-    return make_op(op_type, [x, y], name=name or op_type).outputs[0]
+def logical_and(x, y, name=None) -> Tensor:
+    return _binary("LogicalAnd", x, y, name)
 
 
-def logical_and(x, y, name=None):
-    return _logical("LogicalAnd", x, y, name)
+def logical_or(x, y, name=None) -> Tensor:
+    return _binary("LogicalOr", x, y, name)
 
 
-def logical_or(x, y, name=None):
-    return _logical("LogicalOr", x, y, name)
-
-
-def logical_xor(x, y, name="LogicalXor"):
+def logical_xor(x, y, name="LogicalXor") -> Tensor:
     return logical_and(logical_or(x, y), logical_not(logical_and(x, y)), name=name)
 
 
-def logical_not(x, name=None):
-    x = convert_to_tensor(x)
-    if not x.dtype.is_bool:
-        raise TypeError(f"LogicalNot expects a bool tensor, got {x.dtype.name}")
-    return make_op("LogicalNot", [x], name=name or "LogicalNot").outputs[0]
+def logical_not(x, name=None) -> Tensor:
+    return _unary("LogicalNot", x, name)
 
 
-def negative(x, name=None):
+def bitwise_and(x, y, name=None) -> Tensor:
+    return _binary("BitwiseAnd", x, y, name)
+
+
+def bitwise_or(x, y, name=None) -> Tensor:
+    return _binary("BitwiseOr", x, y, name)
+
+
+def bitwise_xor(x, y, name=None) -> Tensor:
+    return _binary("BitwiseXor", x, y, name)
+
+
+def invert(x, name=None) -> Tensor:
+    return _unary("Invert", x, name)
+
+
+def negative(x, name=None) -> Tensor:
     return _unary("Neg", x, name)
 
 
-def abs(x, name=None):  # noqa: A001
+def abs(x, name=None) -> Tensor:  # noqa: A001
     return _unary("Abs", x, name)
 
 
-def sign(x, name=None):
+def sign(x, name=None) -> Tensor:
     return _unary("Sign", x, name)
 
 
-def square(x, name=None):
+def square(x, name=None) -> Tensor:
     return _unary("Square", x, name)
 
 
-def reciprocal(x, name=None):
+def reciprocal(x, name=None) -> Tensor:
     return _unary("Reciprocal", x, name)
 
 
-def _float_unary(op_type):
-    def fn(x, name=None):
-        return _unary(op_type, x, name, float_only=True)
-    fn.__name__ = op_type.lower()
+def _float_unary(op_type: str, api_name: str):
+    def fn(x, name=None) -> Tensor:
+        return _unary(op_type, x, name)
+    fn.__name__ = fn.__qualname__ = api_name
+    fn.__doc__ = f"tf.math.{api_name}: elementwise, floating-point inputs only (op type {op_type})."
     return fn
 
 
-exp = _float_unary("Exp")
-log = _float_unary("Log")
-log1p = _float_unary("Log1p")
-tanh = _float_unary("Tanh")
-sigmoid = _float_unary("Sigmoid")
-sqrt = _float_unary("Sqrt")
-rsqrt = _float_unary("Rsqrt")
-floor = _float_unary("Floor")
-ceil = _float_unary("Ceil")
-round = _float_unary("Round")  # noqa: A001
-sin = _float_unary("Sin")
-cos = _float_unary("Cos")
-is_finite = _float_unary("IsFinite")
+exp = _float_unary("Exp", "exp")
+log = _float_unary("Log", "log")
+log1p = _float_unary("Log1p", "log1p")
+tanh = _float_unary("Tanh", "tanh")
+sigmoid = _float_unary("Sigmoid", "sigmoid")
+sqrt = _float_unary("Sqrt", "sqrt")
+rsqrt = _float_unary("Rsqrt", "rsqrt")
+sin = _float_unary("Sin", "sin")
+cos = _float_unary("Cos", "cos")
+floor = _float_unary("Floor", "floor")
+ceil = _float_unary("Ceil", "ceil")
+is_finite = _float_unary("IsFinite", "is_finite")
 
 
-def is_nan(x, name=None):
-    x = convert_to_tensor(x)
+def round(x, name=None) -> Tensor:  # noqa: A001
+    """Rounds half to even, like TF; integers are returned unchanged."""
+    x = convert_to_tensor(x, name="x")
+    return x if x.dtype.is_integer else _unary("Round", x, name)
+
+
+def tan(x, name=None) -> Tensor:
+    x = convert_to_tensor(x, name="x")
+    check_dtype(x, FLOATS, "Tan")
+    return realdiv(sin(x), cos(x), name=name or "Tan")
+
+
+def expm1(x, name=None) -> Tensor:
+    """exp(x) - 1 without cancellation near 0 (Kahan's trick: (u - 1) * x / log(u) with u = exp(x))."""
+    x = convert_to_tensor(x, name="x")
+    check_dtype(x, FLOATS, "Expm1")
+    u = exp(x)
+    um1 = u - 1
+    small = equal(um1, 0)
+    safe_log = log(where(small, 2, u))
+    kahan = um1 * x / safe_log
+    return where(small, x, where(equal(um1, -1), -1, where(is_inf(u), u, kahan)), name=name or "Expm1")
+
+
+def log_sigmoid(x, name=None) -> Tensor:
+    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), finite for large |x|."""
+    x = convert_to_tensor(x, name="x")
+    check_dtype(x, FLOATS, "LogSigmoid")
+    return subtract(minimum(x, 0), log1p(exp(negative(abs(x)))), name=name or "LogSigmoid")
+
+
+def xlogy(x, y, name=None) -> Tensor:
+    """x * log(y), and 0 wherever x is 0."""
+    x, y = convert_pair(x, y, "Xlogy")
+    check_dtype(x, FLOATS, "Xlogy")
+    zero = equal(x, 0)
+    return where(zero, 0, x * log(where(zero, 1, y)), name=name or "Xlogy")
+
+
+def is_nan(x, name=None) -> Tensor:
+    x = convert_to_tensor(x, name="x")
+    check_dtype(x, FLOATS, "IsNan")
     return not_equal(x, x, name=name or "IsNan")
 
 
-def is_inf(x, name=None):
-    x = convert_to_tensor(x)
+def is_inf(x, name=None) -> Tensor:
+    x = convert_to_tensor(x, name="x")
+    check_dtype(x, FLOATS, "IsInf")
     return equal(abs(x), np.inf, name=name or "IsInf")
 
 
@@ -286,28 +390,33 @@ def cast(x, dtype, name=None) -> Tensor:
     return make_op("Cast", [x], {"DstT": dtype, "SrcT": x.dtype}, name=name or "Cast").outputs[0]
 
 
-def to_float(x, name="ToFloat"):
+def to_float(x, name="ToFloat") -> Tensor:
     return cast(x, dtypes.float32, name)
 
 
-def to_int32(x, name="ToInt32"):
+def to_double(x, name="ToDouble") -> Tensor:
+    return cast(x, dtypes.float64, name)
+
+
+def to_int32(x, name="ToInt32") -> Tensor:
     return cast(x, dtypes.int32, name)
 
 
-def to_int64(x, name="ToInt64"):
+def to_int64(x, name="ToInt64") -> Tensor:
     return cast(x, dtypes.int64, name)
 
 
-def where(condition, x=None, y=None, name=None):
+def where(condition, x=None, y=None, name=None) -> Tensor:
     """The three-argument form, broadcasting like tf.where_v2; the one-argument form has a data-dependent shape."""
     if x is None and y is None:
         raise NotImplementedError("tf.where(condition) returns a data-dependent number of indices, "
                                   "which xlite's static shapes cannot express; use tf.where(cond, x, y)")
-    condition = convert_to_tensor(condition)
-    if not condition.dtype.is_bool:
-        raise TypeError(f"tf.where condition must be bool, got {condition.dtype.name}")
+    if x is None or y is None:
+        raise ValueError("x and y must both be non-None or both be None.")
+    condition = convert_to_tensor(condition, name="condition")
+    check_dtype(condition, BOOL, "SelectV2", "condition")
     x, y = convert_pair(x, y, "SelectV2")
-    return make_op("SelectV2", [condition, x, y], name=name or "Select").outputs[0]
+    return make_op("SelectV2", [condition, x, y], name=name or "SelectV2").outputs[0]
 
 
 select = where
@@ -324,152 +433,43 @@ def stop_gradient(x, name=None) -> Tensor:
     return make_op("StopGradient", [x], name=name or "StopGradient").outputs[0]
 
 
-def add_n(inputs, name="AddN") -> Tensor:
+def add_n(inputs, name=None) -> Tensor:
+    """Sum of same-shaped tensors, as one AddN op (a single input is returned through an Identity)."""
+    if isinstance(inputs, Tensor) or not inputs:
+        raise ValueError("inputs must be a non-empty list of tensors of the same shape and type")
     inputs = [convert_to_tensor(i) for i in inputs]
-    if not inputs:
-        raise ValueError("inputs must be a non-empty list of tensors")
-    total = inputs[0]
+    if len({i.dtype.name for i in inputs}) != 1:
+        raise ValueError("inputs must be a list of at least one Tensor with the same dtype and shape")
+    shape = inputs[0].shape
     for t in inputs[1:]:
-        total = add(total, t)
-    return identity(total, name=name)
+        if not shape.is_compatible_with(t.shape):
+            raise ValueError(f"add_n: shapes {shape} and {t.shape} are incompatible")
+    if len(inputs) == 1:
+        return identity(inputs[0], name=name or "AddN")
+    check_dtype(inputs[0], NUMERIC, "AddN", "inputs")
+    return make_op("AddN", inputs, name=name or "AddN").outputs[0]
 
 
-def scalar_mul(scalar, x, name=None):
-    return multiply(scalar, x, name)
+def scalar_mul(scalar, x, name=None) -> Tensor:
+    return multiply(scalar, x, name or "Mul")
 
 
-def squared_difference(x, y, name=None):
-    return square(subtract(x, y), name=name or "SquaredDifference")
+# matmul ---------------------------------------------------------------------------------
+def _transposes(op) -> tuple[bool, bool]:
+    a = op.attrs
+    return (a["transpose_a"], a["transpose_b"]) if op.type == "MatMul" else (a["adj_x"], a["adj_y"])
 
 
-# reductions -------------------------------------------------------------------------
-_REDUCE_KINDS = {"Sum": "sum", "Prod": "prod", "Max": "max", "Min": "min", "All": "and", "Any": "or"}
-
-
-def _normalize_axes(ctx, axes_inst, rank):
-    if axes_inst is None:
-        return tuple(range(rank))
-    value = ctx.constant_value(axes_inst)
-    if value is None:
-        return None
-    axes = [int(a) for a in np.asarray(value).reshape(-1)]
-    for a in axes:
-        if not -rank <= a < rank:
-            raise ValueError(f"Invalid reduction dimension {a} for input with {rank} dimensions")
-    return tuple(sorted({a % rank if rank else a for a in axes}))
-
-
-@lowering(*_REDUCE_KINDS, "Mean")
-def _lower_reduce(ctx, op, x, axes_inst=None):
-    b = ctx.b
-    rank = x.shape.rank
-    axes = _normalize_axes(ctx, axes_inst, rank)
-    keep = op.attrs.get("keep_dims", False)
-    if axes is None:
-        raise ValueError("reduction axes must be known when the graph is built (a compile-time constant)")
-    kind = "sum" if op.type == "Mean" else _REDUCE_KINDS[op.type]
-    r = b.reduce(x, kind, axes)
-    if op.type == "Mean":
-        count = 1
-        for a in axes:
-            d = x.shape.dims[a]
-            count = None if count is None or d is None else count * d
-        if count is None:
-            r = ctx.unknown(r.shape)
-        else:
-            divisor = max(count, 1) if x.dtype.is_integer else count
-            r = b.emit("div", (r, b.broadcast_to(b.scalar(divisor, x.dtype), r.shape.dims)))
-    if keep:
-        r = b.reshape(r, tuple(1 if i in axes else d for i, d in enumerate(x.shape.dims)))
-    return r
-
-
-def _reduction(op_type, input_tensor, axis, keepdims, name, reduction_indices=None, keep_dims=None):
-    x = convert_to_tensor(input_tensor)
-    if axis is None and reduction_indices is not None:
-        axis = reduction_indices
-    if keepdims is None:
-        keepdims = bool(keep_dims)
-    if op_type in ("All", "Any") and not x.dtype.is_bool:
-        raise TypeError(f"reduce_{op_type.lower()} expects a bool tensor, got {x.dtype.name}")
-    if op_type not in ("All", "Any") and x.dtype.is_bool:
-        raise TypeError(f"{op_type} does not accept bool tensors")
-    inputs = [x]
-    if axis is not None:
-        inputs.append(convert_to_tensor(axis, dtype=dtypes.int32, name="reduction_indices")
-                      if not isinstance(axis, Tensor) else axis)
-    return make_op(op_type, inputs, {"keep_dims": bool(keepdims)}, name=name or op_type).outputs[0]
-
-
-def reduce_sum(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
-    return _reduction("Sum", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
-
-
-def reduce_mean(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
-    return _reduction("Mean", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
-
-
-def reduce_max(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
-    return _reduction("Max", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
-
-
-def reduce_min(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
-    return _reduction("Min", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
-
-
-def reduce_prod(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
-    return _reduction("Prod", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
-
-
-def reduce_all(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
-    return _reduction("All", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
-
-
-def reduce_any(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
-    return _reduction("Any", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
-
-
-# argmax / argmin ------------------------------------------------------------------------
-@lowering("ArgMax", "ArgMin")
-def _lower_argminmax(ctx, op, x, axis_inst):
-    value = ctx.constant_value(axis_inst)
-    rank = x.shape.rank
-    index_dtype = op.attrs["output_type"]
-    if value is None:
-        return ctx.unknown(x.shape.with_dtype(index_dtype).with_dims([None] * (rank - 1)))
-    axis = int(value)
-    if not -rank <= axis < rank:
-        raise ValueError(f"Expected dimension in the range [{-rank}, {rank}), but got {axis}")
-    return ctx.b.emit("argmax" if op.type == "ArgMax" else "argmin", (x,),
-                      dimension=axis % rank, index_dtype=index_dtype)
-
-
-def _arg(op_type, input, axis, name, output_type, dimension):
-    x = convert_to_tensor(input)
-    if axis is None:
-        axis = 0 if dimension is None else dimension
-    axis_t = convert_to_tensor(axis, dtype=dtypes.int32, name="dimension") if not isinstance(axis, Tensor) else axis
-    return make_op(op_type, [x, axis_t], {"output_type": dtypes.as_dtype(output_type)},
-                   name=name or op_type).outputs[0]
-
-
-def argmax(input, axis=None, name=None, dimension=None, output_type=dtypes.int64):  # noqa: A002
-    return _arg("ArgMax", input, axis, name, output_type, dimension)
-
-
-def argmin(input, axis=None, name=None, dimension=None, output_type=dtypes.int64):  # noqa: A002
-    return _arg("ArgMin", input, axis, name, output_type, dimension)
-
-
-# matmul --------------------------------------------------------------------------------
-@lowering("BatchMatMulV2")
+@lowering("MatMul", "BatchMatMulV2")
 def _lower_matmul(ctx, op, a, b_):
     """Batched matmul with broadcast batch dims, as one general dot."""
     b = ctx.b
-    ta, tb = op.attrs["adj_x"], op.attrs["adj_y"]
+    ta, tb = _transposes(op)
     ra, rb = a.shape.rank, b_.shape.rank
+    if op.type == "MatMul" and (ra != 2 or rb != 2):
+        raise ValueError(f"Shape must be rank 2 for MatMul, got {a.shape} and {b_.shape}")
     if ra < 2 or rb < 2:
-        raise ValueError(f"matmul needs rank >= 2 operands, got {a.shape} and {b_.shape}")
+        raise ValueError(f"matmul needs operands of rank >= 2, got {a.shape} and {b_.shape}")
     batch = broadcast_dims(a.shape.dims[:-2], b_.shape.dims[:-2])
     a = b.broadcast_to(a, batch + a.shape.dims[-2:])
     b_ = b.broadcast_to(b_, batch + b_.shape.dims[-2:])
@@ -479,14 +479,232 @@ def _lower_matmul(ctx, op, a, b_):
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
-           a_is_sparse=False, b_is_sparse=False, name=None) -> Tensor:
+           a_is_sparse=False, b_is_sparse=False, output_type=None, name=None) -> Tensor:
+    """MatMul for two matrices, BatchMatMulV2 (batch dims broadcast) when either has rank > 2 or unknown."""
+    if transpose_a and adjoint_a:
+        raise ValueError("Only one of transpose_a and adjoint_a can be True.")
+    if transpose_b and adjoint_b:
+        raise ValueError("Only one of transpose_b and adjoint_b can be True.")
+    if output_type is not None:
+        raise NotImplementedError("matmul: output_type is not supported")
     a, b = convert_pair(a, b, "MatMul")
-    if a.dtype.is_bool:
-        raise TypeError("matmul does not accept bool tensors")
+    check_dtype(a, NUMERIC, "MatMul", "a")
     for t in (a, b):
         if t.shape.ndims is not None and t.shape.ndims < 2:
             raise ValueError(f"Shape must be rank 2 but is rank {t.shape.ndims} for 'MatMul' with input "
                              f"shapes: {a.shape}, {b.shape}.")
-    attrs = {"adj_x": bool(transpose_a or adjoint_a), "adj_y": bool(transpose_b or adjoint_b)}
-    return make_op("BatchMatMulV2", [a, b], attrs, name=name or "MatMul").outputs[0]
+    ta, tb = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)
+    if a.shape.ndims == 2 and b.shape.ndims == 2:
+        return make_op("MatMul", [a, b], {"transpose_a": ta, "transpose_b": tb}, name=name or "MatMul").outputs[0]
+    return make_op("BatchMatMulV2", [a, b], {"adj_x": ta, "adj_y": tb}, name=name or "MatMul").outputs[0]
 
+
+# gradients ------------------------------------------------------------------------------
+def zeros_like_tensor(x: Tensor) -> Tensor:
+    return broadcast_to_shape_of(constant(np.zeros((), x.dtype.np), name="zeros"), x)
+
+
+no_gradient("Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual", "LogicalAnd",
+            "LogicalOr", "LogicalNot", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "Invert", "IsFinite",
+            "Floor", "Ceil", "Round", "FloorDiv", "StopGradient")
+
+
+@grad_rule("Identity")
+def _identity_grad(op, g):
+    return [g]
+
+
+@grad_rule("AddN")
+def _add_n_grad(op, g):
+    return [g] * len(op.inputs)
+
+
+@grad_rule("Neg")
+def _neg_grad(op, g):
+    return [-g]
+
+
+@grad_rule("Abs")
+def _abs_grad(op, g):
+    return [g * sign(op.inputs[0])]
+
+
+@grad_rule("Sign")
+def _sign_grad(op, g):
+    return [zeros_like_tensor(op.inputs[0])]
+
+
+@grad_rule("Exp")
+def _exp_grad(op, g):
+    return [g * op.outputs[0]]
+
+
+@grad_rule("Log")
+def _log_grad(op, g):
+    return [g * reciprocal(op.inputs[0])]
+
+
+@grad_rule("Log1p")
+def _log1p_grad(op, g):
+    return [g * reciprocal(1 + op.inputs[0])]
+
+
+@grad_rule("Tanh")
+def _tanh_grad(op, g):
+    y = op.outputs[0]
+    return [g * (1 - y * y)]
+
+
+@grad_rule("Sigmoid")
+def _sigmoid_grad(op, g):
+    y = op.outputs[0]
+    return [g * (y * (1 - y))]
+
+
+@grad_rule("Sqrt")
+def _sqrt_grad(op, g):
+    return [g * 0.5 / op.outputs[0]]
+
+
+@grad_rule("Rsqrt")
+def _rsqrt_grad(op, g):
+    y = op.outputs[0]
+    return [-0.5 * g * (y * y * y)]
+
+
+@grad_rule("Square")
+def _square_grad(op, g):
+    return [g * (2 * op.inputs[0])]
+
+
+@grad_rule("Reciprocal")
+def _reciprocal_grad(op, g):
+    y = op.outputs[0]
+    return [-g * (y * y)]
+
+
+@grad_rule("Sin")
+def _sin_grad(op, g):
+    return [g * cos(op.inputs[0])]
+
+
+@grad_rule("Cos")
+def _cos_grad(op, g):
+    return [-g * sin(op.inputs[0])]
+
+
+@grad_rule("Cast")
+def _cast_grad(op, g):
+    """Only float-to-float casts pass a gradient; one into or out of an integer passes none."""
+    src, dst = op.attrs["SrcT"], op.attrs["DstT"]
+    return [cast(g, src) if src.is_floating and dst.is_floating else None]
+
+
+@grad_rule("AddV2")
+def _add_grad(op, g):
+    x, y = op.inputs
+    return [sum_to_shape_of(g, x), sum_to_shape_of(g, y)]
+
+
+@grad_rule("Sub")
+def _sub_grad(op, g):
+    x, y = op.inputs
+    return [sum_to_shape_of(g, x), sum_to_shape_of(-g, y)]
+
+
+@grad_rule("Mul")
+def _mul_grad(op, g):
+    x, y = op.inputs
+    return [sum_to_shape_of(g * y, x), sum_to_shape_of(x * g, y)]
+
+
+@grad_rule("RealDiv")
+def _div_grad(op, g):
+    x, y = op.inputs
+    return [sum_to_shape_of(g / y, x), sum_to_shape_of(g * (-x / y / y), y)]
+
+
+@grad_rule("Pow")
+def _pow_grad(op, g):
+    """As TF: d/dy uses log(x) only where x > 0 (0 elsewhere), so x <= 0 gives no NaN there."""
+    x, y = op.inputs
+    z = op.outputs[0]
+    gx = g * y * pow(x, y - 1)
+    positive = greater(x, 0)
+    log_x = where(positive, log(where(positive, x, 1)), 0)
+    return [sum_to_shape_of(gx, x), sum_to_shape_of(g * z * log_x, y)]
+
+
+def _select_grads(mask, g, x, y):
+    return [sum_to_shape_of(where(mask, g, 0), x), sum_to_shape_of(where(mask, 0, g), y)]
+
+
+@grad_rule("Maximum")
+def _maximum_grad(op, g):
+    """Ties go to x, as TF's x >= y mask does."""
+    x, y = op.inputs
+    return _select_grads(greater_equal(x, y), g, x, y)
+
+
+@grad_rule("Minimum")
+def _minimum_grad(op, g):
+    x, y = op.inputs
+    return _select_grads(less_equal(x, y), g, x, y)
+
+
+@grad_rule("SelectV2")
+def _select_grad(op, g):
+    cond, x, y = op.inputs
+    return [None] + _select_grads(cond, g, x, y)
+
+
+@grad_rule("FloorMod")
+def _floormod_grad(op, g):
+    """x - floor(x / y) * y: the floor is piecewise constant, so d/dy is -floor(x / y)."""
+    x, y = op.inputs
+    return [sum_to_shape_of(g, x), sum_to_shape_of(g * negative(floordiv(x, y)), y)]
+
+
+@grad_rule("SquaredDifference")
+def _squared_difference_grad(op, g):
+    x, y = op.inputs
+    d = g * (2 * (x - y))
+    return [sum_to_shape_of(d, x), sum_to_shape_of(-d, y)]
+
+
+@grad_rule("MatMul", "BatchMatMulV2")
+def _matmul_grad(op, g):
+    a, b = op.inputs
+    ta, tb = _transposes(op)
+    if not ta and not tb:
+        ga, gb = matmul(g, b, transpose_b=True), matmul(a, g, transpose_a=True)
+    elif not ta:
+        ga, gb = matmul(g, b), matmul(g, a, transpose_a=True)
+    elif not tb:
+        ga, gb = matmul(b, g, transpose_b=True), matmul(a, g)
+    else:
+        ga = matmul(b, g, transpose_a=True, transpose_b=True)
+        gb = matmul(g, a, transpose_a=True, transpose_b=True)
+    return [sum_to_shape_of(ga, a), sum_to_shape_of(gb, b)]
+
+
+# the rest of tf.math -----------------------------------------------------------------------
+from xlite.frontend.reduction_ops import (argmax, argmin, count_nonzero, cumsum,  # noqa: E402
+                                          reduce_all, reduce_any, reduce_euclidean_norm,
+                                          reduce_logsumexp, reduce_max, reduce_mean, reduce_min,
+                                          reduce_prod, reduce_std, reduce_sum, reduce_variance)
+from xlite.frontend.clip_ops import (clip_by_global_norm, clip_by_norm, clip_by_value,  # noqa: E402
+                                     global_norm)
+
+__all__ = [   # what TF1 has at the top level too (`tf.math.xlogy` and the like stay in tf.math only)
+    "abs", "add", "add_n", "argmax", "argmin", "cast", "ceil", "clip_by_global_norm", "clip_by_norm",
+    "clip_by_value", "cos", "count_nonzero", "cumsum", "div", "div_no_nan", "divide", "equal", "exp",
+    "expm1", "floor", "floordiv", "floormod", "global_norm", "greater", "greater_equal", "identity",
+    "is_finite", "is_inf", "is_nan", "less", "less_equal", "log", "log1p", "log_sigmoid", "logical_and",
+    "logical_not", "logical_or", "logical_xor", "matmul", "maximum", "minimum", "mod", "multiply",
+    "negative", "not_equal", "pow", "realdiv", "reciprocal", "reduce_all", "reduce_any",
+    "reduce_logsumexp", "reduce_max", "reduce_mean", "reduce_min", "reduce_prod", "reduce_sum", "round",
+    "rsqrt", "scalar_mul", "select", "sigmoid", "sign", "sin", "sqrt", "square", "squared_difference",
+    "stop_gradient", "subtract", "tan", "tanh", "to_double", "to_float", "to_int32", "to_int64",
+    "truediv", "where", "where_v2",
+]

@@ -2,40 +2,44 @@
 from __future__ import annotations
 
 from xlite.frontend import math_ops
+from xlite.frontend.convert import convert_pair, convert_to_tensor
 from xlite.frontend.graph import Tensor
 from xlite.frontend.variables import Variable
 
 
-def _matmul(a, b):
-    return math_ops.matmul(a, b)
+def _logical_or_bitwise(logical, bitwise):
+    """`&`, `|`, `^` are logical on bool tensors and bitwise on integer ones, as in TF."""
+    def fn(x, y, name=None):
+        x, y = convert_pair(x, y, logical.__name__)
+        return (bitwise if x.dtype.is_integer else logical)(x, y, name=name)
+    return fn
 
 
 def _invert(x):
-    return math_ops.logical_not(x)
-
-
-def _xor(x, y):
-    return math_ops.logical_xor(x, y)
+    x = convert_to_tensor(x)
+    return math_ops.invert(x) if x.dtype.is_integer else math_ops.logical_not(x)
 
 
 _BINARY = {
     "add": (math_ops.add, "add"), "sub": (math_ops.subtract, "sub"), "mul": (math_ops.multiply, "mul"),
     "truediv": (math_ops.truediv, "truediv"), "floordiv": (math_ops.floordiv, "floordiv"),
-    "mod": (math_ops.mod, "mod"), "pow": (math_ops.pow, "pow"), "matmul": (_matmul, None),
-    "and": (math_ops.logical_and, "and"), "or": (math_ops.logical_or, "or"), "xor": (_xor, None),
+    "mod": (math_ops.mod, "mod"), "pow": (math_ops.pow, "pow"), "matmul": (math_ops.matmul, "matmul"),
+    "and": (_logical_or_bitwise(math_ops.logical_and, math_ops.bitwise_and), "and"),
+    "or": (_logical_or_bitwise(math_ops.logical_or, math_ops.bitwise_or), "or"),
+    "xor": (_logical_or_bitwise(math_ops.logical_xor, math_ops.bitwise_xor), "xor"),
 }
 _COMPARE = {"lt": math_ops.less, "le": math_ops.less_equal, "gt": math_ops.greater, "ge": math_ops.greater_equal}
 
 
 def _forward(fn, name):
     def op(self, other):
-        return fn(self, other, name=name) if name else fn(self, other)
+        return fn(self, other, name=name)
     return op
 
 
 def _reverse(fn, name):
     def op(self, other):
-        return fn(other, self, name=name) if name else fn(other, self)
+        return fn(other, self, name=name)
     return op
 
 

@@ -1,4 +1,165 @@
-"""tf.random_normal, truncated_normal, random_uniform: counter-based Philox, the same on every backend."""
+"""tf.random_normal, truncated_normal, random_uniform: counter-based Philox, the same on every backend.
+
+Each random op lowers to one IR `rng` whose 64-bit key comes from the op's
+seeds (TF's graph-seed/op-seed rule) and whose counter is the Session's run
+number, so a seeded graph repeats its values in every fresh Session while
+successive runs of one Session draw new ones.
+"""
 from __future__ import annotations
 
-__all__: list[str] = []
+import secrets
+
+import numpy as np
+
+from xlite.frontend.convert import convert_to_tensor
+from xlite.frontend.graph import Tensor, get_default_graph
+from xlite.frontend.math_ops import FLOATS, add, multiply
+from xlite.frontend.op_registry import lowering, make_op
+from xlite.frontend.scopes import name_scope
+from xlite.frontend.tensor_shape import TensorShape
+from xlite.ir import dtypes
+from xlite.ir.shape import Shape
+
+__all__ = ["get_seed", "random_normal", "random_uniform", "set_random_seed", "truncated_normal"]
+
+DEFAULT_GRAPH_SEED = 87654321
+_MASK32 = 0xFFFFFFFF
+_DISTRIBUTIONS = {"RandomStandardNormal": "normal", "TruncatedNormal": "truncated_normal",
+                  "RandomUniform": "uniform", "RandomUniformInt": "uniform"}
+
+
+# seeds ---------------------------------------------------------------------------------------
+def set_random_seed(seed) -> None:
+    """The default graph's seed, from which every random op without its own seed derives one."""
+    get_default_graph().seed = None if seed is None else int(seed)
+
+
+set_seed = set_random_seed
+
+
+def get_seed(op_seed) -> tuple:
+    """TF's rule: (graph seed, op seed), the op seed defaulting to the graph's op count; (None, None) if neither is set."""
+    graph = get_default_graph()
+    if graph.seed is not None:
+        seeds = (graph.seed, graph._op_counter if op_seed is None else int(op_seed))
+    elif op_seed is not None:
+        seeds = (DEFAULT_GRAPH_SEED, int(op_seed))
+    else:
+        return None, None
+    return (0, 2 ** 31 - 1) if seeds == (0, 0) else seeds   # (0, 0) means "unseeded" to TF's kernels
+
+
+def _key(seed, seed2) -> tuple[int, int]:
+    """The Philox key for an op's seeds; an unseeded op gets a fresh random key when it is created."""
+    if seed is None:
+        return secrets.randbits(32), secrets.randbits(32)
+    return (seed ^ (seed >> 32)) & _MASK32, (seed2 ^ (seed2 >> 32)) & _MASK32
+
+
+# lowering ---------------------------------------------------------------------------------------
+def _result_dims(ctx, shape_inst) -> tuple:
+    value = ctx.constant_value(shape_inst)
+    if value is not None:
+        return tuple(int(d) for d in np.asarray(value).reshape(-1))
+    if not ctx.static:
+        raise ValueError("the shape of a random op must be computable when the run is compiled")
+    count = 1 if shape_inst.shape.rank == 0 else shape_inst.shape.dims[0]
+    if count is None:
+        raise ValueError("the shape of a random op must have a known number of dimensions")
+    return (None,) * count
+
+
+def _rng(ctx, op, shape_inst, dtype):
+    dims = _result_dims(ctx, shape_inst)
+    return ctx.b.emit("rng", (ctx.rng_counter(),), Shape(dtype, dims),
+                      distribution=_DISTRIBUTIONS[op.type], key=op.attrs["_key"])
+
+
+@lowering("RandomStandardNormal", "TruncatedNormal", "RandomUniform", stateful=True)
+def _lower_random(ctx, op, shape_inst):
+    return _rng(ctx, op, shape_inst, op.attrs["dtype"])
+
+
+@lowering("RandomUniformInt", stateful=True)
+def _lower_random_int(ctx, op, shape_inst, minval, maxval):
+    """minval + floor(u * (maxval - minval)): u has 23 random bits, exact in float64, so u * range < range."""
+    b = ctx.b
+    lo, hi = ctx.constant_value(minval), ctx.constant_value(maxval)
+    if not ctx.static and lo is not None and hi is not None and not lo < hi:
+        raise ValueError(f"Need minval < maxval: {lo} >= {hi}")
+    u = _rng(ctx, op, shape_inst, dtypes.float64)
+    dims = u.shape.dims
+    width = b.emit("sub", (b.convert(maxval, dtypes.float64), b.convert(minval, dtypes.float64)))
+    offset = b.emit("floor", (b.emit("mul", (u, b.broadcast_to(width, dims))),))
+    return b.emit("add", (b.convert(offset, op.attrs["dtype"]), b.broadcast_to(minval, dims)))
+
+
+# API -----------------------------------------------------------------------------------------------
+def _shape_tensor(shape) -> Tensor:
+    if isinstance(shape, Tensor) or hasattr(shape, "_as_tensor"):
+        shape = convert_to_tensor(shape)
+        if not shape.dtype.is_integer or (shape.shape.ndims or 0) > 1:
+            raise ValueError(f"shape must be a 1-D integer tensor, got {shape}")
+        return shape
+    dims = TensorShape(shape).as_list() if isinstance(shape, TensorShape) else np.asarray(shape).reshape(-1)
+    if any(d is None for d in dims):
+        raise ValueError(f"Cannot create a random tensor of partially known shape {shape}")
+    dims = np.asarray(dims, dtype=np.int64)
+    if dims.size and dims.min() < 0:
+        raise ValueError(f"Dimensions must be non-negative, got shape {list(dims)}")
+    narrow = not dims.size or dims.max() <= np.iinfo(np.int32).max
+    return convert_to_tensor(dims.astype(np.int32 if narrow else np.int64), name="shape")
+
+
+def _random_op(op_type: str, inputs, dtype, seed, name: str) -> Tensor:
+    seed1, seed2 = get_seed(seed)
+    attrs = {"dtype": dtype, "seed": seed1 or 0, "seed2": seed2 or 0, "_key": _key(seed1, seed2)}
+    return make_op(op_type, inputs, attrs, name=name).outputs[0]
+
+
+def _scaled(op_type, default_name, shape, mean, stddev, dtype, seed, name) -> Tensor:
+    dtype = dtypes.as_dtype(dtype)
+    if dtype not in FLOATS:
+        raise ValueError(f"Invalid dtype {dtype.name} for {default_name}: a floating-point type is required")
+    with name_scope(name, default_name, [shape, mean, stddev]) as scope:
+        shape = _shape_tensor(shape)
+        mean = convert_to_tensor(mean, dtype=dtype, name="mean")
+        stddev = convert_to_tensor(stddev, dtype=dtype, name="stddev")
+        rnd = _random_op(op_type, [shape], dtype, seed, op_type)
+        return add(multiply(rnd, stddev), mean, name=scope)
+
+
+def random_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None) -> Tensor:
+    """Normal values (Box-Muller on Philox words) scaled to `mean` and `stddev`."""
+    return _scaled("RandomStandardNormal", "random_normal", shape, mean, stddev, dtype, seed, name)
+
+
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None) -> Tensor:
+    """Normal values conditioned to lie within two standard deviations of the mean."""
+    return _scaled("TruncatedNormal", "truncated_normal", shape, mean, stddev, dtype, seed, name)
+
+
+def random_uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=None) -> Tensor:
+    """Uniform in [minval, maxval); floats default to [0, 1), integers need an explicit maxval."""
+    dtype = dtypes.as_dtype(dtype)
+    if dtype not in FLOATS + (dtypes.int32, dtypes.int64):
+        raise ValueError(f"Invalid dtype {dtype.name} for random_uniform")
+    if maxval is None:
+        if dtype.is_integer:
+            raise ValueError(f"Must specify maxval for integer dtype {dtype!r}")
+        maxval = 1
+    with name_scope(name, "random_uniform", [shape, minval, maxval]) as scope:
+        shape = _shape_tensor(shape)
+        minval = convert_to_tensor(minval, dtype=dtype, name="min")
+        maxval = convert_to_tensor(maxval, dtype=dtype, name="max")
+        if dtype.is_integer:
+            for bound in (minval, maxval):
+                if bound.shape.ndims not in (None, 0):
+                    raise ValueError(f"minval and maxval must be scalars for integer dtypes, got {bound.shape}")
+            return _random_op("RandomUniformInt", [shape, minval, maxval], dtype, seed, scope)
+        rnd = _random_op("RandomUniform", [shape], dtype, seed, "RandomUniform")
+        return add(multiply(rnd, maxval - minval), minval, name=scope)
+
+
+normal = random_normal
+uniform = random_uniform
