@@ -32,20 +32,21 @@ class Session:
         self._run_counter = 0
         self._closed = False
         self._lock = threading.Lock()
-        self._default_ctx = None
+        self._entered: list[tuple] = []
         check_target_available(self.target)
 
     # context management ------------------------------------------------------------
     def __enter__(self) -> "Session":
-        self._default_ctx = self.as_default()
-        self._default_ctx.__enter__()
-        self._graph_ctx = self.graph.as_default()
-        self._graph_ctx.__enter__()
+        """`with tf.Session() as sess:` makes it (and its graph) the default, and closes it at the end."""
+        contexts = (self.as_default(), self.graph.as_default())
+        for ctx in contexts:
+            ctx.__enter__()
+        self._entered.append(contexts)
         return self
 
     def __exit__(self, *exc) -> None:
-        self._graph_ctx.__exit__(*exc)
-        self._default_ctx.__exit__(*exc)
+        for ctx in reversed(self._entered.pop()):
+            ctx.__exit__(*exc)
         self.close()
 
     @contextlib.contextmanager
