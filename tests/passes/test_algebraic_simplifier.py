@@ -23,7 +23,8 @@ def simplify(text: str, args=None):
     verify_module(m)
     if args is not None:
         after = evaluate_module(m, args)
-        for a, b in zip(after if isinstance(after, tuple) else [after], before if isinstance(before, tuple) else [before]):
+        after, before = (v if isinstance(v, tuple) else (v,) for v in (after, before))
+        for a, b in zip(after, before):
             np.testing.assert_allclose(a, b, rtol=1e-6)
     return m, changed
 
@@ -86,7 +87,8 @@ def test_no_identity_for_other_constants_or_x_minus_zero_on_the_left():
       ENTRY e {
         %x = f32[3] parameter(0)
         %c = f32[3] constant({1, 1, 2})
-        %z = f32[3] constant({0, 0, 0})
+        %zero = f32[] constant(0)
+        %z = f32[3] broadcast_in_dim(%zero), dimensions={}
         %a = f32[3] mul(%x, %c)
         %b = f32[3] sub(%z, %x)
         %d = f32[3] div(%c, %x)
@@ -200,15 +202,30 @@ def test_rearranged_scalar_broadcast_stays_a_scalar_broadcast():
         ROOT %s = f32[16,8] broadcast_in_dim(%c), dimensions={}""")
 
 
-def test_large_splat_constant_becomes_a_scalar_broadcast():
-    m, _ = simplify("""
-      ENTRY e {
-        %p = f32[2,1000] parameter(0)
-        %c = f32[2,1000] constant({""" + ", ".join(["{" + ", ".join(["2.5"] * 1000) + "}"] * 2) + """})
-        ROOT %m = f32[2,1000] mul(%p, %c)
-      }""")
+@pytest.mark.parametrize("dims", [(1,), (2, 3), (2, 1000)])
+def test_splat_constant_becomes_a_scalar_broadcast(dims):
+    literal = "2.5"
+    for d in reversed(dims):
+        literal = "{" + ", ".join([literal] * d) + "}"
+    shape = "f32[" + ",".join(map(str, dims)) + "]"
+    m, _ = simplify(f"""
+      ENTRY e {{
+        %p = {shape} parameter(0)
+        %c = {shape} constant({literal})
+        ROOT %m = {shape} mul(%p, %c)
+      }}""")
     c = m.entry.root.operands[1]
     assert c.opcode == "broadcast_in_dim" and c.name == "c" and c.operands[0].literal == 2.5
+
+
+def test_scalar_and_mixed_constants_stay():
+    _, changed = simplify("""
+      ENTRY e {
+        %s = f32[] constant(2.5)
+        %v = f32[2] constant({2.5, nan})
+        ROOT %t = (f32[], f32[2]) tuple(%s, %v)
+      }""")
+    assert not changed
 
 
 def test_reduce_over_size_one_dims():

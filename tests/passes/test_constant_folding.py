@@ -116,16 +116,30 @@ def test_small_results_of_large_lazy_values_fold():
     assert corner.opcode == "constant" and corner.literal.tolist() == [[5, 5, 5], [6, 6, 6]]
 
 
-def test_small_broadcast_and_iota_fold():
+def test_small_broadcast_and_iota_fold_but_scalar_broadcasts_stay():
     m, _ = fold(f"""
       ENTRY e {{
         %c = f32[3] constant({{1, 2, 3}})
         %b = f32[{FOLD_LIMIT // 3},3] broadcast_in_dim(%c), dimensions={{1}}
         %io = s32[{FOLD_LIMIT}] iota(), dimension=0
         %big = s32[{FOLD_LIMIT + 1}] iota(), dimension=0
-        ROOT %t = (f32[{FOLD_LIMIT // 3},3], s32[{FOLD_LIMIT}], s32[{FOLD_LIMIT + 1}]) tuple(%b, %io, %big)
+        %s = f32[] constant(2)
+        %splat = f32[2,2] broadcast_in_dim(%s), dimensions={{}}
+        ROOT %t = (f32[{FOLD_LIMIT // 3},3], s32[{FOLD_LIMIT}], s32[{FOLD_LIMIT + 1}], f32[2,2]) tuple(%b, %io, %big, %splat)
       }}""")
-    assert [o.opcode for o in m.entry.root.operands] == ["constant", "constant", "iota"]
+    assert [o.opcode for o in m.entry.root.operands] == ["constant", "constant", "iota", "broadcast_in_dim"]
+
+
+def test_arithmetic_on_scalar_broadcasts_stays_a_scalar_broadcast():
+    m, _ = fold("""
+      ENTRY e {
+        %a = f32[] constant(2)
+        %b = f32[] constant(0.1)
+        %aa = f32[5,3] broadcast_in_dim(%a), dimensions={}
+        %bb = f32[5,3] broadcast_in_dim(%b), dimensions={}
+        ROOT %m = f32[5,3] mul(%aa, %bb)
+      }""")
+    assert m.entry.root.opcode == "broadcast_in_dim" and m.entry.root.operands[0].literal == np.float32(0.2)
 
 
 def test_folding_never_grows_past_its_largest_input():

@@ -247,3 +247,64 @@ def test_loops_and_conditionals_keep_their_values():
     body = next(c for c in m.computations if c.name == "body")
     assert sum(i.opcode == "mul" for i in body.instructions) == 1
     assert next(c for c in m.computations if c.name == "on_true").root.opcode == "parameter"
+
+
+def _model_graph(tf):
+    x = tf.placeholder(tf.float32, [None, 4], name="x")
+    y = tf.placeholder(tf.float32, [None, 3], name="y")
+    w = tf.Variable(np.ones((4, 3), np.float32), name="w")
+    b = tf.Variable(np.zeros((3,), np.float32), name="b")
+    p = tf.nn.softmax(tf.matmul(x, w) + b)
+    loss = tf.reduce_mean(tf.reduce_sum(tf.square(p - y), axis=1))
+    gw, gb = tf.gradients(loss, [w, b])
+    update = tf.assign(w, w - 0.1 * gw)
+    return [loss, gb, tf.random_normal([2, 3])], [update.op], {x: (5, 4), y: (5, 3)}
+
+
+def _identities_graph(tf):
+    x = tf.placeholder(tf.float32, [3, 4], name="x")
+    t = x * tf.ones_like(x) + tf.zeros_like(x) - 0.0
+    s = tf.reduce_sum(t, axis=0, keepdims=True) - tf.reduce_max(t / 1.0)
+    k = tf.constant(np.arange(6, dtype=np.float32).reshape(2, 3)) * 2.0 + 1.0
+    return [s, tf.matmul(k, k, transpose_b=True), tf.matmul(t, x, transpose_a=True)], [], {x: (3, 4)}
+
+
+def _random_args(module: Module, rng: np.random.Generator) -> list:
+    args = []
+    for p in module.entry.parameters:
+        dt = p.shape.dtype.np
+        args.append(rng.standard_normal(p.shape.dims).astype(dt) if dt.kind == "f"
+                    else rng.integers(0, 5, p.shape.dims).astype(dt))
+    return args
+
+
+def _lower(make):
+    import xlite as tf
+    from xlite.frontend.lower import lower_run
+    graph = tf.Graph()
+    with graph.as_default():
+        fetches, targets, feeds = make(tf)
+        return lower_run(graph, fetches, targets, feeds).module
+
+
+def test_frontend_graphs_keep_their_values():
+    for make in (_model_graph, _identities_graph):
+        module = _lower(make)
+        text = print_module(module)
+        assert print_module(parse_module(text)) == text
+        args = _random_args(module, np.random.default_rng(0))
+        before = evaluate_module(module, args)
+        count = len(module.entry.instructions)
+        run_pipeline(module)
+        assert len(module.entry.instructions) < count
+        assert_same_results(before, evaluate_module(module, args))
+
+
+def test_frontend_zeros_plus_x_stays_lazy():
+    def make(tf):
+        x = tf.placeholder(tf.float32, [4096, 4096], name="x")
+        return [tf.zeros_like(x) + x], [], {x: (4096, 4096)}
+    module = _lower(make)
+    run_pipeline(module)
+    assert all(i.literal.size <= FOLD_LIMIT for i in module.entry.instructions if i.opcode == "constant")
+    assert module.entry.root.operands[0].opcode == "parameter"

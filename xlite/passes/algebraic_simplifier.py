@@ -12,7 +12,6 @@ import numpy as np
 
 from xlite.ir.module import Instruction, Module
 from xlite.ir.shape import Shape
-from xlite.passes.constant_folding import FOLD_LIMIT
 from xlite.passes.pass_pipeline import Pass
 from xlite.passes.rewrite import Rewrite, rewrite_computation
 
@@ -245,12 +244,11 @@ def _element_of_tuple(inst):
 
 
 @_rule("constant")
-def _large_splat(inst):
-    """A large literal whose elements are all equal becomes a broadcast of a scalar."""
-    if not _static(inst) or inst.literal.size <= FOLD_LIMIT or inst.shape.dtype.np_name is None:
+def _splat_constant(inst):
+    """A literal whose elements are all equal becomes the canonical broadcast of a scalar."""
+    if inst.shape.rank == 0 or not _static(inst) or inst.shape.dtype.np_name is None:
         return None
-    v = splat_value(inst)
-    if v is None:
+    if splat_value(inst) is None:
         return None
     c = Instruction("constant", (), Shape(inst.shape.dtype, ()), metadata=inst.metadata,
                     literal=inst.literal.reshape(-1)[:1].reshape(()))

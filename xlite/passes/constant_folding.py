@@ -1,10 +1,12 @@
 """Constant folding: instructions computed from constants become constants, with the interpreter's rules.
 
-A broadcast or iota with more than FOLD_LIMIT elements is kept lazy instead: folding
-`zeros([4096, 4096])` would put a 64 MiB literal into the program. Its consumers fold
-only while their results stay small, and elementwise ops on such broadcasts fold into
-a broadcast of the folded small operand. In general, folding never makes a constant
-with more than max(FOLD_LIMIT, the largest constant it reads) elements.
+Broadcasts stay lazy where a literal would be large or pointless: a broadcast of a
+scalar is never folded (it is the canonical splat, which backends keep in a register),
+and a broadcast or iota with more than FOLD_LIMIT elements is kept as it is, since
+folding `zeros([4096, 4096])` would put a 64 MiB literal into the program. Elementwise
+ops on matching broadcasts of constants fold into a broadcast of the folded operand;
+other consumers of lazy values fold only while their results stay small. Folding never
+makes a constant with more than max(FOLD_LIMIT, the largest constant it reads) elements.
 """
 from __future__ import annotations
 
@@ -71,16 +73,18 @@ class ConstantFolding(Pass):
                 return None
             args = [known[o] for o in inst.operands]
             weight = max([a.weight for a in args], default=1)
-            if inst.shape.num_elements <= max(FOLD_LIMIT, weight):
+            if is_elementwise(inst.opcode):
+                folded = _fold_under_broadcast(inst, known)
+                if folded is not None:
+                    return folded
+            scalar_broadcast = inst.opcode == "broadcast_in_dim" and inst.operands[0].shape.rank == 0
+            if not scalar_broadcast and inst.shape.num_elements <= max(FOLD_LIMIT, weight):
                 new = _constant(evaluate_instruction(inst, [a.value for a in args]), inst)
                 known[new] = _Known(new.literal.size, value=new.literal)
                 return new, (new,)
             if inst.opcode in _LAZY:
                 known[inst] = _Known(weight, compute=lambda: np.asarray(
                     evaluate_instruction(inst, [a.value for a in args])))
-                return None
-            if is_elementwise(inst.opcode):
-                return _fold_under_broadcast(inst, known)
             return None
 
         return rewrite_computation(comp, fold)
