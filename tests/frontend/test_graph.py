@@ -194,6 +194,10 @@ def test_tensor_and_operation_attributes(graph):
     assert s.graph is graph and s.value_index == 0
     assert s.op.inputs == [a, b] and s.op.outputs == [s] and s.op.values() == (s,)
     assert s.op.control_inputs == []
+    assert s.op.node_def == {"name": "add", "op": "AddV2", "input": ["Const", "Const_1"]}
+    with tf.control_dependencies([s]):
+        n = tf.no_op(name="after")
+    assert n.node_def == {"name": "after", "op": "NoOp", "input": ["^add"]}
     assert repr(s) == 'Tensor("add:0", shape=(1, 2), dtype=float32)'
     assert repr(s.op) == "<tf.Operation 'add' type=AddV2>"
     assert repr(tf.placeholder(tf.float32)) == 'Tensor("Placeholder:0", dtype=float32)'
@@ -201,6 +205,14 @@ def test_tensor_and_operation_attributes(graph):
     assert a.consumers() == [s.op]
     with pytest.raises(TypeError, match="as a Python `bool`"):
         bool(s)
+
+
+def test_numpy_operands_defer_to_tensors_and_never_convert_them():
+    t = tf.constant([1.0, 2.0])
+    assert (np.float32(2) * t).op.type == "Mul"
+    assert (np.array([1.0, 2.0], np.float32) + t).op.type == "AddV2"
+    with pytest.raises(NotImplementedError, match=r"Cannot convert a symbolic tf.Tensor \(Const:0\)"):
+        np.asarray(t)
 
 
 def test_eval_and_run_use_the_default_session(graph):

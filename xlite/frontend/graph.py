@@ -90,7 +90,12 @@ class Tensor:
             raise TypeError(f"len is not well defined for tensor {self.name} with shape {self._shape}")
         return self._shape[0]
 
-    __array_priority__ = 100
+    def __array__(self, dtype=None, copy=None):
+        raise NotImplementedError(f"Cannot convert a symbolic tf.Tensor ({self.name}) to a numpy array. This "
+                                  "error may indicate that you're trying to pass a Tensor to a NumPy call, "
+                                  "which is not supported.")
+
+    __array_priority__ = 100   # ndarray <op> Tensor defers to the Tensor's reflected operator
 
 
 class Operation:
@@ -110,7 +115,10 @@ class Operation:
 
     @property
     def node_def(self):
-        return {"name": self.name, "op": self.type, "input": [t.name for t in self.inputs]}
+        """TF's NodeDef fields as a dict; control inputs are listed as "^name" like TF."""
+        inputs = [t.op.name if t.value_index == 0 else t.name for t in self.inputs]
+        inputs += ["^" + c.name for c in self.control_inputs]
+        return {"name": self.name, "op": self.type, "input": inputs}
 
     def get_attr(self, name: str):
         return self.attrs[name]
