@@ -45,6 +45,7 @@ def test_explicit_dtypes_accept_numpy_and_python_types(sess):
     (1.0, tf.int64, "Expected int64, but got 1.0 of type 'float'."),
     (3, tf.bool, "Expected bool, but got 3 of type 'int'."),
     ("a", tf.float32, "Expected float32, but got a of type 'str'."),
+    ([1.0, None], tf.float32, "Expected float32, but got None of type 'NoneType'."),
 ])
 def test_python_values_that_do_not_fit_the_dtype(value, dtype, message):
     with pytest.raises(TypeError) as info:
@@ -55,6 +56,10 @@ def test_python_values_that_do_not_fit_the_dtype(value, dtype, message):
 def test_out_of_range_and_unconvertible_values():
     with pytest.raises(TypeError, match="out of range for int32"):
         tf.constant(2**40, dtype=tf.int32)
+    with pytest.raises(TypeError, match="out of range for int32"):
+        tf.constant(2**70, dtype=tf.int32)
+    with pytest.raises(TypeError, match="out of range for uint8"):
+        tf.constant(-1, dtype=tf.uint8)
     with pytest.raises(TypeError):
         tf.constant(object())
     with pytest.raises(ValueError, match="non-rectangular"):

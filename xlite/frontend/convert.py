@@ -35,20 +35,19 @@ def _leaves(value):
         yield value
 
 
-def _first_mismatch(value, dtype: dtypes.DType):
-    """The first Python leaf that TF refuses to put in a `dtype` tensor (a float for an int, ...)."""
+def _mismatches(value, dtype: dtypes.DType):
+    """The Python leaves that TF refuses to put in a `dtype` tensor (a float for an int, None, ...)."""
     for leaf in _leaves(value):
-        if isinstance(leaf, (bool, np.bool_)):
+        if isinstance(leaf, (bool, np.bool_, np.ndarray)):
             continue
         if isinstance(leaf, numbers.Integral):
             if dtype.is_bool:
-                return leaf
+                yield leaf
         elif isinstance(leaf, numbers.Real):
             if not dtype.is_floating:
-                return leaf
-        elif not isinstance(leaf, np.ndarray):
-            return leaf
-    return None
+                yield leaf
+        else:
+            yield leaf
 
 
 def to_array(value, dtype: dtypes.DType | None = None) -> np.ndarray:
@@ -65,12 +64,12 @@ def to_array(value, dtype: dtypes.DType | None = None) -> np.ndarray:
         dtype = _infer_python_dtype(array, value)
         return array.astype(dtype.np)
     if not isinstance(value, (np.ndarray, np.generic)):
-        bad = _first_mismatch(value, dtype)
-        if bad is not None:
+        for bad in _mismatches(value, dtype):
             raise TypeError(f"Expected {dtype.name}, but got {bad} of type '{type(bad).__name__}'.")
         if dtype.is_integer:
             array = np.asarray(value)
-            if array.size and array.dtype.kind in "iu" and (array.max() > dtype.max or array.min() < dtype.min):
+            if array.dtype == object or array.size and array.dtype.kind in "iu" and \
+                    (array.max() > dtype.max or array.min() < dtype.min):
                 raise TypeError(f"Value {value!r} out of range for {dtype.name}")
     try:
         with np.errstate(all="ignore"):
