@@ -1,4 +1,344 @@
-"""tf.cond and tf.while_loop as IR conditional and while ops with sub-computations."""
+"""tf.cond and tf.while_loop: IR `conditional` and `while` ops whose branches are recorded sub-graphs.
+
+tf.cond(pred, true_fn, false_fn) calls each function while the graph records
+the ops it creates (xlite/frontend/subgraph.py), then makes one "If" op whose
+inputs are pred and every tensor a branch reads from outside, with the
+branches in its attrs. Lowering builds one computation per branch, its
+parameter a tuple of the values that branch reads, and emits `conditional`,
+so only the taken branch runs. Every op a branch records runs when the branch
+is taken (as in TF2's functions): an assignment inside a branch takes effect
+even if the branch does not return it, and the new values of the Variables a
+branch assigns come back as extra elements of the result tuple. A branch that
+returns an Operation yields a bool tensor, as in TF1; branches must return the
+same structure and dtypes (shapes may differ statically, but must agree once a
+run fixes them: xlite's shapes are static).
+
+tf.while_loop records cond and body around "_Arg" ops that stand for the loop
+variables, and makes one "While" op: inputs are the initial loop variables, the
+captured tensors and `maximum_iterations`. Its IR state is (loop variables...,
+iteration counter, captured values and Variables...); the condition ANDs in
+counter < maximum_iterations. Loop variables keep their shapes from one
+iteration to the next; shape_invariants may restate those shapes but cannot
+relax them. Random ops in a body draw new numbers each iteration.
+
+Gradients (control_flow_grad.py) recompute rather than store: the gradient of
+an "If" is another "If" over the same pred, and the gradient of a "While" with
+a constant maximum_iterations re-runs the loop keeping every iteration's loop
+variables, then runs the body's gradient in reverse.
+"""
 from __future__ import annotations
 
-__all__: list[str] = []
+import numpy as np
+
+from xlite.frontend import nest
+from xlite.frontend.convert import constant, convert_to_tensor
+from xlite.frontend.graph import Operation, Tensor, get_default_graph
+from xlite.frontend.op_registry import lowering, make_op
+from xlite.frontend.subgraph import SubgraphContext, TupleState, finish, recording, static_shape
+from xlite.frontend.tensor_shape import TensorShape
+from xlite.ir import dtypes
+from xlite.ir.shape import Shape, TupleShape
+
+__all__ = ["cond", "while_loop"]
+
+
+# tf.cond ---------------------------------------------------------------------------------
+def _branch_outputs(result, pred_value: bool, graph) -> list:
+    """The flat outputs of one branch as Tensors (None stays None; an Operation becomes a bool)."""
+    flat = []
+    for leaf in nest.flatten(result):
+        if leaf is None:
+            flat.append(None)
+        elif isinstance(leaf, Operation):
+            with graph.control_dependencies([leaf]):
+                flat.append(constant(pred_value, name="pivot"))
+        else:
+            flat.append(convert_to_tensor(leaf))
+    return flat
+
+
+def build_cond(pred: Tensor, fns, scope: str, strict: bool = False, adopt=()):
+    """Records each branch function and makes the "If" op; returns (structure, its output tensors)."""
+    graph = pred.graph
+    traced = []
+    for fn, label, value in zip(fns, ("true", "false"), (True, False)):
+        what = f"the {label} branch of tf.cond '{scope}'"
+        with recording(graph, what, adopt) as frame:
+            result = fn()
+            if not strict and isinstance(result, (list, tuple)) and len(result) == 1:
+                result = result[0]
+            flat = _branch_outputs(result, value, graph)
+        traced.append((result, flat, finish(frame, what, [t for t in flat if t is not None])))
+    (res_t, flat_t, sub_t), (res_f, flat_f, sub_f) = traced
+    if not nest.same_structure(res_t, res_f) or [t is None for t in flat_t] != [t is None for t in flat_f]:
+        raise ValueError(f"true_fn and false_fn of tf.cond '{scope}' must return the same structure; "
+                         f"got {res_t!r} and {res_f!r}")
+    shapes = []
+    for a, b in zip(sub_t.outputs, sub_f.outputs):
+        if a.dtype != b.dtype:
+            raise ValueError(f"Outputs of 'true_fn' and 'false_fn' of tf.cond '{scope}' must have the same "
+                             f"type(s). Received {a.dtype.name} from 'true_fn' and {b.dtype.name} from "
+                             "'false_fn'.")
+        shapes.append(a.shape.most_specific_compatible_shape(b.shape))
+    captures = _union(sub_t.captures, sub_f.captures)
+    attrs = {"branches": (sub_t, sub_f), "Tout": tuple(t.dtype for t in sub_t.outputs),
+             "output_shapes": tuple(shapes)}
+    op = make_op("If", [pred] + captures, attrs, name=scope, output_shapes=shapes,
+                 control_inputs=_union(sub_t.control_inputs, sub_f.control_inputs))
+    outputs = iter(op.outputs)
+    return nest.pack_sequence_as(res_t, [None if t is None else next(outputs) for t in flat_t]), op
+
+
+def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, fn2=None):
+    """Runs only the branch `pred` selects; outputs have the branches' common structure."""
+    true_fn = true_fn if true_fn is not None else fn1
+    false_fn = false_fn if false_fn is not None else fn2
+    for label, fn in (("true_fn", true_fn), ("false_fn", false_fn)):
+        if fn is None:
+            raise TypeError(f"cond(): '{label}' argument required")
+        if not callable(fn):
+            raise TypeError(f"{label} must be callable.")
+    pred = convert_to_tensor(pred)
+    if pred.dtype != dtypes.bool_:
+        raise TypeError(f"Input 'pred' of tf.cond has type {pred.dtype.name} that does not match expected "
+                        "type of bool.")
+    if pred.shape.ndims not in (None, 0):
+        raise ValueError(f"Shape must be rank 0 but is rank {pred.shape.ndims} for the predicate of tf.cond "
+                         f"(pred {pred.name} has shape {pred.shape})")
+    with pred.graph.name_scope(name or "cond") as scope:
+        result, _ = build_cond(pred, (true_fn, false_fn), scope, strict)
+    return result
+
+
+def _union(*lists) -> list:
+    seen, out = set(), []
+    for items in lists:
+        for x in items:
+            if id(x) not in seen:
+                seen.add(id(x))
+                out.append(x)
+    return out
+
+
+@lowering("If")
+def _lower_if(ctx, op, pred, *captured):
+    if ctx.static:
+        return [ctx.unknown(Shape(d, () if s.ndims is None else tuple(s.dims)))
+                for d, s in zip(op.attrs["Tout"], op.attrs["output_shapes"])]
+    outer = dict(zip(op.inputs[1:], captured))
+    contexts, results = [], []
+    for label, sub in zip(("true", "false"), op.attrs["branches"]):
+        bctx = SubgraphContext(ctx, TupleState(), f"{op.name}.{label}")
+        results.append(bctx.lower(sub, {}, {t: outer[t] for t in sub.captures}))
+        contexts.append(bctx)
+    for k, (a, b) in enumerate(zip(*results)):
+        if a.shape.dims != b.shape.dims:
+            raise ValueError(f"the branches of tf.cond give output {k} the shapes {list(a.shape.dims)} and "
+                             f"{list(b.shape.dims)}; xlite compiles static shapes, so both must agree")
+    assigned = _union(*(c.assigned for c in contexts))
+    for bctx, outs in zip(contexts, results):
+        bctx.finish(outs + [bctx.read_variable(v) for v in assigned])
+    b = ctx.b
+    result_shape = contexts[0].computation.root.shape
+    operands = [pred] + [c.state.operand(b, []) for c in contexts]
+    inst = b.emit("conditional", operands, result_shape, called=tuple(c.computation for c in contexts))
+    n = len(op.outputs)
+    for j, var_op in enumerate(assigned):
+        ctx.assign_variable(var_op, b.get_tuple_element(inst, n + j))
+    return [b.get_tuple_element(inst, k) for k in range(n)]
+
+
+# tf.while_loop ------------------------------------------------------------------------------
+@lowering("_Arg")
+def _lower_arg(ctx, op):
+    if ctx.static:
+        shape = op.attrs["shape"]
+        return ctx.unknown(Shape(op.attrs["dtype"], () if shape.ndims is None else tuple(shape.dims)))
+    raise ValueError(f"'{op.name}' stands for a loop variable and has a value only inside its tf.while_loop")
+
+
+def make_arg(like: Tensor, shape: TensorShape, name: str = "loop_var") -> Tensor:
+    """A tensor standing for a value the caller binds when lowering a sub-graph (a loop variable)."""
+    return make_op("_Arg", [], {"dtype": like.dtype, "shape": shape}, name=name,
+                   output_shapes=[shape]).outputs[0]
+
+
+def _invariant_shapes(flat: list, shape_invariants, loop_vars) -> list:
+    """The loop variables' shapes; shape_invariants may only restate them (xlite's shapes are static)."""
+    if shape_invariants is None:
+        return [t.shape for t in flat]
+    invariants = nest.flatten(shape_invariants) if nest.is_sequence(shape_invariants) else [shape_invariants]
+    if len(invariants) != len(flat):
+        raise ValueError(f"shape_invariants has {len(invariants)} shapes for {len(flat)} loop variables")
+    shapes = []
+    for t, inv in zip(flat, invariants):
+        inv = TensorShape(inv)
+        if not inv.is_compatible_with(t.shape):
+            raise ValueError(f"The shape invariant specified for {t.name} is not compatible with the initial "
+                             f"shape of the loop variable. It enters the loop with shape {t.shape}, but the "
+                             f"specified shape invariant is {inv}.")
+        relaxed = inv.ndims is None or t.shape.ndims is not None and any(
+            i is None and d is not None for i, d in zip(inv.dims, t.shape.dims))
+        if relaxed:
+            raise NotImplementedError(
+                f"tf.while_loop: shape invariant {inv} for {t.name} (shape {t.shape}) lets the loop variable "
+                "change shape between iterations, which xlite cannot compile: its while loops keep every "
+                "loop variable's shape fixed")
+        shapes.append(t.shape.merge_with(inv))
+    return shapes
+
+
+def _check_body_outputs(flat_in: list, flat_out: list, shapes: list) -> None:
+    for t, out, shape in zip(flat_in, flat_out, shapes):
+        if out.dtype != t.dtype:
+            raise TypeError(f"Loop var {t.name} enters the loop with type {t.dtype!r} but has type "
+                            f"{out.dtype!r} after 1 iteration. {t.name} type should remain constant.")
+        if not shape.is_compatible_with(out.shape):
+            raise ValueError(f"Input tensor '{t.name}' enters the loop with shape {shape}, but has shape "
+                             f"{out.shape} after one iteration. xlite compiles loops with static shapes, so "
+                             "a loop variable cannot change shape (shape_invariants cannot relax this).")
+
+
+def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations=10, back_prop=True,
+               swap_memory=False, name=None, maximum_iterations=None, return_same_structure=False):
+    """Repeats `body` while `cond` holds; loop_vars may nest lists, tuples, dicts and namedtuples."""
+    if not callable(cond):
+        raise TypeError("cond must be callable.")
+    if not callable(body):
+        raise TypeError("body must be callable.")
+    if isinstance(loop_vars, (list, tuple)) and not loop_vars:
+        raise ValueError("No loop variables provided")
+    top = loop_vars if isinstance(loop_vars, (list, tuple)) else [loop_vars]
+    if any(v is None for v in nest.flatten(top)):
+        raise ValueError("tf.while_loop: a loop variable is None")
+    flat = [convert_to_tensor(v) for v in nest.flatten(top)]
+    graph = flat[0].graph if flat else get_default_graph()
+    shapes = _invariant_shapes(flat, shape_invariants, loop_vars)
+    with graph.name_scope(name or "while") as scope:
+        limit = _maximum_iterations(maximum_iterations)
+        what = f"the condition of tf.while_loop '{scope[:-1]}'"
+        with recording(graph, what) as frame:
+            args = [make_arg(t, s) for t, s in zip(flat, shapes)]
+            pred = convert_to_tensor(cond(*nest.pack_sequence_as(top, args)))
+            if pred.dtype != dtypes.bool_:
+                raise TypeError(f"the condition of tf.while_loop '{scope[:-1]}' must return a bool tensor, "
+                                f"got {pred.dtype.name}")
+            if pred.shape.ndims not in (None, 0):
+                raise ValueError(f"Shape must be rank 0 but is rank {pred.shape.ndims} for the condition of "
+                                 f"tf.while_loop '{scope[:-1]}'")
+        cond_sub = finish(frame, what, [pred], args)
+        what = f"the body of tf.while_loop '{scope[:-1]}'"
+        with recording(graph, what) as frame:
+            args = [make_arg(t, s) for t, s in zip(flat, shapes)]
+            result = body(*nest.pack_sequence_as(top, args))
+            if len(top) == 1 and not (isinstance(result, (list, tuple)) and len(result) == 1):
+                result = [result]
+            if not isinstance(result, (list, tuple)) or not nest.same_structure(list(top), list(result),
+                                                                                check_types=False):
+                raise ValueError(f"The body of tf.while_loop '{scope[:-1]}' must return the same nested "
+                                 f"structure as loop_vars. loop_vars: {top!r}; body returned: {result!r}")
+            out = [convert_to_tensor(v, preferred_dtype=t.dtype) for v, t in zip(nest.flatten(result), flat)]
+            _check_body_outputs(flat, out, shapes)
+        body_sub = finish(frame, what, out, args)
+        captures = _union(cond_sub.captures, body_sub.captures)
+        inputs = flat + captures
+        max_index = None
+        if limit is not None:
+            max_index = next((i for i, t in enumerate(inputs) if t is limit and i >= len(flat)), None)
+            if max_index is None:
+                inputs.append(limit)
+                max_index = len(inputs) - 1
+        attrs = {"cond": cond_sub, "body": body_sub, "n_vars": len(flat), "max_index": max_index,
+                 "max_static": None if limit is None or limit._static_value is None else int(limit._static_value),
+                 "back_prop": bool(back_prop), "output_shapes": tuple(shapes)}
+        op = make_op("While", inputs, attrs, name=scope, output_shapes=shapes,
+                     control_inputs=_union(cond_sub.control_inputs, body_sub.control_inputs))
+    outputs = nest.pack_sequence_as(top, op.outputs[:len(flat)])
+    if len(top) == 1 and (not return_same_structure or top is not loop_vars):
+        return outputs[0]
+    return outputs
+
+
+def _maximum_iterations(maximum_iterations) -> Tensor | None:
+    if maximum_iterations is None:
+        return None
+    limit = convert_to_tensor(maximum_iterations, preferred_dtype=dtypes.int32, name="maximum_iterations")
+    if limit.dtype not in (dtypes.int32, dtypes.int64):
+        raise TypeError(f"maximum_iterations must be an int32 or int64 scalar, got {limit.dtype.name}")
+    if limit.shape.ndims not in (None, 0):
+        raise ValueError(f"maximum_iterations must be a scalar, saw shape: {limit.shape}")
+    return limit
+
+
+@lowering("While")
+def _lower_while(ctx, op, *operands):
+    if ctx.static:
+        return [ctx.unknown(static_shape(t)) for t in op.inputs[:op.attrs["n_vars"]]]
+    loop, state, _ = lower_loop(ctx, op, operands)
+    return [ctx.b.get_tuple_element(loop, j) for j in range(op.attrs["n_vars"])]
+
+
+def lower_loop(ctx, op, operands, history_rows: int | None = None):
+    """Emits the IR `while` of a "While" op; returns it, its TupleState and the body's context.
+
+    With `history_rows`, the state also holds, after the counter, one [history_rows, ...] buffer per
+    loop variable whose row k is the variable's value at the start of iteration k (bools as s32)."""
+    a, b = op.attrs, ctx.b
+    n = a["n_vars"]
+    init = list(operands[:n])
+    outer = dict(zip(op.inputs, operands))
+    fixed = [x.shape for x in init] + [Shape(dtypes.int32, ())]
+    history_init = []
+    if history_rows is not None:
+        for x in init:
+            dtype = dtypes.int32 if x.dtype == dtypes.bool_ else x.dtype
+            history_init.append(b.broadcast_to(b.scalar(0, dtype), (history_rows,) + tuple(x.shape.dims)))
+        fixed += [h.shape for h in history_init]
+    state = TupleState(fixed)
+    cond_sub, body_sub = a["cond"], a["body"]
+
+    cctx = SubgraphContext(ctx, state, f"{op.name}.cond", iteration_index=n)
+    (pred,) = cctx.lower(cond_sub, {t: cctx.element(j) for j, t in enumerate(cond_sub.args)},
+                         {t: outer[t] for t in cond_sub.captures})
+    if a["max_index"] is not None:
+        limit_t = op.inputs[a["max_index"]]
+        limit = cctx.b.convert(cctx.import_value(("tensor", limit_t), outer[limit_t], foldable=True), dtypes.int32)
+        pred = cctx.b.emit("and", (pred, cctx.b.compare(cctx.iteration, limit, "LT")))
+    if cctx.assigned:
+        raise NotImplementedError(f"the condition of tf.while_loop '{op.name}' assigns a Variable")
+    cctx.finish(pred)
+
+    bctx = SubgraphContext(ctx, state, f"{op.name}.body", iteration_index=n)
+    new = bctx.lower(body_sub, {t: bctx.element(j) for j, t in enumerate(body_sub.args)},
+                     {t: outer[t] for t in body_sub.captures})
+    for t, x, y in zip(op.inputs, init, new):
+        if x.shape.dims != y.shape.dims:
+            raise ValueError(f"Input tensor '{t.name}' enters the loop with shape {list(x.shape.dims)}, but "
+                             f"has shape {list(y.shape.dims)} after one iteration; xlite compiles loops with "
+                             "static shapes, so loop variables must keep their shapes")
+    bb = bctx.b
+    root = new + [bb.emit("add", (bctx.iteration, bb.scalar(1, dtypes.int32)))]
+    for j in range(len(history_init)):
+        row = bctx.element(j)
+        if row.dtype == dtypes.bool_:
+            row = bb.convert(row, dtypes.int32)
+        root.append(bb.emit("scatter_add", (bctx.element(n + 1 + j), bctx.iteration, row), axis=0))
+    for var_op in bctx.assigned:
+        bctx.variable_element(var_op)
+    by_index = {i: key for key, i in state.keys.items()}
+    for i in range(len(root), len(state.shapes)):
+        key = by_index[i]
+        if key[0] == "var" and key[1] in bctx.assigned:
+            root.append(bctx.variable_values[key[1]])
+        else:
+            root.append(bctx.element(i))
+    bctx.finish(root)
+
+    start = init + [b.scalar(0, dtypes.int32)] + history_init
+    loop = b.emit("while", (state.operand(b, start),), called=(cctx.computation, bctx.computation))
+    for var_op in bctx.assigned:
+        ctx.assign_variable(var_op, b.get_tuple_element(loop, state.keys[("var", var_op)]))
+    return loop, state, bctx
+
+
+from xlite.frontend import control_flow_grad  # noqa: E402,F401  (registers the gradients of If and While)

@@ -1,0 +1,141 @@
+"""Gradients of tf.cond and tf.while_loop, by recomputation rather than stored intermediates.
+
+"If": the gradient is another "If" over the same pred. Its branch i adopts the
+forward branch i's ops (they run again inside it) and applies tf.gradients to
+them, w.r.t. the forward op's float captures; a capture a branch does not
+reach gets zeros. Only the taken branch's gradient runs.
+
+"While": supported when `maximum_iterations` is a compile-time constant N (the
+same requirement XLA has). The gradient is one "WhileGrad" op whose lowering
+re-runs the forward loop, writing each iteration's incoming loop variables into
+row k of an [N, ...] buffer, then runs a reverse loop from the last iteration to
+the first: it reads row k, re-runs the body's ops on it (adopted into a
+gradient sub-graph, as for "If") and applies the body's vector-Jacobian
+product, summing the captures' gradients over iterations. Loops whose bodies
+assign Variables, and unbounded loops, raise NotImplementedError.
+"""
+from __future__ import annotations
+
+from xlite.frontend.array_ops import zeros_like
+from xlite.frontend.gradients import gradients, grad_rule, no_gradient
+from xlite.frontend.op_registry import lowering, make_op
+from xlite.frontend.subgraph import SubgraphContext, TupleState, finish, recording, static_shape
+from xlite.ir import dtypes
+from xlite.ir.shape import Shape
+
+no_gradient("_Arg")
+
+
+def _vjp(ys, grad_ys, xs) -> list:
+    """d(ys . grad_ys)/dxs inside a sub-graph: zeros where unconnected; xs are treated as leaves."""
+    pairs = [(y, g) for y, g in zip(ys, grad_ys) if g is not None and y.dtype.is_floating]
+    grads = [None] * len(xs)
+    if pairs and xs:
+        grads = gradients([y for y, _ in pairs], xs, grad_ys=[g for _, g in pairs], stop_gradients=xs)
+    return [g if g is not None else zeros_like(x) for g, x in zip(grads, xs)]
+
+
+@grad_rule("If")
+def _if_grad(op, *out_grads):
+    from xlite.frontend.control_flow_ops import build_cond
+    captures = op.inputs[1:]
+    wanted = [k for k, t in enumerate(captures) if t.dtype.is_floating]
+    if not wanted:
+        return [None] * len(op.inputs)
+    xs = [captures[k] for k in wanted]
+    branches = op.attrs["branches"]
+
+    def branch_grad(sub):
+        return lambda: _vjp(sub.outputs, out_grads, xs)
+
+    with op.graph.name_scope("cond_grad") as scope:
+        result, _ = build_cond(op.inputs[0], [branch_grad(s) for s in branches], scope, strict=True,
+                               adopt=branches)
+    grads = [None] * len(op.inputs)
+    for k, g in zip(wanted, result):
+        grads[1 + k] = g
+    return grads
+
+
+@grad_rule("While")
+def _while_grad(op, *out_grads):
+    a = op.attrs
+    n = a["n_vars"]
+    if not a["back_prop"]:
+        return [None] * len(op.inputs)
+    if a["max_static"] is None:
+        raise NotImplementedError(
+            f"Gradient of tf.while_loop '{op.name}' (op type While): xlite differentiates a while loop only "
+            "when maximum_iterations is given as a compile-time constant (it sizes the buffers that keep "
+            "each iteration's loop variables)")
+    body = a["body"]
+    if body.assigns_variables():
+        raise NotImplementedError(f"Gradient of tf.while_loop '{op.name}' (op type While): its body assigns "
+                                  "a Variable, which xlite cannot differentiate")
+    float_vars = [j for j in range(n) if op.inputs[j].dtype.is_floating]
+    float_caps = [i for i in range(n, len(op.inputs))
+                  if op.inputs[i].dtype.is_floating and op.inputs[i] in set(body.captures)]
+    if not float_vars:
+        return [None] * len(op.inputs)
+    what = f"the gradient body of tf.while_loop '{op.name}'"
+    from xlite.frontend.control_flow_ops import make_arg
+    with recording(op.graph, what, adopt={body}) as frame:
+        grad_args = [make_arg(op.outputs[j], op.outputs[j].shape, name="grad_var") for j in float_vars]
+        xs = [body.args[j] for j in float_vars] + [op.inputs[i] for i in float_caps]
+        outs = _vjp([body.outputs[j] for j in float_vars], grad_args, xs)
+    grad_body = finish(frame, what, outs, grad_args)
+    known = set(op.inputs)
+    extra = [t for t in grad_body.captures if t not in known]
+    incoming = [out_grads[j] if out_grads[j] is not None else zeros_like(op.outputs[j]) for j in float_vars]
+    attrs = {"forward": op, "grad_body": grad_body, "float_vars": tuple(float_vars),
+             "float_captures": tuple(float_caps), "rows": max(a["max_static"], 0)}
+    shapes = [op.inputs[j].shape for j in float_vars + float_caps]
+    grad_op = make_op("WhileGrad", list(op.inputs) + incoming + extra, attrs,
+                      name=op.name.split("/")[-1] + "_grad", output_shapes=shapes)
+    grads = [None] * len(op.inputs)
+    for k, g in zip(float_vars + float_caps, grad_op.outputs):
+        grads[k] = g
+    return grads
+
+
+@lowering("WhileGrad")
+def _lower_while_grad(ctx, op, *operands):
+    a = op.attrs
+    forward, grad_body = a["forward"], a["grad_body"]
+    float_vars, float_caps = list(a["float_vars"]), list(a["float_captures"])
+    if ctx.static:
+        return [ctx.unknown(static_shape(forward.inputs[k])) for k in float_vars + float_caps]
+    from xlite.frontend.control_flow_ops import lower_loop
+    b = ctx.b
+    n, m = forward.attrs["n_vars"], len(forward.inputs)
+    loop, _, _ = lower_loop(ctx, forward, operands[:m], history_rows=a["rows"])
+    count = b.get_tuple_element(loop, n)
+    history = [b.get_tuple_element(loop, n + 1 + j) for j in range(n)]
+    incoming = list(operands[m:m + len(float_vars)])
+    outer = dict(zip(op.inputs, operands))
+    accumulators = [b.broadcast_to(b.scalar(0, operands[k].dtype), operands[k].shape.dims) for k in float_caps]
+
+    fixed = [count] + incoming + accumulators + history
+    state = TupleState([x.shape for x in fixed])
+    rctx = SubgraphContext(ctx, state, f"{op.name}.reverse_body")
+    rb = rctx.b
+    k = rb.emit("sub", (rctx.element(0), rb.scalar(1, dtypes.int32)))
+    rctx.iteration = k   # the forward iteration being differentiated: random ops redraw its numbers
+    body = forward.attrs["body"]
+    bindings = {}
+    for j, arg in enumerate(body.args):
+        row = rb.emit("gather", (rctx.element(1 + len(incoming) + len(accumulators) + j), k), axis=0)
+        bindings[arg] = rb.convert(row, arg.dtype)
+    for i, arg in enumerate(grad_body.args):
+        bindings[arg] = rctx.element(1 + i)
+    outs = rctx.lower(grad_body, bindings, {t: outer[t] for t in grad_body.captures})
+    var_grads, cap_grads = outs[:len(float_vars)], outs[len(float_vars):]
+    root = [k] + var_grads
+    root += [rb.emit("add", (rctx.element(1 + len(incoming) + i), g)) for i, g in enumerate(cap_grads)]
+    root += [rctx.element(i) for i in range(len(root), len(state.shapes))]
+    rctx.finish(root)
+
+    cctx = SubgraphContext(ctx, state, f"{op.name}.reverse_cond")
+    cctx.finish(cctx.b.compare(cctx.element(0), cctx.b.scalar(0, dtypes.int32), "GT"))
+    reverse = b.emit("while", (state.operand(b, fixed),), called=(cctx.computation, rctx.computation))
+    return [b.get_tuple_element(reverse, 1 + i) for i in range(len(float_vars) + len(float_caps))]
