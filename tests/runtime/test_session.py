@@ -68,6 +68,11 @@ def test_fetched_arrays_never_alias_session_state(sess):
         out = sess.run(fetch)
         out += 10
         assert sess.run(v).tolist() == [1, 2]
+    c = tf.constant([1, 2])
+    for fetch in (c, tf.identity(c)):
+        out = sess.run(fetch)
+        out[0] = 9
+        assert sess.run(c).tolist() == [1, 2]
     p = tf.placeholder(tf.int32, [2])
     fed = np.array([5, 6], np.int32)
     out = sess.run(p, {p: fed})
