@@ -1,8 +1,8 @@
 """Algebraic simplification: local identities that remove work or expose more of it to later passes.
 
 Each rule looks at one instruction (whose operands are already simplified) and returns
-what computes the same value more cheaply, or None. A rule never changes a result's
-shape, layout included; rules that would need a new layout are left to layout assignment.
+what computes the same value more cheaply, or None. The result keeps the instruction's
+shape, layout included: an operand is forwarded only where its shape is exactly the same.
 """
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ def _rule(*opcodes: str):
 
 
 class AlgebraicSimplifier(Pass):
+    """Applies the first matching rule to each instruction, in every computation."""
+
     name = "algebraic-simplifier"
 
     def run(self, module: Module) -> bool:

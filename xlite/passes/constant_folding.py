@@ -21,13 +21,15 @@ from xlite.passes.pass_pipeline import Pass
 from xlite.passes.rewrite import Rewrite, rewrite_computation
 from xlite.runtime.interpreter import evaluate_instruction
 
-FOLD_LIMIT = 1024   # elements a folded broadcast or iota may have
+FOLD_LIMIT = 1024   # elements a folded result may have (or as many as the largest constant it reads)
 _NEVER_FOLDED = frozenset({"parameter", "constant", "rng", "tuple", "get_tuple_element"})
 _LAZY = frozenset({"broadcast_in_dim", "iota"})
 
 
 class _Known:
-    """A compile-time value: a constant's literal, or a lazy broadcast/iota evaluated on demand."""
+    """A compile-time value: a constant's literal, or a lazy broadcast/iota evaluated on demand.
+
+    `weight` is the number of literal elements behind it: what folding it costs in memory."""
 
     __slots__ = ("_value", "_compute", "weight")
 
@@ -52,6 +54,8 @@ def _constant(value: np.ndarray, like: Instruction, shape: Shape | None = None) 
 
 
 class ConstantFolding(Pass):
+    """Folds in one sweep per computation, operands before users, so whole constant subgraphs fold at once."""
+
     name = "constant-folding"
 
     def run(self, module: Module) -> bool:
