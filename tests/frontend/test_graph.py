@@ -262,8 +262,15 @@ def test_control_dependencies_accept_tensors_ops_and_variables():
     with tf.control_dependencies([v, n, tf.constant(1)]):
         x = tf.constant(2)
     assert [o.name for o in x.op.control_inputs] == ["v", "NoOp", "Const"]
-    with pytest.raises(TypeError, match="Can not convert"):
+    with tf.control_dependencies(["Const"]):
+        assert tf.constant(3).op.control_inputs == [x.op.control_inputs[2]]
+    with pytest.raises(TypeError, match="Can not convert a int into a Tensor or Operation"):
         with tf.control_dependencies([3]):
+            pass
+    with tf.Graph().as_default():
+        foreign = tf.constant(1)
+    with pytest.raises(ValueError, match="is not an element of this graph"):
+        with tf.control_dependencies([foreign]):
             pass
 
 

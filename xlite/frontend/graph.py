@@ -243,6 +243,8 @@ class Graph:
     # building ---------------------------------------------------------------
     @contextlib.contextmanager
     def control_dependencies(self, control_inputs):
+        """Ops created inside wait for `control_inputs` (Tensors, Operations, Variables or names);
+        None clears the enclosing ones, as for a Variable's initializer."""
         if control_inputs is None:
             saved, self._control_stack = self._control_stack, []
             try:
@@ -252,13 +254,11 @@ class Graph:
             return
         ops = []
         for c in control_inputs:
-            if isinstance(c, Tensor):
-                c = c.op
-            elif hasattr(c, "op") and isinstance(getattr(c, "op"), Operation):
-                c = c.op
-            if not isinstance(c, Operation):
-                raise TypeError(f"Can not convert {c!r} to an Operation for control_dependencies")
-            ops.append(c)
+            if not isinstance(c, (Tensor, Operation, str)) and isinstance(getattr(c, "op", None), Operation) \
+                    and not hasattr(c, "_as_graph_element"):
+                c = c.op                               # objects that wrap an op, like TF's IndexedSlices
+            c = self.as_graph_element(c)
+            ops.append(c.op if isinstance(c, Tensor) else c)
         self._control_stack.append(ops)
         try:
             yield
