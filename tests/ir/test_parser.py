@@ -255,3 +255,21 @@ def test_any_literal_round_trips(array):
     got = parsed.entry.root.literal
     assert got.dtype == array.dtype and got.shape == array.shape
     assert got.tobytes() == np.ascontiguousarray(array).tobytes() or np.array_equal(got, array, equal_nan=True)
+
+
+_ATTR_VALUES = st.recursive(
+    st.one_of(st.integers(-2 ** 63, 2 ** 64), st.floats(allow_nan=False), st.booleans(), st.text(max_size=8),
+              st.sampled_from([S32, F32, "sum", "EQ"])),
+    lambda inner: st.lists(inner, max_size=3).map(tuple), max_leaves=8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.from_regex(r"[a-z][a-z_]{0,6}", fullmatch=True).filter(lambda k: k != "calls"),
+                       _ATTR_VALUES, max_size=4),
+       st.text(max_size=10), st.text(max_size=10))
+def test_any_attributes_and_metadata_round_trip(attrs, op_name, source_file):
+    comp = Computation("main")
+    p = comp.add(Instruction("parameter", [], Shape(F32, ()), {"number": 0}))
+    comp.add(Instruction("copy", [p], Shape(F32, ()), attrs, metadata=Metadata(op_name, "Op", source_file, 7)))
+    parsed = assert_round_trips(_module(comp)).entry.root
+    assert parsed.metadata.op_name == op_name and parsed.metadata.source_file == source_file
