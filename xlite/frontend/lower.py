@@ -37,6 +37,9 @@ def needed_ops(fetch_tensors, target_ops, fed: set) -> list[Operation]:
         op = item if isinstance(item, Operation) else item.op
         if op._id in seen:
             continue
+        if getattr(op, "_subgraph", None) is not None:   # recorded by tf.cond / tf.while_loop
+            raise ValueError(f"'{op.name}' was created inside {op._subgraph.name}; its values can only be "
+                             "used outside through that op's outputs")
         seen[op._id] = op
         inputs = op.inputs[1:] if has_ref_input(op.type) else op.inputs
         stack.extend(t for t in inputs if t not in fed)
