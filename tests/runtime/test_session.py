@@ -283,6 +283,15 @@ def test_same_signature_is_lowered_once(sess, lowerings):
     assert len(lowerings) == 3
 
 
+def test_feed_order_does_not_change_the_signature(sess, lowerings):
+    p = tf.placeholder(tf.float32, [None])
+    q = tf.placeholder(tf.float32, [None])
+    y = p - q
+    assert sess.run(y, {p: [3.0], q: [1.0]}).tolist() == [2.0]
+    assert sess.run(y, {q: [1.0], p: [5.0]}).tolist() == [4.0]
+    assert len(lowerings) == 1
+
+
 def test_sessions_cache_separately(graph, lowerings):
     y = tf.constant(1.0) + 1.0
     s1, s2 = tf.Session(), tf.Session()

@@ -146,7 +146,8 @@ class Session:
             array = np.array(array, order="C")   # a private copy: the caller may reuse their buffer
             array.flags.writeable = False
             feeds[t] = array
-        return feeds
+        # Creation order, so the same feeds written in another order reuse the compiled signature.
+        return dict(sorted(feeds.items(), key=lambda item: (item[0].op._id, item[0].value_index)))
 
     # variables --------------------------------------------------------------------------
     def _store_variable(self, var_op: Operation, value) -> None:
