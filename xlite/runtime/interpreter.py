@@ -43,12 +43,13 @@ def evaluate_instruction(inst: Instruction, values: list, module: Module | None 
 
 
 def evaluate_computation(comp: Computation, args: list, module: Module | None = None):
+    n_params = sum(1 for i in comp.instructions if i.opcode == "parameter")
+    if len(args) != n_params:
+        raise ValueError(f"computation %{comp.name} takes {n_params} arguments, got {len(args)}")
     env: dict[Instruction, object] = {}
     for inst in comp.instructions:
-        if inst.opcode == "parameter":
-            env[inst] = args[inst.attrs["number"]]
-        else:
-            env[inst] = evaluate_instruction(inst, [env[o] for o in inst.operands], module)
+        operands = [args[inst.attrs["number"]]] if inst.opcode == "parameter" else [env[o] for o in inst.operands]
+        env[inst] = evaluate_instruction(inst, operands, module)
     return env[comp.root]
 
 
@@ -57,6 +58,20 @@ def evaluate_module(module: Module, args: list):
 
 
 # leaves -----------------------------------------------------------------------
+@eval_rule("parameter")
+def _parameter(inst, argument):
+    """A parameter's value is its argument, which must fit the parameter's shape (Python scalars are converted)."""
+    shape = inst.shape
+    if shape.is_tuple:
+        if not isinstance(argument, tuple) or len(argument) != len(shape.elements):
+            raise ValueError(f"parameter %{inst.name} of shape {shape} got {type(argument).__name__} argument")
+        return argument
+    array = np.asarray(argument) if hasattr(argument, "dtype") else np.asarray(argument, dtype=shape.dtype.np)
+    if array.dtype != shape.dtype.np or (shape.is_static and array.shape != shape.dims):
+        raise ValueError(f"parameter %{inst.name} of shape {shape} got a {array.dtype}{list(array.shape)} argument")
+    return array
+
+
 @eval_rule("constant")
 def _constant(inst):
     return inst.literal
