@@ -45,6 +45,7 @@ class SubGraph:
     captures: list = field(default_factory=list)       # outer Tensors, in order of first use
     args: list = field(default_factory=list)           # tensors the caller binds (loop variables)
     control_inputs: list = field(default_factory=list)  # outer ops the recorded ops depend on
+    sources: set = field(default_factory=set)          # sub-graphs whose ops it adopted, transitively
 
     def assigns_variables(self) -> bool:
         return any(has_ref_input(op.type) and op.type not in _ASSIGNING_OK for op in self.ops)
@@ -63,6 +64,8 @@ class _Frame:
     def __init__(self, graph: Graph, adopt):
         self.graph = graph
         self.adopt = set(adopt)
+        for sub in adopt:   # a gradient of a gradient recomputes what the first one adopted
+            self.adopt |= sub.sources
         self.start = len(graph.get_operations())
         self.created: list[Operation] = []
 
@@ -117,6 +120,7 @@ def finish(frame: _Frame, name: str, outputs: list, args: list = ()) -> SubGraph
                     "control flow whose branches or bodies assign Variables")
             members.add(id(op))
             sub.ops.append(op)
+            sub.sources.add(source)
             todo.append(op)
         elif source is None or any(source in f.adopt for f in enclosing):
             if id(t) not in captured:
