@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-from xlite.frontend.convert import convert_to_tensor
+import numpy as np
+
+from xlite.frontend.convert import constant, convert_to_tensor
 from xlite.frontend.graph import Tensor
 from xlite.frontend.op_registry import lowering, make_op
 
@@ -75,6 +77,11 @@ def _broadcast_like_grad(op, g):
 
 
 # the algorithm ------------------------------------------------------------------------
+def _filled_like(value, like: Tensor, name: str) -> Tensor:
+    """A tensor of `value` shaped like `like`, even where its dims are unknown until the run."""
+    return broadcast_to_shape_of(constant(np.array(value, like.dtype.np), name=name), like)
+
+
 def _as_tensor_list(values) -> list[Tensor]:
     values = values if isinstance(values, (list, tuple)) else [values]
     return [v._as_tensor() if hasattr(v, "_as_tensor") else convert_to_tensor(v) for v in values]
@@ -116,19 +123,23 @@ def _aggregate(grads: list) -> Tensor | None:
 def gradients(ys, xs, grad_ys=None, name: str = "gradients", colocate_gradients_with_ops=False,
               gate_gradients=False, aggregation_method=None, stop_gradients=None,
               unconnected_gradients="none") -> list:
-    from xlite.frontend import array_ops
     ys, xs = _as_tensor_list(ys), _as_tensor_list(xs)
     stop_ops = {t.op for t in _as_tensor_list(stop_gradients)} if stop_gradients is not None else set()
+    unconnected_gradients = getattr(unconnected_gradients, "value", unconnected_gradients)
+    if unconnected_gradients not in ("none", "zero"):
+        raise ValueError(f"Unknown value for unconnected_gradients: {unconnected_gradients!r}")
     graph = ys[0].graph
     if grad_ys is None:
         grad_ys = [None] * len(ys)
-    grad_ys = grad_ys if isinstance(grad_ys, (list, tuple)) else [grad_ys]
+    grad_ys = list(grad_ys) if isinstance(grad_ys, (list, tuple)) else [grad_ys]
+    if len(grad_ys) != len(ys):
+        raise ValueError(f"Length mismatch. Passed {len(grad_ys)} grad_ys for {len(ys)} ys")
     pending: dict[Tensor, list] = {}
     with graph.name_scope(name):
         for y, gy in zip(ys, grad_ys):
-            if not y.dtype.is_floating:
-                raise TypeError(f"Gradients of non-float tensor {y.name} ({y.dtype.name}) are not defined")
-            gy = array_ops.ones_like(y, name="grad_ys") if gy is None else convert_to_tensor(gy, dtype=y.dtype)
+            if not y.dtype.is_floating:   # as in TF, an integer y passes no gradient to anything
+                continue
+            gy = _filled_like(1, y, "grad_ys") if gy is None else convert_to_tensor(gy, dtype=y.dtype)
             pending.setdefault(y, []).append(gy)
         between = _between(ys, xs, stop_ops)
         for op in sorted(between, key=lambda o: o._id, reverse=True):
@@ -141,8 +152,8 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients", colocate_gradients_
             if rule is None:
                 continue
             if len(op.outputs) > 1:
-                out_grads = [g if g is not None else array_ops.zeros_like(t) for g, t in zip(out_grads, op.outputs)]
-            with graph.name_scope(op.name.split("/")[-1] + "_grad"):
+                out_grads = [g if g is not None else _filled_like(0, t, "zeros_like") for g, t in zip(out_grads, op.outputs)]
+            with graph.name_scope(op.name + "_grad"):
                 in_grads = rule(op, *out_grads)
             for t, g in zip(op.inputs, in_grads):
                 if g is not None and t.dtype.is_floating:
@@ -151,6 +162,6 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients", colocate_gradients_
         for x in xs:
             g = _aggregate(pending.get(x, []))
             if g is None and unconnected_gradients == "zero":
-                g = array_ops.zeros_like(x)
+                g = _filled_like(0, x, "zeros_like")
             result.append(g)
     return result
