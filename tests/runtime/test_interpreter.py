@@ -773,6 +773,36 @@ def test_fusion_evaluates_its_computation():
     check(got, np.tanh(x.astype(np.float64) * y + y).astype(np.float32), rtol=1e-6)
 
 
+def test_arguments_must_fit_the_parameters():
+    m = build_module(lambda b, p, q: b.emit("add", (p, q)), [Shape(dtypes.float32, (2,))] * 2)
+    x = np.ones(2, np.float32)
+    with pytest.raises(ValueError, match="takes 2 arguments, got 1"):
+        evaluate_module(m, [x])
+    with pytest.raises(ValueError, match="f32\\[2\\] got a float64\\[2\\] argument"):
+        evaluate_module(m, [x, np.ones(2)])
+    with pytest.raises(ValueError, match="got a float32\\[3\\] argument"):
+        evaluate_module(m, [x, np.ones(3, np.float32)])
+    s = build_module(lambda b, p: b.emit("neg", (p,)), [Shape(dtypes.float32, ())])
+    check(evaluate_module(s, [2.5]), np.float32(-2.5))                # a Python scalar takes the parameter's dtype
+
+
+def test_constant_evaluation_folds_only_what_depends_on_no_input():
+    from xlite.runtime.constant_eval import try_evaluate
+    b = Builder(Computation("main"))
+    value = b.constant(np.arange(3, dtype=np.int32))
+    for _ in range(3000):                                              # deeper than Python's recursion limit
+        value = b.emit("add", (value, b.constant(np.ones(3, np.int32))))
+    check(try_evaluate(value), np.arange(3, dtype=np.int32) + 3000)
+    p = b.parameter(Shape(dtypes.int32, (3,)))
+    assert try_evaluate(b.emit("add", (value, p))) is None
+    counter = b.parameter(Shape(dtypes.int64, ()))
+    noise = b.emit("rng", (counter,), Shape(dtypes.float32, (2,)), distribution="uniform", key=(0, 0))
+    assert try_evaluate(noise) is None
+    t = b.tuple([value, value])
+    assert try_evaluate(t) is None
+    check(try_evaluate(b.get_tuple_element(t, 1)), np.arange(3, dtype=np.int32) + 3000)
+
+
 def test_every_opcode_is_evaluated_by_this_file():
     if "convolution" not in _EVALUATED or "while" not in _EVALUATED:
         pytest.skip("only meaningful when the whole file runs")
