@@ -72,7 +72,7 @@ class Ones(Initializer):
 
 
 class Constant(Initializer):
-    """A scalar fills the shape; a list or array must have exactly the shape's number of elements."""
+    """A scalar fills the shape; a shorter list is padded with its last value, as TF1's constant does."""
 
     def __init__(self, value=0, dtype=dtypes.float32, verify_shape=False):
         if not (np.isscalar(value) or isinstance(value, (list, tuple, np.ndarray))):
@@ -86,7 +86,7 @@ class Constant(Initializer):
         dims = _dims(shape)
         verify = self._verify_shape if verify_shape is None else verify_shape
         if verify and list(np.shape(self.value)) != dims:
-            raise TypeError(f"Expected Tensor's shape: {tuple(dims)}, got {np.shape(self.value)}.")
+            raise TypeError(f"Expected Tensor's shape: {tuple(dims)}, but got {np.shape(self.value)}.")
         return convert.constant(self.value, dtype=dtype or self.dtype, shape=dims)
 
     def get_config(self) -> dict:
