@@ -13,7 +13,7 @@ import numpy as np
 
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.graph import Tensor, get_default_graph
-from xlite.frontend.math_ops import FLOATS, add, multiply
+from xlite.frontend.math_ops import FLOATS, add
 from xlite.frontend.op_registry import lowering, make_op
 from xlite.frontend.scopes import name_scope
 from xlite.frontend.tensor_shape import TensorShape
@@ -126,7 +126,7 @@ def _scaled(op_type, default_name, shape, mean, stddev, dtype, seed, name) -> Te
         mean = convert_to_tensor(mean, dtype=dtype, name="mean")
         stddev = convert_to_tensor(stddev, dtype=dtype, name="stddev")
         rnd = _random_op(op_type, [shape], dtype, seed, op_type)
-        return add(multiply(rnd, stddev), mean, name=scope)
+        return add(rnd * stddev, mean, name=scope)
 
 
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None) -> Tensor:
@@ -158,7 +158,7 @@ def random_uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None
                     raise ValueError(f"minval and maxval must be scalars for integer dtypes, got {bound.shape}")
             return _random_op("RandomUniformInt", [shape, minval, maxval], dtype, seed, scope)
         rnd = _random_op("RandomUniform", [shape], dtype, seed, "RandomUniform")
-        return add(multiply(rnd, maxval - minval), minval, name=scope)
+        return add(rnd * (maxval - minval), minval, name=scope)
 
 
 normal = random_normal
