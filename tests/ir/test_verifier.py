@@ -291,7 +291,8 @@ def test_layouts_checked_only_after_layout_assignment():
 @pytest.mark.parametrize("bad", [(0, 0), (1,), (2, 0), (0, 1, 2)])
 def test_layout_must_be_a_permutation_of_the_dims(bad):
     p = param(laid(F32, Layout(bad)), 0, "x")
-    rejects(module_of(Computation("main", [p]), layouts_assigned=True), "%x", f"layout {Layout(bad)} is not a permutation")
+    rejects(module_of(Computation("main", [p]), layouts_assigned=True), "%x",
+            f"layout {Layout(bad)} is not a permutation")
 
 
 def test_tuple_leaves_need_layouts():
