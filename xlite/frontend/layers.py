@@ -1,4 +1,381 @@
-"""tf.layers: dense, conv2d, pooling, flatten, dropout, built on tf.get_variable."""
+"""tf.layers: Dense, Conv2D, pooling, Flatten and Dropout, as classes and TF1's functions.
+
+A layer owns a variable scope, chosen on first use like TF1's: its name, or a
+unique `default_name` ("dense", "dense_1", ...). Its Variables come from
+tf.get_variable in that scope (`dense/kernel:0`) and its ops are named under the
+scope's original name scope (`dense/MatMul`, `dense/BiasAdd`, `dense/Relu`).
+"""
 from __future__ import annotations
 
+import re
+
+import numpy as np
+
+from xlite.frontend import array_ops, init_ops, math_ops, nn_ops
+from xlite.frontend.convert import convert_to_tensor
+from xlite.frontend.graph import GraphKeys, Tensor, get_default_graph
+from xlite.frontend.variable_scope import VariableScope, get_variable, variable_scope
+from xlite.ir import dtypes
+
 __all__: list[str] = []
+
+
+def _snake_case(name: str) -> str:
+    """TF's layer base names: Dense -> dense, Conv2D -> conv2d, MaxPooling2D -> max_pooling2d."""
+    intermediate = re.sub("(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", intermediate).lower()
+
+
+def _tuple(value, n: int, what: str) -> tuple:
+    if isinstance(value, int):
+        return (value,) * n
+    value = tuple(int(v) for v in value)
+    if len(value) != n:
+        raise ValueError(f"The `{what}` argument must be a tuple of {n} integers. Received: {value}")
+    return value
+
+
+def _padding(padding: str) -> str:
+    p = padding.lower()
+    if p not in ("valid", "same"):
+        raise ValueError(f"The `padding` argument must be one of 'valid', 'same'. Received: {padding}")
+    return p.upper()
+
+
+def _data_format(data_format: str | None) -> str:
+    fmt = (data_format or "channels_last").lower()
+    if fmt not in ("channels_last", "channels_first"):
+        raise ValueError(f"The `data_format` argument must be one of 'channels_first', 'channels_last'. "
+                         f"Received: {data_format}")
+    return fmt
+
+
+def _no_constraints(**constraints) -> None:
+    for key, value in constraints.items():
+        if value is not None:
+            raise NotImplementedError(f"tf.layers: {key} is not supported by xlite")
+
+
+class Layer:
+    """TF1's layer: builds its Variables on the first call, inside its own variable scope."""
+
+    def __init__(self, trainable: bool = True, name: str | None = None, dtype=None, activity_regularizer=None,
+                 _reuse=None, _scope=None, **kwargs):
+        """`_scope` (TF1's functional layers pass their name) fixes the variable scope now, ununiquified."""
+        if kwargs:
+            raise TypeError(f"Keyword argument not understood: {sorted(kwargs)[0]!r}")
+        self.trainable = trainable
+        self.built = False
+        self.activity_regularizer = activity_regularizer
+        self._dtype = None if dtype is None else dtypes.as_dtype(dtype)
+        self._reuse = _reuse
+        self._base_name = _snake_case(type(self).__name__)
+        if isinstance(name, VariableScope):
+            _scope, name = name, None
+        self._name = name
+        self._scope: VariableScope | None = None
+        if _scope:
+            with variable_scope(_scope) as captured:
+                self._scope = captured
+            self._name = captured.name.split("/")[-1]
+        self._weights: list = []
+
+    @property
+    def name(self) -> str:
+        return self._name or self._base_name
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def scope_name(self) -> str:
+        if self._scope is None:
+            raise ValueError("No name available for layer scope because the layer has not been used yet.")
+        return self._scope.name
+
+    @property
+    def variables(self) -> list:
+        return list(self._weights)
+
+    weights = variables
+
+    @property
+    def trainable_variables(self) -> list:
+        return [v for v in self._weights if v.trainable] if self.trainable else []
+
+    trainable_weights = trainable_variables
+
+    @property
+    def non_trainable_variables(self) -> list:
+        return [v for v in self._weights if not (self.trainable and v.trainable)]
+
+    non_trainable_weights = non_trainable_variables
+
+    def add_weight(self, name: str, shape, dtype=None, initializer=None, regularizer=None, trainable=True):
+        var = get_variable(name, shape=shape, dtype=dtype or self._dtype or dtypes.float32,
+                           initializer=initializer, regularizer=regularizer,
+                           trainable=bool(trainable and self.trainable))
+        if var not in self._weights:
+            self._weights.append(var)
+        return var
+
+    add_variable = add_weight
+
+    def build(self, input_shape) -> None:
+        self.built = True
+
+    def call(self, inputs, **kwargs):
+        return inputs
+
+    def _set_scope(self, scope=None) -> None:
+        if self._scope is not None:
+            return
+        if self._reuse:
+            with variable_scope(scope if scope is not None else self.name) as captured:
+                self._scope = captured
+        else:
+            with variable_scope(scope, default_name=self.name) as captured:
+                self._scope = captured
+        self._name = self._scope.name.split("/")[-1]
+
+    def _cast_input(self, inputs) -> Tensor:
+        x = convert_to_tensor(inputs)
+        if self._dtype is None:
+            self._dtype = x.dtype if x.dtype.is_floating else dtypes.float32
+        if x.dtype != self._dtype and (x.dtype.is_floating or x.dtype.is_integer):
+            x = math_ops.cast(x, self._dtype)
+        return x
+
+    def __call__(self, inputs, *args, **kwargs):
+        self._set_scope(kwargs.pop("scope", None))
+        graph = get_default_graph()
+        with variable_scope(self._scope, reuse=True if self.built else self._reuse,
+                            auxiliary_name_scope=False) as scope:
+            with graph.name_scope(scope.original_name_scope):
+                x = self._cast_input(inputs)
+                if not self.built:
+                    self.build(x.shape)
+                    self.built = True
+                outputs = self.call(x, *args, **kwargs)
+                if self.activity_regularizer is not None:
+                    with graph.name_scope("ActivityRegularizer"):
+                        loss = self.activity_regularizer(outputs)
+                    if loss is not None:
+                        graph.add_to_collection(GraphKeys.REGULARIZATION_LOSSES, loss)
+        return outputs
+
+    apply = __call__
+
+
+class Dense(Layer):
+    """outputs = activation(inputs · kernel + bias), over the last dimension of inputs of any rank."""
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer=None,
+                 bias_initializer=None, kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, trainable=True,
+                 name=None, **kwargs):
+        _no_constraints(kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
+        super().__init__(trainable=trainable, name=name, activity_regularizer=activity_regularizer, **kwargs)
+        self.units = int(units)
+        if self.units <= 0:
+            raise ValueError(f"Received an invalid value for `units`, expected a positive integer. Received: "
+                             f"units={units}")
+        self.activation = activation
+        self.use_bias = use_bias
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer if bias_initializer is not None else init_ops.zeros_initializer()
+        self.kernel_regularizer, self.bias_regularizer = kernel_regularizer, bias_regularizer
+        self.kernel = self.bias = None
+
+    def build(self, input_shape) -> None:
+        if input_shape.ndims is None or input_shape.ndims < 2:
+            raise ValueError(f"Input 0 of layer {self.name} is incompatible with the layer: expected min_ndim=2, "
+                             f"found ndim={input_shape.ndims}. Full shape received: {input_shape}")
+        last = input_shape.dims[-1]
+        if last is None:
+            raise ValueError("The last dimension of the inputs to `Dense` should be defined. Found `None`.")
+        self.kernel = self.add_weight("kernel", [last, self.units], initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", [self.units], initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer)
+
+    def call(self, inputs):
+        rank = inputs.shape.ndims
+        if rank > 2:
+            lead = inputs.shape.dims[:-1]
+            flat = array_ops.reshape(inputs, [-1, inputs.shape.dims[-1]])
+            outputs = math_ops.matmul(flat, self.kernel)
+            if lead.count(None) <= 1:
+                target = [-1 if d is None else d for d in lead] + [self.units]
+            else:
+                target = array_ops.concat([array_ops.shape(inputs)[:-1], [self.units]], 0)
+            outputs = array_ops.reshape(outputs, target)
+        else:
+            outputs = math_ops.matmul(inputs, self.kernel)
+        if self.use_bias:
+            outputs = nn_ops.bias_add(outputs, self.bias)
+        if self.activation is not None:
+            outputs = self.activation(outputs)
+        return outputs
+
+
+class Conv2D(Layer):
+    """2-D convolution with a [kh, kw, in, filters] kernel, 'valid' or 'same' padding (any case)."""
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format="channels_last",
+                 dilation_rate=(1, 1), activation=None, use_bias=True, kernel_initializer=None,
+                 bias_initializer=None, kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, trainable=True,
+                 name=None, **kwargs):
+        _no_constraints(kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
+        super().__init__(trainable=trainable, name=name, activity_regularizer=activity_regularizer, **kwargs)
+        self.filters = int(filters)
+        self.kernel_size = _tuple(kernel_size, 2, "kernel_size")
+        self.strides = _tuple(strides, 2, "strides")
+        self.dilation_rate = _tuple(dilation_rate, 2, "dilation_rate")
+        self.padding = _padding(padding)
+        self.data_format = _data_format(data_format)
+        self.activation, self.use_bias = activation, use_bias
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer if bias_initializer is not None else init_ops.zeros_initializer()
+        self.kernel_regularizer, self.bias_regularizer = kernel_regularizer, bias_regularizer
+        self.kernel = self.bias = None
+
+    @property
+    def _nn_format(self) -> str:
+        return "NHWC" if self.data_format == "channels_last" else "NCHW"
+
+    def build(self, input_shape) -> None:
+        if input_shape.ndims != 4:
+            raise ValueError(f"Input 0 of layer {self.name} is incompatible with the layer: expected ndim=4, "
+                             f"found ndim={input_shape.ndims}. Full shape received: {input_shape}")
+        channels = input_shape.dims[-1 if self.data_format == "channels_last" else 1]
+        if channels is None:
+            raise ValueError("The channel dimension of the inputs should be defined. Found `None`.")
+        self.kernel = self.add_weight("kernel", list(self.kernel_size) + [channels, self.filters],
+                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", [self.filters], initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer)
+
+    def call(self, inputs):
+        outputs = nn_ops.conv2d(inputs, self.kernel, strides=list(self.strides), padding=self.padding,
+                                data_format=self._nn_format, dilations=list(self.dilation_rate))
+        if self.use_bias:
+            outputs = nn_ops.bias_add(outputs, self.bias, data_format=self._nn_format)
+        if self.activation is not None:
+            outputs = self.activation(outputs)
+        return outputs
+
+
+class _Pooling2D(Layer):
+    _pool = None
+
+    def __init__(self, pool_size, strides=None, padding="valid", data_format="channels_last", name=None,
+                 **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.pool_size = _tuple(pool_size, 2, "pool_size")
+        self.strides = self.pool_size if strides is None else _tuple(strides, 2, "strides")
+        self.padding = _padding(padding)
+        self.data_format = _data_format(data_format)
+
+    def call(self, inputs):
+        if self.data_format == "channels_last":
+            ksize, strides, fmt = [1, *self.pool_size, 1], [1, *self.strides, 1], "NHWC"
+        else:
+            ksize, strides, fmt = [1, 1, *self.pool_size], [1, 1, *self.strides], "NCHW"
+        return type(self)._pool(inputs, ksize, strides, self.padding, data_format=fmt)
+
+
+class MaxPooling2D(_Pooling2D):
+    _pool = staticmethod(nn_ops.max_pool)
+
+
+class AveragePooling2D(_Pooling2D):
+    _pool = staticmethod(nn_ops.avg_pool)
+
+
+MaxPool2D, AveragePool2D = MaxPooling2D, AveragePooling2D
+
+
+class Flatten(Layer):
+    """[batch, ...] to [batch, everything else]; channels_first inputs are made channels_last first."""
+
+    def __init__(self, data_format="channels_last", name=None, **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.data_format = _data_format(data_format)
+
+    def call(self, inputs):
+        rank = inputs.shape.ndims
+        if rank is None:
+            raise ValueError("Flatten needs an input of known rank")
+        if self.data_format == "channels_first" and rank > 2:
+            inputs = array_ops.transpose(inputs, [0] + list(range(2, rank)) + [1])
+        rest = inputs.shape.dims[1:]
+        if None not in rest:
+            return array_ops.reshape(inputs, [-1, int(np.prod(rest, dtype=np.int64))])
+        batch = inputs.shape.dims[0]
+        if batch is not None:
+            return array_ops.reshape(inputs, [batch, -1])
+        return array_ops.reshape(inputs, array_ops.stack([array_ops.shape(inputs)[0], -1]))
+
+
+class Dropout(Layer):
+    """Applies tf.nn.dropout when training (a Python bool, or a bool tensor chosen at run time)."""
+
+    def __init__(self, rate=0.5, noise_shape=None, seed=None, name=None, **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.rate, self.noise_shape, self.seed = rate, noise_shape, seed
+
+    def call(self, inputs, training=False):
+        if isinstance(training, (bool, np.bool_)):
+            if not training:
+                return math_ops.identity(inputs)
+            return nn_ops.dropout(inputs, rate=self.rate, noise_shape=self.noise_shape, seed=self.seed)
+        training = convert_to_tensor(training, dtype=dtypes.bool_, name="training")
+        dropped = nn_ops.dropout(inputs, rate=self.rate, noise_shape=self.noise_shape, seed=self.seed)
+        return math_ops.where(training, dropped, inputs)
+
+
+# TF1's functional forms --------------------------------------------------------------------
+def dense(inputs, units, activation=None, use_bias=True, kernel_initializer=None, bias_initializer=None,
+          kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+          bias_constraint=None, trainable=True, name=None, reuse=None) -> Tensor:
+    layer = Dense(units, activation=activation, use_bias=use_bias, kernel_initializer=kernel_initializer,
+                  bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
+                  bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
+                  kernel_constraint=kernel_constraint, bias_constraint=bias_constraint, trainable=trainable,
+                  name=name, _reuse=reuse, _scope=name)
+    return layer.apply(inputs)
+
+
+def conv2d(inputs, filters, kernel_size, strides=(1, 1), padding="valid", data_format="channels_last",
+           dilation_rate=(1, 1), activation=None, use_bias=True, kernel_initializer=None, bias_initializer=None,
+           kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+           bias_constraint=None, trainable=True, name=None, reuse=None) -> Tensor:
+    layer = Conv2D(filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
+                   dilation_rate=dilation_rate, activation=activation, use_bias=use_bias,
+                   kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+                   kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+                   activity_regularizer=activity_regularizer, kernel_constraint=kernel_constraint,
+                   bias_constraint=bias_constraint, trainable=trainable, name=name, _reuse=reuse, _scope=name)
+    return layer.apply(inputs)
+
+
+def max_pooling2d(inputs, pool_size, strides, padding="valid", data_format="channels_last", name=None) -> Tensor:
+    return MaxPooling2D(pool_size, strides, padding=padding, data_format=data_format, name=name).apply(inputs)
+
+
+def average_pooling2d(inputs, pool_size, strides, padding="valid", data_format="channels_last",
+                      name=None) -> Tensor:
+    return AveragePooling2D(pool_size, strides, padding=padding, data_format=data_format, name=name).apply(inputs)
+
+
+def flatten(inputs, name=None, data_format="channels_last") -> Tensor:
+    return Flatten(data_format=data_format, name=name).apply(inputs)
+
+
+def dropout(inputs, rate=0.5, noise_shape=None, seed=None, training=False, name=None) -> Tensor:
+    return Dropout(rate, noise_shape=noise_shape, seed=seed, name=name).apply(inputs, training=training)

@@ -198,10 +198,8 @@ class _Store:
         if not shape.is_fully_defined():
             raise ValueError(f"Shape of a new variable ({name}) must be fully defined, but instead was {shape}.")
 
-        def initial_value():
-            with get_default_graph().name_scope("Initializer"):
-                return convert_to_tensor(initializer(shape.as_list(), dtype=dtype, partition_info=None),
-                                         dtype=dtype)
+        def initial_value():   # tf.Variable calls it under the name scope `<name>/Initializer`
+            return convert_to_tensor(initializer(shape.as_list(), dtype=dtype, partition_info=None), dtype=dtype)
         return initial_value
 
 
