@@ -1,0 +1,62 @@
+"""The CPU backend: an IR Module in, one LLVM module JIT-compiled for the host out (see docs/internals.md).
+
+compile_cpu(module) -> CpuExecutable. Rules register on import: elementwise ops
+in elemental.py (`@cpu_rule`), index ops and reductions as elemental rules
+(`@element_rule`), ops that write their buffer in their own order as kernel
+rules (`@kernel_rule`: BLAS dot, scatter); while, conditional, tuple and
+get_tuple_element are control flow and buffer plumbing in computation.py.
+"""
+from __future__ import annotations
+
+from xlite.codegen.cpu import blas, index_ops, philox_ir, reductions, scatter  # noqa: F401  (rules)
+from xlite.codegen.cpu import cache
+from xlite.codegen.cpu.computation import ENTRY_NAME, EntryEmitter
+from xlite.codegen.cpu.element_generator import is_elemental
+from xlite.codegen.cpu.executable import CpuExecutable, plan_from_dict, plan_to_dict
+from xlite.codegen.cpu.function import CodegenModule
+from xlite.codegen.cpu.kernels import has_kernel_rule
+from xlite.ir.module import Module
+
+STRUCTURAL_OPCODES = ("parameter", "tuple", "get_tuple_element", "while", "conditional", "fusion")
+
+
+def has_cpu_rule(opcode: str) -> bool:
+    """Whether the cpu backend compiles `opcode` (every layer must answer yes for every opcode)."""
+    return is_elemental(opcode) or has_kernel_rule(opcode) or opcode in STRUCTURAL_OPCODES
+
+
+def is_available() -> bool:
+    try:
+        from xlite.codegen.cpu.compiler import target_machine
+        target_machine()
+        return True
+    except Exception:
+        return False
+
+
+def emit_llvm_ir(module: Module) -> tuple[str, object]:
+    """The unoptimized LLVM IR text of a module (with a buffer assignment) and its run plan."""
+    from xlite.codegen.cpu.compiler import triple_and_layout
+    cg = CodegenModule(module.name, *triple_and_layout())
+    plan = EntryEmitter(cg, module, module.properties["buffer_assignment"]).emit()
+    return str(cg.module), plan
+
+
+def compile_cpu(module: Module) -> CpuExecutable:
+    from xlite.codegen.cpu.compiler import LoadedCode, compile_to_object, host_description
+    if "buffer_assignment" not in module.properties:
+        from xlite.passes.buffer_assignment import NaiveBufferAssignment
+        NaiveBufferAssignment().run(module)
+    key = cache.module_key(module, host_description())
+    hit = cache.lookup(key)
+    if hit is not None:
+        plan_dict, obj = hit
+        plan = plan_from_dict(plan_dict)
+    else:
+        text, plan = emit_llvm_ir(module)
+        obj = compile_to_object(text, name=f"xlite_{key[:12]}")
+        cache.store(key, plan_to_dict(plan), obj)
+    return CpuExecutable(module, plan, LoadedCode(obj, ENTRY_NAME))
+
+
+__all__ = ["compile_cpu", "CpuExecutable", "has_cpu_rule", "is_available", "emit_llvm_ir"]

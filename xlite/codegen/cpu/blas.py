@@ -1,0 +1,128 @@
+"""dot through the BLAS that scipy exposes (scipy.linalg.cython_blas), called from generated code.
+
+The generated code calls `xlite_sgemm` / `xlite_dgemm`, Fortran-ABI gemm with
+every scalar passed by pointer. Their addresses are registered with
+`llvmlite.binding.add_symbol` in every process before any object is loaded,
+so cached object code never holds an address. gemm is column-major: a
+row-major array of [R, C] is the column-major matrix C x R, its transpose.
+"""
+from __future__ import annotations
+
+import ctypes
+from math import prod
+
+from llvmlite import ir
+
+from xlite.codegen.cpu.ir_array import physical_order
+from xlite.codegen.cpu.kernels import Kernel, kernel_rule
+from xlite.codegen.cpu.llvm_types import F32, F64, I8, I32, PTR, VOID, i64
+
+SYMBOLS = {"f32": "xlite_sgemm", "f64": "xlite_dgemm"}
+# Below this many multiply-adds the emitted loop beats the call (and its packing) into BLAS.
+MIN_BLAS_WORK = 8 * 8 * 8
+
+_registered = False
+
+
+def register_blas_symbols() -> None:
+    """Makes xlite_sgemm/xlite_dgemm resolvable by the JIT linker in this process."""
+    global _registered
+    if _registered:
+        return
+    import llvmlite.binding as llvm
+    from scipy.linalg import cython_blas
+    api = ctypes.pythonapi
+    api.PyCapsule_GetName.restype = ctypes.c_char_p
+    api.PyCapsule_GetName.argtypes = [ctypes.py_object]
+    api.PyCapsule_GetPointer.restype = ctypes.c_void_p
+    api.PyCapsule_GetPointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+    for fortran, symbol in (("sgemm", SYMBOLS["f32"]), ("dgemm", SYMBOLS["f64"])):
+        capsule = cython_blas.__pyx_capi__[fortran]
+        llvm.add_symbol(symbol, api.PyCapsule_GetPointer(capsule, api.PyCapsule_GetName(capsule)))
+    _registered = True
+
+
+def _dims(inst):
+    a = inst.attrs
+    lhs, rhs = inst.operands
+    lb, rb = list(a["lhs_batch_dims"]), list(a["rhs_batch_dims"])
+    lc, rc = list(a["lhs_contracting_dims"]), list(a["rhs_contracting_dims"])
+    lf = [d for d in range(lhs.shape.rank) if d not in lb + lc]
+    rf = [d for d in range(rhs.shape.rank) if d not in rb + rc]
+    return lb, rb, lc, rc, lf, rf
+
+
+def _sizes(inst):
+    lhs, rhs = inst.operands
+    lb, rb, lc, rc, lf, rf = _dims(inst)
+    batch = prod(lhs.shape.dims[d] for d in lb)
+    m = prod(lhs.shape.dims[d] for d in lf)
+    n = prod(rhs.shape.dims[d] for d in rf)
+    k = prod(lhs.shape.dims[d] for d in lc)
+    return batch, m, n, k
+
+
+def uses_blas(inst) -> bool:
+    dt = inst.shape.dtype
+    if dt.ir_name not in SYMBOLS:
+        return False
+    batch, m, n, k = _sizes(inst)
+    return min(m, n, k) >= 1 and m * n * k >= MIN_BLAS_WORK
+
+
+@kernel_rule("dot", wants=uses_blas)
+def emit_blas_dot(kernel: Kernel, inst, out) -> None:
+    """out[b] = lhs[b] @ rhs[b] for every batch b, one gemm call each, transposes as gemm flags."""
+    fc, b = kernel.fc, kernel.b
+    lhs, rhs = inst.operands
+    lb, rb, lc, rc, lf, rf = _dims(inst)
+    batch, m, n, k = _sizes(inst)
+    nb = len(lb)
+    lhs_orders = [tuple(lb + lf + lc), tuple(lb + lc + lf)]
+    rhs_orders = [tuple(rb + rc + rf), tuple(rb + rf + rc)]
+    out_dims = list(range(inst.shape.rank))
+    out_normal = tuple(out_dims)
+    out_swapped = tuple(out_dims[:nb] + out_dims[nb + len(lf):] + out_dims[nb:nb + len(lf)])
+    out_order = physical_order(out.shape)
+    if out_order not in (out_normal, out_swapped):
+        target = kernel.temp(inst.shape.with_layout(None))
+        emit_blas_dot(kernel, inst, target)
+        kernel.gen.arrays[inst] = target
+        kernel.emit_loop([inst], [out])
+        del kernel.gen.arrays[inst]
+        return
+    a = kernel.array(lhs, lhs_orders)
+    r = kernel.array(rhs, rhs_orders)
+    lhs_t = physical_order(a.shape) == lhs_orders[1]      # lhs stored [K, M]
+    rhs_t = physical_order(r.shape) == rhs_orders[1]      # rhs stored [N, K]
+    if out_order == out_normal:
+        # C^T (N x M) = rhs^T (N x K) @ lhs^T (K x M) in column-major terms
+        x, x_trans, x_ld = r, rhs_t, (k if rhs_t else n)
+        y, y_trans, y_ld = a, lhs_t, (m if lhs_t else k)
+        mm, nn, ldc = n, m, n
+    else:
+        # C (M x N), stored as row-major [N, M] = column-major M x N
+        x, x_trans, x_ld = a, not lhs_t, (k if not lhs_t else m)
+        y, y_trans, y_ld = r, not rhs_t, (n if not rhs_t else k)
+        mm, nn, ldc = m, n, m
+    elem = F32 if inst.shape.dtype.ir_name == "f32" else F64
+    gemm = fc.cg.declare(SYMBOLS[inst.shape.dtype.ir_name], VOID, [PTR] * 13)
+
+    def scalar(ty, value):
+        slot = fc.alloca(ty)
+        b.store(ir.Constant(ty, value), slot)
+        return slot
+
+    ta = scalar(I8, ord("T") if x_trans else ord("N"))
+    tb = scalar(I8, ord("T") if y_trans else ord("N"))
+    args = [scalar(I32, mm), scalar(I32, nn), scalar(I32, k), scalar(elem, 1.0)]
+    ldx, ldy, ldc_, beta = scalar(I32, x_ld), scalar(I32, y_ld), scalar(I32, ldc), scalar(elem, 0.0)
+    size_x, size_y, size_c = x.num_elements // batch, y.num_elements // batch, m * n
+    with kernel.gen.scope(), fc.for_range(batch, "batch") as bi:
+        px = x.address_linear(b, b.mul(bi, i64(size_x)))
+        py = y.address_linear(b, b.mul(bi, i64(size_y)))
+        pc = out.address_linear(b, b.mul(bi, i64(size_c)))
+        b.call(gemm, [ta, tb] + args[:3] + [args[3], px, ldx, py, ldy, beta, pc, ldc_])
+
+
+__all__ = ["register_blas_symbols", "uses_blas", "SYMBOLS"]

@@ -1,0 +1,112 @@
+"""CpuExecutable: one native call per run, `entry(params, results, arena)`, through ctypes.
+
+Calling convention: `params` is an array of one data pointer per entry
+parameter (by parameter number), `results` one pointer per root output the
+code computes into a caller-allocated array (numbered in order of the
+outputs that need one), `arena` a 64-byte aligned scratch block owned by the
+executable and reused by every run (runs of one executable are serialized).
+Outputs aliased to a parameter (Variable updates) are written into that
+parameter's array in place and run() returns that very array; a fetched
+parameter is copied before the run, constants are copied from the literal.
+"""
+from __future__ import annotations
+
+import ctypes
+import threading
+
+import numpy as np
+
+from xlite.codegen.cpu.computation import EntryPlan, OutputPlan
+from xlite.ir import dtypes
+from xlite.ir.module import Module
+
+_ALIGN = 64
+_ENTRY_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+
+
+def aligned_empty(dims, dtype: np.dtype) -> np.ndarray:
+    """An uninitialized C-ordered array whose data starts on a 64-byte boundary."""
+    nbytes = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    raw = np.empty(nbytes + _ALIGN, dtype=np.uint8)
+    start = (-raw.ctypes.data) % _ALIGN
+    return raw[start:start + nbytes].view(dtype).reshape(dims)
+
+
+def plan_to_dict(plan: EntryPlan) -> dict:
+    return {"num_params": plan.num_params,
+            "param_specs": [[d, list(dims)] for d, dims in plan.param_specs],
+            "outputs": [[o.kind, o.index, o.dtype, list(o.dims)] for o in plan.outputs],
+            "arena_bytes": plan.arena_bytes}
+
+
+def plan_from_dict(data: dict) -> EntryPlan:
+    return EntryPlan(data["num_params"], [(d, tuple(dims)) for d, dims in data["param_specs"]],
+                     [OutputPlan(k, i, d, tuple(dims)) for k, i, d, dims in data["outputs"]],
+                     data["arena_bytes"])
+
+
+class CpuExecutable:
+    """A compiled run signature; `run(args)` takes the parameters in order and returns the root outputs."""
+
+    target = "cpu"
+
+    def __init__(self, module: Module, plan: EntryPlan, code, constants: dict | None = None):
+        self.module = module
+        self.plan = plan
+        self._code = code                       # keeps the machine code alive
+        self._entry = _ENTRY_TYPE(code.address)
+        self._lock = threading.Lock()
+        self._specs = [(dtypes.as_dtype(d).np, tuple(dims)) for d, dims in plan.param_specs]
+        self._params = (ctypes.c_void_p * max(plan.num_params, 1))()
+        n_results = sum(1 for o in plan.outputs if o.kind == "result")
+        self._results = (ctypes.c_void_p * max(n_results, 1))()
+        self._out_specs = [(o.kind, o.index, dtypes.as_dtype(o.dtype).np, o.dims) for o in plan.outputs]
+        self._arena = aligned_empty((plan.arena_bytes,), np.dtype(np.uint8))
+        self._arena_ptr = self._arena.ctypes.data
+        self._constants = constants if constants is not None else _root_constants(module)
+
+    def run(self, args: list) -> list:
+        if len(args) != len(self._specs):
+            raise ValueError(f"expected {len(self._specs)} arguments, got {len(args)}")
+        arrays = []
+        for n, (arg, (dt, dims)) in enumerate(zip(args, self._specs)):
+            arr = arg
+            if not (type(arr) is np.ndarray and arr.dtype == dt and arr.flags.c_contiguous
+                    and arr.flags.aligned):
+                arr = np.ascontiguousarray(np.asarray(arg, dtype=dt))
+            if arr.shape != dims:
+                raise ValueError(f"argument {n} has shape {arr.shape}, the executable expects {dims}")
+            arrays.append(arr)
+            self._params[n] = arr.ctypes.data
+        outputs: list = []
+        results = []
+        for kind, index, dt, dims in self._out_specs:
+            if kind == "result":
+                out = aligned_empty(dims, dt)
+                self._results[index] = out.ctypes.data
+                results.append(out)
+            elif kind == "param_before":
+                out = arrays[index].copy()
+            else:
+                out = None
+            outputs.append(out)
+        with self._lock:
+            self._entry(self._params, self._results, self._arena_ptr)
+        for i, (kind, index, dt, dims) in enumerate(self._out_specs):
+            if kind == "param":
+                outputs[i] = arrays[index]
+            elif kind == "param_after":
+                outputs[i] = arrays[index].copy()
+            elif kind == "const":
+                outputs[i] = self._constants[i].copy()
+            elif kind == "same_as":
+                outputs[i] = outputs[index].copy()
+        return outputs
+
+
+def _root_constants(module: Module) -> dict:
+    root = module.entry.root
+    return {i: np.asarray(inst.literal) for i, inst in enumerate(root.operands) if inst.opcode == "constant"}
+
+
+__all__ = ["CpuExecutable", "aligned_empty", "plan_to_dict", "plan_from_dict"]

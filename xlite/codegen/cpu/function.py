@@ -1,0 +1,145 @@
+"""The LLVM module being built and one function in it: intrinsics, constant globals, allocas, loops."""
+from __future__ import annotations
+
+import contextlib
+import re
+
+import numpy as np
+from llvmlite import ir
+
+from xlite.codegen.cpu.llvm_types import I1, I8, I64, PTR, VOID, i64, literal_bytes
+
+ALIGNMENT = 64
+
+
+class CodegenModule:
+    """One ir.Module per executable, with caches for declarations and constant data."""
+
+    def __init__(self, name: str, triple: str = "", data_layout: str = ""):
+        self.module = ir.Module(name=name)
+        self.module.triple = triple
+        self.module.data_layout = data_layout
+        self._names: dict[str, int] = {}
+        self._constants: dict[tuple, ir.GlobalVariable] = {}
+
+    def unique_name(self, base: str) -> str:
+        base = re.sub(r"[^A-Za-z0-9_.]", "_", base)
+        n = self._names.get(base, 0)
+        self._names[base] = n + 1
+        return base if n == 0 else f"{base}.{n}"
+
+    def declare(self, name: str, ret: ir.Type, args, attrs=()) -> ir.Function:
+        """A function declaration (intrinsic, libm, BLAS symbol), created once."""
+        try:
+            return self.module.get_global(name)
+        except KeyError:
+            fn = ir.Function(self.module, ir.FunctionType(ret, list(args)), name=name)
+            for a in attrs:
+                fn.attributes.add(a)
+            return fn
+
+    def intrinsic(self, name: str, ret: ir.Type, args) -> ir.Function:
+        return self.declare(name, ret, args)
+
+    def constant_data(self, array: np.ndarray) -> ir.GlobalVariable:
+        """Read-only global holding a literal's bytes, 64-byte aligned; equal literals share one global."""
+        data = literal_bytes(array)
+        key = (array.dtype.str, array.shape, bytes(data))
+        gv = self._constants.get(key)
+        if gv is None:
+            ty = ir.ArrayType(I8, max(len(data), 1))
+            gv = ir.GlobalVariable(self.module, ty, self.unique_name(f"const{len(self._constants)}"))
+            gv.initializer = ir.Constant(ty, data if data else bytearray(1))
+            gv.global_constant = True
+            gv.linkage = "internal"
+            gv.align = ALIGNMENT
+            gv.unnamed_addr = True
+            self._constants[key] = gv
+        return gv
+
+    def new_function(self, name: str, nargs: int, linkage: str = "internal",
+                     arg_types=None) -> "FunctionContext":
+        fnty = ir.FunctionType(VOID, arg_types or [PTR] * nargs)
+        fn = ir.Function(self.module, fnty, name=self.unique_name(name))
+        fn.linkage = linkage
+        fn.attributes.add("nounwind")
+        return FunctionContext(self, fn)
+
+
+class FunctionContext:
+    """A function under construction: allocas gather in the entry block, code starts in `body`."""
+
+    def __init__(self, cg: CodegenModule, fn: ir.Function):
+        self.cg = cg
+        self.fn = fn
+        self._alloca_block = fn.append_basic_block("allocas")
+        self._alloca_builder = ir.IRBuilder(self._alloca_block)
+        body = fn.append_basic_block("body")
+        self.builder = ir.IRBuilder(body)
+        self._body = body
+        self._blocks = 0
+
+    @property
+    def args(self):
+        return self.fn.args
+
+    def alloca(self, ty: ir.Type, name: str = "") -> ir.Value:
+        return self._alloca_builder.alloca(ty, name=name)
+
+    def block(self, name: str) -> ir.Block:
+        self._blocks += 1
+        return self.fn.append_basic_block(f"{name}{self._blocks}")
+
+    def finish(self) -> None:
+        self._alloca_builder.branch(self._body)
+        self.builder.ret_void()
+
+    # control flow ------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def for_range(self, n, name: str = "i", start=0):
+        """A counted loop [start, n) with the test at the top, so a zero trip count runs nothing."""
+        b = self.builder
+        n = i64(n) if isinstance(n, int) else n
+        start = i64(start) if isinstance(start, int) else start
+        pre = b.block
+        header, body, done = self.block(name + ".head"), self.block(name + ".body"), self.block(name + ".done")
+        b.branch(header)
+        b.position_at_end(header)
+        iv = b.phi(I64, name=name)
+        iv.add_incoming(start, pre)
+        b.cbranch(b.icmp_signed("<", iv, n), body, done)
+        b.position_at_end(body)
+        yield iv
+        nxt = b.add(iv, i64(1), flags=["nuw", "nsw"])
+        iv.add_incoming(nxt, b.block)
+        b.branch(header)
+        b.position_at_end(done)
+
+    @contextlib.contextmanager
+    def loop_nest(self, dims, name: str = "i"):
+        """Nested counted loops over `dims`, outermost first; yields the list of induction variables."""
+        with contextlib.ExitStack() as stack:
+            ivs = [stack.enter_context(self.for_range(d, f"{name}{k}")) for k, d in enumerate(dims)]
+            yield ivs
+
+    @contextlib.contextmanager
+    def if_then(self, cond):
+        with self.builder.if_then(cond):
+            yield
+
+    def memmove(self, dst, src, nbytes: int) -> None:
+        if nbytes <= 0:
+            return
+        fn = self.cg.intrinsic("llvm.memmove.p0.p0.i64", VOID, [PTR, PTR, I64, I1])
+        self.builder.call(fn, [dst, src, i64(nbytes), ir.Constant(I1, 0)])
+
+    def memset(self, dst, byte: int, nbytes: int) -> None:
+        if nbytes <= 0:
+            return
+        fn = self.cg.intrinsic("llvm.memset.p0.i64", VOID, [PTR, I8, I64, I1])
+        self.builder.call(fn, [dst, ir.Constant(I8, byte), i64(nbytes), ir.Constant(I1, 0)])
+
+    def byte_offset(self, ptr, offset: int):
+        if offset == 0:
+            return ptr
+        return self.builder.gep(ptr, [i64(offset)], inbounds=True, source_etype=I8)

@@ -1,0 +1,80 @@
+"""LLVM types and constants for xlite dtypes: pred is i1 in registers and i8 in memory."""
+from __future__ import annotations
+
+import numpy as np
+from llvmlite import ir
+
+from xlite.ir import dtypes
+from xlite.ir.dtypes import DType
+
+I1 = ir.IntType(1)
+I8 = ir.IntType(8)
+I32 = ir.IntType(32)
+I64 = ir.IntType(64)
+F32 = ir.FloatType()
+F64 = ir.DoubleType()
+VOID = ir.VoidType()
+PTR = ir.PointerType()
+
+_MEMORY = {
+    "f32": F32, "f64": F64, "s8": I8, "u8": I8, "s32": I32, "u32": I32, "s64": I64, "pred": I8,
+}
+
+SUPPORTED_DTYPES = tuple(_MEMORY)
+
+
+def check_dtype(dtype: DType, what: str = "") -> None:
+    if dtype.ir_name not in _MEMORY:
+        raise NotImplementedError(f"{what or 'value'} of dtype {dtype.name} is not supported by the cpu backend")
+
+
+def memory_type(dtype: DType) -> ir.Type:
+    check_dtype(dtype)
+    return _MEMORY[dtype.ir_name]
+
+
+def register_type(dtype: DType) -> ir.Type:
+    return I1 if dtype.is_bool else memory_type(dtype)
+
+
+def is_unsigned(dtype: DType) -> bool:
+    return dtype.kind == "uint"
+
+
+def i64(value: int) -> ir.Constant:
+    return ir.Constant(I64, int(value))
+
+
+def constant(dtype: DType, value) -> ir.Constant:
+    """A register constant of `dtype`; integers wrap to the type's width like NumPy's astype."""
+    ty = register_type(dtype)
+    if dtype.is_bool:
+        return ir.Constant(I1, int(bool(value)))
+    if dtype.is_floating:
+        return ir.Constant(ty, float(np.asarray(value, dtype=dtype.np)))
+    bits = ty.width
+    v = int(value) & ((1 << bits) - 1)
+    if v >= 1 << (bits - 1):
+        v -= 1 << bits
+    return ir.Constant(ty, v)
+
+
+def to_memory(builder: ir.IRBuilder, value, dtype: DType):
+    return builder.zext(value, I8) if dtype.is_bool else value
+
+
+def from_memory(builder: ir.IRBuilder, value, dtype: DType):
+    return builder.icmp_unsigned("!=", value, ir.Constant(I8, 0)) if dtype.is_bool else value
+
+
+def literal_bytes(array: np.ndarray) -> bytearray:
+    """A literal's bytes in row-major order, pred as one byte 0/1."""
+    array = np.ascontiguousarray(array)
+    if array.dtype == np.bool_:
+        array = array.astype(np.uint8)
+    return bytearray(array.astype(array.dtype.newbyteorder("<")).tobytes())
+
+
+__all__ = ["I1", "I8", "I32", "I64", "F32", "F64", "VOID", "PTR", "memory_type", "register_type",
+           "constant", "to_memory", "from_memory", "is_unsigned", "i64", "literal_bytes", "check_dtype",
+           "dtypes"]

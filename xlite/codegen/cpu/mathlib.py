@@ -1,0 +1,71 @@
+"""Transcendental functions for the elemental emitter, behind one replaceable hook.
+
+`emit_math(fc, name, *args)` is the only way generated code computes exp, log,
+log1p, tanh, sin, cos and pow. The defaults call LLVM intrinsics or libm (one
+scalar call per element, which stops loops from vectorizing). A module with
+vectorizable polynomial approximations replaces any of them with
+
+    @math_impl("exp")
+    def exp(fc, x): ...          # fc: FunctionContext, x: f32 or f64 value -> same type
+
+and is imported from xlite/codegen/cpu/__init__.py so it registers before
+anything compiles. Registrations are part of the cache key (see cache.py),
+through the source hash of xlite/codegen/cpu.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from llvmlite import ir
+
+from xlite.codegen.cpu.llvm_types import F32, F64
+
+MATH_FUNCTIONS = ("exp", "log", "log1p", "tanh", "sin", "cos", "pow")
+
+_IMPLS: dict[str, Callable] = {}
+
+
+def math_impl(name: str):
+    """Registers (or replaces) the emitter of one math function."""
+    if name not in MATH_FUNCTIONS:
+        raise ValueError(f"unknown math function {name!r}; expected one of {MATH_FUNCTIONS}")
+
+    def register(fn):
+        _IMPLS[name] = fn
+        return fn
+    return register
+
+
+def emit_math(fc, name: str, *args):
+    return _IMPLS[name](fc, *args)
+
+
+def _suffix(ty: ir.Type) -> str:
+    if ty == F32:
+        return "f32"
+    if ty == F64:
+        return "f64"
+    raise NotImplementedError(f"math on {ty} is not supported by the cpu backend")
+
+
+def _intrinsic(name: str):
+    def emit(fc, *args):
+        ty = args[0].type
+        fn = fc.cg.intrinsic(f"llvm.{name}.{_suffix(ty)}", ty, [ty] * len(args))
+        return fc.builder.call(fn, list(args))
+    return emit
+
+
+def _libm(name: str):
+    def emit(fc, x):
+        ty = x.type
+        symbol = name + "f" if ty == F32 else name
+        _suffix(ty)
+        fn = fc.cg.declare(symbol, ty, [ty], attrs=("nounwind",))
+        return fc.builder.call(fn, [x])
+    return emit
+
+
+for _name in ("exp", "log", "tanh", "sin", "cos", "pow"):
+    math_impl(_name)(_intrinsic(_name))
+math_impl("log1p")(_libm("log1p"))

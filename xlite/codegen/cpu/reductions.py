@@ -1,0 +1,211 @@
+"""Reductions as elemental rules: each output element loops over its inputs with the accumulator in
+registers (an alloca that mem2reg promotes): reduce, argmax/argmin, reduce_window, dot, convolution."""
+from __future__ import annotations
+
+import numpy as np
+from llvmlite import ir
+
+from xlite.codegen.cpu.element_generator import ElementGenerator, and_all, element_rule
+from xlite.codegen.cpu.elemental import emit_max, emit_min, is_nan
+from xlite.codegen.cpu.ir_array import Index, physical_order
+from xlite.codegen.cpu.llvm_types import I64, constant, i64, is_unsigned, register_type
+from xlite.ir.dtypes import DType
+
+# Float accumulations may be reassociated so LLVM can vectorize them; results stay within rounding.
+ACCUMULATE_FLAGS = ("reassoc", "contract")
+
+
+def reduce_identity(kind: str, dt: DType) -> ir.Constant:
+    if kind == "sum":
+        return constant(dt, 0)
+    if kind == "prod":
+        return constant(dt, 1)
+    if kind == "and":
+        return constant(dt, True)
+    if kind == "or":
+        return constant(dt, False)
+    if dt.is_floating:
+        return constant(dt, -np.inf if kind == "max" else np.inf)
+    return constant(dt, dt.min if kind == "max" else dt.max)
+
+
+def combine(fc, kind: str, dt: DType, acc, x):
+    """acc (+) x for a reduction kind; float max/min propagate NaN through llvm.maximum/minimum."""
+    b = fc.builder
+    if kind == "sum":
+        return b.fadd(acc, x, flags=ACCUMULATE_FLAGS) if dt.is_floating else b.add(acc, x)
+    if kind == "prod":
+        return b.fmul(acc, x, flags=ACCUMULATE_FLAGS) if dt.is_floating else b.mul(acc, x)
+    if kind == "and":
+        return b.and_(acc, x)
+    if kind == "or":
+        return b.or_(acc, x)
+    if dt.is_floating:
+        name = "maximum" if kind == "max" else "minimum"
+        fn = fc.cg.intrinsic(f"llvm.{name}.{'f32' if acc.type == ir.FloatType() else 'f64'}",
+                             acc.type, [acc.type, acc.type])
+        return b.call(fn, [acc, x])
+    return (emit_max if kind == "max" else emit_min)(b, dt, acc, x)
+
+
+@element_rule("reduce")
+def _reduce(gen: ElementGenerator, inst, index: Index):
+    x = inst.operands[0]
+    fc, b = gen.fc, gen.b
+    kind, dt = inst.attrs["kind"], inst.shape.dtype
+    axes = set(inst.attrs["dimensions"])
+    out_vals = iter(index.values(b))
+    kept = {d: next(out_vals) for d in range(x.shape.rank) if d not in axes}
+    order = [d for d in physical_order(x.shape) if d in axes]
+    acc = gen.accumulator(register_type(dt), reduce_identity(kind, dt))
+    if 0 in x.shape.dims:
+        return b.load(acc)
+    with gen.scope(), fc.loop_nest([x.shape.dims[d] for d in order], "r") as ivs:
+        vals = dict(kept)
+        vals.update(zip(order, ivs))
+        v = gen.element(x, Index(x.shape.dims, values=[vals[d] for d in range(x.shape.rank)]))
+        b.store(combine(fc, kind, dt, b.load(acc), v), acc)
+    return b.load(acc)
+
+
+@element_rule("argmax", "argmin")
+def _argminmax(gen: ElementGenerator, inst, index: Index):
+    """First position of the max (min); a NaN wins over everything and the first NaN is kept (NumPy)."""
+    x = inst.operands[0]
+    fc, b = gen.fc, gen.b
+    axis = inst.attrs["dimension"]
+    dt = x.shape.dtype
+    out_vals = list(index.values(b))
+
+    def at(position):
+        vals = out_vals[:axis] + [position] + out_vals[axis:]
+        return gen.element(x, Index(x.shape.dims, values=vals))
+
+    with gen.scope():
+        best = gen.accumulator(register_type(dt), at(i64(0)))
+    best_index = gen.accumulator(I64, i64(0))
+    with gen.scope(), fc.for_range(x.shape.dims[axis], "a", start=1) as i:
+        v, current = at(i), b.load(best)
+        if dt.is_floating:
+            beats = b.fcmp_ordered(">" if inst.opcode == "argmax" else "<", v, current)
+            beats = b.and_(b.or_(beats, is_nan(b, v)), b.not_(is_nan(b, current)))
+        else:
+            cmp = b.icmp_unsigned if is_unsigned(dt) or dt.is_bool else b.icmp_signed
+            beats = cmp(">" if inst.opcode == "argmax" else "<", v, current)
+        b.store(b.select(beats, v, current), best)
+        b.store(b.select(beats, i, b.load(best_index)), best_index)
+    result = b.load(best_index)
+    ty = register_type(inst.shape.dtype)
+    return result if ty.width == 64 else b.trunc(result, ty)
+
+
+@element_rule("reduce_window")
+def _reduce_window(gen: ElementGenerator, inst, index: Index):
+    """Pooling: the window's elements that fall in the padding count as the identity."""
+    x = inst.operands[0]
+    fc, b = gen.fc, gen.b
+    a = inst.attrs
+    kind, dt = a["kind"], inst.shape.dtype
+    identity = reduce_identity(kind, dt)
+    out_vals = index.values(b)
+    acc = gen.accumulator(register_type(dt), identity)
+    with gen.scope(), fc.loop_nest(a["window"], "w") as ivs:
+        pos, conds = [], []
+        for v, w, stride, (lo, _), size in zip(out_vals, ivs, a["strides"], a["padding"], x.shape.dims):
+            p = b.add(b.mul(v, i64(stride)), w) if stride != 1 else b.add(v, w)
+            p = b.sub(p, i64(lo)) if lo else p
+            if lo > 0:
+                conds.append(b.icmp_signed(">=", p, i64(0)))
+            conds.append(b.icmp_signed("<", p, i64(size)))
+            pos.append(p)
+        value = gen.guarded_element(x, pos, and_all(b, conds), identity)
+        b.store(combine(fc, kind, dt, b.load(acc), value), acc)
+    return b.load(acc)
+
+
+def _mul_add(fc, dt: DType, acc, lhs, rhs):
+    b = fc.builder
+    if dt.is_floating:
+        return b.fadd(acc, b.fmul(lhs, rhs, flags=ACCUMULATE_FLAGS), flags=ACCUMULATE_FLAGS)
+    return b.add(acc, b.mul(lhs, rhs))
+
+
+@element_rule("dot")
+def _dot(gen: ElementGenerator, inst, index: Index):
+    """Sum over the contracting dims of lhs * rhs; integers wrap like the interpreter's int64 matmul."""
+    lhs, rhs = inst.operands
+    fc, b = gen.fc, gen.b
+    a = inst.attrs
+    lb, rb = list(a["lhs_batch_dims"]), list(a["rhs_batch_dims"])
+    lc, rc = list(a["lhs_contracting_dims"]), list(a["rhs_contracting_dims"])
+    lf = [d for d in range(lhs.shape.rank) if d not in lb + lc]
+    rf = [d for d in range(rhs.shape.rank) if d not in rb + rc]
+    dt = inst.shape.dtype
+    vals = iter(index.values(b))
+    lvals, rvals = [None] * lhs.shape.rank, [None] * rhs.shape.rank
+    for l, r in zip(lb, rb):
+        lvals[l] = rvals[r] = next(vals)
+    for d in lf:
+        lvals[d] = next(vals)
+    for d in rf:
+        rvals[d] = next(vals)
+    acc = gen.accumulator(register_type(dt), constant(dt, 0))
+    if 0 in lhs.shape.dims or 0 in rhs.shape.dims:
+        return b.load(acc)
+    with gen.scope(), fc.loop_nest([lhs.shape.dims[d] for d in lc], "k") as ivs:
+        for l, r, iv in zip(lc, rc, ivs):
+            lvals[l] = rvals[r] = iv
+        lv = gen.element(lhs, Index(lhs.shape.dims, values=list(lvals)))
+        rv = gen.element(rhs, Index(rhs.shape.dims, values=list(rvals)))
+        b.store(_mul_add(fc, dt, b.load(acc), lv, rv), acc)
+    return b.load(acc)
+
+
+@element_rule("convolution")
+def _convolution(gen: ElementGenerator, inst, index: Index):
+    """Direct convolution: sum over the group's input features and the kernel window; positions in the
+    padding or between dilated input elements contribute nothing."""
+    lhs, rhs = inst.operands
+    fc, b = gen.fc, gen.b
+    a = inst.attrs
+    lspec, rspec, ospec = a["lhs_spec"], a["rhs_spec"], a["out_spec"]
+    nsp = lhs.shape.rank - 2
+    strides, padding = a["window_strides"], a["padding"]
+    lhs_dil = a.get("lhs_dilation", (1,) * nsp)
+    rhs_dil = a.get("rhs_dilation", (1,) * nsp)
+    groups = a.get("feature_group_count", 1)
+    dt = inst.shape.dtype
+    zero = constant(dt, 0)
+    cin_g = rhs.shape.dims[rspec[1]]
+    cout_g = rhs.shape.dims[rspec[0]] // groups
+    out_vals = index.values(b)
+    n, o = out_vals[ospec[0]], out_vals[ospec[1]]
+    acc = gen.accumulator(register_type(dt), zero)
+    if 0 in rhs.shape.dims or 0 in lhs.shape.dims:
+        return b.load(acc)
+    feature_base = b.mul(b.udiv(o, i64(cout_g)), i64(cin_g)) if groups > 1 else None
+    window = [rhs.shape.dims[rspec[2 + i]] for i in range(nsp)]
+    with gen.scope(), fc.loop_nest([cin_g] + window, "c") as ivs:
+        c, ks = ivs[0], ivs[1:]
+        lvals, rvals, conds = [None] * lhs.shape.rank, [None] * rhs.shape.rank, []
+        lvals[lspec[0]] = n
+        lvals[lspec[1]] = b.add(feature_base, c) if feature_base is not None else c
+        rvals[rspec[0]], rvals[rspec[1]] = o, c
+        for i in range(nsp):
+            p = b.mul(out_vals[ospec[2 + i]], i64(strides[i])) if strides[i] != 1 else out_vals[ospec[2 + i]]
+            k = b.mul(ks[i], i64(rhs_dil[i])) if rhs_dil[i] != 1 else ks[i]
+            p = b.sub(b.add(p, k), i64(padding[i][0])) if padding[i][0] else b.add(p, k)
+            conds.append(b.icmp_signed(">=", p, i64(0)))
+            if lhs_dil[i] != 1:
+                conds.append(b.icmp_unsigned("==", b.srem(p, i64(lhs_dil[i])), i64(0)))
+                p = b.sdiv(p, i64(lhs_dil[i]))
+            conds.append(b.icmp_signed("<", p, i64(lhs.shape.dims[lspec[2 + i]])))
+            lvals[lspec[2 + i]] = p
+            rvals[rspec[2 + i]] = ks[i]
+        lv = gen.guarded_element(lhs, lvals, and_all(b, conds), zero)
+        rv = gen.element(rhs, Index(rhs.shape.dims, values=rvals))
+        b.store(_mul_add(fc, dt, b.load(acc), lv, rv), acc)
+    return b.load(acc)
+
+
+__all__ = ["reduce_identity", "combine", "ACCUMULATE_FLAGS"]

@@ -1,0 +1,92 @@
+"""Kernels that write where their inputs say: scatter_add and select_and_scatter (max-pool's gradient).
+
+Both first fill the output (x, or zeros) and then visit their updates in order,
+adding each one where it goes, so repeated targets accumulate in the order
+the interpreter adds them.
+"""
+from __future__ import annotations
+
+from llvmlite import ir
+
+from xlite.codegen.cpu.element_generator import and_all, index_to_i64
+from xlite.codegen.cpu.ir_array import Index
+from xlite.codegen.cpu.kernels import Kernel, kernel_rule
+from xlite.codegen.cpu.llvm_types import I64, constant, i64, is_unsigned, register_type
+from xlite.codegen.cpu.reductions import reduce_identity
+
+
+def _add(b: ir.IRBuilder, dt, x, y):
+    return b.fadd(x, y) if dt.is_floating else b.add(x, y)
+
+
+@kernel_rule("scatter_add")
+def emit_scatter_add(kernel: Kernel, inst, out) -> None:
+    """out = x; out[..., idx[j], ...] += updates[..., j, ...] for every in-range idx[j]."""
+    x, idx, updates = inst.operands
+    fc, b, gen = kernel.fc, kernel.b, kernel.gen
+    axis = inst.attrs["axis"]
+    dt = inst.shape.dtype
+    kernel.emit_loop([x], [out])
+    size = x.shape.dims[axis]
+    if 0 in updates.shape.dims or size == 0:
+        return
+    k = idx.shape.rank
+    with gen.scope(), fc.loop_nest(updates.shape.dims, "u") as ivs:
+        position = gen.element(idx, Index(idx.shape.dims, values=ivs[axis:axis + k]))
+        position = index_to_i64(b, position, idx.shape.dtype)
+        in_range = b.icmp_unsigned("<", position, i64(size))
+        with b.if_then(in_range):
+            target = Index(out.shape.dims, values=list(ivs[:axis]) + [position] + list(ivs[axis + k:]))
+            value = gen.element(updates, Index(updates.shape.dims, values=ivs))
+            out.store(b, _add(b, dt, out.load(b, target), value), target)
+
+
+@kernel_rule("select_and_scatter")
+def emit_select_and_scatter(kernel: Kernel, inst, out) -> None:
+    """Each window's first maximal element (padding counts as -inf) receives the window's source value."""
+    x, source = inst.operands
+    fc, b, gen = kernel.fc, kernel.b, kernel.gen
+    a = inst.attrs
+    dt = inst.shape.dtype
+    ty = register_type(dt)
+    zero_out = constant(dt, 0)
+    with gen.scope(), fc.loop_nest(out.shape.dims, "z") as ivs:
+        out.store(b, zero_out, Index(out.shape.dims, values=ivs))
+    if 0 in source.shape.dims:
+        return
+    identity = reduce_identity("max", dt)
+    rank = x.shape.rank
+    best = fc.alloca(ty)
+    best_pos = [fc.alloca(I64) for _ in range(rank)]
+    found = fc.alloca(ir.IntType(1))
+    with gen.scope(), fc.loop_nest(source.shape.dims, "s") as svs:
+        b.store(ir.Constant(ir.IntType(1), 0), found)
+        with gen.scope(), fc.loop_nest(a["window"], "w") as wvs:
+            pos, conds = [], []
+            for v, w, stride, (lo, _), size in zip(svs, wvs, a["strides"], a["padding"], x.shape.dims):
+                p = b.sub(b.add(b.mul(v, i64(stride)), w), i64(lo))
+                conds.append(b.icmp_signed(">=", p, i64(0)))
+                conds.append(b.icmp_signed("<", p, i64(size)))
+                pos.append(p)
+            value = gen.guarded_element(x, pos, and_all(b, conds), identity)
+            current = b.load(best, typ=ty)
+            if dt.is_floating:
+                beats = b.or_(b.fcmp_ordered(">", value, current), b.fcmp_unordered("uno", value, value))
+                beats = b.and_(beats, b.not_(b.fcmp_unordered("uno", current, current)))
+            else:
+                cmp = b.icmp_unsigned if is_unsigned(dt) else b.icmp_signed
+                beats = cmp(">", value, current)
+            take = b.or_(b.not_(b.load(found, typ=ir.IntType(1))), beats)
+            b.store(b.select(take, value, current), best)
+            for slot, p in zip(best_pos, pos):
+                b.store(b.select(take, p, b.load(slot, typ=I64)), slot)
+            b.store(ir.Constant(ir.IntType(1), 1), found)
+        chosen = [b.load(slot, typ=I64) for slot in best_pos]
+        inside = and_all(b, [b.icmp_unsigned("<", p, i64(size)) for p, size in zip(chosen, x.shape.dims)])
+        with b.if_then(inside if inside is not None else ir.Constant(ir.IntType(1), 1)):
+            target = Index(out.shape.dims, values=chosen)
+            value = gen.element(source, Index(source.shape.dims, values=svs))
+            out.store(b, _add(b, dt, out.load(b, target), value), target)
+
+
+__all__ = ["emit_scatter_add", "emit_select_and_scatter"]
