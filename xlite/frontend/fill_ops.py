@@ -7,7 +7,7 @@ import numpy as np
 
 from xlite.frontend.array_helpers import (array_lowering, as_int_tensor, constant_arg, is_tensor_like, op_scope,
                                           partial_value, scalar_arg, shape_arg)
-from xlite.frontend.convert import constant, convert_to_tensor, default_graph_of
+from xlite.frontend.convert import constant, convert_to_tensor, default_graph_of, to_array
 from xlite.frontend.gradients import grad_rule, no_gradient
 from xlite.frontend.graph import Tensor
 from xlite.frontend.op_registry import make_op
@@ -59,7 +59,7 @@ def _python_dims(shape):
     if is_tensor_like(shape) or (isinstance(shape, (list, tuple)) and any(is_tensor_like(d) for d in shape)):
         return None
     dims = np.reshape(np.asarray(shape), -1)
-    if dims.dtype.kind not in "iu":
+    if dims.size and dims.dtype.kind not in "iu":   # [] (a scalar's shape) reads as float64
         raise TypeError(f"shape must hold integers, got {shape!r}")
     return [int(d) for d in dims]
 
@@ -156,17 +156,17 @@ def range(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:  # no
         start, limit = 0, start
     dtype = None if dtype is None else dtypes.as_dtype(dtype)
     with op_scope(name, "range", default_graph_of(start, limit, delta)) as scope:
+        values = ((start, "start"), (limit, "limit"), (delta, "delta"))
+        kinds = [convert_to_tensor(v).dtype if is_tensor_like(v) else dtypes.as_dtype(to_array(v).dtype)
+                 for v, _ in values]
+        for kind in kinds:
+            if kind not in _RANGE_DTYPES:
+                raise TypeError(f"tf.range does not support {kind.name} arguments")
+        target = dtype or max(kinds, key=_RANGE_DTYPES.index)
         args = []
-        for value, what in ((start, "start"), (limit, "limit"), (delta, "delta")):
-            if is_tensor_like(value):
-                args.append(convert_to_tensor(value))
-            else:
-                args.append(convert_to_tensor(value, dtype=dtype, name=what))
-        for a in args:
-            if a.dtype not in _RANGE_DTYPES:
-                raise TypeError(f"tf.range does not support {a.dtype.name} arguments")
-        target = dtype or max((a.dtype for a in args), key=_RANGE_DTYPES.index)
-        args = [a if a.dtype == target else cast(a, target) for a in args]
+        for value, what in values:
+            t = convert_to_tensor(value) if is_tensor_like(value) else constant(value, target, name=what)
+            args.append(t if t.dtype == target else cast(t, target))
         return make_op("Range", args, {"Tidx": target}, name=scope).outputs[0]
 
 
