@@ -213,9 +213,19 @@ def test_branch_tensor_used_outside_is_rejected():
         tf.cond(x > 0, lambda: leaked[0] + 1.0, lambda: x)
 
 
-def test_variable_created_in_branch_is_rejected():
-    with pytest.raises(ValueError, match="Variable"):
-        tf.cond(tf.constant(True), lambda: tf.Variable(1.0) + 1.0, lambda: tf.constant(0.0))
+def test_variables_created_inside_are_lifted_out():
+    made = []
+
+    def body(i, y):
+        if not made:   # the body is traced once; its Variable exists once, outside the loop
+            made.append(tf.Variable(tf.random_normal([2], seed=1) * 0.0 + 2.0, name="w"))
+        return i + 1, y * made[0]
+
+    _, y = tf.while_loop(lambda i, y: i < 3, body, [0, tf.constant([1.0, 3.0])])
+    assert made[0] in tf.global_variables()
+    np.testing.assert_allclose(run(y, init=True), [8.0, 24.0])
+    with pytest.raises(ValueError, match="initial value"):
+        tf.while_loop(lambda i: i < 3, lambda i: i + tf.Variable(i).value(), [0])
 
 
 # tf.while_loop ---------------------------------------------------------------------------------

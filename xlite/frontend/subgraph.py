@@ -1,8 +1,9 @@
 """Sub-graphs: the ops a tf.cond branch or a tf.while_loop body records, and their lowering.
 
 Recording. While a branch function runs, every op the graph gains belongs to
-that branch, except ops an inner branch already claimed and Placeholders
-(hoisted: they stay graph inputs). Finishing the recording finds the tensors the
+that branch, except ops an inner branch already claimed, Placeholders and the
+ops that create a Variable (hoisted: they stay in the outer graph, as TF lifts
+variable creation out of control flow). Finishing the recording finds the tensors the
 branch reads from outside (its captures) and marks its ops with `op._subgraph`,
 so they are reachable only through the control-flow op that owns them. A
 gradient branch may *adopt* ops of the forward branch it differentiates: they
@@ -95,14 +96,9 @@ def recording(graph: Graph, name: str, adopt=()):
 def finish(frame: _Frame, name: str, outputs: list, args: list = ()) -> SubGraph:
     """The recorded sub-graph: its own and adopted ops, captures and outer control inputs."""
     sub = SubGraph(name, outputs=list(outputs), args=list(args))
-    own = []
-    for op in frame.created:
-        if owner(op) is not None or op.type == "Placeholder":
-            continue
-        if op.type == "VariableV2":
-            raise ValueError(f"Variable '{op.name}' was created inside {name}; create Variables outside "
-                             "tf.cond and tf.while_loop functions")
-        own.append(op)
+    hoisted = _variable_creation(frame.created, name)
+    own = [op for op in frame.created
+           if owner(op) is None and op.type != "Placeholder" and id(op) not in hoisted]
     members = {id(op) for op in own}
     enclosing = _frames.get(frame.graph, [])
     captured: set[int] = set()
@@ -150,6 +146,29 @@ def finish(frame: _Frame, name: str, outputs: list, args: list = ()) -> SubGraph
     for op in own:
         op._subgraph = sub
     return sub
+
+
+def _variable_creation(created: list, name: str) -> set:
+    """Ids of the ops that create Variables inside a recording: they stay in the outer graph (TF lifts
+    them out too), so a Variable made in a loop body exists once and its initializer runs outside."""
+    created_ids = {id(op) for op in created}
+    hoisted: set[int] = set()
+    for var_op in created:
+        if var_op.type != "VariableV2" or owner(var_op) is not None:
+            continue
+        var = getattr(var_op, "_py_variable", None)
+        stack = [var_op] + ([var.initializer, var.value().op] if var is not None else [])
+        while stack:
+            op = stack.pop()
+            if id(op) in hoisted or id(op) not in created_ids:
+                continue
+            if owner(op) is not None or op.type == "_Arg":
+                raise ValueError(f"The initial value of Variable '{var_op.name}', created inside {name}, "
+                                 "depends on a value computed there; give it an initial value that does "
+                                 "not depend on loop variables or branch values")
+            hoisted.add(id(op))
+            stack.extend(t.op for t in op.inputs)
+    return hoisted
 
 
 # lowering ----------------------------------------------------------------------------
