@@ -16,12 +16,12 @@ assign Variables, and unbounded loops, raise NotImplementedError.
 """
 from __future__ import annotations
 
+from xlite.frontend import control_flow_ops as cf
 from xlite.frontend.array_ops import zeros_like
 from xlite.frontend.gradients import gradients, grad_rule, no_gradient
 from xlite.frontend.op_registry import lowering, make_op
 from xlite.frontend.subgraph import SubgraphContext, TupleState, finish, recording, static_shape
 from xlite.ir import dtypes
-from xlite.ir.shape import Shape
 
 no_gradient("_Arg")
 
@@ -37,7 +37,6 @@ def _vjp(ys, grad_ys, xs) -> list:
 
 @grad_rule("If")
 def _if_grad(op, *out_grads):
-    from xlite.frontend.control_flow_ops import build_cond
     captures = op.inputs[1:]
     wanted = [k for k, t in enumerate(captures) if t.dtype.is_floating]
     if not wanted:
@@ -49,7 +48,7 @@ def _if_grad(op, *out_grads):
         return lambda: _vjp(sub.outputs, out_grads, xs)
 
     with op.graph.name_scope("cond_grad") as scope:
-        result, _ = build_cond(op.inputs[0], [branch_grad(s) for s in branches], scope, strict=True,
+        result, _ = cf.build_cond(op.inputs[0], [branch_grad(s) for s in branches], scope, strict=True,
                                adopt=branches)
     grads = [None] * len(op.inputs)
     for k, g in zip(wanted, result):
@@ -78,9 +77,8 @@ def _while_grad(op, *out_grads):
     if not float_vars:
         return [None] * len(op.inputs)
     what = f"the gradient body of tf.while_loop '{op.name}'"
-    from xlite.frontend.control_flow_ops import make_arg
     with recording(op.graph, what, adopt={body}) as frame:
-        grad_args = [make_arg(op.outputs[j], op.outputs[j].shape, name="grad_var") for j in float_vars]
+        grad_args = [cf.make_arg(op.outputs[j], op.outputs[j].shape, name="grad_var") for j in float_vars]
         xs = [body.args[j] for j in float_vars] + [op.inputs[i] for i in float_caps]
         outs = _vjp([body.outputs[j] for j in float_vars], grad_args, xs)
     grad_body = finish(frame, what, outs, grad_args)
@@ -105,10 +103,9 @@ def _lower_while_grad(ctx, op, *operands):
     float_vars, float_caps = list(a["float_vars"]), list(a["float_captures"])
     if ctx.static:
         return [ctx.unknown(static_shape(forward.inputs[k])) for k in float_vars + float_caps]
-    from xlite.frontend.control_flow_ops import lower_loop
     b = ctx.b
     n, m = forward.attrs["n_vars"], len(forward.inputs)
-    loop, _, _ = lower_loop(ctx, forward, operands[:m], history_rows=a["rows"])
+    loop, _, _ = cf.lower_loop(ctx, forward, operands[:m], history_rows=a["rows"])
     count = b.get_tuple_element(loop, n)
     history = [b.get_tuple_element(loop, n + 1 + j) for j in range(n)]
     incoming = list(operands[m:m + len(float_vars)])

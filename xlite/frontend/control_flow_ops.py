@@ -28,8 +28,6 @@ variables, then runs the body's gradient in reverse.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from xlite.frontend import nest
 from xlite.frontend.convert import constant, convert_to_tensor
 from xlite.frontend.graph import Operation, Tensor, get_default_graph
@@ -37,7 +35,7 @@ from xlite.frontend.op_registry import lowering, make_op
 from xlite.frontend.subgraph import SubgraphContext, TupleState, finish, recording, static_shape
 from xlite.frontend.tensor_shape import TensorShape
 from xlite.ir import dtypes
-from xlite.ir.shape import Shape, TupleShape
+from xlite.ir.shape import Shape
 
 __all__ = ["cond", "while_loop"]
 

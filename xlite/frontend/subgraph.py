@@ -127,6 +127,8 @@ def finish(frame: _Frame, name: str, outputs: list, args: list = ()) -> SubGraph
                              "a value computed in a tf.cond branch or tf.while_loop body can only be used "
                              "outside it through the op's outputs")
 
+    for t in outputs:
+        use(t, name)
     while todo:
         op = todo.pop()
         inputs = op.inputs[1:] if has_ref_input(op.type) else op.inputs
@@ -140,8 +142,6 @@ def finish(frame: _Frame, name: str, outputs: list, args: list = ()) -> SubGraph
                                  f"created inside {owner(c).name}")
             if c not in sub.control_inputs:
                 sub.control_inputs.append(c)
-    for t in outputs:
-        use(t, name)
     sub.ops = sorted(own + sub.ops, key=lambda o: o._id)
     for op in own:
         op._subgraph = sub
