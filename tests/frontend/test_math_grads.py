@@ -57,7 +57,7 @@ UNARY = {
     "Rsqrt": (tf.rsqrt, lambda *s: rand(*s, low=0.2)), "Square": (tf.square, rand),
     "Reciprocal": (tf.reciprocal, away_from_zero), "Sin": (tf.sin, rand), "Cos": (tf.cos, rand),
     "Identity": (tf.identity, rand), "Tan": (tf.tan, lambda *s: rand(*s, low=-1.2, high=1.2)),
-    "Expm1": (tf.expm1, rand), "LogSigmoid": (tf.log_sigmoid, rand),
+    "Expm1": (tf.expm1, lambda *s: rand(*s, low=-0.3, high=0.3)), "LogSigmoid": (tf.log_sigmoid, rand),
 }
 
 
@@ -91,6 +91,13 @@ def test_cast_through_an_integer_has_no_gradient():
 def test_piecewise_constant_ops_have_no_gradient(fn):
     x = tf.constant([0.5, 1.5])
     assert tf.gradients(fn(x), x) == [None]
+
+
+def test_expm1_gradient_is_exp_even_where_branches_overflow():
+    x = tf.constant([-1000.0, -0.05, 0.0, 0.3, 1000.0], tf.float64)
+    with tf.Session() as s:
+        np.testing.assert_allclose(s.run(tf.gradients(tf.expm1(x), x)[0]),
+                                   [0.0, np.exp(-0.05), 1.0, np.exp(0.3), np.inf], rtol=1e-14)
 
 
 def test_sign_gradient_is_zero():

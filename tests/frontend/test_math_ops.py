@@ -60,7 +60,7 @@ def test_unary_float32_keeps_dtype():
 
 
 def test_expm1_is_accurate_near_zero_and_saturates():
-    x = np.array([1e-10, -1e-10, 0.0, -50.0, 1e-3, 700.0, 1000.0, -np.inf])
+    x = np.array([1e-10, -1e-10, 0.0, -50.0, 1e-3, -0.0999, 0.1, 0.5, 700.0, 1000.0, -np.inf, np.nan])
     with np.errstate(over="ignore"):
         np.testing.assert_allclose(run(tf.expm1(tf.constant(x))), np.expm1(x), rtol=1e-14)
 
@@ -237,8 +237,18 @@ def test_broadcast_floormod():
     np.testing.assert_allclose(run(tf.floormod(tf.constant(x), tf.constant(y))), np.mod(x, y), atol=1e-12)
 
 
+def test_truncating_division():
+    x = tf.constant(INTS)
+    assert run(tf.truncatediv(x, 3)).tolist() == [int(v / 3) for v in INTS]
+    assert run(tf.truncatemod(x, -3)).tolist() == np.fmod(INTS, -3).tolist()
+    np.testing.assert_array_equal(run(tf.math.truncatemod(tf.constant([-7.5, 7.5]), 2.0)), [-1.5, 1.5])
+    with pytest.raises(TypeError):
+        tf.truncatediv(tf.constant(1.0), 2.0)
+
+
 def test_div_no_nan_and_xlogy():
     assert run(tf.div_no_nan(tf.constant([1.0, 2.0]), tf.constant([0.0, 4.0]))).tolist() == [0.0, 0.5]
+    assert tf.math.divide_no_nan is tf.div_no_nan
     np.testing.assert_allclose(run(tf.math.xlogy(tf.constant([0.0, 2.0]), tf.constant([0.0, 3.0]))),
                                [0.0, 2 * np.log(3.0)])
 
@@ -513,6 +523,13 @@ def test_arithmetic_operators_and_reversed_operands():
              (abs(x), np.abs(xv))]
     for t, ref in pairs:
         np.testing.assert_allclose(run(t), ref, rtol=1e-12)
+
+
+def test_numpy_left_operands_defer_to_the_tensor():
+    x = tf.constant([1.0, 2.0], tf.float32)
+    for t in (np.float64(2.0) * x, np.float32(2.0) + x, np.array([1.0, 2.0]) - x, np.int64(3) ** x):
+        assert isinstance(t, tf.Tensor) and t.dtype == tf.float32
+    assert run(np.array([3.0, 3.0]) - x).tolist() == [2.0, 1.0]
 
 
 def test_comparison_operators():

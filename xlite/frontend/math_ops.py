@@ -1,7 +1,8 @@
-"""tf.math: elementwise ops and matmul with TF's dtype rules, their lowerings and their gradients.
+"""tf.math: elementwise ops with TF's dtype rules and NumPy broadcasting, their lowerings and gradients.
 
-Reductions, argmax, cumsum and the clipping functions live in reduction_ops and
-clip_ops and are re-exported at the bottom, so this module is the whole `tf.math`.
+matmul, the reductions (with argmax and cumsum) and the clipping functions live in
+matmul_ops, reduction_ops and clip_ops, which build on this module; they are
+re-exported at the bottom, so this module is the whole `tf.math` namespace.
 """
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ BINARY = {
     "RealDiv": ("div", NUMERIC), "Pow": ("pow", NUMERIC), "Maximum": ("max", NUMERIC),
     "Minimum": ("min", NUMERIC), "LogicalAnd": ("and", BOOL), "LogicalOr": ("or", BOOL),
     "BitwiseAnd": ("and", INTEGERS), "BitwiseOr": ("or", INTEGERS),
+    "TruncateDiv": ("div", INTEGERS), "TruncateMod": ("rem", NUMERIC),
 }
 COMPARISONS = {"Equal": "EQ", "NotEqual": "NE", "Less": "LT", "LessEqual": "LE",
                "Greater": "GT", "GreaterEqual": "GE"}
@@ -215,6 +217,17 @@ def mod(x, y, name=None) -> Tensor:
 
 
 floormod = mod
+divide_no_nan = div_no_nan
+
+
+def truncatediv(x, y, name=None) -> Tensor:
+    """Integer division rounding toward zero (C's `/`)."""
+    return _binary("TruncateDiv", x, y, name)
+
+
+def truncatemod(x, y, name=None) -> Tensor:
+    """The remainder of truncating division: its sign follows x (C's `fmod`)."""
+    return _binary("TruncateMod", x, y, name)
 
 
 def pow(x, y, name=None) -> Tensor:  # noqa: A001 - TF's name
@@ -344,15 +357,17 @@ def tan(x, name=None) -> Tensor:
 
 
 def expm1(x, name=None) -> Tensor:
-    """exp(x) - 1 without cancellation near 0 (Kahan's trick: (u - 1) * x / log(u) with u = exp(x))."""
+    """exp(x) - 1: a Taylor series where |x| < 0.1 (the subtraction would cancel there), exp elsewhere.
+
+    The series sees only those small values, so no branch overflows and the gradient stays finite."""
     x = convert_to_tensor(x, name="x")
     check_dtype(x, FLOATS, "Expm1")
-    u = exp(x)
-    um1 = u - 1
-    small = equal(um1, 0)
-    safe_log = log(where(small, 2, u))
-    kahan = um1 * x / safe_log
-    return where(small, x, where(equal(um1, -1), -1, where(is_inf(u), u, kahan)), name=name or "Expm1")
+    near = less(abs(x), 0.1)
+    t = where(near, x, 0)
+    series = 1
+    for k in range(12, 1, -1):     # 1 + t/2 (1 + t/3 (1 + ...)): truncation error below 1e-19 for |t| < 0.1
+        series = 1 + t / k * series
+    return where(near, t * series, exp(x) - 1, name=name or "Expm1")
 
 
 def log_sigmoid(x, name=None) -> Tensor:
@@ -454,51 +469,6 @@ def scalar_mul(scalar, x, name=None) -> Tensor:
     return multiply(scalar, x, name or "Mul")
 
 
-# matmul ---------------------------------------------------------------------------------
-def _transposes(op) -> tuple[bool, bool]:
-    a = op.attrs
-    return (a["transpose_a"], a["transpose_b"]) if op.type == "MatMul" else (a["adj_x"], a["adj_y"])
-
-
-@lowering("MatMul", "BatchMatMulV2")
-def _lower_matmul(ctx, op, a, b_):
-    """Batched matmul with broadcast batch dims, as one general dot."""
-    b = ctx.b
-    ta, tb = _transposes(op)
-    ra, rb = a.shape.rank, b_.shape.rank
-    if op.type == "MatMul" and (ra != 2 or rb != 2):
-        raise ValueError(f"Shape must be rank 2 for MatMul, got {a.shape} and {b_.shape}")
-    if ra < 2 or rb < 2:
-        raise ValueError(f"matmul needs operands of rank >= 2, got {a.shape} and {b_.shape}")
-    batch = broadcast_dims(a.shape.dims[:-2], b_.shape.dims[:-2])
-    a = b.broadcast_to(a, batch + a.shape.dims[-2:])
-    b_ = b.broadcast_to(b_, batch + b_.shape.dims[-2:])
-    nb = len(batch)
-    return b.emit("dot", (a, b_), lhs_batch_dims=tuple(range(nb)), rhs_batch_dims=tuple(range(nb)),
-                  lhs_contracting_dims=(nb if ta else nb + 1,), rhs_contracting_dims=(nb + 1 if tb else nb,))
-
-
-def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
-           a_is_sparse=False, b_is_sparse=False, output_type=None, name=None) -> Tensor:
-    """MatMul for two matrices, BatchMatMulV2 (batch dims broadcast) when either has rank > 2 or unknown."""
-    if transpose_a and adjoint_a:
-        raise ValueError("Only one of transpose_a and adjoint_a can be True.")
-    if transpose_b and adjoint_b:
-        raise ValueError("Only one of transpose_b and adjoint_b can be True.")
-    if output_type is not None:
-        raise NotImplementedError("matmul: output_type is not supported")
-    a, b = convert_pair(a, b, "MatMul")
-    check_dtype(a, NUMERIC, "MatMul", "a")
-    for t in (a, b):
-        if t.shape.ndims is not None and t.shape.ndims < 2:
-            raise ValueError(f"Shape must be rank 2 but is rank {t.shape.ndims} for 'MatMul' with input "
-                             f"shapes: {a.shape}, {b.shape}.")
-    ta, tb = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)
-    if a.shape.ndims == 2 and b.shape.ndims == 2:
-        return make_op("MatMul", [a, b], {"transpose_a": ta, "transpose_b": tb}, name=name or "MatMul").outputs[0]
-    return make_op("BatchMatMulV2", [a, b], {"adj_x": ta, "adj_y": tb}, name=name or "MatMul").outputs[0]
-
-
 # gradients ------------------------------------------------------------------------------
 def zeros_like_tensor(x: Tensor) -> Tensor:
     return broadcast_to_shape_of(constant(np.zeros((), x.dtype.np), name="zeros"), x)
@@ -506,7 +476,7 @@ def zeros_like_tensor(x: Tensor) -> Tensor:
 
 no_gradient("Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual", "LogicalAnd",
             "LogicalOr", "LogicalNot", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "Invert", "IsFinite",
-            "Floor", "Ceil", "Round", "FloorDiv", "StopGradient")
+            "Floor", "Ceil", "Round", "FloorDiv", "TruncateDiv", "TruncateMod", "StopGradient")
 
 
 @grad_rule("Identity")
@@ -519,78 +489,30 @@ def _add_n_grad(op, g):
     return [g] * len(op.inputs)
 
 
-@grad_rule("Neg")
-def _neg_grad(op, g):
-    return [-g]
+_UNARY_GRADS = {   # op type: d(loss)/dx from x, y = op(x) and g = d(loss)/dy, as TF's rules compute it
+    "Neg": lambda x, y, g: -g,
+    "Abs": lambda x, y, g: g * sign(x),
+    "Sign": lambda x, y, g: zeros_like_tensor(x),
+    "Exp": lambda x, y, g: g * y,
+    "Log": lambda x, y, g: g * reciprocal(x),
+    "Log1p": lambda x, y, g: g * reciprocal(1 + x),
+    "Tanh": lambda x, y, g: g * (1 - y * y),
+    "Sigmoid": lambda x, y, g: g * (y * (1 - y)),
+    "Sqrt": lambda x, y, g: g * 0.5 / y,
+    "Rsqrt": lambda x, y, g: -0.5 * g * (y * y * y),
+    "Square": lambda x, y, g: g * (2 * x),
+    "Reciprocal": lambda x, y, g: -g * (y * y),
+    "Sin": lambda x, y, g: g * cos(x),
+    "Cos": lambda x, y, g: -g * sin(x),
+}
 
 
-@grad_rule("Abs")
-def _abs_grad(op, g):
-    return [g * sign(op.inputs[0])]
+def _unary_grad_rule(formula):
+    return lambda op, g: [formula(op.inputs[0], op.outputs[0], g)]
 
 
-@grad_rule("Sign")
-def _sign_grad(op, g):
-    return [zeros_like_tensor(op.inputs[0])]
-
-
-@grad_rule("Exp")
-def _exp_grad(op, g):
-    return [g * op.outputs[0]]
-
-
-@grad_rule("Log")
-def _log_grad(op, g):
-    return [g * reciprocal(op.inputs[0])]
-
-
-@grad_rule("Log1p")
-def _log1p_grad(op, g):
-    return [g * reciprocal(1 + op.inputs[0])]
-
-
-@grad_rule("Tanh")
-def _tanh_grad(op, g):
-    y = op.outputs[0]
-    return [g * (1 - y * y)]
-
-
-@grad_rule("Sigmoid")
-def _sigmoid_grad(op, g):
-    y = op.outputs[0]
-    return [g * (y * (1 - y))]
-
-
-@grad_rule("Sqrt")
-def _sqrt_grad(op, g):
-    return [g * 0.5 / op.outputs[0]]
-
-
-@grad_rule("Rsqrt")
-def _rsqrt_grad(op, g):
-    y = op.outputs[0]
-    return [-0.5 * g * (y * y * y)]
-
-
-@grad_rule("Square")
-def _square_grad(op, g):
-    return [g * (2 * op.inputs[0])]
-
-
-@grad_rule("Reciprocal")
-def _reciprocal_grad(op, g):
-    y = op.outputs[0]
-    return [-g * (y * y)]
-
-
-@grad_rule("Sin")
-def _sin_grad(op, g):
-    return [g * cos(op.inputs[0])]
-
-
-@grad_rule("Cos")
-def _cos_grad(op, g):
-    return [-g * sin(op.inputs[0])]
+for _op_type, _formula in _UNARY_GRADS.items():
+    grad_rule(_op_type)(_unary_grad_rule(_formula))
 
 
 @grad_rule("Cast")
@@ -672,23 +594,8 @@ def _squared_difference_grad(op, g):
     return [sum_to_shape_of(d, x), sum_to_shape_of(-d, y)]
 
 
-@grad_rule("MatMul", "BatchMatMulV2")
-def _matmul_grad(op, g):
-    a, b = op.inputs
-    ta, tb = _transposes(op)
-    if not ta and not tb:
-        ga, gb = matmul(g, b, transpose_b=True), matmul(a, g, transpose_a=True)
-    elif not ta:
-        ga, gb = matmul(g, b), matmul(g, a, transpose_a=True)
-    elif not tb:
-        ga, gb = matmul(b, g, transpose_b=True), matmul(a, g)
-    else:
-        ga = matmul(b, g, transpose_a=True, transpose_b=True)
-        gb = matmul(g, a, transpose_a=True, transpose_b=True)
-    return [sum_to_shape_of(ga, a), sum_to_shape_of(gb, b)]
-
-
 # the rest of tf.math -----------------------------------------------------------------------
+from xlite.frontend.matmul_ops import matmul  # noqa: E402
 from xlite.frontend.reduction_ops import (argmax, argmin, count_nonzero, cumsum,  # noqa: E402
                                           reduce_all, reduce_any, reduce_euclidean_norm,
                                           reduce_logsumexp, reduce_max, reduce_mean, reduce_min,
@@ -706,5 +613,5 @@ __all__ = [   # what TF1 has at the top level too (`tf.math.xlogy` and the like 
     "reduce_logsumexp", "reduce_max", "reduce_mean", "reduce_min", "reduce_prod", "reduce_sum", "round",
     "rsqrt", "scalar_mul", "select", "sigmoid", "sign", "sin", "sqrt", "square", "squared_difference",
     "stop_gradient", "subtract", "tan", "tanh", "to_double", "to_float", "to_int32", "to_int64",
-    "truediv", "where", "where_v2",
+    "truediv", "truncatediv", "truncatemod", "where", "where_v2",
 ]
