@@ -282,10 +282,10 @@ def _tile_grad(op, g):
     """Views g as [m0, d0, m1, d1, ...] and sums over the multiples."""
     from xlite.frontend.math_ops import reduce_sum
     x, multiples = op.inputs
-    if x.shape.ndims is None:
-        raise NotImplementedError(f"the gradient of Tile '{op.name}' needs its input's rank")
     split = reshape(transpose(stack([multiples, shape(x, out_type=multiples.dtype)])), [-1])
-    gx = reduce_sum(reshape(g, split), axis=list(builtins.range(0, 2 * x.shape.ndims, 2)))
+    r = x.shape.ndims if x.shape.ndims is not None else multiples.shape.dims[0]
+    axes = list(builtins.range(0, 2 * r, 2)) if r is not None else range(0, 2 * rank(x), 2)
+    gx = reduce_sum(reshape(g, split), axis=axes)
     gx.set_shape(x.shape)
     return [gx, None]
 
