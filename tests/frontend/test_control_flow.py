@@ -297,6 +297,19 @@ def test_variables_read_and_assigned_in_body():
         assert s.run(i) == 4 and s.run(v) == 24
 
 
+def test_conditional_assignment_inside_loop_body():
+    evens = tf.Variable(0)
+
+    def body(i):
+        bump = tf.cond(tf.equal(i % 2, 0), lambda: tf.assign_add(evens, 1), lambda: tf.identity(evens))
+        return i + 1 + 0 * bump
+
+    n = tf.while_loop(lambda i: i < 7, body, [0])
+    with tf.Session() as s:
+        s.run(evens.initializer)
+        assert s.run(n) == 7 and s.run(evens) == 4
+
+
 def test_variable_read_in_condition_sees_body_assignments():
     v = tf.Variable(0.0)
     n = tf.while_loop(lambda n: v < 2.5, lambda n: n + tf.cast(tf.assign_add(v, 1.0) > -1.0, tf.int32), [0])

@@ -138,6 +138,9 @@ def _lower_if(ctx, op, pred, *captured):
         bctx.finish(outs + [bctx.read_variable(v) for v in assigned])
     b = ctx.b
     result_shape = contexts[0].computation.root.shape
+    if contexts[1].computation.root.shape != result_shape:   # a Variable assigned with another shape
+        raise ValueError(f"the branches of tf.cond '{op.name}' leave their Variables with different "
+                         f"shapes: {result_shape} and {contexts[1].computation.root.shape}")
     operands = [pred] + [c.state.operand(b, []) for c in contexts]
     inst = b.emit("conditional", operands, result_shape, called=tuple(c.computation for c in contexts))
     n = len(op.outputs)
@@ -330,6 +333,11 @@ def lower_loop(ctx, op, operands, history_rows: int | None = None):
             root.append(bctx.variable_values[key[1]])
         else:
             root.append(bctx.element(i))
+    for key, i in state.keys.items():
+        if root[i].shape != state.shapes[i]:
+            raise ValueError(f"the body of tf.while_loop '{op.name}' assigns Variable '{key[1].name}' a value "
+                             f"of shape {list(root[i].shape.dims)}, but loop state keeps its shape "
+                             f"{list(state.shapes[i].dims)}")
     bctx.finish(root)
 
     start = init + [b.scalar(0, dtypes.int32)] + history_init
