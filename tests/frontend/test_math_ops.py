@@ -481,6 +481,17 @@ def test_cumsum(exclusive, reverse, axis):
     assert run(tf.cumsum(tf.constant([[1, 2], [3, 4]]), 1, exclusive=True, reverse=True)).tolist() == [[2, 0], [4, 0]]
 
 
+def test_cumsum_with_unknown_dims_and_empty_axis():
+    p = tf.placeholder(tf.float64, [None, 4])
+    y = tf.cumsum(p, axis=-1, exclusive=True)
+    assert y.shape.as_list() == [None, 4]
+    x = rand(2, 4)
+    np.testing.assert_allclose(run(y, {p: x}), np.cumsum(x, 1) - x, atol=1e-12)
+    assert run(tf.cumsum(p, 0), {p: np.zeros((0, 4))}).shape == (0, 4)
+    with pytest.raises(ValueError):
+        tf.cumsum(p, 2)
+
+
 # clipping -------------------------------------------------------------------------------------------
 def test_clip_by_value():
     x = tf.constant([-1.0, 0.0, 0.5, 1.0, 2.0])

@@ -202,3 +202,7 @@ def test_random_values_feed_gradients_as_constants():
     with tf.Session() as s:
         gv, nv = s.run([g, noise], {x: np.ones(3, np.float32)})
     np.testing.assert_array_equal(gv, nv)
+    y = tf.placeholder(tf.float32, [None])
+    (gy,) = tf.gradients(tf.reduce_sum(y * tf.random_uniform(tf.shape(y), seed=2)), y)  # a path through Shape
+    with tf.Session() as s:
+        assert s.run(gy, {y: np.ones(4, np.float32)}).shape == (4,)

@@ -12,6 +12,7 @@ import secrets
 import numpy as np
 
 from xlite.frontend.convert import convert_to_tensor
+from xlite.frontend.gradients import no_gradient
 from xlite.frontend.graph import Tensor, get_default_graph
 from xlite.frontend.math_ops import FLOATS, add
 from xlite.frontend.op_registry import lowering, make_op
@@ -92,6 +93,9 @@ def _lower_random_int(ctx, op, shape_inst, minval, maxval):
     width = b.emit("sub", (b.convert(maxval, dtypes.float64), b.convert(minval, dtypes.float64)))
     offset = b.emit("floor", (b.emit("mul", (u, b.broadcast_to(width, dims))),))
     return b.emit("add", (b.convert(offset, op.attrs["dtype"]), b.broadcast_to(minval, dims)))
+
+
+no_gradient(*_DISTRIBUTIONS)   # samples do not depend differentiably on their shape or bounds
 
 
 # API -----------------------------------------------------------------------------------------------

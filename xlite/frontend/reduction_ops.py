@@ -228,10 +228,10 @@ def _lower_cumsum(ctx, op, x, axis_inst):
     axis = int(np.asarray(value).reshape(()))
     if not -rank <= axis < rank:
         raise ValueError(f"axis {axis} is out of range for a tensor of rank {rank}")
+    if ctx.static:    # the result has x's shape; its value is only needed at run time
+        return ctx.unknown(x.shape)
     axis %= rank
     n = x.shape.dims[axis]
-    if n is None:
-        return ctx.unknown(x.shape)
     if n == 0:
         return x
     exclusive, reverse = op.attrs["exclusive"], op.attrs["reverse"]
