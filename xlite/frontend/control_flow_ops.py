@@ -164,7 +164,7 @@ def make_arg(like: Tensor, shape: TensorShape, name: str = "loop_var") -> Tensor
                    output_shapes=[shape]).outputs[0]
 
 
-def _invariant_shapes(flat: list, shape_invariants, loop_vars) -> list:
+def _invariant_shapes(flat: list, shape_invariants) -> list:
     """The loop variables' shapes; shape_invariants may only restate them (xlite's shapes are static)."""
     if shape_invariants is None:
         return [t.shape for t in flat]
@@ -178,8 +178,8 @@ def _invariant_shapes(flat: list, shape_invariants, loop_vars) -> list:
             raise ValueError(f"The shape invariant specified for {t.name} is not compatible with the initial "
                              f"shape of the loop variable. It enters the loop with shape {t.shape}, but the "
                              f"specified shape invariant is {inv}.")
-        relaxed = inv.ndims is None or t.shape.ndims is not None and any(
-            i is None and d is not None for i, d in zip(inv.dims, t.shape.dims))
+        relaxed = t.shape.ndims is not None and (inv.ndims is None or any(
+            i is None and d is not None for i, d in zip(inv.dims, t.shape.dims)))
         if relaxed:
             raise NotImplementedError(
                 f"tf.while_loop: shape invariant {inv} for {t.name} (shape {t.shape}) lets the loop variable "
@@ -214,7 +214,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         raise ValueError("tf.while_loop: a loop variable is None")
     flat = [convert_to_tensor(v) for v in nest.flatten(top)]
     graph = flat[0].graph if flat else get_default_graph()
-    shapes = _invariant_shapes(flat, shape_invariants, loop_vars)
+    shapes = _invariant_shapes(flat, shape_invariants)
     with graph.name_scope(name or "while") as scope:
         limit = _maximum_iterations(maximum_iterations)
         what = f"the condition of tf.while_loop '{scope[:-1]}'"
