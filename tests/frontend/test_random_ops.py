@@ -186,6 +186,13 @@ def test_shape_from_a_placeholder():
     with tf.Session() as s:
         assert s.run(x, {p: np.zeros((5, 2))}).shape == (5, 2)
         assert s.run(x * p, {p: np.ones((1, 2))}).shape == (1, 2)
+    q = tf.placeholder(tf.float32)
+    n = tf.random_normal(tf.shape(q), seed=2)
+    i = tf.random_uniform(tf.shape(q), 0, 3, tf.int64, seed=2)
+    assert n.shape.ndims is None and i.shape.ndims is None
+    with tf.Session() as s:
+        vn, vi = s.run([n, i], {q: np.zeros((2, 3, 1))})
+    assert vn.shape == vi.shape == (2, 3, 1) and vi.dtype == np.int64
 
 
 def test_tf_random_namespace():

@@ -65,9 +65,7 @@ def _result_dims(ctx, shape_inst) -> tuple:
     if not ctx.static:
         raise ValueError("the shape of a random op must be computable when the run is compiled")
     count = 1 if shape_inst.shape.rank == 0 else shape_inst.shape.dims[0]
-    if count is None:
-        raise ValueError("the shape of a random op must have a known number of dimensions")
-    return (None,) * count
+    return () if count is None else (None,) * count   # unknown rank: _random_op overrides the static shape
 
 
 def _rng(ctx, op, shape_inst, dtype):
@@ -118,7 +116,10 @@ def _shape_tensor(shape) -> Tensor:
 def _random_op(op_type: str, inputs, dtype, seed, name: str) -> Tensor:
     seed1, seed2 = get_seed(seed)
     attrs = {"dtype": dtype, "seed": seed1 or 0, "seed2": seed2 or 0, "_key": _key(seed1, seed2)}
-    return make_op(op_type, inputs, attrs, name=name).outputs[0]
+    shape = inputs[0]
+    unknown_rank = shape.shape.ndims == 1 and shape.shape.dims[0] is None and shape._static_value is None
+    return make_op(op_type, inputs, attrs, name=name,
+                   output_shapes=[TensorShape(None)] if unknown_rank else None).outputs[0]
 
 
 def _scaled(op_type, default_name, shape, mean, stddev, dtype, seed, name) -> Tensor:
