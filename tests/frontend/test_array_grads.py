@@ -6,6 +6,8 @@ shapes), with size-1 and 0-size dims, negative axes and repeated indices.
 """
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import xlite as tf
 
@@ -144,3 +146,28 @@ def test_grad_on_zero_size_input():
     (g,) = tf.gradients(tf.reduce_sum(tf.tile(y, [2, 1])), [x])
     with tf.Session(target="interpreter") as s:
         assert s.run(g, {x: np.zeros((0, 3))}).shape == (0, 3)
+
+
+_BOUND = st.none() | st.integers(-6, 6)
+_KEY = st.lists(st.one_of(st.integers(-2, 1), st.none(), st.just(Ellipsis),
+                          st.builds(slice, _BOUND, _BOUND, st.sampled_from([None, 1, 2, -1, -3]))), max_size=4)
+
+
+@settings(max_examples=40, deadline=None)
+@given(_KEY)
+def test_getitem_grad_property(items):
+    """The gradient of x[key] scatters the incoming gradient back to the elements the key picked."""
+    key = tuple(items)
+    a = RNG.standard_normal((2, 3, 4))
+    try:
+        picked = a[key]
+    except IndexError:   # out-of-range ints, several Ellipses
+        return
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float64, [None, 3, None])
+        w = RNG.standard_normal(picked.shape)
+        (g,) = tf.gradients(x[key], [x], grad_ys=tf.constant(w))
+        want = np.zeros_like(a)
+        want[key] += w
+        with tf.Session(target="interpreter") as s:
+            np.testing.assert_array_equal(s.run(g, {x: a}), want)

@@ -6,6 +6,8 @@ None dims are fed different shapes to check that one graph serves them all.
 """
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import xlite as tf
 from xlite import errors
@@ -326,6 +328,37 @@ def test_getitem_matches_numpy(key):
     same(run(y, {x: A}), want)
     known = tf.constant(A)[key]
     assert known.shape.as_list() == list(want.shape)
+
+
+_BOUND = st.none() | st.integers(-7, 7)
+_INDEX = st.one_of(st.integers(-3, 2), st.none(),
+                   st.builds(slice, _BOUND, _BOUND, st.sampled_from([None, 1, 2, 3, -1, -2, -3])))
+
+
+@st.composite
+def _keys(draw):
+    """Keys of up to four entries with at most one Ellipsis, valid for NumPy on A."""
+    items = draw(st.lists(_INDEX, max_size=4))
+    if draw(st.booleans()):
+        items.insert(draw(st.integers(0, len(items))), Ellipsis)
+    key = tuple(items)
+    try:
+        A[key]
+    except IndexError:
+        key = ()
+    return key
+
+
+@settings(max_examples=60, deadline=None)
+@given(_keys())
+def test_getitem_property(key):
+    """Any NumPy basic-indexing key gives NumPy's values, static rank and (for known dims) static shape."""
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 3, None])
+        y, known = x[key], tf.constant(A)[key]
+        want = A[key]
+        assert y.shape.ndims == want.ndim and known.shape.as_list() == list(want.shape)
+        same(run(y, {x: A}), want)
 
 
 def test_getitem_static_values_and_names():
