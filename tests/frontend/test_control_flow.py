@@ -538,3 +538,19 @@ def test_gradient_of_nested_while_loops():
         want = numeric_grad(lambda v: s.run(y, {x: v}), np.array(0.8))
         np.testing.assert_allclose(s.run(g, {x: 0.8}), want, rtol=1e-6)
     verified([g], {x: ()})
+
+
+def test_recomputed_random_numbers_match_the_forward_pass():
+    x = tf.placeholder(tf.float64, [5])
+    p = tf.placeholder(tf.bool, [])
+    y = tf.cond(p, lambda: x * tf.random_uniform([5], dtype=tf.float64), lambda: x)
+    (g,) = tf.gradients(tf.reduce_sum(y), x)
+    _, z = tf.while_loop(lambda i, z: i < 2,
+                         lambda i, z: (i + 1, z * x * tf.random_uniform([5], 0.5, 1.0, dtype=tf.float64)),
+                         [0, tf.ones_like(x)], maximum_iterations=2)
+    (gz,) = tf.gradients(tf.reduce_sum(z), x)
+    xs = RNG.uniform(1.0, 2.0, size=5)
+    with tf.Session() as s:
+        vy, vg, vz, vgz = s.run([y, g, z, gz], {x: xs, p: True})
+    np.testing.assert_allclose(vy, xs * vg)          # y = x * r, dy/dx = r: the same r both times
+    np.testing.assert_allclose(vgz, 2 * vz / xs)     # z = x^2 r0 r1
