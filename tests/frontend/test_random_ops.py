@@ -137,6 +137,11 @@ def test_uniform_bounds_and_moments():
     assert run_default(tf.random_uniform([N], seed=4)).max() < 1.0
 
 
+def test_half_precision_uniform_stays_below_one():
+    v = run_default(tf.random_uniform([N], dtype=tf.float16, seed=6))
+    assert v.dtype == np.float16 and v.min() >= 0 and v.max() < 1.0 and v.max() > 0.99
+
+
 def run_default(t):
     with tf.Session() as s:
         return s.run(t)

@@ -25,6 +25,7 @@ __all__ = ["get_seed", "random_normal", "random_uniform", "set_random_seed", "tr
 
 DEFAULT_GRAPH_SEED = 87654321
 _MASK32 = 0xFFFFFFFF
+_SHORT_SIGNIFICANDS = {"float16": 11, "bfloat16": 8}   # significand bits of the types narrower than float32
 _DISTRIBUTIONS = {"RandomStandardNormal": "normal", "TruncatedNormal": "truncated_normal",
                   "RandomUniform": "uniform", "RandomUniformInt": "uniform"}
 
@@ -76,7 +77,15 @@ def _rng(ctx, op, shape_inst, dtype):
 
 @lowering("RandomStandardNormal", "TruncatedNormal", "RandomUniform", stateful=True)
 def _lower_random(ctx, op, shape_inst):
-    return _rng(ctx, op, shape_inst, op.attrs["dtype"])
+    dtype = op.attrs["dtype"]
+    bits = _SHORT_SIGNIFICANDS.get(dtype.name)
+    if op.type != "RandomUniform" or bits is None:
+        return _rng(ctx, op, shape_inst, dtype)
+    # keep only as many bits as the narrow type holds, so rounding can never reach 1.0
+    b = ctx.b
+    u = _rng(ctx, op, shape_inst, dtypes.float32)
+    scale = b.broadcast_to(b.scalar(2.0 ** bits, dtypes.float32), u.shape.dims)
+    return b.convert(b.emit("div", (b.emit("floor", (b.emit("mul", (u, scale)),)), scale)), dtype)
 
 
 @lowering("RandomUniformInt", stateful=True)
