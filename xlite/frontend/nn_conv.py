@@ -19,7 +19,11 @@ from xlite.ir.shape import Shape
 class _Geometry:
     """The spatial view of a conv op: per spatial dim its stride, dilation and padding mode."""
 
-    def __init__(self, op, rank: int):
+    def __init__(self, op, *operands):
+        rank = operands[0].shape.rank
+        if any(o.shape.rank != rank for o in operands):
+            raise ValueError(f"{op.type}: operands of ranks {[o.shape.rank for o in operands]} should all be rank "
+                             f"{rank}")
         a = op.attrs
         self.format = a["data_format"]
         _, _, self.spatial = data_format_axes(self.format)
@@ -48,9 +52,7 @@ class _Geometry:
 
 @lowering("Conv2D")
 def _lower_conv(ctx, op, x, w):
-    geo = _Geometry(op, x.shape.rank)
-    if w.shape.rank != x.shape.rank:
-        raise ValueError(f"filter must be rank {x.shape.rank} (HWIO), got {w.shape}")
+    geo = _Geometry(op, x, w)
     sizes = [x.shape.dims[a] for a in geo.spatial]
     pads = geo.forward_padding(sizes, w.shape.dims[:geo.n])
     spec = lhs_spec(geo.format)
@@ -61,7 +63,7 @@ def _lower_conv(ctx, op, x, w):
 
 @lowering("Conv2DBackpropInput")
 def _lower_conv_backprop_input(ctx, op, sizes_inst, w, g):
-    geo = _Geometry(op, g.shape.rank)
+    geo = _Geometry(op, g, w)
     sizes = ctx.constant_value(sizes_inst)
     kernel = w.shape.dims[:geo.n]
     out = [g.shape.dims[a] for a in geo.spatial]
@@ -87,7 +89,7 @@ def _lower_conv_backprop_input(ctx, op, sizes_inst, w, g):
 
 @lowering("Conv2DBackpropFilter")
 def _lower_conv_backprop_filter(ctx, op, x, sizes_inst, g):
-    geo = _Geometry(op, x.shape.rank)
+    geo = _Geometry(op, x, g)
     sizes = ctx.constant_value(sizes_inst)
     in_sizes = [x.shape.dims[a] for a in geo.spatial]
     out = [g.shape.dims[a] for a in geo.spatial]
@@ -113,13 +115,19 @@ def _attrs(op) -> dict:
     return {k: op.attrs[k] for k in ("strides", "padding", "explicit_paddings", "dilations", "data_format")}
 
 
+def _backprop_input(sizes: Tensor, w: Tensor, g: Tensor, attrs: dict, name: str) -> Tensor:
+    """`dtype` names the result's type, which make_op cannot take from the int32 sizes."""
+    return _make("Conv2DBackpropInput", [sizes, w, g], {**attrs, "dtype": w.dtype}, name)
+
+
 @grad_rule("Conv2D")
 def _conv_grad(op, g):
     x, w = op.inputs
     attrs = _attrs(op)
-    dx = _make("Conv2DBackpropInput", [shape_tensor(x), w, g], attrs, "Conv2DBackpropInput")
-    dx.set_shape(x.shape)
+    dx = _backprop_input(shape_tensor(x), w, g, attrs, "Conv2DBackpropInput")
     dw = _make("Conv2DBackpropFilter", [x, shape_tensor(w), g], attrs, "Conv2DBackpropFilter")
+    dx.set_shape(x.shape)
+    dw.set_shape(w.shape)
     return [dx, dw]
 
 
@@ -127,15 +135,16 @@ def _conv_grad(op, g):
 def _conv_backprop_input_grad(op, dd):
     _, w, g = op.inputs
     attrs = _attrs(op)
-    return [None, _make("Conv2DBackpropFilter", [dd, shape_tensor(w), g], attrs, "Conv2DBackpropFilter"),
-            _make("Conv2D", [dd, w], attrs, "Conv2D")]
+    dw = _make("Conv2DBackpropFilter", [dd, shape_tensor(w), g], attrs, "Conv2DBackpropFilter")
+    dw.set_shape(w.shape)
+    return [None, dw, _make("Conv2D", [dd, w], attrs, "Conv2D")]
 
 
 @grad_rule("Conv2DBackpropFilter")
 def _conv_backprop_filter_grad(op, dw):
     x, _, g = op.inputs
     attrs = _attrs(op)
-    dx = _make("Conv2DBackpropInput", [shape_tensor(x), dw, g], attrs, "Conv2DBackpropInput")
+    dx = _backprop_input(shape_tensor(x), dw, g, attrs, "Conv2DBackpropInput")
     dx.set_shape(x.shape)
     return [dx, None, _make("Conv2D", [x, dw], attrs, "Conv2D")]
 
@@ -185,7 +194,7 @@ def conv2d_backprop_input(input_sizes, filter=None, out_backprop=None, strides=N
     w, g = _float_pair(filter if filter is not None else filters, out_backprop, "conv2d_backprop_input")
     sizes = convert_to_tensor(input_sizes, dtype=dtypes.int32, name="input_sizes")
     attrs = _conv_attrs(strides, padding, data_format, dilations)
-    return _make("Conv2DBackpropInput", [sizes, w, g], attrs, name or "Conv2DBackpropInput")
+    return _backprop_input(sizes, w, g, attrs, name or "Conv2DBackpropInput")
 
 
 def conv2d_backprop_filter(input, filter_sizes, out_backprop, strides, padding,  # noqa: A002
@@ -210,4 +219,4 @@ def conv2d_transpose(value=None, filter=None, output_shape=None, strides=None, p
     with x.graph.name_scope(name or "conv2d_transpose") as scope:
         sizes = convert_to_tensor(output_shape, dtype=dtypes.int32, name="output_shape")
         attrs = _conv_attrs(strides, padding, data_format, dilations)
-        return _make("Conv2DBackpropInput", [sizes, w, x], attrs, scope)
+        return _backprop_input(sizes, w, x, attrs, scope)

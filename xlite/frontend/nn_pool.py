@@ -61,6 +61,8 @@ def _lower_avg_pool(ctx, op, x):
 @lowering("MaxPoolGrad")
 def _lower_max_pool_grad(ctx, op, x, _y, g):
     """Each window's gradient goes to the first maximal element of the window, like TF's kernel."""
+    if g.shape.rank != x.shape.rank:
+        raise ValueError(f"MaxPoolGrad: gradient {g.shape} does not match the input {x.shape}")
     window, strides, pads = _geometry(op, x.shape.dims)
     return ctx.b.emit("select_and_scatter", (x, g), window=window, strides=strides, padding=pads)
 
@@ -70,6 +72,8 @@ def _lower_avg_pool_grad(ctx, op, sizes_inst, g):
     """Spreads g / count over each window: a sum over windows of the stride-dilated, padded gradient."""
     b = ctx.b
     sizes = ctx.constant_value(sizes_inst)
+    if sizes is not None and len(sizes) != g.shape.rank:
+        raise ValueError(f"AvgPoolGrad: orig_input_shape {list(sizes)} does not match the gradient {g.shape}")
     if sizes is None or None in g.shape.dims:
         return ctx.unknown(Shape(g.dtype, (None,) * g.shape.rank if sizes is None else tuple(int(s) for s in sizes)))
     dims = [int(s) for s in sizes]
@@ -91,13 +95,16 @@ def _pool_attrs(op) -> dict:
 @grad_rule("MaxPool")
 def _max_pool_grad(op, g):
     x, y = op.inputs[0], op.outputs[0]
-    return [make_op("MaxPoolGrad", [x, y, g], _pool_attrs(op), name="MaxPoolGrad").outputs[0]]
+    dx = make_op("MaxPoolGrad", [x, y, g], _pool_attrs(op), name="MaxPoolGrad").outputs[0]
+    dx.set_shape(x.shape)
+    return [dx]
 
 
 @grad_rule("AvgPool")
 def _avg_pool_grad(op, g):
     x = op.inputs[0]
-    dx = make_op("AvgPoolGrad", [shape_tensor(x), g], _pool_attrs(op), name="AvgPoolGrad").outputs[0]
+    attrs = {**_pool_attrs(op), "dtype": x.dtype}     # the result's type, not the int32 sizes
+    dx = make_op("AvgPoolGrad", [shape_tensor(x), g], attrs, name="AvgPoolGrad").outputs[0]
     dx.set_shape(x.shape)
     return [dx]
 
