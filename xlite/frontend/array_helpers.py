@@ -18,6 +18,7 @@ from xlite.frontend.graph import Tensor, get_default_graph
 from xlite.frontend.op_registry import lowering, make_op
 from xlite.frontend.slice_spec import slice_python_list
 from xlite.ir import dtypes
+from xlite.ir.module import Instruction
 from xlite.ir.shape import Shape
 
 _FOLD_LIMIT = 4096   # results up to this many elements become constants at graph construction
@@ -54,7 +55,7 @@ def _fold(ctx, inst):
     return inst if value is None else ctx.b.constant(np.asarray(value, dtype=inst.dtype.np))
 
 
-def constant_arg(ctx, op, inst, what: str):
+def constant_arg(ctx, op, inst, what: str) -> np.ndarray | None:
     """The NumPy value of a shape-like operand; None at graph construction when it is not yet known."""
     value = ctx.constant_value(inst)
     if value is None and not ctx.static:
@@ -177,7 +178,7 @@ def scalar_arg(ctx, op, inst, what: str, index: int | None = None) -> int | None
 
 
 # IR emission shared by the slicing, splitting and padding rules ---------------------
-def slice_ir(b, x, starts, limits, strides=None):
+def slice_ir(b, x: Instruction, starts, limits, strides=None) -> Instruction:
     """An IR slice, or x itself when it takes everything."""
     strides = tuple(strides or (1,) * x.shape.rank)
     if tuple(starts) == (0,) * x.shape.rank and tuple(limits) == x.shape.dims and set(strides) <= {1}:
@@ -185,13 +186,13 @@ def slice_ir(b, x, starts, limits, strides=None):
     return b.emit("slice", (x,), start_indices=tuple(starts), limit_indices=tuple(limits), strides=strides)
 
 
-def slice_dim(b, x, axis: int, start: int, stop: int):
+def slice_dim(b, x: Instruction, axis: int, start: int, stop: int) -> Instruction:
     dims = x.shape.dims
     return slice_ir(b, x, [start if d == axis else 0 for d in range(len(dims))],
                     [stop if d == axis else n for d, n in enumerate(dims)])
 
 
-def pad_dim(b, x, axis: int, low: int, high: int):
+def pad_dim(b, x: Instruction, axis: int, low: int, high: int) -> Instruction:
     """Zeros before and after x along one axis."""
     if not low and not high:
         return x
@@ -200,5 +201,5 @@ def pad_dim(b, x, axis: int, low: int, high: int):
                   high=tuple(high if d == axis else 0 for d in range(rank)), interior=(0,) * rank)
 
 
-def zeros_ir(b, dtype, dims):
+def zeros_ir(b, dtype, dims) -> Instruction:
     return b.broadcast_in_dim(b.scalar(0, dtype), tuple(dims), ())

@@ -355,6 +355,6 @@ def meshgrid(*args, **kwargs) -> list:
         return outputs
 
 
-def boolean_mask(tensor, mask, name="boolean_mask", axis=None):
+def boolean_mask(tensor, mask, name="boolean_mask", axis=None) -> Tensor:
     raise NotImplementedError("tf.boolean_mask returns a data-dependent number of elements, which xlite's "
                               "static shapes cannot express; multiply by the mask or use tf.where(mask, x, y)")

@@ -9,6 +9,7 @@ from xlite.frontend.array_helpers import (array_lowering, as_int_tensor, constan
                                           normalize_axis, op_scope, scalar_arg, shape_arg, slice_dim)
 from xlite.frontend.convert import convert_to_tensor, default_graph_of
 from xlite.frontend.gradients import grad_rule, no_gradient
+from xlite.frontend.graph import Tensor
 from xlite.frontend.op_registry import make_op
 from xlite.frontend.shape_ops import shape_n
 from xlite.frontend.slicing_ops import slice  # noqa: A004 - TF's name
@@ -95,7 +96,7 @@ def _concat_grad(op, g):
     return [slice(g, o, s) for o, s in zip(offsets, shapes)] + [None]
 
 
-def concat(values, axis, name="concat"):
+def concat(values, axis, name="concat") -> Tensor:
     from xlite.frontend.math_ops import identity
     if not isinstance(values, (list, tuple)):
         values = [values]
@@ -131,7 +132,7 @@ def _pack_grad(op, g):
     return unstack(g, num=op.attrs["N"], axis=op.attrs["axis"])
 
 
-def stack(values, axis=0, name="stack"):
+def stack(values, axis=0, name="stack") -> Tensor:
     """A list of Python values at axis 0 becomes one Const, as in TF."""
     if axis == 0 and not any(is_tensor_like(v) for v in values):
         try:
