@@ -191,6 +191,10 @@ def test_shape_from_a_placeholder():
     with tf.Session() as s:
         assert s.run(x, {p: np.zeros((5, 2))}).shape == (5, 2)
         assert s.run(x * p, {p: np.ones((1, 2))}).shape == (1, 2)
+    mixed = tf.random_normal([tf.shape(p)[0], 3], seed=3)
+    assert mixed.shape.as_list() == [None, None]
+    with tf.Session() as s:
+        assert s.run(mixed, {p: np.zeros((4, 2))}).shape == (4, 3)
     q = tf.placeholder(tf.float32)
     n = tf.random_normal(tf.shape(q), seed=2)
     i = tf.random_uniform(tf.shape(q), 0, 3, tf.int64, seed=2)

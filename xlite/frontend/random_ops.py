@@ -112,6 +112,9 @@ def _shape_tensor(shape) -> Tensor:
         if not shape.dtype.is_integer or (shape.shape.ndims or 0) > 1:
             raise ValueError(f"shape must be a 1-D integer tensor, got {shape}")
         return shape
+    if isinstance(shape, (list, tuple)) and any(isinstance(d, Tensor) or hasattr(d, "_as_tensor") for d in shape):
+        from xlite.frontend.array_ops import stack   # a shape mixing tensors and ints, packed as TF does
+        return stack([convert_to_tensor(d, dtype=dtypes.int32) for d in shape], name="shape")
     dims = TensorShape(shape).as_list() if isinstance(shape, TensorShape) else np.asarray(shape).reshape(-1)
     if any(d is None for d in dims):
         raise ValueError(f"Cannot create a random tensor of partially known shape {shape}")
