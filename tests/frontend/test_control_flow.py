@@ -554,3 +554,19 @@ def test_recomputed_random_numbers_match_the_forward_pass():
         vy, vg, vz, vgz = s.run([y, g, z, gz], {x: xs, p: True})
     np.testing.assert_allclose(vy, xs * vg)          # y = x * r, dy/dx = r: the same r both times
     np.testing.assert_allclose(vgz, 2 * vz / xs)     # z = x^2 r0 r1
+
+
+def test_gradients_through_assignments_are_not_implemented():
+    v = tf.Variable(0.0)
+    x = tf.constant(2.0)
+    p = tf.placeholder(tf.bool, [])
+    y = tf.cond(p, lambda: tf.assign(v, 3.0) * x, lambda: x)
+    with pytest.raises(NotImplementedError, match="assign"):   # the gradient would recompute the Assign
+        tf.gradients(y, x)
+
+    def body(i, z):
+        return i + 1, tf.cond(z > 0.0, lambda: z * tf.assign_add(v, 1.0), lambda: z)
+
+    _, z = tf.while_loop(lambda i, z: i < 2, body, [0, x], maximum_iterations=2)
+    with pytest.raises(NotImplementedError, match="assigns"):
+        tf.gradients(z, x)

@@ -72,8 +72,8 @@ def _while_grad(op, *out_grads):
         raise NotImplementedError(f"Gradient of tf.while_loop '{op.name}' (op type While): its body assigns "
                                   "a Variable, which xlite cannot differentiate")
     float_vars = [j for j in range(n) if op.inputs[j].dtype.is_floating]
-    float_caps = [i for i in range(n, len(op.inputs))
-                  if op.inputs[i].dtype.is_floating and op.inputs[i] in set(body.captures)]
+    read = set(body.captures)
+    float_caps = [i for i in range(n, len(op.inputs)) if op.inputs[i].dtype.is_floating and op.inputs[i] in read]
     if not float_vars:
         return [None] * len(op.inputs)
     what = f"the gradient body of tf.while_loop '{op.name}'"

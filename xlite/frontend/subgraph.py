@@ -49,10 +49,22 @@ class SubGraph:
     sources: set = field(default_factory=set)          # sub-graphs whose ops it adopted, transitively
 
     def assigns_variables(self) -> bool:
-        return any(has_ref_input(op.type) and op.type not in _ASSIGNING_OK for op in self.ops)
+        return any(assigns_variables(op) for op in self.ops)
 
     def __repr__(self) -> str:
         return f"<SubGraph {self.name}: {len(self.ops)} ops, {len(self.captures)} captures>"
+
+
+def assigns_variables(op: Operation) -> bool:
+    """Whether running `op` assigns a Variable, directly or inside the sub-graphs it calls."""
+    if has_ref_input(op.type) and op.type not in _ASSIGNING_OK:
+        return True
+    for value in op.attrs.values():
+        for item in (value if isinstance(value, (tuple, list)) else (value,)):
+            if isinstance(item, SubGraph) and item.assigns_variables() or \
+                    isinstance(item, Operation) and assigns_variables(item):
+                return True
+    return False
 
 
 def owner(op: Operation) -> SubGraph | None:
@@ -110,7 +122,7 @@ def finish(frame: _Frame, name: str, outputs: list, args: list = ()) -> SubGraph
             return
         source = owner(op)
         if source is not None and source in frame.adopt:
-            if has_ref_input(op.type) and op.type not in _ASSIGNING_OK:
+            if assigns_variables(op):
                 raise NotImplementedError(
                     f"{name} would recompute '{op.name}' ({op.type}): xlite does not differentiate "
                     "control flow whose branches or bodies assign Variables")
