@@ -88,7 +88,9 @@ def build_cond(pred: Tensor, fns, scope: str, strict: bool = False, adopt=()):
 
 
 def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, fn2=None):
-    """Runs only the branch `pred` selects; outputs have the branches' common structure."""
+    """Runs only the branch `pred` selects; outputs have the branches' common structure.
+
+    As in TF1, `strict=False` returns a branch's singleton list or tuple as its element."""
     true_fn = true_fn if true_fn is not None else fn1
     false_fn = false_fn if false_fn is not None else fn2
     for label, fn in (("true_fn", true_fn), ("false_fn", false_fn)):
@@ -202,7 +204,9 @@ def _check_body_outputs(flat_in: list, flat_out: list, shapes: list) -> None:
 
 def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations=10, back_prop=True,
                swap_memory=False, name=None, maximum_iterations=None, return_same_structure=False):
-    """Repeats `body` while `cond` holds; loop_vars may nest lists, tuples, dicts and namedtuples."""
+    """Repeats `body` while `cond` holds; loop_vars may nest lists, tuples, dicts and namedtuples.
+
+    parallel_iterations and swap_memory are accepted and ignored (one compiled loop runs in order)."""
     if not callable(cond):
         raise TypeError("cond must be callable.")
     if not callable(body):
