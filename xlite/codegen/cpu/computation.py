@@ -38,12 +38,13 @@ class OutputPlan:
     index: int = 0            # result index / parameter number / arena offset / earlier output
     dtype: str = ""
     dims: tuple = ()
+    order: tuple = ()         # physical order of the dims, major to minor (a layout-assigned output)
 
 
 @dataclass
 class EntryPlan:
     num_params: int = 0
-    param_specs: list = field(default_factory=list)     # (dtype ir name, dims) per parameter number
+    param_specs: list = field(default_factory=list)     # (dtype ir name, dims, physical order) per parameter
     outputs: list = field(default_factory=list)         # OutputPlan per root tuple element
     arena_bytes: int = 0
 
@@ -104,7 +105,7 @@ class EntryEmitter:
         module, entry = self.module, self.module.entry
         params = entry.parameters
         self.plan.num_params = len(params)
-        self.plan.param_specs = [(p.shape.dtype.ir_name, p.shape.dims) for p in params]
+        self.plan.param_specs = [(p.shape.dtype.ir_name, p.shape.dims, physical_order(p.shape)) for p in params]
         self.fc = self.cg.new_function(ENTRY_NAME, 3, linkage="external")
         self.fc.fn.attributes.add("noinline")
         b = self.fc.builder
@@ -138,7 +139,7 @@ class EntryEmitter:
         for i, inst in enumerate(elements):
             if inst.shape.is_tuple:
                 raise NotImplementedError("nested tuple outputs are not supported by the cpu backend")
-            spec = (inst.shape.dtype.ir_name, inst.shape.dims)
+            spec = (inst.shape.dtype.ir_name, inst.shape.dims, physical_order(inst.shape))
             if inst in first:
                 self.plan.outputs.append(OutputPlan("same_as", first[inst], *spec))
                 continue
@@ -306,22 +307,19 @@ class EntryEmitter:
             self.copy(loc, target, s)
 
     def emit_conditional(self, inst: Instruction, operand_locs: list, out) -> None:
-        """A pred picks branch 0 (true) or 1 (false); an integer index picks that branch, clamped."""
+        """A pred picks branch 0 (true) or 1 (false); an s32 index picks that branch, and one out of
+        range the last (XLA's default branch)."""
         fc, b = self.fc, self.fc.builder
         selector = inst.operands[0]
         value = self._load_pred(operand_locs[0], selector.shape)
         n = len(inst.called)
         if selector.shape.dtype.is_bool:
-            index = b.select(value, i64(0), i64(1))
-        else:
-            v = b.sext(value, I64) if value.type.width < 64 else value
-            v = b.select(b.icmp_signed("<", v, i64(0)), i64(0), v)
-            index = b.select(b.icmp_signed(">", v, i64(n - 1)), i64(n - 1), v)
+            value = b.zext(b.not_(value), ir.IntType(32))       # true -> 0, false -> 1
         done = fc.block("cond.done")
         blocks = [fc.block(f"cond.branch{k}.") for k in range(n)]
-        switch = b.switch(index, blocks[-1])
+        switch = b.switch(value, blocks[-1])
         for k, block in enumerate(blocks[:-1]):
-            switch.add_case(i64(k), block)
+            switch.add_case(ir.Constant(value.type, k), block)
         for k, block in enumerate(blocks):
             b.position_at_end(block)
             comp = inst.called[k]

@@ -34,14 +34,14 @@ def aligned_empty(dims, dtype: np.dtype) -> np.ndarray:
 
 def plan_to_dict(plan: EntryPlan) -> dict:
     return {"num_params": plan.num_params,
-            "param_specs": [[d, list(dims)] for d, dims in plan.param_specs],
-            "outputs": [[o.kind, o.index, o.dtype, list(o.dims)] for o in plan.outputs],
+            "param_specs": [[d, list(dims), list(order)] for d, dims, order in plan.param_specs],
+            "outputs": [[o.kind, o.index, o.dtype, list(o.dims), list(o.order)] for o in plan.outputs],
             "arena_bytes": plan.arena_bytes}
 
 
 def plan_from_dict(data: dict) -> EntryPlan:
-    return EntryPlan(data["num_params"], [(d, tuple(dims)) for d, dims in data["param_specs"]],
-                     [OutputPlan(k, i, d, tuple(dims)) for k, i, d, dims in data["outputs"]],
+    return EntryPlan(data["num_params"], [(d, tuple(dims), tuple(order)) for d, dims, order in data["param_specs"]],
+                     [OutputPlan(k, i, d, tuple(dims), tuple(order)) for k, i, d, dims, order in data["outputs"]],
                      data["arena_bytes"])
 
 
@@ -56,11 +56,13 @@ class CpuExecutable:
         self._code = code                       # keeps the machine code alive
         self._entry = _ENTRY_TYPE(code.address)
         self._lock = threading.Lock()
-        self._specs = [(dtypes.as_dtype(d).np, tuple(dims)) for d, dims in plan.param_specs]
+        self._specs = [(dtypes.as_dtype(d).np, tuple(dims), _permutation(order))
+                       for d, dims, order in plan.param_specs]
         self._params = (ctypes.c_void_p * max(plan.num_params, 1))()
         n_results = sum(1 for o in plan.outputs if o.kind == "result")
         self._results = (ctypes.c_void_p * max(n_results, 1))()
-        self._out_specs = [(o.kind, o.index, dtypes.as_dtype(o.dtype).np, o.dims) for o in plan.outputs]
+        self._out_specs = [(o.kind, o.index, dtypes.as_dtype(o.dtype).np, o.dims, _permutation(o.order))
+                           for o in plan.outputs]
         self._arena = aligned_empty((plan.arena_bytes,), np.dtype(np.uint8))
         self._arena_ptr = self._arena.ctypes.data
         self._constants = constants if constants is not None else _root_constants(module)
@@ -69,30 +71,37 @@ class CpuExecutable:
         if len(args) != len(self._specs):
             raise ValueError(f"expected {len(self._specs)} arguments, got {len(args)}")
         arrays = []
-        for n, (arg, (dt, dims)) in enumerate(zip(args, self._specs)):
+        for n, (arg, (dt, dims, order)) in enumerate(zip(args, self._specs)):
             arr = arg
             if not (type(arr) is np.ndarray and arr.dtype == dt and arr.flags.c_contiguous
                     and arr.flags.aligned):
                 arr = np.ascontiguousarray(np.asarray(arg, dtype=dt))
             if arr.shape != dims:
                 raise ValueError(f"argument {n} has shape {arr.shape}, the executable expects {dims}")
+            if order is not None:           # a parameter with a non-row-major layout gets a physical copy
+                physical = np.ascontiguousarray(arr.transpose(order))
+                self._params[n] = physical.ctypes.data
+                arr = physical.transpose(np.argsort(order))
+            else:
+                self._params[n] = arr.ctypes.data
             arrays.append(arr)
-            self._params[n] = arr.ctypes.data
         outputs: list = []
-        results = []
-        for kind, index, dt, dims in self._out_specs:
+        for kind, index, dt, dims, order in self._out_specs:
+            out = None
             if kind == "result":
-                out = aligned_empty(dims, dt)
-                self._results[index] = out.ctypes.data
-                results.append(out)
+                if order is None:
+                    out = aligned_empty(dims, dt)
+                    self._results[index] = out.ctypes.data
+                else:
+                    physical = aligned_empty(tuple(dims[d] for d in order), dt)
+                    self._results[index] = physical.ctypes.data
+                    out = physical.transpose(np.argsort(order))
             elif kind == "param_before":
                 out = arrays[index].copy()
-            else:
-                out = None
             outputs.append(out)
         with self._lock:
             self._entry(self._params, self._results, self._arena_ptr)
-        for i, (kind, index, dt, dims) in enumerate(self._out_specs):
+        for i, (kind, index, dt, dims, order) in enumerate(self._out_specs):
             if kind == "param":
                 outputs[i] = arrays[index]
             elif kind == "param_after":
@@ -102,6 +111,12 @@ class CpuExecutable:
             elif kind == "same_as":
                 outputs[i] = outputs[index].copy()
         return outputs
+
+
+def _permutation(order) -> tuple | None:
+    """None for row-major, else the transpose that puts a logical array in physical order."""
+    order = tuple(order)
+    return None if order == tuple(range(len(order))) else order
 
 
 def _root_constants(module: Module) -> dict:

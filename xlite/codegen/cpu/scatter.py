@@ -43,7 +43,8 @@ def emit_scatter_add(kernel: Kernel, inst, out) -> None:
 
 @kernel_rule("select_and_scatter")
 def emit_select_and_scatter(kernel: Kernel, inst, out) -> None:
-    """Each window's first maximal element (padding counts as -inf) receives the window's source value."""
+    """Each window's first maximal element (row-major, never padding; NaN counts as the maximum)
+    receives the window's source value."""
     x, source = inst.operands
     fc, b, gen = kernel.fc, kernel.b, kernel.gen
     a = inst.attrs
@@ -61,6 +62,7 @@ def emit_select_and_scatter(kernel: Kernel, inst, out) -> None:
     found = fc.alloca(ir.IntType(1))
     with gen.scope(), fc.loop_nest(source.shape.dims, "s") as svs:
         b.store(ir.Constant(ir.IntType(1), 0), found)
+        b.store(identity, best)
         with gen.scope(), fc.loop_nest(a["window"], "w") as wvs:
             pos, conds = [], []
             for v, w, stride, (lo, _), size in zip(svs, wvs, a["strides"], a["padding"], x.shape.dims):
@@ -68,7 +70,8 @@ def emit_select_and_scatter(kernel: Kernel, inst, out) -> None:
                 conds.append(b.icmp_signed(">=", p, i64(0)))
                 conds.append(b.icmp_signed("<", p, i64(size)))
                 pos.append(p)
-            value = gen.guarded_element(x, pos, and_all(b, conds), identity)
+            valid = and_all(b, conds)
+            value = gen.guarded_element(x, pos, valid, identity)
             current = b.load(best, typ=ty)
             if dt.is_floating:
                 beats = b.or_(b.fcmp_ordered(">", value, current), b.fcmp_unordered("uno", value, value))
@@ -76,14 +79,16 @@ def emit_select_and_scatter(kernel: Kernel, inst, out) -> None:
             else:
                 cmp = b.icmp_unsigned if is_unsigned(dt) else b.icmp_signed
                 beats = cmp(">", value, current)
-            take = b.or_(b.not_(b.load(found, typ=ir.IntType(1))), beats)
+            was_found = b.load(found, typ=ir.IntType(1))
+            take = b.or_(b.not_(was_found), beats)
+            if valid is not None:
+                take = b.and_(take, valid)
             b.store(b.select(take, value, current), best)
             for slot, p in zip(best_pos, pos):
                 b.store(b.select(take, p, b.load(slot, typ=I64)), slot)
-            b.store(ir.Constant(ir.IntType(1), 1), found)
+            b.store(b.or_(was_found, take), found)
         chosen = [b.load(slot, typ=I64) for slot in best_pos]
-        inside = and_all(b, [b.icmp_unsigned("<", p, i64(size)) for p, size in zip(chosen, x.shape.dims)])
-        with b.if_then(inside if inside is not None else ir.Constant(ir.IntType(1), 1)):
+        with b.if_then(b.load(found, typ=ir.IntType(1))):
             target = Index(out.shape.dims, values=chosen)
             value = gen.element(source, Index(source.shape.dims, values=svs))
             out.store(b, _add(b, dt, out.load(b, target), value), target)
