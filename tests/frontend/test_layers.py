@@ -207,3 +207,31 @@ def test_iris_style_network_trains():
             s.run(step, feed)
         last = s.run(loss, feed)
     assert last < 0.25 * first
+
+
+def test_deep_mnist_style_cnn_trains():
+    """USERS.md's CNN shape (conv-relu-pool twice, dense, dropout, dense) on 8x8 synthetic images."""
+    rng = np.random.default_rng(1)
+    labels_np = rng.integers(0, 2, 32)
+    images = rng.normal(0, 0.3, (32, 8, 8, 1)).astype(np.float32)
+    images[labels_np == 1, 2:6, 2:6, 0] += 1.0                 # class 1 has a bright square
+    x = tf.placeholder(tf.float32, [None, 8, 8, 1])
+    y = tf.placeholder(tf.int64, [None])
+    training = tf.placeholder_with_default(False, [])
+    h = tf.layers.max_pooling2d(tf.layers.conv2d(x, 4, 3, padding="same", activation=tf.nn.relu), 2, 2)
+    h = tf.nn.max_pool(tf.layers.conv2d(h, 8, 3, padding="same", activation=tf.nn.relu),
+                       ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="SAME")
+    h = tf.layers.dropout(tf.layers.dense(tf.layers.flatten(h), 16, activation=tf.nn.relu), 0.2, training=training)
+    logits = tf.layers.dense(h, 2)
+    loss = tf.losses.sparse_softmax_cross_entropy(y, logits)
+    params = tf.trainable_variables()
+    assert [v.name for v in params] == ["conv2d/kernel:0", "conv2d/bias:0", "conv2d_1/kernel:0", "conv2d_1/bias:0",
+                                        "dense/kernel:0", "dense/bias:0", "dense_1/kernel:0", "dense_1/bias:0"]
+    step = tf.group(*[tf.assign_sub(v, 0.2 * g) for v, g in zip(params, tf.gradients(loss, params))])
+    correct = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, 1), y), tf.float32))
+    with initialized_session() as s:
+        first = s.run(loss, {x: images, y: labels_np})
+        for _ in range(60):
+            s.run(step, {x: images, y: labels_np, training: True})
+        last, accuracy = s.run([loss, correct], {x: images, y: labels_np})
+    assert last < 0.5 * first and accuracy > 0.9
