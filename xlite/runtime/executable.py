@@ -47,12 +47,21 @@ def resolve_target(target: str | None) -> str:
 
 def check_target_available(target: str) -> None:
     """Raises a clear error at Session creation when a target cannot run on this machine."""
-    if target != "interpreter":
-        raise NotImplementedError(f"target {target!r} is not available yet in this build of xlite")
+    if target == "interpreter":
+        return
+    if target == "cpu":
+        from xlite.codegen.cpu import is_available
+        if is_available():
+            return
+        raise NotImplementedError("target 'cpu' needs llvmlite with a native target for this machine")
+    raise NotImplementedError(f"target {target!r} is not available yet in this build of xlite")
 
 
 def compile_module(module: Module, target: str) -> Executable:
     """The one seam every backend extends: an optimized Module in, an Executable out."""
     if target == "interpreter":
         return InterpreterExecutable(module)
+    if target == "cpu":
+        from xlite.codegen.cpu import compile_cpu
+        return compile_cpu(module)
     raise NotImplementedError(f"target {target!r} is not available yet in this build of xlite")

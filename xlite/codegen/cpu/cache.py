@@ -33,6 +33,7 @@ from xlite.ir.module import Computation, Module
 
 MAGIC = b"XLITEO\x00\x01"
 _HEADER = struct.Struct("<8sQ32s")
+STATS = {"hits": 0, "misses": 0, "damaged": 0}     # this process's lookups
 
 
 def cache_dir() -> Path | None:
@@ -99,11 +100,13 @@ def lookup(key: str):
     """(plan dict, object bytes), or None on a miss or a damaged entry (which is removed)."""
     directory = cache_dir()
     if directory is None:
+        STATS["misses"] += 1
         return None
     path = directory / f"{key}.xo"
     try:
         data = path.read_bytes()
     except OSError:
+        STATS["misses"] += 1
         return None
     try:
         magic, length, digest = _HEADER.unpack_from(data)
@@ -112,8 +115,11 @@ def lookup(key: str):
             raise ValueError("damaged cache entry")
         (plan_len,) = struct.unpack_from("<I", payload)
         plan = json.loads(payload[4:4 + plan_len].decode())
+        STATS["hits"] += 1
         return plan, bytes(payload[4 + plan_len:])
     except (ValueError, struct.error, UnicodeDecodeError):
+        STATS["damaged"] += 1
+        STATS["misses"] += 1
         try:
             path.unlink()
         except OSError:
@@ -138,4 +144,4 @@ def store(key: str, plan: dict, obj: bytes) -> None:
         pass
 
 
-__all__ = ["cache_dir", "module_key", "lookup", "store", "MAGIC"]
+__all__ = ["cache_dir", "module_key", "lookup", "store", "MAGIC", "STATS"]

@@ -75,7 +75,9 @@ class CpuExecutable:
             arr = arg
             if not (type(arr) is np.ndarray and arr.dtype == dt and arr.flags.c_contiguous
                     and arr.flags.aligned):
-                arr = np.ascontiguousarray(np.asarray(arg, dtype=dt))
+                arr = np.asarray(arg, dtype=dt)
+                if not (arr.flags.c_contiguous and arr.flags.aligned):
+                    arr = arr.copy(order="C")
             if arr.shape != dims:
                 raise ValueError(f"argument {n} has shape {arr.shape}, the executable expects {dims}")
             if order is not None:           # a parameter with a non-row-major layout gets a physical copy
