@@ -235,3 +235,58 @@ def test_deep_mnist_style_cnn_trains():
             s.run(step, {x: images, y: labels_np, training: True})
         last, accuracy = s.run([loss, correct], {x: images, y: labels_np})
     assert last < 0.5 * first and accuracy > 0.9
+
+
+@pytest.mark.parametrize("shape,unbiased", [((6, 3), False), ((2, 3, 3, 3), True)])
+def test_batch_normalization_training_and_moving_averages(shape, unbiased):
+    """Rank-4 float32 inputs take TF's fused path: the moving variance uses the unbiased batch variance."""
+    xs = RNG.normal(2, 3, shape).astype(np.float32)
+    x = tf.constant(xs)
+    y = tf.layers.batch_normalization(x, training=True)
+    inference = tf.layers.batch_normalization(x, training=False, name="batch_normalization", reuse=True)
+    assert variable_names() == ["batch_normalization/gamma:0", "batch_normalization/beta:0",
+                                "batch_normalization/moving_mean:0", "batch_normalization/moving_variance:0"]
+    assert len(tf.trainable_variables()) == 2
+    updates = tf.get_collection(tf.GraphKeys.UPDATE_OPS)
+    assert len(updates) == 2
+    flat = xs.reshape(-1, 3).astype(np.float64)
+    with initialized_session() as s:
+        got = s.run(y)
+        s.run(updates)
+        moving_mean, moving_variance = s.run(tf.global_variables()[2:])
+        got_inference = s.run(inference)
+    np.testing.assert_allclose(got.reshape(-1, 3), (flat - flat.mean(0)) / np.sqrt(flat.var(0) + 1e-3), atol=1e-5)
+    np.testing.assert_allclose(moving_mean, 0.01 * flat.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(moving_variance, 0.99 + 0.01 * flat.var(0, ddof=1 if unbiased else 0), rtol=1e-5)
+    np.testing.assert_allclose(got_inference, (xs - moving_mean) / np.sqrt(moving_variance + 1e-3), rtol=1e-5,
+                               atol=1e-5)
+
+
+def test_batch_normalization_with_a_training_tensor_and_channels_first():
+    x = tf.placeholder(tf.float64, [None, 2, 3, 3])
+    training = tf.placeholder(tf.bool, [])
+    y = tf.layers.batch_normalization(x, axis=1, training=training)
+    updates = tf.get_collection(tf.GraphKeys.UPDATE_OPS)
+    xs = RNG.normal(1, 2, (4, 2, 3, 3))
+    per_channel = np.moveaxis(xs, 1, -1).reshape(-1, 2)
+    with initialized_session() as s:
+        np.testing.assert_allclose(s.run(y, {x: xs, training: False}), xs / np.sqrt(1 + 1e-3), rtol=1e-10)
+        s.run(updates, {x: xs, training: False})
+        np.testing.assert_array_equal(s.run(tf.global_variables()[2]), [0.0, 0.0])   # no update when not training
+        got = s.run(y, {x: xs, training: True})
+        s.run(updates, {x: xs, training: True})
+        moving_mean = s.run(tf.global_variables()[2])
+    mean, var = per_channel.mean(0), per_channel.var(0)
+    np.testing.assert_allclose(got, (xs - mean[:, None, None]) / np.sqrt(var[:, None, None] + 1e-3), rtol=1e-9)
+    np.testing.assert_allclose(moving_mean, 0.01 * mean, rtol=1e-9)
+
+
+def test_batch_normalization_gradients_flow_through_batch_statistics():
+    x = tf.constant(RNG.normal(size=(5, 3)))
+    y = tf.layers.batch_normalization(x, training=True)
+    gamma, beta = tf.trainable_variables()
+    dx, dgamma, dbeta = tf.gradients(tf.reduce_sum(y * tf.constant(np.arange(15.0).reshape(5, 3))), [x, gamma, beta])
+    with initialized_session() as s:
+        got_dx, got_dbeta = s.run([dx, dbeta])
+    np.testing.assert_allclose(got_dx.sum(0), 0.0, atol=1e-9)          # normalized outputs ignore a shift of x
+    np.testing.assert_allclose(got_dbeta, np.arange(15.0).reshape(5, 3).sum(0))

@@ -15,6 +15,7 @@ from xlite.frontend import array_ops, init_ops, math_ops, nn_ops
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.graph import GraphKeys, Tensor, get_default_graph
 from xlite.frontend.variable_scope import VariableScope, get_variable, variable_scope
+from xlite.frontend.variables import assign_sub as tf_assign_sub
 from xlite.ir import dtypes
 
 __all__: list[str] = []
@@ -339,6 +340,91 @@ class Dropout(Layer):
         return math_ops.where(training, dropped, inputs)
 
 
+class BatchNormalization(Layer):
+    """Normalizes over all axes but `axis`: batch statistics when training, moving averages otherwise.
+
+    Training adds the moving-average updates to GraphKeys.UPDATE_OPS. Like TF's fused kernel
+    (used for float32 rank-4 inputs normalized over channels), the moving variance then takes the
+    unbiased batch variance; otherwise the biased one, as TF's unfused path does.
+    """
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer=None,
+                 gamma_initializer=None, moving_mean_initializer=None, moving_variance_initializer=None,
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
+                 renorm=False, fused=None, trainable=True, virtual_batch_size=None, adjustment=None, name=None,
+                 **kwargs):
+        _no_constraints(beta_constraint=beta_constraint, gamma_constraint=gamma_constraint,
+                        renorm=renorm or None, virtual_batch_size=virtual_batch_size, adjustment=adjustment)
+        super().__init__(trainable=trainable, name=name, **kwargs)
+        if not isinstance(axis, int):
+            raise NotImplementedError("tf.layers.batch_normalization: only a single int axis is supported")
+        self.axis, self.momentum, self.epsilon = axis, momentum, epsilon
+        self.center, self.scale, self.fused = center, scale, fused
+        self.beta_initializer = beta_initializer or init_ops.zeros_initializer()
+        self.gamma_initializer = gamma_initializer or init_ops.ones_initializer()
+        self.moving_mean_initializer = moving_mean_initializer or init_ops.zeros_initializer()
+        self.moving_variance_initializer = moving_variance_initializer or init_ops.ones_initializer()
+        self.beta_regularizer, self.gamma_regularizer = beta_regularizer, gamma_regularizer
+        self.gamma = self.beta = None
+
+    def build(self, input_shape) -> None:
+        rank = input_shape.ndims
+        if rank is None:
+            raise ValueError("Input has undefined rank.")
+        if not -rank <= self.axis < rank:
+            raise ValueError(f"Invalid axis: {self.axis}")
+        self.axis %= rank
+        channels = input_shape.dims[self.axis]
+        if channels is None:
+            raise ValueError(f"Input has undefined `axis` dimension. Input shape: {input_shape}")
+        if self.fused is None:
+            self.fused = rank == 4 and self.axis in (1, 3) and self._dtype == dtypes.float32
+        if self.scale:
+            self.gamma = self.add_weight("gamma", [channels], initializer=self.gamma_initializer,
+                                         regularizer=self.gamma_regularizer)
+        if self.center:
+            self.beta = self.add_weight("beta", [channels], initializer=self.beta_initializer,
+                                        regularizer=self.beta_regularizer)
+        self.moving_mean = self.add_weight("moving_mean", [channels], initializer=self.moving_mean_initializer,
+                                           trainable=False)
+        self.moving_variance = self.add_weight("moving_variance", [channels],
+                                               initializer=self.moving_variance_initializer, trainable=False)
+
+    def _broadcastable(self, t, rank: int):
+        if t is None or self.axis == rank - 1:
+            return t
+        return array_ops.reshape(t, [-1 if i == self.axis else 1 for i in range(rank)])
+
+    def _moving_average_updates(self, mean, variance, count, decay) -> None:
+        if self.fused:
+            variance = variance * (count / math_ops.maximum(count - 1.0, 1.0))
+        graph = get_default_graph()
+        for i, (var, value) in enumerate(((self.moving_mean, mean), (self.moving_variance, variance))):
+            with graph.name_scope("AssignMovingAvg" + ("_1" if i else "")):
+                update = tf_assign_sub(var, (var.value() - value) * decay)
+            graph.add_to_collection(GraphKeys.UPDATE_OPS, update)
+
+    def call(self, inputs, training=False):
+        rank = inputs.shape.ndims
+        axes = [i for i in range(rank) if i != self.axis]
+        if isinstance(training, (bool, np.bool_)) and not training:
+            mean, variance = self.moving_mean.value(), self.moving_variance.value()
+        else:
+            batch_mean, batch_variance = nn_ops.moments(inputs, axes)
+            count = math_ops.cast(math_ops.reduce_prod(array_ops.gather(array_ops.shape(inputs), axes)), self._dtype)
+            if isinstance(training, (bool, np.bool_)):
+                mean, variance, decay = batch_mean, batch_variance, 1.0 - self.momentum
+            else:
+                training = convert_to_tensor(training, dtype=dtypes.bool_, name="training")
+                mean = math_ops.where(training, batch_mean, self.moving_mean.value())
+                variance = math_ops.where(training, batch_variance, self.moving_variance.value())
+                decay = math_ops.where(training, convert_to_tensor(1.0 - self.momentum, dtype=self._dtype), 0.0)
+            self._moving_average_updates(batch_mean, batch_variance, count, decay)
+        return nn_ops.batch_normalization(inputs, self._broadcastable(mean, rank), self._broadcastable(variance, rank),
+                                          self._broadcastable(self.beta, rank), self._broadcastable(self.gamma, rank),
+                                          self.epsilon)
+
+
 # TF1's functional forms --------------------------------------------------------------------
 def dense(inputs, units, activation=None, use_bias=True, kernel_initializer=None, bias_initializer=None,
           kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
@@ -379,3 +465,20 @@ def flatten(inputs, name=None, data_format="channels_last") -> Tensor:
 
 def dropout(inputs, rate=0.5, noise_shape=None, seed=None, training=False, name=None) -> Tensor:
     return Dropout(rate, noise_shape=noise_shape, seed=seed, name=name).apply(inputs, training=training)
+
+
+def batch_normalization(inputs, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                        beta_initializer=None, gamma_initializer=None, moving_mean_initializer=None,
+                        moving_variance_initializer=None, beta_regularizer=None, gamma_regularizer=None,
+                        beta_constraint=None, gamma_constraint=None, training=False, trainable=True, name=None,
+                        reuse=None, renorm=False, renorm_clipping=None, renorm_momentum=0.99, fused=None,
+                        virtual_batch_size=None, adjustment=None) -> Tensor:
+    layer = BatchNormalization(axis=axis, momentum=momentum, epsilon=epsilon, center=center, scale=scale,
+                               beta_initializer=beta_initializer, gamma_initializer=gamma_initializer,
+                               moving_mean_initializer=moving_mean_initializer,
+                               moving_variance_initializer=moving_variance_initializer,
+                               beta_regularizer=beta_regularizer, gamma_regularizer=gamma_regularizer,
+                               beta_constraint=beta_constraint, gamma_constraint=gamma_constraint, renorm=renorm,
+                               fused=fused, trainable=trainable, virtual_batch_size=virtual_batch_size,
+                               adjustment=adjustment, name=name, _reuse=reuse, _scope=name)
+    return layer.apply(inputs, training=training)
