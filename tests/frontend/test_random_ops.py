@@ -28,9 +28,11 @@ def test_get_seed_follows_tf(graph):
     assert random_ops.get_seed(5) == (random_ops.DEFAULT_GRAPH_SEED, 5)
     tf.set_random_seed(3)
     assert graph.seed == 3
+    assert random_ops.get_seed(None) == (3, 0)   # a per-graph count of the ops the graph seed seeds
     tf.constant(1.0)
-    assert random_ops.get_seed(None) == (3, graph._op_counter)
+    assert random_ops.get_seed(None) == (3, 1)
     assert random_ops.get_seed(7) == (3, 7)
+    assert random_ops.get_seed(2 ** 31 + 5) == (3, 6)
     tf.set_random_seed(0)
     assert random_ops.get_seed(0) == (0, 2 ** 31 - 1)
 
@@ -45,18 +47,20 @@ def test_op_seed_repeats_across_sessions_and_runs_differ_within_one():
 
 
 def test_graph_seed_alone_is_deterministic_per_program():
-    def build():
+    def build(unrelated_ops):
         g = tf.Graph()
         with g.as_default():
             tf.set_random_seed(42)
+            for _ in range(unrelated_ops):
+                tf.constant(1.0)
             a = tf.random_uniform([5])
             b = tf.random_uniform([5])
         with tf.Session(graph=g) as s:
             return s.run([a, b])
-    (a1, b1), (a2, b2) = build(), build()
-    np.testing.assert_array_equal(a1, a2)
+    (a1, b1), (a2, b2) = build(0), build(3)
+    np.testing.assert_array_equal(a1, a2)   # other ops do not shift the derived seeds (TF 2's rule)
     np.testing.assert_array_equal(b1, b2)
-    assert not np.array_equal(a1, b1)   # each op's seed comes from the op count
+    assert not np.array_equal(a1, b1)
 
 
 def test_different_seeds_differ_and_equal_seeds_repeat():
@@ -76,6 +80,18 @@ def test_unseeded_ops_get_fresh_keys():
     with tf.Session() as s:
         va, vb = s.run([a, b])
     assert not np.array_equal(va, vb)
+
+
+def test_graph_structure_like_tf():
+    u = tf.random_uniform([2])
+    assert (u.op.type, u.name) == ("RandomUniform", "random_uniform/RandomUniform:0")
+    scaled = tf.random_uniform([2], maxval=3.0)
+    assert (scaled.op.type, scaled.name) == ("Mul", "random_uniform_1/Mul:0")
+    shifted = tf.random_uniform([2], minval=1.0, maxval=3.0)
+    assert (shifted.op.type, shifted.name) == ("AddV2", "random_uniform_2:0")
+    n = tf.random_normal([2])
+    assert [o.name for o in n.graph.get_operations()][-3:] == [
+        "random_normal/RandomStandardNormal", "random_normal/mul", "random_normal"]
 
 
 def test_seed_attrs_like_tf():
@@ -187,12 +203,12 @@ def test_shape_forms():
 def test_shape_from_a_placeholder():
     p = tf.placeholder(tf.float32, [None, 2])
     x = tf.random_uniform(tf.shape(p), seed=1)
-    assert x.shape.as_list() == [None, None]
+    assert x.shape.as_list() == [None, 2]
     with tf.Session() as s:
         assert s.run(x, {p: np.zeros((5, 2))}).shape == (5, 2)
         assert s.run(x * p, {p: np.ones((1, 2))}).shape == (1, 2)
     mixed = tf.random_normal([tf.shape(p)[0], 3], seed=3)
-    assert mixed.shape.as_list() == [None, None]
+    assert mixed.shape.as_list() == [None, 3]
     with tf.Session() as s:
         assert s.run(mixed, {p: np.zeros((4, 2))}).shape == (4, 3)
     q = tf.placeholder(tf.float32)

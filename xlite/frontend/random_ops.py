@@ -8,13 +8,14 @@ successive runs of one Session draw new ones.
 from __future__ import annotations
 
 import secrets
+import weakref
 
 import numpy as np
 
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.gradients import no_gradient
 from xlite.frontend.graph import Tensor, get_default_graph
-from xlite.frontend.math_ops import FLOATS, add
+from xlite.frontend.math_ops import FLOATS, add, multiply
 from xlite.frontend.op_registry import lowering, make_op
 from xlite.frontend.scopes import name_scope
 from xlite.frontend.tensor_shape import TensorShape
@@ -24,7 +25,8 @@ from xlite.ir.shape import Shape
 __all__ = ["get_seed", "random_normal", "random_uniform", "set_random_seed", "truncated_normal"]
 
 DEFAULT_GRAPH_SEED = 87654321
-_MASK32 = 0xFFFFFFFF
+_MAXINT32 = 2 ** 31 - 1
+_graph_seed_counts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # graph -> ops seeded by it
 _SHORT_SIGNIFICANDS = {"float16": 11, "bfloat16": 8}   # significand bits of the types narrower than float32
 _DISTRIBUTIONS = {"RandomStandardNormal": "normal", "TruncatedNormal": "truncated_normal",
                   "RandomUniform": "uniform", "RandomUniformInt": "uniform"}
@@ -40,22 +42,26 @@ set_seed = set_random_seed
 
 
 def get_seed(op_seed) -> tuple:
-    """TF's rule: (graph seed, op seed), the op seed defaulting to the graph's op count; (None, None) if neither is set."""
+    """TF's rule: (graph seed, op seed), where an op without a seed takes the next number of a per-graph
+    count of such ops; (None, None) when neither seed is set. Seeds are truncated to 31 bits, as in TF."""
     graph = get_default_graph()
     if graph.seed is not None:
-        seeds = (graph.seed, graph._op_counter if op_seed is None else int(op_seed))
+        if op_seed is None:
+            op_seed = _graph_seed_counts.get(graph, 0)
+            _graph_seed_counts[graph] = op_seed + 1
+        seeds = (int(graph.seed) % _MAXINT32, int(op_seed) % _MAXINT32)
     elif op_seed is not None:
-        seeds = (DEFAULT_GRAPH_SEED, int(op_seed))
+        seeds = (DEFAULT_GRAPH_SEED, int(op_seed) % _MAXINT32)
     else:
         return None, None
-    return (0, 2 ** 31 - 1) if seeds == (0, 0) else seeds   # (0, 0) means "unseeded" to TF's kernels
+    return (0, _MAXINT32) if seeds == (0, 0) else seeds   # (0, 0) means "unseeded" to TF's kernels
 
 
 def _key(seed, seed2) -> tuple[int, int]:
     """The Philox key for an op's seeds; an unseeded op gets a fresh random key when it is created."""
     if seed is None:
         return secrets.randbits(32), secrets.randbits(32)
-    return (seed ^ (seed >> 32)) & _MASK32, (seed2 ^ (seed2 >> 32)) & _MASK32
+    return seed, seed2
 
 
 # lowering ---------------------------------------------------------------------------------------
@@ -128,10 +134,20 @@ def _shape_tensor(shape) -> Tensor:
 def _random_op(op_type: str, inputs, dtype, seed, name: str) -> Tensor:
     seed1, seed2 = get_seed(seed)
     attrs = {"dtype": dtype, "seed": seed1 or 0, "seed2": seed2 or 0, "_key": _key(seed1, seed2)}
-    shape = inputs[0]
-    unknown_rank = shape.shape.ndims == 1 and shape.shape.dims[0] is None and shape._static_value is None
-    return make_op(op_type, inputs, attrs, name=name,
-                   output_shapes=[TensorShape(None)] if unknown_rank else None).outputs[0]
+    return make_op(op_type, inputs, attrs, name=name, output_shapes=[_static_shape(inputs[0])]).outputs[0]
+
+
+def _static_shape(shape: Tensor) -> TensorShape:
+    """What graph construction knows of a shape tensor's value (TF's constant_value_as_shape)."""
+    if shape._static_value is not None:
+        return TensorShape([int(d) for d in np.asarray(shape._static_value).reshape(-1)])
+    if shape.op.type == "Shape":
+        return shape.op.inputs[0].shape
+    if shape.op.type == "Pack":
+        return TensorShape([None if t._static_value is None else int(t._static_value) for t in shape.op.inputs])
+    if shape.shape.ndims == 1 and shape.shape.dims[0] is not None:
+        return TensorShape([None] * shape.shape.dims[0])
+    return TensorShape(None if shape.shape.ndims else [])
 
 
 def _scaled(op_type, default_name, shape, mean, stddev, dtype, seed, name) -> Tensor:
@@ -165,17 +181,22 @@ def random_uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None
         if dtype.is_integer:
             raise ValueError(f"Must specify maxval for integer dtype {dtype!r}")
         maxval = 1
+    from_zero = isinstance(minval, int) and minval == 0
+    to_one = isinstance(maxval, int) and maxval == 1
     with name_scope(name, "random_uniform", [shape, minval, maxval]) as scope:
         shape = _shape_tensor(shape)
-        minval = convert_to_tensor(minval, dtype=dtype, name="min")
-        maxval = convert_to_tensor(maxval, dtype=dtype, name="max")
+        if not (from_zero and to_one) or dtype.is_integer:
+            minval = convert_to_tensor(minval, dtype=dtype, name="min")
+            maxval = convert_to_tensor(maxval, dtype=dtype, name="max")
         if dtype.is_integer:
             for bound in (minval, maxval):
                 if bound.shape.ndims not in (None, 0):
                     raise ValueError(f"minval and maxval must be scalars for integer dtypes, got {bound.shape}")
             return _random_op("RandomUniformInt", [shape, minval, maxval], dtype, seed, scope)
         rnd = _random_op("RandomUniform", [shape], dtype, seed, "RandomUniform")
-        return add(rnd * (maxval - minval), minval, name=scope)
+        if not from_zero:
+            return add(rnd * (maxval - minval), minval, name=scope)
+        return rnd if to_one else multiply(rnd, maxval)     # TF skips the arithmetic for Python 0 and 1
 
 
 normal = random_normal
