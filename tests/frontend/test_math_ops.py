@@ -282,7 +282,8 @@ def test_where_broadcasts():
 def test_add_n():
     xs = [rand(2, 3) for _ in range(4)]
     np.testing.assert_allclose(run(tf.add_n([tf.constant(x) for x in xs])), sum(xs))
-    assert tf.add_n([tf.constant(1.0)]).op.type == "Identity"
+    one = tf.constant(1.0)
+    assert tf.add_n([one]) is one and tf.add_n([one], name="total").op.type == "Identity"
     with pytest.raises(ValueError):
         tf.add_n([])
 

@@ -449,7 +449,7 @@ def stop_gradient(x, name=None) -> Tensor:
 
 
 def add_n(inputs, name=None) -> Tensor:
-    """Sum of same-shaped tensors, as one AddN op (a single input is returned through an Identity)."""
+    """Sum of same-shaped tensors as one AddN op; a single input comes back as is (through a named Identity)."""
     if isinstance(inputs, Tensor) or not inputs:
         raise ValueError("inputs must be a non-empty list of tensors of the same shape and type")
     inputs = [convert_to_tensor(i) for i in inputs]
@@ -460,7 +460,7 @@ def add_n(inputs, name=None) -> Tensor:
         if not shape.is_compatible_with(t.shape):
             raise ValueError(f"add_n: shapes {shape} and {t.shape} are incompatible")
     if len(inputs) == 1:
-        return identity(inputs[0], name=name or "AddN")
+        return identity(inputs[0], name=name) if name else inputs[0]
     check_dtype(inputs[0], NUMERIC, "AddN", "inputs")
     return make_op("AddN", inputs, name=name or "AddN").outputs[0]
 
