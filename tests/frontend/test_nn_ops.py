@@ -171,6 +171,14 @@ def test_sparse_softmax_cross_entropy():
     np.testing.assert_allclose(got, expected, rtol=1e-12)
 
 
+def test_sparse_softmax_cross_entropy_with_classes_known_only_at_run_time():
+    logits = RNG.normal(0, 2, (4, 6))
+    labels = RNG.integers(0, 6, 4)
+    xp, lp = tf.placeholder(tf.float64, [None, None]), tf.placeholder(tf.int32, [None])
+    got = run(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=lp, logits=xp), {xp: logits, lp: labels})
+    np.testing.assert_allclose(got, -np_log_softmax(logits)[np.arange(4), labels], rtol=1e-12)
+
+
 def test_sparse_cross_entropy_out_of_range_label_is_nan_and_shapes_are_checked():
     got = run(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=[0, 3, -1], logits=np.zeros((3, 3), np.float32)))
     assert got[0] == pytest.approx(math.log(3)) and np.isnan(got[1]) and np.isnan(got[2])

@@ -103,11 +103,10 @@ def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits
         if not labels.shape.is_compatible_with(logits.shape.dims[:-1]):
             raise ValueError("`labels.shape` must equal `logits.shape` except for the last dimension. "
                              f"Received: labels.shape={labels.shape} and logits.shape={logits.shape}")
-    depth = logits.shape.dims[-1] if rank is not None else None
-    if depth is None:
-        raise ValueError("sparse_softmax_cross_entropy_with_logits: the number of classes (the last dimension "
-                         f"of logits, {logits.shape}) must be known when the graph is built")
     with logits.graph.name_scope(name or "SparseSoftmaxCrossEntropyWithLogits") as scope:
+        depth = logits.shape.dims[-1] if rank is not None else None
+        if depth is None:   # the number of classes is known only at run time
+            depth = math_ops.cast(array_ops.shape(logits)[-1], labels.dtype)
         onehot = array_ops.one_hot(labels, depth, dtype=logits.dtype)
         nll = math_ops.negative(math_ops.reduce_sum(onehot * log_softmax(logits), -1))
         valid = math_ops.logical_and(math_ops.greater_equal(labels, 0), math_ops.less(labels, depth))
