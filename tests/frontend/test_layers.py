@@ -72,6 +72,11 @@ def test_dense_on_rank_3_applies_to_the_last_dimension():
     with initialized_session() as s:
         kernel, got = s.run([tf.global_variables()[0], y], {x: xs})
     np.testing.assert_allclose(got, xs @ kernel, rtol=1e-5, atol=1e-6)
+    unknown = tf.placeholder(tf.float32, [None, None, 4])
+    z = tf.layers.dense(unknown, 2, name="dense", reuse=True)
+    assert z.shape.as_list() == [None, None, 2]
+    with initialized_session() as s:
+        np.testing.assert_allclose(s.run(z, {unknown: xs}), xs @ kernel, rtol=1e-5, atol=1e-6)
 
 
 def test_dense_reuse_and_name_errors():
