@@ -10,14 +10,15 @@ import math
 
 import numpy as np
 
-from xlite.frontend import array_ops, convert, random_ops, variables
+from xlite.frontend import array_ops, convert, random_ops
+from xlite.frontend import variables as _variables
 from xlite.frontend.graph import Tensor
 from xlite.frontend.tensor_shape import TensorShape
 from xlite.ir import dtypes
 
 __all__ = ["zeros_initializer", "ones_initializer", "constant_initializer", "random_normal_initializer",
            "truncated_normal_initializer", "random_uniform_initializer", "glorot_uniform_initializer",
-           "glorot_normal_initializer", "variance_scaling_initializer", "identity_initializer"]
+           "glorot_normal_initializer", "variance_scaling_initializer"]
 
 _TRUNCATED_NORMAL_STDDEV = 0.87962566103423978   # std of the unit normal truncated to [-2, 2]
 
@@ -248,7 +249,7 @@ random_uniform_initializer = random_uniform = RandomUniform
 glorot_uniform_initializer = glorot_uniform = GlorotUniform
 glorot_normal_initializer = glorot_normal = GlorotNormal
 variance_scaling_initializer = variance_scaling = VarianceScaling
-identity_initializer = identity = Identity
-global_variables = variables.global_variables_initializer
-local_variables = variables.local_variables_initializer
-variables = variables.variables_initializer   # noqa: F811 - tf.initializers.variables
+identity = Identity
+global_variables = _variables.global_variables_initializer
+local_variables = _variables.local_variables_initializer
+variables = _variables.variables_initializer
