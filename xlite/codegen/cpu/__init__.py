@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from xlite.codegen.cpu import blas, index_ops, philox_ir, reductions, scatter  # noqa: F401  (rules)
 from xlite.codegen.cpu import cache
-from xlite.codegen.cpu.computation import ENTRY_NAME, EntryEmitter
+from xlite.codegen.cpu.computation import ENTRY_NAME, OBJECT_ENTRY_NAME, EntryEmitter
 from xlite.codegen.cpu.element_generator import is_elemental
-from xlite.codegen.cpu.executable import CpuExecutable, plan_from_dict, plan_to_dict
+from xlite.codegen.cpu.executable import CpuExecutable
+from xlite.codegen.cpu.plan import plan_from_dict, plan_to_dict
 from xlite.codegen.cpu.function import CodegenModule
 from xlite.codegen.cpu.kernels import has_kernel_rule
 from xlite.ir.module import Module
@@ -56,7 +57,8 @@ def compile_cpu(module: Module) -> CpuExecutable:
         text, plan = emit_llvm_ir(module)
         obj = compile_to_object(text, name=f"xlite_{key[:12]}")
         cache.store(key, plan_to_dict(plan), obj)
-    return CpuExecutable(module, plan, LoadedCode(obj, ENTRY_NAME))
+    symbols = [ENTRY_NAME] + ([OBJECT_ENTRY_NAME] if plan.object_entry else [])
+    return CpuExecutable(module, plan, LoadedCode(obj, symbols))
 
 
 __all__ = ["compile_cpu", "CpuExecutable", "has_cpu_rule", "is_available", "emit_llvm_ir"]

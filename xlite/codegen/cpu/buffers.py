@@ -16,13 +16,14 @@ class Loc:
     kind: str          # "param" | "result" | "arena" | "const"
     index: int = 0     # parameter number, result index, arena byte offset
     name: str = ""     # the constant's global
+    aligned_result: bool = False
 
     @property
     def aligned(self) -> bool:
         """Whether the buffer is known to be 64-byte aligned (parameters are only naturally aligned)."""
         if self.kind == "arena":
             return self.index % ALIGNMENT == 0
-        return self.kind in ("result", "const")
+        return self.kind == "const" or (self.kind == "result" and self.aligned_result)
 
 
 TEMP = Loc("temp")   # the per-kernel scratch region, reused by every kernel

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import os
+import struct
 import threading
 
 import llvmlite
@@ -32,7 +33,8 @@ def target_machine():
 def host_description() -> str:
     """Everything about the host that changes the generated code: part of every cache key."""
     tm = target_machine()
-    return "\n".join([llvm.get_process_triple(), llvm.get_host_cpu_name(),
+    from xlite.codegen.cpu.plan import numpy_data_offset
+    return "\n".join([llvm.get_process_triple(), llvm.get_host_cpu_name(), f"numpy data at {numpy_data_offset()}",
                       llvm.get_host_cpu_features().flatten(), str(tm.target_data),
                       f"llvmlite {llvmlite.__version__}", f"llvm {'.'.join(map(str, llvm.llvm_version_info))}"])
 
@@ -67,11 +69,50 @@ def compile_to_object(ir_text: str, name: str = "module") -> bytes:
         return tm.emit_object(mod)
 
 
-class LoadedCode:
-    """Object code linked into this process; keeps its memory alive while referenced."""
+def undefined_symbols(obj: bytes) -> list[str]:
+    """The symbols an ELF64 object file needs from elsewhere (libm, BLAS, compiler runtime)."""
+    if obj[:4] != b"\x7fELF" or obj[4] != 2:
+        return []
+    shoff, = struct.unpack_from("<Q", obj, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", obj, 0x3A)
+    sections = [struct.unpack_from("<IIQQQQIIQQ", obj, shoff + i * shentsize) for i in range(shnum)]
+    names = []
+    for _, sh_type, _, _, offset, size, link, _, _, entsize in sections:
+        if sh_type != 2:                           # SHT_SYMTAB
+            continue
+        strtab = sections[link]
+        for k in range(size // (entsize or 24)):
+            st_name, _, _, st_shndx = struct.unpack_from("<IBBH", obj, offset + k * 24)
+            if st_name and st_shndx == 0:
+                start = strtab[4] + st_name
+                names.append(obj[start:obj.index(b"\0", start)].decode())
+    return names
 
-    def __init__(self, obj: bytes, symbol: str):
+
+@functools.lru_cache(maxsize=None)
+def _resolvable(name: str) -> bool:
+    if llvm.address_of_symbol(name):
+        return True
+    import ctypes
+    try:
+        getattr(ctypes.CDLL(None), name)
+        return True
+    except AttributeError:
+        return False
+
+
+class LoadedCode:
+    """Object code linked into this process; keeps its memory alive while referenced.
+
+    Every symbol the object needs is checked first: the JIT linker aborts the process on one it
+    cannot resolve, so a missing one becomes a NotImplementedError instead."""
+
+    def __init__(self, obj: bytes, symbols: list[str]):
         register_blas_symbols()
+        missing = [s for s in undefined_symbols(obj) if not _resolvable(s)]
+        if missing:
+            raise NotImplementedError(f"generated code needs {', '.join(missing)}, which this process "
+                                      "does not provide (cpu backend)")
         tm = new_target_machine()
         with _lock:
             empty = llvm.parse_assembly("")
@@ -79,9 +120,11 @@ class LoadedCode:
             self._engine = llvm.create_mcjit_compiler(empty, tm)
             self._engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
             self._engine.finalize_object()
-            self.address = self._engine.get_function_address(symbol)
-        if not self.address:
-            raise RuntimeError(f"generated code has no symbol {symbol!r}")
+            addresses = [self._engine.get_function_address(s) for s in symbols]
+        if not all(addresses):
+            raise RuntimeError(f"generated code lacks one of {symbols}")
+        self.address = addresses[0]
+        self.object_address = addresses[1] if len(addresses) > 1 else None
 
 
 __all__ = ["target_machine", "host_description", "compile_to_object", "LoadedCode", "triple_and_layout"]

@@ -11,8 +11,6 @@ temp region shared by all kernels follows those.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from llvmlite import ir
 
 from xlite.codegen.cpu.buffers import TEMP, Loc
@@ -20,33 +18,16 @@ from xlite.codegen.cpu.function import ALIGNMENT, CodegenModule
 from xlite.codegen.cpu.ir_array import physical_order
 from xlite.codegen.cpu.kernels import build_kernel
 from xlite.codegen.cpu.llvm_types import I8, I64, PTR, from_memory, i64, memory_type
+from xlite.codegen.cpu.plan import ALIGNED_RESULT_BYTES, EntryPlan, OutputPlan, numpy_data_offset
 from xlite.ir.module import Computation, Instruction, Module
 from xlite.ir.shape import leaf_shapes
 
 ENTRY_NAME = "xlite_entry"
+OBJECT_ENTRY_NAME = "xlite_entry_objects"
 
 
 def _aligned(n: int) -> int:
     return (n + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
-
-
-@dataclass
-class OutputPlan:
-    """How run() produces root output i: a result array the code fills, a parameter's array (written in
-    place, or copied before the run), constant data, or a copy out of the arena."""
-    kind: str                 # "result" | "param" | "param_before" | "param_after" | "const" | "same_as"
-    index: int = 0            # result index / parameter number / arena offset / earlier output
-    dtype: str = ""
-    dims: tuple = ()
-    order: tuple = ()         # physical order of the dims, major to minor (a layout-assigned output)
-
-
-@dataclass
-class EntryPlan:
-    num_params: int = 0
-    param_specs: list = field(default_factory=list)     # (dtype ir name, dims, physical order) per parameter
-    outputs: list = field(default_factory=list)         # OutputPlan per root tuple element
-    arena_bytes: int = 0
 
 
 def live_instructions(comp: Computation) -> set:
@@ -120,10 +101,32 @@ class EntryEmitter:
         self._overrides = outputs
         self.emit_computation(entry, locs, overrides=outputs)
         self.fc.finish()
+        self._emit_object_entry(len(params), n_results)
         temp_base = _aligned(self.arena_end)
         self._temp_base.initializer = ir.Constant(I64, temp_base)
         self.plan.arena_bytes = temp_base + self.temp_bytes
         return self.plan
+
+    def _emit_object_entry(self, n_params: int, n_results: int) -> None:
+        """`xlite_entry_objects(objs, result_objs, arena)`: the same, given NumPy array objects, whose
+        data pointers it reads itself (saves the caller a ctypes conversion per array)."""
+        offset = numpy_data_offset()
+        if offset is None:
+            return
+        fc = self.cg.new_function(OBJECT_ENTRY_NAME, 3, linkage="external")
+        b = fc.builder
+        objs, result_objs, arena = fc.args
+        arrays = []
+        for source, count in ((objs, n_params), (result_objs, n_results)):
+            table = fc.alloca(PTR, max(count, 1))
+            for i in range(count):
+                obj = b.load(b.gep(source, [i64(i)], source_etype=PTR), typ=PTR)
+                data = b.load(b.gep(obj, [i64(offset)], source_etype=I8), typ=PTR)
+                b.store(data, b.gep(table, [i64(i)], source_etype=PTR))
+            arrays.append(table)
+        b.call(self.fc.fn, [arrays[0], arrays[1], arena])
+        fc.finish()
+        self.plan.object_entry = True
 
     def _plan_outputs(self) -> dict:
         """Root outputs computed straight into result arrays; the rest copied by run()."""
@@ -153,8 +156,9 @@ class EntryEmitter:
                 in_place = aliases.get(i) == slice_.offset
                 plan = OutputPlan("param" if in_place else "param_after", slice_.offset, *spec)
             else:
-                plan = OutputPlan("result", n_results, *spec)
-                overrides[inst] = Loc("result", n_results)
+                aligned = inst.shape.byte_size >= ALIGNED_RESULT_BYTES
+                plan = OutputPlan("result", n_results, *spec, aligned=aligned)
+                overrides[inst] = Loc("result", n_results, aligned_result=aligned)
                 n_results += 1
             self.plan.outputs.append(plan)
         return overrides
@@ -335,4 +339,4 @@ def _leaves(loc) -> list:
     return [loc]
 
 
-__all__ = ["EntryEmitter", "EntryPlan", "OutputPlan", "ENTRY_NAME", "field"]
+__all__ = ["EntryEmitter", "ENTRY_NAME", "OBJECT_ENTRY_NAME"]

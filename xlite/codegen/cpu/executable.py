@@ -1,13 +1,17 @@
-"""CpuExecutable: one native call per run, `entry(params, results, arena)`, through ctypes.
+"""CpuExecutable: one native call per run through ctypes.
 
-Calling convention: `params` is an array of one data pointer per entry
-parameter (by parameter number), `results` one pointer per root output the
-code computes into a caller-allocated array (numbered in order of the
-outputs that need one), `arena` a 64-byte aligned scratch block owned by the
-executable and reused by every run (runs of one executable are serialized).
+Calling convention of the generated code: `void xlite_entry(void **params,
+void **results, char *arena)`; `params` holds one data pointer per entry
+parameter (by number), `results` one per root output computed into a
+caller-allocated array (numbered in order of those outputs), and `arena` a
+64-byte aligned block the executable owns and reuses every run (runs of one
+executable are serialized). `xlite_entry_objects` takes the NumPy array
+objects themselves instead of data pointers and reads the pointers in
+generated code, which saves a slow ctypes conversion per array.
+
 Outputs aliased to a parameter (Variable updates) are written into that
-parameter's array in place and run() returns that very array; a fetched
-parameter is copied before the run, constants are copied from the literal.
+parameter's array in place and run() returns that very array (donation); a
+fetched parameter is copied before the run, constants from their literal.
 """
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ import threading
 
 import numpy as np
 
-from xlite.codegen.cpu.computation import EntryPlan, OutputPlan
+from xlite.codegen.cpu.plan import EntryPlan
 from xlite.ir import dtypes
 from xlite.ir.module import Module
 
@@ -32,17 +36,10 @@ def aligned_empty(dims, dtype: np.dtype) -> np.ndarray:
     return raw[start:start + nbytes].view(dtype).reshape(dims)
 
 
-def plan_to_dict(plan: EntryPlan) -> dict:
-    return {"num_params": plan.num_params,
-            "param_specs": [[d, list(dims), list(order)] for d, dims, order in plan.param_specs],
-            "outputs": [[o.kind, o.index, o.dtype, list(o.dims), list(o.order)] for o in plan.outputs],
-            "arena_bytes": plan.arena_bytes}
-
-
-def plan_from_dict(data: dict) -> EntryPlan:
-    return EntryPlan(data["num_params"], [(d, tuple(dims), tuple(order)) for d, dims, order in data["param_specs"]],
-                     [OutputPlan(k, i, d, tuple(dims), tuple(order)) for k, i, d, dims, order in data["outputs"]],
-                     data["arena_bytes"])
+def _permutation(order) -> tuple | None:
+    """None for row-major, else the transpose that puts a logical array in physical order."""
+    order = tuple(order)
+    return None if order == tuple(range(len(order))) else order
 
 
 class CpuExecutable:
@@ -54,23 +51,27 @@ class CpuExecutable:
         self.module = module
         self.plan = plan
         self._code = code                       # keeps the machine code alive
-        self._entry = _ENTRY_TYPE(code.address)
+        self._by_object = plan.object_entry and code.object_address is not None
+        self._entry = _ENTRY_TYPE(code.object_address if self._by_object else code.address)
         self._lock = threading.Lock()
         self._specs = [(dtypes.as_dtype(d).np, tuple(dims), _permutation(order))
                        for d, dims, order in plan.param_specs]
         self._params = (ctypes.c_void_p * max(plan.num_params, 1))()
         n_results = sum(1 for o in plan.outputs if o.kind == "result")
         self._results = (ctypes.c_void_p * max(n_results, 1))()
-        self._out_specs = [(o.kind, o.index, dtypes.as_dtype(o.dtype).np, o.dims, _permutation(o.order))
-                           for o in plan.outputs]
+        self._out_specs = [(o.kind, o.index, dtypes.as_dtype(o.dtype).np, tuple(o.dims), _permutation(o.order),
+                            o.aligned) for o in plan.outputs]
         self._arena = aligned_empty((plan.arena_bytes,), np.dtype(np.uint8))
         self._arena_ptr = self._arena.ctypes.data
         self._constants = constants if constants is not None else _root_constants(module)
 
+    def _address(self, array: np.ndarray):
+        return id(array) if self._by_object else array.ctypes.data
+
     def run(self, args: list) -> list:
         if len(args) != len(self._specs):
             raise ValueError(f"expected {len(self._specs)} arguments, got {len(args)}")
-        arrays = []
+        arrays, keep = [], []          # logical arrays by parameter number; buffers to keep alive
         for n, (arg, (dt, dims, order)) in enumerate(zip(args, self._specs)):
             arr = arg
             if not (type(arr) is np.ndarray and arr.dtype == dt and arr.flags.c_contiguous
@@ -82,28 +83,27 @@ class CpuExecutable:
                 raise ValueError(f"argument {n} has shape {arr.shape}, the executable expects {dims}")
             if order is not None:           # a parameter with a non-row-major layout gets a physical copy
                 physical = np.ascontiguousarray(arr.transpose(order))
-                self._params[n] = physical.ctypes.data
+                keep.append(physical)
                 arr = physical.transpose(np.argsort(order))
+                self._params[n] = self._address(physical)
             else:
-                self._params[n] = arr.ctypes.data
+                self._params[n] = self._address(arr)
             arrays.append(arr)
         outputs: list = []
-        for kind, index, dt, dims, order in self._out_specs:
+        for kind, index, dt, dims, order, aligned in self._out_specs:
             out = None
             if kind == "result":
-                if order is None:
-                    out = aligned_empty(dims, dt)
-                    self._results[index] = out.ctypes.data
-                else:
-                    physical = aligned_empty(tuple(dims[d] for d in order), dt)
-                    self._results[index] = physical.ctypes.data
-                    out = physical.transpose(np.argsort(order))
+                physical_dims = dims if order is None else tuple(dims[d] for d in order)
+                physical = aligned_empty(physical_dims, dt) if aligned else np.empty(physical_dims, dt)
+                self._results[index] = self._address(physical)
+                keep.append(physical)
+                out = physical if order is None else physical.transpose(np.argsort(order))
             elif kind == "param_before":
                 out = arrays[index].copy()
             outputs.append(out)
         with self._lock:
             self._entry(self._params, self._results, self._arena_ptr)
-        for i, (kind, index, dt, dims, order) in enumerate(self._out_specs):
+        for i, (kind, index, dt, dims, order, _) in enumerate(self._out_specs):
             if kind == "param":
                 outputs[i] = arrays[index]
             elif kind == "param_after":
@@ -115,15 +115,9 @@ class CpuExecutable:
         return outputs
 
 
-def _permutation(order) -> tuple | None:
-    """None for row-major, else the transpose that puts a logical array in physical order."""
-    order = tuple(order)
-    return None if order == tuple(range(len(order))) else order
-
-
 def _root_constants(module: Module) -> dict:
     root = module.entry.root
     return {i: np.asarray(inst.literal) for i, inst in enumerate(root.operands) if inst.opcode == "constant"}
 
 
-__all__ = ["CpuExecutable", "aligned_empty", "plan_to_dict", "plan_from_dict"]
+__all__ = ["CpuExecutable", "aligned_empty"]

@@ -83,8 +83,8 @@ class FunctionContext:
     def args(self):
         return self.fn.args
 
-    def alloca(self, ty: ir.Type, name: str = "") -> ir.Value:
-        return self._alloca_builder.alloca(ty, name=name)
+    def alloca(self, ty: ir.Type, count: int | None = None, name: str = "") -> ir.Value:
+        return self._alloca_builder.alloca(ty, size=None if count is None else i64(count), name=name)
 
     def block(self, name: str) -> ir.Block:
         self._blocks += 1

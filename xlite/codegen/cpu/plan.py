@@ -1,0 +1,61 @@
+"""What run() needs besides the machine code: parameter specs, how each output is produced, arena size.
+
+It is computed by the entry emitter and stored in the disk cache next to the
+object code (as JSON), so a cache hit needs no IR generation.
+"""
+from __future__ import annotations
+
+import ctypes
+import functools
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class OutputPlan:
+    """How run() produces root output i: a result array the code fills, a parameter's array (written in
+    place, or copied before/after the run), constant data, or a copy of an earlier output."""
+    kind: str                 # "result" | "param" | "param_before" | "param_after" | "const" | "same_as"
+    index: int = 0            # result index / parameter number / earlier output
+    dtype: str = ""
+    dims: tuple = ()
+    order: tuple = ()         # physical order of the dims, major to minor (a layout-assigned output)
+    aligned: bool = False     # a "result" the caller allocates 64-byte aligned
+
+
+@dataclass
+class EntryPlan:
+    num_params: int = 0
+    param_specs: list = field(default_factory=list)     # (dtype ir name, dims, physical order) per parameter
+    outputs: list = field(default_factory=list)         # OutputPlan per root tuple element
+    arena_bytes: int = 0
+    object_entry: bool = False                          # has xlite_entry_objects (see computation.py)
+
+
+def plan_to_dict(plan: EntryPlan) -> dict:
+    return {"num_params": plan.num_params,
+            "param_specs": [[d, list(dims), list(order)] for d, dims, order in plan.param_specs],
+            "outputs": [[o.kind, o.index, o.dtype, list(o.dims), list(o.order), o.aligned] for o in plan.outputs],
+            "arena_bytes": plan.arena_bytes, "object_entry": plan.object_entry}
+
+
+def plan_from_dict(data: dict) -> EntryPlan:
+    return EntryPlan(data["num_params"], [(d, tuple(dims), tuple(order)) for d, dims, order in data["param_specs"]],
+                     [OutputPlan(k, i, d, tuple(dims), tuple(order), a) for k, i, d, dims, order, a in data["outputs"]],
+                     data["arena_bytes"], data["object_entry"])
+
+
+@functools.lru_cache(maxsize=None)
+def numpy_data_offset() -> int | None:
+    """Byte offset of the data pointer inside a NumPy array object (PyArrayObject.data), when this
+    Python and NumPy lay it out as usual; the object entry then reads it without a ctypes round trip."""
+    offset = 2 * ctypes.sizeof(ctypes.c_void_p)          # after PyObject_HEAD
+    for probe in (np.arange(3, dtype=np.float32), np.asarray(np.float64(1)), np.empty((0, 2))):
+        if ctypes.c_void_p.from_address(id(probe) + offset).value != probe.ctypes.data:
+            return None
+    return offset
+
+
+# Results at least this large are allocated 64-byte aligned (smaller ones are not worth the view).
+ALIGNED_RESULT_BYTES = 4096
