@@ -2,13 +2,23 @@
 from __future__ import annotations
 
 from xlite.passes.algebraic_simplifier import AlgebraicSimplifier
+from xlite.passes.buffer_assignment import BufferAssignmentPass
 from xlite.passes.constant_folding import ConstantFolding
 from xlite.passes.cse import CommonSubexpressionElimination
 from xlite.passes.dce import DeadCodeElimination
-from xlite.passes.pass_pipeline import FixedPoint
+from xlite.passes.fusion import Fusion
+from xlite.passes.layout_assignment import LayoutAssignment
+from xlite.passes.pass_pipeline import FixedPoint, PassPipeline
+from xlite.passes.scheduling import Scheduling
 
 
 def simplification_pipeline() -> FixedPoint:
     """DCE, CSE, constant folding and algebraic simplification, repeated until nothing changes."""
     return FixedPoint("simplify", [DeadCodeElimination(), CommonSubexpressionElimination(),
                                    ConstantFolding(), AlgebraicSimplifier()])
+
+
+def cpu_pipeline() -> PassPipeline:
+    """Simplification, then layout assignment, fusion, scheduling and buffer assignment."""
+    return PassPipeline([simplification_pipeline(), LayoutAssignment(), Fusion(), Scheduling(),
+                         BufferAssignmentPass()])
