@@ -8,6 +8,8 @@ get_tuple_element are control flow and buffer plumbing in computation.py.
 """
 from __future__ import annotations
 
+import os
+
 from xlite.codegen.cpu import blas, index_ops, philox_ir, reductions, scatter  # noqa: F401  (rules)
 from xlite.codegen.cpu import cache
 from xlite.codegen.cpu.computation import ENTRY_NAME, OBJECT_ENTRY_NAME, EntryEmitter
@@ -35,11 +37,16 @@ def is_available() -> bool:
         return False
 
 
+def profiling() -> bool:
+    """XLITE_PROFILE=1: generated code counts cycles per kernel; run() prints the table."""
+    return os.environ.get("XLITE_PROFILE", "0") not in ("", "0")
+
+
 def emit_llvm_ir(module: Module) -> tuple[str, object]:
     """The unoptimized LLVM IR text of a module (with a buffer assignment) and its run plan."""
     from xlite.codegen.cpu.compiler import triple_and_layout
     cg = CodegenModule(module.name, *triple_and_layout())
-    plan = EntryEmitter(cg, module, module.properties["buffer_assignment"]).emit()
+    plan = EntryEmitter(cg, module, module.properties["buffer_assignment"], profile=profiling()).emit()
     return str(cg.module), plan
 
 
@@ -48,7 +55,7 @@ def compile_cpu(module: Module) -> CpuExecutable:
     if "buffer_assignment" not in module.properties:
         from xlite.passes.buffer_assignment import NaiveBufferAssignment
         NaiveBufferAssignment().run(module)
-    key = cache.module_key(module, host_description())
+    key = cache.module_key(module, host_description() + f"\nprofile={profiling()}")
     hit = cache.lookup(key)
     if hit is not None:
         plan_dict, obj = hit

@@ -42,7 +42,7 @@ def live_instructions(comp: Computation) -> set:
 
 
 class EntryEmitter:
-    def __init__(self, cg: CodegenModule, module: Module, assignment):
+    def __init__(self, cg: CodegenModule, module: Module, assignment, profile: bool = False):
         self.cg = cg
         self.module = module
         self.assignment = assignment
@@ -54,6 +54,8 @@ class EntryEmitter:
         self._temp_base.global_constant = True
         self._temp_base.linkage = "internal"
         self._overrides: dict = {}
+        self.profile = profile              # count cycles per kernel into an arena table (XLITE_PROFILE)
+        self._profile_offset = 0
 
     # buffers --------------------------------------------------------------------------------
     def scratch(self, shape) -> Loc:
@@ -91,6 +93,10 @@ class EntryEmitter:
         self.fc.fn.attributes.add("noinline")
         b = self.fc.builder
         p_params, p_results, self._arena = self.fc.args
+        if self.profile:
+            self._profile_offset = self.arena_end
+            self.arena_end += 8 * 4096
+            self.plan.profile_offset = self._profile_offset
         self._params = [b.load(b.gep(p_params, [i64(n)], source_etype=PTR), typ=PTR)
                         for n in range(len(params))]
         outputs = self._plan_outputs()
@@ -269,7 +275,17 @@ class EntryEmitter:
         self.kernels += 1
         fn, arg_locs, temp = build_kernel(self.cg, name, root, inputs, list(zip(out_locs, shapes)))
         self.temp_bytes = max(self.temp_bytes, temp)
-        self.fc.builder.call(fn, [self.pointer(loc) for loc in arg_locs])
+        args = [self.pointer(loc) for loc in arg_locs]
+        if not self.profile:
+            self.fc.builder.call(fn, args)
+            return
+        b = self.fc.builder
+        clock = self.cg.intrinsic("llvm.readcyclecounter", I64, [])
+        start = b.call(clock, [])
+        b.call(fn, args)
+        slot = self.fc.byte_offset(self._arena, self._profile_offset + 8 * len(self.plan.kernel_names))
+        b.store(b.add(b.load(slot, typ=I64), b.sub(b.call(clock, []), start)), slot)
+        self.plan.kernel_names.append(f"{name} {inst.name} {inst.shape}")
 
     # control flow --------------------------------------------------------------------------------
     def _load_pred(self, loc: Loc, shape):

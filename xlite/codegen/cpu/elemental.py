@@ -100,12 +100,7 @@ def _rsqrt(fc, inst, x):
 
 @cpu_rule("logistic")
 def _logistic(fc, inst, x):
-    """1/(1+e^-x) for x >= 0 and e^x/(1+e^x) below, with e = exp(-|x|): no overflow either side."""
-    b = fc.builder
-    one = ir.Constant(x.type, 1.0)
-    e = emit_math(fc, "exp", b.fneg(_float_intrinsic(fc, "fabs", x)))
-    denom = b.fadd(one, e)
-    return b.select(b.fcmp_unordered("uge", x, ir.Constant(x.type, 0.0)), b.fdiv(one, denom), b.fdiv(e, denom))
+    return emit_math(fc, "logistic", x)
 
 
 @cpu_rule("not")

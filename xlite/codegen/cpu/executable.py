@@ -103,6 +103,8 @@ class CpuExecutable:
             outputs.append(out)
         with self._lock:
             self._entry(self._params, self._results, self._arena_ptr)
+            if self.plan.kernel_names:
+                self._print_profile()
         for i, (kind, index, dt, dims, order, _) in enumerate(self._out_specs):
             if kind == "param":
                 outputs[i] = arrays[index]
@@ -113,6 +115,20 @@ class CpuExecutable:
             elif kind == "same_as":
                 outputs[i] = outputs[index].copy()
         return outputs
+
+
+    def _print_profile(self) -> None:
+        """Cycles per kernel over every run so far (XLITE_PROFILE=1), most expensive first."""
+        n = len(self.plan.kernel_names)
+        start = self.plan.profile_offset
+        cycles = self._arena[start:start + 8 * n].view(np.int64)
+        total = max(int(cycles.sum()), 1)
+        self._runs = getattr(self, "_runs", 0) + 1
+        lines = [f"xlite cpu profile after {self._runs} runs: {total / self._runs / 1e6:.3f} Mcycles/run"]
+        for k in np.argsort(-cycles)[:25]:
+            lines.append(f"  {100 * cycles[k] / total:5.1f}%  {cycles[k] / self._runs / 1e3:10.1f} kcycles  "
+                         f"{self.plan.kernel_names[k]}")
+        print("\n".join(lines))
 
 
 def _root_constants(module: Module) -> dict:

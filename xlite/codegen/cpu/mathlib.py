@@ -1,13 +1,15 @@
 """Transcendental functions for the elemental emitter, behind one replaceable hook.
 
-`emit_math(fc, name, *args)` is the only way generated code computes exp, log,
-log1p, tanh, sin, cos and pow. The defaults call LLVM intrinsics or libm (one
-scalar call per element, which stops loops from vectorizing). A module with
-vectorizable polynomial approximations replaces any of them with
+`emit_math(fc, name, *args)` is the only way generated code computes exp, expm1,
+log, log1p, tanh, logistic, sin, cos and pow. The defaults call LLVM intrinsics
+or libm (one scalar call per element, which stops loops from vectorizing);
+logistic is built on exp. A module with vectorizable polynomial approximations
+replaces any of them with
 
     @math_impl("exp")
-    def exp(fc, x): ...          # fc: FunctionContext, x: f32 or f64 value -> same type
+    def exp(fc, x): ...          # fc: FunctionContext (fc.builder, fc.cg), x: f32/f64 value
 
+or, for emitters that take an IRBuilder, `use_builder_functions({"exp": emit_exp, ...})`,
 and is imported from xlite/codegen/cpu/__init__.py so it registers before
 anything compiles. Registrations are part of the cache key (see cache.py),
 through the source hash of xlite/codegen/cpu.
@@ -20,7 +22,7 @@ from llvmlite import ir
 
 from xlite.codegen.cpu.llvm_types import F32, F64
 
-MATH_FUNCTIONS = ("exp", "log", "log1p", "tanh", "sin", "cos", "pow")
+MATH_FUNCTIONS = ("exp", "expm1", "log", "log1p", "tanh", "logistic", "sin", "cos", "pow")
 
 _IMPLS: dict[str, Callable] = {}
 
@@ -38,6 +40,12 @@ def math_impl(name: str):
 
 def emit_math(fc, name: str, *args):
     return _IMPLS[name](fc, *args)
+
+
+def use_builder_functions(functions: dict) -> None:
+    """Registers emitters of the form `emit(builder, *args) -> value` by math function name."""
+    for name, emit in functions.items():
+        math_impl(name)(lambda fc, *args, _emit=emit: _emit(fc.builder, *args))
 
 
 def _suffix(ty: ir.Type) -> str:
@@ -66,6 +74,18 @@ def _libm(name: str):
     return emit
 
 
+@math_impl("logistic")
+def _logistic(fc, x):
+    """1/(1+e^-x) for x >= 0 and e^x/(1+e^x) below, with e = exp(-|x|): no overflow either side."""
+    b = fc.builder
+    one = ir.Constant(x.type, 1.0)
+    fabs = fc.cg.intrinsic(f"llvm.fabs.{_suffix(x.type)}", x.type, [x.type])
+    e = emit_math(fc, "exp", b.fneg(b.call(fabs, [x])))
+    denom = b.fadd(one, e)
+    return b.select(b.fcmp_unordered("uge", x, ir.Constant(x.type, 0.0)), b.fdiv(one, denom), b.fdiv(e, denom))
+
+
 for _name in ("exp", "log", "tanh", "sin", "cos", "pow"):
     math_impl(_name)(_intrinsic(_name))
 math_impl("log1p")(_libm("log1p"))
+math_impl("expm1")(_libm("expm1"))

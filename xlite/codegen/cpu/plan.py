@@ -31,19 +31,22 @@ class EntryPlan:
     outputs: list = field(default_factory=list)         # OutputPlan per root tuple element
     arena_bytes: int = 0
     object_entry: bool = False                          # has xlite_entry_objects (see computation.py)
+    kernel_names: list = field(default_factory=list)    # with XLITE_PROFILE: one cycle counter each
+    profile_offset: int = 0                             # arena offset of the counters
 
 
 def plan_to_dict(plan: EntryPlan) -> dict:
     return {"num_params": plan.num_params,
             "param_specs": [[d, list(dims), list(order)] for d, dims, order in plan.param_specs],
             "outputs": [[o.kind, o.index, o.dtype, list(o.dims), list(o.order), o.aligned] for o in plan.outputs],
-            "arena_bytes": plan.arena_bytes, "object_entry": plan.object_entry}
+            "arena_bytes": plan.arena_bytes, "object_entry": plan.object_entry,
+            "kernel_names": plan.kernel_names, "profile_offset": plan.profile_offset}
 
 
 def plan_from_dict(data: dict) -> EntryPlan:
     return EntryPlan(data["num_params"], [(d, tuple(dims), tuple(order)) for d, dims, order in data["param_specs"]],
                      [OutputPlan(k, i, d, tuple(dims), tuple(order), a) for k, i, d, dims, order, a in data["outputs"]],
-                     data["arena_bytes"], data["object_entry"])
+                     data["arena_bytes"], data["object_entry"], data["kernel_names"], data["profile_offset"])
 
 
 @functools.lru_cache(maxsize=None)
