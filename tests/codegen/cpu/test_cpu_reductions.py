@@ -157,3 +157,22 @@ def test_convolution_lhs_dilation_1d():
                                              lhs_dilation=(2,))],
                     [("f32", (3, 2, 7)), ("f32", (4, 2, 3))])
     check(m, [x, w], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("layout", ["NHWC", "NCHW"])
+@pytest.mark.parametrize("groups,lhs_dil,rhs_dil,strides", [(1, (1, 1), (1, 1), (1, 1)), (2, (1, 1), (2, 1), (2, 1)),
+                                                          (1, (2, 1), (1, 1), (1, 1))])
+def test_convolution_through_gemm(layout, groups, lhs_dil, rhs_dil, strides):
+    """Shapes big enough for the im2col + gemm path, in both dimension orders."""
+    rng = np.random.default_rng(20)
+    if layout == "NHWC":
+        xs, ws, specs = (3, 16, 15, 8), (3, 4, 8 // groups, 12), dict(lhs_spec=(0, 3, 1, 2), rhs_spec=(3, 2, 0, 1),
+                                                                      out_spec=(0, 3, 1, 2))
+    else:
+        xs, ws, specs = (3, 8, 16, 15), (12, 8 // groups, 3, 4), dict(lhs_spec=(0, 1, 2, 3), rhs_spec=(0, 1, 2, 3),
+                                                                      out_spec=(0, 1, 2, 3))
+    x, w = random_array(rng, "f32", xs), random_array(rng, "f32", ws)
+    m = module_from(lambda b, p, q: [b.emit("convolution", (p, q), window_strides=strides,
+                                             padding=((1, 2), (2, 0)), lhs_dilation=lhs_dil, rhs_dilation=rhs_dil,
+                                             feature_group_count=groups, **specs)], [("f32", xs), ("f32", ws)])
+    check(m, [x, w], rtol=1e-4, atol=1e-3)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from xlite.codegen.cpu import blas, index_ops, philox_ir, reductions, scatter  # noqa: F401  (rules)
+from xlite.codegen.cpu import blas, conv, index_ops, philox_ir, reductions, scatter  # noqa: F401  (rules)
 from xlite.codegen.cpu import cache
 from xlite.codegen.cpu.computation import ENTRY_NAME, OBJECT_ENTRY_NAME, EntryEmitter
 from xlite.codegen.cpu.element_generator import is_elemental

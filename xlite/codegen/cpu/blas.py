@@ -105,24 +105,30 @@ def emit_blas_dot(kernel: Kernel, inst, out) -> None:
         x, x_trans, x_ld = a, not lhs_t, (k if not lhs_t else m)
         y, y_trans, y_ld = r, not rhs_t, (n if not rhs_t else k)
         mm, nn, ldc = m, n, m
-    elem = F32 if inst.shape.dtype.ir_name == "f32" else F64
-    gemm = fc.cg.declare(SYMBOLS[inst.shape.dtype.ir_name], VOID, [PTR] * 13)
+    size_x, size_y, size_c = x.num_elements // batch, y.num_elements // batch, m * n
+    with kernel.gen.scope(), fc.for_range(batch, "batch") as bi:
+        call_gemm(fc, inst.shape.dtype, x_trans, y_trans, mm, nn, k,
+                  x.address_linear(b, b.mul(bi, i64(size_x))), x_ld,
+                  y.address_linear(b, b.mul(bi, i64(size_y))), y_ld,
+                  out.address_linear(b, b.mul(bi, i64(size_c))), ldc)
+
+
+def call_gemm(fc, dtype, x_trans: bool, y_trans: bool, m: int, n: int, k: int, x, ldx: int, y, ldy: int,
+              c, ldc: int, beta: float = 0.0) -> None:
+    """Column-major C (m x n, ldc) = op(X) (m x k) @ op(Y) (k x n) + beta C, through BLAS gemm."""
+    b = fc.builder
+    elem = F32 if dtype.ir_name == "f32" else F64
+    gemm = fc.cg.declare(SYMBOLS[dtype.ir_name], VOID, [PTR] * 13)
 
     def scalar(ty, value):
         slot = fc.alloca(ty)
         b.store(ir.Constant(ty, value), slot)
         return slot
 
-    ta = scalar(I8, ord("T") if x_trans else ord("N"))
-    tb = scalar(I8, ord("T") if y_trans else ord("N"))
-    args = [scalar(I32, mm), scalar(I32, nn), scalar(I32, k), scalar(elem, 1.0)]
-    ldx, ldy, ldc_, beta = scalar(I32, x_ld), scalar(I32, y_ld), scalar(I32, ldc), scalar(elem, 0.0)
-    size_x, size_y, size_c = x.num_elements // batch, y.num_elements // batch, m * n
-    with kernel.gen.scope(), fc.for_range(batch, "batch") as bi:
-        px = x.address_linear(b, b.mul(bi, i64(size_x)))
-        py = y.address_linear(b, b.mul(bi, i64(size_y)))
-        pc = out.address_linear(b, b.mul(bi, i64(size_c)))
-        b.call(gemm, [ta, tb] + args[:3] + [args[3], px, ldx, py, ldy, beta, pc, ldc_])
+    args = [scalar(I8, ord("T") if x_trans else ord("N")), scalar(I8, ord("T") if y_trans else ord("N")),
+            scalar(I32, m), scalar(I32, n), scalar(I32, k), scalar(elem, 1.0), x, scalar(I32, ldx),
+            y, scalar(I32, ldy), scalar(elem, beta), c, scalar(I32, ldc)]
+    b.call(gemm, args)
 
 
-__all__ = ["register_blas_symbols", "uses_blas", "SYMBOLS"]
+__all__ = ["register_blas_symbols", "uses_blas", "call_gemm", "SYMBOLS"]
