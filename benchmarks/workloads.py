@@ -1,0 +1,150 @@
+"""The benchmark workloads W1-W6 of shared/BENCHMARKS.md, written with xlite's TF1 API as a user would.
+
+Each `build_wN()` makes a fresh graph and returns a `Program`: what one
+`sess.run` fetches, the feeds (fixed seeds), the initializer and the
+Variables a training step updates. The harness (xlite/bench.py) runs the
+same Program on every target and on JAX (benchmarks/jax_workloads.py).
+W6 (cold compile) times `build_w3` plus its first run in a fresh process.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import xlite as tf
+
+MiB = 1 << 20
+
+
+@dataclass
+class Program:
+    graph: object
+    fetches: list                 # what every timed sess.run fetches
+    feeds: dict                   # placeholder -> numpy array, fed every call
+    init: object = None           # the initializer op, run once per Session
+    variables: list = field(default_factory=list)   # state a training step updates (compared after a step)
+    outputs: tuple = (0,)         # positions in `fetches` whose values are compared (a train op gives None)
+
+
+@dataclass(frozen=True)
+class Workload:
+    id: str
+    title: str
+    shapes: str
+    kind: str                     # "bandwidth" | "train" | "overhead" | "compile"
+    build: object                 # () -> Program
+    bytes_moved: int = 0          # W1/W2: x read once and y written once
+    rtol: float = 1e-4            # float32 agreement with the interpreter
+    atol: float = 1e-5
+
+
+def w1_feeds():
+    return np.random.RandomState(1).standard_normal((2048, 2048)).astype(np.float32)
+
+
+def build_w1() -> Program:
+    """Elementwise chain: tanh(x*0.5+0.1) * (1/(1+exp(-x))) + maximum(x-0.2, 0)."""
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, [2048, 2048], name="x")
+        y = tf.tanh(x * 0.5 + 0.1) * (1.0 / (1.0 + tf.exp(-x))) + tf.maximum(x - 0.2, 0.0)
+    return Program(graph, [y], {x: w1_feeds()})
+
+
+def build_w2() -> Program:
+    """Row-wise stable softmax, written out."""
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, [4096, 1024], name="x")
+        m = tf.reduce_max(x, 1, keepdims=True)
+        e = tf.exp(x - m)
+        y = e / tf.reduce_sum(e, 1, keepdims=True)
+    xv = (np.random.RandomState(2).standard_normal((4096, 1024)) * 4).astype(np.float32)
+    return Program(graph, [y], {x: xv})
+
+
+def mnist_batch(seed: int, shape, batch: int):
+    """Pixel-like images in [0, 1) and one-hot labels, from a fixed seed."""
+    rng = np.random.RandomState(seed)
+    images = rng.random_sample((batch,) + tuple(shape)).astype(np.float32)
+    labels = np.eye(10, dtype=np.float32)[rng.randint(0, 10, batch)]
+    return images, labels
+
+
+def build_w3() -> Program:
+    """One SGD step (lr 0.01) of an MLP 784-256-256-10 with ReLU and mean softmax cross-entropy."""
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(3)
+        x = tf.placeholder(tf.float32, [None, 784], name="images")
+        y_ = tf.placeholder(tf.float32, [None, 10], name="labels")
+
+        def dense(h, n_in, n_out, relu):
+            W = tf.Variable(tf.truncated_normal([n_in, n_out], stddev=0.1), name="W")
+            b = tf.Variable(tf.zeros([n_out]), name="b")
+            out = tf.matmul(h, W) + b
+            return tf.nn.relu(out) if relu else out
+
+        h1 = dense(x, 784, 256, True)
+        h2 = dense(h1, 256, 256, True)
+        logits = dense(h2, 256, 10, False)
+        loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y_, logits=logits))
+        train_op = tf.train.GradientDescentOptimizer(0.01).minimize(loss)
+        init = tf.global_variables_initializer()
+        variables = tf.trainable_variables()
+    images, labels = mnist_batch(30, (784,), 128)
+    return Program(graph, [loss, train_op], {x: images, y_: labels}, init, variables)
+
+
+def build_w4() -> Program:
+    """Per-call overhead: add two float32 scalars, both fed."""
+    graph = tf.Graph()
+    with graph.as_default():
+        a = tf.placeholder(tf.float32, [], name="a")
+        b = tf.placeholder(tf.float32, [], name="b")
+        c = a + b
+    return Program(graph, [c], {a: np.array(1.5, np.float32), b: np.array(2.25, np.float32)})
+
+
+def build_w5() -> Program:
+    """One SGD step (lr 0.01) of the Deep-MNIST CNN, NHWC, batch 32 of 28x28x1."""
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(5)
+        x = tf.placeholder(tf.float32, [None, 28, 28, 1], name="images")
+        y_ = tf.placeholder(tf.float32, [None, 10], name="labels")
+
+        def weight(shape):
+            return tf.Variable(tf.truncated_normal(shape, stddev=0.1))
+
+        def bias(shape):
+            return tf.Variable(tf.constant(0.1, shape=shape))
+
+        def conv2d(h, W):
+            return tf.nn.conv2d(h, W, strides=[1, 1, 1, 1], padding="SAME")
+
+        def max_pool_2x2(h):
+            return tf.nn.max_pool(h, ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="SAME")
+
+        h_pool1 = max_pool_2x2(tf.nn.relu(conv2d(x, weight([5, 5, 1, 32])) + bias([32])))
+        h_pool2 = max_pool_2x2(tf.nn.relu(conv2d(h_pool1, weight([5, 5, 32, 64])) + bias([64])))
+        flat = tf.reshape(h_pool2, [-1, 7 * 7 * 64])
+        h_fc1 = tf.nn.relu(tf.matmul(flat, weight([7 * 7 * 64, 1024])) + bias([1024]))
+        logits = tf.matmul(h_fc1, weight([1024, 10])) + bias([10])
+        loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y_, logits=logits))
+        train_op = tf.train.GradientDescentOptimizer(0.01).minimize(loss)
+        init = tf.global_variables_initializer()
+        variables = tf.trainable_variables()
+    images, labels = mnist_batch(50, (28, 28, 1), 32)
+    return Program(graph, [loss, train_op], {x: images, y_: labels}, init, variables)
+
+
+WORKLOADS = {w.id: w for w in (
+    Workload("W1", "elementwise chain", "x f32[2048,2048]", "bandwidth", build_w1, bytes_moved=32 * MiB),
+    Workload("W2", "row-wise softmax", "x f32[4096,1024]", "bandwidth", build_w2, bytes_moved=32 * MiB),
+    Workload("W3", "MLP 784-256-256-10 SGD step", "batch 128", "train", build_w3),
+    Workload("W4", "add two f32 scalars", "f32[] + f32[]", "overhead", build_w4),
+    Workload("W5", "Deep-MNIST CNN SGD step", "batch 32, 28x28x1 NHWC", "train", build_w5),
+    Workload("W6", "cold compile of the W3 step", "fresh process, empty/warm cache", "compile", build_w3),
+)}

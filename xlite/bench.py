@@ -1,0 +1,583 @@
+"""`xlite bench`: the benchmark suite of shared/BENCHMARKS.md, compiled vs interpreted (and vs JAX).
+
+For each workload (benchmarks/workloads.py), in one process: run it on the
+interpreter (the reference), on the compiled target and under jax.jit when
+JAX is importable; check every system's result against the interpreter's
+before timing it (a training step: the loss, and the Variables after one
+step from the interpreter's initial values); then time rounds that
+interleave the systems. A round's figure is the median of its calls, each
+the whole `sess.run` (feeds validated and copied, results returned); the
+reported time is the median over rounds, and a speedup is the median of the
+per-round ratios, so drift of a noisy machine cancels in pairs. W6 times
+graph build + Session + the first runs of the W3 step in fresh processes,
+with an empty compile cache and then with that cache warm.
+
+A system that cannot compile a workload (NotImplementedError) gets its row
+marked "not implemented" instead of stopping the suite.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import importlib
+import importlib.util
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+COPY_GBPS = 26.4          # memory copy ceiling measured on the benchmark machine (BENCHMARKS.md)
+WORKLOAD_IDS = ("W1", "W2", "W3", "W4", "W5", "W6")
+# What the CPU backend must reach, vs the interpreter in the same run (BENCHMARKS.md).
+TARGETS = {"W1": 8.0, "W2": 4.0, "W3": 1.5, "W4": 3.0, "W5": 2.0}
+W1_MIN_COPY_FRACTION = 0.60
+W6_COLD_LIMIT_S = 1.0
+W6_MIN_CACHE_SPEEDUP = 10.0
+
+
+class Settings:
+    """How long to time: `quick` is CI's smoke run (the exact shapes, fewer and shorter rounds)."""
+
+    def __init__(self, quick: bool = False, rounds: int | None = None):
+        self.quick = quick
+        self.rounds = rounds or (3 if quick else 7)
+        self.round_budget_s = 0.1 if quick else 0.4     # per system and round
+        self.min_calls = 1 if quick else 3
+        self.max_calls = 2000 if quick else 20000
+        self.compile_rounds = max(1, min(self.rounds, 1 if quick else 5))
+
+
+# ------------------------------------------------------------------------------------------------
+# loading the workloads
+
+def load_workloads():
+    """benchmarks/workloads.py of the source tree this xlite comes from (it is not part of the package)."""
+    root = str(Path(__file__).resolve().parent.parent)
+    if not (Path(root) / "benchmarks" / "workloads.py").exists():
+        raise RuntimeError(f"xlite bench needs the source checkout: no benchmarks/workloads.py under {root}")
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    return importlib.import_module("benchmarks.workloads")
+
+
+def jax_available() -> bool:
+    return importlib.util.find_spec("jax") is not None
+
+
+def _jax_programs():
+    load_workloads()
+    return importlib.import_module("benchmarks.jax_workloads")
+
+
+# ------------------------------------------------------------------------------------------------
+# verification
+
+class Mismatch(Exception):
+    """A system's result disagrees with the interpreter's."""
+
+
+def _close(name: str, got, want, rtol: float, atol: float) -> None:
+    got, want = np.asarray(got), np.asarray(want)
+    if got.shape != want.shape:
+        raise Mismatch(f"{name}: shape {got.shape} vs interpreter {want.shape}")
+    scale = max(1.0, float(np.max(np.abs(want)))) if want.size else 1.0
+    if not np.allclose(got, want, rtol=rtol, atol=atol * scale, equal_nan=True):
+        err = float(np.max(np.abs(got.astype(np.float64) - want)))
+        raise Mismatch(f"{name}: max abs error {err:.3g} (rtol {rtol}, atol {atol * scale:.3g})")
+
+
+def _check_step(values: dict, ref: dict, workload) -> None:
+    """Fetched outputs, then for a training step the updated Variables and the update itself."""
+    for i, (got, want) in enumerate(zip(values["outputs"], ref["outputs"])):
+        _close(f"output {i}", got, want, workload.rtol, workload.atol)
+    for k, (got, want, before) in enumerate(zip(values["after"], ref["after"], ref["before"])):
+        _close(f"variable {k} after one step", got, want, workload.rtol, workload.atol)
+        delta = np.asarray(want, np.float64) - before
+        _close(f"update of variable {k}", np.asarray(got, np.float64) - before, delta, 1e-3,
+               1e-3 * float(np.max(np.abs(delta))) if delta.size else 0.0)
+
+
+def _first_step(sess, prog, initial=None) -> dict:
+    """Initialize, optionally overwrite with `initial`, run one call; the values a check compares."""
+    before = []
+    if prog.init is not None:
+        sess.run(prog.init)
+        before = [np.array(v) for v in sess.run(prog.variables)]
+        if initial is not None:
+            for var, value in zip(prog.variables, initial):
+                var.load(value, sess)
+    known = set(getattr(sess, "_cache", {}))
+    out = sess.run(prog.fetches, prog.feeds)
+    new = [v for k, v in getattr(sess, "_cache", {}).items() if k not in known]
+    after = [np.array(v) for v in sess.run(prog.variables)] if prog.variables else []
+    return {"outputs": [np.array(out[i]) for i in prog.outputs], "before": before, "after": after,
+            "executable": new[0][1] if len(new) == 1 else None}   # Session._cache: (lowered, executable)
+
+
+def _is_unimplemented(e: BaseException) -> bool:
+    from xlite import errors
+    return isinstance(e, (NotImplementedError, errors.UnimplementedError))
+
+
+def _describe(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0] if text else ''}"[:160]
+
+
+class System:
+    """One way of running a workload: `call()` is one timed call; `status` is "ok" or why it is not timed."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.status = "ok"
+        self.call = None
+        self.stats: dict = {}
+
+    def fail(self, e: BaseException) -> None:
+        if isinstance(e, Mismatch):
+            self.status = f"MISMATCH {e}"
+        elif _is_unimplemented(e):
+            self.status = f"not implemented: {_describe(e)}"
+        else:
+            self.status = f"error: {_describe(e)}"
+
+
+def prepare(workload, target: str, with_jax: bool):
+    """Builds the workload, runs and checks every system once; (systems, reference)."""
+    import xlite as tf
+    prog = workload.build()
+    systems = [System("interpreter")]
+    interp = tf.Session(target="interpreter", graph=prog.graph)
+    ref = _first_step(interp, prog)
+    systems[0].call = lambda: interp.run(prog.fetches, prog.feeds)
+
+    compiled = System(target)
+    systems.append(compiled)
+    try:
+        sess = tf.Session(target=target, graph=prog.graph)
+        values = _first_step(sess, prog, initial=ref["before"])
+        for k, (got, want) in enumerate(zip(values["before"], ref["before"])):
+            _close(f"initial value of variable {k}", got, want, 1e-5, 1e-6)
+        _check_step(values, ref, workload)
+        compiled.stats = executable_stats(values["executable"])
+        compiled.call = lambda: sess.run(prog.fetches, prog.feeds)
+    except Exception as e:      # noqa: BLE001  (a row reports it; the suite goes on)
+        compiled.fail(e)
+
+    if with_jax:
+        jx = System("jax")
+        systems.append(jx)
+        try:
+            program = _jax_programs().make(workload.id, list(prog.feeds.values()), ref["before"] or None)
+            got = program.first()
+            n = len(ref["outputs"])
+            _check_step({"outputs": got[:n], "after": got[n:]}, ref, workload)
+            jx.call = program.call
+        except Exception as e:  # noqa: BLE001
+            jx.fail(e)
+    return systems, ref
+
+
+def executable_stats(executable) -> dict:
+    """Kernels and peak bytes of a compiled executable, where it exposes them."""
+    if executable is None:
+        return {}
+    stats: dict = {}
+    plan = getattr(executable, "plan", None)
+    for owner in (executable, plan):
+        for name in ("num_kernels", "kernels", "kernel_count"):
+            value = getattr(owner, name, None)
+            if isinstance(value, int):
+                stats["kernels"], stats["kernels_from"] = value, "executable"
+                break
+        if "kernels" in stats:
+            break
+    module = getattr(executable, "module", None)
+    if "kernels" not in stats and module is not None:
+        try:
+            from xlite.passes.fusion import kernel_count
+        except ImportError:
+            kernel_count = None
+        if kernel_count is not None:
+            stats["kernels"], stats["kernels_from"] = kernel_count(module.entry), "entry instructions"
+    assignment = module.properties.get("buffer_assignment") if module is not None else None
+    if assignment is not None and getattr(assignment, "peak_bytes", 0):
+        stats["peak_bytes"], stats["peak_from"] = int(assignment.peak_bytes), "buffer assignment"
+    elif plan is not None and getattr(plan, "arena_bytes", None) is not None:
+        stats["peak_bytes"], stats["peak_from"] = int(plan.arena_bytes), "arena"
+    return stats
+
+
+# ------------------------------------------------------------------------------------------------
+# timing
+
+def _calls_per_round(call, settings: Settings) -> int:
+    t0 = time.perf_counter()
+    call()
+    one = max(time.perf_counter() - t0, 1e-7)
+    return int(min(settings.max_calls, max(settings.min_calls, settings.round_budget_s / one)))
+
+
+def _one_round(call, n: int) -> float:
+    times = []
+    clock = time.perf_counter
+    for _ in range(n):
+        t0 = clock()
+        call()
+        times.append(clock() - t0)
+    return float(np.median(times))
+
+
+def time_systems(systems: list, settings: Settings) -> None:
+    """Rounds interleaving the systems; fills each system's `rounds` (per-call medians, seconds)."""
+    live = [s for s in systems if s.status == "ok"]
+    for s in live:                                   # the calibration call also warms caches
+        s.calls = _calls_per_round(s.call, settings)
+        s.rounds = []
+    enabled = gc.isenabled()
+    try:
+        for _ in range(settings.rounds):
+            for s in live:
+                gc.collect()
+                gc.disable()
+                s.rounds.append(_one_round(s.call, s.calls))
+                if enabled:
+                    gc.enable()
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _paired_ratio(num: System, den: System):
+    if num.status != "ok" or den.status != "ok":
+        return None
+    return float(np.median([a / b for a, b in zip(num.rounds, den.rounds)]))
+
+
+# ------------------------------------------------------------------------------------------------
+# W6: cold and cached compile in fresh processes
+
+_PROBE = ("import sys, time; t0 = time.perf_counter(); import xlite.bench as b; "
+          "b.compile_probe(sys.argv[1], sys.argv[2], t0)")
+
+
+def compile_probe(system: str, target: str, t_start: float) -> None:
+    """Child process: times the W3 step's graph build, Session and first runs; prints one JSON line."""
+    out: dict = {"import_s": time.perf_counter() - t_start}
+    try:
+        workloads = load_workloads()
+        if system == "jax":
+            t0 = time.perf_counter()
+            jw = _jax_programs()
+            out["import_s"] += time.perf_counter() - t0
+            images, labels = workloads.mnist_batch(30, (784,), 128)
+            t0 = time.perf_counter()
+            program = jw.make("W6", [images, labels], jw.mlp_initial_params())
+            program.first()
+            out["total_s"] = time.perf_counter() - t0
+        else:
+            import xlite as tf
+            from xlite.codegen.cpu import cache
+            t0 = time.perf_counter()
+            prog = workloads.build_w3()
+            t1 = time.perf_counter()
+            sess = tf.Session(target=target, graph=prog.graph)
+            t2 = time.perf_counter()
+            sess.run(prog.init)
+            t3 = time.perf_counter()
+            sess.run(prog.fetches, prog.feeds)
+            t4 = time.perf_counter()
+            out.update(build_s=t1 - t0, session_s=t2 - t1, init_run_s=t3 - t2, first_step_s=t4 - t3,
+                       total_s=t4 - t0, cache=dict(cache.STATS))
+        out["status"] = "ok"
+    except Exception as e:      # noqa: BLE001
+        out["status"] = (f"not implemented: {_describe(e)}" if _is_unimplemented(e)
+                         else f"error: {_describe(e)}")
+    print("XLITE_BENCH_PROBE " + json.dumps(out), flush=True)
+
+
+def _probe(system: str, target: str, cache_dir: str | None) -> dict:
+    env = dict(os.environ)
+    env.pop("XLITE_CACHE", None)
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)
+    if cache_dir is not None:
+        env["XLITE_CACHE_DIR"] = cache_dir
+    proc = subprocess.run([sys.executable, "-c", _PROBE, system, target], env=env,
+                          capture_output=True, text=True, timeout=600)
+    for line in proc.stdout.splitlines():
+        if line.startswith("XLITE_BENCH_PROBE "):
+            return json.loads(line.split(" ", 1)[1])
+    tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+    return {"status": f"error: probe exited {proc.returncode}: {tail[:160]}"}
+
+
+def run_compile_workload(workload, target: str, with_jax: bool, settings: Settings) -> dict:
+    cold, cached, jax_cold = [], [], []
+    status, probes = "ok", []
+    for _ in range(settings.compile_rounds):
+        with tempfile.TemporaryDirectory(prefix="xlite-bench-cache-") as cache_dir:
+            first = _probe("xlite", target, cache_dir)
+            second = _probe("xlite", target, cache_dir) if first["status"] == "ok" else None
+        probes.append({"cold": first, "cached": second})
+        if first["status"] != "ok":
+            status = first["status"]
+            break
+        if second["status"] != "ok":
+            status = second["status"]
+            break
+        cold.append(first["total_s"])
+        cached.append(second["total_s"])
+        if second.get("cache", {}).get("misses"):
+            status = f"cached run missed the cache {second['cache']['misses']} time(s)"
+    jax_status = None
+    if with_jax:
+        jax_status = "ok"
+        for _ in range(settings.compile_rounds):
+            probe = _probe("jax", target, None)
+            if probe["status"] != "ok":
+                jax_status = probe["status"]
+                break
+            jax_cold.append(probe["total_s"])
+    row = {"id": workload.id, "title": workload.title, "shapes": workload.shapes, "kind": workload.kind,
+           "status": status, "probes": probes,
+           "cold_s": _median(cold), "cached_s": _median(cached),
+           "cold_rounds_s": cold, "cached_rounds_s": cached,
+           "cold_over_cached": (float(np.median([a / b for a, b in zip(cold, cached)]))
+                                if cold and cached else None),
+           "jax": None if jax_status is None else {"status": jax_status, "cold_s": _median(jax_cold),
+                                                    "rounds_s": jax_cold}}
+    if row["cold_s"] is not None and jax_cold:
+        row["cold_over_jax"] = row["cold_s"] / _median(jax_cold)
+    row["targets"] = _compile_targets(row)
+    return row
+
+
+def _median(values):
+    return float(np.median(values)) if values else None
+
+
+# ------------------------------------------------------------------------------------------------
+# one workload
+
+def run_workload(workload, target: str, with_jax: bool, settings: Settings) -> dict:
+    if workload.kind == "compile":
+        return run_compile_workload(workload, target, with_jax, settings)
+    systems, _ = prepare(workload, target, with_jax)
+    time_systems(systems, settings)
+    interp, compiled = systems[0], systems[1]
+    jx = systems[2] if len(systems) > 2 else None
+    row = {"id": workload.id, "title": workload.title, "shapes": workload.shapes, "kind": workload.kind,
+           "systems": {}}
+    for s in systems:
+        entry = {"status": s.status}
+        if s.status == "ok":
+            entry.update(time_s=_median(s.rounds), rounds_s=s.rounds, calls_per_round=s.calls)
+        row["systems"][s.name] = entry
+    row["compiled"] = target
+    row["status"] = compiled.status
+    row["speedup"] = _paired_ratio(interp, compiled)
+    row["compiled_over_jax"] = _paired_ratio(compiled, jx) if jx else None
+    row.update(compiled.stats)
+    t = row["systems"][target].get("time_s")
+    if t and workload.bytes_moved:
+        row["gbps"] = workload.bytes_moved / t / 1e9
+        row["copy_fraction"] = row["gbps"] / COPY_GBPS
+    if t and workload.kind == "train":
+        row["steps_per_s"] = 1.0 / t
+    row["targets"] = _speed_targets(row)
+    return row
+
+
+def _speed_targets(row: dict) -> list:
+    need = TARGETS.get(row["id"])
+    if need is None:
+        return []
+    speedup = row.get("speedup")
+    checks = [{"what": f"{need:g}x vs interpreter", "met": speedup is not None and speedup >= need}]
+    if row["id"] == "W1":
+        frac = row.get("copy_fraction")
+        checks.append({"what": f">= {W1_MIN_COPY_FRACTION:.0%} of copy bandwidth",
+                       "met": frac is not None and frac >= W1_MIN_COPY_FRACTION})
+    return checks
+
+
+def _compile_targets(row: dict) -> list:
+    cold, ratio = row.get("cold_s"), row.get("cold_over_cached")
+    return [{"what": f"cold compile under {W6_COLD_LIMIT_S:g} s", "met": cold is not None and cold < W6_COLD_LIMIT_S},
+            {"what": f"cached >= {W6_MIN_CACHE_SPEEDUP:g}x faster than cold",
+             "met": ratio is not None and ratio >= W6_MIN_CACHE_SPEEDUP}]
+
+
+# ------------------------------------------------------------------------------------------------
+# the suite, the table, the JSON
+
+def machine() -> dict:
+    info = {"platform": platform.platform(), "cores": os.cpu_count(), "python": platform.python_version(),
+            "numpy": np.__version__}
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+        for line in text.splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+        info["avx512"] = " avx512f" in text
+    except OSError:
+        pass
+    try:
+        import llvmlite
+        info["llvmlite"] = llvmlite.__version__
+    except ImportError:
+        pass
+    return info
+
+
+def _commit() -> str | None:
+    try:
+        root = Path(__file__).resolve().parent.parent
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10)
+        return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "") if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def run_suite(ids=WORKLOAD_IDS, target: str = "cpu", settings: Settings | None = None,
+              with_jax: bool | None = None, log=None) -> dict:
+    import xlite
+    settings = settings or Settings()
+    with_jax = jax_available() if with_jax is None else with_jax
+    workloads = load_workloads().WORKLOADS
+    report = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+              "xlite": xlite.__version__, "commit": _commit(), "machine": machine(), "target": target,
+              "quick": settings.quick, "rounds": settings.rounds, "jax": None, "workloads": []}
+    if with_jax:
+        from importlib.metadata import version
+        report["jax"] = version("jax")
+    for wid in ids:
+        t0 = time.perf_counter()
+        row = run_workload(workloads[wid], target, with_jax, settings)
+        row["bench_wall_s"] = time.perf_counter() - t0
+        report["workloads"].append(row)
+        if log:
+            log(f"{wid}: {row['status']} ({row['bench_wall_s']:.1f} s)")
+    return report
+
+
+def verify(wid: str, target: str = "cpu", with_jax: bool = False) -> dict:
+    """Only the correctness checks of one workload: {system: status}."""
+    workload = load_workloads().WORKLOADS[wid]
+    systems, _ = prepare(workload, target, with_jax)
+    return {s.name: s.status for s in systems}
+
+
+def fmt_time(s) -> str:
+    if s is None:
+        return "-"
+    if s < 1e-3:
+        return f"{s * 1e6:.1f} us"
+    if s < 1:
+        return f"{s * 1e3:.2f} ms"
+    return f"{s:.2f} s"
+
+
+def _fmt_ratio(r) -> str:
+    return "-" if r is None else f"{r:.2f}x"
+
+
+def format_table(report: dict) -> str:
+    target = report["target"]
+    head = ["id", "workload", "interpreter", target, "speedup", "jax", f"{target}/jax", "throughput",
+            "kernels", "peak", "status"]
+    rows = []
+    for w in report["workloads"]:
+        if w["kind"] == "compile":
+            jx = w.get("jax") or {}
+            cached = w.get("cached_s")
+            through = (f"cached {fmt_time(cached)} ({_fmt_ratio(w.get('cold_over_cached'))} faster)"
+                       if cached is not None else "-")
+            rows.append([w["id"], w["title"], "-", "cold " + fmt_time(w.get("cold_s")), "-",
+                         ("cold " + fmt_time(jx.get("cold_s"))) if jx.get("cold_s") else (jx.get("status") or "-"),
+                         _fmt_ratio(w.get("cold_over_jax")), through, "-", "-", w["status"]])
+            continue
+        sysd = w["systems"]
+        jx = sysd.get("jax")
+        through = "-"
+        if w.get("gbps") is not None:
+            through = f"{w['gbps']:.1f} GB/s ({w['copy_fraction']:.0%} copy)"
+        elif w.get("steps_per_s") is not None:
+            through = f"{w['steps_per_s']:.0f} steps/s"
+        peak = w.get("peak_bytes")
+        rows.append([w["id"], w["title"], fmt_time(sysd["interpreter"].get("time_s")),
+                     fmt_time(sysd[target].get("time_s")), _fmt_ratio(w.get("speedup")),
+                     "-" if jx is None else (fmt_time(jx.get("time_s")) if jx["status"] == "ok" else jx["status"]),
+                     _fmt_ratio(w.get("compiled_over_jax")), through,
+                     str(w.get("kernels", "-")), "-" if peak is None else f"{peak / (1 << 20):.1f} MiB",
+                     w["status"]])
+    widths = [max(len(str(r[i])) for r in [head] + rows) for i in range(len(head))]
+    lines = ["| " + " | ".join(str(c).ljust(n) for c, n in zip(head, widths)) + " |",
+             "|" + "|".join("-" * (n + 2) for n in widths) + "|"]
+    lines += ["| " + " | ".join(str(c).ljust(n) for c, n in zip(r, widths)) + " |" for r in rows]
+    checks = []
+    for w in report["workloads"]:
+        for t in w.get("targets", []):
+            checks.append(f"{w['id']} {t['what']}: {'met' if t['met'] else 'MISSED'}")
+    m = report["machine"]
+    foot = (f"{report['date']}  xlite {report['xlite']} @ {report['commit']}  {m.get('cpu', '?')}, "
+            f"{m.get('cores')} cores{', AVX-512' if m.get('avx512') else ''}  jax {report['jax'] or 'not installed'}"
+            f"  rounds {report['rounds']}{' (quick)' if report['quick'] else ''}")
+    return "\n".join(lines + ["", "targets: " + "; ".join(checks) if checks else "", foot])
+
+
+def failed(report: dict) -> bool:
+    """Whether any system gave a wrong result or crashed (not implemented is not a failure)."""
+    for w in report["workloads"]:
+        statuses = [w["status"]] + [s["status"] for s in w.get("systems", {}).values()]
+        if w.get("jax"):
+            statuses.append(w["jax"]["status"])
+        if any(s.startswith(("MISMATCH", "error")) for s in statuses):
+            return True
+    return False
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quick", action="store_true", help="CI's smoke run: fewer, shorter rounds")
+    parser.add_argument("--workloads", default=",".join(WORKLOAD_IDS), help="comma-separated, e.g. W1,W3")
+    parser.add_argument("--target", default="cpu", help="the compiled target to compare with the interpreter")
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    parser.add_argument("--rounds", type=int, help="timing rounds per workload (default 7, quick 3)")
+    parser.add_argument("--no-jax", action="store_true", help="skip JAX even when it is installed")
+
+
+def run_from_args(args) -> int:
+    ids = [w.strip().upper() for w in args.workloads.split(",") if w.strip()]
+    unknown = [w for w in ids if w not in WORKLOAD_IDS]
+    if unknown:
+        print(f"xlite bench: unknown workload(s) {', '.join(unknown)}; choose from {', '.join(WORKLOAD_IDS)}",
+              file=sys.stderr)
+        return 2
+    settings = Settings(quick=args.quick, rounds=args.rounds)
+    report = run_suite(ids, args.target, settings, with_jax=False if args.no_jax else None,
+                       log=lambda line: print(line, file=sys.stderr, flush=True))
+    print(format_table(report))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=1, default=str) + "\n")
+    return 1 if failed(report) else 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="xlite bench", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run_from_args(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
