@@ -8,6 +8,7 @@ from llvmlite import ir
 from xlite.codegen.cpu.element_generator import ElementGenerator, and_all, element_rule
 from xlite.codegen.cpu.elemental import emit_max, emit_min, is_nan
 from xlite.codegen.cpu.ir_array import Index, physical_order
+from xlite.codegen.cpu.kernels import kernel_rule
 from xlite.codegen.cpu.llvm_types import I64, constant, i64, is_unsigned, register_type
 from xlite.ir.dtypes import DType
 
@@ -66,6 +67,37 @@ def _reduce(gen: ElementGenerator, inst, index: Index):
         v = gen.element(x, Index(x.shape.dims, values=[vals[d] for d in range(x.shape.rank)]))
         b.store(combine(fc, kind, dt, b.load(acc), v), acc)
     return b.load(acc)
+
+
+def _minor_dim_kept(inst) -> bool:
+    """Reductions that keep the input's contiguous dim run best accumulating into the output in the
+    input's order (a vectorizable update of a row of accumulators) rather than one element at a time."""
+    x = inst.operands[0]
+    return x.shape.rank > 1 and physical_order(x.shape)[-1] not in inst.attrs["dimensions"] \
+        and 0 not in x.shape.dims
+
+
+@kernel_rule("reduce", wants=_minor_dim_kept)
+def emit_reduce_accumulating(kernel, inst, out) -> None:
+    """out = identity; then for every input element in memory order, out[kept] = out[kept] (+) x."""
+    x = inst.operands[0]
+    fc, b, gen = kernel.fc, kernel.b, kernel.gen
+    kind, dt = inst.attrs["kind"], inst.shape.dtype
+    axes = set(inst.attrs["dimensions"])
+    identity = reduce_identity(kind, dt)
+    with gen.scope(), fc.loop_nest([out.shape.dims[d] for d in physical_order(out.shape)], "z") as ivs:
+        vals = [None] * out.shape.rank
+        for d, iv in zip(physical_order(out.shape), ivs):
+            vals[d] = iv
+        out.store(b, identity, Index(out.shape.dims, values=vals))
+    order = physical_order(x.shape)
+    with gen.scope(), fc.loop_nest([x.shape.dims[d] for d in order], "x") as ivs:
+        vals = [None] * x.shape.rank
+        for d, iv in zip(order, ivs):
+            vals[d] = iv
+        target = Index(out.shape.dims, values=[v for d, v in enumerate(vals) if d not in axes])
+        value = gen.element(x, Index(x.shape.dims, values=vals))
+        out.store(b, combine(fc, kind, dt, out.load(b, target), value), target)
 
 
 @element_rule("argmax", "argmin")
