@@ -35,6 +35,12 @@ from xlite.ir.dtypes import (DType, as_dtype, bfloat16, float16, float32, float6
                              uint8, uint32)
 from xlite.ir.dtypes import bool_ as bool  # noqa: A001
 from xlite.runtime.session import InteractiveSession, Session, get_default_session
+from xlite import app, flags, gfile, summary
+from xlite import tf_logging as logging
+from xlite.config import ConfigProto, GPUOptions, GraphOptions, OptimizerOptions, RunMetadata, RunOptions
+from xlite.summary.summary_ops import (histogram_summary, image_summary, merge_all_summaries, merge_summary,
+                                       scalar_summary)
+from xlite.tf_logging import deprecated_alias as _deprecated_alias
 
 double = float64
 half = float16
@@ -42,6 +48,12 @@ subtract = subtract
 sub = subtract
 mul = multiply
 neg = negative
+initialize_all_variables = _deprecated_alias("tf.initialize_all_variables", "tf.global_variables_initializer",
+                                             global_variables_initializer)
+initialize_local_variables = _deprecated_alias("tf.initialize_local_variables",
+                                               "tf.local_variables_initializer", local_variables_initializer)
+initialize_variables = _deprecated_alias("tf.initialize_variables", "tf.variables_initializer",
+                                         variables_initializer)
 
 __version__ = "0.1.0"
 
@@ -50,4 +62,6 @@ def __getattr__(name):
     if name == "compat":
         import importlib
         return importlib.import_module("xlite.compat")
+    if name in ("Summary", "Event", "HistogramProto", "SummaryMetadata", "SessionLog"):
+        return getattr(summary, name)   # TensorBoard's protos, loaded on first use
     raise AttributeError(f"module 'xlite' has no attribute {name!r}")

@@ -17,6 +17,7 @@ from xlite.frontend.op_registry import lowering, make_op
 from xlite.frontend.scopes import name_scope
 from xlite.ir import dtypes
 from xlite.ir.shape import Shape
+from xlite.tf_logging import warn_deprecated
 
 _REDUCE_KINDS = {"Sum": "sum", "Prod": "prod", "Max": "max", "Min": "min", "All": "and", "Any": "or"}
 
@@ -82,6 +83,7 @@ def _reduction(op_type, input_tensor, axis, keepdims, name, reduction_indices=No
         raise ValueError("Can not specify both 'axis' and 'reduction_indices'.")
     if keepdims is not None and keep_dims is not None:
         raise ValueError("Can not specify both 'keepdims' and 'keep_dims'.")
+    _warn_old_spellings(reduction_indices, keep_dims)
     axis = reduction_indices if axis is None else axis
     keepdims = bool(keep_dims if keepdims is None else keepdims)
     x = convert_to_tensor(input_tensor, name="input_tensor")
@@ -125,6 +127,13 @@ def reduce_any(input_tensor, axis=None, keepdims=None, name=None, reduction_indi
     return _reduction("Any", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
 
 
+def _warn_old_spellings(reduction_indices, keep_dims) -> None:
+    if reduction_indices is not None:
+        warn_deprecated("reduction_indices=", "axis=")
+    if keep_dims is not None:
+        warn_deprecated("keep_dims=", "keepdims=")
+
+
 def _keep(keepdims, keep_dims) -> bool:
     return bool(keep_dims if keepdims is None else keepdims)
 
@@ -132,6 +141,7 @@ def _keep(keepdims, keep_dims) -> bool:
 def reduce_logsumexp(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None,
                      keep_dims=None) -> Tensor:
     """log(sum(exp(x))) computed around the (gradient-stopped) max, so large inputs do not overflow."""
+    _warn_old_spellings(reduction_indices, keep_dims)
     axis = reduction_indices if axis is None else axis
     keep = _keep(keepdims, keep_dims)
     with name_scope(name, "ReduceLogSumExp", [input_tensor]) as scope:

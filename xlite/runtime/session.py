@@ -7,6 +7,7 @@ import threading
 import numpy as np
 
 from xlite import errors
+from xlite.config import SessionSettings, check_run_arguments
 from xlite.frontend.graph import Graph, Operation, Tensor, get_default_graph
 from xlite.frontend.lower import lower_run
 from xlite.runtime.executable import check_target_available, compile_module, resolve_target
@@ -26,6 +27,7 @@ class Session:
         self.graph = graph or get_default_graph()
         self.target = resolve_target(target)
         self.config = config
+        self._settings = SessionSettings(config, self.target)   # see xlite/config.py
         self._variables: dict[Operation, np.ndarray] = {}
         self._dynamic_shapes: dict[Operation, tuple] = {}   # Variables of unknown static shape
         self._cache: dict = {}
@@ -68,9 +70,12 @@ class Session:
 
     # running -----------------------------------------------------------------------
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
-        """Values of `fetches` (same nested structure back); ops give None, 0-d tensors NumPy scalars."""
+        """Values of `fetches` (same nested structure back); ops give None, 0-d tensors NumPy scalars.
+
+        `options` (tf.RunOptions) and `run_metadata` (tf.RunMetadata) are accepted; see xlite/config.py."""
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
+        check_run_arguments(options, run_metadata)
         mapper = FetchMapper(self.graph, fetches)
         feeds = self._validate_feeds(feed_dict or {})
         fetch_tensors = mapper.unique_tensors()
@@ -87,7 +92,8 @@ class Session:
                 self._cache[key] = compiled
             lowered, executable = compiled
             args = self._arguments(lowered, feeds)
-            results = executable.run(args)
+            with self._settings.thread_limit():
+                results = executable.run(args)
             values = {}
             for (kind, item), value in zip(lowered.results, results):
                 if kind == "fetch":
