@@ -61,6 +61,9 @@ def compile_to_object(ir_text: str, name: str = "module") -> bytes:
         pto = llvm.create_pipeline_tuning_options(speed_level=3)
         pto.loop_vectorization = True
         pto.slp_vectorization = True
+        # Full unrolling of constant-trip loops made basic blocks huge and cold compiles 7x slower
+        # (W5: 3.4 s -> 0.46 s without) for no measurable run-time gain; the vectorizer still interleaves.
+        pto.loop_unrolling = False
         pb = llvm.create_pass_builder(tm, pto)
         pb.getModulePassManager().run(mod, pb)
         if os.environ.get("XLITE_DUMP"):
