@@ -212,6 +212,10 @@ def _join(p: Instruction, g: _Group, users: list) -> None:
 
 def fuse_computation(comp: Computation, module: Module, names: _Names) -> bool:
     groups, materialized = plan_fusion(comp)
+    for root, group in groups.items():    # a lone op on scalar constants is no fusion: keep them
+        if all(m.opcode == "constant" for m in group.members if m is not root):
+            materialized.update(group.members)
+            group.members = {root}
     replaced: dict[Instruction, Instruction] = {}
     kept: list[Instruction] = []
     changed = False
@@ -219,8 +223,8 @@ def fuse_computation(comp: Computation, module: Module, names: _Names) -> bool:
         if inst not in materialized:
             changed = True
             continue
-        group = groups[inst]
-        if len(group.members) == 1:
+        group = groups.get(inst)
+        if group is None or len(group.members) == 1:
             inst.operands = [replaced.get(o, o) for o in inst.operands]
             kept.append(inst)
             continue

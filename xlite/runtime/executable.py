@@ -58,10 +58,21 @@ def check_target_available(target: str) -> None:
 
 
 def compile_module(module: Module, target: str) -> Executable:
-    """The one seam every backend extends: an optimized Module in, an Executable out."""
-    if target == "interpreter":
-        return InterpreterExecutable(module)
-    if target == "cpu":
-        from xlite.codegen.cpu import compile_cpu
-        return compile_cpu(module)
+    """The one seam every backend extends: the lowered Module in, an Executable out.
+
+    The cpu target optimizes the Module with the cpu pipeline first. With dumping on
+    (XLITE_DUMP=dir, `xlite dump-ir`) every stage is written out; the interpreter then
+    runs the pipeline on a copy, for the dump only, and interprets the Module as lowered."""
+    from xlite.passes import dump
+    from xlite.passes.pipelines import cpu_pipeline
+    with dump.compiling(module, target) as dumping:
+        if target == "interpreter":
+            if dumping is not None:
+                dump.run_pipeline(cpu_pipeline(), dump.clone_module(module))
+            return InterpreterExecutable(module)
+        if target == "cpu":
+            from xlite.codegen.cpu import compile_cpu
+            if "buffer_assignment" not in module.properties:
+                dump.run_pipeline(cpu_pipeline(), module)
+            return compile_cpu(module)
     raise NotImplementedError(f"target {target!r} is not available yet in this build of xlite")
