@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from cpu_check import check, check_text, module_from, random_array, run_both
+from xlite.codegen.cpu import emit_llvm_ir
 from xlite.ir import dtypes
 from xlite.ir.shape import Shape
 
@@ -214,3 +215,20 @@ def test_multi_output_fusion_and_duplicate_outputs():
     }"""
     got = check_text(text, [np.linspace(-2, 2, 9, dtype=np.float32)], ulps=2)
     assert got[0] is not got[2]
+
+
+def test_big_loops_split_over_threads(monkeypatch):
+    """Kernels big enough to run on several threads give the same numbers, flat and nested loops."""
+    monkeypatch.setenv("XLITE_NUM_THREADS", "3")
+    rng = np.random.default_rng(21)
+    x = random_array(rng, "f32", (1031, 1027))
+    v = random_array(rng, "f32", (1027,))
+
+    def build(b, p, q):
+        flat = b.emit("exp", (b.emit("sin", (p,)),))
+        nested = b.emit("tanh", (b.emit("add", (b.transpose(p, (1, 0)), b.broadcast_in_dim(q, (1027, 1031), (0,)))),))
+        return [flat, nested, b.reduce(b.emit("exp", (p,)), "sum", (1,))]
+    m = module_from(build, [("f32", (1031, 1027)), ("f32", (1027,))])
+    check(m, [x, v], ulps=4, rtol=1e-5)
+    starts = emit_llvm_ir(m)[0].count("call i32 @\"pthread_create\"")
+    assert starts >= 3 * 2 and starts % 2 == 0          # sin, exp, tanh at least, each on 2 more threads

@@ -37,6 +37,17 @@ def is_available() -> bool:
         return False
 
 
+def num_threads() -> int:
+    """Threads a big loop kernel is split over: XLITE_NUM_THREADS, else the CPUs this process may use."""
+    value = os.environ.get("XLITE_NUM_THREADS")
+    if value:
+        return max(1, int(value))
+    try:
+        return max(1, min(len(os.sched_getaffinity(0)), 16))
+    except AttributeError:
+        return max(1, min(os.cpu_count() or 1, 16))
+
+
 def profiling() -> bool:
     """XLITE_PROFILE=1: generated code counts cycles per kernel; run() prints the table."""
     return os.environ.get("XLITE_PROFILE", "0") not in ("", "0")
@@ -46,7 +57,8 @@ def emit_llvm_ir(module: Module) -> tuple[str, object]:
     """The unoptimized LLVM IR text of a module (with a buffer assignment) and its run plan."""
     from xlite.codegen.cpu.compiler import triple_and_layout
     cg = CodegenModule(module.name, *triple_and_layout())
-    plan = EntryEmitter(cg, module, module.properties["buffer_assignment"], profile=profiling()).emit()
+    plan = EntryEmitter(cg, module, module.properties["buffer_assignment"], profile=profiling(),
+                        threads=num_threads()).emit()
     return str(cg.module), plan
 
 
@@ -55,7 +67,7 @@ def compile_cpu(module: Module) -> CpuExecutable:
     if "buffer_assignment" not in module.properties:
         from xlite.passes.buffer_assignment import NaiveBufferAssignment
         NaiveBufferAssignment().run(module)
-    key = cache.module_key(module, host_description() + f"\nprofile={profiling()}")
+    key = cache.module_key(module, host_description() + f"\nprofile={profiling()} threads={num_threads()}")
     hit = cache.lookup(key)
     if hit is not None:
         plan_dict, obj = hit

@@ -58,8 +58,8 @@ class CodegenModule:
         return gv
 
     def new_function(self, name: str, nargs: int, linkage: str = "internal",
-                     arg_types=None) -> "FunctionContext":
-        fnty = ir.FunctionType(VOID, arg_types or [PTR] * nargs)
+                     arg_types=None, ret: ir.Type = VOID) -> "FunctionContext":
+        fnty = ir.FunctionType(ret, arg_types or [PTR] * nargs)
         fn = ir.Function(self.module, fnty, name=self.unique_name(name))
         fn.linkage = linkage
         fn.attributes.add("nounwind")
@@ -90,9 +90,12 @@ class FunctionContext:
         self._blocks += 1
         return self.fn.append_basic_block(f"{name}{self._blocks}")
 
-    def finish(self) -> None:
+    def finish(self, value=None) -> None:
         self._alloca_builder.branch(self._body)
-        self.builder.ret_void()
+        if value is None:
+            self.builder.ret_void()
+        else:
+            self.builder.ret(value)
 
     # control flow ------------------------------------------------------------------------
     @contextlib.contextmanager

@@ -12,6 +12,7 @@ layout, and a chain of same-shaped elementwise ops runs as one flat loop.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from math import prod
 from typing import Callable
@@ -23,7 +24,7 @@ from xlite.codegen.cpu.element_generator import ElementGenerator, is_elemental
 from xlite.codegen.cpu.elemental import has_elemental_rule
 from xlite.codegen.cpu.function import ALIGNMENT, CodegenModule
 from xlite.codegen.cpu.ir_array import Index, IrArray, physical_order
-from xlite.codegen.cpu.llvm_types import check_dtype
+from xlite.codegen.cpu.llvm_types import I64, PTR, check_dtype
 from xlite.ir.module import Instruction
 from xlite.ir.shape import Layout, Shape
 
@@ -61,12 +62,14 @@ def _same_layout(a: Shape, b: Shape) -> bool:
 class Kernel:
     """The body of one kernel function: an element generator plus a bump-allocated temp region."""
 
-    def __init__(self, fc, arrays: dict, temp_ptr, outputs_alias_inputs: bool):
+    def __init__(self, fc, arrays: dict, temp_ptr, outputs_alias_inputs: bool, bounds=None):
         self.fc = fc
         self.gen = ElementGenerator(fc, arrays)
         self.temp_ptr = temp_ptr
         self.temp_bytes = 0
         self.outputs_alias_inputs = outputs_alias_inputs
+        self.bounds = bounds          # (begin, end) of the outermost loop, when the kernel is one loop
+        self.split = None             # (extent of that loop, estimated cost) when it is
 
     @property
     def b(self) -> ir.IRBuilder:
@@ -91,6 +94,12 @@ class Kernel:
     # emission -----------------------------------------------------------------------------
     def emit(self, root: Instruction, outs: list[IrArray]) -> None:
         leaves = list(root.operands) if root.opcode == "tuple" else [root]
+        if self.bounds is not None and self._is_one_loop(leaves, outs):
+            extent = self._loop_dims(leaves, outs[0].shape)[0]
+            cost = prod(outs[0].shape.dims) * sum(element_cost(leaf, self.gen.arrays, {}) for leaf in leaves)
+            self.split = (extent, cost)
+            self.emit_loop(leaves, outs, self.bounds)
+            return
         self._materialize_inside(leaves, outs)
         elemental, elemental_outs = [], []
         for leaf, out in zip(leaves, outs):
@@ -108,8 +117,8 @@ class Kernel:
             for group in groups.values():
                 self.emit_loop([g[0] for g in group], [g[1] for g in group])
 
-    def _materialize_inside(self, leaves: list, outs: list) -> None:
-        """Materializes every non-elemental instruction below the roots, operands first."""
+    def _below(self, leaves: list) -> list:
+        """The instructions the roots compute from, operands first, down to the arrays in memory."""
         order: list[Instruction] = []
         seen: set = set()
 
@@ -123,7 +132,20 @@ class Kernel:
 
         for leaf in leaves:
             visit(leaf)
-        for inst in order:
+        return order
+
+    def _is_one_loop(self, leaves: list, outs: list) -> bool:
+        """Whether the whole kernel is one loop nest over outputs of one shape (so it can be split)."""
+        shape = outs[0].shape
+        if prod(shape.dims) == 0 or not shape.dims:
+            return False
+        if any(not _same_layout(o.shape.with_dtype(shape.dtype), shape) for o in outs):
+            return False
+        return not any(materializes(inst) for inst in self._below(leaves))
+
+    def _materialize_inside(self, leaves: list, outs: list) -> None:
+        """Materializes every non-elemental instruction below the roots, operands first."""
+        for inst in self._below(leaves):
             if inst in leaves or not materializes(inst):
                 continue
             target = self._shared_output(inst, leaves, outs) or self.temp(inst.shape)
@@ -142,27 +164,58 @@ class Kernel:
                 return out
         return None
 
-    def emit_loop(self, values: list[Instruction], outs: list[IrArray]) -> None:
-        """out[i] = element(value, i) for every i, outermost dimension first, innermost contiguous."""
+    def _loop_dims(self, values: list, shape: Shape) -> list:
+        """The loop extents: one flat loop when nothing needs per-dim indices, else the physical dims."""
+        if shape.rank == 0 or all(_flat_ok(v, shape, self.gen.arrays, {}) for v in values):
+            return [prod(shape.dims)]
+        return [shape.dims[d] for d in physical_order(shape)]
+
+    def emit_loop(self, values: list[Instruction], outs: list[IrArray], bounds=None) -> None:
+        """out[i] = element(value, i) for every i, outermost dimension first, innermost contiguous;
+        `bounds` (begin, end) restricts the outermost loop (a share of a parallel kernel)."""
         shape = outs[0].shape
-        n = prod(shape.dims)
-        if n == 0:
+        if prod(shape.dims) == 0:
             return
         order = physical_order(shape)
         fc, gen = self.fc, self.gen
-        if all(_flat_ok(v, shape, gen.arrays, {}) for v in values):
-            with gen.scope(), fc.for_range(n, "e") as i:
-                index = Index(shape.dims, linear=i, order=order)
-                for v, out in zip(values, outs):
-                    out.store(self.b, gen.element(v, index), index)
-            return
-        with gen.scope(), fc.loop_nest([shape.dims[d] for d in order], "o") as ivs:
-            vals = [None] * shape.rank
-            for d, iv in zip(order, ivs):
-                vals[d] = iv
-            index = Index(shape.dims, values=vals)
+        dims = self._loop_dims(values, shape)
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(gen.scope())
+            if bounds is not None:
+                first = stack.enter_context(fc.for_range(bounds[1], "o0", start=bounds[0]))
+            else:
+                first = stack.enter_context(fc.for_range(dims[0], "o0"))
+            ivs = [first] + stack.enter_context(fc.loop_nest(dims[1:], "o"))
+            if shape.rank == 0:
+                index = Index((), values=[])
+            elif len(dims) == 1 and shape.rank != 1:
+                index = Index(shape.dims, linear=ivs[0], order=order)
+            else:
+                vals = [None] * shape.rank
+                for d, iv in zip(order, ivs):
+                    vals[d] = iv
+                index = Index(shape.dims, values=vals)
             for v, out in zip(values, outs):
                 out.store(self.b, gen.element(v, index), index)
+
+
+_COSTLY = {"exp": 20, "log": 20, "log1p": 20, "tanh": 20, "logistic": 20, "sin": 20, "cos": 20, "pow": 40,
+           "div": 4, "rem": 8, "sqrt": 4, "rsqrt": 5, "rng": 60}
+
+
+def element_cost(inst: Instruction, arrays: dict, memo: dict) -> int:
+    """A rough count of operations per element of inst (loads 1, transcendental ~20), for deciding
+    whether a loop is worth spreading over threads."""
+    if inst in memo:
+        return memo[inst]
+    if inst in arrays or inst.opcode in ("constant", "parameter"):
+        cost = 1
+    else:
+        cost = _COSTLY.get(inst.opcode, 1) + sum(element_cost(o, arrays, memo) for o in inst.operands)
+        if inst.opcode in ("reduce", "argmax", "argmin", "dot", "reduce_window", "convolution"):
+            cost *= max(1, prod(inst.operands[0].shape.dims) // max(1, prod(inst.shape.dims)))
+    memo[inst] = cost
+    return cost
 
 
 def _reaches(start: Instruction, target: Instruction, arrays: dict) -> bool:
@@ -214,12 +267,20 @@ def _flat_ok(inst: Instruction, shape: Shape, arrays: dict, memo: dict) -> bool:
 
 
 # building kernel functions ----------------------------------------------------------------------
-def build_kernel(cg: CodegenModule, name: str, root: Instruction, inputs: dict,
-                 outputs: list) -> tuple[ir.Function, list[Loc], int]:
+@dataclass
+class BuiltKernel:
+    fn: ir.Function           # void fn(ptr buffers..., ptr temp, i64 begin, i64 end)
+    locs: list                # the buffer Locs of its pointer arguments, TEMP last
+    temp_bytes: int
+    split: tuple | None       # (extent, cost): [begin, end) may be any share of [0, extent)
+
+
+def build_kernel(cg: CodegenModule, name: str, root: Instruction, inputs: dict, outputs: list) -> BuiltKernel:
     """A kernel computing `root` (leaves of a tuple root in order) into `outputs` [(Loc, Shape)].
 
-    `inputs` maps the instructions whose values are already in buffers to their Locs. Returns the
-    function, the Locs its arguments take in order (the temp region last), and the temp bytes used.
+    `inputs` maps the instructions whose values are already in buffers to their Locs. A kernel that
+    is one loop nest runs only [begin, end) of its outermost loop, so callers may split it over
+    threads; any other kernel ignores begin and end.
     """
     for inst in list(inputs) + [root]:
         for leaf_shape in ([inst.shape] if not inst.shape.is_tuple else inst.shape.elements):
@@ -229,7 +290,7 @@ def build_kernel(cg: CodegenModule, name: str, root: Instruction, inputs: dict,
     for loc in list(inputs.values()) + [loc for loc, _ in outputs]:
         if loc not in locs:
             locs.append(loc)
-    fc = cg.new_function(name, len(locs) + 1)
+    fc = cg.new_function(name, 0, arg_types=[PTR] * (len(locs) + 1) + [I64, I64])
     for arg, loc in zip(fc.args, locs + [TEMP]):
         arg.add_attribute("noalias")
         if loc.aligned or loc is TEMP:
@@ -238,10 +299,11 @@ def build_kernel(cg: CodegenModule, name: str, root: Instruction, inputs: dict,
     arrays = {inst: IrArray(ptr[loc], inst.shape) for inst, loc in inputs.items()}
     outs = [IrArray(ptr[loc], shape) for loc, shape in outputs]
     input_locs = set(inputs.values())
-    kernel = Kernel(fc, arrays, fc.args[-1], any(loc in input_locs for loc, _ in outputs))
+    kernel = Kernel(fc, arrays, fc.args[len(locs)], any(loc in input_locs for loc, _ in outputs),
+                    bounds=(fc.args[-2], fc.args[-1]))
     kernel.emit(root, outs)
     fc.finish()
-    return fc.fn, locs + [TEMP], kernel.temp_bytes
+    return BuiltKernel(fc.fn, locs + [TEMP], kernel.temp_bytes, kernel.split)
 
 
 __all__ = ["Kernel", "kernel_rule", "build_kernel", "has_kernel_rule", "materializes"]
