@@ -1,0 +1,1 @@
+"""The TF1 tutorials' support modules."""
