@@ -307,3 +307,18 @@ def test_rejects_non_float_types():
                      .append_basic_block())
     with pytest.raises(TypeError):
         fast_math.emit_exp(b, b.function.args[0])
+
+
+def test_install_routes_mathlib(monkeypatch):
+    """install() makes mathlib.emit_math(fc, name, x) emit these functions (registry restored after)."""
+    from xlite.codegen.cpu import mathlib
+    monkeypatch.setattr(mathlib, "_IMPLS", dict(mathlib._IMPLS))
+    fast_math.install(("exp", "tanh"))
+    fn = ir.Function(ir.Module(), ir.FunctionType(ir.FloatType(), [ir.FloatType()]), "g")
+
+    class FC:
+        builder = ir.IRBuilder(fn.append_basic_block())
+    y = mathlib.emit_math(FC, "tanh", fn.args[0])
+    FC.builder.ret(y)
+    text = str(fn.module)
+    assert "llvm.fma.f32" in text and "llvm.tanh" not in text

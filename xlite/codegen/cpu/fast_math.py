@@ -40,27 +40,21 @@ accurate (float32 values that large are multiples of 2^25).
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
-import numpy as np
 from llvmlite import ir
 
 __all__ = ["emit_exp", "emit_expm1", "emit_log", "emit_log1p", "emit_tanh", "emit_logistic",
            "emit_sin", "emit_cos", "FAST_MATH", "ULP_BOUNDS",
-           "TRIG_ACCURATE_LIMIT"]
+           "TRIG_ACCURATE_LIMIT", "install"]
 
 
 def _h(s: str) -> float:
     return float.fromhex(s)
 
 
-class _Precision:
-    """Format constants and polynomial coefficients for one floating-point type."""
-
-    def __init__(self, **kw):
-        self.__dict__.update(kw)
-
-
-_F32 = _Precision(
+# Format constants and polynomial coefficients, one set per floating-point type.
+_F32 = SimpleNamespace(
     bits=32, mant=23, bias=127, min_normal=2.0 ** -126, denorm_scale=23,
     log2e=_h("0x1.715476p+0"),
     ln2_hi=_h("0x1.62e430p-1"), ln2_lo=_h("-0x1.05c610p-29"),
@@ -80,7 +74,7 @@ _F32 = _Precision(
           _h("-0x1.95001ap-8")],
 )
 
-_F64 = _Precision(
+_F64 = SimpleNamespace(
     bits=64, mant=52, bias=1023, min_normal=2.0 ** -1022, denorm_scale=54,
     log2e=_h("0x1.71547652b82fep+0"),
     ln2_hi=_h("0x1.62e42feep-1"), ln2_lo=_h("0x1.a39ef35793c76p-33"),
@@ -96,10 +90,10 @@ _F64 = _Precision(
     LG=[6.666666666666735130e-01, 3.999999999940941908e-01, 2.857142874366239149e-01,
         2.222219843214978396e-01, 1.818357216161805012e-01, 1.531383769920937332e-01,
         1.479819860511658591e-01],
-    TANH=[_h("-0x1.555555555554fp-2"), _h("0x1.111111111079fp-3"), _h("-0x1.ba1ba1b97d898p-5"),
-          _h("0x1.664f485970c19p-6"), _h("-0x1.226e2f147e3a1p-7"), _h("0x1.d6d29b975df05p-9"),
-          _h("-0x1.7d8fd3b2fbf64p-10"), _h("0x1.3483aebb3d3d0p-11"), _h("-0x1.e96fc7846d95dp-13"),
-          _h("0x1.5d745ebeec92fp-14"), _h("-0x1.4711159c6ff65p-16")],
+    TANH=[_h("-0x1.555555555554bp-2"), _h("0x1.1111111110271p-3"), _h("-0x1.ba1ba1b9320d6p-5"),
+          _h("0x1.664f48487e668p-6"), _h("-0x1.226e2ce7344e4p-7"), _h("0x1.d6d2435dc4c33p-9"),
+          _h("-0x1.7d8b60a538b72p-10"), _h("0x1.345eff0930beap-11"), _h("-0x1.e7f9d9109dccfp-13"),
+          _h("0x1.594371f43ab3ap-14"), _h("-0x1.3cb685f3f54acp-16")],
 )
 
 # sin(r) = r + r^3 SIN(r^2), cos(r) = 1 - r^2/2 + r^4 COS(r^2) on |r| <= pi/4, in double.
@@ -142,14 +136,13 @@ class _Emitter:
     def i(self, value: int) -> ir.Constant:
         return self.const(self.ity, value)
 
-    def call(self, name: str, *args, ty=None, suffix=None) -> ir.Value:
-        ty = ty or self.ty
-        full = f"llvm.{name}.{suffix or self.suffix}"
-        module = self.b.module
+    def call(self, name: str, *args) -> ir.Value:
+        """llvm.<name> on this type (declared once per module, as CodegenModule.declare does)."""
+        full = f"llvm.{name}.{self.suffix}"
         try:
-            fn = module.get_global(full)
+            fn = self.b.module.get_global(full)
         except KeyError:
-            fn = ir.Function(module, ir.FunctionType(ty, [a.type for a in args]), name=full)
+            fn = ir.Function(self.b.module, ir.FunctionType(self.ty, [a.type for a in args]), name=full)
         return self.b.call(fn, list(args))
 
     # intrinsics -----------------------------------------------------------------
@@ -447,3 +440,11 @@ FAST_MATH = {"exp": emit_exp, "expm1": emit_expm1, "log": emit_log, "log1p": emi
 ULP_BOUNDS = {"exp": 1, "expm1": 1, "log": 1, "log1p": 1, "tanh": 1, "logistic": 1, "sin": 1, "cos": 1}
 # sin/cos are accurate (ULP_BOUNDS) for |x| below this
 TRIG_ACCURATE_LIMIT = 2.0 ** 48
+
+
+def install(names=("exp", "log", "log1p", "tanh", "sin", "cos")) -> None:
+    """Route mathlib.emit_math(fc, name, x) for these names to the emitters here (pow stays).
+    Not done on import: the CPU backend decides, e.g. from xlite/codegen/cpu/__init__.py."""
+    from xlite.codegen.cpu.mathlib import math_impl
+    for name in names:
+        math_impl(name)(lambda fc, x, _emit=FAST_MATH[name]: _emit(fc.builder, x))
