@@ -1,11 +1,20 @@
 """The pass interface and a pipeline that runs passes in order, some to a fixed point.
 
 What passes leave for the backends is explicit data on the Module:
-- layouts: every array Shape carries a Layout after layout assignment
-  (module.properties["layouts_assigned"] = True);
-- fusion: `fusion` instructions (attrs kind = "loop" | "input" | "output") whose
-  `called[0]` computation computes the fused expression from its parameters;
-- schedule: the order of `module.entry.instructions` after scheduling;
+- layouts: every array Shape carries a Layout after layout assignment, in every
+  computation (module.properties["layouts_assigned"] = True); entry parameters and
+  results, sub-computation parameters and roots, tuple elements and dot/convolution
+  operands are row-major; a `bitcast` reinterprets its operand's bytes (a transpose
+  whose result took the permuted layout, or a reshape between row-major arrays);
+- fusion: `fusion` instructions (attrs kind = "loop" | "input" | "output"), one
+  kernel each, whose `called[0]` computation computes the fused value from its
+  parameters; operand k of the fusion is parameter k. "input": the root is a
+  reduce/argmax/argmin/reduce_window; "output": a dot or convolution (operands are
+  parameters) followed only by same-index elementwise ops up to the root. Fused
+  computations are registered in module.computations; while bodies and branches
+  are fused too; no fusion returns a tuple;
+- schedule: the order of `module.entry.instructions` after scheduling
+  (module.properties["scheduled"] = True);
 - buffers: module.properties["buffer_assignment"], see buffer_assignment.py.
 """
 from __future__ import annotations

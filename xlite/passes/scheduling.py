@@ -1,10 +1,12 @@
 """Scheduling: the order of the entry's instructions, chosen to keep few bytes live at once.
 
-A greedy list scheduler repeatedly runs the ready instruction that frees the most
-arena bytes net of what it allocates (ties: the earlier instruction); instructions
-that cost nothing (parameters, constants, get_tuple_element, bitcast) run as soon
-as they are ready. The pass keeps whichever of that order and the current one
-gives the lower peak under the liveness-based buffer assignment.
+Two candidate orders: a greedy list scheduler that repeatedly runs the ready
+instruction freeing the most arena bytes net of what it allocates (ties: the
+earlier instruction; parameters, constants, get_tuple_element and bitcast run as
+soon as they are ready), and a depth-first post-order from the root that visits
+the heaviest operand subgraph first, so values are made close to their use. The
+pass keeps whichever of these and the current order gives the lowest peak under
+the liveness-based buffer assignment (the current order on ties).
 
 A Variable's update is written into the Variable's own buffer, so every other
 reader of the old value is scheduled before the update wherever the data allows
@@ -31,12 +33,9 @@ class Scheduling(Pass):
         aliased = aliased_outputs(module)
         before = list(entry.instructions)
         extra = update_ordering(module)
-        candidate = list_schedule(entry, extra)
-        if _violates(before, extra):
-            best = candidate
-        else:
-            current = plan_buffers(entry, before, aliased).peak_bytes
-            best = candidate if plan_buffers(entry, candidate, aliased).peak_bytes < current else before
+        candidates = [] if _violates(before, extra) else [before]
+        candidates += [list_schedule(entry, extra), dfs_schedule(entry, extra)]
+        best = min(candidates, key=lambda order: plan_buffers(entry, order, aliased).peak_bytes)
         entry.instructions = best
         module.properties["scheduled"] = True
         return best != before
@@ -123,6 +122,35 @@ def list_schedule(comp: Computation, extra: dict | None = None) -> list:
     if len(order) != len(comp.instructions):
         raise ValueError(f"computation %{comp.name} has a dependency cycle")
     return order
+
+
+def dfs_schedule(comp: Computation, extra: dict | None = None) -> list:
+    """A post-order from the root, each instruction's operands visited heaviest subgraph first, so
+    every value is made close to where it is used (`extra` dependencies count as operands)."""
+    extra = extra or {}
+    index = {inst: i for i, inst in enumerate(comp.instructions)}
+    deps = {inst: list(dict.fromkeys(list(inst.operands) + sorted(extra.get(inst, ()), key=index.get)))
+            for inst in comp.instructions}
+    weight: dict = {}
+    for inst in comp.instructions:
+        weight[inst] = _bytes(inst) + sum(weight[d] for d in deps[inst] if d in weight)
+    order, done = [i for i in comp.instructions if i.opcode == "parameter"], set()
+    done.update(order)
+    stack = [(comp.root, False)]
+    while stack:
+        inst, expanded = stack.pop()
+        if inst in done:
+            continue
+        if expanded:
+            done.add(inst)
+            order.append(inst)
+            continue
+        stack.append((inst, True))
+        for d in sorted(deps[inst], key=lambda d: (weight.get(d, 0), -index[d])):
+            if d not in done:
+                stack.append((d, False))     # pushed lightest first: the heaviest is visited first
+    rest = [i for i in comp.instructions if i not in done]      # nothing the root needs
+    return order[:-1] + rest + order[-1:]
 
 
 def _bytes(inst: Instruction) -> int:
