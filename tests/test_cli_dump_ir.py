@@ -5,6 +5,7 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 
 import xlite as tf
 from xlite.cli import main
@@ -121,3 +122,14 @@ def test_console_script_entry_point(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "ENTRY %main" in result.stdout
+
+
+@pytest.mark.slow
+def test_dump_ir_of_the_softmax_regression_example(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    example = os.path.join(os.path.dirname(__file__), "..", "examples", "softmax_regression.py")
+    assert main(["dump-ir", example, "--dump-dir", str(tmp_path), "--stage", "fusion"]) == 0
+    out = capsys.readouterr().out
+    assert "test accuracy" in out and "3 compiled run signature(s)" in out
+    assert "(output): %dot" in out and "(input):" in out
+    assert len([f for f in os.listdir(tmp_path) if f.endswith(".fusion.txt")]) == 3
