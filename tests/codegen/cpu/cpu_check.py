@@ -74,8 +74,9 @@ def random_array(rng, dtype, dims, special=False):
         x = (rng.standard_normal(dims) * 3).astype(dt)
         if special and x.size:
             flat = x.reshape(-1)
-            values = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-40, -1e-40, 88.5, -104.0, 1e30, 0.5, 2.5, -2.5],
-                              dtype=dt)
+            with np.errstate(over="ignore"):
+                values = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-40, -1e-40, 88.5, -104.0, 1e30, 0.5, 2.5,
+                                   -2.5]).astype(dt)
             k = min(flat.size, values.size)
             flat[rng.choice(flat.size, k, replace=False)] = values[:k]
         return x

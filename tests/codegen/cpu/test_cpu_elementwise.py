@@ -8,7 +8,7 @@ EXACT_UNARY = ("neg", "abs", "sign", "floor", "ceil", "round", "sqrt", "rsqrt", 
 TRANSCENDENTAL = ("exp", "log", "log1p", "tanh", "logistic", "sin", "cos")
 
 
-@pytest.mark.parametrize("dtype", ["f32", "f64"])
+@pytest.mark.parametrize("dtype", ["f32", "f64", "f16"])
 @pytest.mark.parametrize("size", SIZES)
 def test_float_unary(dtype, size):
     rng = np.random.default_rng(size)
@@ -35,7 +35,7 @@ def test_integer_unary(dtype):
 BINARY = ("add", "sub", "mul", "div", "rem", "pow", "max", "min")
 
 
-@pytest.mark.parametrize("dtype", ["f32", "f64", "s8", "s32", "s64", "u8", "u32"])
+@pytest.mark.parametrize("dtype", ["f32", "f64", "f16", "s8", "s32", "s64", "u8", "u32"])
 @pytest.mark.parametrize("dims", [(67,), (3, 17), ()])
 def test_binary_and_compare(dtype, dims):
     rng = np.random.default_rng(len(dims))
@@ -90,7 +90,7 @@ def test_float_max_min_propagate_nan():
     np.testing.assert_array_equal(np.signbit(got[0]), np.signbit(np.maximum(x, y)))
 
 
-ALL = ["f32", "f64", "s8", "s32", "s64", "u8", "u32", "pred"]
+ALL = ["f16", "f32", "f64", "s8", "s32", "s64", "u8", "u32", "pred"]
 
 
 @pytest.mark.parametrize("src", ALL)
@@ -110,3 +110,15 @@ def test_integer_division_by_zero_does_not_trap():
     div, rem = check(m, [x, y])
     np.testing.assert_array_equal(div, [-1, -1, -1, np.iinfo(np.int32).min, -1, -5])
     np.testing.assert_array_equal(rem, [7, -7, 0, 0, np.iinfo(np.int32).min, 0])
+
+
+def test_double_to_half_rounds_once():
+    """Values just past a half-precision tie, where double -> float -> half would round twice."""
+    base = np.float64(1 + 2.0 ** -11)
+    x = np.array([base + 2.0 ** -40, base - 2.0 ** -40, -(base + 2.0 ** -40), 65519.99, 65520.0, 1e-8, 6e-8,
+                  np.nan, -np.inf, 3.0000001], np.float64)
+    m = module_from(lambda b, p: [b.emit("convert", (p,), dtype="f16")], [("f64", (10,))])
+    (got,) = check(m, [x])
+    with np.errstate(over="ignore"):
+        want = x.astype(np.float16)
+    np.testing.assert_array_equal(got.view(np.uint16)[:7], want.view(np.uint16)[:7])

@@ -23,7 +23,7 @@ from llvmlite import ir
 
 from xlite.codegen.cpu.elemental import emit_elementwise, has_elemental_rule
 from xlite.codegen.cpu.ir_array import Index, IrArray, physical_order
-from xlite.codegen.cpu.llvm_types import I64, constant, i64, is_unsigned, register_type
+from xlite.codegen.cpu.llvm_types import I64, constant, i64, is_unsigned, register_type, round_to_dtype
 from xlite.ir.module import Instruction
 
 _ELEMENT_RULES: dict[str, Callable] = {}
@@ -86,7 +86,7 @@ class ElementGenerator:
         rule = _ELEMENT_RULES.get(op)
         if rule is None:
             raise NotImplementedError(f"opcode {op!r} cannot be computed elementally by the cpu backend")
-        return rule(self, inst, index)
+        return round_to_dtype(self.b, rule(self, inst, index), inst.shape.dtype)
 
     # helpers for rules -------------------------------------------------------------------
     def accumulator(self, ty: ir.Type, initial):

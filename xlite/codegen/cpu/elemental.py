@@ -12,7 +12,7 @@ from typing import Callable
 
 from llvmlite import ir
 
-from xlite.codegen.cpu.llvm_types import F32, F64, I1, constant, is_unsigned, register_type
+from xlite.codegen.cpu.llvm_types import F32, F64, I1, constant, is_unsigned, register_type, round_to_dtype
 from xlite.codegen.cpu.mathlib import emit_math
 from xlite.ir.dtypes import DType
 from xlite.ir.opcodes import op_info
@@ -34,7 +34,7 @@ def has_elemental_rule(opcode: str) -> bool:
 
 
 def emit_elementwise(fc, inst, values: list):
-    return _RULES[inst.opcode](fc, inst, *values)
+    return round_to_dtype(fc.builder, _RULES[inst.opcode](fc, inst, *values), inst.shape.dtype)
 
 
 def _dtype(inst, i: int = 0) -> DType:
@@ -272,6 +272,20 @@ def _convert(fc, inst, x):
     return convert_value(fc, x, _dtype(inst), inst.shape.dtype)
 
 
+def _to_float_round_to_odd(fc, x):
+    """double -> float rounding to odd, so a second rounding to half equals rounding double -> half
+    directly (there is no double -> half conversion without a compiler runtime call)."""
+    b = fc.builder
+    t = b.fptrunc(x, F32)
+    back = b.fpext(t, F64)
+    bits = b.bitcast(t, ir.IntType(32))
+    fabs = fc.cg.intrinsic("llvm.fabs.f64", F64, [F64])
+    rounded_up = b.fcmp_ordered(">", b.call(fabs, [back]), b.call(fabs, [x]))
+    bits = b.select(rounded_up, b.sub(bits, ir.Constant(ir.IntType(32), 1)), bits)
+    odd = b.bitcast(b.or_(bits, ir.Constant(ir.IntType(32), 1)), F32)
+    return b.select(b.fcmp_unordered("!=", back, x), b.select(is_nan(b, x), t, odd), t)
+
+
 def convert_value(fc, x, src: DType, dst: DType):
     b = fc.builder
     if src == dst:
@@ -282,14 +296,19 @@ def convert_value(fc, x, src: DType, dst: DType):
             return b.fcmp_unordered("!=", x, ir.Constant(x.type, 0.0))
         return b.icmp_unsigned("!=", x, ir.Constant(x.type, 0))
     if src.is_floating and dst.is_floating:
-        return b.fpext(x, dst_ty) if dst_ty == F64 else b.fptrunc(x, dst_ty)
+        if x.type == dst_ty:
+            return round_to_dtype(b, x, dst)
+        if dst.ir_name == "f16" and x.type == F64:
+            return round_to_dtype(b, _to_float_round_to_odd(fc, x), dst)
+        value = b.fpext(x, dst_ty) if dst_ty == F64 else b.fptrunc(x, dst_ty)
+        return round_to_dtype(b, value, dst)
     if src.is_floating:
         kind = "fptoui" if is_unsigned(dst) else "fptosi"
         name = f"llvm.{kind}.sat.i{dst_ty.width}.{'f32' if x.type == F32 else 'f64'}"
         return b.call(fc.cg.intrinsic(name, dst_ty, [x.type]), [x])
     unsigned_src = src.is_bool or is_unsigned(src)
     if dst.is_floating:
-        return b.uitofp(x, dst_ty) if unsigned_src else b.sitofp(x, dst_ty)
+        return round_to_dtype(b, b.uitofp(x, dst_ty) if unsigned_src else b.sitofp(x, dst_ty), dst)
     width, dst_width = x.type.width, dst_ty.width
     if width == dst_width:
         return x
