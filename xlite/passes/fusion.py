@@ -212,6 +212,7 @@ def _join(p: Instruction, g: _Group, users: list) -> None:
 
 def fuse_computation(comp: Computation, module: Module, names: _Names) -> bool:
     groups, materialized = plan_fusion(comp)
+    order = {inst: i for i, inst in enumerate(comp.instructions)}
     for root, group in groups.items():    # a lone op on scalar constants is no fusion: keep them
         if all(m.opcode == "constant" for m in group.members if m is not root):
             materialized.update(group.members)
@@ -228,7 +229,7 @@ def fuse_computation(comp: Computation, module: Module, names: _Names) -> bool:
             inst.operands = [replaced.get(o, o) for o in inst.operands]
             kept.append(inst)
             continue
-        fusion = _make_fusion(group, comp, module, names, replaced)
+        fusion = _make_fusion(group, sorted(group.members, key=order.__getitem__), module, names, replaced)
         replaced[inst] = fusion
         kept.append(fusion)
         changed = True
@@ -237,11 +238,8 @@ def fuse_computation(comp: Computation, module: Module, names: _Names) -> bool:
     return changed
 
 
-def _make_fusion(group: _Group, comp: Computation, module: Module, names: _Names,
-                 replaced: dict) -> Instruction:
-    """The fused computation of `group` (members in their original order) and the fusion calling it."""
-    order = {inst: i for i, inst in enumerate(comp.instructions)}
-    members = sorted(group.members, key=order.__getitem__)
+def _make_fusion(group: _Group, members: list, module: Module, names: _Names, replaced: dict) -> Instruction:
+    """The fused computation of `group` (`members` in their original order) and the fusion calling it."""
     inst_name, comp_name = names.next()
     fused = Computation(comp_name)
     clones: dict[Instruction, Instruction] = {}
