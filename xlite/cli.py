@@ -73,6 +73,7 @@ def _take_options(args: argparse.Namespace) -> None:
 
 
 def _run_dump_ir(args: argparse.Namespace) -> int:
+    import os
     import tempfile
 
     from xlite.passes import dump
@@ -81,10 +82,18 @@ def _run_dump_ir(args: argparse.Namespace) -> int:
     stages = tuple(s.strip() for s in args.stage.split(",")) if args.stage else None
     if not args.program.endswith(".py"):
         return _dump_ir_file(args, formats, stages)
-    directory = args.dump_dir or tempfile.mkdtemp(prefix="xlite_dump_")
+    directory = os.path.abspath(args.dump_dir or tempfile.mkdtemp(prefix="xlite_dump_"))
     opts = dump.configure(directory, formats, stages)
-    code = _run_script(args.program, args.args, args.target)
-    dump.reset()
+    saved = os.environ.get(dump.ENV_DIR)
+    os.environ[dump.ENV_DIR] = directory       # backends' own dumps (LLVM IR, assembly) go there too
+    try:
+        code = _run_script(args.program, args.args, args.target)
+    finally:
+        dump.reset()
+        if saved is None:
+            os.environ.pop(dump.ENV_DIR, None)
+        else:
+            os.environ[dump.ENV_DIR] = saved
     print(f"\nxlite dump-ir: {len(opts.summaries)} compiled run signature(s), files in {directory}")
     for text in opts.summaries:
         print(text)
