@@ -116,16 +116,19 @@ class Fusion(Pass):
 
 
 class _Names:
+    """Fresh `fusion.N` / `fused_computation.N` names, unused anywhere in the module."""
+
     def __init__(self, module: Module):
         self.taken = {c.name for c in module.computations}
+        self.taken |= {i.name for c in module.computations for i in c.instructions}
         self.count = 0
 
     def next(self) -> tuple[str, str]:
         while True:
             self.count += 1
             inst, comp = f"fusion.{self.count}", f"fused_computation.{self.count}"
-            if comp not in self.taken:
-                self.taken.add(comp)
+            if inst not in self.taken and comp not in self.taken:
+                self.taken |= {inst, comp}
                 return inst, comp
 
 
