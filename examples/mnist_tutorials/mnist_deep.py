@@ -114,7 +114,7 @@ def main(_):
     accuracy = tf.reduce_mean(correct_prediction)
 
     tf.summary.scalar("cross_entropy", cross_entropy)
-    tf.summary.scalar("accuracy", accuracy)
+    tf.summary.scalar("training_accuracy", accuracy)
     merged = tf.summary.merge_all()
 
     graph_location = FLAGS.log_dir or tempfile.mkdtemp()
