@@ -83,7 +83,8 @@ def test_mechanics_101_on_fake_data(tmp_path):
     stale = os.path.join(logdir, "stale.txt")
     open(stale, "w").close()                                   # main() clears the log dir with tf.gfile
     out = run_tutorial("fully_connected_feed.py", "--fake_data", "--max_steps=120", "--batch_size=10",
-                       "--eval_examples=50", "--hidden1=16", "--hidden2=8", f"--log_dir={logdir}", "--learning_rate=0.1")
+                       "--eval_examples=50", "--hidden1=16", "--hidden2=8", f"--log_dir={logdir}",
+                       "--learning_rate=0.1")
     assert re.findall(r"Step (\d+): loss", out) == ["0", "100"]
     assert out.count("Precision @ 1: 1.0000") == 3 and "Num examples: 50" in out
     assert not os.path.exists(stale)

@@ -103,7 +103,8 @@ class _Message:
                 yield f"{indent}}}\n"
             elif isinstance(value, dict):
                 for k, v in value.items():
-                    yield f"{indent}{name} {{\n{indent}  key: {_scalar_text(k)}\n{indent}  value: {_scalar_text(v)}\n{indent}}}\n"
+                    yield (f"{indent}{name} {{\n{indent}  key: {_scalar_text(k)}\n"
+                           f"{indent}  value: {_scalar_text(v)}\n{indent}}}\n")
             elif isinstance(value, list):
                 for v in value:
                     if isinstance(v, _Message):

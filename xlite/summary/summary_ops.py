@@ -17,6 +17,7 @@ import numpy as np
 
 from xlite import errors, tf_logging
 from xlite.frontend.convert import convert_to_tensor
+from xlite.frontend.gradients import no_gradient
 from xlite.frontend.graph import GraphKeys, Tensor, get_default_graph
 from xlite.frontend.op_registry import lowering, make_op
 from xlite.frontend.scopes import name_scope
@@ -27,6 +28,8 @@ from xlite.summary import encode
 
 # TF's tf.string, the dtype of every summary tensor; no other xlite op makes or takes it.
 string = DType("string", "string", None, "string", 0)
+
+no_gradient("ScalarSummary", "HistogramSummary", "ImageSummary", "TensorSummaryV2", "MergeSummary")
 
 _INVALID_TAG_CHARACTERS = re.compile(r"[^-/\w\.]")
 
