@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from cpu_check import check, check_text, module_from, random_array, run_both
-from xlite.codegen.cpu import emit_llvm_ir
+from xlite.codegen.cpu import compile_cpu, emit_llvm_ir
 from xlite.ir import dtypes
 from xlite.ir.shape import Shape
 
@@ -232,3 +232,21 @@ def test_big_loops_split_over_threads(monkeypatch):
     check(m, [x, v], ulps=4, rtol=1e-5)
     starts = emit_llvm_ir(m)[0].count("call i32 @\"pthread_create\"")
     assert starts >= 3 * 2 and starts % 2 == 0          # sin, exp, tanh at least, each on 2 more threads
+
+
+def test_big_results_are_recycled_only_when_dropped():
+    m = module_from(lambda b, p: [b.emit("neg", (p,))], [("f32", (512, 600))])
+    exe = compile_cpu(m)
+    x = np.ones((512, 600), np.float32)
+    first = exe.run([x])[0]
+    second = exe.run([x * 2])[0]
+    assert first is not second and (first == -1).all() and (second == -2).all()
+    view = second[::2]
+    del second
+    third = exe.run([x * 3])[0]
+    np.testing.assert_array_equal(view, -2)              # a view keeps its base from being reused
+    fourth = exe.run([x * 4])[0]
+    assert (first == -1).all() and (third == -3).all() and (fourth == -4).all()
+    del first
+    fifth = exe.run([x * 5])[0]
+    assert (fifth == -5).all() and (third == -3).all() and (fourth == -4).all()

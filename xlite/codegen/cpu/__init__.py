@@ -11,7 +11,11 @@ from __future__ import annotations
 import os
 
 from xlite.codegen.cpu import blas, conv, index_ops, philox_ir, reductions, scatter  # noqa: F401  (rules)
-from xlite.codegen.cpu import cache
+from xlite.codegen.cpu import cache, fast_math
+
+# Vectorizable polynomials for the functions ML graphs are made of (within 1 ulp over the whole
+# range); sin and cos stay on libm, whose argument reduction is exact for every |x|.
+fast_math.install(("exp", "expm1", "log", "log1p", "tanh", "logistic"))
 from xlite.codegen.cpu.computation import ENTRY_NAME, OBJECT_ENTRY_NAME, EntryEmitter
 from xlite.codegen.cpu.element_generator import is_elemental
 from xlite.codegen.cpu.executable import CpuExecutable

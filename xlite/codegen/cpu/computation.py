@@ -166,7 +166,7 @@ class EntryEmitter:
                 in_place = aliases.get(i) == slice_.offset
                 plan = OutputPlan("param" if in_place else "param_after", slice_.offset, *spec)
             else:
-                aligned = inst.shape.byte_size >= ALIGNED_RESULT_BYTES
+                aligned = ALIGNED_RESULT_BYTES is not None and inst.shape.byte_size >= ALIGNED_RESULT_BYTES
                 plan = OutputPlan("result", n_results, *spec, aligned=aligned)
                 overrides[inst] = Loc("result", n_results, aligned_result=aligned)
                 n_results += 1

@@ -16,6 +16,7 @@ fetched parameter is copied before the run, constants from their literal.
 from __future__ import annotations
 
 import ctypes
+import sys
 import threading
 
 import numpy as np
@@ -25,15 +26,23 @@ from xlite.ir import dtypes
 from xlite.ir.module import Module
 
 _ALIGN = 64
+POOL_MIN_BYTES = 1 << 20      # results this big are recycled once the caller has dropped them
+POOL_SIZE = 2                 # per output: the one the caller still holds, and the next
 _ENTRY_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
 
 
 def aligned_empty(dims, dtype: np.dtype) -> np.ndarray:
     """An uninitialized C-ordered array whose data starts on a 64-byte boundary."""
     nbytes = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
-    raw = np.empty(nbytes + _ALIGN, dtype=np.uint8)
+    return _aligned_view(np.empty(nbytes + _ALIGN, dtype=np.uint8), dims, dtype)
+
+
+def _aligned_view(raw: np.ndarray, dims, dtype: np.dtype) -> np.ndarray:
+    nbytes = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
     start = (-raw.ctypes.data) % _ALIGN
-    return raw[start:start + nbytes].view(dtype).reshape(dims)
+    array = raw[start:start + nbytes].view(dtype).reshape(dims)
+    assert array.base is raw
+    return array
 
 
 def _permutation(order) -> tuple | None:
@@ -64,6 +73,9 @@ class CpuExecutable:
         self._arena = aligned_empty((plan.arena_bytes,), np.dtype(np.uint8))
         self._arena_ptr = self._arena.ctypes.data
         self._constants = constants if constants is not None else _root_constants(module)
+        self._pools: dict = {}
+        if plan.kernel_names:
+            self._arena[plan.profile_offset:plan.profile_offset + 8 * len(plan.kernel_names)] = 0
 
     def _address(self, array: np.ndarray):
         return id(array) if self._by_object else array.ctypes.data
@@ -94,7 +106,7 @@ class CpuExecutable:
             out = None
             if kind == "result":
                 physical_dims = dims if order is None else tuple(dims[d] for d in order)
-                physical = aligned_empty(physical_dims, dt) if aligned else np.empty(physical_dims, dt)
+                physical = self._result_buffer(index, physical_dims, dt)
                 self._results[index] = self._address(physical)
                 keep.append(physical)
                 out = physical if order is None else physical.transpose(np.argsort(order))
@@ -116,6 +128,21 @@ class CpuExecutable:
                 outputs[i] = outputs[index].copy()
         return outputs
 
+
+    def _result_buffer(self, index: int, dims: tuple, dt: np.dtype) -> np.ndarray:
+        """A fresh array for a result, or a big one this executable returned before that nobody
+        references any more (no view of it is alive either): a new big array costs page faults and
+        zeroing. Results own their data (np.empty), so the Session hands them out without a copy."""
+        if dt.itemsize * int(np.prod(dims, dtype=np.int64)) < POOL_MIN_BYTES:
+            return np.empty(dims, dt)
+        pool = self._pools.setdefault(index, [])
+        for array in pool:
+            if sys.getrefcount(array) <= 3:          # the pool list, `array`, getrefcount's argument
+                return array
+        array = np.empty(dims, dt)
+        if len(pool) < POOL_SIZE:
+            pool.append(array)
+        return array
 
     def _print_profile(self) -> None:
         """Cycles per kernel over every run so far (XLITE_PROFILE=1), most expensive first."""

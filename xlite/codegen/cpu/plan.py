@@ -21,7 +21,7 @@ class OutputPlan:
     dtype: str = ""
     dims: tuple = ()
     order: tuple = ()         # physical order of the dims, major to minor (a layout-assigned output)
-    aligned: bool = False     # a "result" the caller allocates 64-byte aligned
+    aligned: bool = False     # a "result" the caller allocates 64-byte aligned (none, for now)
 
 
 @dataclass
@@ -60,5 +60,6 @@ def numpy_data_offset() -> int | None:
     return offset
 
 
-# Results at least this large are allocated 64-byte aligned (smaller ones are not worth the view).
-ALIGNED_RESULT_BYTES = 4096
+# Results are plain np.empty arrays (they must own their data, so the Session returns them as they
+# are), which NumPy aligns to 16 bytes only; none is declared 64-byte aligned to LLVM.
+ALIGNED_RESULT_BYTES = None
