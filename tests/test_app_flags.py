@@ -116,6 +116,7 @@ def test_lazy_parse_reads_sys_argv_on_first_access(fv, monkeypatch):
     assert not fv.is_parsed()
     assert fv.steps == 5
     assert fv.is_parsed()
+    assert getattr(fv, "__flags")["steps"] == 5      # the dict TF 1.4 programs print
 
 
 def _run_script(tmp_path, body: str, *args):

@@ -144,6 +144,10 @@ class FlagValues:
     # values -----------------------------------------------------------------------------
     def __getattr__(self, name):
         flags = self.__dict__["_flags"]
+        if name == "__flags":                  # TF <= 1.4 programs print FLAGS.__flags.items()
+            if not self.__dict__["_parsed"]:
+                self(sys.argv, known_only=True)
+            return self.flag_values_dict()
         if name not in flags:
             raise AttributeError(name)
         if not self.__dict__["_parsed"]:
