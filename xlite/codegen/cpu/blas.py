@@ -18,6 +18,10 @@ from xlite.codegen.cpu.kernels import Kernel, kernel_rule
 from xlite.codegen.cpu.llvm_types import F32, F64, I8, I32, PTR, VOID, i64
 
 SYMBOLS = {"f32": "xlite_sgemm", "f64": "xlite_dgemm"}
+THREADS_SYMBOL = "xlite_blas_threads_local"   # int (int n): this thread's BLAS thread count, returns the old
+# gemms below this many multiply-adds run on the calling thread only: BLAS threads gain little there,
+# and on a busy machine a thread that waits for a descheduled partner costs 10-50x the gemm itself.
+SINGLE_THREAD_WORK = 1 << 25
 # Below this many multiply-adds the emitted loop beats the call (and its packing) into BLAS.
 MIN_BLAS_WORK = 8 * 8 * 8
 
@@ -39,7 +43,22 @@ def register_blas_symbols() -> None:
     for fortran, symbol in (("sgemm", SYMBOLS["f32"]), ("dgemm", SYMBOLS["f64"])):
         capsule = cython_blas.__pyx_capi__[fortran]
         llvm.add_symbol(symbol, api.PyCapsule_GetPointer(capsule, api.PyCapsule_GetName(capsule)))
+    llvm.add_symbol(THREADS_SYMBOL, _thread_count_setter(cython_blas.__file__))
     _registered = True
+
+
+_keep_alive = []
+
+
+def _thread_count_setter(blas_module_path: str) -> int:
+    """OpenBLAS's openblas_set_num_threads_local (a per-thread setting) of the library scipy's BLAS
+    wrappers use, or a function that does nothing where that BLAS has none."""
+    try:
+        return ctypes.cast(ctypes.CDLL(blas_module_path).openblas_set_num_threads_local, ctypes.c_void_p).value
+    except (OSError, AttributeError):
+        noop = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int)(lambda n: 0)
+        _keep_alive.append(noop)
+        return ctypes.cast(noop, ctypes.c_void_p).value
 
 
 def _dims(inst):
@@ -128,7 +147,13 @@ def call_gemm(fc, dtype, x_trans: bool, y_trans: bool, m: int, n: int, k: int, x
     args = [scalar(I8, ord("T") if x_trans else ord("N")), scalar(I8, ord("T") if y_trans else ord("N")),
             scalar(I32, m), scalar(I32, n), scalar(I32, k), scalar(elem, 1.0), x, scalar(I32, ldx),
             y, scalar(I32, ldy), scalar(elem, beta), c, scalar(I32, ldc)]
+    if m * n * k >= SINGLE_THREAD_WORK:
+        b.call(gemm, args)
+        return
+    threads = fc.cg.declare(THREADS_SYMBOL, I32, [I32])
+    old = b.call(threads, [ir.Constant(I32, 1)])
     b.call(gemm, args)
+    b.call(threads, [old])
 
 
 __all__ = ["register_blas_symbols", "uses_blas", "call_gemm", "SYMBOLS"]
