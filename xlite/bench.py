@@ -114,11 +114,13 @@ def _first_step(sess, prog, initial=None) -> dict:
             for var, value in zip(prog.variables, initial):
                 var.load(value, sess)
     known = set(getattr(sess, "_cache", {}))
+    t0 = time.perf_counter()
     out = sess.run(prog.fetches, prog.feeds)
+    step_s = time.perf_counter() - t0
     new = [v for k, v in getattr(sess, "_cache", {}).items() if k not in known]
     after = [np.array(v) for v in sess.run(prog.variables)] if prog.variables else []
     return {"outputs": [np.array(out[i]) for i in prog.outputs], "before": before, "after": after,
-            "executable": new[0][1] if len(new) == 1 else None}   # Session._cache: (lowered, executable)
+            "executable": new[0][1] if len(new) == 1 else None, "step_s": step_s}   # Session._cache: (lowered, executable)
 
 
 def _is_unimplemented(e: BaseException) -> bool:
@@ -139,6 +141,7 @@ class System:
         self.status = "ok"
         self.call = None
         self.stats: dict = {}
+        self.hint_s = None        # a call's time already known (skips calibrating a slow system)
 
     def fail(self, e: BaseException) -> None:
         if isinstance(e, Mismatch):
@@ -157,6 +160,7 @@ def prepare(workload, target: str, with_jax: bool):
     interp = tf.Session(target="interpreter", graph=prog.graph)
     ref = _first_step(interp, prog)
     systems[0].call = lambda: interp.run(prog.fetches, prog.feeds)
+    systems[0].hint_s = ref["step_s"]          # no compile in it: good enough to size the rounds
 
     compiled = System(target)
     systems.append(compiled)
@@ -218,8 +222,10 @@ def executable_stats(executable) -> dict:
 # ------------------------------------------------------------------------------------------------
 # timing
 
-def _calls_per_round(call, settings: Settings) -> int:
+def _calls_per_round(call, settings: Settings, hint_s: float | None = None) -> int:
     """Calls that fill a round's budget, from the fastest of a few calls (one hiccup must not decide)."""
+    if hint_s is not None and hint_s > settings.round_budget_s:
+        return settings.min_calls
     times, spent = [], 0.0
     while len(times) < 5 and (not times or spent < settings.round_budget_s / 4):
         t0 = time.perf_counter()
@@ -244,7 +250,7 @@ def time_systems(systems: list, settings: Settings) -> None:
     """Rounds interleaving the systems; fills each system's `rounds` (per-call medians, seconds)."""
     live = [s for s in systems if s.status == "ok"]
     for s in live:                                   # the calibration call also warms caches
-        s.calls = _calls_per_round(s.call, settings)
+        s.calls = _calls_per_round(s.call, settings, s.hint_s)
         s.rounds = []
     enabled = gc.isenabled()
     try:
