@@ -176,3 +176,26 @@ def test_convolution_through_gemm(layout, groups, lhs_dil, rhs_dil, strides):
                                              padding=((1, 2), (2, 0)), lhs_dilation=lhs_dil, rhs_dilation=rhs_dil,
                                              feature_group_count=groups, **specs)], [("f32", xs), ("f32", ws)])
     check(m, [x, w], rtol=1e-4, atol=1e-3)
+
+
+def test_dot_through_scipy_blas_in_a_fresh_process(tmp_path):
+    """XLITE_BLAS=scipy: the LP64 gemm behind scipy.linalg.cython_blas instead of NumPy's bundled one."""
+    import subprocess
+    import sys
+    import textwrap
+    script = textwrap.dedent("""
+        import numpy as np, sys
+        sys.path.insert(0, %r)
+        from cpu_check import check, module_from
+        from xlite.codegen.cpu.blas import blas_provider
+        m = module_from(lambda b, x, y: [b.emit("dot", (x, y), lhs_batch_dims=(), rhs_batch_dims=(),
+                                                lhs_contracting_dims=(1,), rhs_contracting_dims=(0,))],
+                        [("f64", (40, 30)), ("f64", (30, 20))])
+        rng = np.random.default_rng(0)
+        check(m, [rng.standard_normal((40, 30)), rng.standard_normal((30, 20))], rtol=1e-12, atol=1e-12)
+        print(blas_provider().name)
+    """ % str(__import__("pathlib").Path(__file__).parent))
+    env = dict(__import__("os").environ, XLITE_BLAS="scipy", XLITE_CACHE_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-1] == "scipy-cython-blas"

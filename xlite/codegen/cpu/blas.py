@@ -1,21 +1,27 @@
-"""dot through the BLAS that scipy exposes (scipy.linalg.cython_blas), called from generated code.
+"""dot through BLAS gemm, called from generated code.
 
-The generated code calls `xlite_sgemm` / `xlite_dgemm`, Fortran-ABI gemm with
-every scalar passed by pointer. Their addresses are registered with
-`llvmlite.binding.add_symbol` in every process before any object is loaded,
-so cached object code never holds an address. gemm is column-major: a
-row-major array of [R, C] is the column-major matrix C x R, its transpose.
+The BLAS is the OpenBLAS that NumPy wheels bundle (ILP64, already loaded with
+NumPy), else the one scipy exposes through scipy.linalg.cython_blas (LP64);
+XLITE_BLAS=scipy picks the latter. The generated code calls `xlite_sgemm` /
+`xlite_dgemm`, Fortran-ABI gemm with every scalar passed by pointer, whose
+addresses are registered with `llvmlite.binding.add_symbol` in every process
+before any object is loaded, so cached object code never holds an address
+(the provider and its integer width are part of the cache key). gemm is
+column-major: a row-major array of [R, C] is the column-major matrix C x R.
 """
 from __future__ import annotations
 
 import ctypes
+import functools
+import os
+from dataclasses import dataclass
 from math import prod
 
 from llvmlite import ir
 
 from xlite.codegen.cpu.ir_array import physical_order
 from xlite.codegen.cpu.kernels import Kernel, kernel_rule
-from xlite.codegen.cpu.llvm_types import F32, F64, I8, I32, PTR, VOID, i64
+from xlite.codegen.cpu.llvm_types import F32, F64, I8, I32, I64, PTR, VOID, i64
 
 SYMBOLS = {"f32": "xlite_sgemm", "f64": "xlite_dgemm"}
 THREADS_SYMBOL = "xlite_blas_threads_local"   # int (int n): this thread's BLAS thread count, returns the old
@@ -25,40 +31,79 @@ SINGLE_THREAD_WORK = 1 << 25
 # Below this many multiply-adds the emitted loop beats the call (and its packing) into BLAS.
 MIN_BLAS_WORK = 8 * 8 * 8
 
-_registered = False
+
+@dataclass(frozen=True)
+class BlasProvider:
+    name: str
+    int_bits: int                 # width of the Fortran INTEGER arguments
+    sgemm: int
+    dgemm: int
+    threads_local: int            # openblas_set_num_threads_local, or a function that does nothing
 
 
-def register_blas_symbols() -> None:
-    """Makes xlite_sgemm/xlite_dgemm resolvable by the JIT linker in this process."""
-    global _registered
-    if _registered:
-        return
-    import llvmlite.binding as llvm
+_keep_alive = []
+
+
+def _noop_setter() -> int:
+    noop = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int)(lambda n: 0)
+    _keep_alive.append(noop)
+    return ctypes.cast(noop, ctypes.c_void_p).value
+
+
+def _address(lib, name: str) -> int:
+    return ctypes.cast(getattr(lib, name), ctypes.c_void_p).value
+
+
+def _numpy_openblas() -> BlasProvider | None:
+    """The scipy-openblas64 build inside NumPy's wheel (symbols scipy_sgemm_64_, ...), if present."""
+    import numpy as np
+    core = getattr(np, "_core", None) or np.core
+    try:
+        lib = ctypes.CDLL(core._multiarray_umath.__file__)
+        return BlasProvider("numpy-openblas64", 64, _address(lib, "scipy_sgemm_64_"),
+                            _address(lib, "scipy_dgemm_64_"), _address(lib, "openblas_set_num_threads_local"))
+    except (OSError, AttributeError):
+        return None
+
+
+def _scipy_blas() -> BlasProvider:
     from scipy.linalg import cython_blas
     api = ctypes.pythonapi
     api.PyCapsule_GetName.restype = ctypes.c_char_p
     api.PyCapsule_GetName.argtypes = [ctypes.py_object]
     api.PyCapsule_GetPointer.restype = ctypes.c_void_p
     api.PyCapsule_GetPointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
-    for fortran, symbol in (("sgemm", SYMBOLS["f32"]), ("dgemm", SYMBOLS["f64"])):
-        capsule = cython_blas.__pyx_capi__[fortran]
-        llvm.add_symbol(symbol, api.PyCapsule_GetPointer(capsule, api.PyCapsule_GetName(capsule)))
-    llvm.add_symbol(THREADS_SYMBOL, _thread_count_setter(cython_blas.__file__))
-    _registered = True
 
-
-_keep_alive = []
-
-
-def _thread_count_setter(blas_module_path: str) -> int:
-    """OpenBLAS's openblas_set_num_threads_local (a per-thread setting) of the library scipy's BLAS
-    wrappers use, or a function that does nothing where that BLAS has none."""
+    def pointer(name):
+        capsule = cython_blas.__pyx_capi__[name]
+        return api.PyCapsule_GetPointer(capsule, api.PyCapsule_GetName(capsule))
     try:
-        return ctypes.cast(ctypes.CDLL(blas_module_path).openblas_set_num_threads_local, ctypes.c_void_p).value
+        threads = _address(ctypes.CDLL(cython_blas.__file__), "openblas_set_num_threads_local")
     except (OSError, AttributeError):
-        noop = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int)(lambda n: 0)
-        _keep_alive.append(noop)
-        return ctypes.cast(noop, ctypes.c_void_p).value
+        threads = _noop_setter()
+    return BlasProvider("scipy-cython-blas", 32, pointer("sgemm"), pointer("dgemm"), threads)
+
+
+@functools.lru_cache(maxsize=None)
+def blas_provider() -> BlasProvider:
+    provider = None if os.environ.get("XLITE_BLAS") == "scipy" else _numpy_openblas()
+    return provider or _scipy_blas()
+
+
+_registered = False
+
+
+def register_blas_symbols() -> None:
+    """Makes the xlite_* BLAS symbols resolvable by the JIT linker in this process."""
+    global _registered
+    if _registered:
+        return
+    import llvmlite.binding as llvm
+    provider = blas_provider()
+    llvm.add_symbol(SYMBOLS["f32"], provider.sgemm)
+    llvm.add_symbol(SYMBOLS["f64"], provider.dgemm)
+    llvm.add_symbol(THREADS_SYMBOL, provider.threads_local)
+    _registered = True
 
 
 def _dims(inst):
@@ -137,6 +182,7 @@ def call_gemm(fc, dtype, x_trans: bool, y_trans: bool, m: int, n: int, k: int, x
     """Column-major C (m x n, ldc) = op(X) (m x k) @ op(Y) (k x n) + beta C, through BLAS gemm."""
     b = fc.builder
     elem = F32 if dtype.ir_name == "f32" else F64
+    index = I64 if blas_provider().int_bits == 64 else I32
     gemm = fc.cg.declare(SYMBOLS[dtype.ir_name], VOID, [PTR] * 13)
 
     def scalar(ty, value):
@@ -145,8 +191,8 @@ def call_gemm(fc, dtype, x_trans: bool, y_trans: bool, m: int, n: int, k: int, x
         return slot
 
     args = [scalar(I8, ord("T") if x_trans else ord("N")), scalar(I8, ord("T") if y_trans else ord("N")),
-            scalar(I32, m), scalar(I32, n), scalar(I32, k), scalar(elem, 1.0), x, scalar(I32, ldx),
-            y, scalar(I32, ldy), scalar(elem, beta), c, scalar(I32, ldc)]
+            scalar(index, m), scalar(index, n), scalar(index, k), scalar(elem, 1.0), x, scalar(index, ldx),
+            y, scalar(index, ldy), scalar(elem, beta), c, scalar(index, ldc)]
     if m * n * k >= SINGLE_THREAD_WORK:
         b.call(gemm, args)
         return
@@ -156,4 +202,4 @@ def call_gemm(fc, dtype, x_trans: bool, y_trans: bool, m: int, n: int, k: int, x
     b.call(threads, [old])
 
 
-__all__ = ["register_blas_symbols", "uses_blas", "call_gemm", "SYMBOLS"]
+__all__ = ["register_blas_symbols", "blas_provider", "uses_blas", "call_gemm", "SYMBOLS"]

@@ -50,11 +50,8 @@ def codegen_source_hash() -> str:
     for path in sorted(here.glob("*.py")):
         h.update(path.name.encode())
         h.update(path.read_bytes())
-    try:
-        from importlib.metadata import version
-        h.update(version("xlite").encode())
-    except Exception:
-        pass
+    import xlite
+    h.update(str(getattr(xlite, "__version__", "")).encode())
     return h.hexdigest()
 
 

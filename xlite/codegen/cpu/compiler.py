@@ -33,8 +33,11 @@ def target_machine():
 def host_description() -> str:
     """Everything about the host that changes the generated code: part of every cache key."""
     tm = target_machine()
+    from xlite.codegen.cpu.blas import blas_provider
     from xlite.codegen.cpu.plan import numpy_data_offset
+    blas = blas_provider()
     return "\n".join([llvm.get_process_triple(), llvm.get_host_cpu_name(), f"numpy data at {numpy_data_offset()}",
+                      f"blas {blas.name} int{blas.int_bits}",
                       llvm.get_host_cpu_features().flatten(), str(tm.target_data),
                       f"llvmlite {llvmlite.__version__}", f"llvm {'.'.join(map(str, llvm.llvm_version_info))}"])
 
