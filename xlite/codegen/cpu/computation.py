@@ -181,6 +181,8 @@ class EntryEmitter:
             return Loc("param", s.offset)
         if s.kind == "constant":
             return self.const_loc(inst)
+        if s.kind == "output":              # a root output: _plan_outputs gave it its result array
+            return self._overrides.get(inst)
         return Loc("arena", s.offset)
 
     # computations ------------------------------------------------------------------------------
@@ -204,6 +206,10 @@ class EntryEmitter:
                 locs[inst] = tuple(locs[o] for o in inst.operands)
                 continue
             own = overrides.get(inst) or (self.entry_loc(inst) if is_entry else None)
+            if op == "bitcast" and not isinstance(locs[inst.operands[0]], tuple) and (
+                    own is None or own == locs[inst.operands[0]]):
+                locs[inst] = locs[inst.operands[0]]       # the same bytes: nothing to do
+                continue
             if op == "get_tuple_element":
                 element = locs[inst.operands[0]][inst.attrs["index"]]
                 if own is None or inst.shape.is_tuple:
