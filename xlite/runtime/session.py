@@ -158,6 +158,8 @@ class Session:
     # variables --------------------------------------------------------------------------
     def _store_variable(self, var_op: Operation, value) -> None:
         """Keeps a private read-only copy, so no fetched array can alias the Session's state."""
+        if value is self._variables.get(var_op):
+            return      # the executable updated the Session's own array in place (cpu: no copy)
         value = np.array(value, copy=True)
         value.flags.writeable = False
         self._variables[var_op] = value

@@ -153,3 +153,17 @@ def test_conv_pool_gradients(padding):
     cpu, ref = _both(build, lambda g: {g.get_tensor_by_name("x:0"): xs})
     for c, r in zip(cpu[0], ref[0]):
         np.testing.assert_allclose(c, r, rtol=1e-4, atol=1e-4)
+
+
+def test_variable_updates_write_the_sessions_array_in_place():
+    with tf.Graph().as_default():
+        v = tf.Variable(np.zeros((64, 64), np.float32))
+        step = tf.assign_add(v, tf.ones([64, 64]))
+        with tf.Session(target="cpu") as sess:
+            sess.run(v.initializer)
+            sess.run(step.op)
+            storage = sess._variables[v.op]
+            for _ in range(3):
+                sess.run(step.op)
+            assert sess._variables[v.op] is storage          # updated in place, never copied
+            np.testing.assert_array_equal(sess.run(v), np.full((64, 64), 4.0))
