@@ -19,15 +19,15 @@ from math import prod
 
 from llvmlite import ir
 
+from xlite.codegen.cpu.function import parallel_for
 from xlite.codegen.cpu.ir_array import physical_order
 from xlite.codegen.cpu.kernels import Kernel, kernel_rule
 from xlite.codegen.cpu.llvm_types import F32, F64, I8, I32, I64, PTR, VOID, i64
 
 SYMBOLS = {"f32": "xlite_sgemm", "f64": "xlite_dgemm"}
 THREADS_SYMBOL = "xlite_blas_threads_local"   # int (int n): this thread's BLAS thread count, returns the old
-# gemms below this many multiply-adds run on the calling thread only: BLAS threads gain little there,
-# and on a busy machine a thread that waits for a descheduled partner costs 10-50x the gemm itself.
-SINGLE_THREAD_WORK = 1 << 25
+# gemms with at least this many multiply-adds are split over the generated code's own threads.
+PARALLEL_GEMM_WORK = 1 << 23
 # Below this many multiply-adds the emitted loop beats the call (and its packing) into BLAS.
 MIN_BLAS_WORK = 8 * 8 * 8
 
@@ -179,23 +179,45 @@ def emit_blas_dot(kernel: Kernel, inst, out) -> None:
 
 def call_gemm(fc, dtype, x_trans: bool, y_trans: bool, m: int, n: int, k: int, x, ldx: int, y, ldy: int,
               c, ldc: int, beta: float = 0.0) -> None:
-    """Column-major C (m x n, ldc) = op(X) (m x k) @ op(Y) (k x n) + beta C, through BLAS gemm."""
+    """Column-major C (m x n, ldc) = op(X) (m x k) @ op(Y) (k x n) + beta C, through BLAS gemm.
+
+    BLAS always runs on the calling thread only (its own threads spin while waiting for each other,
+    which on a busy machine costs 10-50x the gemm); a big gemm is instead split by columns of C over
+    threads that generated code starts (parallel_for), each making one single-threaded call."""
+    trans = [ir.Constant(I8, ord("T") if t else ord("N")) for t in (x_trans, y_trans)]
+    parts = min(fc.cg.threads, n) if m * n * k >= PARALLEL_GEMM_WORK else 1
+    if parts <= 1:
+        _gemm_single(fc, dtype, trans + [i64(m), i64(n), i64(k), x, i64(ldx), y, i64(ldy), c, i64(ldc)], beta)
+        return
+    worker = fc.cg.new_function("gemm_part", 0, arg_types=[PTR, PTR, PTR, I64, I64])
+    wb = worker.builder
+    px, py, pc, j0, j1 = worker.args
+    elem = F32 if dtype.ir_name == "f32" else F64
+    y_t = wb.gep(py, [j0 if y_trans else wb.mul(j0, i64(ldy))], source_etype=elem)
+    c_t = wb.gep(pc, [wb.mul(j0, i64(ldc))], source_etype=elem)
+    _gemm_single(worker, dtype, trans + [i64(m), wb.sub(j1, j0), i64(k), px, i64(ldx), y_t, i64(ldy), c_t,
+                                         i64(ldc)], beta)
+    worker.finish()
+    parallel_for(fc, worker.fn, [x, y, c], n, parts)
+
+
+def _gemm_single(fc, dtype, values: list, beta: float) -> None:
+    """One gemm call on this thread only: values = [transx, transy (i8), m, n, k, X, ldx, Y, ldy, C, ldc]
+    with the sizes as i64 and the matrices as pointers."""
     b = fc.builder
     elem = F32 if dtype.ir_name == "f32" else F64
     index = I64 if blas_provider().int_bits == 64 else I32
     gemm = fc.cg.declare(SYMBOLS[dtype.ir_name], VOID, [PTR] * 13)
 
-    def scalar(ty, value):
-        slot = fc.alloca(ty)
-        b.store(ir.Constant(ty, value), slot)
-        return slot
+    def slot(ty, value):
+        p = fc.alloca(ty)
+        b.store(value if value.type == ty else b.trunc(value, ty), p)
+        return p
 
-    args = [scalar(I8, ord("T") if x_trans else ord("N")), scalar(I8, ord("T") if y_trans else ord("N")),
-            scalar(index, m), scalar(index, n), scalar(index, k), scalar(elem, 1.0), x, scalar(index, ldx),
-            y, scalar(index, ldy), scalar(elem, beta), c, scalar(index, ldc)]
-    if m * n * k >= SINGLE_THREAD_WORK:
-        b.call(gemm, args)
-        return
+    transx, transy, m, n, k, x, ldx, y, ldy, c, ldc = values
+    args = [slot(I8, transx), slot(I8, transy), slot(index, m), slot(index, n), slot(index, k),
+            slot(elem, ir.Constant(elem, 1.0)), x, slot(index, ldx), y, slot(index, ldy),
+            slot(elem, ir.Constant(elem, beta)), c, slot(index, ldc)]
     threads = fc.cg.declare(THREADS_SYMBOL, I32, [I32])
     old = b.call(threads, [ir.Constant(I32, 1)])
     b.call(gemm, args)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from llvmlite import ir
 
 from xlite.codegen.cpu.buffers import TEMP, Loc
-from xlite.codegen.cpu.function import ALIGNMENT, CodegenModule
+from xlite.codegen.cpu.function import ALIGNMENT, CodegenModule, parallel_for
 from xlite.codegen.cpu.ir_array import physical_order
 from xlite.codegen.cpu.kernels import build_kernel
 from xlite.codegen.cpu.llvm_types import I8, I64, PTR, from_memory, i64, memory_type
@@ -59,6 +59,7 @@ class EntryEmitter:
         self._overrides: dict = {}
         self.profile = profile              # count cycles per kernel into an arena table (XLITE_PROFILE)
         self.threads = threads              # big one-loop kernels are split over this many threads
+        cg.threads = threads
         self._profile_offset = 0
 
     # buffers --------------------------------------------------------------------------------
@@ -292,52 +293,13 @@ class EntryEmitter:
             start = b.call(clock, [])
         extent = kernel.split[0] if kernel.split else 0
         if kernel.split and self.threads > 1 and kernel.split[1] >= PARALLEL_MIN_COST and extent > 1:
-            self._parallel_call(kernel, args, extent)
+            parallel_for(self.fc, kernel.fn, args, extent, self.threads)
         else:
             b.call(kernel.fn, args + [i64(0), i64(extent)])
         if self.profile:
             slot = self.fc.byte_offset(self._arena, self._profile_offset + 8 * len(self.plan.kernel_names))
             b.store(b.add(b.load(slot, typ=I64), b.sub(b.call(clock, []), start)), slot)
             self.plan.kernel_names.append(f"{name} {inst.name} {inst.shape}")
-
-    def _parallel_call(self, kernel, args: list, extent: int) -> None:
-        """Runs [0, extent) of the kernel's outer loop in `threads` shares: the first here, the others on
-        threads started for this call and joined before the next kernel (run inline if one cannot start)."""
-        fc, b = self.fc, self.fc.builder
-        thunk = self._thunk(kernel)
-        create = self.cg.declare("pthread_create", ir.IntType(32), [PTR, PTR, PTR, PTR])
-        join = self.cg.declare("pthread_join", ir.IntType(32), [I64, PTR])
-        threads = min(self.threads, extent)
-        share = -(-extent // threads)
-        started = []
-        for t in range(1, threads):
-            begin, end = t * share, min((t + 1) * share, extent)
-            if begin >= end:
-                break
-            ctx = fc.alloca(I64, len(args) + 2)
-            for k, value in enumerate([b.ptrtoint(a, I64) for a in args] + [i64(begin), i64(end)]):
-                b.store(value, b.gep(ctx, [i64(k)], source_etype=I64))
-            tid = fc.alloca(I64)
-            rc = b.call(create, [tid, ir.Constant(PTR, None), thunk, ctx])
-            started.append((rc, tid, begin, end))
-        b.call(kernel.fn, args + [i64(0), i64(min(share, extent))])
-        for rc, tid, begin, end in started:
-            with b.if_else(b.icmp_signed("==", rc, ir.Constant(ir.IntType(32), 0))) as (joined, failed):
-                with joined:
-                    b.call(join, [b.load(tid, typ=I64), ir.Constant(PTR, None)])
-                with failed:
-                    b.call(kernel.fn, args + [i64(begin), i64(end)])
-
-    def _thunk(self, kernel):
-        """`ptr kN.thunk(ptr ctx)`: calls the kernel with the pointers and bounds stored in ctx."""
-        fc = self.cg.new_function(kernel.fn.name + ".thunk", 0, arg_types=[PTR], ret=PTR)
-        b = fc.builder
-        n = len(kernel.locs)
-        slots = [b.gep(fc.args[0], [i64(k)], source_etype=I64) for k in range(n + 2)]
-        values = [b.inttoptr(b.load(p, typ=I64), PTR) for p in slots[:n]] + [b.load(p, typ=I64) for p in slots[n:]]
-        b.call(kernel.fn, values)
-        fc.finish(ir.Constant(PTR, None))
-        return fc.fn
 
     # control flow --------------------------------------------------------------------------------
     def _load_pred(self, loc: Loc, shape):

@@ -21,6 +21,7 @@ class CodegenModule:
         self.module.data_layout = data_layout
         self._names: dict[str, int] = {}
         self._constants: dict[tuple, ir.GlobalVariable] = {}
+        self.threads = 1            # how many threads big kernels and gemms may be split over
 
     def unique_name(self, base: str) -> str:
         base = re.sub(r"[^A-Za-z0-9_.]", "_", base)
@@ -146,3 +147,50 @@ class FunctionContext:
         if offset == 0:
             return ptr
         return self.builder.gep(ptr, [i64(offset)], inbounds=True, source_etype=I8)
+
+
+def parallel_for(fc: FunctionContext, worker: ir.Function, args: list, extent: int, threads: int) -> None:
+    """worker(*args, begin, end) over [0, extent) in `threads` shares: the first on this thread, the
+    others on threads started here (pthreads) and joined before returning; a share whose thread cannot
+    start runs here. `args` are pointers, passed to every share alike."""
+    b = fc.builder
+    threads = max(1, min(threads, extent))
+    share = -(-extent // threads)
+    if threads == 1:
+        b.call(worker, list(args) + [i64(0), i64(extent)])
+        return
+    thunk = _thunk(fc.cg, worker, len(args))
+    create = fc.cg.declare("pthread_create", ir.IntType(32), [PTR, PTR, PTR, PTR])
+    join = fc.cg.declare("pthread_join", ir.IntType(32), [I64, PTR])
+    started = []
+    for t in range(1, threads):
+        begin, end = t * share, min((t + 1) * share, extent)
+        if begin >= end:
+            break
+        ctx = fc.alloca(I64, len(args) + 2)
+        for k, value in enumerate([b.ptrtoint(a, I64) for a in args] + [i64(begin), i64(end)]):
+            b.store(value, b.gep(ctx, [i64(k)], source_etype=I64))
+        tid = fc.alloca(I64)
+        started.append((b.call(create, [tid, ir.Constant(PTR, None), thunk, ctx]), tid, begin, end))
+    b.call(worker, list(args) + [i64(0), i64(min(share, extent))])
+    for rc, tid, begin, end in started:
+        with b.if_else(b.icmp_signed("==", rc, ir.Constant(ir.IntType(32), 0))) as (joined, failed):
+            with joined:
+                b.call(join, [b.load(tid, typ=I64), ir.Constant(PTR, None)])
+            with failed:
+                b.call(worker, list(args) + [i64(begin), i64(end)])
+
+
+def _thunk(cg: CodegenModule, worker: ir.Function, n_pointers: int) -> ir.Function:
+    """`ptr <worker>.thunk(ptr ctx)`: calls worker with the pointers and bounds stored in ctx's i64 slots."""
+    name = worker.name + ".thunk"
+    try:
+        return cg.module.get_global(name)
+    except KeyError:
+        pass
+    fc = cg.new_function(name, 0, arg_types=[PTR], ret=PTR)
+    b = fc.builder
+    slots = [b.load(b.gep(fc.args[0], [i64(k)], source_etype=I64), typ=I64) for k in range(n_pointers + 2)]
+    b.call(worker, [b.inttoptr(v, PTR) for v in slots[:n_pointers]] + slots[n_pointers:])
+    fc.finish(ir.Constant(PTR, None))
+    return fc.fn
