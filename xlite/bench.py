@@ -502,6 +502,15 @@ def fmt_time(s) -> str:
     return f"{s:.2f} s"
 
 
+def fmt_bytes(n) -> str:
+    if n is None:
+        return "-"
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} B"
+
+
 def _fmt_ratio(r) -> str:
     return "-" if r is None else f"{r:.2f}x"
 
@@ -534,7 +543,7 @@ def format_table(report: dict) -> str:
                      fmt_time(sysd[target].get("time_s")), _fmt_ratio(w.get("speedup")),
                      "-" if jx is None else (fmt_time(jx.get("time_s")) if jx["status"] == "ok" else jx["status"]),
                      _fmt_ratio(w.get("compiled_over_jax")), through,
-                     str(w.get("kernels", "-")), "-" if peak is None else f"{peak / (1 << 20):.1f} MiB",
+                     str(w.get("kernels", "-")), fmt_bytes(peak),
                      w["status"]])
     widths = [max(len(str(r[i])) for r in [head] + rows) for i in range(len(head))]
     lines = ["| " + " | ".join(str(c).ljust(n) for c, n in zip(head, widths)) + " |",
