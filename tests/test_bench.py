@@ -73,3 +73,11 @@ def test_table_marks_unimplemented_rows():
     table = bench.format_table(report)
     assert "not implemented" in table and "20.00 ms" in table
     assert not bench.failed(report)
+
+
+def test_isolated_workload_comes_back_from_its_own_process():
+    settings = bench.Settings(quick=True, rounds=1)
+    report = bench.run_suite(["W4"], "cpu", settings, with_jax=False, isolate=True)
+    (row,) = report["workloads"]
+    assert row["id"] == "W4" and row["systems"]["interpreter"]["status"] == "ok"
+    assert not bench.failed(report), row["status"]

@@ -463,8 +463,23 @@ def _commit() -> str | None:
         return None
 
 
+def _isolated(wid: str, target: str, settings: Settings, with_jax: bool) -> dict:
+    """One workload in a fresh process (nothing left over from another workload: heap, threads, JAX)."""
+    with tempfile.TemporaryDirectory(prefix="xlite-bench-") as tmp:
+        out = Path(tmp) / "row.json"
+        argv = [sys.executable, "-m", "xlite.bench", "--workloads", wid, "--target", target,
+                "--rounds", str(settings.rounds), "--json", str(out)]
+        argv += (["--quick"] if settings.quick else []) + ([] if with_jax else ["--no-jax"])
+        proc = subprocess.run(argv, capture_output=True, text=True)
+        if out.exists():
+            return json.loads(out.read_text())["workloads"][0]
+    tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+    return {"id": wid, "status": f"error: process exited {proc.returncode}: {tail[:160]}", "kind": "crashed",
+            "title": "", "systems": {}}
+
+
 def run_suite(ids=WORKLOAD_IDS, target: str = "cpu", settings: Settings | None = None,
-              with_jax: bool | None = None, log=None) -> dict:
+              with_jax: bool | None = None, log=None, isolate: bool = False) -> dict:
     import xlite
     settings = settings or Settings()
     with_jax = jax_available() if with_jax is None else with_jax
@@ -477,7 +492,10 @@ def run_suite(ids=WORKLOAD_IDS, target: str = "cpu", settings: Settings | None =
         report["jax"] = version("jax")
     for wid in ids:
         t0 = time.perf_counter()
-        row = run_workload(workloads[wid], target, with_jax, settings)
+        if isolate:
+            row = _isolated(wid, target, settings, with_jax)
+        else:
+            row = run_workload(workloads[wid], target, with_jax, settings)
         row["bench_wall_s"] = time.perf_counter() - t0
         report["workloads"].append(row)
         if log:
@@ -539,8 +557,8 @@ def format_table(report: dict) -> str:
         elif w.get("steps_per_s") is not None:
             through = f"{w['steps_per_s']:.0f} steps/s"
         peak = w.get("peak_bytes")
-        rows.append([w["id"], w["title"], fmt_time(sysd["interpreter"].get("time_s")),
-                     fmt_time(sysd[target].get("time_s")), _fmt_ratio(w.get("speedup")),
+        rows.append([w["id"], w["title"], fmt_time(sysd.get("interpreter", {}).get("time_s")),
+                     fmt_time(sysd.get(target, {}).get("time_s")), _fmt_ratio(w.get("speedup")),
                      "-" if jx is None else (fmt_time(jx.get("time_s")) if jx["status"] == "ok" else jx["status"]),
                      _fmt_ratio(w.get("compiled_over_jax")), through,
                      str(w.get("kernels", "-")), fmt_bytes(peak),
@@ -579,6 +597,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--rounds", type=int, help="timing rounds per workload (default 7, quick 3)")
     parser.add_argument("--no-jax", action="store_true", help="skip JAX even when it is installed")
+    parser.add_argument("--isolate", action="store_true", help="each workload in a fresh process")
 
 
 def run_from_args(args) -> int:
@@ -593,7 +612,7 @@ def run_from_args(args) -> int:
         return 2
     settings = Settings(quick=args.quick, rounds=args.rounds)
     report = run_suite(ids, args.target, settings, with_jax=False if args.no_jax else None,
-                       log=lambda line: print(line, file=sys.stderr, flush=True))
+                       log=lambda line: print(line, file=sys.stderr, flush=True), isolate=args.isolate)
     print(format_table(report))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1, default=str) + "\n")
