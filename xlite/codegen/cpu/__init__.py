@@ -71,14 +71,16 @@ def compile_cpu(module: Module) -> CpuExecutable:
     if "buffer_assignment" not in module.properties:
         from xlite.passes.buffer_assignment import NaiveBufferAssignment
         NaiveBufferAssignment().run(module)
+    from xlite.passes import dump
+    dumping = dump.current()            # XLITE_DUMP / xlite dump-ir: LLVM IR and assembly as stages
     key = cache.module_key(module, host_description() + f"\nprofile={profiling()} threads={num_threads()}")
-    hit = cache.lookup(key)
+    hit = cache.lookup(key) if dumping is None else None
     if hit is not None:
         plan_dict, obj = hit
         plan = plan_from_dict(plan_dict)
     else:
         text, plan = emit_llvm_ir(module)
-        obj = compile_to_object(text, name=f"xlite_{key[:12]}")
+        obj = compile_to_object(text, dump=dumping.text if dumping is not None else None)
         cache.store(key, plan_to_dict(plan), obj)
     symbols = [ENTRY_NAME] + ([OBJECT_ENTRY_NAME] if plan.object_entry else [])
     return CpuExecutable(module, plan, LoadedCode(obj, symbols))

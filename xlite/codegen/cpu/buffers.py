@@ -16,14 +16,15 @@ class Loc:
     kind: str          # "param" | "result" | "arena" | "const"
     index: int = 0     # parameter number, result index, arena byte offset
     name: str = ""     # the constant's global
-    aligned_result: bool = False
 
     @property
     def aligned(self) -> bool:
-        """Whether the buffer is known to be 64-byte aligned (parameters are only naturally aligned)."""
+        """Whether the buffer is known to be 64-byte aligned: arena slices and constants are; parameters
+        and results are NumPy arrays, only naturally aligned (results must own their data, so the
+        Session can hand them out without a copy, and NumPy aligns its own allocations to 16 bytes)."""
         if self.kind == "arena":
             return self.index % ALIGNMENT == 0
-        return self.kind == "const" or (self.kind == "result" and self.aligned_result)
+        return self.kind == "const"
 
 
 TEMP = Loc("temp")   # the per-kernel scratch region, reused by every kernel

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import struct
 import threading
 
@@ -46,19 +45,14 @@ def triple_and_layout() -> tuple[str, str]:
     return llvm.get_process_triple(), str(target_machine().target_data)
 
 
-def _dump(name: str, text: str) -> None:
-    directory = os.environ.get("XLITE_DUMP")
-    if directory:
-        os.makedirs(directory, exist_ok=True)
-        with open(os.path.join(directory, name), "w") as f:
-            f.write(text)
+def compile_to_object(ir_text: str, dump=None) -> bytes:
+    """Parses, verifies, optimizes at -O3 (loop and SLP vectorization on) and emits object code.
 
-
-def compile_to_object(ir_text: str, name: str = "module") -> bytes:
-    """Parses, verifies, optimizes at -O3 (loop and SLP vectorization on) and emits object code."""
+    `dump(stage, text, extension)`, when given, receives the LLVM IR, the optimized IR and the assembly."""
     tm = target_machine()
     with _lock:
-        _dump(f"{name}.ll", ir_text)
+        if dump:
+            dump("llvm-ir", ir_text, "ll")
         mod = llvm.parse_assembly(ir_text)
         mod.verify()
         pto = llvm.create_pipeline_tuning_options(speed_level=3)
@@ -69,9 +63,9 @@ def compile_to_object(ir_text: str, name: str = "module") -> bytes:
         pto.loop_unrolling = False
         pb = llvm.create_pass_builder(tm, pto)
         pb.getModulePassManager().run(mod, pb)
-        if os.environ.get("XLITE_DUMP"):
-            _dump(f"{name}.opt.ll", str(mod))
-            _dump(f"{name}.s", tm.emit_assembly(mod))
+        if dump:
+            dump("llvm-ir-optimized", str(mod), "ll")
+            dump("assembly", tm.emit_assembly(mod), "s")
         return tm.emit_object(mod)
 
 

@@ -18,7 +18,7 @@ from xlite.codegen.cpu.function import ALIGNMENT, CodegenModule, parallel_for
 from xlite.codegen.cpu.ir_array import physical_order
 from xlite.codegen.cpu.kernels import build_kernel
 from xlite.codegen.cpu.llvm_types import I8, I64, PTR, from_memory, i64, memory_type
-from xlite.codegen.cpu.plan import ALIGNED_RESULT_BYTES, EntryPlan, OutputPlan, numpy_data_offset
+from xlite.codegen.cpu.plan import EntryPlan, OutputPlan, numpy_data_offset
 from xlite.ir.module import Computation, Instruction, Module
 from xlite.ir.shape import leaf_shapes
 
@@ -167,9 +167,8 @@ class EntryEmitter:
                 in_place = aliases.get(i) == slice_.offset
                 plan = OutputPlan("param" if in_place else "param_after", slice_.offset, *spec)
             else:
-                aligned = ALIGNED_RESULT_BYTES is not None and inst.shape.byte_size >= ALIGNED_RESULT_BYTES
-                plan = OutputPlan("result", n_results, *spec, aligned=aligned)
-                overrides[inst] = Loc("result", n_results, aligned_result=aligned)
+                plan = OutputPlan("result", n_results, *spec)
+                overrides[inst] = Loc("result", n_results)
                 n_results += 1
             self.plan.outputs.append(plan)
         return overrides

@@ -12,7 +12,7 @@ from typing import Callable
 
 from llvmlite import ir
 
-from xlite.codegen.cpu.llvm_types import F32, F64, I1, constant, is_unsigned, register_type, round_to_dtype
+from xlite.codegen.cpu.llvm_types import F32, F64, constant, is_unsigned, register_type, round_to_dtype
 from xlite.codegen.cpu.mathlib import emit_math
 from xlite.ir.dtypes import DType
 from xlite.ir.opcodes import op_info
@@ -318,4 +318,4 @@ def convert_value(fc, x, src: DType, dst: DType):
 
 
 __all__ = ["cpu_rule", "has_elemental_rule", "emit_elementwise", "emit_max", "emit_min", "convert_value",
-           "is_nan", "I1"]
+           "is_nan"]

@@ -34,15 +34,9 @@ _ENTRY_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_
 def aligned_empty(dims, dtype: np.dtype) -> np.ndarray:
     """An uninitialized C-ordered array whose data starts on a 64-byte boundary."""
     nbytes = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
-    return _aligned_view(np.empty(nbytes + _ALIGN, dtype=np.uint8), dims, dtype)
-
-
-def _aligned_view(raw: np.ndarray, dims, dtype: np.dtype) -> np.ndarray:
-    nbytes = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    raw = np.empty(nbytes + _ALIGN, dtype=np.uint8)
     start = (-raw.ctypes.data) % _ALIGN
-    array = raw[start:start + nbytes].view(dtype).reshape(dims)
-    assert array.base is raw
-    return array
+    return raw[start:start + nbytes].view(dtype).reshape(dims)
 
 
 def _permutation(order) -> tuple | None:
@@ -68,8 +62,8 @@ class CpuExecutable:
         self._params = (ctypes.c_void_p * max(plan.num_params, 1))()
         n_results = sum(1 for o in plan.outputs if o.kind == "result")
         self._results = (ctypes.c_void_p * max(n_results, 1))()
-        self._out_specs = [(o.kind, o.index, dtypes.as_dtype(o.dtype).np, tuple(o.dims), _permutation(o.order),
-                            o.aligned) for o in plan.outputs]
+        self._out_specs = [(o.kind, o.index, dtypes.as_dtype(o.dtype).np, tuple(o.dims), _permutation(o.order))
+                           for o in plan.outputs]
         self._arena = aligned_empty((plan.arena_bytes,), np.dtype(np.uint8))
         self._arena_ptr = self._arena.ctypes.data
         self._constants = constants if constants is not None else _root_constants(module)
@@ -102,7 +96,7 @@ class CpuExecutable:
                 self._params[n] = self._address(arr)
             arrays.append(arr)
         outputs: list = []
-        for kind, index, dt, dims, order, aligned in self._out_specs:
+        for kind, index, dt, dims, order in self._out_specs:
             out = None
             if kind == "result":
                 physical_dims = dims if order is None else tuple(dims[d] for d in order)
@@ -117,7 +111,7 @@ class CpuExecutable:
             self._entry(self._params, self._results, self._arena_ptr)
             if self.plan.kernel_names:
                 self._print_profile()
-        for i, (kind, index, dt, dims, order, _) in enumerate(self._out_specs):
+        for i, (kind, index, dt, dims, order) in enumerate(self._out_specs):
             if kind == "param":
                 outputs[i] = arrays[index]
             elif kind == "param_after":

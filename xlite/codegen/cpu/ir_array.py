@@ -12,7 +12,7 @@ from math import prod
 
 from llvmlite import ir
 
-from xlite.codegen.cpu.llvm_types import I64, from_memory, i64, memory_type, to_memory
+from xlite.codegen.cpu.llvm_types import from_memory, i64, memory_type, to_memory
 from xlite.ir.shape import Shape
 
 
@@ -133,4 +133,4 @@ class IrArray:
         return f"<IrArray {self.shape}>"
 
 
-__all__ = ["Index", "IrArray", "physical_order", "strides", "row_major_strides", "scalar_index", "I64"]
+__all__ = ["Index", "IrArray", "physical_order", "strides", "row_major_strides", "scalar_index"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 from llvmlite import ir
 
-from xlite.ir import dtypes
 from xlite.ir.dtypes import DType
 
 I1 = ir.IntType(1)
@@ -93,5 +92,4 @@ def literal_bytes(array: np.ndarray) -> bytearray:
 
 
 __all__ = ["I1", "I8", "I32", "I64", "F16", "F32", "F64", "VOID", "PTR", "round_to_dtype", "memory_type", "register_type",
-           "constant", "to_memory", "from_memory", "is_unsigned", "i64", "literal_bytes", "check_dtype",
-           "dtypes"]
+           "constant", "to_memory", "from_memory", "is_unsigned", "i64", "literal_bytes", "check_dtype"]

@@ -21,7 +21,6 @@ class OutputPlan:
     dtype: str = ""
     dims: tuple = ()
     order: tuple = ()         # physical order of the dims, major to minor (a layout-assigned output)
-    aligned: bool = False     # a "result" the caller allocates 64-byte aligned (none, for now)
 
 
 @dataclass
@@ -38,14 +37,14 @@ class EntryPlan:
 def plan_to_dict(plan: EntryPlan) -> dict:
     return {"num_params": plan.num_params,
             "param_specs": [[d, list(dims), list(order)] for d, dims, order in plan.param_specs],
-            "outputs": [[o.kind, o.index, o.dtype, list(o.dims), list(o.order), o.aligned] for o in plan.outputs],
+            "outputs": [[o.kind, o.index, o.dtype, list(o.dims), list(o.order)] for o in plan.outputs],
             "arena_bytes": plan.arena_bytes, "object_entry": plan.object_entry,
             "kernel_names": plan.kernel_names, "profile_offset": plan.profile_offset}
 
 
 def plan_from_dict(data: dict) -> EntryPlan:
     return EntryPlan(data["num_params"], [(d, tuple(dims), tuple(order)) for d, dims, order in data["param_specs"]],
-                     [OutputPlan(k, i, d, tuple(dims), tuple(order), a) for k, i, d, dims, order, a in data["outputs"]],
+                     [OutputPlan(k, i, d, tuple(dims), tuple(order)) for k, i, d, dims, order in data["outputs"]],
                      data["arena_bytes"], data["object_entry"], data["kernel_names"], data["profile_offset"])
 
 
@@ -58,8 +57,3 @@ def numpy_data_offset() -> int | None:
         if ctypes.c_void_p.from_address(id(probe) + offset).value != probe.ctypes.data:
             return None
     return offset
-
-
-# Results are plain np.empty arrays (they must own their data, so the Session returns them as they
-# are), which NumPy aligns to 16 bytes only; none is declared 64-byte aligned to LLVM.
-ALIGNED_RESULT_BYTES = None
