@@ -54,13 +54,18 @@ def check_target_available(target: str) -> None:
         if is_available():
             return
         raise NotImplementedError("target 'cpu' needs llvmlite with a native target for this machine")
+    if target == "cuda":
+        from xlite.codegen.cuda.availability import check_available
+        check_available()
+        return
     raise NotImplementedError(f"target {target!r} is not available yet in this build of xlite")
 
 
 def compile_module(module: Module, target: str) -> Executable:
     """The one seam every backend extends: the lowered Module in, an Executable out.
 
-    The cpu target optimizes the Module with the cpu pipeline first. With dumping on
+    The cpu and cuda targets optimize the Module with the cpu pipeline first (one optimized Module,
+    two code generators). With dumping on
     (XLITE_DUMP=dir, `xlite dump-ir`) every stage is written out; the interpreter then
     runs the pipeline on a copy, for the dump only, and interprets the Module as lowered."""
     from xlite.passes import dump
@@ -75,4 +80,9 @@ def compile_module(module: Module, target: str) -> Executable:
             if "buffer_assignment" not in module.properties:
                 dump.run_pipeline(cpu_pipeline(), module)
             return compile_cpu(module)
+        if target == "cuda":
+            from xlite.codegen.cuda import compile_cuda
+            if "buffer_assignment" not in module.properties:
+                dump.run_pipeline(cpu_pipeline(), module)
+            return compile_cuda(module)
     raise NotImplementedError(f"target {target!r} is not available yet in this build of xlite")

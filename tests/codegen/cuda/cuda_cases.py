@@ -1,0 +1,449 @@
+"""One small test graph (or a few) for every opcode, shared by the PTX test and the GPU differential test.
+
+A `Case` builds a fresh Module (passes mutate modules) and its arguments. The
+graphs use awkward sizes (0, 1, odd, longer than a warp) and special values
+(NaN, inf, INT_MIN, division by zero) where the semantics are delicate.
+`optimized(module)` runs the cpu pipeline (layouts, fusion, schedule, buffers),
+which is what a Session compiles, so every case is also checked fused.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+os.environ.setdefault("XLITE_CACHE_DIR", tempfile.mkdtemp(prefix="xlite-cuda-test-cache-"))
+
+from xlite.ir import dtypes  # noqa: E402
+from xlite.ir.builder import Builder  # noqa: E402
+from xlite.ir.module import Module  # noqa: E402
+from xlite.ir.opcodes import OPCODES  # noqa: E402
+from xlite.ir.parser import parse_module  # noqa: E402
+from xlite.ir.shape import Shape  # noqa: E402
+
+
+@dataclass
+class Case:
+    name: str
+    build: Callable[[], Module]
+    args: Callable[[np.random.Generator], list]
+    tol: dict = field(default_factory=dict)
+    opcodes: set = field(default_factory=set)
+
+
+def module_from(build, param_shapes) -> Module:
+    """build(b, *params) -> list of result instructions, as the root tuple of a fresh module."""
+    b = Builder()
+    params = [b.parameter(Shape(dtypes.as_dtype(dt), tuple(dims))) for dt, dims in param_shapes]
+    outs = build(b, *params)
+    b.computation.root = b.tuple(list(outs))
+    m = Module("test", b.computation)
+    m.add_computation(b.computation)
+    return m
+
+
+def optimized(module: Module) -> Module:
+    from xlite.passes.pipelines import cpu_pipeline
+    cpu_pipeline().run(module)
+    return module
+
+
+def random_array(rng, dtype, dims, special=False):
+    dt = np.dtype(dtypes.as_dtype(dtype).np)
+    if dt == np.bool_:
+        return rng.random(dims) < 0.5
+    if dt.kind == "f":
+        x = (rng.standard_normal(dims) * 3).astype(dt)
+        if special and x.size:
+            flat = x.reshape(-1)
+            values = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-40, 88.5, -104.0, 1e30, 0.5, 2.5, -2.5],
+                              dtype=dt)
+            k = min(flat.size, values.size)
+            flat[rng.choice(flat.size, k, replace=False)] = values[:k]
+        return x
+    info = np.iinfo(dt)
+    x = rng.integers(max(info.min, -100), min(info.max, 100) + 1, dims, dtype=dt)
+    if special and x.size:
+        flat = x.reshape(-1)
+        values = np.array([0, info.min, info.max, 1, info.max - 1], dtype=np.int64)
+        if info.min < 0:
+            values = np.append(values, [-1, info.min + 1])
+        k = min(flat.size, values.size)
+        flat[rng.choice(flat.size, k, replace=False)] = values[:k].astype(dt)
+    return x
+
+
+def _args(*specs, special=False):
+    return lambda rng: [random_array(rng, dt, dims, special) for dt, dims in specs]
+
+
+CASES: list[Case] = []
+
+
+def case(name, build, specs, tol=None, args=None, special=False):
+    CASES.append(Case(name, lambda: module_from(build, specs), args or _args(*specs, special=special), tol or {}))
+
+
+def text_case(name, text, args, tol=None):
+    CASES.append(Case(name, lambda: parse_module(text), args, tol or {}))
+
+
+# elementwise -----------------------------------------------------------------------------------
+FLOAT_UNARY = ("neg", "abs", "sign", "floor", "ceil", "round", "sqrt", "rsqrt", "is_finite", "copy",
+               "exp", "log", "log1p", "tanh", "logistic", "sin", "cos")
+for _dt in ("f32", "f64"):
+    for _n in (0, 1, 37):
+        case(f"float_unary_{_dt}_{_n}", lambda b, p: [b.emit(op, (p,)) for op in FLOAT_UNARY],
+             [(_dt, (_n,))], tol=dict(ulps=4), special=True)
+
+for _dt in ("s8", "s32", "s64", "u8", "u32"):
+    case(f"int_unary_{_dt}", lambda b, p: [b.emit(op, (p,)) for op in ("neg", "abs", "sign", "not", "copy")],
+         [(_dt, (5, 13))], special=True)
+
+BINARY = ("add", "sub", "mul", "div", "rem", "pow", "max", "min")
+DIRECTIONS = ("EQ", "NE", "LT", "LE", "GT", "GE")
+
+
+def _binary_args(dt, dims):
+    def make(rng):
+        x, y = random_array(rng, dt, dims, True), random_array(rng, dt, dims, True)
+        if np.dtype(x.dtype).kind in "iu" and x.size >= 5:
+            y.reshape(-1)[:3] = 0
+            if np.dtype(x.dtype).kind == "i":
+                x.reshape(-1)[3:5] = np.iinfo(x.dtype).min
+                y.reshape(-1)[3:5] = -1
+        return [x, y]
+    return make
+
+
+for _dt in ("f32", "f64", "s8", "s32", "s64", "u8", "u32"):
+    _ops = BINARY + (("and", "or") if _dt[0] in "su" else ())
+    case(f"binary_{_dt}",
+         lambda b, p, q, _ops=_ops: [b.emit(op, (p, q)) for op in _ops] + [b.compare(p, q, d) for d in DIRECTIONS],
+         [(_dt, (3, 17)), (_dt, (3, 17))], tol=dict(ulps=4), args=_binary_args(_dt, (3, 17)))
+
+case("bool_ops", lambda b, p, q, r: [b.emit(op, (p, q)) for op in ("and", "or", "max", "min")]
+     + [b.emit("not", (p,)), b.emit("select", (r, p, q))] + [b.compare(p, q, d) for d in ("EQ", "NE", "LT", "GE")],
+     [("pred", (4, 9))] * 3)
+
+for _dt in ("f32", "s32", "u8"):
+    case(f"select_clamp_{_dt}", lambda b, c, p, q, lo, hi, ls, hs: [
+        b.emit("select", (c, p, q)), b.emit("clamp", (lo, p, hi)), b.emit("clamp", (ls, p, hs))],
+        [("pred", (6, 11)), (_dt, (6, 11)), (_dt, (6, 11)), (_dt, (6, 11)), (_dt, (6, 11)), (_dt, ()), (_dt, ())])
+
+ALL_DTYPES = ["f32", "f64", "s8", "s32", "s64", "u8", "u32", "pred"]
+
+
+def _convert_args(src):
+    def make(rng):
+        x = random_array(rng, src, (41,), True)
+        if src in ("f32", "f64"):
+            x[:12] = [np.nan, np.inf, -np.inf, 3e9, -3e9, 1e19, -1e19, 2.0 ** 31, -(2.0 ** 31), 255.9, -0.7, 256.0]
+        return [x]
+    return make
+
+
+for _src in ALL_DTYPES:
+    case(f"convert_from_{_src}", lambda b, p: [b.emit("convert", (p,), dtype=d) for d in ALL_DTYPES],
+         [(_src, (41,))], args=_convert_args(_src))
+
+# leaves ----------------------------------------------------------------------------------------------
+case("iota_constants", lambda b, p: [
+    b.iota("f32", (3, 5), 1), b.iota("s64", (4, 2), 0), b.iota("u8", (300,), 0),
+    b.emit("add", (p, b.constant(np.arange(15, dtype=np.float32).reshape(3, 5)))),
+    b.emit("mul", (p, b.constant(np.full((3, 5), 2.5, np.float32)))),
+    b.emit("add", (p, b.broadcast_in_dim(b.scalar(-1.5, "f32"), (3, 5), ()))),
+    b.constant(np.array([[1, 2], [3, 4]], np.int32)), b.constant(np.array([True, False]))],
+    [("f32", (3, 5))])
+
+
+def _rng(dist, dt, dims, key):
+    return lambda b, c: [b.emit("rng", (c,), Shape(dtypes.as_dtype(dt), dims), distribution=dist, key=key)]
+
+
+CASES.append(Case("rng_uniform", lambda: module_from(
+    lambda b, c: _rng("uniform", "f32", (7, 33), (0x12345678, 0x9ABCDEF0))(b, c)
+    + _rng("uniform", "f64", (1000,), (1, 2))(b, c) + _rng("uniform", "f32", (0,), (3, 4))(b, c), [("s64", ())]),
+    lambda rng: [np.int64(2 ** 33 + 5)]))
+CASES.append(Case("rng_normal", lambda: module_from(
+    lambda b, c: _rng("normal", "f32", (4099,), (7, 11))(b, c)
+    + _rng("truncated_normal", "f32", (3, 5, 7), (5, 6))(b, c), [("s64", ())]),
+    lambda rng: [np.int64(3)], dict(rtol=1e-5, atol=1e-6)))
+
+# shape ops -------------------------------------------------------------------------------------------
+case("shape_ops", lambda b, p: [
+    b.broadcast_in_dim(p, (2, 4, 6, 5), (1, 2, 3)),
+    b.reshape(p, (6, 20)), b.reshape(p, (1, 4, 1, 6, 5, 1)),
+    b.transpose(p, (2, 0, 1)),
+    b.emit("slice", (p,), start_indices=(1, 0, 1), limit_indices=(4, 6, 5), strides=(2, 3, 1)),
+    b.emit("reverse", (p,), dimensions=(0, 2)),
+    b.emit("pad", (p, b.scalar(9.0, "f32")), low=(1, -2, 0), high=(0, 3, 2), interior=(1, 0, 2)),
+    b.emit("concatenate", (p, p, b.emit("slice", (p,), start_indices=(0, 0, 0), limit_indices=(4, 6, 0),
+                                        strides=(1, 1, 1))), dimension=2),
+    b.emit("concatenate", (p,), dimension=0)],
+    [("f32", (4, 6, 5))])
+case("broadcast_size_one", lambda b, p: [b.broadcast_in_dim(p, (3, 7, 4), (0, 1))], [("s32", (1, 7))])
+
+
+def _gather_args(rng):
+    x = random_array(rng, "f32", (5, 7, 3))
+    idx = np.array([[0, 6, -3], [100, 2, 6]], np.int32)
+    idx64 = np.array([4, -1, 0, 9], np.int64)
+    return [x, idx, idx64]
+
+
+case("gather", lambda b, x, i, j: [b.emit("gather", (x, i), axis=1), b.emit("gather", (x, j), axis=0),
+                                   b.emit("gather", (x, j), axis=2)],
+     [("f32", (5, 7, 3)), ("s32", (2, 3)), ("s64", (4,))], args=_gather_args)
+
+
+def _scatter_args(rng):
+    x = random_array(rng, "f32", (6, 4))
+    idx = np.array([[1, 1, 5], [-1, 6, 1]], np.int32)
+    upd = random_array(rng, "f32", (2, 3, 4))
+    xi = random_array(rng, "s32", (3, 9))
+    idx2 = np.array([8, 0, 8, 8, 3], np.int64)
+    updi = random_array(rng, "s32", (3, 5))
+    return [x, idx, upd, xi, idx2, updi]
+
+
+case("scatter_add", lambda b, x, i, u, xi, j, ui: [b.emit("scatter_add", (x, i, u), axis=0),
+                                                   b.emit("scatter_add", (xi, j, ui), axis=1)],
+     [("f32", (6, 4)), ("s32", (2, 3)), ("f32", (2, 3, 4)), ("s32", (3, 9)), ("s64", (5,)), ("s32", (3, 5))],
+     args=_scatter_args)
+
+text_case("bitcast_layouts", """
+ENTRY %main {
+  %p = f32[3,4]{1,0} parameter(0)
+  %t = f32[4,3]{0,1} bitcast(%p)
+  %e = f32[4,3]{0,1} exp(%t)
+  %r = f32[4,3]{1,0} copy(%e)
+  %s = f32[3] reduce(%e), kind=sum, dimensions={0}
+  %q = f32[12]{0} bitcast(%p)
+  ROOT %out = (f32[4,3]{1,0}, f32[3]{0}, f32[12]{0}) tuple(%r, %s, %q)
+}""", _args(("f32", (3, 4))), dict(ulps=4))
+
+
+# reductions ---------------------------------------------------------------------------------------------
+def _reductions(dt, dims):
+    def build(b, p):
+        outs = []
+        kinds = ("sum", "prod", "max", "min") if dt != "pred" else ("and", "or")
+        for kind in kinds:
+            outs += [b.reduce(p, kind, (1,)), b.reduce(p, kind, (0,)), b.reduce(p, kind, (0, 1))]
+        return outs
+    return build
+
+
+for _dt, _dims in (("f32", (5, 300)), ("f32", (70, 3)), ("f64", (3, 65)), ("s32", (4, 40)), ("s8", (3, 100)),
+                   ("u32", (2, 7)), ("s64", (33, 50)), ("pred", (3, 100)), ("f32", (0, 40)), ("f32", (2, 0))):
+    case(f"reduce_{_dt}_{_dims[0]}x{_dims[1]}", _reductions(_dt, _dims), [(_dt, _dims)],
+         tol=dict(rtol=1e-5, atol=1e-5), special=_dt != "f32" or _dims == (5, 300))
+
+
+def _argmax_args(dt, dims):
+    def make(rng):
+        x = random_array(rng, dt, dims)
+        if dt == "f32" and x.size:
+            x[0, :3] = [np.nan, 1.0, np.nan]
+            x[1, :] = 2.0
+            x[2, 5] = np.nan
+        return [x]
+    return make
+
+
+for _dt, _dims in (("f32", (4, 100)), ("f32", (5, 7)), ("s32", (3, 64)), ("u8", (40, 3))):
+    case(f"argmax_{_dt}_{_dims[1]}", lambda b, p: [
+        b.emit("argmax", (p,), dimension=1), b.emit("argmin", (p,), dimension=1, index_dtype="s32"),
+        b.emit("argmax", (p,), dimension=0, index_dtype="s32"), b.emit("argmin", (p,), dimension=0)],
+        [(_dt, _dims)], args=_argmax_args(_dt, _dims))
+
+case("reduce_window", lambda b, p: [
+    b.emit("reduce_window", (p,), kind="max", window=(1, 3, 3, 1), strides=(1, 2, 2, 1),
+           padding=((0, 0), (1, 1), (1, 1), (0, 0))),
+    b.emit("reduce_window", (p,), kind="sum", window=(1, 2, 2, 1), strides=(1, 1, 1, 1),
+           padding=((0, 0), (0, 1), (0, 1), (0, 0))),
+    b.emit("reduce_window", (p,), kind="min", window=(2, 1, 2, 2), strides=(1, 3, 1, 2),
+           padding=((0, 0), (0, 0), (0, 0), (0, 0)))],
+    [("f32", (2, 7, 6, 3))], tol=dict(rtol=1e-6, atol=1e-6))
+
+
+def _sas_args(rng):
+    x = random_array(rng, "f32", (2, 6, 7, 3))
+    x[0, 0, :2, 0] = 1.0                  # ties: the first maximal element wins
+    x[1, 2, 2, 1] = np.nan
+    return [x, random_array(rng, "f32", (2, 3, 4, 3)), random_array(rng, "f32", (2, 6, 7, 3)),
+            random_array(rng, "f32", (2, 6, 7, 3))]
+
+
+case("select_and_scatter", lambda b, x, s, x2, s2: [
+    b.emit("select_and_scatter", (x, s), window=(1, 2, 2, 1), strides=(1, 2, 2, 1),
+           padding=((0, 0), (0, 0), (0, 1), (0, 0))),
+    b.emit("select_and_scatter", (x2, s2), window=(1, 3, 3, 1), strides=(1, 1, 1, 1),
+           padding=((0, 0), (1, 1), (1, 1), (0, 0)))],
+    [("f32", (2, 6, 7, 3)), ("f32", (2, 3, 4, 3)), ("f32", (2, 6, 7, 3)), ("f32", (2, 6, 7, 3))],
+    args=_sas_args, tol=dict(rtol=1e-6, atol=1e-6))
+
+
+# linear algebra -------------------------------------------------------------------------------------------
+def _dot(b, x, y, lb=(), rb=(), lc=(1,), rc=(0,)):
+    return b.emit("dot", (x, y), lhs_batch_dims=lb, rhs_batch_dims=rb, lhs_contracting_dims=lc,
+                  rhs_contracting_dims=rc)
+
+
+case("dot_f32", lambda b, x, y, z, v: [_dot(b, x, y), _dot(b, x, z, lc=(1,), rc=(1,)), _dot(b, v, y, lc=(0,)),
+                                       _dot(b, x, y, lc=(), rc=())],
+     [("f32", (67, 130)), ("f32", (130, 70)), ("f32", (9, 130)), ("f32", (130,))], tol=dict(rtol=2e-5, atol=2e-4))
+case("dot_batched", lambda b, x, y: [_dot(b, x, y, lb=(0,), rb=(0,), lc=(2,), rc=(1,)),
+                                     _dot(b, x, y, lb=(0,), rb=(0,), lc=(2, 1), rc=(1, 2))],
+     [("f64", (3, 5, 17)), ("f64", (3, 17, 5))], tol=dict(rtol=1e-12, atol=1e-12))
+case("dot_int", lambda b, x, y: [_dot(b, x, y)], [("s32", (7, 9)), ("s32", (9, 4))], special=True)
+case("dot_empty", lambda b, x, y: [_dot(b, x, y)], [("f32", (3, 0)), ("f32", (0, 4))])
+
+
+def _conv(b, x, w, strides=(1, 1), padding=((0, 0), (0, 0)), lhs_dil=(1, 1), rhs_dil=(1, 1), groups=1,
+          specs=((0, 3, 1, 2), (3, 2, 0, 1), (0, 3, 1, 2))):
+    return b.emit("convolution", (x, w), lhs_spec=specs[0], rhs_spec=specs[1], out_spec=specs[2],
+                  window_strides=strides, padding=padding, lhs_dilation=lhs_dil, rhs_dilation=rhs_dil,
+                  feature_group_count=groups)
+
+
+case("convolution", lambda b, x, w, wg: [
+    _conv(b, x, w, padding=((2, 2), (2, 2))),
+    _conv(b, x, w, strides=(2, 1), padding=((1, 0), (0, 2)), rhs_dil=(1, 2)),
+    _conv(b, x, w, lhs_dil=(2, 2), padding=((4, 4), (4, 4))),
+    _conv(b, x, wg, groups=2, padding=((1, 1), (0, 0)))],
+    [("f32", (2, 9, 8, 4)), ("f32", (5, 5, 4, 6)), ("f32", (3, 3, 2, 6))], tol=dict(rtol=1e-5, atol=1e-4))
+case("convolution_1d_nchw", lambda b, x, w: [
+    b.emit("convolution", (x, w), lhs_spec=(0, 1, 2), rhs_spec=(0, 1, 2), out_spec=(0, 1, 2),
+           window_strides=(3,), padding=((1, 2),))],
+    [("f64", (2, 3, 20)), ("f64", (5, 3, 4))], tol=dict(rtol=1e-12, atol=1e-12))
+
+# structure ---------------------------------------------------------------------------------------------------
+WHILE = """
+%cond {
+  %s = (s32[], f32[5]) parameter(0)
+  %i = s32[] get_tuple_element(%s), index=0
+  %n = s32[] constant(10)
+  ROOT %lt = pred[] compare(%i, %n), direction=LT
+}
+%body {
+  %s = (s32[], f32[5]) parameter(0)
+  %i = s32[] get_tuple_element(%s), index=0
+  %x = f32[5] get_tuple_element(%s), index=1
+  %one = s32[] constant(1)
+  %i2 = s32[] add(%i, %one)
+  %h = f32[] constant(0.5)
+  %hb = f32[5] broadcast_in_dim(%h), dimensions={}
+  %x2 = f32[5] mul(%x, %hb)
+  %f = f32[5] convert(%i2), dtype=f32
+  %x3 = f32[5] add(%x2, %f)
+  ROOT %t = (s32[], f32[5]) tuple(%i2, %x3)
+}
+ENTRY %main {
+  %x0 = f32[5] parameter(0)
+  %z = s32[] constant(0)
+  %init = (s32[], f32[5]) tuple(%z, %x0)
+  %w = (s32[], f32[5]) while(%init), calls={%cond, %body}
+  %n = s32[] get_tuple_element(%w), index=0
+  %r = f32[5] get_tuple_element(%w), index=1
+  ROOT %out = (s32[], f32[5], f32[5]) tuple(%n, %r, %x0)
+}
+"""
+text_case("while", WHILE, _args(("f32", (5,))), dict(rtol=1e-6))
+
+SWAP = """
+%cond {
+  %s = (s32[], s32[3], s32[3]) parameter(0)
+  %i = s32[] get_tuple_element(%s), index=0
+  %n = s32[] constant(3)
+  ROOT %lt = pred[] compare(%i, %n), direction=LT
+}
+%body {
+  %s = (s32[], s32[3], s32[3]) parameter(0)
+  %i = s32[] get_tuple_element(%s), index=0
+  %a = s32[3] get_tuple_element(%s), index=1
+  %b = s32[3] get_tuple_element(%s), index=2
+  %one = s32[] constant(1)
+  %i2 = s32[] add(%i, %one)
+  ROOT %t = (s32[], s32[3], s32[3]) tuple(%i2, %b, %a)
+}
+ENTRY %main {
+  %a = s32[3] parameter(0)
+  %b = s32[3] parameter(1)
+  %z = s32[] constant(0)
+  %init = (s32[], s32[3], s32[3]) tuple(%z, %a, %b)
+  %w = (s32[], s32[3], s32[3]) while(%init), calls={%cond, %body}
+  %ra = s32[3] get_tuple_element(%w), index=1
+  %rb = s32[3] get_tuple_element(%w), index=2
+  ROOT %out = (s32[3], s32[3]) tuple(%ra, %rb)
+}"""
+text_case("while_swapping_state", SWAP, _args(("s32", (3,)), ("s32", (3,))))
+
+COND = """
+%yes {
+  %p = (f32[4], f32[4]) parameter(0)
+  %a = f32[4] get_tuple_element(%p), index=0
+  %b = f32[4] get_tuple_element(%p), index=1
+  ROOT %r = f32[4] add(%a, %b)
+}
+%no {
+  %p = f32[4] parameter(0)
+  ROOT %r = f32[4] neg(%p)
+}
+ENTRY %main {
+  %c = SEL parameter(0)
+  %x = f32[4] parameter(1)
+  %y = f32[4] parameter(2)
+  %t = (f32[4], f32[4]) tuple(%x, %y)
+  %k = f32[4] conditional(%c, %t, %y), calls={%yes, %no}
+  ROOT %out = (f32[4]) tuple(%k)
+}"""
+for _sel, _value in (("pred[]", True), ("pred[]", False), ("s32[]", 0), ("s32[]", 1), ("s32[]", 7), ("s32[]", -1)):
+    text_case(f"conditional_{_sel[:4]}_{_value}", COND.replace("SEL", _sel),
+              lambda rng, _sel=_sel, _value=_value: [np.asarray(_value, np.bool_ if _sel == "pred[]" else np.int32),
+                                                      random_array(rng, "f32", (4,)), random_array(rng, "f32", (4,))])
+
+# fusion shapes the pipeline makes: an MLP layer, softmax, a training step's update in place --------------------
+case("mlp_layer", lambda b, x, w, bias: [b.emit("max", (
+    b.emit("add", (_dot(b, x, w), b.broadcast_in_dim(bias, (33, 70), (1,)))),
+    b.broadcast_in_dim(b.scalar(0.0, "f32"), (33, 70), ())))],
+    [("f32", (33, 130)), ("f32", (130, 70)), ("f32", (70,))], tol=dict(rtol=2e-5, atol=2e-4))
+
+
+def _softmax(b, x):
+    m = b.reduce(x, "max", (1,))
+    e = b.emit("exp", (b.emit("sub", (x, b.broadcast_in_dim(m, x.shape.dims, (0,)))),))
+    s = b.reduce(e, "sum", (1,))
+    return [b.emit("div", (e, b.broadcast_in_dim(s, x.shape.dims, (0,))))]
+
+
+case("softmax", _softmax, [("f32", (37, 1000))], tol=dict(rtol=1e-5, atol=1e-7))
+
+
+def _sgd_module():
+    m = module_from(lambda b, w, x, g: [b.emit("sub", (w, b.emit("mul", (
+        b.broadcast_in_dim(b.scalar(0.01, "f32"), (40, 24), ()), _dot(b, x, g, lc=(0,), rc=(0,))))))],
+        [("f32", (40, 24)), ("f32", (16, 40)), ("f32", (16, 24))])
+    m.properties["output_aliases"] = {0: 0}
+    return m
+
+
+CASES.append(Case("sgd_update_in_place", _sgd_module, _args(("f32", (40, 24)), ("f32", (16, 40)), ("f32", (16, 24))),
+                  dict(rtol=1e-5, atol=1e-5)))
+
+
+def covered_opcodes() -> set:
+    """Every opcode some case's module uses (raw or optimized)."""
+    used = set()
+    for c in CASES:
+        for module in (c.build(), optimized(c.build())):
+            for comp in module.all_computations():
+                used.update(i.opcode for i in comp.instructions)
+    return used
+
+
+__all__ = ["CASES", "Case", "module_from", "optimized", "random_array", "OPCODES", "covered_opcodes"]

@@ -1,0 +1,168 @@
+"""nvcc: CUDA C to PTX (CI's check, dump-ir) and to a cubin for the GPU, with an on-disk cubin cache.
+
+The cache key is sha256 over the CUDA C text, the target architecture (the
+GPU's compute capability, e.g. sm_90), the nvcc version and the flags, so a
+change to any of them compiles afresh. Files are `<key>.cubin` under
+XLITE_CACHE_DIR/cuda (default ~/.cache/xlite/cuda), each holding MAGIC, the
+payload length and its sha256 before the cubin: a damaged file is a miss and
+is replaced. XLITE_CACHE=0 turns the cache off. XLITE_DUMP=dir also writes each
+module's .cu (and, when compiled, its .ptx) there.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import shutil
+import struct
+import subprocess
+import tempfile
+from pathlib import Path
+
+FLAGS = ("-O3", "-std=c++17", "-fmad=false", "-w")
+MAGIC = b"XLITECU\x01"
+_HEADER = struct.Struct("<8sQ32s")
+STATS = {"hits": 0, "misses": 0, "damaged": 0}
+
+
+class NvccError(RuntimeError):
+    """nvcc rejected generated CUDA C (a bug in the cuda backend)."""
+
+
+@functools.lru_cache(maxsize=None)
+def find_nvcc() -> str | None:
+    found = shutil.which("nvcc")
+    if found:
+        return found
+    for root in (os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH"), "/usr/local/cuda"):
+        if root and os.path.isfile(os.path.join(root, "bin", "nvcc")):
+            return os.path.join(root, "bin", "nvcc")
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def nvcc_version() -> str:
+    nvcc = _nvcc()
+    out = subprocess.run([nvcc, "--version"], capture_output=True, text=True, check=True).stdout
+    return out.strip().splitlines()[-1] if out.strip() else "unknown"
+
+
+def _nvcc() -> str:
+    nvcc = find_nvcc()
+    if nvcc is None:
+        raise FileNotFoundError("nvcc was not found (looked on PATH, in $CUDA_HOME/bin and /usr/local/cuda/bin)")
+    return nvcc
+
+
+def _dump(name: str, text: str) -> None:
+    directory = os.environ.get("XLITE_DUMP")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        with open(os.path.join(directory, name), "w") as f:
+            f.write(text)
+
+
+def run_nvcc(source: str, kind: str, arch: str, extra: tuple = ()) -> bytes:
+    """`nvcc --{kind} -arch={arch}` on source; kind is "ptx" or "cubin". Raises NvccError with nvcc's
+    messages (and the offending lines) when the source does not compile."""
+    with tempfile.TemporaryDirectory(prefix="xlite-nvcc-") as tmp:
+        src = os.path.join(tmp, "module.cu")
+        out = os.path.join(tmp, f"module.{kind}")
+        with open(src, "w") as f:
+            f.write(source)
+        cmd = [_nvcc(), f"--{kind}", f"-arch={arch}", *FLAGS, *extra, "-o", out, src]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise NvccError(f"nvcc failed ({' '.join(cmd[1:])}):\n{proc.stderr[-6000:]}"
+                            + _context(source, proc.stderr))
+        with open(out, "rb") as f:
+            return f.read()
+
+
+def _context(source: str, errors: str) -> str:
+    """The source lines nvcc's first few errors point at."""
+    import re
+    lines = source.splitlines()
+    shown = []
+    for match in list(re.finditer(r"module\.cu\((\d+)\)", errors))[:3]:
+        n = int(match.group(1))
+        shown.append(f"\n--- line {n}:\n" + "\n".join(lines[max(0, n - 3):n + 2]))
+    return "".join(shown)
+
+
+def compile_ptx(source: str, arch: str = "sm_90") -> str:
+    return run_nvcc(source, "ptx", arch).decode()
+
+
+def cache_dir() -> Path | None:
+    if os.environ.get("XLITE_CACHE", "1") == "0":
+        return None
+    root = os.environ.get("XLITE_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "xlite")
+    return Path(root) / "cuda"
+
+
+def cubin_key(source: str, arch: str) -> str:
+    h = hashlib.sha256()
+    for part in (source, arch, nvcc_version(), " ".join(FLAGS)):
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def compile_cubin(source: str, arch: str) -> bytes:
+    """The cubin of `source` for `arch` (sm_XY), from the cache when it holds one."""
+    key = cubin_key(source, arch)
+    _dump(f"xlite_{key[:12]}.cu", source)
+    cached = _lookup(key)
+    if cached is not None:
+        return cached
+    cubin = run_nvcc(source, "cubin", arch)
+    if os.environ.get("XLITE_DUMP"):
+        _dump(f"xlite_{key[:12]}.ptx", compile_ptx(source, arch))
+    _store(key, cubin)
+    return cubin
+
+
+def _lookup(key: str) -> bytes | None:
+    directory = cache_dir()
+    try:
+        data = (directory / f"{key}.cubin").read_bytes() if directory else None
+    except OSError:
+        data = None
+    if data is None:
+        STATS["misses"] += 1
+        return None
+    try:
+        magic, length, digest = _HEADER.unpack_from(data)
+        payload = data[_HEADER.size:]
+        if magic != MAGIC or length != len(payload) or hashlib.sha256(payload).digest() != digest:
+            raise ValueError("damaged")
+    except (ValueError, struct.error):
+        STATS["damaged"] += 1
+        STATS["misses"] += 1
+        try:
+            (directory / f"{key}.cubin").unlink()
+        except OSError:
+            pass
+        return None
+    STATS["hits"] += 1
+    return bytes(payload)
+
+
+def _store(key: str, cubin: bytes) -> None:
+    directory = cache_dir()
+    if directory is None:
+        return
+    data = _HEADER.pack(MAGIC, len(cubin), hashlib.sha256(cubin).digest()) + cubin
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, directory / f"{key}.cubin")
+    except OSError:
+        pass
+
+
+__all__ = ["find_nvcc", "nvcc_version", "compile_ptx", "compile_cubin", "run_nvcc", "cubin_key", "NvccError",
+           "cache_dir", "STATS", "FLAGS"]

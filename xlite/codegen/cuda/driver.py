@@ -1,0 +1,80 @@
+"""The device as CudaExecutable sees it: pycuda's driver API behind a small interface.
+
+A driver provides mem_alloc, memcpy_htod / memcpy_dtoh / memcpy_dtod (device
+addresses are ints), load_module(cuda_source) -> an object whose
+get_function(name) has pycuda's prepare / prepared_call, synchronize(),
+active() (a context manager making the context current on this thread) and
+`arch` (sm_XY). `PycudaDriver` is the real one; emulator.py has a CPU stand-in
+that runs the same generated kernels as C++ threads, for CI without a GPU.
+"""
+from __future__ import annotations
+
+import threading
+
+_DEFAULT: list = []
+
+
+class _Active:
+    """Makes the driver's context current on threads other than the one that created it."""
+
+    def __init__(self, driver: "PycudaDriver"):
+        self.driver = driver
+        self.pushed = False
+
+    def __enter__(self):
+        self.pushed = threading.get_ident() != self.driver.thread
+        if self.pushed:
+            self.driver.context.push()
+
+    def __exit__(self, *exc):
+        if self.pushed:
+            self.driver.drv.Context.pop()
+
+
+class PycudaDriver:
+    """The GPU through pycuda, on device 0's primary context (shared with cuBLAS, CuPy and friends)."""
+
+    def __init__(self):
+        import pycuda.driver as drv
+        try:
+            import pycuda.autoprimaryctx as auto
+        except ImportError:                     # older pycuda
+            import pycuda.autoinit as auto
+        self.drv = drv
+        self.context = auto.context
+        self.device = auto.device
+        self.thread = threading.get_ident()
+        major, minor = self.device.compute_capability()
+        self.arch = f"sm_{major}{minor}"
+        self.name = self.device.name()
+
+    def active(self) -> _Active:
+        return _Active(self)
+
+    def mem_alloc(self, nbytes: int):
+        return self.drv.mem_alloc(max(int(nbytes), 1))
+
+    def memcpy_htod(self, dst: int, array) -> None:
+        self.drv.memcpy_htod(dst, array)
+
+    def memcpy_dtoh(self, array, src: int) -> None:
+        self.drv.memcpy_dtoh(array, src)
+
+    def memcpy_dtod(self, dst: int, src: int, nbytes: int) -> None:
+        self.drv.memcpy_dtod(dst, src, nbytes)
+
+    def load_module(self, source: str):
+        from xlite.codegen.cuda.compiler import compile_cubin
+        return self.drv.module_from_buffer(compile_cubin(source, self.arch))
+
+    def synchronize(self) -> None:
+        self.drv.Context.synchronize()
+
+
+def default_driver() -> PycudaDriver:
+    if not _DEFAULT:
+        _DEFAULT.append(PycudaDriver())
+    return _DEFAULT[0]
+
+
+__all__ = ["PycudaDriver", "default_driver"]

@@ -1,0 +1,264 @@
+"""CudaExecutable: a compiled run signature on the GPU, through pycuda (imported only here).
+
+One device arena per executable (sized by the buffer assignment plus the
+scratch of loop bodies and branches), a device buffer per returned value
+(computed straight into it, then downloaded), constants uploaded once, one cubin
+loaded from the cache or compiled by nvcc for this GPU's compute capability.
+
+Variables stay on the device. An output aliased to a parameter (a Variable's
+update) is computed in place into that parameter's device buffer, and run()
+returns it as a `DeviceArray`, which the Session keeps as the Variable's value
+and passes back as the argument of the next run, of this or any other
+executable: no copy crosses PCIe for it until someone asks for its host value
+(`np.asarray(device_array)`). A NumPy argument for an updated parameter is
+uploaded into a fresh DeviceArray, which becomes the Variable's home. Read-only
+parameters (feeds, Variables this run does not assign) go into buffers the
+executable owns, and are uploaded again only when the argument is a different
+object or a writeable one (the Session's values are read-only private copies).
+Fetches are downloaded at the end; nothing else comes back.
+
+Steps run on the default stream: kernels launch without a host sync, a while
+loop reads its one-byte predicate back each iteration, a conditional its selector.
+"""
+from __future__ import annotations
+
+import threading
+from math import prod
+
+import numpy as np
+
+from xlite.codegen.cuda.program import Branch, Copy, Launch, Program, While
+from xlite.ir import dtypes
+from xlite.ir.module import Module
+
+def _permutation(order) -> tuple | None:
+    order = tuple(order)
+    return None if order == tuple(range(len(order))) else order
+
+
+class DeviceArray:
+    """An array in device memory (a Variable's value between runs); `np.asarray` downloads it."""
+
+    is_device_value = True
+
+    def __init__(self, driver, shape, dtype, order=None):
+        self.driver = driver
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(dtype)
+        self.nbytes = int(prod(self.shape)) * self.dtype.itemsize
+        self._perm = _permutation(order) if order is not None else None
+        self.allocation = driver.mem_alloc(self.nbytes)
+        self.ptr = int(self.allocation)
+        self._host = None
+
+    @classmethod
+    def from_host(cls, driver, array: np.ndarray, order=None) -> "DeviceArray":
+        dev = cls(driver, array.shape, array.dtype, order)
+        dev.set(array)
+        return dev
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(prod(self.shape))
+
+    def set(self, array: np.ndarray) -> None:
+        physical = array if self._perm is None else array.transpose(self._perm)
+        physical = np.ascontiguousarray(physical, dtype=self.dtype)
+        if self.nbytes:
+            self.driver.memcpy_htod(self.ptr, physical)
+        self._host = None
+
+    def invalidate(self) -> None:
+        """The device copy is about to change: forget the downloaded one."""
+        self._host = None
+
+    def get(self) -> np.ndarray:
+        if self._host is None:
+            dims = self.shape if self._perm is None else tuple(self.shape[d] for d in self._perm)
+            host = np.empty(dims, self.dtype)
+            if self.nbytes:
+                with self.driver.active():
+                    self.driver.memcpy_dtoh(host, self.ptr)
+            if self._perm is not None:
+                host = np.ascontiguousarray(host.transpose(np.argsort(self._perm)))
+            host.flags.writeable = False
+            self._host = host
+        return self._host
+
+    def __array__(self, dtype=None, copy=None):
+        host = self.get()
+        if dtype is not None and np.dtype(dtype) != host.dtype:
+            return host.astype(dtype)
+        return host.copy() if copy else host
+
+    def __repr__(self) -> str:
+        return f"DeviceArray({self.get()!r})"
+
+
+class CudaExecutable:
+    """A compiled run signature; `run(args)` takes the parameters in order and returns the root outputs."""
+
+    target = "cuda"
+
+    def __init__(self, module: Module, program: Program, driver=None):
+        from xlite.codegen.cuda.driver import default_driver
+        self.driver = drv = driver if driver is not None else default_driver()
+        self.module = module
+        self.program = program
+        self._lock = threading.Lock()
+        with drv.active():
+            self._cubin = drv.load_module(program.source)
+            self._arena = drv.mem_alloc(program.arena_bytes)
+            self._constants = []
+            for data in program.constants:
+                self._constants.append(drv.mem_alloc(len(data)))
+                if data:
+                    drv.memcpy_htod(int(self._constants[-1]), np.frombuffer(data, np.uint8))
+            self._results = {i: drv.mem_alloc(n) for i, n in program.output_bytes.items()}
+        self._arena_ptr = int(self._arena)
+        self._const_ptrs = [int(c) for c in self._constants]
+        self._functions: dict = {}
+        self._specs = [(dtypes.as_dtype(d).np, tuple(dims), _permutation(order))
+                       for d, dims, order in program.param_specs]
+        self._in_place = {o.index for o in program.outputs if o.kind == "param"}
+        self._param_buffers: dict[int, DeviceArray] = {}
+        self._uploaded: dict[int, object] = {}
+        self._steps = self._compile(program.steps)
+        self._pred = np.zeros(1, np.uint8)
+        self._selector = np.zeros(1, np.int32)
+        root = module.entry.root
+        elements = root.operands if root.opcode == "tuple" else [root]
+        self._literals = {i: np.asarray(e.literal) for i, e in enumerate(elements) if e.opcode == "constant"}
+
+    # steps -------------------------------------------------------------------------------------------
+    def _where(self, loc):
+        """(is a parameter, parameter number or fixed device address)."""
+        if loc.kind == "param":
+            return True, loc.index
+        if loc.kind == "const":
+            return False, self._const_ptrs[loc.index]
+        if loc.kind == "output":
+            return False, int(self._results[loc.index])
+        return False, self._arena_ptr + loc.index
+
+    def _function(self, name: str, nargs: int):
+        fn = self._functions.get(name)
+        if fn is None:
+            fn = self._cubin.get_function(name)
+            fn.prepare("P" * nargs)
+            self._functions[name] = fn
+        return fn
+
+    def _compile(self, steps: list) -> list:
+        compiled = []
+        for step in steps:
+            if isinstance(step, Launch):
+                spec = [self._where(loc) for loc in step.args]
+                fixed = None if any(p for p, _ in spec) else [v for _, v in spec]
+                compiled.append((0, self._function(step.kernel, len(spec)), step.grid, step.block, fixed, spec))
+            elif isinstance(step, Copy):
+                compiled.append((1, self._where(step.dst), self._where(step.src), step.nbytes))
+            elif isinstance(step, While):
+                compiled.append((2, self._compile(step.cond), self._where(step.pred), self._compile(step.body)))
+            elif isinstance(step, Branch):
+                compiled.append((3, self._where(step.selector), step.dtype,
+                                 [self._compile(b) for b in step.branches]))
+            else:
+                raise TypeError(f"unknown step {step!r}")
+        return compiled
+
+    def _execute(self, steps: list, ptrs: list) -> None:
+        drv = self.driver
+        for step in steps:
+            kind = step[0]
+            if kind == 0:
+                _, fn, grid, block, fixed, spec = step
+                args = fixed if fixed is not None else [ptrs[v] if p else v for p, v in spec]
+                fn.prepared_call(grid, block, *args)
+            elif kind == 1:
+                _, (dp, dv), (sp, sv), nbytes = step
+                drv.memcpy_dtod(ptrs[dv] if dp else dv, ptrs[sv] if sp else sv, nbytes)
+            elif kind == 2:
+                _, cond, (pp, pv), body = step
+                while True:
+                    self._execute(cond, ptrs)
+                    drv.memcpy_dtoh(self._pred, ptrs[pv] if pp else pv)
+                    if not self._pred[0]:
+                        break
+                    self._execute(body, ptrs)
+            else:
+                _, (sp, sv), dtype, branches = step
+                buf = self._pred if dtype == "pred" else self._selector
+                drv.memcpy_dtoh(buf, ptrs[sv] if sp else sv)
+                index = (0 if buf[0] else 1) if dtype == "pred" else int(buf[0])
+                self._execute(branches[index if 0 <= index < len(branches) else len(branches) - 1], ptrs)
+
+    # parameters ----------------------------------------------------------------------------------------
+    def _bind(self, n: int, arg):
+        """The device address of parameter n for this run, and the DeviceArray that holds it."""
+        dt, dims, perm = self._specs[n]
+        if isinstance(arg, DeviceArray):
+            if arg.shape != dims or arg.dtype != dt:
+                raise ValueError(f"argument {n} is a device {arg.dtype}{list(arg.shape)}, "
+                                 f"the executable expects {dt}{list(dims)}")
+            if n in self._in_place:
+                arg.invalidate()
+            return arg
+        host = np.asarray(arg, dtype=dt)
+        if host.shape != dims:
+            raise ValueError(f"argument {n} has shape {host.shape}, the executable expects {dims}")
+        if n in self._in_place:
+            return DeviceArray.from_host(self.driver, host, perm)
+        buf = self._param_buffers.get(n)
+        if buf is None:
+            buf = self._param_buffers[n] = DeviceArray(self.driver, dims, dt, perm)
+        same = type(arg) is np.ndarray and not arg.flags.writeable and self._uploaded.get(n) is arg
+        if not same:
+            buf.set(host)
+            self._uploaded[n] = arg if type(arg) is np.ndarray and not arg.flags.writeable else None
+        return buf
+
+    def run(self, args: list) -> list:
+        if len(args) != len(self._specs):
+            raise ValueError(f"expected {len(self._specs)} arguments, got {len(args)}")
+        drv = self.driver
+        with self._lock, drv.active():
+            bound = [self._bind(n, arg) for n, arg in enumerate(args)]
+            ptrs = [b.ptr for b in bound]
+            outputs: list = [None] * len(self.program.outputs)
+            for i, o in enumerate(self.program.outputs):
+                if o.kind == "param_before":
+                    arg = args[o.index]
+                    outputs[i] = np.array(arg.get() if isinstance(arg, DeviceArray) else arg, copy=True)
+            self._execute(self._steps, ptrs)
+            for i, o in enumerate(self.program.outputs):
+                if o.kind == "buffer":
+                    outputs[i] = self._download(o, *self._where(o.loc), ptrs)
+                elif o.kind == "param":
+                    outputs[i] = bound[o.index]
+                elif o.kind == "param_after":
+                    outputs[i] = self._download(o, True, o.index, ptrs)
+                elif o.kind == "const":
+                    outputs[i] = self._literals[i].copy()
+            for i, o in enumerate(self.program.outputs):
+                if o.kind == "same_as":
+                    first = outputs[o.index]
+                    outputs[i] = np.array(first.get() if isinstance(first, DeviceArray) else first, copy=True)
+            drv.synchronize()
+        return outputs
+
+    def _download(self, o, is_param: bool, where: int, ptrs: list) -> np.ndarray:
+        dt = dtypes.as_dtype(o.dtype).np
+        perm = _permutation(o.order)
+        dims = tuple(o.dims) if perm is None else tuple(o.dims[d] for d in perm)
+        host = np.empty(dims, dt)
+        if host.nbytes:
+            self.driver.memcpy_dtoh(host, ptrs[where] if is_param else where)
+        return host if perm is None else host.transpose(np.argsort(perm))
+
+
+__all__ = ["CudaExecutable", "DeviceArray"]

@@ -1,0 +1,223 @@
+"""Reductions: sequential element rules (reduce, argmax/argmin, reduce_window), and for a reduction over
+the operand's minor dimension a kernel with one block per output element.
+
+Element rules loop over an output element's inputs in one thread, with the
+accumulator in a register: that is the kernel for reductions over major
+dimensions (neighbouring threads read neighbouring elements) and for windows.
+The row kernel spreads one output's inputs over a block's threads, each
+evaluating the fused producer once per element it reads, then combines the
+partial results with warp shuffles and shared memory. Float max/min propagate
+NaN; argmax/argmin keep the first extremum, NaN counting as the largest/smallest.
+"""
+from __future__ import annotations
+
+from math import prod
+
+from xlite.codegen.cuda.c_types import ctype, literal, unsigned_type
+from xlite.codegen.cuda.element_generator import ElementGenerator, Index, and_all, element_rule, physical_order
+from xlite.codegen.cuda.elemental import max_expr, min_expr
+from xlite.codegen.cuda.kernels import KernelBuilder, kernel_rule
+from xlite.ir.dtypes import DType
+from xlite.runtime.interpreter import reduce_identity
+
+ROW_MIN_ELEMENTS = 32      # shorter rows are reduced by one thread each
+
+
+def identity_literal(kind: str, dt: DType) -> str:
+    return literal(dt, reduce_identity(kind, dt.np))
+
+
+def combine(kind: str, dt: DType, acc: str, x: str) -> str:
+    """acc (+) x for a reduction kind, as a C expression of dt's register type."""
+    if kind in ("sum", "prod"):
+        op = "+" if kind == "sum" else "*"
+        if dt.is_floating:
+            return f"{acc} {op} {x}"
+        u = unsigned_type(dt)
+        return f"({ctype(dt)})({u})(({u}){acc} {op} ({u}){x})"
+    if kind == "and":
+        return f"({acc} && {x})"
+    if kind == "or":
+        return f"({acc} || {x})"
+    return (max_expr if kind == "max" else min_expr)(dt, acc, x)
+
+
+def unflatten(gen: ElementGenerator, expr: str, sizes: list) -> list[str]:
+    """Row-major coordinates of the flat position `expr` over `sizes` (declared as consts)."""
+    if not sizes:
+        return []
+    return Index(tuple(sizes), linear=expr, order=range(len(sizes)), home=gen.w.placeholder()).values(gen)
+
+
+def _loop_nest(gen: ElementGenerator, sizes: list, prefix: str):
+    """Opens nested for-loops over `sizes` (caller closes them with the returned ExitStack)."""
+    import contextlib
+    stack = contextlib.ExitStack()
+    ivs = []
+    for size in sizes:
+        v = gen.fresh(prefix)
+        stack.enter_context(gen.scope(f"for ({gen.idx} {v} = 0; {v} < {gen.lit(size)}; ++{v})"))
+        ivs.append(v)
+    return stack, ivs
+
+
+@element_rule("reduce")
+def _reduce(gen: ElementGenerator, inst, index: Index) -> str:
+    x = inst.operands[0]
+    kind, dt = inst.attrs["kind"], inst.shape.dtype
+    axes = set(inst.attrs["dimensions"])
+    out_vals = iter(index.values(gen))
+    vals = {d: next(out_vals) for d in range(x.shape.rank) if d not in axes}
+    order = [d for d in physical_order(x.shape) if d in axes]
+    acc = gen.var(ctype(dt), identity_literal(kind, dt))
+    if 0 not in x.shape.dims:
+        stack, ivs = _loop_nest(gen, [x.shape.dims[d] for d in order], "r")
+        with stack:
+            vals.update(zip(order, ivs))
+            v = gen.element(x, Index(x.shape.dims, values=[vals[d] for d in range(x.shape.rank)]))
+            gen.w.line(f"{acc} = {combine(kind, dt, acc, v)};")
+    return gen.let(ctype(dt), acc)
+
+
+def beats(opcode: str, dt: DType, v: str, vi: str, best: str, best_i: str) -> str:
+    """Whether (v, vi) wins over (best, best_i): a larger (smaller) value, NaN above (below) all, ties to
+    the smaller index; best_i < 0 means nothing yet."""
+    cmp = ">" if opcode == "argmax" else "<"
+    if dt.is_floating:
+        better = (f"(({v} != {v}) ? ({best} == {best} || {vi} < {best_i}) : "
+                  f"({best} == {best} && ({v} {cmp} {best} || ({v} == {best} && {vi} < {best_i}))))")
+    else:
+        better = f"({v} {cmp} {best} || ({v} == {best} && {vi} < {best_i}))"
+    return f"({best_i} < 0 || {better})"
+
+
+@element_rule("argmax", "argmin")
+def _argminmax(gen: ElementGenerator, inst, index: Index) -> str:
+    x = inst.operands[0]
+    axis = inst.attrs["dimension"]
+    dt = x.shape.dtype
+    out_vals = list(index.values(gen))
+    best = gen.var(ctype(dt), literal(dt, 0))
+    best_i = gen.var("long long", "-1")
+    v_i = gen.fresh("r")
+    with gen.scope(f"for ({gen.idx} {v_i} = 0; {v_i} < {gen.lit(x.shape.dims[axis])}; ++{v_i})"):
+        v = gen.element(x, Index(x.shape.dims, values=out_vals[:axis] + [v_i] + out_vals[axis:]))
+        with gen.scope(f"if ({beats(inst.opcode, dt, v, v_i, best, best_i)})"):
+            gen.w.line(f"{best} = {v}; {best_i} = {v_i};")
+    return gen.let(ctype(inst.shape.dtype), f"({ctype(inst.shape.dtype)}){best_i}")
+
+
+@element_rule("reduce_window")
+def _reduce_window(gen: ElementGenerator, inst, index: Index) -> str:
+    """Pooling: the window's elements that fall in the padding count as the identity."""
+    x = inst.operands[0]
+    a = inst.attrs
+    kind, dt = a["kind"], inst.shape.dtype
+    identity = identity_literal(kind, dt)
+    out_vals = index.values(gen)
+    acc = gen.var(ctype(dt), identity)
+    stack, ivs = _loop_nest(gen, list(a["window"]), "w")
+    with stack:
+        pos, conds = [], []
+        for v, w, stride, (lo, _), size in zip(out_vals, ivs, a["strides"], a["padding"], x.shape.dims):
+            p = f"{v} * {gen.lit(stride)} + {w}" if stride != 1 else f"{v} + {w}"
+            p = gen.let(gen.idx, f"{p} - {gen.lit(lo)}" if lo else p, "p")
+            if lo > 0:
+                conds.append(f"{p} >= 0")
+            conds.append(f"{p} < {gen.lit(size)}")
+            pos.append(p)
+        value = gen.guarded_element(x, pos, and_all(conds), identity)
+        gen.w.line(f"{acc} = {combine(kind, dt, acc, value)};")
+    return gen.let(ctype(dt), acc)
+
+
+# one block per output element ------------------------------------------------------------------
+def _row_shape(inst):
+    """(reduced dims in the operand's physical order, their element count), or None when the minor
+    dimension is kept or the rows are short (one thread per output reads them faster)."""
+    x = inst.operands[0]
+    axes = inst.attrs["dimensions"] if inst.opcode == "reduce" else (inst.attrs["dimension"],)
+    order = physical_order(x.shape)
+    if not order or order[-1] not in axes:
+        return None
+    reduced = [d for d in order if d in axes]
+    count = prod(x.shape.dims[d] for d in reduced)
+    if count < ROW_MIN_ELEMENTS:
+        return None
+    return reduced, count
+
+
+def _threads(count: int, outputs: int) -> int:
+    if count >= 8192 and outputs <= 64:
+        return 1024
+    return 256 if count >= 1024 else 128 if count >= 256 else 64
+
+
+@kernel_rule("reduce", "argmax", "argmin")
+def emit_row_reduction(kb: KernelBuilder, leaf, out, inst):
+    shape = _row_shape(inst)
+    if shape is None:
+        return None
+    reduced, count = shape
+    x = inst.operands[0]
+    gen, w = kb.gen, kb.w
+    is_arg = inst.opcode != "reduce"
+    dt = x.shape.dtype
+    acc_t = ctype(dt)
+    kind = None if is_arg else inst.attrs["kind"]
+    n_out = out.shape.num_elements
+    threads = _threads(count, n_out)
+    warps = threads // 32
+    idx = kb.index_type
+    header = f"  __shared__ {acc_t} xl_part[32];\n"
+    if is_arg:
+        header += "  __shared__ long long xl_part_i[32];\n"
+    header += "  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;\n"
+    o = gen.fresh("o")
+    with gen.scope(f"for ({idx} {o} = blockIdx.x; {o} < {gen.lit(n_out)}; {o} += gridDim.x)"):
+        out_index = Index(out.shape.dims, linear=o, order=physical_order(out.shape), home=w.placeholder())
+        kept = iter(out_index.values(gen))
+        vals = {d: None if d in reduced else next(kept) for d in range(x.shape.rank)}
+        init = literal(dt, 0) if is_arg else identity_literal(kind, dt)
+        acc = gen.var(acc_t, init)
+        acc_i = gen.var("long long", "-1") if is_arg else None
+        r = gen.fresh("r")
+        with gen.scope(f"for ({idx} {r} = threadIdx.x; {r} < {gen.lit(count)}; {r} += {threads})"):
+            for d, v in zip(reduced, unflatten(gen, r, [x.shape.dims[d] for d in reduced])):
+                vals[d] = v
+            value = gen.element(x, Index(x.shape.dims, values=[vals[d] for d in range(x.shape.rank)]))
+            if is_arg:
+                with gen.scope(f"if ({beats(inst.opcode, dt, value, r, acc, acc_i)})"):
+                    w.line(f"{acc} = {value}; {acc_i} = {r};")
+            else:
+                w.line(f"{acc} = {combine(kind, dt, acc, value)};")
+
+        def warp_reduce():
+            with gen.scope("for (int off = 16; off > 0; off >>= 1)"):
+                if is_arg:
+                    w.line(f"const {acc_t} ov = xl_shfl_down({acc}, off);")
+                    w.line(f"const long long oi = xl_shfl_down({acc_i}, off);")
+                    with gen.scope(f"if (oi >= 0 && {beats(inst.opcode, dt, 'ov', 'oi', acc, acc_i)})"):
+                        w.line(f"{acc} = ov; {acc_i} = oi;")
+                else:
+                    w.line(f"{acc} = {combine(kind, dt, acc, f'xl_shfl_down({acc}, off)')};")
+
+        warp_reduce()
+        with gen.scope("if (lane == 0)"):
+            w.line(f"xl_part[warp] = {acc};" + (f" xl_part_i[warp] = {acc_i};" if is_arg else ""))
+        w.line("__syncthreads();")
+        with gen.scope("if (warp == 0)"):
+            w.line(f"{acc} = lane < {warps} ? xl_part[lane] : {init};")
+            if is_arg:
+                w.line(f"{acc_i} = lane < {warps} ? xl_part_i[lane] : -1;")
+            warp_reduce()
+            with gen.scope("if (lane == 0)"):
+                result = f"({ctype(inst.shape.dtype)}){acc_i}" if is_arg else acc
+                gen.remember(inst, out_index, gen.let(ctype(inst.shape.dtype), result))
+                out.store(gen, out_index, gen.element(leaf, out_index))
+        w.line("__syncthreads();")
+    grid = (min(n_out, 65535 * 16),)
+    return kb.finish(grid, threads, header)
+
+
+__all__ = ["combine", "identity_literal", "beats", "unflatten", "emit_row_reduction"]

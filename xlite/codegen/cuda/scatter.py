@@ -1,0 +1,123 @@
+"""Kernels that write where their inputs say, deterministically and in the interpreter's order.
+
+scatter_add: one thread per column (a position of x outside `axis`) copies its
+column of x and then adds, in order, every update whose index falls in range;
+repeated indices accumulate in the order np.add.at adds them, and no two
+threads ever write the same element.
+
+select_and_scatter (max-pool's gradient) runs as a gather: each element of the
+result visits the windows that contain it in row-major order, finds each
+window's first maximal real element (NaN counts as the maximum, padding never
+wins) and adds that window's source value when it is this element.
+"""
+from __future__ import annotations
+
+from math import prod
+
+from xlite.codegen.cuda.c_types import ctype, literal
+from xlite.codegen.cuda.element_generator import Index, physical_order
+from xlite.codegen.cuda.kernels import BLOCK, KernelBuilder, kernel_rule, loop_grid
+from xlite.codegen.cuda.reductions import combine, unflatten
+
+
+@kernel_rule("scatter_add")
+def emit_scatter_add(kb: KernelBuilder, leaf, out, inst):
+    x, idx, updates = inst.operands
+    gen, w = kb.gen, kb.w
+    axis = inst.attrs["axis"]
+    dt = inst.shape.dtype
+    size = x.shape.dims[axis]
+    outer, inner = list(x.shape.dims[:axis]), list(x.shape.dims[axis + 1:])
+    columns = prod(outer) * prod(inner)
+    count = idx.shape.num_elements
+    col = gen.fresh("c")
+    with gen.scope(kb.grid_stride(columns, col)):
+        coords = unflatten(gen, col, outer + inner)
+        ovals, ivals = coords[:len(outer)], coords[len(outer):]
+        a = gen.fresh("a")
+        with gen.scope(f"for ({kb.index_type} {a} = 0; {a} < {gen.lit(size)}; ++{a})"):
+            index = Index(x.shape.dims, values=ovals + [a] + ivals)
+            out.store(gen, index, gen.element(x, index))
+        if count:
+            j = gen.fresh("j")
+            with gen.scope(f"for ({kb.index_type} {j} = 0; {j} < {gen.lit(count)}; ++{j})"):
+                jvals = unflatten(gen, j, list(idx.shape.dims))
+                position = gen.element(idx, Index(idx.shape.dims, values=jvals))
+                with gen.scope(f"if ({position} >= 0 && (long long)({position}) < {size}LL)"):
+                    p = gen.let(kb.index_type, f"({kb.index_type})({position})", "p")
+                    target = Index(x.shape.dims, values=ovals + [p] + ivals)
+                    update = gen.element(updates, Index(updates.shape.dims, values=ovals + jvals + ivals))
+                    current = gen.let(ctype(dt), out.load(gen, target))
+                    out.store(gen, target, combine("sum", dt, current, update))
+    return kb.finish(loop_grid(columns), BLOCK)
+
+
+@kernel_rule("select_and_scatter")
+def emit_select_and_scatter(kb: KernelBuilder, leaf, out, inst):
+    x, source = inst.operands
+    gen, w = kb.gen, kb.w
+    a = inst.attrs
+    dt = inst.shape.dtype
+    idx = kb.index_type
+    n = out.shape.num_elements
+    e = gen.fresh("e")
+    with gen.scope(kb.grid_stride(n, e)):
+        index = Index(out.shape.dims, linear=e, order=physical_order(out.shape), home=w.placeholder())
+        pvals = index.values(gen)
+        acc = gen.var(ctype(dt), literal(dt, 0))
+        if source.shape.num_elements:
+            import contextlib
+            windows = contextlib.ExitStack()
+            ovals = []
+            with windows:
+                for p, win, stride, (lo, _), osize in zip(pvals, a["window"], a["strides"], a["padding"],
+                                                           source.shape.dims):
+                    first = gen.let("long long", f"(long long)({p}) + {lo - win + 1}LL", "f")
+                    start = gen.let(idx, f"({idx})({first} <= 0 ? 0LL : ({first} + {stride - 1}LL) / {stride}LL)")
+                    stop = gen.let(idx, f"({idx})(((long long)({p}) + {lo}LL) / {stride}LL)")
+                    o = gen.fresh("o")
+                    windows.enter_context(gen.scope(
+                        f"for ({idx} {o} = {start}; {o} <= {stop} && {o} < {gen.lit(osize)}; ++{o})"))
+                    ovals.append(o)
+                _select_in_window(kb, inst, ovals, pvals, acc)
+        out.store(gen, index, acc)
+    return kb.finish(loop_grid(n), BLOCK)
+
+
+def _select_in_window(kb: KernelBuilder, inst, ovals: list, pvals: list, acc: str) -> None:
+    """acc += source[o] when window o's first maximal real element is at pvals."""
+    x, source = inst.operands
+    gen, w = kb.gen, kb.w
+    a = inst.attrs
+    dt = x.shape.dtype
+    idx = kb.index_type
+    best = gen.var(ctype(dt), literal(dt, 0), "best")
+    found = gen.var("bool", "false", "found")
+    chosen = [gen.var(idx, "-1", "at") for _ in ovals]
+    import contextlib
+    with contextlib.ExitStack() as loops:
+        qs, conds = [], []
+        for o, win, stride, (lo, _), size in zip(ovals, a["window"], a["strides"], a["padding"], x.shape.dims):
+            k = gen.fresh("k")
+            loops.enter_context(gen.scope(f"for ({idx} {k} = 0; {k} < {win}; ++{k})"))
+            q = gen.let(idx, f"{o} * {gen.lit(stride)} + {k} - {gen.lit(lo)}", "q")
+            conds.append(f"{q} >= 0 && {q} < {gen.lit(size)}")
+            qs.append(q)
+        valid = " && ".join(f"({c})" for c in conds) or "true"
+        with gen.scope(f"if ({valid})"):
+            v = gen.element(x, Index(x.shape.dims, values=qs))
+            if dt.is_floating:
+                beats = f"(({v} > {best} || {v} != {v}) && {best} == {best})"
+            else:
+                beats = f"({v} > {best})"
+            with gen.scope(f"if (!{found} || {beats})"):
+                w.line(f"{best} = {v}; {found} = true;")
+                for c, q in zip(chosen, qs):
+                    w.line(f"{c} = {q};")
+    same = " && ".join(f"{c} == {p}" for c, p in zip(chosen, pvals)) or "true"
+    with gen.scope(f"if ({found} && {same})"):
+        value = gen.element(source, Index(source.shape.dims, values=ovals))
+        w.line(f"{acc} = {combine('sum', dt, acc, value)};")
+
+
+__all__ = ["emit_scatter_add", "emit_select_and_scatter"]
