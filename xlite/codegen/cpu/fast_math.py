@@ -96,11 +96,13 @@ _F64 = SimpleNamespace(
           _h("0x1.594371f43ab3ap-14"), _h("-0x1.3cb685f3f54acp-16")],
 )
 
-# sin(r) = r + r^3 SIN(r^2), cos(r) = 1 - r^2/2 + r^4 COS(r^2) on |r| <= pi/4, in double.
-_SIN = [_h("-0x1.5555555555548p-3"), _h("0x1.111111110f78fp-7"), _h("-0x1.a01a019bf5788p-13"),
-        _h("0x1.71de35603acc8p-19"), _h("-0x1.ae5e546ee4168p-26"), _h("0x1.5d8dfd2fdc9dep-33")]
-_COS = [_h("0x1.555555555554bp-5"), _h("-0x1.6c16c16c14f47p-10"), _h("0x1.a01a019c7cda5p-16"),
-        _h("-0x1.27e4f7e53e89ep-22"), _h("0x1.1ee9d3dca9bdap-29"), _h("-0x1.8fa290f3d8288p-37")]
+# sin(r) = r + r^3 SIN(r^2), cos(r) = 1 - r^2/2 + r^4 COS(r^2) in double, on |r| <= pi/4 + 0.05
+# (x * 2/pi rounds, so for |x| near 2^48 the nearest multiple of pi/2 can be missed by ~0.03)
+_SIN = [_h("-0x1.5555555555555p-3"), _h("0x1.1111111111104p-7"), _h("-0x1.a01a01a01776ep-13"),
+        _h("0x1.71de3a51baa9ep-19"), _h("-0x1.ae6450bf201d7p-26"), _h("0x1.611f74591397ap-33"),
+        _h("-0x1.aa1e4386aa09ep-41")]
+_COS = [_h("0x1.555555555553ep-5"), _h("-0x1.6c16c16c1362bp-10"), _h("0x1.a01a019a23f42p-16"),
+        _h("-0x1.27e4f6459f58ap-22"), _h("0x1.1ee8c56113136p-29"), _h("-0x1.8f1c76556733fp-37")]
 # pi/2 = PIO2_1 + PIO2_2 + PIO2_3 (+ 1e-37); the first two have 33 significant bits
 _PIO2 = [_h("0x1.921fb544p+0"), _h("0x1.0b4611a6p-34"), _h("0x1.3198a2e037073p-69")]
 
