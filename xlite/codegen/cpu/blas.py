@@ -198,7 +198,7 @@ def call_gemm(fc, dtype, x_trans: bool, y_trans: bool, m: int, n: int, k: int, x
     _gemm_single(worker, dtype, trans + [i64(m), wb.sub(j1, j0), i64(k), px, i64(ldx), y_t, i64(ldy), c_t,
                                          i64(ldc)], beta)
     worker.finish()
-    parallel_for(fc, worker.fn, [x, y, c], n, parts)
+    parallel_for(fc, worker.fn, [x, y, c], n, parts, pieces_per_thread=1)    # each piece repacks op(X)
 
 
 def _gemm_single(fc, dtype, values: list, beta: float) -> None:

@@ -91,7 +91,7 @@ def emit_conv_gemm(kernel: Kernel, inst, out: IrArray) -> None:
     threads = min(fc.cg.threads, chunks) if work >= PARALLEL_CONV_WORK else 1
     patch_shape = Shape(dt, (chunk, *out_sp, *window, cin_g))
     patches = kernel.temp(Shape(dt, (threads * prod(patch_shape.dims),)))
-    worker = _conv_worker(fc.cg, inst, x.shape, w.shape, target.shape, patch_shape, chunk, -(-chunks // threads))
+    worker = _conv_worker(fc.cg, inst, x.shape, w.shape, target.shape, patch_shape, chunk)
     parallel_for(fc, worker, [x.ptr, w.ptr, target.ptr, patches.ptr], chunks, threads)
     if target is not out:
         kernel.gen.arrays[inst] = target
@@ -106,8 +106,9 @@ def _chunk(batch: int, rows: int, row_bytes: int) -> int:
     return min(tall) if tall else max(fits)
 
 
-def _conv_worker(cg, inst, x_shape, w_shape, target_shape, patch_shape, chunk: int, share: int):
-    """`void conv_part(ptr x, ptr w, ptr out, ptr patches, i64 first_chunk, i64 end_chunk)`."""
+def _conv_worker(cg, inst, x_shape, w_shape, target_shape, patch_shape, chunk: int):
+    """`void conv_part(ptr x, ptr w, ptr out, ptr patches, i64 first_chunk, i64 end_chunk, i64 slot)`:
+    thread `slot` builds its patches in the slot-th patch buffer."""
     lhs = inst.operands[0]
     a = inst.attrs
     lspec, rspec, ospec, nsp, groups, batch, out_sp, window, cin_g, out_feat = _geometry(inst)
@@ -116,14 +117,13 @@ def _conv_worker(cg, inst, x_shape, w_shape, target_shape, patch_shape, chunk: i
     lhs_dil = a.get("lhs_dilation", (1,) * nsp)
     rhs_dil = a.get("rhs_dilation", (1,) * nsp)
     dt = inst.shape.dtype
-    fc = cg.new_function("conv_part", 0, arg_types=[PTR] * 4 + [I64, I64])
+    fc = cg.new_function("conv_part", 0, arg_types=[PTR] * 4 + [I64, I64, I64])
     b = fc.builder
-    px, pw, pout, pbase, begin, end = fc.args
+    px, pw, pout, pbase, begin, end, slot = fc.args
     gen = ElementGenerator(fc, {lhs: IrArray(px, x_shape)})
     w = IrArray(pw, w_shape)
     target = IrArray(pout, target_shape)
-    mine = b.gep(pbase, [b.mul(b.udiv(begin, i64(share)), i64(prod(patch_shape.dims)))],
-                 source_etype=memory_type(dt))
+    mine = b.gep(pbase, [b.mul(slot, i64(prod(patch_shape.dims)))], source_etype=memory_type(dt))
     patches = IrArray(mine, patch_shape)
     zero = constant(dt, 0)
     with fc.for_range(end, "chunk", start=begin) as u:

@@ -149,48 +149,70 @@ class FunctionContext:
         return self.builder.gep(ptr, [i64(offset)], inbounds=True, source_etype=I8)
 
 
-def parallel_for(fc: FunctionContext, worker: ir.Function, args: list, extent: int, threads: int) -> None:
-    """worker(*args, begin, end) over [0, extent) in `threads` shares: the first on this thread, the
-    others on threads started here (pthreads) and joined before returning; a share whose thread cannot
-    start runs here. `args` are pointers, passed to every share alike."""
+# A parallel loop is cut into this many pieces per thread, handed out one at a time: a thread that the
+# OS does not schedule (a busy machine) just takes fewer pieces instead of holding everyone up.
+PIECES_PER_THREAD = 4
+
+
+def parallel_for(fc: FunctionContext, worker: ir.Function, args: list, extent: int, threads: int,
+                 pieces_per_thread: int = PIECES_PER_THREAD) -> None:
+    """worker(*args, begin, end[, slot]) over pieces of [0, extent), on this thread and `threads - 1`
+    threads started here (pthreads) and joined before returning. Each thread takes the next piece from
+    a shared atomic counter until none is left, so the call is never much slower than a serial loop;
+    `slot` (when the worker takes it) is the thread's number, for per-thread scratch. `args` are
+    pointers, passed to every piece alike."""
     b = fc.builder
     threads = max(1, min(threads, extent))
-    share = -(-extent // threads)
+    with_slot = len(worker.args) == len(args) + 3
     if threads == 1:
-        b.call(worker, list(args) + [i64(0), i64(extent)])
+        b.call(worker, list(args) + [i64(0), i64(extent)] + ([i64(0)] if with_slot else []))
         return
-    thunk = _thunk(fc.cg, worker, len(args))
+    size = -(-extent // (threads * pieces_per_thread))
+    runner = _runner(fc.cg, worker, len(args), size, -(-extent // size), extent, with_slot)
+    shared = fc.alloca(I64, len(args) + 1)
+    b.store(i64(0), shared)
+    for k, a in enumerate(args):
+        b.store(b.ptrtoint(a, I64), b.gep(shared, [i64(k + 1)], source_etype=I64))
     create = fc.cg.declare("pthread_create", ir.IntType(32), [PTR, PTR, PTR, PTR])
     join = fc.cg.declare("pthread_join", ir.IntType(32), [I64, PTR])
+
+    def thread_context(slot: int):
+        ctx = fc.alloca(I64, 2)
+        b.store(b.ptrtoint(shared, I64), ctx)
+        b.store(i64(slot), b.gep(ctx, [i64(1)], source_etype=I64))
+        return ctx
+
     started = []
-    for t in range(1, threads):
-        begin, end = t * share, min((t + 1) * share, extent)
-        if begin >= end:
-            break
-        ctx = fc.alloca(I64, len(args) + 2)
-        for k, value in enumerate([b.ptrtoint(a, I64) for a in args] + [i64(begin), i64(end)]):
-            b.store(value, b.gep(ctx, [i64(k)], source_etype=I64))
+    for slot in range(1, threads):
         tid = fc.alloca(I64)
-        started.append((b.call(create, [tid, ir.Constant(PTR, None), thunk, ctx]), tid, begin, end))
-    b.call(worker, list(args) + [i64(0), i64(min(share, extent))])
-    for rc, tid, begin, end in started:
-        with b.if_else(b.icmp_signed("==", rc, ir.Constant(ir.IntType(32), 0))) as (joined, failed):
-            with joined:
-                b.call(join, [b.load(tid, typ=I64), ir.Constant(PTR, None)])
-            with failed:
-                b.call(worker, list(args) + [i64(begin), i64(end)])
+        started.append((b.call(create, [tid, ir.Constant(PTR, None), runner, thread_context(slot)]), tid))
+    b.call(runner, [thread_context(0)])
+    for rc, tid in started:
+        with b.if_then(b.icmp_signed("==", rc, ir.Constant(ir.IntType(32), 0))):
+            b.call(join, [b.load(tid, typ=I64), ir.Constant(PTR, None)])
 
 
-def _thunk(cg: CodegenModule, worker: ir.Function, n_pointers: int) -> ir.Function:
-    """`ptr <worker>.thunk(ptr ctx)`: calls worker with the pointers and bounds stored in ctx's i64 slots."""
-    name = worker.name + ".thunk"
-    try:
-        return cg.module.get_global(name)
-    except KeyError:
-        pass
-    fc = cg.new_function(name, 0, arg_types=[PTR], ret=PTR)
+def _runner(cg: CodegenModule, worker: ir.Function, n_pointers: int, size: int, pieces: int, extent: int,
+            with_slot: bool) -> ir.Function:
+    """`ptr runner(ptr ctx)`, ctx = {shared, slot}, shared = {next piece (atomic), pointers...}: runs
+    pieces of `size` until all `pieces` are taken."""
+    fc = cg.new_function(worker.name + ".runner", 0, arg_types=[PTR], ret=PTR)
     b = fc.builder
-    slots = [b.load(b.gep(fc.args[0], [i64(k)], source_etype=I64), typ=I64) for k in range(n_pointers + 2)]
-    b.call(worker, [b.inttoptr(v, PTR) for v in slots[:n_pointers]] + slots[n_pointers:])
+    shared = b.inttoptr(b.load(fc.args[0], typ=I64), PTR)
+    slot = b.load(b.gep(fc.args[0], [i64(1)], source_etype=I64), typ=I64)
+    pointers = [b.inttoptr(b.load(b.gep(shared, [i64(k + 1)], source_etype=I64), typ=I64), PTR)
+                for k in range(n_pointers)]
+    head, body, done = fc.block("piece.head"), fc.block("piece.body"), fc.block("piece.done")
+    b.branch(head)
+    b.position_at_end(head)
+    piece = b.atomic_rmw("add", shared, i64(1), "seq_cst")
+    b.cbranch(b.icmp_signed("<", piece, i64(pieces)), body, done)
+    b.position_at_end(body)
+    begin = b.mul(piece, i64(size))
+    end = b.add(begin, i64(size))
+    end = b.select(b.icmp_signed(">", end, i64(extent)), i64(extent), end)
+    b.call(worker, pointers + [begin, end] + ([slot] if with_slot else []))
+    b.branch(head)
+    b.position_at_end(done)
     fc.finish(ir.Constant(PTR, None))
     return fc.fn
