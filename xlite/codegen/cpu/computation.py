@@ -1,13 +1,18 @@
-"""The entry function `void entry(ptr params, ptr results, ptr arena)`: every instruction of the entry
-computation in schedule order, one kernel call each, with while/conditional as control flow in place.
+"""The entry function `void xlite_entry(ptr params, ptr results, ptr arena)`: every instruction of the
+entry computation in schedule order (module.entry.instructions), one kernel call each, with while and
+conditional as control flow in place, so one Session.run is one native call.
 
-Buffers come from the module's buffer assignment: parameters and aliased
-updates live in the caller's arrays (`params[n]`), every other value in the
-arena; a value the root returns is computed straight into the caller's
-result array (`results[i]`) instead of its arena slice. Sub-computations
-(while cond/body, conditional branches) are emitted inline where they are
-called; their values get slices of the arena after the assigned ones, and a
-temp region shared by all kernels follows those.
+Buffers come from the module's buffer assignment (NaiveBufferAssignment's or
+the liveness-based one): parameters and aliased updates live in the caller's
+arrays (`params[n]`), constants in read-only globals, every other value in the
+arena; a value the root returns is computed straight into the caller's result
+array (`results[i]`). A bitcast aliases its operand's bytes, a get_tuple_element
+copies into its own slice when it has one. Sub-computations (while cond/body,
+conditional branches) are emitted inline where they are called; their values get
+arena space after the assigned slices, and the temp region that every kernel may
+use while it runs (materialized dots, patches, ...) follows those
+(`xlite_temp_base`). Kernels whose work is big enough run over threads
+(function.parallel_for); XLITE_PROFILE=1 adds a cycle counter per kernel.
 """
 from __future__ import annotations
 
@@ -45,6 +50,8 @@ def live_instructions(comp: Computation) -> set:
 
 
 class EntryEmitter:
+    """Builds the entry function and the run plan of one Module into a CodegenModule."""
+
     def __init__(self, cg: CodegenModule, module: Module, assignment, profile: bool = False, threads: int = 1):
         self.cg = cg
         self.module = module

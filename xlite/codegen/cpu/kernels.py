@@ -1,14 +1,17 @@
 """Kernels: one LLVM function per scheduled instruction or fusion, computing its value into its buffers.
 
-`build_kernel` makes `void kN(ptr buf0, ..., ptr temp)`, one `noalias` pointer per
-distinct buffer. Its body evaluates the root of the (fused) computation:
+`build_kernel` makes `void kN(ptr buf0, ..., ptr temp, i64 begin, i64 end)`, one
+`noalias` pointer per distinct buffer (an input computed over in place is one
+argument, read and written at the same index). Its body evaluates the root of the (fused) computation:
 ops that must be materialized first (a BLAS dot, scatter_add, ...) run
 through their `@kernel_rule`, writing into the output buffer when only
 same-index elementwise ops stand between them and the root (an output
 fusion's epilogue then updates it in place) or into the temp region
 otherwise; everything else is one loop nest over the output whose body is
 the elemental emitter. The innermost loop is contiguous in the output's
-layout, and a chain of same-shaped elementwise ops runs as one flat loop.
+layout, and a chain of same-shaped elementwise ops runs as one flat loop. A
+kernel that is one loop nest runs [begin, end) of its outermost loop, so the
+caller may share it out over threads.
 """
 from __future__ import annotations
 
