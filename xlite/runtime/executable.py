@@ -31,7 +31,7 @@ class InterpreterExecutable(Executable):
 
 
 def default_target() -> str:
-    return os.environ.get("XLITE_TARGET", "interpreter")
+    return os.environ.get("XLITE_TARGET", "cpu")
 
 
 def resolve_target(target: str | None) -> str:
