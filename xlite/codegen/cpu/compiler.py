@@ -45,11 +45,12 @@ def triple_and_layout() -> tuple[str, str]:
     return llvm.get_process_triple(), str(target_machine().target_data)
 
 
-def compile_to_object(ir_text: str, dump=None) -> bytes:
+def compile_to_object(ir_text: str, dump=None, tm=None) -> bytes:
     """Parses, verifies, optimizes at -O3 (loop and SLP vectorization on) and emits object code.
 
-    `dump(stage, text, extension)`, when given, receives the LLVM IR, the optimized IR and the assembly."""
-    tm = target_machine()
+    `dump(stage, text, extension)`, when given, receives the LLVM IR, the optimized IR and the assembly.
+    `tm` is another target machine to optimize and emit for (xlite.aot: position-independent, a named CPU)."""
+    tm = tm or target_machine()
     with _lock:
         if dump:
             dump("llvm-ir", ir_text, "ll")
