@@ -1,6 +1,8 @@
 """The pass pipelines xlite compiles with, in order; later stages append their passes here."""
 from __future__ import annotations
 
+import os
+
 from xlite.passes.algebraic_simplifier import AlgebraicSimplifier
 from xlite.passes.buffer_assignment import BufferAssignmentPass
 from xlite.passes.constant_folding import ConstantFolding
@@ -19,6 +21,13 @@ def simplification_pipeline() -> FixedPoint:
 
 
 def cpu_pipeline() -> PassPipeline:
-    """Simplification, then layout assignment, fusion, scheduling and buffer assignment."""
+    """Simplification, then layout assignment, fusion, scheduling and buffer assignment.
+
+    With XLITE_VERIFY=1 (debug mode; the test suite turns it on) the verifier runs after
+    every pass that changed the module."""
+    verify = None
+    if os.environ.get("XLITE_VERIFY", "") not in ("", "0"):
+        from xlite.ir.verifier import verify_module
+        verify = verify_module
     return PassPipeline([simplification_pipeline(), LayoutAssignment(), Fusion(), Scheduling(),
-                         BufferAssignmentPass()])
+                         BufferAssignmentPass()], verify=verify)
