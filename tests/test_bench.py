@@ -81,3 +81,14 @@ def test_isolated_workload_comes_back_from_its_own_process():
     (row,) = report["workloads"]
     assert row["id"] == "W4" and row["systems"]["interpreter"]["status"] == "ok"
     assert not bench.failed(report), row["status"]
+
+
+def test_a_failing_reference_is_that_rows_error(monkeypatch):
+    def broken(*args):
+        raise RuntimeError("interpreter broke")
+    monkeypatch.setattr(bench, "prepare", broken)
+    report = bench.run_suite(["W4"], "cpu", bench.Settings(quick=True, rounds=1), with_jax=False)
+    (row,) = report["workloads"]
+    assert row["status"].startswith("error") and "interpreter broke" in row["status"]
+    assert "interpreter broke" in bench.format_table(report)
+    assert bench.failed(report)

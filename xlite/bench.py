@@ -382,7 +382,11 @@ def _median(values):
 def run_workload(workload, target: str, with_jax: bool, settings: Settings) -> dict:
     if workload.kind == "compile":
         return run_compile_workload(workload, target, with_jax, settings)
-    systems, _ = prepare(workload, target, with_jax)
+    try:
+        systems, _ = prepare(workload, target, with_jax)
+    except Exception as e:      # noqa: BLE001  (the reference itself failed: nothing to compare with)
+        return {"id": workload.id, "title": workload.title, "shapes": workload.shapes, "kind": workload.kind,
+                "systems": {}, "status": f"error: interpreter: {_describe(e)}", "targets": []}
     time_systems(systems, settings)
     interp, compiled = systems[0], systems[1]
     jx = systems[2] if len(systems) > 2 else None
