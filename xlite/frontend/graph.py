@@ -69,8 +69,7 @@ class Tensor:
         shape = "" if self._shape.ndims is None else f", shape={self._shape}"
         return f'Tensor("{self.name}"{shape}, dtype={self.dtype.name})'
 
-    def __hash__(self) -> int:
-        return id(self)
+    __hash__ = object.__hash__   # identity (in C: Tensors key every per-run dict)
 
     def __eq__(self, other):   # identity, as in TF1 graphs (tf.equal is the elementwise one)
         return self is other

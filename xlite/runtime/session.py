@@ -31,6 +31,7 @@ class Session:
         self._variables: dict[Operation, np.ndarray] = {}
         self._dynamic_shapes: dict[Operation, tuple] = {}   # Variables of unknown static shape
         self._cache: dict = {}
+        self._plans: dict = {}
         self._run_counter = 0
         self._closed = False
         self._lock = threading.Lock()
@@ -63,6 +64,7 @@ class Session:
     def close(self) -> None:
         self._closed = True
         self._cache.clear()
+        self._plans.clear()
 
     @property
     def sess_str(self) -> str:
@@ -76,17 +78,18 @@ class Session:
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
         check_run_arguments(options, run_metadata)
-        mapper = FetchMapper(self.graph, fetches)
-        feeds = self._validate_feeds(feed_dict or {})
-        fetch_tensors = mapper.unique_tensors()
+        feed_dict = feed_dict or {}
+        plan = self._plan(fetches, feed_dict)
+        feeds = self._fast_feeds(plan, feed_dict)
+        if feeds is None:
+            feeds = self._validate_feeds(feed_dict)   # the careful path, which also raises the errors
         with self._lock:
-            variable_shapes = dict(self._dynamic_shapes)
-            key = (tuple(id(t) for t in fetch_tensors), tuple(id(o) for o in mapper.target_ops),
-                   tuple((id(t), a.shape, a.dtype.str) for t, a in feeds.items()),
+            variable_shapes = dict(self._dynamic_shapes) if self._dynamic_shapes else {}
+            key = (plan.key, tuple((id(t), a.shape) for t, a in feeds.items()),
                    tuple((id(op), shape) for op, shape in variable_shapes.items()))
             compiled = self._cache.get(key)
             if compiled is None:
-                lowered = lower_run(self.graph, fetch_tensors, mapper.target_ops,
+                lowered = lower_run(self.graph, plan.fetch_tensors, plan.mapper.target_ops,
                                     {t: a.shape for t, a in feeds.items()}, variable_shapes=variable_shapes)
                 compiled = (lowered, compile_module(lowered.module, self.target))
                 self._cache[key] = compiled
@@ -100,7 +103,62 @@ class Session:
                     values[item] = value
                 else:
                     self._store_variable(item, value)
-        return mapper.build(values)
+        return plan.mapper.build(values)
+
+    def _plan(self, fetches, feed_dict) -> "_RunPlan":
+        """What a fetch structure and a set of feed keys resolve to, cached for repeated runs."""
+        try:
+            key = (_hashable_fetches(fetches), tuple(feed_dict))
+            plan = self._plans.get(key)
+        except TypeError:           # unhashable fetch structure or feed key: no caching
+            key, plan = None, None
+        if plan is None:
+            mapper = FetchMapper(self.graph, fetches)
+            tensors = mapper.unique_tensors()
+            plan = _RunPlan(mapper, tensors, (tuple(id(t) for t in tensors), tuple(id(o) for o in mapper.target_ops)))
+            if key is not None and key[0] is not None:
+                plan.set_feeds(self._feed_tensors(feed_dict))
+                self._plans[key] = plan
+        return plan
+
+    def _feed_tensors(self, feed_dict):
+        """The tensors the feed keys name, or None when any key needs the careful path's errors."""
+        tensors = []
+        for key in feed_dict:
+            try:
+                t = self.graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
+            except (KeyError, TypeError, ValueError):
+                return None
+            if not isinstance(t, Tensor):
+                return None
+            tensors.append(t)
+        return tensors
+
+    @staticmethod
+    def _fast_feeds(plan, feed_dict):
+        """Feeds that already are arrays of the right dtype and a fitting shape, as read-only views
+        in creation order; None sends the run through `_validate_feeds` (conversions, errors)."""
+        if plan.feed_specs is None:
+            return None
+        values = list(feed_dict.values())
+        feeds = {}
+        for i in plan.feed_order:
+            t, want, dims = plan.feed_specs[i]
+            value = values[i]
+            if isinstance(value, np.ndarray):
+                if value.dtype != want or not value.flags.c_contiguous:
+                    return None
+                array = value.view()
+            elif isinstance(value, np.generic) and value.dtype == want:
+                array = np.asarray(value)
+            else:
+                return None
+            if dims is not None and (len(dims) != array.ndim or
+                                     any(d is not None and d != n for d, n in zip(dims, array.shape))):
+                return None
+            array.flags.writeable = False
+            feeds[t] = array
+        return feeds
 
     def make_callable(self, fetches, feed_list=None, accept_options=False):
         """A function of the `feed_list` values that runs `fetches`, like TF's Session.make_callable."""
@@ -160,6 +218,11 @@ class Session:
         """Keeps a private read-only copy, so no fetched array can alias the Session's state."""
         if value is self._variables.get(var_op):
             return      # the executable updated the Session's own array in place (cpu: no copy)
+        if getattr(value, "is_device_value", False):
+            self._variables[var_op] = value     # kept in device memory by its backend (cuda's DeviceArray)
+            if not var_op.outputs[0].shape.is_fully_defined():
+                self._dynamic_shapes[var_op] = tuple(value.shape)
+            return
         value = np.array(value, copy=True)
         value.flags.writeable = False
         self._variables[var_op] = value
@@ -174,6 +237,34 @@ class Session:
 
     def list_devices(self) -> list:
         return []
+
+
+class _RunPlan:
+    """A resolved fetch structure and the tensors its feed keys name."""
+
+    def __init__(self, mapper: FetchMapper, fetch_tensors: list, key: tuple):
+        self.mapper = mapper
+        self.fetch_tensors = fetch_tensors
+        self.key = key
+        self.feed_specs = None      # (tensor, NumPy dtype, static dims) per feed key, in feed_dict order
+        self.feed_order: list[int] = []
+
+    def set_feeds(self, tensors) -> None:
+        if tensors is None:
+            return
+        self.feed_specs = [(t, t.dtype.np, t.shape._dims) for t in tensors]
+        self.feed_order = sorted(range(len(tensors)), key=lambda i: (tensors[i].op._id, tensors[i].value_index))
+
+
+def _hashable_fetches(fetches):
+    """An identity key for a single fetch or a flat list/tuple of them; None for other structures."""
+    if isinstance(fetches, (list, tuple)) and not hasattr(fetches, "_fields"):
+        if all(isinstance(f, (Tensor, Operation, str)) or hasattr(f, "_as_graph_element") for f in fetches):
+            return (type(fetches),) + tuple(fetches)
+        return None
+    if isinstance(fetches, (Tensor, Operation, str)) or hasattr(fetches, "_as_graph_element"):
+        return fetches
+    return None
 
 
 class InteractiveSession(Session):

@@ -16,6 +16,7 @@ fetched parameter is copied before the run, constants from their literal.
 from __future__ import annotations
 
 import ctypes
+import math
 import sys
 import threading
 
@@ -127,7 +128,7 @@ class CpuExecutable:
         """A fresh array for a result, or a big one this executable returned before that nobody
         references any more (no view of it is alive either): a new big array costs page faults and
         zeroing. Results own their data (np.empty), so the Session hands them out without a copy."""
-        if dt.itemsize * int(np.prod(dims, dtype=np.int64)) < POOL_MIN_BYTES:
+        if dt.itemsize * math.prod(dims) < POOL_MIN_BYTES:
             return np.empty(dims, dt)
         pool = self._pools.setdefault(index, [])
         for array in pool:
