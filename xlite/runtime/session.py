@@ -136,8 +136,8 @@ class Session:
 
     @staticmethod
     def _fast_feeds(plan, feed_dict):
-        """Feeds that already are arrays of the right dtype and a fitting shape, as read-only views
-        in creation order; None sends the run through `_validate_feeds` (conversions, errors)."""
+        """Feeds that already are arrays of the right dtype and a fitting shape, as views in creation
+        order; None sends the run through `_validate_feeds` (conversions, errors)."""
         if plan.feed_specs is None:
             return None
         values = list(feed_dict.values())
@@ -156,8 +156,7 @@ class Session:
             if dims is not None and (len(dims) != array.ndim or
                                      any(d is not None and d != n for d, n in zip(dims, array.shape))):
                 return None
-            array.flags.writeable = False
-            feeds[t] = array
+            feeds[t] = array       # no backend writes a feed; a fetched feed is copied (it owns no data)
         return feeds
 
     def make_callable(self, fetches, feed_list=None, accept_options=False):
