@@ -295,7 +295,7 @@ def _dot(b, x, y, lb=(), rb=(), lc=(1,), rc=(0,)):
 
 
 case("dot_f32", lambda b, x, y, z, v: [_dot(b, x, y), _dot(b, x, z, lc=(1,), rc=(1,)), _dot(b, v, y, lc=(0,)),
-                                       _dot(b, x, y, lc=(), rc=())],
+                                       _dot(b, v, v, lc=(), rc=())],
      [("f32", (67, 130)), ("f32", (130, 70)), ("f32", (9, 130)), ("f32", (130,))], tol=dict(rtol=2e-5, atol=2e-4))
 case("dot_batched", lambda b, x, y: [_dot(b, x, y, lb=(0,), rb=(0,), lc=(2,), rc=(1,)),
                                      _dot(b, x, y, lb=(0,), rb=(0,), lc=(2, 1), rc=(1, 2))],
@@ -436,6 +436,42 @@ CASES.append(Case("sgd_update_in_place", _sgd_module, _args(("f32", (40, 24)), (
                   dict(rtol=1e-5, atol=1e-5)))
 
 
+def assert_same(got, ref, rtol=0.0, atol=0.0, ulps=0, what=""):
+    """Equal dtype and shape; integers and bools exactly, floats within tolerance with NaN and inf
+    in the same places."""
+    got, ref = np.asarray(got), np.asarray(ref)
+    assert got.shape == ref.shape and got.dtype == ref.dtype, \
+        f"{what}: {got.dtype}{got.shape} vs {ref.dtype}{ref.shape}"
+    if ref.dtype.kind != "f":
+        np.testing.assert_array_equal(got, ref, err_msg=what)
+        return
+    nan_ref = np.isnan(ref)
+    np.testing.assert_array_equal(np.isnan(got), nan_ref, err_msg=f"{what}: NaN positions")
+    g, r = got[~nan_ref], ref[~nan_ref]
+    inf = np.isinf(r)
+    np.testing.assert_array_equal(g[inf], r[inf], err_msg=f"{what}: infinities")
+    g, r = g[~inf], r[~inf]
+    tol = atol + rtol * np.abs(r)
+    if ulps:
+        tol = np.maximum(tol, ulps * np.spacing(np.abs(r).astype(ref.dtype)))
+    bad = ~(np.abs(g.astype(np.float64) - r.astype(np.float64)) <= tol)
+    if bad.any():
+        i = np.argmax(bad)
+        raise AssertionError(f"{what}: {bad.sum()} of {bad.size} differ, first {g[i]!r} vs {r[i]!r}")
+
+
+def check_case(c: Case, module: Module, executable, what: str = "") -> list:
+    """Runs `executable` (compiled from `module`, a fresh build of case c) against the interpreter."""
+    from xlite.runtime.interpreter import evaluate_module
+    args = c.args(np.random.default_rng(0))
+    ref = [np.asarray(r) for r in evaluate_module(c.build(), [np.copy(a) for a in args])]
+    got = [np.asarray(g) for g in executable.run([np.copy(a) for a in args])]
+    assert len(got) == len(ref)
+    for i, (g, r) in enumerate(zip(got, ref)):
+        assert_same(g, r, what=f"{c.name} {what} output {i}", **c.tol)
+    return got
+
+
 def covered_opcodes() -> set:
     """Every opcode some case's module uses (raw or optimized)."""
     used = set()
@@ -446,4 +482,5 @@ def covered_opcodes() -> set:
     return used
 
 
-__all__ = ["CASES", "Case", "module_from", "optimized", "random_array", "OPCODES", "covered_opcodes"]
+__all__ = ["CASES", "Case", "module_from", "optimized", "random_array", "OPCODES", "covered_opcodes", "assert_same",
+           "check_case"]

@@ -3,7 +3,8 @@
 It needs pycuda (the Python binding), a CUDA driver (libcuda.so.1) and an
 NVIDIA GPU, plus nvcc to compile the generated CUDA C. The driver and the GPU
 are probed through ctypes, so the answer names every missing piece even where
-pycuda itself is absent; nothing here imports pycuda unless it is installed.
+pycuda itself is absent; nothing here imports pycuda. With XLITE_CUDA_EMULATOR=1
+the CPU emulator stands in for all of them (it needs only a C++ compiler).
 """
 from __future__ import annotations
 
@@ -45,6 +46,11 @@ def _probe_driver() -> tuple[bool, int, str]:
 def missing() -> list[str]:
     """What target 'cuda' lacks here, as phrases for an error message (empty when it can run)."""
     from xlite.codegen.cuda.compiler import find_nvcc
+    from xlite.codegen.cuda.driver import emulating
+    if emulating():
+        import shutil
+        return [] if shutil.which("g++") or shutil.which("clang++") else [
+            "XLITE_CUDA_EMULATOR is set but no C++ compiler (g++ or clang++) was found"]
     result = []
     if not _pycuda_installed():
         result.append("pycuda is not installed (pip install pycuda)")

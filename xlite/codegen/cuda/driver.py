@@ -5,10 +5,12 @@ addresses are ints), load_module(cuda_source) -> an object whose
 get_function(name) has pycuda's prepare / prepared_call, synchronize(),
 active() (a context manager making the context current on this thread) and
 `arch` (sm_XY). `PycudaDriver` is the real one; emulator.py has a CPU stand-in
-that runs the same generated kernels as C++ threads, for CI without a GPU.
+that runs the same generated kernels as C++ threads, for CI without a GPU
+(XLITE_CUDA_EMULATOR=1 makes it the default, so Session(target="cuda") runs on it).
 """
 from __future__ import annotations
 
+import os
 import threading
 
 _DEFAULT: list = []
@@ -71,10 +73,19 @@ class PycudaDriver:
         self.drv.Context.synchronize()
 
 
-def default_driver() -> PycudaDriver:
+def emulating() -> bool:
+    """XLITE_CUDA_EMULATOR=1: target "cuda" runs its kernels on the CPU emulator (a testing aid)."""
+    return os.environ.get("XLITE_CUDA_EMULATOR", "") not in ("", "0")
+
+
+def default_driver():
     if not _DEFAULT:
-        _DEFAULT.append(PycudaDriver())
+        if emulating():
+            from xlite.codegen.cuda.emulator import EmulatedDriver
+            _DEFAULT.append(EmulatedDriver())
+        else:
+            _DEFAULT.append(PycudaDriver())
     return _DEFAULT[0]
 
 
-__all__ = ["PycudaDriver", "default_driver"]
+__all__ = ["PycudaDriver", "default_driver", "emulating"]

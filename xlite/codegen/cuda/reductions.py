@@ -199,8 +199,9 @@ def emit_row_reduction(kb: KernelBuilder, leaf, out, inst):
                     w.line(f"const long long oi = xl_shfl_down({acc_i}, off);")
                     with gen.scope(f"if (oi >= 0 && {beats(inst.opcode, dt, 'ov', 'oi', acc, acc_i)})"):
                         w.line(f"{acc} = ov; {acc_i} = oi;")
-                else:
-                    w.line(f"{acc} = {combine(kind, dt, acc, f'xl_shfl_down({acc}, off)')};")
+                else:                   # every lane shuffles: never inside a short-circuit && or ||
+                    w.line(f"const {acc_t} other = xl_shfl_down({acc}, off);")
+                    w.line(f"{acc} = {combine(kind, dt, acc, 'other')};")
 
         warp_reduce()
         with gen.scope("if (lane == 0)"):
