@@ -11,6 +11,12 @@ def _bench(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(run=bench.run_from_args)
 
 
+def _compile(parser: argparse.ArgumentParser) -> None:
+    from xlite.aot import cli
+    cli.add_arguments(parser)
+    parser.set_defaults(run=cli.run_from_args)
+
+
 def _dump_ir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("program", help="a Python script (run with dumping on) or an IR text file")
     parser.add_argument("args", nargs=argparse.REMAINDER,
@@ -150,6 +156,8 @@ SUBCOMMANDS = {
     "bench": ("the benchmark suite: compiled vs interpreted (and vs JAX when installed)", _bench),
     "dump-ir": ("the IR of a script's compiled runs at every stage (or of an IR file after some passes)",
                 _dump_ir),
+    "compile": ("a script's graph ahead of time to an object file, a C header and a .so (like tfcompile)",
+                _compile),
 }
 
 
