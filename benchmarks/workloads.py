@@ -147,4 +147,5 @@ WORKLOADS = {w.id: w for w in (
     Workload("W4", "add two f32 scalars", "f32[] + f32[]", "overhead", build_w4),
     Workload("W5", "Deep-MNIST CNN SGD step", "batch 32, 28x28x1 NHWC", "train", build_w5),
     Workload("W6", "cold compile of the W3 step", "fresh process, empty/warm cache", "compile", build_w3),
+    Workload("W6-aot", "AOT library of the W3 step: load + first step", "fresh process, no LLVM", "aot", build_w3),
 )}

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 COPY_GBPS = 26.4          # memory copy ceiling measured on the benchmark machine (BENCHMARKS.md)
-WORKLOAD_IDS = ("W1", "W2", "W3", "W4", "W5", "W6")
+WORKLOAD_IDS = ("W1", "W2", "W3", "W4", "W5", "W6", "W6-aot")   # W6-aot: xlite/aot/bench.py
 # What the CPU backend must reach, vs the interpreter in the same run (BENCHMARKS.md).
 TARGETS = {"W1": 8.0, "W2": 4.0, "W3": 1.5, "W4": 3.0, "W5": 2.0}
 W1_MIN_COPY_FRACTION = 0.60
@@ -380,6 +380,9 @@ def _median(values):
 # one workload
 
 def run_workload(workload, target: str, with_jax: bool, settings: Settings) -> dict:
+    if workload.kind == "aot":
+        from xlite.aot.bench import run_aot_workload
+        return run_aot_workload(workload, target, settings)
     if workload.kind == "compile":
         return run_compile_workload(workload, target, with_jax, settings)
     try:
@@ -544,6 +547,10 @@ def format_table(report: dict) -> str:
             "kernels", "peak live", "status"]
     rows = []
     for w in report["workloads"]:
+        if w["kind"] == "aot":
+            from xlite.aot.bench import table_row
+            rows.append(table_row(w, fmt_time, _fmt_ratio))
+            continue
         if w["kind"] == "compile":
             jx = w.get("jax") or {}
             cached = w.get("cached_s")
@@ -606,7 +613,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_from_args(args) -> int:
-    ids = [w.strip().upper() for w in args.workloads.split(",") if w.strip()]
+    canonical = {w.upper(): w for w in WORKLOAD_IDS}
+    ids = [canonical.get(w.strip().upper(), w.strip().upper()) for w in args.workloads.split(",") if w.strip()]
     unknown = [w for w in ids if w not in WORKLOAD_IDS]
     if unknown:
         print(f"xlite bench: unknown workload(s) {', '.join(unknown)}; choose from {', '.join(WORKLOAD_IDS)}",
