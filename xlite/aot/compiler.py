@@ -91,9 +91,12 @@ def _feed_shapes(feeds) -> dict:
 def _split_fetches(graph, fetches, updates):
     from xlite.frontend.graph import Operation, Tensor
     tensors, ops = [], []
-    for f in _as_list(fetches) + _as_list(updates):
+    n_fetches = len(_as_list(fetches))
+    for k, f in enumerate(_as_list(fetches) + _as_list(updates)):
         if isinstance(f, str):
             f = graph.as_graph_element(f, allow_tensor=True, allow_operation=True)
+        if k >= n_fetches and isinstance(f, Tensor):       # an update given by its tensor (tf.assign's)
+            f = f.op
         if isinstance(f, Tensor):
             if f not in tensors:
                 tensors.append(f)
