@@ -4,6 +4,7 @@ A layer that registers per-opcode rules adds its `has_*_rule` predicate to LAYER
 """
 import pytest
 
+from xlite.codegen.cuda import has_cuda_rule
 from xlite.ir.opcodes import OPCODES, op_info
 from xlite.ir.shape_inference import has_shape_rule
 from xlite.runtime.interpreter import has_eval_rule
@@ -11,6 +12,7 @@ from xlite.runtime.interpreter import has_eval_rule
 LAYERS = {
     "shape rule (xlite/ir/shape_inference.py)": has_shape_rule,
     "interpreter rule (xlite/runtime/interpreter.py)": has_eval_rule,
+    "cuda rule (xlite/codegen/cuda)": has_cuda_rule,
 }
 
 

@@ -339,8 +339,9 @@ WHILE = """
   %h = f32[] constant(0.5)
   %hb = f32[5] broadcast_in_dim(%h), dimensions={}
   %x2 = f32[5] mul(%x, %hb)
-  %f = f32[5] convert(%i2), dtype=f32
-  %x3 = f32[5] add(%x2, %f)
+  %f = f32[] convert(%i2), dtype=f32
+  %fb = f32[5] broadcast_in_dim(%f), dimensions={}
+  %x3 = f32[5] add(%x2, %fb)
   ROOT %t = (s32[], f32[5]) tuple(%i2, %x3)
 }
 ENTRY %main {
@@ -436,6 +437,80 @@ CASES.append(Case("sgd_update_in_place", _sgd_module, _args(("f32", (40, 24)), (
                   dict(rtol=1e-5, atol=1e-5)))
 
 
+# random graphs ---------------------------------------------------------------------------------------------
+_UNARY_SAFE = ("neg", "abs", "exp", "tanh", "logistic", "sin", "cos")   # continuous: no flips at rounding
+_BINARY_SAFE = ("add", "sub", "mul", "max", "min", "div")
+
+
+def random_module(rng: np.random.Generator) -> tuple[Module, list]:
+    """A random f32 graph of elementwise ops, broadcasts, reductions, transposes, slices, concatenations and
+    dots over 1-3 parameters, returning 1-3 of its values (what fusion and the kernels see in real graphs)."""
+    b = Builder()
+    sizes = (1, 3, 17, 40)
+    params = []
+    pool = []
+    for _ in range(int(rng.integers(1, 4))):
+        dims = (int(rng.choice(sizes)), int(rng.choice(sizes)))
+        p = b.parameter(Shape(dtypes.float32, dims))
+        params.append(p)
+        pool.append(p)
+
+    def pick(dims=None):
+        options = [v for v in pool if dims is None or v.shape.dims == dims]
+        return options[int(rng.integers(len(options)))] if options else None
+
+    for _ in range(int(rng.integers(3, 10))):
+        x = pick()
+        m, n = x.shape.dims
+        kind = rng.choice(["unary", "binary", "binary", "reduce", "dot", "transpose", "slice", "concat", "select"])
+        if kind == "unary":
+            op = str(rng.choice(_UNARY_SAFE))
+            v = b.emit(op, (b.emit("tanh", (x,)),)) if op in ("exp",) else b.emit(op, (x,))
+        elif kind == "binary":
+            y = pick((m, n))
+            if rng.random() < 0.3:
+                axis = int(rng.integers(2))
+                y = b.broadcast_in_dim(b.reduce(pick((m, n)), "max", (axis,)), (m, n), (1 - axis,))
+            v = b.emit(str(rng.choice(_BINARY_SAFE)), (x, y))
+        elif kind == "reduce":
+            axis = int(rng.integers(2))
+            r = b.reduce(x, str(rng.choice(["sum", "max", "min"])), (axis,))
+            v = b.broadcast_in_dim(r, (m, n), (1 - axis,))
+        elif kind == "dot":
+            k = int(rng.choice(sizes))
+            w = b.parameter(Shape(dtypes.float32, (n, k)))
+            params.append(w)
+            v = b.emit("dot", (x, w), lhs_batch_dims=(), rhs_batch_dims=(), lhs_contracting_dims=(1,),
+                       rhs_contracting_dims=(0,))
+        elif kind == "transpose":
+            v = b.transpose(x, (1, 0))
+        elif kind == "slice" and m > 2:
+            v = b.emit("slice", (x,), start_indices=(1, 0), limit_indices=(m, n), strides=(2, 1))
+        elif kind == "concat":
+            v = b.emit("concatenate", (x, pick((m, n))), dimension=int(rng.integers(2)))
+        else:
+            c = b.compare(x, pick((m, n)), "GT")
+            v = b.emit("select", (c, x, b.emit("neg", (x,))))
+        pool.append(v)
+    outs = [pool[-1]] + [pick() for _ in range(int(rng.integers(0, 3)))]
+    b.computation.root = b.tuple(outs)
+    m = Module("random", b.computation)
+    m.add_computation(b.computation)
+    return m, [p.shape.dims for p in params]
+
+
+def random_cases(count: int, seed: int = 0) -> list[Case]:
+    cases = []
+    for k in range(count):
+        def build(k=k):
+            return random_module(np.random.default_rng([seed, k]))[0]
+        dims = random_module(np.random.default_rng([seed, k]))[1]
+        cases.append(Case(f"random_{seed}_{k}", build,
+                          lambda rng, dims=dims: [random_array(rng, "f32", d) for d in dims],
+                          dict(rtol=1e-4, atol=1e-4)))
+    return cases
+
+
 def assert_same(got, ref, rtol=0.0, atol=0.0, ulps=0, what=""):
     """Equal dtype and shape; integers and bools exactly, floats within tolerance with NaN and inf
     in the same places."""
@@ -482,5 +557,5 @@ def covered_opcodes() -> set:
     return used
 
 
-__all__ = ["CASES", "Case", "module_from", "optimized", "random_array", "OPCODES", "covered_opcodes", "assert_same",
+__all__ = ["CASES", "Case", "random_cases", "random_module", "module_from", "optimized", "random_array", "OPCODES", "covered_opcodes", "assert_same",
            "check_case"]

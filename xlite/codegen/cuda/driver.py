@@ -49,6 +49,7 @@ class PycudaDriver:
         major, minor = self.device.compute_capability()
         self.arch = f"sm_{major}{minor}"
         self.name = self.device.name()
+        self._preloaded: dict = {}
 
     def active(self) -> _Active:
         return _Active(self)
@@ -67,7 +68,18 @@ class PycudaDriver:
 
     def load_module(self, source: str):
         from xlite.codegen.cuda.compiler import compile_cubin
+        if source in self._preloaded:
+            return self._preloaded[source]
         return self.drv.module_from_buffer(compile_cubin(source, self.arch))
+
+    def preload(self, sources: list[str]) -> None:
+        """Compiles many programs' kernels (each under its own prefix) as one cubin, one nvcc run."""
+        from xlite.codegen.cuda.compiler import compile_cubin
+        from xlite.codegen.cuda.prelude import PRELUDE
+        bodies = [s[len(PRELUDE):] if s.startswith(PRELUDE) else s for s in sources]
+        module = self.drv.module_from_buffer(compile_cubin(PRELUDE + "\n".join(bodies), self.arch))
+        for s in sources:
+            self._preloaded[s] = module
 
     def synchronize(self) -> None:
         self.drv.Context.synchronize()

@@ -207,6 +207,7 @@ class EmulatedDriver:
     def __init__(self):
         self._libraries: dict[str, ctypes.CDLL] = {}
         self.modules: list[_Module] = []
+        self.stats = {"htod": 0, "htod_bytes": 0, "dtoh": 0, "dtoh_bytes": 0, "dtod": 0}
 
     def preload(self, sources: list[str]) -> None:
         from xlite.codegen.cuda.prelude import PRELUDE
@@ -223,12 +224,17 @@ class EmulatedDriver:
 
     def memcpy_htod(self, dst: int, array) -> None:
         array = np.ascontiguousarray(array)
+        self.stats["htod"] += 1
+        self.stats["htod_bytes"] += array.nbytes
         ctypes.memmove(int(dst), array.ctypes.data, array.nbytes)
 
     def memcpy_dtoh(self, array, src: int) -> None:
+        self.stats["dtoh"] += 1
+        self.stats["dtoh_bytes"] += array.nbytes
         ctypes.memmove(array.ctypes.data, int(src), array.nbytes)
 
     def memcpy_dtod(self, dst: int, src: int, nbytes: int) -> None:
+        self.stats["dtod"] += 1
         ctypes.memmove(int(dst), int(src), nbytes)
 
     def load_module(self, source: str) -> _Module:
@@ -241,6 +247,9 @@ class EmulatedDriver:
 
     def synchronize(self) -> None:
         pass
+
+    def launches(self) -> int:
+        return sum(f.launches for m in self.modules for f in m.functions.values())
 
 
 __all__ = ["EmulatedDriver", "compile_library", "kernels_of", "SHIM"]

@@ -1,0 +1,162 @@
+"""The generated kernels and the CudaExecutable run on the CPU emulator (emulator.py) against the interpreter.
+
+No GPU is needed: the CUDA C is built as C++ with threads standing in for CUDA
+threads (real barriers for __syncthreads and warp shuffles). This checks values,
+synchronization, the host-side steps and buffer plumbing, and the Session's
+device-resident Variables; only the cuda-marked tests on a GPU prove the rest.
+"""
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import xlite as tf
+from cuda_cases import CASES, check_case, optimized, random_cases
+from xlite.codegen.cuda import driver as driver_module
+from xlite.codegen.cuda import emit_cuda
+from xlite.codegen.cuda.emulator import EmulatedDriver
+from xlite.codegen.cuda.executable import CudaExecutable, DeviceArray
+
+pytestmark = pytest.mark.skipif(shutil.which("g++") is None and shutil.which("clang++") is None,
+                                reason="the cuda emulator needs a C++ compiler")
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+VARIANTS = ("lowered", "fused")
+RANDOM = random_cases(24, seed=1)
+
+
+@pytest.fixture(scope="module")
+def compiled_cases():
+    """Every case's programs, their kernels built into one emulator library (one C++ compile)."""
+    programs = {}
+    for k, c in enumerate(CASES + RANDOM):
+        for variant in VARIANTS:
+            module = c.build() if variant == "lowered" else optimized(c.build())
+            programs[c.name, variant] = (module, emit_cuda(module, prefix=f"c{k}{variant[0]}_"))
+    drv = EmulatedDriver()
+    drv.preload([p.source for _, p in programs.values()])
+    return drv, programs
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("case", CASES + RANDOM, ids=lambda c: c.name)
+def test_case_matches_interpreter(compiled_cases, case, variant):
+    drv, programs = compiled_cases
+    module, program = programs[case.name, variant]
+    check_case(case, module, CudaExecutable(module, program, drv), variant)
+
+
+@pytest.fixture
+def emulated(monkeypatch):
+    """target "cuda" on the emulator for this test (a fresh default driver)."""
+    monkeypatch.setenv("XLITE_CUDA_EMULATOR", "1")
+    monkeypatch.setattr(driver_module, "_DEFAULT", [])
+    drv = driver_module.default_driver()
+    assert isinstance(drv, EmulatedDriver)
+    return drv
+
+
+def _mlp():
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(1)
+        x = tf.placeholder(tf.float32, [None, 6])
+        y = tf.placeholder(tf.float32, [None, 3])
+        h = tf.layers.dense(x, 8, activation=tf.nn.relu)
+        logits = tf.layers.dense(h, 3)
+        loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=logits))
+        step = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+        init = tf.global_variables_initializer()
+        weights = tf.trainable_variables()[0]
+    return g, x, y, loss, step, init, weights
+
+
+def test_training_keeps_variables_on_the_device(emulated):
+    rng = np.random.default_rng(0)
+    xs = rng.standard_normal((5, 6)).astype(np.float32)
+    ys = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 5)]
+    g, x, y, loss, step, init, weights = _mlp()
+    losses = {}
+    for target in ("cuda", "interpreter"):
+        with tf.Session(target=target, graph=g) as sess:
+            sess.run(init)
+            losses[target] = []
+            for i in range(4):
+                if target == "cuda" and i == 2:
+                    before = dict(emulated.stats)
+                losses[target].append(sess.run([loss, step], {x: xs, y: ys})[0])
+                if target == "cuda" and i == 2:
+                    uploaded = emulated.stats["htod_bytes"] - before["htod_bytes"]
+                    downloaded = emulated.stats["dtoh_bytes"] - before["dtoh_bytes"]
+            if target == "cuda":
+                held = [v for v in sess._variables.values()]
+                assert held and all(isinstance(v, DeviceArray) for v in held)
+                assert isinstance(sess.run(weights), np.ndarray)
+    np.testing.assert_allclose(losses["cuda"], losses["interpreter"], rtol=1e-5, atol=1e-6)
+    assert losses["cuda"][-1] < losses["cuda"][0]
+    # A step moves the feeds (and the run counter) in and the loss out; the weights stay on the device.
+    assert uploaded <= xs.nbytes + ys.nbytes + 8
+    assert downloaded <= 4
+
+
+def test_variable_assign_read_and_load(emulated):
+    g = tf.Graph()
+    with g.as_default():
+        v = tf.Variable(np.arange(6, dtype=np.float32).reshape(2, 3))
+        bump = tf.assign_add(v, tf.ones([2, 3]))
+        doubled = v * 2.0
+    with tf.Session(target="cuda", graph=g) as sess:
+        sess.run(v.initializer)
+        sess.run(bump.op)
+        np.testing.assert_array_equal(sess.run(v), np.arange(6).reshape(2, 3) + 1)
+        np.testing.assert_array_equal(sess.run(bump), np.arange(6).reshape(2, 3) + 2)
+        v.load(np.full((2, 3), 5, np.float32), sess)
+        np.testing.assert_array_equal(sess.run(doubled), np.full((2, 3), 10))
+        sess.run(bump.op)
+        np.testing.assert_array_equal(sess.run(v), np.full((2, 3), 6))
+
+
+def test_control_flow_in_a_session(emulated):
+    g = tf.Graph()
+    with g.as_default():
+        n = tf.placeholder(tf.int32, [])
+        steps, value = tf.while_loop(lambda s, v: v > 1,
+                                     lambda s, v: (s + 1, tf.cond(tf.equal(v % 2, 0), lambda: v // 2,
+                                                                  lambda: 3 * v + 1)),
+                                     [tf.constant(0), n])
+    with tf.Session(target="cuda", graph=g) as sess:
+        assert [int(a) for a in sess.run([steps, value], {n: 27})] == [111, 1]
+        assert [int(a) for a in sess.run([steps, value], {n: 1})] == [0, 1]
+
+
+def test_dump_has_cuda_and_ptx_stages(emulated, tmp_path, monkeypatch):
+    monkeypatch.setenv("XLITE_DUMP", str(tmp_path))
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [4])
+        y = tf.nn.softmax(tf.exp(x))
+    with tf.Session(target="cuda", graph=g) as sess:
+        sess.run(y, {x: np.arange(4, dtype=np.float32)})
+    names = os.listdir(tmp_path)
+    assert any(n.endswith(".cuda.cu") for n in names), names
+    from xlite.codegen.cuda.compiler import find_nvcc
+    if find_nvcc() is not None:
+        assert any(n.endswith(".ptx.ptx") for n in names), names
+
+
+def _run(script, target):
+    env = dict(os.environ, XLITE_TARGET=target, XLITE_CUDA_EMULATOR="1")
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "examples", script)], capture_output=True, text=True,
+                          timeout=900, env=env, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", ["basics.py", "control_flow.py"])
+def test_example_prints_the_same_on_emulated_cuda(script):
+    assert _run(script, "cuda") == _run(script, "interpreter")
