@@ -10,8 +10,10 @@ that runs the same generated kernels as C++ threads, for CI without a GPU
 """
 from __future__ import annotations
 
+import atexit
 import os
 import threading
+import weakref
 
 _DEFAULT: list = []
 
@@ -33,6 +35,29 @@ class _Active:
             self.driver.drv.Context.pop()
 
 
+class _Buffer:
+    """A device allocation the driver can free before pycuda tears the context down at exit."""
+
+    __slots__ = ("allocation", "address", "__weakref__")
+
+    def __init__(self, allocation):
+        self.allocation = allocation
+        self.address = int(allocation)
+
+    def __int__(self) -> int:
+        return self.address
+
+    __index__ = __int__
+
+    def free(self) -> None:
+        if self.allocation is not None:
+            try:
+                self.allocation.free()
+            except Exception:       # the context may already be gone
+                pass
+            self.allocation = None
+
+
 class PycudaDriver:
     """The GPU through pycuda, on device 0's primary context (shared with cuBLAS, CuPy and friends)."""
 
@@ -50,12 +75,21 @@ class PycudaDriver:
         self.arch = f"sm_{major}{minor}"
         self.name = self.device.name()
         self._preloaded: dict = {}
+        self._buffers = weakref.WeakSet()
+        atexit.register(self._free_all)        # runs before pycuda's own exit hook pops the context
+
+    def _free_all(self) -> None:
+        for buffer in list(self._buffers):
+            buffer.free()
+        self._preloaded.clear()
 
     def active(self) -> _Active:
         return _Active(self)
 
-    def mem_alloc(self, nbytes: int):
-        return self.drv.mem_alloc(max(int(nbytes), 1))
+    def mem_alloc(self, nbytes: int) -> _Buffer:
+        buffer = _Buffer(self.drv.mem_alloc(max(int(nbytes), 1)))
+        self._buffers.add(buffer)
+        return buffer
 
     def memcpy_htod(self, dst: int, array) -> None:
         self.drv.memcpy_htod(dst, array)
