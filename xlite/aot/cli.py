@@ -3,7 +3,7 @@
 The script runs with `__name__ == "__xlite_compile__"` under a fresh default graph, so its
 module-level graph construction runs and an `if __name__ == "__main__":` training loop does not.
 The fetches and feeds are looked up by name in that graph (or in a Graph the script keeps in a
-global). With --checkpoint the Variables are restored through the script's own `tf.train.Saver`
+global), or as the script's globals of that name (`--update train` for `train = opt.minimize(loss)`). With --checkpoint the Variables are restored through the script's own `tf.train.Saver`
 when it defines one at module level (else a Saver over every global Variable); with
 variables=freeze and no checkpoint they keep their initializers' values.
 """
@@ -21,8 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="tensors to return, in order (\"softmax\" or \"softmax:0\"); an op without "
                              "outputs (a train op) is run for its updates")
     parser.add_argument("--feed", action="append", default=[], metavar="NAME:SHAPE[,...]",
-                        help="placeholders and their shapes, e.g. images:128x784,labels:128x10 (a scalar: "
-                             "NAME:scalar; no shape: the placeholder's own, fully known one)")
+                        help="placeholders and their shapes, e.g. images:128x784,labels:128x10 (the shape "
+                             "follows the last colon; a scalar: NAME:scalar; just NAME: the placeholder's own, "
+                             "fully known shape)")
     parser.add_argument("--update", action="append", default=[], metavar="OP[,OP]",
                         help="more ops to run for their Variable updates (needs --variables args)")
     parser.add_argument("--checkpoint", help="a Saver checkpoint (prefix, .xckpt file or its directory)")
@@ -44,7 +45,9 @@ def _names(values: list) -> list:
 
 
 def parse_feed(spec: str) -> tuple[str, tuple | None]:
-    """'images:128x784' -> ('images', (128, 784)); 'x:0:3x4' -> ('x:0', (3, 4)); 'a:scalar' -> ('a', ())."""
+    """'images:128x784' -> ('images', (128, 784)); 'x:0:3x4' -> ('x:0', (3, 4)); 'v:5' -> ('v', (5,));
+    'a:scalar' or 'a:' -> ('a', ()); 'images' -> ('images', None): the placeholder's own, fully known shape.
+    What follows the last colon is always the shape."""
     name, sep, shape = spec.rpartition(":")
     if not sep or not name:
         return spec, None
@@ -52,8 +55,6 @@ def parse_feed(spec: str) -> tuple[str, tuple | None]:
     if text in ("", "scalar"):
         return name, ()
     if not all(part.strip().isdigit() for part in text.replace("*", "x").split("x")):
-        if shape.isdigit():                      # 'x:0' is a tensor name with no shape
-            return spec, None
         raise SystemExit(f"xlite compile: bad shape {shape!r} in --feed {spec!r} (write e.g. 128x784)")
     return name, tuple(int(part) for part in text.replace("*", "x").split("x"))
 
@@ -75,8 +76,15 @@ def _run_script(path: str, argv: list):
     return namespace, graph
 
 
-def _find(graphs: list, name: str, allow_operation: bool):
-    from xlite.frontend.graph import Operation
+def _find(graphs: list, name: str, allow_operation: bool, namespace: dict | None = None):
+    """The tensor (or op) `name` names in the graph, else the script's global of that name."""
+    from xlite.frontend.graph import Operation, Tensor
+    element = (namespace or {}).get(name)
+    if hasattr(element, "_as_graph_element"):           # a Variable
+        element = element._as_graph_element()
+    if isinstance(element, (Tensor, Operation)) and any(element.graph is g for g in graphs):
+        graphs = [element.graph]
+        name = element.name
     for graph in graphs:
         try:
             element = graph.as_graph_element(name, allow_tensor=True, allow_operation=True)
@@ -124,13 +132,13 @@ def _compile(args: argparse.Namespace) -> int:
     namespace, default_graph = _run_script(args.script, args.script_args)
     graphs = [default_graph] + [v for v in namespace.values() if isinstance(v, tf.Graph) and v is not default_graph]
     fetch_names, update_names = _names(args.fetch), _names(args.update)
-    graph, first = _find(graphs, fetch_names[0], allow_operation=True)
-    fetches = [first] + [_find([graph], n, allow_operation=True)[1] for n in fetch_names[1:]]
-    updates = [_find([graph], n, allow_operation=True)[1] for n in update_names]
+    graph, first = _find(graphs, fetch_names[0], True, namespace)
+    fetches = [first] + [_find([graph], n, True, namespace)[1] for n in fetch_names[1:]]
+    updates = [_find([graph], n, True, namespace)[1] for n in update_names]
     feeds = {}
     for spec in _names(args.feed):
         name, shape = parse_feed(spec)
-        feeds[_find([graph], name, allow_operation=False)[1]] = shape
+        feeds[_find([graph], name, False, namespace)[1]] = shape
     sess = None
     if args.variables == "freeze":
         sess = tf.Session(target="interpreter", graph=graph)
