@@ -35,7 +35,8 @@ _DUMP_IR_OPTIONS = {
                 "or text,dot",
     "--passes": "IR files only: the passes to run, comma-separated, from " + ", ".join(_PASS_NAMES)
                 + " (default: cpu, the whole cpu pipeline)",
-    "--target": "scripts only: the Session target when the script names none (sets XLITE_TARGET)",
+    "--target": "scripts: the Session target when the script names none (sets XLITE_TARGET); IR files: "
+                "cuda adds the CUDA C and PTX stages (no GPU needed)",
 }
 
 
@@ -129,6 +130,12 @@ def _run_script(path: str, argv: list, target: str | None) -> int:
     return code
 
 
+def _cuda_stages(module) -> list:
+    """The CUDA C (and, where nvcc is installed, the PTX) of an optimized module; needs no GPU."""
+    from xlite.codegen.cuda import cuda_stages
+    return cuda_stages(module)
+
+
 def _dump_ir_file(args: argparse.Namespace, formats: tuple, stages) -> int:
     from xlite.ir.parser import parse_module
     from xlite.ir.verifier import verify_module
@@ -144,11 +151,16 @@ def _dump_ir_file(args: argparse.Namespace, formats: tuple, stages) -> int:
         opts = dump.configure(args.dump_dir, formats, stages)
         with dump.compiling(module, "ir") as d:
             dump.run_pipeline(pipeline, module, d)
+            if args.target == "cuda":
+                for name, text in _cuda_stages(module):
+                    d.text(name, text, "cu" if name == "cuda" else name)
         dump.reset()
         print("\n".join(opts.summaries), file=sys.stderr)
     else:
         pipeline.run(module)
     sys.stdout.write(dump.module_text(module))
+    if args.target == "cuda" and not args.dump_dir:
+        sys.stdout.write("\n" + _cuda_stages(module)[0][1])
     return 0
 
 

@@ -408,6 +408,28 @@ for _sel, _value in (("pred[]", True), ("pred[]", False), ("s32[]", 0), ("s32[]"
               lambda rng, _sel=_sel, _value=_value: [np.asarray(_value, np.bool_ if _sel == "pred[]" else np.int32),
                                                       random_array(rng, "f32", (4,)), random_array(rng, "f32", (4,))])
 
+FUSED_BY_HAND = """
+%fused {
+  %p0 = f32[6,4] parameter(0)
+  %p1 = s32[3] parameter(1)
+  %p2 = f32[3,4] parameter(2)
+  %s = f32[6,4] scatter_add(%p0, %p1, %p2), axis=0
+  %t = f32[6,4] tanh(%s)
+  ROOT %r = (f32[6,4], f32[6,4]) tuple(%t, %s)
+}
+ENTRY %main {
+  %x = f32[6,4] parameter(0)
+  %i = s32[3] parameter(1)
+  %u = f32[3,4] parameter(2)
+  %f = (f32[6,4], f32[6,4]) fusion(%x, %i, %u), kind=loop, calls={%fused}
+  %a = f32[6,4] get_tuple_element(%f), index=0
+  %b = f32[6,4] get_tuple_element(%f), index=1
+  ROOT %out = (f32[6,4], f32[6,4]) tuple(%a, %b)
+}"""
+text_case("fusion_run_op_by_op", FUSED_BY_HAND,
+          lambda rng: [random_array(rng, "f32", (6, 4)), np.array([5, -1, 5], np.int32),
+                       random_array(rng, "f32", (3, 4))], dict(ulps=4))
+
 # fusion shapes the pipeline makes: an MLP layer, softmax, a training step's update in place --------------------
 case("mlp_layer", lambda b, x, w, bias: [b.emit("max", (
     b.emit("add", (_dot(b, x, w), b.broadcast_in_dim(bias, (33, 70), (1,)))),
@@ -545,6 +567,19 @@ def check_case(c: Case, module: Module, executable, what: str = "") -> list:
     for i, (g, r) in enumerate(zip(got, ref)):
         assert_same(g, r, what=f"{c.name} {what} output {i}", **c.tol)
     return got
+
+
+def _self_update_module():
+    """w <- w - 0.01 * dot(w, h): in place, the dot reads the buffer the update overwrites."""
+    m = module_from(lambda b, w, h: [b.emit("sub", (w, b.emit("mul", (
+        b.broadcast_in_dim(b.scalar(0.01, "f32"), (24, 24), ()), _dot(b, w, h)))))],
+        [("f32", (24, 24)), ("f32", (24, 24))])
+    m.properties["output_aliases"] = {0: 0}
+    return m
+
+
+CASES.append(Case("update_reading_itself_in_place", _self_update_module, _args(("f32", (24, 24)), ("f32", (24, 24))),
+                  dict(rtol=1e-5, atol=1e-5)))
 
 
 def covered_opcodes() -> set:
