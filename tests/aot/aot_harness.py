@@ -47,7 +47,10 @@ int main(int argc, char **argv) {
   steps = atoi(argv[1]);
   for (i = 0; i < @UP@_NUM_ARGS; i++) {
     args[i] = alloc64(@NAME@_args_info[i].byte_size);
-    if (!io(argv[2 + i], args[i], @NAME@_args_info[i].byte_size, 0)) { fprintf(stderr, "read %s\n", argv[2 + i]); return 8; }
+    if (!io(argv[2 + i], args[i], @NAME@_args_info[i].byte_size, 0)) {
+      fprintf(stderr, "read %s\n", argv[2 + i]);
+      return 8;
+    }
   }
   for (i = 0; i < @UP@_NUM_RESULTS; i++) results[i] = alloc64(@NAME@_results_info[i].byte_size);
   for (s = 0; s < steps; s++) {

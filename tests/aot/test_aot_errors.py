@@ -21,16 +21,21 @@ int main(void) {
   void *args[@UP@_NUM_ARGS], *results[@UP@_NUM_RESULTS], *saved;
   char *scratch = aligned_alloc(64, (@UP@_SCRATCH_BYTES + 64 + 63) / 64 * 64);
   int i;
-  for (i = 0; i < @UP@_NUM_ARGS; i++) args[i] = aligned_alloc(64, (@NAME@_args_info[i].byte_size + 64) / 64 * 64);
-  for (i = 0; i < @UP@_NUM_RESULTS; i++) results[i] = aligned_alloc(64, (@NAME@_results_info[i].byte_size + 64) / 64 * 64);
-  for (i = 0; i < @UP@_NUM_ARGS; i++) { float *p = args[i]; size_t k; for (k = 0; k < @NAME@_args_info[i].byte_size / 4; k++) p[k] = 0.5f; }
+  for (i = 0; i < @UP@_NUM_ARGS; i++) {
+    size_t k, n = @NAME@_args_info[i].byte_size / 4;
+    float *p = args[i] = aligned_alloc(64, (n * 4 + 64) / 64 * 64);
+    for (k = 0; k < n; k++) p[k] = 0.5f;
+  }
+  for (i = 0; i < @UP@_NUM_RESULTS; i++)
+    results[i] = aligned_alloc(64, (@NAME@_results_info[i].byte_size + 64) / 64 * 64);
   report("args", @NAME@_run(NULL, results, scratch));
   report("results", @NAME@_run(args, NULL, scratch));
   report("scratch", @NAME@_run(args, results, NULL));
   report("misaligned_scratch", @NAME@_run(args, results, scratch + 8));
   saved = args[1]; args[1] = NULL; report("arg1", @NAME@_run(args, results, scratch)); args[1] = saved;
   saved = results[0]; results[0] = NULL; report("result0", @NAME@_run(args, results, scratch)); results[0] = saved;
-  saved = args[0]; args[0] = (char *)saved + 1; report("misaligned_arg0", @NAME@_run(args, results, scratch)); args[0] = saved;
+  saved = args[0]; args[0] = (char *)saved + 1;
+  report("misaligned_arg0", @NAME@_run(args, results, scratch)); args[0] = saved;
   report("unknown", 12345);
   report("good", @NAME@_run(args, results, scratch));
   printf("value %g\n", (double)((float *)results[0])[0]);

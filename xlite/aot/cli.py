@@ -3,9 +3,10 @@
 The script runs with `__name__ == "__xlite_compile__"` under a fresh default graph, so its
 module-level graph construction runs and an `if __name__ == "__main__":` training loop does not.
 The fetches and feeds are looked up by name in that graph (or in a Graph the script keeps in a
-global), or as the script's globals of that name (`--update train` for `train = opt.minimize(loss)`). With --checkpoint the Variables are restored through the script's own `tf.train.Saver`
-when it defines one at module level (else a Saver over every global Variable); with
-variables=freeze and no checkpoint they keep their initializers' values.
+global), or as the script's globals of that name (`--update train` for
+`train = opt.minimize(loss)`). With --checkpoint the Variables are restored through the script's
+own `tf.train.Saver` when it defines one at module level (else a Saver over every global
+Variable); with variables=freeze and no checkpoint they keep their initializers' values.
 """
 from __future__ import annotations
 

@@ -217,7 +217,7 @@ def emit_object(module, sig: Signature, dumping=None) -> bytes:
     import llvmlite.binding as llvm
 
     from xlite.aot.entry import emit_exports, emit_signature_symbol
-    from xlite.aot.gemm import define_blas_symbols
+    from xlite.aot.gemm import GEMM_STACK_BYTES, define_blas_symbols
     from xlite.codegen.cpu import ENTRY_NAME, OBJECT_ENTRY_NAME, EntryEmitter
     from xlite.codegen.cpu.blas import blas_provider
     from xlite.codegen.cpu.compiler import compile_to_object
@@ -227,10 +227,12 @@ def emit_object(module, sig: Signature, dumping=None) -> bytes:
         if physical_order(inst.shape) != tuple(range(inst.shape.rank)):
             raise NotImplementedError(f"{inst.name}: an AOT argument or result must be row-major")
     tm = target_machine(sig.target_cpu)
+    sig.cpu = llvm.get_host_cpu_name() if sig.target_cpu in ("host", "native", "") else sig.target_cpu
     cg = CodegenModule(module.name, llvm.get_process_triple(), str(tm.target_data))
     plan = EntryEmitter(cg, module, module.properties["buffer_assignment"], profile=False,
                         threads=sig.threads).emit()
-    define_blas_symbols(cg, blas_provider().int_bits)
+    if define_blas_symbols(cg, blas_provider().int_bits):
+        sig.stack_bytes = GEMM_STACK_BYTES
     for symbol in (ENTRY_NAME, OBJECT_ENTRY_NAME):
         try:
             cg.module.get_global(symbol).linkage = "internal"

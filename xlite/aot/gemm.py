@@ -30,6 +30,7 @@ VECTORS = 2                      # vectors of rows per micro-tile
 VECTOR_BYTES = 32                # 256-bit vectors (legalized to two 128-bit ones on plain x86-64)
 MC_ROWS = 128                    # rows of op(A) per packed block
 PACK_BYTES = 128 * 1024          # the packed block of op(A), on the stack
+GEMM_STACK_BYTES = PACK_BYTES + 4096    # what a gemm call needs on the stack, its tile and registers' spills
 
 
 def define_blas_symbols(cg: CodegenModule, int_bits: int) -> list[str]:
@@ -193,4 +194,4 @@ def _define_gemm(cg: CodegenModule, fn: ir.Function, elem: ir.Type, index: ir.In
     fc.finish()
 
 
-__all__ = ["define_blas_symbols", "GEMM_SYMBOLS", "THREADS_SYMBOL"]
+__all__ = ["define_blas_symbols", "GEMM_SYMBOLS", "THREADS_SYMBOL", "GEMM_STACK_BYTES"]

@@ -82,7 +82,9 @@ def header_source(sig: Signature) -> str:
     libs = " ".join("-l" + lib for lib in sig.libraries if lib != "c")
     out = [f"/* {n}.h: the xlite ahead-of-time compiled run signature \"{n}\". Generated; do not edit.",
            " *",
-           f" * Target CPU: {sig.target_cpu}. Variables: {sig.variables}"
+           f" * Target CPU: {sig.cpu or sig.target_cpu}"
+           + (f" (target_cpu={sig.target_cpu!r})" if sig.cpu and sig.cpu != sig.target_cpu else "")
+           + f". Variables: {sig.variables}"
            + (" (their values at compile time are constants in the object)." if sig.variables == "freeze"
               else " (passed as arguments; the ones the run assigns are updated in place)."),
            f" * Build: cc -c app.c && cc app.o {n}.o {libs}   (no Python, xlite or BLAS needed"
@@ -99,7 +101,9 @@ def header_source(sig: Signature) -> str:
            f" * Returns {up}_OK (0), or an error code before anything runs (a NULL or misaligned pointer);",
            f" * {n}_error_message(code) gives a static description. The function allocates nothing and",
            " * writes no global state: threads may call it at the same time with separate scratch and",
-           " * result buffers.",
+           " * result buffers." + (f" Besides ordinary frames it needs {sig.stack_bytes // 1024} KB of the "
+                                   "calling thread's" if sig.stack_bytes else ""),
+           *([" * stack (matrix products pack blocks there): mind small thread stacks."] if sig.stack_bytes else []),
            " *",
            " * Arguments:"] + _describe("args", sig.args) + [" * Results:"] + _describe("results", sig.results) + [
            f" * Scratch: {sig.scratch_bytes} bytes.",
@@ -120,6 +124,7 @@ def header_source(sig: Signature) -> str:
            f"#define {up}_SCRATCH_BYTES ((size_t){sig.scratch_bytes})",
            f"#define {up}_SCRATCH_ALIGNMENT {SCRATCH_ALIGNMENT}",
            f"#define {up}_THREADS {sig.threads}   /* threads one call may use */",
+           f"#define {up}_STACK_BYTES ((size_t){sig.stack_bytes})   /* stack one call needs besides its frames */",
            ""]
     for prefix, specs in (("ARG", sig.args), ("RESULT", sig.results)):
         for i, x in enumerate(specs):

@@ -73,6 +73,8 @@ class Signature:
     args: list = field(default_factory=list)       # TensorSpec per argument, in args[] order
     results: list = field(default_factory=list)    # TensorSpec per result, in results[] order
     scratch_bytes: int = 0
+    cpu: str = ""                 # the LLVM CPU the code was generated for (target_cpu "host" resolved)
+    stack_bytes: int = 0          # the most stack one call needs beyond ordinary frames (the GEMM's packing)
 
     @property
     def libraries(self) -> list:
@@ -94,9 +96,10 @@ class Signature:
         return messages
 
     def to_dict(self) -> dict:
-        return {"format": FORMAT, "name": self.name, "variables": self.variables, "target_cpu": self.target_cpu,
-                "threads": self.threads, "libraries": self.libraries, "scratch_bytes": self.scratch_bytes,
-                "scratch_alignment": SCRATCH_ALIGNMENT,
+        return {"format": FORMAT, "name": self.name, "variables": self.variables,
+                "target_cpu": self.target_cpu, "cpu": self.cpu, "threads": self.threads,
+                "libraries": self.libraries, "scratch_bytes": self.scratch_bytes,
+                "scratch_alignment": SCRATCH_ALIGNMENT, "stack_bytes": self.stack_bytes,
                 "args": [a.to_dict() for a in self.args], "results": [r.to_dict() for r in self.results],
                 "errors": {str(k): v for k, v in self.error_messages().items()}}
 
