@@ -114,3 +114,30 @@ def test_unread_assigned_variable_is_an_in_out_argument(tmp_path):
     np.testing.assert_array_equal(res, xv + 1)
     np.testing.assert_array_equal(vv, xv * 3)
     assert int(cc) == 6
+
+
+def test_outputs_the_backend_would_copy_are_routed_in_the_object(tmp_path):
+    """A fetched feed, a constant, a repeated fetch and a fetched Variable after its update: the copies the
+    CPU executable makes in Python happen inside NAME_run."""
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, [3], name="x")
+        W = tf.Variable(tf.ones([3]), name="W")
+        c = tf.constant([1.0, 2.0, 3.0], name="c")
+        step = tf.assign_add(W, x)
+        with tf.control_dependencies([step]):
+            y = W * 2.0
+    fetches = [x, c, y, y, W, x]
+    artifacts = xlite.aot.compile(fetches, [x], name="routes", out_dir=str(tmp_path), variables="args",
+                                  updates=[step], graph=graph)
+    assert len(artifacts.signature.results) == 6
+    if artifacts.shared_path is None:
+        pytest.skip("no C compiler to link the .so")
+    xv, Wv = np.array([1, 2, 3], np.float32), np.ones(3, np.float32)
+    got = xlite.aot.load(artifacts.shared_path)(x=xv, W=Wv)
+    sess = tf.Session(target="interpreter", graph=graph)
+    sess.run(W.initializer)
+    want = sess.run(fetches + [step], {x: xv})
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+    np.testing.assert_array_equal(Wv, want[-1])

@@ -98,15 +98,12 @@ def _split_fetches(graph, fetches, updates):
         if k >= n_fetches and isinstance(f, Tensor):       # an update given by its tensor (tf.assign's)
             f = f.op
         if isinstance(f, Tensor):
-            if f not in tensors:
-                tensors.append(f)
+            tensors.append(f)                      # a repeated fetch is a result of its own
         elif isinstance(f, Operation):
             if f not in ops:
                 ops.append(f)
         elif hasattr(f, "_as_graph_element"):          # a Variable
-            t = f._as_graph_element()
-            if t not in tensors:
-                tensors.append(t)
+            tensors.append(f._as_graph_element())
         else:
             raise TypeError(f"cannot fetch {f!r}: a Tensor, an Operation or its name")
     return tensors, ops
