@@ -253,6 +253,19 @@ def test_denormal_edges():
     assert ulp_distance(y, ref).max() <= ULP_BOUNDS["log"], _report("log", x, y, ref)
 
 
+@pytest.mark.parametrize("dtype,edge", [(np.float32, 88.72284), (np.float64, 709.782712893384)])
+@pytest.mark.parametrize("name", ["exp", "expm1"])
+def test_overflow_edge_exact(name, dtype, edge):
+    """Overflow to inf starts at exactly the input where the true value rounds to inf (the ulp
+    bound alone would let FLT_MAX and inf swap: they are 1 ulp apart)."""
+    itype = np.int32 if dtype == np.float32 else np.int64
+    x = (np.arange(-20000, 20000, dtype=itype) + np.array(edge, dtype).view(itype)).view(dtype)
+    run, _ = _compiled(name, dtype)
+    y, ref = run(x), reference(name, x)
+    assert np.isinf(ref).any() and not np.isinf(ref).all()
+    assert np.array_equal(np.isinf(y), np.isinf(ref))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_trig_huge_arguments_stay_bounded(dtype):
     """Beyond the accurate range sin/cos still give values in [-1, 1] (no NaN, no poison)."""
