@@ -171,7 +171,8 @@ def sweep(name: str, dtype, n_random: int, n_range: int, seed: int = 0) -> np.nd
 def _report(name, x, y, ref):
     d = ulp_distance(y, ref)
     k = int(np.argmax(d))
-    return f"{name}: max {int(d[k])} ulp at x={x[k]!r} ({x[k].view(np.uint32 if x.dtype == np.float32 else np.uint64):#x}): got {y[k]!r}, want {ref[k]!r}"
+    bits = x[k].view(np.uint32 if x.dtype == np.float32 else np.uint64)
+    return f"{name}: max {int(d[k])} ulp at x={x[k]!r} ({bits:#x}): got {y[k]!r}, want {ref[k]!r}"
 
 
 # ---------------------------------------------------------------------------------------
