@@ -110,3 +110,12 @@ def test_no_gradients_is_an_error():
     a = tf.Variable(np.float32(1.0))
     with pytest.raises(ValueError, match="No gradients"):
         tf.train.GradientDescentOptimizer(0.1).minimize(tf.constant(1.0) + 0 * tf.stop_gradient(a))
+
+
+def test_train_op_names_follow_tf():
+    tf.reset_default_graph()
+    w = tf.Variable(np.float32(1.0), name="w")
+    assert tf.train.GradientDescentOptimizer(0.1).minimize(w * w).name == "GradientDescent"
+    assert tf.train.AdamOptimizer(0.1).minimize(w * w, name="train").name == "train"
+    step = tf.train.get_or_create_global_step()
+    assert tf.train.MomentumOptimizer(0.1, 0.9).minimize(w * w, global_step=step).name == "Momentum"

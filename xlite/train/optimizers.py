@@ -66,7 +66,7 @@ class Optimizer:
         if not grads_and_vars:
             raise ValueError("No gradients provided for any variable.")
         graph = grads_and_vars[0][1].graph
-        with graph.name_scope(name or self._name):
+        with graph.name_scope(name or self._name) as scope:
             self._prepare()
             for _, v in grads_and_vars:
                 self._create_slots(v)
@@ -78,10 +78,10 @@ class Optimizer:
                         g = math_ops.cast(g, v.dtype)
                     updates.append(self._apply_dense(g, v))
             finish = self._finish(updates)
-            if global_step is None:
-                return group(finish, name=name or self._name)
+            if global_step is None:       # the op takes the scope's own name, as in TF ("GradientDescent")
+                return group(finish, name=scope)
             with graph.control_dependencies([finish]):
-                return assign_add(global_step, np.array(1, dtype=global_step.dtype.np), name=name or self._name).op
+                return assign_add(global_step, np.array(1, dtype=global_step.dtype.np), name=scope).op
 
     # slots ---------------------------------------------------------------------------------
     def _slot(self, var: Variable, slot_name: str, initial: float = 0.0) -> Variable:
