@@ -592,5 +592,6 @@ def covered_opcodes() -> set:
     return used
 
 
-__all__ = ["CASES", "Case", "random_cases", "random_module", "module_from", "optimized", "random_array", "OPCODES", "covered_opcodes", "assert_same",
+__all__ = ["CASES", "Case", "random_cases", "random_module", "module_from", "optimized", "random_array", "OPCODES",
+           "covered_opcodes", "assert_same",
            "check_case"]

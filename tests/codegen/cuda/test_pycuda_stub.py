@@ -8,7 +8,6 @@ import shutil
 import sys
 import types
 
-import numpy as np
 import pytest
 
 from cuda_cases import CASES, check_case, optimized

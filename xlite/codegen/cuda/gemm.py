@@ -185,7 +185,8 @@ def emit_contraction(kb: KernelBuilder, leaf, out, inst):
                 with gen.scope(f"for (int kk = 0; kk < {BK}; ++kk)"):
                     w.line(f"{acc_t} ra[4], rb[4];")
                     w.line("#pragma unroll")
-                    w.line("for (int i = 0; i < 4; ++i) { ra[i] = xl_a[kk][ty + 16 * i]; rb[i] = xl_b[kk][tx + 16 * i]; }")
+                    w.line("for (int i = 0; i < 4; ++i) "
+                           "{ ra[i] = xl_a[kk][ty + 16 * i]; rb[i] = xl_b[kk][tx + 16 * i]; }")
                     w.line("#pragma unroll")
                     with gen.scope("for (int i = 0; i < 4; ++i)"):
                         w.line("#pragma unroll")

@@ -150,7 +150,6 @@ def _pad(gen: ElementGenerator, inst: Instruction, index: Index) -> str:
             conds.append(f"{p} >= 0")
         conds.append(f"{p} < {gen.lit(size)}")
         sub.append(gen.let(gen.idx, p, "p"))
-    # the conditions name p before the division; recompute them on the named positions
     return gen.guarded_element(x, sub, and_all(conds), fill)
 
 
