@@ -103,6 +103,34 @@ def test_training_keeps_variables_on_the_device(emulated):
     assert downloaded <= 4
 
 
+def test_cnn_training_steps_match_the_interpreter(emulated):
+    """conv (and its two gradients), max-pool (and select_and_scatter), dense, sparse softmax, Adam."""
+    rng = np.random.default_rng(0)
+    xs = rng.random((3, 36)).astype(np.float32)
+    ys = np.array([0, 3, 1], np.int64)
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(0)
+        x = tf.placeholder(tf.float32, [None, 36])
+        y = tf.placeholder(tf.int64, [None])
+        image = tf.reshape(x, [-1, 6, 6, 1])
+        w1 = tf.Variable(tf.truncated_normal([3, 3, 1, 4], stddev=0.3))
+        h = tf.nn.relu(tf.nn.conv2d(image, w1, [1, 1, 1, 1], "SAME") + tf.Variable(tf.constant(0.1, shape=[4])))
+        h = tf.nn.max_pool(h, [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
+        w2 = tf.Variable(tf.truncated_normal([2, 2, 4, 5], stddev=0.3))
+        h = tf.nn.relu(tf.nn.conv2d(h, w2, [1, 2, 2, 1], "VALID"))
+        logits = tf.matmul(tf.reshape(h, [-1, 5]), tf.Variable(tf.truncated_normal([5, 4], stddev=0.3)))
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+        step = tf.train.AdamOptimizer(0.05).minimize(loss)
+        init = tf.global_variables_initializer()
+    losses = {}
+    for target in ("cuda", "interpreter"):
+        with tf.Session(target=target, graph=g) as sess:
+            sess.run(init)
+            losses[target] = [sess.run([loss, step], {x: xs, y: ys})[0] for _ in range(4)]
+    np.testing.assert_allclose(losses["cuda"], losses["interpreter"], rtol=2e-5, atol=1e-6)
+
+
 def test_variable_assign_read_and_load(emulated):
     g = tf.Graph()
     with g.as_default():

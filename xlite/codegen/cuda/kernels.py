@@ -99,6 +99,10 @@ class KernelBuilder:
             if loc not in dtypes_of:
                 locs.append(loc)
                 dtypes_of[loc] = shape.dtype
+        for inst in self.members:
+            for shape in ([inst.shape] if not inst.shape.is_tuple else inst.shape.elements):
+                if not shape.is_tuple:
+                    check_dtype(shape.dtype, f"{inst.opcode} %{inst.name}")
         for inst, loc in inputs.items():
             check_dtype(inst.shape.dtype, f"{inst.opcode} %{inst.name}")
             if dtypes_of[loc].itemsize != inst.shape.dtype.itemsize or dtypes_of[loc].kind != inst.shape.dtype.kind:
