@@ -18,13 +18,21 @@ from xlite.codegen.cuda.element_generator import ElementGenerator, Index, and_al
 from xlite.codegen.cuda.elemental import max_expr, min_expr
 from xlite.codegen.cuda.kernels import KernelBuilder, kernel_rule
 from xlite.ir.dtypes import DType
-from xlite.runtime.interpreter import reduce_identity
 
 ROW_MIN_ELEMENTS = 32      # shorter rows are reduced by one thread each
 
 
 def identity_literal(kind: str, dt: DType) -> str:
-    return literal(dt, reduce_identity(kind, dt.np))
+    """The value an empty reduction gives (the interpreter's reduce_identity)."""
+    if kind in ("sum", "or"):
+        return literal(dt, 0)
+    if kind in ("prod", "and"):
+        return literal(dt, 1)
+    if dt.is_bool:
+        return literal(dt, kind == "min")
+    if dt.is_floating:
+        return literal(dt, float("-inf") if kind == "max" else float("inf"))
+    return literal(dt, dt.min if kind == "max" else dt.max)
 
 
 def combine(kind: str, dt: DType, acc: str, x: str) -> str:
