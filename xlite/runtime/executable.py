@@ -30,6 +30,14 @@ class InterpreterExecutable(Executable):
         return list(evaluate_module(self.module, args))
 
 
+class TracedInterpreterExecutable(InterpreterExecutable):
+    """The interpreter for traced runs: `run_traced` times each instruction (xlite/runtime/tracing.py)."""
+
+    def run_traced(self, args):
+        from xlite.runtime.tracing import interpret_traced
+        return interpret_traced(self.module, args)
+
+
 def default_target() -> str:
     return os.environ.get("XLITE_TARGET", "cpu")
 
@@ -86,3 +94,17 @@ def compile_module(module: Module, target: str) -> Executable:
                 dump.run_pipeline(cpu_pipeline(), module)
             return compile_cuda(module)
     raise NotImplementedError(f"target {target!r} is not available yet in this build of xlite")
+
+
+def compile_traced(executable):
+    """The traced variant of a compiled run signature, for RunOptions FULL_TRACE runs (see
+    xlite/runtime/tracing.py): the cpu backend compiles the same optimized Module again with a
+    timestamp around every kernel call, the interpreter times each instruction in Python; a backend
+    with no traced variant gives the executable back (the trace then holds one event for the run)."""
+    target = getattr(executable, "target", None)
+    if target == "interpreter":
+        return TracedInterpreterExecutable(executable.module)
+    if target == "cpu":
+        from xlite.codegen.cpu import compile_cpu
+        return compile_cpu(executable.module, traced=True)
+    return executable

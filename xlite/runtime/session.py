@@ -10,7 +10,8 @@ from xlite import errors
 from xlite.config import SessionSettings, check_run_arguments
 from xlite.frontend.graph import Graph, Operation, Tensor, get_default_graph
 from xlite.frontend.lower import lower_run
-from xlite.runtime.executable import check_target_available, compile_module, resolve_target
+from xlite.runtime import tracing
+from xlite.runtime.executable import check_target_available, compile_module, compile_traced, resolve_target
 from xlite.runtime.fetches import FetchMapper
 
 
@@ -31,6 +32,7 @@ class Session:
         self._variables: dict[Operation, np.ndarray] = {}
         self._dynamic_shapes: dict[Operation, tuple] = {}   # Variables of unknown static shape
         self._cache: dict = {}
+        self._traced: dict = {}             # run signature -> its traced executable (FULL_TRACE runs)
         self._plans: dict = {}
         self._run_counter = 0
         self._closed = False
@@ -64,6 +66,7 @@ class Session:
     def close(self) -> None:
         self._closed = True
         self._cache.clear()
+        self._traced.clear()
         self._plans.clear()
 
     @property
@@ -74,7 +77,10 @@ class Session:
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
         """Values of `fetches` (same nested structure back); ops give None, 0-d tensors NumPy scalars.
 
-        `options` (tf.RunOptions) and `run_metadata` (tf.RunMetadata) are accepted; see xlite/config.py."""
+        With `options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)` and a `run_metadata`, the run
+        executes the signature's traced executable and fills `run_metadata.step_stats` with a
+        NodeExecStats per kernel (xlite/runtime/tracing.py; xlite.timeline turns them into a Chrome
+        trace). A run_metadata is replaced by each run given it, as in TF."""
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
         check_run_arguments(options, run_metadata)
@@ -96,7 +102,10 @@ class Session:
             lowered, executable = compiled
             args = self._arguments(lowered, feeds)
             with self._settings.thread_limit():
-                results = executable.run(args)
+                if run_metadata is None:
+                    results = executable.run(args)
+                else:
+                    results = self._run_with_metadata(key, executable, args, options, run_metadata)
             values = {}
             for (kind, item), value in zip(lowered.results, results):
                 if kind == "fetch":
@@ -104,6 +113,17 @@ class Session:
                 else:
                     self._store_variable(item, value)
         return plan.mapper.build(values)
+
+    def _run_with_metadata(self, key, executable, args, options, run_metadata) -> list:
+        run_metadata.Clear()
+        if not tracing.requested(options, run_metadata):
+            return executable.run(args)
+        traced = self._traced.get(key)
+        if traced is None:
+            traced = self._traced[key] = compile_traced(executable)
+        results, trace = tracing.run_traced(traced, args)
+        run_metadata.step_stats = tracing.step_stats(trace, tracing.device_name(self.target))
+        return results
 
     def _plan(self, fetches, feed_dict) -> "_RunPlan":
         """What a fetch structure and a set of feed keys resolve to, cached for repeated runs."""
@@ -166,6 +186,9 @@ class Session:
         def call(*feed_values, **kwargs):
             if len(feed_values) != len(feed_list):
                 raise TypeError(f"Expected {len(feed_list)} feed values, got {len(feed_values)}")
+            if accept_options:          # TF's callable then takes options= and run_metadata=
+                return self.run(fetches, dict(zip(feed_list, feed_values)), options=kwargs.get("options"),
+                                run_metadata=kwargs.get("run_metadata"))
             return self.run(fetches, dict(zip(feed_list, feed_values)))
         return call
 

@@ -57,29 +57,33 @@ def profiling() -> bool:
     return os.environ.get("XLITE_PROFILE", "0") not in ("", "0")
 
 
-def emit_llvm_ir(module: Module) -> tuple[str, object]:
-    """The unoptimized LLVM IR text of a module (with a buffer assignment) and its run plan."""
+def emit_llvm_ir(module: Module, traced: bool = False) -> tuple[str, object]:
+    """The unoptimized LLVM IR text of a module (with a buffer assignment) and its run plan; `traced`
+    times every kernel call (trace_ir.py), which only FULL_TRACE runs use."""
     from xlite.codegen.cpu.compiler import triple_and_layout
     cg = CodegenModule(module.name, *triple_and_layout())
     plan = EntryEmitter(cg, module, module.properties["buffer_assignment"], profile=profiling(),
-                        threads=num_threads()).emit()
+                        threads=num_threads(), traced=traced).emit()
     return str(cg.module), plan
 
 
-def compile_cpu(module: Module) -> CpuExecutable:
+def compile_cpu(module: Module, traced: bool = False) -> CpuExecutable:
+    """The executable of an optimized Module; `traced=True` gives the variant that FULL_TRACE runs use
+    (CpuExecutable.run_traced), compiled from the same Module."""
     from xlite.codegen.cpu.compiler import LoadedCode, compile_to_object, host_description
     if "buffer_assignment" not in module.properties:
         from xlite.passes.buffer_assignment import NaiveBufferAssignment
         NaiveBufferAssignment().run(module)
     from xlite.passes import dump
     dumping = dump.current()            # XLITE_DUMP / xlite dump-ir: LLVM IR and assembly as stages
-    key = cache.module_key(module, host_description() + f"\nprofile={profiling()} threads={num_threads()}")
+    key = cache.module_key(module, host_description() + f"\nprofile={profiling()} threads={num_threads()}"
+                           + ("\ntraced" if traced else ""))
     hit = cache.lookup(key) if dumping is None else None
     if hit is not None:
         plan_dict, obj = hit
         plan = plan_from_dict(plan_dict)
     else:
-        text, plan = emit_llvm_ir(module)
+        text, plan = emit_llvm_ir(module, traced)
         obj = compile_to_object(text, dump=dumping.text if dumping is not None else None)
         cache.store(key, plan_to_dict(plan), obj)
     symbols = [ENTRY_NAME] + ([OBJECT_ENTRY_NAME] if plan.object_entry else [])

@@ -12,7 +12,8 @@ conditional branches) are emitted inline where they are called; their values get
 arena space after the assigned slices, and the temp region that every kernel may
 use while it runs (materialized dots, patches, ...) follows those
 (`xlite_temp_base`). Kernels whose work is big enough run over threads
-(function.parallel_for); XLITE_PROFILE=1 adds a cycle counter per kernel.
+(function.parallel_for); XLITE_PROFILE=1 adds a cycle counter per kernel, and a traced executable
+(`traced=True`, for RunOptions FULL_TRACE) timestamps every kernel call (trace_ir.py).
 """
 from __future__ import annotations
 
@@ -24,8 +25,10 @@ from xlite.codegen.cpu.ir_array import physical_order
 from xlite.codegen.cpu.kernels import build_kernel
 from xlite.codegen.cpu.llvm_types import I8, I64, PTR, from_memory, i64, memory_type
 from xlite.codegen.cpu.plan import EntryPlan, OutputPlan, numpy_data_offset
+from xlite.codegen.cpu.trace_ir import CAPACITY, REGION_BYTES, TraceEmitter
 from xlite.ir.module import Computation, Instruction, Module
 from xlite.ir.shape import leaf_shapes
+from xlite.runtime.tracing import kernel_info
 
 # Kernels estimated below this many operations run on one thread (starting one costs ~20-50 us).
 PARALLEL_MIN_COST = 1 << 22
@@ -52,7 +55,8 @@ def live_instructions(comp: Computation) -> set:
 class EntryEmitter:
     """Builds the entry function and the run plan of one Module into a CodegenModule."""
 
-    def __init__(self, cg: CodegenModule, module: Module, assignment, profile: bool = False, threads: int = 1):
+    def __init__(self, cg: CodegenModule, module: Module, assignment, profile: bool = False, threads: int = 1,
+                 traced: bool = False):
         self.cg = cg
         self.module = module
         self.assignment = assignment
@@ -68,6 +72,7 @@ class EntryEmitter:
         self.threads = threads              # big one-loop kernels are split over this many threads
         cg.threads = threads
         self._profile_offset = 0
+        self.traced = traced                # timestamps around every kernel call (trace_ir.py)
 
     # buffers --------------------------------------------------------------------------------
     def scratch(self, shape) -> Loc:
@@ -109,6 +114,12 @@ class EntryEmitter:
             self._profile_offset = self.arena_end
             self.arena_end += 8 * 4096
             self.plan.profile_offset = self._profile_offset
+        if self.traced:
+            self.cg.trace = TraceEmitter(self.cg)
+            self.plan.trace_offset = _aligned(self.arena_end)
+            self.plan.trace_capacity = CAPACITY
+            self.arena_end = self.plan.trace_offset + REGION_BYTES
+            self.cg.trace.start_run(b, self.fc.byte_offset(self._arena, self.plan.trace_offset))
         self._params = [b.load(b.gep(p_params, [i64(n)], source_etype=PTR), typ=PTR)
                         for n in range(len(params))]
         outputs = self._plan_outputs()
@@ -297,11 +308,19 @@ class EntryEmitter:
         if self.profile:
             clock = self.cg.intrinsic("llvm.readcyclecounter", I64, [])
             start = b.call(clock, [])
+        trace = self.cg.trace
+        if trace is not None:
+            kernel_id = len(self.plan.trace_kernels)
+            self.plan.trace_kernels.append(dict(kernel_info(inst), function=name))
+            trace.set_kernel(b, kernel_id)
+            began = trace.now(b)
         extent = kernel.split[0] if kernel.split else 0
         if kernel.split and self.threads > 1 and kernel.split[1] >= PARALLEL_MIN_COST and extent > 1:
             parallel_for(self.fc, kernel.fn, args, extent, self.threads)
         else:
             b.call(kernel.fn, args + [i64(0), i64(extent)])
+        if trace is not None:
+            trace.record(b, kernel_id, began, trace.now(b), 0)
         if self.profile:
             slot = self.fc.byte_offset(self._arena, self._profile_offset + 8 * len(self.plan.kernel_names))
             b.store(b.add(b.load(slot, typ=I64), b.sub(b.call(clock, []), start)), slot)

@@ -12,6 +12,9 @@ generated code, which saves a slow ctypes conversion per array.
 Outputs aliased to a parameter (Variable updates) are written into that
 parameter's array in place and run() returns that very array (donation); a
 fetched parameter is copied before the run, constants from their literal.
+
+A traced executable (compile_cpu(module, traced=True)) also has `run_traced(args) -> (results,
+KernelTrace)`: the kernel records its entry wrote into the arena's trace region (trace_ir.py).
 """
 from __future__ import annotations
 
@@ -69,8 +72,14 @@ class CpuExecutable:
         self._arena_ptr = self._arena.ctypes.data
         self._constants = constants if constants is not None else _root_constants(module)
         self._pools: dict = {}
+        self._after_call = None             # XLITE_PROFILE's table, or a traced run's records
         if plan.kernel_names:
             self._arena[plan.profile_offset:plan.profile_offset + 8 * len(plan.kernel_names)] = 0
+            self._after_call = self._print_profile
+        if plan.trace_capacity:
+            self._trace_lock = threading.Lock()
+            self._records = None
+            self._after_call = self._take_records if not plan.kernel_names else self._profile_and_records
 
     def _address(self, array: np.ndarray):
         return id(array) if self._by_object else array.ctypes.data
@@ -110,8 +119,8 @@ class CpuExecutable:
             outputs.append(out)
         with self._lock:
             self._entry(self._params, self._results, self._arena_ptr)
-            if self.plan.kernel_names:
-                self._print_profile()
+            if self._after_call is not None:
+                self._after_call()
         for i, (kind, index, dt, dims, order) in enumerate(self._out_specs):
             if kind == "param":
                 outputs[i] = arrays[index]
@@ -138,6 +147,30 @@ class CpuExecutable:
         if len(pool) < POOL_SIZE:
             pool.append(array)
         return array
+
+    def run_traced(self, args: list):
+        """run(args) and the KernelTrace of that run (a traced executable only)."""
+        from xlite.runtime.tracing import KernelTrace
+        from xlite.codegen.cpu.trace_ir import HEADER_BYTES, RECORD_WORDS
+        if not self.plan.trace_capacity:
+            raise ValueError("this executable was compiled without tracing (compile_cpu(..., traced=True))")
+        start = self.plan.trace_offset + HEADER_BYTES
+        with self._trace_lock:              # one traced run at a time keeps each run's records its own
+            outputs = self.run(args)
+            count = self._records
+            kept = min(count, self.plan.trace_capacity)
+            events = self._arena[start:start + 8 * RECORD_WORDS * kept].view(np.int64)
+            events = events.reshape(kept, RECORD_WORDS).copy()
+        names = {0: "xlite_entry (calling thread)"}
+        names.update({int(t): f"xlite worker {int(t)}" for t in np.unique(events[:, 3]) if t})
+        return outputs, KernelTrace(self.plan.trace_kernels, events, names, dropped=count - kept)
+
+    def _take_records(self) -> None:
+        self._records = int(self._arena[self.plan.trace_offset:self.plan.trace_offset + 8].view(np.int64)[0])
+
+    def _profile_and_records(self) -> None:
+        self._print_profile()
+        self._take_records()
 
     def _print_profile(self) -> None:
         """Cycles per kernel over every run so far (XLITE_PROFILE=1), most expensive first."""

@@ -22,6 +22,7 @@ class CodegenModule:
         self._names: dict[str, int] = {}
         self._constants: dict[tuple, ir.GlobalVariable] = {}
         self.threads = 1            # how many threads big kernels and gemms may be split over
+        self.trace = None           # a trace_ir.TraceEmitter in a traced executable (FULL_TRACE runs)
 
     def unique_name(self, base: str) -> str:
         base = re.sub(r"[^A-Za-z0-9_.]", "_", base)
@@ -203,6 +204,10 @@ def _runner(cg: CodegenModule, worker: ir.Function, n_pointers: int, size: int, 
     pointers = [b.inttoptr(b.load(b.gep(shared, [i64(k + 1)], source_etype=I64), typ=I64), PTR)
                 for k in range(n_pointers)]
     head, body, done = fc.block("piece.head"), fc.block("piece.body"), fc.block("piece.done")
+    trace = cg.trace
+    if trace is not None:           # a traced executable: this thread's span, when it ran any piece
+        started, ran = trace.now(b), fc.alloca(I64)
+        b.store(i64(0), ran)
     b.branch(head)
     b.position_at_end(head)
     piece = b.atomic_rmw("add", shared, i64(1), "seq_cst")
@@ -212,7 +217,13 @@ def _runner(cg: CodegenModule, worker: ir.Function, n_pointers: int, size: int, 
     end = b.add(begin, i64(size))
     end = b.select(b.icmp_signed(">", end, i64(extent)), i64(extent), end)
     b.call(worker, pointers + [begin, end] + ([slot] if with_slot else []))
+    if trace is not None:
+        b.store(i64(1), ran)
     b.branch(head)
     b.position_at_end(done)
+    if trace is not None:           # the calling thread (slot 0) is timed by the kernel's own record
+        worked = b.and_(b.icmp_signed("!=", slot, i64(0)), b.icmp_signed("!=", b.load(ran, typ=I64), i64(0)))
+        with b.if_then(worked):
+            trace.record(b, trace.current_kernel(b), started, trace.now(b), slot)
     fc.finish(ir.Constant(PTR, None))
     return fc.fn

@@ -32,6 +32,9 @@ class EntryPlan:
     object_entry: bool = False                          # has xlite_entry_objects (see computation.py)
     kernel_names: list = field(default_factory=list)    # with XLITE_PROFILE: one cycle counter each
     profile_offset: int = 0                             # arena offset of the counters
+    trace_kernels: list = field(default_factory=list)   # traced executables: what each kernel id is
+    trace_offset: int = 0                               # arena offset of the trace region (trace_ir.py)
+    trace_capacity: int = 0                             # records it holds; 0: not traced
 
 
 def plan_to_dict(plan: EntryPlan) -> dict:
@@ -39,13 +42,16 @@ def plan_to_dict(plan: EntryPlan) -> dict:
             "param_specs": [[d, list(dims), list(order)] for d, dims, order in plan.param_specs],
             "outputs": [[o.kind, o.index, o.dtype, list(o.dims), list(o.order)] for o in plan.outputs],
             "arena_bytes": plan.arena_bytes, "object_entry": plan.object_entry,
-            "kernel_names": plan.kernel_names, "profile_offset": plan.profile_offset}
+            "kernel_names": plan.kernel_names, "profile_offset": plan.profile_offset,
+            "trace_kernels": plan.trace_kernels, "trace_offset": plan.trace_offset,
+            "trace_capacity": plan.trace_capacity}
 
 
 def plan_from_dict(data: dict) -> EntryPlan:
     return EntryPlan(data["num_params"], [(d, tuple(dims), tuple(order)) for d, dims, order in data["param_specs"]],
                      [OutputPlan(k, i, d, tuple(dims), tuple(order)) for k, i, d, dims, order in data["outputs"]],
-                     data["arena_bytes"], data["object_entry"], data["kernel_names"], data["profile_offset"])
+                     data["arena_bytes"], data["object_entry"], data["kernel_names"], data["profile_offset"],
+                     data.get("trace_kernels", []), data.get("trace_offset", 0), data.get("trace_capacity", 0))
 
 
 @functools.lru_cache(maxsize=None)
