@@ -55,8 +55,9 @@ _local = threading.local()
 
 
 def configure(directory: str, formats=("text",), stages=None, quiet: bool = True) -> DumpOptions:
-    """Turns dumping on for this process (what `xlite dump-ir` does); returns the options."""
-    global _configured
+    """Turns dumping on for this process (what `xlite dump-ir` does); numbering starts again at 1."""
+    global _configured, _counter
+    _counter = itertools.count(1)
     formats = tuple(formats)
     for f in formats:
         if f not in FORMATS:
