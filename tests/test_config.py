@@ -85,7 +85,8 @@ def test_session_accepts_config_options_and_run_metadata():
         out = sess.run(y, feed_dict={x: [1.0, 2.0]}, options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
                        run_metadata=run_metadata)
         np.testing.assert_array_equal(out, [2.0, 4.0])          # jit OFF still compiles and runs
-        assert run_metadata.step_stats.dev_stats == []
+        (dev,) = run_metadata.step_stats.dev_stats                # a traced run: tests/test_timeline.py
+        assert [n.thread_id for n in dev.node_stats] == [0]
         with pytest.raises(TypeError, match="RunOptions"):
             sess.run(y, feed_dict={x: [1.0, 2.0]}, options={"trace_level": 3})
         with pytest.raises(TypeError, match="RunMetadata"):

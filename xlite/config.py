@@ -18,8 +18,10 @@ What a Session does with them (`SessionSettings`):
 - log_device_placement prints, at Session creation, where the runs execute.
 - allow_soft_placement, gpu_options, device_count: accepted; `tf.device` is ignored (a
   whole run executes on the Session's target).
-- RunOptions.trace_level and RunMetadata: accepted by Session.run; `step_stats` stays
-  empty until a backend reports per-kernel timings.
+- RunOptions.trace_level and RunMetadata: a run given both, with a trace level other than
+  NO_TRACE, executes a traced variant of its compiled code and fills `step_stats` with one
+  NodeExecStats per kernel call (xlite/runtime/tracing.py; xlite.timeline.Timeline makes a Chrome
+  trace of them). A run given a RunMetadata replaces its contents, as TF's does.
 """
 from __future__ import annotations
 
@@ -258,7 +260,7 @@ class StepStats(_Message):
 
 
 class RunMetadata(_Message):
-    """Filled by Session.run when passed; `step_stats` stays empty unless a backend reports timings."""
+    """Filled by Session.run when passed: `step_stats` holds a traced run's kernel timings (else empty)."""
     _fields = {"step_stats": StepStats, "partition_graphs": []}
 
 
