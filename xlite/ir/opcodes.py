@@ -57,3 +57,15 @@ def op_info(opcode: str) -> OpInfo:
 
 def is_elementwise(opcode: str) -> bool:
     return _OPS[opcode].kind in ELEMENTWISE_KINDS
+
+
+class RuleTable(dict):
+    """One concern's rule per opcode (shape, eval, cpu, cuda); registering checks the opcode exists."""
+
+    def register(self, *opcodes: str):
+        def add(fn):
+            for opcode in opcodes:
+                op_info(opcode)
+                self[opcode] = fn
+            return fn
+        return add

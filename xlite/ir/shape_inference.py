@@ -8,10 +8,9 @@ broadcast_in_dim, convert, bitcast, conditional, fusion, while) take it as
 """
 from __future__ import annotations
 
-from typing import Callable
 
 from xlite.ir import dtypes
-from xlite.ir.opcodes import COMPARISON_DIRECTIONS, REDUCE_KINDS, op_info
+from xlite.ir.opcodes import COMPARISON_DIRECTIONS, REDUCE_KINDS, RuleTable, op_info
 from xlite.ir.shape import Shape, TupleShape
 
 
@@ -19,16 +18,8 @@ class ShapeError(ValueError):
     """An instruction's operands or attributes do not fit its opcode."""
 
 
-_RULES: dict[str, Callable] = {}
-
-
-def shape_rule(*opcodes: str):
-    def register(fn):
-        for opcode in opcodes:
-            op_info(opcode)
-            _RULES[opcode] = fn
-        return fn
-    return register
+_RULES = RuleTable()
+shape_rule = _RULES.register
 
 
 def has_shape_rule(opcode: str) -> bool:

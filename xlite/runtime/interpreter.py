@@ -9,24 +9,15 @@ and treat NaN as larger/smaller than everything.
 """
 from __future__ import annotations
 
-from typing import Callable
 
 import numpy as np
 
 from xlite.ir.module import Computation, Instruction, Module
-from xlite.ir.opcodes import op_info
+from xlite.ir.opcodes import RuleTable
 from xlite.runtime import philox
 
-_RULES: dict[str, Callable] = {}
-
-
-def eval_rule(*opcodes: str):
-    def register(fn):
-        for opcode in opcodes:
-            op_info(opcode)
-            _RULES[opcode] = fn
-        return fn
-    return register
+_RULES = RuleTable()
+eval_rule = _RULES.register
 
 
 def has_eval_rule(opcode: str) -> bool:

@@ -16,7 +16,6 @@ computed once per element.
 from __future__ import annotations
 
 import contextlib
-from typing import Callable
 
 import numpy as np
 from llvmlite import ir
@@ -25,17 +24,11 @@ from xlite.codegen.cpu.elemental import emit_elementwise, has_elemental_rule
 from xlite.codegen.cpu.ir_array import Index, IrArray, physical_order
 from xlite.codegen.cpu.llvm_types import I64, constant, i64, is_unsigned, register_type, round_to_dtype
 from xlite.ir.module import Instruction
+from xlite.ir.opcodes import RuleTable
 
-_ELEMENT_RULES: dict[str, Callable] = {}
-
-
-def element_rule(*opcodes: str):
-    """Registers `fn(gen, inst, index) -> value` for an elemental non-elementwise opcode."""
-    def register(fn):
-        for opcode in opcodes:
-            _ELEMENT_RULES[opcode] = fn
-        return fn
-    return register
+_ELEMENT_RULES = RuleTable()
+# element_rule registers `fn(gen, inst, index) -> value` for an elemental non-elementwise opcode.
+element_rule = _ELEMENT_RULES.register
 
 
 def is_elemental(opcode: str) -> bool:

@@ -8,25 +8,16 @@ float->int converts saturate and send NaN to 0.
 """
 from __future__ import annotations
 
-from typing import Callable
 
 from llvmlite import ir
 
 from xlite.codegen.cpu.llvm_types import F32, F64, constant, is_unsigned, register_type, round_to_dtype
 from xlite.codegen.cpu.mathlib import emit_math
 from xlite.ir.dtypes import DType
-from xlite.ir.opcodes import op_info
+from xlite.ir.opcodes import RuleTable
 
-_RULES: dict[str, Callable] = {}
-
-
-def cpu_rule(*opcodes: str):
-    def register(fn):
-        for opcode in opcodes:
-            op_info(opcode)
-            _RULES[opcode] = fn
-        return fn
-    return register
+_RULES = RuleTable()
+cpu_rule = _RULES.register
 
 
 def has_elemental_rule(opcode: str) -> bool:

@@ -14,24 +14,17 @@ kernel's index type (`int`, or `long long` when some array is too large).
 from __future__ import annotations
 
 import contextlib
-from typing import Callable
 
 from xlite.codegen.cuda.c_types import ctype, index_literal, memory_type
 from xlite.codegen.cuda.elemental import emit_elementwise, has_elemental_rule
 from xlite.codegen.cuda.writer import Block, Writer
 from xlite.ir.module import Instruction
 from xlite.ir.shape import Shape
+from xlite.ir.opcodes import RuleTable
 
-_ELEMENT_RULES: dict[str, Callable] = {}
-
-
-def element_rule(*opcodes: str):
-    """Registers `fn(gen, inst, index) -> C expression` for an elemental non-elementwise opcode."""
-    def register(fn):
-        for opcode in opcodes:
-            _ELEMENT_RULES[opcode] = fn
-        return fn
-    return register
+_ELEMENT_RULES = RuleTable()
+# element_rule registers `fn(gen, inst, index) -> C expression` for an elemental non-elementwise opcode.
+element_rule = _ELEMENT_RULES.register
 
 
 def is_elemental(opcode: str) -> bool:

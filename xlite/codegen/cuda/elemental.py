@@ -9,22 +9,13 @@ full-precision ones (expf, not __expf), and modules compile without fast math.
 """
 from __future__ import annotations
 
-from typing import Callable
 
 from xlite.codegen.cuda.c_types import ctype, float_suffix, is_unsigned, literal, unsigned_type
 from xlite.ir.dtypes import DType
-from xlite.ir.opcodes import op_info
+from xlite.ir.opcodes import RuleTable
 
-_RULES: dict[str, Callable] = {}
-
-
-def cuda_rule(*opcodes: str):
-    def register(fn):
-        for opcode in opcodes:
-            op_info(opcode)
-            _RULES[opcode] = fn
-        return fn
-    return register
+_RULES = RuleTable()
+cuda_rule = _RULES.register
 
 
 def has_elemental_rule(opcode: str) -> bool:

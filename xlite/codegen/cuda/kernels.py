@@ -24,6 +24,7 @@ from xlite.codegen.cuda.elemental import has_elemental_rule
 from xlite.codegen.cuda.index_ops import splat_value
 from xlite.codegen.cuda.writer import Writer
 from xlite.ir.module import Instruction
+from xlite.ir.opcodes import RuleTable
 
 BLOCK = 256
 MAX_BLOCKS = 8192
@@ -41,17 +42,10 @@ class KernelSource:
     block: tuple
 
 
-_ROOT_RULES: dict[str, Callable] = {}
-
-
-def kernel_rule(*opcodes: str):
-    """Registers `fn(kb, leaf, out, target) -> KernelSource` for ops with a kernel of their own;
-    `target` is the instruction of that opcode, `leaf` the root the kernel stores to `out`."""
-    def register(fn):
-        for opcode in opcodes:
-            _ROOT_RULES[opcode] = fn
-        return fn
-    return register
+_ROOT_RULES = RuleTable()
+# kernel_rule registers `fn(kb, leaf, out, target) -> KernelSource` for ops with a kernel of their
+# own; `target` is the instruction of that opcode, `leaf` the root the kernel stores to `out`.
+kernel_rule = _ROOT_RULES.register
 
 
 def has_kernel_rule(opcode: str) -> bool:
