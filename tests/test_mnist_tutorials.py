@@ -1,6 +1,7 @@
 """The three TF1 MNIST tutorial programs in examples/mnist_tutorials run on small fake data (and the
 beginners' one on local IDX files), and what they write opens in TensorBoard's reader."""
 import glob
+import json
 import os
 import re
 import subprocess
@@ -31,9 +32,14 @@ def event_accumulator(logdir):
     return acc
 
 
-def test_beginners_softmax_on_fake_data():
-    out = run_tutorial("mnist_softmax.py", "--fake_data", "--steps=20")
+def test_beginners_softmax_on_fake_data(tmp_path):
+    """Its last step is traced (FULL_TRACE), and the Chrome trace it writes names the TF ops."""
+    path = tmp_path / "timeline.ctf.json"
+    out = run_tutorial("mnist_softmax.py", "--fake_data", "--steps=20", f"--timeline_file={path}")
     assert float(re.search(r"test accuracy: ([0-9.e-]+)", out).group(1)) == 1.0
+    events = json.loads(path.read_text())["traceEvents"]
+    ops = {op for e in events if e["ph"] == "X" for op in e["args"]["tf_ops"]}
+    assert {"MatMul", "add"} <= ops and any(op.startswith("GradientDescent/") for op in ops)
 
 
 def test_beginners_softmax_on_local_idx_files(tmp_path):
