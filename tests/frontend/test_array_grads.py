@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import xlite as tf
+import gradcheck
 
 RNG = np.random.default_rng(3)
-EPS = 1e-6
 
 
 @pytest.fixture(autouse=True)
@@ -21,29 +21,8 @@ def graph():
         yield g
 
 
-def check_grad(fn, *arrays, static=True):
-    """tf.gradients of reduce_sum(fn(xs) * w), for a random w, against central differences of the same loss.
-
-    static: True for known shapes, False for unknown dims, None for unknown rank."""
-    xs = [tf.placeholder(tf.float64, None if static is None else a.shape if static else [None] * a.ndim)
-          for a in arrays]
-    y = fn(*xs)
-    w = tf.placeholder(tf.float64)
-    loss = tf.reduce_sum(y * w)
-    grads = tf.gradients(loss, xs)
-    feed = dict(zip(xs, arrays))
-    with tf.Session(target="interpreter") as s:
-        feed[w] = RNG.normal(size=s.run(y, feed).shape)
-        analytic = s.run(grads, feed)
-        for x, a, g in zip(xs, arrays, analytic):
-            assert g.shape == a.shape and g.dtype == np.float64
-            numeric = np.zeros_like(a)
-            for i in np.ndindex(*a.shape):
-                up, down = a.copy(), a.copy()
-                up[i] += EPS
-                down[i] -= EPS
-                numeric[i] = (s.run(loss, {**feed, x: up}) - s.run(loss, {**feed, x: down})) / (2 * EPS)
-            np.testing.assert_allclose(g, numeric, rtol=1e-5, atol=1e-6)
+def check_grad(fn, *arrays, **options):
+    return gradcheck.check_grad(fn, *arrays, **{**dict(rng=RNG, target="interpreter"), **options})
 
 
 def rand(*shape):

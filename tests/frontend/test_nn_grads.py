@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import xlite as tf
+import gradcheck
 
 RNG = np.random.default_rng(11)
-EPS = 1e-6
 
 
 @pytest.fixture(autouse=True)
@@ -19,37 +19,8 @@ def graph():
         yield g
 
 
-def check_grad(fn, *arrays, static=True, rtol=1e-5, atol=1e-7, directions=None):
-    """tf.gradients of sum(fn(xs) * w) against central differences of the same graph."""
-    xs = [tf.placeholder(tf.float64, a.shape if static else [None] * a.ndim) for a in arrays]
-    y = fn(*xs)
-    w = tf.placeholder(tf.float64)
-    loss = tf.reduce_sum(y * w)
-    grads = tf.gradients(loss, xs)
-    feed = dict(zip(xs, arrays))
-    with tf.Session() as s:
-        feed[w] = RNG.normal(size=s.run(y, feed).shape)
-        analytic = s.run(grads, feed)
-
-        def f(x, value):
-            return s.run(loss, {**feed, x: value})
-
-        for x, a, g in zip(xs, arrays, analytic):
-            assert g.shape == a.shape and g.dtype == np.float64
-            if directions is None:
-                numeric = np.zeros_like(a)
-                for i in np.ndindex(*a.shape):
-                    up, down = a.copy(), a.copy()
-                    up[i] += EPS
-                    down[i] -= EPS
-                    numeric[i] = (f(x, up) - f(x, down)) / (2 * EPS)
-                np.testing.assert_allclose(g, numeric, rtol=rtol, atol=atol)
-            else:
-                for _ in range(directions):
-                    v = RNG.normal(size=a.shape)
-                    numeric = (f(x, a + EPS * v) - f(x, a - EPS * v)) / (2 * EPS)
-                    assert np.sum(g * v) == pytest.approx(numeric, rel=rtol, abs=atol)
-    return analytic
+def check_grad(fn, *arrays, **options):
+    return gradcheck.check_grad(fn, *arrays, **{**dict(rng=RNG, atol=1e-7), **options})
 
 
 def away_from_zero(*shape, low=0.1):
