@@ -226,7 +226,7 @@ def executable_stats(executable) -> dict:
 
 def _calls_per_round(call, settings: Settings, hint_s: float | None = None) -> int:
     """Calls that fill a round's budget, from the fastest of a few calls (one hiccup must not decide)."""
-    if hint_s is not None and hint_s > settings.round_budget_s:
+    if hint_s is not None and hint_s > max(1.0, 2 * settings.round_budget_s):
         return settings.min_calls
     times, spent = [], 0.0
     while len(times) < 5 and (not times or spent < settings.round_budget_s / 4):
