@@ -188,6 +188,21 @@ def test_kernels_in_a_while_loop_are_recorded_every_iteration():
 
 
 @needs_cpu
+@pytest.mark.slow
+def test_records_past_the_trace_buffer_are_dropped_and_counted(monkeypatch):
+    from xlite.codegen.cpu.trace_ir import CAPACITY
+    warnings = []
+    monkeypatch.setattr(tf.logging, "warning", lambda msg, *a: warnings.append(msg % a if a else msg))
+    x = tf.placeholder(tf.float32, [3])
+    n = CAPACITY // 2 + 100                     # about three kernels an iteration: more records than fit
+    _, out = tf.while_loop(lambda i, v: i < n, lambda i, v: (i + 1, v * 0.5 + 1.0), [tf.constant(0), x])
+    got, run_metadata = traced_run(tf.Session(), out, {x: np.zeros(3, np.float32)})
+    np.testing.assert_allclose(got, np.full(3, 2.0, np.float32))
+    assert len(run_metadata.step_stats.dev_stats[0].node_stats) == CAPACITY
+    assert len(warnings) == 1 and "did not fit the trace buffer" in warnings[0]
+
+
+@needs_cpu
 def test_kernels_split_over_threads_record_each_workers_piece(monkeypatch):
     monkeypatch.setenv("XLITE_NUM_THREADS", "3")
     x = tf.placeholder(tf.float32, [1024, 4096])
