@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 
@@ -75,7 +76,18 @@ def compile_module(module: Module, target: str) -> Executable:
     The cpu and cuda targets optimize the Module with the cpu pipeline first (one optimized Module,
     two code generators). With dumping on
     (XLITE_DUMP=dir, `xlite dump-ir`) every stage is written out; the interpreter then
-    runs the pipeline on a copy, for the dump only, and interprets the Module as lowered."""
+    runs the pipeline on a copy, for the dump only, and interprets the Module as lowered.
+
+    The cpu target first looks the Module up in the disk cache as lowered (xlite/codegen/cpu/lowered.py):
+    a hit runs no pass and no LLVM, and its executable's `module` is then the Module as lowered."""
+    lowered_key = None
+    if target == "cpu" and "buffer_assignment" not in module.properties and not _dumping():
+        from xlite.codegen.cpu.lowered import cached_executable, lowered_cache_key
+        lowered_key = lowered_cache_key(module)
+        if lowered_key is not None:
+            executable = cached_executable(lowered_key, module)
+            if executable is not None:
+                return executable
     from xlite.passes import dump
     from xlite.passes.pipelines import cpu_pipeline
     with dump.compiling(module, target) as dumping:
@@ -87,13 +99,25 @@ def compile_module(module: Module, target: str) -> Executable:
             from xlite.codegen.cpu import compile_cpu
             if "buffer_assignment" not in module.properties:
                 dump.run_pipeline(cpu_pipeline(), module)
-            return compile_cpu(module)
+            executable = compile_cpu(module)
+            if lowered_key is not None:
+                from xlite.codegen.cpu.lowered import store_lowered
+                store_lowered(lowered_key, executable)
+            return executable
         if target == "cuda":
             from xlite.codegen.cuda import compile_cuda
             if "buffer_assignment" not in module.properties:
                 dump.run_pipeline(cpu_pipeline(), module)
             return compile_cuda(module)
     raise NotImplementedError(f"target {target!r} is not available yet in this build of xlite")
+
+
+def _dumping() -> bool:
+    """Whether IR dumping is on (XLITE_DUMP, or xlite.passes.dump configured), without importing the passes."""
+    if os.environ.get("XLITE_DUMP"):
+        return True
+    dump = sys.modules.get("xlite.passes.dump")
+    return dump is not None and dump.options() is not None
 
 
 def compile_traced(executable):
@@ -106,5 +130,6 @@ def compile_traced(executable):
         return TracedInterpreterExecutable(executable.module)
     if target == "cpu":
         from xlite.codegen.cpu import compile_cpu
-        return compile_cpu(executable.module, traced=True)
+        from xlite.codegen.cpu.lowered import optimized_module
+        return compile_cpu(optimized_module(executable), traced=True)
     return executable

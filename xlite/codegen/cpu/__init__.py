@@ -1,6 +1,7 @@
 """The CPU backend: an IR Module in, one LLVM module JIT-compiled for the host out (see docs/internals.md).
 
-compile_cpu(module) -> CpuExecutable. Rules register on import: elementwise ops
+compile_cpu(module) -> CpuExecutable. Rules register when load_rules() imports their
+modules (on the first compile, not on import: a cached executable needs none): elementwise ops
 in elemental.py (`@cpu_rule`), index ops and reductions as elemental rules
 (`@element_rule`), ops that write their buffer in their own order as kernel
 rules (`@kernel_rule`: BLAS dot, scatter); while, conditional, tuple and
@@ -9,30 +10,60 @@ get_tuple_element are control flow and buffer plumbing in computation.py.
 from __future__ import annotations
 
 import os
+import sys
 
-from xlite.codegen.cpu import blas, conv, index_ops, philox_ir, reductions, scatter  # noqa: F401  (rules)
-from xlite.codegen.cpu import cache, fast_math
-
-# Vectorizable polynomials for the functions ML graphs are made of (within 1 ulp over the whole
-# range); sin and cos stay on libm, whose argument reduction is exact for every |x|.
-fast_math.install(("exp", "expm1", "log", "log1p", "tanh", "logistic"))
-from xlite.codegen.cpu.computation import ENTRY_NAME, OBJECT_ENTRY_NAME, EntryEmitter
-from xlite.codegen.cpu.element_generator import is_elemental
+from xlite.codegen.cpu import cache
 from xlite.codegen.cpu.executable import CpuExecutable
-from xlite.codegen.cpu.plan import plan_from_dict, plan_to_dict
-from xlite.codegen.cpu.function import CodegenModule
-from xlite.codegen.cpu.kernels import has_kernel_rule
+from xlite.codegen.cpu.plan import ENTRY_NAME, OBJECT_ENTRY_NAME, plan_from_dict, plan_to_dict
 from xlite.ir.module import Module
+
+_rules_loaded = False
+
+
+def load_rules() -> None:
+    """Imports the code generator (its rule modules register on import) and installs fast math.
+
+    Done on first use, not on import: running a cached executable needs none of it (lowered.py)."""
+    global _rules_loaded
+    if _rules_loaded:
+        return
+    from xlite.codegen.cpu import blas, conv, index_ops, philox_ir, reductions, scatter  # noqa: F401  (rules)
+    from xlite.codegen.cpu import fast_math
+    # Vectorizable polynomials for the functions ML graphs are made of (within 1 ulp over the whole
+    # range); sin and cos stay on libm, whose argument reduction is exact for every |x|.
+    fast_math.install(("exp", "expm1", "log", "log1p", "tanh", "logistic"))
+    _rules_loaded = True
+
+
+def __getattr__(name: str):
+    """The code generator's own names (EntryEmitter, CodegenModule, ...), its rules loaded first."""
+    homes = {"EntryEmitter": "computation", "CodegenModule": "function", "is_elemental": "element_generator",
+             "has_kernel_rule": "kernels"}
+    if name not in homes:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    load_rules()
+    import importlib
+    return getattr(importlib.import_module(f"{__name__}.{homes[name]}"), name)
+
 
 STRUCTURAL_OPCODES = ("parameter", "tuple", "get_tuple_element", "while", "conditional", "fusion")
 
 
 def has_cpu_rule(opcode: str) -> bool:
     """Whether the cpu backend compiles `opcode` (every layer must answer yes for every opcode)."""
+    load_rules()
+    from xlite.codegen.cpu.element_generator import is_elemental
+    from xlite.codegen.cpu.kernels import has_kernel_rule
     return is_elemental(opcode) or has_kernel_rule(opcode) or opcode in STRUCTURAL_OPCODES
 
 
 def is_available() -> bool:
+    """Whether llvmlite has a native target here. Until something has loaded LLVM, a host whose
+    fingerprint reads (cache.host_fingerprint: Linux, llvmlite's library present) counts as
+    available without starting LLVM, which a cached compile never needs; the first real compile
+    starts it (and fails there if it cannot)."""
+    if "llvmlite.binding" not in sys.modules and cache.host_fingerprint() is not None:
+        return True
     try:
         from xlite.codegen.cpu.compiler import target_machine
         target_machine()
@@ -60,7 +91,10 @@ def profiling() -> bool:
 def emit_llvm_ir(module: Module, traced: bool = False) -> tuple[str, object]:
     """The unoptimized LLVM IR text of a module (with a buffer assignment) and its run plan; `traced`
     times every kernel call (trace_ir.py), which only FULL_TRACE runs use."""
+    load_rules()
     from xlite.codegen.cpu.compiler import triple_and_layout
+    from xlite.codegen.cpu.computation import EntryEmitter
+    from xlite.codegen.cpu.function import CodegenModule
     cg = CodegenModule(module.name, *triple_and_layout())
     plan = EntryEmitter(cg, module, module.properties["buffer_assignment"], profile=profiling(),
                         threads=num_threads(), traced=traced).emit()
@@ -70,6 +104,7 @@ def emit_llvm_ir(module: Module, traced: bool = False) -> tuple[str, object]:
 def compile_cpu(module: Module, traced: bool = False) -> CpuExecutable:
     """The executable of an optimized Module; `traced=True` gives the variant that FULL_TRACE runs use
     (CpuExecutable.run_traced), compiled from the same Module."""
+    load_rules()
     from xlite.codegen.cpu.compiler import LoadedCode, compile_to_object, host_description
     if "buffer_assignment" not in module.properties:
         from xlite.passes.buffer_assignment import NaiveBufferAssignment
@@ -90,4 +125,4 @@ def compile_cpu(module: Module, traced: bool = False) -> CpuExecutable:
     return CpuExecutable(module, plan, LoadedCode(obj, symbols))
 
 
-__all__ = ["compile_cpu", "CpuExecutable", "has_cpu_rule", "is_available", "emit_llvm_ir"]
+__all__ = ["compile_cpu", "CpuExecutable", "has_cpu_rule", "is_available", "emit_llvm_ir", "load_rules"]

@@ -11,83 +11,21 @@ column-major: a row-major array of [R, C] is the column-major matrix C x R.
 """
 from __future__ import annotations
 
-import ctypes
-import functools
-import os
-from dataclasses import dataclass
 from math import prod
 
 from llvmlite import ir
 
+from xlite.codegen.cpu.blas_provider import (SYMBOLS, THREADS_SYMBOL, BlasProvider,  # noqa: F401
+                                             blas_provider, symbol_addresses)
 from xlite.codegen.cpu.function import parallel_for
 from xlite.codegen.cpu.ir_array import physical_order
 from xlite.codegen.cpu.kernels import Kernel, kernel_rule
 from xlite.codegen.cpu.llvm_types import F32, F64, I8, I32, I64, PTR, VOID, i64
 
-SYMBOLS = {"f32": "xlite_sgemm", "f64": "xlite_dgemm"}
-THREADS_SYMBOL = "xlite_blas_threads_local"   # int (int n): this thread's BLAS thread count, returns the old
 # gemms with at least this many multiply-adds are split over the generated code's own threads.
 PARALLEL_GEMM_WORK = 1 << 23
 # Below this many multiply-adds the emitted loop beats the call (and its packing) into BLAS.
 MIN_BLAS_WORK = 8 * 8 * 8
-
-
-@dataclass(frozen=True)
-class BlasProvider:
-    name: str
-    int_bits: int                 # width of the Fortran INTEGER arguments
-    sgemm: int
-    dgemm: int
-    threads_local: int            # openblas_set_num_threads_local, or a function that does nothing
-
-
-_keep_alive = []
-
-
-def _noop_setter() -> int:
-    noop = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int)(lambda n: 0)
-    _keep_alive.append(noop)
-    return ctypes.cast(noop, ctypes.c_void_p).value
-
-
-def _address(lib, name: str) -> int:
-    return ctypes.cast(getattr(lib, name), ctypes.c_void_p).value
-
-
-def _numpy_openblas() -> BlasProvider | None:
-    """The scipy-openblas64 build inside NumPy's wheel (symbols scipy_sgemm_64_, ...), if present."""
-    import numpy as np
-    core = getattr(np, "_core", None) or np.core
-    try:
-        lib = ctypes.CDLL(core._multiarray_umath.__file__)
-        return BlasProvider("numpy-openblas64", 64, _address(lib, "scipy_sgemm_64_"),
-                            _address(lib, "scipy_dgemm_64_"), _address(lib, "openblas_set_num_threads_local"))
-    except (OSError, AttributeError):
-        return None
-
-
-def _scipy_blas() -> BlasProvider:
-    from scipy.linalg import cython_blas
-    api = ctypes.pythonapi
-    api.PyCapsule_GetName.restype = ctypes.c_char_p
-    api.PyCapsule_GetName.argtypes = [ctypes.py_object]
-    api.PyCapsule_GetPointer.restype = ctypes.c_void_p
-    api.PyCapsule_GetPointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
-
-    def pointer(name):
-        capsule = cython_blas.__pyx_capi__[name]
-        return api.PyCapsule_GetPointer(capsule, api.PyCapsule_GetName(capsule))
-    try:
-        threads = _address(ctypes.CDLL(cython_blas.__file__), "openblas_set_num_threads_local")
-    except (OSError, AttributeError):
-        threads = _noop_setter()
-    return BlasProvider("scipy-cython-blas", 32, pointer("sgemm"), pointer("dgemm"), threads)
-
-
-@functools.lru_cache(maxsize=None)
-def blas_provider() -> BlasProvider:
-    provider = None if os.environ.get("XLITE_BLAS") == "scipy" else _numpy_openblas()
-    return provider or _scipy_blas()
 
 
 _registered = False
@@ -99,10 +37,8 @@ def register_blas_symbols() -> None:
     if _registered:
         return
     import llvmlite.binding as llvm
-    provider = blas_provider()
-    llvm.add_symbol(SYMBOLS["f32"], provider.sgemm)
-    llvm.add_symbol(SYMBOLS["f64"], provider.dgemm)
-    llvm.add_symbol(THREADS_SYMBOL, provider.threads_local)
+    for name, address in symbol_addresses().items():
+        llvm.add_symbol(name, address)
     _registered = True
 
 

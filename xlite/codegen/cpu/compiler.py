@@ -102,13 +102,20 @@ def _resolvable(name: str) -> bool:
         return False
 
 
-class LoadedCode:
-    """Object code linked into this process; keeps its memory alive while referenced.
+def LoadedCode(obj: bytes, symbols: list[str]):
+    """Object code linked into this process: elf_loader.load_code (without LLVM where it can)."""
+    from xlite.codegen.cpu.elf_loader import load_code
+    return load_code(obj, symbols)
+
+
+class JitLoadedCode:
+    """Object code linked by LLVM's JIT linker (MCJIT).
 
     Every symbol the object needs is checked first: the JIT linker aborts the process on one it
     cannot resolve, so a missing one becomes a NotImplementedError instead."""
 
     def __init__(self, obj: bytes, symbols: list[str]):
+        self.obj = obj
         register_blas_symbols()
         missing = [s for s in undefined_symbols(obj) if not _resolvable(s)]
         if missing:
@@ -128,4 +135,5 @@ class LoadedCode:
         self.object_address = addresses[1] if len(addresses) > 1 else None
 
 
-__all__ = ["target_machine", "host_description", "compile_to_object", "LoadedCode", "triple_and_layout"]
+__all__ = ["target_machine", "host_description", "compile_to_object", "LoadedCode", "JitLoadedCode",
+           "triple_and_layout"]

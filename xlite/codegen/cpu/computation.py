@@ -24,7 +24,7 @@ from xlite.codegen.cpu.function import ALIGNMENT, CodegenModule, parallel_for
 from xlite.codegen.cpu.ir_array import physical_order
 from xlite.codegen.cpu.kernels import build_kernel
 from xlite.codegen.cpu.llvm_types import I8, I64, PTR, from_memory, i64, memory_type
-from xlite.codegen.cpu.plan import EntryPlan, OutputPlan, numpy_data_offset
+from xlite.codegen.cpu.plan import ENTRY_NAME, OBJECT_ENTRY_NAME, EntryPlan, OutputPlan, numpy_data_offset
 from xlite.codegen.cpu.trace_ir import CAPACITY, REGION_BYTES, TraceEmitter
 from xlite.ir.module import Computation, Instruction, Module
 from xlite.ir.shape import leaf_shapes
@@ -32,9 +32,6 @@ from xlite.runtime.tracing import kernel_info
 
 # Kernels estimated below this many operations run on one thread (starting one costs ~20-50 us).
 PARALLEL_MIN_COST = 1 << 22
-
-ENTRY_NAME = "xlite_entry"
-OBJECT_ENTRY_NAME = "xlite_entry_objects"
 
 
 def _aligned(n: int) -> int:

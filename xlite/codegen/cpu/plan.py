@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+ENTRY_NAME = "xlite_entry"                   # void (void **params, void **results, char *arena)
+OBJECT_ENTRY_NAME = "xlite_entry_objects"    # the same, taking the NumPy array objects (computation.py)
+
 
 @dataclass
 class OutputPlan:

@@ -1,0 +1,85 @@
+"""The disk cache keyed on a Module as lowered: a hit skips the pass pipeline, IR generation and LLVM.
+
+compile_module (xlite/runtime/executable.py) computes `lowered_cache_key(module)` before the
+pipeline touches the Module. `cached_executable(key, module)` then gives the executable straight
+from the entry: the plan, the object code (linked by elf_loader.py, no llvmlite), and the
+constant root outputs, which the entry holds because no optimized Module exists to read them
+from. On such a hit `executable.module` is the Module *as lowered* (no buffer assignment, the
+pipeline never ran) and `executable.module_is_lowered` is True; `optimized_module(executable)`
+gives an optimized copy where one is needed. On a miss compile_module runs the pipeline and
+compile_cpu, then `store_lowered(key, executable)` files the result under the key.
+
+Only light modules are imported here (no llvmlite, no code generator, no passes).
+"""
+from __future__ import annotations
+
+from xlite.codegen.cpu import cache
+from xlite.codegen.cpu.executable import CpuExecutable
+from xlite.codegen.cpu.plan import ENTRY_NAME, OBJECT_ENTRY_NAME, plan_from_dict, plan_to_dict
+from xlite.ir.module import Module
+
+
+def options_text() -> str:
+    """The settings besides the Module and the sources that change the code (as compile_cpu keys them)."""
+    from xlite.codegen.cpu import num_threads, profiling
+    return f"profile={profiling()} threads={num_threads()}"
+
+
+def lowered_cache_key(module: Module) -> str | None:
+    """The key of `module` as lowered, or None when it has none (see cache.lowered_key) or the cache is off."""
+    if cache.cache_dir() is None:
+        return None
+    return cache.lowered_key(module, options_text())
+
+
+def cached_executable(key: str, module: Module) -> CpuExecutable | None:
+    """The executable filed under `key`, or None (a miss is not counted: compile_cpu's lookup follows)."""
+    entry = cache.lookup_entry(key, count_miss=False)
+    if entry is None:
+        return None
+    from xlite.codegen.cpu.elf_loader import load_code
+    plan = plan_from_dict(entry.plan)
+    symbols = [ENTRY_NAME] + ([OBJECT_ENTRY_NAME] if plan.object_entry else [])
+    executable = CpuExecutable(module, plan, load_code(entry.obj, symbols), constants=entry.constants)
+    executable.module_is_lowered = True
+    _set_stats(executable, entry.stats)
+    return executable
+
+
+def store_lowered(key: str, executable: CpuExecutable) -> None:
+    """Files a freshly compiled executable (its module optimized) under the lowered Module's key."""
+    module = executable.module
+    stats = {}
+    assignment = module.properties.get("buffer_assignment")
+    if assignment is not None and hasattr(assignment, "peak_bytes"):
+        stats["peak_bytes"] = int(assignment.peak_bytes)
+    from xlite.passes.fusion import kernel_count
+    stats["kernels"] = int(kernel_count(module.entry))
+    cache.store(key, plan_to_dict(executable.plan), executable._code.obj, constants=executable._constants,
+                stats=stats)
+    executable.module_is_lowered = False
+    _set_stats(executable, stats)
+
+
+def _set_stats(executable: CpuExecutable, stats: dict) -> None:
+    """Kernels and peak bytes of the optimized Module, for reports (xlite bench) that cannot read them
+    from a lowered `module`."""
+    if "kernels" in stats:
+        executable.num_kernels = stats["kernels"]
+    if "peak_bytes" in stats:
+        executable.peak_bytes = stats["peak_bytes"]
+
+
+def optimized_module(executable) -> Module:
+    """The executable's optimized Module: its own, or after a hit an optimized copy of the lowered one."""
+    module = executable.module
+    if "buffer_assignment" in module.properties:
+        return module
+    from xlite.passes.dump import clone_module
+    from xlite.passes.pipelines import cpu_pipeline
+    module = clone_module(module)
+    cpu_pipeline().run(module)
+    return module
+
+
+__all__ = ["lowered_cache_key", "cached_executable", "store_lowered", "optimized_module"]
