@@ -108,8 +108,8 @@ def run_traced(executable, args: list):
     module = getattr(executable, "module", None)
     instructions = module.entry.instructions if module is not None else []
     ops = list(dict.fromkeys(i.metadata.op_name for i in instructions if i.metadata.op_name))
-    info = {"name": getattr(module, "name", "executable"), "kind": f"{getattr(executable, 'target', 'xlite')}_executable",
-            "ops": ops, "shape": ""}
+    kind = f"{getattr(executable, 'target', 'xlite')}_executable"
+    info = {"name": getattr(module, "name", "executable"), "kind": kind, "ops": ops, "shape": ""}
     return results, KernelTrace([info], np.array([[0, start, end, 0]], dtype=np.int64))
 
 
