@@ -216,6 +216,8 @@ def executable_stats(executable) -> dict:
     # results live in the caller's arrays). The arena also holds the kernels' scratch space.
     if assignment is not None and hasattr(assignment, "peak_bytes"):
         stats["peak_bytes"], stats["peak_from"] = int(assignment.peak_bytes), "buffer assignment"
+    elif isinstance(getattr(executable, "peak_bytes", None), int):    # a cache hit: module is as lowered
+        stats["peak_bytes"], stats["peak_from"] = executable.peak_bytes, "buffer assignment (cached)"
     if plan is not None and getattr(plan, "arena_bytes", None) is not None:
         stats["arena_bytes"] = int(plan.arena_bytes)
     return stats

@@ -14,13 +14,20 @@ from xlite.ir.module import Metadata
 _XLITE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+_inside_xlite: dict[str, bool] = {}      # code file name -> whether it is xlite's own (or frozen)
+
+
 def user_source_location() -> tuple[str, int]:
     """The first stack frame outside the xlite package: the user's line that made the op."""
     frame = sys._getframe(1)
     while frame is not None:
-        filename = os.path.abspath(frame.f_code.co_filename)
-        if not filename.startswith(_XLITE_DIR + os.sep) and not filename.startswith("<frozen"):
-            return frame.f_code.co_filename, frame.f_lineno
+        name = frame.f_code.co_filename
+        inside = _inside_xlite.get(name)
+        if inside is None:
+            filename = os.path.abspath(name)
+            inside = _inside_xlite[name] = filename.startswith(_XLITE_DIR + os.sep) or filename.startswith("<frozen")
+        if not inside:
+            return name, frame.f_lineno
         frame = frame.f_back
     return "<unknown>", 0
 

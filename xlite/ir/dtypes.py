@@ -1,6 +1,7 @@
 """Element types shared by every layer; each knows its TF name, its IR name and its NumPy dtype."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +21,7 @@ class DType:
             raise NotImplementedError(f"{self.name} has no NumPy dtype")
         return np.dtype(self.np_name).type
 
-    @property
+    @functools.cached_property
     def np(self) -> np.dtype:
         return np.dtype(self.np_name)
 
@@ -72,6 +73,7 @@ for _d in ALL_DTYPES:
     _BY_NAME[_d.name] = _d
     _BY_NAME[_d.ir_name] = _d
 _BY_NAME["double"] = float64
+_BY_NUMPY = {np.dtype(d.np_name): d for d in ALL_DTYPES if d.np_name is not None}
 _BY_NAME["half"] = float16
 
 
@@ -87,6 +89,9 @@ def as_dtype(value) -> DType:
         return int32
     if value is bool:
         return bool_
+    found = _BY_NUMPY.get(value) if isinstance(value, np.dtype) else None
+    if found is not None:
+        return found
     try:
         np_dtype = np.dtype(value)
     except TypeError:

@@ -50,6 +50,8 @@ def merge_dim(a, b, what: str):
 def _same_dims(opcode: str, shapes: list[Shape]) -> tuple:
     dims = shapes[0].dims
     for s in shapes[1:]:
+        if s.dims == dims:            # the common case; messages are only formatted for an error
+            continue
         _check(s.rank == len(dims), f"{opcode}: operand ranks differ: {shapes[0]} vs {s}")
         dims = tuple(merge_dim(a, b, f"{opcode}: shapes {shapes[0]} and {s}") for a, b in zip(dims, s.dims))
     return dims
@@ -65,8 +67,8 @@ def _axes(opcode: str, axes, rank: int, what: str = "dimensions") -> tuple:
 def _check_result(opcode: str, result) -> None:
     """An explicit result shape: present, and (for arrays) no negative dims."""
     _check(result is not None, f"{opcode} needs an explicit result shape")
-    if not result.is_tuple:
-        _check(all(d is None or d >= 0 for d in result.dims), f"{opcode}: negative dimension in {result}")
+    if not result.is_tuple and not all(d is None or d >= 0 for d in result.dims):
+        raise ShapeError(f"{opcode}: negative dimension in {result}")
 
 
 @shape_rule("parameter", "iota", "rng", "fusion", "conditional")
@@ -97,7 +99,8 @@ def _explicit(opcode, operands, attrs, result):
 @shape_rule("constant")
 def _constant(opcode, operands, attrs, result):
     _check_result(opcode, result)
-    _check(result.is_static, f"constant: shape {result} must be fully known")
+    if not result.is_static:
+        raise ShapeError(f"constant: shape {result} must be fully known")
     return result
 
 
@@ -109,8 +112,8 @@ _FLOAT_ONLY = {"exp", "log", "log1p", "tanh", "logistic", "sqrt", "rsqrt", "sin"
             "floor", "ceil", "round", "sin", "cos", "not", "is_finite")
 def _unary(opcode, operands, attrs, result):
     (x,) = operands
-    if opcode in _FLOAT_ONLY:
-        _check(x.dtype.is_floating, f"{opcode}: operand must be floating point, got {x}")
+    if opcode in _FLOAT_ONLY and not x.dtype.is_floating:
+        raise ShapeError(f"{opcode}: operand must be floating point, got {x}")
     if opcode == "not":
         _check(x.dtype.is_bool or x.dtype.is_integer, f"not: operand must be pred or integer, got {x}")
     if opcode in ("neg", "abs", "sign"):
@@ -122,7 +125,8 @@ def _unary(opcode, operands, attrs, result):
 @shape_rule("add", "sub", "mul", "div", "rem", "pow", "max", "min", "and", "or", "compare")
 def _binary(opcode, operands, attrs, result):
     a, b = operands
-    _check(a.dtype == b.dtype, f"{opcode}: operand dtypes differ: {a} vs {b}")
+    if a.dtype != b.dtype:
+        raise ShapeError(f"{opcode}: operand dtypes differ: {a} vs {b}")
     dims = _same_dims(opcode, operands)
     if opcode == "compare":
         _check(attrs.get("direction") in COMPARISON_DIRECTIONS,
@@ -130,8 +134,8 @@ def _binary(opcode, operands, attrs, result):
         return Shape(dtypes.bool_, dims)
     if opcode in ("and", "or"):
         _check(not a.dtype.is_floating, f"{opcode}: operands must be pred or integer, got {a}")
-    elif opcode != "max" and opcode != "min":
-        _check(not a.dtype.is_bool, f"{opcode}: operands must be numeric, got {a}")
+    elif opcode != "max" and opcode != "min" and a.dtype.is_bool:
+        raise ShapeError(f"{opcode}: operands must be numeric, got {a}")
     return Shape(a.dtype, dims)
 
 

@@ -10,8 +10,8 @@ computations, output aliases):
   as LLVM describes it (triple, CPU name and features, data layout,
   llvmlite/LLVM versions). compile_cpu uses it.
 - `lowered_key`: the Module as the frontend lowered it, before any pass; the
-  source of everything that turns it into code (xlite/ir, xlite/passes,
-  xlite/codegen/cpu, xlite/runtime); and the host as read without LLVM
+  source files of everything that turns it into code (xlite/ir, xlite/passes,
+  xlite/codegen/cpu, xlite/runtime: size and modification time); and the host as read without LLVM
   (`host_fingerprint`: /proc/cpuinfo's CPU and flags, the llvmlite library
   file, Python, NumPy's array layout, the BLAS). compile_module looks a
   Module up by it before any pass runs (lowered.py), so a hit needs no pass
@@ -55,11 +55,19 @@ def cache_dir() -> Path | None:
     return Path(root) / "cpu"
 
 
-def _hash_sources(h, directories) -> None:
+def _hash_sources(h, directories, by_stat: bool = False) -> None:
+    """Every .py file of the directories: its bytes, or with `by_stat` its size and modification time
+    (what Python's own bytecode cache checks), which needs no reading."""
     for directory in directories:
-        for path in sorted(directory.glob("*.py")):
-            h.update(f"{directory.name}/{path.name}".encode())
-            h.update(path.read_bytes())
+        with os.scandir(directory) as it:
+            files = sorted((e.name, e) for e in it if e.name.endswith(".py"))
+        for name, entry in files:
+            h.update(f"{directory.name}/{name}".encode())
+            if by_stat:
+                st = entry.stat()
+                h.update(f" {st.st_size} {st.st_mtime_ns}\n".encode())
+            else:
+                h.update(Path(entry.path).read_bytes())
     import xlite
     h.update(str(getattr(xlite, "__version__", "")).encode())
 
@@ -74,11 +82,12 @@ def codegen_source_hash() -> str:
 @functools.lru_cache(maxsize=None)
 def pipeline_source_hash() -> str:
     """The source of everything between a lowered Module and its object code: the IR, the passes
-    (constant folding evaluates with the runtime's interpreter), the CPU code generator."""
+    (constant folding evaluates with the runtime's interpreter), the CPU code generator; by size and
+    modification time, so a warm compile reads none of it."""
     here = Path(__file__).parent
     root = here.parent.parent
     h = hashlib.sha256()
-    _hash_sources(h, [root / "ir", root / "passes", here, root / "runtime"])
+    _hash_sources(h, [root / "ir", root / "passes", here, root / "runtime"], by_stat=True)
     return h.hexdigest()
 
 
