@@ -203,7 +203,8 @@ def executable_stats(executable) -> dict:
                 break
         if "kernels" in stats:
             break
-    module = getattr(executable, "module", None)
+    cached = isinstance(getattr(executable, "peak_bytes", None), int)    # figures a cache entry kept
+    module = None if cached and "kernels" in stats else getattr(executable, "module", None)
     if "kernels" not in stats and module is not None:
         try:
             from xlite.passes.fusion import kernel_count
@@ -216,8 +217,8 @@ def executable_stats(executable) -> dict:
     # results live in the caller's arrays). The arena also holds the kernels' scratch space.
     if assignment is not None and hasattr(assignment, "peak_bytes"):
         stats["peak_bytes"], stats["peak_from"] = int(assignment.peak_bytes), "buffer assignment"
-    elif isinstance(getattr(executable, "peak_bytes", None), int):    # a cache hit: module is as lowered
-        stats["peak_bytes"], stats["peak_from"] = executable.peak_bytes, "buffer assignment (cached)"
+    elif cached:
+        stats["peak_bytes"], stats["peak_from"] = executable.peak_bytes, "buffer assignment"
     if plan is not None and getattr(plan, "arena_bytes", None) is not None:
         stats["arena_bytes"] = int(plan.arena_bytes)
     return stats

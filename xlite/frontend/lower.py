@@ -3,7 +3,7 @@
 Parameters are the feeds, the Variables the run reads and the run counter of
 its random ops; the root is a tuple of the fetched values followed by the new
 value of every Variable the run assigns, each aliased to its Variable's own
-parameter so backends update it in place.
+parameter (when its shape is unchanged) so backends update it in place.
 """
 from __future__ import annotations
 
@@ -157,8 +157,9 @@ def lower_run(graph, fetch_tensors: list[Tensor], target_ops: list[Operation],
     aliases = {}
     for var_op in ctx.assigned:
         value = ctx.variable_values[var_op]
-        if var_op in ctx.variable_params:
-            aliases[len(outputs)] = ctx.variable_params[var_op].attrs["number"]
+        param = ctx.variable_params.get(var_op)
+        if param is not None and value.shape == param.shape:    # (validate_shape=False may change it)
+            aliases[len(outputs)] = param.attrs["number"]
         outputs.append(value)
         lowered.results.append(("update", var_op))
     b.metadata = b.metadata.__class__()

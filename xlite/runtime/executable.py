@@ -79,7 +79,8 @@ def compile_module(module: Module, target: str) -> Executable:
     runs the pipeline on a copy, for the dump only, and interprets the Module as lowered.
 
     The cpu target first looks the Module up in the disk cache as lowered (xlite/codegen/cpu/lowered.py):
-    a hit runs no pass and no LLVM, and its executable's `module` is then the Module as lowered."""
+    a hit runs no pass and no LLVM; its executable optimizes a copy of the Module only if asked for
+    `executable.module`."""
     lowered_key = None
     if target == "cpu" and "buffer_assignment" not in module.properties and not _dumping():
         from xlite.codegen.cpu.lowered import cached_executable, lowered_cache_key
@@ -130,6 +131,5 @@ def compile_traced(executable):
         return TracedInterpreterExecutable(executable.module)
     if target == "cpu":
         from xlite.codegen.cpu import compile_cpu
-        from xlite.codegen.cpu.lowered import optimized_module
-        return compile_cpu(optimized_module(executable), traced=True)
+        return compile_cpu(executable.module, traced=True)
     return executable

@@ -12,7 +12,7 @@ from xlite.frontend.graph import Graph, Operation, Tensor, get_default_graph
 from xlite.frontend.lower import lower_run
 from xlite.runtime import tracing
 from xlite.runtime.executable import check_target_available, compile_module, compile_traced, resolve_target
-from xlite.runtime.fetches import FetchMapper
+from xlite.runtime.fetches import FetchMapper, _as_fetch_value
 
 
 class FeedShapeError(errors.InvalidArgumentError, ValueError):
@@ -81,12 +81,26 @@ class Session:
         executes the signature's traced executable and fills `run_metadata.step_stats` with a
         NodeExecStats per kernel (xlite/runtime/tracing.py; xlite.timeline turns them into a Chrome
         trace). A run_metadata is replaced by each run given it, as in TF."""
+        if options is None and run_metadata is None and not self._closed:
+            # The fast path: a fetch structure and feed keys seen before (the key _plan files them
+            # under), feeds that fit the signature last compiled for them (see _FastRun).
+            try:
+                kind = type(fetches)
+                plan = self._plans[((kind, *fetches) if kind is list or kind is tuple else fetches,
+                                    tuple(feed_dict) if feed_dict else ())]
+            except (KeyError, TypeError):
+                plan = None
+            if plan is not None and plan.fast is not None:
+                result = plan.fast_run(feed_dict)
+                if result is not _NOT_FAST:
+                    return result
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
         check_run_arguments(options, run_metadata)
         feed_dict = feed_dict or {}
         plan = self._plan(fetches, feed_dict)
         feeds = self._fast_feeds(plan, feed_dict)
+        fitting = feeds is not None
         if feeds is None:
             feeds = self._validate_feeds(feed_dict)   # the careful path, which also raises the errors
         with self._lock:
@@ -112,6 +126,10 @@ class Session:
                     values[item] = value
                 else:
                     self._store_variable(item, value)
+            if (fitting and run_metadata is None and not variable_shapes and plan.cached
+                    and not self._settings.intra_op_threads and (plan.fast is None or plan.fast.key != key)):
+                plan.fast = _FastRun(self, plan, key, lowered, executable, feeds)
+                plan.fast_run = plan.fast.call
         return plan.mapper.build(values)
 
     def _run_with_metadata(self, key, executable, args, options, run_metadata) -> list:
@@ -138,6 +156,7 @@ class Session:
             plan = _RunPlan(mapper, tensors, (tuple(id(t) for t in tensors), tuple(id(o) for o in mapper.target_ops)))
             if key is not None and key[0] is not None:
                 plan.set_feeds(self._feed_tensors(feed_dict))
+                plan.cached = True
                 self._plans[key] = plan
         return plan
 
@@ -270,12 +289,152 @@ class _RunPlan:
         self.key = key
         self.feed_specs = None      # (tensor, NumPy dtype, static dims) per feed key, in feed_dict order
         self.feed_order: list[int] = []
+        self.cached = False         # filed in Session._plans (a hashable fetch structure and feed keys)
+        self.fast: _FastRun | None = None
+        self.fast_run = None        # plan.fast.call (a function calls faster than the instance)
 
     def set_feeds(self, tensors) -> None:
         if tensors is None:
             return
         self.feed_specs = [(t, t.dtype.np, t.shape._dims) for t in tensors]
         self.feed_order = sorted(range(len(tensors)), key=lambda i: (tensors[i].op._id, tensors[i].value_index))
+
+
+_NOT_FAST = object()
+
+
+class _FastRun:
+    """Session.run for one plan and the signature last compiled for it, with everything that does not
+    change between runs worked out once: where each feed goes, its exact dtype and shape, the Variable
+    and run-counter parameters, the updates to keep, and how the fetch structure is built.
+
+    Calling it with a feed_dict gives the run's fetched values, or _NOT_FAST when anything does not
+    fit (a feed of another type, dtype, shape or layout; an uninitialized Variable; Variables whose
+    shape is dynamic): Session.run then takes its careful path, which converts, recompiles or raises
+    exactly as before. It behaves as that path does: fetched arrays are fresh, Variables are read and
+    updated under the Session's lock, and feeds go in as views unless the executable never returns
+    an argument's own array (`executable.fresh_outputs`)."""
+
+    def __init__(self, session: Session, plan: _RunPlan, key, lowered, executable, feeds: dict):
+        self.key = key
+        self.session = session
+        self.executable = executable
+        params = {id(item): n for n, (kind, item) in enumerate(lowered.params) if kind == "feed"}
+        self.n_params = len(lowered.params)
+        self.feeds = [(want, feeds[t].shape, params[id(t)]) for t, want, _ in plan.feed_specs]
+        self.variables = [(n, item) for n, (kind, item) in enumerate(lowered.params) if kind == "variable"]
+        self.counters = [n for n, (kind, _) in enumerate(lowered.params) if kind == "rng_counter"]
+        self.updates = [(j, item) for j, (kind, item) in enumerate(lowered.results) if kind == "update"]
+        self.views = not getattr(executable, "fresh_outputs", False)
+        self.stateful = bool(self.variables or self.counters or self.updates)
+        self.run_fitting = getattr(executable, "run_fitting", None)     # feeds checked here, the rest there
+        self.unchecked = [n for n, _ in self.variables] + self.counters
+        self.fetched = [(j, item) for j, (kind, item) in enumerate(lowered.results) if kind == "fetch"]
+        self.direct = (not self.views and len(self.feeds) == self.n_params
+                       and [n for _, _, n in self.feeds] == list(range(self.n_params)))
+        self.mapper = plan.mapper
+        self.slots = None                   # fetch structure built by mapper.build
+        positions = {id(item): j for j, item in self.fetched}
+        kind, payload, children = plan.mapper._template
+        leaves = children if kind == "seq" else [plan.mapper._template] if kind in ("tensor", "op") else None
+        if leaves is not None and all(c[0] in ("tensor", "op") for c in leaves):
+            slots = [positions[id(c[1])] if c[0] == "tensor" else None for c in leaves]
+            if len(set(j for j in slots if j is not None)) == sum(j is not None for j in slots):  # no repeats
+                self.slots, self.sequence = slots, payload if kind == "seq" else None
+        self.call = self.__call__
+        if self.direct and not self.stateful and self.slots is not None and self.run_fitting is not None:
+            self.call = self._direct_call()
+
+    def _direct_call(self):
+        """__call__ for the commonest signature, as a closure over what it reads: feeds that are the
+        parameters in order, no Variable or run counter, a flat fetch structure, a run_fitting executable."""
+        session, run, slots, sequence = self.session, self.run_fitting, self.slots, self.sequence
+        specs = [(want, shape) for want, shape, _ in self.feeds]
+        ndarray, not_fast, as_fetch_value = np.ndarray, _NOT_FAST, _as_fetch_value
+
+        def call(feed_dict):
+            if session._dynamic_shapes:
+                return not_fast
+            args = tuple(feed_dict.values()) if feed_dict else ()
+            for value, (want, shape) in zip(args, specs):
+                if type(value) is not ndarray or (value.dtype is not want and value.dtype != want) \
+                        or value.shape != shape:
+                    return not_fast
+                flags = value.flags
+                if not (flags.carray or (flags.c_contiguous and flags.aligned)):
+                    return not_fast
+            results = run(args)
+            values = []
+            for j in slots:
+                if j is None:
+                    values.append(None)
+                else:
+                    value = results[j]
+                    values.append(value[()] if type(value) is ndarray and value.ndim == 0 else as_fetch_value(value))
+            if sequence is list:
+                return values
+            return values[0] if sequence is None else sequence(values)
+        return call
+
+    def __call__(self, feed_dict):
+        session = self.session
+        if session._dynamic_shapes:
+            return _NOT_FAST
+        values = feed_dict.values() if feed_dict else ()
+        if self.direct:                     # the feeds are the parameters, in feed_dict order
+            args = tuple(values)
+            for value, (want, shape, _) in zip(args, self.feeds):
+                if type(value) is not np.ndarray or (value.dtype is not want and value.dtype != want) \
+                        or value.shape != shape:
+                    return _NOT_FAST
+                flags = value.flags
+                if not (flags.carray or (flags.c_contiguous and flags.aligned)):
+                    return _NOT_FAST
+        else:
+            args = [None] * self.n_params
+            views = self.views
+            for value, (want, shape, n) in zip(values, self.feeds):
+                if type(value) is not np.ndarray or (value.dtype is not want and value.dtype != want) \
+                        or value.shape != shape:
+                    return _NOT_FAST
+                flags = value.flags
+                if not (flags.carray or (flags.c_contiguous and flags.aligned)):
+                    return _NOT_FAST
+                args[n] = value.view() if views else value
+        if not self.stateful:               # nothing of the Session's is read or written: no lock
+            results = self.run_fitting(args, ()) if self.run_fitting is not None else self.executable.run(args)
+        else:
+            with session._lock:
+                if self.variables:
+                    stored = session._variables
+                    for n, var_op in self.variables:
+                        value = stored.get(var_op)
+                        if value is None:
+                            return _NOT_FAST            # the careful path raises FailedPreconditionError
+                        args[n] = value
+                for n in self.counters:
+                    session._run_counter += 1
+                    args[n] = np.array(session._run_counter, np.int64)
+                if self.run_fitting is not None:
+                    results = self.run_fitting(args, self.unchecked)
+                else:
+                    results = self.executable.run(args)
+                for j, var_op in self.updates:
+                    session._store_variable(var_op, results[j])
+        slots = self.slots
+        if slots is None:
+            return self.mapper.build({item: results[j] for j, item in self.fetched})
+        values = []                         # a single fetch or a flat list/tuple of distinct tensors and ops
+        for j in slots:
+            if j is None:
+                values.append(None)
+            else:
+                value = results[j]
+                values.append(value[()] if type(value) is np.ndarray and value.ndim == 0
+                              else _as_fetch_value(value))
+        if self.sequence is list:
+            return values
+        return values[0] if self.sequence is None else self.sequence(values)
 
 
 def _hashable_fetches(fetches):

@@ -117,16 +117,20 @@ def _lowered_module():
 
 
 def test_hit_by_lowered_module_in_process(tmp_path, monkeypatch):
+    from xlite.codegen.cpu.lowered import CachedCpuExecutable
+    from xlite.ir.printer import print_module
     from xlite.runtime.executable import compile_module, compile_traced
     monkeypatch.setenv("XLITE_CACHE_DIR", str(tmp_path))
     x = np.linspace(-1, 1, 15, dtype=np.float32).reshape(5, 3)
     v = np.arange(4, dtype=np.float32)
     miss = compile_module(_lowered_module(), "cpu")
-    assert miss.module_is_lowered is False and "buffer_assignment" in miss.module.properties
+    assert not isinstance(miss, CachedCpuExecutable) and "buffer_assignment" in miss.module.properties
     hits = cache.STATS["hits"]
-    hit = compile_module(_lowered_module(), "cpu")
+    lowered = _lowered_module()
+    text = print_module(lowered)
+    hit = compile_module(lowered, "cpu")
     assert cache.STATS["hits"] == hits + 1
-    assert hit.module_is_lowered is True and "buffer_assignment" not in hit.module.properties
+    assert isinstance(hit, CachedCpuExecutable) and hit.lowered_module is lowered and hit._optimized is None
     assert (hit.num_kernels, hit.peak_bytes) == (miss.num_kernels, miss.peak_bytes)
     want = miss.run([x, v.copy()])
     v_hit = v.copy()
@@ -136,9 +140,11 @@ def test_hit_by_lowered_module_in_process(tmp_path, monkeypatch):
     assert got[2] is v_hit                                          # the update is still in place
     again = hit.run([x, v.copy()])
     assert again[1] is not got[1] and again[1].flags.writeable     # a constant output is a fresh array
-    traced = compile_traced(hit)                                   # compiles an optimized copy
-    assert "buffer_assignment" not in hit.module.properties
-    results, trace = traced.run_traced([x, v.copy()])
+    assert hit._optimized is None                                   # running never needed the pipeline
+    assert "buffer_assignment" in hit.module.properties             # optimized on first access, from a copy
+    assert print_module(hit.lowered_module) == text
+    assert cache.module_key(hit.module, "") == cache.module_key(miss.module, "")   # the same up to names
+    results, trace = compile_traced(hit).run_traced([x, v.copy()])
     np.testing.assert_array_equal(results[0], want[0])
 
 

@@ -123,6 +123,7 @@ class ElfCode:
             cursor += sections[i][5]
         readonly = _align(cursor, page)
         cursor = readonly
+        self.writable_bytes = sum(sections[i][5] for i in groups[1])    # data the code itself may write
         for i in groups[1]:
             cursor = _align(cursor, max(sections[i][8], 1))
             offsets[i] = cursor

@@ -22,6 +22,7 @@ import ctypes
 import math
 import sys
 import threading
+import weakref
 
 import numpy as np
 
@@ -53,6 +54,7 @@ class CpuExecutable:
     """A compiled run signature; `run(args)` takes the parameters in order and returns the root outputs."""
 
     target = "cpu"
+    fresh_outputs = True        # run() never returns an argument's own array, but in-place updated ones
 
     def __init__(self, module: Module, plan: EntryPlan, code, constants: dict | None = None):
         self.module = module
@@ -80,11 +82,104 @@ class CpuExecutable:
             self._trace_lock = threading.Lock()
             self._records = None
             self._after_call = self._take_records if not plan.kernel_names else self._profile_and_records
+        self._params_ptr = ctypes.addressof(self._params)
+        self._results_ptr = ctypes.addressof(self._results)
+        # The fast path (run_fitting), for executables whose parameters and outputs are all row-major and
+        # whose outputs are all result arrays or parameters updated in place, with nothing to do after
+        # the call: per parameter (dtype, dims); per output (result index or -1 for an in-place
+        # parameter, parameter number, dtype, dims, pooled). Arguments and result arrays go to the object
+        # entry as tuples, whose item arrays are the `void **` it reads (no per-array ctypes stores).
+        self._fast_params = self._fast_outputs = None
+        if (self._by_object and self._after_call is None and all(o is None for _, _, o in self._specs)
+                and all(kind in ("result", "param") and order is None for kind, _, _, _, order in self._out_specs)):
+            self._fast_params = [(dt, dims) for dt, dims, _ in self._specs]
+            self._fast_results = [(index, dt, dims, dt.itemsize * math.prod(dims) >= POOL_MIN_BYTES)
+                                  for kind, index, dt, dims, _ in self._out_specs if kind == "result"]
+            self._fast_outputs = [-1 if kind == "param" else index for kind, index, _, _, _ in self._out_specs]
+            self._fast_inplace = {i: index for i, (kind, index, _, _, _) in enumerate(self._out_specs)
+                                  if kind == "param"}
+        # The generated code's only shared state is the arena: without one, runs need no lock. Code
+        # with a writable section of its own (none is emitted today) is never run unlocked.
+        self._single_result = None
+        if (self._fast_params is not None and len(self._fast_results) == 1 and not self._fast_inplace
+                and not self._fast_results[0][3] and plan.arena_bytes == 0
+                and getattr(code, "writable_bytes", None) == 0):
+            self._single_result = self._fast_results[0][1:3]
+            if _TUPLE_ITEMS is not None:
+                self.run_fitting = self._single_result_call()
 
     def _address(self, array: np.ndarray):
         return id(array) if self._by_object else array.ctypes.data
 
     def run(self, args: list) -> list:
+        """The root outputs for these parameters. Arguments that are C-contiguous aligned arrays of the
+        parameter's dtype and dims are used as they are; others are converted (or refused)."""
+        return list(self.run_fitting(args, range(len(args))))
+
+    def run_fitting(self, args, unchecked=()):
+        """run() for a caller that has checked that every argument but those numbered in `unchecked` is a
+        C-contiguous aligned ndarray of exactly its parameter's dtype and dims (Session.run's fast path).
+        Gives a list, or on the fast path a tuple."""
+        fast = self._fast_params
+        if fast is None or len(args) != len(fast):
+            return self._run_general(args)
+        for n in unchecked:
+            arg = args[n]
+            dt, dims = fast[n]
+            if type(arg) is not np.ndarray or arg.dtype != dt or arg.shape != dims:
+                return self._run_general(args)
+            flags = arg.flags
+            if not (flags.c_contiguous and flags.aligned):
+                return self._run_general(args)
+        offset = _TUPLE_ITEMS
+        if offset is None:
+            with self._lock:
+                return self._run_by_arrays(args)
+        args = tuple(args)
+        single = self._single_result
+        if single is not None:                  # one small result, no scratch memory: no lock either
+            results = (np.empty(single[1], single[0]),)
+            self._entry(id(args) + offset, id(results) + offset, 0)
+            return results
+        with self._lock:
+            results = tuple([self._result_buffer(index, dims, dt) if pooled else np.empty(dims, dt)
+                             for index, dt, dims, pooled in self._fast_results])
+            self._entry(id(args) + offset, id(results) + offset, self._arena_ptr)
+        if not self._fast_inplace:
+            return results
+        return [args[self._fast_inplace[i]] if index < 0 else results[index]
+                for i, index in enumerate(self._fast_outputs)]
+
+    def _single_result_call(self):
+        """run_fitting for an executable with one small result and no arena, as a closure."""
+        general, this, n_params = CpuExecutable.run_fitting, weakref.ref(self), len(self._fast_params)
+        entry, offset, empty = self._entry, _TUPLE_ITEMS, np.empty
+        dt, dims = self._single_result
+
+        def run_fitting(args, unchecked=()):
+            if unchecked or len(args) != n_params:
+                return general(this(), args, unchecked)     # (a weak reference: no cycle through self)
+            args = tuple(args)
+            results = (empty(dims, dt),)
+            entry(id(args) + offset, id(results) + offset, 0)
+            return results
+        return run_fitting
+
+    def _run_by_arrays(self, args) -> list:
+        """The fast path's call through this executable's ctypes pointer arrays (a Python whose tuples are
+        not laid out as _TUPLE_ITEMS expects); under the lock."""
+        params, pointers = self._params, self._results
+        for n, arg in enumerate(args):
+            params[n] = id(arg)
+        results = [self._result_buffer(index, dims, dt) if pooled else np.empty(dims, dt)
+                   for index, dt, dims, pooled in self._fast_results]
+        for n, out in enumerate(results):
+            pointers[n] = id(out)
+        self._entry(self._params_ptr, self._results_ptr, self._arena_ptr)
+        return [args[self._fast_inplace[i]] if index < 0 else results[index]
+                for i, index in enumerate(self._fast_outputs)]
+
+    def _run_general(self, args: list) -> list:
         if len(args) != len(self._specs):
             raise ValueError(f"expected {len(self._specs)} arguments, got {len(args)}")
         arrays, keep = [], []          # logical arrays by parameter number; buffers to keep alive
@@ -184,6 +279,19 @@ class CpuExecutable:
             lines.append(f"  {100 * cycles[k] / total:5.1f}%  {cycles[k] / self._runs / 1e3:10.1f} kcycles  "
                          f"{self.plan.kernel_names[k]}")
         print("\n".join(lines))
+
+
+def _tuple_items_offset() -> int | None:
+    """Byte offset of a tuple's item array inside the tuple object (CPython: after the var-object
+    header), when this Python lays it out as usual; then `id(t) + offset` is a `PyObject **` of t's items."""
+    offset = 3 * ctypes.sizeof(ctypes.c_void_p)
+    probe = (object(), object())
+    ok = all(ctypes.c_void_p.from_address(id(probe) + offset + k * ctypes.sizeof(ctypes.c_void_p)).value
+             == id(probe[k]) for k in range(2))
+    return offset if ok else None
+
+
+_TUPLE_ITEMS = _tuple_items_offset()
 
 
 def _root_constants(module: Module) -> dict:

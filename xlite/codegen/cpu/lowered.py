@@ -4,10 +4,12 @@ compile_module (xlite/runtime/executable.py) computes `lowered_cache_key(module)
 pipeline touches the Module. `cached_executable(key, module)` then gives the executable straight
 from the entry: the plan, the object code (linked by elf_loader.py, no llvmlite), and the
 constant root outputs, which the entry holds because no optimized Module exists to read them
-from. On such a hit `executable.module` is the Module *as lowered* (no buffer assignment, the
-pipeline never ran) and `executable.module_is_lowered` is True; `optimized_module(executable)`
-gives an optimized copy where one is needed. On a miss compile_module runs the pipeline and
-compile_cpu, then `store_lowered(key, executable)` files the result under the key.
+from. On a miss compile_module runs the pipeline and compile_cpu, then `store_lowered(key,
+executable)` files the result under the key.
+
+A hit's executable (CachedCpuExecutable) keeps the Module as lowered in `lowered_module`; its
+`module` is still the optimized Module, made on first access by running the pipeline on a copy
+(running the executable never needs it; reports, checks and traced variants do).
 
 Only light modules are imported here (no llvmlite, no code generator, no passes).
 """
@@ -40,10 +42,30 @@ def cached_executable(key: str, module: Module) -> CpuExecutable | None:
     from xlite.codegen.cpu.elf_loader import load_code
     plan = plan_from_dict(entry.plan)
     symbols = [ENTRY_NAME] + ([OBJECT_ENTRY_NAME] if plan.object_entry else [])
-    executable = CpuExecutable(module, plan, load_code(entry.obj, symbols), constants=entry.constants)
-    executable.module_is_lowered = True
+    executable = CachedCpuExecutable(module, plan, load_code(entry.obj, symbols), constants=entry.constants)
     _set_stats(executable, entry.stats)
     return executable
+
+
+class CachedCpuExecutable(CpuExecutable):
+    """A CpuExecutable from a cache hit: `lowered_module` is the Module as lowered; `module` the
+    optimized Module, made from a copy of it on first access."""
+
+    _optimized = None
+
+    @property
+    def module(self):
+        if self._optimized is None:
+            from xlite.passes.dump import clone_module
+            from xlite.passes.pipelines import cpu_pipeline
+            optimized = clone_module(self.lowered_module)
+            cpu_pipeline().run(optimized)
+            self._optimized = optimized
+        return self._optimized
+
+    @module.setter
+    def module(self, module) -> None:         # CpuExecutable.__init__ gives the Module as lowered
+        self.lowered_module = module
 
 
 def store_lowered(key: str, executable: CpuExecutable) -> None:
@@ -57,7 +79,6 @@ def store_lowered(key: str, executable: CpuExecutable) -> None:
     stats["kernels"] = int(kernel_count(module.entry))
     cache.store(key, plan_to_dict(executable.plan), executable._code.obj, constants=executable._constants,
                 stats=stats)
-    executable.module_is_lowered = False
     _set_stats(executable, stats)
 
 
@@ -70,16 +91,4 @@ def _set_stats(executable: CpuExecutable, stats: dict) -> None:
         executable.peak_bytes = stats["peak_bytes"]
 
 
-def optimized_module(executable) -> Module:
-    """The executable's optimized Module: its own, or after a hit an optimized copy of the lowered one."""
-    module = executable.module
-    if "buffer_assignment" in module.properties:
-        return module
-    from xlite.passes.dump import clone_module
-    from xlite.passes.pipelines import cpu_pipeline
-    module = clone_module(module)
-    cpu_pipeline().run(module)
-    return module
-
-
-__all__ = ["lowered_cache_key", "cached_executable", "store_lowered", "optimized_module"]
+__all__ = ["lowered_cache_key", "cached_executable", "store_lowered", "CachedCpuExecutable"]
