@@ -84,14 +84,14 @@ class Session:
         if options is None and run_metadata is None and not self._closed:
             # The fast path: a fetch structure and feed keys seen before (the key _plan files them
             # under), feeds that fit the signature last compiled for them (see _FastRun).
+            kind = type(fetches)
             try:
-                kind = type(fetches)
-                plan = self._plans[((kind, *fetches) if kind is list or kind is tuple else fetches,
-                                    tuple(feed_dict) if feed_dict else ())]
+                fast_run = self._plans[((kind, *fetches) if kind is list or kind is tuple else fetches,
+                                        tuple(feed_dict) if feed_dict else ())].fast_run
             except (KeyError, TypeError):
-                plan = None
-            if plan is not None and plan.fast is not None:
-                result = plan.fast_run(feed_dict)
+                fast_run = None
+            if fast_run is not None:
+                result = fast_run(feed_dict)
                 if result is not _NOT_FAST:
                     return result
         if self._closed:
@@ -349,21 +349,26 @@ class _FastRun:
         """__call__ for the commonest signature, as a closure over what it reads: feeds that are the
         parameters in order, no Variable or run counter, a flat fetch structure, a run_fitting executable."""
         session, run, slots, sequence = self.session, self.run_fitting, self.slots, self.sequence
-        specs = [(want, shape) for want, shape, _ in self.feeds]
+        specs = [(want, len(shape), shape if shape else None) for want, shape, _ in self.feeds]
         ndarray, not_fast, as_fetch_value = np.ndarray, _NOT_FAST, _as_fetch_value
+        single = slots[0] if len(slots) == 1 else None
 
         def call(feed_dict):
             if session._dynamic_shapes:
                 return not_fast
             args = tuple(feed_dict.values()) if feed_dict else ()
-            for value, (want, shape) in zip(args, specs):
+            for value, (want, ndim, shape) in zip(args, specs):
                 if type(value) is not ndarray or (value.dtype is not want and value.dtype != want) \
-                        or value.shape != shape:
+                        or value.ndim != ndim or (shape is not None and value.shape != shape):
                     return not_fast
                 flags = value.flags
                 if not (flags.carray or (flags.c_contiguous and flags.aligned)):
                     return not_fast
             results = run(args)
+            if single is not None:
+                value = results[single]
+                value = value[()] if type(value) is ndarray and value.ndim == 0 else as_fetch_value(value)
+                return [value] if sequence is list else value if sequence is None else sequence((value,))
             values = []
             for j in slots:
                 if j is None:
