@@ -18,6 +18,7 @@ marked "not implemented" instead of stopping the suite.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import gc
 import importlib
@@ -319,12 +320,15 @@ def compile_probe(system: str, target: str, t_start: float) -> None:
     print("XLITE_BENCH_PROBE " + json.dumps(out), flush=True)
 
 
-def _probe(system: str, target: str, cache_dir: str | None) -> dict:
+def _probe(system: str, target: str, cache_dir: str | None, pycache: str | None = None) -> dict:
     env = dict(os.environ)
     env.pop("XLITE_CACHE", None)
     env.pop("JAX_COMPILATION_CACHE_DIR", None)
     if cache_dir is not None:
         env["XLITE_CACHE_DIR"] = cache_dir
+    if pycache is not None:         # compiled bytecode, as an installed package has (see _bytecode_cache)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = pycache
     proc = subprocess.run([sys.executable, "-c", _PROBE, system, target], env=env,
                           capture_output=True, text=True, timeout=600)
     for line in proc.stdout.splitlines():
@@ -334,13 +338,36 @@ def _probe(system: str, target: str, cache_dir: str | None) -> dict:
     return {"status": f"error: probe exited {proc.returncode}: {tail[:160]}"}
 
 
+def _bytecode_cache(stack, target: str, with_jax: bool) -> str | None:
+    """Where W6's probes keep compiled bytecode when this environment forbids writing it
+    (PYTHONDONTWRITEBYTECODE): a user's installed xlite and JAX have their .pyc files, so without them
+    every probe would also time compiling xlite's sources (~40 ms of a cold compile, ~100 ms of the
+    import). One unmeasured probe per system fills it (a throwaway compile cache)."""
+    if not sys.flags.dont_write_bytecode:
+        return None
+    pycache = stack.enter_context(tempfile.TemporaryDirectory(prefix="xlite-bench-pyc-"))
+    with tempfile.TemporaryDirectory(prefix="xlite-bench-cache-") as cache_dir:
+        _probe("xlite", target, cache_dir, pycache)
+    if with_jax:
+        _probe("jax", target, None, pycache)
+    return pycache
+
+
 def run_compile_workload(workload, target: str, with_jax: bool, settings: Settings) -> dict:
+    with contextlib.ExitStack() as stack:
+        pycache = _bytecode_cache(stack, target, with_jax)
+        row = _compile_rounds(workload, target, with_jax, settings, pycache)
+    row["bytecode"] = "written to a temporary pycache prefix" if pycache else "as the environment has it"
+    return row
+
+
+def _compile_rounds(workload, target: str, with_jax: bool, settings: Settings, pycache: str | None) -> dict:
     cold, cached, jax_cold = [], [], []
     status, probes = "ok", []
     for _ in range(settings.compile_rounds):
         with tempfile.TemporaryDirectory(prefix="xlite-bench-cache-") as cache_dir:
-            first = _probe("xlite", target, cache_dir)
-            second = _probe("xlite", target, cache_dir) if first["status"] == "ok" else None
+            first = _probe("xlite", target, cache_dir, pycache)
+            second = _probe("xlite", target, cache_dir, pycache) if first["status"] == "ok" else None
         probes.append({"cold": first, "cached": second})
         if first["status"] != "ok":
             status = first["status"]
@@ -356,7 +383,7 @@ def run_compile_workload(workload, target: str, with_jax: bool, settings: Settin
     if with_jax:
         jax_status = "ok"
         for _ in range(settings.compile_rounds):
-            probe = _probe("jax", target, None)
+            probe = _probe("jax", target, None, pycache)
             if probe["status"] != "ok":
                 jax_status = probe["status"]
                 break
