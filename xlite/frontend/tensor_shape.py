@@ -6,6 +6,8 @@ import numbers
 
 def _dim(d):
     """One dimension: an int >= 0, or None for unknown (-1 too, as in TF's shape protos)."""
+    if type(d) is int and d >= 0:
+        return d
     d = getattr(d, "value", d)
     if d is None:
         return None

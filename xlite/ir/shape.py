@@ -20,6 +20,9 @@ class Layout:
         return "{" + ",".join(map(str, self.minor_to_major)) + "}"
 
 
+_PLAIN = frozenset((int, type(None)))       # dims already as Shape keeps them
+
+
 @dataclass(frozen=True)
 class Shape:
     dtype: DType
@@ -27,7 +30,9 @@ class Shape:
     layout: Layout | None = None
 
     def __post_init__(self):
-        object.__setattr__(self, "dims", tuple(None if d is None else int(d) for d in self.dims))
+        dims = self.dims
+        if type(dims) is not tuple or not _PLAIN.issuperset(map(type, dims)):
+            object.__setattr__(self, "dims", tuple(None if d is None else int(d) for d in dims))
 
     is_tuple = False
 
