@@ -180,6 +180,12 @@ class CpuExecutable:
                 for i, index in enumerate(self._fast_outputs)]
 
     def _run_general(self, args: list) -> list:
+        """Any arguments: converted (or refused), laid out, run; under the lock as a whole, since the
+        pointer arrays, the arena and the result pools are this executable's own."""
+        with self._lock:
+            return self._run_general_locked(args)
+
+    def _run_general_locked(self, args: list) -> list:
         if len(args) != len(self._specs):
             raise ValueError(f"expected {len(self._specs)} arguments, got {len(args)}")
         arrays, keep = [], []          # logical arrays by parameter number; buffers to keep alive
@@ -212,10 +218,9 @@ class CpuExecutable:
             elif kind == "param_before":
                 out = arrays[index].copy()
             outputs.append(out)
-        with self._lock:
-            self._entry(self._params, self._results, self._arena_ptr)
-            if self._after_call is not None:
-                self._after_call()
+        self._entry(self._params, self._results, self._arena_ptr)
+        if self._after_call is not None:
+            self._after_call()
         for i, (kind, index, dt, dims, order) in enumerate(self._out_specs):
             if kind == "param":
                 outputs[i] = arrays[index]
