@@ -3,6 +3,7 @@ import xlite as tf
 from xlite import datasets
 
 (train_x, train_y), (test_x, test_y) = datasets.load_iris()
+tf.set_random_seed(1)
 
 features = tf.placeholder(tf.float32, [None, 4])
 labels = tf.placeholder(tf.int32, [None])
@@ -14,7 +15,6 @@ loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labe
 train = tf.train.AdamOptimizer(0.01).minimize(loss)
 accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, 1, output_type=tf.int32), labels), tf.float32))
 
-tf.set_random_seed(1)
 with tf.Session() as sess:
     sess.run(tf.global_variables_initializer())
     for step in range(400):

@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -21,16 +22,28 @@ def losses(output: str) -> list[float]:
     return [float(v) for v in re.findall(r"loss ([-0-9.e]+)", output)]
 
 
+EXAMPLES = [("softmax_regression.py", 0.90), ("iris_dnn.py", 0.93), ("rgb_colors.py", 0.90),
+            ("deep_cnn.py", 0.90)]
+
+
+def accuracy_of(output: str) -> float:
+    return float(re.search(r"test accuracy: ([0-9.]+)", output).group(1))
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name, threshold", [
-    ("softmax_regression.py", 0.90),
-    ("iris_dnn.py", 0.93),
-    ("rgb_colors.py", 0.90),
-    ("deep_cnn.py", 0.90),
-])
+@pytest.mark.parametrize("name, threshold", EXAMPLES)
 def test_example_learns(name, threshold):
     out = run_example(name)
     curve = losses(out)
     assert len(curve) >= 3 and curve[-1] < curve[0], out
-    accuracy = float(re.search(r"test accuracy: ([0-9.]+)", out).group(1))
-    assert accuracy >= threshold, out
+    assert accuracy_of(out) >= threshold, out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, threshold", EXAMPLES)
+def test_example_compiled_matches_interpreter(name, threshold):
+    """The same program on the cpu target: the same loss curve (to float32 rounding drift) and accuracy."""
+    reference, compiled = run_example(name, "interpreter"), run_example(name, "cpu")
+    np.testing.assert_allclose(losses(compiled), losses(reference), rtol=0.05, atol=1e-3)
+    assert abs(accuracy_of(compiled) - accuracy_of(reference)) <= 0.02
+    assert accuracy_of(compiled) >= threshold
