@@ -1,4 +1,5 @@
 """The examples run unchanged and learn: each prints a falling loss and reaches its test accuracy."""
+import functools
 import os
 import re
 import subprocess
@@ -10,6 +11,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+@functools.lru_cache(maxsize=None)      # each (example, target) runs once per test session
 def run_example(name: str, target: str = "interpreter") -> str:
     env = dict(os.environ, XLITE_TARGET=target)
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "examples", name)], capture_output=True,
