@@ -139,6 +139,57 @@ def _reduce_window(gen: ElementGenerator, inst, index: Index) -> str:
     return gen.let(ctype(dt), acc)
 
 
+def _warp_reduce(gen: ElementGenerator, kind: str, dt: DType, acc: str, acc_i: str | None) -> None:
+    """Lane 0 of each warp ends with its warp's combination (a fixed shuffle tree, so the same every run)."""
+    w = gen.w
+    with gen.scope("for (int off = 16; off > 0; off >>= 1)"):
+        if acc_i is not None:
+            w.line(f"const {ctype(dt)} ov = xl_shfl_down({acc}, off);")
+            w.line(f"const long long oi = xl_shfl_down({acc_i}, off);")
+            with gen.scope(f"if (oi >= 0 && {beats(kind, dt, 'ov', 'oi', acc, acc_i)})"):
+                w.line(f"{acc} = ov; {acc_i} = oi;")
+        else:                           # every lane shuffles: never inside a short-circuit && or ||
+            w.line(f"const {ctype(dt)} other = xl_shfl_down({acc}, off);")
+            w.line(f"{acc} = {combine(kind, dt, acc, 'other')};")
+
+
+def block_reduce(kb: KernelBuilder, kind: str, dt: DType, acc: str, acc_i: str | None = None,
+                 init: str | None = None, broadcast: bool = False, warps: int | str | None = None) -> None:
+    """Combines `acc` (argmax/argmin: with index `acc_i`, -1 = none) over the block in a fixed order into thread 0,
+    or with `broadcast` every thread. Call from all threads of the block (blockDim.x % 32 == 0), never divergently."""
+    gen, w = kb.gen, kb.w
+    is_arg = kind in ("argmax", "argmin")
+    if is_arg and acc_i is None:
+        raise ValueError(f"block_reduce({kind}) needs the index register acc_i")
+    acc_t = ctype(dt)
+    if init is None:
+        init = literal(dt, 0) if is_arg else identity_literal(kind, dt)
+    warps = "((int)blockDim.x >> 5)" if warps is None else warps
+    arg_i = acc_i if is_arg else None
+    with gen.scope():
+        part = gen.fresh("xl_part")
+        w.line(f"__shared__ {acc_t} {part}[32];")
+        if is_arg:
+            w.line(f"__shared__ long long {part}_i[32];")
+        w.line("const int xl_lane = threadIdx.x & 31, xl_warp = threadIdx.x >> 5;")
+        _warp_reduce(gen, kind, dt, acc, arg_i)
+        with gen.scope("if (xl_lane == 0)"):
+            w.line(f"{part}[xl_warp] = {acc};" + (f" {part}_i[xl_warp] = {acc_i};" if is_arg else ""))
+        w.line("__syncthreads();")
+        with gen.scope("if (xl_warp == 0)"):
+            w.line(f"{acc} = xl_lane < {warps} ? {part}[xl_lane] : {init};")
+            if is_arg:
+                w.line(f"{acc_i} = xl_lane < {warps} ? {part}_i[xl_lane] : -1;")
+            _warp_reduce(gen, kind, dt, acc, arg_i)
+            if broadcast:               # slot 0 was read by lane 0 before its warp's shuffles: free again
+                with gen.scope("if (xl_lane == 0)"):
+                    w.line(f"{part}[0] = {acc};" + (f" {part}_i[0] = {acc_i};" if is_arg else ""))
+        w.line("__syncthreads();")
+        if broadcast:
+            w.line(f"{acc} = {part}[0];" + (f" {acc_i} = {part}_i[0];" if is_arg else ""))
+            w.line("__syncthreads();")
+
+
 # one block per output element ------------------------------------------------------------------
 def _row_shape(inst):
     """(reduced dims in the operand's physical order, their element count), or None when the minor
@@ -177,10 +228,6 @@ def emit_row_reduction(kb: KernelBuilder, leaf, out, inst):
     threads = _threads(count, n_out)
     warps = threads // 32
     idx = kb.index_type
-    header = f"  __shared__ {acc_t} xl_part[32];\n"
-    if is_arg:
-        header += "  __shared__ long long xl_part_i[32];\n"
-    header += "  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;\n"
     o = gen.fresh("o")
     with gen.scope(f"for ({idx} {o} = blockIdx.x; {o} < {gen.lit(n_out)}; {o} += gridDim.x)"):
         out_index = Index(out.shape.dims, linear=o, order=physical_order(out.shape), home=w.placeholder())
@@ -200,33 +247,13 @@ def emit_row_reduction(kb: KernelBuilder, leaf, out, inst):
             else:
                 w.line(f"{acc} = {combine(kind, dt, acc, value)};")
 
-        def warp_reduce():
-            with gen.scope("for (int off = 16; off > 0; off >>= 1)"):
-                if is_arg:
-                    w.line(f"const {acc_t} ov = xl_shfl_down({acc}, off);")
-                    w.line(f"const long long oi = xl_shfl_down({acc_i}, off);")
-                    with gen.scope(f"if (oi >= 0 && {beats(inst.opcode, dt, 'ov', 'oi', acc, acc_i)})"):
-                        w.line(f"{acc} = ov; {acc_i} = oi;")
-                else:                   # every lane shuffles: never inside a short-circuit && or ||
-                    w.line(f"const {acc_t} other = xl_shfl_down({acc}, off);")
-                    w.line(f"{acc} = {combine(kind, dt, acc, 'other')};")
-
-        warp_reduce()
-        with gen.scope("if (lane == 0)"):
-            w.line(f"xl_part[warp] = {acc};" + (f" xl_part_i[warp] = {acc_i};" if is_arg else ""))
-        w.line("__syncthreads();")
-        with gen.scope("if (warp == 0)"):
-            w.line(f"{acc} = lane < {warps} ? xl_part[lane] : {init};")
-            if is_arg:
-                w.line(f"{acc_i} = lane < {warps} ? xl_part_i[lane] : -1;")
-            warp_reduce()
-            with gen.scope("if (lane == 0)"):
-                result = f"({ctype(inst.shape.dtype)}){acc_i}" if is_arg else acc
-                gen.remember(inst, out_index, gen.let(ctype(inst.shape.dtype), result))
-                out.store(gen, out_index, gen.element(leaf, out_index))
-        w.line("__syncthreads();")
+        block_reduce(kb, inst.opcode if is_arg else kind, dt, acc, acc_i, init, warps=warps)
+        with gen.scope("if (threadIdx.x == 0)"):
+            result = f"({ctype(inst.shape.dtype)}){acc_i}" if is_arg else acc
+            gen.remember(inst, out_index, gen.let(ctype(inst.shape.dtype), result))
+            out.store(gen, out_index, gen.element(leaf, out_index))
     grid = (min(n_out, 65535 * 16),)
-    return kb.finish(grid, threads, header)
+    return kb.finish(grid, threads)
 
 
-__all__ = ["combine", "identity_literal", "beats", "unflatten", "emit_row_reduction"]
+__all__ = ["combine", "identity_literal", "beats", "unflatten", "block_reduce", "emit_row_reduction"]
