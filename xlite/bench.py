@@ -1,8 +1,9 @@
-"""`xlite bench`: the benchmark suite of shared/BENCHMARKS.md, compiled vs interpreted (and vs JAX).
+"""`xlite bench`: the benchmark suite of shared/BENCHMARKS.md, compiled vs interpreted (and vs JAX, CuPy).
 
 For each workload (benchmarks/workloads.py), in one process: run it on the
-interpreter (the reference), on the compiled target and under jax.jit when
-JAX is importable; check every system's result against the interpreter's
+interpreter (the reference), on the compiled target, under jax.jit when
+JAX is importable and, for target "cuda" where CuPy is importable, op by op
+in CuPy (benchmarks/cupy_workloads.py); check every system's result against the interpreter's
 before timing it (a training step: the loss, and the Variables after one
 step from the interpreter's initial values); then time rounds that
 interleave the systems. A round's figure is the median of its calls, each
@@ -10,7 +11,10 @@ the whole `sess.run` (feeds validated and copied, results returned); the
 reported time is the median over rounds, and a speedup is the median of the
 per-round ratios, so drift of a noisy machine cancels in pairs. W6 times
 graph build + Session + the first runs of the W3 step in fresh processes,
-with an empty compile cache and then with that cache warm.
+with an empty compile cache and then with that cache warm. On target "cuda",
+W1/W2 also report their bandwidth against the GPU's HBM (from the device
+name) and every row the kernel launches per run; on the CPU emulator
+(XLITE_CUDA_EMULATOR=1) no GPU figure is given.
 
 A system that cannot compile a workload (NotImplementedError) gets its row
 marked "not implemented" instead of stopping the suite.
@@ -41,6 +45,13 @@ TARGETS = {"W1": 8.0, "W2": 4.0, "W3": 1.5, "W4": 3.0, "W5": 2.0}
 W1_MIN_COPY_FRACTION = 0.60
 W6_COLD_LIMIT_S = 1.0
 W6_MIN_CACHE_SPEEDUP = 10.0
+# HBM bandwidth in GB/s by GPU (BENCHMARKS.md): the first key the device name contains, else the default.
+HBM_GBPS = {"H200": 4800.0, "H100": 3300.0}
+HBM_DEFAULT_GBPS = 3300.0
+# What the CUDA backend must reach (BENCHMARKS.md's GPU section).
+GPU_MIN_CUPY_SPEEDUP = {"W1": 5.0}              # op-by-op CuPy's time / the compiled time
+GPU_MAX_OVER_FLOOR = {"W1": 2.0}                # compiled time / the HBM floor of bytes_moved
+GPU_MAX_LAUNCHES = {"W1": 1, "W2": 2}           # kernel launches per run
 
 
 class Settings:
@@ -75,6 +86,20 @@ def jax_available() -> bool:
 def _jax_programs():
     load_workloads()
     return importlib.import_module("benchmarks.jax_workloads")
+
+
+def cupy_version() -> str | None:
+    """CuPy's version where it imports (it needs a CUDA runtime, not only the package), else None."""
+    try:
+        import cupy
+    except Exception:           # noqa: BLE001  (ImportError, or a CUDA library that fails to load)
+        return None
+    return str(cupy.__version__)
+
+
+def _cupy_programs():
+    load_workloads()
+    return importlib.import_module("benchmarks.cupy_workloads")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -153,7 +178,7 @@ class System:
             self.status = f"error: {_describe(e)}"
 
 
-def prepare(workload, target: str, with_jax: bool):
+def prepare(workload, target: str, with_jax: bool, with_cupy: bool = False):
     """Builds the workload, runs and checks every system once; (systems, reference)."""
     import xlite as tf
     prog = workload.build()
@@ -165,9 +190,11 @@ def prepare(workload, target: str, with_jax: bool):
 
     compiled = System(target)
     systems.append(compiled)
+    executable = None
     try:
         sess = tf.Session(target=target, graph=prog.graph)
         values = _first_step(sess, prog, initial=ref["before"])
+        executable = values["executable"]
         for k, (got, want) in enumerate(zip(values["before"], ref["before"])):
             _close(f"initial value of variable {k}", got, want, 1e-5, 1e-6)
         _check_step(values, ref, workload)
@@ -187,6 +214,20 @@ def prepare(workload, target: str, with_jax: bool):
             jx.call = program.call
         except Exception as e:  # noqa: BLE001
             jx.fail(e)
+
+    if with_cupy:
+        cp = System("cupy")
+        systems.append(cp)
+        try:
+            program = _cupy_programs().make(workload.id, prog, ref["before"] or None)
+            got = program.first()
+            n = len(ref["outputs"])
+            _check_step({"outputs": got[:n], "after": got[n:]}, ref, workload)
+            cp.call = program.call
+        except Exception as e:  # noqa: BLE001
+            cp.fail(e)
+    if target == "cuda":
+        compiled.stats.update(gpu_device(executable))
     return systems, ref
 
 
@@ -222,7 +263,36 @@ def executable_stats(executable) -> dict:
         stats["peak_bytes"], stats["peak_from"] = executable.peak_bytes, "buffer assignment"
     if plan is not None and getattr(plan, "arena_bytes", None) is not None:
         stats["arena_bytes"] = int(plan.arena_bytes)
+    launches = getattr(getattr(executable, "program", None), "launches", None)   # CudaExecutable
+    if isinstance(launches, int):
+        stats["launches"] = launches
     return stats
+
+
+def hbm_gbps(device: str) -> float:
+    """The HBM bandwidth BENCHMARKS.md gives for a GPU of this name (HBM_GBPS, else the default)."""
+    for key, gbps in HBM_GBPS.items():
+        if key.lower() in device.lower():
+            return gbps
+    return HBM_DEFAULT_GBPS
+
+
+def gpu_device(executable) -> dict:
+    """The GPU a cuda executable ran on (else CuPy's current device): name, HBM figure, or emulated."""
+    driver = getattr(executable, "driver", None)
+    if driver is not None:
+        from xlite.codegen.cuda.emulator import EmulatedDriver
+        if isinstance(driver, EmulatedDriver):
+            return {"device": str(driver.name), "emulated": True}
+        name = str(driver.name)
+    else:
+        try:
+            import cupy
+            name = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)["name"]
+            name = name.decode() if isinstance(name, bytes) else str(name)
+        except Exception:       # noqa: BLE001  (no CuPy or no device: no GPU figure)
+            return {}
+    return {"device": name, "emulated": False, "hbm_gbps": hbm_gbps(name)}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -409,20 +479,21 @@ def _median(values):
 # ------------------------------------------------------------------------------------------------
 # one workload
 
-def run_workload(workload, target: str, with_jax: bool, settings: Settings) -> dict:
+def run_workload(workload, target: str, with_jax: bool, settings: Settings, with_cupy: bool = False) -> dict:
     if workload.kind == "aot":
         from xlite.aot.bench import run_aot_workload
         return run_aot_workload(workload, target, settings)
     if workload.kind == "compile":
         return run_compile_workload(workload, target, with_jax, settings)
     try:
-        systems, _ = prepare(workload, target, with_jax)
+        systems, _ = prepare(workload, target, with_jax, with_cupy)
     except Exception as e:      # noqa: BLE001  (the reference itself failed: nothing to compare with)
         return {"id": workload.id, "title": workload.title, "shapes": workload.shapes, "kind": workload.kind,
                 "systems": {}, "status": f"error: interpreter: {_describe(e)}", "targets": []}
     time_systems(systems, settings)
     interp, compiled = systems[0], systems[1]
-    jx = systems[2] if len(systems) > 2 else None
+    by_name = {s.name: s for s in systems[2:]}
+    jx, cp = by_name.get("jax"), by_name.get("cupy")
     row = {"id": workload.id, "title": workload.title, "shapes": workload.shapes, "kind": workload.kind,
            "systems": {}}
     for s in systems:
@@ -434,15 +505,28 @@ def run_workload(workload, target: str, with_jax: bool, settings: Settings) -> d
     row["status"] = compiled.status
     row["speedup"] = _paired_ratio(interp, compiled)
     row["compiled_over_jax"] = _paired_ratio(compiled, jx) if jx else None
+    if cp:
+        row["compiled_over_cupy"] = _paired_ratio(compiled, cp)
+        row["cupy_over_compiled"] = _paired_ratio(cp, compiled)
     row.update(compiled.stats)
     t = row["systems"][target].get("time_s")
     if t and workload.bytes_moved:
         row["gbps"] = workload.bytes_moved / t / 1e9
-        row["copy_fraction"] = row["gbps"] / COPY_GBPS
+        if target == "cuda":
+            _hbm_figures(row, workload.bytes_moved)
+        else:
+            row["copy_fraction"] = row["gbps"] / COPY_GBPS
     if t and workload.kind == "train":
         row["steps_per_s"] = 1.0 / t
-    row["targets"] = _speed_targets(row) if target == "cpu" else []
+    row["targets"] = _speed_targets(row) if target == "cpu" else _gpu_targets(row) if target == "cuda" else []
     return row
+
+
+def _hbm_figures(row: dict, bytes_moved: int) -> None:
+    """The bandwidth against the GPU's HBM: the floor (bytes moved once at HBM speed) and the fraction."""
+    if row.get("hbm_gbps") and not row.get("emulated"):
+        row["hbm_floor_s"] = bytes_moved / (row["hbm_gbps"] * 1e9)
+        row["hbm_fraction"] = row["gbps"] / row["hbm_gbps"]
 
 
 def _speed_targets(row: dict) -> list:
@@ -455,6 +539,25 @@ def _speed_targets(row: dict) -> list:
         frac = row.get("copy_fraction")
         checks.append({"what": f">= {W1_MIN_COPY_FRACTION:.0%} of copy bandwidth",
                        "met": None if frac is None else frac >= W1_MIN_COPY_FRACTION})
+    return checks
+
+
+def _gpu_targets(row: dict) -> list:
+    """BENCHMARKS.md's GPU goals; a timing on the emulator is no GPU figure ("not measured")."""
+    wid, gpu = row["id"], not row.get("emulated")
+    checks = []
+    if wid in GPU_MIN_CUPY_SPEEDUP:
+        need, ratio = GPU_MIN_CUPY_SPEEDUP[wid], row.get("cupy_over_compiled")
+        checks.append({"what": f">= {need:g}x faster than CuPy",
+                       "met": None if ratio is None or not gpu else ratio >= need})
+    if wid in GPU_MAX_OVER_FLOOR:
+        most, frac = GPU_MAX_OVER_FLOOR[wid], row.get("hbm_fraction")
+        checks.append({"what": f"within {most:g}x of the HBM floor",
+                       "met": None if frac is None or not gpu else frac >= 1.0 / most})
+    if wid in GPU_MAX_LAUNCHES:
+        most, launches = GPU_MAX_LAUNCHES[wid], row.get("launches")
+        checks.append({"what": f"<= {most} kernel launch{'es' if most > 1 else ''} per run",
+                       "met": None if launches is None else launches <= most})
     return checks
 
 
@@ -501,13 +604,14 @@ def _commit() -> str | None:
         return None
 
 
-def _isolated(wid: str, target: str, settings: Settings, with_jax: bool) -> dict:
+def _isolated(wid: str, target: str, settings: Settings, with_jax: bool, with_cupy: bool = False) -> dict:
     """One workload in a fresh process (nothing left over from another workload: heap, threads, JAX)."""
     with tempfile.TemporaryDirectory(prefix="xlite-bench-") as tmp:
         out = Path(tmp) / "row.json"
         argv = [sys.executable, "-m", "xlite.bench", "--workloads", wid, "--target", target,
                 "--rounds", str(settings.rounds), "--json", str(out)]
         argv += (["--quick"] if settings.quick else []) + ([] if with_jax else ["--no-jax"])
+        argv += [] if with_cupy else ["--no-cupy"]
         proc = subprocess.run(argv, capture_output=True, text=True)
         if out.exists():
             return json.loads(out.read_text())["workloads"][0]
@@ -517,23 +621,29 @@ def _isolated(wid: str, target: str, settings: Settings, with_jax: bool) -> dict
 
 
 def run_suite(ids=WORKLOAD_IDS, target: str = "cpu", settings: Settings | None = None,
-              with_jax: bool | None = None, log=None, isolate: bool = False) -> dict:
+              with_jax: bool | None = None, log=None, isolate: bool = False,
+              with_cupy: bool | None = None) -> dict:
+    """Every workload of `ids`; CuPy joins on target "cuda" where it imports (with_cupy None)."""
     import xlite
     settings = settings or Settings()
     with_jax = jax_available() if with_jax is None else with_jax
+    cupy = cupy_version() if target == "cuda" and with_cupy is not False else None
+    with_cupy = cupy is not None
     workloads = load_workloads().WORKLOADS
     report = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "xlite": xlite.__version__, "commit": _commit(), "machine": machine(), "target": target,
               "quick": settings.quick, "rounds": settings.rounds, "jax": None, "workloads": []}
+    if target == "cuda":
+        report["cupy"] = cupy
     if with_jax:
         from importlib.metadata import version
         report["jax"] = version("jax")
     for wid in ids:
         t0 = time.perf_counter()
         if isolate:
-            row = _isolated(wid, target, settings, with_jax)
+            row = _isolated(wid, target, settings, with_jax, with_cupy)
         else:
-            row = run_workload(workloads[wid], target, with_jax, settings)
+            row = run_workload(workloads[wid], target, with_jax, settings, with_cupy)
         row["bench_wall_s"] = time.perf_counter() - t0
         report["workloads"].append(row)
         if log:
@@ -541,10 +651,10 @@ def run_suite(ids=WORKLOAD_IDS, target: str = "cpu", settings: Settings | None =
     return report
 
 
-def verify(wid: str, target: str = "cpu", with_jax: bool = False) -> dict:
+def verify(wid: str, target: str = "cpu", with_jax: bool = False, with_cupy: bool = False) -> dict:
     """Only the correctness checks of one workload: {system: status}."""
     workload = load_workloads().WORKLOADS[wid]
-    systems, _ = prepare(workload, target, with_jax)
+    systems, _ = prepare(workload, target, with_jax, with_cupy)
     return {s.name: s.status for s in systems}
 
 
@@ -571,40 +681,45 @@ def _fmt_ratio(r) -> str:
     return "-" if r is None else f"{r:.2f}x"
 
 
+def _throughput(w: dict) -> str:
+    if w.get("gbps") is None:
+        return f"{w['steps_per_s']:.0f} steps/s" if w.get("steps_per_s") is not None else "-"
+    if w.get("copy_fraction") is not None:
+        return f"{w['gbps']:.1f} GB/s ({w['copy_fraction']:.0%} copy)"
+    if w.get("hbm_fraction") is not None:
+        return (f"{w['gbps']:.1f} GB/s ({w['hbm_fraction']:.0%} of HBM {w['hbm_gbps'] / 1000:g} TB/s, "
+                f"floor {fmt_time(w.get('hbm_floor_s'))})")
+    if w.get("emulated"):
+        return f"{w['gbps']:.1f} GB/s (CPU emulator, no GPU)"
+    return f"{w['gbps']:.1f} GB/s"
+
+
+def _cupy_cells(w: dict, report: dict) -> list:
+    """The cupy and compiled/cupy columns of target cuda: CuPy's time, or why there is none."""
+    if report.get("cupy") is None:
+        return ["not installed", "-"]
+    cp = w.get("systems", {}).get("cupy")
+    if cp is None:
+        return ["-", "-"]
+    return [fmt_time(cp.get("time_s")) if cp["status"] == "ok" else cp["status"],
+            _fmt_ratio(w.get("compiled_over_cupy"))]
+
+
 def format_table(report: dict) -> str:
     target = report["target"]
+    gpu = target == "cuda"
     head = ["id", "workload", "interpreter", target, "speedup", "jax", f"{target}/jax", "throughput",
             "kernels", "peak live", "status"]
+    if gpu:
+        head = head[:7] + ["cupy", f"{target}/cupy"] + head[7:9] + ["launches"] + head[9:]
     rows = []
     for w in report["workloads"]:
-        if w["kind"] == "aot":
-            from xlite.aot.bench import table_row
-            rows.append(table_row(w, fmt_time, _fmt_ratio))
-            continue
-        if w["kind"] == "compile":
-            jx = w.get("jax") or {}
-            cached = w.get("cached_s")
-            through = (f"cached {fmt_time(cached)} ({_fmt_ratio(w.get('cold_over_cached'))} faster)"
-                       if cached is not None else "-")
-            cold = w.get("cold_s")
-            rows.append([w["id"], w["title"], "-", "-" if cold is None else "cold " + fmt_time(cold), "-",
-                         ("cold " + fmt_time(jx.get("cold_s"))) if jx.get("cold_s") else (jx.get("status") or "-"),
-                         _fmt_ratio(w.get("cold_over_jax")), through, "-", "-", w["status"]])
-            continue
-        sysd = w["systems"]
-        jx = sysd.get("jax")
-        through = "-"
-        if w.get("gbps") is not None:
-            through = f"{w['gbps']:.1f} GB/s ({w['copy_fraction']:.0%} copy)"
-        elif w.get("steps_per_s") is not None:
-            through = f"{w['steps_per_s']:.0f} steps/s"
-        peak = w.get("peak_bytes")
-        rows.append([w["id"], w["title"], fmt_time(sysd.get("interpreter", {}).get("time_s")),
-                     fmt_time(sysd.get(target, {}).get("time_s")), _fmt_ratio(w.get("speedup")),
-                     "-" if jx is None else (fmt_time(jx.get("time_s")) if jx["status"] == "ok" else jx["status"]),
-                     _fmt_ratio(w.get("compiled_over_jax")), through,
-                     str(w.get("kernels", "-")), fmt_bytes(peak),
-                     w["status"]])
+        rows.append(_table_row(w, report, target))
+        if gpu:
+            r = rows[-1]
+            launches = w.get("launches")
+            extra = _cupy_cells(w, report) if w["kind"] not in ("aot", "compile") else ["-", "-"]
+            rows[-1] = r[:7] + extra + r[7:9] + ["-" if launches is None else str(launches)] + r[9:]
     widths = [max(len(str(r[i])) for r in [head] + rows) for i in range(len(head))]
     lines = ["| " + " | ".join(str(c).ljust(n) for c, n in zip(head, widths)) + " |",
              "|" + "|".join("-" * (n + 2) for n in widths) + "|"]
@@ -618,7 +733,33 @@ def format_table(report: dict) -> str:
     foot = (f"{report['date']}  xlite {report['xlite']} @ {report['commit']}  {m.get('cpu', '?')}, "
             f"{m.get('cores')} cores{', AVX-512' if m.get('avx512') else ''}  jax {report['jax'] or 'not installed'}"
             f"  rounds {report['rounds']}{' (quick)' if report['quick'] else ''}")
+    if gpu:
+        device = next((w["device"] for w in report["workloads"] if w.get("device")), None)
+        foot += f"  device {device or 'unknown'}  cupy {report.get('cupy') or 'not installed'}"
     return "\n".join(lines + ["", "targets: " + "; ".join(checks) if checks else "", foot])
+
+
+def _table_row(w: dict, report: dict, target: str) -> list:
+    """The columns every target has, for one workload."""
+    if w["kind"] == "aot":
+        from xlite.aot.bench import table_row
+        return table_row(w, fmt_time, _fmt_ratio)
+    if w["kind"] == "compile":
+        jx = w.get("jax") or {}
+        cached = w.get("cached_s")
+        through = (f"cached {fmt_time(cached)} ({_fmt_ratio(w.get('cold_over_cached'))} faster)"
+                   if cached is not None else "-")
+        cold = w.get("cold_s")
+        return [w["id"], w["title"], "-", "-" if cold is None else "cold " + fmt_time(cold), "-",
+                ("cold " + fmt_time(jx.get("cold_s"))) if jx.get("cold_s") else (jx.get("status") or "-"),
+                _fmt_ratio(w.get("cold_over_jax")), through, "-", "-", w["status"]]
+    sysd = w["systems"]
+    jx = sysd.get("jax")
+    return [w["id"], w["title"], fmt_time(sysd.get("interpreter", {}).get("time_s")),
+            fmt_time(sysd.get(target, {}).get("time_s")), _fmt_ratio(w.get("speedup")),
+            "-" if jx is None else (fmt_time(jx.get("time_s")) if jx["status"] == "ok" else jx["status"]),
+            _fmt_ratio(w.get("compiled_over_jax")), _throughput(w),
+            str(w.get("kernels", "-")), fmt_bytes(w.get("peak_bytes")), w["status"]]
 
 
 def failed(report: dict) -> bool:
@@ -639,6 +780,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--rounds", type=int, help="timing rounds per workload (default 7, quick 3)")
     parser.add_argument("--no-jax", action="store_true", help="skip JAX even when it is installed")
+    parser.add_argument("--no-cupy", action="store_true",
+                        help="target cuda: skip op-by-op CuPy even when it is installed")
     parser.add_argument("--isolate", action="store_true", help="each workload in a fresh process")
 
 
@@ -655,7 +798,8 @@ def run_from_args(args) -> int:
         return 2
     settings = Settings(quick=args.quick, rounds=args.rounds)
     report = run_suite(ids, args.target, settings, with_jax=False if args.no_jax else None,
-                       log=lambda line: print(line, file=sys.stderr, flush=True), isolate=args.isolate)
+                       log=lambda line: print(line, file=sys.stderr, flush=True), isolate=args.isolate,
+                       with_cupy=False if getattr(args, "no_cupy", False) else None)
     print(format_table(report))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1, default=str) + "\n")
