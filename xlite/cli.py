@@ -165,7 +165,8 @@ def _dump_ir_file(args: argparse.Namespace, formats: tuple, stages) -> int:
 
 
 SUBCOMMANDS = {
-    "bench": ("the benchmark suite: compiled vs interpreted (and vs JAX when installed)", _bench),
+    "bench": ("the benchmark suite: compiled vs interpreted (and vs JAX, and CuPy on --target cuda, when installed)",
+              _bench),
     "dump-ir": ("the IR of a script's compiled runs at every stage (or of an IR file after some passes)",
                 _dump_ir),
     "compile": ("a script's graph ahead of time to an object file, a C header and a .so (like tfcompile)",
