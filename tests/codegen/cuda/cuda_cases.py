@@ -261,6 +261,58 @@ for _dt, _dims in (("f32", (4, 100)), ("f32", (5, 7)), ("s32", (3, 64)), ("u8", 
         b.emit("argmax", (p,), dimension=0, index_dtype="s32"), b.emit("argmin", (p,), dimension=0)],
         [(_dt, _dims)], args=_argmax_args(_dt, _dims))
 
+
+# Long rows of few outputs are split over several blocks (reductions.py's "last block finishes"). The values make
+# every result exact in any order (integers, integer-valued floats, powers of two), so a partial lost, counted
+# twice or combined out of order fails; extremes and ties sit in late blocks and at the tails.
+def _big_args(n, rows=1):
+    def make(rng):
+        ints = rng.integers(-100, 101, (rows, n)).astype(np.int32)
+        floats = ints.astype(np.float32)
+        floats[0, -1] = 1000.5                                   # the maximum is the very last element
+        floats[-1, n // 2] = -1000.25
+        powers = np.ones((rows, n), np.float32)                  # a product of powers of two never rounds
+        hits = rng.choice(n, 60, replace=False)
+        powers[0, hits] = np.where(np.arange(60) % 3 == 0, 0.5, 2.0)
+        wrap = np.where(rng.random((rows, n)) < 0.001, rng.integers(-9, 10, (rows, n)), 1).astype(np.int32)
+        ties = floats.copy()
+        ties[0, [n // 3, n - 2]] = 5000.0                        # the first of two maxima, in different blocks
+        ties[0, [n // 4, n - 3]] = -5000.0
+        if rows > 1:
+            ties[1, [n // 5, n - 4]] = np.nan                    # the first NaN wins both argmax and argmin
+        return [ints, floats, powers, wrap, ties]
+    return make
+
+
+def _big_reductions(b, ints, floats, powers, wrap, ties):
+    rank = ints.shape.rank
+    last, every = (rank - 1,), tuple(range(rank))
+    outs = []
+    for axes in ((last, every) if rank > 1 else (every,)):
+        outs += [b.reduce(ints, "sum", axes), b.reduce(floats, "sum", axes), b.reduce(floats, "max", axes),
+                 b.reduce(floats, "min", axes), b.reduce(powers, "prod", axes), b.reduce(wrap, "prod", axes)]
+    outs += [b.emit("argmax", (ties,), dimension=rank - 1), b.emit("argmin", (ties,), dimension=rank - 1,
+                                                                   index_dtype="s32")]
+    return outs
+
+
+for _rows, _n in ((1, 300007), (3, 100003), (1, 8193), (2, 4097)):
+    _dims = (_n,) if _rows == 1 and _n == 300007 else (_rows, _n)
+    case(f"reduce_split_{_rows}x{_n}", _big_reductions, [(t, _dims) for t in ("s32", "f32", "f32", "s32", "f32")],
+         args=(lambda make, dims: lambda rng: [a.reshape(dims) for a in make(rng)])(_big_args(_n, _rows), _dims))
+
+
+def _columns_args(rng):
+    x = rng.integers(-50, 51, (70001, 3)).astype(np.float32)
+    x[-1, 2] = 900.0
+    x[[10, 60000], 1] = np.nan
+    return [x, rng.integers(-50, 51, (50001, 5)).astype(np.int32)]
+
+
+case("reduce_split_kept_minor", lambda b, x, y: [
+    b.reduce(x, "sum", (0,)), b.reduce(x, "max", (0,)), b.reduce(y, "sum", (0,)), b.reduce(y, "min", (0,)),
+    b.emit("argmax", (x,), dimension=0), b.emit("argmin", (y,), dimension=0, index_dtype="s32")],
+    [("f32", (70001, 3)), ("s32", (50001, 5))], args=_columns_args)
 case("reduce_window", lambda b, p: [
     b.emit("reduce_window", (p,), kind="max", window=(1, 3, 3, 1), strides=(1, 2, 2, 1),
            padding=((0, 0), (1, 1), (1, 1), (0, 0))),

@@ -5,7 +5,7 @@
 - a dot or convolution at the root, or under an output fusion's epilogue (reached
   from the root only through same-index elementwise ops): a tiled shared-memory
   GEMM whose epilogue evaluates the root per output element (gemm.py);
-- a reduce / argmax / argmin over the operand's minor dimension: one block per
+- a reduce / argmax / argmin over the operand's minor dimension (or of few outputs): one block (or several) per
   output element, warp shuffles and shared memory (reductions.py);
 - everything else: a grid-stride loop over the output's elements, each computed by
   the element generator.
@@ -127,10 +127,11 @@ class KernelBuilder:
     def all_elemental(self) -> bool:
         return all(is_elemental(i.opcode) for i in self.members)
 
-    def finish(self, grid: tuple, block: int, header: str = "") -> KernelSource:
+    def finish(self, grid: tuple, block: int, header: str = "", prologue: str = "") -> KernelSource:
+        """`prologue`: file-scope declarations before the kernel (`__device__` globals named PLACEHOLDER_...)."""
         params = ", ".join(self.params)
         bounds = f"__launch_bounds__({block}) " if block else ""
-        text = (f'extern "C" __global__ void {bounds}{PLACEHOLDER}({params}) {{\n'
+        text = (prologue + f'extern "C" __global__ void {bounds}{PLACEHOLDER}({params}) {{\n'
                 + header + self.writer.text() + "}\n")
         grid = tuple(max(1, int(g)) for g in grid) + (1,) * (3 - len(grid))
         return KernelSource(PLACEHOLDER, text, list(self.args), grid, (block, 1, 1))

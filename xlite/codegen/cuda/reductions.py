@@ -1,22 +1,25 @@
 """Reductions: sequential element rules (reduce, argmax/argmin, reduce_window), and for a reduction over
-the operand's minor dimension a kernel with one block per output element.
+the operand's minor dimension (or of few outputs) a kernel with one block per output element, or several.
 
 Element rules loop over an output element's inputs in one thread, with the
 accumulator in a register: that is the kernel for reductions over major
 dimensions (neighbouring threads read neighbouring elements) and for windows.
 The row kernel spreads one output's inputs over a block's threads, each
 evaluating the fused producer once per element it reads, then combines the
-partial results with warp shuffles and shared memory. Float max/min propagate
-NaN; argmax/argmin keep the first extremum, NaN counting as the largest/smallest.
+partial results with warp shuffles and shared memory (block_reduce). Long rows
+of few outputs are split over several blocks whose partials the last block to
+finish combines, in a fixed order. Float max/min propagate NaN; argmax/argmin
+keep the first extremum, NaN counting as the largest/smallest.
 """
 from __future__ import annotations
 
+import contextlib
 from math import prod
 
 from xlite.codegen.cuda.c_types import ctype, literal, unsigned_type
 from xlite.codegen.cuda.element_generator import ElementGenerator, Index, and_all, element_rule, physical_order
 from xlite.codegen.cuda.elemental import max_expr, min_expr
-from xlite.codegen.cuda.kernels import KernelBuilder, kernel_rule
+from xlite.codegen.cuda.kernels import PLACEHOLDER, KernelBuilder, kernel_rule
 from xlite.ir.dtypes import DType
 
 ROW_MIN_ELEMENTS = 32      # shorter rows are reduced by one thread each
@@ -190,20 +193,34 @@ def block_reduce(kb: KernelBuilder, kind: str, dt: DType, acc: str, acc_i: str |
             w.line("__syncthreads();")
 
 
-# one block per output element ------------------------------------------------------------------
-def _row_shape(inst):
-    """(reduced dims in the operand's physical order, their element count), or None when the minor
-    dimension is kept or the rows are short (one thread per output reads them faster)."""
+# one block per output element (several for long rows of few outputs) ------------------------------
+FEW_OUTPUTS = 32           # this few outputs are reduced by blocks even when the minor dimension is kept
+SPLIT_MIN_ELEMENTS = 4096  # each block of a split row reads at least this many elements
+TARGET_BLOCKS = 256        # a split aims for about this many blocks (two per SM of an H100)
+
+
+def _row_shape(inst, n_out: int):
+    """(reduced dims in the operand's physical order, their element count), or None when the rows are short
+    (one thread per output reads them faster) or the minor dimension is kept and there are many outputs."""
     x = inst.operands[0]
     axes = inst.attrs["dimensions"] if inst.opcode == "reduce" else (inst.attrs["dimension"],)
     order = physical_order(x.shape)
-    if not order or order[-1] not in axes:
+    if not order:
         return None
     reduced = [d for d in order if d in axes]
     count = prod(x.shape.dims[d] for d in reduced)
     if count < ROW_MIN_ELEMENTS:
         return None
+    if order[-1] not in axes and (n_out > FEW_OUTPUTS or count < SPLIT_MIN_ELEMENTS):
+        return None
     return reduced, count
+
+
+def _split(count: int, n_out: int) -> int:
+    """Blocks per output: enough to fill the GPU when few outputs have long rows, each with real work."""
+    if 2 * n_out > TARGET_BLOCKS:
+        return 1
+    return max(1, min(-(-TARGET_BLOCKS // n_out), count // SPLIT_MIN_ELEMENTS))
 
 
 def _threads(count: int, outputs: int) -> int:
@@ -214,7 +231,17 @@ def _threads(count: int, outputs: int) -> int:
 
 @kernel_rule("reduce", "argmax", "argmin")
 def emit_row_reduction(kb: KernelBuilder, leaf, out, inst):
-    shape = _row_shape(inst)
+    """Each block reduces (a part of) one output's row through block_reduce.
+
+    A row split over S blocks finishes in the same launch ("last block finishes"): each block writes its partial
+    to a __device__ array, fences and counts itself in with an atomicAdd on the row's counter; the block that
+    arrives last combines the S partials in index order (by the same fixed tree) and resets the counter. One
+    launch needs no second kernel, host step or arena slice, and the result does not depend on which block
+    is last, so it is the same every run. The globals belong to the loaded module, whose launches the
+    executable serializes.
+    """
+    n_out = out.shape.num_elements
+    shape = _row_shape(inst, n_out)
     if shape is None:
         return None
     reduced, count = shape
@@ -223,37 +250,85 @@ def emit_row_reduction(kb: KernelBuilder, leaf, out, inst):
     is_arg = inst.opcode != "reduce"
     dt = x.shape.dtype
     acc_t = ctype(dt)
-    kind = None if is_arg else inst.attrs["kind"]
-    n_out = out.shape.num_elements
-    threads = _threads(count, n_out)
+    kind = inst.opcode if is_arg else inst.attrs["kind"]
+    split = _split(count, n_out)
+    threads = _threads(-(-count // split), n_out * split)
     warps = threads // 32
     idx = kb.index_type
+    init = literal(dt, 0) if is_arg else identity_literal(kind, dt)
     o = gen.fresh("o")
-    with gen.scope(f"for ({idx} {o} = blockIdx.x; {o} < {gen.lit(n_out)}; {o} += gridDim.x)"):
+    with gen.scope(f"for ({idx} {o} = blockIdx.x; {o} < {gen.lit(n_out)}; {o} += gridDim.x)"):   # split: once
         out_index = Index(out.shape.dims, linear=o, order=physical_order(out.shape), home=w.placeholder())
         kept = iter(out_index.values(gen))
         vals = {d: None if d in reduced else next(kept) for d in range(x.shape.rank)}
-        init = literal(dt, 0) if is_arg else identity_literal(kind, dt)
         acc = gen.var(acc_t, init)
         acc_i = gen.var("long long", "-1") if is_arg else None
         r = gen.fresh("r")
-        with gen.scope(f"for ({idx} {r} = threadIdx.x; {r} < {gen.lit(count)}; {r} += {threads})"):
+        first = "threadIdx.x" if split == 1 else f"({idx})blockIdx.y * {threads} + threadIdx.x"
+        with gen.scope(f"for ({idx} {r} = {first}; {r} < {gen.lit(count)}; {r} += {threads * split})"):
             for d, v in zip(reduced, unflatten(gen, r, [x.shape.dims[d] for d in reduced])):
                 vals[d] = v
             value = gen.element(x, Index(x.shape.dims, values=[vals[d] for d in range(x.shape.rank)]))
             if is_arg:
-                with gen.scope(f"if ({beats(inst.opcode, dt, value, r, acc, acc_i)})"):
+                with gen.scope(f"if ({beats(kind, dt, value, r, acc, acc_i)})"):
                     w.line(f"{acc} = {value}; {acc_i} = {r};")
             else:
                 w.line(f"{acc} = {combine(kind, dt, acc, value)};")
+        block_reduce(kb, kind, dt, acc, acc_i, init, warps=warps)
+        prologue, last = "", None
+        if split > 1:
+            prologue, last = _publish_partial(kb, dt, acc, acc_i, o, split, n_out)
+        with gen.scope(f"if ({last})") if last else contextlib.nullcontext():
+            if last:                    # block-uniform: every thread of the row's last block is here
+                _combine_partials(kb, kind, dt, acc, acc_i, init, o, split, warps, threads)
+            with gen.scope("if (threadIdx.x == 0)"):
+                result = f"({ctype(inst.shape.dtype)}){acc_i}" if is_arg else acc
+                gen.remember(inst, out_index, gen.let(ctype(inst.shape.dtype), result))
+                out.store(gen, out_index, gen.element(leaf, out_index))
+                if last:
+                    w.line(f"{PLACEHOLDER}_count[{o}] = 0u;   // ready for the next launch")
+    grid = (min(n_out, 65535 * 16),) if split == 1 else (n_out, split)
+    return kb.finish(grid, threads, prologue=prologue)
 
-        block_reduce(kb, inst.opcode if is_arg else kind, dt, acc, acc_i, init, warps=warps)
-        with gen.scope("if (threadIdx.x == 0)"):
-            result = f"({ctype(inst.shape.dtype)}){acc_i}" if is_arg else acc
-            gen.remember(inst, out_index, gen.let(ctype(inst.shape.dtype), result))
-            out.store(gen, out_index, gen.element(leaf, out_index))
-    grid = (min(n_out, 65535 * 16),)
-    return kb.finish(grid, threads)
+
+def _publish_partial(kb: KernelBuilder, dt, acc, acc_i, o, split, n_out) -> tuple[str, str]:
+    """Thread 0 stores the block's partial and counts the block in; returns the kernel's __device__ globals and
+    the shared flag that says this block arrived last."""
+    gen, w = kb.gen, kb.w
+    acc_t = ctype(dt)
+    part, counter = f"{PLACEHOLDER}_part", f"{PLACEHOLDER}_count"
+    prologue = f"__device__ {acc_t} {part}[{n_out * split}];\n"
+    if acc_i is not None:
+        prologue += f"__device__ long long {part}_i[{n_out * split}];\n"
+    prologue += f"__device__ unsigned int {counter}[{n_out}];\n"
+    last = gen.fresh("xl_last")
+    w.line(f"__shared__ bool {last};")
+    with gen.scope("if (threadIdx.x == 0)"):
+        slot = f"{o} * {split} + blockIdx.y"
+        w.line(f"{part}[{slot}] = {acc};" + (f" {part}_i[{slot}] = {acc_i};" if acc_i is not None else ""))
+        w.line("__threadfence();        // the partial is visible before the count says so")
+        w.line(f"{last} = atomicAdd(&{counter}[{o}], 1u) == {split - 1}u;")
+    w.line("__syncthreads();")
+    return prologue, last
+
+
+def _combine_partials(kb: KernelBuilder, kind, dt, acc, acc_i, init, o, split, warps, threads) -> None:
+    """The row's S partials, read in index order (volatile: written by other blocks), into thread 0's acc."""
+    gen, w = kb.gen, kb.w
+    acc_t = ctype(dt)
+    part = f"{PLACEHOLDER}_part"
+    w.line("__threadfence();")
+    w.line(f"{acc} = {init};" + (f" {acc_i} = -1;" if acc_i is not None else ""))
+    k = gen.fresh("k")
+    with gen.scope(f"for (int {k} = threadIdx.x; {k} < {split}; {k} += {threads})"):
+        w.line(f"const {acc_t} pv = ((volatile {acc_t}*){part})[{o} * {split} + {k}];")
+        if acc_i is not None:
+            w.line(f"const long long pi = ((volatile long long*){part}_i)[{o} * {split} + {k}];")
+            with gen.scope(f"if (pi >= 0 && {beats(kind, dt, 'pv', 'pi', acc, acc_i)})"):
+                w.line(f"{acc} = pv; {acc_i} = pi;")
+        else:
+            w.line(f"{acc} = {combine(kind, dt, acc, 'pv')};")
+    block_reduce(kb, kind, dt, acc, acc_i, init, warps=warps)
 
 
 __all__ = ["combine", "identity_literal", "beats", "unflatten", "block_reduce", "emit_row_reduction"]
