@@ -215,6 +215,51 @@ case("scatter_add", lambda b, x, i, u, xi, j, ui: [b.emit("scatter_add", (x, i, 
      [("f32", (6, 4)), ("s32", (2, 3)), ("f32", (2, 3, 4)), ("s32", (3, 9)), ("s64", (5,)), ("s32", (3, 5))],
      args=_scatter_args)
 
+
+# Few columns, many updates: a block per column adding with atomics (scatter.py), the rest per-column threads.
+def _atomic_scatter_args(rng):
+    x1 = random_array(rng, "f32", (37,))
+    i1 = rng.integers(-5, 43, 500).astype(np.int32)            # repeated, and out of range on both sides
+    u1 = random_array(rng, "f32", (500,))
+    x2 = random_array(rng, "f64", (1,))
+    i2 = np.where(rng.random(300) < 0.5, 0, rng.integers(-2, 3, 300)).astype(np.int64)
+    u2 = random_array(rng, "f64", (300,))
+    x3 = random_array(rng, "s32", (50, 3), special=True)
+    i3 = rng.integers(-3, 54, (2, 100)).astype(np.int32)
+    u3 = random_array(rng, "s32", (2, 100, 3), special=True)   # INT_MIN/INT_MAX: the sums wrap
+    x4 = random_array(rng, "s64", (4, 9), special=True)
+    i4 = rng.integers(-1, 10, 130).astype(np.int64)
+    u4 = random_array(rng, "s64", (4, 130), special=True)
+    x5 = random_array(rng, "u32", (5,))
+    i5 = rng.integers(0, 6, 64).astype(np.int32)               # exactly ATOMIC_MIN_UPDATES
+    u5 = random_array(rng, "u32", (64,), special=True)
+    x6 = random_array(rng, "s32", (6,))
+    i6 = rng.integers(-1, 7, 63).astype(np.int32)              # one update short: per-column threads
+    u6 = random_array(rng, "s32", (63,))
+    return [x1, i1, u1, x2, i2, u2, x3, i3, u3, x4, i4, u4, x5, i5, u5, x6, i6, u6]
+
+
+case("scatter_add_few_columns",
+     lambda b, *p: [b.emit("scatter_add", tuple(p[k:k + 3]), axis=ax) for k, ax in zip(range(0, 18, 3),
+                                                                                      (0, 0, 0, 1, 0, 0))],
+     [("f32", (37,)), ("s32", (500,)), ("f32", (500,)), ("f64", (1,)), ("s64", (300,)), ("f64", (300,)),
+      ("s32", (50, 3)), ("s32", (2, 100)), ("s32", (2, 100, 3)), ("s64", (4, 9)), ("s64", (130,)), ("s64", (4, 130)),
+      ("u32", (5,)), ("s32", (64,)), ("u32", (64,)), ("s32", (6,)), ("s32", (63,)), ("s32", (63,))],
+     tol=dict(rtol=1e-5, atol=1e-5), args=_atomic_scatter_args)
+
+def _contended_scatter_args(rng):
+    idx = rng.integers(-1, 4, 200001).astype(np.int32)
+    ints = rng.integers(-100, 101, 200001).astype(np.int32)
+    return [rng.integers(-9, 10, 3).astype(np.int32), idx, ints, np.zeros(3, np.float32), idx,
+            ints.astype(np.float32)]
+
+
+# Every thread of the block hits the same three elements: a non-atomic add would lose updates (exact sums).
+case("scatter_add_contended", lambda b, x, i, u, y, j, v: [b.emit("scatter_add", (x, i, u), axis=0),
+                                                         b.emit("scatter_add", (y, j, v), axis=0)],
+     [("s32", (3,)), ("s32", (200001,)), ("s32", (200001,)), ("f32", (3,)), ("s32", (200001,)),
+      ("f32", (200001,))], args=_contended_scatter_args)
+
 text_case("bitcast_layouts", """
 ENTRY %main {
   %p = f32[3,4]{1,0} parameter(0)

@@ -67,12 +67,12 @@ template <typename T> inline T __shfl_down_sync(unsigned, T v, int offset) {
 }
 // CUDA's atomicAdd overloads (only those: code the emulator accepts must compile with nvcc too). Atomic also
 // when a block's threads run concurrently (kernels that synchronize) and across the sequential blocks.
-template <typename T> inline T xl_atomic_add(T* p, T v) { return std::atomic_ref<T>(*p).fetch_add(v); }
-inline int atomicAdd(int* p, int v) { return xl_atomic_add(p, v); }
-inline unsigned atomicAdd(unsigned* p, unsigned v) { return xl_atomic_add(p, v); }
-inline unsigned long long atomicAdd(unsigned long long* p, unsigned long long v) { return xl_atomic_add(p, v); }
-inline float atomicAdd(float* p, float v) { return xl_atomic_add(p, v); }
-inline double atomicAdd(double* p, double v) { return xl_atomic_add(p, v); }
+template <typename T> inline T xl_emu_atomic_add(T* p, T v) { return std::atomic_ref<T>(*p).fetch_add(v); }
+inline int atomicAdd(int* p, int v) { return xl_emu_atomic_add(p, v); }
+inline unsigned atomicAdd(unsigned* p, unsigned v) { return xl_emu_atomic_add(p, v); }
+inline unsigned long long atomicAdd(unsigned long long* p, unsigned long long v) { return xl_emu_atomic_add(p, v); }
+inline float atomicAdd(float* p, float v) { return xl_emu_atomic_add(p, v); }
+inline double atomicAdd(double* p, double v) { return xl_emu_atomic_add(p, v); }
 inline void __threadfence() { std::atomic_thread_fence(std::memory_order_seq_cst); }
 inline unsigned __umulhi(unsigned a, unsigned b) { return (unsigned)(((unsigned long long)a * b) >> 32); }
 inline float __int_as_float(int v) { float f; std::memcpy(&f, &v, 4); return f; }

@@ -128,6 +128,29 @@ template <typename T> XL_DEV T xl_shfl_down(T v, int offset) {{ return __shfl_do
 XL_DEV bool xl_shfl_down(bool v, int offset) {{ return __shfl_down_sync(0xffffffffu, (int)v, offset) != 0; }}
 XL_DEV xl_s8 xl_shfl_down(xl_s8 v, int offset) {{ return (xl_s8)__shfl_down_sync(0xffffffffu, (int)v, offset); }}
 XL_DEV xl_u8 xl_shfl_down(xl_u8 v, int offset) {{ return (xl_u8)__shfl_down_sync(0xffffffffu, (unsigned)v, offset); }}
+
+// atomicAdd for every type scatter_add accumulates with atomics: long long through unsigned long long (the same
+// two's-complement sum); double natively from sm_60, before that by the CUDA programming guide's compare-and-swap
+// loop (which nvcc 13, whose oldest target is sm_75, cannot compile here to check).
+XL_DEV float xl_atomic_add(float* p, float v) {{ return atomicAdd(p, v); }}
+XL_DEV double xl_atomic_add(double* p, double v) {{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 600
+  unsigned long long* a = (unsigned long long*)p;
+  unsigned long long old = *a, seen;
+  do {{
+    seen = old;
+    old = atomicCAS(a, seen, (unsigned long long)__double_as_longlong(__longlong_as_double((long long)seen) + v));
+  }} while (seen != old);
+  return __longlong_as_double((long long)old);
+#else
+  return atomicAdd(p, v);
+#endif
+}}
+XL_DEV int xl_atomic_add(int* p, int v) {{ return atomicAdd(p, v); }}
+XL_DEV unsigned xl_atomic_add(unsigned* p, unsigned v) {{ return atomicAdd(p, v); }}
+XL_DEV long long xl_atomic_add(long long* p, long long v) {{
+  return (long long)atomicAdd((unsigned long long*)p, (unsigned long long)v);
+}}
 #endif  // XLITE_PRELUDE
 // ---- end of prelude ----
 """

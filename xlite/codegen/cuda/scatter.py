@@ -3,7 +3,11 @@
 scatter_add: one thread per column (a position of x outside `axis`) copies its
 column of x and then adds, in order, every update whose index falls in range;
 repeated indices accumulate in the order np.add.at adds them, and no two
-threads ever write the same element.
+threads ever write the same element. With few columns and many updates (say a
+1-D x) that leaves the GPU idle, so there each column gets a block instead: its
+threads copy the column, synchronize, and add the updates with atomicAdd. Float
+sums then happen in an unspecified order (TF's GPU scatter_add is not
+deterministic either); integer sums wrap and are exact.
 
 select_and_scatter (max-pool's gradient) runs as a gather: each element of the
 result visits the windows that contain it in row-major order, finds each
@@ -14,10 +18,16 @@ from __future__ import annotations
 
 from math import prod
 
-from xlite.codegen.cuda.c_types import ctype, literal
+from xlite.codegen.cuda.c_types import ctype, literal, memory_type
 from xlite.codegen.cuda.element_generator import Index, physical_order
 from xlite.codegen.cuda.kernels import BLOCK, KernelBuilder, kernel_rule, loop_grid
 from xlite.codegen.cuda.reductions import combine, unflatten
+
+
+ATOMIC_DTYPES = ("f32", "f64", "s32", "u32", "s64")   # those xl_atomic_add (prelude.py) accumulates
+ATOMIC_MAX_COLUMNS = 4096   # below this many columns the per-column threads cannot fill a GPU ...
+ATOMIC_MIN_UPDATES = 64     # ... and each would add at least this many updates in sequence
+ATOMIC_THREADS = 256
 
 
 @kernel_rule("scatter_add")
@@ -30,6 +40,8 @@ def emit_scatter_add(kb: KernelBuilder, leaf, out, inst):
     outer, inner = list(x.shape.dims[:axis]), list(x.shape.dims[axis + 1:])
     columns = prod(outer) * prod(inner)
     count = idx.shape.num_elements
+    if dt.ir_name in ATOMIC_DTYPES and columns < ATOMIC_MAX_COLUMNS and count >= ATOMIC_MIN_UPDATES:
+        return _emit_atomic_scatter_add(kb, out, inst, columns, count)
     col = gen.fresh("c")
     with gen.scope(kb.grid_stride(columns, col)):
         coords = unflatten(gen, col, outer + inner)
@@ -50,6 +62,40 @@ def emit_scatter_add(kb: KernelBuilder, leaf, out, inst):
                     current = gen.let(ctype(dt), out.load(gen, target))
                     out.store(gen, target, combine("sum", dt, current, update))
     return kb.finish(loop_grid(columns), BLOCK)
+
+
+def _emit_atomic_scatter_add(kb: KernelBuilder, out, inst, columns: int, count: int):
+    """A block per column: copy it, __syncthreads, then every thread atomically adds its share of the updates.
+
+    The copy must precede every add into the column; one block owning the column orders them with a barrier,
+    which spreading a column over several blocks could only do with a second launch."""
+    x, idx, updates = inst.operands
+    gen, w = kb.gen, kb.w
+    axis = inst.attrs["axis"]
+    dt = inst.shape.dtype
+    size = x.shape.dims[axis]
+    outer, inner = list(x.shape.dims[:axis]), list(x.shape.dims[axis + 1:])
+    it = kb.index_type
+    col = gen.fresh("c")
+    with gen.scope(f"for ({it} {col} = blockIdx.x; {col} < {gen.lit(columns)}; {col} += gridDim.x)"):
+        coords = unflatten(gen, col, outer + inner)
+        ovals, ivals = coords[:len(outer)], coords[len(outer):]
+        a = gen.fresh("a")
+        with gen.scope(f"for ({it} {a} = threadIdx.x; {a} < {gen.lit(size)}; {a} += {ATOMIC_THREADS})"):
+            index = Index(x.shape.dims, values=ovals + [a] + ivals)
+            out.store(gen, index, gen.element(x, index))
+        w.line("__syncthreads();        // the column is copied before any update lands in it")
+        j = gen.fresh("j")
+        with gen.scope(f"for ({it} {j} = threadIdx.x; {j} < {gen.lit(count)}; {j} += {ATOMIC_THREADS})"):
+            jvals = unflatten(gen, j, list(idx.shape.dims))
+            position = gen.element(idx, Index(idx.shape.dims, values=jvals))
+            with gen.scope(f"if ({position} >= 0 && (long long)({position}) < {size}LL)"):
+                p = gen.let(it, f"({it})({position})", "p")
+                target = Index(x.shape.dims, values=ovals + [p] + ivals)
+                update = gen.element(updates, Index(updates.shape.dims, values=ovals + jvals + ivals))
+                address = f"({memory_type(dt)}*)&{out.name}[{target.linear_in(gen, out.shape)}]"
+                w.line(f"xl_atomic_add({address}, ({ctype(dt)})({update}));")
+    return kb.finish((min(columns, 65535),), ATOMIC_THREADS)
 
 
 @kernel_rule("select_and_scatter")
