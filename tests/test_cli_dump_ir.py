@@ -71,7 +71,7 @@ def test_dump_ir_runs_a_script_and_shows_what_fused(tmp_path, capsys):
         assert any(f.startswith("module_0002.run.") and f.endswith(f".{stage}.txt") for f in files), stage
     final = next(f for f in files if f.startswith("module_0002") and f.endswith("buffer-assignment.txt"))
     text = (out_dir / final).read_text()
-    assert "// #" in text and "arena[" in text and "param2[" in text and "reuses %" in text
+    assert "// #" in text and "arena[" in text and "param2[" in text and " live " in text
     parse_module(text)           # the buffer notes are comments: the dump still parses
     assert dump.options() is None   # dumping is off again after the command
 

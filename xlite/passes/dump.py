@@ -268,7 +268,7 @@ def module_text(module: Module) -> str:
 
 
 # Graphviz ---------------------------------------------------------------------------------------
-_COLORS = {"loop": "#dbe9f6", "input": "#fde2c8", "output": "#dcefd5"}
+_COLORS = {"loop": "#dbe9f6", "input": "#fde2c8", "output": "#dcefd5", "row": "#efdcf5"}
 
 
 def module_dot(module: Module, title: str = "") -> str:

@@ -107,7 +107,7 @@ class Fusion(Pass):
     def run(self, module: Module) -> bool:
         fused = {id(callee) for c in module.all_computations() for i in c.instructions
                  if i.opcode == "fusion" for callee in i.called}
-        names = _Names(module)
+        names = FusionNames(module)
         changed = False
         for comp in module.all_computations():
             if id(comp) not in fused:
@@ -115,7 +115,7 @@ class Fusion(Pass):
         return changed
 
 
-class _Names:
+class FusionNames:
     """Fresh `fusion.N` / `fused_computation.N` names, unused anywhere in the module."""
 
     def __init__(self, module: Module):
@@ -213,7 +213,7 @@ def _join(p: Instruction, g: _Group, users: list) -> None:
     g.members.add(p)
 
 
-def fuse_computation(comp: Computation, module: Module, names: _Names) -> bool:
+def fuse_computation(comp: Computation, module: Module, names: FusionNames) -> bool:
     groups, materialized = plan_fusion(comp)
     order = {inst: i for i, inst in enumerate(comp.instructions)}
     for root, group in groups.items():    # a lone op on scalar constants is no fusion: keep them
@@ -241,7 +241,7 @@ def fuse_computation(comp: Computation, module: Module, names: _Names) -> bool:
     return changed
 
 
-def _make_fusion(group: _Group, members: list, module: Module, names: _Names, replaced: dict) -> Instruction:
+def _make_fusion(group: _Group, members: list, module: Module, names: FusionNames, replaced: dict) -> Instruction:
     """The fused computation of `group` (`members` in their original order) and the fusion calling it."""
     inst_name, comp_name = names.next()
     fused = Computation(comp_name)

@@ -6,11 +6,13 @@ What passes leave for the backends is explicit data on the Module:
   results, sub-computation parameters and roots, tuple elements and dot/convolution
   operands are row-major; a `bitcast` reinterprets its operand's bytes (a transpose
   whose result took the permuted layout, or a reshape between row-major arrays);
-- fusion: `fusion` instructions (attrs kind = "loop" | "input" | "output"), one
-  kernel each, whose `called[0]` computation computes the fused value from its
+- fusion: `fusion` instructions (attrs kind = "loop" | "input" | "output" | "row"),
+  one kernel each, whose `called[0]` computation computes the fused value from its
   parameters; operand k of the fusion is parameter k. "input": the root is a
   reduce/argmax/argmin/reduce_window; "output": a dot or convolution (operands are
-  parameters) followed only by same-index elementwise ops up to the root. Fused
+  parameters) followed only by same-index elementwise ops up to the root; "row":
+  reductions over the minor dims and what reads them back along the rows, computed
+  row by row (row_fusion.py states the shape rules). Fused
   computations are registered in module.computations; while bodies and branches
   are fused too; no fusion returns a tuple;
 - schedule: the order of `module.entry.instructions` after scheduling

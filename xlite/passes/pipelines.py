@@ -11,6 +11,7 @@ from xlite.passes.dce import DeadCodeElimination
 from xlite.passes.fusion import Fusion
 from xlite.passes.layout_assignment import LayoutAssignment
 from xlite.passes.pass_pipeline import FixedPoint, PassPipeline
+from xlite.passes.row_fusion import RowFusion
 from xlite.passes.scheduling import Scheduling
 
 
@@ -21,7 +22,7 @@ def simplification_pipeline() -> FixedPoint:
 
 
 def cpu_pipeline() -> PassPipeline:
-    """Simplification, then layout assignment, fusion, scheduling and buffer assignment.
+    """Simplification, then layout assignment, fusion, row fusion, scheduling and buffer assignment.
 
     With XLITE_VERIFY=1 (debug mode; the test suite turns it on) the verifier runs after
     every pass that changed the module."""
@@ -29,5 +30,5 @@ def cpu_pipeline() -> PassPipeline:
     if os.environ.get("XLITE_VERIFY", "") not in ("", "0"):
         from xlite.ir.verifier import verify_module
         verify = verify_module
-    return PassPipeline([simplification_pipeline(), LayoutAssignment(), Fusion(), Scheduling(),
+    return PassPipeline([simplification_pipeline(), LayoutAssignment(), Fusion(), RowFusion(), Scheduling(),
                          BufferAssignmentPass()], verify=verify)

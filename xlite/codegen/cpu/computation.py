@@ -298,7 +298,8 @@ class EntryEmitter:
             root = inst
         name = f"k{self.kernels}_{inst.opcode}" + (f"_{inst.attrs.get('kind')}" if inst.opcode == "fusion" else "")
         self.kernels += 1
-        kernel = build_kernel(self.cg, name, root, inputs, list(zip(out_locs, shapes)))
+        rows = inst.opcode == "fusion" and inst.attrs["kind"] == "row"
+        kernel = build_kernel(self.cg, name, root, inputs, list(zip(out_locs, shapes)), rows)
         self.temp_bytes = max(self.temp_bytes, kernel.temp_bytes)
         args = [self.pointer(loc) for loc in kernel.locs]
         b = self.fc.builder

@@ -57,13 +57,19 @@ class ElementGenerator:
             self._memo.pop()
 
     def element(self, inst: Instruction, index: Index):
-        key = (inst, index)
+        key, pinned = (inst, index), (inst, None)
         for scope in reversed(self._memo):
             if key in scope:
                 return scope[key]
+            if pinned in scope:
+                return scope[pinned]
         value = self._compute(inst, index)
         self._memo[-1][key] = value
         return value
+
+    def pin(self, inst: Instruction, value) -> None:
+        """inst is `value` wherever this scope asks for it (a row kernel's reduction of the current row)."""
+        self._memo[-1][(inst, None)] = value
 
     def _compute(self, inst: Instruction, index: Index):
         array = self.arrays.get(inst)

@@ -278,8 +278,10 @@ class BuiltKernel:
     split: tuple | None       # (extent, cost): [begin, end) may be any share of [0, extent)
 
 
-def build_kernel(cg: CodegenModule, name: str, root: Instruction, inputs: dict, outputs: list) -> BuiltKernel:
-    """A kernel computing `root` (leaves of a tuple root in order) into `outputs` [(Loc, Shape)].
+def build_kernel(cg: CodegenModule, name: str, root: Instruction, inputs: dict, outputs: list,
+                 rows: bool = False) -> BuiltKernel:
+    """A kernel computing `root` (leaves of a tuple root in order) into `outputs` [(Loc, Shape)];
+    `rows`: root is a row fusion's, computed row by row.
 
     `inputs` maps the instructions whose values are already in buffers to their Locs. A kernel that
     is one loop nest runs only [begin, end) of its outermost loop, so callers may split it over
@@ -304,7 +306,11 @@ def build_kernel(cg: CodegenModule, name: str, root: Instruction, inputs: dict, 
     input_locs = set(inputs.values())
     kernel = Kernel(fc, arrays, fc.args[len(locs)], any(loc in input_locs for loc, _ in outputs),
                     bounds=(fc.args[-2], fc.args[-1]))
-    kernel.emit(root, outs)
+    if rows:
+        from xlite.codegen.cpu.rows import emit_rows     # rows.py builds on this module
+        emit_rows(kernel, root, outs[0])
+    else:
+        kernel.emit(root, outs)
     fc.finish()
     return BuiltKernel(fc.fn, locs + [TEMP], kernel.temp_bytes, kernel.split)
 
