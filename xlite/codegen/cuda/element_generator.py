@@ -179,11 +179,17 @@ class ElementGenerator:
     def remember(self, inst: Instruction, index: Index, value: str) -> None:
         self._memo[-1][(inst, index.key())] = value
 
+    def pin(self, inst: Instruction, value: str) -> None:
+        """inst is `value` wherever this scope asks for it (a row kernel's reduction of the current row)."""
+        self._memo[-1][(inst, None)] = value
+
     def element(self, inst: Instruction, index: Index) -> str:
-        key = (inst, index.key())
+        key, pinned = (inst, index.key()), (inst, None)
         for scope in reversed(self._memo):
             if key in scope:
                 return scope[key]
+            if pinned in scope:
+                return scope[pinned]
         value = self._compute(inst, index)
         self._memo[-1][key] = value
         return value

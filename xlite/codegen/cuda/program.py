@@ -23,6 +23,7 @@ from xlite.codegen.cuda.c_types import literal_bytes
 from xlite.codegen.cuda.element_generator import physical_order
 from xlite.codegen.cuda.kernels import PLACEHOLDER, build_kernel
 from xlite.codegen.cuda.prelude import PRELUDE
+from xlite.codegen.cuda.rows import build_row_kernel
 from xlite.ir.module import Computation, Instruction, Module
 from xlite.ir.shape import leaf_shapes
 
@@ -305,7 +306,10 @@ class ProgramEmitter:
             if isinstance(loc, tuple):
                 raise NotImplementedError(f"{inst.opcode}: tuple-shaped operands are not supported by the cuda backend")
             inputs[operand] = self.resolve(loc)
-        source = build_kernel(root, inputs, list(zip(out_locs, shapes)), self.const_loc)
+        if inst.opcode == "fusion" and inst.attrs["kind"] == "row":
+            source = build_row_kernel(root, inputs, list(zip(out_locs, shapes)), self.const_loc)
+        else:
+            source = build_kernel(root, inputs, list(zip(out_locs, shapes)), self.const_loc)
         if source is None:
             if inst.opcode != "fusion":
                 raise NotImplementedError(f"opcode {inst.opcode!r} cannot be compiled by the cuda backend")

@@ -1,0 +1,88 @@
+"""Row kernels (codegen/cuda/rows.py): one launch per row fusion, valid PTX, and the interpreter's values on
+the emulator; and W1 and W2 of the benchmark suite each one launch."""
+import os
+import shutil
+import sys
+
+import numpy as np
+import pytest
+
+from cuda_cases import assert_same, optimized
+from xlite.codegen.cuda import emit_cuda
+from xlite.codegen.cuda.compiler import compile_ptx, find_nvcc
+from xlite.codegen.cuda.emulator import EmulatedDriver
+from xlite.codegen.cuda.executable import CudaExecutable
+from xlite.codegen.cuda.prelude import PRELUDE
+from xlite.frontend.lower import lower_run
+from xlite.runtime.interpreter import evaluate_module
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+sys.path[:0] = [os.path.join(ROOT, "tests"), ROOT]
+from row_cases import ROW_CASES, RowCase, _args, _module, softmax  # noqa: E402
+
+# rows of 1024 (W2's): each thread keeps its 4 exps in registers; and rows too long to keep them
+CASES = ROW_CASES + [
+    RowCase("softmax_9x1024", _module(softmax, [("f32", (9, 1024))]), _args([("f32", (9, 1024))])),
+    RowCase("softmax_2x5000", _module(softmax, [("f32", (2, 5000))]), _args([("f32", (2, 5000))])),
+]
+
+
+@pytest.fixture(scope="module")
+def programs():
+    return {c.name: emit_cuda(optimized(c.build()), prefix=f"r{k}_") for k, c in enumerate(CASES)}
+
+
+def test_each_row_fusion_is_one_launch(programs):
+    for c in CASES:
+        if c.fused:
+            assert programs[c.name].launches == 1, c.name
+
+
+def test_registers_keep_the_exp_only_when_the_row_fits(programs):
+    assert "xl_row" in programs["softmax_9x1024"].source
+    assert "xl_row" not in programs["softmax_2x5000"].source
+
+
+@pytest.mark.skipif(find_nvcc() is None, reason="nvcc is not installed")
+@pytest.mark.parametrize("arch", ["sm_80", "sm_90"])
+def test_row_kernels_compile_to_ptx(programs, arch):
+    source = PRELUDE + "\n".join(p.source[len(PRELUDE):] for p in programs.values())
+    ptx = compile_ptx(source, arch)
+    for p in programs.values():
+        for name in p.kernels:
+            assert f".entry {name}(" in ptx
+
+
+@pytest.mark.skipif(shutil.which("g++") is None and shutil.which("clang++") is None,
+                    reason="the cuda emulator needs a C++ compiler")
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_row_kernel_matches_interpreter_on_the_emulator(programs, case):
+    drv = _driver(programs)
+    module = optimized(case.build())
+    args = case.args(np.random.default_rng(3))
+    ref = [np.asarray(r) for r in evaluate_module(case.build(), [np.copy(a) for a in args])]
+    got = CudaExecutable(module, programs[case.name], drv).run([np.copy(a) for a in args])
+    for k, (g, r) in enumerate(zip(got, ref)):
+        assert_same(np.asarray(g), r, what=f"{case.name} output {k}", **case.tol)
+
+
+_DRIVER = []
+
+
+def _driver(programs) -> EmulatedDriver:
+    """One emulator library for every case (one C++ compile)."""
+    if not _DRIVER:
+        drv = EmulatedDriver()
+        drv.preload([p.source for p in programs.values()])
+        _DRIVER.append(drv)
+    return _DRIVER[0]
+
+
+@pytest.mark.parametrize("wid, launches", [("W1", 1), ("W2", 1)])
+def test_w1_and_w2_are_one_launch_each(wid, launches):
+    from benchmarks import workloads
+    prog = getattr(workloads, f"build_{wid.lower()}")()
+    feeds = {t: v.shape for t, v in prog.feeds.items()}
+    module = optimized(lower_run(prog.graph, prog.fetches, [], feeds).module)
+    assert emit_cuda(module).launches == launches
