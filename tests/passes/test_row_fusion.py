@@ -119,3 +119,11 @@ def test_row_cases_fuse_and_keep_values(case):
     after = evaluate_module(m, [np.copy(a) for a in args])
     for a, b in zip(after, before):
         np.testing.assert_allclose(a, b, **case.tol)
+
+
+def test_a_few_very_long_rows_stay_separate_kernels():
+    text = softmax_text().replace("64,100", "4,100000").replace("f32[64]", "f32[4]")
+    m, changed = fuse(text)
+    assert not changed and kernel_count(m.entry) == 3
+    m, changed = fuse(softmax_text().replace("64,100", "64,100000"))
+    assert changed and kernel_count(m.entry) == 1

@@ -27,6 +27,7 @@ guarantee no other row's reduction is ever read).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import prod
 
 from xlite.ir.module import Computation, Instruction, Module
 from xlite.ir.opcodes import is_elementwise
@@ -35,6 +36,10 @@ from xlite.passes.fusion import MAX_FUSION_SIZE, FusionNames
 from xlite.passes.pass_pipeline import Pass
 
 MERGEABLE_KINDS = frozenset({"loop", "input", "row"})
+# A few very long rows stay separate kernels: one thread (CPU) or block (GPU) per row would leave most
+# cores idle, where a plain reduction splits a long row over blocks and a loop kernel uses every core.
+FEW_ROWS = 32
+LONG_ROW = 1 << 14
 
 
 @dataclass(frozen=True)
@@ -46,10 +51,11 @@ class RowShape:
 
     @property
     def row_count(self) -> int:
-        n = 1
-        for d in self.rows:
-            n *= d
-        return n
+        return prod(self.rows)
+
+    @property
+    def col_count(self) -> int:
+        return prod(self.full[d] for d in self.reduced)
 
 
 def _minor_dims(shape, count: int) -> set:
@@ -145,7 +151,10 @@ def _merge_one(comp: Computation, module: Module, names: FusionNames) -> bool:
                     or any(u is not consumer for u in users[producer])):
                 continue
             merged, operands = _merged_computation(producer, consumer)
-            if len(merged.instructions) > MAX_FUSION_SIZE or row_shape(merged) is None:
+            if len(merged.instructions) > MAX_FUSION_SIZE:
+                continue
+            rs = row_shape(merged)
+            if rs is None or (rs.row_count < FEW_ROWS and rs.col_count >= LONG_ROW):
                 continue
             _replace(comp, module, names, producer, consumer, merged, operands)
             return True
