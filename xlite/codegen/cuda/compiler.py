@@ -11,8 +11,10 @@ module's .cu (and, when compiled, its .ptx) there.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 import hashlib
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -65,6 +67,10 @@ def _dump(name: str, text: str) -> None:
 def run_nvcc(source: str, kind: str, arch: str, extra: tuple = ()) -> bytes:
     """`nvcc --{kind} -arch={arch}` on source; kind is "ptx" or "cubin". Raises NvccError with nvcc's
     messages (and the offending lines) when the source does not compile."""
+    return _run_nvcc(source, kind, arch, extra)[0]
+
+
+def _run_nvcc(source: str, kind: str, arch: str, extra: tuple = ()) -> tuple[bytes, str]:
     with tempfile.TemporaryDirectory(prefix="xlite-nvcc-") as tmp:
         src = os.path.join(tmp, "module.cu")
         out = os.path.join(tmp, f"module.{kind}")
@@ -76,7 +82,7 @@ def run_nvcc(source: str, kind: str, arch: str, extra: tuple = ()) -> bytes:
             raise NvccError(f"nvcc failed ({' '.join(cmd[1:])}):\n{proc.stderr[-6000:]}"
                             + _context(source, proc.stderr))
         with open(out, "rb") as f:
-            return f.read()
+            return f.read(), proc.stderr
 
 
 def _context(source: str, errors: str) -> str:
@@ -92,6 +98,30 @@ def _context(source: str, errors: str) -> str:
 
 def compile_ptx(source: str, arch: str = "sm_90") -> str:
     return run_nvcc(source, "ptx", arch).decode()
+
+
+@dataclass(frozen=True)
+class KernelResources:
+    """What ptxas gave one kernel: a launch fails when registers x threads or shared memory exceed the SM's."""
+    registers: int
+    shared_bytes: int
+    stack_bytes: int
+    spill_bytes: int
+
+
+def kernel_resources(source: str, arch: str = "sm_90") -> dict[str, KernelResources]:
+    """Every kernel's registers, static shared memory, stack and spills, from `ptxas -v` (no GPU needed)."""
+    _, log = _run_nvcc(source, "cubin", arch, ("-Xptxas", "-v"))
+    found: dict[str, KernelResources] = {}
+    for block in re.split(r"ptxas info\s*: Compiling entry function ", log)[1:]:
+        name = re.match(r"'(\w+)'", block).group(1)
+        stack, stores, loads = (int(v) for v in re.search(
+            r"(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads", block).groups())
+        regs = re.search(r"Used (\d+) registers", block)
+        smem = re.search(r"(\d+) bytes smem", block)
+        found[name] = KernelResources(int(regs.group(1)) if regs else 0, int(smem.group(1)) if smem else 0,
+                                      stack, stores + loads)
+    return found
 
 
 def cache_dir() -> Path | None:
@@ -164,5 +194,5 @@ def _store(key: str, cubin: bytes) -> None:
         pass
 
 
-__all__ = ["find_nvcc", "nvcc_version", "compile_ptx", "compile_cubin", "run_nvcc", "cubin_key", "NvccError",
+__all__ = ["find_nvcc", "nvcc_version", "compile_ptx", "kernel_resources", "KernelResources", "compile_cubin", "run_nvcc", "cubin_key", "NvccError",
            "cache_dir", "STATS", "FLAGS"]
