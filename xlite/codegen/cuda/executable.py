@@ -15,7 +15,8 @@ uploaded into a fresh DeviceArray, which becomes the Variable's home. Read-only
 parameters (feeds, Variables this run does not assign) go into buffers the
 executable owns, and are uploaded again only when the argument is a different
 object or a writeable one (the Session's values are read-only private copies).
-Fetches are downloaded at the end; nothing else comes back.
+Fetches are downloaded at the end; nothing else comes back. `run_on_device` is
+a run without those downloads (the device work alone, as a benchmark times CuPy).
 
 Steps run on the default stream: kernels launch without a host sync, a while
 loop reads its one-byte predicate back each iteration, a conditional its selector.
@@ -222,12 +223,16 @@ class CudaExecutable:
             self._uploaded[n] = arg if type(arg) is np.ndarray and not arg.flags.writeable else None
         return buf
 
-    def run(self, args: list) -> list:
+    def _bind_all(self, args: list) -> list:
+        """Every parameter bound for one run (the caller holds the lock and the driver's context)."""
         if len(args) != len(self._specs):
             raise ValueError(f"expected {len(self._specs)} arguments, got {len(args)}")
+        return [self._bind(n, arg) for n, arg in enumerate(args)]
+
+    def run(self, args: list) -> list:
         drv = self.driver
         with self._lock, drv.active():
-            bound = [self._bind(n, arg) for n, arg in enumerate(args)]
+            bound = self._bind_all(args)
             ptrs = [b.ptr for b in bound]
             outputs: list = [None] * len(self.program.outputs)
             for i, o in enumerate(self.program.outputs):
@@ -250,6 +255,20 @@ class CudaExecutable:
                     outputs[i] = np.array(first.get() if isinstance(first, DeviceArray) else first, copy=True)
             drv.synchronize()
         return outputs
+
+    def run_on_device(self, args: list) -> None:
+        """`run` without its downloads: the device work of a run, timed as CuPy and JAX are (data on the GPU).
+
+        Arguments bind as in `run`; updated parameters must be DeviceArrays, updated in place."""
+        fresh = [n for n in self._in_place if n < len(args) and not isinstance(args[n], DeviceArray)]
+        if fresh:
+            raise ValueError(f"run_on_device returns nothing: updated parameter(s) {sorted(fresh)} must be "
+                             "DeviceArrays (a NumPy value would be uploaded into a copy no one keeps)")
+        drv = self.driver
+        with self._lock, drv.active():
+            bound = self._bind_all(args)
+            self._execute(self._steps, [b.ptr for b in bound])
+            drv.synchronize()
 
     def _download(self, o, is_param: bool, where: int, ptrs: list) -> np.ndarray:
         dt = dtypes.as_dtype(o.dtype).np
