@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 
 from cpu_check import check, module_from, random_array
+from xlite.codegen.cpu import emit_llvm_ir
+from xlite.passes.buffer_assignment import NaiveBufferAssignment
 
 
 def _all_dim_subsets(rank):
@@ -85,6 +87,24 @@ def test_select_and_scatter_overlapping_windows():
     m = module_from(lambda b, p, s: [b.emit("select_and_scatter", (p, s), window=(3, 3), strides=(1, 2),
                                              padding=((1, 1), (1, 0)))], [("f32", (9, 8)), ("f32", (9, 4))])
     check(m, [x, source], rtol=1e-6)
+
+
+@pytest.mark.parametrize("threads", ["1", "2", "3"])
+def test_select_and_scatter_shared_out_by_batch_rows(threads, monkeypatch):
+    """Big enough to run on several threads, each zeroing and scattering into its own batch rows."""
+    monkeypatch.setenv("XLITE_NUM_THREADS", threads)
+    rng = np.random.default_rng(15)
+    dims, out_dims = (9, 64, 65, 16), (9, 32, 33, 16)
+    x, source = random_array(rng, "f32", dims), random_array(rng, "f32", out_dims)
+    x[3, :2, :2, 5] = 1.0                    # ties in a window
+    window, strides, padding = (1, 2, 2, 1), (1, 2, 2, 1), ((0, 0), (0, 0), (0, 1), (0, 0))
+    def build():
+        return module_from(lambda b, p, s: [b.emit("select_and_scatter", (p, s), window=window, strides=strides,
+                                                    padding=padding)], [("f32", dims), ("f32", out_dims)])
+    check(build(), [x, source], rtol=1e-6)
+    m = build()
+    NaiveBufferAssignment().run(m)
+    assert ("pthread_create" in emit_llvm_ir(m)[0]) == (threads != "1")
 
 
 @pytest.mark.parametrize("axis", [0, 1])

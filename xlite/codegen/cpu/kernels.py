@@ -73,6 +73,7 @@ class Kernel:
         self.outputs_alias_inputs = outputs_alias_inputs
         self.bounds = bounds          # (begin, end) of the outermost loop, when the kernel is one loop
         self.split = None             # (extent of that loop, estimated cost) when it is
+        self.whole = False            # a kernel rule emits the whole kernel: it may split its outermost loop
 
     @property
     def b(self) -> ir.IRBuilder:
@@ -104,6 +105,7 @@ class Kernel:
             self.emit_loop(leaves, outs, self.bounds)
             return
         self._materialize_inside(leaves, outs)
+        self.whole = len(leaves) == 1 and self.temp_bytes == 0 and self.bounds is not None
         elemental, elemental_outs = [], []
         for leaf, out in zip(leaves, outs):
             if leaf in self.gen.arrays and self.gen.arrays[leaf] is out:
