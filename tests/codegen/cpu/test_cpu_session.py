@@ -76,6 +76,21 @@ def test_fetched_variable_is_not_aliased_to_its_update():
             np.testing.assert_array_equal(sess.run(v), np.full(4, 2.0))
 
 
+def test_a_fetched_update_still_writes_the_variable_in_place():
+    """The update output of a Variable that is also fetched stays its own array; the fetch is a copy."""
+    with tf.Graph().as_default():
+        v = tf.Variable(np.zeros(4, np.float32))
+        step = tf.assign_add(v, tf.ones([4]))
+        with tf.Session(target="cpu") as sess:
+            sess.run(v.initializer)
+            sess.run(step)
+            storage = sess._variables[v.op]
+            got = [sess.run(step) for _ in range(2)]
+            assert sess._variables[v.op] is storage
+            np.testing.assert_array_equal(got[0], np.full(4, 2.0))
+            np.testing.assert_array_equal(got[1], np.full(4, 3.0))
+
+
 def test_feeds_of_different_shapes_compile_separately():
     with tf.Graph().as_default():
         x = tf.placeholder(tf.float32, [None, 3])

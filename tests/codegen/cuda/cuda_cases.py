@@ -481,6 +481,38 @@ ENTRY %main {
 }"""
 text_case("while_swapping_state", SWAP, _args(("s32", (3,)), ("s32", (3,))))
 
+# The state's arrays swap through bitcasts: each bitcast aliases a state leaf, so the new state stages one.
+BITCAST_STATE = """
+%cond {
+  %s = (s32[], f32[2,3]{1,0}, f32[6]{0}) parameter(0)
+  %i = s32[] get_tuple_element(%s), index=0
+  %n = s32[] constant(3)
+  ROOT %lt = pred[] compare(%i, %n), direction=LT
+}
+%body {
+  %s = (s32[], f32[2,3]{1,0}, f32[6]{0}) parameter(0)
+  %i = s32[] get_tuple_element(%s), index=0
+  %a = f32[2,3]{1,0} get_tuple_element(%s), index=1
+  %b = f32[6]{0} get_tuple_element(%s), index=2
+  %one = s32[] constant(1)
+  %i2 = s32[] add(%i, %one)
+  %a6 = f32[6]{0} bitcast(%a)
+  %b23 = f32[2,3]{1,0} bitcast(%b)
+  %nb = f32[2,3]{1,0} neg(%b23)
+  ROOT %t = (s32[], f32[2,3]{1,0}, f32[6]{0}) tuple(%i2, %nb, %a6)
+}
+ENTRY %main {
+  %a = f32[2,3]{1,0} parameter(0)
+  %b = f32[6]{0} parameter(1)
+  %z = s32[] constant(0)
+  %init = (s32[], f32[2,3]{1,0}, f32[6]{0}) tuple(%z, %a, %b)
+  %w = (s32[], f32[2,3]{1,0}, f32[6]{0}) while(%init), calls={%cond, %body}
+  %ra = f32[2,3]{1,0} get_tuple_element(%w), index=1
+  %rb = f32[6]{0} get_tuple_element(%w), index=2
+  ROOT %out = (f32[2,3]{1,0}, f32[6]{0}) tuple(%ra, %rb)
+}"""
+text_case("while_bitcast_state", BITCAST_STATE, _args(("f32", (2, 3)), ("f32", (6,))))
+
 COND = """
 %yes {
   %p = (f32[4], f32[4]) parameter(0)

@@ -190,6 +190,12 @@ def test_example_prints_the_same_on_emulated_cuda(script):
     assert _run(script, "cuda") == _run(script, "interpreter")
 
 
+def test_bitcast_in_a_loop_body_is_free():
+    """A bitcast shares its operand's bytes in sub-computations too, as in the entry (codegen/walk.py)."""
+    case = next(c for c in CASES if c.name == "while_bitcast_state")
+    assert not any(k.endswith("_bitcast") for k in emit_cuda(case.build()).kernels)
+
+
 def test_split_reductions_repeat_exactly_and_reset_their_counters():
     """A row split over blocks: bitwise the same on a second run, and right for new inputs (counters reset)."""
     from cuda_cases import assert_same, module_from

@@ -6,10 +6,11 @@ Buffers come from the module's buffer assignment (NaiveBufferAssignment's or
 the liveness-based one): parameters and aliased updates live in the caller's
 arrays (`params[n]`), constants in read-only globals, every other value in the
 arena; a value the root returns is computed straight into the caller's result
-array (`results[i]`). A bitcast aliases its operand's bytes, a get_tuple_element
-copies into its own slice when it has one. Sub-computations (while cond/body,
-conditional branches) are emitted inline where they are called; their values get
-arena space after the assigned slices, and the temp region that every kernel may
+array (`results[i]`). Where each value lives is the shared walk's
+(xlite/codegen/walk.py): a bitcast aliases its operand's bytes, a
+get_tuple_element copies into its own slice when it has one. Sub-computations
+(while cond/body, conditional branches) are emitted inline where they are called;
+their values get arena space after the assigned slices, and the temp region that every kernel may
 use while it runs (materialized dots, patches, ...) follows those
 (`xlite_temp_base`). Kernels whose work is big enough run over threads
 (function.parallel_for); XLITE_PROFILE=1 adds a cycle counter per kernel, and a traced executable
@@ -26,8 +27,8 @@ from xlite.codegen.cpu.kernels import build_kernel
 from xlite.codegen.cpu.llvm_types import I8, I64, PTR, from_memory, i64, memory_type
 from xlite.codegen.cpu.plan import ENTRY_NAME, OBJECT_ENTRY_NAME, EntryPlan, OutputPlan, numpy_data_offset
 from xlite.codegen.cpu.trace_ir import CAPACITY, REGION_BYTES, TraceEmitter
-from xlite.ir.module import Computation, Instruction, Module
-from xlite.ir.shape import leaf_shapes
+from xlite.codegen.walk import ComputationWalker
+from xlite.ir.module import Instruction, Module
 from xlite.runtime.tracing import kernel_info
 
 # Kernels estimated below this many operations run on one thread (starting one costs ~20-50 us).
@@ -38,33 +39,22 @@ def _aligned(n: int) -> int:
     return (n + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
 
 
-def live_instructions(comp: Computation) -> set:
-    live, stack = set(), [comp.root]
-    while stack:
-        inst = stack.pop()
-        if inst in live:
-            continue
-        live.add(inst)
-        stack.extend(inst.operands)
-    return live
-
-
-class EntryEmitter:
+class EntryEmitter(ComputationWalker):
     """Builds the entry function and the run plan of one Module into a CodegenModule."""
+
+    backend = "cpu"
+    location = Loc
 
     def __init__(self, cg: CodegenModule, module: Module, assignment, profile: bool = False, threads: int = 1,
                  traced: bool = False):
+        super().__init__(module, assignment)
         self.cg = cg
-        self.module = module
-        self.assignment = assignment
-        self.arena_end = assignment.arena_bytes        # sub-computation buffers go after this
         self.temp_bytes = 0
         self.kernels = 0
         self.plan = EntryPlan()
         self._temp_base = ir.GlobalVariable(cg.module, I64, "xlite_temp_base")
         self._temp_base.global_constant = True
         self._temp_base.linkage = "internal"
-        self._overrides: dict = {}
         self.profile = profile              # count cycles per kernel into an arena table (XLITE_PROFILE)
         self.threads = threads              # big one-loop kernels are split over this many threads
         cg.threads = threads
@@ -77,7 +67,8 @@ class EntryEmitter:
         self.arena_end += _aligned(shape.byte_size)
         return loc
 
-    def const_loc(self, inst: Instruction) -> Loc:
+    def constant(self, inst: Instruction) -> Loc:
+        """Constant data in a read-only global, made where the walk meets the constant."""
         import numpy as np
         lit = inst.literal
         physical = np.transpose(lit, physical_order(inst.shape)) if lit.ndim else lit
@@ -96,6 +87,9 @@ class EntryEmitter:
             base = b.load(self._temp_base, typ=I64)
             return b.gep(self._arena, [base], inbounds=True, source_etype=I8)
         return self.fc.byte_offset(self._arena, loc.index)
+
+    def output_loc(self, inst: Instruction, index: int) -> Loc | None:
+        return None                         # every computed root output has its result array (_plan_outputs)
 
     # the entry function ------------------------------------------------------------------------
     def emit(self) -> EntryPlan:
@@ -119,13 +113,11 @@ class EntryEmitter:
             self.cg.trace.start_run(b, self.fc.byte_offset(self._arena, self.plan.trace_offset))
         self._params = [b.load(b.gep(p_params, [i64(n)], source_etype=PTR), typ=PTR)
                         for n in range(len(params))]
-        outputs = self._plan_outputs()
+        self._plan_outputs()
         n_results = sum(1 for o in self.plan.outputs if o.kind == "result")
         self._results = [b.load(b.gep(p_results, [i64(i)], source_etype=PTR), typ=PTR)
                          for i in range(n_results)]
-        locs = {p: Loc("param", p.attrs["number"]) for p in params}
-        self._overrides = outputs
-        self.emit_computation(entry, locs, overrides=outputs)
+        self.emit_computation(entry, {p: Loc("param", p.attrs["number"]) for p in params})
         self.fc.finish()
         self._emit_object_entry(len(params), n_results)
         temp_base = _aligned(self.arena_end)
@@ -154,152 +146,27 @@ class EntryEmitter:
         fc.finish()
         self.plan.object_entry = True
 
-    def _plan_outputs(self) -> dict:
+    def _plan_outputs(self) -> None:
         """Root outputs computed straight into result arrays; the rest copied by run()."""
-        entry = self.module.entry
-        root = entry.root
-        aliases = self.module.properties.get("output_aliases", {})
-        overrides: dict = {}
-        elements = root.operands if root.opcode == "tuple" else [root]
-        if root.opcode != "tuple":
+        if self.module.entry.root.opcode != "tuple":
             raise NotImplementedError("the cpu backend needs the entry root to be a tuple")
-        first: dict = {}
-        n_results = 0
-        for i, inst in enumerate(elements):
-            if inst.shape.is_tuple:
-                raise NotImplementedError("nested tuple outputs are not supported by the cpu backend")
+        for kind, index, inst in self.output_sources():
+            if kind == "computed":
+                kind = "result"
+                self.overrides[inst] = Loc("result", index)
             spec = (inst.shape.dtype.ir_name, inst.shape.dims, physical_order(inst.shape))
-            if inst in first:
-                self.plan.outputs.append(OutputPlan("same_as", first[inst], *spec))
-                continue
-            first[inst] = i
-            slice_ = self.assignment.slices.get(inst)
-            if inst.opcode == "constant":
-                plan = OutputPlan("const", 0, *spec)
-            elif inst.opcode == "parameter":
-                plan = OutputPlan("param_before", inst.attrs["number"], *spec)
-            elif slice_ is not None and slice_.kind == "parameter":
-                in_place = aliases.get(i) == slice_.offset
-                plan = OutputPlan("param" if in_place else "param_after", slice_.offset, *spec)
-            else:
-                plan = OutputPlan("result", n_results, *spec)
-                overrides[inst] = Loc("result", n_results)
-                n_results += 1
-            self.plan.outputs.append(plan)
-        return overrides
+            self.plan.outputs.append(OutputPlan(kind, index, *spec))
 
-    def entry_loc(self, inst: Instruction) -> Loc | None:
-        s = self.assignment.slices.get(inst)
-        if s is None:
-            return None
-        if s.kind == "parameter":
-            return Loc("param", s.offset)
-        if s.kind == "constant":
-            return self.const_loc(inst)
-        if s.kind == "output":              # a root output: _plan_outputs gave it its result array
-            return self._overrides.get(inst)
-        return Loc("arena", s.offset)
-
-    # computations ------------------------------------------------------------------------------
-    def emit_computation(self, comp: Computation, param_locs: dict, overrides: dict | None = None) -> dict:
-        """Emits comp's instructions inline; returns inst -> Loc (arrays) or tuple of locs (tuples)."""
-        is_entry = comp is self.module.entry
-        overrides = overrides or {}
-        live = live_instructions(comp)
-        locs: dict = {}
-        for inst in comp.instructions:
-            if inst not in live:
-                continue
-            op = inst.opcode
-            if op == "parameter":
-                locs[inst] = param_locs[inst] if inst in param_locs else param_locs[inst.attrs["number"]]
-                continue
-            if op == "constant":
-                locs[inst] = self.const_loc(inst)
-                continue
-            if op == "tuple":
-                locs[inst] = tuple(locs[o] for o in inst.operands)
-                continue
-            own = overrides.get(inst) or (self.entry_loc(inst) if is_entry else None)
-            if op == "bitcast" and not isinstance(locs[inst.operands[0]], tuple) and (
-                    own is None or own == locs[inst.operands[0]]):
-                locs[inst] = locs[inst.operands[0]]       # the same bytes: nothing to do
-                continue
-            if op == "get_tuple_element":
-                element = locs[inst.operands[0]][inst.attrs["index"]]
-                if own is None or inst.shape.is_tuple:
-                    locs[inst] = element
-                else:
-                    self.copy(element, own, inst.shape)
-                    locs[inst] = own
-                continue
-            out = own if own is not None else self._fresh(inst, comp)
-            locs[inst] = out
-            if op == "while":
-                self.emit_while(inst, locs[inst.operands[0]], out)
-            elif op == "conditional":
-                self.emit_conditional(inst, [locs[o] for o in inst.operands], out)
-            else:
-                self.emit_kernel(inst, locs, out)
-        return locs
-
-    def _fresh(self, inst: Instruction, comp: Computation):
-        """Buffers for a value with no assigned slice; a tuple-shaped kernel's leaves reuse the slices
-        of the get_tuple_elements that read them."""
-        if not inst.shape.is_tuple:
-            return self.scratch(inst.shape)
-        by_index = {}
-        if comp is self.module.entry:
-            for user in comp.instructions:
-                if user.opcode == "get_tuple_element" and user.operands[0] is inst:
-                    loc = self._overrides.get(user) or self.entry_loc(user)
-                    if loc is not None and loc.kind in ("arena", "result"):
-                        by_index.setdefault(user.attrs["index"], loc)
-        return self._fresh_tuple(inst.shape, by_index)
-
-    def _fresh_tuple(self, shape, by_index=None):
-        if not shape.is_tuple:
-            return self.scratch(shape)
-        by_index = by_index or {}
-        return tuple(by_index.get(i) or self._fresh_tuple(s) for i, s in enumerate(shape.elements))
-
-    def copy(self, src, dst, shape) -> None:
-        if src == dst:
-            return
-        if shape.is_tuple:
-            for s, d, e in zip(src, dst, shape.elements):
-                self.copy(s, d, e)
-            return
+    def emit_copy(self, src: Loc, dst: Loc, shape) -> None:
         self.fc.memmove(self.pointer(dst), self.pointer(src), shape.byte_size)
 
     # kernels -----------------------------------------------------------------------------------
-    def emit_kernel(self, inst: Instruction, locs: dict, out) -> None:
-        shapes = leaf_shapes(inst.shape)
-        out_locs = list(out) if inst.shape.is_tuple else [out]
-        if any(isinstance(o, tuple) for o in out_locs):
-            raise NotImplementedError(f"{inst.opcode}: nested tuple results are not supported by the cpu backend")
-        if sum(s.num_elements for s in shapes) == 0:
-            return
-        if inst.opcode == "fusion":
-            fused = inst.called[0]
-            inputs = {}
-            for p in fused.parameters:
-                loc = locs[inst.operands[p.attrs["number"]]]
-                if isinstance(loc, tuple):
-                    raise NotImplementedError("fusion: tuple-shaped operands are not supported by the cpu backend")
-                inputs[p] = loc
-            root = fused.root
-        else:
-            inputs = {}
-            for o in inst.operands:
-                if isinstance(locs[o], tuple):
-                    raise NotImplementedError(f"{inst.opcode}: tuple-shaped operands are not supported by the cpu backend")
-                inputs[o] = locs[o]
-            root = inst
+    def emit_kernel(self, inst: Instruction, locs: dict, out, outputs: list) -> None:
+        root, inputs = self.kernel_inputs(inst, locs)
         name = f"k{self.kernels}_{inst.opcode}" + (f"_{inst.attrs.get('kind')}" if inst.opcode == "fusion" else "")
         self.kernels += 1
         rows = inst.opcode == "fusion" and inst.attrs["kind"] == "row"
-        kernel = build_kernel(self.cg, name, root, inputs, list(zip(out_locs, shapes)), rows)
+        kernel = build_kernel(self.cg, name, root, inputs, outputs, rows)
         self.temp_bytes = max(self.temp_bytes, kernel.temp_bytes)
         args = [self.pointer(loc) for loc in kernel.locs]
         b = self.fc.builder
@@ -336,7 +203,7 @@ class EntryEmitter:
         """state = init; while cond(state): state = body(state); all in generated code."""
         cond, body = inst.called
         fc, b = self.fc, self.fc.builder
-        self._assign_state(init, state, inst.shape)
+        self.assign_state(init, state, inst.shape)
         head, loop, done = fc.block("while.head"), fc.block("while.body"), fc.block("while.done")
         b.branch(head)
         b.position_at_end(head)
@@ -344,24 +211,9 @@ class EntryEmitter:
         pred = self._load_pred(cond_locs[cond.root], cond.root.shape)
         b.cbranch(pred, loop, done)
         b.position_at_end(loop)
-        body_locs = self.emit_computation(body, {0: state})
-        self._assign_state(body_locs[body.root], state, inst.shape)
+        self.run_computation(body, {0: state}, state, inst.shape)
         b.branch(head)
         b.position_at_end(done)
-
-    def _assign_state(self, new, state, shape) -> None:
-        """state <- new, staging through fresh buffers any new leaf that lives in another state leaf."""
-        new_leaves, state_leaves = _leaves(new), _leaves(state)
-        shapes = leaf_shapes(shape)
-        staged = []
-        for loc, target, s in zip(new_leaves, state_leaves, shapes):
-            if loc != target and loc in state_leaves:
-                tmp = self.scratch(s)
-                self.copy(loc, tmp, s)
-                loc = tmp
-            staged.append(loc)
-        for loc, target, s in zip(staged, state_leaves, shapes):
-            self.copy(loc, target, s)
 
     def emit_conditional(self, inst: Instruction, operand_locs: list, out) -> None:
         """A pred picks branch 0 (true) or 1 (false); an s32 index picks that branch, and one out of
@@ -379,17 +231,9 @@ class EntryEmitter:
             switch.add_case(ir.Constant(value.type, k), block)
         for k, block in enumerate(blocks):
             b.position_at_end(block)
-            comp = inst.called[k]
-            branch_locs = self.emit_computation(comp, {0: operand_locs[1 + k]})
-            self._assign_state(branch_locs[comp.root], out, inst.shape)
+            self.run_computation(inst.called[k], {0: operand_locs[1 + k]}, out, inst.shape)
             b.branch(done)
         b.position_at_end(done)
-
-
-def _leaves(loc) -> list:
-    if isinstance(loc, tuple):
-        return [leaf for e in loc for leaf in _leaves(e)]
-    return [loc]
 
 
 __all__ = ["EntryEmitter", "ENTRY_NAME", "OBJECT_ENTRY_NAME"]

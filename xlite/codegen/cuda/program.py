@@ -10,8 +10,8 @@ reads back its selector and runs one branch's steps.
 Buffers come from the module's buffer assignment: parameters and aliased updates
 live in the parameters' device buffers, other values in one device arena;
 values of sub-computations (loop bodies, branches, fusions run op by op) get
-arena slices after the assigned ones. Constants that are not splats are
-uploaded once per executable.
+arena slices after the assigned ones (the walk that places them is xlite/codegen/walk.py's).
+Constants that are not splats are uploaded once per executable.
 """
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ from xlite.codegen.cuda.element_generator import physical_order
 from xlite.codegen.cuda.kernels import PLACEHOLDER, build_kernel
 from xlite.codegen.cuda.prelude import PRELUDE
 from xlite.codegen.cuda.rows import build_row_kernel
-from xlite.ir.module import Computation, Instruction, Module
-from xlite.ir.shape import leaf_shapes
+from xlite.codegen.walk import ComputationWalker
+from xlite.ir.module import Instruction, Module
 
 ALIGNMENT = 256
 
@@ -99,27 +99,21 @@ class Program:
 class _ConstRef:
     """A constant whose buffer is made only if something needs it in memory."""
 
+    kind = "const"
+
     def __init__(self, inst: Instruction):
         self.inst = inst
 
 
-def live_instructions(comp: Computation) -> set:
-    live, stack = set(), [comp.root]
-    while stack:
-        inst = stack.pop()
-        if inst in live:
-            continue
-        live.add(inst)
-        stack.extend(inst.operands)
-    return live
+class ProgramEmitter(ComputationWalker):
+    """Builds the Program of one Module: its kernels' CUDA C and the steps that run them."""
 
+    backend = "cuda"
+    location = Loc
 
-class ProgramEmitter:
     def __init__(self, module: Module, assignment, prefix: str = "xk"):
-        self.module = module
-        self.assignment = assignment
+        super().__init__(module, assignment)
         self.prefix = prefix
-        self.arena_end = assignment.arena_bytes
         self._kernel_names: dict[str, str] = {}
         self._kernel_texts: list[str] = []
         self._constants: dict = {}
@@ -137,7 +131,11 @@ class ProgramEmitter:
         self.arena_end += _aligned(max(shape.byte_size, 1))
         return loc
 
+    def constant(self, inst: Instruction) -> _ConstRef:
+        return _ConstRef(inst)
+
     def const_loc(self, inst: Instruction) -> Loc:
+        """The uploaded buffer of a constant (one per distinct content)."""
         lit = inst.literal
         physical = np.transpose(lit, physical_order(inst.shape)) if lit.ndim else lit
         data = literal_bytes(physical)
@@ -154,18 +152,13 @@ class ProgramEmitter:
             return tuple(self.resolve(e) for e in loc)
         return loc
 
-    def entry_loc(self, inst: Instruction):
-        s = self.assignment.slices.get(inst)
-        if s is None:
-            return None
-        if s.kind == "parameter":
-            return Loc("param", s.offset)
-        if s.kind == "constant":
-            return _ConstRef(inst)
-        if s.kind == "output":
-            self.output_bytes[s.offset] = max(inst.shape.byte_size, 1)
-            return Loc("output", s.offset)
-        return Loc("arena", s.offset)
+    def output_loc(self, inst: Instruction, index: int) -> Loc:
+        self.output_bytes[index] = max(inst.shape.byte_size, 1)
+        return Loc("output", index)
+
+    def emit_copy(self, src: Loc, dst: Loc, shape) -> None:
+        if shape.byte_size:
+            self.steps.append(Copy(dst, src, shape.byte_size))
 
     # the program ----------------------------------------------------------------------------------
     def emit(self) -> Program:
@@ -187,129 +180,23 @@ class ProgramEmitter:
         return program
 
     def _plan_outputs(self, locs: dict) -> list:
-        root = self.module.entry.root
-        aliases = self.module.properties.get("output_aliases", {})
-        elements = root.operands if root.opcode == "tuple" else [root]
-        outputs, first = [], {}
-        for i, inst in enumerate(elements):
-            if inst.shape.is_tuple:
-                raise NotImplementedError("nested tuple outputs are not supported by the cuda backend")
+        outputs = []
+        for kind, index, inst in self.output_sources():
             spec = dict(dtype=inst.shape.dtype.ir_name, dims=inst.shape.dims, order=physical_order(inst.shape))
-            slice_ = self.assignment.slices.get(inst)
-            in_place = slice_ is not None and slice_.kind == "parameter" and aliases.get(i) == slice_.offset
-            if in_place:                    # the Variable's own buffer, even if the value is also fetched
-                outputs.append(OutputPlan("param", slice_.offset, **spec))
-                continue
-            if inst in first:
-                outputs.append(OutputPlan("same_as", first[inst], **spec))
-                continue
-            first[inst] = i
-            if inst.opcode == "constant":
-                outputs.append(OutputPlan("const", **spec))
-            elif inst.opcode == "parameter":
-                outputs.append(OutputPlan("param_before", inst.attrs["number"], **spec))
-            elif slice_ is not None and slice_.kind == "parameter":
-                outputs.append(OutputPlan("param_after", slice_.offset, **spec))
-            else:
+            if kind == "computed":
                 outputs.append(OutputPlan("buffer", loc=self.resolve(locs[inst]), **spec))
+            else:
+                outputs.append(OutputPlan(kind, index, **spec))
         return outputs
 
-    def emit_computation(self, comp: Computation, param_locs: dict, overrides: dict | None = None) -> dict:
-        """Appends comp's steps; returns inst -> location (a Loc, a tuple of them, or a constant)."""
-        is_entry = comp is self.module.entry
-        overrides = overrides or {}
-        live = live_instructions(comp)
-        locs: dict = {}
-        for inst in comp.instructions:
-            if inst not in live:
-                continue
-            op = inst.opcode
-            if op == "parameter":
-                locs[inst] = param_locs[inst] if inst in param_locs else param_locs[inst.attrs["number"]]
-                continue
-            if op == "constant":
-                locs[inst] = _ConstRef(inst)
-                continue
-            if op == "tuple":
-                locs[inst] = tuple(locs[o] for o in inst.operands)
-                continue
-            own = overrides.get(inst) or (self.entry_loc(inst) if is_entry else None)
-            if isinstance(own, _ConstRef):
-                own = None
-            if op == "get_tuple_element":
-                element = locs[inst.operands[0]][inst.attrs["index"]]
-                if own is None or inst.shape.is_tuple:
-                    locs[inst] = element
-                else:
-                    self.copy(element, own, inst.shape)
-                    locs[inst] = own
-                continue
-            out = own if own is not None else self._fresh(inst, comp)
-            locs[inst] = out
-            if op == "while":
-                self.emit_while(inst, locs[inst.operands[0]], out)
-            elif op == "conditional":
-                self.emit_conditional(inst, [locs[o] for o in inst.operands], out)
-            else:
-                self.emit_kernel(inst, locs, out)
-        return locs
-
-    def _fresh(self, inst: Instruction, comp: Computation):
-        """Buffers for a value with no assigned slice; a tuple-shaped value's leaves reuse the slices of
-        the get_tuple_elements that read them."""
-        if not inst.shape.is_tuple:
-            return self.scratch(inst.shape)
-        by_index = {}
-        if comp is self.module.entry:
-            for user in comp.instructions:
-                if user.opcode == "get_tuple_element" and user.operands[0] is inst:
-                    loc = self.entry_loc(user)
-                    if isinstance(loc, Loc) and loc.kind in ("arena", "output"):
-                        by_index.setdefault(user.attrs["index"], loc)
-        return self._fresh_tuple(inst.shape, by_index)
-
-    def _fresh_tuple(self, shape, by_index=None):
-        if not shape.is_tuple:
-            return self.scratch(shape)
-        by_index = by_index or {}
-        return tuple(by_index.get(i) or self._fresh_tuple(s) for i, s in enumerate(shape.elements))
-
-    def copy(self, src, dst, shape) -> None:
-        src, dst = self.resolve(src), self.resolve(dst)
-        if src == dst:
-            return
-        if shape.is_tuple:
-            for s, d, e in zip(src, dst, shape.elements):
-                self.copy(s, d, e)
-            return
-        if shape.byte_size:
-            self.steps.append(Copy(dst, src, shape.byte_size))
-
     # kernels ---------------------------------------------------------------------------------------
-    def emit_kernel(self, inst: Instruction, locs: dict, out) -> None:
-        shapes = leaf_shapes(inst.shape)
-        out_locs = list(out) if inst.shape.is_tuple else [out]
-        if any(isinstance(o, tuple) for o in out_locs):
-            raise NotImplementedError(f"{inst.opcode}: nested tuple results are not supported by the cuda backend")
-        if sum(s.num_elements for s in shapes) == 0:
-            return
-        if inst.opcode == "bitcast" and self.resolve(locs[inst.operands[0]]) == out:
-            return                      # shares its operand's bytes: nothing to do
-        if inst.opcode == "fusion":
-            fused = inst.called[0]
-            inputs = {p: locs[inst.operands[p.attrs["number"]]] for p in fused.parameters}
-            root = fused.root
-        else:
-            inputs = {o: locs[o] for o in inst.operands if o.opcode != "constant"}
-            root = inst
-        for operand, loc in list(inputs.items()):
-            if isinstance(loc, tuple):
-                raise NotImplementedError(f"{inst.opcode}: tuple-shaped operands are not supported by the cuda backend")
-            inputs[operand] = self.resolve(loc)
+    def emit_kernel(self, inst: Instruction, locs: dict, out, outputs: list) -> None:
+        root, inputs = self.kernel_inputs(inst, locs)
+        inputs = {o: self.resolve(loc) for o, loc in inputs.items() if o.opcode != "constant"}
         if inst.opcode == "fusion" and inst.attrs["kind"] == "row":
-            source = build_row_kernel(root, inputs, list(zip(out_locs, shapes)), self.const_loc)
+            source = build_row_kernel(root, inputs, outputs, self.const_loc)
         else:
-            source = build_kernel(root, inputs, list(zip(out_locs, shapes)), self.const_loc)
+            source = build_kernel(root, inputs, outputs, self.const_loc)
         if source is None:
             if inst.opcode != "fusion":
                 raise NotImplementedError(f"opcode {inst.opcode!r} cannot be compiled by the cuda backend")
@@ -324,8 +211,7 @@ class ProgramEmitter:
         fused = inst.called[0]
         params = {p.attrs["number"]: locs[inst.operands[p.attrs["number"]]] for p in fused.parameters}
         overrides = {} if fused.root.shape.is_tuple else {fused.root: out}
-        result = self.emit_computation(fused, params, overrides)
-        self._assign_state(result[fused.root], out, inst.shape)
+        self.run_computation(fused, params, out, inst.shape, overrides)
 
     def _name_kernel(self, text: str, suffix: str) -> str:
         name = self._kernel_names.get(text)
@@ -347,14 +233,10 @@ class ProgramEmitter:
     def emit_while(self, inst: Instruction, init, state) -> None:
         """state = init; while cond(state): state = body(state); the predicate computed on the device."""
         cond, body = inst.called
-        self._assign_state(init, state, inst.shape)
+        self.assign_state(init, state, inst.shape)
         cond_steps, cond_locs = self._nested(lambda: self.emit_computation(cond, {0: state}))
         pred = self.resolve(cond_locs[cond.root])
-
-        def run_body():
-            body_locs = self.emit_computation(body, {0: state})
-            self._assign_state(body_locs[body.root], state, inst.shape)
-        body_steps, _ = self._nested(run_body)
+        body_steps, _ = self._nested(lambda: self.run_computation(body, {0: state}, state, inst.shape))
         self.steps.append(While(cond_steps, pred, body_steps))
 
     def emit_conditional(self, inst: Instruction, operand_locs: list, out) -> None:
@@ -362,33 +244,10 @@ class ProgramEmitter:
         the last (XLA's default branch)."""
         branches = []
         for k, comp in enumerate(inst.called):
-            def run_branch(comp=comp, k=k):
-                branch_locs = self.emit_computation(comp, {0: operand_locs[1 + k]})
-                self._assign_state(branch_locs[comp.root], out, inst.shape)
-            steps, _ = self._nested(run_branch)
+            steps, _ = self._nested(lambda: self.run_computation(comp, {0: operand_locs[1 + k]}, out, inst.shape))
             branches.append(steps)
         selector = inst.operands[0]
         self.steps.append(Branch(self.resolve(operand_locs[0]), selector.shape.dtype.ir_name, branches))
-
-    def _assign_state(self, new, state, shape) -> None:
-        """state <- new, staging through fresh buffers any new leaf that lives in another state leaf."""
-        new_leaves, state_leaves = _leaves(self.resolve(new)), _leaves(self.resolve(state))
-        shapes = leaf_shapes(shape)
-        staged = []
-        for loc, target, s in zip(new_leaves, state_leaves, shapes):
-            if loc != target and loc in state_leaves:
-                tmp = self.scratch(s)
-                self.copy(loc, tmp, s)
-                loc = tmp
-            staged.append(loc)
-        for loc, target, s in zip(staged, state_leaves, shapes):
-            self.copy(loc, target, s)
-
-
-def _leaves(loc) -> list:
-    if isinstance(loc, tuple):
-        return [leaf for e in loc for leaf in _leaves(e)]
-    return [loc]
 
 
 def emit_program(module: Module, prefix: str = "xk") -> Program:
