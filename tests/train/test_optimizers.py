@@ -21,14 +21,14 @@ def _numpy_steps(update, slots, steps=3):
     return history
 
 
-def _xlite_steps(make_optimizer, steps=3, global_step=False):
+def _xlite_steps(make_optimizer, steps=3, global_step=False, target=""):
     tf.reset_default_graph()
     w = tf.Variable(W0, name="w")
     loss = 0.5 * tf.reduce_sum(tf.square(w - TARGET))
     gs = tf.train.get_or_create_global_step() if global_step else None
     train = make_optimizer().minimize(loss, global_step=gs)
     history = []
-    with tf.Session() as sess:
+    with tf.Session(target=target) as sess:
         sess.run(tf.global_variables_initializer())
         for _ in range(steps):
             sess.run(train)
@@ -37,8 +37,8 @@ def _xlite_steps(make_optimizer, steps=3, global_step=False):
     return history, step
 
 
-def _check(make_optimizer, update, slots):
-    got, _ = _xlite_steps(make_optimizer)
+def _check(make_optimizer, update, slots, target=""):
+    got, _ = _xlite_steps(make_optimizer, target=target)
     want = _numpy_steps(update, slots)
     for g, e in zip(got, want):
         np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
@@ -119,3 +119,61 @@ def test_train_op_names_follow_tf():
     assert tf.train.AdamOptimizer(0.1).minimize(w * w, name="train").name == "train"
     step = tf.train.get_or_create_global_step()
     assert tf.train.MomentumOptimizer(0.1, 0.9).minimize(w * w, global_step=step).name == "Momentum"
+
+
+# Adadelta's two updates each read the other's old Variable (var <- accum_update, accum_update <- var through
+# the gradient): the cpu scheduler's in-place ordering then forms a cycle ("dependency cycle", passes/scheduling.py).
+_SCHEDULER_CYCLE = pytest.mark.xfail(raises=ValueError, strict=True,
+                                     reason="cpu scheduling: mutually reading Variable updates form a cycle")
+
+
+@pytest.mark.parametrize("target", ["interpreter", pytest.param("cpu", marks=_SCHEDULER_CYCLE)])
+def test_adadelta(target):
+    def update(w, g, s, t):
+        s["accum"] = 0.9 * s.get("accum", 0.0) + 0.1 * g * g
+        step = np.sqrt(s.get("accum_update", 0.0) + 1e-6) / np.sqrt(s["accum"] + 1e-6) * g
+        s["accum_update"] = 0.9 * s.get("accum_update", 0.0) + 0.1 * step * step
+        return w - 0.5 * step
+    _check(lambda: tf.train.AdadeltaOptimizer(0.5, rho=0.9, epsilon=1e-6), update, {}, target=target)
+
+
+def test_adadelta_slots_follow_tf_names():
+    tf.reset_default_graph()
+    w = tf.Variable(W0, name="w")
+    opt = tf.train.AdadeltaOptimizer()
+    assert opt.minimize(tf.reduce_sum(w * w)).name == "Adadelta"
+    assert opt.get_slot(w, "accum").op.name == "w/Adadelta"
+    assert opt.get_slot(w, "accum_update").op.name == "w/Adadelta_1"
+    assert opt.get_slot_names() == ["accum", "accum_update"]
+    assert not opt.get_slot(w, "accum").trainable
+
+
+@pytest.mark.parametrize("l1,l2", [(0.0, 0.0), (0.3, 0.0), (0.3, 0.5)])
+def test_proximal_gradient_descent(l1, l2):
+    def update(w, g, s, t):
+        prox = w - 0.2 * g
+        return np.sign(prox) * np.maximum(np.abs(prox) - 0.2 * l1, 0) / (1 + 0.2 * l2)
+    _check(lambda: tf.train.ProximalGradientDescentOptimizer(0.2, l1, l2), update, {})
+
+
+@pytest.mark.parametrize("make_lr", [
+    lambda gs: tf.train.exponential_decay(0.1, gs, 2, 0.5),
+    lambda gs: tf.Variable(np.float64(0.1), trainable=False),           # a Variable of another dtype
+])
+def test_tensor_learning_rate(make_lr):
+    """A decayed rate reads the global step before minimize increments it, as in TF."""
+    tf.reset_default_graph()
+    w = tf.Variable(W0, name="w")
+    gs = tf.train.get_or_create_global_step()
+    lr = make_lr(gs)
+    train = tf.train.GradientDescentOptimizer(lr).minimize(0.5 * tf.reduce_sum(tf.square(w - TARGET)),
+                                                           global_step=gs)
+    want = W0.astype(np.float64)
+    decays = not isinstance(lr, tf.Variable)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for t in range(3):
+            sess.run(train)
+            want = want - 0.1 * (0.5 ** (t / 2) if decays else 1.0) * _grad(want)
+            np.testing.assert_allclose(sess.run(w), want, rtol=1e-5, atol=1e-6)
+        assert sess.run(gs) == 3

@@ -84,13 +84,14 @@ class Optimizer:
                 return assign_add(global_step, np.array(1, dtype=global_step.dtype.np), name=scope).op
 
     # slots ---------------------------------------------------------------------------------
-    def _slot(self, var: Variable, slot_name: str, initial: float = 0.0) -> Variable:
+    def _slot(self, var: Variable, slot_name: str, initial: float = 0.0, op_name: str | None = None) -> Variable:
+        """The slot `slot_name` (get_slot's key) of `var`, a Variable named `<var>/<op_name or slot_name>`."""
         key = (var, slot_name)
         if key not in self._slots:
             graph = var.graph
             with graph.name_scope(var.op.name + "/"), graph.control_dependencies(None):
                 value = np.full(var.shape.as_list(), initial, dtype=var.dtype.np)
-                self._slots[key] = Variable(value, trainable=False, name=slot_name)
+                self._slots[key] = Variable(value, trainable=False, name=op_name or slot_name)
         return self._slots[key]
 
     def get_slot(self, var: Variable, name: str):
@@ -103,8 +104,8 @@ class Optimizer:
         return list(self._slots.values())
 
     def _hyper(self, value, like: Variable) -> Tensor:
-        """A hyperparameter (float or tensor) as a tensor of the variable's dtype."""
-        t = convert_to_tensor(value, dtype=None if isinstance(value, Tensor) else like.dtype)
+        """A hyperparameter (float, tensor or Variable, e.g. a decayed learning rate) in the variable's dtype."""
+        t = convert_to_tensor(value, dtype=None if isinstance(value, (Tensor, Variable)) else like.dtype)
         return t if t.dtype == like.dtype else math_ops.cast(t, like.dtype)
 
     def _prepare(self) -> None:
@@ -237,3 +238,39 @@ class RMSPropOptimizer(Optimizer):
         mom_t = assign(mom, momentum * mom + lr * grad / math_ops.sqrt(denom + eps))
         return assign_sub(var, mom_t).op
 
+
+
+class AdadeltaOptimizer(Optimizer):
+    """accum = rho*accum + (1-rho)*g^2; update = sqrt(accum_update + eps) / sqrt(accum + eps) * g;
+    accum_update = rho*accum_update + (1-rho)*update^2; var -= lr * update (slots "accum", "accum_update")."""
+
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-8, use_locking=False, name="Adadelta"):
+        super().__init__(use_locking, name)
+        self._lr, self._rho, self._epsilon = learning_rate, rho, epsilon
+
+    def _create_slots(self, var):
+        self._slot(var, "accum", op_name=self._name)
+        self._slot(var, "accum_update", op_name=self._name)
+
+    def _apply_dense(self, grad, var):
+        accum, accum_update = self._slot(var, "accum"), self._slot(var, "accum_update")
+        lr, rho, eps = self._hyper(self._lr, var), self._hyper(self._rho, var), self._hyper(self._epsilon, var)
+        accum_t = assign(accum, rho * accum + (1 - rho) * math_ops.square(grad))
+        update = math_ops.sqrt(accum_update + eps) * math_ops.rsqrt(accum_t + eps) * grad
+        accum_update_t = assign(accum_update, rho * accum_update + (1 - rho) * math_ops.square(update))
+        return group(assign_sub(var, lr * update), accum_update_t)
+
+
+class ProximalGradientDescentOptimizer(Optimizer):
+    """FOBOS: prox = var - lr*g; var = sign(prox) * max(|prox| - lr*l1, 0) / (1 + lr*l2)."""
+
+    def __init__(self, learning_rate, l1_regularization_strength=0.0, l2_regularization_strength=0.0,
+                 use_locking=False, name="ProximalGradientDescent"):
+        super().__init__(use_locking, name)
+        self._lr, self._l1, self._l2 = learning_rate, l1_regularization_strength, l2_regularization_strength
+
+    def _apply_dense(self, grad, var):
+        lr, l1, l2 = self._hyper(self._lr, var), self._hyper(self._l1, var), self._hyper(self._l2, var)
+        prox = var - lr * grad
+        shrunk = math_ops.sign(prox) * math_ops.maximum(math_ops.abs(prox) - lr * l1, 0) / (1 + lr * l2)
+        return assign(var, shrunk).op
