@@ -17,8 +17,11 @@ from xlite.frontend.graph import Tensor
 from xlite.frontend.math_ops import sigmoid, tanh  # noqa: F401 - tf.nn.sigmoid, tf.nn.tanh
 from xlite.frontend.nn_activations import (elu, leaky_relu, relu, relu6, selu, silu, softplus,  # noqa: F401
                                            softsign, swish)
-from xlite.frontend.nn_conv import (conv2d, conv2d_backprop_filter, conv2d_backprop_input,  # noqa: F401
-                                    conv2d_transpose)
+from xlite.frontend.nn_conv import (atrous_conv2d, conv1d, conv2d, conv2d_backprop_filter,  # noqa: F401
+                                    conv2d_backprop_input, conv2d_transpose)
+from xlite.frontend.nn_depthwise import (depthwise_conv2d, depthwise_conv2d_native,  # noqa: F401
+                                         depthwise_conv2d_native_backprop_filter,
+                                         depthwise_conv2d_native_backprop_input, separable_conv2d)
 from xlite.frontend.nn_pool import avg_pool, avg_pool2d, max_pool, max_pool2d  # noqa: F401
 from xlite.frontend.nn_softmax import (log_softmax, sigmoid_cross_entropy_with_logits, softmax,  # noqa: F401
                                        softmax_cross_entropy_with_logits,
