@@ -1,8 +1,12 @@
-"""tf.train: optimizers, the global step and checkpoints (Saver)."""
+"""tf.train: optimizers, learning-rate schedules, moving averages, the global step and checkpoints (Saver)."""
 from __future__ import annotations
 
-from xlite.train.optimizers import (AdagradOptimizer, AdamOptimizer, GradientDescentOptimizer,
-                                    MomentumOptimizer, Optimizer, RMSPropOptimizer, create_global_step,
+from xlite.train.learning_rate_decay import (cosine_decay, exponential_decay, inverse_time_decay,
+                                             natural_exp_decay, piecewise_constant, piecewise_constant_decay,
+                                             polynomial_decay)
+from xlite.train.optimizers import (AdadeltaOptimizer, AdagradOptimizer, AdamOptimizer,
+                                    GradientDescentOptimizer, MomentumOptimizer, Optimizer,
+                                    ProximalGradientDescentOptimizer, RMSPropOptimizer, create_global_step,
                                     get_global_step, get_or_create_global_step)
 from xlite.train.saver import Saver, checkpoint_exists, latest_checkpoint
 from xlite.summary.writer import SummaryWriter   # deprecated spelling of tf.summary.FileWriter
