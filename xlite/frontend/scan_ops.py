@@ -1,0 +1,79 @@
+"""tf.math.cumprod: a running product along one axis, lowered as a log-step (Hillis-Steele) scan of multiplies.
+
+Step k multiplies each element by the one 2**k places before it (1 before the
+start), so ceil(log2 n) elementwise steps give every prefix product; IR
+reduce_window has no product, which is how tf.cumsum is done.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from xlite.frontend.convert import convert_to_tensor
+from xlite.frontend.gradients import grad_rule
+from xlite.frontend.graph import Tensor
+from xlite.frontend.math_ops import NUMERIC, check_dtype, div_no_nan
+from xlite.frontend.op_registry import lowering, make_op
+from xlite.frontend.reduction_ops import cumsum
+
+__all__ = ["cumprod"]
+
+
+def _shift(b, x, axis: int, k: int):
+    """x moved k places forward along axis, with ones coming in at the start."""
+    rank, n = x.shape.rank, x.shape.dims[axis]
+    kept = b.emit("slice", (x,), start_indices=(0,) * rank,
+                  limit_indices=tuple(n - k if d == axis else s for d, s in enumerate(x.shape.dims)),
+                  strides=(1,) * rank)
+    return b.emit("pad", (kept, b.scalar(1, x.dtype)), low=tuple(k if d == axis else 0 for d in range(rank)),
+                  high=(0,) * rank, interior=(0,) * rank)
+
+
+@lowering("Cumprod")
+def _lower_cumprod(ctx, op, x, axis_inst):
+    b = ctx.b
+    rank = x.shape.rank
+    value = ctx.constant_value(axis_inst)
+    if value is None:
+        if not ctx.static:
+            raise ValueError("cumprod axis must be a compile-time constant")
+        return ctx.unknown(x.shape)
+    axis = int(np.asarray(value).reshape(()))
+    if not -rank <= axis < rank:
+        raise ValueError(f"axis {axis} is out of range for a tensor of rank {rank}")
+    if ctx.static:    # the result has x's shape; its value is only needed at run time
+        return ctx.unknown(x.shape)
+    axis %= rank
+    n = x.shape.dims[axis]
+    if n == 0:
+        return x
+    if op.attrs["reverse"]:
+        x = b.emit("reverse", (x,), dimensions=(axis,))
+    r = _shift(b, x, axis, 1) if op.attrs["exclusive"] else x
+    k = 1
+    while k < n:
+        r = b.emit("mul", (r, _shift(b, r, axis, k)))
+        k *= 2
+    if op.attrs["reverse"]:
+        r = b.emit("reverse", (r,), dimensions=(axis,))
+    return r
+
+
+def cumprod(x, axis=0, exclusive=False, reverse=False, name=None) -> Tensor:
+    """The running product along axis; `exclusive` starts from 1, `reverse` runs from the end."""
+    x = convert_to_tensor(x, name="x")
+    check_dtype(x, NUMERIC, "Cumprod")
+    if x.shape.ndims == 0:
+        raise ValueError("cumprod needs an input of rank >= 1")
+    axis_t = axis if isinstance(axis, Tensor) else convert_to_tensor(np.int32(axis), name="axis")
+    return make_op("Cumprod", [x, axis_t], {"exclusive": bool(exclusive), "reverse": bool(reverse)},
+                   name=name or "Cumprod").outputs[0]
+
+
+@grad_rule("Cumprod")
+def _cumprod_grad(op, g):
+    """TF's rule: a reversed cumsum of products over x, divided by x (so 0 where x is 0, as in TF)."""
+    x, axis = op.inputs
+    exclusive, reverse = op.attrs["exclusive"], op.attrs["reverse"]
+    prod = cumprod(x, axis, exclusive=exclusive, reverse=reverse)
+    out = cumsum(prod * g, axis, exclusive=exclusive, reverse=not reverse)
+    return [div_no_nan(out, x), None]
