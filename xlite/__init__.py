@@ -10,16 +10,24 @@ from xlite.frontend.graph import (Graph, GraphKeys, Operation, Tensor, get_defau
 from xlite.frontend.math_ops import *  # noqa: F401,F403
 from xlite.frontend.random_ops import *  # noqa: F401,F403
 from xlite.frontend.control_flow_ops import *  # noqa: F401,F403
+from xlite.frontend.case_ops import *  # noqa: F401,F403
+from xlite.frontend.einsum_ops import *  # noqa: F401,F403
+from xlite.frontend.linalg_ops import *  # noqa: F401,F403
+from xlite.frontend.scan_ops import *  # noqa: F401,F403
+from xlite.frontend.segment_ops import *  # noqa: F401,F403
 from xlite.frontend.variable_scope import *  # noqa: F401,F403
 from xlite.frontend.init_ops import *  # noqa: F401,F403
 from xlite.frontend.gradients import gradients
 from xlite.frontend import init_ops as initializers
 from xlite.frontend import layers
 from xlite.frontend import losses
-from xlite.frontend import math_ops as math
+from xlite.frontend import debugging_namespace as debugging
+from xlite.frontend import linalg_namespace as linalg
+from xlite.frontend import math_namespace as math
 from xlite.frontend import nn_ops as nn
 from xlite.frontend import random_ops as random
 from xlite import train
+from xlite.train.moving_averages import moving_average_variables
 from xlite.frontend.scopes import (add_to_collection, add_to_collections, control_dependencies, device,
                                   get_collection, get_collection_ref, name_scope)
 from xlite.compat.switches import (disable_eager_execution, disable_resource_variables,

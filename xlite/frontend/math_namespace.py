@@ -1,0 +1,22 @@
+"""`tf.math`: every name of math_ops (the elementwise ops, reductions, matmul) plus the segment and scan ops."""
+from __future__ import annotations
+
+from xlite.frontend import math_ops as _math_ops
+from xlite.frontend.linalg_ops import norm  # noqa: F401
+from xlite.frontend.scan_ops import cumprod  # noqa: F401
+from xlite.frontend.segment_ops import (segment_mean, segment_sum, unsorted_segment_mean,  # noqa: F401
+                                        unsorted_segment_sum)
+
+
+def __getattr__(name: str):
+    """The names math_ops defines (tf.math.xlogy and the rest), looked up there so this list never goes stale."""
+    if name.startswith("__"):
+        raise AttributeError(name)
+    try:
+        return getattr(_math_ops, name)
+    except AttributeError:
+        raise AttributeError(f"module 'xlite.math' has no attribute {name!r}") from None
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | {n for n in dir(_math_ops) if not n.startswith("_")})
