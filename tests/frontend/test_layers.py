@@ -295,3 +295,83 @@ def test_batch_normalization_gradients_flow_through_batch_statistics():
         got_dx, got_dbeta = s.run([dx, dbeta])
     np.testing.assert_allclose(got_dx.sum(0), 0.0, atol=1e-9)          # normalized outputs ignore a shift of x
     np.testing.assert_allclose(got_dbeta, np.arange(15.0).reshape(5, 3).sum(0))
+
+
+@pytest.mark.parametrize("target", ["cpu", "interpreter"])
+def test_conv1d_layer_names_shapes_and_values(target):
+    from test_nn_conv_family import np_conv1d
+    x = tf.placeholder(tf.float64, [None, 9, 3])
+    y = tf.layers.conv1d(x, filters=4, kernel_size=3, strides=2, padding="Same", activation=tf.nn.relu)
+    causal = tf.layers.conv1d(x, 2, 3, padding="causal", dilation_rate=2, name="causal")
+    assert variable_names() == ["conv1d/kernel:0", "conv1d/bias:0", "causal/kernel:0", "causal/bias:0"]
+    assert y.name == "conv1d/Relu:0" and y.shape.as_list() == [None, 5, 4]
+    assert causal.shape.as_list() == [None, 9, 2]
+    ops = {op.name for op in tf.get_default_graph().get_operations()}
+    assert {"conv1d/conv1d/ExpandDims", "conv1d/conv1d", "conv1d/conv1d/Squeeze", "conv1d/BiasAdd"} <= ops
+    kernel, bias, ckernel, cbias = tf.global_variables()
+    assert kernel.shape.as_list() == [3, 3, 4] and ckernel.shape.as_list() == [3, 3, 2]
+    xs = RNG.normal(size=(2, 9, 3))
+    with tf.Session(target=target) as s:
+        s.run(tf.global_variables_initializer())
+        s.run([bias.assign(RNG.normal(size=4)), cbias.assign(RNG.normal(size=2))])
+        got, got_causal, k, b, ck, cb = s.run([y, causal, kernel, bias, ckernel, cbias], {x: xs})
+    np.testing.assert_allclose(got, np.maximum(np_conv1d(xs, k, 2, "SAME") + b, 0), rtol=1e-10, atol=1e-12)
+    # causal: output t sees inputs t - 4, t - 2, t only
+    left = np.pad(xs, [(0, 0), (4, 0), (0, 0)])
+    np.testing.assert_allclose(got_causal, np_conv1d(left, ck, 1, "VALID", 2) + cb, rtol=1e-10, atol=1e-12)
+
+
+def test_conv1d_layer_channels_first_and_errors():
+    y = tf.layers.conv1d(tf.placeholder(tf.float32, [None, 2, 7]), 3, 3, data_format="channels_first")
+    assert y.shape.as_list() == [None, 3, 5] and tf.global_variables()[0].shape.as_list() == [3, 2, 3]
+    with pytest.raises(ValueError, match="expected ndim=3"):
+        tf.layers.conv1d(tf.placeholder(tf.float32, [None, 4, 4, 1]), 1, 3)
+    with pytest.raises(ValueError, match="padding"):
+        tf.layers.conv2d(tf.ones([1, 4, 4, 1]), 1, 3, padding="causal")
+    with pytest.raises(ValueError, match="filters"):
+        tf.layers.conv1d(tf.ones([1, 4, 1]), 0, 3)
+    with pytest.raises(ValueError, match="kernel_size"):
+        tf.layers.Conv1D(2, (3, 3))
+
+
+@pytest.mark.parametrize("target", ["cpu", "interpreter"])
+def test_conv2d_transpose_layer_names_shapes_and_values(target):
+    from test_nn_conv_family import np_conv2d_transpose
+    x = tf.placeholder(tf.float64, [None, 5, 4, 3])
+    y = tf.layers.conv2d_transpose(x, filters=6, kernel_size=3, strides=2, padding="valid")
+    z = tf.layers.conv2d_transpose(x, 2, (3, 2), strides=(2, 1), padding="same", activation=tf.nn.relu)
+    assert variable_names() == ["conv2d_transpose/kernel:0", "conv2d_transpose/bias:0",
+                                "conv2d_transpose_1/kernel:0", "conv2d_transpose_1/bias:0"]
+    assert y.name == "conv2d_transpose/BiasAdd:0" and y.shape.as_list() == [None, 11, 9, 6]
+    assert z.name == "conv2d_transpose_1/Relu:0" and z.shape.as_list() == [None, 10, 4, 2]
+    assert "conv2d_transpose/conv2d_transpose" in {op.name for op in tf.get_default_graph().get_operations()}
+    kernel, bias, zkernel, zbias = tf.global_variables()
+    assert kernel.shape.as_list() == [3, 3, 6, 3] and zkernel.shape.as_list() == [3, 2, 2, 3]
+    xs = RNG.normal(size=(2, 5, 4, 3))
+    with tf.Session(target=target) as s:
+        s.run(tf.global_variables_initializer())
+        s.run([bias.assign(RNG.normal(size=6)), zbias.assign(RNG.normal(size=2))])
+        got_y, got_z, k, b, zk, zb = s.run([y, z, kernel, bias, zkernel, zbias], {x: xs})
+    np.testing.assert_allclose(got_y, np_conv2d_transpose(xs, k, (2, 11, 9, 6), (2, 2), "VALID") + b,
+                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(got_z, np.maximum(np_conv2d_transpose(xs, zk, (2, 10, 4, 2), (2, 1), "SAME") + zb, 0),
+                               rtol=1e-10, atol=1e-12)
+
+
+def test_conv2d_transpose_layer_channels_first_with_sizes_known_at_run_time():
+    from test_nn_conv_family import np_conv2d_transpose
+    x = tf.placeholder(tf.float64, [None, 3, None, None])
+    y = tf.layers.conv2d_transpose(x, 4, (3, 2), strides=(2, 3), padding="same", data_format="channels_first",
+                                   use_bias=False)
+    assert y.shape.as_list() == [None, 4, None, None]
+    (kernel,) = tf.global_variables()
+    loss = tf.reduce_sum(tf.square(y))
+    (dk,) = tf.gradients(loss, [kernel])
+    xs = RNG.normal(size=(2, 3, 5, 4))
+    with initialized_session() as s:
+        got, k, grad = s.run([y, kernel, dk], {x: xs})
+    nhwc = np.transpose(xs, (0, 2, 3, 1))
+    want = np_conv2d_transpose(nhwc, k, (2, 10, 12, 4), (2, 3), "SAME")
+    np.testing.assert_allclose(got, np.transpose(want, (0, 3, 1, 2)), rtol=1e-10, atol=1e-12)
+    # the loss is quadratic in the kernel: <dL/dk, k> = 2 L
+    assert np.sum(grad * k) == pytest.approx(2 * np.sum(want ** 2), rel=1e-10)
