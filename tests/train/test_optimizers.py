@@ -177,3 +177,18 @@ def test_tensor_learning_rate(make_lr):
             want = want - 0.1 * (0.5 ** (t / 2) if decays else 1.0) * _grad(want)
             np.testing.assert_allclose(sess.run(w), want, rtol=1e-5, atol=1e-6)
         assert sess.run(gs) == 3
+
+
+@pytest.mark.parametrize("name,args", [("AdadeltaOptimizer", (0.5, 0.9, 1e-6)),
+                                       ("ProximalGradientDescentOptimizer", (0.2, 0.3, 0.5))])
+def test_new_optimizers_match_tensorflow(name, args):
+    tfv1 = pytest.importorskip("tensorflow").compat.v1
+    graph = tfv1.Graph()
+    with graph.as_default():
+        w = tfv1.Variable(W0, name="w")
+        train = getattr(tfv1.train, name)(*args).minimize(0.5 * tfv1.reduce_sum(tfv1.square(w - TARGET)))
+        with tfv1.Session(graph=graph) as sess:
+            sess.run(tfv1.global_variables_initializer())
+            want = [(sess.run(train), sess.run(w))[1] for _ in range(3)]
+    got, _ = _xlite_steps(lambda: getattr(tf.train, name)(*args), target="interpreter")
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)

@@ -14,7 +14,7 @@ def _float_learning_rate(learning_rate, schedule: str) -> Tensor:
     lr = convert_to_tensor(learning_rate, name="initial_learning_rate")
     if not lr.dtype.is_floating:
         raise TypeError(f"{schedule}: learning_rate must be a floating-point value, got {lr.dtype.name} "
-                        f"({learning_rate!r}); write e.g. {float(0.1)} rather than an integer.")
+                        f"({learning_rate!r}); pass e.g. 1.0 rather than 1.")
     return lr
 
 
