@@ -173,7 +173,7 @@ def einsum(equation: str, *inputs, **kwargs) -> Tensor:
         raise TypeError(f"einsum() got unexpected keyword arguments: {sorted(kwargs)}")
     if not inputs:
         raise ValueError("einsum needs at least one operand")
-    with name_scope(name, "einsum", list(inputs)) as scope:
+    with name_scope(name, "einsum", list(inputs)):
         xs = [convert_to_tensor(x, name=f"inputs_{i}") for i, x in enumerate(inputs)]
         for x in xs:
             check_dtype(x, NUMERIC, "Einsum", "inputs")
@@ -183,13 +183,13 @@ def einsum(equation: str, *inputs, **kwargs) -> Tensor:
                 raise ValueError(f"einsum needs operands of known rank; {x.name} has unknown rank")
         terms, out, ellipsis = parse_equation(equation, [x.shape.ndims for x in xs])
         if len(xs) <= 2:
-            return _einsum_op(equation, xs, scope)
+            return _einsum_op(equation, xs, "Einsum")
         while len(xs) > 2:   # fold the first two, keeping the letters later operands or the output use
             later = set(out).union(*terms[2:])
             joined = "".join(dict.fromkeys(c for c in terms[0] + terms[1] if c in later))
             xs = [_einsum_op(f"{terms[0]},{terms[1]}->{joined}", xs[:2], "Einsum", "".join(ellipsis))] + xs[2:]
             terms = [joined] + terms[2:]
-        return _einsum_op(",".join(terms) + "->" + out, xs, scope, "".join(ellipsis))
+        return _einsum_op(",".join(terms) + "->" + out, xs, "Einsum", "".join(ellipsis))
 
 
 def _tensordot_axes(axes, a_rank: int, b_rank: int) -> tuple[list[int], list[int]]:
