@@ -121,13 +121,7 @@ def test_train_op_names_follow_tf():
     assert tf.train.MomentumOptimizer(0.1, 0.9).minimize(w * w, global_step=step).name == "Momentum"
 
 
-# Adadelta's two updates each read the other's old Variable (var <- accum_update, accum_update <- var through
-# the gradient): the cpu scheduler's in-place ordering then forms a cycle ("dependency cycle", passes/scheduling.py).
-_SCHEDULER_CYCLE = pytest.mark.xfail(raises=ValueError, strict=True,
-                                     reason="cpu scheduling: mutually reading Variable updates form a cycle")
-
-
-@pytest.mark.parametrize("target", ["interpreter", pytest.param("cpu", marks=_SCHEDULER_CYCLE)])
+@pytest.mark.parametrize("target", ["interpreter", "cpu"])
 def test_adadelta(target):
     def update(w, g, s, t):
         s["accum"] = 0.9 * s.get("accum", 0.0) + 0.1 * g * g

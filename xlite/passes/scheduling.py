@@ -49,27 +49,34 @@ def update_ordering(module: Module) -> dict:
         return {}
     users = entry.users()
     params = {p.attrs["number"]: p for p in entry.parameters}
+    position = {inst: i for i, inst in enumerate(entry.instructions)}
     extra: dict = {}
-    for out_index, number in aliases.items():
+    for out_index, number in sorted(aliases.items()):
         update = entry.root.operands[out_index]
         param = params.get(number)
         if param is None or update.opcode in ("parameter", "constant"):
             continue
-        after = _descendants(update, users)
-        readers = {u for u in users[param] if u is not entry.root and u is not update and u not in after}
-        if readers:
-            extra.setdefault(update, set()).update(readers)
+        for reader in sorted(users[param], key=position.get):
+            # an edge that closes a cycle (the reader needs this update, perhaps through another update's
+            # ordering: a <- f(a, b), b <- g(a, b)) is left out; buffer assignment copies that update instead
+            if reader is not entry.root and reader is not update and not _depends(reader, update, extra):
+                extra.setdefault(update, set()).add(reader)
     return extra
 
 
-def _descendants(inst: Instruction, users: dict) -> set:
+def _depends(inst: Instruction, on: Instruction, extra: dict) -> bool:
+    """Whether inst must run after `on`, through operands and the `extra` orderings so far."""
     seen, stack = set(), [inst]
     while stack:
-        for u in users[stack.pop()]:
-            if u not in seen:
-                seen.add(u)
-                stack.append(u)
-    return seen
+        current = stack.pop()
+        if current is on:
+            return True
+        if current in seen:
+            continue
+        seen.add(current)
+        stack.extend(current.operands)
+        stack.extend(extra.get(current, ()))
+    return False
 
 
 def _violates(order: list, extra: dict) -> bool:
