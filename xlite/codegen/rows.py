@@ -13,26 +13,14 @@ from dataclasses import dataclass
 from math import prod
 from typing import Callable
 
+from xlite.codegen.walk import operands_first
 from xlite.ir.module import Instruction
-from xlite.ir.shape import Shape
-
-
-def physical_order(shape: Shape) -> tuple:
-    if shape.layout is None:
-        return tuple(range(shape.rank))
-    return tuple(reversed(shape.layout.minor_to_major))
+from xlite.ir.shape import Shape, physical_order
 
 
 def below(start: Instruction, stops) -> set:
     """The instructions evaluated per element of `start`, down to (not into) those in `stops`."""
-    found, stack = set(), [start]
-    while stack:
-        inst = stack.pop()
-        if inst in found or inst in stops:
-            continue
-        found.add(inst)
-        stack.extend(inst.operands)
-    return found
+    return set(operands_first([start], stops))
 
 
 @dataclass
@@ -81,18 +69,7 @@ class RowPlan:
 
 def plan_rows(root: Instruction, in_memory) -> RowPlan:
     """The RowPlan of a row fusion's root; `in_memory` holds the kernel's inputs."""
-    order: list[Instruction] = []
-    seen: set = set()
-
-    def visit(inst: Instruction) -> None:
-        if inst in seen or inst in in_memory:
-            return
-        seen.add(inst)
-        for operand in inst.operands:
-            visit(operand)
-        order.append(inst)
-
-    visit(root)
+    order = operands_first([root], in_memory)
     reduces = [i for i in order if i.opcode == "reduce"]
     first = reduces[0]
     full, rows = first.operands[0].shape, first.shape

@@ -29,6 +29,25 @@ def live_instructions(comp: Computation) -> set:
     return live
 
 
+def operands_first(roots: list, stops) -> list[Instruction]:
+    """The instructions `roots` compute from, operands first, down to (not into) those in `stops`: what one
+    kernel evaluates when `stops` are its inputs."""
+    order: list[Instruction] = []
+    seen: set = set()
+
+    def visit(inst: Instruction) -> None:
+        if inst in seen or inst in stops:
+            return
+        seen.add(inst)
+        for operand in inst.operands:
+            visit(operand)
+        order.append(inst)
+
+    for root in roots:
+        visit(root)
+    return order
+
+
 def leaves(loc) -> list:
     """The array locations of a (possibly nested) tuple of locations, in order."""
     if isinstance(loc, tuple):

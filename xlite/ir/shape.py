@@ -79,6 +79,23 @@ class TupleShape:
         return "(" + ", ".join(str(e) for e in self.elements) + ")"
 
 
+def physical_order(shape: Shape) -> tuple:
+    """Dimensions from major to minor: row-major when no layout is assigned."""
+    if shape.layout is None:
+        return tuple(range(shape.rank))
+    return tuple(reversed(shape.layout.minor_to_major))
+
+
+def strides(shape: Shape) -> list[int]:
+    """Element strides of every logical dimension in the shape's physical layout."""
+    result = [0] * shape.rank
+    step = 1
+    for d in reversed(physical_order(shape)):
+        result[d] = step
+        step *= shape.dims[d]
+    return result
+
+
 def leaf_shapes(shape) -> list[Shape]:
     """The array shapes of a possibly nested tuple shape, in order."""
     if shape.is_tuple:

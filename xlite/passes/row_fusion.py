@@ -31,6 +31,7 @@ from math import prod
 
 from xlite.ir.module import Computation, Instruction, Module
 from xlite.ir.opcodes import is_elementwise
+from xlite.ir.shape import physical_order
 from xlite.passes.cse import instruction_key
 from xlite.passes.fusion import MAX_FUSION_SIZE, FusionNames
 from xlite.passes.pass_pipeline import Pass
@@ -59,10 +60,8 @@ class RowShape:
 
 
 def _minor_dims(shape, count: int) -> set:
-    """The `count` minor-most dimensions of shape's layout (row-major without one)."""
-    if shape.layout is None:
-        return set(range(shape.rank - count, shape.rank))
-    return set(shape.layout.minor_to_major[:count])
+    """The `count` minor-most dimensions of shape's layout."""
+    return set(physical_order(shape)[len(physical_order(shape)) - count:])
 
 
 def row_shape(comp: Computation) -> RowShape | None:

@@ -13,24 +13,7 @@ from math import prod
 from llvmlite import ir
 
 from xlite.codegen.cpu.llvm_types import from_memory, i64, memory_type, to_memory
-from xlite.ir.shape import Shape
-
-
-def physical_order(shape: Shape) -> tuple:
-    """Dimensions from major to minor: row-major when no layout is assigned."""
-    if shape.layout is None:
-        return tuple(range(shape.rank))
-    return tuple(reversed(shape.layout.minor_to_major))
-
-
-def strides(shape: Shape) -> list[int]:
-    """Element strides of every logical dimension in the shape's physical layout."""
-    result = [0] * shape.rank
-    step = 1
-    for d in reversed(physical_order(shape)):
-        result[d] = step
-        step *= shape.dims[d]
-    return result
+from xlite.ir.shape import Shape, physical_order, strides
 
 
 def row_major_strides(dims) -> list[int]:

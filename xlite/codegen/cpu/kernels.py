@@ -28,6 +28,7 @@ from xlite.codegen.cpu.elemental import has_elemental_rule
 from xlite.codegen.cpu.function import ALIGNMENT, CodegenModule
 from xlite.codegen.cpu.ir_array import Index, IrArray, physical_order
 from xlite.codegen.cpu.llvm_types import I64, PTR, check_dtype
+from xlite.codegen.walk import operands_first
 from xlite.ir.module import Instruction
 from xlite.ir.shape import Layout, Shape
 
@@ -124,20 +125,7 @@ class Kernel:
 
     def _below(self, leaves: list) -> list:
         """The instructions the roots compute from, operands first, down to the arrays in memory."""
-        order: list[Instruction] = []
-        seen: set = set()
-
-        def visit(inst):
-            if inst in seen or inst in self.gen.arrays:
-                return
-            seen.add(inst)
-            for operand in inst.operands:
-                visit(operand)
-            order.append(inst)
-
-        for leaf in leaves:
-            visit(leaf)
-        return order
+        return operands_first(leaves, self.gen.arrays)
 
     def _is_one_loop(self, leaves: list, outs: list) -> bool:
         """Whether the whole kernel is one loop nest over outputs of one shape (so it can be split)."""

@@ -19,7 +19,7 @@ from xlite.codegen.cuda.c_types import ctype, index_literal, memory_type
 from xlite.codegen.cuda.elemental import emit_elementwise, has_elemental_rule
 from xlite.codegen.cuda.writer import Block, Writer
 from xlite.ir.module import Instruction
-from xlite.ir.shape import Shape
+from xlite.ir.shape import Shape, physical_order, strides
 from xlite.ir.opcodes import RuleTable
 
 _ELEMENT_RULES = RuleTable()
@@ -29,23 +29,6 @@ element_rule = _ELEMENT_RULES.register
 
 def is_elemental(opcode: str) -> bool:
     return has_elemental_rule(opcode) or opcode in _ELEMENT_RULES
-
-
-def physical_order(shape: Shape) -> tuple:
-    """Dimensions from major to minor: row-major when no layout is assigned."""
-    if shape.layout is None:
-        return tuple(range(shape.rank))
-    return tuple(reversed(shape.layout.minor_to_major))
-
-
-def strides(shape: Shape) -> list[int]:
-    """Element strides of every logical dimension in the shape's physical layout."""
-    result = [0] * shape.rank
-    step = 1
-    for d in reversed(physical_order(shape)):
-        result[d] = step
-        step *= shape.dims[d]
-    return result
 
 
 class Index:

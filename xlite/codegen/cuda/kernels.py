@@ -23,6 +23,7 @@ from xlite.codegen.cuda.element_generator import Buffer, ElementGenerator, Index
 from xlite.codegen.cuda.elemental import has_elemental_rule
 from xlite.codegen.cuda.index_ops import splat_value
 from xlite.codegen.cuda.writer import Writer
+from xlite.codegen.walk import operands_first
 from xlite.ir.module import Instruction
 from xlite.ir.opcodes import RuleTable
 
@@ -58,19 +59,7 @@ ROW_REDUCTIONS = ("reduce", "argmax", "argmin")
 
 def members(leaves: list, buffers: dict) -> list[Instruction]:
     """The instructions a kernel evaluates (not those in buffers), operands first."""
-    order, seen = [], set()
-
-    def visit(inst):
-        if inst in seen or inst in buffers:
-            return
-        seen.add(inst)
-        for operand in inst.operands:
-            visit(operand)
-        order.append(inst)
-
-    for leaf in leaves:
-        visit(leaf)
-    return order
+    return operands_first(leaves, buffers)
 
 
 class KernelBuilder:
