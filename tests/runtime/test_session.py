@@ -183,6 +183,16 @@ def test_unfed_placeholder_names_it_and_the_users_line(sess):
     assert info.value.message == "You must feed a value for placeholder tensor 'q' with dtype int32"
 
 
+def test_a_fed_placeholder_may_be_a_control_dependency(sess):
+    """As in TF, a fed tensor's op does not run, so waiting on it asks for nothing more."""
+    x = tf.placeholder(tf.float32, [2], name="x")
+    with tf.control_dependencies([x]):
+        y = tf.identity(x) * 2.0
+    np.testing.assert_array_equal(sess.run(y, {x: np.ones(2, np.float32)}), [2.0, 2.0])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="You must feed a value for placeholder tensor 'x'"):
+        sess.run(y)
+
+
 def test_uninitialized_variable_is_a_failed_precondition(sess):
     v = tf.Variable(3, name="v"); line = inspect.currentframe().f_lineno  # noqa: E702
     for fetch in (v, v + 1, v.assign_add(1)):

@@ -43,7 +43,8 @@ def needed_ops(fetch_tensors, target_ops, fed: set) -> list[Operation]:
         seen[op._id] = op
         inputs = op.inputs[1:] if has_ref_input(op.type) else op.inputs
         stack.extend(t for t in inputs if t not in fed)
-        stack.extend(op.control_inputs)
+        # an op whose outputs are all fed does not run (TF prunes it), even as a control dependency
+        stack.extend(c for c in op.control_inputs if not (c.outputs and all(t in fed for t in c.outputs)))
         stack.extend(op.attrs.get("_captures", ()))
     return [seen[k] for k in sorted(seen)]
 
