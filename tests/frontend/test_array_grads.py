@@ -57,6 +57,8 @@ UNARY = {
     "gather_axis0_matrix": (lambda x: tf.gather(x, [[0, 0], [3, 1]]), (4, 2)),
     "gather_clamped": (lambda x: tf.gather(x, [-1, 7]), (3,)),
     "gather_nd": (lambda x: tf.gather_nd(x, [[1, 2], [0, 0], [1, 2]]), (2, 3, 2)),
+    # out-of-range index tuples drop their updates, so those updates get no gradient
+    "scatter_nd_dropping": (lambda x: tf.scatter_nd([[1, 0], [7, 1], [0, -1], [1, 2], [1, 0]], x, [2, 3, 2]), (5, 2)),
     "broadcast_to": (lambda x: tf.broadcast_to(x, [3, 2, 4]), (2, 1)),
     "meshgrid": (lambda x: tf.meshgrid(x, 2.0 * x)[1], (3,)),
 }

@@ -2,7 +2,8 @@
 
 A gather clamps out-of-range indices into range (TF CPU raises); a scatter
 drops out-of-range updates. The gradient of a gather scatters into zeros at
-the same clamped indices, so it is the exact derivative of what ran.
+the same clamped indices, and the gradient of a scatter gives a dropped update
+0, so each is the exact derivative of what ran.
 """
 from __future__ import annotations
 
@@ -112,6 +113,16 @@ def _linear_index(b, indices, lead, clamp: bool):
 
 @array_lowering("GatherNd")
 def _lower_gather_nd(ctx, op, params, indices):
+    return _gather_nd_ir(ctx, params, indices, drop=False)
+
+
+@array_lowering("ScatterNdUpdatesGrad")
+def _lower_scatter_nd_updates_grad(ctx, op, g, indices):
+    """gather_nd whose out-of-range index tuples give 0: the updates a scatter_nd dropped get no gradient."""
+    return _gather_nd_ir(ctx, g, indices, drop=True)
+
+
+def _gather_nd_ir(ctx, params, indices, drop: bool):
     if indices.shape.rank < 1:
         raise ValueError("indices must be at least a vector for gather_nd")
     k = indices.shape.dims[-1]
@@ -125,7 +136,14 @@ def _lower_gather_nd(ctx, op, params, indices):
         return ctx.unknown(Shape(params.dtype, out))
     b = ctx.b
     flat = b.reshape(params, (int(np.prod(dims[:k], dtype=np.int64)),) + dims[k:])
-    return b.emit("gather", (flat, _linear_index(b, indices, dims[:k], clamp=True)), axis=0)
+    linear = _linear_index(b, indices, dims[:k], clamp=not drop)
+    gathered = b.emit("gather", (flat, linear), axis=0)        # gather clamps: -1 reads row 0
+    if not drop:
+        return gathered
+    batch = indices.shape.dims[:-1]
+    valid = b.compare(linear, b.broadcast_in_dim(b.scalar(0, linear.shape.dtype), batch, ()), "GE")
+    valid = b.broadcast_in_dim(valid, out, tuple(range(len(batch))))
+    return b.emit("select", (valid, gathered, zeros_ir(b, params.dtype, out)))
 
 
 @array_lowering("ScatterNd")
@@ -161,7 +179,20 @@ def _gather_nd_grad(op, g):
 @grad_rule("ScatterNd")
 def _scatter_nd_grad(op, g):
     indices = op.inputs[0]
-    return [None, gather_nd(g, indices), None]
+    return [None, _scatter_nd_updates_grad(g, indices), None]
+
+
+@grad_rule("ScatterNdUpdatesGrad")
+def _scatter_nd_updates_grad_grad(op, gg):
+    g, indices = op.inputs
+    return [scatter_nd(indices, gg, shape(g, out_type=indices.dtype)), None]
+
+
+def _scatter_nd_updates_grad(g: Tensor, indices: Tensor) -> Tensor:
+    with op_scope(None, "ScatterNdUpdatesGrad", g.graph) as scope:
+        unknown = indices.shape.ndims is None or indices.shape.dims[-1] is None
+        return make_op("ScatterNdUpdatesGrad", [g, indices], {"T": g.dtype, "Tindices": indices.dtype},
+                       name=scope, output_shapes=[None] if unknown else None).outputs[0]
 
 
 def gather_nd(params, indices, name=None, batch_dims=0) -> Tensor:
