@@ -225,22 +225,29 @@ def argmin(input, axis=None, name=None, dimension=None, output_type=dtypes.int64
 
 
 # cumsum ----------------------------------------------------------------------------------
+def scan_axis(ctx, x, axis_inst, what: str) -> int | None:
+    """The axis of a running sum or product as a number in [0, rank); None at graph construction, where the
+    result is just x's shape (its value is only needed at run time)."""
+    rank = x.shape.rank
+    value = ctx.constant_value(axis_inst)
+    if value is None:
+        if not ctx.static:
+            raise ValueError(f"{what} axis must be a compile-time constant")
+        return None
+    axis = int(np.asarray(value).reshape(()))
+    if not -rank <= axis < rank:
+        raise ValueError(f"axis {axis} is out of range for a tensor of rank {rank}")
+    return None if ctx.static else axis % rank
+
+
 @lowering("Cumsum")
 def _lower_cumsum(ctx, op, x, axis_inst):
     """A running sum as a window sum: each output sums the window of n elements ending at it (XLA's way)."""
     b = ctx.b
     rank = x.shape.rank
-    value = ctx.constant_value(axis_inst)
-    if value is None:
-        if not ctx.static:
-            raise ValueError("cumsum axis must be a compile-time constant")
+    axis = scan_axis(ctx, x, axis_inst, "cumsum")
+    if axis is None:
         return ctx.unknown(x.shape)
-    axis = int(np.asarray(value).reshape(()))
-    if not -rank <= axis < rank:
-        raise ValueError(f"axis {axis} is out of range for a tensor of rank {rank}")
-    if ctx.static:    # the result has x's shape; its value is only needed at run time
-        return ctx.unknown(x.shape)
-    axis %= rank
     n = x.shape.dims[axis]
     if n == 0:
         return x

@@ -13,7 +13,7 @@ from xlite.frontend.gradients import grad_rule
 from xlite.frontend.graph import Tensor
 from xlite.frontend.math_ops import NUMERIC, check_dtype, div_no_nan
 from xlite.frontend.op_registry import lowering, make_op
-from xlite.frontend.reduction_ops import cumsum
+from xlite.frontend.reduction_ops import cumsum, scan_axis
 
 __all__ = ["cumprod"]
 
@@ -31,18 +31,9 @@ def _shift(b, x, axis: int, k: int):
 @lowering("Cumprod")
 def _lower_cumprod(ctx, op, x, axis_inst):
     b = ctx.b
-    rank = x.shape.rank
-    value = ctx.constant_value(axis_inst)
-    if value is None:
-        if not ctx.static:
-            raise ValueError("cumprod axis must be a compile-time constant")
+    axis = scan_axis(ctx, x, axis_inst, "cumprod")
+    if axis is None:
         return ctx.unknown(x.shape)
-    axis = int(np.asarray(value).reshape(()))
-    if not -rank <= axis < rank:
-        raise ValueError(f"axis {axis} is out of range for a tensor of rank {rank}")
-    if ctx.static:    # the result has x's shape; its value is only needed at run time
-        return ctx.unknown(x.shape)
-    axis %= rank
     n = x.shape.dims[axis]
     if n == 0:
         return x

@@ -105,14 +105,18 @@ class Fusion(Pass):
     name = "fusion"
 
     def run(self, module: Module) -> bool:
-        fused = {id(callee) for c in module.all_computations() for i in c.instructions
-                 if i.opcode == "fusion" for callee in i.called}
         names = FusionNames(module)
         changed = False
-        for comp in module.all_computations():
-            if id(comp) not in fused:
-                changed |= fuse_computation(comp, module, names)
+        for comp in unfused_computations(module):
+            changed |= fuse_computation(comp, module, names)
         return changed
+
+
+def unfused_computations(module: Module) -> list[Computation]:
+    """The computations that are not some fusion's body (the entry, loop bodies, branches)."""
+    fused = {id(callee) for c in module.all_computations() for i in c.instructions
+             if i.opcode == "fusion" for callee in i.called}
+    return [c for c in module.all_computations() if id(c) not in fused]
 
 
 class FusionNames:

@@ -33,7 +33,7 @@ from xlite.ir.module import Computation, Instruction, Module
 from xlite.ir.opcodes import is_elementwise
 from xlite.ir.shape import physical_order
 from xlite.passes.cse import instruction_key
-from xlite.passes.fusion import MAX_FUSION_SIZE, FusionNames
+from xlite.passes.fusion import MAX_FUSION_SIZE, FusionNames, unfused_computations
 from xlite.passes.pass_pipeline import Pass
 
 MERGEABLE_KINDS = frozenset({"loop", "input", "row"})
@@ -114,14 +114,11 @@ class RowFusion(Pass):
     name = "row-fusion"
 
     def run(self, module: Module) -> bool:
-        fused = {id(callee) for c in module.all_computations() for i in c.instructions
-                 if i.opcode == "fusion" for callee in i.called}
         names = FusionNames(module)
         changed = False
-        for comp in module.all_computations():
-            if id(comp) not in fused:
-                while _merge_one(comp, module, names):
-                    changed = True
+        for comp in unfused_computations(module):
+            while _merge_one(comp, module, names):
+                changed = True
         return changed
 
 
