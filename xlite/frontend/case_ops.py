@@ -81,8 +81,7 @@ def tuple(tensors, name=None, control_inputs=None) -> list:  # noqa: A001 - TF's
             if not isinstance(c, (Tensor, Operation)):
                 raise TypeError(f"'control_inputs' must only contain Operation or Tensor. Received: {type(c)}")
             gating.append(c.op if isinstance(c, Tensor) else c)
-        # a Placeholder has nothing to wait for, and xlite's run refuses a fed one reached as a control input
-        gating = [op for op in dict.fromkeys(gating) if op.type != "Placeholder"]
+        gating = list(dict.fromkeys(gating))
         if not any(t is not None for t in tensors):
             raise ValueError(f"'tensors' must have at least one Tensor. Received: {tensors}.")
         gate = group(*gating) if gating else None
