@@ -1,5 +1,5 @@
 """Row kernels (codegen/cuda/rows.py): one launch per row fusion, valid PTX, and the interpreter's values on
-the emulator; and W1 and W2 of the benchmark suite each one launch."""
+the emulator (and on a GPU, cuda-marked); and W1 and W2 of the benchmark suite each one launch."""
 import os
 import shutil
 import sys
@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from cuda_cases import assert_same, optimized
-from xlite.codegen.cuda import emit_cuda
+from xlite.codegen.cuda import availability, emit_cuda
 from xlite.codegen.cuda.compiler import compile_ptx, find_nvcc
+from xlite.codegen.cuda.driver import emulating
 from xlite.codegen.cuda.emulator import EmulatedDriver
 from xlite.codegen.cuda.executable import CudaExecutable
 from xlite.codegen.cuda.prelude import PRELUDE
@@ -54,29 +55,36 @@ def test_row_kernels_compile_to_ptx(programs, arch):
             assert f".entry {name}(" in ptx
 
 
-@pytest.mark.skipif(shutil.which("g++") is None and shutil.which("clang++") is None,
-                    reason="the cuda emulator needs a C++ compiler")
+NO_CXX = shutil.which("g++") is None and shutil.which("clang++") is None
+DRIVERS = [pytest.param("emulator", marks=pytest.mark.skipif(NO_CXX, reason="the cuda emulator needs a C++ compiler")),
+           pytest.param("gpu", marks=[pytest.mark.cuda, pytest.mark.skipif(
+               emulating() or not availability.is_available(), reason="needs an NVIDIA GPU with pycuda, its driver "
+               "and nvcc: " + "; ".join(availability.missing()))])]
+_DRIVERS: dict = {}
+
+
+@pytest.fixture(scope="module", params=DRIVERS)
+def driver(request, programs):
+    """The emulator, or the GPU (cuda-marked); each loads every case's kernels at once."""
+    if request.param not in _DRIVERS:
+        if request.param == "emulator":
+            drv = EmulatedDriver()
+        else:
+            from xlite.codegen.cuda.driver import default_driver
+            drv = default_driver()
+        drv.preload([p.source for p in programs.values()])
+        _DRIVERS[request.param] = drv
+    return _DRIVERS[request.param]
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_row_kernel_matches_interpreter_on_the_emulator(programs, case):
-    drv = _driver(programs)
+def test_row_kernel_matches_interpreter(programs, driver, case):
     module = optimized(case.build())
     args = case.args(np.random.default_rng(3))
     ref = [np.asarray(r) for r in evaluate_module(case.build(), [np.copy(a) for a in args])]
-    got = CudaExecutable(module, programs[case.name], drv).run([np.copy(a) for a in args])
+    got = CudaExecutable(module, programs[case.name], driver).run([np.copy(a) for a in args])
     for k, (g, r) in enumerate(zip(got, ref)):
         assert_same(np.asarray(g), r, what=f"{case.name} output {k}", **case.tol)
-
-
-_DRIVER = []
-
-
-def _driver(programs) -> EmulatedDriver:
-    """One emulator library for every case (one C++ compile)."""
-    if not _DRIVER:
-        drv = EmulatedDriver()
-        drv.preload([p.source for p in programs.values()])
-        _DRIVER.append(drv)
-    return _DRIVER[0]
 
 
 @pytest.mark.parametrize("wid, launches", [("W1", 1), ("W2", 1)])
