@@ -1,1 +1,1 @@
-"""xlite's benchmark suite (shared/BENCHMARKS.md): the workloads here, the harness in xlite/bench.py."""
+"""xlite's benchmark suite (shared/BENCHMARKS.md): the workloads here, the harness in xlite/bench/."""

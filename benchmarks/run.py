@@ -1,6 +1,6 @@
 """Runs the benchmark suite from a checkout: `python benchmarks/run.py [--quick] [--workloads W1,W3] ...`.
 
-The same as `xlite bench`; see xlite/bench.py for what is measured and how.
+The same as `xlite bench`; see xlite/bench/ for what is measured and how.
 """
 import sys
 from pathlib import Path

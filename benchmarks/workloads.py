@@ -2,7 +2,7 @@
 
 Each `build_wN()` makes a fresh graph and returns a `Program`: what one
 `sess.run` fetches, the feeds (fixed seeds), the initializer and the
-Variables a training step updates. The harness (xlite/bench.py) runs the
+Variables a training step updates. The harness (xlite/bench/) runs the
 same Program on every target and on JAX (benchmarks/jax_workloads.py).
 W6 (cold compile) times `build_w3` plus its first run in a fresh process.
 """

@@ -27,7 +27,7 @@ def test_cnn_step_agrees_with_interpreter():
 
 def test_a_wrong_result_is_a_mismatch(monkeypatch):
     """The check is real: a compiled system whose result differs is reported, not timed."""
-    monkeypatch.setattr(bench, "_first_step", _perturbed(bench._first_step))
+    monkeypatch.setattr(bench.systems, "_first_step", _perturbed(bench._first_step))
     statuses = bench.verify("W4", target="cpu")
     assert statuses["interpreter"] == "ok"
     assert statuses["cpu"].startswith(("MISMATCH", "not implemented")), statuses
@@ -86,7 +86,7 @@ def test_isolated_workload_comes_back_from_its_own_process():
 def test_a_failing_reference_is_that_rows_error(monkeypatch):
     def broken(*args):
         raise RuntimeError("interpreter broke")
-    monkeypatch.setattr(bench, "prepare", broken)
+    monkeypatch.setattr(bench.suite, "prepare", broken)
     report = bench.run_suite(["W4"], "cpu", bench.Settings(quick=True, rounds=1), with_jax=False)
     (row,) = report["workloads"]
     assert row["status"].startswith("error") and "interpreter broke" in row["status"]

@@ -130,7 +130,7 @@ def numpy_for_cupy(monkeypatch):
     """The harness's CuPy system with NumPy as its array module: the wiring runs without a GPU."""
     real = bench._cupy_programs()
     on_numpy = types.SimpleNamespace(make=lambda wid, prog, initial: real.make(wid, prog, initial, xp=np))
-    monkeypatch.setattr(bench, "_cupy_programs", lambda: on_numpy)
+    monkeypatch.setattr(bench.systems, "_cupy_programs", lambda: on_numpy)
     return real
 
 
@@ -148,7 +148,7 @@ def test_cupy_system_is_timed_and_paired(numpy_for_cupy):
 
 
 def test_no_cupy_means_no_cupy_system(monkeypatch):
-    monkeypatch.setattr(bench, "cupy_version", lambda: None)
+    monkeypatch.setattr(bench.suite, "cupy_version", lambda: None)
     report = bench.run_suite(["W4"], "cpu", bench.Settings(quick=True, rounds=1), with_jax=False)
     assert "cupy" not in report and "cupy" not in report["workloads"][0]["systems"]
 

@@ -1,0 +1,139 @@
+"""W6: the W3 step's graph build, Session and first runs timed in fresh processes, with an empty
+compile cache (cold) and then with that cache warm (cached); JAX's cold jit beside it."""
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from .checks import _describe, _is_unimplemented
+from .settings import Settings, _jax_programs, load_workloads
+from .targets import _compile_targets
+from .timing import _median
+
+_PROBE = ("import sys, time; t0 = time.perf_counter(); import xlite.bench as b; "
+          "b.compile_probe(sys.argv[1], sys.argv[2], t0)")
+
+
+def compile_probe(system: str, target: str, t_start: float) -> None:
+    """Child process: times the W3 step's graph build, Session and first runs; prints one JSON line."""
+    out: dict = {"import_s": time.perf_counter() - t_start}
+    try:
+        workloads = load_workloads()
+        if system == "jax":
+            t0 = time.perf_counter()
+            jw = _jax_programs()
+            out["import_s"] += time.perf_counter() - t0
+            images, labels = workloads.mnist_batch(30, (784,), 128)
+            t0 = time.perf_counter()
+            program = jw.make("W6", [images, labels], jw.mlp_initial_params())
+            program.first()
+            out["total_s"] = time.perf_counter() - t0
+        else:
+            import xlite as tf
+            stats = importlib.import_module(f"xlite.codegen.{target}.cache").STATS if target == "cpu" else None
+            t0 = time.perf_counter()
+            prog = workloads.build_w3()
+            t1 = time.perf_counter()
+            sess = tf.Session(target=target, graph=prog.graph)
+            t2 = time.perf_counter()
+            sess.run(prog.init)
+            t3 = time.perf_counter()
+            sess.run(prog.fetches, prog.feeds)
+            t4 = time.perf_counter()
+            out.update(build_s=t1 - t0, session_s=t2 - t1, init_run_s=t3 - t2, first_step_s=t4 - t3,
+                       total_s=t4 - t0, cache=None if stats is None else dict(stats))
+        out["status"] = "ok"
+    except Exception as e:      # noqa: BLE001
+        out["status"] = (f"not implemented: {_describe(e)}" if _is_unimplemented(e)
+                         else f"error: {_describe(e)}")
+    print("XLITE_BENCH_PROBE " + json.dumps(out), flush=True)
+
+
+def _probe(system: str, target: str, cache_dir: str | None, pycache: str | None = None) -> dict:
+    env = dict(os.environ)
+    env.pop("XLITE_CACHE", None)
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)
+    if cache_dir is not None:
+        env["XLITE_CACHE_DIR"] = cache_dir
+    if pycache is not None:         # compiled bytecode, as an installed package has (see _bytecode_cache)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = pycache
+    proc = subprocess.run([sys.executable, "-c", _PROBE, system, target], env=env,
+                          capture_output=True, text=True, timeout=600)
+    for line in proc.stdout.splitlines():
+        if line.startswith("XLITE_BENCH_PROBE "):
+            return json.loads(line.split(" ", 1)[1])
+    tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+    return {"status": f"error: probe exited {proc.returncode}: {tail[:160]}"}
+
+
+def _bytecode_cache(stack, target: str, with_jax: bool) -> str | None:
+    """Where W6's probes keep compiled bytecode when this environment forbids writing it
+    (PYTHONDONTWRITEBYTECODE): a user's installed xlite and JAX have their .pyc files, so without them
+    every probe would also time compiling xlite's sources (~40 ms of a cold compile, ~100 ms of the
+    import). One unmeasured probe per system fills it (a throwaway compile cache)."""
+    if not sys.flags.dont_write_bytecode:
+        return None
+    pycache = stack.enter_context(tempfile.TemporaryDirectory(prefix="xlite-bench-pyc-"))
+    with tempfile.TemporaryDirectory(prefix="xlite-bench-cache-") as cache_dir:
+        _probe("xlite", target, cache_dir, pycache)
+    if with_jax:
+        _probe("jax", target, None, pycache)
+    return pycache
+
+
+def run_compile_workload(workload, target: str, with_jax: bool, settings: Settings) -> dict:
+    with contextlib.ExitStack() as stack:
+        pycache = _bytecode_cache(stack, target, with_jax)
+        row = _compile_rounds(workload, target, with_jax, settings, pycache)
+    row["bytecode"] = "written to a temporary pycache prefix" if pycache else "as the environment has it"
+    return row
+
+
+def _compile_rounds(workload, target: str, with_jax: bool, settings: Settings, pycache: str | None) -> dict:
+    cold, cached, jax_cold = [], [], []
+    status, probes = "ok", []
+    for _ in range(settings.compile_rounds):
+        with tempfile.TemporaryDirectory(prefix="xlite-bench-cache-") as cache_dir:
+            first = _probe("xlite", target, cache_dir, pycache)
+            second = _probe("xlite", target, cache_dir, pycache) if first["status"] == "ok" else None
+        probes.append({"cold": first, "cached": second})
+        if first["status"] != "ok":
+            status = first["status"]
+            break
+        if second["status"] != "ok":
+            status = second["status"]
+            break
+        cold.append(first["total_s"])
+        cached.append(second["total_s"])
+        if (second.get("cache") or {}).get("misses"):
+            status = f"cached run missed the cache {second['cache']['misses']} time(s)"
+    jax_status = None
+    if with_jax:
+        jax_status = "ok"
+        for _ in range(settings.compile_rounds):
+            probe = _probe("jax", target, None, pycache)
+            if probe["status"] != "ok":
+                jax_status = probe["status"]
+                break
+            jax_cold.append(probe["total_s"])
+    row = {"id": workload.id, "title": workload.title, "shapes": workload.shapes, "kind": workload.kind,
+           "status": status, "probes": probes,
+           "cold_s": _median(cold), "cached_s": _median(cached),
+           "cold_rounds_s": cold, "cached_rounds_s": cached,
+           "cold_over_cached": (float(np.median([a / b for a, b in zip(cold, cached)]))
+                                if cold and cached else None),
+           "jax": None if jax_status is None else {"status": jax_status, "cold_s": _median(jax_cold),
+                                                    "rounds_s": jax_cold}}
+    if row["cold_s"] is not None and jax_cold:
+        row["cold_over_jax"] = row["cold_s"] / _median(jax_cold)
+    row["targets"] = _compile_targets(row) if target == "cpu" else []
+    return row
