@@ -372,23 +372,25 @@ def _reduce_window(inst, x):
 @eval_rule("select_and_scatter")
 def _select_and_scatter(inst, x, source):
     """Max-pool's gradient: each window's first maximal element (row-major, never padding)
-    receives the window's source value; NaN counts as the maximum."""
+    receives the window's source value; NaN counts as the maximum. Sources that meet at one
+    element add up in row-major window order."""
     a = inst.attrs
     lows = [lo for lo, _ in a["padding"]]
     padded_shape = [d + lo + hi for d, (lo, hi) in zip(x.shape, a["padding"])]
     out = np.zeros(padded_shape, dtype=_np(inst))
-    view = _windows(x, a, reduce_identity("max", x.dtype))
-    real = _windows(np.ones(x.shape, dtype=bool), a, False)
-    rank = x.ndim
-    for out_index in np.ndindex(*source.shape):
-        win, mask = view[out_index].reshape(-1), real[out_index].reshape(-1)
-        candidates = np.flatnonzero(mask)
-        if candidates.size == 0:
-            continue
-        k = int(candidates[np.argmax(win[candidates])])
-        offs = np.unravel_index(k, a["window"])
-        pos = tuple(out_index[i] * a["strides"][i] + offs[i] for i in range(rank))
-        out[pos] += source[out_index]
+    if source.size:
+        size = int(np.prod(a["window"], dtype=np.int64))
+        win = _windows(x, a, reduce_identity("max", x.dtype)).reshape(source.shape + (size,))
+        real = _windows(np.ones(x.shape, dtype=bool), a, False).reshape(source.shape + (size,))
+        low = -np.inf if x.dtype.kind == "f" else (False if x.dtype == np.bool_ else np.iinfo(x.dtype).min)
+        best = np.where(real, win, low).max(axis=-1, keepdims=True)
+        hit = real & (win == best)
+        if x.dtype.kind == "f":
+            hit |= real & np.isnan(win) & np.isnan(best)
+        chosen = hit.any(axis=-1)                       # windows with a real element
+        offsets = np.unravel_index(hit.argmax(axis=-1), a["window"])
+        at = tuple(np.indices(source.shape)[i] * a["strides"][i] + offsets[i] for i in range(x.ndim))
+        np.add.at(out, tuple(p[chosen] for p in at), source[chosen])
     crop = tuple(slice(lo, lo + d) for lo, d in zip(lows, x.shape))
     return out[crop]
 
@@ -449,11 +451,11 @@ def _convolution(inst, lhs, rhs):
     for kpos in np.ndindex(*w.shape[2:]):
         sl = tuple(slice(kpos[i] * rhs_dil[i], kpos[i] * rhs_dil[i] + (out_sp[i] - 1) * strides[i] + 1, strides[i])
                    for i in range(nsp))
-        patch = x[(slice(None), slice(None)) + sl]          # N C out_sp...
+        patch = np.moveaxis(x[(slice(None), slice(None)) + sl], 1, -1)      # N out_sp... C
         for g in range(groups):
-            pg = patch[:, g * cin_g:(g + 1) * cin_g]
+            pg = patch[..., g * cin_g:(g + 1) * cin_g]
             wg = w[g * cout_g:(g + 1) * cout_g, :, *kpos]     # O_g I_g
-            out[:, g * cout_g:(g + 1) * cout_g] += np.einsum("nc...,oc->no...", pg, wg)
+            out[:, g * cout_g:(g + 1) * cout_g] += np.moveaxis(pg @ wg.T, -1, 1)   # matmul: BLAS, not einsum
     return np.transpose(out, np.argsort(ospec)).astype(_np(inst))
 
 
