@@ -15,12 +15,6 @@ import gradcheck
 RNG = np.random.default_rng(3)
 
 
-@pytest.fixture(autouse=True)
-def graph():
-    with tf.Graph().as_default() as g:
-        yield g
-
-
 def check_grad(fn, *arrays, **options):
     return gradcheck.check_grad(fn, *arrays, **{**dict(rng=RNG, target="interpreter"), **options})
 

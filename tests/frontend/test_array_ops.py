@@ -15,12 +15,6 @@ from xlite import errors
 RNG = np.random.default_rng(7)
 
 
-@pytest.fixture(autouse=True)
-def graph():
-    with tf.Graph().as_default() as g:
-        yield g
-
-
 def run(fetches, feed=None):
     with tf.Session(target="interpreter") as s:
         return s.run(fetches, feed)

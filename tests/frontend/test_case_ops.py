@@ -7,12 +7,6 @@ from xlite import errors
 import gradcheck
 
 
-@pytest.fixture(autouse=True)
-def graph():
-    with tf.Graph().as_default() as g:
-        yield g
-
-
 @pytest.mark.parametrize("target", ["cpu", "interpreter"])
 def test_case_takes_the_first_true_pred(target):
     p = tf.placeholder(tf.int32, [])

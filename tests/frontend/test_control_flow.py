@@ -15,12 +15,6 @@ from xlite.ir.verifier import verify_module
 RNG = np.random.default_rng(7)
 
 
-@pytest.fixture(autouse=True)
-def graph():
-    with tf.Graph().as_default() as g:
-        yield g
-
-
 def run(fetches, feed=None, init=False):
     with tf.Session() as s:
         if init:

@@ -8,12 +8,6 @@ import pytest
 import xlite as tf
 
 
-@pytest.fixture(autouse=True)
-def graph():
-    with tf.Graph().as_default() as g:
-        yield g
-
-
 # default graph ----------------------------------------------------------------------
 def test_as_default_nests_and_restores(graph):
     assert tf.get_default_graph() is graph

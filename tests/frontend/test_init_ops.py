@@ -8,12 +8,6 @@ import xlite as tf
 from xlite.frontend.init_ops import compute_fans
 
 
-@pytest.fixture(autouse=True)
-def graph():
-    with tf.Graph().as_default() as g:
-        yield g
-
-
 def run(t):
     with tf.Session() as s:
         return s.run(t)

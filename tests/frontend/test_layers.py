@@ -12,12 +12,6 @@ import xlite as tf
 RNG = np.random.default_rng(3)
 
 
-@pytest.fixture(autouse=True)
-def graph():
-    with tf.Graph().as_default() as g:
-        yield g
-
-
 def variable_names():
     return [v.name for v in tf.global_variables()]
 

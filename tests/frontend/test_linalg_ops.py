@@ -9,12 +9,6 @@ RNG = np.random.default_rng(11)
 TARGETS = ["cpu", "interpreter"]
 
 
-@pytest.fixture(autouse=True)
-def graph():
-    with tf.Graph().as_default() as g:
-        yield g
-
-
 def run(fetches, feed=None, target="interpreter"):
     with tf.Session(target=target) as s:
         return s.run(fetches, feed)

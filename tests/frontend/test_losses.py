@@ -11,12 +11,6 @@ import xlite as tf
 RNG = np.random.default_rng(5)
 
 
-@pytest.fixture(autouse=True)
-def graph():
-    with tf.Graph().as_default() as g:
-        yield g
-
-
 def run(fetches, feed=None):
     with tf.Session() as s:
         return s.run(fetches, feed)

@@ -13,12 +13,6 @@ import gradcheck
 RNG = np.random.default_rng(1)
 
 
-@pytest.fixture(autouse=True)
-def graph():
-    with tf.Graph().as_default() as g:
-        yield g
-
-
 def rand(*shape, low=-2.0, high=2.0):
     return RNG.uniform(low, high, size=shape)
 

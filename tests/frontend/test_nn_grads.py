@@ -13,12 +13,6 @@ import gradcheck
 RNG = np.random.default_rng(11)
 
 
-@pytest.fixture(autouse=True)
-def graph():
-    with tf.Graph().as_default() as g:
-        yield g
-
-
 def check_grad(fn, *arrays, **options):
     return gradcheck.check_grad(fn, *arrays, **{**dict(rng=RNG, atol=1e-7), **options})
 

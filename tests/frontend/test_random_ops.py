@@ -8,12 +8,6 @@ from xlite.frontend.lower import lower_run
 from xlite.runtime import philox
 
 
-@pytest.fixture(autouse=True)
-def graph():
-    with tf.Graph().as_default() as g:
-        yield g
-
-
 def run_twice_in_fresh_sessions(t):
     values = []
     for _ in range(2):

@@ -9,12 +9,6 @@ import pytest
 import xlite as tf
 
 
-@pytest.fixture(autouse=True)
-def graph():
-    with tf.Graph().as_default() as g:
-        yield g
-
-
 def test_get_variable_names_follow_variable_scopes():
     with tf.variable_scope("outer"):
         with tf.variable_scope("inner"):

@@ -8,12 +8,6 @@ import pytest
 import xlite as tf
 
 
-@pytest.fixture(autouse=True)
-def graph():
-    with tf.Graph().as_default() as g:
-        yield g
-
-
 @pytest.fixture
 def sess(graph):
     with tf.Session(graph=graph) as s:
