@@ -186,3 +186,22 @@ def test_new_optimizers_match_tensorflow(name, args):
             want = [(sess.run(train), sess.run(w))[1] for _ in range(3)]
     got, _ = _xlite_steps(lambda: getattr(tf.train, name)(*args), target="interpreter")
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("make, slots", [
+    (lambda: tf.train.MomentumOptimizer(0.1, 0.9), {"momentum": "w/Momentum"}),
+    (lambda: tf.train.AdamOptimizer(), {"m": "w/Adam", "v": "w/Adam_1"}),
+    (lambda: tf.train.AdagradOptimizer(0.1), {"accumulator": "w/Adagrad"}),
+    (lambda: tf.train.RMSPropOptimizer(0.1, momentum=0.5), {"rms": "w/RMSProp", "momentum": "w/RMSProp_1"}),
+    (lambda: tf.train.RMSPropOptimizer(0.1, centered=True),
+     {"rms": "w/RMSProp", "mg": "w/RMSProp_1", "momentum": "w/RMSProp_2"}),
+    (lambda: tf.train.AdamOptimizer(name="Fast"), {"m": "w/Fast", "v": "w/Fast_1"}),
+])
+def test_slot_keys_and_variable_names_are_tfs(make, slots):
+    """get_slot's keys and the slot Variables' names as TF 1.x gives them (checked with TF 2.21's compat.v1)."""
+    with tf.Graph().as_default():
+        w = tf.Variable([1.0, 2.0], name="w")
+        opt = make()
+        opt.minimize(tf.reduce_sum(w * w))
+        assert opt.get_slot_names() == sorted(slots)
+        assert {k: opt.get_slot(w, k).op.name for k in slots} == slots

@@ -84,14 +84,15 @@ class Optimizer:
                 return assign_add(global_step, np.array(1, dtype=global_step.dtype.np), name=scope).op
 
     # slots ---------------------------------------------------------------------------------
-    def _slot(self, var: Variable, slot_name: str, initial: float = 0.0, op_name: str | None = None) -> Variable:
-        """The slot `slot_name` (get_slot's key) of `var`, a Variable named `<var>/<op_name or slot_name>`."""
+    def _slot(self, var: Variable, slot_name: str, initial: float = 0.0) -> Variable:
+        """The slot `slot_name` (get_slot's key) of `var`: a Variable named `<var>/<optimizer name>`, `_1`, ... in
+        the order the slots are made (TF's names, so checkpoints line up)."""
         key = (var, slot_name)
         if key not in self._slots:
             graph = var.graph
             with graph.name_scope(var.op.name + "/"), graph.control_dependencies(None):
                 value = np.full(var.shape.as_list(), initial, dtype=var.dtype.np)
-                self._slots[key] = Variable(value, trainable=False, name=op_name or slot_name)
+                self._slots[key] = Variable(value, trainable=False, name=self._name)
         return self._slots[key]
 
     def get_slot(self, var: Variable, name: str):
@@ -140,10 +141,10 @@ class MomentumOptimizer(Optimizer):
         self._lr, self._momentum, self._nesterov = learning_rate, momentum, use_nesterov
 
     def _create_slots(self, var):
-        self._slot(var, "Momentum")
+        self._slot(var, "momentum")
 
     def _apply_dense(self, grad, var):
-        accum = self._slot(var, "Momentum")
+        accum = self._slot(var, "momentum")
         momentum, lr = self._hyper(self._momentum, var), self._hyper(self._lr, var)
         new_accum = assign(accum, accum * momentum + grad)
         step = (grad + momentum * new_accum) if self._nesterov else new_accum
@@ -165,14 +166,14 @@ class AdamOptimizer(Optimizer):
             with graph.name_scope(""), graph.control_dependencies(None):
                 self._beta_powers = (Variable(np.array(self._beta1, var.dtype.np), trainable=False, name="beta1_power"),
                                      Variable(np.array(self._beta2, var.dtype.np), trainable=False, name="beta2_power"))
-        self._slot(var, "Adam")
-        self._slot(var, "Adam_1")
+        self._slot(var, "m")
+        self._slot(var, "v")
 
     def _get_beta_accumulators(self):
         return self._beta_powers
 
     def _apply_dense(self, grad, var):
-        m, v = self._slot(var, "Adam"), self._slot(var, "Adam_1")
+        m, v = self._slot(var, "m"), self._slot(var, "v")
         beta1_power, beta2_power = (math_ops.cast(p, var.dtype) if p.dtype != var.dtype else p
                                     for p in (convert_to_tensor(self._beta_powers[0]),
                                               convert_to_tensor(self._beta_powers[1])))
@@ -202,10 +203,10 @@ class AdagradOptimizer(Optimizer):
         self._lr, self._initial = learning_rate, initial_accumulator_value
 
     def _create_slots(self, var):
-        self._slot(var, "Adagrad", self._initial)
+        self._slot(var, "accumulator", self._initial)
 
     def _apply_dense(self, grad, var):
-        accum = self._slot(var, "Adagrad")
+        accum = self._slot(var, "accumulator")
         new_accum = assign_add(accum, math_ops.square(grad))
         return assign_sub(var, self._hyper(self._lr, var) * grad * math_ops.rsqrt(new_accum)).op
 
@@ -220,19 +221,19 @@ class RMSPropOptimizer(Optimizer):
         self._epsilon, self._centered = epsilon, centered
 
     def _create_slots(self, var):
-        self._slot(var, "RMSProp", 1.0)
-        self._slot(var, "RMSProp_1")
+        self._slot(var, "rms", 1.0)
         if self._centered:
-            self._slot(var, "RMSProp_2")
+            self._slot(var, "mg")
+        self._slot(var, "momentum")
 
     def _apply_dense(self, grad, var):
-        rms, mom = self._slot(var, "RMSProp"), self._slot(var, "RMSProp_1")
+        rms, mom = self._slot(var, "rms"), self._slot(var, "momentum")
         lr, decay = self._hyper(self._lr, var), self._hyper(self._decay, var)
         momentum, eps = self._hyper(self._momentum, var), self._hyper(self._epsilon, var)
         ms_t = assign(rms, decay * rms + (1 - decay) * math_ops.square(grad))
         denom = ms_t
         if self._centered:
-            mg = self._slot(var, "RMSProp_2")
+            mg = self._slot(var, "mg")
             mg_t = assign(mg, decay * mg + (1 - decay) * grad)
             denom = ms_t - math_ops.square(mg_t)
         mom_t = assign(mom, momentum * mom + lr * grad / math_ops.sqrt(denom + eps))
@@ -249,8 +250,8 @@ class AdadeltaOptimizer(Optimizer):
         self._lr, self._rho, self._epsilon = learning_rate, rho, epsilon
 
     def _create_slots(self, var):
-        self._slot(var, "accum", op_name=self._name)
-        self._slot(var, "accum_update", op_name=self._name)
+        self._slot(var, "accum")
+        self._slot(var, "accum_update")
 
     def _apply_dense(self, grad, var):
         accum, accum_update = self._slot(var, "accum"), self._slot(var, "accum_update")
