@@ -101,6 +101,19 @@ def emit_llvm_ir(module: Module, traced: bool = False) -> tuple[str, object]:
     return str(cg.module), plan
 
 
+def initializes_only(module: Module) -> bool:
+    """Whether the run fetches nothing and reads no array parameter (no Variable's value, no fed array): it
+    only sets Variables from constants and random numbers, as an initializer does.
+
+    Such runs happen once per Session, so they compile at -O1: LLVM takes half the time, which is much
+    of a cold start's first runs (W6), and the code's speed hardly matters."""
+    entry = module.entry
+    if module.properties.get("fetch_count") != 0 or entry.root.opcode != "tuple" or not entry.root.operands:
+        return False
+    users = entry.users()
+    return all(u is entry.root for p in entry.parameters if p.shape.rank > 0 for u in users[p])
+
+
 def compile_cpu(module: Module, traced: bool = False) -> CpuExecutable:
     """The executable of an optimized Module; `traced=True` gives the variant that FULL_TRACE runs use
     (CpuExecutable.run_traced), compiled from the same Module."""
@@ -111,18 +124,19 @@ def compile_cpu(module: Module, traced: bool = False) -> CpuExecutable:
         NaiveBufferAssignment().run(module)
     from xlite.passes import dump
     dumping = dump.current()            # XLITE_DUMP / xlite dump-ir: LLVM IR and assembly as stages
+    speed_level = 1 if initializes_only(module) else 3
     key = cache.module_key(module, host_description() + f"\nprofile={profiling()} threads={num_threads()}"
-                           + ("\ntraced" if traced else ""))
+                           + ("\ntraced" if traced else "") + f"\nO{speed_level}")
     hit = cache.lookup(key) if dumping is None else None
     if hit is not None:
         plan_dict, obj = hit
         plan = plan_from_dict(plan_dict)
     else:
         text, plan = emit_llvm_ir(module, traced)
-        obj = compile_to_object(text, dump=dumping.text if dumping is not None else None)
+        obj = compile_to_object(text, dump=dumping.text if dumping is not None else None, speed_level=speed_level)
         cache.store(key, plan_to_dict(plan), obj)
     symbols = [ENTRY_NAME] + ([OBJECT_ENTRY_NAME] if plan.object_entry else [])
     return CpuExecutable(module, plan, LoadedCode(obj, symbols))
 
 
-__all__ = ["compile_cpu", "CpuExecutable", "has_cpu_rule", "is_available", "emit_llvm_ir", "load_rules"]
+__all__ = ["compile_cpu", "initializes_only", "CpuExecutable", "has_cpu_rule", "is_available", "emit_llvm_ir", "load_rules"]

@@ -187,8 +187,8 @@ def module_key(module: Module, host: str) -> str:
 
 def lowered_key(module: Module, options: str) -> str | None:
     """The key of a Module as lowered (no pass has run), or None when it cannot have one: a Module
-    already optimized, one with properties besides output_aliases, a host without a fingerprint."""
-    if set(module.properties) - {"output_aliases"}:
+    already optimized, one with properties besides the frontend's, a host without a fingerprint."""
+    if set(module.properties) - {"output_aliases", "fetch_count"}:
         return None
     host = host_fingerprint()
     if host is None:
@@ -197,6 +197,7 @@ def lowered_key(module: Module, options: str) -> str | None:
     h.update(pipeline_source_hash().encode())
     h.update(host.encode())
     h.update(options.encode())
+    h.update(f"fetch_count={module.properties.get('fetch_count')}\n".encode())
     _hash_module(h, module, with_assignment=False)
     return h.hexdigest()
 

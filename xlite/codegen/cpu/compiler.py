@@ -45,8 +45,9 @@ def triple_and_layout() -> tuple[str, str]:
     return llvm.get_process_triple(), str(target_machine().target_data)
 
 
-def compile_to_object(ir_text: str, dump=None, tm=None) -> bytes:
-    """Parses, verifies, optimizes at -O3 (loop and SLP vectorization on) and emits object code.
+def compile_to_object(ir_text: str, dump=None, tm=None, speed_level: int = 3) -> bytes:
+    """Parses, verifies, optimizes at -O3 (loop and SLP vectorization on; -O1 without them when asked)
+    and emits object code.
 
     `dump(stage, text, extension)`, when given, receives the LLVM IR, the optimized IR and the assembly.
     `tm` is another target machine to optimize and emit for (xlite.aot: position-independent, a named CPU)."""
@@ -56,9 +57,9 @@ def compile_to_object(ir_text: str, dump=None, tm=None) -> bytes:
             dump("llvm-ir", ir_text, "ll")
         mod = llvm.parse_assembly(ir_text)
         mod.verify()
-        pto = llvm.create_pipeline_tuning_options(speed_level=3)
-        pto.loop_vectorization = True
-        pto.slp_vectorization = True
+        pto = llvm.create_pipeline_tuning_options(speed_level=speed_level)
+        pto.loop_vectorization = speed_level >= 2
+        pto.slp_vectorization = speed_level >= 2
         # Full unrolling of constant-trip loops made basic blocks huge and cold compiles 7x slower
         # (W5: 3.4 s -> 0.46 s without) for no measurable run-time gain; the vectorizer still interleaves.
         pto.loop_unrolling = False
