@@ -108,6 +108,7 @@ def test_names_collections_and_trainability_follow_tf():
     assert not ema.average(w).trainable and ema.average(w) in tf.global_variables()
     assert [v.op.name for v in tf.trainable_variables()] == ["w", "layer/b"]
     assert tf.moving_average_variables() == [w, b]
+    assert tf.get_collection(tf.GraphKeys.MOVING_AVERAGE_VARIABLES) == [w, b]
     other = tf.train.ExponentialMovingAverage(0.5, name="Slow")
     assert other.apply([w]).name == "Slow" and other.average(w).op.name == "w/Slow"
     again = tf.train.ExponentialMovingAverage(0.5)

@@ -174,6 +174,7 @@ class GraphKeys:
     INIT_OP = "init_op"
     SAVERS = "savers"
     VARIABLES = "variables"
+    MOVING_AVERAGE_VARIABLES = "moving_average_variables"
 
 
 _VALID_OP_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$")

@@ -6,12 +6,12 @@ import numpy as np
 
 from xlite.frontend import math_ops
 from xlite.frontend.convert import convert_to_tensor
-from xlite.frontend.graph import Operation, Tensor, get_default_graph
+from xlite.frontend.graph import GraphKeys, Operation, Tensor, get_default_graph
 from xlite.frontend.variables import (Variable, assign, assign_add, assign_sub, global_variables, group,
                                       trainable_variables)
 from xlite.ir import dtypes
 
-MOVING_AVERAGE_VARIABLES = "moving_average_variables"   # TF's GraphKeys.MOVING_AVERAGE_VARIABLES
+MOVING_AVERAGE_VARIABLES = GraphKeys.MOVING_AVERAGE_VARIABLES
 _FLOATS = ("bfloat16", "float16", "float32", "float64")
 
 
