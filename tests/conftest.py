@@ -9,6 +9,7 @@
 import os
 
 import numpy as np
+import pytest
 
 os.environ.setdefault("XLITE_VERIFY", "1")
 
@@ -51,6 +52,18 @@ def _checked_compile(compile_module):
         return executable
 
     return compile_and_check
+
+
+@pytest.fixture
+def emulated(monkeypatch):
+    """target "cuda" on the CPU emulator for this test (a fresh default driver)."""
+    from xlite.codegen.cuda import driver as driver_module
+    from xlite.codegen.cuda.emulator import EmulatedDriver
+    monkeypatch.setenv("XLITE_CUDA_EMULATOR", "1")
+    monkeypatch.setattr(driver_module, "_DEFAULT", [])
+    drv = driver_module.default_driver()
+    assert isinstance(drv, EmulatedDriver)
+    return drv
 
 
 def pytest_configure(config):

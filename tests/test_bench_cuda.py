@@ -10,7 +10,6 @@ import pytest
 
 import xlite as tf
 from xlite import bench
-from xlite.codegen.cuda import driver as driver_module
 
 needs_cxx = pytest.mark.skipif(shutil.which("g++") is None and shutil.which("clang++") is None,
                                reason="the cuda emulator needs a C++ compiler")
@@ -151,14 +150,6 @@ def test_no_cupy_means_no_cupy_system(monkeypatch):
     monkeypatch.setattr(bench.suite, "cupy_version", lambda: None)
     report = bench.run_suite(["W4"], "cpu", bench.Settings(quick=True, rounds=1), with_jax=False)
     assert "cupy" not in report and "cupy" not in report["workloads"][0]["systems"]
-
-
-@pytest.fixture
-def emulated(monkeypatch):
-    """target "cuda" on the CPU emulator for this test (a fresh default driver)."""
-    monkeypatch.setenv("XLITE_CUDA_EMULATOR", "1")
-    monkeypatch.setattr(driver_module, "_DEFAULT", [])
-    return driver_module.default_driver()
 
 
 def _training_program():

@@ -6,22 +6,10 @@ import numpy as np
 import pytest
 
 import xlite as tf
-from xlite.codegen.cuda import driver as driver_module
-from xlite.codegen.cuda.emulator import EmulatedDriver
 from xlite.codegen.cuda.executable import DeviceArray
 
 pytestmark = pytest.mark.skipif(shutil.which("g++") is None and shutil.which("clang++") is None,
                                 reason="the cuda emulator needs a C++ compiler")
-
-
-@pytest.fixture
-def emulated(monkeypatch):
-    """target "cuda" on the emulator for this test (a fresh default driver)."""
-    monkeypatch.setenv("XLITE_CUDA_EMULATOR", "1")
-    monkeypatch.setattr(driver_module, "_DEFAULT", [])
-    drv = driver_module.default_driver()
-    assert isinstance(drv, EmulatedDriver)
-    return drv
 
 
 def _last_executable(sess):

@@ -15,7 +15,6 @@ import pytest
 
 import xlite as tf
 from cuda_cases import CASES, check_case, optimized, random_cases
-from xlite.codegen.cuda import driver as driver_module
 from xlite.codegen.cuda import emit_cuda
 from xlite.codegen.cuda.emulator import EmulatedDriver
 from xlite.codegen.cuda.executable import CudaExecutable, DeviceArray
@@ -48,16 +47,6 @@ def test_case_matches_interpreter(compiled_cases, case, variant):
     drv, programs = compiled_cases
     module, program = programs[case.name, variant]
     check_case(case, module, CudaExecutable(module, program, drv), variant)
-
-
-@pytest.fixture
-def emulated(monkeypatch):
-    """target "cuda" on the emulator for this test (a fresh default driver)."""
-    monkeypatch.setenv("XLITE_CUDA_EMULATOR", "1")
-    monkeypatch.setattr(driver_module, "_DEFAULT", [])
-    drv = driver_module.default_driver()
-    assert isinstance(drv, EmulatedDriver)
-    return drv
 
 
 def _mlp():
