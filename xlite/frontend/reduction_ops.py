@@ -264,14 +264,19 @@ def _lower_cumsum(ctx, op, x, axis_inst):
     return r
 
 
-def cumsum(x, axis=0, exclusive=False, reverse=False, name=None) -> Tensor:
+def scan(op_type: str, x, axis, exclusive: bool, reverse: bool, name) -> Tensor:
+    """A running sum or product op ("Cumsum", "Cumprod") of x along axis."""
     x = convert_to_tensor(x, name="x")
-    check_dtype(x, NUMERIC, "Cumsum")
+    check_dtype(x, NUMERIC, op_type)
     if x.shape.ndims == 0:
-        raise ValueError("cumsum needs an input of rank >= 1")
+        raise ValueError(f"{op_type.lower()} needs an input of rank >= 1")
     axis_t = axis if isinstance(axis, Tensor) else convert_to_tensor(np.int32(axis), name="axis")
-    return make_op("Cumsum", [x, axis_t], {"exclusive": bool(exclusive), "reverse": bool(reverse)},
-                   name=name or "Cumsum").outputs[0]
+    return make_op(op_type, [x, axis_t], {"exclusive": bool(exclusive), "reverse": bool(reverse)},
+                   name=name or op_type).outputs[0]
+
+
+def cumsum(x, axis=0, exclusive=False, reverse=False, name=None) -> Tensor:
+    return scan("Cumsum", x, axis, exclusive, reverse, name)
 
 
 # gradients -------------------------------------------------------------------------------

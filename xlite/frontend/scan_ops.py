@@ -6,14 +6,11 @@ reduce_window has no product, which is how tf.cumsum is done.
 """
 from __future__ import annotations
 
-import numpy as np
-
-from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.gradients import grad_rule
 from xlite.frontend.graph import Tensor
-from xlite.frontend.math_ops import NUMERIC, check_dtype, div_no_nan
-from xlite.frontend.op_registry import lowering, make_op
-from xlite.frontend.reduction_ops import cumsum, scan_axis
+from xlite.frontend.math_ops import div_no_nan
+from xlite.frontend.op_registry import lowering
+from xlite.frontend.reduction_ops import cumsum, scan, scan_axis
 
 __all__ = ["cumprod"]
 
@@ -51,13 +48,7 @@ def _lower_cumprod(ctx, op, x, axis_inst):
 
 def cumprod(x, axis=0, exclusive=False, reverse=False, name=None) -> Tensor:
     """The running product along axis; `exclusive` starts from 1, `reverse` runs from the end."""
-    x = convert_to_tensor(x, name="x")
-    check_dtype(x, NUMERIC, "Cumprod")
-    if x.shape.ndims == 0:
-        raise ValueError("cumprod needs an input of rank >= 1")
-    axis_t = axis if isinstance(axis, Tensor) else convert_to_tensor(np.int32(axis), name="axis")
-    return make_op("Cumprod", [x, axis_t], {"exclusive": bool(exclusive), "reverse": bool(reverse)},
-                   name=name or "Cumprod").outputs[0]
+    return scan("Cumprod", x, axis, exclusive, reverse, name)
 
 
 @grad_rule("Cumprod")
