@@ -45,6 +45,23 @@ def module_from(build, param_shapes) -> Module:
     return m
 
 
+def mlp_graph(inputs: int, hidden: int, classes: int, learning_rate: float):
+    """A one-hidden-layer softmax classifier and its SGD step: (graph, x, y, loss, step, init, first weights)."""
+    import xlite as tf
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(1)
+        x = tf.placeholder(tf.float32, [None, inputs])
+        y = tf.placeholder(tf.float32, [None, classes])
+        h = tf.layers.dense(x, hidden, activation=tf.nn.relu)
+        logits = tf.layers.dense(h, classes)
+        loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=logits))
+        step = tf.train.GradientDescentOptimizer(learning_rate).minimize(loss)
+        init = tf.global_variables_initializer()
+        weights = tf.trainable_variables()[0]
+    return g, x, y, loss, step, init, weights
+
+
 def optimized(module: Module) -> Module:
     from xlite.passes.pipelines import cpu_pipeline
     cpu_pipeline().run(module)

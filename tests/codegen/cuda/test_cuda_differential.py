@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import xlite as tf
-from cuda_cases import CASES, check_case, optimized, random_cases
+from cuda_cases import CASES, check_case, mlp_graph, optimized, random_cases
 from xlite.codegen.cuda import availability, emit_cuda
 from xlite.codegen.cuda.driver import emulating
 
@@ -64,26 +64,12 @@ def test_compile_cuda_end_to_end(gpu):
     check_case(c, optimized(c.build()), compile_cuda(optimized(c.build())), "compile_cuda")
 
 
-def _mlp():
-    g = tf.Graph()
-    with g.as_default():
-        tf.set_random_seed(1)
-        x = tf.placeholder(tf.float32, [None, 30])
-        y = tf.placeholder(tf.float32, [None, 10])
-        h = tf.layers.dense(x, 64, activation=tf.nn.relu)
-        logits = tf.layers.dense(h, 10)
-        loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=logits))
-        step = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
-        init = tf.global_variables_initializer()
-    return g, x, y, loss, step, init
-
-
 def test_training_session_matches_interpreter_and_keeps_variables_on_the_gpu(gpu):
     from xlite.codegen.cuda.executable import DeviceArray
     rng = np.random.default_rng(0)
     xs = rng.standard_normal((50, 30)).astype(np.float32)
     ys = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 50)]
-    g, x, y, loss, step, init = _mlp()
+    g, x, y, loss, step, init, _ = mlp_graph(30, 64, 10, 0.1)
     losses = {}
     for target in ("cuda", "interpreter"):
         with tf.Session(target=target, graph=g) as sess:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import xlite as tf
-from cuda_cases import CASES, check_case, optimized, random_cases
+from cuda_cases import CASES, check_case, mlp_graph, optimized, random_cases
 from xlite.codegen.cuda import emit_cuda
 from xlite.codegen.cuda.emulator import EmulatedDriver
 from xlite.codegen.cuda.executable import CudaExecutable, DeviceArray
@@ -49,26 +49,11 @@ def test_case_matches_interpreter(compiled_cases, case, variant):
     check_case(case, module, CudaExecutable(module, program, drv), variant)
 
 
-def _mlp():
-    g = tf.Graph()
-    with g.as_default():
-        tf.set_random_seed(1)
-        x = tf.placeholder(tf.float32, [None, 6])
-        y = tf.placeholder(tf.float32, [None, 3])
-        h = tf.layers.dense(x, 8, activation=tf.nn.relu)
-        logits = tf.layers.dense(h, 3)
-        loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=logits))
-        step = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
-        init = tf.global_variables_initializer()
-        weights = tf.trainable_variables()[0]
-    return g, x, y, loss, step, init, weights
-
-
 def test_training_keeps_variables_on_the_device(emulated):
     rng = np.random.default_rng(0)
     xs = rng.standard_normal((5, 6)).astype(np.float32)
     ys = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 5)]
-    g, x, y, loss, step, init, weights = _mlp()
+    g, x, y, loss, step, init, weights = mlp_graph(6, 8, 3, 0.5)
     losses = {}
     for target in ("cuda", "interpreter"):
         with tf.Session(target=target, graph=g) as sess:
