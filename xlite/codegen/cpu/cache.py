@@ -41,10 +41,10 @@ from pathlib import Path
 
 import numpy as np
 
+from xlite.codegen.checked_file import discard, read_checked, write_checked
 from xlite.ir.module import Computation, Module
 
 MAGIC = b"XLITEO\x00\x02"
-_HEADER = struct.Struct("<8sQ32s")
 STATS = {"hits": 0, "misses": 0, "damaged": 0}     # this process's lookups
 
 
@@ -219,15 +219,10 @@ def lookup_entry(key: str, count_miss: bool = True) -> Entry | None:
         return None
     path = directory / f"{key}.xo"
     try:
-        data = path.read_bytes()
-    except OSError:
-        STATS["misses"] += count_miss
-        return None
-    try:
-        magic, length, digest = _HEADER.unpack_from(data)
-        payload = memoryview(data)[_HEADER.size:]
-        if magic != MAGIC or length != len(payload) or hashlib.sha256(payload).digest() != digest:
-            raise ValueError("damaged cache entry")
+        payload = read_checked(path, MAGIC)
+        if payload is None:
+            STATS["misses"] += count_miss
+            return None
         (head_len,) = struct.unpack_from("<I", payload)
         head = json.loads(bytes(payload[4:4 + head_len]).decode())
         (obj_len,) = struct.unpack_from("<Q", payload, 4 + head_len)
@@ -242,13 +237,10 @@ def lookup_entry(key: str, count_miss: bool = True) -> Entry | None:
         stats = head.pop("stats")
         STATS["hits"] += 1
         return Entry(head, obj, constants, stats)
-    except (ValueError, KeyError, TypeError, struct.error, UnicodeDecodeError):
+    except (ValueError, KeyError, TypeError, struct.error, UnicodeDecodeError):     # DamagedFile is a ValueError
         STATS["damaged"] += 1
         STATS["misses"] += 1
-        try:
-            path.unlink()
-        except OSError:
-            pass
+        discard(path)
         return None
 
 
@@ -273,16 +265,7 @@ def store(key: str, plan: dict, obj: bytes, constants: dict | None = None, stats
         offset += len(data)
     head = json.dumps(dict(plan, constants=table, stats=stats or {})).encode()
     payload = b"".join([struct.pack("<I", len(head)), head, struct.pack("<Q", len(obj)), obj] + blobs)
-    data = _HEADER.pack(MAGIC, len(payload), hashlib.sha256(payload).digest()) + payload
-    try:
-        import tempfile
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, directory / f"{key}.xo")
-    except OSError:
-        pass
+    write_checked(directory / f"{key}.xo", MAGIC, payload)
 
 
 __all__ = ["cache_dir", "module_key", "lowered_key", "host_fingerprint", "lookup", "lookup_entry", "store",

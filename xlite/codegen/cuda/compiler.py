@@ -11,19 +11,19 @@ module's .cu (and, when compiled, its .ptx) there.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 import hashlib
 import os
 import re
 import shutil
-import struct
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+
+from xlite.codegen.checked_file import DamagedFile, discard, read_checked, write_checked
 
 FLAGS = ("-O3", "-std=c++17", "-fmad=false", "-w")
 MAGIC = b"XLITECU\x01"
-_HEADER = struct.Struct("<8sQ32s")
 STATS = {"hits": 0, "misses": 0, "damaged": 0}
 
 
@@ -155,25 +155,15 @@ def compile_cubin(source: str, arch: str) -> bytes:
 
 def _lookup(key: str) -> bytes | None:
     directory = cache_dir()
+    path = directory / f"{key}.cubin" if directory else None
     try:
-        data = (directory / f"{key}.cubin").read_bytes() if directory else None
-    except OSError:
-        data = None
-    if data is None:
-        STATS["misses"] += 1
-        return None
-    try:
-        magic, length, digest = _HEADER.unpack_from(data)
-        payload = data[_HEADER.size:]
-        if magic != MAGIC or length != len(payload) or hashlib.sha256(payload).digest() != digest:
-            raise ValueError("damaged")
-    except (ValueError, struct.error):
+        payload = read_checked(path, MAGIC) if path else None
+    except DamagedFile:
         STATS["damaged"] += 1
+        discard(path)
+        payload = None
+    if payload is None:
         STATS["misses"] += 1
-        try:
-            (directory / f"{key}.cubin").unlink()
-        except OSError:
-            pass
         return None
     STATS["hits"] += 1
     return bytes(payload)
@@ -181,17 +171,8 @@ def _lookup(key: str) -> bytes | None:
 
 def _store(key: str, cubin: bytes) -> None:
     directory = cache_dir()
-    if directory is None:
-        return
-    data = _HEADER.pack(MAGIC, len(cubin), hashlib.sha256(cubin).digest()) + cubin
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, directory / f"{key}.cubin")
-    except OSError:
-        pass
+    if directory is not None:
+        write_checked(directory / f"{key}.cubin", MAGIC, cubin)
 
 
 __all__ = ["find_nvcc", "nvcc_version", "compile_ptx", "kernel_resources", "KernelResources", "compile_cubin", "run_nvcc", "cubin_key", "NvccError",

@@ -1,0 +1,47 @@
+"""The compile caches' checked files: whole or absent, and a damaged one is detected (cpu objects, cubins)."""
+import pytest
+
+from xlite.codegen.checked_file import DamagedFile, discard, read_checked, write_checked
+
+MAGIC = b"XLTEST\x00\x01"
+
+
+def test_round_trip_and_missing(tmp_path):
+    path = tmp_path / "sub" / "entry.bin"
+    assert read_checked(path, MAGIC) is None
+    write_checked(path, MAGIC, b"payload bytes")
+    assert bytes(read_checked(path, MAGIC)) == b"payload bytes"
+    assert [p.name for p in path.parent.iterdir()] == ["entry.bin"]      # no temporary left behind
+
+
+@pytest.mark.parametrize("damage", [
+    lambda data: data[:10],                                   # short header
+    lambda data: data[:-1],                                   # truncated payload
+    lambda data: data[:-1] + bytes([data[-1] ^ 1]),           # a flipped bit
+    lambda data: b"XLOTHER\x01" + data[8:],                   # another format
+])
+def test_damage_is_detected_and_discarded(tmp_path, damage):
+    path = tmp_path / "entry.bin"
+    write_checked(path, MAGIC, b"some payload")
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(DamagedFile):
+        read_checked(path, MAGIC)
+    discard(path)
+    discard(path)                                             # already gone is fine
+    assert not path.exists()
+
+
+def test_a_damaged_cubin_is_compiled_again(tmp_path, monkeypatch):
+    from xlite.codegen.cuda import compiler
+    if compiler.find_nvcc() is None:
+        pytest.skip("nvcc is not installed")
+    monkeypatch.setenv("XLITE_CACHE_DIR", str(tmp_path))
+    source = 'extern "C" __global__ void k(float* x) { x[threadIdx.x] += 1.0f; }\n'
+    first = compiler.compile_cubin(source, "sm_90")
+    (path,) = (tmp_path / "cuda").glob("*.cubin")
+    path.write_bytes(path.read_bytes()[:-3])
+    damaged = compiler.STATS["damaged"]
+    assert compiler.compile_cubin(source, "sm_90") == first
+    assert compiler.STATS["damaged"] == damaged + 1
+    hits = compiler.STATS["hits"]
+    assert compiler.compile_cubin(source, "sm_90") == first and compiler.STATS["hits"] == hits + 1
