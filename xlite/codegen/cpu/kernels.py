@@ -123,10 +123,6 @@ class Kernel:
             for group in groups.values():
                 self.emit_loop([g[0] for g in group], [g[1] for g in group])
 
-    def _below(self, leaves: list) -> list:
-        """The instructions the roots compute from, operands first, down to the arrays in memory."""
-        return operands_first(leaves, self.gen.arrays)
-
     def _is_one_loop(self, leaves: list, outs: list) -> bool:
         """Whether the whole kernel is one loop nest over outputs of one shape (so it can be split)."""
         shape = outs[0].shape
@@ -134,11 +130,11 @@ class Kernel:
             return False
         if any(not _same_layout(o.shape.with_dtype(shape.dtype), shape) for o in outs):
             return False
-        return not any(materializes(inst) for inst in self._below(leaves))
+        return not any(materializes(inst) for inst in operands_first(leaves, self.gen.arrays))
 
     def _materialize_inside(self, leaves: list, outs: list) -> None:
         """Materializes every non-elemental instruction below the roots, operands first."""
-        for inst in self._below(leaves):
+        for inst in operands_first(leaves, self.gen.arrays):
             if inst in leaves or not materializes(inst):
                 continue
             target = self._shared_output(inst, leaves, outs) or self.temp(inst.shape)

@@ -57,21 +57,16 @@ CONTRACTIONS = ("dot", "convolution")
 ROW_REDUCTIONS = ("reduce", "argmax", "argmin")
 
 
-def members(leaves: list, buffers: dict) -> list[Instruction]:
-    """The instructions a kernel evaluates (not those in buffers), operands first."""
-    return operands_first(leaves, buffers)
-
-
 class KernelBuilder:
     """Arguments, buffers, index type and body writer of one kernel."""
 
     def __init__(self, root: Instruction, inputs: dict, outputs: list, constant_loc: Callable):
         self.leaves = list(root.operands) if root.opcode == "tuple" else [root]
         inputs = dict(inputs)
-        for inst in members(self.leaves, inputs):
+        for inst in operands_first(self.leaves, inputs):
             if inst.opcode == "constant" and splat_value(inst) is None and inst.shape.num_elements:
                 inputs[inst] = constant_loc(inst)
-        self.members = members(self.leaves, inputs)
+        self.members = operands_first(self.leaves, inputs)
         locs, dtypes_of = [], {}
         for inst, loc in inputs.items():
             if loc not in dtypes_of:
