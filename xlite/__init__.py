@@ -49,6 +49,7 @@ from xlite.config import ConfigProto, GPUOptions, GraphOptions, OptimizerOptions
 from xlite.summary.summary_ops import (histogram_summary, image_summary, merge_all_summaries, merge_summary,
                                        scalar_summary)
 from xlite.tf_logging import deprecated_alias as _deprecated_alias
+from xlite.version import __version__  # noqa: F401
 
 double = float64
 half = float16
@@ -62,8 +63,6 @@ initialize_local_variables = _deprecated_alias("tf.initialize_local_variables",
                                                "tf.local_variables_initializer", local_variables_initializer)
 initialize_variables = _deprecated_alias("tf.initialize_variables", "tf.variables_initializer",
                                          variables_initializer)
-
-__version__ = "0.1.0"
 
 
 def __getattr__(name):

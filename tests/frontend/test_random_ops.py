@@ -1,11 +1,11 @@
-"""Random ops: TF1's seed rules, Philox values pinned to xlite/runtime/philox.py, moments and bounds."""
+"""Random ops: TF1's seed rules, Philox values pinned to xlite/semantics/philox.py, moments and bounds."""
 import numpy as np
 import pytest
 
 import xlite as tf
 from xlite.frontend import random_ops
 from xlite.frontend.lower import lower_run
-from xlite.runtime import philox
+from xlite.semantics import philox
 
 
 def run_twice_in_fresh_sessions(t):

@@ -12,7 +12,7 @@ from xlite.ir.module import Computation, Module
 from xlite.ir.opcodes import OPCODES
 from xlite.ir.shape import Layout, Shape, TupleShape
 from xlite.ir.verifier import verify_module
-from xlite.runtime import philox
+from xlite.semantics import philox
 from xlite.runtime.interpreter import evaluate_module
 
 _EVALUATED: set[str] = set()
@@ -793,7 +793,7 @@ def test_arguments_must_fit_the_parameters():
 
 
 def test_constant_evaluation_folds_only_what_depends_on_no_input():
-    from xlite.runtime.constant_eval import try_evaluate
+    from xlite.semantics.constant_eval import try_evaluate
     b = Builder(Computation("main"))
     value = b.constant(np.arange(3, dtype=np.int32))
     for _ in range(3000):                                              # deeper than Python's recursion limit

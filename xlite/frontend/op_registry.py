@@ -70,7 +70,7 @@ class LoweringContext:
 
     def constant_value(self, inst: Instruction):
         """The value of a compile-time constant operand (a shape, an axis), or None when unknown."""
-        from xlite.runtime.constant_eval import try_evaluate
+        from xlite.semantics.constant_eval import try_evaluate
         return try_evaluate(inst)
 
     def unknown(self, shape: Shape) -> Instruction:

@@ -14,7 +14,7 @@ import numpy as np
 
 from xlite.ir.module import Computation, Instruction, Module
 from xlite.ir.opcodes import RuleTable
-from xlite.runtime import philox
+from xlite.semantics import philox
 
 _RULES = RuleTable()
 eval_rule = _RULES.register

@@ -5,14 +5,15 @@ shapes and layouts, attributes, operand positions, literal bytes, called
 computations, output aliases):
 
 - `module_key`: the Module as codegen sees it (optimized, with its buffer
-  assignment), the source of xlite/codegen/cpu (so any change to code
-  generation, the math hook included, misses), the xlite version, and the host
+  assignment), the source of xlite/codegen/cpu, xlite/codegen and
+  xlite/semantics (so any change to code generation, the math hook and the
+  Philox definition included, misses), the xlite version, and the host
   as LLVM describes it (triple, CPU name and features, data layout,
   llvmlite/LLVM versions). compile_cpu uses it.
 - `lowered_key`: the Module as the frontend lowered it, before any pass; the
-  source files of everything that turns it into code (xlite/ir, xlite/passes,
-  xlite/codegen/cpu, xlite/runtime: size and modification time); and the host as read without LLVM
-  (`host_fingerprint`: /proc/cpuinfo's CPU and flags, the llvmlite library
+  source files of everything that turns it into code (xlite/ir, xlite/semantics, xlite/passes,
+  xlite/codegen, xlite/codegen/cpu, xlite/runtime: size and modification time); and the host as read
+  without LLVM (`host_fingerprint`: /proc/cpuinfo's CPU and flags, the llvmlite library
   file, Python, NumPy's array layout, the BLAS). compile_module looks a
   Module up by it before any pass runs (lowered.py), so a hit needs no pass
   pipeline, no IR generation and no LLVM at all: a warm compile is lowering,
@@ -43,6 +44,7 @@ import numpy as np
 
 from xlite.codegen.checked_file import discard, read_checked, write_checked
 from xlite.ir.module import Computation, Module
+from xlite.version import __version__
 
 MAGIC = b"XLITEO\x00\x02"
 STATS = {"hits": 0, "misses": 0, "damaged": 0}     # this process's lookups
@@ -68,26 +70,27 @@ def _hash_sources(h, directories, by_stat: bool = False) -> None:
                 h.update(f" {st.st_size} {st.st_mtime_ns}\n".encode())
             else:
                 h.update(Path(entry.path).read_bytes())
-    import xlite
-    h.update(str(getattr(xlite, "__version__", "")).encode())
+    h.update(__version__.encode())
 
 
 @functools.lru_cache(maxsize=None)
 def codegen_source_hash() -> str:
     h = hashlib.sha256()
-    _hash_sources(h, [Path(__file__).parent])
+    here = Path(__file__).parent
+    _hash_sources(h, [here, here.parent, here.parent.parent / "semantics"])
     return h.hexdigest()
 
 
 @functools.lru_cache(maxsize=None)
 def pipeline_source_hash() -> str:
-    """The source of everything between a lowered Module and its object code: the IR, the passes
-    (constant folding evaluates with the runtime's interpreter), the CPU code generator; by size and
-    modification time, so a warm compile reads none of it."""
+    """The source of everything between a lowered Module and its object code: the IR, the reference
+    semantics and the runtime's interpreter (constant folding evaluates with them), the passes, the CPU
+    code generator; by size and modification time, so a warm compile reads none of it."""
     here = Path(__file__).parent
     root = here.parent.parent
     h = hashlib.sha256()
-    _hash_sources(h, [root / "ir", root / "passes", here, root / "runtime"], by_stat=True)
+    _hash_sources(h, [root / "ir", root / "semantics", root / "passes", here.parent, here, root / "runtime"],
+                  by_stat=True)
     return h.hexdigest()
 
 

@@ -1,4 +1,4 @@
-"""`rng` elements in generated code: Philox-4x32-10 and the distributions of xlite/runtime/philox.py.
+"""`rng` elements in generated code: Philox-4x32-10 and the distributions of xlite/semantics/philox.py.
 
 Element i (row-major) uses counter (i lo, i hi, run lo, run hi) under the op's
 key; uniform is bit-exact with the reference, normal and truncated normal use
@@ -14,7 +14,7 @@ from xlite.codegen.cpu.ir_array import Index
 from xlite.codegen.cpu.llvm_types import F32, I32, I64
 from xlite.codegen.cpu.mathlib import emit_math
 from xlite.ir import dtypes
-from xlite.runtime import philox
+from xlite.semantics import philox
 
 _ERFINV_SMALL = (3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503,
                  -0.00417768164, 0.246640727, 1.50140941)
@@ -60,7 +60,7 @@ def _sqrt(fc, x):
 
 
 def erfinv_f32(fc, x):
-    """Giles' single-precision erfinv, operation for operation as xlite.runtime.philox.erfinv_f32."""
+    """Giles' single-precision erfinv, operation for operation as xlite.semantics.philox.erfinv_f32."""
     b = fc.builder
     one = _f32(1.0)
     w = b.fneg(emit_math(fc, "log", b.fmul(b.fsub(one, x), b.fadd(one, x))))

@@ -4,7 +4,7 @@ Each helper has the interpreter's exact semantics (xlite/runtime/interpreter.py)
 integer division never traps (x/0 = -1, x%0 = x, INT_MIN/-1 = INT_MIN), float
 max/min propagate NaN, float->int converts truncate, saturate and send NaN to 0,
 and the Philox-4x32-10 generator and its distributions follow
-xlite/runtime/philox.py step by step in float32. The text needs no headers, so
+xlite/semantics/philox.py step by step in float32. The text needs no headers, so
 it compiles with plain nvcc, pycuda or NVRTC alike; modules are compiled with
 -fmad=false so that `a * b + c` rounds twice, as NumPy does.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from xlite.ir import dtypes
-from xlite.runtime import philox
+from xlite.semantics import philox
 from xlite.codegen.cuda.c_types import literal
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from xlite.runtime import philox
+from xlite.semantics import philox
 
 KNOWN_ANSWERS = [   # Random123 kat_vectors: philox4x32 10 rounds
     ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
