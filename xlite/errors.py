@@ -1,6 +1,8 @@
 """TensorFlow's exception classes, raised with the op's name and the user's line that created it."""
 from __future__ import annotations
 
+import contextlib
+
 OK, CANCELLED, UNKNOWN, INVALID_ARGUMENT, DEADLINE_EXCEEDED, NOT_FOUND, ALREADY_EXISTS = range(7)
 PERMISSION_DENIED, RESOURCE_EXHAUSTED, FAILED_PRECONDITION, ABORTED, OUT_OF_RANGE = 7, 8, 9, 10, 11
 UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS, UNAUTHENTICATED = 12, 13, 14, 15, 16
@@ -66,3 +68,46 @@ def exception_type_from_error_code(error_code: int) -> type:
 def error_code_from_exception_type(cls: type) -> int:
     """The code of an OpError class, or of the TF class it subclasses."""
     return cls.error_code
+
+
+def _errno_codes() -> dict[int, int]:
+    """errno → TF code, as TensorFlow's ErrnoToCode maps them (tensorflow/core/platform/errors.cc)."""
+    import errno
+    groups = {
+        INVALID_ARGUMENT: "EINVAL ENAMETOOLONG E2BIG EDESTADDRREQ EDOM EFAULT EILSEQ ENOPROTOOPT ENOSTR ENOTSOCK "
+                          "ENOTTY EPROTOTYPE ESPIPE",
+        DEADLINE_EXCEEDED: "ETIMEDOUT ETIME",
+        NOT_FOUND: "ENODEV ENOENT ENXIO ESRCH",
+        ALREADY_EXISTS: "EEXIST EADDRNOTAVAIL EALREADY",
+        PERMISSION_DENIED: "EPERM EACCES EROFS",
+        FAILED_PRECONDITION: "ENOTEMPTY EISDIR ENOTDIR EADDRINUSE EBADF EBUSY ECHILD EISCONN ENOTBLK ENOTCONN "
+                             "EPIPE ESHUTDOWN ETXTBSY",
+        RESOURCE_EXHAUSTED: "ENOSPC EDQUOT EMFILE EMLINK ENFILE ENOBUFS ENODATA ENOMEM ENOSR EUSERS",
+        OUT_OF_RANGE: "EFBIG EOVERFLOW ERANGE",
+        UNIMPLEMENTED: "ENOSYS ENOTSUP EAFNOSUPPORT EPFNOSUPPORT EPROTONOSUPPORT ESOCKTNOSUPPORT EXDEV",
+        UNAVAILABLE: "EAGAIN ECONNREFUSED ECONNABORTED ECONNRESET EINTR EHOSTDOWN EHOSTUNREACH ENETDOWN "
+                     "ENETRESET ENETUNREACH ENOLCK ENOLINK ENONET",
+        ABORTED: "EDEADLK ESTALE",
+        CANCELLED: "ECANCELED",
+    }
+    return {getattr(errno, name): code for code, names in groups.items() for name in names.split()
+            if hasattr(errno, name)}
+
+
+_CODE_BY_ERRNO = _errno_codes()
+
+
+def from_os_error(error: OSError, path=None) -> OpError:
+    """The TF error a file operation's OSError is in TensorFlow, with TF's "PATH; reason" message."""
+    code = _CODE_BY_ERRNO.get(error.errno, UNKNOWN)
+    where = path if path is not None else (error.filename or "")
+    return _CLASS_BY_CODE[code](None, None, f"{where}; {error.strerror or error}")
+
+
+@contextlib.contextmanager
+def os_errors_as_tf(path):
+    """Turns an OSError raised inside the block into the TF error class for its errno, naming `path`."""
+    try:
+        yield
+    except OSError as e:
+        raise from_os_error(e, path) from None

@@ -5,7 +5,6 @@ Only local paths are supported; a URL scheme such as gs:// or hdfs:// raises Uni
 from __future__ import annotations
 
 import collections
-import contextlib
 import glob as _glob
 import os
 import shutil
@@ -26,21 +25,7 @@ def _local(path) -> str:
     return path[len("file://"):] if scheme else path
 
 
-@contextlib.contextmanager
-def _tf_errors(path):
-    """OSErrors as the TF error classes a TF1 program catches."""
-    try:
-        yield
-    except FileNotFoundError as e:
-        raise errors.NotFoundError(None, None, f"{path}; {e.strerror or 'No such file or directory'}") from None
-    except FileExistsError as e:
-        raise errors.AlreadyExistsError(None, None, f"{path}; {e.strerror or 'File exists'}") from None
-    except PermissionError as e:
-        raise errors.PermissionDeniedError(None, None, f"{path}; {e.strerror or 'Permission denied'}") from None
-    except NotADirectoryError as e:
-        raise errors.FailedPreconditionError(None, None, f"{path}; {e.strerror or 'Not a directory'}") from None
-    except IsADirectoryError as e:
-        raise errors.FailedPreconditionError(None, None, f"{path}; {e.strerror or 'Is a directory'}") from None
+_tf_errors = errors.os_errors_as_tf   # OSErrors as the TF error classes a TF1 program catches
 
 
 def Exists(filename) -> bool:  # noqa: N802

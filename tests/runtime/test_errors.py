@@ -77,3 +77,20 @@ def test_static_shape_mismatch_is_a_value_error_at_the_users_line():
 def test_type_mix_is_a_type_error_at_construction():
     with pytest.raises(TypeError, match="does not match type int32"):
         tf.constant(1) + tf.constant(1.0)
+
+
+@pytest.mark.parametrize("errno_name,cls_name", [
+    ("ENOENT", "NotFoundError"), ("EACCES", "PermissionDeniedError"), ("EROFS", "PermissionDeniedError"),
+    ("EISDIR", "FailedPreconditionError"), ("ENOTDIR", "FailedPreconditionError"), ("EEXIST", "AlreadyExistsError"),
+    ("ENOSPC", "ResourceExhaustedError"), ("EDQUOT", "ResourceExhaustedError"), ("ENAMETOOLONG", "InvalidArgumentError"),
+    ("EXDEV", "UnimplementedError"), ("EFBIG", "OutOfRangeError"), ("EIO", "UnknownError"),
+])
+def test_os_errors_become_the_tf_class_of_their_errno(errno_name, cls_name):
+    import errno
+    import os
+    code = getattr(errno, errno_name)
+    with pytest.raises(getattr(tf.errors, cls_name)) as info:
+        with errors.os_errors_as_tf("/some/path"):
+            raise OSError(code, os.strerror(code))
+    assert str(info.value) == f"/some/path; {os.strerror(code)}"
+    assert info.value.__cause__ is None

@@ -64,8 +64,10 @@ def test_truncated_and_corrupt_files_raise_data_loss(tmp_path):
 
 def test_missing_file_and_missing_key(tmp_path):
     _graph()
-    with tf.Session() as sess, pytest.raises(tf.errors.NotFoundError):
+    with tf.Session() as sess, pytest.raises(ValueError, match="not a valid checkpoint"):   # as TF's Saver
         tf.train.Saver().restore(sess, str(tmp_path / "nothing"))
+    with pytest.raises(tf.errors.NotFoundError, match="Failed to find any matching files"):
+        saver_module.read_checkpoint(str(tmp_path / "nothing") + saver_module.SUFFIX)
     saver_module.write_checkpoint(str(tmp_path / "other") + saver_module.SUFFIX, {"zzz": np.zeros(2)})
     with tf.Session() as sess, pytest.raises(tf.errors.NotFoundError, match="Key a not found"):
         tf.train.Saver().restore(sess, str(tmp_path / "other"))

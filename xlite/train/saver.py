@@ -7,38 +7,87 @@ offset and byte size into the data), the raw little-endian C-order data, and a
 and renamed into place, so a crash never leaves a partial checkpoint under the
 real name; a truncated or altered file fails its checksum and raises DataLossError.
 Beside the checkpoints a `checkpoint` text file names the latest ones, as TF's does.
+
+A temporary file is named `NAME.tempstate-PID-TOKEN-RANDOM` (TOKEN is random per
+process). A process killed mid-save leaves one behind; the next save into that
+directory deletes every such file whose PID is not a live process, or is this
+process's PID with another TOKEN (an earlier process that had the same PID). A
+live writer's file is left alone, so two processes may save into one directory.
+File-system failures raise TF's classes (PermissionDeniedError, FailedPreconditionError, ...).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
+import secrets
 import struct
 import tempfile
 
 import numpy as np
 
 from xlite import errors
+from xlite import tf_logging
 from xlite.frontend.graph import GraphKeys, get_default_graph
 
 MAGIC = b"XLITE-CHECKPOINT 1\n"
 SUFFIX = ".xckpt"
 
 
+_PROCESS_TOKEN = secrets.token_hex(4)
+_TEMP_NAME = re.compile(r"\.tempstate-(\d+)-([0-9a-f]+)-[a-z0-9_]+$")
+
+
 def _write_atomic(path: str, payload: bytes) -> None:
     directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-" + os.path.basename(path))
+    with errors.os_errors_as_tf(path):
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f"{os.path.basename(path)}.tempstate-{os.getpid()}-"
+                                                         f"{_PROCESS_TOKEN}-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(payload)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+
+def _process_alive(pid: int) -> bool:
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:   # another user's live process
+        return True
+    return True
+
+
+def _is_stale_temp(name: str) -> bool:
+    match = _TEMP_NAME.search(name)
+    if match is None:
+        return False
+    pid, token = int(match[1]), match[2]
+    if pid == os.getpid():
+        return token != _PROCESS_TOKEN
+    return not _process_alive(pid)
+
+
+def remove_stale_temp_files(directory: str) -> None:
+    """Deletes the temporary files that killed saves left in `directory` (see the module docstring)."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if _is_stale_temp(name):
+            try:
+                os.unlink(os.path.join(directory, name))
+            except OSError:   # another save removed it first, or it is not ours to remove
+                pass
 
 
 def write_checkpoint(path: str, tensors: dict[str, np.ndarray]) -> None:
@@ -61,6 +110,8 @@ def read_checkpoint(path: str) -> dict[str, np.ndarray]:
     except FileNotFoundError:
         raise errors.NotFoundError(None, None, f"Unsuccessful TensorSliceReader constructor: Failed to find "
                                    f"any matching files for {path}") from None
+    except OSError as e:
+        raise errors.from_os_error(e, path) from None
     if not raw.startswith(MAGIC) or len(raw) < len(MAGIC) + 8 + 32:
         raise errors.DataLossError(None, None, f"{path} is not an xlite checkpoint (or is truncated)")
     body, digest = raw[:-32], raw[-32:]
@@ -83,15 +134,19 @@ def _checkpoint_state_path(save_path: str) -> str:
 
 
 def latest_checkpoint(checkpoint_dir: str, latest_filename: str | None = None) -> str | None:
+    """The newest checkpoint the state file names, or None (as TF, also when that file is unreadable)."""
     path = os.path.join(checkpoint_dir, latest_filename or "checkpoint")
     if not os.path.exists(path):
         return None
-    with open(path) as f:
-        for line in f:
-            if line.startswith("model_checkpoint_path:"):
-                prefix = json.loads(line.split(":", 1)[1].strip())
-                prefix = prefix if os.path.isabs(prefix) else os.path.join(checkpoint_dir, prefix)
-                return prefix if os.path.exists(prefix + SUFFIX) else None
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith("model_checkpoint_path:"):
+                    prefix = json.loads(line.split(":", 1)[1].strip())
+                    prefix = prefix if os.path.isabs(prefix) else os.path.join(checkpoint_dir, prefix)
+                    return prefix if os.path.exists(prefix + SUFFIX) else None
+    except (OSError, ValueError) as e:
+        tf_logging.warning("%s: %s", path, e)
     return None
 
 
@@ -128,6 +183,10 @@ class Saver:
         if global_step is not None:
             step = global_step if isinstance(global_step, (int, np.integer)) else int(sess.run(global_step))
             save_path = f"{save_path}-{int(step)}"
+        directory = os.path.dirname(os.path.abspath(save_path))
+        if not os.path.isdir(directory):
+            raise ValueError(f"Parent directory of {save_path} doesn't exist, can't save.")
+        remove_stale_temp_files(directory)
         values = sess.run({name: v for name, v in self._vars.items()})
         write_checkpoint(save_path + SUFFIX, {name: np.asarray(values[name]) for name in self._vars})
         if write_state:
@@ -142,7 +201,8 @@ class Saver:
             while len(self._kept) > self._max_to_keep:
                 old = self._kept.pop(0)
                 if os.path.exists(old + SUFFIX):
-                    os.unlink(old + SUFFIX)
+                    with errors.os_errors_as_tf(old + SUFFIX):
+                        os.unlink(old + SUFFIX)
         directory = os.path.dirname(os.path.abspath(save_path))
         rel = [os.path.relpath(p, directory) if not os.path.isabs(p) else os.path.basename(p) for p in self._kept]
         lines = [f"model_checkpoint_path: {json.dumps(rel[-1])}"]
@@ -153,6 +213,8 @@ class Saver:
     def restore(self, sess, save_path: str) -> None:
         if save_path is None:
             raise ValueError("Can't load save_path when it is None.")
+        if not checkpoint_exists(save_path):
+            raise ValueError(f"The passed save_path is not a valid checkpoint: {save_path}")
         values = read_checkpoint(save_path + SUFFIX)
         for name, var in self._vars.items():
             if name not in values:
