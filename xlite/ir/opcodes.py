@@ -6,41 +6,88 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class OpInfo:
+    """What passes and backends ask of an opcode, kept once here so no consumer keeps its own set of names."""
     name: str
-    kind: str           # leaf, unary, binary, ternary, shape, reduce, linalg, structure
-    arity: int | None   # None: variadic
+    kind: str       # leaf; unary, binary, ternary (elementwise); shape (data movement); reduce; linalg; structure
+    arity: int | None               # None: variadic
     differentiable: bool = True
+    cost: int = 1                   # rough operations per element (load 1, transcendental 20): thread splits
+    expensive: bool = False         # fusion never recomputes it per use; row kernels keep it in registers
+    needs_libm: bool = False        # cpu code may call libm (sinf, fmod; floorf without SSE4.1): AOT links -lm
+
+    @property
+    def is_elementwise(self) -> bool:
+        return self.kind in ELEMENTWISE_KINDS
 
 
 _OPS: dict[str, OpInfo] = {}
 
 
-def _define(kind: str, arity: int | None, names: str, differentiable: bool = True) -> None:
-    for name in names.split():
-        _OPS[name] = OpInfo(name, kind, arity, differentiable)
+def _op(name: str, kind: str, arity: int | None, **facts) -> None:
+    _OPS[name] = OpInfo(name, kind, arity, **facts)
 
 
-_define("leaf", 0, "parameter constant iota", differentiable=False)
-_define("leaf", 1, "rng", differentiable=False)
-_define("unary", 1, "neg abs exp log log1p tanh logistic sqrt rsqrt sin cos copy")
-_define("unary", 1, "sign floor ceil round not is_finite", differentiable=False)
-_define("binary", 2, "add sub mul div rem pow max min")
-_define("binary", 2, "and or", differentiable=False)
-_define("binary", 2, "compare", differentiable=False)
-_define("ternary", 3, "select clamp")
-_define("unary", 1, "convert")
-_define("shape", 1, "broadcast_in_dim reshape transpose slice reverse bitcast")
-_define("shape", 2, "pad")
-_define("shape", None, "concatenate")
-_define("shape", 2, "gather")
-_define("shape", 3, "scatter_add")
-_define("reduce", 1, "reduce reduce_window")
-_define("reduce", 1, "argmax argmin", differentiable=False)
-_define("reduce", 2, "select_and_scatter")
-_define("linalg", 2, "dot convolution")
-_define("structure", None, "tuple")
-_define("structure", 1, "get_tuple_element")
-_define("structure", None, "while conditional fusion")
+_NO_GRAD = {"differentiable": False}
+_TRANSCENDENTAL = {"cost": 20, "expensive": True, "needs_libm": True}   # libm's, or fast_math's polynomials
+
+_op("parameter", "leaf", 0, **_NO_GRAD)
+_op("constant", "leaf", 0, **_NO_GRAD)
+_op("iota", "leaf", 0, **_NO_GRAD)
+_op("rng", "leaf", 1, **_NO_GRAD, cost=60, needs_libm=True)      # Philox rounds; normal: log and cos
+_op("neg", "unary", 1)
+_op("abs", "unary", 1)
+_op("exp", "unary", 1, **_TRANSCENDENTAL)
+_op("log", "unary", 1, **_TRANSCENDENTAL)
+_op("log1p", "unary", 1, **_TRANSCENDENTAL)
+_op("tanh", "unary", 1, **_TRANSCENDENTAL)
+_op("logistic", "unary", 1, **_TRANSCENDENTAL)
+_op("sqrt", "unary", 1, cost=4, expensive=True)
+_op("rsqrt", "unary", 1, cost=5, expensive=True)
+_op("sin", "unary", 1, **_TRANSCENDENTAL)
+_op("cos", "unary", 1, **_TRANSCENDENTAL)
+_op("copy", "unary", 1)
+_op("sign", "unary", 1, **_NO_GRAD)
+_op("floor", "unary", 1, **_NO_GRAD, needs_libm=True)
+_op("ceil", "unary", 1, **_NO_GRAD, needs_libm=True)
+_op("round", "unary", 1, **_NO_GRAD, needs_libm=True)
+_op("not", "unary", 1, **_NO_GRAD)
+_op("is_finite", "unary", 1, **_NO_GRAD)
+_op("add", "binary", 2)
+_op("sub", "binary", 2)
+_op("mul", "binary", 2)
+_op("div", "binary", 2, cost=4)
+_op("rem", "binary", 2, cost=8, expensive=True, needs_libm=True)
+_op("pow", "binary", 2, cost=40, expensive=True, needs_libm=True)
+_op("max", "binary", 2)
+_op("min", "binary", 2)
+_op("and", "binary", 2, **_NO_GRAD)
+_op("or", "binary", 2, **_NO_GRAD)
+_op("compare", "binary", 2, **_NO_GRAD)
+_op("select", "ternary", 3)
+_op("clamp", "ternary", 3)
+_op("convert", "unary", 1)
+_op("broadcast_in_dim", "shape", 1)
+_op("reshape", "shape", 1)
+_op("transpose", "shape", 1)
+_op("slice", "shape", 1)
+_op("reverse", "shape", 1)
+_op("bitcast", "shape", 1)
+_op("pad", "shape", 2)
+_op("concatenate", "shape", None)
+_op("gather", "shape", 2)
+_op("scatter_add", "shape", 3)
+_op("reduce", "reduce", 1)
+_op("reduce_window", "reduce", 1)
+_op("argmax", "reduce", 1, **_NO_GRAD)
+_op("argmin", "reduce", 1, **_NO_GRAD)
+_op("select_and_scatter", "reduce", 2)
+_op("dot", "linalg", 2)
+_op("convolution", "linalg", 2)
+_op("tuple", "structure", None)
+_op("get_tuple_element", "structure", 1)
+_op("while", "structure", None)
+_op("conditional", "structure", None)
+_op("fusion", "structure", None)
 
 OPCODES: tuple[str, ...] = tuple(_OPS)
 ELEMENTWISE_KINDS = ("unary", "binary", "ternary")
@@ -56,7 +103,7 @@ def op_info(opcode: str) -> OpInfo:
 
 
 def is_elementwise(opcode: str) -> bool:
-    return _OPS[opcode].kind in ELEMENTWISE_KINDS
+    return _OPS[opcode].is_elementwise
 
 
 class RuleTable(dict):

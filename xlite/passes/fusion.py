@@ -14,7 +14,7 @@ Decisions walk the computation from the root up (consumers before producers).
 A producer joins every group that reads it, or none and is materialized; a
 member is duplicated into each group that reads it, so every group's inputs are
 ancestors of its root and fusion never creates a cycle. An expensive producer
-(exp, log, tanh, logistic, pow, ...) joins a group only where the group
+(`op_info(opcode).expensive`: exp, log, tanh, pow, ...) joins a group only where the group
 evaluates each of its elements at most once (no broadcast or window between it
 and the root), and into at most MAX_EXPENSIVE_COPIES groups; a producer that
 must be materialized anyway is duplicated only if it is a cheap generator
@@ -29,15 +29,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from xlite.ir.module import Computation, Instruction, Module
-from xlite.ir.opcodes import is_elementwise
+from xlite.ir.opcodes import is_elementwise, op_info
 from xlite.passes.pass_pipeline import Pass
 
 LOOP_OPS = frozenset({"broadcast_in_dim", "reshape", "transpose", "bitcast", "slice", "pad",
                       "concatenate", "reverse", "iota"})
 INPUT_ROOTS = frozenset({"reduce", "argmax", "argmin", "reduce_window"})
 OUTPUT_ROOTS = frozenset({"dot", "convolution"})
-EXPENSIVE = frozenset({"exp", "log", "log1p", "tanh", "logistic", "pow", "sin", "cos", "sqrt", "rsqrt",
-                       "rem"})
 CHEAP_GENERATORS = frozenset({"broadcast_in_dim", "iota", "constant"})
 # Reads each element of the operand at most once for each element it computes.
 _INJECTIVE = frozenset({"reshape", "bitcast", "transpose", "slice", "reverse", "concatenate", "convert",
@@ -167,7 +165,7 @@ def plan_fusion(comp: Computation) -> tuple[dict, set]:
             materialize(p)
             continue
         ok = [g for g in sites if _can_join(p, g, users[p])]
-        expensive = p.opcode in EXPENSIVE
+        expensive = op_info(p.opcode).expensive
         if not needed and len(ok) == len(sites) and not (expensive and len(sites) > MAX_EXPENSIVE_COPIES):
             targets = sites
         else:
@@ -195,7 +193,7 @@ def _can_join(p: Instruction, g: _Group, users: list) -> bool:
     inside = [u for u in users if u in g.members]
     if any(u.opcode in OUTPUT_ROOTS for u in inside):
         return False                    # a dot's operands stay in memory
-    if p.opcode in EXPENSIVE:
+    if op_info(p.opcode).expensive:
         return _once(p, g, inside)
     return True
 

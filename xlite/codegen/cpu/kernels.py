@@ -30,6 +30,7 @@ from xlite.codegen.cpu.ir_array import Index, IrArray, physical_order
 from xlite.codegen.cpu.llvm_types import I64, PTR, check_dtype
 from xlite.codegen.walk import operands_first
 from xlite.ir.module import Instruction
+from xlite.ir.opcodes import op_info
 from xlite.ir.shape import Layout, Shape
 
 
@@ -188,10 +189,6 @@ class Kernel:
                 out.store(self.b, gen.element(v, index), index)
 
 
-_COSTLY = {"exp": 20, "log": 20, "log1p": 20, "tanh": 20, "logistic": 20, "sin": 20, "cos": 20, "pow": 40,
-           "div": 4, "rem": 8, "sqrt": 4, "rsqrt": 5, "rng": 60}
-
-
 def element_cost(inst: Instruction, arrays: dict, memo: dict) -> int:
     """A rough count of operations per element of inst (loads 1, transcendental ~20), for deciding
     whether a loop is worth spreading over threads."""
@@ -200,7 +197,7 @@ def element_cost(inst: Instruction, arrays: dict, memo: dict) -> int:
     if inst in arrays or inst.opcode in ("constant", "parameter"):
         cost = 1
     else:
-        cost = _COSTLY.get(inst.opcode, 1) + sum(element_cost(o, arrays, memo) for o in inst.operands)
+        cost = op_info(inst.opcode).cost + sum(element_cost(o, arrays, memo) for o in inst.operands)
         if inst.opcode in ("reduce", "argmax", "argmin", "dot", "reduce_window", "convolution"):
             cost *= max(1, prod(inst.operands[0].shape.dims) // max(1, prod(inst.shape.dims)))
     memo[inst] = cost

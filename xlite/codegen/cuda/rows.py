@@ -20,8 +20,8 @@ from xlite.codegen.cuda.kernels import KernelBuilder, KernelSource
 from xlite.codegen.cuda.reductions import block_reduce, combine, identity_literal, unflatten
 from xlite.codegen.rows import plan_rows
 from xlite.ir.module import Instruction
+from xlite.ir.opcodes import op_info
 
-EXPENSIVE = frozenset({"exp", "log", "log1p", "tanh", "logistic", "pow", "sin", "cos"})
 KEEP_MAX_PER_THREAD = 8
 
 
@@ -50,7 +50,7 @@ def emit_row_kernel(kb: KernelBuilder, root: Instruction, out) -> KernelSource:
     per_thread = -(-n_cols // threads)
     keep = []
     if per_thread <= KEEP_MAX_PER_THREAD:
-        keep = plan.kept_values(lambda i: i.opcode in EXPENSIVE, max_bytes=1 << 62)
+        keep = plan.kept_values(lambda i: op_info(i.opcode).expensive, max_bytes=1 << 62)
     kept = {i: KeptRow(gen.fresh("xl_row"), i.shape) for i in keep}
     idx = kb.index_type
     row = gen.fresh("row")
