@@ -133,3 +133,32 @@ def test_dump_ir_of_the_softmax_regression_example(tmp_path, capsys):
     assert "test accuracy" in out and "3 compiled run signature(s)" in out
     assert "(output): %dot" in out and "(input):" in out
     assert len([f for f in os.listdir(tmp_path) if f.endswith(".fusion.txt")]) == 3
+
+
+_BAD_IR_FILES = {
+    "mismatched-operands": (b"ENTRY e {\n  %a = f32[4] parameter(0)\n  %b = f32[5] parameter(1)\n"
+                            b"  ROOT %c = f32[4] add(%a, %b)\n}\n", 4),
+    "binary-garbage": (bytes(range(256)) * 4, 2),     # byte 10 ends line 1; 0x80 is the first bad byte
+    "deep-nesting": (b"ENTRY e {\n  %a = " + b"(" * 100_000 + b"f32[]" + b")" * 100_000 + b" parameter(0)\n}\n", 2),
+    "bad-utf8": (b"ENTRY e {\n  %a = f32[] parameter(0)\n  // \xc3\x28\n}\n", 3),
+    "empty": (b"", 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_BAD_IR_FILES))
+def test_dump_ir_on_a_bad_ir_file_prints_one_error_line_and_exits_2(tmp_path, capsys, name):
+    data, line = _BAD_IR_FILES[name]
+    path = tmp_path / f"{name}.ir"
+    path.write_bytes(data)
+    assert main(["dump-ir", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (message,) = captured.err.splitlines()
+    assert message.startswith(f"{path}:{line}: error: "), message
+
+
+def test_dump_ir_on_a_missing_ir_file_exits_2(tmp_path, capsys):
+    path = tmp_path / "missing.ir"
+    assert main(["dump-ir", str(path)]) == 2
+    (message,) = capsys.readouterr().err.splitlines()
+    assert message.startswith(f"{path}: error: ")

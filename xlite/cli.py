@@ -137,13 +137,19 @@ def _cuda_stages(module) -> list:
 
 
 def _dump_ir_file(args: argparse.Namespace, formats: tuple, stages) -> int:
-    from xlite.ir.parser import parse_module
+    from xlite.ir.parser import ParseError, parse_file
     from xlite.ir.verifier import verify_module
     from xlite.passes import dump
     from xlite.passes.pass_pipeline import PassPipeline
     from xlite.passes.pipelines import cpu_pipeline
-    with open(args.program) as f:
-        module = parse_module(f.read())
+    try:
+        module = parse_file(args.program)
+    except ParseError as e:
+        print(f"{args.program}:{e.line}: error: {e.message}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"{args.program}: error: {e.strerror or e}", file=sys.stderr)
+        return 2
     names = [n.strip() for n in (args.passes or "cpu").split(",") if n.strip()]
     passes = [p for n in names for p in (cpu_pipeline().passes if n == "cpu" else [_pass(n)])]
     pipeline = PassPipeline(passes, verify=verify_module)

@@ -94,7 +94,7 @@ def as_dtype(value) -> DType:
         return found
     try:
         np_dtype = np.dtype(value)
-    except TypeError:
+    except (TypeError, ValueError, SyntaxError):     # NumPy's parse of a string like "032" raises these
         raise TypeError(f"Cannot convert {value!r} to a dtype") from None
     for d in ALL_DTYPES:
         if d.np_name == np_dtype.name:

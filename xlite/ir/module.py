@@ -104,20 +104,22 @@ class Module:
         """Every computation after the ones it calls, the entry last (the order the printer and parser use)."""
         ordered: list[Computation] = []
         seen: set[int] = set()
-
-        def visit(comp: Computation) -> None:
-            if id(comp) in seen:
-                return
-            seen.add(id(comp))
-            for inst in comp.instructions:
-                for callee in inst.called:
-                    if any(callee is c for c in self.computations):
-                        visit(callee)
-            if comp is not self.entry:
-                ordered.append(comp)
-
-        for comp in self.computations:
-            visit(comp)
+        registered = {id(c) for c in self.computations}
+        for start in self.computations:       # depth first, with a stack: call chains may be thousands deep
+            if id(start) in seen:
+                continue
+            seen.add(id(start))
+            stack = [(start, iter([callee for inst in start.instructions for callee in inst.called]))]
+            while stack:
+                comp, callees = stack[-1]
+                callee = next((c for c in callees if id(c) in registered and id(c) not in seen), None)
+                if callee is None:
+                    stack.pop()
+                    if comp is not self.entry:
+                        ordered.append(comp)
+                    continue
+                seen.add(id(callee))
+                stack.append((callee, iter([c for inst in callee.instructions for c in inst.called])))
         return ordered + ([self.entry] if self.entry is not None else [])
 
     def __str__(self) -> str:

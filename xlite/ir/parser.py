@@ -13,10 +13,15 @@ from xlite.ir import dtypes
 from xlite.ir.module import Computation, Instruction, Metadata, Module
 from xlite.ir.opcodes import op_info
 from xlite.ir.shape import Layout, Shape, TupleShape
+from xlite.ir.verifier import VerificationError, verify_module
 
 
 class ParseError(ValueError):
-    """The text is not a module in xlite's IR format."""
+    """The text is not a well-formed, verified module in xlite's IR format; `line` is where (1-based)."""
+
+    def __init__(self, message: str, line: int = 1):
+        super().__init__(f"line {line}: {message}")
+        self.message, self.line = message, line
 
 
 _TOKEN = re.compile(r"""
@@ -29,6 +34,7 @@ _TOKEN = re.compile(r"""
 _INT = re.compile(r"-?\d+")
 _FLOAT = re.compile(r"-?(\d+\.\d*|\d*\.\d+|\d+)([eE][+-]?\d+)?|-?inf|nan")
 _ESCAPES = {"\\": "\\", '"': '"', "n": "\n"}
+_MAX_DEPTH = 256      # brackets nested deeper than any module needs: refused, not a RecursionError
 _DTYPE_KEYS = frozenset({"dtype", "index_dtype"})   # attributes whose identifier value is a DType
 
 
@@ -44,7 +50,7 @@ def _tokenize(text: str) -> list[_Token]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None:
-            raise ParseError(f"line {line}: unexpected character {text[pos]!r}")
+            raise ParseError(f"unexpected character {text[pos]!r}", line)
         if m.lastgroup != "space":
             tokens.append(_Token(m.lastgroup, m.group(), line))
         line += m.group().count("\n")
@@ -65,20 +71,29 @@ def _unquote(token: str) -> str:
     return "".join(out)
 
 
-def _scalar(text: str):
+def _scalar(text: str, line: int):
     if text in ("true", "false"):
         return text == "true"
     if _INT.fullmatch(text):
-        return int(text)
+        return _int(text, line)
     if _FLOAT.fullmatch(text):
         return float(text)
     return None
+
+
+def _int(text: str, line: int) -> int:
+    try:
+        return int(text)
+    except ValueError:       # more digits than Python converts (sys.get_int_max_str_digits)
+        raise ParseError(f"integer {text[:20]}... has too many digits", line) from None
 
 
 class _Parser:
     def __init__(self, text: str):
         self.tokens = _tokenize(text)
         self.pos = 0
+        self.depth = 0
+        self.lines: dict[int, int] = {}      # id(instruction or computation) -> the line it starts on
 
     # token helpers ------------------------------------------------------------
     @property
@@ -92,7 +107,7 @@ class _Parser:
 
     def error(self, message: str) -> ParseError:
         tok = self.peek
-        return ParseError(f"line {tok.line}: {message} (at {tok.text or 'end of text'!r})")
+        return ParseError(f"{message} (at {tok.text[:40] or 'end of text'!r})", tok.line)
 
     def accept(self, text: str) -> bool:
         if self.peek.text == text and self.peek.kind in ("punct", "word"):
@@ -103,6 +118,23 @@ class _Parser:
     def expect(self, text: str) -> None:
         if not self.accept(text):
             raise self.error(f"expected {text!r}")
+
+    def open(self, bracket: str) -> bool:
+        """Accepts an opening bracket, one level deeper; `close` leaves the level."""
+        if not self.accept(bracket):
+            return False
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            self.pos -= 1
+            raise self.error(f"brackets nested more than {_MAX_DEPTH} deep")
+        return True
+
+    def close(self, bracket: str, optional: bool = False) -> bool:
+        if optional and self.peek.text != bracket:
+            return False
+        self.expect(bracket)
+        self.depth -= 1
+        return True
 
     def word(self) -> str:
         if self.peek.kind != "word":
@@ -121,8 +153,9 @@ class _Parser:
     def int(self) -> int:
         text = self.word()
         if not _INT.fullmatch(text):
-            raise self.error(f"expected an integer, got {text!r}")
-        return int(text)
+            self.pos -= 1
+            raise self.error(f"expected an integer, got {text[:40]!r}")
+        return _int(text, self.tokens[self.pos - 1].line)
 
     # module structure -----------------------------------------------------------
     def module(self) -> Module:
@@ -149,12 +182,14 @@ class _Parser:
         for inst, names, line in pending:
             missing = [n for n in names if n not in by_name]
             if missing:
-                raise ParseError(f"line {line}: %{inst.name} calls unknown computation %{missing[0]}")
+                raise ParseError(f"%{inst.name} calls unknown computation %{missing[0]}", line)
             inst.called = tuple(by_name[n] for n in names)
         return module
 
     def computation(self, pending: list) -> Computation:
+        line = self.peek.line
         comp = Computation(self.ident())
+        self.lines[id(comp)] = line
         self.expect("{")
         by_name: dict[str, Instruction] = {}
         root = None
@@ -163,14 +198,15 @@ class _Parser:
             is_root = self.accept("ROOT")
             inst, called = self.instruction(by_name)
             if inst.name in by_name:
-                raise ParseError(f"line {line}: %{inst.name} is defined twice in %{comp.name}")
+                raise ParseError(f"%{inst.name} is defined twice in %{comp.name}", line)
             by_name[inst.name] = inst
+            self.lines[id(inst)] = line
             comp.add(inst)
             if called:
                 pending.append((inst, called, line))
             if is_root:
                 if root is not None:
-                    raise ParseError(f"line {line}: %{comp.name} has more than one ROOT")
+                    raise ParseError(f"%{comp.name} has more than one ROOT", line)
                 root = inst
         if not comp.instructions:
             raise self.error(f"computation %{comp.name} is empty")
@@ -194,7 +230,7 @@ class _Parser:
         elif opcode == "constant":
             if shape.is_tuple or not shape.is_static:
                 raise self.error("a constant needs a static array shape")
-            literal = np.array(self.literal(), dtype=shape.dtype.np).reshape(shape.dims)
+            literal = self.constant_literal(shape)
         elif self.peek.text != ")":
             operands.append(self.operand(defined))
             while self.accept(","):
@@ -221,13 +257,13 @@ class _Parser:
 
     # shapes -----------------------------------------------------------------------
     def shape(self):
-        if self.accept("("):
+        if self.open("("):
             elements = []
-            if not self.accept(")"):
+            if not self.close(")", optional=True):
                 elements.append(self.shape())
                 while self.accept(","):
                     elements.append(self.shape())
-                self.expect(")")
+                self.close(")")
             return TupleShape(tuple(elements))
         name = self.word()
         try:
@@ -238,14 +274,26 @@ class _Parser:
         self.expect("[")
         dims = []
         if not self.accept("]"):
-            dims.append(None if self.accept("?") else self.int())
+            dims.append(self.dim())
             while self.accept(","):
-                dims.append(None if self.accept("?") else self.int())
+                dims.append(self.dim())
             self.expect("]")
         layout = None
         if self.peek.text == "{":
             layout = Layout(tuple(self.int_tuple()))
+            if sorted(layout.minor_to_major) != list(range(len(dims))):
+                self.pos -= 1
+                raise self.error(f"layout {layout} is not a permutation of the {len(dims)} dims")
         return Shape(dtype, tuple(dims), layout)
+
+    def dim(self) -> int | None:
+        if self.accept("?"):
+            return None
+        value = self.int()
+        if value < 0:
+            self.pos -= 1
+            raise self.error(f"dimension {value} is negative")
+        return value
 
     def int_tuple(self) -> list[int]:
         self.expect("{")
@@ -258,30 +306,39 @@ class _Parser:
         return values
 
     # literals and attributes ----------------------------------------------------
+    def constant_literal(self, shape: Shape) -> np.ndarray:
+        line = self.peek.line
+        elements = self.literal()
+        try:
+            with np.errstate(all="ignore"):
+                return np.array(elements, dtype=shape.dtype.np).reshape(shape.dims)
+        except (ValueError, TypeError, OverflowError) as e:
+            raise ParseError(f"the literal does not fit {shape}: {e}", line) from None
+
     def literal(self):
-        if self.accept("{"):
+        if self.open("{"):
             elements = []
-            if not self.accept("}"):
+            if not self.close("}", optional=True):
                 elements.append(self.literal())
                 while self.accept(","):
                     elements.append(self.literal())
-                self.expect("}")
+                self.close("}")
             return elements
         text = self.word()
-        value = _scalar(text)
+        value = _scalar(text, self.tokens[self.pos - 1].line)
         if value is None:
             self.pos -= 1
             raise self.error(f"bad literal element {text!r}")
         return value
 
     def attr_value(self, key: str):
-        if self.accept("{"):
+        if self.open("{"):
             values = []
-            if not self.accept("}"):
+            if not self.close("}", optional=True):
                 values.append(self.attr_value(key))
                 while self.accept(","):
                     values.append(self.attr_value(key))
-                self.expect("}")
+                self.close("}")
             return tuple(values)
         tok = self.next()
         if tok.kind == "string":
@@ -294,7 +351,7 @@ class _Parser:
                 return dtypes.as_dtype(tok.text)
             except TypeError:
                 pass
-        value = _scalar(tok.text)
+        value = _scalar(tok.text, tok.line)
         return tok.text if value is None else value
 
     def calls(self) -> list[str]:
@@ -312,11 +369,17 @@ class _Parser:
             key = self.word()
             self.expect("=")
             tok = self.next()
+            if tok.kind not in ("word", "string"):
+                self.pos -= 1
+                raise self.error(f"bad value for metadata field {key!r}")
             if key not in Metadata.__dataclass_fields__:
                 self.pos -= 1
                 raise self.error(f"unknown metadata field {key!r}")
             if key == "source_line":
-                fields[key] = int(tok.text)
+                if tok.kind != "word" or not _INT.fullmatch(tok.text):
+                    self.pos -= 1
+                    raise self.error("source_line must be an integer")
+                fields[key] = _int(tok.text, tok.line)
             elif tok.kind == "string":
                 fields[key] = _unquote(tok.text)
             else:
@@ -325,5 +388,25 @@ class _Parser:
 
 
 def parse_module(text: str) -> Module:
-    """The Module that `text` describes; raises ParseError naming the line of the first mistake."""
-    return _Parser(text).module()
+    """The verified Module that `text` describes; raises ParseError naming the line of the first mistake."""
+    parser = _Parser(text)
+    module = parser.module()
+    try:
+        verify_module(module)
+    except VerificationError as e:
+        where = e.instruction if e.instruction is not None else e.computation
+        raise ParseError(str(e), parser.lines.get(id(where), 1)) from None
+    return module
+
+
+def parse_file(path: str) -> Module:
+    """The verified Module in the IR text file at `path`: ParseError for text that is not one
+    (bad UTF-8 included), OSError when the file cannot be read."""
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise ParseError(f"invalid UTF-8: byte {data[e.start]:#04x} at offset {e.start}", line) from None
+    return parse_module(text)

@@ -17,6 +17,11 @@ from xlite.ir.shape_inference import ShapeError, infer_shape
 class VerificationError(ValueError):
     """A module breaks an IR invariant; the message names the computation and the instruction."""
 
+    def __init__(self, message: str, computation: Computation | None = None,
+                 instruction: Instruction | None = None):
+        super().__init__(message)
+        self.computation, self.instruction = computation, instruction
+
 
 _CALL_COUNTS = {"while": 2, "fusion": 1}
 _PRED_SCALAR = Shape(dtypes.bool_, ())
@@ -39,7 +44,7 @@ def verify_module(module: Module) -> None:
 
 def _fail(comp: Computation, inst: Instruction | None, message: str):
     where = f"computation %{comp.name}" + (f", instruction %{inst.name} ({inst.opcode})" if inst else "")
-    raise VerificationError(f"{where}: {message}")
+    raise VerificationError(f"{where}: {message}", comp, inst)
 
 
 def strip_layouts(shape):
@@ -54,22 +59,30 @@ def _same(a, b, with_layouts: bool) -> bool:
 
 
 def _check_call_graph(module: Module) -> None:
-    """No computation may call itself, directly or through others."""
+    """No computation may call itself, directly or through others (walked without recursion)."""
     state: dict[int, str] = {}
+    for start in module.all_computations():
+        if id(start) in state:
+            continue
+        state[id(start)] = "open"
+        stack = [(start, _calls(start))]
+        while stack:
+            comp, calls = stack[-1]
+            step = next(calls, None)
+            if step is None:
+                state[id(comp)] = "done"
+                stack.pop()
+                continue
+            inst, callee = step
+            if state.get(id(callee)) == "open":
+                _fail(comp, inst, f"calls %{callee.name} recursively")
+            if id(callee) not in state:
+                state[id(callee)] = "open"
+                stack.append((callee, _calls(callee)))
 
-    def visit(comp: Computation) -> None:
-        state[id(comp)] = "open"
-        for inst in comp.instructions:
-            for callee in inst.called:
-                if state.get(id(callee)) == "open":
-                    _fail(comp, inst, f"calls %{callee.name} recursively")
-                if id(callee) not in state:
-                    visit(callee)
-        state[id(comp)] = "done"
 
-    for comp in module.all_computations():
-        if id(comp) not in state:
-            visit(comp)
+def _calls(comp: Computation):
+    return ((inst, callee) for inst in comp.instructions for callee in inst.called)
 
 
 def _verify_computation(comp: Computation, module: Module, layouts: bool) -> None:
@@ -109,7 +122,7 @@ def _check_shape(comp: Computation, inst: Instruction) -> None:
         inferred = infer_shape(inst.opcode, [o.shape for o in inst.operands], inst.attrs, inst.shape)
     except ShapeError as e:
         _fail(comp, inst, str(e))
-    except (KeyError, TypeError, IndexError, AttributeError) as e:
+    except (KeyError, TypeError, IndexError, AttributeError, ValueError, ArithmeticError) as e:
         _fail(comp, inst, f"shape rule failed on attributes {inst.attrs!r}: {type(e).__name__}: {e}")
     if not _same(inferred, inst.shape, False):
         _fail(comp, inst, f"shape {inst.shape} differs from the inferred {inferred}")
