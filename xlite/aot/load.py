@@ -2,7 +2,9 @@
 
 Imports nothing of xlite but its errors, and no LLVM: the signature comes from
 the JSON string the object embeds as `NAME_signature_json` (see signature.py),
-so starting is a dlopen and a JSON parse. Every argument is checked (present,
+so starting is a dlopen and a JSON parse. A path that is missing, a directory
+or not an xlite AOT library raises NotFoundError, FailedPreconditionError or
+InvalidArgumentError, and one cut short DataLossError, before dlopen can fail or crash. Every argument is checked (present,
 dtype, shape; Variables the run updates must be writeable C-ordered arrays of
 their exact dtype, which are then updated in place) before native code runs;
 a mistake raises InvalidArgumentError. Each thread gets its own scratch
@@ -14,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import struct
 import threading
 
 import numpy as np
@@ -28,6 +31,35 @@ def _invalid(message: str) -> errors.InvalidArgumentError:
     return errors.InvalidArgumentError(None, None, message)
 
 
+def _check_elf(path: str, data: bytes) -> None:
+    """Refuses what is not a whole ELF64 file: dlopen of one cut short dies of SIGBUS instead of failing."""
+    if len(data) < 64 or data[:4] != b"\x7fELF" or data[4] != 2:
+        raise _invalid(f"{path} is not a shared library this process can load: not a 64-bit ELF file")
+    order = "<" if data[5] == 1 else ">"
+    phoff, shoff = struct.unpack_from(order + "QQ", data, 0x20)
+    phentsize, phnum, shentsize, shnum = struct.unpack_from(order + "HHHH", data, 0x36)
+    ends = [phoff + phnum * phentsize, shoff + shnum * shentsize]
+    if ends[0] <= len(data):
+        for i in range(phnum):
+            offset, _, _, filesz = struct.unpack_from(order + "QQQQ", data, phoff + i * phentsize + 8)
+            ends.append(offset + filesz)
+    if max(ends) > len(data):
+        raise errors.DataLossError(None, None, f"{path} is truncated: it needs {max(ends)} bytes and has "
+                                   f"{len(data)}")
+
+
+def _open_library(path: str) -> ctypes.CDLL:
+    """dlopen, raising TF's errors for a path that is missing, a directory, unreadable or not a library."""
+    if os.path.isdir(path):
+        raise errors.FailedPreconditionError(None, None, f"{path}; Is a directory")
+    with errors.os_errors_as_tf(path), open(path, "rb") as f:
+        _check_elf(path, f.read())
+    try:
+        return ctypes.CDLL(path)
+    except OSError as e:
+        raise _invalid(f"{path} is not a shared library this process can load: {e}") from None
+
+
 def _shape_text(shape) -> str:
     return "[" + ",".join(str(d) for d in shape) + "]"
 
@@ -39,22 +71,22 @@ class AotFunction:
 
     def __init__(self, path: str, name: str | None = None):
         self.path = os.path.abspath(path)
-        self._lib = ctypes.CDLL(self.path)
+        self._lib = _open_library(self.path)
         if name is None:
             name = os.path.basename(path).split(".")[0]
         try:
             text = ctypes.c_char.in_dll(self._lib, f"{name}_signature_json")
-        except ValueError:
-            raise ValueError(f"{path} has no symbol {name}_signature_json: not an xlite AOT library named "
-                             f"{name!r} (pass name=...)") from None
-        self.signature = json.loads(ctypes.string_at(ctypes.addressof(text)).decode())
-        if self.signature.get("format") != FORMAT:
-            raise ValueError(f"{path}: signature format {self.signature.get('format')!r}, expected {FORMAT!r}")
+            self.signature = json.loads(ctypes.string_at(ctypes.addressof(text)).decode())
+            self._run = getattr(self._lib, f"{name}_run")
+            self._message = getattr(self._lib, f"{name}_error_message")
+        except (ValueError, AttributeError) as e:
+            raise _invalid(f"{path} is not an xlite AOT library named {name!r} (pass name=...): {e}") from None
+        found = self.signature.get("format") if isinstance(self.signature, dict) else None
+        if found != FORMAT:
+            raise _invalid(f"{path}: signature format {found!r}, expected {FORMAT!r}")
         self.name = name
-        self._run = getattr(self._lib, f"{name}_run")
         self._run.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
         self._run.restype = ctypes.c_int
-        self._message = getattr(self._lib, f"{name}_error_message")
         self._message.argtypes = [ctypes.c_int]
         self._message.restype = ctypes.c_char_p
         self.args = self.signature["args"]
