@@ -268,6 +268,22 @@ def test_maximum_iterations():
     assert run(r, {limit: 0}) == 0 and run(r, {limit: 5}) == 10
 
 
+@pytest.mark.parametrize("target", ["interpreter", "cpu", "cuda"])
+def test_maximum_iterations_beyond_int32(target, request):
+    """A limit that does not fit int32 is int64 (as tf.convert_to_tensor makes it), and so is the counter:
+    2**32 + 5 must not wrap to 5."""
+    if target == "cuda":
+        request.getfixturevalue("emulated")
+    i = tf.constant(0)
+    r = tf.while_loop(lambda i: i < 10, lambda i: i + 1, [i], maximum_iterations=2**32 + 5)
+    limit = tf.placeholder(tf.int64, [])
+    fed = tf.while_loop(lambda i: i < 10, lambda i: i + 1, [i], maximum_iterations=limit)
+    small = tf.while_loop(lambda i: i < 10, lambda i: i + 1, [i], maximum_iterations=tf.constant(4, tf.int64))
+    with tf.Session(target) as s:
+        assert s.run([r, small]) == [10, 4]
+        assert s.run(fed, {limit: 2**33 + 3}) == 10 and s.run(fed, {limit: 7}) == 7
+
+
 def test_unknown_dims_and_captured_tensors():
     x = tf.placeholder(tf.float32, [None])
     w = tf.placeholder(tf.float32, [None])

@@ -21,7 +21,6 @@ from xlite.frontend.array_ops import zeros_like
 from xlite.frontend.gradients import gradients, grad_rule, no_gradient
 from xlite.frontend.op_registry import lowering, make_op
 from xlite.frontend.subgraph import SubgraphContext, TupleState, finish, recording, static_shape
-from xlite.ir import dtypes
 
 no_gradient("_Arg")
 
@@ -116,7 +115,7 @@ def _lower_while_grad(ctx, op, *operands):
     state = TupleState([x.shape for x in fixed])
     rctx = SubgraphContext(ctx, state, f"{op.name}.reverse_body")
     rb = rctx.b
-    k = rb.emit("sub", (rctx.element(0), rb.scalar(1, dtypes.int32)))
+    k = rb.emit("sub", (rctx.element(0), rb.scalar(1, count.dtype)))
     rctx.iteration = k   # the forward iteration being differentiated: random ops redraw its numbers
     body = forward.attrs["body"]
     bindings = {}
@@ -133,6 +132,6 @@ def _lower_while_grad(ctx, op, *operands):
     rctx.finish(root)
 
     cctx = SubgraphContext(ctx, state, f"{op.name}.reverse_cond")
-    cctx.finish(cctx.b.compare(cctx.element(0), cctx.b.scalar(0, dtypes.int32), "GT"))
+    cctx.finish(cctx.b.compare(cctx.element(0), cctx.b.scalar(0, count.dtype), "GT"))
     reverse = b.emit("while", (state.operand(b, fixed),), called=(cctx.computation, rctx.computation))
     return [b.get_tuple_element(reverse, 1 + i) for i in range(len(float_vars) + len(float_caps))]

@@ -17,7 +17,8 @@ tf.while_loop records cond and body around "_Arg" ops that stand for the loop
 variables, and makes one "While" op: inputs are the initial loop variables, the
 captured tensors and `maximum_iterations`. Its IR state is (loop variables...,
 iteration counter, captured values and Variables...); the condition ANDs in
-counter < maximum_iterations. Loop variables keep their shapes from one
+counter < maximum_iterations. The counter has maximum_iterations' dtype (int32, or int64 for a
+limit that needs it, as in TF), int32 without one. Loop variables keep their shapes from one
 iteration to the next; shape_invariants may restate those shapes but cannot
 relax them. Random ops in a body draw new numbers each iteration.
 
@@ -292,7 +293,9 @@ def lower_loop(ctx, op, operands, history_rows: int | None = None):
     n = a["n_vars"]
     init = list(operands[:n])
     outer = dict(zip(op.inputs, operands))
-    fixed = [x.shape for x in init] + [Shape(dtypes.int32, ())]
+    limit_t = op.inputs[a["max_index"]] if a["max_index"] is not None else None
+    count_dtype = dtypes.int32 if limit_t is None else outer[limit_t].dtype   # TF: the counter has the limit's dtype
+    fixed = [x.shape for x in init] + [Shape(count_dtype, ())]
     history_init = []
     if history_rows is not None:
         for x in init:
@@ -305,9 +308,8 @@ def lower_loop(ctx, op, operands, history_rows: int | None = None):
     cctx = SubgraphContext(ctx, state, f"{op.name}.cond", iteration_index=n)
     (pred,) = cctx.lower(cond_sub, {t: cctx.element(j) for j, t in enumerate(cond_sub.args)},
                          {t: outer[t] for t in cond_sub.captures})
-    if a["max_index"] is not None:
-        limit_t = op.inputs[a["max_index"]]
-        limit = cctx.b.convert(cctx.import_value(("tensor", limit_t), outer[limit_t], foldable=True), dtypes.int32)
+    if limit_t is not None:
+        limit = cctx.import_value(("tensor", limit_t), outer[limit_t], foldable=True)
         pred = cctx.b.emit("and", (pred, cctx.b.compare(cctx.iteration, limit, "LT")))
     if cctx.assigned:
         raise NotImplementedError(f"the condition of tf.while_loop '{op.name}' assigns a Variable")
@@ -322,7 +324,7 @@ def lower_loop(ctx, op, operands, history_rows: int | None = None):
                              f"has shape {list(y.shape.dims)} after one iteration; xlite compiles loops with "
                              "static shapes, so loop variables must keep their shapes")
     bb = bctx.b
-    root = new + [bb.emit("add", (bctx.iteration, bb.scalar(1, dtypes.int32)))]
+    root = new + [bb.emit("add", (bctx.iteration, bb.scalar(1, count_dtype)))]
     for j in range(len(history_init)):
         row = bctx.element(j)
         if row.dtype == dtypes.bool_:
@@ -344,7 +346,7 @@ def lower_loop(ctx, op, operands, history_rows: int | None = None):
                              f"{list(state.shapes[i].dims)}")
     bctx.finish(root)
 
-    start = init + [b.scalar(0, dtypes.int32)] + history_init
+    start = init + [b.scalar(0, count_dtype)] + history_init
     loop = b.emit("while", (state.operand(b, start),), called=(cctx.computation, bctx.computation))
     for var_op in bctx.assigned:
         ctx.assign_variable(var_op, b.get_tuple_element(loop, state.keys[("var", var_op)]))
