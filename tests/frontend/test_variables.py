@@ -44,6 +44,16 @@ def test_placeholder_with_default(sess):
         tf.placeholder_with_default([1, 2], [3])
 
 
+def test_gradient_passes_through_placeholder_with_default_and_not_through_assign(sess):
+    """As in TF: PlaceholderWithDefault's gradient is the identity's; Assign is not differentiable."""
+    x = tf.constant([1.0, -2.0, 3.0])
+    d = tf.placeholder_with_default(x, [3])
+    g, = tf.gradients(tf.reduce_sum(d * d), x)
+    np.testing.assert_allclose(sess.run(g), [2.0, -4.0, 6.0])
+    v = tf.Variable([1.0, 2.0, 0.0])
+    assert tf.gradients(tf.assign(v, x * 3.0), x) == [None]
+
+
 # Variable construction ----------------------------------------------------------------
 def test_variable_names_and_ops():
     v = tf.Variable(0, name="counter")

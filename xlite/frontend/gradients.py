@@ -76,6 +76,9 @@ def _broadcast_like_grad(op, g):
     return [sum_to_shape_of(g, op.inputs[0]), None]
 
 
+no_gradient("Const")    # declared here: convert.py, where Const lowers, is below this module
+
+
 # the algorithm ------------------------------------------------------------------------
 def _filled_like(value, like: Tensor, name: str) -> Tensor:
     """A tensor of `value` shaped like `like`, even where its dims are unknown until the run."""

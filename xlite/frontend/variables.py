@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from xlite.frontend.convert import convert_to_tensor
+from xlite.frontend.gradients import grad_rule, no_gradient
 from xlite.frontend.graph import GraphKeys, Operation, Tensor, get_default_graph
 from xlite.frontend.op_registry import lowering, make_op
 from xlite.frontend.tensor_shape import TensorShape
@@ -82,6 +83,15 @@ def _lower_assign_update(ctx, op, _var, delta):
 @lowering("NoOp")
 def _lower_noop(ctx, op):
     return []
+
+
+@grad_rule("PlaceholderWithDefault", "ReadVariableOp")
+def _pass_through_grad(op, g):
+    return [g]
+
+
+# TF's state_grad: an assignment passes no gradient to the Variable or to the value it stores
+no_gradient("Placeholder", "VariableV2", "Assign", "AssignAdd", "AssignSub", "NoOp")
 
 
 def _variable_tensor(ref) -> Tensor:
