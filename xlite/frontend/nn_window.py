@@ -71,12 +71,16 @@ def same_padding(size: int, window: int, stride: int) -> tuple[int, int]:
 
 
 def window_padding(sizes, windows, strides, padding: str, explicit=()) -> tuple:
-    """(lo, hi) for each dim; an unknown size (static shapes) pads (0, 0), its output is unknown anyway."""
-    if padding == "EXPLICIT":
-        return tuple(explicit)
-    if padding == "VALID":
-        return tuple((0, 0) for _ in sizes)
-    return tuple((0, 0) if d is None else same_padding(d, w, s) for d, w, s in zip(sizes, windows, strides))
+    """(lo, hi) for each dim; an unknown size (static shapes) pads (0, 0), its output is unknown anyway.
+
+    A window larger than its padded dim is TF's ValueError (InvalidArgumentError once a run knows the size)."""
+    if padding == "SAME":
+        return tuple((0, 0) if d is None else same_padding(d, w, s) for d, w, s in zip(sizes, windows, strides))
+    pads = tuple(explicit) if padding == "EXPLICIT" else tuple((0, 0) for _ in sizes)
+    for d, w, (lo, hi) in zip(sizes, windows, pads):
+        if d is not None and w is not None and w > 1 and d + lo + hi < w:
+            raise ValueError(f"Negative dimension size caused by subtracting {w} from {d + lo + hi}")
+    return pads
 
 
 def transpose_padding(size: int, out: int, window: int, stride: int, dilation: int, lo: int) -> tuple[int, int]:
