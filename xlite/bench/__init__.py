@@ -29,8 +29,9 @@ marked "not implemented" instead of stopping the suite.
 The package, one job a module: settings (workload ids, Settings, loading the workloads),
 checks (a result against the interpreter's), systems (building and checking each system),
 gpu (HBM figures, the cuda-device system), timing (interleaved rounds), cold_compile (W6's
-fresh-process probes), targets (what each workload must reach), suite (a workload, the
-suite), report (the table, failed) and cli (the command line; `python -m xlite.bench`).
+fresh-process probes), aot_workload (W6-aot: the W3 step from its AOT library vs a cold
+Session), targets (what each workload must reach), suite (a workload, the suite), report
+(the table, failed) and cli (the command line; `python -m xlite.bench`).
 """
 from .checks import Mismatch
 from .cli import add_arguments, main, run_from_args
@@ -44,15 +45,13 @@ from .targets import (COPY_GBPS, GPU_MAX_LAUNCHES, GPU_MAX_OVER_FLOOR, GPU_MIN_C
                       W1_MIN_COPY_FRACTION, W6_COLD_LIMIT_S, W6_MIN_CACHE_SPEEDUP)
 from .timing import time_systems
 
-# Helpers that xlite/aot/bench.py (W6-aot) and the tests reach as `bench.<name>`.
-from .checks import _check_step, _describe, _is_unimplemented  # noqa: E402,F401
-from .cold_compile import _probe  # noqa: E402,F401
+# Helpers that the tests reach as `bench.<name>`.
+from .checks import _check_step  # noqa: E402,F401
 from .gpu import _hbm_figures  # noqa: E402,F401
 from .report import _throughput  # noqa: E402,F401
 from .settings import _cupy_programs  # noqa: E402,F401
 from .systems import _first_step  # noqa: E402,F401
 from .targets import _gpu_targets  # noqa: E402,F401
-from .timing import _median  # noqa: E402,F401
 
 __all__ = ["COPY_GBPS", "DEVICE_SYSTEM", "GPU_MAX_LAUNCHES", "GPU_MAX_OVER_FLOOR", "GPU_MIN_CUPY_SPEEDUP",
            "HBM_DEFAULT_GBPS", "HBM_GBPS", "TARGETS", "W1_MIN_COPY_FRACTION", "W6_COLD_LIMIT_S",

@@ -10,8 +10,10 @@ xlite's code generator, and reports whether it did), and (b) W6's cold probe
 exclude the Python imports (reported beside them, as W6 does); the ratio is
 the median of per-round cold / aot.
 
-Only the probe (`aot_probe`) runs in the child, and this module imports nothing
-but numpy and xlite.aot.load at the top so the child stays free of LLVM.
+Only the probe (`aot_probe`) runs in the child. It imports this package (numpy and
+the bench modules, none of which loads llvmlite or xlite's code generator at the top)
+and xlite.aot.load, so the child stays free of LLVM. The suite sits above xlite.aot:
+this module uses the AOT compiler and loader; nothing in xlite.aot imports the suite.
 """
 from __future__ import annotations
 
@@ -24,8 +26,12 @@ import time
 
 import numpy as np
 
+from .checks import _describe, _is_unimplemented
+from .cold_compile import _probe
+from .timing import _median
+
 W6_AOT_MIN_SPEEDUP = 10.0
-_PROBE = ("import sys, time; t0 = time.perf_counter(); import xlite.aot.bench as b; "
+_PROBE = ("import sys, time; t0 = time.perf_counter(); import xlite.bench.aot_workload as b; "
           "b.aot_probe(sys.argv[1], t0)")
 
 
@@ -83,7 +89,6 @@ def build_library(workload, directory: str) -> float:
 
 
 def run_aot_workload(workload, target: str, settings) -> dict:
-    from xlite import bench
     row = {"id": workload.id, "title": workload.title, "shapes": workload.shapes, "kind": workload.kind,
            "status": "ok", "probes": []}
     aot, cold = [], []
@@ -91,14 +96,14 @@ def run_aot_workload(workload, target: str, settings) -> dict:
         try:
             reference = build_library(workload, directory)
         except Exception as e:      # noqa: BLE001
-            row["status"] = (f"not implemented: {bench._describe(e)}" if bench._is_unimplemented(e)
-                             else f"error: {bench._describe(e)}")
+            row["status"] = (f"not implemented: {_describe(e)}" if _is_unimplemented(e)
+                             else f"error: {_describe(e)}")
             row["targets"] = _targets(row)
             return row
         for _ in range(settings.compile_rounds):
             first = _aot_child(directory)
             with tempfile.TemporaryDirectory(prefix="xlite-bench-cache-") as cache_dir:
-                session = bench._probe("xlite", target, cache_dir)
+                session = _probe("xlite", target, cache_dir)
             row["probes"].append({"aot": first, "cold": session})
             if first["status"] != "ok" or session["status"] != "ok":
                 row["status"] = first["status"] if first["status"] != "ok" else f"cold Session: {session['status']}"
@@ -109,7 +114,7 @@ def run_aot_workload(workload, target: str, settings) -> dict:
             aot.append(first["total_s"])
             cold.append(session["total_s"])
     last = row["probes"][-1]["aot"] if row["probes"] else {}
-    row.update(aot_s=bench._median(aot), cold_s=bench._median(cold), aot_rounds_s=aot, cold_rounds_s=cold,
+    row.update(aot_s=_median(aot), cold_s=_median(cold), aot_rounds_s=aot, cold_rounds_s=cold,
                cold_over_aot=float(np.median([c / a for c, a in zip(cold, aot)])) if aot and cold else None,
                aot_first_step_s=last.get("first_step_s"), aot_import_s=last.get("import_s"),
                llvmlite_imported=any(p["aot"].get("llvmlite_imported") for p in row["probes"]) if aot else None)

@@ -1,6 +1,7 @@
 """The report as a table (one row per workload, the targets, the machine), and whether it failed."""
 from __future__ import annotations
 
+from .aot_workload import table_row as aot_table_row
 from .gpu import DEVICE_SYSTEM
 
 
@@ -103,8 +104,7 @@ def _device_cell(w: dict) -> str:
 def _table_row(w: dict, report: dict, target: str) -> list:
     """The columns every target has, for one workload."""
     if w["kind"] == "aot":
-        from xlite.aot.bench import table_row
-        return table_row(w, fmt_time, _fmt_ratio)
+        return aot_table_row(w, fmt_time, _fmt_ratio)
     if w["kind"] == "compile":
         jx = w.get("jax") or {}
         cached = w.get("cached_s")

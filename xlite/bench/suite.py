@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .aot_workload import run_aot_workload
 from .checks import _describe
 from .cold_compile import run_compile_workload
 from .gpu import DEVICE_SYSTEM, _hbm_figures
@@ -24,7 +25,6 @@ from .timing import _median, _paired_ratio, time_systems
 
 def run_workload(workload, target: str, with_jax: bool, settings: Settings, with_cupy: bool = False) -> dict:
     if workload.kind == "aot":
-        from xlite.aot.bench import run_aot_workload
         return run_aot_workload(workload, target, settings)
     if workload.kind == "compile":
         return run_compile_workload(workload, target, with_jax, settings)
