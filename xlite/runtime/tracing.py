@@ -3,7 +3,8 @@
 A Session run with `options.trace_level` above NO_TRACE and a `run_metadata` runs the run signature's
 traced executable (`compile_traced` in xlite/runtime/executable.py, made the first time it is asked
 for and kept) instead of the usual one, and fills `run_metadata.step_stats` from the KernelTrace it
-returns. The usual executable is untouched: untraced runs execute exactly the code they did before.
+returns (the record format, KernelTrace and kernel_info, is xlite/ir/trace_format.py). The usual
+executable is untouched: untraced runs execute exactly the code they did before.
 
 What times a run, per target:
 - cpu: a second compilation of the same optimized Module that reads CLOCK_MONOTONIC around every
@@ -22,11 +23,11 @@ k-th worker thread of a split kernel, and times are wall-clock microseconds (nan
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from xlite.config import DeviceStepStats, NodeExecStats, StepStats
+from xlite.ir.trace_format import KernelTrace, kernel_info
 
 # Instructions that are buffers and plumbing, not work (as xlite.passes.fusion counts kernels).
 PLUMBING = frozenset({"parameter", "constant", "tuple", "get_tuple_element", "bitcast"})
@@ -39,30 +40,8 @@ def requested(options, run_metadata) -> bool:
     return run_metadata is not None and options is not None and options.trace_level > 0
 
 
-def kernel_info(inst) -> dict:
-    """What a kernel is, for traces: its instruction's name, its kind (the opcode, or "<kind>_fusion")
-    and the TF op names (metadata.op_name) of the instructions it computes, in order, once each."""
-    if inst.opcode == "fusion":
-        members = [i for i in inst.called[0].instructions if i.opcode != "parameter"]
-        kind = f"{inst.attrs.get('kind', 'loop')}_fusion"
-    else:
-        members, kind = [inst], inst.opcode
-    ops = list(dict.fromkeys(m.metadata.op_name for m in members if m.metadata.op_name))
-    return {"name": inst.name, "kind": kind, "ops": ops, "shape": str(inst.shape)}
-
-
 def timeline_label(info: dict) -> str:
     return f"{info['name']} = {info['kind']}({', '.join(info['ops'])})"
-
-
-@dataclass
-class KernelTrace:
-    """A traced run's raw records: `events` rows are (kernel id, start ns, end ns, thread) on
-    CLOCK_MONOTONIC, `kernels[id]` a kernel_info dict; `dropped` records did not fit the buffer."""
-    kernels: list
-    events: np.ndarray
-    thread_names: dict = field(default_factory=lambda: {0: "calling thread"})
-    dropped: int = 0
 
 
 def monotonic_ns() -> int:
@@ -135,5 +114,5 @@ def interpret_traced(module, args: list):
     return list(env[comp.root]), KernelTrace(kernels, events, {0: "interpreter (calling thread)"})
 
 
-__all__ = ["requested", "kernel_info", "timeline_label", "KernelTrace", "step_stats", "device_name",
-           "run_traced", "interpret_traced", "monotonic_ns"]
+__all__ = ["requested", "timeline_label", "step_stats", "device_name", "run_traced", "interpret_traced",
+           "monotonic_ns"]

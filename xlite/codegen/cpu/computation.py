@@ -29,7 +29,7 @@ from xlite.codegen.cpu.plan import ENTRY_NAME, OBJECT_ENTRY_NAME, EntryPlan, Out
 from xlite.codegen.cpu.trace_ir import CAPACITY, REGION_BYTES, TraceEmitter
 from xlite.codegen.walk import ComputationWalker
 from xlite.ir.module import Instruction, Module
-from xlite.runtime.tracing import kernel_info
+from xlite.ir.trace_format import kernel_info
 
 # Kernels estimated below this many operations run on one thread (starting one costs ~20-50 us).
 PARALLEL_MIN_COST = 1 << 22

@@ -29,6 +29,7 @@ import numpy as np
 from xlite.codegen.cpu.plan import EntryPlan
 from xlite.ir import dtypes
 from xlite.ir.module import Module
+from xlite.ir.trace_format import KernelTrace
 
 _ALIGN = 64
 POOL_MIN_BYTES = 1 << 20      # results this big are recycled once the caller has dropped them
@@ -250,7 +251,6 @@ class CpuExecutable:
 
     def run_traced(self, args: list):
         """run(args) and the KernelTrace of that run (a traced executable only)."""
-        from xlite.runtime.tracing import KernelTrace
         from xlite.codegen.cpu.trace_ir import HEADER_BYTES, RECORD_WORDS
         if not self.plan.trace_capacity:
             raise ValueError("this executable was compiled without tracing (compile_cpu(..., traced=True))")
