@@ -42,7 +42,8 @@ from xlite.frontend.variables import (Variable, all_variables, assign, assign_ad
 from xlite.ir.dtypes import (DType, as_dtype, bfloat16, float16, float32, float64, int8, int32, int64,
                              uint8, uint32)
 from xlite.ir.dtypes import bool_ as bool  # noqa: A001
-from xlite.runtime.session import InteractiveSession, Session, get_default_session
+from xlite.frontend.default_session import get_default_session
+from xlite.runtime.session import InteractiveSession, Session
 from xlite import app, flags, gfile, summary
 from xlite import tf_logging as logging
 from xlite.config import ConfigProto, GPUOptions, GraphOptions, OptimizerOptions, RunMetadata, RunOptions

@@ -288,10 +288,10 @@ def compile(fetches, feeds=(), session=None, name: str = "model", out_dir: str =
     updates: further ops to run (e.g. a train op); threads: 1 (libc + libm only) or N (also pthreads).
     """
     from xlite.aot.header import example_source, header_source
+    from xlite.frontend.default_session import get_default_session
     from xlite.frontend.graph import get_default_graph
     from xlite.passes import dump
     from xlite.passes.pipelines import cpu_pipeline
-    from xlite.runtime.session import get_default_session
     check_name(name)
     threads = max(1, int(threads))
     if session is None:

@@ -7,6 +7,7 @@ import re
 import sys
 import threading
 
+from xlite.frontend.default_session import get_default_session
 from xlite.frontend.tensor_shape import TensorShape
 from xlite.ir import dtypes
 from xlite.ir.module import Metadata
@@ -149,7 +150,6 @@ class Operation:
 
 def _default_session_for(graph: "Graph", session, what: str, method: str):
     """The Session that `Tensor.eval`/`Operation.run` use, checked against the element's graph."""
-    from xlite.runtime.session import get_default_session
     session = session or get_default_session()
     if session is None:
         raise ValueError(f"Cannot {what} using `{method}()`: No default session is registered. Use "

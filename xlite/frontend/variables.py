@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from xlite.frontend.convert import convert_to_tensor
+from xlite.frontend.default_session import get_default_session
 from xlite.frontend.gradients import grad_rule, no_gradient
 from xlite.frontend.graph import GraphKeys, Operation, Tensor, get_default_graph
 from xlite.frontend.op_registry import lowering, make_op
@@ -263,7 +264,6 @@ class Variable:
 
     def load(self, value, session=None) -> None:
         """Writes `value` into this Variable in `session` (or the default Session) without a run."""
-        from xlite.runtime.session import get_default_session
         session = session or get_default_session()
         if session is None:
             raise ValueError("Either session argument should be provided or default session should be "

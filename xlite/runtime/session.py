@@ -8,6 +8,7 @@ import numpy as np
 
 from xlite import errors
 from xlite.config import SessionSettings, check_run_arguments
+from xlite.frontend import default_session
 from xlite.frontend.graph import Graph, Operation, Tensor, get_default_graph
 from xlite.frontend.lower import lower_run
 from xlite.runtime import tracing
@@ -57,11 +58,11 @@ class Session:
     @contextlib.contextmanager
     def as_default(self):
         """Makes this the Session that `Tensor.eval()` and `Operation.run()` use inside the block."""
-        _session_stack.append(self)
+        default_session.push(self)
         try:
             yield self
         finally:
-            _remove_last(_session_stack, self)
+            default_session.remove(self)
 
     def close(self) -> None:
         self._closed = True
@@ -458,7 +459,7 @@ class InteractiveSession(Session):
 
     def __init__(self, target: str = "", graph: Graph | None = None, config=None):
         super().__init__(target, graph, config)
-        _session_stack.append(self)
+        default_session.push(self)
         self._interactive_graph_ctx = None
         if self.graph is not get_default_graph():
             self._interactive_graph_ctx = self.graph.as_default()
@@ -466,26 +467,11 @@ class InteractiveSession(Session):
 
     def close(self) -> None:
         super().close()
-        _remove_last(_session_stack, self)
+        default_session.remove(self)
         if self._interactive_graph_ctx is not None:
             self._interactive_graph_ctx.__exit__(None, None, None)
             self._interactive_graph_ctx = None
 
 
-_session_stack: list[Session] = []
-
-
-def _remove_last(stack: list, item) -> None:
-    for i in range(len(stack) - 1, -1, -1):
-        if stack[i] is item:
-            del stack[i]
-            return
-
-
 def _reason(error: Exception) -> str:
     return error.args[0] if isinstance(error, KeyError) and error.args else str(error)
-
-
-def get_default_session() -> Session | None:
-    """The innermost Session made default by `with sess:`, `sess.as_default()` or InteractiveSession."""
-    return _session_stack[-1] if _session_stack else None
