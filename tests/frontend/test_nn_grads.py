@@ -177,6 +177,32 @@ def test_max_pool_gradient_goes_to_the_first_maximum():
         assert s.run(g).reshape(-1).tolist() == [0.0, 1.0, 0.0, 0.0]
 
 
+@pytest.mark.parametrize("xs,k,s,padding", POOL_CASES)
+def test_max_pool_second_and_third_order_are_transposes(xs, k, s, padding):
+    """MaxPoolGrad is linear in its gradient g (dx = S g), so its gradient must be S's transpose,
+    <S g, c> = <g, S^T c>, and the gradient of that S again; S itself is checked above."""
+    x = tf.constant(RNG.permutation(np.prod(xs)).reshape(xs) * 0.1)
+    y = tf.nn.max_pool(x, k, s, padding)
+    g, c = tf.constant(RNG.normal(size=y.shape.as_list())), tf.constant(RNG.normal(size=xs))
+    (dx,) = tf.gradients(tf.reduce_sum(y * g), x)
+    (st_c,) = tf.gradients(tf.reduce_sum(dx * c), g)
+    e = tf.constant(RNG.normal(size=y.shape.as_list()))
+    (s_e,) = tf.gradients(tf.reduce_sum(st_c * e), c)
+    with tf.Session() as sess:
+        gv, cv, ev, dxv, st_cv, s_ev = sess.run([g, c, e, dx, st_c, s_e])
+    np.testing.assert_allclose(np.sum(dxv * cv), np.sum(gv * st_cv), rtol=1e-10)
+    np.testing.assert_allclose(np.sum(st_cv * ev), np.sum(cv * s_ev), rtol=1e-10)
+
+
+def test_max_pool_second_order_reads_the_first_maximum():
+    x = tf.constant(np.array([1.0, 3.0, 3.0, 0.0]).reshape(1, 2, 2, 1))
+    g = tf.constant(np.ones((1, 1, 1, 1)))
+    (dx,) = tf.gradients(tf.reduce_sum(tf.nn.max_pool(x, 2, 2, "VALID") * g), x)
+    (dg,) = tf.gradients(tf.reduce_sum(dx * np.array([10.0, 20.0, 30.0, 40.0]).reshape(1, 2, 2, 1)), g)
+    with tf.Session() as sess:
+        assert sess.run(dg).reshape(-1).tolist() == [20.0]
+
+
 def test_avg_pool_second_order():
     def grad(x):
         return tf.gradients(tf.reduce_sum(tf.square(tf.nn.avg_pool(x, [1, 3, 3, 1], [1, 2, 2, 1], "SAME"))), x)[0]

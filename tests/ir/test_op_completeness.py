@@ -24,7 +24,6 @@ LAYERS = {
 # Op types whose gradient is knowingly missing: tf.gradients through them raises LookupError, as TF does for
 # an op without a registered gradient. Each is a gap to close, not a declaration that none exists.
 GRADIENT_NOT_YET = {
-    "MaxPoolGrad": "second derivative of max pooling (TF's MaxPoolGradGrad)",
     "WhileGrad": "second derivative through tf.while_loop",
 }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from xlite.frontend.convert import convert_to_tensor
+from xlite.frontend.fill_ops import zeros_like
 from xlite.frontend.gradients import grad_rule
 from xlite.frontend.graph import Tensor
 from xlite.frontend.nn_window import (data_format_axes, get_sequence, normalize_padding, shape_tensor,
@@ -67,6 +68,40 @@ def _lower_max_pool_grad(ctx, op, x, _y, g):
     return ctx.b.emit("select_and_scatter", (x, g), window=window, strides=strides, padding=pads)
 
 
+@lowering("MaxPoolGradGrad")
+def _lower_max_pool_grad_grad(ctx, op, x, _y, gg):
+    """MaxPoolGrad's transpose: each window takes gg at the element MaxPoolGrad sends its gradient to
+    (the first maximal real element, NaN the maximum), found offset by offset over the window."""
+    b = ctx.b
+    window, strides, pads = _geometry(op, x.shape.dims)
+    best = b.emit("reduce_window", (x,), kind="max", window=window, strides=strides, padding=pads)
+    if None in x.shape.dims:
+        return ctx.unknown(Shape(gg.dtype, best.shape.dims))
+    rank, out_dims = x.shape.rank, best.shape.dims
+
+    def padded(v, fill):
+        return b.emit("pad", (v, b.scalar(fill, v.shape.dtype)), low=tuple(lo for lo, _ in pads),
+                      high=tuple(hi for _, hi in pads), interior=(0,) * rank)
+
+    def at(v, offset):
+        """v's elements at this offset of every window, shaped like the pooled result."""
+        limits = tuple(k + (o - 1) * s + 1 if o else k for k, o, s in zip(offset, out_dims, strides))
+        return b.emit("slice", (v,), start_indices=offset, limit_indices=limits, strides=strides)
+
+    xs, gs = padded(x, 0), padded(gg, 0)
+    real = padded(b.broadcast_to(b.scalar(True, "bool"), x.shape.dims), False)
+    nan_best = b.compare(best, best, "NE") if x.dtype.is_floating else None
+    result = b.broadcast_to(b.scalar(0, gg.dtype), out_dims)
+    for offset in reversed(list(np.ndindex(*window))):      # the first hit in row-major order wins
+        xk = at(xs, offset)
+        hit = b.compare(xk, best, "EQ")
+        if nan_best is not None:
+            hit = b.emit("or", (hit, b.emit("and", (b.compare(xk, xk, "NE"), nan_best))))
+        hit = b.emit("and", (at(real, offset), hit))
+        result = b.emit("select", (hit, at(gs, offset), result))
+    return result
+
+
 @lowering("AvgPoolGrad")
 def _lower_avg_pool_grad(ctx, op, sizes_inst, g):
     """Spreads g / count over each window: a sum over windows of the stride-dilated, padded gradient."""
@@ -98,6 +133,22 @@ def _max_pool_grad(op, g):
     dx = make_op("MaxPoolGrad", [x, y, g], _pool_attrs(op), name="MaxPoolGrad").outputs[0]
     dx.set_shape(x.shape)
     return [dx]
+
+
+@grad_rule("MaxPoolGrad")
+def _max_pool_grad_grad(op, gg):
+    x, y = op.inputs[0], op.inputs[1]
+    dg = make_op("MaxPoolGradGrad", [x, y, gg], _pool_attrs(op), name="MaxPoolGradGrad").outputs[0]
+    dg.set_shape(y.shape)
+    return [zeros_like(x), zeros_like(y), dg]         # as TF's: x and y only choose where gradients go
+
+
+@grad_rule("MaxPoolGradGrad")
+def _max_pool_grad_grad_grad(op, g):
+    x, y = op.inputs[0], op.inputs[1]
+    dgg = make_op("MaxPoolGrad", [x, y, g], _pool_attrs(op), name="MaxPoolGrad").outputs[0]
+    dgg.set_shape(x.shape)
+    return [zeros_like(x), zeros_like(y), dgg]
 
 
 @grad_rule("AvgPool")
