@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 from xlite import errors
+from xlite.frontend import control_flow_grad as _control_flow_grad  # noqa: F401  (gradients of If, While)
 from xlite.frontend import overloads as _overloads  # noqa: F401  (operators on Tensor and Variable)
 from xlite.frontend.array_ops import *  # noqa: F401,F403
 from xlite.frontend.convert import constant, convert_to_tensor
 from xlite.frontend.graph import (Graph, GraphKeys, Operation, Tensor, get_default_graph,
                                   reset_default_graph)
 from xlite.frontend.math_ops import *  # noqa: F401,F403
+from xlite.frontend.matmul_ops import *  # noqa: F401,F403
+from xlite.frontend.reduction_ops import *  # noqa: F401,F403
+from xlite.frontend.clip_ops import *  # noqa: F401,F403
 from xlite.frontend.random_ops import *  # noqa: F401,F403
 from xlite.frontend.control_flow_ops import *  # noqa: F401,F403
 from xlite.frontend.case_ops import *  # noqa: F401,F403

@@ -280,7 +280,7 @@ def _lower_tile(ctx, op, x, multiples_inst):
 @grad_rule("Tile")
 def _tile_grad(op, g):
     """Views g as [m0, d0, m1, d1, ...] and sums over the multiples."""
-    from xlite.frontend.math_ops import reduce_sum
+    from xlite.frontend.reduction_ops import reduce_sum
     x, multiples = op.inputs
     split = reshape(transpose(stack([multiples, shape(x, out_type=multiples.dtype)])), [-1])
     r = x.shape.ndims if x.shape.ndims is not None else multiples.shape.dims[0]

@@ -57,3 +57,6 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None) -> tuple[li
         clipped = [None if t is None else identity(t * cast(scale, convert_to_tensor(t).dtype))
                    for t in t_list]
     return clipped, use_norm
+
+
+__all__ = ["clip_by_value", "clip_by_norm", "global_norm", "clip_by_global_norm"]

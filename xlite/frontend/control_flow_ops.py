@@ -25,7 +25,8 @@ relax them. Random ops in a body draw new numbers each iteration.
 Gradients (control_flow_grad.py) recompute rather than store: the gradient of
 an "If" is another "If" over the same pred, and the gradient of a "While" with
 a constant maximum_iterations re-runs the loop keeping every iteration's loop
-variables, then runs the body's gradient in reverse.
+variables, then runs the body's gradient in reverse. That module builds on this
+one, so this one does not import it: xlite/__init__ does, which registers them.
 """
 from __future__ import annotations
 
@@ -352,5 +353,3 @@ def lower_loop(ctx, op, operands, history_rows: int | None = None):
         ctx.assign_variable(var_op, b.get_tuple_element(loop, state.keys[("var", var_op)]))
     return loop, state, bctx
 
-
-from xlite.frontend import control_flow_grad  # noqa: E402,F401  (registers the gradients of If and While)

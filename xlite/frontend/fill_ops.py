@@ -36,7 +36,7 @@ def _lower_fill(ctx, op, dims_inst, value):
 
 @grad_rule("Fill")
 def _fill_grad(op, g):
-    from xlite.frontend.math_ops import reduce_sum
+    from xlite.frontend.reduction_ops import reduce_sum
     return [None, reduce_sum(g)]
 
 
@@ -227,7 +227,8 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
 def sequence_mask(lengths, maxlen=None, dtype=dtypes.bool_, name=None) -> Tensor:
     """mask[i, j] = j < lengths[i]; maxlen defaults to max(lengths), which must then be a compile-time constant."""
     from xlite.frontend.array_ops import expand_dims
-    from xlite.frontend.math_ops import cast, less, reduce_max
+    from xlite.frontend.math_ops import cast, less
+    from xlite.frontend.reduction_ops import reduce_max
     with op_scope(name, "SequenceMask", default_graph_of(lengths, maxlen)):
         lengths = convert_to_tensor(lengths)
         maxlen = reduce_max(lengths) if maxlen is None else convert_to_tensor(maxlen, dtype=None if

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from xlite.frontend import array_ops, init_ops, math_ops, nn_ops
+from xlite.frontend import array_ops, init_ops, math_ops, matmul_ops, nn_ops, reduction_ops
 from xlite.frontend.conv_layers import (Conv1D, Conv2D, Conv2DTranspose, conv1d, conv2d,  # noqa: F401
                                         conv2d_transpose)  # (tf.layers' names, as TF's)
 from xlite.frontend.convert import convert_to_tensor
@@ -58,14 +58,14 @@ class Dense(Layer):
         if rank > 2:
             lead = inputs.shape.dims[:-1]
             flat = array_ops.reshape(inputs, [-1, inputs.shape.dims[-1]])
-            outputs = math_ops.matmul(flat, self.kernel)
+            outputs = matmul_ops.matmul(flat, self.kernel)
             if lead.count(None) <= 1:
                 target = [-1 if d is None else d for d in lead] + [self.units]
             else:
                 target = array_ops.concat([array_ops.shape(inputs)[:-1], [self.units]], 0)
             outputs = array_ops.reshape(outputs, target)
         else:
-            outputs = math_ops.matmul(inputs, self.kernel)
+            outputs = matmul_ops.matmul(inputs, self.kernel)
         if self.use_bias:
             outputs = nn_ops.bias_add(outputs, self.bias)
         if self.activation is not None:
@@ -213,7 +213,8 @@ class BatchNormalization(Layer):
             mean, variance = self.moving_mean.value(), self.moving_variance.value()
         else:
             batch_mean, batch_variance = nn_ops.moments(inputs, axes)
-            count = math_ops.cast(math_ops.reduce_prod(array_ops.gather(array_ops.shape(inputs), axes)), self._dtype)
+            batch_size = reduction_ops.reduce_prod(array_ops.gather(array_ops.shape(inputs), axes))
+            count = math_ops.cast(batch_size, self._dtype)
             if isinstance(training, (bool, np.bool_)):
                 mean, variance, decay = batch_mean, batch_variance, 1.0 - self.momentum
             else:

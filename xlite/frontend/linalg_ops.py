@@ -14,7 +14,8 @@ from xlite.frontend.array_ops import (broadcast_to, concat, expand_dims, range, 
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.graph import Tensor
 from xlite.frontend.math_ops import (FLOATS, abs, cast, check_dtype, equal, less, logical_and, logical_or, maximum,
-                                     minimum, pow, reduce_max, reduce_prod, reduce_sum, sqrt, where)
+                                     minimum, pow, sqrt, where)
+from xlite.frontend.reduction_ops import reduce_max, reduce_prod, reduce_sum
 from xlite.frontend.scopes import name_scope
 from xlite.frontend.slicing_ops import slice
 from xlite.ir import dtypes

@@ -6,7 +6,7 @@ weights), cast back to the input's dtype and added to GraphKeys.LOSSES.
 """
 from __future__ import annotations
 
-from xlite.frontend import array_ops, math_ops, nn_ops
+from xlite.frontend import array_ops, math_ops, nn_ops, reduction_ops
 from xlite.frontend.convert import constant, convert_to_tensor
 from xlite.frontend.graph import GraphKeys, Tensor, get_default_graph
 from xlite.frontend.scopes import name_scope
@@ -46,7 +46,7 @@ def _div_no_nan(num: Tensor, den: Tensor, name: str) -> Tensor:
 def _num_elements(losses: Tensor) -> Tensor:
     if losses.shape.is_fully_defined():
         return constant(float(losses.shape.num_elements()), dtype=losses.dtype, name="num_elements")
-    return math_ops.reduce_sum(array_ops.ones_like(losses), name="num_elements")
+    return reduction_ops.reduce_sum(array_ops.ones_like(losses), name="num_elements")
 
 
 def _num_present(losses: Tensor, weights: Tensor) -> Tensor:
@@ -54,7 +54,7 @@ def _num_present(losses: Tensor, weights: Tensor) -> Tensor:
     with name_scope(None, "num_present") as scope:
         present = math_ops.where(math_ops.equal(weights, 0.0), 0.0, 1.0)
         present = present * array_ops.ones_like(losses)
-        return math_ops.reduce_sum(present, name=scope)
+        return reduction_ops.reduce_sum(present, name=scope)
 
 
 def _check_broadcastable(weights: Tensor, values: Tensor) -> None:
@@ -86,9 +86,9 @@ def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection=Graph
         if reduction == Reduction.NONE:
             loss = weighted
         else:
-            loss = math_ops.reduce_sum(weighted)
+            loss = reduction_ops.reduce_sum(weighted)
             if reduction == Reduction.MEAN:
-                loss = _div_no_nan(loss, math_ops.reduce_sum(array_ops.ones_like(losses) * weights), "value")
+                loss = _div_no_nan(loss, reduction_ops.reduce_sum(array_ops.ones_like(losses) * weights), "value")
             elif reduction == Reduction.SUM_BY_NONZERO_WEIGHTS:
                 loss = _div_no_nan(loss, _num_present(losses, weights), "value")
             elif reduction == Reduction.SUM_OVER_BATCH_SIZE:
@@ -172,7 +172,7 @@ def cosine_distance(labels, predictions, axis=None, weights=1.0, scope=None, los
     _require(labels=labels, predictions=predictions)
     with name_scope(scope, "cosine_distance_loss") as scope:
         labels, predictions = _float_pair(labels, predictions)
-        losses = 1 - math_ops.reduce_sum(math_ops.multiply(predictions, labels), axis=(axis,), keepdims=True)
+        losses = 1 - reduction_ops.reduce_sum(math_ops.multiply(predictions, labels), axis=(axis,), keepdims=True)
         return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
 
 

@@ -1,8 +1,13 @@
-"""`tf.math`: every name of math_ops (the elementwise ops, reductions, matmul) plus the segment and scan ops."""
+"""`tf.math`: every name of math_ops (the elementwise ops), the reductions, matmul, the clip ops, norm and the
+segment and scan ops."""
 from __future__ import annotations
 
 from xlite.frontend import math_ops as _math_ops
+from xlite.frontend.clip_ops import *  # noqa: F401,F403
 from xlite.frontend.linalg_ops import norm  # noqa: F401
+from xlite.frontend.matmul_ops import *  # noqa: F401,F403
+from xlite.frontend.reduction_ops import *  # noqa: F401,F403
+from xlite.frontend.reduction_ops import reduce_euclidean_norm, reduce_std, reduce_variance  # noqa: F401
 from xlite.frontend.scan_ops import cumprod  # noqa: F401
 from xlite.frontend.segment_ops import (segment_mean, segment_sum, unsorted_segment_mean,  # noqa: F401
                                         unsorted_segment_sum)

@@ -594,24 +594,13 @@ def _squared_difference_grad(op, g):
     return [sum_to_shape_of(d, x), sum_to_shape_of(-d, y)]
 
 
-# the rest of tf.math -----------------------------------------------------------------------
-from xlite.frontend.matmul_ops import matmul  # noqa: E402
-from xlite.frontend.reduction_ops import (argmax, argmin, count_nonzero, cumsum,  # noqa: E402
-                                          reduce_all, reduce_any, reduce_euclidean_norm,
-                                          reduce_logsumexp, reduce_max, reduce_mean, reduce_min,
-                                          reduce_prod, reduce_std, reduce_sum, reduce_variance)
-from xlite.frontend.clip_ops import (clip_by_global_norm, clip_by_norm, clip_by_value,  # noqa: E402
-                                     global_norm)
-
-__all__ = [   # what TF1 has at the top level too (`tf.math.xlogy` and the like stay in tf.math only)
-    "abs", "add", "add_n", "argmax", "argmin", "cast", "ceil", "clip_by_global_norm", "clip_by_norm",
-    "clip_by_value", "cos", "count_nonzero", "cumsum", "div", "div_no_nan", "divide", "equal", "exp",
-    "expm1", "floor", "floordiv", "floormod", "global_norm", "greater", "greater_equal", "identity",
-    "is_finite", "is_inf", "is_nan", "less", "less_equal", "log", "log1p", "log_sigmoid", "logical_and",
-    "logical_not", "logical_or", "logical_xor", "matmul", "maximum", "minimum", "mod", "multiply",
-    "negative", "not_equal", "pow", "realdiv", "reciprocal", "reduce_all", "reduce_any",
-    "reduce_logsumexp", "reduce_max", "reduce_mean", "reduce_min", "reduce_prod", "reduce_sum", "round",
-    "rsqrt", "scalar_mul", "select", "sigmoid", "sign", "sin", "sqrt", "square", "squared_difference",
-    "stop_gradient", "subtract", "tan", "tanh", "to_double", "to_float", "to_int32", "to_int64",
-    "truediv", "truncatediv", "truncatemod", "where", "where_v2",
+__all__ = [   # what TF1 has at the top level too (`tf.math.xlogy` and the like stay in tf.math only;
+    # matmul, the reductions and the clip ops are in matmul_ops, reduction_ops and clip_ops)
+    "abs", "add", "add_n", "cast", "ceil", "cos", "div", "div_no_nan", "divide", "equal", "exp", "expm1",
+    "floor", "floordiv", "floormod", "greater", "greater_equal", "identity", "is_finite", "is_inf", "is_nan",
+    "less", "less_equal", "log", "log1p", "log_sigmoid", "logical_and", "logical_not", "logical_or",
+    "logical_xor", "maximum", "minimum", "mod", "multiply", "negative", "not_equal", "pow", "realdiv",
+    "reciprocal", "round", "rsqrt", "scalar_mul", "select", "sigmoid", "sign", "sin", "sqrt", "square",
+    "squared_difference", "stop_gradient", "subtract", "tan", "tanh", "to_double", "to_float", "to_int32",
+    "to_int64", "truediv", "truncatediv", "truncatemod", "where", "where_v2",
 ]

@@ -67,3 +67,6 @@ def _matmul_grad(op, g):
         ga = matmul(b, g, transpose_a=True, transpose_b=True)
         gb = matmul(g, a, transpose_a=True, transpose_b=True)
     return [sum_to_shape_of(ga, a), sum_to_shape_of(gb, b)]
+
+
+__all__ = ["matmul"]

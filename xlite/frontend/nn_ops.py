@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from xlite.frontend import array_ops, math_ops, random_ops
+from xlite.frontend import array_ops, math_ops, matmul_ops, random_ops, reduction_ops
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.gradients import grad_rule, no_gradient
 from xlite.frontend.graph import Tensor
@@ -58,7 +58,7 @@ def _lower_bias_add(ctx, op, x, bias):
 def _bias_add_grad(op, g):
     rank = op.inputs[0].shape.ndims
     axis = _feature_axis(op.attrs["data_format"], rank)
-    return [g, math_ops.reduce_sum(g, [i for i in range(rank) if i != axis], name="BiasAddGrad")]
+    return [g, reduction_ops.reduce_sum(g, [i for i in range(rank) if i != axis], name="BiasAddGrad")]
 
 
 def bias_add(value, bias, data_format=None, name=None) -> Tensor:
@@ -73,7 +73,7 @@ def bias_add(value, bias, data_format=None, name=None) -> Tensor:
 def xw_plus_b(x, weights, biases, name=None) -> Tensor:
     x = convert_to_tensor(x)
     with x.graph.name_scope(name or "xw_plus_b") as scope:
-        return bias_add(math_ops.matmul(x, weights), biases, name=scope)
+        return bias_add(matmul_ops.matmul(x, weights), biases, name=scope)
 
 
 # L2Loss ----------------------------------------------------------------------------
@@ -180,8 +180,8 @@ def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None) -> tu
     keep = bool(keepdims if keepdims is not None else keep_dims)
     x = convert_to_tensor(x, name="x")
     with x.graph.name_scope(name or "moments"):
-        mean = math_ops.reduce_mean(x, axes, keepdims=True, name="mean")
-        variance = math_ops.reduce_mean(math_ops.squared_difference(x, math_ops.stop_gradient(mean)), axes,
+        mean = reduction_ops.reduce_mean(x, axes, keepdims=True, name="mean")
+        variance = reduction_ops.reduce_mean(math_ops.squared_difference(x, math_ops.stop_gradient(mean)), axes,
                                         keepdims=True, name="variance")
         if not keep:
             axes = [axes] if isinstance(axes, int) else list(axes)
@@ -206,7 +206,7 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None) -> Tensor:
     axis = dim if axis is None else axis
     x = convert_to_tensor(x, name="x")
     with x.graph.name_scope(name or "l2_normalize") as scope:
-        square_sum = math_ops.reduce_sum(math_ops.square(x), axis, keepdims=True)
+        square_sum = reduction_ops.reduce_sum(math_ops.square(x), axis, keepdims=True)
         inv_norm = math_ops.rsqrt(math_ops.maximum(square_sum, epsilon))
         return math_ops.multiply(x, inv_norm, name=scope)
 

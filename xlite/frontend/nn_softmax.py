@@ -7,7 +7,7 @@ Gradients come from the primitives' rules.
 """
 from __future__ import annotations
 
-from xlite.frontend import array_ops, math_ops
+from xlite.frontend import array_ops, math_ops, reduction_ops
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.graph import Tensor
 from xlite.frontend.nn_activations import relu
@@ -31,7 +31,7 @@ def _axis(axis, dim) -> int:
 
 def _shifted(x: Tensor, axis: int) -> Tensor:
     """x minus its max along axis; the max is a constant as far as gradients go."""
-    return x - math_ops.stop_gradient(math_ops.reduce_max(x, axis, keepdims=True))
+    return x - math_ops.stop_gradient(reduction_ops.reduce_max(x, axis, keepdims=True))
 
 
 def softmax(logits, axis=None, name=None, dim=None) -> Tensor:
@@ -39,7 +39,7 @@ def softmax(logits, axis=None, name=None, dim=None) -> Tensor:
     axis = _axis(axis, dim)
     with x.graph.name_scope(name or "Softmax") as scope:
         e = math_ops.exp(_shifted(x, axis))
-        return math_ops.realdiv(e, math_ops.reduce_sum(e, axis, keepdims=True), name=scope)
+        return math_ops.realdiv(e, reduction_ops.reduce_sum(e, axis, keepdims=True), name=scope)
 
 
 def log_softmax(logits, axis=None, name=None, dim=None) -> Tensor:
@@ -47,7 +47,7 @@ def log_softmax(logits, axis=None, name=None, dim=None) -> Tensor:
     axis = _axis(axis, dim)
     with x.graph.name_scope(name or "LogSoftmax") as scope:
         shifted = _shifted(x, axis)
-        log_sum = math_ops.log(math_ops.reduce_sum(math_ops.exp(shifted), axis, keepdims=True))
+        log_sum = math_ops.log(reduction_ops.reduce_sum(math_ops.exp(shifted), axis, keepdims=True))
         return math_ops.subtract(shifted, log_sum, name=scope)
 
 
@@ -68,7 +68,7 @@ def softmax_cross_entropy_with_logits_v2(labels, logits, axis=None, name=None, d
     axis = _axis(axis, dim)
     with logits.graph.name_scope(name or "softmax_cross_entropy_with_logits") as scope:
         log_p = log_softmax(logits, axis)
-        return math_ops.negative(math_ops.reduce_sum(labels * log_p, axis), name=scope)
+        return math_ops.negative(reduction_ops.reduce_sum(labels * log_p, axis), name=scope)
 
 
 def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, dim=None, name=None,
@@ -108,7 +108,7 @@ def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits
         if depth is None:   # the number of classes is known only at run time
             depth = math_ops.cast(array_ops.shape(logits)[-1], labels.dtype)
         onehot = array_ops.one_hot(labels, depth, dtype=logits.dtype)
-        nll = math_ops.negative(math_ops.reduce_sum(onehot * log_softmax(logits), -1))
+        nll = math_ops.negative(reduction_ops.reduce_sum(onehot * log_softmax(logits), -1))
         valid = math_ops.logical_and(math_ops.greater_equal(labels, 0), math_ops.less(labels, depth))
         return math_ops.where(valid, nll, float("nan"), name=scope)
 

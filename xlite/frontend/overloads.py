@@ -1,7 +1,7 @@
 """Python operators on Tensors and Variables, mapped to the tf.math functions TF maps them to."""
 from __future__ import annotations
 
-from xlite.frontend import math_ops
+from xlite.frontend import math_ops, matmul_ops
 from xlite.frontend.convert import convert_pair, convert_to_tensor
 from xlite.frontend.graph import Tensor
 from xlite.frontend.variables import Variable
@@ -23,7 +23,7 @@ def _invert(x):
 _BINARY = {
     "add": (math_ops.add, "add"), "sub": (math_ops.subtract, "sub"), "mul": (math_ops.multiply, "mul"),
     "truediv": (math_ops.truediv, "truediv"), "floordiv": (math_ops.floordiv, "floordiv"),
-    "mod": (math_ops.mod, "mod"), "pow": (math_ops.pow, "pow"), "matmul": (math_ops.matmul, "matmul"),
+    "mod": (math_ops.mod, "mod"), "pow": (math_ops.pow, "pow"), "matmul": (matmul_ops.matmul, "matmul"),
     "and": (_logical_or_bitwise(math_ops.logical_and, math_ops.bitwise_and), "and"),
     "or": (_logical_or_bitwise(math_ops.logical_or, math_ops.bitwise_or), "or"),
     "xor": (_logical_or_bitwise(math_ops.logical_xor, math_ops.bitwise_xor), "xor"),

@@ -355,3 +355,9 @@ def _cumsum_grad(op, g):
 
 
 no_gradient("ArgMax", "ArgMin", "All", "Any")
+
+
+__all__ = [   # what TF1 has at the top level (reduce_std, reduce_variance, reduce_euclidean_norm: tf.math only)
+    "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_all", "reduce_any",
+    "reduce_logsumexp", "count_nonzero", "argmax", "argmin", "cumsum",
+]
