@@ -2,50 +2,133 @@
 
 Written atomically (a temporary file renamed into place), so a reader sees a
 whole file or none; a file whose header or digest is wrong is damaged, and the
-caller drops it and compiles afresh.
+caller drops it and compiles afresh. A reader opens without following symlinks
+and without blocking, and reads only a regular file of the size its header
+gives: a FIFO, device or symlink in an entry's place is a miss, never a hang.
+
+Each cache directory is bounded (XLITE_CACHE_MAX_BYTES, default 2 GiB): a hit
+touches its file, and a write that takes the directory over the bound removes
+the least recently used files first.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import struct
 import tempfile
+import time
 from pathlib import Path
 
 _HEADER = struct.Struct("<8sQ32s")
+DEFAULT_MAX_BYTES = 2 << 30
+_STALE_TEMP_SECONDS = 3600       # a temporary file this old is a crashed writer's, not a live one's
 
 
 class DamagedFile(ValueError):
     """A cache file that does not hold what its header says."""
 
 
+def max_bytes() -> int:
+    """The bound on each cache directory: XLITE_CACHE_MAX_BYTES, or 2 GiB."""
+    try:
+        return max(0, int(os.environ.get("XLITE_CACHE_MAX_BYTES", DEFAULT_MAX_BYTES)))
+    except ValueError:
+        return DEFAULT_MAX_BYTES
+
+
 def write_checked(path: Path, magic: bytes, payload: bytes) -> None:
-    """Writes the file atomically; a cache directory that cannot be written just stays empty."""
+    """Writes the file atomically, then evicts least recently used files while the directory is over
+    max_bytes(); a cache directory that cannot be written (or a directory in the entry's place) just
+    leaves the entry out, and no temporary file behind."""
     data = _HEADER.pack(magic, len(payload), hashlib.sha256(payload).digest()) + payload
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
+        tmp = None
     except OSError:
-        pass
+        return
+    finally:
+        if tmp is not None:
+            discard(Path(tmp))
+    evict(path.parent, max_bytes(), keep=path)
+
+
+def evict(directory: Path, bound: int, keep: Path | None = None) -> None:
+    """Removes the least recently used regular files of `directory`, never `keep`, until the rest fit in
+    `bound` bytes; temporary files a crashed writer left go first."""
+    files, total, now = [], 0, time.time()
+    try:
+        with os.scandir(directory) as it:
+            for entry in it:
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if not stat.S_ISREG(st.st_mode):
+                    continue
+                if entry.name.endswith(".tmp") and now - st.st_mtime > _STALE_TEMP_SECONDS:
+                    discard(Path(entry.path))
+                    continue
+                files.append((entry.path == str(keep), st.st_mtime, entry.path, st.st_size))
+                total += st.st_size
+    except OSError:
+        return
+    for kept, _, file_path, size in sorted(files):
+        if total <= bound or kept:
+            break
+        if not file_path.endswith(".tmp"):       # another writer's file in flight
+            discard(Path(file_path))
+            total -= size
 
 
 def read_checked(path: Path, magic: bytes) -> memoryview | None:
-    """The payload, or None when there is no such file; raises DamagedFile when it does not check out."""
+    """The payload, or None when there is no such file (or a symlink in its place); raises DamagedFile
+    when it does not check out, or is not a regular file. A hit marks the file recently used."""
     try:
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError:
         return None
     try:
+        data = _read_regular(fd, path)
         found, length, digest = _HEADER.unpack_from(data)
+        if len(data) != _HEADER.size + length:
+            raise DamagedFile(f"{path}: {len(data)} bytes, the header says {_HEADER.size + length}")
+        payload = memoryview(data)[_HEADER.size:]
+        if found != magic or hashlib.sha256(payload).digest() != digest:
+            raise DamagedFile(f"{path}: magic or digest does not match")
+        try:
+            os.utime(fd)
+        except OSError:
+            pass
+        return payload
     except struct.error:
         raise DamagedFile(f"{path}: short header") from None
-    payload = memoryview(data)[_HEADER.size:]
-    if found != magic or length != len(payload) or hashlib.sha256(payload).digest() != digest:
-        raise DamagedFile(f"{path}: magic, length or digest does not match")
-    return payload
+    except OSError as e:
+        raise DamagedFile(f"{path}: {e}") from None
+    finally:
+        os.close(fd)
+
+
+def _read_regular(fd: int, path: Path) -> bytes:
+    """The whole file behind `fd`, checked to be a regular file no bigger than the cache's bound."""
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        raise DamagedFile(f"{path}: not a regular file")
+    if st.st_size > max(max_bytes(), DEFAULT_MAX_BYTES):
+        raise DamagedFile(f"{path}: {st.st_size} bytes, more than the cache holds")
+    chunks, left = [], st.st_size
+    while left > 0:
+        chunk = os.read(fd, left)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def discard(path: Path) -> None:
@@ -56,4 +139,4 @@ def discard(path: Path) -> None:
         pass
 
 
-__all__ = ["DamagedFile", "write_checked", "read_checked", "discard"]
+__all__ = ["DamagedFile", "write_checked", "read_checked", "discard", "evict", "max_bytes", "DEFAULT_MAX_BYTES"]

@@ -247,10 +247,29 @@ def lookup_entry(key: str, count_miss: bool = True) -> Entry | None:
         return None
 
 
+def drop(key: str) -> None:
+    """Removes the entry under `key`, found damaged after its checksum passed (an object not well formed)."""
+    directory = cache_dir()
+    if directory is not None:
+        STATS["damaged"] += 1
+        discard(directory / f"{key}.xo")
+
+
 def lookup(key: str):
-    """(plan dict, object bytes), or None on a miss or a damaged entry (which is removed)."""
+    """(plan dict, object bytes), or None on a miss or a damaged entry (which is removed): one whose
+    object is not a well-formed object defining the plan's entry points counts as damaged."""
+    from xlite.codegen.cpu.elf_loader import MalformedObject, check_object, supported_host
+    from xlite.codegen.cpu.plan import ENTRY_NAME, OBJECT_ENTRY_NAME
     entry = lookup_entry(key)
-    return None if entry is None else (entry.plan, entry.obj)
+    if entry is None:
+        return None
+    if supported_host():
+        try:
+            check_object(entry.obj, [ENTRY_NAME] + ([OBJECT_ENTRY_NAME] if entry.plan.get("object_entry") else []))
+        except MalformedObject:
+            drop(key)
+            return None
+    return entry.plan, entry.obj
 
 
 def store(key: str, plan: dict, obj: bytes, constants: dict | None = None, stats: dict | None = None) -> None:
@@ -271,5 +290,5 @@ def store(key: str, plan: dict, obj: bytes, constants: dict | None = None, stats
     write_checked(directory / f"{key}.xo", MAGIC, payload)
 
 
-__all__ = ["cache_dir", "module_key", "lowered_key", "host_fingerprint", "lookup", "lookup_entry", "store",
+__all__ = ["cache_dir", "module_key", "lowered_key", "host_fingerprint", "lookup", "lookup_entry", "store", "drop",
            "Entry", "MAGIC", "STATS"]

@@ -39,10 +39,14 @@ def cached_executable(key: str, module: Module) -> CpuExecutable | None:
     entry = cache.lookup_entry(key, count_miss=False)
     if entry is None:
         return None
-    from xlite.codegen.cpu.elf_loader import load_code
-    plan = plan_from_dict(entry.plan)
-    symbols = [ENTRY_NAME] + ([OBJECT_ENTRY_NAME] if plan.object_entry else [])
-    executable = CachedCpuExecutable(module, plan, load_code(entry.obj, symbols), constants=entry.constants)
+    from xlite.codegen.cpu.elf_loader import MalformedObject, load_code
+    try:                 # an entry whose plan or object is not well formed is dropped, never run
+        plan = plan_from_dict(entry.plan)
+        code = load_code(entry.obj, [ENTRY_NAME] + ([OBJECT_ENTRY_NAME] if plan.object_entry else []))
+    except (MalformedObject, KeyError, TypeError, ValueError):
+        cache.drop(key)
+        return None
+    executable = CachedCpuExecutable(module, plan, code, constants=entry.constants)
     _set_stats(executable, entry.stats)
     return executable
 
