@@ -334,7 +334,19 @@ def _reduce(inst, x):
     if x.size == 0:
         return np.full(inst.shape.dims, reduce_identity(kind, x.dtype), dtype=_np(inst))
     with np.errstate(all="ignore"):
+        if kind == "sum" and x.dtype.kind == "f":
+            return np.asarray(_pairwise_sum(x, axes), dtype=_np(inst))
         return np.asarray(_REDUCERS[kind](x, axis=axes), dtype=_np(inst))
+
+
+def _pairwise_sum(x: np.ndarray, axes: tuple) -> np.ndarray:
+    """NumPy sums pairwise only along a contiguous innermost axis (over major axes it adds rows one by one, a
+    long serial chain in float32): the reduced axes go last, contiguous, as one axis."""
+    axes = sorted(a % x.ndim for a in axes)
+    kept = [d for d in range(x.ndim) if d not in axes]
+    if axes != list(range(len(kept), x.ndim)) or not x.flags.c_contiguous:
+        x = np.ascontiguousarray(np.transpose(x, kept + axes))
+    return x.reshape(x.shape[:len(kept)] + (-1,)).sum(axis=-1)
 
 
 @eval_rule("argmax", "argmin")

@@ -1,72 +1,33 @@
 """Reductions as elemental rules: each output element loops over its inputs with the accumulator in
-registers (an alloca that mem2reg promotes): reduce, argmax/argmin, reduce_window, dot, convolution."""
+registers (an alloca that mem2reg promotes; long float sums pairwise, pairwise.py): reduce, argmax/argmin,
+reduce_window, dot, convolution."""
 from __future__ import annotations
 
-import numpy as np
-from llvmlite import ir
-
+from xlite.codegen.cpu.combine import ACCUMULATE_FLAGS, combine, reduce_identity
 from xlite.codegen.cpu.element_generator import ElementGenerator, and_all, element_rule
-from xlite.codegen.cpu.elemental import emit_max, emit_min, is_nan
+from xlite.codegen.cpu.elemental import is_nan
 from xlite.codegen.cpu.ir_array import Index, physical_order
 from xlite.codegen.cpu.kernels import kernel_rule
 from xlite.codegen.cpu.llvm_types import I64, constant, i64, is_unsigned, register_type
+from xlite.codegen.cpu.pairwise import reduce_loops
+from xlite.codegen.cpu.reductions_columns import emit_columns_pairwise, wants_columns_pairwise
 from xlite.ir.dtypes import DType
-
-# Float accumulations may be reassociated so LLVM can vectorize them; results stay within rounding.
-ACCUMULATE_FLAGS = ("reassoc", "contract")
-
-
-def reduce_identity(kind: str, dt: DType) -> ir.Constant:
-    if kind == "sum":
-        return constant(dt, 0)
-    if kind == "prod":
-        return constant(dt, 1)
-    if kind == "and":
-        return constant(dt, True)
-    if kind == "or":
-        return constant(dt, False)
-    if dt.is_floating:
-        return constant(dt, -np.inf if kind == "max" else np.inf)
-    return constant(dt, dt.min if kind == "max" else dt.max)
-
-
-def combine(fc, kind: str, dt: DType, acc, x):
-    """acc (+) x for a reduction kind; float max/min propagate NaN through llvm.maximum/minimum."""
-    b = fc.builder
-    if kind == "sum":
-        return b.fadd(acc, x, flags=ACCUMULATE_FLAGS) if dt.is_floating else b.add(acc, x)
-    if kind == "prod":
-        return b.fmul(acc, x, flags=ACCUMULATE_FLAGS) if dt.is_floating else b.mul(acc, x)
-    if kind == "and":
-        return b.and_(acc, x)
-    if kind == "or":
-        return b.or_(acc, x)
-    if dt.is_floating:
-        name = "maximum" if kind == "max" else "minimum"
-        fn = fc.cg.intrinsic(f"llvm.{name}.{'f32' if acc.type == ir.FloatType() else 'f64'}",
-                             acc.type, [acc.type, acc.type])
-        return b.call(fn, [acc, x])
-    return (emit_max if kind == "max" else emit_min)(b, dt, acc, x)
 
 
 @element_rule("reduce")
 def _reduce(gen: ElementGenerator, inst, index: Index):
     x = inst.operands[0]
-    fc, b = gen.fc, gen.b
-    kind, dt = inst.attrs["kind"], inst.shape.dtype
     axes = set(inst.attrs["dimensions"])
-    out_vals = iter(index.values(b))
+    out_vals = iter(index.values(gen.b))
     kept = {d: next(out_vals) for d in range(x.shape.rank) if d not in axes}
     order = [d for d in physical_order(x.shape) if d in axes]
-    acc = gen.accumulator(register_type(dt), reduce_identity(kind, dt))
-    if 0 in x.shape.dims:
-        return b.load(acc)
-    with gen.scope(), fc.loop_nest([x.shape.dims[d] for d in order], "r") as ivs:
+
+    def element(ivs):
         vals = dict(kept)
         vals.update(zip(order, ivs))
-        v = gen.element(x, Index(x.shape.dims, values=[vals[d] for d in range(x.shape.rank)]))
-        b.store(combine(fc, kind, dt, b.load(acc), v), acc)
-    return b.load(acc)
+        return gen.element(x, Index(x.shape.dims, values=[vals[d] for d in range(x.shape.rank)]))
+
+    return reduce_loops(gen, inst.attrs["kind"], inst.shape.dtype, [x.shape.dims[d] for d in order], "r", element)
 
 
 def _minor_dim_kept(inst) -> bool:
@@ -79,7 +40,11 @@ def _minor_dim_kept(inst) -> bool:
 
 @kernel_rule("reduce", wants=_minor_dim_kept)
 def emit_reduce_accumulating(kernel, inst, out) -> None:
-    """out = identity; then for every input element in memory order, out[kept] = out[kept] (+) x."""
+    """out = identity; then for every input element in memory order, out[kept] = out[kept] (+) x (long float
+    sums: pairwise over blocks of rows, reductions_columns.py)."""
+    if wants_columns_pairwise(inst):
+        emit_columns_pairwise(kernel, inst, out)
+        return
     x = inst.operands[0]
     fc, b, gen = kernel.fc, kernel.b, kernel.gen
     kind, dt = inst.attrs["kind"], inst.shape.dtype

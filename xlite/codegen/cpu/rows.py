@@ -1,7 +1,8 @@
 """Row kernels: a row fusion computed one row at a time on the CPU (the plan: xlite/codegen/rows.py).
 
 For each row of [begin, end): each reduction is a loop over the row's elements
-accumulating in a register, then pinned as the row's value; then a loop
+accumulating in a register (pairwise over blocks for long float sums, pairwise.py),
+then pinned as the row's value; then a loop
 storing the root's elements of the row. An expensive value that a later phase
 needs again goes into a stack buffer of one row (L1-sized), stored by the
 phase that first computes it and loaded by the later ones.
@@ -10,8 +11,8 @@ from __future__ import annotations
 
 from xlite.codegen.cpu.ir_array import Index, IrArray, physical_order
 from xlite.codegen.cpu.kernels import Kernel, element_cost
-from xlite.codegen.cpu.llvm_types import i64, memory_type, register_type, round_to_dtype
-from xlite.codegen.cpu.reductions import combine, reduce_identity
+from xlite.codegen.cpu.llvm_types import i64, memory_type, round_to_dtype
+from xlite.codegen.cpu.pairwise import reduce_loops
 from xlite.codegen.rows import plan_rows
 from xlite.ir.module import Instruction
 
@@ -44,32 +45,34 @@ def emit_rows(kernel: Kernel, root: Instruction, out: IrArray) -> None:
     keep = plan.kept_values(lambda i: element_cost(i, gen.arrays, dict(memo)) >= KEEP_MIN_COST, KEEP_MAX_BYTES)
     buffers = {i: RowArray(fc.alloca(memory_type(i.shape.dtype), plan.n_cols), i.shape, plan.reduced) for i in keep}
 
+    def column(r, row_values, c) -> Index:
+        vals = [None] * full.rank
+        for d, v in zip(plan.kept, row_values):
+            vals[d] = v
+        for d, v in zip(plan.reduced, Index([full.dims[d] for d in plan.reduced], linear=c).values(b)):
+            vals[d] = v
+        linear = b.add(b.mul(r, i64(plan.n_cols)), c) if plan.contiguous else None
+        return Index(full.dims, values=vals, linear=linear, order=physical_order(full))
+
     def row_elements(r, row_values, body) -> None:
         with gen.scope(), fc.for_range(plan.n_cols, "col") as c:
-            vals = [None] * full.rank
-            for d, v in zip(plan.kept, row_values):
-                vals[d] = v
-            for d, v in zip(plan.reduced, Index([full.dims[d] for d in plan.reduced], linear=c).values(b)):
-                vals[d] = v
-            linear = b.add(b.mul(r, i64(plan.n_cols)), c) if plan.contiguous else None
-            body(Index(full.dims, values=vals, linear=linear, order=physical_order(full)))
+            body(column(r, row_values, c))
 
     with gen.scope(), fc.for_range(kernel.bounds[1], "row", start=kernel.bounds[0]) as r:
         row = Index(rows.dims, linear=r, order=physical_order(rows))
         row_values = row.values(b)
         for k, reduce in enumerate(plan.reduces):
             kind, dt = reduce.attrs["kind"], reduce.shape.dtype
-            acc = gen.accumulator(register_type(dt), reduce_identity(kind, dt))
             stored = [i for i in keep if plan.phase_of(i) == k]
 
-            def accumulate(index, operand=reduce.operands[0], acc=acc, kind=kind, dt=dt, stored=stored):
-                value = gen.element(operand, index)
+            def accumulate(ivs, operand=reduce.operands[0], stored=stored):
+                index = column(r, row_values, ivs[0])
                 for inst in stored:
                     buffers[inst].store(b, gen.element(inst, index), index)
-                b.store(combine(fc, kind, dt, b.load(acc), value), acc)
+                return gen.element(operand, index)
 
-            row_elements(r, row_values, accumulate)
-            gen.pin(reduce, round_to_dtype(b, b.load(acc), dt))
+            total = reduce_loops(gen, kind, dt, [plan.n_cols], "col", accumulate)
+            gen.pin(reduce, round_to_dtype(b, total, dt))
             gen.arrays.update((inst, buffers[inst]) for inst in stored)
         if root.shape.dims == rows.dims:
             out.store(b, gen.element(root, row), row)

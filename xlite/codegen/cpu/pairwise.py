@@ -1,0 +1,130 @@
+"""Pairwise float sums in LLVM IR (the plan: xlite/codegen/pairwise.py).
+
+A block's elements are added into a fresh register: up to BLOCK when the inner
+loop is long enough for LLVM to spread the register over several vector
+accumulators (16 terms a lane of 4 x 16 float lanes), else SERIAL_BLOCK in one
+chain. Block sums join a binary counter (BlockCounter), a stack of one value
+per level in PairwiseSum.
+"""
+from __future__ import annotations
+
+from math import prod
+from typing import Callable
+
+from llvmlite import ir
+
+from xlite.codegen.cpu.combine import combine, reduce_identity
+from xlite.codegen.cpu.llvm_types import I1, I64, i64, register_type
+from xlite.codegen.pairwise import SERIAL_BLOCK, block_split, is_pairwise
+from xlite.ir.dtypes import DType
+
+BLOCK = 1024           # elements of a block whose inner loop LLVM vectorizes
+VECTOR_MIN = 256       # inner loops from this long are vectorized
+
+
+def block_size(sizes: list) -> int:
+    """How many elements one register sums before its block joins the pairwise tree."""
+    return BLOCK if sizes and sizes[-1] >= VECTOR_MIN else SERIAL_BLOCK
+
+
+def _min(b: ir.IRBuilder, x, y):
+    return b.select(b.icmp_signed("<", x, y), x, y)
+
+
+class BlockCounter:
+    """The binary counter over `blocks` block sums: level k holds a sum of 2^k blocks if bit k of the count is
+    set. What a level holds is the caller's (push's callbacks), so one counter serves a register (PairwiseSum)
+    and a row of them (reductions_columns.py)."""
+
+    def __init__(self, fc, blocks: int):
+        self.fc = fc
+        self.levels = max(1, int(blocks).bit_length())
+        self.count = fc.alloca(I64)
+        fc.builder.store(i64(0), self.count)
+
+    def reset(self) -> None:
+        self.fc.builder.store(i64(0), self.count)
+
+    def push(self, carry: Callable, keep: Callable) -> None:
+        """One more block: carry(level) merges the held sum of `level` into the new one while bit `level` is set
+        (sums of equal size), then keep(level) stores the merged sum at the first clear bit."""
+        fc, b = self.fc, self.fc.builder
+        count = b.load(self.count)
+        b.store(b.add(count, i64(1)), self.count)
+        bits, level = fc.alloca(I64), fc.alloca(I64)
+        b.store(count, bits)
+        b.store(i64(0), level)
+        head, body, done = fc.block("carry.head"), fc.block("carry.body"), fc.block("carry.done")
+        b.branch(head)
+        b.position_at_end(head)
+        b.cbranch(b.trunc(b.load(bits), I1), body, done)
+        b.position_at_end(body)
+        carry(b.load(level))
+        b.store(b.lshr(b.load(bits), i64(1)), bits)
+        b.store(b.add(b.load(level), i64(1)), level)
+        b.branch(head)
+        b.position_at_end(done)
+        keep(b.load(level))
+
+    def held(self, level: int):
+        """An i1: whether `level` holds a sum at the end."""
+        b = self.fc.builder
+        return b.trunc(b.lshr(b.load(self.count), i64(level)), I1)
+
+
+class PairwiseSum:
+    """Block sums of one register, combined pairwise (a stack of one value per level)."""
+
+    def __init__(self, fc, ty: ir.Type, blocks: int):
+        self.fc = fc
+        self.counter = BlockCounter(fc, blocks)
+        self.levels = ir.ArrayType(ty, self.counter.levels)
+        self.stack = fc.alloca(self.levels)
+        self.ty = ty
+
+    def _slot(self, level):
+        return self.fc.builder.gep(self.stack, [i64(0), level], inbounds=True)
+
+    def push(self, value) -> None:
+        b = self.fc.builder
+        new = self.fc.alloca(self.ty)
+        b.store(value, new)
+        self.counter.push(lambda level: b.store(b.fadd(b.load(self._slot(level), typ=self.ty), b.load(new)), new),
+                          lambda level: b.store(b.load(new), self._slot(level)))
+
+    def total(self, identity):
+        b = self.fc.builder
+        acc = identity
+        for level in range(self.counter.levels):
+            value = b.fadd(b.load(self._slot(i64(level)), typ=self.ty), acc)
+            acc = b.select(self.counter.held(level), value, acc)
+        return acc
+
+
+def reduce_loops(gen, kind: str, dt: DType, sizes: list, name: str, element: Callable):
+    """The `kind` reduction of element(ivs) over the loop nest `sizes` (outermost first), pairwise over blocks
+    for long float sums; the innermost loop stays a plain counted loop for LLVM to vectorize."""
+    fc, b = gen.fc, gen.b
+    identity = reduce_identity(kind, dt)
+    acc = gen.accumulator(register_type(dt), identity)
+    if 0 in sizes:
+        return b.load(acc)
+    block = block_size(sizes)
+    if not is_pairwise(kind, dt, prod(sizes), block):
+        with gen.scope(), fc.loop_nest(sizes, name) as ivs:
+            b.store(combine(fc, kind, dt, b.load(acc), element(ivs)), acc)
+        return b.load(acc)
+    t, chunk = block_split(sizes, block)
+    chunks = -(-sizes[t] // chunk)
+    tree = PairwiseSum(fc, register_type(dt), prod(sizes[:t]) * chunks)
+    with gen.scope(), fc.loop_nest(sizes[:t], name) as outer, fc.for_range(chunks, name + "blk") as blk:
+        start = b.mul(blk, i64(chunk))
+        end = _min(b, b.add(start, i64(chunk)), i64(sizes[t]))
+        b.store(identity, acc)
+        with fc.for_range(end, f"{name}{t}", start=start) as it, fc.loop_nest(sizes[t + 1:], name) as inner:
+            b.store(combine(fc, kind, dt, b.load(acc), element(outer + [it] + inner)), acc)
+        tree.push(b.load(acc))
+    return tree.total(identity)
+
+
+__all__ = ["BLOCK", "block_size", "BlockCounter", "PairwiseSum", "reduce_loops"]
