@@ -7,11 +7,12 @@ import xlite as tf
 EPS = 1e-6
 
 
-def check_grad(fn, *arrays, static=True, rtol=1e-5, atol=1e-6, directions=None, target=None, rng=None):
+def check_grad(fn, *arrays, static=True, rtol=1e-5, atol=1e-6, directions=None, target=None, rng=None, feed=None):
     """tf.gradients of reduce_sum(fn(xs) * w), for a random w, against central differences of the same loss.
 
     static: True for known shapes, False for unknown dims, None for unknown rank. With `directions`,
-    checks <grad, v> along that many random directions v instead of every element (big inputs)."""
+    checks <grad, v> along that many random directions v instead of every element (big inputs).
+    `feed`: further placeholders fn reads (run-time indices) and their values."""
     rng = rng if rng is not None else np.random.default_rng(0)
     xs = [tf.placeholder(tf.float64, None if static is None else a.shape if static else [None] * a.ndim)
           for a in arrays]
@@ -19,7 +20,7 @@ def check_grad(fn, *arrays, static=True, rtol=1e-5, atol=1e-6, directions=None, 
     w = tf.placeholder(tf.float64)
     loss = tf.reduce_sum(y * w)
     grads = tf.gradients(loss, xs)
-    feed = dict(zip(xs, arrays))
+    feed = {**(feed or {}), **dict(zip(xs, arrays))}
     with tf.Session(target=target or "") as s:
         feed[w] = rng.normal(size=s.run(y, feed).shape)
         analytic = s.run(grads, feed)

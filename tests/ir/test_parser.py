@@ -185,6 +185,24 @@ def test_strings_that_look_like_other_values_stay_strings():
     assert type(got["h"]) is float and type(got["i"]) is int and type(got["m"]) is bool
 
 
+def test_dynamic_slices_round_trip():
+    b = Builder(Computation("dyn"))
+    x = b.parameter(Shape(F32, (5, 4)))
+    i, j = b.parameter(Shape(S64, ())), b.parameter(Shape(S64, ()))
+    u = b.parameter(Shape(F32, (2, 0)))
+    s = b.emit("dynamic_slice", (x, i, j), dynamic_slice_sizes=(3, 1))
+    one = b.emit("dynamic_slice", (b.reshape(x, (20,)), i), dynamic_slice_sizes=(7,))
+    scalar = b.emit("dynamic_slice", (b.scalar(1.5, F32),), dynamic_slice_sizes=())
+    b.tuple([s, one, scalar, b.emit("dynamic_update_slice", (x, u, j, i))])
+    parsed = assert_round_trips(_module(b.computation))
+    verify_module(parsed)
+    by_name = {inst.name: inst for inst in parsed.entry.instructions}
+    assert by_name[s.name].attrs["dynamic_slice_sizes"] == (3, 1)
+    assert by_name[one.name].attrs["dynamic_slice_sizes"] == (7,)
+    assert by_name[scalar.name].attrs["dynamic_slice_sizes"] == ()
+    assert [o.name for o in by_name[s.name].operands] == [x.name, i.name, j.name]
+
+
 def test_style_example_without_module_line():
     m = parse_module("""
       ENTRY e {

@@ -218,6 +218,28 @@ def test_gather_and_scatter_add():
     rejects("scatter_add: axis 2 out of range", "scatter_add", f32(5, 3), s32(2), f32(2, 3), axis=2)
     rejects("scatter_add: updates", "scatter_add", f32(5, 3), s32(2), Shape(F64, (2, 3)), axis=0)
     rejects("should be", "scatter_add", f32(5, 3), s32(2), f32(2), axis=0)
+
+
+def test_dynamic_slice_and_dynamic_update_slice():
+    i, j, k = s32(), s32(), Shape(S64, ())
+    assert infer("dynamic_slice", f32(5, None), i, j, dynamic_slice_sizes=(0, 3)) == f32(0, 3)
+    assert infer("dynamic_slice", f32(5), k, dynamic_slice_sizes=(5,)) == f32(5)
+    assert infer("dynamic_slice", f32(), dynamic_slice_sizes=()) == f32()
+    rejects("needs 2 start indices", "dynamic_slice", f32(5, 3), i, dynamic_slice_sizes=(1, 1))
+    rejects("needs 2 dynamic_slice_sizes", "dynamic_slice", f32(5, 3), i, j, dynamic_slice_sizes=(1,))
+    rejects("size 6 out of range for dimension 0", "dynamic_slice", f32(5, 3), i, j, dynamic_slice_sizes=(6, 1))
+    rejects("size -1 out of range", "dynamic_slice", f32(5, 3), i, j, dynamic_slice_sizes=(-1, 1))
+    rejects("must be s32.. or s64.. scalars", "dynamic_slice", f32(5), s32(1), dynamic_slice_sizes=(1,))
+    rejects("must be s32.. or s64.. scalars", "dynamic_slice", f32(5), Shape(U8, ()), dynamic_slice_sizes=(1,))
+    rejects("differ in dtype", "dynamic_slice", f32(5, 3), i, k, dynamic_slice_sizes=(1, 1))
+    rejects("needs an operand", "dynamic_slice", dynamic_slice_sizes=())
+    assert infer("dynamic_update_slice", f32(5, None), f32(2, 4), i, j) == f32(5, None)
+    assert infer("dynamic_update_slice", f32(5), f32(0), k) == f32(5)
+    rejects("larger than", "dynamic_update_slice", f32(5, 3), f32(2, 4), i, j)
+    rejects("does not match", "dynamic_update_slice", f32(5, 3), Shape(F64, (2, 3)), i, j)
+    rejects("does not match", "dynamic_update_slice", f32(5, 3), f32(2), i, j)
+    rejects("needs 2 start indices", "dynamic_update_slice", f32(5, 3), f32(2, 3), i)
+    rejects("needs an operand and an update", "dynamic_update_slice", f32(5))
     rejects("does not match", "scatter_add", f32(5, 3), s32(2), f32(2, 4), axis=0)
     rejects("operand must be numeric", "scatter_add", pred(5), s32(2), pred(2), axis=0)
 

@@ -227,6 +227,38 @@ def test_expensive_op_only_read_at_the_roots_index():
         assert ops == ["parameter", "parameter", op, "fusion", "tuple"], ops
 
 
+def test_dynamic_slice_fuses_and_dynamic_update_slice_is_its_own_kernel():
+    """A run-time window (x[i]) is read element by element inside its consumer's kernel, the exp
+    before it evaluated once per element read; writing a window is a kernel of its own."""
+    m = parse_module("""
+      ENTRY e {
+        %x = f32[6,5] parameter(0)
+        %i = s32[] parameter(1)
+        %u = f32[2,5] parameter(2)
+        %z = s32[] constant(0)
+        %one = s32[] constant(1)
+        %e = f32[6,5] exp(%x)
+        %j = s32[] add(%i, %one)
+        %d = f32[2,5] dynamic_slice(%e, %j, %z), dynamic_slice_sizes={2,5}
+        %y = f32[2,5] mul(%d, %u)
+        %w = f32[6,5] dynamic_update_slice(%x, %y, %i, %z)
+        %n = f32[6,5] neg(%w)
+        ROOT %out = (f32[2,5], f32[6,5]) tuple(%y, %n)
+      }""")
+    rng = np.random.default_rng(4)
+    args = [rng.standard_normal((6, 5)).astype(np.float32), np.int32(3), rng.standard_normal((2, 5)).astype(np.float32)]
+    before = evaluate_module(m, args)
+    LayoutAssignment().run(m)
+    Fusion().run(m)
+    verify_module(m)
+    (loop,) = fusions(m)
+    assert {"exp", "dynamic_slice", "mul"} <= {i.opcode for i in loop.called[0].instructions}
+    assert [i.opcode for i in m.entry.instructions if i.opcode not in ("parameter", "constant")] == [
+        "fusion", "dynamic_update_slice", "neg", "tuple"]
+    for got, want in zip(evaluate_module(m, args), before):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
 # graphs from the test suite and the examples: the whole pipeline keeps their values --------------
 def _session_graph_values(build_graph, feeds_fn, runs=2):
     """Runs `build_graph()` -> (fetches, targets) through lower_run; compares interpreter before/after."""

@@ -452,6 +452,28 @@ def test_gather_clamps_indices(axis):
     check(empty, np.zeros((0, 4, 5), np.float32))
 
 
+@pytest.mark.parametrize("starts", [(0, 0), (2, 3), (-4, 1), (9, -1), (2 ** 40, -(2 ** 40))])
+@pytest.mark.parametrize("sizes", [(0, 2), (1, 1), (3, 5), (4, 5)])
+def test_dynamic_slice_and_update_clamp_their_window(starts, sizes):
+    """XLA's semantics: each start clamped to [0, dim - size], so the window never leaves the operand."""
+    x = random_array((4, 5), np.float32, seed=1)
+    update = random_array(sizes, np.float32, seed=2)
+    index = [np.asarray(s, np.int64) for s in starts]
+    got_slice, got_update = run(lambda b, p, u, i, j: b.tuple([
+        b.emit("dynamic_slice", (p, i, j), dynamic_slice_sizes=sizes), b.emit("dynamic_update_slice", (p, u, i, j))]),
+        x, update, *index)
+    clamped = [min(max(s, 0), n - size) for s, n, size in zip(starts, x.shape, sizes)]
+    want_slice = np.zeros(sizes, np.float32)
+    want_update = x.copy()
+    for a, c in np.ndindex(*sizes):
+        want_slice[a, c] = x[clamped[0] + a, clamped[1] + c]
+        want_update[clamped[0] + a, clamped[1] + c] = update[a, c]
+    check(got_slice, want_slice)
+    check(got_update, want_update)
+    scalar = run(lambda b, p: b.emit("dynamic_slice", (p,), dynamic_slice_sizes=()), np.float32(2.5))
+    check(scalar, np.float32(2.5))
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.int32])
 def test_scatter_add_skips_out_of_range_indices(dtype):
     x = random_array((4, 3), dtype, seed=1)

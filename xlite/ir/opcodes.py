@@ -76,6 +76,8 @@ _op("pad", "shape", 2)
 _op("concatenate", "shape", None)
 _op("gather", "shape", 2)
 _op("scatter_add", "shape", 3)
+_op("dynamic_slice", "shape", None)          # operand, then one start per dim
+_op("dynamic_update_slice", "shape", None)   # operand and update, then one start per dim
 _op("reduce", "reduce", 1)
 _op("reduce_window", "reduce", 1)
 _op("argmax", "reduce", 1, **_NO_GRAD)

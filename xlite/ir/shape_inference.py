@@ -287,6 +287,43 @@ def _scatter_add(opcode, operands, attrs, result):
     return Shape(x.dtype, x.dims)
 
 
+def _check_starts(opcode: str, x: Shape, starts: list) -> None:
+    """One scalar s32 or s64 start per dim of x, all of one dtype (XLA's dynamic-slice operands)."""
+    _check(len(starts) == x.rank, f"{opcode}: needs {x.rank} start indices for {x}, got {len(starts)}")
+    for s in starts:
+        _check(not s.is_tuple and s.rank == 0 and s.dtype in (dtypes.int32, dtypes.int64),
+               f"{opcode}: start indices must be s32[] or s64[] scalars, got {s}")
+        _check(s.dtype == starts[0].dtype, f"{opcode}: start indices differ in dtype: {starts[0]} vs {s}")
+
+
+@shape_rule("dynamic_slice")
+def _dynamic_slice(opcode, operands, attrs, result):
+    """x[start_0:start_0 + size_0, ...] with starts read at run time (clamped into range by every backend)."""
+    _check(len(operands) >= 1, "dynamic_slice needs an operand")
+    x, starts = operands[0], operands[1:]
+    _check_starts(opcode, x, starts)
+    sizes = tuple(attrs["dynamic_slice_sizes"])
+    _check(len(sizes) == x.rank, f"dynamic_slice: needs {x.rank} dynamic_slice_sizes for {x}, got {sizes}")
+    for d, (n, size) in enumerate(zip(x.dims, sizes)):
+        _check(0 <= size and (n is None or size <= n),
+               f"dynamic_slice: size {size} out of range for dimension {d} of {x}")
+    return Shape(x.dtype, sizes)
+
+
+@shape_rule("dynamic_update_slice")
+def _dynamic_update_slice(opcode, operands, attrs, result):
+    """x with `update` written over the window at the run-time starts (clamped so the window fits)."""
+    _check(len(operands) >= 2, "dynamic_update_slice needs an operand and an update")
+    x, update, starts = operands[0], operands[1], operands[2:]
+    _check_starts(opcode, x, starts)
+    _check(update.dtype == x.dtype and update.rank == x.rank,
+           f"dynamic_update_slice: update {update} does not match {x}")
+    for d, (n, size) in enumerate(zip(x.dims, update.dims)):
+        _check(None in (n, size) or size <= n,
+               f"dynamic_update_slice: update {update} larger than {x} in dimension {d}")
+    return Shape(x.dtype, x.dims)
+
+
 @shape_rule("reduce")
 def _reduce(opcode, operands, attrs, result):
     (x,) = operands

@@ -3,8 +3,8 @@
 Each group has one root, the instruction whose value the kernel writes to memory,
 and members that the kernel evaluates element by element in registers. Kinds:
 
-- "loop": elementwise ops, broadcasts, reshapes, transposes, bitcasts, slices,
-  selects, converts, concatenates, pads, reverses, iotas and scalar constants;
+- "loop": elementwise ops, broadcasts, reshapes, transposes, bitcasts, slices (static
+  and dynamic), selects, converts, concatenates, pads, reverses, iotas and scalar constants;
 - "input": a reduction (reduce, argmax, argmin, reduce_window) with its producers;
 - "output": a dot or convolution whose value flows only through same-index
   elementwise ops to the root (bias add, activation): the kernel writes the dot
@@ -19,7 +19,7 @@ evaluates each of its elements at most once (no broadcast or window between it
 and the root), and into at most MAX_EXPENSIVE_COPIES groups; a producer that
 must be materialized anyway is duplicated only if it is a cheap generator
 (broadcast, iota, scalar constant). rng, parameters, while, conditional, tuples,
-gather and scatter are never fused.
+gather, scatter and dynamic_update_slice (a kernel of its own over its operand) are never fused.
 
 The fusion instruction's operands are its inputs in the order of the fused
 computation's parameters; the fused computation is registered in module.computations.
@@ -33,7 +33,7 @@ from xlite.ir.opcodes import is_elementwise, op_info
 from xlite.passes.pass_pipeline import Pass
 
 LOOP_OPS = frozenset({"broadcast_in_dim", "reshape", "transpose", "bitcast", "slice", "pad",
-                      "concatenate", "reverse", "iota"})
+                      "concatenate", "reverse", "iota", "dynamic_slice"})
 INPUT_ROOTS = frozenset({"reduce", "argmax", "argmin", "reduce_window"})
 OUTPUT_ROOTS = frozenset({"dot", "convolution"})
 CHEAP_GENERATORS = frozenset({"broadcast_in_dim", "iota", "constant"})
@@ -92,8 +92,8 @@ def _reads_once(user: Instruction, operand: Instruction) -> bool:
         return True
     if user.opcode == "broadcast_in_dim":
         return operand.shape.num_elements == user.shape.num_elements
-    if user.opcode == "pad":
-        return operand is user.operands[0] and user.operands[1] is not operand
+    if user.opcode in ("pad", "dynamic_slice"):     # their other operands are read at every element
+        return operand is user.operands[0] and operand not in user.operands[1:]
     if user.opcode == "concatenate":
         return sum(o is operand for o in user.operands) == 1
     return user.opcode in _INJECTIVE

@@ -308,6 +308,24 @@ def _scatter_add(inst, x, idx, updates):
     return out
 
 
+def clamped_window(dims, sizes, starts) -> tuple:
+    """XLA's dynamic-slice window: each start clamped to [0, dim - size], so it never leaves the array."""
+    return tuple(slice(s, s + n) for s, n in
+                 ((min(max(int(s), 0), d - n), n) for d, n, s in zip(dims, sizes, starts)))
+
+
+@eval_rule("dynamic_slice")
+def _dynamic_slice(inst, x, *starts):
+    return x[clamped_window(x.shape, inst.attrs["dynamic_slice_sizes"], starts)].copy()
+
+
+@eval_rule("dynamic_update_slice")
+def _dynamic_update_slice(inst, x, update, *starts):
+    out = np.array(x, copy=True)
+    out[clamped_window(x.shape, update.shape, starts)] = update
+    return out
+
+
 # reductions ------------------------------------------------------------------------
 def reduce_identity(kind: str, dtype: np.dtype):
     dtype = np.dtype(dtype)

@@ -89,6 +89,37 @@ def test_gather_from_empty_axis():
     check(m, [np.zeros((3, 0), np.float32), np.array([0, 1, -1, 2], np.int32)])
 
 
+@pytest.mark.parametrize("n", [0, 1, 7, 67])
+@pytest.mark.parametrize("index_dtype, starts", [("s32", (0, 0)), ("s32", (3, 20)), ("s32", (-5, 2)),
+                                                 ("s32", (100, -100)), ("s64", (2 ** 40, -(2 ** 40)))])
+def test_dynamic_slice_and_update_clamp(n, index_dtype, starts):
+    """Windows of every size at in-range, negative, past-the-end and huge starts, one fused with an exp."""
+    rng = np.random.default_rng(n)
+    x = random_array(rng, "f32", (n, 33))
+    u = random_array(rng, "f32", (min(n, 3), 17))
+    index = [np.asarray(s, dtypes.as_dtype(index_dtype).np) for s in starts]
+
+    def build(b, p, q, i, j):
+        def ds(operand, sizes):
+            return b.emit("dynamic_slice", (operand, i, j), dynamic_slice_sizes=sizes)
+        return [ds(p, (0, 5)), ds(p, (min(n, 1), 33)), ds(p, (n, 17)), ds(p, (n // 2, 1)),
+                b.emit("exp", (ds(b.emit("neg", (p,)), (n, 31)),)),
+                b.emit("dynamic_update_slice", (p, q, i, j)), b.emit("dynamic_update_slice", (p, p, j, i)),
+                b.emit("add", (b.emit("dynamic_update_slice", (p, b.emit("tanh", (q,)), i, j)), p))]
+    check(module_from(build, [("f32", (n, 33)), ("f32", u.shape), (index_dtype, ()), (index_dtype, ())]),
+          [x, u, *index], rtol=1e-6, atol=1e-6)
+
+
+def test_dynamic_slice_of_a_scalar_and_a_vector():
+    m = module_from(lambda b, p, v, i: [b.emit("dynamic_slice", (p,), dynamic_slice_sizes=()),
+                                        b.emit("dynamic_slice", (v, i), dynamic_slice_sizes=(3,)),
+                                        b.emit("dynamic_update_slice", (p, p)),
+                                        b.emit("dynamic_update_slice", (v, b.reshape(p, (1,)), i))],
+                    [("s32", ()), ("s32", (9,)), ("s64", ())])
+    for i in (0, 8, -1, 6):
+        check(m, [np.int32(-7), np.arange(9, dtype=np.int32), np.int64(i)])
+
+
 def test_layouts_and_bitcast():
     """A column-major intermediate: transpose into it is a bitcast, reads honor minor_to_major."""
     x = np.arange(12, dtype=np.float32).reshape(3, 4)

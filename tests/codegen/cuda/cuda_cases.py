@@ -277,6 +277,36 @@ case("scatter_add_contended", lambda b, x, i, u, y, j, v: [b.emit("scatter_add",
      [("s32", (3,)), ("s32", (200001,)), ("s32", (200001,)), ("f32", (3,)), ("s32", (200001,)),
       ("f32", (200001,))], args=_contended_scatter_args)
 
+
+def _dynamic_slices(b, x, xi, i, j, k, u, one, ui):
+    """Windows of size 0, 1, odd and whole at run-time starts, fused and not, over f32 and s32 operands."""
+    def ds(operand, starts, sizes):
+        return b.emit("dynamic_slice", (operand, *starts), dynamic_slice_sizes=sizes)
+
+    def dus(operand, update, starts):
+        return b.emit("dynamic_update_slice", (operand, update, *starts))
+    empty = b.emit("slice", (u,), start_indices=(0, 0), limit_indices=(0, 17), strides=(1, 1))
+    return [ds(x, (i, j), (0, 5)), ds(x, (i, j), (1, 33)), ds(x, (i, j), (7, 17)), ds(x, (i, j), (3, 1)),
+            b.emit("exp", (ds(b.emit("neg", (x,)), (j, i), (5, 31)),)), ds(xi, (k,), (3,)),
+            dus(x, u, (i, j)), dus(x, one, (j, i)), dus(x, empty, (i, j)), dus(x, x, (i, j)), dus(xi, ui, (k,)),
+            b.emit("add", (dus(b.emit("neg", (x,)), b.emit("exp", (u,)), (i, j)), x))]
+
+
+def _dynamic_args(starts, index_dtype):
+    def make(rng):
+        return [random_array(rng, "f32", (7, 33)), random_array(rng, "s32", (5,), special=True),
+                *[np.asarray(s, dtypes.as_dtype(index_dtype).np) for s in starts],
+                random_array(rng, "f32", (2, 17)), random_array(rng, "f32", (1, 1)), random_array(rng, "s32", (3,))]
+    return make
+
+
+# Starts in range, negative, past the end, and beyond s32: every backend clamps them so the window fits.
+for _name, _dt, _starts in (("in_range", "s32", (2, 9, 1)), ("negative", "s32", (-3, -40, -1)),
+                            ("past_end", "s32", (100, 31, 5)), ("s64_huge", "s64", (2 ** 40, -2 ** 40, 2 ** 62))):
+    case(f"dynamic_slices_{_name}", _dynamic_slices,
+         [("f32", (7, 33)), ("s32", (5,))] + [(_dt, ())] * 3 + [("f32", (2, 17)), ("f32", (1, 1)), ("s32", (3,))],
+         tol=dict(rtol=1e-6, atol=1e-6), args=_dynamic_args(_starts, _dt))
+
 text_case("bitcast_layouts", """
 ENTRY %main {
   %p = f32[3,4]{1,0} parameter(0)

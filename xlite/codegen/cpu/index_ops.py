@@ -171,4 +171,48 @@ def _gather(gen: ElementGenerator, inst: Instruction, index: Index):
     return gen.guarded_element(x, sub, None, None)
 
 
+def _clamped_starts(gen: ElementGenerator, starts, dims, sizes) -> list:
+    """Each run-time start as i64, clamped to [0, dim - size] so the window never leaves the operand;
+    None where that range is just 0."""
+    b = gen.b
+    result = []
+    for start, dim, size in zip(starts, dims, sizes):
+        if dim - size <= 0:
+            result.append(None)
+            continue
+        s = index_to_i64(b, gen.element(start, Index((), values=[])), start.shape.dtype)
+        s = b.select(b.icmp_signed("<", s, i64(0)), i64(0), s)
+        result.append(b.select(b.icmp_signed(">", s, i64(dim - size)), i64(dim - size), s))
+    return result
+
+
+@element_rule("dynamic_slice")
+def _dynamic_slice(gen: ElementGenerator, inst: Instruction, index: Index):
+    x, starts = inst.operands[0], inst.operands[1:]
+    b = gen.b
+    offsets = _clamped_starts(gen, starts, x.shape.dims, inst.attrs["dynamic_slice_sizes"])
+    sub = [v if s is None else b.add(v, s, flags=["nuw", "nsw"]) for v, s in zip(index.values(b), offsets)]
+    return gen.element(x, Index(x.shape.dims, values=sub))
+
+
+@element_rule("dynamic_update_slice")
+def _dynamic_update_slice(gen: ElementGenerator, inst: Instruction, index: Index):
+    """update[i - start] inside the (clamped) window, the operand's own element elsewhere."""
+    x, update, starts = inst.operands[0], inst.operands[1], inst.operands[2:]
+    b = gen.b
+    kept = gen.element(x, index)
+    if 0 in update.shape.dims:
+        return kept
+    offsets = _clamped_starts(gen, starts, x.shape.dims, update.shape.dims)
+    sub, conds = [], []
+    for v, s, size in zip(index.values(b), offsets, update.shape.dims):
+        if s is None:          # the window spans the whole dim
+            sub.append(v)
+            continue
+        p = b.sub(v, s)
+        conds += [b.icmp_signed(">=", p, i64(0)), b.icmp_signed("<", p, i64(size))]
+        sub.append(p)
+    return gen.guarded_element(update, sub, and_all(b, conds), kept)
+
+
 __all__: list[str] = []    # rules only: they register with @element_rule

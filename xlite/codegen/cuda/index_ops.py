@@ -1,10 +1,11 @@
 """Leaves and index-transforming ops evaluated inline: constants, iota, rng, and the ops that map an
 output index to an operand's index (broadcast, reshape, bitcast, transpose, slice, reverse, pad,
-concatenate, gather)."""
+concatenate, gather, dynamic_slice, dynamic_update_slice)."""
 from __future__ import annotations
 
 import numpy as np
 
+from xlite import errors
 from xlite.codegen.cuda.c_types import ctype, literal
 from xlite.codegen.cuda.element_generator import (ElementGenerator, Index, and_all, element_rule,
                                                   physical_order, scalar_index)
@@ -202,6 +203,46 @@ def _gather(gen: ElementGenerator, inst: Instruction, index: Index) -> str:
                                f"{size - 1}LL : (long long)({position})))", "p")
     sub = list(vals[:axis]) + [clamped] + list(vals[axis + k:])
     return gen.element(x, Index(x.shape.dims, values=sub))
+
+
+def _clamped_starts(gen: ElementGenerator, starts, dims, sizes) -> list:
+    """Each run-time start in the index type, clamped to [0, dim - size] so the window never leaves the
+    operand; None where that range is just 0."""
+    result = []
+    for start, dim, size in zip(starts, dims, sizes):
+        if dim - size <= 0:
+            result.append(None)
+            continue
+        s, top = f"(long long)({gen.element(start, scalar_index())})", f"{dim - size}LL"
+        result.append(gen.let(gen.idx, f"({gen.idx})({s} < 0LL ? 0LL : ({s} > {top} ? {top} : {s}))", "s"))
+    return result
+
+
+@element_rule("dynamic_slice")
+def _dynamic_slice(gen: ElementGenerator, inst: Instruction, index: Index) -> str:
+    x, starts = inst.operands[0], inst.operands[1:]
+    offsets = _clamped_starts(gen, starts, x.shape.dims, inst.attrs["dynamic_slice_sizes"])
+    sub = [v if s is None else f"({v} + {s})" for v, s in zip(index.values(gen), offsets)]
+    return gen.element(x, Index(x.shape.dims, values=sub))
+
+
+@element_rule("dynamic_update_slice")
+def _dynamic_update_slice(gen: ElementGenerator, inst: Instruction, index: Index) -> str:
+    """update[i - start] inside the (clamped) window, the operand's own element elsewhere."""
+    x, update, starts = inst.operands[0], inst.operands[1], inst.operands[2:]
+    kept = gen.element(x, index)
+    if 0 in update.shape.dims:
+        return kept
+    offsets = _clamped_starts(gen, starts, x.shape.dims, update.shape.dims)
+    sub, conds = [], []
+    for v, s, size in zip(index.values(gen), offsets, update.shape.dims):
+        if s is None:          # the window spans the whole dim
+            sub.append(v)
+            continue
+        p = gen.let(gen.idx, f"{v} - {s}", "p")
+        conds += [f"{p} >= 0", f"{p} < {gen.lit(size)}"]
+        sub.append(p)
+    return gen.guarded_element(update, sub, and_all(conds), kept)
 
 
 __all__ = ["splat_value"]
