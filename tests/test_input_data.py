@@ -4,6 +4,7 @@ import os
 import numpy as np
 import pytest
 
+import xlite as tf
 from xlite.datasets import write_idx
 from xlite.examples.tutorials.mnist import input_data
 
@@ -56,7 +57,7 @@ def test_positional_fake_data_argument_as_in_tf():
 def test_missing_files_name_what_to_put_where(tmp_path):
     write_mnist(str(tmp_path))
     os.remove(os.path.join(str(tmp_path), "t10k-labels-idx1-ubyte.gz"))
-    with pytest.raises(FileNotFoundError) as info:
+    with pytest.raises(tf.errors.NotFoundError) as info:
         input_data.read_data_sets(str(tmp_path), validation_size=5)
     message = str(info.value)
     assert "t10k-labels-idx1-ubyte.gz" in message and str(tmp_path) in message and "never downloads" in message

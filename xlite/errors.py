@@ -54,6 +54,11 @@ DataLossError = _error_class("DataLossError", DATA_LOSS)
 UnauthenticatedError = _error_class("UnauthenticatedError", UNAUTHENTICATED)
 
 
+def unimplemented(message: str) -> OpError:
+    """What xlite cannot do: TF's UnimplementedError, not Python's NotImplementedError (which TF's is not)."""
+    return UnimplementedError(None, None, message)
+
+
 _CLASS_BY_CODE = {cls.error_code: cls for cls in (
     CancelledError, UnknownError, InvalidArgumentError, DeadlineExceededError, NotFoundError,
     AlreadyExistsError, PermissionDeniedError, ResourceExhaustedError, FailedPreconditionError,

@@ -64,6 +64,7 @@ def test_parse_feed():
 def trained(tmp_path):
     script = tmp_path / "softmax_regression.py"
     script.write_text(SCRIPT)
+    (tmp_path / "ckpt").mkdir()   # TF's Saver does not make the parent directory
     prefix = str(tmp_path / "ckpt" / "model")
     env = dict(os.environ, XLITE_TARGET="interpreter")
     proc = subprocess.run([sys.executable, str(script), prefix], capture_output=True, text=True, env=env, timeout=300)

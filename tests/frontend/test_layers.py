@@ -111,7 +111,7 @@ def test_untrainable_layer_and_regularizers():
     losses = tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)
     with initialized_session() as s:
         assert sorted(s.run(losses)) == [1.0, 2.0]
-    with pytest.raises(NotImplementedError, match="kernel_constraint"):
+    with pytest.raises(tf.errors.UnimplementedError, match="kernel_constraint"):
         tf.layers.dense(tf.ones([1, 2]), 2, kernel_constraint=lambda w: w)
 
 

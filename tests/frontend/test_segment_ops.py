@@ -69,7 +69,7 @@ def test_sorted_segment_ops(target):
 
 
 def test_sorted_segment_errors():
-    with pytest.raises(NotImplementedError, match="unsorted_segment_sum"):
+    with pytest.raises(tf.errors.UnimplementedError, match="unsorted_segment_sum"):
         tf.segment_sum([1.0, 2.0], tf.placeholder(tf.int32, [2]))
     with pytest.raises(errors.InvalidArgumentError, match="not increasing"):
         tf.segment_sum([1.0, 2.0, 3.0], [0, 2, 1])

@@ -130,7 +130,7 @@ def test_scope_arguments_are_checked():
             pass
     with pytest.raises(ValueError, match="The reuse parameter must be True or False or None"):
         tf.variable_scope("x", reuse="yes")
-    with pytest.raises(NotImplementedError, match="partitioner"):
+    with pytest.raises(tf.errors.UnimplementedError, match="partitioner"):
         tf.variable_scope("x", partitioner=lambda *a: None)
 
 

@@ -222,7 +222,7 @@ def emit_object(module, sig: Signature, dumping=None) -> bytes:
     from xlite.codegen.cpu.ir_array import physical_order
     for inst in list(module.entry.parameters) + list(module.entry.root.operands):
         if physical_order(inst.shape) != tuple(range(inst.shape.rank)):
-            raise NotImplementedError(f"{inst.name}: an AOT argument or result must be row-major")
+            raise errors.unimplemented(f"{inst.name}: an AOT argument or result must be row-major")
     tm = target_machine(sig.target_cpu)
     sig.cpu = llvm.get_host_cpu_name() if sig.target_cpu in ("host", "native", "") else sig.target_cpu
     cg = CodegenModule(module.name, llvm.get_process_triple(), str(tm.target_data))
@@ -241,14 +241,14 @@ def emit_object(module, sig: Signature, dumping=None) -> bytes:
 
 
 def check_undefined(obj: bytes, threads: int) -> list:
-    """The object's undefined symbols; NotImplementedError if any is not from libc/libm (or pthreads)."""
+    """The object's undefined symbols; UnimplementedError if any is not from libc/libm (or pthreads)."""
     from xlite.codegen.cpu.compiler import undefined_symbols
     names = sorted(set(undefined_symbols(obj)))
     allowed = LIBC_LIBM | (PTHREAD if threads > 1 else frozenset())
     extra = [s for s in names if s not in allowed]
     if extra:
-        raise NotImplementedError(f"the AOT object would need {', '.join(extra)}, which libc and libm do not "
-                                  "provide")
+        raise errors.unimplemented(f"the AOT object would need {', '.join(extra)}, which libc and libm do not "
+                                   "provide")
     return names
 
 

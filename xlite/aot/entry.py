@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from llvmlite import ir
 
+from xlite import errors
 from xlite.aot import signature as sig_mod
 from xlite.aot.signature import Signature
 from xlite.codegen.cpu.function import ALIGNMENT, CodegenModule
@@ -81,7 +82,7 @@ class _Routing:
             elif out.kind == "same_as":
                 loc = where[out.index]
             else:
-                raise NotImplementedError(f"output kind {out.kind!r} in an AOT object")
+                raise errors.unimplemented(f"output kind {out.kind!r} in an AOT object")
             where[i] = loc
             if loc != dest:
                 (self.post if dest[0] != "arg" else post_args).append((dest, loc, nbytes))

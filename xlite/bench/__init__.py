@@ -23,7 +23,7 @@ timed. Its time is the one the HBM fraction and floor and the CuPy ratio use;
 the `sess.run` time (16 MiB up and 16 MiB down over PCIe for W1) stays as the
 end-to-end figure, and the interpreter speedup is taken on it.
 
-A system that cannot compile a workload (NotImplementedError) gets its row
+A system that cannot compile a workload (UnimplementedError) gets its row
 marked "not implemented" instead of stopping the suite.
 
 The package, one job a module: settings (workload ids, Settings, loading the workloads),

@@ -78,7 +78,7 @@ def build_library(workload, directory: str) -> float:
     artifacts = aot_compile([loss], {t: a.shape for t, a in feeds.items()}, name="w3_step", out_dir=directory,
                             variables="args", updates=[train], graph=prog.graph)
     if artifacts.shared_path is None:
-        raise NotImplementedError("no C compiler to link w3_step.so")
+        raise tf.errors.UnimplementedError(None, None, "no C compiler to link w3_step.so")
     sess = tf.Session(target="interpreter", graph=prog.graph)
     sess.run(prog.init)
     values = sess.run(prog.variables)

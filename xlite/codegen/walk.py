@@ -13,6 +13,7 @@ while and a conditional are emitted.
 """
 from __future__ import annotations
 
+from xlite import errors
 from xlite.ir.module import Computation, Instruction, Module
 from xlite.ir.shape import Shape, leaf_shapes
 
@@ -174,8 +175,8 @@ class ComputationWalker:
         shapes = leaf_shapes(inst.shape)
         out_locs = list(out) if inst.shape.is_tuple else [out]
         if any(isinstance(o, tuple) for o in out_locs):
-            raise NotImplementedError(f"{inst.opcode}: nested tuple results are not supported by the "
-                                      f"{self.backend} backend")
+            raise errors.unimplemented(f"{inst.opcode}: nested tuple results are not supported by the "
+                                       f"{self.backend} backend")
         if sum(s.num_elements for s in shapes) == 0:
             return
         self.emit_kernel(inst, locs, out, list(zip(out_locs, shapes)))
@@ -192,8 +193,8 @@ class ComputationWalker:
             root = inst
         for _, loc in pairs:
             if isinstance(loc, tuple):
-                raise NotImplementedError(f"{inst.opcode}: tuple-shaped operands are not supported by the "
-                                          f"{self.backend} backend")
+                raise errors.unimplemented(f"{inst.opcode}: tuple-shaped operands are not supported by the "
+                                           f"{self.backend} backend")
         return root, dict(pairs)
 
     # buffers ------------------------------------------------------------------------------------------
@@ -254,7 +255,7 @@ class ComputationWalker:
         sources, first, computed = [], {}, 0
         for i, inst in enumerate(elements):
             if inst.shape.is_tuple:
-                raise NotImplementedError(f"nested tuple outputs are not supported by the {self.backend} backend")
+                raise errors.unimplemented(f"nested tuple outputs are not supported by the {self.backend} backend")
             slice_ = self.assignment.slices.get(inst)
             param_slice = slice_ is not None and slice_.kind == "parameter"
             if param_slice and aliases.get(i) == slice_.offset:

@@ -13,6 +13,7 @@ import functools
 
 import numpy as np
 
+from xlite import errors
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.graph import Tensor, get_default_graph
 from xlite.frontend.op_registry import lowering, make_op
@@ -59,7 +60,7 @@ def constant_arg(ctx, op, inst, what: str) -> np.ndarray | None:
     """The NumPy value of a shape-like operand; None at graph construction when it is not yet known."""
     value = ctx.constant_value(inst)
     if value is None and not ctx.static:
-        raise NotImplementedError(
+        raise errors.unimplemented(
             f"{op.type} '{op.name}': {what} must be a compile-time constant (a constant or computed from "
             f"shapes); xlite compiles static shapes, so it cannot depend on the values fed to a run")
     return value

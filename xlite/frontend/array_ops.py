@@ -10,6 +10,7 @@ import builtins
 
 import numpy as np
 
+from xlite import errors
 from xlite.frontend.array_helpers import (array_lowering, as_int_tensor, constant_arg, op_scope,
                                           partial_value, scalar_arg, shape_arg)
 from xlite.frontend.convert import constant, convert_to_tensor
@@ -356,5 +357,5 @@ def meshgrid(*args, **kwargs) -> list:
 
 
 def boolean_mask(tensor, mask, name="boolean_mask", axis=None) -> Tensor:
-    raise NotImplementedError("tf.boolean_mask returns a data-dependent number of elements, which xlite's "
-                              "static shapes cannot express; multiply by the mask or use tf.where(mask, x, y)")
+    raise errors.unimplemented("tf.boolean_mask returns a data-dependent number of elements, which xlite's "
+                               "static shapes cannot express; multiply by the mask or use tf.where(mask, x, y)")

@@ -2,7 +2,7 @@
 
 xlite's executables return values and raise nothing of their own, so a check
 is made when the graph is built if static values decide it; one that needs
-the run's values raises NotImplementedError naming the function.
+the run's values raises UnimplementedError naming the function.
 """
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ def assert_equal(x, y, data=None, summarize=None, message=None, name=None) -> Op
         equal(x, y)   # shape and dtype errors, at the user's line
         xv, yv = x._static_value, y._static_value
         if xv is None or yv is None:
-            raise NotImplementedError(
+            raise errors.unimplemented(
                 "tf.assert_equal of values known only at run time: xlite's executables cannot raise a run-time "
                 "assertion; compare with tf.equal and fetch the result, or assert on fetched values")
         if not np.all(np.equal(xv, yv)):
@@ -117,6 +117,6 @@ def assert_equal(x, y, data=None, summarize=None, message=None, name=None) -> Op
 
 def Print(input_, data, message=None, first_n=None, summarize=None, name=None):  # noqa: N802 - TF's name
     """TF1's printing identity, which xlite cannot make: its executables hand no values back mid-run."""
-    raise NotImplementedError(
+    raise errors.unimplemented(
         "tf.Print prints values while the graph runs, and xlite's compiled executables hand nothing back to the "
         "host before the run ends; fetch the tensors with Session.run and print them instead")

@@ -12,10 +12,11 @@ row k of an [N, ...] buffer, then runs a reverse loop from the last iteration to
 the first: it reads row k, re-runs the body's ops on it (adopted into a
 gradient sub-graph, as for "If") and applies the body's vector-Jacobian
 product, summing the captures' gradients over iterations. Loops whose bodies
-assign Variables, and unbounded loops, raise NotImplementedError.
+assign Variables, and unbounded loops, raise UnimplementedError.
 """
 from __future__ import annotations
 
+from xlite import errors
 from xlite.frontend import control_flow_ops as cf
 from xlite.frontend.array_ops import zeros_like
 from xlite.frontend.gradients import gradients, grad_rule, no_gradient
@@ -62,14 +63,14 @@ def _while_grad(op, *out_grads):
     if not a["back_prop"]:
         return [None] * len(op.inputs)
     if a["max_static"] is None:
-        raise NotImplementedError(
+        raise errors.unimplemented(
             f"Gradient of tf.while_loop '{op.name}' (op type While): xlite differentiates a while loop only "
             "when maximum_iterations is given as a compile-time constant (it sizes the buffers that keep "
             "each iteration's loop variables)")
     body = a["body"]
     if body.assigns_variables():
-        raise NotImplementedError(f"Gradient of tf.while_loop '{op.name}' (op type While): its body assigns "
-                                  "a Variable, which xlite cannot differentiate")
+        raise errors.unimplemented(f"Gradient of tf.while_loop '{op.name}' (op type While): its body assigns "
+                                   "a Variable, which xlite cannot differentiate")
     float_vars = [j for j in range(n) if op.inputs[j].dtype.is_floating]
     read = set(body.captures)
     float_caps = [i for i in range(n, len(op.inputs)) if op.inputs[i].dtype.is_floating and op.inputs[i] in read]

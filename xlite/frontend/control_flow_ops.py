@@ -30,6 +30,7 @@ one, so this one does not import it: xlite/__init__ does, which registers them.
 """
 from __future__ import annotations
 
+from xlite import errors
 from xlite.frontend import nest
 from xlite.frontend.convert import constant, convert_to_tensor
 from xlite.frontend.graph import Operation, Tensor, get_default_graph
@@ -185,7 +186,7 @@ def _invariant_shapes(flat: list, shape_invariants) -> list:
         relaxed = t.shape.ndims is not None and (inv.ndims is None or any(
             i is None and d is not None for i, d in zip(inv.dims, t.shape.dims)))
         if relaxed:
-            raise NotImplementedError(
+            raise errors.unimplemented(
                 f"tf.while_loop: shape invariant {inv} for {t.name} (shape {t.shape}) lets the loop variable "
                 "change shape between iterations, which xlite cannot compile: its while loops keep every "
                 "loop variable's shape fixed")
@@ -313,7 +314,7 @@ def lower_loop(ctx, op, operands, history_rows: int | None = None):
         limit = cctx.import_value(("tensor", limit_t), outer[limit_t], foldable=True)
         pred = cctx.b.emit("and", (pred, cctx.b.compare(cctx.iteration, limit, "LT")))
     if cctx.assigned:
-        raise NotImplementedError(f"the condition of tf.while_loop '{op.name}' assigns a Variable")
+        raise errors.unimplemented(f"the condition of tf.while_loop '{op.name}' assigns a Variable")
     cctx.finish(pred)
 
     bctx = SubgraphContext(ctx, state, f"{op.name}.body", iteration_index=n)

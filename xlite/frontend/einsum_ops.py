@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import string
 
+from xlite import errors
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.gradients import grad_rule
 from xlite.frontend.graph import Tensor
@@ -48,8 +49,8 @@ def parse_equation(equation: str, ranks: list[int]) -> tuple[list[str], str, fro
             raise ValueError(f"einsum equation '{equation}': '{term}' has {len(term)} subscripts for an operand of "
                              f"rank {rank}")
         if len(set(term)) != len(term):
-            raise NotImplementedError(f"einsum equation '{equation}': a subscript repeated within one operand "
-                                      f"('{term}', a trace or diagonal) is not supported by xlite")
+            raise errors.unimplemented(f"einsum equation '{equation}': a subscript repeated within one operand "
+                                       f"('{term}', a trace or diagonal) is not supported by xlite")
         resolved.append(term)
     if arrow:
         out = out.replace("...", ellipsis)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from xlite import errors
 from xlite.frontend.array_helpers import (array_lowering, as_int_tensor, normalize_axis, op_scope, partial_value,
                                           scalar_arg, shape_arg, slice_dim, zeros_ir)
 from xlite.frontend.convert import convert_to_tensor
@@ -73,7 +74,7 @@ def _scatter_add_like_grad(op, g):
 
 def gather(params, indices, validate_indices=None, name=None, axis=None, batch_dims=0) -> Tensor:
     if batch_dims:
-        raise NotImplementedError("tf.gather with batch_dims != 0 is not supported by xlite")
+        raise errors.unimplemented("tf.gather with batch_dims != 0 is not supported by xlite")
     p = convert_to_tensor(params)
     with op_scope(name, "GatherV2", p.graph) as scope:
         idx = convert_to_tensor(indices, name="indices")
@@ -197,7 +198,7 @@ def _scatter_nd_updates_grad(g: Tensor, indices: Tensor) -> Tensor:
 
 def gather_nd(params, indices, name=None, batch_dims=0) -> Tensor:
     if batch_dims:
-        raise NotImplementedError("tf.gather_nd with batch_dims != 0 is not supported by xlite")
+        raise errors.unimplemented("tf.gather_nd with batch_dims != 0 is not supported by xlite")
     p = convert_to_tensor(params)
     with op_scope(name, "GatherNd", p.graph) as scope:
         idx = convert_to_tensor(indices, name="indices")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from xlite import errors
 from xlite.frontend import math_ops
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.graph import GraphKeys, Tensor, get_default_graph
@@ -49,7 +50,7 @@ def _data_format(data_format: str | None) -> str:
 def _no_constraints(**constraints) -> None:
     for key, value in constraints.items():
         if value is not None:
-            raise NotImplementedError(f"tf.layers: {key} is not supported by xlite")
+            raise errors.unimplemented(f"tf.layers: {key} is not supported by xlite")
 
 
 class Layer:

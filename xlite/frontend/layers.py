@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from xlite import errors
 from xlite.frontend import array_ops, init_ops, math_ops, matmul_ops, nn_ops, reduction_ops
 from xlite.frontend.conv_layers import (Conv1D, Conv2D, Conv2DTranspose, conv1d, conv2d,  # noqa: F401
                                         conv2d_transpose)  # (tf.layers' names, as TF's)
@@ -159,7 +160,7 @@ class BatchNormalization(Layer):
                         renorm=renorm or None, virtual_batch_size=virtual_batch_size, adjustment=adjustment)
         super().__init__(trainable=trainable, name=name, **kwargs)
         if not isinstance(axis, int):
-            raise NotImplementedError("tf.layers.batch_normalization: only a single int axis is supported")
+            raise errors.unimplemented("tf.layers.batch_normalization: only a single int axis is supported")
         self.axis, self.momentum, self.epsilon = axis, momentum, epsilon
         self.center, self.scale, self.fused = center, scale, fused
         self.beta_initializer = beta_initializer or init_ops.zeros_initializer()

@@ -9,6 +9,7 @@ import builtins
 
 import numpy as np
 
+from xlite import errors
 from xlite.frontend.array_ops import (broadcast_to, concat, expand_dims, range, reshape, shape, squeeze, stack,
                                      zeros_like)
 from xlite.frontend.convert import convert_to_tensor
@@ -84,7 +85,7 @@ def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name
 def matrix_diag(diagonal, name="diag", k=0) -> Tensor:
     """Batched diagonal matrices: [..., n] -> [..., n, n] with the input on the main diagonal."""
     if k != 0:
-        raise NotImplementedError("tf.linalg.diag with k != 0 (an off-main diagonal) is not supported by xlite")
+        raise errors.unimplemented("tf.linalg.diag with k != 0 (an off-main diagonal) is not supported by xlite")
     with name_scope(name, "diag", [diagonal]) as scope:
         x = convert_to_tensor(diagonal, name="diagonal")
         if x.shape.ndims == 0:
@@ -96,7 +97,7 @@ def matrix_diag(diagonal, name="diag", k=0) -> Tensor:
 def matrix_diag_part(input, name="diag_part", k=0) -> Tensor:  # noqa: A002 - TF's name
     """The main diagonal of each matrix: [..., m, n] -> [..., min(m, n)]."""
     if k != 0:
-        raise NotImplementedError("tf.linalg.diag_part with k != 0 (an off-main diagonal) is not supported by xlite")
+        raise errors.unimplemented("tf.linalg.diag_part with k != 0 (an off-main diagonal) is not supported by xlite")
     with name_scope(name, "diag_part", [input]) as scope:
         x = convert_to_tensor(input, name="input")
         rank = x.shape.ndims
@@ -175,8 +176,8 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None, keep_dims
         if ord not in ("euclidean", "fro", 1, 2, np.inf):
             raise ValueError(f"'ord' must be a supported matrix norm in ['euclidean', 'fro', 1, 2, inf], got {ord}")
         if ord == 2:
-            raise NotImplementedError("tf.norm: the matrix 2-norm needs a singular value decomposition, which "
-                                      "xlite does not have")
+            raise errors.unimplemented("tf.norm: the matrix 2-norm needs a singular value decomposition, which "
+                                       "xlite does not have")
     else:
         if isinstance(axis, (list, tuple)) and len(axis) == 1:
             axis = axis[0]

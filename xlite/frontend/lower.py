@@ -131,6 +131,10 @@ class RunContext(LoweringContext):
             result = lowering_rule(op.type)(self, op, *operands)
         except (ShapeError, ValueError) as e:
             raise errors.InvalidArgumentError(op.node_def, op, f"{e}") from None
+        except errors.OpError as e:   # UnimplementedError from a rule: name the op and the user's line
+            if e.op is not None:
+                raise
+            raise type(e)(e.node_def, op, e.message) from None
         results = result if isinstance(result, (list, tuple)) else [result]
         for t, inst in zip(op.outputs, results):
             self.values.setdefault(t, inst)

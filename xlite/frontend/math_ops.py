@@ -10,6 +10,7 @@ from functools import reduce as _fold
 
 import numpy as np
 
+from xlite import errors
 from xlite.frontend.convert import constant, convert_pair, convert_to_tensor
 from xlite.frontend.gradients import broadcast_to_shape_of, grad_rule, no_gradient, sum_to_shape_of
 from xlite.frontend.graph import Tensor
@@ -424,8 +425,8 @@ def to_int64(x, name="ToInt64") -> Tensor:
 def where(condition, x=None, y=None, name=None) -> Tensor:
     """The three-argument form, broadcasting like tf.where_v2; the one-argument form has a data-dependent shape."""
     if x is None and y is None:
-        raise NotImplementedError("tf.where(condition) returns a data-dependent number of indices, "
-                                  "which xlite's static shapes cannot express; use tf.where(cond, x, y)")
+        raise errors.unimplemented("tf.where(condition) returns a data-dependent number of indices, "
+                                   "which xlite's static shapes cannot express; use tf.where(cond, x, y)")
     if x is None or y is None:
         raise ValueError("x and y must both be non-None or both be None.")
     condition = convert_to_tensor(condition, name="condition")

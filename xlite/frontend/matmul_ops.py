@@ -1,6 +1,7 @@
 """tf.matmul: MatMul for matrices, BatchMatMulV2 with broadcast batch dims, one general `dot` either way."""
 from __future__ import annotations
 
+from xlite import errors
 from xlite.frontend.convert import convert_pair
 from xlite.frontend.gradients import grad_rule, sum_to_shape_of
 from xlite.frontend.graph import Tensor
@@ -39,7 +40,7 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     if transpose_b and adjoint_b:
         raise ValueError("Only one of transpose_b and adjoint_b can be True.")
     if output_type is not None:
-        raise NotImplementedError("matmul: output_type is not supported")
+        raise errors.unimplemented("matmul: output_type is not supported")
     a, b = convert_pair(a, b, "MatMul")
     check_dtype(a, NUMERIC, "MatMul", "a")
     for t in (a, b):

@@ -10,6 +10,7 @@ import numbers
 
 import numpy as np
 
+from xlite import errors
 from xlite.frontend import array_ops, math_ops, matmul_ops, random_ops, reduction_ops
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.gradients import grad_rule, no_gradient
@@ -216,10 +217,10 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
     """Rows of params by id (a gather on axis 0); sharded params and max_norm are not supported."""
     if isinstance(params, (list, tuple)):
         if len(params) != 1:
-            raise NotImplementedError("embedding_lookup over a list of sharded params is not supported by xlite")
+            raise errors.unimplemented("embedding_lookup over a list of sharded params is not supported by xlite")
         params = params[0]
     if max_norm is not None:
-        raise NotImplementedError("embedding_lookup with max_norm is not supported by xlite")
+        raise errors.unimplemented("embedding_lookup with max_norm is not supported by xlite")
     params = convert_to_tensor(params, name="params")
     with params.graph.name_scope(name or "embedding_lookup") as scope:
         return array_ops.gather(params, ids, name=scope)

@@ -45,7 +45,7 @@ def lowering_rule(op_type: str) -> Callable:
     try:
         return _LOWERINGS[op_type]
     except KeyError:
-        raise NotImplementedError(f"no lowering rule for op type {op_type!r}") from None
+        raise errors.unimplemented(f"no lowering rule for op type {op_type!r}") from None
 
 
 def is_stateful(op_type: str) -> bool:
@@ -139,6 +139,11 @@ def make_op(op_type: str, inputs, attrs=None, name: str | None = None,
             raise ValueError(f"{e} (op '{scope_name}' of type {op_type}, created at {file}:{line})") from None
     except TypeError as e:
         raise TypeError(f"{e} (op '{scope_name}' of type {op_type}, created at {file}:{line})") from None
+    except errors.OpError as e:   # UnimplementedError from a rule: name the op and the user's line
+        if e.op is not None:
+            raise
+        raise type(e)(e.node_def, None, f"{e.message} (op '{scope_name}' of type {op_type}, created at "
+                                        f"{file}:{line})") from None
     if result is None and unknown_rank:
         dtype = attrs.get("dtype", inputs[0].dtype)
         specs = [(dtype, TensorShape(None))] * (n_outputs or 1)

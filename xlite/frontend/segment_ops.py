@@ -105,7 +105,7 @@ def _sorted_count(ids: Tensor, op_type: str) -> int:
         raise ValueError(f"segment_ids should be a vector, got shape {ids.shape} ({op_type})")
     value = ids._static_value
     if value is None:
-        raise NotImplementedError(
+        raise errors.unimplemented(
             f"tf.math.{op_type}: the output size is max(segment_ids) + 1, which xlite's static shapes need when "
             f"the graph is built; pass constant segment_ids, or use tf.math.unsorted_{op_type} with num_segments")
     value = np.reshape(value, -1)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from xlite import errors
 from xlite.frontend.graph import Graph, Operation, Tensor
 from xlite.frontend.lower import RunContext
 from xlite.frontend.op_registry import has_ref_input
@@ -123,7 +124,7 @@ def finish(frame: _Frame, name: str, outputs: list, args: list = ()) -> SubGraph
         source = owner(op)
         if source is not None and source in frame.adopt:
             if assigns_variables(op):
-                raise NotImplementedError(
+                raise errors.unimplemented(
                     f"{name} would recompute '{op.name}' ({op.type}): xlite does not differentiate "
                     "control flow whose branches or bodies assign Variables")
             members.add(id(op))

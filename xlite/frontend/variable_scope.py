@@ -11,6 +11,7 @@ import enum
 import functools
 import weakref
 
+from xlite import errors
 from xlite.frontend import init_ops
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.graph import Graph, GraphKeys, get_default_graph
@@ -104,7 +105,7 @@ class VariableScope:
 def _reject_unsupported(kwargs: dict) -> None:
     for key in ("partitioner", "constraint"):
         if kwargs.get(key) is not None:
-            raise NotImplementedError(f"tf.get_variable: {key} is not supported by xlite")
+            raise errors.unimplemented(f"tf.get_variable: {key} is not supported by xlite")
 
 
 def _wrap_getter(custom_getter, old_getter):
@@ -243,7 +244,7 @@ class variable_scope:  # noqa: N801 - TF's name
         if not isinstance(name_or_scope, (str, VariableScope, type(None))):
             raise TypeError("VariableScope: name_or_scope must be a string or VariableScope.")
         if partitioner is not None:
-            raise NotImplementedError("tf.variable_scope: partitioner is not supported by xlite")
+            raise errors.unimplemented("tf.variable_scope: partitioner is not supported by xlite")
         if not isinstance(auxiliary_name_scope, bool):
             raise TypeError(f"The auxiliary_name_scope must be `True` or `False`, while get {auxiliary_name_scope}")
         self._name_or_scope, self._default_name = name_or_scope, default_name

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from xlite import errors   # TF's error classes: a leaf module that imports nothing
+
 
 @dataclass(frozen=True, eq=False)
 class DType:
@@ -18,7 +20,7 @@ class DType:
     @property
     def as_numpy_dtype(self) -> type:
         if self.np_name is None:
-            raise NotImplementedError(f"{self.name} has no NumPy dtype")
+            raise errors.unimplemented(f"{self.name} has no NumPy dtype in xlite")
         return np.dtype(self.np_name).type
 
     @functools.cached_property

@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 
+from xlite import errors
 from xlite.ir.module import Module
 from xlite.runtime.interpreter import evaluate_module
 
@@ -62,12 +63,12 @@ def check_target_available(target: str) -> None:
         from xlite.codegen.cpu import is_available
         if is_available():
             return
-        raise NotImplementedError("target 'cpu' needs llvmlite with a native target for this machine")
+        raise errors.unimplemented("target 'cpu' needs llvmlite with a native target for this machine")
     if target == "cuda":
         from xlite.codegen.cuda.availability import check_available
         check_available()
         return
-    raise NotImplementedError(f"target {target!r} is not available yet in this build of xlite")
+    raise errors.unimplemented(f"target {target!r} is not available yet in this build of xlite")
 
 
 def compile_module(module: Module, target: str) -> Executable:
@@ -110,7 +111,7 @@ def compile_module(module: Module, target: str) -> Executable:
             if "buffer_assignment" not in module.properties:
                 dump.run_pipeline(cpu_pipeline(), module)
             return compile_cuda(module)
-    raise NotImplementedError(f"target {target!r} is not available yet in this build of xlite")
+    raise errors.unimplemented(f"target {target!r} is not available yet in this build of xlite")
 
 
 def _dumping() -> bool:

@@ -8,6 +8,7 @@ import threading
 import llvmlite
 import llvmlite.binding as llvm
 
+from xlite import errors
 from xlite.codegen.cpu.blas import register_blas_symbols
 
 _lock = threading.Lock()
@@ -113,15 +114,15 @@ class JitLoadedCode:
     """Object code linked by LLVM's JIT linker (MCJIT).
 
     Every symbol the object needs is checked first: the JIT linker aborts the process on one it
-    cannot resolve, so a missing one becomes a NotImplementedError instead."""
+    cannot resolve, so a missing one becomes an UnimplementedError instead."""
 
     def __init__(self, obj: bytes, symbols: list[str]):
         self.obj = obj
         register_blas_symbols()
         missing = [s for s in undefined_symbols(obj) if not _resolvable(s)]
         if missing:
-            raise NotImplementedError(f"generated code needs {', '.join(missing)}, which this process "
-                                      "does not provide (cpu backend)")
+            raise errors.unimplemented(f"generated code needs {', '.join(missing)}, which this process "
+                                       "does not provide (cpu backend)")
         tm = new_target_machine()
         with _lock:
             empty = llvm.parse_assembly("")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from llvmlite import ir
 
+from xlite import errors
 from xlite.codegen.cpu.buffers import TEMP, Loc
 from xlite.codegen.cpu.function import ALIGNMENT, CodegenModule, parallel_for
 from xlite.codegen.cpu.ir_array import physical_order
@@ -149,7 +150,7 @@ class EntryEmitter(ComputationWalker):
     def _plan_outputs(self) -> None:
         """Root outputs computed straight into result arrays; the rest copied by run()."""
         if self.module.entry.root.opcode != "tuple":
-            raise NotImplementedError("the cpu backend needs the entry root to be a tuple")
+            raise errors.unimplemented("the cpu backend needs the entry root to be a tuple")
         for kind, index, inst in self.output_sources():
             if kind == "computed":
                 kind = "result"

@@ -20,6 +20,7 @@ import contextlib
 import numpy as np
 from llvmlite import ir
 
+from xlite import errors
 from xlite.codegen.cpu.elemental import emit_elementwise, has_elemental_rule
 from xlite.codegen.cpu.ir_array import Index, IrArray, physical_order
 from xlite.codegen.cpu.llvm_types import I64, constant, i64, is_unsigned, register_type, round_to_dtype
@@ -84,7 +85,7 @@ class ElementGenerator:
             return emit_elementwise(self.fc, inst, values)
         rule = _ELEMENT_RULES.get(op)
         if rule is None:
-            raise NotImplementedError(f"opcode {op!r} cannot be computed elementally by the cpu backend")
+            raise errors.unimplemented(f"opcode {op!r} cannot be computed elementally by the cpu backend")
         return round_to_dtype(self.b, rule(self, inst, index), inst.shape.dtype)
 
     # helpers for rules -------------------------------------------------------------------
@@ -158,7 +159,7 @@ def _iota(gen: ElementGenerator, inst: Instruction, index: Index):
 
 @element_rule("parameter")
 def _parameter(gen, inst, index):
-    raise NotImplementedError(f"parameter {inst.name} has no buffer in this kernel")
+    raise errors.unimplemented(f"parameter {inst.name} has no buffer in this kernel")
 
 
 __all__ = ["ElementGenerator", "element_rule", "is_elemental", "and_all", "index_to_i64"]

@@ -18,6 +18,8 @@ import os
 import struct
 import sys
 
+from xlite import errors
+
 SHF_WRITE, SHF_ALLOC, SHF_EXECINSTR = 0x1, 0x2, 0x4
 SHT_PROGBITS, SHT_SYMTAB, SHT_RELA, SHT_NOBITS, SHT_REL = 1, 2, 4, 8, 9
 SHN_UNDEF, SHN_ABS, SHN_COMMON = 0, 0xFFF1, 0xFFF2
@@ -222,7 +224,7 @@ class ElfCode:
         base = _libc.mmap(None, total, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS,
                           -1, 0)
         if base is None or base == ctypes.c_void_p(-1).value:
-            raise MemoryError("mmap failed for generated code")
+            raise errors.ResourceExhaustedError(None, None, "mmap of the generated code failed: out of memory")
         self._base, self._size = base, total
         try:
             self._link(parsed, offsets, relocations, defined, base, total, readonly, symbols, extra or {})
@@ -285,7 +287,8 @@ class ElfCode:
                 raise UnsupportedObject(f"relocation type {kind}")
         ctypes.memmove(base, (ctypes.c_char * total).from_buffer(image), total)
         if readonly and _libc.mprotect(base, readonly, mmap.PROT_READ | mmap.PROT_EXEC) != 0:
-            raise OSError(ctypes.get_errno(), "mprotect failed for generated code")
+            failure = OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+            raise errors.from_os_error(failure, "mprotect of the generated code")
         addresses = [base + offsets[defined[s][0]] + defined[s][1] for s in symbols]
         self.address = addresses[0]
         self.object_address = addresses[1] if len(addresses) > 1 else None

@@ -1,6 +1,7 @@
 """Index-transforming ops evaluated inline: each maps an output index to its operand's index."""
 from __future__ import annotations
 
+from xlite import errors
 from xlite.codegen.cpu.element_generator import ElementGenerator, and_all, element_rule, index_to_i64
 from xlite.codegen.cpu.ir_array import Index, physical_order
 from xlite.codegen.cpu.llvm_types import constant, i64
@@ -50,7 +51,7 @@ def _reshape(gen: ElementGenerator, inst: Instruction, index: Index):
 def _bitcast(gen: ElementGenerator, inst: Instruction, index: Index):
     x = inst.operands[0]
     if x.shape.dtype != inst.shape.dtype:
-        raise NotImplementedError("bitcast between element types is not supported by the cpu backend")
+        raise errors.unimplemented("bitcast between element types is not supported by the cpu backend")
     linear = index.linear_in(gen.b, inst.shape)
     return gen.element(x, Index(x.shape.dims, linear=linear, order=physical_order(x.shape)))
 

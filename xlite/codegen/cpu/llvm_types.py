@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from llvmlite import ir
 
+from xlite import errors
 from xlite.ir.dtypes import DType
 
 I1 = ir.IntType(1)
@@ -26,7 +27,7 @@ SUPPORTED_DTYPES = tuple(_MEMORY)
 
 def check_dtype(dtype: DType, what: str = "") -> None:
     if dtype.ir_name not in _MEMORY:
-        raise NotImplementedError(f"{what or 'value'} of dtype {dtype.name} is not supported by the cpu backend")
+        raise errors.unimplemented(f"{what or 'value'} of dtype {dtype.name} is not supported by the cpu backend")
 
 
 def memory_type(dtype: DType) -> ir.Type:

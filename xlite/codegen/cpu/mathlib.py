@@ -20,6 +20,7 @@ from typing import Callable
 
 from llvmlite import ir
 
+from xlite import errors
 from xlite.codegen.cpu.llvm_types import F32, F64
 
 MATH_FUNCTIONS = ("exp", "expm1", "log", "log1p", "tanh", "logistic", "sin", "cos", "pow")
@@ -53,7 +54,7 @@ def _suffix(ty: ir.Type) -> str:
         return "f32"
     if ty == F64:
         return "f64"
-    raise NotImplementedError(f"math on {ty} is not supported by the cpu backend")
+    raise errors.unimplemented(f"math on {ty} is not supported by the cpu backend")
 
 
 def _intrinsic(name: str):

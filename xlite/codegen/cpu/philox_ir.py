@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from llvmlite import ir
 
+from xlite import errors
 from xlite.codegen.cpu.element_generator import ElementGenerator, element_rule
 from xlite.codegen.cpu.elemental import convert_value
 from xlite.codegen.cpu.ir_array import Index
@@ -96,7 +97,7 @@ def _rng(gen: ElementGenerator, inst, index: Index):
         t = b.fmul(b.fsub(b.fmul(_f32(2.0), u), _f32(1.0)), _f32(0.9544997361036416))
         value = b.fmul(_f32(1.4142135623730951), erfinv_f32(fc, t))
     else:
-        raise NotImplementedError(f"rng distribution {dist!r} is not supported by the cpu backend")
+        raise errors.unimplemented(f"rng distribution {dist!r} is not supported by the cpu backend")
     return convert_value(fc, value, dtypes.float32, inst.shape.dtype)
 
 

@@ -12,8 +12,10 @@ import ctypes
 import functools
 import importlib.util
 
+from xlite import errors
 
-class CudaUnavailableError(NotImplementedError):
+
+class CudaUnavailableError(errors.UnimplementedError):
     """target 'cuda' cannot run on this machine; the message says what is missing."""
 
 
@@ -71,8 +73,8 @@ def is_available() -> bool:
 def check_available() -> None:
     gaps = missing()
     if gaps:
-        raise CudaUnavailableError("target 'cuda' needs pycuda, a CUDA driver, an NVIDIA GPU and nvcc; on this "
-                                   "machine " + "; ".join(gaps))
+        raise CudaUnavailableError(None, None, "target 'cuda' needs pycuda, a CUDA driver, an NVIDIA GPU and nvcc; "
+                                   "on this machine " + "; ".join(gaps))
 
 
 __all__ = ["CudaUnavailableError", "missing", "is_available", "check_available"]

@@ -9,6 +9,7 @@ import struct
 
 import numpy as np
 
+from xlite import errors
 from xlite.ir.dtypes import DType
 
 # ir name: (register type, memory type, same-width unsigned type)
@@ -28,7 +29,7 @@ SUPPORTED_DTYPES = tuple(_TYPES)
 
 def check_dtype(dtype: DType, what: str = "") -> None:
     if dtype.ir_name not in _TYPES:
-        raise NotImplementedError(f"{what or 'value'} of dtype {dtype.name} is not supported by the cuda backend")
+        raise errors.unimplemented(f"{what or 'value'} of dtype {dtype.name} is not supported by the cuda backend")
 
 
 def ctype(dtype: DType) -> str:

@@ -52,7 +52,9 @@ def nvcc_version() -> str:
 def _nvcc() -> str:
     nvcc = find_nvcc()
     if nvcc is None:
-        raise FileNotFoundError("nvcc was not found (looked on PATH, in $CUDA_HOME/bin and /usr/local/cuda/bin)")
+        from xlite.codegen.cuda.availability import CudaUnavailableError
+        raise CudaUnavailableError(None, None, "nvcc was not found (looked on PATH, in $CUDA_HOME/bin and "
+                                   "/usr/local/cuda/bin)")
     return nvcc
 
 

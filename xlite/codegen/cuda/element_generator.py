@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 
+from xlite import errors
 from xlite.codegen.cuda.c_types import ctype, index_literal, memory_type
 from xlite.codegen.cuda.elemental import emit_elementwise, has_elemental_rule
 from xlite.codegen.cuda.writer import Block, Writer
@@ -190,7 +191,7 @@ class ElementGenerator:
             return self.let(ctype(inst.shape.dtype), emit_elementwise(inst, values))
         rule = _ELEMENT_RULES.get(op)
         if rule is None:
-            raise NotImplementedError(f"opcode {op!r} cannot be computed element by element by the cuda backend")
+            raise errors.unimplemented(f"opcode {op!r} cannot be computed element by element by the cuda backend")
         return rule(self, inst, index)
 
     def guarded_element(self, inst: Instruction, values: list, valid: str | None, fill: str) -> str:

@@ -147,7 +147,8 @@ def compile_library(source: str) -> ctypes.CDLL:
     if not path.exists():
         compiler = shutil.which("g++") or shutil.which("clang++")
         if compiler is None:
-            raise FileNotFoundError("the cuda emulator needs g++ or clang++")
+            from xlite.codegen.cuda.availability import CudaUnavailableError
+            raise CudaUnavailableError(None, None, "the cuda emulator needs g++ or clang++")
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="xlite-emu-") as tmp:
             src = os.path.join(tmp, "module.cpp")

@@ -28,7 +28,7 @@ def splat_value(inst: Instruction):
 def _constant(gen: ElementGenerator, inst: Instruction, index: Index) -> str:
     value = splat_value(inst)
     if value is None:
-        raise NotImplementedError(f"constant {inst.name} is not in a buffer of this cuda kernel")
+        raise errors.unimplemented(f"constant {inst.name} is not in a buffer of this cuda kernel")
     return gen.let(ctype(inst.shape.dtype), literal(inst.shape.dtype, value), "c")
 
 
@@ -94,7 +94,7 @@ def _reshape(gen: ElementGenerator, inst: Instruction, index: Index) -> str:
 def _bitcast(gen: ElementGenerator, inst: Instruction, index: Index) -> str:
     x = inst.operands[0]
     if x.shape.dtype != inst.shape.dtype:
-        raise NotImplementedError("bitcast between element types is not supported by the cuda backend")
+        raise errors.unimplemented("bitcast between element types is not supported by the cuda backend")
     linear = index.linear_in(gen, inst.shape)
     return gen.element(x, Index(x.shape.dims, linear=linear, order=physical_order(x.shape),
                                 home=gen.w.placeholder()))

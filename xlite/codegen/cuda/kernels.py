@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from math import prod
 from typing import Callable
 
+from xlite import errors
 from xlite.codegen.cuda.c_types import check_dtype, memory_type
 from xlite.codegen.cuda.element_generator import Buffer, ElementGenerator, Index, is_elemental, physical_order
 from xlite.codegen.cuda.elemental import has_elemental_rule
@@ -84,7 +85,7 @@ class KernelBuilder:
         for inst, loc in inputs.items():
             check_dtype(inst.shape.dtype, f"{inst.opcode} %{inst.name}")
             if dtypes_of[loc].itemsize != inst.shape.dtype.itemsize or dtypes_of[loc].kind != inst.shape.dtype.kind:
-                raise NotImplementedError("one buffer read as two element types is not supported by the cuda backend")
+                raise errors.unimplemented("one buffer read as two element types is not supported by the cuda backend")
         out_locs = {loc for loc, _ in outputs}
         self.in_place = bool(out_locs & input_locs)
         self.args = locs

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from xlite import errors
 from xlite.codegen.cuda.c_types import literal_bytes
 from xlite.codegen.cuda.element_generator import physical_order
 from xlite.codegen.cuda.kernels import PLACEHOLDER, build_kernel
@@ -166,7 +167,7 @@ class ProgramEmitter(ComputationWalker):
         params = entry.parameters
         for p in params:
             if p.shape.is_tuple:
-                raise NotImplementedError("tuple-shaped entry parameters are not supported by the cuda backend")
+                raise errors.unimplemented("tuple-shaped entry parameters are not supported by the cuda backend")
         locs = self.emit_computation(entry, {p: Loc("param", p.attrs["number"]) for p in params})
         program = Program(PRELUDE + "\n" + "\n".join(self._kernel_texts))
         program.kernels = list(self._kernel_names.values())
@@ -199,7 +200,7 @@ class ProgramEmitter(ComputationWalker):
             source = build_kernel(root, inputs, outputs, self.const_loc)
         if source is None:
             if inst.opcode != "fusion":
-                raise NotImplementedError(f"opcode {inst.opcode!r} cannot be compiled by the cuda backend")
+                raise errors.unimplemented(f"opcode {inst.opcode!r} cannot be compiled by the cuda backend")
             self._emit_fused_op_by_op(inst, locs, out)
             return
         suffix = inst.opcode + (f"_{inst.attrs.get('kind')}" if inst.opcode == "fusion" else "")

@@ -15,6 +15,7 @@ import os
 
 import numpy as np
 
+from xlite import errors
 from xlite.datasets import read_idx
 from xlite.ir import dtypes
 
@@ -160,7 +161,8 @@ def read_data_sets(train_dir, fake_data: bool = False, one_hot: bool = False, dt
     paths = [_find(train_dir, stem) for stem in stems]
     missing = [stem + ".gz" for stem, path in zip(stems, paths) if path is None]
     if missing:
-        raise FileNotFoundError(
+        raise errors.NotFoundError(
+            None, None,
             f"MNIST data not found: {train_dir!r} lacks {', '.join(missing)}. xlite never downloads; put the "
             f"four MNIST files {', '.join(s + '.gz' for s in stems)} (gzipped or not) in {train_dir!r}, "
             f"e.g. from {SOURCE_URL}, or pass fake_data=True.")
