@@ -12,7 +12,9 @@ A temporary file is named `NAME.tempstate-PID-TOKEN-RANDOM` (TOKEN is random per
 process). A process killed mid-save leaves one behind; the next save into that
 directory deletes every such file whose PID is not a live process, or is this
 process's PID with another TOKEN (an earlier process that had the same PID). A
-live writer's file is left alone, so two processes may save into one directory.
+live writer's file is left alone, so two processes may save into one directory (a
+writer in another PID namespace, such as another container sharing the directory,
+looks dead: give each its own directory).
 File-system failures raise TF's classes (PermissionDeniedError, FailedPreconditionError, ...).
 """
 from __future__ import annotations
@@ -27,14 +29,11 @@ import tempfile
 
 import numpy as np
 
-from xlite import errors
-from xlite import tf_logging
+from xlite import errors, tf_logging
 from xlite.frontend.graph import GraphKeys, get_default_graph
 
 MAGIC = b"XLITE-CHECKPOINT 1\n"
 SUFFIX = ".xckpt"
-
-
 _PROCESS_TOKEN = secrets.token_hex(4)
 _TEMP_NAME = re.compile(r"\.tempstate-(\d+)-([0-9a-f]+)-[a-z0-9_]+$")
 
