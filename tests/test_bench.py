@@ -92,3 +92,22 @@ def test_a_failing_reference_is_that_rows_error(monkeypatch):
     assert row["status"].startswith("error") and "interpreter broke" in row["status"]
     assert "interpreter broke" in bench.format_table(report)
     assert bench.failed(report)
+
+
+def test_aot_probe_child_loads_without_llvm_or_codegen(tmp_path):
+    """W6-aot's child (xlite/bench/aot_workload.py) starts from its module path and stays free of LLVM
+    and the code generator; with no library in the directory its row says why."""
+    from xlite.bench import aot_workload
+    probe = aot_workload._aot_child(str(tmp_path))
+    assert probe["status"].startswith("error: NotFoundError") and "w3_step.so" in probe["status"], probe
+    code = ("import sys; import xlite.bench.aot_workload, xlite.aot.load; "
+            "print(sorted(m for m in sys.modules if m.startswith(('llvmlite', 'xlite.codegen'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", (out.stdout, out.stderr)
+
+
+def test_aot_row_in_the_table():
+    row = {"id": "W6-aot", "title": "t", "kind": "aot", "status": "ok", "aot_s": 0.01, "cold_s": 1.0,
+           "cold_over_aot": 100.0}
+    line = bench.report._table_row(row, {}, "cpu")
+    assert line == ["W6-aot", "t", "-", "cold 1.00 s", "-", "-", "-", "aot 10.00 ms (100.00x faster)", "-", "-", "ok"]
