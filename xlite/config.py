@@ -22,6 +22,8 @@ What a Session does with them (`SessionSettings`):
   NO_TRACE, executes a traced variant of its compiled code and fills `step_stats` with one
   NodeExecStats per kernel call (xlite/runtime/tracing.py; xlite.timeline.Timeline makes a Chrome
   trace of them). A run given a RunMetadata replaces its contents, as TF's does.
+- RunOptions.timeout_in_ms > 0, else operation_timeout_in_ms > 0: the run stops at the next kernel
+  boundary or while iteration after that long and raises DeadlineExceededError (xlite/cancellation.py).
 """
 from __future__ import annotations
 
@@ -312,10 +314,16 @@ class SessionSettings:
         graph_options = getattr(config, "graph_options", None)
         optimizer_options = getattr(graph_options, "optimizer_options", None)
         self.global_jit_level = int(getattr(optimizer_options, "global_jit_level", 0) or 0)
+        self.operation_timeout_ms = int(getattr(config, "operation_timeout_in_ms", 0) or 0)
         self._controller = None
         if getattr(config, "log_device_placement", False):
             sys.stderr.write(f"Device mapping: every op of a run executes on xlite target '{target}' "
                              "(one compiled executable per run signature)\n")
+
+    def timeout_ms(self, options) -> int:
+        """A run's time limit: RunOptions.timeout_in_ms when > 0, else the Session's default (0: none)."""
+        given = int(getattr(options, "timeout_in_ms", 0) or 0)
+        return given if given > 0 else self.operation_timeout_ms
 
     def thread_limit(self):
         """A context manager that caps the BLAS threads for one run (a no-op by default)."""

@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 
-from xlite import errors
+from xlite import cancellation, errors
 from xlite.ir.module import Module
 from xlite.runtime.interpreter import evaluate_module
 
@@ -21,15 +21,17 @@ class Executable:
     def __init__(self, module: Module):
         self.module = module
 
-    def run(self, args: list[np.ndarray]) -> list[np.ndarray]:
+    def run(self, args: list[np.ndarray], stop: cancellation.RunFlag | None = None) -> list[np.ndarray]:
+        """The root outputs; `stop`, once set, ends the run early with its error (xlite/cancellation.py)."""
         raise NotImplementedError
 
 
 class InterpreterExecutable(Executable):
     target = "interpreter"
 
-    def run(self, args):
-        return list(evaluate_module(self.module, args))
+    def run(self, args, stop=None):
+        with cancellation.running(stop or cancellation.NEVER):     # checked per while iteration
+            return list(evaluate_module(self.module, args))
 
 
 class TracedInterpreterExecutable(InterpreterExecutable):

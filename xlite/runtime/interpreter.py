@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from xlite.cancellation import check as check_stop
 from xlite.ir.module import Computation, Instruction, Module
 from xlite.ir.opcodes import RuleTable
 from xlite.semantics import philox
@@ -507,6 +508,7 @@ _CALLERS = {"while", "conditional", "fusion"}
 def _while(inst, state, module=None):
     cond, body = inst.called
     while bool(evaluate_computation(cond, [state], module)):
+        check_stop()                # a run's timeout or Ctrl-C (xlite/cancellation.py)
         state = evaluate_computation(body, [state], module)
     return state
 

@@ -7,11 +7,12 @@ import threading
 import numpy as np
 
 from xlite import errors
+from xlite.cancellation import deadline
 from xlite.config import SessionSettings, check_run_arguments
 from xlite.frontend import default_session
 from xlite.frontend.graph import Graph, Operation, Tensor, get_default_graph
 from xlite.frontend.lower import lower_run
-from xlite.runtime import tracing
+from xlite.runtime import interrupts, tracing
 from xlite.runtime.executable import check_target_available, compile_module, compile_traced, resolve_target
 from xlite.runtime.fetches import FetchMapper, _as_fetch_value
 
@@ -40,6 +41,7 @@ class Session:
         self._lock = threading.Lock()
         self._entered: list[tuple] = []
         check_target_available(self.target)
+        interrupts.install()                # Ctrl-C stops a compiled run (where it can be installed)
 
     # context management ------------------------------------------------------------
     def __enter__(self) -> "Session":
@@ -116,11 +118,11 @@ class Session:
                 self._cache[key] = compiled
             lowered, executable = compiled
             args = self._arguments(lowered, feeds)
-            with self._settings.thread_limit():
+            with self._settings.thread_limit(), deadline(self._settings.timeout_ms(options)) as stop:
                 if run_metadata is None:
-                    results = executable.run(args)
+                    results = executable.run(args) if stop is None else executable.run(args, stop=stop)
                 else:
-                    results = self._run_with_metadata(key, executable, args, options, run_metadata)
+                    results = self._run_with_metadata(key, executable, args, options, run_metadata, stop)
             values = {}
             for (kind, item), value in zip(lowered.results, results):
                 if kind == "fetch":
@@ -128,15 +130,17 @@ class Session:
                 else:
                     self._store_variable(item, value)
             if (fitting and run_metadata is None and not variable_shapes and plan.cached
-                    and not self._settings.intra_op_threads and (plan.fast is None or plan.fast.key != key)):
+                    and not self._settings.intra_op_threads and not self._settings.operation_timeout_ms
+                    and (plan.fast is None or plan.fast.key != key)):
                 plan.fast = _FastRun(self, plan, key, lowered, executable, feeds)
                 plan.fast_run = plan.fast.call
         return plan.mapper.build(values)
 
-    def _run_with_metadata(self, key, executable, args, options, run_metadata) -> list:
+    def _run_with_metadata(self, key, executable, args, options, run_metadata, stop=None) -> list:
+        """A run given a RunMetadata; a traced one (FULL_TRACE) is not stopped by a timeout."""
         run_metadata.Clear()
         if not tracing.requested(options, run_metadata):
-            return executable.run(args)
+            return executable.run(args) if stop is None else executable.run(args, stop=stop)
         traced = self._traced.get(key)
         if traced is None:
             traced = self._traced[key] = compile_traced(executable)

@@ -97,7 +97,7 @@ def emit_llvm_ir(module: Module, traced: bool = False) -> tuple[str, object]:
     from xlite.codegen.cpu.function import CodegenModule
     cg = CodegenModule(module.name, *triple_and_layout())
     plan = EntryEmitter(cg, module, module.properties["buffer_assignment"], profile=profiling(),
-                        threads=num_threads(), traced=traced).emit()
+                        threads=num_threads(), traced=traced, cancellable=True).emit()
     return str(cg.module), plan
 
 

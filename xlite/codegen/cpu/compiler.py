@@ -119,6 +119,9 @@ class JitLoadedCode:
     def __init__(self, obj: bytes, symbols: list[str]):
         self.obj = obj
         register_blas_symbols()
+        from xlite.codegen.cpu.plan import stop_symbols
+        for name, address in stop_symbols().items():
+            llvm.add_symbol(name, address)
         missing = [s for s in undefined_symbols(obj) if not _resolvable(s)]
         if missing:
             raise errors.unimplemented(f"generated code needs {', '.join(missing)}, which this process "

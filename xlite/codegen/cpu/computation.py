@@ -15,6 +15,13 @@ use while it runs (materialized dots, patches, ...) follows those
 (`xlite_temp_base`). Kernels whose work is big enough run over threads
 (function.parallel_for); XLITE_PROFILE=1 adds a cycle counter per kernel, and a traced executable
 (`traced=True`, for RunOptions FULL_TRACE) timestamps every kernel call (trace_ir.py).
+
+A `cancellable` entry (every executable a Session runs; not AOT objects) takes one more parameter
+pointer after the parameters, the run's stop word (xlite/cancellation.py), and reads it and the
+process's `xlite_interrupted` word (Ctrl-C; a symbol the loader resolves) before every kernel call, at
+every while back-edge and between the pieces of a split kernel; it returns 1 as soon as either is
+nonzero, 0 when the run completed. The object entry, which only untimed runs use, passes
+`xlite_interrupted` as the run's word, so its callers pass nothing more.
 """
 from __future__ import annotations
 
@@ -22,11 +29,12 @@ from llvmlite import ir
 
 from xlite import errors
 from xlite.codegen.cpu.buffers import TEMP, Loc
-from xlite.codegen.cpu.function import ALIGNMENT, CodegenModule, parallel_for
+from xlite.codegen.cpu.function import ALIGNMENT, CodegenModule, parallel_for, stop_requested
 from xlite.codegen.cpu.ir_array import physical_order
 from xlite.codegen.cpu.kernels import build_kernel
-from xlite.codegen.cpu.llvm_types import I8, I64, PTR, from_memory, i64, memory_type
-from xlite.codegen.cpu.plan import ENTRY_NAME, OBJECT_ENTRY_NAME, EntryPlan, OutputPlan, numpy_data_offset
+from xlite.codegen.cpu.llvm_types import I8, I32, I64, PTR, VOID, from_memory, i64, memory_type
+from xlite.codegen.cpu.plan import (ENTRY_NAME, INTERRUPTED_SYMBOL, OBJECT_ENTRY_NAME, EntryPlan, OutputPlan,
+                                    numpy_data_offset)
 from xlite.codegen.cpu.trace_ir import CAPACITY, REGION_BYTES, TraceEmitter
 from xlite.codegen.walk import ComputationWalker
 from xlite.ir.module import Instruction, Module
@@ -47,7 +55,7 @@ class EntryEmitter(ComputationWalker):
     location = Loc
 
     def __init__(self, cg: CodegenModule, module: Module, assignment, profile: bool = False, threads: int = 1,
-                 traced: bool = False):
+                 traced: bool = False, cancellable: bool = False):
         super().__init__(module, assignment)
         self.cg = cg
         self.temp_bytes = 0
@@ -61,6 +69,9 @@ class EntryEmitter(ComputationWalker):
         cg.threads = threads
         self._profile_offset = 0
         self.traced = traced                # timestamps around every kernel call (trace_ir.py)
+        self.cancellable = cancellable      # checks the stop words (see the module docstring)
+        self._stop_words: list = []
+        self._stopped = None                # the block that returns 1
 
     # buffers --------------------------------------------------------------------------------
     def scratch(self, shape) -> Loc:
@@ -98,7 +109,7 @@ class EntryEmitter(ComputationWalker):
         params = entry.parameters
         self.plan.num_params = len(params)
         self.plan.param_specs = [(p.shape.dtype.ir_name, p.shape.dims, physical_order(p.shape)) for p in params]
-        self.fc = self.cg.new_function(ENTRY_NAME, 3, linkage="external")
+        self.fc = self.cg.new_function(ENTRY_NAME, 3, linkage="external", ret=I32 if self.cancellable else VOID)
         self.fc.fn.attributes.add("noinline")
         b = self.fc.builder
         p_params, p_results, self._arena = self.fc.args
@@ -114,12 +125,17 @@ class EntryEmitter(ComputationWalker):
             self.cg.trace.start_run(b, self.fc.byte_offset(self._arena, self.plan.trace_offset))
         self._params = [b.load(b.gep(p_params, [i64(n)], source_etype=PTR), typ=PTR)
                         for n in range(len(params))]
+        if self.cancellable:
+            self._interrupted = ir.GlobalVariable(self.cg.module, I32, INTERRUPTED_SYMBOL)   # defined elsewhere
+            self._stop_words = [b.load(b.gep(p_params, [i64(len(params))], source_etype=PTR), typ=PTR),
+                                self._interrupted]
+            self.plan.cancellable = True
         self._plan_outputs()
         n_results = sum(1 for o in self.plan.outputs if o.kind == "result")
         self._results = [b.load(b.gep(p_results, [i64(i)], source_etype=PTR), typ=PTR)
                          for i in range(n_results)]
         self.emit_computation(entry, {p: Loc("param", p.attrs["number"]) for p in params})
-        self.fc.finish()
+        self.fc.finish(ir.Constant(I32, 0) if self.cancellable else None)
         self._emit_object_entry(len(params), n_results)
         temp_base = _aligned(self.arena_end)
         self._temp_base.initializer = ir.Constant(I64, temp_base)
@@ -132,19 +148,21 @@ class EntryEmitter(ComputationWalker):
         offset = numpy_data_offset()
         if offset is None:
             return
-        fc = self.cg.new_function(OBJECT_ENTRY_NAME, 3, linkage="external")
+        fc = self.cg.new_function(OBJECT_ENTRY_NAME, 3, linkage="external", ret=self.fc.fn.function_type.return_type)
         b = fc.builder
         objs, result_objs, arena = fc.args
         arrays = []
         for source, count in ((objs, n_params), (result_objs, n_results)):
-            table = fc.alloca(PTR, max(count, 1))
+            table = fc.alloca(PTR, max(count + (source is objs and self.cancellable), 1))
             for i in range(count):
                 obj = b.load(b.gep(source, [i64(i)], source_etype=PTR), typ=PTR)
                 data = b.load(b.gep(obj, [i64(offset)], source_etype=I8), typ=PTR)
                 b.store(data, b.gep(table, [i64(i)], source_etype=PTR))
             arrays.append(table)
-        b.call(self.fc.fn, [arrays[0], arrays[1], arena])
-        fc.finish()
+        if self.cancellable:                # the run's stop word: only Ctrl-C stops a run made this way
+            b.store(self._interrupted, b.gep(arrays[0], [i64(n_params)], source_etype=PTR))
+        status = b.call(self.fc.fn, [arrays[0], arrays[1], arena])
+        fc.finish(status if self.cancellable else None)
         self.plan.object_entry = True
 
     def _plan_outputs(self) -> None:
@@ -180,9 +198,10 @@ class EntryEmitter(ComputationWalker):
             self.plan.trace_kernels.append(dict(kernel_info(inst), function=name))
             trace.set_kernel(b, kernel_id)
             began = trace.now(b)
+        self._check_stop()
         extent = kernel.split[0] if kernel.split else 0
         if kernel.split and self.threads > 1 and kernel.split[1] >= PARALLEL_MIN_COST and extent > 1:
-            parallel_for(self.fc, kernel.fn, args, extent, self.threads)
+            parallel_for(self.fc, kernel.fn, args, extent, self.threads, stop=self._stop_words)
         else:
             b.call(kernel.fn, args + [i64(0), i64(extent)])
         if trace is not None:
@@ -191,6 +210,19 @@ class EntryEmitter(ComputationWalker):
             slot = self.fc.byte_offset(self._arena, self._profile_offset + 8 * len(self.plan.kernel_names))
             b.store(b.add(b.load(slot, typ=I64), b.sub(b.call(clock, []), start)), slot)
             self.plan.kernel_names.append(f"{name} {inst.name} {inst.shape}")
+
+    # stopping ------------------------------------------------------------------------------------
+    def _check_stop(self) -> None:
+        """Returns 1 from the entry if the run's stop word or INTERRUPTED is set (a cancellable entry)."""
+        if not self.cancellable:
+            return
+        fc, b = self.fc, self.fc.builder
+        if self._stopped is None:
+            self._stopped = fc.block("run.stopped")
+            ir.IRBuilder(self._stopped).ret(ir.Constant(I32, 1))
+        go = fc.block("run.go")
+        b.cbranch(stop_requested(b, self._stop_words), self._stopped, go).set_weights([1, 1 << 20])
+        b.position_at_end(go)
 
     # control flow --------------------------------------------------------------------------------
     def _load_pred(self, loc: Loc, shape):
@@ -213,6 +245,7 @@ class EntryEmitter(ComputationWalker):
         b.cbranch(pred, loop, done)
         b.position_at_end(loop)
         self.run_computation(body, {0: state}, state, inst.shape)
+        self._check_stop()
         b.branch(head)
         b.position_at_end(done)
 

@@ -13,6 +13,10 @@ Outputs aliased to a parameter (Variable updates) are written into that
 parameter's array in place and run() returns that very array (donation); a
 fetched parameter is copied before the run, constants from their literal.
 
+A cancellable entry (plan.cancellable) returns nonzero when it stopped early, and run() then raises
+why (xlite/cancellation.py): Ctrl-C (INTERRUPTED), or the RunFlag of a run(args, stop=flag), which
+goes through `xlite_entry` with data pointers and the flag's word after the parameters.
+
 A traced executable (compile_cpu(module, traced=True)) also has `run_traced(args) -> (results,
 KernelTrace)`: the kernel records its entry wrote into the arena's trace region (trace_ir.py).
 """
@@ -26,6 +30,7 @@ import weakref
 
 import numpy as np
 
+from xlite.cancellation import NEVER, RunFlag, raise_stopped
 from xlite.codegen.cpu.plan import EntryPlan
 from xlite.ir import dtypes
 from xlite.ir.module import Module
@@ -35,6 +40,7 @@ _ALIGN = 64
 POOL_MIN_BYTES = 1 << 20      # results this big are recycled once the caller has dropped them
 POOL_SIZE = 2                 # per output: the one the caller still holds, and the next
 _ENTRY_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+_STATUS_ENTRY_TYPE = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
 
 
 def aligned_empty(dims, dtype: np.dtype) -> np.ndarray:
@@ -62,11 +68,16 @@ class CpuExecutable:
         self.plan = plan
         self._code = code                       # keeps the machine code alive
         self._by_object = plan.object_entry and code.object_address is not None
-        self._entry = _ENTRY_TYPE(code.object_address if self._by_object else code.address)
+        entry_type = _STATUS_ENTRY_TYPE if plan.cancellable else _ENTRY_TYPE
+        self._entry = entry_type(code.object_address if self._by_object else code.address)
+        # A run a timer may stop calls xlite_entry itself, with data pointers and its flag's word.
+        self._stoppable = _STATUS_ENTRY_TYPE(code.address) if plan.cancellable else None
         self._lock = threading.Lock()
         self._specs = [(dtypes.as_dtype(d).np, tuple(dims), _permutation(order))
                        for d, dims, order in plan.param_specs]
-        self._params = (ctypes.c_void_p * max(plan.num_params, 1))()
+        self._params = (ctypes.c_void_p * max(plan.num_params + plan.cancellable, 1))()
+        if plan.cancellable:                # the run's stop word, which xlite_entry (not the object entry) reads
+            self._params[plan.num_params] = NEVER.word.ctypes.data
         n_results = sum(1 for o in plan.outputs if o.kind == "result")
         self._results = (ctypes.c_void_p * max(n_results, 1))()
         self._out_specs = [(o.kind, o.index, dtypes.as_dtype(o.dtype).np, tuple(o.dims), _permutation(o.order))
@@ -112,9 +123,12 @@ class CpuExecutable:
     def _address(self, array: np.ndarray):
         return id(array) if self._by_object else array.ctypes.data
 
-    def run(self, args: list) -> list:
+    def run(self, args: list, stop: RunFlag | None = None) -> list:
         """The root outputs for these parameters. Arguments that are C-contiguous aligned arrays of the
-        parameter's dtype and dims are used as they are; others are converted (or refused)."""
+        parameter's dtype and dims are used as they are; others are converted (or refused). `stop`: a
+        flag that, once set, makes the run stop at the next kernel boundary and raise its error."""
+        if stop is not None and self._stoppable is not None:
+            return self._run_general(args, stop)
         return list(self.run_fitting(args, range(len(args))))
 
     def run_fitting(self, args, unchecked=()):
@@ -140,12 +154,15 @@ class CpuExecutable:
         single = self._single_result
         if single is not None:                  # one small result, no scratch memory: no lock either
             results = (np.empty(single[1], single[0]),)
-            self._entry(id(args) + offset, id(results) + offset, 0)
+            if self._entry(id(args) + offset, id(results) + offset, 0):
+                raise_stopped(None)
             return results
         with self._lock:
             results = tuple([self._result_buffer(index, dims, dt) if pooled else np.empty(dims, dt)
                              for index, dt, dims, pooled in self._fast_results])
-            self._entry(id(args) + offset, id(results) + offset, self._arena_ptr)
+            status = self._entry(id(args) + offset, id(results) + offset, self._arena_ptr)
+        if status:
+            raise_stopped(None)
         if not self._fast_inplace:
             return results
         return [args[self._fast_inplace[i]] if index < 0 else results[index]
@@ -162,7 +179,8 @@ class CpuExecutable:
                 return general(this(), args, unchecked)     # (a weak reference: no cycle through self)
             args = tuple(args)
             results = (empty(dims, dt),)
-            entry(id(args) + offset, id(results) + offset, 0)
+            if entry(id(args) + offset, id(results) + offset, 0):
+                raise_stopped(None)
             return results
         return run_fitting
 
@@ -176,19 +194,28 @@ class CpuExecutable:
                    for index, dt, dims, pooled in self._fast_results]
         for n, out in enumerate(results):
             pointers[n] = id(out)
-        self._entry(self._params_ptr, self._results_ptr, self._arena_ptr)
+        if self._entry(self._params_ptr, self._results_ptr, self._arena_ptr):
+            raise_stopped(None)
         return [args[self._fast_inplace[i]] if index < 0 else results[index]
                 for i, index in enumerate(self._fast_outputs)]
 
-    def _run_general(self, args: list) -> list:
+    def _run_general(self, args: list, stop: RunFlag | None = None) -> list:
         """Any arguments: converted (or refused), laid out, run; under the lock as a whole, since the
         pointer arrays, the arena and the result pools are this executable's own."""
         with self._lock:
-            return self._run_general_locked(args)
+            if stop is None or self._stoppable is None:
+                return self._run_general_locked(args, None)
+            slot = self.plan.num_params
+            self._params[slot] = stop.word.ctypes.data
+            try:
+                return self._run_general_locked(args, stop)
+            finally:
+                self._params[slot] = NEVER.word.ctypes.data
 
-    def _run_general_locked(self, args: list) -> list:
+    def _run_general_locked(self, args: list, stop: RunFlag | None) -> list:
         if len(args) != len(self._specs):
             raise ValueError(f"expected {len(self._specs)} arguments, got {len(args)}")
+        address, entry = (self._address, self._entry) if stop is None else (_data_pointer, self._stoppable)
         arrays, keep = [], []          # logical arrays by parameter number; buffers to keep alive
         for n, (arg, (dt, dims, order)) in enumerate(zip(args, self._specs)):
             arr = arg
@@ -203,9 +230,9 @@ class CpuExecutable:
                 physical = np.ascontiguousarray(arr.transpose(order))
                 keep.append(physical)
                 arr = physical.transpose(np.argsort(order))
-                self._params[n] = self._address(physical)
+                self._params[n] = address(physical)
             else:
-                self._params[n] = self._address(arr)
+                self._params[n] = address(arr)
             arrays.append(arr)
         outputs: list = []
         for kind, index, dt, dims, order in self._out_specs:
@@ -213,13 +240,14 @@ class CpuExecutable:
             if kind == "result":
                 physical_dims = dims if order is None else tuple(dims[d] for d in order)
                 physical = self._result_buffer(index, physical_dims, dt)
-                self._results[index] = self._address(physical)
+                self._results[index] = address(physical)
                 keep.append(physical)
                 out = physical if order is None else physical.transpose(np.argsort(order))
             elif kind == "param_before":
                 out = arrays[index].copy()
             outputs.append(out)
-        self._entry(self._params, self._results, self._arena_ptr)
+        if entry(self._params, self._results, self._arena_ptr):
+            raise_stopped(stop)
         if self._after_call is not None:
             self._after_call()
         for i, (kind, index, dt, dims, order) in enumerate(self._out_specs):
@@ -284,6 +312,10 @@ class CpuExecutable:
             lines.append(f"  {100 * cycles[k] / total:5.1f}%  {cycles[k] / self._runs / 1e3:10.1f} kcycles  "
                          f"{self.plan.kernel_names[k]}")
         print("\n".join(lines))
+
+
+def _data_pointer(array: np.ndarray) -> int:
+    return array.ctypes.data
 
 
 def _tuple_items_offset() -> int | None:

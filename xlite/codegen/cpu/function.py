@@ -7,7 +7,7 @@ import re
 import numpy as np
 from llvmlite import ir
 
-from xlite.codegen.cpu.llvm_types import I1, I8, I64, PTR, VOID, i64, literal_bytes
+from xlite.codegen.cpu.llvm_types import I1, I8, I32, I64, PTR, VOID, i64, literal_bytes
 
 ALIGNMENT = 64
 
@@ -150,18 +150,29 @@ class FunctionContext:
         return self.builder.gep(ptr, [i64(offset)], inbounds=True, source_etype=I8)
 
 
+def stop_requested(b: ir.IRBuilder, words: list) -> ir.Value:
+    """i1: whether any of the int32 stop `words` (pointers) is nonzero; atomic loads, so no loop
+    hoists them (see xlite/cancellation.py)."""
+    value = None
+    for word in words:
+        loaded = b.load_atomic(word, "monotonic", 4, typ=I32)
+        value = loaded if value is None else b.or_(value, loaded)
+    return b.icmp_unsigned("!=", value, ir.Constant(I32, 0))
+
+
 # A parallel loop is cut into this many pieces per thread, handed out one at a time: a thread that the
 # OS does not schedule (a busy machine) just takes fewer pieces instead of holding everyone up.
 PIECES_PER_THREAD = 4
 
 
 def parallel_for(fc: FunctionContext, worker: ir.Function, args: list, extent: int, threads: int,
-                 pieces_per_thread: int = PIECES_PER_THREAD) -> None:
+                 pieces_per_thread: int = PIECES_PER_THREAD, stop: list = ()) -> None:
     """worker(*args, begin, end[, slot]) over pieces of [0, extent), on this thread and `threads - 1`
     threads started here (pthreads) and joined before returning. Each thread takes the next piece from
     a shared atomic counter until none is left, so the call is never much slower than a serial loop;
     `slot` (when the worker takes it) is the thread's number, for per-thread scratch. `args` are
-    pointers, passed to every piece alike."""
+    pointers, passed to every piece alike. With `stop` (int32 word pointers), no thread takes another
+    piece once one of them is set (the caller checks them after the call)."""
     b = fc.builder
     threads = max(1, min(threads, extent))
     with_slot = len(worker.args) == len(args) + 3
@@ -169,10 +180,10 @@ def parallel_for(fc: FunctionContext, worker: ir.Function, args: list, extent: i
         b.call(worker, list(args) + [i64(0), i64(extent)] + ([i64(0)] if with_slot else []))
         return
     size = -(-extent // (threads * pieces_per_thread))
-    runner = _runner(fc.cg, worker, len(args), size, -(-extent // size), extent, with_slot)
-    shared = fc.alloca(I64, len(args) + 1)
+    runner = _runner(fc.cg, worker, len(args), size, -(-extent // size), extent, with_slot, len(stop))
+    shared = fc.alloca(I64, len(args) + len(stop) + 1)
     b.store(i64(0), shared)
-    for k, a in enumerate(args):
+    for k, a in enumerate(list(args) + list(stop)):
         b.store(b.ptrtoint(a, I64), b.gep(shared, [i64(k + 1)], source_etype=I64))
     create = fc.cg.declare("pthread_create", ir.IntType(32), [PTR, PTR, PTR, PTR])
     join = fc.cg.declare("pthread_join", ir.IntType(32), [I64, PTR])
@@ -194,15 +205,16 @@ def parallel_for(fc: FunctionContext, worker: ir.Function, args: list, extent: i
 
 
 def _runner(cg: CodegenModule, worker: ir.Function, n_pointers: int, size: int, pieces: int, extent: int,
-            with_slot: bool) -> ir.Function:
-    """`ptr runner(ptr ctx)`, ctx = {shared, slot}, shared = {next piece (atomic), pointers...}: runs
-    pieces of `size` until all `pieces` are taken."""
+            with_slot: bool, n_stop: int = 0) -> ir.Function:
+    """`ptr runner(ptr ctx)`, ctx = {shared, slot}, shared = {next piece (atomic), pointers..., stop
+    words...}: runs pieces of `size` until all `pieces` are taken or a stop word is set."""
     fc = cg.new_function(worker.name + ".runner", 0, arg_types=[PTR], ret=PTR)
     b = fc.builder
     shared = b.inttoptr(b.load(fc.args[0], typ=I64), PTR)
     slot = b.load(b.gep(fc.args[0], [i64(1)], source_etype=I64), typ=I64)
     pointers = [b.inttoptr(b.load(b.gep(shared, [i64(k + 1)], source_etype=I64), typ=I64), PTR)
-                for k in range(n_pointers)]
+                for k in range(n_pointers + n_stop)]
+    pointers, stop = pointers[:n_pointers], pointers[n_pointers:]
     head, body, done = fc.block("piece.head"), fc.block("piece.body"), fc.block("piece.done")
     trace = cg.trace
     if trace is not None:           # a traced executable: this thread's span, when it ran any piece
@@ -210,6 +222,10 @@ def _runner(cg: CodegenModule, worker: ir.Function, n_pointers: int, size: int, 
         b.store(i64(0), ran)
     b.branch(head)
     b.position_at_end(head)
+    if stop:
+        take = fc.block("piece.take")
+        b.cbranch(stop_requested(b, stop), done, take)
+        b.position_at_end(take)
     piece = b.atomic_rmw("add", shared, i64(1), "seq_cst")
     b.cbranch(b.icmp_signed("<", piece, i64(pieces)), body, done)
     b.position_at_end(body)

@@ -11,8 +11,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-ENTRY_NAME = "xlite_entry"                   # void (void **params, void **results, char *arena)
+ENTRY_NAME = "xlite_entry"                   # void (void **params, void **results, char *arena); int when
+                                             # cancellable (1: stopped early), params then ending in a stop word
 OBJECT_ENTRY_NAME = "xlite_entry_objects"    # the same, taking the NumPy array objects (computation.py)
+INTERRUPTED_SYMBOL = "xlite_interrupted"     # int32 cancellation.INTERRUPTED, which cancellable code reads
+
+
+def stop_symbols() -> dict[str, int]:
+    """The addresses cancellable code needs from this process (see computation.py)."""
+    from xlite.cancellation import INTERRUPTED
+    return {INTERRUPTED_SYMBOL: INTERRUPTED.ctypes.data}
 
 
 @dataclass
@@ -38,6 +46,7 @@ class EntryPlan:
     trace_kernels: list = field(default_factory=list)   # traced executables: what each kernel id is
     trace_offset: int = 0                               # arena offset of the trace region (trace_ir.py)
     trace_capacity: int = 0                             # records it holds; 0: not traced
+    cancellable: bool = False                           # checks stop words, returns a status (computation.py)
 
 
 def plan_to_dict(plan: EntryPlan) -> dict:
@@ -47,14 +56,15 @@ def plan_to_dict(plan: EntryPlan) -> dict:
             "arena_bytes": plan.arena_bytes, "object_entry": plan.object_entry,
             "kernel_names": plan.kernel_names, "profile_offset": plan.profile_offset,
             "trace_kernels": plan.trace_kernels, "trace_offset": plan.trace_offset,
-            "trace_capacity": plan.trace_capacity}
+            "trace_capacity": plan.trace_capacity, "cancellable": plan.cancellable}
 
 
 def plan_from_dict(data: dict) -> EntryPlan:
     return EntryPlan(data["num_params"], [(d, tuple(dims), tuple(order)) for d, dims, order in data["param_specs"]],
                      [OutputPlan(k, i, d, tuple(dims), tuple(order)) for k, i, d, dims, order in data["outputs"]],
                      data["arena_bytes"], data["object_entry"], data["kernel_names"], data["profile_offset"],
-                     data.get("trace_kernels", []), data.get("trace_offset", 0), data.get("trace_capacity", 0))
+                     data.get("trace_kernels", []), data.get("trace_offset", 0), data.get("trace_capacity", 0),
+                     data.get("cancellable", False))
 
 
 @functools.lru_cache(maxsize=None)

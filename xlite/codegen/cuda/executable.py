@@ -19,7 +19,9 @@ Fetches are downloaded at the end; nothing else comes back. `run_on_device` is
 a run without those downloads (the device work alone, as a benchmark times CuPy).
 
 Steps run on the default stream: kernels launch without a host sync, a while
-loop reads its one-byte predicate back each iteration, a conditional its selector.
+loop reads its one-byte predicate back each iteration, a conditional its selector. Before every launch
+and every loop iteration the host checks the run's stop words (xlite/cancellation.py: a timeout's
+RunFlag, Ctrl-C's INTERRUPTED) and ends the run early with its error.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from math import prod
 
 import numpy as np
 
+from xlite.cancellation import INTERRUPTED, NEVER, RunFlag, raise_stopped
 from xlite.codegen.cuda.program import Branch, Copy, Launch, Program, While
 from xlite.ir import dtypes
 from xlite.ir.module import Module
@@ -172,10 +175,12 @@ class CudaExecutable:
                 raise TypeError(f"unknown step {step!r}")
         return compiled
 
-    def _execute(self, steps: list, ptrs: list) -> None:
+    def _execute(self, steps: list, ptrs: list, stop: RunFlag = NEVER) -> None:
         drv = self.driver
         for step in steps:
             kind = step[0]
+            if stop.word[0] or INTERRUPTED[0]:
+                raise_stopped(stop)
             if kind == 0:
                 _, fn, grid, block, fixed, spec = step
                 args = fixed if fixed is not None else [ptrs[v] if p else v for p, v in spec]
@@ -186,17 +191,17 @@ class CudaExecutable:
             elif kind == 2:
                 _, cond, (pp, pv), body = step
                 while True:
-                    self._execute(cond, ptrs)
+                    self._execute(cond, ptrs, stop)
                     drv.memcpy_dtoh(self._pred, ptrs[pv] if pp else pv)
                     if not self._pred[0]:
                         break
-                    self._execute(body, ptrs)
+                    self._execute(body, ptrs, stop)
             else:
                 _, (sp, sv), dtype, branches = step
                 buf = self._pred if dtype == "pred" else self._selector
                 drv.memcpy_dtoh(buf, ptrs[sv] if sp else sv)
                 index = (0 if buf[0] else 1) if dtype == "pred" else int(buf[0])
-                self._execute(branches[index if 0 <= index < len(branches) else len(branches) - 1], ptrs)
+                self._execute(branches[index if 0 <= index < len(branches) else len(branches) - 1], ptrs, stop)
 
     # parameters ----------------------------------------------------------------------------------------
     def _bind(self, n: int, arg):
@@ -229,7 +234,7 @@ class CudaExecutable:
             raise ValueError(f"expected {len(self._specs)} arguments, got {len(args)}")
         return [self._bind(n, arg) for n, arg in enumerate(args)]
 
-    def run(self, args: list) -> list:
+    def run(self, args: list, stop: RunFlag | None = None) -> list:
         drv = self.driver
         with self._lock, drv.active():
             bound = self._bind_all(args)
@@ -239,7 +244,7 @@ class CudaExecutable:
                 if o.kind == "param_before":
                     arg = args[o.index]
                     outputs[i] = np.array(arg.get() if isinstance(arg, DeviceArray) else arg, copy=True)
-            self._execute(self._steps, ptrs)
+            self._execute(self._steps, ptrs, stop or NEVER)
             for i, o in enumerate(self.program.outputs):
                 if o.kind == "buffer":
                     outputs[i] = self._download(o, *self._where(o.loc), ptrs)
