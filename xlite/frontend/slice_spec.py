@@ -13,7 +13,7 @@ NEW_AXIS = -1   # an entry of SliceSpec.layout that is a new size-1 axis, not an
 @dataclass(frozen=True)
 class DimSlice:
     """What one input dim contributes: elements start, start+step, ... (size of them), or one index if shrunk."""
-    start: int | None      # None when unknown at build time (or a run-time index of a shrunk dim)
+    start: int | None      # None when unknown at build time: a begin fed at run time (x[i], x[k:k + 3])
     step: int | None
     size: int | None
     shrink: bool
