@@ -23,21 +23,23 @@ def _same(a, b) -> bool:
     return bool(np.array_equal(a, b))
 
 
-def _checked_compile(compile_module):
+def _checked_compile(compile):
+    """The compile driver's `compile`, checking every run signature compiled from a lowered Module."""
+    from xlite.ir.module import Module
     from xlite.ir.parser import parse_module
     from xlite.ir.printer import print_module
-    from xlite.passes.pipelines import cpu_pipeline
+    from xlite.runtime.driver import optimize
     from xlite.runtime.interpreter import evaluate_module
 
-    def compile_and_check(module, target):
+    def compile_and_check(module, target, options=None):
+        if options is not None or not isinstance(module, Module):     # traced variants, AOT objects
+            return compile(module, target, options)
         text = print_module(module)
         lowered = parse_module(text)
         assert print_module(lowered) == text, "IR text does not round-trip through the parser"
-        executable = compile_module(module, target)
-        optimized = executable.module if "buffer_assignment" in executable.module.properties else None
-        if optimized is None:
-            optimized = parse_module(text)
-            cpu_pipeline().run(optimized)
+        executable = compile(module, target)
+        compiled = vars(executable).get("compiled")        # a cache hit's is made only when asked for: not here
+        optimized = compiled.module if compiled is not None else optimize(parse_module(text)).module
         original_run = executable.run
 
         def run_once_checked(args):
@@ -69,6 +71,5 @@ def emulated(monkeypatch):
 def pytest_configure(config):
     if os.environ.get("XLITE_CHECK_PIPELINE", "1") == "0":
         return
-    from xlite.runtime import executable, session
-    checked = _checked_compile(executable.compile_module)
-    session.compile_module = checked
+    from xlite.runtime import driver
+    driver.compile = _checked_compile(driver.compile)

@@ -43,15 +43,6 @@ KNOWN_VIOLATIONS = {
     # folding and constant evaluation then import them there.
     ("xlite.passes.constant_folding", "xlite.runtime.interpreter"),
     ("xlite.semantics.constant_eval", "xlite.runtime.interpreter"),
-    # The compile driver (xlite/runtime/driver.py, in progress) runs the pass pipeline and the dumps
-    # itself, so the code generators stop calling into the passes.
-    ("xlite.codegen.cpu", "xlite.passes.buffer_assignment"),
-    ("xlite.codegen.cpu", "xlite.passes.dump"),
-    ("xlite.codegen.cpu.lowered", "xlite.passes.dump"),
-    ("xlite.codegen.cpu.lowered", "xlite.passes.fusion"),
-    ("xlite.codegen.cpu.lowered", "xlite.passes.pipelines"),
-    ("xlite.codegen.cuda", "xlite.passes.buffer_assignment"),
-    ("xlite.codegen.cuda", "xlite.passes.dump"),
 }
 
 

@@ -134,15 +134,16 @@ def test_untraced_code_has_no_timing_calls():
     sess = session(prog)
     known = set(sess._cache)
     sess.run(prog.fetches, feeds)
-    module = only_executable(sess, known).module
-    plain, plan = emit_llvm_ir(module)
-    traced, traced_plan = emit_llvm_ir(module, traced=True)
+    compiled = only_executable(sess, known).compiled
+    module = compiled.module
+    plain, plan = emit_llvm_ir(compiled)
+    traced, traced_plan = emit_llvm_ir(compiled, traced=True)
     for marker in ("clock_gettime", "xlite_trace", "readcyclecounter"):
         assert marker not in plain
     assert "clock_gettime" in traced and "xlite_trace_record" in traced
     assert not plan.trace_kernels and plan.trace_capacity == 0 and plan.arena_bytes < traced_plan.arena_bytes
     assert [k["name"] for k in traced_plan.trace_kernels] == [n for n in kernels_of(module)]
-    assert emit_llvm_ir(module)[0] == plain
+    assert emit_llvm_ir(compiled)[0] == plain
     assert sess._traced == {}                  # untraced runs never compiled the traced variant
 
 

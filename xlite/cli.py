@@ -130,10 +130,14 @@ def _run_script(path: str, argv: list, target: str | None) -> int:
     return code
 
 
-def _cuda_stages(module) -> list:
-    """The CUDA C (and, where nvcc is installed, the PTX) of an optimized module; needs no GPU."""
+def _cuda_stages(module, assignment) -> list:
+    """The CUDA C (and, where nvcc is installed, the PTX) of a module after the file's passes, as
+    (stage, text, extension); needs no GPU. Without a buffer assignment from those passes each value
+    gets a buffer of its own."""
     from xlite.codegen.cuda import cuda_stages
-    return cuda_stages(module)
+    from xlite.ir.compiled import CompiledModule
+    from xlite.runtime.driver import with_naive_buffers
+    return cuda_stages(CompiledModule(module, assignment) if assignment is not None else with_naive_buffers(module))
 
 
 def _dump_ir_file(args: argparse.Namespace, formats: tuple, stages) -> int:
@@ -142,6 +146,7 @@ def _dump_ir_file(args: argparse.Namespace, formats: tuple, stages) -> int:
     from xlite.passes import dump
     from xlite.passes.pass_pipeline import PassPipeline
     from xlite.passes.pipelines import cpu_pipeline
+    from xlite.runtime.driver import run_pipeline
     try:
         module = parse_file(args.program)
     except ParseError as e:
@@ -156,17 +161,17 @@ def _dump_ir_file(args: argparse.Namespace, formats: tuple, stages) -> int:
     if args.dump_dir:
         opts = dump.configure(args.dump_dir, formats, stages)
         with dump.compiling(module, "ir") as d:
-            dump.run_pipeline(pipeline, module, d)
+            assignment = run_pipeline(module, pipeline, d.stage)
             if args.target == "cuda":
-                for name, text in _cuda_stages(module):
-                    d.text(name, text, "cu" if name == "cuda" else name)
+                for name, text, extension in _cuda_stages(module, assignment):
+                    d.text(name, text, extension)
         dump.reset()
         print("\n".join(opts.summaries), file=sys.stderr)
     else:
-        pipeline.run(module)
-    sys.stdout.write(dump.module_text(module))
+        assignment = run_pipeline(module, pipeline)
+    sys.stdout.write(dump.module_text(module, assignment))
     if args.target == "cuda" and not args.dump_dir:
-        sys.stdout.write("\n" + _cuda_stages(module)[0][1])
+        sys.stdout.write("\n" + _cuda_stages(module, assignment)[0][1])
     return 0
 
 

@@ -20,11 +20,11 @@ def inst(opcode, operands, shape, name=None, called=(), **attrs):
     return Instruction(opcode, operands, shape, attrs, name=name, called=called)
 
 
-def module_of(entry, *subs, **properties):
+def module_of(entry, *subs, layouts_assigned=False):
     m = Module("m", entry)
     for c in subs + (entry,):
         m.add_computation(c)
-    m.properties.update(properties)
+    m.layouts_assigned = layouts_assigned
     return m
 
 
@@ -280,7 +280,7 @@ def test_layouts_checked_only_after_layout_assignment():
     p = param(F32, 0, "x")
     m = single(p, inst("neg", (p,), F32, "n"))
     verify_module(m)
-    m.properties["layouts_assigned"] = True
+    m.layouts_assigned = True
     rejects(m, "%x", "has no layout after layout assignment")
     p.shape = laid(F32)
     rejects(m, "%n", "no layout")
@@ -312,5 +312,5 @@ def test_call_boundaries_must_agree_on_layouts_after_assignment():
     f = inst("fusion", (q,), laid(F32, Layout((0, 1))), "fus", called=(body,), kind="loop")
     m = module_of(Computation("main", [q, f]), body, layouts_assigned=True)
     rejects(m, "%fus", "parameter 0 is f32[2,3]{0,1}, expected f32[2,3]{1,0}")
-    del m.properties["layouts_assigned"]
+    m.layouts_assigned = False
     verify_module(m)

@@ -16,7 +16,7 @@ from xlite.passes.buffer_assignment import ALIGNMENT, BufferAssignmentPass, alig
 from xlite.passes.fusion import Fusion
 from xlite.passes.layout_assignment import LayoutAssignment
 from xlite.passes.pass_pipeline import PassPipeline
-from xlite.passes.pipelines import cpu_pipeline, simplification_pipeline
+from xlite.passes.pipelines import cpu_pipeline, run_passes, simplification_pipeline
 from xlite.runtime.interpreter import evaluate_module
 
 F32 = dtypes.float32
@@ -25,14 +25,15 @@ F32 = dtypes.float32
 def assign(text: str, aliases=None, fuse=False):
     m = parse_module(text)
     if aliases:
-        m.properties["output_aliases"] = aliases
+        m.output_aliases = aliases
     LayoutAssignment().run(m)
     if fuse:
         Fusion().run(m)
-    BufferAssignmentPass().run(m)
+    planner = BufferAssignmentPass()
+    planner.run(m)
     verify_module(m)
-    check_assignment(m)
-    return m, m.properties["buffer_assignment"], {i.name: i for i in m.entry.instructions}
+    check_assignment(m, planner.assignment)
+    return m, planner.assignment, {i.name: i for i in m.entry.instructions}
 
 
 def _owner(ba, inst):
@@ -41,10 +42,9 @@ def _owner(ba, inst):
     return inst
 
 
-def check_assignment(m: Module) -> None:
+def check_assignment(m: Module, ba) -> None:
     """Every array has a slice; arena buffers are aligned and never overlap while both are live;
     results have their own buffers; the peak is the most bytes live at once."""
-    ba = m.properties["buffer_assignment"]
     entry = m.entry
     returned = returned_values(entry)
     groups: dict = {}
@@ -290,12 +290,11 @@ def test_w3_updates_variables_in_place_and_reuses_temporaries():
     before = evaluate_module(m, args)
     pipeline = cpu_pipeline()
     pipeline.verify = verify_module
-    pipeline.run(m)
-    check_assignment(m)
+    ba = run_passes(pipeline, m)
+    check_assignment(m, ba)
     for comp in m.computations:
         assert all(i.opcode != "copy" for i in comp.instructions)
-    ba = m.properties["buffer_assignment"]
-    for out_index, number in m.properties["output_aliases"].items():
+    for out_index, number in m.output_aliases.items():
         s = ba.slices[m.entry.root.operands[out_index]]
         assert (s.kind, s.offset) == ("parameter", number)
     assert ba.peak_bytes < intermediates / 2
@@ -402,7 +401,7 @@ class Graph:
         comp.root = comp.instructions[-1]
         m = Module("random", comp)
         m.add_computation(comp)
-        m.properties["output_aliases"] = aliases
+        m.output_aliases = aliases
         return m
 
 
@@ -418,9 +417,9 @@ def test_random_graphs_keep_their_values_through_the_cpu_pipeline(data, seed):
     before = evaluate_module(m, g.args)
     pipeline = cpu_pipeline()
     pipeline.verify = verify_module
-    pipeline.run(m)
+    ba = run_passes(pipeline, m)
     verify_module(m)
-    check_assignment(m)
+    check_assignment(m, ba)
     after = evaluate_module(m, g.args)
     for a, b in zip(after, before):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5, equal_nan=True)

@@ -9,15 +9,15 @@ from xlite.ir.parser import parse_module
 from xlite.ir.verifier import verify_module
 from xlite.passes.fusion import Fusion, kernel_count
 from xlite.passes.layout_assignment import LayoutAssignment
-from xlite.passes.pipelines import cpu_pipeline
+from xlite.passes.pipelines import cpu_pipeline, run_passes
 from xlite.runtime.interpreter import evaluate_module
 
 
 def optimize(m):
+    """The cpu pipeline on m, verified after every pass: (m, its buffer assignment)."""
     pipeline = cpu_pipeline()
     pipeline.verify = verify_module
-    pipeline.run(m)
-    return m
+    return m, run_passes(pipeline, m)
 
 
 def lower(build, shapes: dict):
@@ -56,8 +56,7 @@ def fusions(m):
     return [i for i in m.entry.instructions if i.opcode == "fusion"]
 
 
-def arena_slices(m):
-    ba = m.properties["buffer_assignment"]
+def arena_slices(ba):
     return {i: s for i, s in ba.slices.items() if s.kind == "arena"}
 
 
@@ -72,23 +71,22 @@ def softmax(x):
 
 
 def test_elementwise_chain_is_one_fusion_with_one_buffer():
-    m = optimize(module_of(w1, [2048, 2048]))
+    m, ba = optimize(module_of(w1, [2048, 2048]))
     (f,) = fusions(m)
     assert f.attrs["kind"] == "loop"
     assert [i.opcode for i in m.entry.instructions] == ["parameter", "fusion", "tuple"]
-    ba = m.properties["buffer_assignment"]
     assert ba.slices[f].kind == "output" and ba.slices[f].size == 2048 * 2048 * 4
-    assert not arena_slices(m) and ba.arena_bytes == 0 and ba.peak_bytes == 0
+    assert not arena_slices(ba) and ba.arena_bytes == 0 and ba.peak_bytes == 0
     ops = sorted(i.opcode for i in f.called[0].instructions)
     assert ops.count("tanh") == 1 and ops.count("logistic") == 1
     check_values(w1, [37, 53])
 
 
 def test_row_softmax_is_one_row_kernel_with_no_temporaries():
-    m = optimize(module_of(softmax, [4096, 1024]))
+    m, ba = optimize(module_of(softmax, [4096, 1024]))
     (f,) = fusions(m)
     assert kernel_count(m.entry) == 1 and f.attrs["kind"] == "row"
-    assert m.properties["buffer_assignment"].arena_bytes == 0
+    assert ba.arena_bytes == 0
     ops = [i.opcode for i in f.called[0].instructions]
     assert ops.count("exp") == 1 and ops.count("reduce") == 2
     check_values(softmax, [33, 17])
@@ -97,7 +95,7 @@ def test_row_softmax_is_one_row_kernel_with_no_temporaries():
 def test_bias_add_and_relu_fuse_into_the_dot():
     def dense(x, w, b):
         return tf.nn.relu(tf.matmul(x, w) + b)
-    m = optimize(module_of(dense, [64, 32], [32, 16], [16]))
+    m, ba = optimize(module_of(dense, [64, 32], [32, 16], [16]))
     (f,) = fusions(m)
     assert kernel_count(m.entry) == 1 and f.attrs["kind"] == "output"
     fused = f.called[0]
@@ -111,7 +109,7 @@ def test_bias_add_and_relu_fuse_into_the_dot():
 def test_convolution_takes_its_bias_and_relu():
     def conv(x, w, b):
         return tf.nn.relu(tf.nn.conv2d(x, w, strides=[1, 1, 1, 1], padding="SAME") + b)
-    m = optimize(module_of(conv, [2, 6, 6, 3], [3, 3, 3, 4], [4]))
+    m, ba = optimize(module_of(conv, [2, 6, 6, 3], [3, 3, 3, 4], [4]))
     (f,) = fusions(m)
     assert f.attrs["kind"] == "output" and kernel_count(m.entry) == 1
     check_values(conv, [2, 5, 6, 3], [3, 3, 3, 4], [4])
@@ -121,11 +119,11 @@ def test_zeros_plus_x_makes_no_large_constant():
     for build, shape in ((lambda x: tf.zeros([4096, 4096]) + x, [4096, 4096]),
                          (lambda x: tf.zeros([4096, 4096]) + x, [4096]),
                          (lambda x: tf.ones([4096, 4096]) * x + 1.0, [4096])):
-        m = optimize(module_of(build, shape))
+        m, ba = optimize(module_of(build, shape))
         for comp in m.computations:
             for i in comp.instructions:
                 assert i.opcode != "constant" or i.literal.size <= 1
-        assert m.properties["buffer_assignment"].arena_bytes == 0
+        assert ba.arena_bytes == 0
         assert kernel_count(m.entry) <= 1
 
 
@@ -133,7 +131,7 @@ def test_dot_with_two_users_stays_unfused():
     def two_users(x, w):
         d = tf.matmul(x, w)
         return [tf.nn.relu(d), tf.reduce_sum(d, 1)]
-    m = optimize(module_of(two_users, [8, 4], [4, 5]))
+    m, ba = optimize(module_of(two_users, [8, 4], [4, 5]))
     assert any(i.opcode == "dot" for i in m.entry.instructions)
     assert all(f.attrs["kind"] != "output" for f in fusions(m))
     check_values(two_users, [8, 4], [4, 5])
@@ -142,7 +140,7 @@ def test_dot_with_two_users_stays_unfused():
 def test_expensive_producer_is_not_recomputed_per_broadcast_element():
     def bcast(x, v):
         return x + tf.exp(v)          # exp of [64] broadcast over [32, 64]
-    m = optimize(module_of(bcast, [32, 64], [64]))
+    m, ba = optimize(module_of(bcast, [32, 64], [64]))
     for f in fusions(m):
         assert "exp" not in {i.opcode for i in f.called[0].instructions if i.shape.dims == (32, 64)}
     assert kernel_count(m.entry) == 2
@@ -153,7 +151,7 @@ def test_expensive_producer_with_many_users_is_materialized():
     def many(x):
         e = tf.exp(x)
         return [e + 1.0, e * 2.0, e - 3.0, tf.sqrt(e)]
-    m = optimize(module_of(many, [16, 16]))
+    m, ba = optimize(module_of(many, [16, 16]))
     assert sum(1 for f in fusions(m) for i in f.called[0].instructions if i.opcode == "exp") <= 1
     check_values(many, [16, 16])
 
@@ -162,7 +160,7 @@ def test_cheap_producer_duplicates_into_each_consumer():
     def shared(x):
         t = tf.tanh(x)
         return [tf.reduce_sum(t, 1), tf.reduce_max(t, 0)]
-    m = optimize(module_of(shared, [16, 8]))
+    m, ba = optimize(module_of(shared, [16, 8]))
     assert kernel_count(m.entry) == 2
     assert all(f.attrs["kind"] == "input" for f in fusions(m))
     check_values(shared, [16, 8])
@@ -171,7 +169,7 @@ def test_cheap_producer_duplicates_into_each_consumer():
 def test_rng_is_never_fused():
     def noisy(x):
         return x + tf.random_uniform([4, 8], seed=1)
-    m = optimize(module_of(noisy, [4, 8]))
+    m, ba = optimize(module_of(noisy, [4, 8]))
     assert any(i.opcode == "rng" for i in m.entry.instructions)
     for f in fusions(m):
         assert all(i.opcode != "rng" for i in f.called[0].instructions)

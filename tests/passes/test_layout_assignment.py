@@ -17,7 +17,7 @@ def assign(text: str, args):
     before = evaluate_module(m, args)
     assert LayoutAssignment().run(m)
     verify_module(m)
-    assert m.properties["layouts_assigned"]
+    assert m.layouts_assigned
     after = evaluate_module(m, args)
     for a, b in zip(after, before):
         np.testing.assert_array_equal(a, b)

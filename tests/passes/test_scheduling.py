@@ -85,17 +85,18 @@ UPDATE = """
 
 def test_readers_of_a_variable_run_before_its_update():
     m = parse_module(UPDATE)
-    m.properties["output_aliases"] = {1: 1}
+    m.output_aliases = {1: 1}
     LayoutAssignment().run(m)
     args = _args(m)
     before = evaluate_module(m, args)
     Scheduling().run(m)
     order = [i.name for i in m.entry.instructions]
     assert order.index("y") < order.index("new")
-    BufferAssignmentPass().run(m)
+    planner = BufferAssignmentPass()
+    planner.run(m)
     verify_module(m)
     assert all(i.opcode != "copy" for i in m.entry.instructions)
-    ba = m.properties["buffer_assignment"]
+    ba = planner.assignment
     new = next(i for i in m.entry.instructions if i.name == "new")
     assert ba.slices[new].kind == "parameter" and ba.slices[new].offset == 1
     for a, b in zip(evaluate_module(m, args), before):
@@ -115,7 +116,7 @@ CROSSED = """
 def test_updates_that_read_each_others_old_values_get_one_copy_not_a_cycle():
     """a <- f(a, b), b <- g(a, b): both readers cannot run before both updates; one update goes via a copy."""
     m = parse_module(CROSSED)
-    m.properties["output_aliases"] = {0: 0, 1: 1}
+    m.output_aliases = {0: 0, 1: 1}
     LayoutAssignment().run(m)
     args = _args(m)
     before = evaluate_module(m, [np.copy(a) for a in args])

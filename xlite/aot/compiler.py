@@ -1,9 +1,10 @@
 """xlite.aot.compile: a run signature to NAME.o, NAME.h, NAME_example.c and NAME.so (like tfcompile).
 
 The run signature (fetches, feed placeholders with fully known shapes, update
-ops) is lowered by the Session's own `lower_run`, optimized by the same
-`cpu_pipeline` and emitted by the same CPU code generator as `Session.run`,
-with three differences, all outside the backend's files:
+ops) is lowered by the Session's own `lower_run`, optimized by the same compile
+driver (xlite/runtime/driver.py, target "aot") and emitted by the same CPU
+code generator as `Session.run`, with three differences, all outside the
+backend's files:
 
 - variables="freeze": each Variable parameter becomes a constant holding the
   Session's current value before the pipeline runs (so constant folding sees
@@ -209,8 +210,9 @@ def target_machine(target_cpu: str = "host"):
     return target.create_target_machine(cpu=cpu, features=features, opt=3, reloc="pic", codemodel="default")
 
 
-def emit_object(module, sig: Signature, dumping=None) -> bytes:
-    """The optimized, buffer-assigned module as one position-independent object with NAME_run."""
+def emit_object(compiled, sig: Signature, dump=None) -> bytes:
+    """The compiled module (a CompiledModule: optimized, buffer-assigned) as one position-independent
+    object with NAME_run; `dump(stage, text, extension)` receives its LLVM IR and assembly."""
     import llvmlite.binding as llvm
 
     from xlite.aot.entry import emit_exports, emit_signature_symbol
@@ -220,13 +222,14 @@ def emit_object(module, sig: Signature, dumping=None) -> bytes:
     from xlite.codegen.cpu.compiler import compile_to_object
     from xlite.codegen.cpu.function import CodegenModule
     from xlite.codegen.cpu.ir_array import physical_order
+    module = compiled.module
     for inst in list(module.entry.parameters) + list(module.entry.root.operands):
         if physical_order(inst.shape) != tuple(range(inst.shape.rank)):
             raise errors.unimplemented(f"{inst.name}: an AOT argument or result must be row-major")
     tm = target_machine(sig.target_cpu)
     sig.cpu = llvm.get_host_cpu_name() if sig.target_cpu in ("host", "native", "") else sig.target_cpu
     cg = CodegenModule(module.name, llvm.get_process_triple(), str(tm.target_data))
-    plan = EntryEmitter(cg, module, module.properties["buffer_assignment"], profile=False,
+    plan = EntryEmitter(cg, module, compiled.buffer_assignment, profile=False,
                         threads=sig.threads).emit()
     if define_blas_symbols(cg, blas_provider().int_bits):
         sig.stack_bytes = GEMM_STACK_BYTES
@@ -237,7 +240,7 @@ def emit_object(module, sig: Signature, dumping=None) -> bytes:
             pass
     emit_exports(cg, module, plan, sig, ENTRY_NAME)
     emit_signature_symbol(cg, sig)
-    return compile_to_object(str(cg.module), dump=dumping.text if dumping is not None else None, tm=tm)
+    return compile_to_object(str(cg.module), dump=dump, tm=tm)
 
 
 def check_undefined(obj: bytes, threads: int) -> list:
@@ -290,8 +293,7 @@ def compile(fetches, feeds=(), session=None, name: str = "model", out_dir: str =
     from xlite.aot.header import example_source, header_source
     from xlite.frontend.default_session import get_default_session
     from xlite.frontend.graph import get_default_graph
-    from xlite.passes import dump
-    from xlite.passes.pipelines import cpu_pipeline
+    from xlite.runtime import driver
     check_name(name)
     threads = max(1, int(threads))
     if session is None:
@@ -300,9 +302,8 @@ def compile(fetches, feeds=(), session=None, name: str = "model", out_dir: str =
         first = next((f for f in _as_list(fetches) + _as_list(updates) if not isinstance(f, str)), None)
         graph = getattr(first, "graph", None) or (session.graph if session is not None else get_default_graph())
     module, sig = build_signature(graph, fetches, feeds, session, name, variables, updates, target_cpu, threads)
-    with dump.compiling(module, "aot") as dumping:
-        dump.run_pipeline(cpu_pipeline(), module)
-        obj = emit_object(module, sig, dumping)
+    options = driver.CompileOptions(emit_object=lambda compiled, dump: emit_object(compiled, sig, dump))
+    obj = driver.compile(module, "aot", options).obj
     undefined = check_undefined(obj, threads)
     os.makedirs(out_dir, exist_ok=True)
     paths = {k: os.path.join(out_dir, name + suffix) for k, suffix in

@@ -130,7 +130,8 @@ def executable_stats(executable) -> dict:
             kernel_count = None
         if kernel_count is not None:
             stats["kernels"], stats["kernels_from"] = kernel_count(module.entry), "entry instructions"
-    assignment = module.properties.get("buffer_assignment") if module is not None else None
+    compiled = getattr(executable, "compiled", None) if module is not None else None
+    assignment = compiled.buffer_assignment if compiled is not None else None
     # Peak: the most bytes of temporaries live at once (the buffer assignment's figure; parameters and
     # results live in the caller's arrays). The arena also holds the kernels' scratch space.
     if assignment is not None and hasattr(assignment, "peak_bytes"):

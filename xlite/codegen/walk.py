@@ -250,7 +250,7 @@ class ComputationWalker:
         "const", "param_before"/"param_after" (a parameter's buffer before/after the run), or "computed"
         (into the backend's place for it; index counts the computed outputs before it)."""
         root = self.module.entry.root
-        aliases = self.module.properties.get("output_aliases", {})
+        aliases = self.module.output_aliases
         elements = root.operands if root.opcode == "tuple" else [root]
         sources, first, computed = [], {}, 0
         for i, inst in enumerate(elements):

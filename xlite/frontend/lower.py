@@ -171,8 +171,8 @@ def lower_run(graph, fetch_tensors: list[Tensor], target_ops: list[Operation],
     entry.root = b.tuple(outputs)
     lowered.module.entry = entry
     lowered.module.add_computation(entry)
-    lowered.module.properties["output_aliases"] = aliases
-    lowered.module.properties["fetch_count"] = len(fetch_tensors)      # the outputs after them are updates
+    lowered.module.output_aliases = aliases
+    lowered.module.fetch_count = len(fetch_tensors)      # the outputs after them are updates
     return lowered
 
 

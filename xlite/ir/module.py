@@ -94,7 +94,13 @@ class Module:
         self.name = name
         self.entry = entry
         self.computations: list[Computation] = []
-        self.properties: dict = {}   # what passes leave for codegen: schedule, buffers, aliasing
+        # Facts the frontend records about the run signature, which passes and codegen honour:
+        # root output index -> the parameter number of the Variable it updates in place, and how many
+        # root outputs are fetches (the rest are updates; None when the Module is not a Session run).
+        self.output_aliases: dict[int, int] = {}
+        self.fetch_count: int | None = None
+        # Set by layout assignment: every array shape carries a layout from then on (the verifier checks).
+        self.layouts_assigned = False
 
     def add_computation(self, comp: Computation) -> Computation:
         self.computations.append(comp)

@@ -31,7 +31,7 @@ def verify_module(module: Module) -> None:
     """Raises VerificationError at the first broken invariant of `module`."""
     if module.entry is None:
         raise VerificationError(f"module {module.name}: no entry computation")
-    layouts = bool(module.properties.get("layouts_assigned"))
+    layouts = module.layouts_assigned
     comps = module.all_computations()
     names = [c.name for c in comps]
     for name in names:

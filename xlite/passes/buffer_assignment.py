@@ -1,6 +1,7 @@
 """Where every array value of the entry computation lives: a slice of one arena, or a caller's buffer.
 
-The data that codegen reads (`module.properties["buffer_assignment"]`):
+The data that codegen reads (the pass's `assignment`, which the compile driver hands codegen as
+`CompiledModule.buffer_assignment`; its classes live in xlite/ir/buffers.py):
 - parameters live in the caller's buffers (kind "parameter");
 - constants live in the executable's read-only data (kind "constant");
 - a value the root tuple returns that is aliased to a parameter (a Variable's
@@ -38,36 +39,10 @@ The data that codegen reads (`module.properties["buffer_assignment"]`):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from xlite.ir.buffers import ALIGNMENT, BufferAssignment, BufferSlice, aligned
 from xlite.ir.module import Computation, Instruction, Module
 from xlite.ir.opcodes import is_elementwise
 from xlite.passes.pass_pipeline import Pass
-
-ALIGNMENT = 64
-
-
-@dataclass(frozen=True)
-class BufferSlice:
-    kind: str            # "arena" | "parameter" | "constant" | "output"
-    offset: int = 0      # arena byte offset, the parameter number, or the output index
-    size: int = 0        # bytes
-
-
-@dataclass
-class BufferAssignment:
-    slices: dict = field(default_factory=dict)     # Instruction -> BufferSlice
-    arena_bytes: int = 0
-    peak_bytes: int = 0
-    live_ranges: dict = field(default_factory=dict)    # Instruction -> (first, last) schedule positions
-    shares: dict = field(default_factory=dict)         # Instruction -> the instruction whose buffer it reuses
-
-    def slice_of(self, inst: Instruction) -> BufferSlice:
-        return self.slices[inst]
-
-
-def aligned(n: int) -> int:
-    return (n + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
 
 
 # in-place legality ---------------------------------------------------------------------------
@@ -118,7 +93,7 @@ def _aligned_to_root(comp: Computation) -> set:
 def place_aliased_outputs(module: Module) -> dict:
     """Instruction -> parameter number for each aliased output, inserting copies where in-place is unsafe."""
     entry = module.entry
-    aliases = module.properties.get("output_aliases", {})
+    aliases = module.output_aliases
     if not aliases or entry.root.opcode != "tuple":
         return {}
     position = {inst: i for i, inst in enumerate(entry.instructions)}
@@ -145,7 +120,7 @@ def place_aliased_outputs(module: Module) -> dict:
 def aliased_outputs(module: Module) -> dict:
     """What place_aliased_outputs would place without inserting any copy (for the scheduler's estimates)."""
     entry = module.entry
-    aliases = module.properties.get("output_aliases", {})
+    aliases = module.output_aliases
     if not aliases or entry.root.opcode != "tuple":
         return {}
     placed = {}
@@ -332,7 +307,14 @@ def _give(free: list, offset: int, size: int) -> None:
         free[i - 1][1] += free.pop(i)[1]
 
 
-class BufferAssignmentPass(Pass):
+class BufferPlanner(Pass):
+    """A pass whose result is a BufferAssignment rather than a changed Module: it keeps the one it
+    made last in `assignment` (the pipeline runner collects it; the Module holds no pass results)."""
+
+    assignment: BufferAssignment | None = None
+
+
+class BufferAssignmentPass(BufferPlanner):
     """Liveness-based assignment over the entry's schedule: dead buffers are reused, elementwise
     results go in place where legal, Variable updates into their parameter's buffer."""
 
@@ -340,11 +322,11 @@ class BufferAssignmentPass(Pass):
 
     def run(self, module: Module) -> bool:
         aliased = place_aliased_outputs(module)
-        module.properties["buffer_assignment"] = plan_buffers(module.entry, aliased=aliased)
+        self.assignment = plan_buffers(module.entry, aliased=aliased)
         return True
 
 
-class NaiveBufferAssignment(Pass):
+class NaiveBufferAssignment(BufferPlanner):
     """Gives every array value its own arena slice, with no reuse; the baseline the liveness-based pass beats."""
 
     name = "naive-buffer-assignment"
@@ -368,5 +350,5 @@ class NaiveBufferAssignment(Pass):
                 offset += aligned(inst.shape.byte_size)
         assignment.arena_bytes = offset
         assignment.peak_bytes = offset
-        module.properties["buffer_assignment"] = assignment
+        self.assignment = assignment
         return True

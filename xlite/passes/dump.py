@@ -9,8 +9,10 @@ Each compiled run signature gets numbered files in the dump directory:
     module_0003.run.summary.txt              signature, counts, kernels, peak bytes, what fused
 
 `.dot` files (Graphviz, fusions drawn as clusters; `.svg` too when `dot` is installed)
-are written instead of or beside the text with the "dot" format. Backends add their
-own stages (LLVM IR, assembly, CUDA C) through `current().text(...)`.
+are written instead of or beside the text with the "dot" format. The compile driver
+(xlite/runtime/driver.py) opens the dump of each compilation (`compiling`), hands
+`ModuleDump.stage` to the pass pipeline and `ModuleDump.text` to the code generator,
+which writes its own stages (LLVM IR, assembly, CUDA C) through it.
 
 Environment: XLITE_DUMP=DIR turns dumping on for any program; XLITE_DUMP_FORMAT=text,dot
 and XLITE_DUMP_STAGE=fusion,buffer* (shell-style patterns) narrow it.
@@ -25,7 +27,6 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 from dataclasses import dataclass, field
 
 from xlite.ir.module import Computation, Instruction, Module
@@ -51,7 +52,6 @@ class DumpOptions:
 _configured: DumpOptions | None = None
 _env_options: dict = {}
 _counter = itertools.count(1)
-_local = threading.local()
 
 
 def configure(directory: str, formats=("text",), stages=None, quiet: bool = True) -> DumpOptions:
@@ -86,12 +86,6 @@ def options() -> DumpOptions | None:
     return _env_options[key]
 
 
-def current():
-    """The ModuleDump of the compilation in progress on this thread, or None."""
-    stack = getattr(_local, "stack", [])
-    return stack[-1] if stack else None
-
-
 @contextlib.contextmanager
 def compiling(module: Module, target: str):
     """Dumps for the compilation of `module` (its frontend stage now, the summary at the end);
@@ -101,22 +95,10 @@ def compiling(module: Module, target: str):
         yield None
         return
     dump = ModuleDump(opts, module, target)
-    stack = _local.__dict__.setdefault("stack", [])
-    stack.append(dump)
     try:
         yield dump
     finally:
-        stack.pop()
         dump.finish()
-
-
-def run_pipeline(pipeline, module: Module, dump: "ModuleDump | None" = None) -> bool:
-    """Runs `pipeline` on `module`, dumping the module after each pass when a dump is active."""
-    dump = dump if dump is not None else current()
-    if dump is not None:
-        previous = pipeline.dump
-        pipeline.dump = dump.stage if previous is None else (lambda n, m: (previous(n, m), dump.stage(n, m)))
-    return pipeline.run(module)
 
 
 class ModuleDump:
@@ -131,22 +113,24 @@ class ModuleDump:
         self.signature = signature(module)
         self.before = _counts(module)
         self.final: Module | None = None
+        self.final_assignment = None
         self.files: list[str] = []
         os.makedirs(opts.directory, exist_ok=True)
         self.stage("frontend", module)
 
-    def stage(self, name: str, module: Module) -> None:
-        """Writes `module` as stage `name` (text and/or DOT, as the options ask)."""
-        self.final = module
+    def stage(self, name: str, module: Module, assignment=None) -> None:
+        """Writes `module` as stage `name` (text and/or DOT, as the options ask); with a buffer
+        assignment, each entry instruction is annotated with its buffer."""
+        self.final, self.final_assignment = module, assignment
         step = self.step
         self.step += 1
         if not self.opts.wants(name):
             return
         base = f"{self.prefix}.{step:02d}.{_file_name(name)}"
         if "text" in self.opts.formats:
-            self._write(base + ".txt", module_text(module))
+            self._write(base + ".txt", module_text(module, assignment))
         if "dot" in self.opts.formats:
-            path = self._write(base + ".dot", module_dot(module, f"{self.prefix} {name}"))
+            path = self._write(base + ".dot", module_dot(module, f"{self.prefix} {name}", assignment))
             _svg(path)
 
     def text(self, name: str, text: str, extension: str = "txt") -> None:
@@ -183,7 +167,7 @@ class ModuleDump:
                 line += f" ({after[1]} inside {after[2]} fusions)"
         if m is not None:
             line += f"; kernels: {kernel_count(m.entry)}"
-            ba = m.properties.get("buffer_assignment")
+            ba = self.final_assignment
             if ba is not None:
                 line += f"; peak {_bytes(ba.peak_bytes)} live, arena {_bytes(ba.arena_bytes)}"
         lines.append("  " + line)
@@ -249,10 +233,9 @@ def buffer_note(inst: Instruction, assignment, position: int) -> str:
     return note
 
 
-def module_text(module: Module) -> str:
+def module_text(module: Module, assignment=None) -> str:
     """The printer's text; with a buffer assignment, each entry instruction ends with a `//` note
     giving its schedule position, buffer, live range and the buffer it reuses (the parser skips it)."""
-    assignment = module.properties.get("buffer_assignment")
     parts = [f"HloModule {module.name}"]
     for comp in module.all_computations():
         if comp is not module.entry or assignment is None:
@@ -271,11 +254,10 @@ def module_text(module: Module) -> str:
 _COLORS = {"loop": "#dbe9f6", "input": "#fde2c8", "output": "#dcefd5", "row": "#efdcf5"}
 
 
-def module_dot(module: Module, title: str = "") -> str:
+def module_dot(module: Module, title: str = "", assignment=None) -> str:
     """The entry computation as a Graphviz digraph: one node per instruction, each fusion a cluster
     of its fused instructions (inputs drawn as edges into the instructions that read them)."""
     entry = module.entry
-    assignment = module.properties.get("buffer_assignment")
     out = [f"digraph {quote(title or module.name)} {{",
            '  rankdir=TB; node [shape=box, style="rounded,filled", fillcolor=white, fontname="monospace", '
            'fontsize=10]; edge [color="#555555"];',
@@ -329,8 +311,8 @@ def _svg(path: str) -> None:
 
 # cloning ----------------------------------------------------------------------------------------
 def clone_module(module: Module) -> Module:
-    """A deep copy of the module's computations (fresh instructions, same names and attributes);
-    properties are copied except the buffer assignment, which names the original instructions."""
+    """A deep copy of the module's computations (fresh instructions, same names and attributes) and
+    of the frontend's facts about it (output aliases, fetch count) and its layouts flag."""
     new = Module(module.name)
     mapping: dict = {}
     for comp in module.all_computations():
@@ -345,5 +327,7 @@ def clone_module(module: Module) -> Module:
         mapping[id(comp)] = c
     new.computations = [mapping[id(c)] for c in module.computations if id(c) in mapping]
     new.entry = mapping[id(module.entry)]
-    new.properties = {k: v for k, v in module.properties.items() if k != "buffer_assignment"}
+    new.output_aliases = dict(module.output_aliases)
+    new.fetch_count = module.fetch_count
+    new.layouts_assigned = module.layouts_assigned
     return new

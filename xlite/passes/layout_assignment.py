@@ -15,7 +15,7 @@ movement free:
 
 A value never reaches a user whose layout it does not fit (a transpose feeding a dot,
 a tuple or the root stays a transpose), so no `copy` is ever needed to reconcile
-constraints. Sets module.properties["layouts_assigned"] = True.
+constraints. Sets module.layouts_assigned = True.
 """
 from __future__ import annotations
 
@@ -58,11 +58,11 @@ class LayoutAssignment(Pass):
     name = "layout-assignment"
 
     def run(self, module: Module) -> bool:
-        if module.properties.get("layouts_assigned"):
+        if module.layouts_assigned:
             return False
         for comp in module.all_computations():
             assign_computation(comp)
-        module.properties["layouts_assigned"] = True
+        module.layouts_assigned = True
         return True
 
 

@@ -1,8 +1,9 @@
 """The pass interface and a pipeline that runs passes in order, some to a fixed point.
 
-What passes leave for the backends is explicit data on the Module:
+What passes leave for the backends is explicit data on the Module, or (buffers) a typed
+result the compile driver hands codegen in an xlite.ir.compiled.CompiledModule:
 - layouts: every array Shape carries a Layout after layout assignment, in every
-  computation (module.properties["layouts_assigned"] = True); entry parameters and
+  computation (module.layouts_assigned = True); entry parameters and
   results, sub-computation parameters and roots, tuple elements and dot/convolution
   operands are row-major; a `bitcast` reinterprets its operand's bytes (a transpose
   whose result took the permuted layout, or a reshape between row-major arrays);
@@ -15,9 +16,9 @@ What passes leave for the backends is explicit data on the Module:
   row by row (row_fusion.py states the shape rules). Fused
   computations are registered in module.computations; while bodies and branches
   are fused too; no fusion returns a tuple;
-- schedule: the order of `module.entry.instructions` after scheduling
-  (module.properties["scheduled"] = True);
-- buffers: module.properties["buffer_assignment"], see buffer_assignment.py.
+- schedule: the order of `module.entry.instructions` after scheduling;
+- buffers: the BufferAssignment that the last buffer-assignment pass made (its
+  `assignment`; `run_passes` in pipelines.py returns it), see buffer_assignment.py.
 """
 from __future__ import annotations
 

@@ -1,10 +1,17 @@
-"""The pass pipelines xlite compiles with, in order; later stages append their passes here."""
+"""The pass pipelines xlite compiles with, in order; later stages append their passes here.
+
+`run_passes` runs one and returns the buffer assignment it made: the Module changes in place, the
+assignment is a result beside it (the compile driver, xlite/runtime/driver.py, pairs the two in a
+CompiledModule for the code generators). Outside xlite/passes only the driver runs a pipeline."""
 from __future__ import annotations
 
 import os
+from typing import Callable
 
+from xlite.ir.buffers import BufferAssignment
+from xlite.ir.module import Module
 from xlite.passes.algebraic_simplifier import AlgebraicSimplifier
-from xlite.passes.buffer_assignment import BufferAssignmentPass
+from xlite.passes.buffer_assignment import BufferAssignmentPass, BufferPlanner, NaiveBufferAssignment
 from xlite.passes.constant_folding import ConstantFolding
 from xlite.passes.cse import CommonSubexpressionElimination
 from xlite.passes.dce import DeadCodeElimination
@@ -32,3 +39,28 @@ def cpu_pipeline() -> PassPipeline:
         verify = verify_module
     return PassPipeline([simplification_pipeline(), LayoutAssignment(), Fusion(), RowFusion(), Scheduling(),
                          BufferAssignmentPass()], verify=verify)
+
+
+def naive_pipeline() -> PassPipeline:
+    """Only the naive buffer assignment: code for a Module exactly as it is (each value its own buffer)."""
+    return PassPipeline([NaiveBufferAssignment()])
+
+
+# (stage name, the Module after that pass, the buffer assignment made so far or None)
+StageHook = Callable[[str, Module, "BufferAssignment | None"], None]
+
+
+def run_passes(pipeline: PassPipeline, module: Module, stage: StageHook | None = None) -> BufferAssignment | None:
+    """Runs `pipeline` on `module` (in place); the buffer assignment its last buffer planner made, or
+    None when it has none. `stage`, when given, sees the Module after each pass (dumps)."""
+    planners = [p for p in pipeline.passes if isinstance(p, BufferPlanner)]
+    for planner in planners:
+        planner.assignment = None
+
+    def made() -> BufferAssignment | None:
+        return next((p.assignment for p in reversed(planners) if p.assignment is not None), None)
+
+    if stage is not None:
+        pipeline.dump = lambda name, m: stage(name, m, made())
+    pipeline.run(module)
+    return made()

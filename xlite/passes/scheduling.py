@@ -37,14 +37,13 @@ class Scheduling(Pass):
         candidates += [list_schedule(entry, extra), dfs_schedule(entry, extra)]
         best = min(candidates, key=lambda order: plan_buffers(entry, order, aliased).peak_bytes)
         entry.instructions = best
-        module.properties["scheduled"] = True
         return best != before
 
 
 def update_ordering(module: Module) -> dict:
     """Extra dependencies: update -> {readers of its Variable's old value that must run first}."""
     entry = module.entry
-    aliases = module.properties.get("output_aliases", {})
+    aliases = module.output_aliases
     if not aliases or entry.root.opcode != "tuple":
         return {}
     users = entry.users()

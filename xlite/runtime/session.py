@@ -12,8 +12,8 @@ from xlite.config import SessionSettings, check_run_arguments
 from xlite.frontend import default_session
 from xlite.frontend.graph import Graph, Operation, Tensor, get_default_graph
 from xlite.frontend.lower import lower_run
-from xlite.runtime import interrupts, tracing
-from xlite.runtime.executable import check_target_available, compile_module, compile_traced, resolve_target
+from xlite.runtime import driver, interrupts, tracing
+from xlite.runtime.executable import check_target_available, resolve_target
 from xlite.runtime.fetches import FetchMapper, _as_fetch_value
 
 
@@ -114,7 +114,7 @@ class Session:
             if compiled is None:
                 lowered = lower_run(self.graph, plan.fetch_tensors, plan.mapper.target_ops,
                                     {t: a.shape for t, a in feeds.items()}, variable_shapes=variable_shapes)
-                compiled = (lowered, compile_module(lowered.module, self.target))
+                compiled = (lowered, driver.compile(lowered.module, self.target))
                 self._cache[key] = compiled
             lowered, executable = compiled
             args = self._arguments(lowered, feeds)
@@ -143,7 +143,7 @@ class Session:
             return executable.run(args) if stop is None else executable.run(args, stop=stop)
         traced = self._traced.get(key)
         if traced is None:
-            traced = self._traced[key] = compile_traced(executable)
+            traced = self._traced[key] = driver.compile_traced(executable)
         results, trace = tracing.run_traced(traced, args)
         run_metadata.step_stats = tracing.step_stats(trace, tracing.device_name(self.target))
         return results

@@ -1,7 +1,7 @@
 """Traced runs (RunOptions.trace_level FULL_TRACE): what each kernel is, and its timings as TF's StepStats.
 
 A Session run with `options.trace_level` above NO_TRACE and a `run_metadata` runs the run signature's
-traced executable (`compile_traced` in xlite/runtime/executable.py, made the first time it is asked
+traced executable (`compile_traced` in xlite/runtime/driver.py, made the first time it is asked
 for and kept) instead of the usual one, and fills `run_metadata.step_stats` from the KernelTrace it
 returns (the record format, KernelTrace and kernel_info, is xlite/ir/trace_format.py). The usual
 executable is untouched: untraced runs execute exactly the code they did before.

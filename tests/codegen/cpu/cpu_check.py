@@ -9,6 +9,7 @@ from xlite.ir.builder import Builder
 from xlite.ir.module import Module
 from xlite.ir.parser import parse_module
 from xlite.ir.shape import Shape
+from xlite.runtime.driver import with_naive_buffers
 from xlite.runtime.interpreter import evaluate_module
 
 SIZES = (0, 1, 7, 16, 31, 67)   # empty, scalar-like, odd, a multiple of 16, primes
@@ -28,7 +29,7 @@ def module_from(build, param_shapes) -> Module:
 def run_both(module: Module, args: list):
     """(interpreter results, compiled results); the interpreter runs first on an untouched module."""
     ref = [np.asarray(r) for r in evaluate_module(module, [np.copy(a) for a in args])]
-    exe = compile_cpu(module)
+    exe = compile_cpu(with_naive_buffers(module))
     got = exe.run([np.copy(a) for a in args])
     return ref, got
 

@@ -9,6 +9,8 @@ import pytest
 
 from cpu_check import module_from
 from xlite.codegen.cpu import cache, compile_cpu
+from xlite.runtime import driver
+from xlite.runtime.driver import with_naive_buffers
 
 SCRIPT = textwrap.dedent("""
     import numpy as np
@@ -42,19 +44,23 @@ def _module():
     return module_from(lambda b, p: [b.emit("exp", (b.emit("add", (p, p)),))], [("f32", (5, 3))])
 
 
+def _naive():
+    return with_naive_buffers(_module())
+
+
 def test_in_process_recompile_hits_and_damaged_entry_is_rebuilt(tmp_path, monkeypatch):
     monkeypatch.setenv("XLITE_CACHE_DIR", str(tmp_path))
     x = np.linspace(-1, 1, 15, dtype=np.float32).reshape(5, 3)
     before = dict(cache.STATS)
-    want = compile_cpu(_module()).run([x])[0]
-    assert compile_cpu(_module()).run([x])[0].tolist() == want.tolist()
+    want = compile_cpu(_naive()).run([x])[0]
+    assert compile_cpu(_naive()).run([x])[0].tolist() == want.tolist()
     assert cache.STATS["hits"] == before["hits"] + 1
     (entry,) = list((tmp_path / "cpu").glob("*.xo"))
     data = bytearray(entry.read_bytes())
     for damage in (lambda d: d[: len(d) // 2], lambda d: d[:60] + bytes([d[60] ^ 0xFF]) + d[61:], lambda d: b""):
         entry.write_bytes(bytes(damage(data)))
         damaged = cache.STATS["damaged"]
-        np.testing.assert_array_equal(compile_cpu(_module()).run([x])[0], want)
+        np.testing.assert_array_equal(compile_cpu(_naive()).run([x])[0], want)
         assert cache.STATS["damaged"] == damaged + 1
         assert entry.read_bytes() == bytes(data)      # rewritten whole
 
@@ -62,7 +68,7 @@ def test_in_process_recompile_hits_and_damaged_entry_is_rebuilt(tmp_path, monkey
 def test_cache_can_be_turned_off(tmp_path, monkeypatch):
     monkeypatch.setenv("XLITE_CACHE_DIR", str(tmp_path))
     monkeypatch.setenv("XLITE_CACHE", "0")
-    compile_cpu(_module())
+    compile_cpu(_naive())
     assert not (tmp_path / "cpu").exists()
 
 
@@ -112,25 +118,24 @@ def _lowered_module():
         return [b.emit("exp", (b.emit("add", (p, p)),)), b.constant(np.arange(6, dtype=np.float32).reshape(2, 3)),
                 b.emit("mul", (v, v))]
     m = module_from(build, [("f32", (5, 3)), ("f32", (4,))])
-    m.properties["output_aliases"] = {2: 1}
+    m.output_aliases = {2: 1}
     return m
 
 
 def test_hit_by_lowered_module_in_process(tmp_path, monkeypatch):
     from xlite.codegen.cpu.lowered import CachedCpuExecutable
     from xlite.ir.printer import print_module
-    from xlite.runtime.executable import compile_module, compile_traced
     monkeypatch.setenv("XLITE_CACHE_DIR", str(tmp_path))
     x = np.linspace(-1, 1, 15, dtype=np.float32).reshape(5, 3)
     v = np.arange(4, dtype=np.float32)
-    miss = compile_module(_lowered_module(), "cpu")
-    assert not isinstance(miss, CachedCpuExecutable) and "buffer_assignment" in miss.module.properties
+    miss = driver.compile(_lowered_module(), "cpu")
+    assert not isinstance(miss, CachedCpuExecutable) and miss.compiled.buffer_assignment is not None
     hits = cache.STATS["hits"]
     lowered = _lowered_module()
     text = print_module(lowered)
-    hit = compile_module(lowered, "cpu")
+    hit = driver.compile(lowered, "cpu")
     assert cache.STATS["hits"] == hits + 1
-    assert isinstance(hit, CachedCpuExecutable) and hit.lowered_module is lowered and hit._optimized is None
+    assert isinstance(hit, CachedCpuExecutable) and hit.lowered_module is lowered and hit._compiled is None
     assert (hit.num_kernels, hit.peak_bytes) == (miss.num_kernels, miss.peak_bytes)
     want = miss.run([x, v.copy()])
     v_hit = v.copy()
@@ -140,11 +145,11 @@ def test_hit_by_lowered_module_in_process(tmp_path, monkeypatch):
     assert got[2] is v_hit                                          # the update is still in place
     again = hit.run([x, v.copy()])
     assert again[1] is not got[1] and again[1].flags.writeable     # a constant output is a fresh array
-    assert hit._optimized is None                                   # running never needed the pipeline
-    assert "buffer_assignment" in hit.module.properties             # optimized on first access, from a copy
+    assert hit._compiled is None                                    # running never needed the pipeline
+    assert hit.compiled.buffer_assignment is not None               # optimized on first access, from a copy
     assert print_module(hit.lowered_module) == text
-    assert cache.module_key(hit.module, "") == cache.module_key(miss.module, "")   # the same up to names
-    results, trace = compile_traced(hit).run_traced([x, v.copy()])
+    assert cache.module_key(hit.compiled, "") == cache.module_key(miss.compiled, "")   # the same up to names
+    results, trace = driver.compile_traced(hit).run_traced([x, v.copy()])
     np.testing.assert_array_equal(results[0], want[0])
 
 
@@ -156,10 +161,10 @@ def test_lowered_key_sees_literals_attributes_and_aliases():
     other.entry.root.operands[1].literal = np.arange(1, 7, dtype=np.float32).reshape(2, 3)
     assert lowered_cache_key(other) != key
     other = _lowered_module()
-    other.properties["output_aliases"] = {}
+    other.output_aliases = {}
     assert lowered_cache_key(other) != key
     other = _lowered_module()
-    other.properties["buffer_assignment"] = object()                 # optimized already: no lowered key
+    other.layouts_assigned = True                                    # optimized already: no lowered key
     assert lowered_cache_key(other) is None
 
 
@@ -174,10 +179,10 @@ def test_elf_loader_runs_code_as_llvm_links_it(monkeypatch, tmp_path):
         return [b.emit("sin", (a,)), b.emit("tanh", (a,)), dot]
     rng = np.random.default_rng(0)
     args = [rng.standard_normal((1000, 700)).astype(np.float32), rng.standard_normal((64, 64)).astype(np.float32)]
-    ours = compile_cpu(module_from(build, [("f32", (1000, 700)), ("f32", (64, 64))]))
+    ours = compile_cpu(with_naive_buffers(module_from(build, [("f32", (1000, 700)), ("f32", (64, 64))])))
     assert isinstance(ours._code, elf_loader.ElfCode)
     monkeypatch.setenv("XLITE_CPU_LINKER", "llvm")
-    llvm = compile_cpu(module_from(build, [("f32", (1000, 700)), ("f32", (64, 64))]))
+    llvm = compile_cpu(with_naive_buffers(module_from(build, [("f32", (1000, 700)), ("f32", (64, 64))])))
     assert not isinstance(llvm._code, elf_loader.ElfCode)
     for got, want in zip(ours.run(args), llvm.run(args)):
         np.testing.assert_array_equal(got, want)
@@ -192,7 +197,7 @@ def test_elf_loader_refuses_what_it_cannot_link():
     def build(b, m):
         return [b.emit("dot", (m, m), lhs_batch_dims=(), rhs_batch_dims=(), lhs_contracting_dims=(1,),
                        rhs_contracting_dims=(0,))]
-    obj = compile_cpu(module_from(build, [("f32", (64, 64))]))._code.obj
+    obj = compile_cpu(with_naive_buffers(module_from(build, [("f32", (64, 64))])))._code.obj
     with pytest.raises(elf_loader.UnsupportedObject, match="symbol xlite_"):
         elf_loader.ElfCode(obj, ["xlite_entry"], extra={})          # BLAS's names are only in `extra`
     code = elf_loader.load_code(obj, ["xlite_entry"])

@@ -15,6 +15,7 @@ from cpu_check import module_from
 from xlite.codegen.checked_file import read_checked, write_checked
 from xlite.codegen.cpu import cache, compile_cpu
 from xlite.codegen.cpu.plan import ENTRY_NAME
+from xlite.runtime.driver import with_naive_buffers
 
 SCRIPT = textwrap.dedent("""
     import numpy as np
@@ -148,7 +149,7 @@ def test_the_cache_evicts_least_recently_used_entries_past_its_bound(tmp_path, m
     x = np.linspace(-1, 1, 15, dtype=np.float32).reshape(5, 3)
 
     def compile_and_check(factor):
-        np.testing.assert_array_equal(compile_cpu(_scaled(factor)).run([x])[0], x * np.float32(factor))
+        np.testing.assert_array_equal(compile_cpu(with_naive_buffers(_scaled(factor))).run([x])[0], x * np.float32(factor))
         return max((tmp_path / "cache" / "cpu").glob("*.xo"), key=lambda p: p.stat().st_mtime_ns)
 
     monkeypatch.setenv("XLITE_CACHE_DIR", str(tmp_path / "cache"))
@@ -172,6 +173,6 @@ def test_the_cache_evicts_least_recently_used_entries_past_its_bound(tmp_path, m
 def _payload_of(module, directory, monkeypatch) -> bytes:
     """The payload the module's cache entry holds (compiled into a cache of its own)."""
     monkeypatch.setenv("XLITE_CACHE_DIR", str(directory))
-    compile_cpu(module)
+    compile_cpu(with_naive_buffers(module))
     (path,) = (directory / "cpu").glob("*.xo")
     return bytes(read_checked(path, cache.MAGIC))

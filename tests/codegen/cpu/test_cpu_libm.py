@@ -13,17 +13,18 @@ from xlite.codegen.cpu import emit_llvm_ir
 from xlite.codegen.cpu.compiler import compile_to_object, undefined_symbols
 from xlite.ir import dtypes
 from xlite.ir.builder import Builder
+from xlite.ir.compiled import CompiledModule
 from xlite.ir.module import Module
 from xlite.ir.opcodes import OPCODES, op_info
 from xlite.ir.shape import Shape
-from xlite.passes.buffer_assignment import NaiveBufferAssignment
+from xlite.runtime.driver import with_naive_buffers
 
 LIBM = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
 LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")     # libm's lookups also find libc's memcpy
 INTEGER_ONLY = ("and", "or", "not")
 
 
-def _one_op_module(opcode: str, dtype: str) -> Module:
+def _one_op_module(opcode: str, dtype: str) -> CompiledModule:
     b = Builder()
     if opcode == "rng":
         counter = b.parameter(Shape(dtypes.as_dtype("s64"), ()))
@@ -42,8 +43,7 @@ def _one_op_module(opcode: str, dtype: str) -> Module:
     b.computation.root = b.tuple(outs)
     m = Module("libm_probe", b.computation)
     m.add_computation(b.computation)
-    NaiveBufferAssignment().run(m)
-    return m
+    return with_naive_buffers(m)
 
 
 def _libm_calls(opcode: str) -> set:

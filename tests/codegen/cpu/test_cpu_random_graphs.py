@@ -9,7 +9,7 @@ from xlite.ir import dtypes
 from xlite.ir.builder import Builder
 from xlite.ir.module import Module
 from xlite.ir.shape import Shape
-from xlite.passes.pipelines import cpu_pipeline
+from xlite.runtime.driver import optimize
 from xlite.runtime.interpreter import evaluate_module
 
 F32 = dtypes.float32
@@ -80,8 +80,7 @@ def test_random_graph_through_the_cpu_pipeline(seed):
     module, args = _graph(seed)
     ref = evaluate_module(module, [a.copy() for a in args])
     compiled, _ = _graph(seed)
-    cpu_pipeline().run(compiled)
-    got = compile_cpu(compiled).run([a.copy() for a in args])
+    got = compile_cpu(optimize(compiled)).run([a.copy() for a in args])
     assert len(got) == len(ref)
     for g, r in zip(got, ref):
         assert_same(g, np.asarray(r), rtol=1e-4, atol=1e-4, ulps=8)

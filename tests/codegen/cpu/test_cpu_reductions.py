@@ -6,7 +6,7 @@ import pytest
 
 from cpu_check import check, module_from, random_array
 from xlite.codegen.cpu import emit_llvm_ir
-from xlite.passes.buffer_assignment import NaiveBufferAssignment
+from xlite.runtime.driver import with_naive_buffers
 
 
 def _all_dim_subsets(rank):
@@ -103,8 +103,7 @@ def test_select_and_scatter_shared_out_by_batch_rows(threads, monkeypatch):
                                                     padding=padding)], [("f32", dims), ("f32", out_dims)])
     check(build(), [x, source], rtol=1e-6)
     m = build()
-    NaiveBufferAssignment().run(m)
-    assert ("pthread_create" in emit_llvm_ir(m)[0]) == (threads != "1")
+    assert ("pthread_create" in emit_llvm_ir(with_naive_buffers(m))[0]) == (threads != "1")
 
 
 @pytest.mark.parametrize("axis", [0, 1])

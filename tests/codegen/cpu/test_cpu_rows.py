@@ -8,7 +8,7 @@ import pytest
 
 from cpu_check import assert_same
 from xlite.codegen.cpu import compile_cpu, emit_llvm_ir
-from xlite.passes.pipelines import cpu_pipeline
+from xlite.runtime.driver import optimize
 from xlite.runtime.interpreter import evaluate_module
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -19,9 +19,7 @@ BIG = RowCase("softmax_257x4099", _module(softmax, [("f32", (257, 4099))]), _arg
 
 
 def compiled(case):
-    m = case.build()
-    cpu_pipeline().run(m)
-    return m
+    return optimize(case.build())
 
 
 @pytest.mark.parametrize("threads", ["1", "2"])

@@ -20,7 +20,7 @@ def main() -> int:
     import xlite.runtime.session as session
     from xlite.codegen.cuda import emit_cuda
     from xlite.codegen.cuda.prelude import PRELUDE
-    from xlite.passes.pipelines import cpu_pipeline
+    from xlite.runtime import driver
 
     bodies = []
 
@@ -33,13 +33,12 @@ def main() -> int:
         def run(self, args):
             return [np.zeros(dims, dtype) for dims, dtype in self.outputs]
 
-    def capture(module, target):
-        cpu_pipeline().run(module)
-        program = emit_cuda(module, prefix=f"{prefix}{len(bodies)}_")
+    def capture(module, target, options=None):
+        program = emit_cuda(driver.optimize(module), prefix=f"{prefix}{len(bodies)}_")
         bodies.append(program.source[len(PRELUDE):])
         return Zeros(module)
 
-    session.compile_module = capture
+    driver.compile = capture
     session.check_target_available = lambda target: None
     sys.argv = [script] + argv
     sys.path.insert(0, os.path.dirname(os.path.abspath(script)))

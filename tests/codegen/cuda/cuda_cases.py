@@ -4,7 +4,8 @@ A `Case` builds a fresh Module (passes mutate modules) and its arguments. The
 graphs use awkward sizes (0, 1, odd, longer than a warp) and special values
 (NaN, inf, INT_MIN, division by zero) where the semantics are delicate.
 `optimized(module)` runs the cpu pipeline (layouts, fusion, schedule, buffers),
-which is what a Session compiles, so every case is also checked fused.
+which is what a Session compiles, so every case is also checked fused;
+`as_written(module)` compiles a case exactly as built (naive buffers).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ os.environ.setdefault("XLITE_CACHE_DIR", tempfile.mkdtemp(prefix="xlite-cuda-tes
 
 from xlite.ir import dtypes  # noqa: E402
 from xlite.ir.builder import Builder  # noqa: E402
+from xlite.ir.compiled import CompiledModule  # noqa: E402
 from xlite.ir.module import Module  # noqa: E402
 from xlite.ir.opcodes import OPCODES  # noqa: E402
 from xlite.ir.parser import parse_module  # noqa: E402
@@ -62,10 +64,14 @@ def mlp_graph(inputs: int, hidden: int, classes: int, learning_rate: float):
     return g, x, y, loss, step, init, weights
 
 
-def optimized(module: Module) -> Module:
-    from xlite.passes.pipelines import cpu_pipeline
-    cpu_pipeline().run(module)
-    return module
+def optimized(module: Module) -> CompiledModule:
+    from xlite.runtime.driver import optimize
+    return optimize(module)
+
+
+def as_written(module: Module) -> CompiledModule:
+    from xlite.runtime.driver import with_naive_buffers
+    return with_naive_buffers(module)
 
 
 def random_array(rng, dtype, dims, special=False):
@@ -627,7 +633,7 @@ def _sgd_module():
     m = module_from(lambda b, w, x, g: [b.emit("sub", (w, b.emit("mul", (
         b.broadcast_in_dim(b.scalar(0.01, "f32"), (40, 24), ()), _dot(b, x, g, lc=(0,), rc=(0,))))))],
         [("f32", (40, 24)), ("f32", (16, 40)), ("f32", (16, 24))])
-    m.properties["output_aliases"] = {0: 0}
+    m.output_aliases = {0: 0}
     return m
 
 
@@ -750,7 +756,7 @@ def _self_update_module():
     m = module_from(lambda b, w, h: [b.emit("sub", (w, b.emit("mul", (
         b.broadcast_in_dim(b.scalar(0.01, "f32"), (24, 24), ()), _dot(b, w, h)))))],
         [("f32", (24, 24)), ("f32", (24, 24))])
-    m.properties["output_aliases"] = {0: 0}
+    m.output_aliases = {0: 0}
     return m
 
 
@@ -762,12 +768,13 @@ def covered_opcodes() -> set:
     """Every opcode some case's module uses (raw or optimized)."""
     used = set()
     for c in CASES:
-        for module in (c.build(), optimized(c.build())):
+        for module in (c.build(), optimized(c.build()).module):
             for comp in module.all_computations():
                 used.update(i.opcode for i in comp.instructions)
     return used
 
 
-__all__ = ["CASES", "Case", "random_cases", "random_module", "module_from", "optimized", "random_array", "OPCODES",
+__all__ = ["CASES", "Case", "random_cases", "random_module", "module_from", "optimized", "as_written", "random_array",
+           "OPCODES",
            "covered_opcodes", "assert_same",
            "check_case"]

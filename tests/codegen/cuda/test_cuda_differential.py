@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import xlite as tf
-from cuda_cases import CASES, check_case, mlp_graph, optimized, random_cases
+from cuda_cases import CASES, as_written, check_case, mlp_graph, optimized, random_cases
 from xlite.codegen.cuda import availability, emit_cuda
 from xlite.codegen.cuda.driver import emulating
 
@@ -40,8 +40,8 @@ def compiled_cases(gpu):
     programs = {}
     for k, c in enumerate(CASES + RANDOM):
         for variant in VARIANTS:
-            module = c.build() if variant == "lowered" else optimized(c.build())
-            programs[c.name, variant] = (module, emit_cuda(module, prefix=f"c{k}{variant[0]}_"))
+            compiled = as_written(c.build()) if variant == "lowered" else optimized(c.build())
+            programs[c.name, variant] = (compiled.module, emit_cuda(compiled, prefix=f"c{k}{variant[0]}_"))
     gpu.preload([p.source for _, p in programs.values()])
     return programs
 
@@ -61,7 +61,8 @@ def test_case_matches_interpreter(gpu, compiled_cases, case, variant):
 def test_compile_cuda_end_to_end(gpu):
     from xlite.codegen.cuda import compile_cuda
     c = CASES[0]
-    check_case(c, optimized(c.build()), compile_cuda(optimized(c.build())), "compile_cuda")
+    compiled = optimized(c.build())
+    check_case(c, compiled.module, compile_cuda(compiled), "compile_cuda")
 
 
 def test_training_session_matches_interpreter_and_keeps_variables_on_the_gpu(gpu):

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import xlite as tf
-from cuda_cases import CASES, check_case, mlp_graph, optimized, random_cases
+from cuda_cases import CASES, as_written, check_case, mlp_graph, optimized, random_cases
 from xlite.codegen.cuda import emit_cuda
 from xlite.codegen.cuda.emulator import EmulatedDriver
 from xlite.codegen.cuda.executable import CudaExecutable, DeviceArray
@@ -34,8 +34,8 @@ def compiled_cases():
     programs = {}
     for k, c in enumerate(CASES + RANDOM):
         for variant in VARIANTS:
-            module = c.build() if variant == "lowered" else optimized(c.build())
-            programs[c.name, variant] = (module, emit_cuda(module, prefix=f"c{k}{variant[0]}_"))
+            compiled = as_written(c.build()) if variant == "lowered" else optimized(c.build())
+            programs[c.name, variant] = (compiled.module, emit_cuda(compiled, prefix=f"c{k}{variant[0]}_"))
     drv = EmulatedDriver()
     drv.preload([p.source for _, p in programs.values()])
     return drv, programs
@@ -167,7 +167,7 @@ def test_example_prints_the_same_on_emulated_cuda(script):
 def test_bitcast_in_a_loop_body_is_free():
     """A bitcast shares its operand's bytes in sub-computations too, as in the entry (codegen/walk.py)."""
     case = next(c for c in CASES if c.name == "while_bitcast_state")
-    assert not any(k.endswith("_bitcast") for k in emit_cuda(case.build()).kernels)
+    assert not any(k.endswith("_bitcast") for k in emit_cuda(as_written(case.build())).kernels)
 
 
 def test_split_reductions_repeat_exactly_and_reset_their_counters():
@@ -179,7 +179,7 @@ def test_split_reductions_repeat_exactly_and_reset_their_counters():
         return module_from(lambda b, x: [b.reduce(x, "sum", (0,)), b.emit("argmax", (x,), dimension=0)],
                            [("f32", (50001,))])
     module = build()
-    program = emit_cuda(module)
+    program = emit_cuda(as_written(module))
     assert any(s.grid[1] > 1 for s in program.steps)
     exe = CudaExecutable(module, program, EmulatedDriver())
     rng = np.random.default_rng(3)

@@ -79,7 +79,7 @@ def driver(request, programs):
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_row_kernel_matches_interpreter(programs, driver, case):
-    module = optimized(case.build())
+    module = optimized(case.build()).module
     args = case.args(np.random.default_rng(3))
     ref = [np.asarray(r) for r in evaluate_module(case.build(), [np.copy(a) for a in args])]
     got = CudaExecutable(module, programs[case.name], driver).run([np.copy(a) for a in args])

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from cuda_cases import CASES, OPCODES, covered_opcodes, optimized
+from cuda_cases import CASES, OPCODES, as_written, covered_opcodes, optimized
 from xlite.codegen.cuda import emit_cuda, has_cuda_rule
 from xlite.codegen.cuda.compiler import compile_ptx, find_nvcc
 from xlite.codegen.cuda.prelude import PRELUDE
@@ -40,7 +40,7 @@ def test_cases_cover_every_opcode():
 def case_source():
     bodies = []
     for k, c in enumerate(CASES):
-        for variant, module in (("r", c.build()), ("f", optimized(c.build()))):
+        for variant, module in (("r", as_written(c.build())), ("f", optimized(c.build()))):
             bodies.append(emit_cuda(module, prefix=f"c{k}{variant}_").source[len(PRELUDE):])
     return PRELUDE + "\n".join(bodies)
 

@@ -115,16 +115,16 @@ def test_pycuda_driver_glue(monkeypatch, tmp_path):
     assert drv.arch == "sm_90" and drv.name == "Fake H100"
     executables = []
     for c in [c for c in CASES if c.name in ("softmax", "while", "mlp_layer", "scatter_add")]:
-        module = optimized(c.build())
-        executables.append(CudaExecutable(module, emit_cuda(module), drv))
-        check_case(c, module, executables[-1], "pycuda glue")
+        compiled = optimized(c.build())
+        executables.append(CudaExecutable(compiled.module, emit_cuda(compiled), drv))
+        check_case(c, compiled.module, executables[-1], "pycuda glue")
     assert calls["launch"] > 4
     assert compiler.STATS["misses"] >= 4 and list((tmp_path / "cuda").glob("*.cubin"))
     hits = compiler.STATS["hits"]
     c = CASES[0]
-    module = optimized(c.build())
-    check_case(c, module, CudaExecutable(module, emit_cuda(module), drv), "cached")
-    check_case(c, module, CudaExecutable(module, emit_cuda(module), drv), "cached")
+    compiled = optimized(c.build())
+    check_case(c, compiled.module, CudaExecutable(compiled.module, emit_cuda(compiled), drv), "cached")
+    check_case(c, compiled.module, CudaExecutable(compiled.module, emit_cuda(compiled), drv), "cached")
     assert compiler.STATS["hits"] > hits
     alive = list(drv._buffers)                 # the rest were freed by the GC, as pycuda's are
     assert alive

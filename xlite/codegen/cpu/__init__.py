@@ -1,6 +1,7 @@
 """The CPU backend: an IR Module in, one LLVM module JIT-compiled for the host out (see docs/internals.md).
 
-compile_cpu(module) -> CpuExecutable. Rules register when load_rules() imports their
+compile_cpu(compiled) -> CpuExecutable, from the CompiledModule (optimized Module and buffer
+assignment) that the compile driver (xlite/runtime/driver.py) hands it. Rules register when load_rules() imports their
 modules (on the first compile, not on import: a cached executable needs none): elementwise ops
 in elemental.py (`@cpu_rule`), index ops and reductions as elemental rules
 (`@element_rule`), ops that write their buffer in their own order as kernel
@@ -15,6 +16,7 @@ import sys
 from xlite.codegen.cpu import cache
 from xlite.codegen.cpu.executable import CpuExecutable
 from xlite.codegen.cpu.plan import ENTRY_NAME, OBJECT_ENTRY_NAME, plan_from_dict, plan_to_dict
+from xlite.ir.compiled import CompiledModule
 from xlite.ir.module import Module
 
 _rules_loaded = False
@@ -88,15 +90,15 @@ def profiling() -> bool:
     return os.environ.get("XLITE_PROFILE", "0") not in ("", "0")
 
 
-def emit_llvm_ir(module: Module, traced: bool = False) -> tuple[str, object]:
-    """The unoptimized LLVM IR text of a module (with a buffer assignment) and its run plan; `traced`
-    times every kernel call (trace_ir.py), which only FULL_TRACE runs use."""
+def emit_llvm_ir(compiled: CompiledModule, traced: bool = False) -> tuple[str, object]:
+    """The unoptimized LLVM IR text of a compiled module and its run plan; `traced` times every
+    kernel call (trace_ir.py), which only FULL_TRACE runs use."""
     load_rules()
     from xlite.codegen.cpu.compiler import triple_and_layout
     from xlite.codegen.cpu.computation import EntryEmitter
     from xlite.codegen.cpu.function import CodegenModule
-    cg = CodegenModule(module.name, *triple_and_layout())
-    plan = EntryEmitter(cg, module, module.properties["buffer_assignment"], profile=profiling(),
+    cg = CodegenModule(compiled.module.name, *triple_and_layout())
+    plan = EntryEmitter(cg, compiled.module, compiled.buffer_assignment, profile=profiling(),
                         threads=num_threads(), traced=traced, cancellable=True).emit()
     return str(cg.module), plan
 
@@ -108,35 +110,35 @@ def initializes_only(module: Module) -> bool:
     Such runs happen once per Session, so they compile at -O1: LLVM takes half the time, which is much
     of a cold start's first runs (W6), and the code's speed hardly matters."""
     entry = module.entry
-    if module.properties.get("fetch_count") != 0 or entry.root.opcode != "tuple" or not entry.root.operands:
+    if module.fetch_count != 0 or entry.root.opcode != "tuple" or not entry.root.operands:
         return False
     users = entry.users()
     return all(u is entry.root for p in entry.parameters if p.shape.rank > 0 for u in users[p])
 
 
-def compile_cpu(module: Module, traced: bool = False) -> CpuExecutable:
-    """The executable of an optimized Module; `traced=True` gives the variant that FULL_TRACE runs use
-    (CpuExecutable.run_traced), compiled from the same Module."""
+def compile_cpu(compiled: CompiledModule, traced: bool = False, dump=None) -> CpuExecutable:
+    """The executable of a compiled module; `traced=True` gives the variant that FULL_TRACE runs use
+    (CpuExecutable.run_traced), compiled from the same Module. `dump(stage, text, extension)`, when
+    given (XLITE_DUMP, xlite dump-ir), receives the LLVM IR and assembly; the object cache is then
+    bypassed, so that every stage is written."""
     load_rules()
     from xlite.codegen.cpu.compiler import LoadedCode, compile_to_object, host_description
-    if "buffer_assignment" not in module.properties:
-        from xlite.passes.buffer_assignment import NaiveBufferAssignment
-        NaiveBufferAssignment().run(module)
-    from xlite.passes import dump
-    dumping = dump.current()            # XLITE_DUMP / xlite dump-ir: LLVM IR and assembly as stages
+    module = compiled.module
     speed_level = 1 if initializes_only(module) else 3
-    key = cache.module_key(module, host_description() + f"\nprofile={profiling()} threads={num_threads()}"
+    key = cache.module_key(compiled, host_description() + f"\nprofile={profiling()} threads={num_threads()}"
                            + ("\ntraced" if traced else "") + f"\nO{speed_level}")
-    hit = cache.lookup(key) if dumping is None else None
+    hit = cache.lookup(key) if dump is None else None
     if hit is not None:
         plan_dict, obj = hit
         plan = plan_from_dict(plan_dict)
     else:
-        text, plan = emit_llvm_ir(module, traced)
-        obj = compile_to_object(text, dump=dumping.text if dumping is not None else None, speed_level=speed_level)
+        text, plan = emit_llvm_ir(compiled, traced)
+        obj = compile_to_object(text, dump=dump, speed_level=speed_level)
         cache.store(key, plan_to_dict(plan), obj)
     symbols = [ENTRY_NAME] + ([OBJECT_ENTRY_NAME] if plan.object_entry else [])
-    return CpuExecutable(module, plan, LoadedCode(obj, symbols))
+    executable = CpuExecutable(module, plan, LoadedCode(obj, symbols))
+    executable.compiled = compiled
+    return executable
 
 
 __all__ = ["compile_cpu", "initializes_only", "CpuExecutable", "has_cpu_rule", "is_available", "emit_llvm_ir", "load_rules"]

@@ -14,7 +14,7 @@ computations, output aliases):
   source files of everything that turns it into code (xlite/ir, xlite/semantics, xlite/passes,
   xlite/codegen, xlite/codegen/cpu, xlite/runtime: size and modification time); and the host as read
   without LLVM (`host_fingerprint`: /proc/cpuinfo's CPU and flags, the llvmlite library
-  file, Python, NumPy's array layout, the BLAS). compile_module looks a
+  file, Python, NumPy's array layout, the BLAS). The compile driver looks a
   Module up by it before any pass runs (lowered.py), so a hit needs no pass
   pipeline, no IR generation and no LLVM at all: a warm compile is lowering,
   a hash, a file read and linking the object (elf_loader.py).
@@ -43,6 +43,8 @@ from pathlib import Path
 import numpy as np
 
 from xlite.codegen.checked_file import discard, read_checked, write_checked
+from xlite.ir.buffers import BufferAssignment
+from xlite.ir.compiled import CompiledModule
 from xlite.ir.module import Computation, Module
 from xlite.version import __version__
 
@@ -159,10 +161,9 @@ def _attr_text(value) -> str:
     return repr(value)
 
 
-def _hash_module(h, module: Module, with_assignment: bool) -> None:
+def _hash_module(h, module: Module, assignment: BufferAssignment | None) -> None:
     comps = _computations(module)
     comp_index = {id(c): i for i, c in enumerate(comps)}
-    assignment = module.properties.get("buffer_assignment") if with_assignment else None
     for comp in comps:
         pos = {inst: i for i, inst in enumerate(comp.instructions)}
         h.update(f"computation {comp_index[id(comp)]} root {pos.get(comp.root)}\n".encode())
@@ -177,21 +178,21 @@ def _hash_module(h, module: Module, with_assignment: bool) -> None:
                 lit = np.ascontiguousarray(inst.literal)
                 h.update(f"{lit.dtype.str}{lit.shape}".encode())
                 h.update(lit.tobytes())
-    h.update(repr(sorted(module.properties.get("output_aliases", {}).items())).encode())
+    h.update(repr(sorted(module.output_aliases.items())).encode())
 
 
-def module_key(module: Module, host: str) -> str:
+def module_key(compiled: CompiledModule, host: str) -> str:
     h = hashlib.sha256()
     h.update(codegen_source_hash().encode())
     h.update(host.encode())
-    _hash_module(h, module, with_assignment=True)
+    _hash_module(h, compiled.module, compiled.buffer_assignment)
     return h.hexdigest()
 
 
 def lowered_key(module: Module, options: str) -> str | None:
     """The key of a Module as lowered (no pass has run), or None when it cannot have one: a Module
-    already optimized, one with properties besides the frontend's, a host without a fingerprint."""
-    if set(module.properties) - {"output_aliases", "fetch_count"}:
+    whose layouts are assigned already, a host without a fingerprint."""
+    if module.layouts_assigned:
         return None
     host = host_fingerprint()
     if host is None:
@@ -200,8 +201,8 @@ def lowered_key(module: Module, options: str) -> str | None:
     h.update(pipeline_source_hash().encode())
     h.update(host.encode())
     h.update(options.encode())
-    h.update(f"fetch_count={module.properties.get('fetch_count')}\n".encode())
-    _hash_module(h, module, with_assignment=False)
+    h.update(f"fetch_count={module.fetch_count}\n".encode())
+    _hash_module(h, module, None)
     return h.hexdigest()
 
 

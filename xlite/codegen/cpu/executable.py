@@ -17,7 +17,7 @@ A cancellable entry (plan.cancellable) returns nonzero when it stopped early, an
 why (xlite/cancellation.py): Ctrl-C (INTERRUPTED), or the RunFlag of a run(args, stop=flag), which
 goes through `xlite_entry` with data pointers and the flag's word after the parameters.
 
-A traced executable (compile_cpu(module, traced=True)) also has `run_traced(args) -> (results,
+A traced executable (compile_cpu(compiled, traced=True)) also has `run_traced(args) -> (results,
 KernelTrace)`: the kernel records its entry wrote into the arena's trace region (trace_ir.py).
 """
 from __future__ import annotations
@@ -62,6 +62,7 @@ class CpuExecutable:
 
     target = "cpu"
     fresh_outputs = True        # run() never returns an argument's own array, but in-place updated ones
+    compiled = None             # the CompiledModule it came from (compile_cpu sets it): traced variants start there
 
     def __init__(self, module: Module, plan: EntryPlan, code, constants: dict | None = None):
         self.module = module

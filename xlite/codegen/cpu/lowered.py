@@ -1,24 +1,30 @@
 """The disk cache keyed on a Module as lowered: a hit skips the pass pipeline, IR generation and LLVM.
 
-compile_module (xlite/runtime/executable.py) computes `lowered_cache_key(module)` before the
-pipeline touches the Module. `cached_executable(key, module)` then gives the executable straight
-from the entry: the plan, the object code (linked by elf_loader.py, no llvmlite), and the
+The compile driver (xlite/runtime/driver.py) computes `lowered_cache_key(module)` before the
+pipeline touches the Module. `cached_executable(key, module, optimize)` then gives the executable
+straight from the entry: the plan, the object code (linked by elf_loader.py, no llvmlite), and the
 constant root outputs, which the entry holds because no optimized Module exists to read them
-from. On a miss compile_module runs the pipeline and compile_cpu, then `store_lowered(key,
-executable)` files the result under the key.
+from. On a miss the driver runs the pipeline and compile_cpu, then `store_lowered(key,
+executable, kernels)` files the result under the key.
 
 A hit's executable (CachedCpuExecutable) keeps the Module as lowered in `lowered_module`; its
-`module` is still the optimized Module, made on first access by running the pipeline on a copy
-(running the executable never needs it; reports, checks and traced variants do).
+`compiled` (and so its `module`) is still the optimized Module, made on first access by the
+driver's `optimize` callback (running the executable never needs it; reports, checks and traced
+variants do). Codegen never runs passes itself.
 
 Only light modules are imported here (no llvmlite, no code generator, no passes).
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from xlite.codegen.cpu import cache
 from xlite.codegen.cpu.executable import CpuExecutable
 from xlite.codegen.cpu.plan import ENTRY_NAME, OBJECT_ENTRY_NAME, plan_from_dict, plan_to_dict
+from xlite.ir.compiled import CompiledModule
 from xlite.ir.module import Module
+
+Optimize = Callable[[Module], CompiledModule]     # the Module as lowered -> a compiled copy of it
 
 
 def options_text() -> str:
@@ -34,8 +40,9 @@ def lowered_cache_key(module: Module) -> str | None:
     return cache.lowered_key(module, options_text())
 
 
-def cached_executable(key: str, module: Module) -> CpuExecutable | None:
-    """The executable filed under `key`, or None (a miss is not counted: compile_cpu's lookup follows)."""
+def cached_executable(key: str, module: Module, optimize: Optimize) -> CpuExecutable | None:
+    """The executable filed under `key`, or None (a miss is not counted: compile_cpu's lookup follows).
+    `optimize` makes its `compiled` from a copy of `module` when something asks for it."""
     entry = cache.lookup_entry(key, count_miss=False)
     if entry is None:
         return None
@@ -47,40 +54,37 @@ def cached_executable(key: str, module: Module) -> CpuExecutable | None:
         cache.drop(key)
         return None
     executable = CachedCpuExecutable(module, plan, code, constants=entry.constants)
+    executable.optimize = optimize
     _set_stats(executable, entry.stats)
     return executable
 
 
 class CachedCpuExecutable(CpuExecutable):
-    """A CpuExecutable from a cache hit: `lowered_module` is the Module as lowered; `module` the
-    optimized Module, made from a copy of it on first access."""
+    """A CpuExecutable from a cache hit: `lowered_module` is the Module as lowered; `compiled` (and
+    `module`, its optimized Module) made by the driver's `optimize` callback on first access."""
 
-    _optimized = None
+    _compiled = None
+    optimize: Optimize
 
     @property
-    def module(self):
-        if self._optimized is None:
-            from xlite.passes.dump import clone_module
-            from xlite.passes.pipelines import cpu_pipeline
-            optimized = clone_module(self.lowered_module)
-            cpu_pipeline().run(optimized)
-            self._optimized = optimized
-        return self._optimized
+    def compiled(self) -> CompiledModule:
+        if self._compiled is None:
+            self._compiled = self.optimize(self.lowered_module)
+        return self._compiled
+
+    @property
+    def module(self) -> Module:
+        return self.compiled.module
 
     @module.setter
     def module(self, module) -> None:         # CpuExecutable.__init__ gives the Module as lowered
         self.lowered_module = module
 
 
-def store_lowered(key: str, executable: CpuExecutable) -> None:
-    """Files a freshly compiled executable (its module optimized) under the lowered Module's key."""
-    module = executable.module
-    stats = {}
-    assignment = module.properties.get("buffer_assignment")
-    if assignment is not None and hasattr(assignment, "peak_bytes"):
-        stats["peak_bytes"] = int(assignment.peak_bytes)
-    from xlite.passes.fusion import kernel_count
-    stats["kernels"] = int(kernel_count(module.entry))
+def store_lowered(key: str, executable: CpuExecutable, kernels: int) -> None:
+    """Files a freshly compiled executable under the lowered Module's key, with the number of
+    kernels its optimized Module launches (for reports: a hit has no optimized Module to count)."""
+    stats = {"peak_bytes": int(executable.compiled.buffer_assignment.peak_bytes), "kernels": int(kernels)}
     cache.store(key, plan_to_dict(executable.plan), executable._code.obj, constants=executable._constants,
                 stats=stats)
     _set_stats(executable, stats)

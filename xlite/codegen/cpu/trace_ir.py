@@ -1,6 +1,6 @@
 """Traced executables (RunOptions trace_level FULL_TRACE): a timestamp before and after every kernel.
 
-Only `compile_cpu(module, traced=True)` emits any of this; the executable that untraced runs use has
+Only `compile_cpu(compiled, traced=True)` emits any of this; the executable that untraced runs use has
 none of it. The traced entry function reads CLOCK_MONOTONIC (libc `clock_gettime`, a vDSO call of
 about 20 ns) around each kernel call in schedule order, while and conditional bodies included, and
 appends one record per call to a trace region in the arena:

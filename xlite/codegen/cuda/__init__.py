@@ -1,10 +1,12 @@
 """The CUDA backend: an IR Module in, CUDA C kernels compiled with nvcc and run through pycuda out.
 
-Code generation needs neither pycuda nor a GPU: `emit_cuda(module)` returns the
-Program (CUDA C source, launch steps, buffer plan) and `compile_ptx` turns the
-source into PTX with plain nvcc, which is how CI without a GPU proves the
-generated code is valid CUDA. `compile_cuda(module)` additionally needs pycuda,
-a CUDA driver and a GPU (availability.py says which is missing).
+Both take the CompiledModule (optimized Module and buffer assignment) that the
+compile driver (xlite/runtime/driver.py) hands them. Code generation needs
+neither pycuda nor a GPU: `emit_cuda(compiled)` returns the Program (CUDA C
+source, launch steps, buffer plan) and `compile_ptx` turns the source into PTX
+with plain nvcc, which is how CI without a GPU proves the generated code is
+valid CUDA. `compile_cuda(compiled)` additionally needs pycuda, a CUDA driver
+and a GPU (availability.py says which is missing).
 
 Rules register on import: elementwise formulas in elemental.py (`@cuda_rule`),
 index ops and reductions as element rules (`@element_rule`), ops with kernels of
@@ -19,7 +21,7 @@ from xlite.codegen.cuda.availability import CudaUnavailableError, check_availabl
 from xlite.codegen.cuda.element_generator import is_elemental
 from xlite.codegen.cuda.kernels import has_kernel_rule
 from xlite.codegen.cuda.program import Program, emit_program
-from xlite.ir.module import Module
+from xlite.ir.compiled import CompiledModule
 
 STRUCTURAL_OPCODES = ("parameter", "tuple", "get_tuple_element", "while", "conditional", "fusion")
 
@@ -29,21 +31,13 @@ def has_cuda_rule(opcode: str) -> bool:
     return is_elemental(opcode) or has_kernel_rule(opcode) or opcode in STRUCTURAL_OPCODES
 
 
-def prepare(module: Module) -> Module:
-    """Gives a module without a buffer assignment the naive one (every value its own arena slice)."""
-    if "buffer_assignment" not in module.properties:
-        from xlite.passes.buffer_assignment import NaiveBufferAssignment
-        NaiveBufferAssignment().run(module)
-    return module
+def emit_cuda(compiled: CompiledModule, prefix: str = "xk") -> Program:
+    """The Program of `compiled`: its CUDA C (prelude and one kernel per launch) and the steps that run it."""
+    return emit_program(compiled, prefix)
 
 
-def emit_cuda(module: Module, prefix: str = "xk") -> Program:
-    """The Program of `module`: its CUDA C (prelude and one kernel per launch) and the steps that run it."""
-    return emit_program(prepare(module), prefix)
-
-
-def emit_cuda_source(module: Module) -> str:
-    return emit_cuda(module).source
+def emit_cuda_source(compiled: CompiledModule) -> str:
+    return emit_cuda(compiled).source
 
 
 def compile_ptx(source: str, arch: str = "sm_90") -> str:
@@ -51,40 +45,37 @@ def compile_ptx(source: str, arch: str = "sm_90") -> str:
     return _ptx(source, arch)
 
 
-def cuda_stages(module: Module, arch: str = "sm_90") -> list[tuple[str, str]]:
-    """The dump stages `xlite dump-ir` shows for the cuda target: the CUDA C and, where nvcc is
-    installed, its PTX for `arch`."""
+def source_stages(source: str, arch: str = "sm_90") -> list[tuple[str, str, str]]:
+    """The dump stages of CUDA C `source` as (name, text, file extension): the source and, where nvcc
+    is installed, its PTX for `arch` (what `xlite dump-ir` and XLITE_DUMP show for the cuda target)."""
     from xlite.codegen.cuda.compiler import find_nvcc
-    source = emit_cuda_source(module)
-    stages = [("cuda", source)]
+    stages = [("cuda", source, "cu")]
     if find_nvcc() is not None:
-        stages.append(("ptx", compile_ptx(source, arch)))
+        stages.append(("ptx", compile_ptx(source, arch), "ptx"))
     return stages
 
 
-def compile_cuda(module: Module, driver=None):
+def cuda_stages(compiled: CompiledModule, arch: str = "sm_90") -> list[tuple[str, str, str]]:
+    """The dump stages of a compiled module for the cuda target (see source_stages); needs no GPU."""
+    return source_stages(emit_cuda_source(compiled), arch)
+
+
+def compile_cuda(compiled: CompiledModule, driver=None, dump=None):
     """An executable for this machine's GPU (raises CudaUnavailableError naming what is missing), or for
-    `driver` (emulator.EmulatedDriver runs the same kernels on the CPU)."""
+    `driver` (emulator.EmulatedDriver runs the same kernels on the CPU). `dump(stage, text, extension)`,
+    when given (XLITE_DUMP, xlite dump-ir), receives the CUDA C and PTX."""
     from xlite.codegen.cuda.executable import CudaExecutable
     if driver is None:
         check_available()
         from xlite.codegen.cuda.driver import default_driver
         driver = default_driver()
-    program = emit_cuda(module)
-    dump_stages(program.source, driver.arch)
-    return CudaExecutable(module, program, driver)
-
-
-def dump_stages(source: str, arch: str) -> None:
-    """Adds the CUDA C and PTX stages to the dump of the compilation in progress (XLITE_DUMP, dump-ir)."""
-    from xlite.passes import dump
-    current = dump.current()
-    if current is None:
-        return
-    current.text("cuda", source, "cu")
-    from xlite.codegen.cuda.compiler import find_nvcc
-    if find_nvcc() is not None:
-        current.text("ptx", compile_ptx(source, arch), "ptx")
+    program = emit_cuda(compiled)
+    if dump is not None:
+        for name, text, extension in source_stages(program.source, driver.arch):
+            dump(name, text, extension)
+    executable = CudaExecutable(compiled.module, program, driver)
+    executable.compiled = compiled
+    return executable
 
 
 __all__ = ["compile_cuda", "emit_cuda", "emit_cuda_source", "compile_ptx", "cuda_stages", "has_cuda_rule",

@@ -107,6 +107,7 @@ class CudaExecutable:
     """A compiled run signature; `run(args)` takes the parameters in order and returns the root outputs."""
 
     target = "cuda"
+    compiled = None             # the CompiledModule it came from (compile_cuda sets it)
 
     def __init__(self, module: Module, program: Program, driver=None):
         from xlite.codegen.cuda.driver import default_driver

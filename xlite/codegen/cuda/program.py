@@ -26,6 +26,7 @@ from xlite.codegen.cuda.kernels import PLACEHOLDER, build_kernel
 from xlite.codegen.cuda.prelude import PRELUDE
 from xlite.codegen.cuda.rows import build_row_kernel
 from xlite.codegen.walk import ComputationWalker
+from xlite.ir.compiled import CompiledModule
 from xlite.ir.module import Instruction, Module
 
 ALIGNMENT = 256
@@ -251,9 +252,9 @@ class ProgramEmitter(ComputationWalker):
         self.steps.append(Branch(self.resolve(operand_locs[0]), selector.shape.dtype.ir_name, branches))
 
 
-def emit_program(module: Module, prefix: str = "xk") -> Program:
-    """The Program of a module that has a buffer assignment (see xlite/passes/buffer_assignment.py)."""
-    return ProgramEmitter(module, module.properties["buffer_assignment"], prefix).emit()
+def emit_program(compiled: CompiledModule, prefix: str = "xk") -> Program:
+    """The Program of a compiled module (its buffer assignment: see xlite/ir/buffers.py)."""
+    return ProgramEmitter(compiled.module, compiled.buffer_assignment, prefix).emit()
 
 
 __all__ = ["Program", "Loc", "Launch", "Copy", "While", "Branch", "OutputPlan", "emit_program", "ProgramEmitter"]
