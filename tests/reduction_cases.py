@@ -99,6 +99,15 @@ def cross_entropy_case(rows: int, cols: int, data: str = "normal") -> Case:
     return Case(f"xent_{rows}x{cols}_{data}", (rows, cols), build, reference, cols, data)
 
 
+def gram_case(rows: int, depth: int, data: str = "tenth") -> Case:
+    """x @ x^T: each output sums `depth` products (a dot's contraction, the GEMM's k loop)."""
+    def reference(x):
+        x = x.astype(np.float64)
+        return x @ x.T, np.abs(x) @ np.abs(x).T
+    return Case(f"gram_{rows}x{depth}_{data}", (rows, depth), lambda x: tf.matmul(x, x, transpose_b=True),
+                reference, depth, data)
+
+
 def random_cases(count: int, max_elements: int, seed: int) -> list[Case]:
     """Random shapes (rank 1 to 4, some long dims) up to max_elements, random axes, sum/mean, plain/fused."""
     rng = np.random.default_rng(seed)

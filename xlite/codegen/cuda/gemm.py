@@ -11,8 +11,9 @@ through the element generator.
 
 Each 256-thread block computes a 64x64 tile of C with 4x4 outputs per thread,
 staging 16-deep slices of A and B in shared memory; floats accumulate with
-explicit fma in their own type, integers in 64-bit unsigned (wrapping like
-the interpreter's int64 matmul). The epilogue evaluates the kernel's root at
+explicit fma in their own type (over K_BLOCK of k at a time when k is long,
+the blocks then summed pairwise: xlite/codegen/pairwise.py), integers in
+64-bit unsigned (wrapping like the interpreter's int64 matmul). The epilogue evaluates the kernel's root at
 each output index with the contraction's value substituted, so a bias add and
 activation cost no extra pass.
 
@@ -30,9 +31,11 @@ from xlite.codegen.cuda.c_types import ctype, float_suffix, literal
 from xlite.codegen.cuda.element_generator import Index, and_all, physical_order
 from xlite.codegen.cuda.kernels import KernelBuilder, kernel_rule
 from xlite.codegen.cuda.reductions import unflatten
+from xlite.codegen.pairwise import is_pairwise
 
 BM = BN = 64
 BK = 16
+K_BLOCK = 64               # a float accumulator's depth before it joins its pairwise sum (long k, see below)
 THREADS = 256
 MAX_GRID_YZ = 65535
 
@@ -177,6 +180,9 @@ def emit_contraction(kb: KernelBuilder, leaf, out, inst):
             with gen.scope("for (int i = 0; i < 4; ++i)"):
                 w.line("#pragma unroll")
                 w.line(f"for (int j = 0; j < 4; ++j) acc[i][j] = {literal(dt, 0) if dt.is_floating else '0ull'};")
+            pairwise = is_pairwise("sum", dt, K, K_BLOCK)
+            if pairwise:
+                w.line(f"xl_pairwise<{acc_t}, {(-(-K // K_BLOCK)).bit_length()}> xl_tree[4][4] = {{}};")
             with gen.scope(f"for ({idx} k0 = 0; k0 < {gen.lit(K)}; k0 += {BK})"):
                 _load_tile(kb, c, "xl_a", BM, c.a_k_minor, "m0", M, K, bvals, is_a=True, dt=dt)
                 _load_tile(kb, c, "xl_b", BN, not c.b_n_minor, "n0", N, K, bvals, is_a=False, dt=dt)
@@ -192,6 +198,18 @@ def emit_contraction(kb: KernelBuilder, leaf, out, inst):
                         w.line("#pragma unroll")
                         w.line(f"for (int j = 0; j < 4; ++j) acc[i][j] = {_fma(dt, 'ra[i]', 'rb[j]', 'acc[i][j]')};")
                 w.line("__syncthreads();")
+                if pairwise:
+                    with gen.scope(f"if ((k0 + {BK}) % {K_BLOCK} == 0 || k0 + {BK} >= {gen.lit(K)})"):
+                        w.line("#pragma unroll")
+                        with gen.scope("for (int i = 0; i < 4; ++i)"):
+                            w.line("#pragma unroll")
+                            w.line(f"for (int j = 0; j < 4; ++j) {{ xl_tree[i][j].push(acc[i][j]); "
+                                   f"acc[i][j] = {literal(dt, 0)}; }}")
+            if pairwise:
+                w.line("#pragma unroll")
+                with gen.scope("for (int i = 0; i < 4; ++i)"):
+                    w.line("#pragma unroll")
+                    w.line(f"for (int j = 0; j < 4; ++j) acc[i][j] = xl_tree[i][j].total({literal(dt, 0)});")
             w.line("#pragma unroll")
             with gen.scope("for (int i = 0; i < 4; ++i)"):
                 w.line("#pragma unroll")

@@ -123,6 +123,23 @@ XL_DEV float xl_truncated_normal(unsigned w0) {{
   return {_f(np.sqrt(2.0))} * xl_erfinv(t);
 }}
 
+// A pairwise float sum (xlite/codegen/pairwise.py): a binary counter of block sums, level k holding a sum of
+// 2^k blocks while bit k of n is set, so each term goes through about log2(blocks) additions, not one per block.
+template <typename T, int L> struct xl_pairwise {{
+  T level[L];
+  unsigned long long n = 0;
+  XL_DEV void push(T s) {{
+    unsigned long long c = n++;
+    int k = 0;
+    for (; c & 1ull; c >>= 1, ++k) s = level[k] + s;
+    level[k] = s;
+  }}
+  XL_DEV T total(T acc) const {{
+    for (int k = 0; k < L; ++k) if ((n >> k) & 1ull) acc = level[k] + acc;
+    return acc;
+  }}
+}};
+
 // Warp shuffles for every accumulator type.
 template <typename T> XL_DEV T xl_shfl_down(T v, int offset) {{ return __shfl_down_sync(0xffffffffu, v, offset); }}
 XL_DEV bool xl_shfl_down(bool v, int offset) {{ return __shfl_down_sync(0xffffffffu, (int)v, offset) != 0; }}

@@ -6,7 +6,9 @@ accumulator in a register: that is the kernel for reductions over major
 dimensions (neighbouring threads read neighbouring elements) and for windows.
 The row kernel spreads one output's inputs over a block's threads, each
 evaluating the fused producer once per element it reads, then combines the
-partial results with warp shuffles and shared memory (block_reduce). Long rows
+partial results with warp shuffles and shared memory (block_reduce). A float
+sum too long for one register a thread is summed pairwise (reduce_nest,
+strided_reduce; xlite/codegen/pairwise.py). Long rows
 of few outputs are split over several blocks whose partials the last block to
 finish combines, in a fixed order. Float max/min propagate NaN; argmax/argmin
 keep the first extremum, NaN counting as the largest/smallest.
@@ -20,6 +22,7 @@ from xlite.codegen.cuda.c_types import ctype, literal, unsigned_type
 from xlite.codegen.cuda.element_generator import ElementGenerator, Index, and_all, element_rule, physical_order
 from xlite.codegen.cuda.elemental import max_expr, min_expr
 from xlite.codegen.cuda.kernels import PLACEHOLDER, KernelBuilder, kernel_rule
+from xlite.codegen.pairwise import SERIAL_BLOCK, block_split, is_pairwise
 from xlite.ir.dtypes import DType
 
 ROW_MIN_ELEMENTS = 32      # shorter rows are reduced by one thread each
@@ -62,7 +65,6 @@ def unflatten(gen: ElementGenerator, expr: str, sizes: list) -> list[str]:
 
 def _loop_nest(gen: ElementGenerator, sizes: list, prefix: str):
     """Opens nested for-loops over `sizes` (caller closes them with the returned ExitStack)."""
-    import contextlib
     stack = contextlib.ExitStack()
     ivs = []
     for size in sizes:
@@ -72,22 +74,74 @@ def _loop_nest(gen: ElementGenerator, sizes: list, prefix: str):
     return stack, ivs
 
 
+def _pairwise_tree(gen: ElementGenerator, dt: DType, blocks: int) -> str:
+    """A prelude xl_pairwise counter deep enough for `blocks` block sums."""
+    return gen.var(f"xl_pairwise<{ctype(dt)}, {max(1, blocks.bit_length())}>", "{}", "xl_tree")
+
+
+def reduce_nest(gen: ElementGenerator, kind: str, dt: DType, sizes: list, prefix: str, element) -> str:
+    """A register holding the `kind` reduction of element(ivs) over nested loops of `sizes`; a long float sum
+    adds blocks of SERIAL_BLOCK terms and combines them pairwise (xlite/codegen/pairwise.py)."""
+    acc = gen.var(ctype(dt), identity_literal(kind, dt))
+    if 0 in sizes:
+        return acc
+    if not is_pairwise(kind, dt, prod(sizes)):
+        stack, ivs = _loop_nest(gen, sizes, prefix)
+        with stack:
+            gen.w.line(f"{acc} = {combine(kind, dt, acc, element(ivs))};")
+        return acc
+    t, chunk = block_split(sizes, SERIAL_BLOCK)
+    tree = _pairwise_tree(gen, dt, prod(sizes[:t]) * -(-sizes[t] // chunk))
+    stack, outer = _loop_nest(gen, sizes[:t], prefix)
+    with stack:
+        start, it, size = gen.fresh("blk"), gen.fresh(prefix), gen.lit(sizes[t])
+        with gen.scope(f"for ({gen.idx} {start} = 0; {start} < {size}; {start} += {gen.lit(chunk)})"):
+            part = gen.var(ctype(dt), identity_literal(kind, dt))
+            end = f"({size} - {start} > {gen.lit(chunk)} ? {start} + {gen.lit(chunk)} : {size})"
+            with gen.scope(f"for ({gen.idx} {it} = {start}; {it} < {end}; ++{it})"):
+                inner_stack, inner = _loop_nest(gen, sizes[t + 1:], prefix)
+                with inner_stack:
+                    gen.w.line(f"{part} = {combine(kind, dt, part, element(outer + [it] + inner))};")
+            gen.w.line(f"{tree}.push({part});")
+    gen.w.line(f"{acc} = {tree}.total({acc});")
+    return acc
+
+
+def strided_reduce(gen: ElementGenerator, kind: str, dt: DType, acc: str, first: str, count: int, stride: int,
+                   element) -> None:
+    """acc = acc (+) element(r) for r = first, first + stride, ... below count (one thread's share of a row); a
+    float sum of more than SERIAL_BLOCK terms a thread is pairwise over blocks of them."""
+    per_thread = -(-count // stride)
+    r = gen.fresh("r")
+    if not is_pairwise(kind, dt, per_thread):
+        with gen.scope(f"for ({gen.idx} {r} = {first}; {r} < {gen.lit(count)}; {r} += {stride})"):
+            gen.w.line(f"{acc} = {combine(kind, dt, acc, element(r))};")
+        return
+    tree = _pairwise_tree(gen, dt, -(-per_thread // SERIAL_BLOCK))
+    start, span = gen.fresh("blk"), stride * SERIAL_BLOCK
+    with gen.scope(f"for (long long {start} = {first}; {start} < {count}ll; {start} += {span}ll)"):
+        part = gen.var(ctype(dt), identity_literal(kind, dt))
+        end = f"({count}ll - {start} > {span}ll ? {start} + {span}ll : {count}ll)"
+        with gen.scope(f"for ({gen.idx} {r} = ({gen.idx}){start}; {r} < {end}; {r} += {stride})"):
+            gen.w.line(f"{part} = {combine(kind, dt, part, element(r))};")
+        gen.w.line(f"{tree}.push({part});")
+    gen.w.line(f"{acc} = {tree}.total({acc});")
+
+
 @element_rule("reduce")
 def _reduce(gen: ElementGenerator, inst, index: Index) -> str:
     x = inst.operands[0]
-    kind, dt = inst.attrs["kind"], inst.shape.dtype
     axes = set(inst.attrs["dimensions"])
     out_vals = iter(index.values(gen))
     vals = {d: next(out_vals) for d in range(x.shape.rank) if d not in axes}
     order = [d for d in physical_order(x.shape) if d in axes]
-    acc = gen.var(ctype(dt), identity_literal(kind, dt))
-    if 0 not in x.shape.dims:
-        stack, ivs = _loop_nest(gen, [x.shape.dims[d] for d in order], "r")
-        with stack:
-            vals.update(zip(order, ivs))
-            v = gen.element(x, Index(x.shape.dims, values=[vals[d] for d in range(x.shape.rank)]))
-            gen.w.line(f"{acc} = {combine(kind, dt, acc, v)};")
-    return gen.let(ctype(dt), acc)
+
+    def element(ivs):
+        vals.update(zip(order, ivs))
+        return gen.element(x, Index(x.shape.dims, values=[vals[d] for d in range(x.shape.rank)]))
+
+    acc = reduce_nest(gen, inst.attrs["kind"], inst.shape.dtype, [x.shape.dims[d] for d in order], "r", element)
+    return gen.let(ctype(inst.shape.dtype), acc)
 
 
 def beats(opcode: str, dt: DType, v: str, vi: str, best: str, best_i: str) -> str:
@@ -263,17 +317,21 @@ def emit_row_reduction(kb: KernelBuilder, leaf, out, inst):
         vals = {d: None if d in reduced else next(kept) for d in range(x.shape.rank)}
         acc = gen.var(acc_t, init)
         acc_i = gen.var("long long", "-1") if is_arg else None
-        r = gen.fresh("r")
         first = "threadIdx.x" if split == 1 else f"({idx})blockIdx.y * {threads} + threadIdx.x"
-        with gen.scope(f"for ({idx} {r} = {first}; {r} < {gen.lit(count)}; {r} += {threads * split})"):
+
+        def element(r):
             for d, v in zip(reduced, unflatten(gen, r, [x.shape.dims[d] for d in reduced])):
                 vals[d] = v
-            value = gen.element(x, Index(x.shape.dims, values=[vals[d] for d in range(x.shape.rank)]))
-            if is_arg:
+            return gen.element(x, Index(x.shape.dims, values=[vals[d] for d in range(x.shape.rank)]))
+
+        if is_arg:
+            r = gen.fresh("r")
+            with gen.scope(f"for ({idx} {r} = {first}; {r} < {gen.lit(count)}; {r} += {threads * split})"):
+                value = element(r)
                 with gen.scope(f"if ({beats(kind, dt, value, r, acc, acc_i)})"):
                     w.line(f"{acc} = {value}; {acc_i} = {r};")
-            else:
-                w.line(f"{acc} = {combine(kind, dt, acc, value)};")
+        else:
+            strided_reduce(gen, kind, dt, acc, first, count, threads * split, element)
         block_reduce(kb, kind, dt, acc, acc_i, init, warps=warps)
         prologue, last = "", None
         if split > 1:
@@ -331,4 +389,5 @@ def _combine_partials(kb: KernelBuilder, kind, dt, acc, acc_i, init, o, split, w
     block_reduce(kb, kind, dt, acc, acc_i, init, warps=warps)
 
 
-__all__ = ["combine", "identity_literal", "beats", "unflatten", "block_reduce", "emit_row_reduction"]
+__all__ = ["combine", "identity_literal", "beats", "unflatten", "block_reduce", "emit_row_reduction", "reduce_nest",
+           "strided_reduce"]

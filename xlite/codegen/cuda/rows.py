@@ -1,7 +1,8 @@
 """Row kernels: a row fusion computed with one block per row (the plan: xlite/codegen/rows.py).
 
 The block's threads share each pass over the row: thread t takes elements t,
-t + blockDim, ... For each reduction every thread accumulates its elements,
+t + blockDim, ... For each reduction every thread accumulates its elements
+(a long float sum pairwise over blocks of them, strided_reduce),
 `block_reduce` combines the partial results and hands the row's value to every
 thread, which pins it for the rest of the row; then the threads store the
 root's elements of the row (or thread 0 its one element). The whole row is
@@ -17,7 +18,7 @@ from __future__ import annotations
 from xlite.codegen.cuda.c_types import ctype
 from xlite.codegen.cuda.element_generator import Index, physical_order
 from xlite.codegen.cuda.kernels import KernelBuilder, KernelSource
-from xlite.codegen.cuda.reductions import block_reduce, combine, identity_literal, unflatten
+from xlite.codegen.cuda.reductions import block_reduce, combine, identity_literal, strided_reduce, unflatten
 from xlite.codegen.rows import plan_rows
 from xlite.ir.module import Instruction
 from xlite.ir.opcodes import op_info
@@ -75,11 +76,13 @@ def emit_row_kernel(kb: KernelBuilder, root: Instruction, out) -> KernelSource:
             else:
                 guard = gen.memo_scope()
             with guard:
-                vals = dict(zip(plan.kept, row_values))
-                vals.update(zip(plan.reduced, unflatten(gen, col, [full.dims[d] for d in plan.reduced])))
-                linear = f"{row} * {gen.lit(n_cols)} + {col}" if plan.contiguous else None
-                body(Index(full.dims, values=[vals[d] for d in range(full.rank)], linear=linear,
-                           order=physical_order(full)))
+                body(column(col))
+
+    def column(col: str) -> Index:
+        vals = dict(zip(plan.kept, row_values))
+        vals.update(zip(plan.reduced, unflatten(gen, col, [full.dims[d] for d in plan.reduced])))
+        linear = f"{row} * {gen.lit(n_cols)} + {col}" if plan.contiguous else None
+        return Index(full.dims, values=[vals[d] for d in range(full.rank)], linear=linear, order=physical_order(full))
 
     with gen.scope(f"for ({idx} {row} = blockIdx.x; {row} < {gen.lit(n_rows)}; {row} += gridDim.x)"):
         for value in kept.values():
@@ -97,7 +100,11 @@ def emit_row_kernel(kb: KernelBuilder, root: Instruction, out) -> KernelSource:
                     w.line(f"{kept[inst].name}[{kept[inst].step}] = {gen.element(inst, index)};")
                 w.line(f"{acc} = {combine(kind, dt, acc, value)};")
 
-            row_elements(accumulate)
+            if keep:
+                row_elements(accumulate)
+            else:                       # long rows: each thread's share is summed pairwise when it is long
+                strided_reduce(gen, kind, dt, acc, "threadIdx.x", n_cols, threads,
+                               lambda col, operand=reduce.operands[0]: gen.element(operand, column(col)))
             block_reduce(kb, kind, dt, acc, broadcast=True)
             gen.pin(reduce, gen.let(ctype(dt), acc))
             gen.buffers.update((inst, kept[inst]) for inst in stored)
