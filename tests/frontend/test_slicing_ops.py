@@ -151,6 +151,23 @@ def test_bound_difference_follows_packs_adds_and_casts():
     assert bound_difference(pack([other + 3]), pack([k]), 0) is None
     assert bound_difference(pack([k * 2]), pack([k]), 0) is None
     assert bound_difference(tf.constant([4]), tf.constant([1]), 0) is None   # not fed: known already
+    assert bound_difference(pack([v[1] + 2]), pack([v[1]]), 0) == 2         # v[1] written twice is one value
+    assert bound_difference(pack([v[1] + 2]), pack([v[0]]), 0) is None
+    assert bound_difference(pack([tf.random_uniform([], maxval=9, dtype=tf.int32) + 1]),
+                            pack([tf.random_uniform([], maxval=9, dtype=tf.int32)]), 0) is None
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_strided_slice_with_fed_begin_vector(target):
+    a = RNG.standard_normal((6, 5)).astype(np.float32)
+    x = tf.placeholder(tf.float32, [6, 5])
+    v = tf.placeholder(tf.int64, [2])
+    ys = [tf.strided_slice(x, v, v + [2, 3]), x[tf.cast(v[0], tf.int32):tf.cast(v[0], tf.int32) + 2]]
+    assert [y.shape.as_list() for y in ys] == [[2, 3], [2, 5]]
+    for begin in ([0, 0], [4, -2], [-1, 7]):
+        got = run(target, ys, {x: a, v: begin})
+        np.testing.assert_array_equal(got[0], window(a, begin, [2, 3], wrap=True))
+        np.testing.assert_array_equal(got[1], window(a, [begin[0], 0], [2, 5], wrap=True))
 
 
 # gradients ------------------------------------------------------------------------------------------

@@ -14,15 +14,44 @@ from xlite.frontend.graph import Tensor
 
 _PASS_THROUGH = ("Identity", "Cast")
 _ADDS = ("Add", "AddV2")
+# Op types whose output is a function of their inputs and attributes alone (Const's value is an attribute).
+_PURE = frozenset({"Const", "Identity", "Cast", "Add", "AddV2", "Sub", "Mul", "Pack", "Reshape", "Squeeze",
+                   "StridedSlice", "Shape"})
 
 
 def bound_difference(end: Tensor, begin: Tensor, k: int) -> int | None:
     """end[k] - begin[k] where both are one fed value plus constants, else None."""
     end_base, end_offset = _base_and_offset(*_element(end, k))
     begin_base, begin_offset = _base_and_offset(*_element(begin, k))
-    if end_base is None or begin_base is None or end_base[0] is not begin_base[0] or end_base[1] != begin_base[1]:
+    if end_base is None or begin_base is None or end_base[1] != begin_base[1] \
+            or not _same_value(end_base[0], begin_base[0]):
         return None
     return end_offset - begin_offset
+
+
+def _same_value(a: Tensor, b: Tensor, depth: int = 8) -> bool:
+    """Whether a and b are the same tensor, or the same pure op of the same inputs (`v[0]` written twice)."""
+    if a is b:
+        return True
+    if depth == 0 or a.value_index != b.value_index or a.op.type != b.op.type or a.op.type not in _PURE:
+        return False
+    if not _same_attrs(a.op.attrs, b.op.attrs) or len(a.op.inputs) != len(b.op.inputs):
+        return False
+    return all(_same_value(x, y, depth - 1) for x, y in zip(a.op.inputs, b.op.inputs))
+
+
+def _same_attrs(x: dict, y: dict) -> bool:
+    if x.keys() != y.keys():
+        return False
+    for k, v in x.items():
+        w = y[k]
+        if isinstance(v, np.ndarray) or isinstance(w, np.ndarray):
+            v, w = np.asarray(v), np.asarray(w)
+            if v.dtype != w.dtype or not np.array_equal(v, w):
+                return False
+        elif v != w:
+            return False
+    return True
 
 
 def _element(t: Tensor, k: int) -> tuple:
