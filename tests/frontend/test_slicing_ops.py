@@ -170,6 +170,20 @@ def test_strided_slice_with_fed_begin_vector(target):
         np.testing.assert_array_equal(got[1], window(a, [begin[0], 0], [2, 5], wrap=True))
 
 
+@pytest.mark.slow
+def test_fed_slices_and_their_gradients_on_emulated_cuda(emulated):
+    a = RNG.standard_normal((9, 6)).astype(np.float32)
+    x = tf.placeholder(tf.float32, [None, 6])
+    k = tf.placeholder(tf.int32, [])
+    b = tf.placeholder(tf.int64, [2])
+    ys = [x[k:k + 3], x[k, 1:], tf.slice(x, b, [2, 4]), tf.gradients(tf.reduce_sum(x[k - 1:k + 3:2] * x[k]), x)[0],
+          tf.gradients(tf.reduce_sum(tf.slice(x, b, [2, 4]) * 3.0), x)[0]]
+    for kv in (0, 5, -2, 40):
+        feed = {x: a, k: kv, b: [kv, kv - 3]}
+        for got, want in zip(run("cuda", ys, feed), run("interpreter", ys, feed)):
+            np.testing.assert_array_equal(got, want)
+
+
 # gradients ------------------------------------------------------------------------------------------
 def check_grad(fn, *arrays, feed, target):
     return gradcheck.check_grad(fn, *arrays, rng=RNG, target=target, feed=feed)
