@@ -14,8 +14,6 @@ import pytest
 
 import xlite as tf
 from xlite.cancellation import RunFlag
-from xlite.frontend.lower import lower_run
-from xlite.runtime.executable import compile_module
 
 # A loop that would run for years, then normal runs of the same and of another signature.
 SCRIPT = textwrap.dedent("""
@@ -68,8 +66,8 @@ def test_timeout_stops_an_endless_loop(target, tmp_path):
     assert done.stdout.split() == ["deadline", "exceeded", "session", "deadline", "exceeded", "done"]
 
 
-def _loop_executable(target: str):
-    """An executable of a counting loop whose body also adds to a Variable (updated in place on cpu)."""
+def _loop_executable(session):
+    """The executable of a counting loop whose body also adds to a Variable (updated in place on cpu)."""
     n = tf.placeholder(tf.int64, [])
     v = tf.Variable(np.float64(0.0))
 
@@ -78,8 +76,11 @@ def _loop_executable(target: str):
             return i + 1
 
     loop = tf.while_loop(lambda i: i < n, body, [tf.constant(0, tf.int64)])
-    lowered = lower_run(tf.get_default_graph(), [loop], [], {n: ()})
-    return compile_module(lowered.module, target)
+    session.run(v.initializer)
+    known = set(session._cache)
+    session.run(loop, {n: 1})
+    (key,) = set(session._cache) - known
+    return session._cache[key][1]
 
 
 @pytest.mark.parametrize("target", ["cpu", "interpreter", "cuda"])
@@ -87,8 +88,8 @@ def test_a_stopped_flag_ends_the_run_with_its_error(target, request):
     """A run whose flag is already set raises the flag's error; the next run of the executable is whole."""
     if target == "cuda":
         request.getfixturevalue("emulated")
-    with tf.Graph().as_default():
-        executable = _loop_executable(target)
+    with tf.Graph().as_default(), tf.Session(target) as session:
+        executable = _loop_executable(session)
         flag = RunFlag()
         flag.stop(tf.errors.DeadlineExceededError(None, None, "stopped before it began"))
         args = [np.array(2**40, np.int64), np.array(5.0)]
