@@ -145,7 +145,7 @@ def _dump_ir_file(args: argparse.Namespace, formats: tuple, stages) -> int:
     from xlite.ir.verifier import verify_module
     from xlite.passes import dump
     from xlite.passes.pass_pipeline import PassPipeline
-    from xlite.passes.pipelines import cpu_pipeline
+    from xlite.passes.pipelines import cpu_passes
     from xlite.runtime.driver import run_pipeline
     try:
         module = parse_file(args.program)
@@ -156,7 +156,7 @@ def _dump_ir_file(args: argparse.Namespace, formats: tuple, stages) -> int:
         print(f"{args.program}: error: {e.strerror or e}", file=sys.stderr)
         return 2
     names = [n.strip() for n in (args.passes or "cpu").split(",") if n.strip()]
-    passes = [p for n in names for p in (cpu_pipeline().passes if n == "cpu" else [_pass(n)])]
+    passes = [p for n in names for p in (cpu_passes() if n == "cpu" else [_pass(n)])]
     pipeline = PassPipeline(passes, verify=verify_module)
     if args.dump_dir:
         opts = dump.configure(args.dump_dir, formats, stages)

@@ -17,7 +17,7 @@ from xlite.passes.cse import CommonSubexpressionElimination
 from xlite.passes.dce import DeadCodeElimination
 from xlite.passes.fusion import Fusion
 from xlite.passes.layout_assignment import LayoutAssignment
-from xlite.passes.pass_pipeline import FixedPoint, PassPipeline
+from xlite.passes.pass_pipeline import FixedPoint, Pass, PassPipeline
 from xlite.passes.row_fusion import RowFusion
 from xlite.passes.scheduling import Scheduling
 
@@ -28,17 +28,19 @@ def simplification_pipeline() -> FixedPoint:
                                    ConstantFolding(), AlgebraicSimplifier()])
 
 
-def cpu_pipeline() -> PassPipeline:
-    """Simplification, then layout assignment, fusion, row fusion, scheduling and buffer assignment.
+def cpu_passes() -> list[Pass]:
+    """Simplification, then layout assignment, fusion, row fusion, scheduling and buffer assignment."""
+    return [simplification_pipeline(), LayoutAssignment(), Fusion(), RowFusion(), Scheduling(), BufferAssignmentPass()]
 
-    With XLITE_VERIFY=1 (debug mode; the test suite turns it on) the verifier runs after
-    every pass that changed the module."""
+
+def cpu_pipeline() -> PassPipeline:
+    """The cpu passes as a pipeline. With XLITE_VERIFY=1 (debug mode; the test suite turns it on)
+    the verifier runs after every pass that changed the module."""
     verify = None
     if os.environ.get("XLITE_VERIFY", "") not in ("", "0"):
         from xlite.ir.verifier import verify_module
         verify = verify_module
-    return PassPipeline([simplification_pipeline(), LayoutAssignment(), Fusion(), RowFusion(), Scheduling(),
-                         BufferAssignmentPass()], verify=verify)
+    return PassPipeline(cpu_passes(), verify=verify)
 
 
 def naive_pipeline() -> PassPipeline:
