@@ -10,6 +10,7 @@ from cpu_check import module_from
 from xlite.cancellation import INTERRUPTED
 from xlite.codegen.cpu import compile_cpu, emit_llvm_ir
 from xlite.ir.parser import parse_module
+from xlite.runtime.driver import with_naive_buffers
 
 
 WHILE = """
@@ -56,7 +57,7 @@ def _reference_while(x: np.ndarray) -> tuple:
 
 
 def test_interrupted_run_raises_and_the_next_run_is_whole():
-    executable = compile_cpu(parse_module(WHILE))
+    executable = compile_cpu(with_naive_buffers(parse_module(WHILE)))
     x = np.arange(5, dtype=np.float32)
     INTERRUPTED[0] = 1              # as Ctrl-C's handler leaves it while Python has not yet run
     try:
@@ -73,8 +74,9 @@ def test_interrupted_run_raises_and_the_next_run_is_whole():
 def test_split_kernel_pieces_check_the_stop_words(monkeypatch):
     monkeypatch.setenv("XLITE_NUM_THREADS", "4")
     module = module_from(lambda b, x: [b.emit("exp", (x,))], [("f32", (2048, 2048))])
-    executable = compile_cpu(module)
-    text, plan = emit_llvm_ir(executable.module)
+    compiled = with_naive_buffers(module)
+    executable = compile_cpu(compiled)
+    text, plan = emit_llvm_ir(compiled)
     runners = re.findall(r'define internal ptr @"?[\w.]*runner[\w.]*"?\(.*?\n}\n', text, flags=re.S)
     assert runners and plan.cancellable
     for runner in runners:
