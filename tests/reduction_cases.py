@@ -155,6 +155,7 @@ WHOLE = [                                                       # everything int
     sum_case((5000, 5000), None, data="ones", mean=True),       # 0.9950 on cpu before pairwise sums
     sum_case((5000, 5000), None, data="tenth"),
     sum_case((600, 1000), None, data="tenth", mean=True, fused=True),
+    sum_case((20000, 100), None, data="tenth"),                 # rows too short for a block: 10 rows a block
 ]
 LONG_ROWS = [                                                   # row fusions: each row's sums are long
     softmax_case(2, 2_000_000, data="spike"),

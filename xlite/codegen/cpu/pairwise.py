@@ -19,7 +19,7 @@ from xlite.codegen.pairwise import SERIAL_BLOCK, block_split, is_pairwise
 from xlite.ir.dtypes import DType
 
 BLOCK = 1024           # elements of a block whose inner loop LLVM vectorizes
-VECTOR_MIN = 256       # inner loops from this long are vectorized
+VECTOR_MIN = 64        # inner loops from this long are vectorized: a block's chain is a few lanes' worth a pass
 
 
 def block_size(sizes: list) -> int:
