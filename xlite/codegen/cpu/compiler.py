@@ -51,12 +51,20 @@ def compile_to_object(ir_text: str, dump=None, tm=None, speed_level: int = 3) ->
     and emits object code.
 
     `dump(stage, text, extension)`, when given, receives the LLVM IR, the optimized IR and the assembly.
-    `tm` is another target machine to optimize and emit for (xlite.aot: position-independent, a named CPU)."""
+    `tm` is another target machine to optimize and emit for (xlite.aot: position-independent, a named CPU).
+    Past a process's first compiles this runs in a worker process (llvm_worker.py: llvmlite leaks memory
+    on every optimization that only a process's exit returns)."""
+    if tm is None and not dump:
+        from xlite.codegen.cpu.llvm_worker import compile_elsewhere
+        obj = compile_elsewhere(ir_text, speed_level)
+        if obj is not None:
+            return obj
     tm = tm or target_machine()
     with _lock:
         if dump:
             dump("llvm-ir", ir_text, "ll")
-        mod = llvm.parse_assembly(ir_text)
+        context = llvm.create_context()        # its own: types and constants in the global one are never freed
+        mod = llvm.parse_assembly(ir_text, context=context)
         mod.verify()
         pto = llvm.create_pipeline_tuning_options(speed_level=speed_level)
         pto.loop_vectorization = speed_level >= 2
@@ -69,7 +77,9 @@ def compile_to_object(ir_text: str, dump=None, tm=None, speed_level: int = 3) ->
         if dump:
             dump("llvm-ir-optimized", str(mod), "ll")
             dump("assembly", tm.emit_assembly(mod), "s")
-        return tm.emit_object(mod)
+        obj = tm.emit_object(mod)
+        mod.close()
+        return obj
 
 
 def undefined_symbols(obj: bytes) -> list[str]:
