@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
@@ -69,7 +70,7 @@ def _filled(value, shape, dtype, name, default) -> Tensor:
     fill_value = np.array(value, dtype=dtype.np)
     with op_scope(name, default, default_graph_of(shape)) as scope:
         dims = _python_dims(shape)
-        if dims is not None and all(d >= 0 for d in dims) and int(np.prod(dims, dtype=np.int64)) < _SMALL:
+        if dims is not None and all(d >= 0 for d in dims) and math.prod(dims) < _SMALL:   # no int64 wrap-around
             return constant(np.full(dims, fill_value), name=scope)
         dims_t = as_int_tensor(list(dims) if dims is not None else shape, "shape_as_tensor")
         if dims_t.shape.ndims == 0:

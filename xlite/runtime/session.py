@@ -15,6 +15,7 @@ from xlite.frontend.lower import lower_run
 from xlite.runtime import driver, interrupts, tracing
 from xlite.runtime.executable import check_target_available, resolve_target
 from xlite.runtime.fetches import FetchMapper, _as_fetch_value
+from xlite.runtime.memory import allocation_errors, check_allocations
 
 
 class FeedShapeError(errors.InvalidArgumentError, ValueError):
@@ -114,11 +115,14 @@ class Session:
             if compiled is None:
                 lowered = lower_run(self.graph, plan.fetch_tensors, plan.mapper.target_ops,
                                     {t: a.shape for t, a in feeds.items()}, variable_shapes=variable_shapes)
-                compiled = (lowered, driver.compile(lowered.module, self.target))
+                check_allocations(lowered.module, "GPU" if self.target == "cuda" else "CPU")
+                with allocation_errors():
+                    compiled = (lowered, driver.compile(lowered.module, self.target))
                 self._cache[key] = compiled
             lowered, executable = compiled
             args = self._arguments(lowered, feeds)
-            with self._settings.thread_limit(), deadline(self._settings.timeout_ms(options)) as stop:
+            with (allocation_errors(), self._settings.thread_limit(),
+                  deadline(self._settings.timeout_ms(options)) as stop):
                 if run_metadata is None:
                     results = executable.run(args) if stop is None else executable.run(args, stop=stop)
                 else:
