@@ -45,3 +45,29 @@ def test_a_damaged_cubin_is_compiled_again(tmp_path, monkeypatch):
     assert compiler.STATS["damaged"] == damaged + 1
     hits = compiler.STATS["hits"]
     assert compiler.compile_cubin(source, "sm_90") == first and compiler.STATS["hits"] == hits + 1
+
+
+def test_a_cubin_entry_with_a_good_checksum_but_no_cuda_object_is_compiled_again(tmp_path, monkeypatch):
+    from xlite.codegen.cuda import compiler
+    if compiler.find_nvcc() is None:
+        pytest.skip("nvcc is not installed")
+    monkeypatch.setenv("XLITE_CACHE_DIR", str(tmp_path))
+    source = 'extern "C" __global__ void k(float* x) { x[threadIdx.x] *= 2.0f; }\n'
+    first = compiler.compile_cubin(source, "sm_90")
+    (path,) = (tmp_path / "cuda").glob("*.cubin")
+    write_checked(path, compiler.MAGIC, b"\x7fELF" + bytes(len(first) - 4))     # framing and digest hold
+    damaged = compiler.STATS["damaged"]
+    assert compiler.compile_cubin(source, "sm_90") == first
+    assert compiler.STATS["damaged"] == damaged + 1
+    assert bytes(read_checked(path, compiler.MAGIC)) == first
+
+
+def test_a_directory_in_place_of_a_file_is_damaged_and_no_temporary_is_left(tmp_path):
+    """(FIFOs and symlinks to devices, which would hang or never end, are tested in a subprocess with a
+    timeout: tests/codegen/cpu/test_cpu_cache_hazards.py.)"""
+    path = tmp_path / "entry.bin"
+    path.mkdir()
+    with pytest.raises(DamagedFile):
+        read_checked(path, MAGIC)
+    write_checked(path, MAGIC, b"payload")
+    assert [p.name for p in tmp_path.iterdir()] == ["entry.bin"] and path.is_dir()

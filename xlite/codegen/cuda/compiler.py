@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import shutil
+import struct
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -160,6 +161,8 @@ def _lookup(key: str) -> bytes | None:
     path = directory / f"{key}.cubin" if directory else None
     try:
         payload = read_checked(path, MAGIC) if path else None
+        if payload is not None and not _is_cubin(payload):
+            raise DamagedFile(f"{path}: not a CUDA ELF object")
     except DamagedFile:
         STATS["damaged"] += 1
         discard(path)
@@ -169,6 +172,18 @@ def _lookup(key: str) -> bytes | None:
         return None
     STATS["hits"] += 1
     return bytes(payload)
+
+
+def _is_cubin(data) -> bool:
+    """An ELF64 object for NVIDIA GPUs (EM_CUDA) whose section header table lies inside it: what nvcc
+    writes, checked before a driver ever loads a cache entry whose checksum held."""
+    head = bytes(data[:64])
+    if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] != 2 or head[5] != 1:
+        return False
+    machine, = struct.unpack_from("<H", head, 18)
+    shoff, = struct.unpack_from("<Q", head, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", head, 0x3A)
+    return machine == 190 and shentsize == 64 and shoff + shnum * shentsize <= len(data)
 
 
 def _store(key: str, cubin: bytes) -> None:
