@@ -36,20 +36,20 @@ class _Worker:
         root = str(Path(__file__).resolve().parents[3])             # the directory holding xlite/
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         self.proc = subprocess.Popen([sys.executable, "-m", "xlite.codegen.cpu.llvm_worker"], env=env,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True,
+                                     start_new_session=True)      # a terminal's Ctrl-C is the parent's
         self.compiles = 0
         self.owner = os.getpid()             # a forked child must not share this one's pipes
 
-    def compile(self, ir_text: str, speed_level: int) -> bytes:
+    def compile(self, ir_text: str, speed_level: int) -> tuple[bool, bytes]:
+        """(True, the object code) or (False, LLVM's error message)."""
         data = ir_text.encode()
         self.proc.stdin.write(_REQUEST.pack(speed_level, len(data)) + data)
         self.proc.stdin.flush()
         ok, length = _REPLY.unpack(_read_exactly(self.proc.stdout, _REPLY.size))
         body = _read_exactly(self.proc.stdout, length)
         self.compiles += 1
-        if not ok:
-            raise RuntimeError(body.decode(errors="replace"))
-        return body
+        return ok, body
 
     def close(self) -> None:
         try:
@@ -84,19 +84,26 @@ def compile_elsewhere(ir_text: str, speed_level: int) -> bytes | None:
                 _worker = None
             if _worker is None:
                 _worker = _Worker()
-            obj = _worker.compile(ir_text, speed_level)
+            ok, obj = _worker.compile(ir_text, speed_level)
         except (OSError, EOFError, struct.error):
             _broken = True                   # compile here from now on: correct, only heavier
-            _close_worker()
+            _close_worker(kill=True)
             return None
+        except BaseException:                # KeyboardInterrupt mid-exchange: its reply must not be
+            _close_worker(kill=True)         # read as the next request's
+            raise
         if _worker.compiles >= RECYCLE_AFTER:
             _close_worker()
+        if not ok:
+            raise RuntimeError(obj.decode(errors="replace"))
         return obj
 
 
-def _close_worker() -> None:
+def _close_worker(kill: bool = False) -> None:
     global _worker
     if _worker is not None:
+        if kill:
+            _worker.proc.kill()
         _worker.close()
         _worker = None
 
