@@ -15,7 +15,7 @@ from xlite.frontend.lower import lower_run
 from xlite.ir.compiled import CompiledModule
 from xlite.passes import dump, pipelines
 from xlite.runtime import driver
-from xlite.runtime.interpreter import evaluate_module
+from xlite.semantics.eval_rules import evaluate_module
 
 PACKAGE = Path(driver.__file__).resolve().parent.parent
 
@@ -106,11 +106,12 @@ def test_target_aot_hands_its_emitter_the_compiled_module():
     assert code.compiled.module.layouts_assigned and code.compiled.buffer_assignment.slices
 
 
-def test_unknown_targets_are_refused():
+def test_unknown_targets_are_refused_before_any_pass(counted_passes):
     with pytest.raises(tf.errors.UnimplementedError, match="'tpu'"):
         driver.compile(_lowered(), "tpu")
     with pytest.raises(tf.errors.UnimplementedError, match="'aot'"):
         driver.compile(_lowered(), "aot")                         # no emitter: nothing to make an object with
+    assert counted_passes == []
 
 
 @pytest.mark.parametrize("target, backend_stages", [("cpu", ("llvm-ir", "assembly")), ("cuda", ("cuda",))])

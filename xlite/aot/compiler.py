@@ -28,6 +28,7 @@ import numpy as np
 
 from xlite import errors
 from xlite.aot.signature import MAX_TENSORS, Signature, TensorSpec, assign_c_names, check_name
+from xlite.ir.compiled import CompiledModule, TextDump
 
 VARIABLE_MODES = ("freeze", "args")
 LIBC_LIBM = frozenset("""
@@ -210,7 +211,7 @@ def target_machine(target_cpu: str = "host"):
     return target.create_target_machine(cpu=cpu, features=features, opt=3, reloc="pic", codemodel="default")
 
 
-def emit_object(compiled, sig: Signature, dump=None) -> bytes:
+def emit_object(compiled: CompiledModule, sig: Signature, dump: TextDump | None = None) -> bytes:
     """The compiled module (a CompiledModule: optimized, buffer-assigned) as one position-independent
     object with NAME_run; `dump(stage, text, extension)` receives its LLVM IR and assembly."""
     import llvmlite.binding as llvm

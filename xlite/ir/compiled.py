@@ -16,9 +16,14 @@ to probe the dict for a buffer assignment.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from xlite.ir.buffers import BufferAssignment
 from xlite.ir.module import Instruction, Module
+
+# How a code generator writes its own dump stages (LLVM IR, assembly, CUDA C, PTX) without knowing
+# where dumps go: (stage name, text, file extension). The compile driver passes one when dumping is on.
+TextDump = Callable[[str, str, str], None]
 
 
 @dataclass(frozen=True)
@@ -39,4 +44,4 @@ class CompiledModule:
         return self.module.layouts_assigned
 
 
-__all__ = ["CompiledModule"]
+__all__ = ["CompiledModule", "TextDump"]

@@ -25,15 +25,14 @@ from typing import TYPE_CHECKING, Callable
 
 from xlite import errors
 from xlite.ir.buffers import BufferAssignment
-from xlite.ir.compiled import CompiledModule
+from xlite.ir.compiled import CompiledModule, TextDump
 from xlite.ir.module import Module
 from xlite.runtime.executable import Executable, InterpreterExecutable, TracedInterpreterExecutable
 
 if TYPE_CHECKING:                 # the passes load only when a compile needs them (not on a cache hit)
     from xlite.passes.pipelines import StageHook
 
-TextDump = Callable[[str, str, str], None]              # (stage name, text, file extension)
-ObjectEmitter = Callable[[CompiledModule, "TextDump | None"], bytes]
+ObjectEmitter = Callable[[CompiledModule, "TextDump | None"], bytes]   # target "aot": (compiled, dump) -> object
 
 
 @dataclass(frozen=True)
@@ -68,6 +67,8 @@ def compile(module: Module | CompiledModule, target: str,
     options = options or CompileOptions()
     if options.traced:
         return _compile_traced(module, target)
+    if target not in ("cpu", "cuda", "interpreter") and not (target == "aot" and options.emit_object is not None):
+        raise errors.unimplemented(f"target {target!r} is not available yet in this build of xlite")
     lowered_key = None
     if target == "cpu" and isinstance(module, Module) and not _dumping():
         from xlite.codegen.cpu.lowered import cached_executable, lowered_cache_key
@@ -97,12 +98,10 @@ def compile(module: Module | CompiledModule, target: str,
         if target == "cuda":
             from xlite.codegen.cuda import compile_cuda
             return compile_cuda(compiled, dump=text)
-        if target == "aot" and options.emit_object is not None:
-            return ObjectCode(compiled, options.emit_object(compiled, text))
-    raise errors.unimplemented(f"target {target!r} is not available yet in this build of xlite")
+        return ObjectCode(compiled, options.emit_object(compiled, text))          # target "aot"
 
 
-def compile_traced(executable):
+def compile_traced(executable: Executable) -> Executable:
     """The traced variant of a compiled run signature, for RunOptions FULL_TRACE runs (see
     xlite/runtime/tracing.py): the cpu backend compiles the same compiled module again with a
     timestamp around every kernel call, the interpreter times each instruction in Python; a backend

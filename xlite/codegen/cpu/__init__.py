@@ -16,7 +16,7 @@ import sys
 from xlite.codegen.cpu import cache
 from xlite.codegen.cpu.executable import CpuExecutable
 from xlite.codegen.cpu.plan import ENTRY_NAME, OBJECT_ENTRY_NAME, plan_from_dict, plan_to_dict
-from xlite.ir.compiled import CompiledModule
+from xlite.ir.compiled import CompiledModule, TextDump
 from xlite.ir.module import Module
 
 _rules_loaded = False
@@ -116,7 +116,7 @@ def initializes_only(module: Module) -> bool:
     return all(u is entry.root for p in entry.parameters if p.shape.rank > 0 for u in users[p])
 
 
-def compile_cpu(compiled: CompiledModule, traced: bool = False, dump=None) -> CpuExecutable:
+def compile_cpu(compiled: CompiledModule, traced: bool = False, dump: TextDump | None = None) -> CpuExecutable:
     """The executable of a compiled module; `traced=True` gives the variant that FULL_TRACE runs use
     (CpuExecutable.run_traced), compiled from the same Module. `dump(stage, text, extension)`, when
     given (XLITE_DUMP, xlite dump-ir), receives the LLVM IR and assembly; the object cache is then

@@ -21,7 +21,7 @@ from xlite.codegen.cuda.availability import CudaUnavailableError, check_availabl
 from xlite.codegen.cuda.element_generator import is_elemental
 from xlite.codegen.cuda.kernels import has_kernel_rule
 from xlite.codegen.cuda.program import Program, emit_program
-from xlite.ir.compiled import CompiledModule
+from xlite.ir.compiled import CompiledModule, TextDump
 
 STRUCTURAL_OPCODES = ("parameter", "tuple", "get_tuple_element", "while", "conditional", "fusion")
 
@@ -60,7 +60,7 @@ def cuda_stages(compiled: CompiledModule, arch: str = "sm_90") -> list[tuple[str
     return source_stages(emit_cuda_source(compiled), arch)
 
 
-def compile_cuda(compiled: CompiledModule, driver=None, dump=None):
+def compile_cuda(compiled: CompiledModule, driver=None, dump: TextDump | None = None):
     """An executable for this machine's GPU (raises CudaUnavailableError naming what is missing), or for
     `driver` (emulator.EmulatedDriver runs the same kernels on the CPU). `dump(stage, text, extension)`,
     when given (XLITE_DUMP, xlite dump-ir), receives the CUDA C and PTX."""
