@@ -2,8 +2,8 @@
 entry computation in schedule order (module.entry.instructions), one kernel call each, with while and
 conditional as control flow in place, so one Session.run is one native call.
 
-Buffers come from the module's buffer assignment (NaiveBufferAssignment's or
-the liveness-based one): parameters and aliased updates live in the caller's
+Buffers come from the CompiledModule's buffer assignment (the liveness-based one,
+or the naive one for a Module compiled as written): parameters and aliased updates live in the caller's
 arrays (`params[n]`), constants in read-only globals, every other value in the
 arena; a value the root returns is computed straight into the caller's result
 array (`results[i]`). Where each value lives is the shared walk's

@@ -7,7 +7,7 @@ executable drives from the host, evaluating the condition computation's kernels
 on the device and reading back only the one-byte predicate; a `conditional`
 reads back its selector and runs one branch's steps.
 
-Buffers come from the module's buffer assignment: parameters and aliased updates
+Buffers come from the CompiledModule's buffer assignment: parameters and aliased updates
 live in the parameters' device buffers, other values in one device arena;
 values of sub-computations (loop bodies, branches, fusions run op by op) get
 arena slices after the assigned ones (the walk that places them is xlite/codegen/walk.py's).
