@@ -29,7 +29,7 @@ def _checked_compile(compile):
     from xlite.ir.parser import parse_module
     from xlite.ir.printer import print_module
     from xlite.runtime.driver import optimize
-    from xlite.runtime.interpreter import evaluate_module
+    from xlite.semantics.eval_rules import evaluate_module
 
     def compile_and_check(module, target, options=None):
         if options is not None or not isinstance(module, Module):     # traced variants, AOT objects

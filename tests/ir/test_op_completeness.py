@@ -7,18 +7,16 @@ import pytest
 
 import xlite  # noqa: F401  (registers every frontend op type)
 from xlite.codegen.cpu import has_cpu_rule
-from xlite.codegen.cpu import has_cpu_rule
 from xlite.codegen.cuda import has_cuda_rule
 from xlite.frontend.gradients import has_grad_rule
 from xlite.frontend.op_registry import registered_op_types
 from xlite.ir.opcodes import OPCODES, op_info
 from xlite.ir.shape_inference import has_shape_rule
-from xlite.runtime.interpreter import has_eval_rule
+from xlite.semantics.eval_rules import has_eval_rule
 
 LAYERS = {
     "shape rule (xlite/ir/shape_inference.py)": has_shape_rule,
-    "interpreter rule (xlite/runtime/interpreter.py)": has_eval_rule,
-    "cpu rule (xlite/codegen/cpu)": has_cpu_rule,
+    "interpreter rule (xlite/semantics/eval_rules.py)": has_eval_rule,
     "cpu rule (xlite/codegen/cpu)": has_cpu_rule,
     "cuda rule (xlite/codegen/cuda)": has_cuda_rule,
 }

@@ -9,7 +9,7 @@ from xlite.ir.printer import print_computation
 from xlite.ir.verifier import verify_module
 from xlite.passes.algebraic_simplifier import AlgebraicSimplifier
 from xlite.passes.dce import DeadCodeElimination
-from xlite.runtime.interpreter import evaluate_module
+from xlite.semantics.eval_rules import evaluate_module
 
 
 def simplify(text: str, args=None):

@@ -17,7 +17,7 @@ from xlite.passes.fusion import Fusion
 from xlite.passes.layout_assignment import LayoutAssignment
 from xlite.passes.pass_pipeline import PassPipeline
 from xlite.passes.pipelines import cpu_pipeline, run_passes, simplification_pipeline
-from xlite.runtime.interpreter import evaluate_module
+from xlite.semantics.eval_rules import evaluate_module
 
 F32 = dtypes.float32
 

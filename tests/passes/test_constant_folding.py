@@ -6,7 +6,7 @@ from xlite.ir.verifier import verify_module
 from xlite.passes.constant_folding import FOLD_LIMIT, ConstantFolding
 from xlite.passes.dce import DeadCodeElimination
 from xlite.passes.pipelines import simplification_pipeline
-from xlite.runtime.interpreter import evaluate_module
+from xlite.semantics.eval_rules import evaluate_module
 
 
 def fold(text: str, args=()):

@@ -10,7 +10,7 @@ from xlite.ir.verifier import verify_module
 from xlite.passes.fusion import Fusion, kernel_count
 from xlite.passes.layout_assignment import LayoutAssignment
 from xlite.passes.pipelines import cpu_pipeline, run_passes
-from xlite.runtime.interpreter import evaluate_module
+from xlite.semantics.eval_rules import evaluate_module
 
 
 def optimize(m):

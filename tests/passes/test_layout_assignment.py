@@ -9,7 +9,7 @@ from xlite.ir.shape import Layout
 from xlite.ir.verifier import verify_module
 from xlite.passes.layout_assignment import LayoutAssignment
 from xlite.passes.pipelines import cpu_pipeline
-from xlite.runtime.interpreter import evaluate_module
+from xlite.semantics.eval_rules import evaluate_module
 
 
 def assign(text: str, args):

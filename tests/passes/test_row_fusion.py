@@ -11,7 +11,7 @@ from xlite.passes.fusion import Fusion, kernel_count
 from xlite.passes.layout_assignment import LayoutAssignment
 from xlite.passes.pipelines import cpu_pipeline
 from xlite.passes.row_fusion import RowFusion, row_shape
-from xlite.runtime.interpreter import evaluate_module
+from xlite.semantics.eval_rules import evaluate_module
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from row_cases import ROW_CASES  # noqa: E402

@@ -6,7 +6,7 @@ from xlite.ir.verifier import verify_module
 from xlite.passes.buffer_assignment import BufferAssignmentPass, plan_buffers
 from xlite.passes.layout_assignment import LayoutAssignment
 from xlite.passes.scheduling import Scheduling, list_schedule
-from xlite.runtime.interpreter import evaluate_module
+from xlite.semantics.eval_rules import evaluate_module
 
 # Three big products computed first, then each reduced: in this order all three are live at once.
 WIDE = """

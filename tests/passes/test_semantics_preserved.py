@@ -18,7 +18,7 @@ from xlite.ir.verifier import verify_module
 from xlite.passes.constant_folding import FOLD_LIMIT
 from xlite.passes.pass_pipeline import PassPipeline
 from xlite.passes.pipelines import simplification_pipeline
-from xlite.runtime.interpreter import evaluate_module
+from xlite.semantics.eval_rules import evaluate_module
 
 F32, S32 = dtypes.float32, dtypes.int32
 

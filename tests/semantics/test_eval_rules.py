@@ -13,7 +13,7 @@ from xlite.ir.opcodes import OPCODES
 from xlite.ir.shape import Layout, Shape, TupleShape
 from xlite.ir.verifier import verify_module
 from xlite.semantics import philox
-from xlite.runtime.interpreter import evaluate_module
+from xlite.semantics.eval_rules import evaluate_module
 
 _EVALUATED: set[str] = set()
 SIZES = [(0,), (1,), (7,), (3, 5), (2, 0, 3)]

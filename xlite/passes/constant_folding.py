@@ -19,7 +19,7 @@ from xlite.ir.opcodes import is_elementwise
 from xlite.ir.shape import Shape
 from xlite.passes.pass_pipeline import Pass
 from xlite.passes.rewrite import Rewrite, rewrite_computation
-from xlite.runtime.interpreter import evaluate_instruction
+from xlite.semantics.eval_rules import evaluate_instruction
 
 FOLD_LIMIT = 1024   # elements a folded result may have (or as many as the largest constant it reads)
 _NEVER_FOLDED = frozenset({"parameter", "constant", "rng", "tuple", "get_tuple_element"})

@@ -9,7 +9,7 @@ import numpy as np
 
 from xlite import cancellation, errors
 from xlite.ir.module import Module
-from xlite.runtime.interpreter import evaluate_module
+from xlite.semantics.eval_rules import evaluate_module
 
 TARGETS = ("cpu", "cuda", "interpreter")
 

@@ -95,7 +95,7 @@ def run_traced(executable, args: list):
 def interpret_traced(module, args: list):
     """The interpreter's traced run: every entry instruction but plumbing timed, on the calling thread
     (a while or conditional is one event, its sub-computations inside it)."""
-    from xlite.runtime.interpreter import evaluate_instruction
+    from xlite.semantics.eval_rules import evaluate_instruction
     comp = module.entry
     n_params = sum(1 for i in comp.instructions if i.opcode == "parameter")
     if len(args) != n_params:

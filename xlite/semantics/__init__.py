@@ -8,8 +8,8 @@ reference semantics without reaching up into the runtime. A package of its own, 
 layer rule (tests/test_import_layers.py) reads off the package name.
 
 - `philox`: counter-based Philox-4x32-10 and the rng distributions.
+- `eval_rules`: the interpreter's per-op rules (`@eval_rule`) and the evaluation of an
+  instruction, a computation or a whole module with them; the runtime's interpreter
+  target and traced runs call them, as constant evaluation and folding do.
 - `constant_eval`: the value of an instruction that depends on no parameter.
-
-The interpreter's per-op rules (today xlite/runtime/interpreter.py) move here next
-(issue #14); until then `constant_eval` borrows them from the runtime.
 """

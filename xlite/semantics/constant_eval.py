@@ -5,7 +5,7 @@ import numpy as np
 
 from xlite.ir.module import Instruction
 from xlite.ir.shape import leaf_shapes
-from xlite.runtime.interpreter import evaluate_instruction
+from xlite.semantics.eval_rules import evaluate_instruction
 
 _VARIABLE_LEAVES = ("parameter", "rng")
 

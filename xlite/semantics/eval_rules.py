@@ -1,4 +1,9 @@
-"""The reference semantics: one NumPy rule per opcode, run instruction by instruction.
+"""The reference semantics: one NumPy rule per opcode (`@eval_rule`), run instruction by instruction.
+
+The interpreter target (xlite/runtime/executable.py), traced interpreter runs (xlite/runtime/tracing.py),
+constant evaluation and constant folding all evaluate with these rules. They import only the IR, Philox
+and the leaf `xlite.cancellation` (a while loop checks a run's timeout or Ctrl-C each iteration), so
+every layer may use them.
 
 Values are logical (row-major) NumPy arrays whatever their layout, and Python
 tuples for tuple shapes. Integer division and remainder follow XLA: x / 0 is

@@ -10,7 +10,7 @@ from xlite.ir.module import Module
 from xlite.ir.parser import parse_module
 from xlite.ir.shape import Shape
 from xlite.runtime.driver import with_naive_buffers
-from xlite.runtime.interpreter import evaluate_module
+from xlite.semantics.eval_rules import evaluate_module
 
 SIZES = (0, 1, 7, 16, 31, 67)   # empty, scalar-like, odd, a multiple of 16, primes
 

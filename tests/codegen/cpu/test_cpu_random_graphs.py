@@ -10,7 +10,7 @@ from xlite.ir.builder import Builder
 from xlite.ir.module import Module
 from xlite.ir.shape import Shape
 from xlite.runtime.driver import optimize
-from xlite.runtime.interpreter import evaluate_module
+from xlite.semantics.eval_rules import evaluate_module
 
 F32 = dtypes.float32
 

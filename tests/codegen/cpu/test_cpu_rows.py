@@ -9,7 +9,7 @@ import pytest
 from cpu_check import assert_same
 from xlite.codegen.cpu import compile_cpu, emit_llvm_ir
 from xlite.runtime.driver import optimize
-from xlite.runtime.interpreter import evaluate_module
+from xlite.semantics.eval_rules import evaluate_module
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 from row_cases import ROW_CASES, RowCase, _args, _module, softmax  # noqa: E402

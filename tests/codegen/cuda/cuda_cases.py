@@ -741,7 +741,7 @@ def assert_same(got, ref, rtol=0.0, atol=0.0, ulps=0, what=""):
 
 def check_case(c: Case, module: Module, executable, what: str = "") -> list:
     """Runs `executable` (compiled from `module`, a fresh build of case c) against the interpreter."""
-    from xlite.runtime.interpreter import evaluate_module
+    from xlite.semantics.eval_rules import evaluate_module
     args = c.args(np.random.default_rng(0))
     ref = [np.asarray(r) for r in evaluate_module(c.build(), [np.copy(a) for a in args])]
     got = [np.asarray(g) for g in executable.run([np.copy(a) for a in args])]

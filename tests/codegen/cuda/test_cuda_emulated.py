@@ -173,7 +173,7 @@ def test_bitcast_in_a_loop_body_is_free():
 def test_split_reductions_repeat_exactly_and_reset_their_counters():
     """A row split over blocks: bitwise the same on a second run, and right for new inputs (counters reset)."""
     from cuda_cases import assert_same, module_from
-    from xlite.runtime.interpreter import evaluate_module
+    from xlite.semantics.eval_rules import evaluate_module
 
     def build():
         return module_from(lambda b, x: [b.reduce(x, "sum", (0,)), b.emit("argmax", (x,), dimension=0)],

@@ -15,7 +15,7 @@ from xlite.codegen.cuda.emulator import EmulatedDriver
 from xlite.codegen.cuda.executable import CudaExecutable
 from xlite.codegen.cuda.prelude import PRELUDE
 from xlite.frontend.lower import lower_run
-from xlite.runtime.interpreter import evaluate_module
+from xlite.semantics.eval_rules import evaluate_module
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))

@@ -1,6 +1,6 @@
 """The CUDA C every generated module starts with: element types and the helpers the rules call.
 
-Each helper has the interpreter's exact semantics (xlite/runtime/interpreter.py):
+Each helper has the interpreter's exact semantics (xlite/semantics/eval_rules.py):
 integer division never traps (x/0 = -1, x%0 = x, INT_MIN/-1 = INT_MIN), float
 max/min propagate NaN, float->int converts truncate, saturate and send NaN to 0,
 and the Philox-4x32-10 generator and its distributions follow
