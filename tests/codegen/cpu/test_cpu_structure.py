@@ -45,7 +45,8 @@ WHILE = """
   %h = f32[] constant(0.5)
   %hb = f32[5] broadcast_in_dim(%h), dimensions={}
   %x2 = f32[5] multiply(%x, %hb)
-  %f = f32[5] convert(%i2), dtype=f32
+  %fi = f32[] convert(%i2), dtype=f32
+  %f = f32[5] broadcast_in_dim(%fi), dimensions={}
   %x3 = f32[5] add(%x2, %f)
   ROOT %t = (s32[], f32[5]) tuple(%i2, %x3)
 }
