@@ -1,4 +1,4 @@
-"""Imports flow one way (shared/DESIGN.md): every import in xlite, module-level or inside a function,
+"""Imports flow one way (docs/design.md, "Layers"): every import in xlite, module-level or inside a function,
 is checked against the layer table below, read from the source with `ast` (nothing is imported).
 
     base (version, errors, tf_logging, cancellation)  nothing but base: leaf modules every layer may use

@@ -1,4 +1,4 @@
-"""The `xlite` command: one argparse subcommand per tool (see shared/DESIGN.md, "Tools")."""
+"""The `xlite` command: one argparse subcommand per tool (see docs/design.md)."""
 from __future__ import annotations
 
 import argparse
