@@ -8,6 +8,8 @@ is checked against the layer table below, read from the source with `ast` (nothi
     frontend                            base, ir, semantics
     codegen                             base, ir, semantics          (never passes, runtime, frontend)
     runtime (and config)                all of the above
+    eager                               all of the above (eager tensors, per-op dispatch, GradientTape)
+    function                            all of the above and eager (tf.function, AutoGraph)
     the rest (train, summary, aot, bench, cli, ...)   anything, but xlite.aot never imports xlite.bench
                                         (the suite measures the AOT path; the AOT path knows no suite)
 
@@ -24,7 +26,7 @@ import networkx as nx
 PACKAGE = Path(__file__).resolve().parent.parent / "xlite"
 
 BASE = {"xlite.version", "xlite.errors", "xlite.tf_logging", "xlite.cancellation"}
-LAYERED = ("ir", "semantics", "passes", "frontend", "codegen", "runtime")
+LAYERED = ("ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager", "function")
 MAY_IMPORT = {
     "base": {"base"},
     "ir": {"base", "ir"},
@@ -33,6 +35,8 @@ MAY_IMPORT = {
     "frontend": {"base", "ir", "semantics", "frontend"},
     "codegen": {"base", "ir", "semantics", "codegen"},
     "runtime": {"base", "ir", "semantics", "passes", "frontend", "codegen", "runtime"},
+    "eager": {"base", "ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager"},
+    "function": {"base", "ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager", "function"},
 }
 FORBIDDEN = [("xlite.aot", "xlite.bench")]   # (importer package, imported package) among the rest
 
@@ -129,7 +133,10 @@ def test_the_table_refuses_what_it_must():
                            ("xlite.codegen.cpu.cache", "xlite"), ("xlite.codegen.cpu.lowered", "xlite.passes.dump"),
                            ("xlite.codegen.cpu.computation", "xlite.runtime.tracing"),
                            ("xlite.frontend.graph", "xlite.runtime.session"), ("xlite.frontend.lower", "xlite.config"),
-                           ("xlite.runtime.session", "xlite.train.saver"), ("xlite.aot.compiler", "xlite.bench")]:
+                           ("xlite.runtime.session", "xlite.train.saver"), ("xlite.aot.compiler", "xlite.bench"),
+                           ("xlite.runtime.session", "xlite.function.tracing"),
+                           ("xlite.frontend.op_registry", "xlite.function.func_graph"),
+                           ("xlite.eager.tensor", "xlite.function.def_function")]:
         assert violates(module, target), (module, target)
     for module, target in [("xlite.ir.dtypes", "xlite.errors"), ("xlite.codegen.cpu.cache", "xlite.version"),
                            ("xlite.runtime.executable", "xlite.codegen.cpu"), ("xlite.bench.suite", "xlite.aot.load"),

@@ -1,0 +1,103 @@
+"""ConcreteFunction: one trace of a tf.function, callable.
+
+Called in eager mode it runs the trace's executable for the arguments' shapes (xlite/function/
+runner.py) and returns eager tensors in the function's output structure. Called from graph code (a
+TF1 graph, or another function's trace) it inlines the trace into that graph (xlite/function/inline.py)
+and returns graph tensors, so the caller's run compiles as one executable.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from xlite.frontend import nest
+from xlite.frontend.graph import Tensor, get_default_graph
+from xlite.function import eager_bridge
+from xlite.function.inline import inline
+from xlite.function.runner import GraphRunner
+from xlite.function.signature import TENSOR, bind, leaf_kind
+from xlite.runtime.executable import default_target
+
+
+class ConcreteFunction:
+    """A traced graph with its argument structure; `graph`, `inputs`, `outputs`, `structured_outputs`."""
+
+    def __init__(self, graph, parameters, values: tuple, name: str):
+        self.graph = graph
+        self.name = name
+        self._parameters = parameters
+        self._arg_structure = values         # the bound arguments the trace was made from
+        self._runner: GraphRunner | None = None
+        self._dtypes = [t.dtype.np for t in graph.arg_inputs]
+
+    @property
+    def inputs(self) -> list[Tensor]:
+        return self.graph.inputs
+
+    @property
+    def outputs(self) -> list[Tensor]:
+        return self.graph.outputs
+
+    @property
+    def structured_outputs(self):
+        return self.graph.structured_outputs
+
+    @property
+    def variables(self) -> list:
+        return self.graph.variables
+
+    @property
+    def structured_input_signature(self):
+        from xlite.function.tensor_spec import TensorSpec
+        flat = nest.flatten(list(self._arg_structure))
+        specs, inputs = [], iter(self.graph.arg_inputs)
+        for v in flat:
+            specs.append(TensorSpec.from_tensor(next(inputs), None) if leaf_kind(v) == TENSOR else v)
+        return tuple(nest.pack_sequence_as(list(self._arg_structure), specs)), {}
+
+    def __call__(self, *args, **kwargs):
+        values = bind(self._parameters, args, kwargs)
+        flat = nest.flatten(list(values))
+        return self.call_flat([v for v in flat if leaf_kind(v) == TENSOR])
+
+    def call_flat(self, tensors: list):
+        """Calls the trace with one value per argument placeholder, in the trace's flat order."""
+        if len(tensors) != len(self.graph.arg_inputs):
+            raise TypeError(f"{self.name} takes {len(self.graph.arg_inputs)} tensor arguments, got {len(tensors)}")
+        if eager_bridge.executing_eagerly():
+            return self.call_eager([np.asarray(eager_value(t), dtype=d) for t, d in zip(tensors, self._dtypes)])
+        return self.call_graph(tensors)
+
+    def call_graph(self, tensors: list):
+        """Inlines the trace into the default graph; the outputs as that graph's tensors."""
+        from xlite.frontend.convert import convert_to_tensor
+        graph = get_default_graph()
+        args = []
+        for value, placeholder in zip(tensors, self.graph.arg_inputs):
+            t = convert_to_tensor(value, dtype=placeholder.dtype)
+            if not placeholder.shape.is_compatible_with(t.shape):
+                raise ValueError(f"{self.name}: argument {placeholder.op.name} has shape {t.shape}, the "
+                                 f"trace expects {placeholder.shape}")
+            args.append(t)
+        return inline(self.graph, graph, args, self.name)
+
+    def call_eager(self, arrays: list):
+        """Runs the trace's executable on NumPy arrays (one per argument placeholder)."""
+        runner = self._runner
+        if runner is None:
+            runner = self._runner = GraphRunner(self.graph, default_target())
+        for array, placeholder in zip(arrays, self.graph.arg_inputs):
+            if not placeholder.shape.is_compatible_with(array.shape):
+                raise ValueError(f"{self.name}: argument {placeholder.op.name} has shape {array.shape}, the "
+                                 f"trace expects {placeholder.shape}")
+        results = iter([eager_bridge.to_eager(a) for a in runner(arrays)])
+        structured = self.graph.structured_outputs
+        flat = [next(results) if isinstance(v, Tensor) else v for v in nest.flatten(structured)]
+        return nest.pack_sequence_as(structured, flat) if nest.is_sequence(structured) else flat[0]
+
+    def __repr__(self) -> str:
+        return f"<ConcreteFunction {self.name} inputs={self.inputs} outputs={self.outputs}>"
+
+
+def eager_value(value):
+    numpy = getattr(value, "numpy", None)
+    return numpy() if callable(numpy) else value

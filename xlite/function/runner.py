@@ -1,0 +1,99 @@
+"""Running a trace eagerly: one executable per input shapes, compiled through the compile driver.
+
+The trace is lowered as a Session lowers a run (`lower_run`: the function's outputs are the fetches,
+its Variable assignments the targets, its argument and captured placeholders the feeds) and compiled
+with `xlite.runtime.driver.compile`, the full pass pipeline. A captured eager Variable is a Variable
+parameter: the call passes the Variable's own array and stores the update back, which the cpu
+executable has already written into that array (donation), so nothing is copied.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from xlite.frontend.lower import lower_run
+from xlite.runtime import driver
+from xlite.runtime.memory import allocation_errors, check_allocations
+
+
+class Signature:
+    """One compiled call: the executable and where each parameter comes from and result goes."""
+
+    __slots__ = ("executable", "params", "fetches", "updates", "fresh")
+
+    def __init__(self, lowered, executable, feed_index: dict, variables: dict):
+        self.executable = executable
+        self.params = []                 # ("feed", index) | ("variable", eager Variable) | ("rng", None)
+        for kind, item in lowered.params:
+            if kind == "feed":
+                self.params.append(("feed", feed_index[id(item)]))
+            elif kind == "variable":
+                self.params.append(("variable", variables[id(item)]))
+            else:
+                self.params.append(("rng", None))
+        self.fetches = [j for j, (kind, _) in enumerate(lowered.results) if kind == "fetch"]
+        self.updates = [(j, variables[id(item)]) for j, (kind, item) in enumerate(lowered.results)
+                        if kind == "update"]
+        self.fresh = getattr(executable, "fresh_outputs", False)
+
+
+class GraphRunner:
+    """Calls a FuncGraph on NumPy values of its argument placeholders (captured values it feeds itself)."""
+
+    def __init__(self, func_graph, target: str):
+        self.graph = func_graph
+        self.target = target
+        self.fetches = list(func_graph.outputs)
+        self.targets = func_graph.stateful_ops()
+        captured = [(v, t) for v, t in func_graph.captures if t.op.type != "VariableV2"]
+        self.feeds = list(func_graph.arg_inputs) + [t for _, t in captured]
+        self.captured_values = [np.ascontiguousarray(_numpy(v)) for v, _ in captured]
+        self.variables = {id(t.op): v for v, t in func_graph.captures if t.op.type == "VariableV2"}
+        self.signatures: dict[tuple, Signature] = {}
+        self.counter = 0
+
+    def signature(self, arrays: list) -> Signature:
+        key = tuple(a.shape for a in arrays)
+        sig = self.signatures.get(key)
+        if sig is None:
+            shapes = {t: a.shape for t, a in zip(self.feeds, arrays)}
+            lowered = lower_run(self.graph, self.fetches, self.targets, shapes, name=self.graph.name)
+            check_allocations(lowered.module, "GPU" if self.target == "cuda" else "CPU")
+            with allocation_errors():
+                executable = driver.compile(lowered.module, self.target)
+            feed_index = {id(t): n for n, t in enumerate(self.feeds)}
+            sig = self.signatures[key] = Signature(lowered, executable, feed_index, self.variables)
+        return sig
+
+    def __call__(self, arg_arrays: list) -> list:
+        """The flat outputs (NumPy arrays) for the argument arrays; Variables updated."""
+        arrays = list(arg_arrays) + self.captured_values
+        sig = self.signature(arrays)
+        args = []
+        for kind, item in sig.params:
+            if kind == "feed":
+                args.append(arrays[item])
+            elif kind == "variable":
+                args.append(read_variable(item))
+            else:
+                self.counter += 1
+                args.append(np.array(self.counter, np.int64))
+        with allocation_errors():
+            results = sig.executable.run(args)
+        for j, variable in sig.updates:
+            write_variable(variable, results[j])
+        outputs = [results[j] for j in sig.fetches]
+        return outputs if sig.fresh else [np.array(o, copy=True) for o in outputs]
+
+
+def _numpy(value) -> np.ndarray:
+    numpy = getattr(value, "numpy", None)
+    return np.asarray(numpy() if callable(numpy) else value)
+
+
+def read_variable(variable) -> np.ndarray:
+    """The eager Variable's own array, which the executable updates in place where it donates."""
+    return variable._array()
+
+
+def write_variable(variable, value: np.ndarray) -> None:
+    variable._store(value)

@@ -1,0 +1,112 @@
+"""Tracing: running the Python function once on placeholders to record its graph.
+
+Each tensor leaf of the bound arguments becomes a Placeholder of the FuncGraph (its dtype and its
+shape, or the input_signature's shape with its None dims); Variables and Python values are passed to
+the function as they are (Variables are captured where the function uses them, Python values are
+constants of the trace). What the function returns is flattened: graph tensors become the trace's
+outputs, Variables a read of their value, eager values captured, and Python values stay Python
+values that every call returns as they are.
+"""
+from __future__ import annotations
+
+from xlite.frontend import nest
+from xlite.frontend.graph import Operation, Tensor, get_default_graph
+from xlite.frontend.tensor_shape import TensorShape
+from xlite.function import eager_bridge
+from xlite.function.func_graph import FuncGraph
+from xlite.function.lift import lift_variables
+from xlite.function.signature import TENSOR, VARIABLE, leaf_kind, unbind
+
+
+def trace(python_function, name: str, parameters, values: tuple, shapes: list | None = None,
+          allow_variables: bool = True) -> FuncGraph:
+    """The FuncGraph of `python_function` called with the bound `values`; `shapes` (one per tensor
+    leaf) replaces the leaves' own static shapes (an input_signature, relaxed shapes)."""
+    outer = None if eager_bridge.executing_eagerly() else get_default_graph()
+    graph = FuncGraph(name, outer)
+    flat = nest.flatten(list(values))
+    names = _leaf_names(parameters, values)
+    traced = []
+    shape_iter = iter(shapes) if shapes is not None else None
+    with graph.as_default():
+        for value, leaf_name in zip(flat, names):
+            if leaf_kind(value) == TENSOR:
+                shape = next(shape_iter) if shape_iter is not None else TensorShape(value.shape)
+                traced.append(graph.add_argument(leaf_name, value.dtype, shape))
+            else:
+                traced.append(value)
+        args, kwargs = unbind(parameters, nest.pack_sequence_as(list(values), traced))
+        result = python_function(*args, **kwargs)
+        _set_outputs(graph, result)
+    created = _created_variables(graph)
+    if created:
+        if not allow_variables:
+            raise ValueError("tf.function only supports singleton tf.Variables created on the first call. "
+                             "Make sure the tf.Variable is only created once or created outside "
+                             "tf.function. See https://www.tensorflow.org/guide/function#creating_tfvariables "
+                             "for more information.")
+        lift_variables(graph, created)
+    _add_control_outputs(graph)
+    return graph
+
+
+def _add_control_outputs(graph: FuncGraph) -> None:
+    """TF2's automatic control dependencies, as far as a call can see them: every assignment the trace
+    makes runs before the call's outputs are read (in program order, which lowering keeps), also when
+    the call is inlined into a graph that fetches only its outputs."""
+    stateful = graph.stateful_ops()
+    if not stateful:
+        return
+    from xlite.frontend.math_ops import identity
+    from xlite.frontend.variables import no_op
+    with graph.as_default(), graph.control_dependencies(stateful):
+        graph.control_output = no_op(name="control_output")
+        wrapped = {id(t): identity(t) for t in graph.outputs}
+    graph.outputs = [wrapped[id(t)] for t in graph.outputs]
+    flat = [wrapped.get(id(v), v) if isinstance(v, Tensor) else v for v in nest.flatten(graph.structured_outputs)]
+    graph.structured_outputs = nest.pack_sequence_as(graph.structured_outputs, flat) \
+        if nest.is_sequence(graph.structured_outputs) else flat[0]
+
+
+def _set_outputs(graph: FuncGraph, result) -> None:
+    """Records the function's return value: flat output tensors and the structure they go back into."""
+    flat = nest.flatten(result)
+    structured, outputs = [], []
+    for value in flat:
+        if isinstance(value, Operation):
+            value = None                      # an op returns nothing; it runs as a stateful op
+        elif leaf_kind(value) == VARIABLE:
+            from xlite.frontend.math_ops import identity
+            value = identity(value)           # the Variable's value when the call returns
+        elif isinstance(value, Tensor) and value.graph is not graph:
+            value = graph.capture(value)
+        elif eager_bridge.eager_tensor_type() is not None and isinstance(value, eager_bridge.eager_tensor_type()):
+            value = graph.capture(value)
+        if isinstance(value, Tensor):
+            outputs.append(value)
+        structured.append(value)
+    graph.outputs = outputs
+    graph.structured_outputs = nest.pack_sequence_as(result, structured) if nest.is_sequence(result) \
+        else structured[0]
+
+
+def _created_variables(graph: FuncGraph) -> list:
+    """The graph Variables the trace made (every Variable lands in one of these collections)."""
+    seen, found = set(), []
+    for key in ("variables", "local_variables"):
+        for v in graph.get_collection(key):
+            if id(v) not in seen and getattr(v, "graph", None) is graph:
+                seen.add(id(v))
+                found.append(v)
+    return found
+
+
+def _leaf_names(parameters, values: tuple) -> list[str]:
+    """A placeholder name per leaf: the parameter's name, with the leaf's place for nested ones."""
+    names = []
+    params = list(parameters.parameters) if parameters is not None else []
+    for i, value in enumerate(values):
+        base = params[i] if i < len(params) else f"args_{i}"
+        leaves = nest.flatten(value)
+        names += [base] if len(leaves) == 1 else [f"{base}_{j}" for j in range(len(leaves))]
+    return names
