@@ -115,10 +115,16 @@ def make_op(op_type: str, inputs, attrs=None, name: str | None = None,
     `output_shapes` overrides the inferred static shapes (a placeholder of unknown rank)."""
     attrs = dict(attrs or {})
     inputs = list(inputs)
-    graph = graph or (inputs[0].graph if inputs else get_default_graph())
-    for t in inputs:
+    if graph is None:
+        graph = get_default_graph()
+        if inputs and inputs[0].graph is not graph and not hasattr(graph, "capture"):
+            graph = inputs[0].graph
+    for i, t in enumerate(inputs):
         if t.graph is not graph:
-            raise ValueError(f"Tensor {t.name} must be from the same graph as the op being built.")
+            capture = getattr(graph, "capture", None)   # a tf.function trace reads an outer graph's tensor
+            if capture is None:
+                raise ValueError(f"Tensor {t.name} must be from the same graph as the op being built.")
+            inputs[i] = capture(t)
     if name is not None and name.endswith("/"):   # an absolute name chosen by a name scope
         scope_name = name[:-1]
     else:
