@@ -27,7 +27,8 @@ def block_size(sizes: list) -> int:
     return BLOCK if sizes and sizes[-1] >= VECTOR_MIN else SERIAL_BLOCK
 
 
-def _min(b: ir.IRBuilder, x, y):
+def smaller(b: ir.IRBuilder, x, y):
+    """min(x, y) of two signed i64."""
     return b.select(b.icmp_signed("<", x, y), x, y)
 
 
@@ -119,7 +120,7 @@ def reduce_loops(gen, kind: str, dt: DType, sizes: list, name: str, element: Cal
     tree = PairwiseSum(fc, register_type(dt), prod(sizes[:t]) * chunks)
     with gen.scope(), fc.loop_nest(sizes[:t], name) as outer, fc.for_range(chunks, name + "blk") as blk:
         start = b.mul(blk, i64(chunk))
-        end = _min(b, b.add(start, i64(chunk)), i64(sizes[t]))
+        end = smaller(b, b.add(start, i64(chunk)), i64(sizes[t]))
         b.store(identity, acc)
         with fc.for_range(end, f"{name}{t}", start=start) as it, fc.loop_nest(sizes[t + 1:], name) as inner:
             b.store(combine(fc, kind, dt, b.load(acc), element(outer + [it] + inner)), acc)
@@ -127,4 +128,4 @@ def reduce_loops(gen, kind: str, dt: DType, sizes: list, name: str, element: Cal
     return tree.total(identity)
 
 
-__all__ = ["BLOCK", "block_size", "BlockCounter", "PairwiseSum", "reduce_loops"]
+__all__ = ["BLOCK", "block_size", "smaller", "BlockCounter", "PairwiseSum", "reduce_loops"]

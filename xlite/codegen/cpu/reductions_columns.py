@@ -13,7 +13,7 @@ from math import prod
 from xlite.codegen.cpu.combine import combine, reduce_identity
 from xlite.codegen.cpu.ir_array import Index, IrArray, physical_order
 from xlite.codegen.cpu.llvm_types import i64
-from xlite.codegen.cpu.pairwise import BlockCounter
+from xlite.codegen.cpu.pairwise import BlockCounter, smaller
 from xlite.codegen.pairwise import SERIAL_BLOCK, block_split, is_pairwise
 from xlite.ir import dtypes
 from xlite.ir.shape import Shape
@@ -75,8 +75,7 @@ def emit_columns_pairwise(kernel, inst, out: IrArray) -> None:
         with fc.loop_nest(rsizes[:t], "xr") as red_outer, fc.for_range(chunks, "xblk") as blk:
             over_row(lambda s: b.store(identity, at(partial, s)))
             start = b.mul(blk, i64(chunk))
-            end = b.select(b.icmp_signed("<", b.add(start, i64(chunk)), i64(rsizes[t])),
-                           b.add(start, i64(chunk)), i64(rsizes[t]))
+            end = smaller(b, b.add(start, i64(chunk)), i64(rsizes[t]))
             with fc.for_range(end, "xt", start=start) as it, fc.loop_nest(rsizes[t + 1:], "xri") as red_inner, \
                     fc.loop_nest(isizes, "xi") as inner_ivs:
                 vals = [None] * x.shape.rank
