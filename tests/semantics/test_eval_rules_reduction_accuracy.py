@@ -1,4 +1,4 @@
-"""The interpreter's float sums over major axes are pairwise too (NumPy adds rows serially there); the cases are
+"""The interpreter's float sums (eval_rules.py) over major axes are pairwise too (NumPy adds rows serially there); the cases are
 tests/reduction_cases.py's."""
 import pytest
 
