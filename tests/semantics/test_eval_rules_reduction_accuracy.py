@@ -1,5 +1,5 @@
-"""The interpreter's float sums (eval_rules.py) over major axes are pairwise too (NumPy adds rows serially there); the cases are
-tests/reduction_cases.py's."""
+"""The interpreter's float sums (eval_rules.py) over major axes are pairwise too (NumPy adds rows serially
+there); the cases are tests/reduction_cases.py's."""
 import pytest
 
 from reduction_cases import MAJOR_AXES, check
