@@ -1,0 +1,265 @@
+"""AutoGraph's control flow: converted functions build tf.cond / tf.while_loop on graph tensors (run in a
+Session and compared with the same Python function run on Python numbers) and stay Python on Python values."""
+import numpy as np
+import pytest
+
+import xlite as tf
+from xlite.function.autograph import convert
+
+
+def run(fetches, feed_dict=None):
+    with tf.Session() as sess:
+        return sess.run(fetches, feed_dict)
+
+
+def op_types(graph):
+    return [op.type for op in graph.get_operations()]
+
+
+def my_function(x):
+    if x > 0:
+        y = x * x
+    else:
+        y = -x
+    return y
+
+
+def test_seed_example():
+    f = convert(my_function)
+    got = run([f(tf.constant(2)), f(tf.constant(-3))])
+    assert [int(v) for v in got] == [4, 3]
+    assert "If" in op_types(tf.get_default_graph())
+
+
+def test_seed_example_on_placeholders_against_python(graph):
+    f = convert(my_function)
+    x = tf.placeholder(tf.float32, [])
+    y = f(x)
+    with tf.Session() as sess:
+        for v in np.random.RandomState(0).uniform(-5, 5, 6).astype(np.float32):
+            assert np.isclose(sess.run(y, {x: v}), my_function(float(v)), rtol=1e-6)
+
+
+def test_python_values_keep_python_semantics(graph):
+    def f(x, flag):
+        if flag:
+            y = x + 1
+        else:
+            y = x - 1
+        while flag and x is None:
+            pass
+        return y
+    g = convert(f)
+    assert g(3, True) == 4 and g(3, False) == 2
+    x = tf.constant(1.0)
+    before = len(graph.get_operations())
+    out = g(x, True)
+    types = op_types(graph)[before:]
+    assert "If" not in types and "While" not in types and types == ["AddV2"] or "AddV2" in types
+    assert "If" not in types
+    assert run(out) == 2.0
+
+
+def sum_below(n):
+    i = 0
+    total = 0
+    while i < n:
+        total += i
+        i += 1
+    return total
+
+
+def test_while_with_tensor_test_sums(graph):
+    g = convert(sum_below)
+    n = tf.placeholder(tf.int32, [])
+    out = g(n)
+    assert "While" in op_types(graph)
+    with tf.Session() as sess:
+        for v in (0, 1, 7, 13):
+            assert sess.run(out, {n: v}) == sum_below(v) == sum(range(v))
+
+
+def squares_over_range(n):
+    s = 0
+    for i in tf.range(n):
+        s += i * i
+    return s
+
+
+def test_for_over_tf_range(graph):
+    g = convert(squares_over_range)
+    out = g(tf.constant(6))
+    assert "While" in op_types(graph)
+    assert run(out) == sum(i * i for i in range(6))
+
+
+def test_for_over_python_range_on_a_tensor_is_a_loop(graph):
+    def f(x, n):
+        for _ in range(n):
+            x = x * 2.0
+        return x
+    g = convert(f)
+    n = tf.placeholder(tf.int32, [])
+    out = g(tf.constant(1.5), n)
+    assert "While" in op_types(graph)
+    with tf.Session() as sess:
+        assert [sess.run(out, {n: k}) for k in (0, 3)] == [1.5, 12.0]
+    before = len(graph.get_operations())
+    g(tf.constant(1.5), 3)                      # a Python count unrolls, as Python would
+    assert "While" not in op_types(graph)[before:]
+
+
+def test_for_over_tensor_rows(graph):
+    def f(m):
+        acc = tf.zeros([3])
+        for row in m:
+            acc = acc + row * row
+        return acc
+    data = np.random.RandomState(1).randn(5, 3).astype(np.float32)
+    out = convert(f)(tf.constant(data))
+    np.testing.assert_allclose(run(out), (data * data).sum(0), rtol=1e-5)
+
+
+def first_at_least(values, limit):
+    found = -1
+    for v in values:
+        if v >= limit:
+            found = v
+            break
+    return found
+
+
+def skip_odd_sum(n):
+    total = 0
+    i = 0
+    while i < n:
+        i += 1
+        if i % 2 > 0:        # (`==` on TF1 graph tensors is identity, as in TF1)
+            continue
+        total += i
+    return total
+
+
+def early_return(x):
+    if x > 10:
+        return x * 2
+    if x < 0:
+        return -x
+    return x + 100
+
+
+def test_break(graph):
+    g = convert(first_at_least)
+    data = np.array([3, 8, 1, 12, 20], np.int32)
+    x = tf.constant(data)
+    outs = [g(x, tf.constant(k)) for k in (0, 5, 12, 21)]
+    assert [int(v) for v in run(outs)] == [first_at_least(list(data), k) for k in (0, 5, 12, 21)]
+
+
+def test_continue(graph):
+    g = convert(skip_odd_sum)
+    n = tf.placeholder(tf.int32, [])
+    out = g(n)
+    with tf.Session() as sess:
+        for v in (0, 1, 6, 9):
+            assert sess.run(out, {n: v}) == skip_odd_sum(v)
+
+
+def test_early_return(graph):
+    g = convert(early_return)
+    x = tf.placeholder(tf.int32, [])
+    out = g(x)
+    with tf.Session() as sess:
+        for v in (-4, 0, 7, 11, 30):
+            assert sess.run(out, {x: v}) == early_return(v)
+    assert [g(v) for v in (-4, 0, 30)] == [early_return(v) for v in (-4, 0, 30)]
+
+
+def return_in_loop(n):
+    i = 0
+    while i < 100:
+        if i * i >= n:
+            return i
+        i += 1
+    return -1
+
+
+def test_return_inside_a_tensor_loop(graph):
+    g = convert(return_in_loop)
+    n = tf.placeholder(tf.int32, [])
+    out = g(n)
+    with tf.Session() as sess:
+        for v in (0, 5, 49, 50, 20000):
+            assert sess.run(out, {n: v}) == return_in_loop(v)
+
+
+def logic(x, y):
+    if x > 0 and y > 0:
+        r = 1
+    elif x > 0 or not y > 0:
+        r = 2
+    else:
+        r = 3
+    return r
+
+
+def test_and_or_not(graph):
+    g = convert(logic)
+    x, y = tf.placeholder(tf.float32, []), tf.placeholder(tf.float32, [])
+    out = g(x, y)
+    types = op_types(graph)
+    assert {"LogicalAnd", "LogicalOr", "LogicalNot"} <= set(types)
+    with tf.Session() as sess:
+        for a in (-1.0, 2.0):
+            for b in (-3.0, 4.0):
+                assert sess.run(out, {x: a, y: b}) == logic(a, b)
+
+
+def test_and_or_are_lazy_on_python_values():
+    calls = []
+
+    def right():
+        calls.append(1)
+        return True
+
+    def f(a):
+        return (a and right()) or (not a and right())
+    g = convert(f)
+    assert g(False) is True and len(calls) == 1       # `a and right()` skipped right()
+    calls.clear()
+    assert g(0) == f(0) and g(5) == f(5)
+
+
+def test_elif_chain_and_nested_loops(graph):
+    def f(n):
+        total = 0
+        for i in tf.range(n):
+            j = 0
+            while j < i:
+                if j % 3 < 1:
+                    total += 1
+                elif j % 3 < 2:
+                    total += 10
+                else:
+                    total += 100
+                j += 1
+        return total
+    g = convert(f)
+    out = g(tf.constant(6))
+    py = 0
+    for i in range(6):
+        for j in range(i):
+            py += (1, 10, 100)[j % 3]
+    assert run(out) == py
+    outer = [op.type for op in graph.get_operations() if getattr(op, "_subgraph", None) is None]
+    assert [outer.count(t) for t in ("While", "If")] == [1, 0]   # the inner ones live in the body
+
+
+def test_conditional_expression(graph):
+    def f(x):
+        return x * 2 if x > 0 else x - 1
+    g = convert(f)
+    x = tf.placeholder(tf.int32, [])
+    out = g(x)
+    with tf.Session() as sess:
+        assert [sess.run(out, {x: v}) for v in (-2, 3)] == [f(-2), f(3)]

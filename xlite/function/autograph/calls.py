@@ -1,0 +1,94 @@
+"""Calls in converted code go through `ag__.converted_call`, so the functions they reach are converted too.
+
+`f(a, *b, k=v, **kw)` becomes `ag__.converted_call(f, (a, *b), {'k': v, **kw})`; at run time
+converted_call converts plain user functions and calls everything else as is (operators.py,
+conversion.py). Calls that need the caller's frame (`locals()`, `globals()`, `vars()`, `eval`,
+`exec`, `dir()`) stay direct; zero-argument `super()` becomes `super(__class__, self)`, since a
+converted method is compiled outside its class. `x.append(v)` inside a loop, on a name the
+loop body does not assign (a list from outside the loop), becomes `ag__.list_append(x, v, ...)`,
+which refuses it in a loop over tensors (TF would need a TensorArray there).
+"""
+from __future__ import annotations
+
+import ast
+
+from xlite.function.autograph import templates
+from xlite.function.autograph.analysis import assigned_names
+
+_FRAME_BUILTINS = {"locals", "globals", "vars", "eval", "exec", "dir", "super"}
+
+
+def opts(filename: str, node: ast.AST, try_line: int | None = None) -> ast.Dict:
+    """The `opts` literal every operator call gets: where the user's statement is."""
+    items = {"file": filename, "line": node.lineno, "try_line": try_line}
+    return ast.Dict(keys=[ast.Constant(k) for k in items], values=[ast.Constant(v) for v in items.values()])
+
+
+class CallConverter(ast.NodeTransformer):
+    def __init__(self, filename: str):
+        self.filename = filename
+        self.functions: list[ast.FunctionDef] = []
+        self.loops: list[set] = []   # names each enclosing loop's body assigns, innermost last
+
+    def visit_FunctionDef(self, node):
+        self.functions.append(node)
+        loops, self.loops = self.loops, []
+        self.generic_visit(node)
+        self.loops = loops
+        self.functions.pop()
+        return node
+
+    def visit_While(self, node):
+        self.loops.append(set(assigned_names(node.body)))
+        self.generic_visit(node)
+        self.loops.pop()
+        return node
+
+    def visit_For(self, node):
+        self.loops.append(set(assigned_names(node.body)) | set(assigned_names(
+            ast.Assign(targets=[node.target], value=ast.Constant(None)))))
+        self.generic_visit(node)
+        self.loops.pop()
+        return node
+
+    def visit_Expr(self, node):
+        call = node.value
+        if self.loops and isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and \
+                call.func.attr == "append" and isinstance(call.func.value, ast.Name) and \
+                call.func.value.id not in self.loops[-1] and len(call.args) == 1 and not call.keywords and \
+                not isinstance(call.args[0], ast.Starred):
+            value = self.visit(call.args[0])   # the argument's own calls
+            target = call.func.value.id
+            node.value = templates.expr(f"ag__.list_append({target}, value, {target!r}, opts)", call,
+                                        value=value, opts=opts(self.filename, call))
+            return node
+        return self.generic_visit(node)
+
+    def _super(self, node: ast.Call) -> ast.Call:
+        fn = self.functions[-1] if self.functions else None
+        first = fn and (fn.args.posonlyargs + fn.args.args)
+        if not node.args and not node.keywords and first:
+            node.args = [templates.name("__class__"), templates.name(first[0].arg)]
+            for arg in node.args:
+                ast.copy_location(arg, node)
+        return node
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in _FRAME_BUILTINS:
+            return self._super(node) if func.id == "super" else node
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "ag__":
+            return node
+        args = ast.Tuple(elts=list(node.args), ctx=ast.Load())
+        keys, values = [], []
+        for kw in node.keywords:
+            keys.append(None if kw.arg is None else ast.Constant(kw.arg))
+            values.append(kw.value)
+        kwargs = ast.Dict(keys=keys, values=values)
+        call = templates.expr("ag__.converted_call(f, args, kwargs)", node, f=func, args=args, kwargs=kwargs)
+        return call
+
+
+def transform(tree: ast.AST, filename: str) -> None:
+    CallConverter(filename).visit(tree)

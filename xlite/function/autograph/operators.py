@@ -1,0 +1,375 @@
+"""What converted code calls at run time: each decides, on the value it gets, between TF and Python.
+
+A converted `if` becomes `if_stmt(test, true_fn, false_fn, state, names, opts)`: the branch
+functions take the statement's state (every name it may assign, in `names` order) and return
+its new value. A graph tensor test builds a `tf.cond` over both branches; anything else (a
+Python value, an eager tensor with a concrete value) runs the one branch Python would.
+`while_stmt` and `for_stmt` do the same with `tf.while_loop`. Only state that has a value
+before a tensor loop becomes a loop variable, as in TF.
+
+Ops are built through the public frontend (tf.cond, tf.while_loop, tf.logical_*), never
+computed here. `opts` carries the file and line of the user's statement for errors.
+"""
+from __future__ import annotations
+
+import builtins
+
+from xlite import errors
+from xlite.frontend import nest
+from xlite.frontend.control_flow_ops import cond as tf_cond, while_loop as tf_while_loop
+from xlite.frontend.convert import convert_to_tensor
+from xlite.frontend.graph import Tensor
+from xlite.function.autograph.undefined import (Undefined, UndefinedReturnValue, is_undefined, ld,  # noqa: F401
+                                                retval)
+
+RETVAL_PREFIX = "ag__retval"   # the converted function's return value (see break_continue_return.py)
+
+_tensor_loop_depth = [0]   # > 0 while a tf.while_loop body or condition is being traced
+
+
+def is_graph_tensor(value) -> bool:
+    """A symbolic value (frontend Tensor or Variable). Eager tensors and Variables (classes of xlite/eager/)
+    have concrete values, so they are not: a test on one is a Python bool, as in TF's eager mode."""
+    if not (isinstance(value, Tensor) or hasattr(value, "_as_tensor")):
+        return False
+    return not type(value).__module__.startswith("xlite.eager")
+
+
+def where(opts: dict) -> str:
+    return f'File "{opts["file"]}", line {opts["line"]}'
+
+
+def _refuse_in_try(opts: dict, kind: str) -> None:
+    if opts.get("try_line") is not None:
+        raise errors.unimplemented(
+            f"{where(opts)}: a tensor-dependent `{kind}` inside the `try` statement at line {opts['try_line']} "
+            "cannot be converted: a tf.cond or tf.while_loop runs in the graph, where Python exceptions cannot "
+            "be caught. Move the control flow out of the try statement.")
+
+
+# logical operators ------------------------------------------------------------------------
+def and_(a_fn, b_fn):
+    """`a and b`: tf.logical_and on a graph tensor, else Python's (b evaluated only when needed)."""
+    from xlite.frontend.math_ops import logical_and
+    a = a_fn()
+    if is_graph_tensor(a):
+        return logical_and(a, b_fn())
+    return b_fn() if a else a
+
+
+def or_(a_fn, b_fn):
+    from xlite.frontend.math_ops import logical_or
+    a = a_fn()
+    if is_graph_tensor(a):
+        return logical_or(a, b_fn())
+    return a if a else b_fn()
+
+
+def not_(a):
+    from xlite.frontend.math_ops import logical_not
+    return logical_not(a) if is_graph_tensor(a) else not a
+
+
+def if_exp(test, true_fn, false_fn, opts: dict):
+    """`a if test else b`."""
+    if is_graph_tensor(test):
+        _refuse_in_try(opts, "if")
+        return tf_cond(test, true_fn, false_fn)
+    return true_fn() if test else false_fn()
+
+
+# if ---------------------------------------------------------------------------------------
+class _Retrace(Exception):
+    """Raised out of a tf.cond whose branches left some state undefined, to trace it again knowing which."""
+
+
+def if_stmt(test, true_fn, false_fn, state: tuple, names: tuple, opts: dict) -> tuple:
+    if is_graph_tensor(test):
+        _refuse_in_try(opts, "if")
+        return _tf_if(test, true_fn, false_fn, tuple(state), names, opts)
+    return true_fn(*state) if test else false_fn(*state)
+
+
+class _Spec:
+    """dtype and static shape of one leaf of a return value."""
+
+    def __init__(self, dtype, shape: list):
+        self.dtype, self.shape = dtype, shape
+
+
+def _zeros_like_spec(spec):
+    from xlite.frontend.fill_ops import zeros
+    return nest.pack_sequence_as(spec, [zeros(s.shape, s.dtype) for s in nest.flatten(spec)])
+
+
+def _spec_of(value, name: str, opts: dict):
+    """(dtype, shape) leaves of a return value, for the placeholder the other branch returns."""
+    specs = []
+    for leaf in nest.flatten(value):
+        t = convert_to_tensor(leaf)
+        if not t.shape.is_fully_defined():
+            raise ValueError(f"{where(opts)}: the function returns a value of shape {t.shape} in one branch of "
+                             "this tensor `if` only; return a value in both branches")
+        specs.append(_Spec(t.dtype, t.shape.as_list()))
+    return nest.pack_sequence_as(value, specs)
+
+
+def _tf_if(test, true_fn, false_fn, state: tuple, names: tuple, opts: dict) -> tuple:
+    plan: dict[int, tuple] = {}   # slot -> ("drop", Undefined) | ("zeros", spec)
+    for _ in builtins.range(len(names) + 1):
+        seen: list = [None, None]
+
+        def branch(fn, which):
+            def run():
+                out = tuple(fn(*state))
+                seen[which] = out
+                kept = []
+                for k, value in enumerate(out):
+                    if k in plan:
+                        kind, info = plan[k]
+                        if kind == "drop":
+                            continue
+                        if is_undefined(value):
+                            value = _zeros_like_spec(info)
+                    elif is_undefined(value):
+                        value = False   # a stand-in: the false branch, traced last, asks for a retrace
+                    kept.append(value)
+                if which == 1 and any(k not in plan and (is_undefined(a) or is_undefined(b))
+                                      for k, (a, b) in enumerate(zip(*seen))):
+                    raise _Retrace()
+                return tuple(kept)
+            return run
+
+        try:
+            kept = tf_cond(test, branch(true_fn, 0), branch(false_fn, 1), strict=True)
+        except _Retrace:
+            for k, (a, b) in enumerate(zip(*seen)):
+                if k not in plan and (is_undefined(a) or is_undefined(b)):
+                    plan[k] = _plan_slot(names[k], a, b, opts)
+            continue
+        kept = iter(kept)
+        return tuple(plan[k][1] if k in plan and plan[k][0] == "drop" else next(kept)
+                     for k in builtins.range(len(names)))
+    raise AssertionError("tf.cond retraced more often than it has state")   # each retrace plans a new slot
+
+
+def _plan_slot(name: str, a, b, opts: dict) -> tuple:
+    if name.startswith(RETVAL_PREFIX) and isinstance(a, UndefinedReturnValue) != isinstance(b, UndefinedReturnValue):
+        defined = b if isinstance(a, UndefinedReturnValue) else a
+        if not is_undefined(defined):
+            return ("zeros", _spec_of(defined, name, opts))
+    if is_undefined(a) and is_undefined(b):
+        return ("drop", a if isinstance(a, Undefined) else Undefined(name))
+    branch = "else" if is_undefined(b) else "if"
+    return ("drop", Undefined(name, f"'{name}' must also be initialized in the {branch} branch ({where(opts)}: "
+                                    "a tensor `if` gives its variables a value from both branches)", ValueError))
+
+
+# loops ------------------------------------------------------------------------------------
+def _loop_vars(state: tuple, names: tuple, opts: dict):
+    """The slots that become tf.while_loop variables, and the state the loop functions see otherwise."""
+    defined = [k for k, v in enumerate(state) if not is_undefined(v)]
+    template = list(state)
+    for k, v in enumerate(state):
+        if is_undefined(v):
+            template[k] = Undefined(names[k], f"'{names[k]}' must be defined before the loop ({where(opts)}: a "
+                                              "loop over tensors is a tf.while_loop, whose variables need a value "
+                                              "before it starts)", ValueError)
+    for k in defined:
+        value = state[k]
+        if not is_graph_tensor(value):
+            try:
+                for leaf in nest.flatten(value):
+                    convert_to_tensor(leaf)
+            except (TypeError, ValueError) as e:
+                raise TypeError(f"{where(opts)}: '{names[k]}' is a variable of a loop over tensors (a "
+                                f"tf.while_loop), so it must be a tensor, but it holds {value!r}: {e}") from None
+    return defined, template
+
+
+def _full_state(template: list, defined: list, values) -> tuple:
+    full = list(template)
+    for k, v in zip(defined, values):
+        full[k] = v
+    return tuple(full)
+
+
+def _loop_outputs(out: tuple, defined: list, names: tuple, opts: dict) -> list:
+    result = []
+    for k in defined:
+        if is_undefined(out[k]):
+            raise ValueError(f"{where(opts)}: '{names[k]}' has no value at the end of an iteration of this loop "
+                             "over tensors; every loop variable needs one")
+        result.append(out[k])
+    return result
+
+
+class _Tracing:
+    def __enter__(self):
+        _tensor_loop_depth[0] += 1
+
+    def __exit__(self, *exc):
+        _tensor_loop_depth[0] -= 1
+
+
+def _run_tf_loop(cond_fn, body_fn, first: list, state: tuple, names: tuple, defined: list, template: list):
+    """tf.while_loop over `first` (extra leading loop variables) plus the defined state."""
+    loop_vars = list(first) + [state[k] for k in defined]
+    dummy = not loop_vars
+    if dummy:   # TF needs a loop variable; a loop that only has effects gets a counter
+        loop_vars = [0]
+    n = len(first)
+
+    def cond(*vars_):
+        with _Tracing():
+            return cond_fn(list(vars_[:n]), _full_state(template, defined, vars_[n:]))
+
+    def body(*vars_):
+        with _Tracing():
+            result = body_fn(list(vars_[:n]), _full_state(template, defined, vars_[n:]))
+        return tuple(result) if not dummy else (vars_[0] + 1,)
+
+    out = tf_while_loop(cond, body, loop_vars, return_same_structure=True)
+    out = list(out) if isinstance(out, (list, tuple)) else [out]
+    return out[:n], _full_state(template, defined, out[n:] if not dummy else [])
+
+
+def _as_bool(value, opts: dict):
+    if is_graph_tensor(value):
+        return value
+    return convert_to_tensor(bool(value))
+
+
+def while_stmt(test_fn, body_fn, state: tuple, names: tuple, opts: dict) -> tuple:
+    """A Python `while` until the test is a graph tensor; from then on a tf.while_loop."""
+    state = tuple(state)
+    while True:
+        test = test_fn(*state)
+        if is_graph_tensor(test):
+            _refuse_in_try(opts, "while")
+            return _tf_while(test_fn, body_fn, state, names, opts)
+        if not test:
+            return state
+        state = tuple(body_fn(*state))
+
+
+def _tf_while(test_fn, body_fn, state: tuple, names: tuple, opts: dict) -> tuple:
+    defined, template = _loop_vars(state, names, opts)
+
+    def cond(_, full):
+        return _as_bool(test_fn(*full), opts)
+
+    def body(_, full):
+        return _loop_outputs(tuple(body_fn(*full)), defined, names, opts)
+
+    return _run_tf_loop(cond, body, [], state, names, defined, template)[1]
+
+
+def for_stmt(iterable, extra_test, body_fn, state: tuple, names: tuple, opts: dict) -> tuple:
+    """`for x in iterable`: a tf.while_loop over dim 0 of a graph tensor, else Python's loop.
+
+    `extra_test` (None, or a function of the state) is false once a `break` or `return` ran."""
+    state = tuple(state)
+    if is_graph_tensor(iterable):
+        _refuse_in_try(opts, "for")
+        return _tf_for(iterable, extra_test, body_fn, state, names, opts)
+    for item in iterable:
+        if extra_test is not None:
+            go = extra_test(*state)
+            if is_graph_tensor(go):   # a break under a tensor `if`: the rest of the iterations are conds
+                state = if_stmt(go, lambda *s, item=item: tuple(body_fn(item, *s)), lambda *s: s, state, names,
+                                opts)
+                continue
+            if not go:
+                break
+        state = tuple(body_fn(item, *state))
+    return state
+
+
+def _tf_for(iterable, extra_test, body_fn, state: tuple, names: tuple, opts: dict) -> tuple:
+    from xlite.frontend import math_ops
+    from xlite.frontend.shape_ops import shape as tf_shape
+    from xlite.ir import dtypes
+    tensor = convert_to_tensor(iterable)
+    if tensor.shape.ndims == 0:
+        raise TypeError(f"{where(opts)}: cannot iterate over a scalar tensor ({tensor.name})")
+    known = tensor.shape.ndims is not None and tensor.shape[0] is not None
+    if tensor.op.type == "Range":   # tf.range: count and compute the elements, never materialize the range
+        start, limit, delta = tensor.op.inputs
+        n = tensor.shape[0] if known else _range_length(start, limit, delta)
+
+        def element(i):
+            return start + math_ops.cast(i, tensor.dtype) * delta
+    else:
+        n = tensor.shape[0] if known else tf_shape(tensor)[0]
+
+        def element(i):
+            return tensor[i]
+    defined, template = _loop_vars(state, names, opts)
+
+    def cond(first, full):
+        more = math_ops.less(first[0], n)
+        if extra_test is None:
+            return more
+        go = extra_test(*full)
+        if is_graph_tensor(go):
+            return math_ops.logical_and(more, go)
+        return more if go else convert_to_tensor(False)
+
+    def body(first, full):
+        i = first[0]
+        out = tuple(body_fn(element(i), *full))
+        return [i + 1] + _loop_outputs(out, defined, names, opts)
+
+    zero = convert_to_tensor(0, dtype=dtypes.int32)
+    return _run_tf_loop(cond, body, [zero], state, names, defined, template)[1]
+
+
+def _range_length(start, limit, delta):
+    """How many elements tf.range(start, limit, delta) has: max(0, ceil((limit - start) / delta)), int32."""
+    from xlite.frontend import math_ops
+    from xlite.ir import dtypes
+    if start.dtype.is_integer:
+        count = -math_ops.floordiv(start - limit, delta)
+    else:
+        count = math_ops.ceil((limit - start) / delta)
+    return math_ops.maximum(math_ops.cast(count, dtypes.int32), 0)
+
+
+# lists and builtins -----------------------------------------------------------------------
+def list_append(target, value, name: str, opts: dict):
+    """`name.append(value)` on a list that lives outside the loop the call is in."""
+    if isinstance(target, list) and _tensor_loop_depth[0] > 0:
+        raise errors.unimplemented(
+            f"{where(opts)}: '{name}.append(...)' inside a loop over tensors (a tf.while_loop) would need "
+            f"'{name}' to become a tf.TensorArray, which xlite does not have yet. Build the values as a "
+            "tensor loop variable instead (tf.concat, or write into a preallocated tensor), or loop in Python.")
+    target.append(value)
+    return target
+
+
+def range_(*args):
+    """`range(...)`: tf.range when any argument is a graph tensor."""
+    if any(is_graph_tensor(a) for a in args):
+        from xlite.frontend.fill_ops import range as tf_range
+        return tf_range(*args)
+    return builtins.range(*args)
+
+
+def len_(value):
+    """`len(x)`: the static size of dim 0 where known, else a tensor (tf.shape(x)[0])."""
+    if is_graph_tensor(value):
+        t = convert_to_tensor(value)
+        if t.shape.ndims == 0:
+            raise ValueError(f"len requires a non-scalar tensor, got one of shape {t.shape}")
+        if t.shape.ndims is not None and t.shape[0] is not None:
+            return t.shape[0]
+        from xlite.frontend.shape_ops import shape as tf_shape
+        return tf_shape(t)[0]
+    return len(value)
+
+
+def converted_call(f, args: tuple, kwargs: dict):
+    """A call in converted code: user functions are converted on first call (cached), the rest run as is."""
+    from xlite.function.autograph import conversion
+    return conversion.converted_call(f, args, kwargs)
