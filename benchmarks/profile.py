@@ -48,8 +48,9 @@ def split(wid: str, target: str) -> None:
         sess.run(prog.init)
     known = set(sess._cache)
     sess.run(prog.fetches, prog.feeds)
-    (lowered, exe), = [v for k, v in sess._cache.items() if k not in known]
-    args = sess._arguments(lowered, sess._validate_feeds(prog.feeds))
+    (_, exe), = [v for k, v in sess._cache.items() if k not in known]
+    plan, feeds, _ = sess._plan_for(prog.fetches, prog.feeds)
+    args = plan.arguments(feeds)
     whole = median_time(lambda: sess.run(prog.fetches, prog.feeds))
     run = median_time(lambda: exe.run(args))
     print(f"{wid} on {target}: sess.run {whole * 1e3:.4f} ms = Session layer {(whole - run) * 1e3:.4f} ms "

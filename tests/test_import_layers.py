@@ -1,7 +1,7 @@
 """Imports flow one way (docs/design.md, "Layers"): every import in xlite, module-level or inside a function,
 is checked against the layer table below, read from the source with `ast` (nothing is imported).
 
-    base (version, errors, tf_logging, cancellation)  nothing but base: leaf modules every layer may use
+    base (version, errors, tf_logging, cancellation, arguments)  nothing but base: leaf modules every layer may use
     ir                                  base
     semantics                           base, ir
     passes                              base, ir, semantics
@@ -25,7 +25,7 @@ import networkx as nx
 
 PACKAGE = Path(__file__).resolve().parent.parent / "xlite"
 
-BASE = {"xlite.version", "xlite.errors", "xlite.tf_logging", "xlite.cancellation"}
+BASE = {"xlite.version", "xlite.errors", "xlite.tf_logging", "xlite.cancellation", "xlite.arguments"}
 LAYERED = ("ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager", "function")
 MAY_IMPORT = {
     "base": {"base"},

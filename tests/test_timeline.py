@@ -340,15 +340,11 @@ def test_w3_trace_names_every_kernel_and_adds_up_to_the_untraced_step(tmp_path, 
     # Time: the kernels' durations add up to the untraced run's time (within 20%; the run also
     # checks its arguments and allocates results, the trace leaves out the gaps between kernels).
     # A loaded machine can skew one measurement, so it gets three tries.
-    args = sess._arguments(_lowered(sess, known), sess._validate_feeds(prog.feeds))
+    plan, feeds, _ = sess._plan_for(prog.fetches, prog.feeds)
+    args = plan.arguments(feeds)
     ratios = []
     for _ in range(3):
         ratios.append(_ratio_of_traced_kernel_time_to_untraced_run(sess, prog, exe, args))
         if 0.8 <= ratios[-1] <= 1.2:
             break
     assert 0.8 <= ratios[-1] <= 1.2, ratios
-
-
-def _lowered(sess, known):
-    (entry,) = [v for k, v in sess._cache.items() if k not in known]
-    return entry[0]

@@ -1,4 +1,4 @@
-"""Session.run's fast path (a plan's _FastRun) behaves exactly as the careful path, on every target.
+"""Session.run's fast path (a RunPlan's `fast`) behaves exactly as the careful path, on every target.
 
 Repeated runs with the same fetch structure, feed keys and fitting feeds go through the fast path;
 `options=tf.RunOptions()` sends a run through the careful path, which the results are compared with.
@@ -25,9 +25,10 @@ def careful(sess, fetches, feed_dict=None):
 
 
 def fast_path_of(sess):
-    plans = [p for p in sess._plans.values() if p.fast is not None]
-    assert plans, "no run took the fast path"
-    return plans
+    """The steady states (RunPlan.fast) Session.run has installed: a later run of their fetches and feed keys
+    goes through one of them."""
+    assert sess._fast, "no run plan became a steady state"
+    return list(sess._fast.values())
 
 
 @pytest.mark.parametrize("target", TARGETS)

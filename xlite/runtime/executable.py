@@ -4,6 +4,7 @@ The compile driver (xlite/runtime/driver.py) makes every executable."""
 from __future__ import annotations
 
 import os
+from typing import Sequence
 
 import numpy as np
 
@@ -15,22 +16,30 @@ TARGETS = ("cpu", "cuda", "interpreter")
 
 
 class Executable:
-    """Runs a Module on flat NumPy arguments and returns its flat results."""
+    """Runs a Module on flat arguments and returns its flat results, through one call.
+
+    `call(args)` takes arguments a Session's RunPlan has checked (xlite/runtime/run_plan.py: arrays
+    that fit their parameters, or a backend's own values such as cuda's DeviceArrays); `run(args)` is
+    for any other caller and reaches the same `call`, converting first where a backend needs it."""
 
     target = "abstract"
 
     def __init__(self, module: Module):
         self.module = module
 
-    def run(self, args: list[np.ndarray], stop: cancellation.RunFlag | None = None) -> list[np.ndarray]:
+    def call(self, args: Sequence, stop: cancellation.RunFlag | None = None) -> Sequence:
         """The root outputs; `stop`, once set, ends the run early with its error (xlite/cancellation.py)."""
         raise NotImplementedError
+
+    def run(self, args: Sequence, stop: cancellation.RunFlag | None = None) -> list:
+        """`call` for arguments nobody checked: a backend whose call converts any value needs no more."""
+        return list(self.call(args, stop))
 
 
 class InterpreterExecutable(Executable):
     target = "interpreter"
 
-    def run(self, args, stop=None):
+    def call(self, args, stop=None):
         with cancellation.running(stop or cancellation.NEVER):     # checked per while iteration
             return list(evaluate_module(self.module, args))
 

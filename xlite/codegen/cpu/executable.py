@@ -9,12 +9,18 @@ executable are serialized). `xlite_entry_objects` takes the NumPy array
 objects themselves instead of data pointers and reads the pointers in
 generated code, which saves a slow ctypes conversion per array.
 
+One way in: `call(args, stop=None)` takes arguments that fit their parameters (xlite/arguments.py:
+a Session's RunPlan checked them), and `run(args, stop=None)` is `call` after
+converting an unchecked caller's arguments. `call` is the general call (any layout, any output kind),
+or, for an executable whose parameters and outputs are plain, a closure over the object entry that
+__init__ makes from the same specs.
+
 Outputs aliased to a parameter (Variable updates) are written into that
-parameter's array in place and run() returns that very array (donation); a
+parameter's array in place and call() returns that very array (donation); a
 fetched parameter is copied before the run, constants from their literal.
 
-A cancellable entry (plan.cancellable) returns nonzero when it stopped early, and run() then raises
-why (xlite/cancellation.py): Ctrl-C (INTERRUPTED), or the RunFlag of a run(args, stop=flag), which
+A cancellable entry (plan.cancellable) returns nonzero when it stopped early, and call() then raises
+why (xlite/cancellation.py): Ctrl-C (INTERRUPTED), or the RunFlag of a call(args, stop=flag), which
 goes through `xlite_entry` with data pointers and the flag's word after the parameters.
 
 A traced executable (compile_cpu(compiled, traced=True)) also has `run_traced(args) -> (results,
@@ -27,10 +33,12 @@ import math
 import sys
 import threading
 import weakref
+from typing import Sequence
 
 import numpy as np
 
 from xlite.cancellation import NEVER, RunFlag, raise_stopped
+from xlite.arguments import as_arguments
 from xlite.codegen.cpu.plan import EntryPlan
 from xlite.ir import dtypes
 from xlite.ir.module import Module
@@ -95,142 +103,44 @@ class CpuExecutable:
             self._trace_lock = threading.Lock()
             self._records = None
             self._after_call = self._take_records if not plan.kernel_names else self._profile_and_records
-        self._params_ptr = ctypes.addressof(self._params)
-        self._results_ptr = ctypes.addressof(self._results)
-        # The fast path (run_fitting), for executables whose parameters and outputs are all row-major and
-        # whose outputs are all result arrays or parameters updated in place, with nothing to do after
-        # the call: per parameter (dtype, dims); per output (result index or -1 for an in-place
-        # parameter, parameter number, dtype, dims, pooled). Arguments and result arrays go to the object
-        # entry as tuples, whose item arrays are the `void **` it reads (no per-array ctypes stores).
-        self._fast_params = self._fast_outputs = None
-        if (self._by_object and self._after_call is None and all(o is None for _, _, o in self._specs)
+        self.arg_specs = [(dt, dims) for dt, dims, _ in self._specs]      # what arguments.fits checks
+        if (_TUPLE_ITEMS is not None and self._by_object and self._after_call is None
+                and all(o is None for _, _, o in self._specs)
                 and all(kind in ("result", "param") and order is None for kind, _, _, _, order in self._out_specs)):
-            self._fast_params = [(dt, dims) for dt, dims, _ in self._specs]
-            self._fast_results = [(index, dt, dims, dt.itemsize * math.prod(dims) >= POOL_MIN_BYTES)
-                                  for kind, index, dt, dims, _ in self._out_specs if kind == "result"]
-            self._fast_outputs = [-1 if kind == "param" else index for kind, index, _, _, _ in self._out_specs]
-            self._fast_inplace = {i: index for i, (kind, index, _, _, _) in enumerate(self._out_specs)
-                                  if kind == "param"}
-        # The generated code's only shared state is the arena: without one, runs need no lock. Code
-        # with a writable section of its own (none is emitted today) is never run unlocked.
-        self._single_result = None
-        if (self._fast_params is not None and len(self._fast_results) == 1 and not self._fast_inplace
-                and not self._fast_results[0][3] and plan.arena_bytes == 0
-                and getattr(code, "writable_bytes", None) == 0):
-            self._single_result = self._fast_results[0][1:3]
-            if _TUPLE_ITEMS is not None:
-                self.run_fitting = self._single_result_call()
+            self.call = self._object_call()
 
-    def _address(self, array: np.ndarray):
-        return id(array) if self._by_object else array.ctypes.data
+    def run(self, args: Sequence, stop: RunFlag | None = None) -> list:
+        """The root outputs for these parameters, from a caller that has not checked them: arguments that
+        fit (xlite/arguments.py) are used as they are, others converted (or refused, ValueError)."""
+        return list(self.call(as_arguments(args, self.arg_specs), stop))
 
-    def run(self, args: list, stop: RunFlag | None = None) -> list:
-        """The root outputs for these parameters. Arguments that are C-contiguous aligned arrays of the
-        parameter's dtype and dims are used as they are; others are converted (or refused). `stop`: a
-        flag that, once set, makes the run stop at the next kernel boundary and raise its error."""
-        if stop is not None and self._stoppable is not None:
-            return self._run_general(args, stop)
-        return list(self.run_fitting(args, range(len(args))))
-
-    def run_fitting(self, args, unchecked=()):
-        """run() for a caller that has checked that every argument but those numbered in `unchecked` is a
-        C-contiguous aligned ndarray of exactly its parameter's dtype and dims (Session.run's fast path).
-        Gives a list, or on the fast path a tuple."""
-        fast = self._fast_params
-        if fast is None or len(args) != len(fast):
-            return self._run_general(args)
-        for n in unchecked:
-            arg = args[n]
-            dt, dims = fast[n]
-            if type(arg) is not np.ndarray or arg.dtype != dt or arg.shape != dims:
-                return self._run_general(args)
-            flags = arg.flags
-            if not (flags.c_contiguous and flags.aligned):
-                return self._run_general(args)
-        offset = _TUPLE_ITEMS
-        if offset is None:
-            with self._lock:
-                return self._run_by_arrays(args)
-        args = tuple(args)
-        single = self._single_result
-        if single is not None:                  # one small result, no scratch memory: no lock either
-            results = (np.empty(single[1], single[0]),)
-            if self._entry(id(args) + offset, id(results) + offset, 0):
-                raise_stopped(None)
-            return results
-        with self._lock:
-            results = tuple([self._result_buffer(index, dims, dt) if pooled else np.empty(dims, dt)
-                             for index, dt, dims, pooled in self._fast_results])
-            status = self._entry(id(args) + offset, id(results) + offset, self._arena_ptr)
-        if status:
-            raise_stopped(None)
-        if not self._fast_inplace:
-            return results
-        return [args[self._fast_inplace[i]] if index < 0 else results[index]
-                for i, index in enumerate(self._fast_outputs)]
-
-    def _single_result_call(self):
-        """run_fitting for an executable with one small result and no arena, as a closure."""
-        general, this, n_params = CpuExecutable.run_fitting, weakref.ref(self), len(self._fast_params)
-        entry, offset, empty = self._entry, _TUPLE_ITEMS, np.empty
-        dt, dims = self._single_result
-
-        def run_fitting(args, unchecked=()):
-            if unchecked or len(args) != n_params:
-                return general(this(), args, unchecked)     # (a weak reference: no cycle through self)
-            args = tuple(args)
-            results = (empty(dims, dt),)
-            if entry(id(args) + offset, id(results) + offset, 0):
-                raise_stopped(None)
-            return results
-        return run_fitting
-
-    def _run_by_arrays(self, args) -> list:
-        """The fast path's call through this executable's ctypes pointer arrays (a Python whose tuples are
-        not laid out as _TUPLE_ITEMS expects); under the lock."""
-        params, pointers = self._params, self._results
-        for n, arg in enumerate(args):
-            params[n] = id(arg)
-        results = [self._result_buffer(index, dims, dt) if pooled else np.empty(dims, dt)
-                   for index, dt, dims, pooled in self._fast_results]
-        for n, out in enumerate(results):
-            pointers[n] = id(out)
-        if self._entry(self._params_ptr, self._results_ptr, self._arena_ptr):
-            raise_stopped(None)
-        return [args[self._fast_inplace[i]] if index < 0 else results[index]
-                for i, index in enumerate(self._fast_outputs)]
-
-    def _run_general(self, args: list, stop: RunFlag | None = None) -> list:
-        """Any arguments: converted (or refused), laid out, run; under the lock as a whole, since the
-        pointer arrays, the arena and the result pools are this executable's own."""
+    def call(self, args: Sequence[np.ndarray], stop: RunFlag | None = None) -> Sequence:
+        """The root outputs (a list or tuple) for arguments that fit their parameters (a RunPlan or `run`
+        checked them). `stop`: a flag that, once set, makes the run stop at the next kernel boundary and
+        raise its error. This is the general call (any layouts and output kinds), under the lock as a
+        whole, since the pointer arrays, the arena and the result pools are this executable's own; an
+        executable simple enough calls the object entry instead (`_object_call`, set in __init__)."""
+        if len(args) != len(self._specs):
+            raise ValueError(f"expected {len(self._specs)} arguments, got {len(args)}")
         with self._lock:
             if stop is None or self._stoppable is None:
-                return self._run_general_locked(args, None)
+                return self._call_locked(args, None)
             slot = self.plan.num_params
             self._params[slot] = stop.word.ctypes.data
             try:
-                return self._run_general_locked(args, stop)
+                return self._call_locked(args, stop)
             finally:
                 self._params[slot] = NEVER.word.ctypes.data
 
-    def _run_general_locked(self, args: list, stop: RunFlag | None) -> list:
-        if len(args) != len(self._specs):
-            raise ValueError(f"expected {len(self._specs)} arguments, got {len(args)}")
+    def _call_locked(self, args: Sequence[np.ndarray], stop: RunFlag | None) -> list:
+        """Lays the arguments and result arrays out for the entry, calls it, and assembles the outputs."""
         address, entry = (self._address, self._entry) if stop is None else (_data_pointer, self._stoppable)
         arrays, keep = [], []          # logical arrays by parameter number; buffers to keep alive
-        for n, (arg, (dt, dims, order)) in enumerate(zip(args, self._specs)):
-            arr = arg
-            if not (type(arr) is np.ndarray and arr.dtype == dt and arr.flags.c_contiguous
-                    and arr.flags.aligned):
-                arr = np.asarray(arg, dtype=dt)
-                if not (arr.flags.c_contiguous and arr.flags.aligned):
-                    arr = arr.copy(order="C")
-            if arr.shape != dims:
-                raise ValueError(f"argument {n} has shape {arr.shape}, the executable expects {dims}")
+        for n, (arr, (_, _, order)) in enumerate(zip(args, self._specs)):
             if order is not None:           # a parameter with a non-row-major layout gets a physical copy
                 physical = np.ascontiguousarray(arr.transpose(order))
                 keep.append(physical)
-                arr = physical.transpose(np.argsort(order))
+                arr = physical.transpose(np.argsort(order))     # (an update in place writes the copy)
                 self._params[n] = address(physical)
             else:
                 self._params[n] = address(arr)
@@ -262,6 +172,54 @@ class CpuExecutable:
                 outputs[i] = outputs[index].copy()
         return outputs
 
+    def _object_call(self):
+        """`call` through the object entry, for an executable whose parameters and outputs are all
+        row-major, whose outputs are all result arrays or parameters updated in place, with nothing to
+        do after the call: the arguments and result arrays go to it as tuples, whose item arrays are
+        the `void **` it reads (no ctypes store per array). A closure over what it reads, made from the
+        same specs as `call`; a stoppable run, or a wrong number of arguments, takes `call` itself.
+
+        Generated code's only shared state is the arena: one small result and no arena (nor a
+        writable section of the code's own, which none is emitted with today) need no lock."""
+        general, this, n_params = CpuExecutable.call, weakref.ref(self), len(self._specs)  # (weak: no cycle)
+        entry, offset, empty, stoppable = self._entry, _TUPLE_ITEMS, np.empty, self._stoppable is not None
+        results = [(index, dt, dims, dt.itemsize * math.prod(dims) >= POOL_MIN_BYTES)
+                   for kind, index, dt, dims, _ in self._out_specs if kind == "result"]
+        outputs = [(-1, index) if kind == "param" else (index, -1) for kind, index, _, _, _ in self._out_specs]
+        in_place = any(index < 0 for index, _ in outputs)
+        if (len(results) == 1 and not in_place and not results[0][3] and self.plan.arena_bytes == 0
+                and getattr(self._code, "writable_bytes", None) == 0):
+            _, dt, dims, _ = results[0]
+
+            def call_single(args, stop=None):
+                if len(args) != n_params or (stop is not None and stoppable):
+                    return general(this(), args, stop)
+                args = tuple(args)
+                out = (empty(dims, dt),)
+                if entry(id(args) + offset, id(out) + offset, 0):
+                    raise_stopped(None)
+                return out
+            return call_single
+        lock, arena = self._lock, self._arena_ptr
+
+        def call(args, stop=None):
+            if len(args) != n_params or (stop is not None and stoppable):
+                return general(this(), args, stop)
+            args = tuple(args)
+            with lock:
+                self_ = this()
+                out = tuple([self_._result_buffer(index, dims, dt) if pooled else empty(dims, dt)
+                             for index, dt, dims, pooled in results])
+                status = entry(id(args) + offset, id(out) + offset, arena)
+            if status:
+                raise_stopped(None)
+            if not in_place:
+                return out
+            return [args[param] if index < 0 else out[index] for index, param in outputs]
+        return call
+
+    def _address(self, array: np.ndarray):
+        return id(array) if self._by_object else array.ctypes.data
 
     def _result_buffer(self, index: int, dims: tuple, dt: np.dtype) -> np.ndarray:
         """A fresh array for a result, or a big one this executable returned before that nobody

@@ -104,7 +104,10 @@ class DeviceArray:
 
 
 class CudaExecutable:
-    """A compiled run signature; `run(args)` takes the parameters in order and returns the root outputs."""
+    """A compiled run signature; `call(args)` takes the parameters in order and returns the root outputs.
+
+    Binding a parameter converts whatever it is given (a DeviceArray, or any value NumPy makes an
+    array of), so `run`, for unchecked callers, is `call` itself."""
 
     target = "cuda"
     compiled = None             # the CompiledModule it came from (compile_cuda sets it)
@@ -236,6 +239,11 @@ class CudaExecutable:
         return [self._bind(n, arg) for n, arg in enumerate(args)]
 
     def run(self, args: list, stop: RunFlag | None = None) -> list:
+        """The root outputs for any arguments: `call`, whose binding converts them."""
+        return self.call(args, stop)
+
+    def call(self, args: list, stop: RunFlag | None = None) -> list:
+        """The root outputs: updated parameters as DeviceArrays, everything else downloaded."""
         drv = self.driver
         with self._lock, drv.active():
             bound = self._bind_all(args)
@@ -263,9 +271,9 @@ class CudaExecutable:
         return outputs
 
     def run_on_device(self, args: list) -> None:
-        """`run` without its downloads: the device work of a run, timed as CuPy and JAX are (data on the GPU).
+        """`call` without its downloads: the device work of a run, timed as CuPy and JAX are (data on the GPU).
 
-        Arguments bind as in `run`; updated parameters must be DeviceArrays, updated in place."""
+        Arguments bind as in `call`; updated parameters must be DeviceArrays, updated in place."""
         fresh = [n for n in self._in_place if n < len(args) and not isinstance(args[n], DeviceArray)]
         if fresh:
             raise ValueError(f"run_on_device returns nothing: updated parameter(s) {sorted(fresh)} must be "
