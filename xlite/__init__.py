@@ -49,6 +49,7 @@ from xlite.ir.dtypes import bool_ as bool  # noqa: A001
 from xlite.frontend.default_session import get_default_session
 from xlite.runtime.session import InteractiveSession, Session
 from xlite.function import TensorSpec, function
+from xlite.function import autograph
 from xlite import app, flags, gfile, summary
 from xlite import tf_logging as logging
 from xlite.config import ConfigProto, GPUOptions, GraphOptions, OptimizerOptions, RunMetadata, RunOptions

@@ -263,3 +263,92 @@ def test_conditional_expression(graph):
     out = g(x)
     with tf.Session() as sess:
         assert [sess.run(out, {x: v}) for v in (-2, 3)] == [f(-2), f(3)]
+
+
+def break_in_python_loop(x):
+    for step in [1.0, 2.0, 4.0]:
+        if x > 10.0:
+            break
+        x = x * step + 3.0
+    return x
+
+
+def loops_with_else(n, items):
+    i = 0
+    while i < n:
+        i += 1
+    else:
+        i = i * 10
+    for v in items:
+        if v < 0:
+            break
+        i += v
+    else:
+        i = -i
+    return i
+
+
+def test_break_under_a_tensor_if_in_a_python_loop(graph):
+    g = convert(break_in_python_loop)
+    x = tf.placeholder(tf.float32, [])
+    out = g(x)
+    with tf.Session() as sess:
+        for v in (0.0, 4.0, 11.0):
+            assert np.isclose(sess.run(out, {x: v}), break_in_python_loop(v))
+
+
+def test_loop_else_clauses(graph):
+    g = convert(loops_with_else)
+    for n, items in ((3, [1, 2]), (2, [1, -1, 5]), (0, [])):
+        assert g(n, items) == loops_with_else(n, items)
+    n = tf.placeholder(tf.int32, [])
+    out = g(n, [1, 2])
+    with tf.Session() as sess:
+        assert sess.run(out, {n: 4}) == loops_with_else(4, [1, 2])
+
+
+def test_python_loop_whose_test_turns_into_a_tensor(graph):
+    def f(x):
+        n = 0
+        while n < 100:          # Python first; once `n` is a tensor, a tf.while_loop for the rest
+            n = n + x
+        return n
+    g = convert(f)
+    x = tf.placeholder(tf.int32, [])
+    out = g(x)
+    assert "While" in op_types(graph)
+    with tf.Session() as sess:
+        assert [sess.run(out, {x: v}) for v in (7, 100, 33)] == [f(7), f(100), f(33)]
+
+
+def test_nested_function_definitions_are_converted(graph):
+    def outer(x, n):
+        def clip(v):
+            if v > n:
+                return n
+            return v
+        total = 0
+        for i in tf.range(5):
+            total += clip(x * i)
+        return total
+    g = convert(outer)
+    x = tf.placeholder(tf.int32, [])
+    out = g(x, tf.constant(6))
+    with tf.Session() as sess:
+        assert [sess.run(out, {x: v}) for v in (1, 2, 5)] == [sum(min(v * i, 6) for i in range(5)) for v in (1, 2, 5)]
+
+
+def test_an_if_with_only_effects_runs_them_in_a_cond(graph):
+    def bump(v, x):
+        if x > 0:
+            v.assign_add(x)
+    v = tf.Variable(1)
+    x = tf.placeholder(tf.int32, [])
+    g = convert(bump)
+    g(v, x)
+    (cond_op,) = [op for op in graph.get_operations() if op.type == "If"]
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        sess.run(cond_op, {x: 5})
+        sess.run(cond_op, {x: -3})
+        assert sess.run(v) == 6

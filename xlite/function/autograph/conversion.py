@@ -124,6 +124,8 @@ def converted_call(f, args: tuple, kwargs: dict):
 
 # conversion ------------------------------------------------------------------------------
 def _converted(fn: types.FunctionType) -> types.FunctionType:
+    if "ag__" in fn.__code__.co_freevars:   # defined inside converted code: converted with it
+        return fn
     hit = _cache.get(fn)
     if hit is None:
         hit = _cache[fn] = _convert_function(fn)
@@ -182,6 +184,7 @@ def transform(node: ast.FunctionDef, filename: str) -> ast.FunctionDef:
 def _convert_function(fn: types.FunctionType) -> types.FunctionType:
     code = fn.__code__
     node = transform(_parse(fn), code.co_filename)
+    node.name = "ag__converted"   # not the user's name, which inside the factory would shadow a global
     freevars = list(code.co_freevars)
     factory = ast.FunctionDef(name="ag__factory", args=ast.arguments(
         posonlyargs=[], args=[ast.arg(arg=n) for n in ["ag__"] + freevars], vararg=None, kwonlyargs=[],
@@ -196,7 +199,8 @@ def _convert_function(fn: types.FunctionType) -> types.FunctionType:
     cells = dict(zip(freevars, fn.__closure__ or ()))
     closure = tuple(types.CellType(operators) if n == "ag__" else cells.get(n, types.CellType())
                     for n in inner.__code__.co_freevars)
-    new = types.FunctionType(inner.__code__, fn.__globals__, fn.__name__, fn.__defaults__, closure or None)
+    new_code = inner.__code__.replace(co_name=code.co_name, co_qualname=code.co_qualname)
+    new = types.FunctionType(new_code, fn.__globals__, fn.__name__, fn.__defaults__, closure or None)
     new.__kwdefaults__ = fn.__kwdefaults__
     functools.update_wrapper(new, fn)
     setattr(new, _CONVERTED, True)
