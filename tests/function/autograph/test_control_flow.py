@@ -352,3 +352,15 @@ def test_an_if_with_only_effects_runs_them_in_a_cond(graph):
         sess.run(cond_op, {x: 5})
         sess.run(cond_op, {x: -3})
         assert sess.run(v) == 6
+
+
+def returns_on_some_paths(x):
+    if x > 0:
+        return x
+
+
+def test_a_return_on_some_tensor_paths_only_is_an_error(graph):
+    g = convert(returns_on_some_paths)
+    assert g(1) == 1 and g(-1) is None                  # Python: None when it falls off the end
+    with pytest.raises(ValueError, match="reach its end without `return`"):
+        g(tf.constant(1))

@@ -4,7 +4,8 @@ A tf.while_loop body or a tf.cond branch is a function traced once: it cannot ju
 `break` sets a flag that the loop's test reads (`while not ag__break_1 and test`), `continue`
 sets a flag that guards the rest of the body, and `return x` inside control flow sets
 `ag__do_return` and `ag__retval` and guards everything after it; the function ends with
-`return ag__.retval(ag__retval)`. Statements after one that may set a flag move under
+`return ag__.retval(ag__retval)` (which also gets the flag when the function may reach its end
+without a `return`: a tensor flag there means a return value on some paths only, which TF refuses). Statements after one that may set a flag move under
 `if not flag:`, which control_flow.py converts like any `if` (a tf.cond once the flag is a
 tensor). On Python values the lowered code does what the original did.
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 import ast
 import itertools
 
-from xlite.function.autograph import templates
+from xlite.function.autograph import calls, templates
 from xlite.function.autograph.analysis import LOOPS, SCOPES, contains
 
 _BLOCKS = ("body", "orelse", "finalbody")
@@ -113,9 +114,20 @@ def _nested_return(body: list) -> bool:
     return any(not isinstance(stmt, ast.Return) and contains(stmt, ast.Return, SCOPES) for stmt in body)
 
 
-def lower_returns(fn: ast.FunctionDef, fresh: _Fresh) -> None:
+def always_returns(body: list) -> bool:
+    """Whether every path through `body` ends in `return` or `raise` (an `if` needs both branches to)."""
+    for stmt in body:
+        if isinstance(stmt, (ast.Return, ast.Raise)):
+            return True
+        if isinstance(stmt, ast.If) and always_returns(stmt.body) and always_returns(stmt.orelse):
+            return True
+    return False
+
+
+def lower_returns(fn: ast.FunctionDef, fresh: _Fresh, filename: str) -> None:
     if not _nested_return(fn.body):
         return
+    ends = always_returns(fn.body)
     do_return, value = "ag__do_return", "ag__retval"
 
     def on_return(stmt):
@@ -124,14 +136,19 @@ def lower_returns(fn: ast.FunctionDef, fresh: _Fresh) -> None:
 
     body = _guard(fn.body, ast.Return, do_return, SCOPES, on_return, lambda loop: add_loop_test(loop, do_return))
     first, last = fn.body[0], fn.body[-1]
+    if ends:
+        tail = templates.replace(f"return ag__.retval({value})", last)
+    else:   # may fall off the end: TF refuses a return decided by a tensor there
+        tail = templates.replace(f"return ag__.retval({value}, {do_return}, opts)", last,
+                                 opts=calls.opts(filename, fn))
     fn.body = (templates.replace(f"{do_return} = False\n{value} = ag__.UndefinedReturnValue()", first) + body +
-               templates.replace(f"return ag__.retval({value})", last))
+               tail)
 
 
-def transform(tree: ast.AST) -> None:
+def transform(tree: ast.AST, filename: str) -> None:
     """Lowers the jumps of every function in `tree`."""
     fresh = _Fresh()
     _Loops(fresh).visit(tree)
     for node in list(ast.walk(tree)):
         if isinstance(node, ast.FunctionDef):
-            lower_returns(node, fresh)
+            lower_returns(node, fresh, filename)

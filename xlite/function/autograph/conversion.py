@@ -174,7 +174,7 @@ def transform(node: ast.FunctionDef, filename: str) -> ast.FunctionDef:
     unsupported.check(node, filename, node.name)
     _strip(node)
     module = ast.Module(body=[node], type_ignores=[])
-    break_continue_return.transform(module)
+    break_continue_return.transform(module, filename)
     calls.transform(module, filename)
     logical.transform(module, filename)
     control_flow.transform(module, filename)

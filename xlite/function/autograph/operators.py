@@ -19,8 +19,7 @@ from xlite.frontend import nest
 from xlite.frontend.control_flow_ops import cond as tf_cond, while_loop as tf_while_loop
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.graph import Tensor
-from xlite.function.autograph.undefined import (Undefined, UndefinedReturnValue, is_undefined, ld,  # noqa: F401
-                                                retval)
+from xlite.function.autograph.undefined import Undefined, UndefinedReturnValue, is_undefined, ld  # noqa: F401
 
 RETVAL_PREFIX = "ag__retval"   # the converted function's return value (see break_continue_return.py)
 
@@ -334,6 +333,19 @@ def _range_length(start, limit, delta):
     else:
         count = math_ops.ceil((limit - start) / delta)
     return math_ops.maximum(math_ops.cast(count, dtypes.int32), 0)
+
+
+def retval(value, did_return=None, opts: dict | None = None):
+    """What a converted function whose returns were lowered to a flag returns.
+
+    `did_return` comes with functions that may reach their end without a `return`: when it is a
+    graph tensor, whether the function returns a value depends on a tensor, which TF refuses (a
+    graph function has one output signature)."""
+    if opts is not None and is_graph_tensor(did_return):
+        raise ValueError(f"{where(opts)}, in a converted function: it returns a value under a tensor condition "
+                         "but can also reach its end without `return`; a graph function returns the same "
+                         "structure on every path, so add a final `return`")
+    return None if isinstance(value, UndefinedReturnValue) else value
 
 
 # lists and builtins -----------------------------------------------------------------------

@@ -5,7 +5,7 @@ generates and out again, including names not bound yet. Those travel as `Undefin
 reading one (every load of such a name goes through `ld`) raises what Python or TF would:
 UnboundLocalError for a plain unbound name, TF's ValueError for a variable that a tensor
 `if` defines in one branch only or that a tensor loop defines without a value before it.
-The function's return value starts as `UndefinedReturnValue`, which `retval` turns into None.
+The function's return value starts as `UndefinedReturnValue`, which operators.retval turns into None.
 """
 from __future__ import annotations
 
@@ -52,11 +52,6 @@ def ld(value):
     if isinstance(value, Undefined):
         raise value.error()
     return value
-
-
-def retval(value):
-    """What a converted function whose returns were lowered to a flag returns."""
-    return None if isinstance(value, UndefinedReturnValue) else value
 
 
 def is_undefined(value) -> bool:
