@@ -10,6 +10,9 @@ is checked against the layer table below, read from the source with `ast` (nothi
     runtime (and config)                all of the above
     eager                               all of the above (eager tensors, per-op dispatch, GradientTape)
     function                            all of the above and eager (tf.function, AutoGraph)
+    data                                all of the above (tf.data: dataset stages, iterators); no layer
+                                        below imports it (a dataset's map function may use tf.function,
+                                        never the reverse)
     the rest (train, summary, aot, bench, cli, ...)   anything, but xlite.aot never imports xlite.bench
                                         (the suite measures the AOT path; the AOT path knows no suite)
 
@@ -26,7 +29,7 @@ import networkx as nx
 PACKAGE = Path(__file__).resolve().parent.parent / "xlite"
 
 BASE = {"xlite.version", "xlite.errors", "xlite.tf_logging", "xlite.cancellation", "xlite.arguments"}
-LAYERED = ("ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager", "function")
+LAYERED = ("ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager", "function", "data")
 MAY_IMPORT = {
     "base": {"base"},
     "ir": {"base", "ir"},
@@ -37,6 +40,7 @@ MAY_IMPORT = {
     "runtime": {"base", "ir", "semantics", "passes", "frontend", "codegen", "runtime"},
     "eager": {"base", "ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager"},
     "function": {"base", "ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager", "function"},
+    "data": {"base", "ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager", "function", "data"},
 }
 FORBIDDEN = [("xlite.aot", "xlite.bench")]   # (importer package, imported package) among the rest
 
@@ -136,11 +140,14 @@ def test_the_table_refuses_what_it_must():
                            ("xlite.runtime.session", "xlite.train.saver"), ("xlite.aot.compiler", "xlite.bench"),
                            ("xlite.runtime.session", "xlite.function.tracing"),
                            ("xlite.frontend.op_registry", "xlite.function.func_graph"),
-                           ("xlite.eager.tensor", "xlite.function.def_function")]:
+                           ("xlite.eager.tensor", "xlite.function.def_function"),
+                           ("xlite.runtime.host_fed", "xlite.data.iterators"),
+                           ("xlite.function.tracing", "xlite.data.dataset"), ("xlite.data.dataset", "xlite.train")]:
         assert violates(module, target), (module, target)
     for module, target in [("xlite.ir.dtypes", "xlite.errors"), ("xlite.codegen.cpu.cache", "xlite.version"),
                            ("xlite.runtime.executable", "xlite.codegen.cpu"), ("xlite.bench.suite", "xlite.aot.load"),
-                           ("xlite.train.saver", "xlite.runtime.session"), ("xlite.runtime.tracing", "xlite.config")]:
+                           ("xlite.train.saver", "xlite.runtime.session"), ("xlite.runtime.tracing", "xlite.config"),
+                           ("xlite.data.functions", "xlite.function.tracing"), ("xlite", "xlite.data")]:
         assert not violates(module, target), (module, target)
 
 

@@ -51,6 +51,7 @@ from xlite.runtime.session import InteractiveSession, Session
 from xlite.function import TensorSpec, function
 from xlite.function import autograph
 from xlite import app, flags, gfile, summary
+from xlite import data
 from xlite import tf_logging as logging
 from xlite.config import ConfigProto, GPUOptions, GraphOptions, OptimizerOptions, RunMetadata, RunOptions
 from xlite.summary.summary_ops import (histogram_summary, image_summary, merge_all_summaries, merge_summary,

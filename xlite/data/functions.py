@@ -1,0 +1,116 @@
+"""The functions `map`, `filter`, `flat_map` and `interleave` take: traced once, run compiled per element.
+
+Like TF (and like `tf.function`), the user's function is called once, on placeholders of the input
+dataset's element spec, in a graph of its own; what it returns is the trace's output. Each element
+then runs through a Session on that graph: the compiled executable of the trace (one per element
+shape, through the one compile driver), so the arithmetic of a map is compiled code, never NumPy.
+A function that returns a Dataset (`flat_map`, `interleave`) returns one whose sources hold tensors of
+the trace: `evaluate` gives their values for one element.
+
+Threads (a parallel map) each get a Session of their own on the trace's graph, since one executable
+runs one call at a time.
+"""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from xlite import errors
+from xlite.data import structure
+from xlite.frontend import nest
+from xlite.frontend.variables import placeholder
+from xlite.frontend.convert import convert_to_tensor
+from xlite.frontend.graph import Graph, Tensor
+from xlite.runtime.session import Session
+
+
+def call_with_element(fn, element):
+    """TF's calling convention: a tuple element is spread over the arguments, anything else is one."""
+    if isinstance(element, tuple) and not hasattr(element, "_fields"):
+        return fn(*element)
+    return fn(element)
+
+
+class TracedFunction:
+    """A dataset function traced into its own graph; `__call__` runs it on one element's arrays."""
+
+    def __init__(self, fn, input_spec, what: str):
+        self.what = what
+        self.graph = Graph()
+        self.input_spec = input_spec
+        with self.graph.as_default():
+            self.inputs = [placeholder(s.dtype, s.shape, name=f"args_{i}")
+                           for i, s in enumerate(structure.flat_specs(input_spec))]
+            args = nest.pack_sequence_as(input_spec, self.inputs)
+            result = call_with_element(fn, args)
+            self.returned = result
+            if _is_dataset(result):
+                self.outputs, self.output_spec, self.structure = [], None, None
+            else:
+                result = structure.normalize(result, lists_are_tensors=False)
+                flat = [_as_tensor(v, what) for v in nest.flatten(result)]
+                self.outputs = flat
+                self.structure = result
+                self.output_spec = nest.pack_sequence_as(
+                    result, [structure.spec_of_tensor(t) for t in flat])
+        self._local = threading.local()
+        self._sessions: list[Session] = []
+        self._lock = threading.Lock()
+
+    def session(self) -> Session:
+        """This thread's Session on the trace's graph."""
+        sess = getattr(self._local, "session", None)
+        if sess is None:
+            sess = self._local.session = Session(graph=self.graph)
+            with self._lock:
+                self._sessions.append(sess)
+        return sess
+
+    def feeds(self, element) -> dict:
+        return dict(zip(self.inputs, nest.flatten(element)))
+
+    def __call__(self, element):
+        """The function's value for one element: the same structure as the trace's outputs."""
+        if not self.outputs:
+            return self.structure
+        values = self.session().run(self.outputs, self.feeds(element))
+        return nest.pack_sequence_as(self.structure, [np.asarray(v) for v in values])
+
+    def evaluate(self, tensors: list[Tensor], element) -> list[np.ndarray]:
+        """Values of trace tensors (a returned dataset's sources) for one element."""
+        if not tensors:
+            return []
+        return [np.asarray(v) for v in self.session().run(list(tensors), self.feeds(element))]
+
+
+def _is_dataset(value) -> bool:
+    from xlite.data.dataset import Dataset
+    return isinstance(value, Dataset)
+
+
+def _as_tensor(value, what: str) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    if value is None or _is_dataset(value):
+        raise TypeError(f"The function passed to {what} returned {value!r}, which is not a tensor")
+    try:
+        return convert_to_tensor(value)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"The function passed to {what} returned a value that is not a tensor: {e}") from None
+
+
+def check_predicate(fn: TracedFunction) -> None:
+    """filter's function must return a scalar bool, as TF checks when it traces it."""
+    spec = fn.output_spec
+    if not isinstance(spec, structure.TensorSpec) or spec.dtype.name != "bool" or \
+            (spec.shape.ndims is not None and spec.shape.ndims != 0):
+        raise ValueError(f"Invalid `predicate`. `predicate` must return a `tf.bool` scalar tensor, "
+                         f"but its return type is {spec}.")
+
+
+def unimplemented_string(what: str):
+    return errors.unimplemented(f"{what}: string tensors in traced dataset functions")
+
+
+__all__ = ["TracedFunction", "call_with_element", "check_predicate"]
