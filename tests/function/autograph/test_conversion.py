@@ -338,3 +338,18 @@ def test_partial_and_keyword_arguments(graph):
     out = g(tf.constant(2.0), shift=1.0)
     assert run(out) == scale(2.0, factor=3.0, shift=1.0) == 7.0
     assert convert(scale)(2.0) == 4.0                     # defaults come from the original
+
+
+class Indented:
+    def method(self, x):
+        message = """a string whose lines
+are less indented than the method"""
+        if x > 0:
+            x = -x
+        return x, message
+
+
+def test_an_indented_method_with_an_unindented_string_is_converted(graph):
+    out, message = convert(Indented().method)(tf.constant(4))
+    assert run(out) == -4 and message.startswith("a string")
+    assert "If" in op_types(graph)

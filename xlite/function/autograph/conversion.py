@@ -21,7 +21,6 @@ import ast
 import functools
 import inspect
 import sysconfig
-import textwrap
 import types
 import weakref
 
@@ -138,10 +137,7 @@ def _parse(fn: types.FunctionType) -> ast.FunctionDef:
         source = inspect.getsource(fn)
     except (OSError, TypeError):
         raise _NoSource() from None
-    try:
-        tree = ast.parse(textwrap.dedent(source))
-    except SyntaxError:   # e.g. a lambda cut out of a longer expression
-        raise _NoSource() from None
+    tree = _parse_block(source)
     ast.increment_lineno(tree, fn.__code__.co_firstlineno - 1)
     name = fn.__code__.co_name
     if name == "<lambda>":
@@ -156,6 +152,22 @@ def _parse(fn: types.FunctionType) -> ast.FunctionDef:
             tree.body[0].name != name:
         raise _NoSource()
     return tree.body[0]
+
+
+def _parse_block(source: str) -> ast.Module:
+    """The source of an indented definition (a method, a nested function) parsed as is: under `if 1:`, a
+    block may start at any indentation, where dedenting fails on a multi-line string less indented."""
+    if source[:1] in (" ", "\t"):
+        try:
+            wrapped = ast.parse("if 1:\n" + source)
+        except SyntaxError:   # e.g. a lambda cut out of a longer expression
+            raise _NoSource() from None
+        ast.increment_lineno(wrapped, -1)
+        return ast.Module(body=wrapped.body[0].body, type_ignores=[])
+    try:
+        return ast.parse(source)
+    except SyntaxError:
+        raise _NoSource() from None
 
 
 def _strip(node: ast.FunctionDef) -> None:
