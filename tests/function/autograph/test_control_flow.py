@@ -371,3 +371,18 @@ def test_a_return_on_some_tensor_paths_only_is_an_error(graph):
     assert g(1) == 1 and g(-1) is None                  # Python: None when it falls off the end
     with pytest.raises(ValueError, match="reach its end without `return`"):
         g(tf.constant(1))
+
+
+def test_len_and_range_of_a_tensor_of_unknown_length(graph):
+    def f(values):
+        total = 0.0
+        for i in range(len(values)):
+            total += values[i] * tf.cast(i, tf.float32)
+        return total
+    g = convert(f)
+    x = tf.placeholder(tf.float32, [None])
+    out = g(x)
+    data = np.random.RandomState(2).randn(7).astype(np.float32)
+    with tf.Session() as sess:
+        np.testing.assert_allclose(sess.run(out, {x: data}), (data * np.arange(7)).sum(), rtol=1e-5)
+        assert sess.run(out, {x: data[:1]}) == 0.0

@@ -166,7 +166,8 @@ def _plan_slot(name: str, a, b, opts: dict) -> tuple:
 
 # loops ------------------------------------------------------------------------------------
 def _loop_vars(state: tuple, names: tuple, opts: dict):
-    """The slots that become tf.while_loop variables, and the state the loop functions see otherwise."""
+    """The slots that become tf.while_loop variables, the state the loop functions see otherwise (names
+    without a value raise TF's error where read), and the loop variables' initial values as tensors."""
     defined = [k for k, v in enumerate(state) if not is_undefined(v)]
     template = list(state)
     for k, v in enumerate(state):
@@ -174,16 +175,15 @@ def _loop_vars(state: tuple, names: tuple, opts: dict):
             template[k] = Undefined(names[k], f"'{names[k]}' must be defined before the loop ({where(opts)}: a "
                                               "loop over tensors is a tf.while_loop, whose variables need a value "
                                               "before it starts)", ValueError)
+    initial = []
     for k in defined:
         value = state[k]
-        if not is_graph_tensor(value):
-            try:
-                for leaf in nest.flatten(value):
-                    convert_to_tensor(leaf)
-            except (TypeError, ValueError) as e:
-                raise TypeError(f"{where(opts)}: '{names[k]}' is a variable of a loop over tensors (a "
-                                f"tf.while_loop), so it must be a tensor, but it holds {value!r}: {e}") from None
-    return defined, template
+        try:
+            initial.append(nest.pack_sequence_as(value, [convert_to_tensor(leaf) for leaf in nest.flatten(value)]))
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"{where(opts)}: '{names[k]}' is a variable of a loop over tensors (a "
+                            f"tf.while_loop), so it must be a tensor, but it holds {value!r}: {e}") from None
+    return defined, template, initial
 
 
 def _full_state(template: list, defined: list, values) -> tuple:
@@ -211,9 +211,9 @@ class _Tracing:
         _tensor_loop_depth[0] -= 1
 
 
-def _run_tf_loop(cond_fn, body_fn, first: list, state: tuple, names: tuple, defined: list, template: list):
-    """tf.while_loop over `first` (extra leading loop variables) plus the defined state."""
-    loop_vars = list(first) + [state[k] for k in defined]
+def _run_tf_loop(cond_fn, body_fn, first: list, initial: list, defined: list, template: list):
+    """tf.while_loop over `first` (extra leading loop variables) plus the defined state's `initial` values."""
+    loop_vars = list(first) + list(initial)
     dummy = not loop_vars
     if dummy:   # TF needs a loop variable; a loop that only has effects gets a counter
         loop_vars = [0]
@@ -233,7 +233,7 @@ def _run_tf_loop(cond_fn, body_fn, first: list, state: tuple, names: tuple, defi
     return out[:n], _full_state(template, defined, out[n:] if not dummy else [])
 
 
-def _as_bool(value, opts: dict):
+def _as_bool(value):
     if is_graph_tensor(value):
         return value
     return convert_to_tensor(bool(value))
@@ -253,15 +253,15 @@ def while_stmt(test_fn, body_fn, state: tuple, names: tuple, opts: dict) -> tupl
 
 
 def _tf_while(test_fn, body_fn, state: tuple, names: tuple, opts: dict) -> tuple:
-    defined, template = _loop_vars(state, names, opts)
+    defined, template, initial = _loop_vars(state, names, opts)
 
     def cond(_, full):
-        return _as_bool(test_fn(*full), opts)
+        return _as_bool(test_fn(*full))
 
     def body(_, full):
         return _loop_outputs(tuple(body_fn(*full)), defined, names, opts)
 
-    return _run_tf_loop(cond, body, [], state, names, defined, template)[1]
+    return _run_tf_loop(cond, body, [], initial, defined, template)[1]
 
 
 def for_stmt(iterable, extra_test, body_fn, state: tuple, names: tuple, opts: dict) -> tuple:
@@ -304,7 +304,7 @@ def _tf_for(iterable, extra_test, body_fn, state: tuple, names: tuple, opts: dic
 
         def element(i):
             return tensor[i]
-    defined, template = _loop_vars(state, names, opts)
+    defined, template, initial = _loop_vars(state, names, opts)
 
     def cond(first, full):
         more = math_ops.less(first[0], n)
@@ -321,7 +321,7 @@ def _tf_for(iterable, extra_test, body_fn, state: tuple, names: tuple, opts: dic
         return [i + 1] + _loop_outputs(out, defined, names, opts)
 
     zero = convert_to_tensor(0, dtype=dtypes.int32)
-    return _run_tf_loop(cond, body, [zero], state, names, defined, template)[1]
+    return _run_tf_loop(cond, body, [zero], initial, defined, template)[1]
 
 
 def _range_length(start, limit, delta):
