@@ -68,7 +68,9 @@ class TracedFunction:
         return sess
 
     def feeds(self, element) -> dict:
-        return dict(zip(self.inputs, nest.flatten(element)))
+        """The placeholders' values: arrays (a NumPy scalar slice becomes a 0-d array, so the run takes
+        the Session's steady state rather than its converting path)."""
+        return {p: v if type(v) is np.ndarray else np.asarray(v) for p, v in zip(self.inputs, nest.flatten(element))}
 
     def __call__(self, element):
         """The function's value for one element: the same structure as the trace's outputs."""
