@@ -386,3 +386,19 @@ def test_len_and_range_of_a_tensor_of_unknown_length(graph):
     with tf.Session() as sess:
         np.testing.assert_allclose(sess.run(out, {x: data}), (data * np.arange(7)).sum(), rtol=1e-5)
         assert sess.run(out, {x: data[:1]}) == 0.0
+
+
+def test_enumerate_int_and_float_of_tensors(graph):
+    def f(values):
+        total = 0.0
+        for i, v in enumerate(values, 1):
+            total += v * float(i)
+        return total, int(total)
+    g = convert(f)
+    data = np.random.RandomState(3).uniform(0, 3, 5).astype(np.float32)
+    total, whole = g(tf.constant(data))
+    assert "While" in op_types(graph)
+    expected = float((data * np.arange(1, 6)).sum())
+    got_total, got_whole = run([total, whole])
+    assert np.isclose(got_total, expected, rtol=1e-5) and got_whole == int(got_total)
+    assert g([1.0, 2.0]) == f([1.0, 2.0]) == (5.0, 5)

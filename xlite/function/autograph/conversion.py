@@ -10,8 +10,10 @@ module). The function it returns runs with the original's globals, defaults and 
 attributes. Conversions are cached per function object.
 
 `converted_call` is what calls in converted code go through: plain Python functions from user
-modules are converted (lazily, so recursion is fine); builtins, C functions, classes and
-functions of libraries (xlite, NumPy, the standard library, installed packages) run as they are,
+modules are converted (lazily, so recursion is fine); `range`, `len`, `enumerate`, `int` and
+`float` of a graph tensor become tf.range, its dim 0, a tensor loop and tf.cast; other builtins,
+C functions, classes and functions of libraries (xlite, NumPy, the standard library, installed
+packages) run as they are,
 as do functions whose source is not available (a lambda sharing its line with others, code
 typed at a prompt) and functions marked `do_not_convert`.
 """
@@ -38,6 +40,11 @@ _LIBRARY_ROOTS = ("xlite", "numpy", "scipy", "builtins", "functools", "itertools
                   "typing", "inspect", "contextlib", "copy", "math", "re", "os", "sys", "weakref", "threading",
                   "networkx", "llvmlite", "pytest", "_pytest")
 _LIBRARY_DIRS = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")})
+
+
+_BUILTINS = {id(b): (b, op) for b, op in ((range, operators.range_), (len, operators.len_),
+                                          (enumerate, operators.enumerate_), (int, operators.int_),
+                                          (float, operators.float_))}   # tf.range etc. on graph tensors
 
 
 class _NoSource(Exception):
@@ -94,10 +101,9 @@ def _is_library(fn: types.FunctionType) -> bool:
 
 def converted_call(f, args: tuple, kwargs: dict):
     """Calls `f`, converted first when it is a user's Python function."""
-    if f is range:
-        return operators.range_(*args, **kwargs)
-    if f is len:
-        return operators.len_(*args, **kwargs)
+    builtin = _BUILTINS.get(id(f))
+    if builtin is not None and builtin[0] is f:
+        return builtin[1](*args, **kwargs)
     if getattr(f, _DO_NOT_CONVERT, False):
         return f(*args, **kwargs)
     if isinstance(f, functools.partial):

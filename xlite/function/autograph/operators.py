@@ -269,7 +269,7 @@ def for_stmt(iterable, extra_test, body_fn, state: tuple, names: tuple, opts: di
 
     `extra_test` (None, or a function of the state) is false once a `break` or `return` ran."""
     state = tuple(state)
-    if is_graph_tensor(iterable):
+    if is_graph_tensor(iterable) or isinstance(iterable, TensorEnumerate):
         _refuse_in_try(opts, "for")
         return _tf_for(iterable, extra_test, body_fn, state, names, opts)
     for item in iterable:
@@ -289,7 +289,8 @@ def _tf_for(iterable, extra_test, body_fn, state: tuple, names: tuple, opts: dic
     from xlite.frontend import math_ops
     from xlite.frontend.shape_ops import shape as tf_shape
     from xlite.ir import dtypes
-    tensor = convert_to_tensor(iterable)
+    counted = isinstance(iterable, TensorEnumerate)
+    tensor = convert_to_tensor(iterable.tensor if counted else iterable)
     if tensor.shape.ndims == 0:
         raise TypeError(f"{where(opts)}: cannot iterate over a scalar tensor ({tensor.name})")
     known = tensor.shape.ndims is not None and tensor.shape[0] is not None
@@ -317,7 +318,8 @@ def _tf_for(iterable, extra_test, body_fn, state: tuple, names: tuple, opts: dic
 
     def body(first, full):
         i = first[0]
-        out = tuple(body_fn(element(i), *full))
+        item = (i + iterable.start, element(i)) if counted else element(i)
+        out = tuple(body_fn(item, *full))
         return [i + 1] + _loop_outputs(out, defined, names, opts)
 
     zero = convert_to_tensor(0, dtype=dtypes.int32)
@@ -358,6 +360,31 @@ def list_append(target, value, name: str, opts: dict):
             "tensor loop variable instead (tf.concat, or write into a preallocated tensor), or loop in Python.")
     target.append(value)
     return target
+
+
+class TensorEnumerate:
+    """`enumerate(t)` of a graph tensor: for_stmt makes it a tf.while_loop yielding (int32 count, row)."""
+
+    def __init__(self, tensor, start: int = 0):
+        self.tensor, self.start = tensor, start
+
+
+def enumerate_(iterable, start=0):
+    return TensorEnumerate(iterable, start) if is_graph_tensor(iterable) else enumerate(iterable, start)
+
+
+def cast_builtin(kind):
+    """`int(x)` / `float(x)` of a graph tensor: tf.cast to int32 / float32, as TF's AutoGraph does."""
+    def call(value=0, *args):
+        if is_graph_tensor(value) and not args:
+            from xlite.frontend.math_ops import cast
+            from xlite.ir import dtypes
+            return cast(value, dtypes.int32 if kind is int else dtypes.float32)
+        return kind(value, *args)
+    return call
+
+
+int_, float_ = cast_builtin(int), cast_builtin(float)
 
 
 def range_(*args):
