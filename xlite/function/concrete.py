@@ -13,7 +13,7 @@ from xlite.frontend import nest
 from xlite.frontend.graph import Tensor, get_default_graph
 from xlite.function import eager_bridge
 from xlite.function.inline import inline
-from xlite.function.runner import GraphRunner
+from xlite.function.runner import GraphRunner, fast_call
 from xlite.function.signature import TENSOR, bind, leaf_kind
 from xlite.runtime.executable import default_target
 
@@ -64,7 +64,7 @@ class ConcreteFunction:
         if len(tensors) != len(self.graph.arg_inputs):
             raise TypeError(f"{self.name} takes {len(self.graph.arg_inputs)} tensor arguments, got {len(tensors)}")
         if eager_bridge.executing_eagerly():
-            return self.call_eager([np.asarray(eager_value(t), dtype=d) for t, d in zip(tensors, self._dtypes)])
+            return self.call_eager([_array(t, d) for t, d in zip(tensors, self._dtypes)])
         return self.call_graph(tensors)
 
     def call_graph(self, tensors: list):
@@ -94,10 +94,21 @@ class ConcreteFunction:
         flat = [next(results) if isinstance(v, Tensor) else v for v in nest.flatten(structured)]
         return nest.pack_sequence_as(structured, flat) if nest.is_sequence(structured) else flat[0]
 
+    def fast_call(self, shapes: tuple):
+        """The runner's fast call for positional eager arguments of these shapes (called once already)."""
+        sig = self._runner.signature([np.empty(s, d) for s, d in zip(shapes, self._dtypes)]
+                                     + self._runner.captured_values)
+        return fast_call(self._runner, sig, self.graph.structured_outputs, len(shapes))
+
     def __repr__(self) -> str:
         return f"<ConcreteFunction {self.name} inputs={self.inputs} outputs={self.outputs}>"
 
 
-def eager_value(value):
-    numpy = getattr(value, "numpy", None)
-    return numpy() if callable(numpy) else value
+def _array(value, dtype: np.dtype) -> np.ndarray:
+    """An argument's array for the executable: an eager tensor's own (never written), else converted."""
+    array = eager_bridge.eager_array(value)
+    if array.dtype != dtype:
+        if eager_bridge.is_eager_tensor(value):
+            raise TypeError(f"the tf.function's trace takes {dtype}, got a {array.dtype} tensor")
+        array = np.asarray(array, dtype=dtype)
+    return array

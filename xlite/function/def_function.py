@@ -18,10 +18,14 @@ from xlite.frontend import nest
 from xlite.frontend.graph import get_default_graph
 from xlite.frontend.tensor_shape import TensorShape
 from xlite.function import eager_bridge
+from xlite.function.eager_bridge import EagerTensor, executing_eagerly
 from xlite.function.concrete import ConcreteFunction
 from xlite.function.signature import (TENSOR, bind, cache_key, conform_to_signature, leaf_kind)
 from xlite.function.tensor_spec import TensorSpec
 from xlite.function.tracing import trace
+
+
+_MAX_FAST = 64          # fast calls kept per Function (distinct shapes of eager arguments)
 
 
 class Function:
@@ -42,6 +46,7 @@ class Function:
         self._traces: dict = {}             # cache key -> ConcreteFunction
         self._by_rank: dict = {}            # key by dtypes and ranks -> [(argument shapes, trace)]
         self._tracing_count = 0
+        self._fast: dict = {}               # (dtype, shape) per positional eager tensor -> its call
         self._converted = None
         self._bound: dict[int, tuple] = {}  # id(instance) -> (weakref or instance, bound Function)
         functools.update_wrapper(self, python_function)
@@ -64,9 +69,22 @@ class Function:
 
     # calling ----------------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        fast = self._fast
+        if fast and not kwargs:
+            try:      # the key of positional eager tensors (a graph tensor or a Python value has no `_value`)
+                call = fast.get(tuple([(a.dtype, a._value.shape) for a in args]))
+            except AttributeError:
+                call = None
+            if call is not None and executing_eagerly():
+                return call(args)
         concrete, values = self._trace_for(args, kwargs)
         flat = nest.flatten(list(values))
-        return concrete.call_flat([v for v in flat if leaf_kind(v) == TENSOR])
+        result = concrete.call_flat([v for v in flat if leaf_kind(v) == TENSOR])
+        if not kwargs and len(fast) < _MAX_FAST and executing_eagerly() and all(type(a) is EagerTensor for a in args) \
+                and len(concrete.graph.arg_inputs) == len(args):
+            key = tuple([(a.dtype, a._value.shape) for a in args])
+            fast[key] = concrete.fast_call(tuple(a._value.shape for a in args))
+        return result
 
     def get_concrete_function(self, *args, **kwargs) -> ConcreteFunction:
         """The trace for these arguments (values or TensorSpecs), made now if it does not exist; with
@@ -155,11 +173,9 @@ def _alive(ref):
 
 
 def _autograph_convert(python_function):
-    """AutoGraph's conversion (xlite/function/autograph/, ast-based), where it is available."""
-    try:
-        from xlite.function.autograph import convert
-    except ImportError:       # AutoGraph is being built alongside (#15): trace the function as written
-        return python_function
+    """AutoGraph's conversion (xlite/function/autograph/, ast-based): control flow on tensors becomes
+    tf.cond / tf.while_loop; the same code on Python values runs as Python."""
+    from xlite.function.autograph import convert
     return convert(python_function)
 
 

@@ -1,44 +1,39 @@
 """What tf.function needs of the eager package (xlite/eager/), in one place: whether eager execution is
-on, the eager tensor and Variable classes, and making an eager tensor of a call's output.
+on, what an eager tensor and an eager Variable are, and an eager tensor of a call's output.
 
-`function` sits above `eager` in the layer table, so it imports it; the frontend never does."""
+`function` sits above `eager` in the layer table, so it imports it; the frontend never does. Until the
+eager package is in the tree (#15 builds both at once) tf.function works in graph mode only."""
 from __future__ import annotations
 
 import numpy as np
 
+try:
+    from xlite.eager.tensor import EagerTensor
+    from xlite.frontend.graph import executing_eagerly
+except ImportError:                          # no xlite/eager yet: graph building is the only mode
+    class EagerTensor:                       # noqa: D101  (nothing is ever one)
+        pass
 
-def _eager():
-    try:
-        from xlite.eager import context, tensor, variables
-    except ImportError:          # the eager package is being built alongside (#15): graph mode only
-        return None
-    return context, tensor, variables
-
-
-_MODULES = None
-
-
-def modules():
-    global _MODULES
-    if _MODULES is None:
-        _MODULES = _eager() or ()
-    return _MODULES
+    def executing_eagerly() -> bool:
+        return False
 
 
-def executing_eagerly() -> bool:
-    mods = modules()
-    return bool(mods) and mods[0].executing_eagerly()
+def is_eager_tensor(value) -> bool:
+    return isinstance(value, EagerTensor)
 
 
-def eager_tensor_type():
-    mods = modules()
-    return mods[1].EagerTensor if mods else None
+def is_eager_variable(value) -> bool:
+    """An eager Variable (xlite/eager/variables.py marks its class with `_is_eager_variable`)."""
+    return getattr(type(value), "_is_eager_variable", False) is True
 
 
-def eager_variable_type():
-    mods = modules()
-    return mods[2].EagerVariable if mods else None
+def eager_array(value) -> np.ndarray:
+    """The array an eager tensor holds (never written: no copy needed), or a NumPy value's own."""
+    return value._value if type(value) is EagerTensor else np.asarray(value)
 
 
 def to_eager(array: np.ndarray):
-    return modules()[1].EagerTensor(array)
+    return EagerTensor(array)
+
+
+__all__ = ["EagerTensor", "executing_eagerly", "is_eager_tensor", "is_eager_variable", "eager_array", "to_eager"]

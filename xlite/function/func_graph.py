@@ -14,8 +14,6 @@ the eager package calls it for eager values converted to tensors while a trace i
 """
 from __future__ import annotations
 
-import numpy as np
-
 from xlite.frontend.graph import Graph, Operation, Tensor
 from xlite.frontend.op_registry import make_op
 from xlite.frontend.tensor_shape import TensorShape
@@ -43,16 +41,16 @@ class FuncGraph(Graph):
         known = self._captures.get(id(value))
         if known is not None:
             return known[1]
-        if isinstance(value, Tensor):
+        if eager_bridge.is_eager_variable(value):
+            internal = self._variable_proxy(_op_name(value), dtypes.as_dtype(value.dtype), TensorShape(value.shape))
+        elif eager_bridge.is_eager_tensor(value) or not isinstance(value, Tensor):
+            array = eager_bridge.eager_array(value)
+            internal = self._placeholder("captured", dtypes.as_dtype(array.dtype), TensorShape(array.shape))
+        else:
             if value.graph is self:
                 return value
             internal = (self._variable_proxy(value.op.name, value.dtype, value.shape)
                         if value.op.type == "VariableV2" else self._placeholder(value.op.name, value.dtype, value.shape))
-        elif is_eager_variable(value):
-            internal = self._variable_proxy(_op_name(value), dtypes.as_dtype(value.dtype), TensorShape(value.shape))
-        else:
-            array = np.asarray(eager_value(value))
-            internal = self._placeholder("captured", dtypes.as_dtype(array.dtype), TensorShape(array.shape))
         self._captures[id(value)] = (value, internal)
         return internal
 
@@ -108,12 +106,3 @@ def _op_name(variable) -> str:
     return getattr(variable, "name", "Variable") or "Variable"
 
 
-def is_eager_variable(value) -> bool:
-    kind = eager_bridge.eager_variable_type()
-    return kind is not None and isinstance(value, kind)
-
-
-def eager_value(value) -> np.ndarray:
-    """The NumPy value of an eager tensor (or of an array-like standing for one)."""
-    numpy = getattr(value, "numpy", None)
-    return numpy() if callable(numpy) else np.asarray(value)

@@ -6,6 +6,7 @@ and the Python Variable object the function made now stands for the copy (its co
 `tf.global_variables_initializer()` initializes it and a Session holds its value. The trace's own
 VariableV2 op becomes the capture of the outer one. Eager mode: the initial value is computed through
 the compile driver and the Variable becomes an eager Variable (`xlite/function/eager_lift.py`).
+Either way a Variable whose initial value depends on the function's arguments is refused (ValueError).
 """
 from __future__ import annotations
 

@@ -18,10 +18,11 @@ from xlite.runtime.memory import allocation_errors, check_allocations
 class Signature:
     """One compiled call: the executable and where each parameter comes from and result goes."""
 
-    __slots__ = ("executable", "params", "fetches", "updates", "fresh")
+    __slots__ = ("executable", "params", "fetches", "updates", "fresh", "shapes")
 
-    def __init__(self, lowered, executable, feed_index: dict, variables: dict):
+    def __init__(self, lowered, executable, feed_index: dict, variables: dict, shapes: tuple):
         self.executable = executable
+        self.shapes = shapes             # the feeds' shapes it was compiled for
         self.params = []                 # ("feed", index) | ("variable", eager Variable) | ("rng", None)
         for kind, item in lowered.params:
             if kind == "feed":
@@ -39,11 +40,11 @@ class Signature:
 class GraphRunner:
     """Calls a FuncGraph on NumPy values of its argument placeholders (captured values it feeds itself)."""
 
-    def __init__(self, func_graph, target: str):
+    def __init__(self, func_graph, target: str, fetches: list | None = None, targets: list | None = None):
         self.graph = func_graph
         self.target = target
-        self.fetches = list(func_graph.outputs)
-        self.targets = func_graph.stateful_ops()
+        self.fetches = list(func_graph.outputs) if fetches is None else list(fetches)
+        self.targets = func_graph.stateful_ops() if targets is None else list(targets)
         captured = [(v, t) for v, t in func_graph.captures if t.op.type != "VariableV2"]
         self.feeds = list(func_graph.arg_inputs) + [t for _, t in captured]
         self.captured_values = [np.ascontiguousarray(_numpy(v)) for v, _ in captured]
@@ -61,7 +62,7 @@ class GraphRunner:
             with allocation_errors():
                 executable = driver.compile(lowered.module, self.target)
             feed_index = {id(t): n for n, t in enumerate(self.feeds)}
-            sig = self.signatures[key] = Signature(lowered, executable, feed_index, self.variables)
+            sig = self.signatures[key] = Signature(lowered, executable, feed_index, self.variables, key)
         return sig
 
     def __call__(self, arg_arrays: list) -> list:
@@ -97,3 +98,54 @@ def read_variable(variable) -> np.ndarray:
 
 def write_variable(variable, value: np.ndarray) -> None:
     variable._store(value)
+
+
+def fast_call(runner: GraphRunner, sig: Signature, structured, n_args: int):
+    """A call of one compiled signature with everything that does not change between calls worked out
+    once: `call(args)` takes the function's positional eager tensors (exactly the dtypes and shapes the
+    signature was compiled for: the caller's key says so) and gives its eager outputs, structured."""
+    from xlite.frontend import nest
+    from xlite.frontend.graph import Tensor
+    from xlite.function.eager_bridge import EagerTensor
+    run, captured, fetches = sig.executable.run, runner.captured_values, sig.fetches
+    stateful = bool(sig.updates) or any(kind != "feed" for kind, _ in sig.params)
+    direct = not stateful and [item for _, item in sig.params] == list(range(n_args + len(captured)))
+    flat = nest.flatten(structured)
+    slots = [isinstance(v, Tensor) for v in flat]
+    fresh = sig.fresh
+
+    def outputs(results):
+        values = [results[j] for j in fetches]
+        if not fresh:
+            values = [np.array(v, copy=True) for v in values]
+        it = iter(values)
+        return nest.pack_sequence_as(structured, [EagerTensor(next(it)) if s else v for s, v in zip(slots, flat)])
+
+    if direct and not captured and len(fetches) == 1 and not nest.is_sequence(structured) and slots == [True] \
+            and fresh:
+        j = fetches[0]
+        if all(not d for d in sig.shapes) and hasattr(sig.executable, "call"):
+            run = sig.executable.call       # 0-d arrays of the key's dtypes fit as they are (always contiguous)
+
+        def call_single(args):
+            return EagerTensor(run([a._value for a in args])[j])
+        return call_single
+
+    def call(args):
+        arrays = [a._value for a in args] + captured
+        if direct:
+            return outputs(run(arrays))
+        call_args = []
+        for kind, item in sig.params:
+            if kind == "feed":
+                call_args.append(arrays[item])
+            elif kind == "variable":
+                call_args.append(read_variable(item))
+            else:
+                runner.counter += 1
+                call_args.append(np.array(runner.counter, np.int64))
+        results = run(call_args)
+        for j, variable in sig.updates:
+            write_variable(variable, results[j])
+        return outputs(results)
+    return call

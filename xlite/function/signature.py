@@ -16,37 +16,39 @@ from xlite.frontend import nest
 from xlite.frontend.graph import Tensor
 from xlite.frontend.tensor_shape import TensorShape
 from xlite.function import eager_bridge
+from xlite.function.eager_bridge import EagerTensor
 from xlite.function.tensor_spec import TensorSpec
 from xlite.ir import dtypes
 
 TENSOR, VARIABLE, PYTHON = "tensor", "variable", "python"
 
 
-def is_eager_tensor(value) -> bool:
-    kind = eager_bridge.eager_tensor_type()
-    return kind is not None and isinstance(value, kind)
+is_eager_tensor = eager_bridge.is_eager_tensor
 
 
 def is_variable(value) -> bool:
     """A TF1 graph Variable or an eager Variable: passed to the trace as itself (captured there)."""
     if hasattr(value, "_as_graph_element") and hasattr(value, "initializer"):
         return True
-    kind = eager_bridge.eager_variable_type()
-    return kind is not None and isinstance(value, kind)
+    return eager_bridge.is_eager_variable(value)
 
 
 def leaf_kind(value) -> str:
-    if isinstance(value, (Tensor, np.ndarray, TensorSpec)) or is_eager_tensor(value):
-        return TENSOR
     if is_variable(value):
         return VARIABLE
+    if isinstance(value, (Tensor, np.ndarray, TensorSpec)):
+        return TENSOR
     return PYTHON
 
 
 def leaf_key(value):
+    if type(value) is EagerTensor or type(value) is np.ndarray:     # (the same key as the fast path's)
+        array = value._value if type(value) is EagerTensor else value
+        return (array.dtype, array.shape)
     kind = leaf_kind(value)
     if kind == TENSOR:
-        return (dtypes.as_dtype(value.dtype).name, TensorShape(value.shape)._dims)
+        dtype = dtypes.as_dtype(value.dtype)
+        return (dtype.np if dtype.np_name is not None else dtype.name, TensorShape(value.shape)._dims)
     if kind == VARIABLE:
         return ("variable", id(value))
     try:

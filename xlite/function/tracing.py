@@ -80,8 +80,6 @@ def _set_outputs(graph: FuncGraph, result) -> None:
             value = identity(value)           # the Variable's value when the call returns
         elif isinstance(value, Tensor) and value.graph is not graph:
             value = graph.capture(value)
-        elif eager_bridge.eager_tensor_type() is not None and isinstance(value, eager_bridge.eager_tensor_type()):
-            value = graph.capture(value)
         if isinstance(value, Tensor):
             outputs.append(value)
         structured.append(value)
