@@ -50,6 +50,8 @@ from xlite.frontend.default_session import get_default_session
 from xlite.runtime.session import InteractiveSession, Session
 from xlite.function import TensorSpec, function
 from xlite.function import autograph
+from xlite.eager.context import enable_eager_execution
+from xlite.eager.tape import GradientTape, UnconnectedGradients
 from xlite import app, flags, gfile, summary
 from xlite import data
 from xlite import tf_logging as logging

@@ -1,9 +1,11 @@
-"""TF2's switches back to TF1 behaviour, which xlite always has: programs that call them run unchanged."""
+"""TF2's switches back to TF1 behaviour (xlite's default): programs that call them run unchanged."""
 from __future__ import annotations
 
 
 def disable_eager_execution() -> None:
-    """xlite only builds graphs, so there is no eager mode to turn off."""
+    """Graph building again (TF1's default), after `tf.enable_eager_execution()` if it was called."""
+    from xlite.frontend import execution_hook
+    execution_hook.uninstall()
 
 
 def disable_v2_behavior() -> None:
@@ -15,4 +17,6 @@ def disable_resource_variables() -> None:
 
 
 def executing_eagerly() -> bool:
-    return False
+    """Whether ops run as they are made: after `tf.enable_eager_execution()`, outside graphs and traces."""
+    from xlite.frontend.graph import executing_eagerly as eager_now
+    return eager_now()

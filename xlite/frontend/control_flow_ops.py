@@ -33,7 +33,7 @@ from __future__ import annotations
 from xlite import errors
 from xlite.frontend import nest
 from xlite.frontend.convert import constant, convert_to_tensor
-from xlite.frontend.graph import Operation, Tensor, get_default_graph
+from xlite.frontend.graph import Operation, Tensor, executing_eagerly, get_default_graph
 from xlite.frontend.op_registry import lowering, make_op
 from xlite.frontend.subgraph import SubgraphContext, TupleState, finish, recording, static_shape
 from xlite.frontend.tensor_shape import TensorShape
@@ -105,6 +105,13 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
     if pred.dtype != dtypes.bool_:
         raise TypeError(f"Input 'pred' of tf.cond has type {pred.dtype.name} that does not match expected "
                         "type of bool.")
+    if executing_eagerly():             # as TF does eagerly: the predicate's value picks one branch to call
+        if pred.shape.ndims != 0:
+            raise ValueError(f"Shape must be rank 0 but is rank {pred.shape.ndims} for the predicate of tf.cond")
+        result = true_fn() if bool(pred) else false_fn()
+        if not strict and isinstance(result, (list, tuple)) and len(result) == 1:
+            result = result[0]
+        return result
     if pred.shape.ndims not in (None, 0):
         raise ValueError(f"Shape must be rank 0 but is rank {pred.shape.ndims} for the predicate of tf.cond "
                          f"(pred {pred.name} has shape {pred.shape})")
@@ -219,6 +226,8 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     top = loop_vars if isinstance(loop_vars, (list, tuple)) else [loop_vars]
     if any(v is None for v in nest.flatten(top)):
         raise ValueError("tf.while_loop: a loop variable is None")
+    if executing_eagerly():
+        return _eager_while_loop(cond, body, loop_vars, top, maximum_iterations, return_same_structure)
     flat = [convert_to_tensor(v) for v in nest.flatten(top)]
     graph = flat[0].graph if flat else get_default_graph()
     shapes = _invariant_shapes(flat, shape_invariants)
@@ -262,6 +271,27 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         op = make_op("While", inputs, attrs, name=scope, output_shapes=shapes,
                      control_inputs=_union(cond_sub.control_inputs, body_sub.control_inputs))
     outputs = nest.pack_sequence_as(top, op.outputs[:len(flat)])
+    if len(top) == 1 and (not return_same_structure or top is not loop_vars):
+        return outputs[0]
+    return outputs
+
+
+def _eager_while_loop(cond, body, loop_vars, top, maximum_iterations, return_same_structure):
+    """tf.while_loop while executing eagerly, as TF runs it: a Python loop over the condition's value."""
+    values = [convert_to_tensor(v) for v in nest.flatten(top)]
+    limit = None if maximum_iterations is None else int(convert_to_tensor(maximum_iterations))
+    count = 0
+    while (limit is None or count < limit) and bool(cond(*nest.pack_sequence_as(top, values))):
+        result = body(*nest.pack_sequence_as(top, values))
+        if len(top) == 1 and not (isinstance(result, (list, tuple)) and len(result) == 1):
+            result = [result]
+        if not isinstance(result, (list, tuple)) or not nest.same_structure(list(top), list(result),
+                                                                            check_types=False):
+            raise ValueError(f"The body of tf.while_loop must return the same nested structure as loop_vars. "
+                             f"loop_vars: {top!r}; body returned: {result!r}")
+        values = [convert_to_tensor(v, preferred_dtype=t.dtype) for v, t in zip(nest.flatten(result), values)]
+        count += 1
+    outputs = nest.pack_sequence_as(top, values)
     if len(top) == 1 and (not return_same_structure or top is not loop_vars):
         return outputs[0]
     return outputs

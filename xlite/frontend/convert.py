@@ -5,7 +5,7 @@ import numbers
 
 import numpy as np
 
-from xlite.frontend.graph import Operation, Tensor, get_default_graph
+from xlite.frontend.graph import Operation, Tensor, executing_eagerly, get_default_graph
 from xlite.frontend.op_registry import lowering, make_op
 from xlite.frontend.tensor_shape import TensorShape
 from xlite.ir import dtypes
@@ -118,6 +118,8 @@ def convert_to_tensor(value, dtype=None, name: str | None = None, preferred_dtyp
     if hasattr(value, "_as_tensor"):
         value = value._as_tensor()
     if isinstance(value, Tensor):
+        if value._is_eager and not hasattr(get_default_graph(), "capture") and not executing_eagerly():
+            raise RuntimeError("Attempting to capture an EagerTensor without building a function.")
         if dtype is not None and value.dtype != dtype:
             raise ValueError(f"Tensor conversion requested dtype {dtype.name} for Tensor with dtype "
                              f"{value.dtype.name}: {value!r}")

@@ -6,6 +6,7 @@ graph ops, so gradients are themselves compiled like any other tensor.
 """
 from __future__ import annotations
 
+import enum
 from typing import Callable
 
 import numpy as np
@@ -33,6 +34,20 @@ def no_gradient(*op_types: str) -> None:
 
 def has_grad_rule(op_type: str) -> bool:
     return op_type in _GRAD_RULES
+
+
+def gradient_rule(op_type: str, op_name: str) -> Callable | None:
+    """The rule of `op_type` (None: its inputs get no gradient), for tf.gradients and GradientTape;
+    LookupError, as TF raises, for an op type with neither."""
+    if op_type not in _GRAD_RULES:
+        raise LookupError(f"No gradient defined for operation '{op_name}' (op type: {op_type})")
+    return _GRAD_RULES[op_type]
+
+
+class UnconnectedGradients(enum.Enum):
+    """What a source no path reaches gets: None, or zeros of its shape (tf.UnconnectedGradients)."""
+    NONE = "none"
+    ZERO = "zero"
 
 
 # broadcasting helpers: shapes are concrete when these lower, so None dims are no obstacle --------
@@ -149,9 +164,7 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients", colocate_gradients_
             out_grads = [_aggregate(pending.get(t, [])) for t in op.outputs]
             if all(g is None for g in out_grads) or op.type == "StopGradient":
                 continue
-            if op.type not in _GRAD_RULES:
-                raise LookupError(f"No gradient defined for operation '{op.name}' (op type: {op.type})")
-            rule = _GRAD_RULES[op.type]
+            rule = gradient_rule(op.type, op.name)
             if rule is None:
                 continue
             if len(op.outputs) > 1:

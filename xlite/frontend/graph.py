@@ -7,6 +7,7 @@ import re
 import sys
 import threading
 
+from xlite.frontend import execution_hook
 from xlite.frontend.default_session import get_default_session
 from xlite.frontend.tensor_shape import TensorShape
 from xlite.ir import dtypes
@@ -103,6 +104,7 @@ class Tensor:
                                   "which is not supported.")
 
     __array_priority__ = 100   # ndarray <op> Tensor defers to the Tensor's reflected operator
+    _is_eager = False          # xlite.eager's EagerTensor: a value, which a graph must capture to use
 
 
 class Operation:
@@ -241,7 +243,10 @@ class Graph:
             if not pattern.match(name):
                 raise ValueError(f"'{name}' is not a valid {kind} name. A {kind} name has to match the "
                                  f"following pattern: {pattern.pattern}")
-            self._name_stack = self.unique_name(name)
+            if self is _global_default_graph and executing_eagerly():   # eager scopes are never uniquified
+                self._name_stack = f"{old}/{name}" if old else name
+            else:
+                self._name_stack = self.unique_name(name)
         try:
             yield (self._name_stack + "/") if self._name_stack else ""
         finally:
@@ -252,6 +257,9 @@ class Graph:
     def control_dependencies(self, control_inputs):
         """Ops created inside wait for `control_inputs` (Tensors, Operations, Variables or names);
         None clears the enclosing ones, as for a Variable's initializer."""
+        if self is _global_default_graph and executing_eagerly():    # eager ops run in program order
+            yield
+            return
         if control_inputs is None:
             saved, self._control_stack = self._control_stack, []
             try:
@@ -407,6 +415,13 @@ _default_graph_stack: list[Graph] = []
 
 def get_default_graph() -> Graph:
     return _default_graph_stack[-1] if _default_graph_stack else _global_default_graph
+
+
+def executing_eagerly() -> bool:
+    """Whether ops run as they are made (xlite/eager): eager execution is on and no graph but the
+    global default one is the default (an entered tf.Graph or a tf.function trace builds a graph)."""
+    return execution_hook.eager_executor is not None and (
+        not _default_graph_stack or _default_graph_stack[-1] is _global_default_graph)
 
 
 def reset_default_graph() -> None:

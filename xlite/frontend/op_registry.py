@@ -12,6 +12,8 @@ from typing import Callable
 import numpy as np
 
 from xlite import errors
+from xlite.frontend import execution_hook
+from xlite.frontend import graph as _graph
 from xlite.frontend.graph import Tensor, get_default_graph, user_source_location
 from xlite.frontend.tensor_shape import TensorShape
 from xlite.ir.builder import Builder
@@ -112,7 +114,18 @@ def make_op(op_type: str, inputs, attrs=None, name: str | None = None,
             n_outputs: int | None = None, graph=None, control_inputs=(), output_shapes=None):
     """Creates an op in the default graph, inferring its outputs' dtypes and static shapes.
 
-    `output_shapes` overrides the inferred static shapes (a placeholder of unknown rank)."""
+    `output_shapes` overrides the inferred static shapes (a placeholder of unknown rank).
+
+    While executing eagerly (xlite/frontend/execution_hook.py) the op runs now instead, and what
+    comes back is the executor's record of it, whose `outputs` are eager values."""
+    executor = execution_hook.eager_executor
+    if executor is not None:
+        stack = _graph._default_graph_stack
+        if graph is None and (not stack or stack[-1] is _graph._global_default_graph):
+            return executor(op_type, inputs, attrs, name, n_outputs, output_shapes)
+        inputs = list(inputs)
+        if not hasattr(graph or get_default_graph(), "capture") and any(t._is_eager for t in inputs):
+            raise RuntimeError("Attempting to capture an EagerTensor without building a function.")
     attrs = dict(attrs or {})
     inputs = list(inputs)
     if graph is None:

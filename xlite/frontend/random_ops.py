@@ -14,7 +14,8 @@ import numpy as np
 
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.gradients import no_gradient
-from xlite.frontend.graph import Tensor, get_default_graph
+from xlite.frontend import execution_hook
+from xlite.frontend.graph import Tensor, executing_eagerly, get_default_graph
 from xlite.frontend.math_ops import FLOATS, add, multiply
 from xlite.frontend.op_registry import lowering, make_op
 from xlite.frontend.scopes import name_scope
@@ -34,8 +35,11 @@ _DISTRIBUTIONS = {"RandomStandardNormal": "normal", "TruncatedNormal": "truncate
 
 # seeds ---------------------------------------------------------------------------------------
 def set_random_seed(seed) -> None:
-    """The default graph's seed, from which every random op without its own seed derives one."""
+    """The default graph's seed, from which every random op without its own seed derives one.
+    While executing eagerly it also starts the sequence again (xlite/eager/context.py), as in TF."""
     get_default_graph().seed = None if seed is None else int(seed)
+    if execution_hook.on_random_seed is not None and executing_eagerly():
+        execution_hook.on_random_seed()
 
 
 set_seed = set_random_seed

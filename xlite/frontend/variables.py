@@ -6,7 +6,8 @@ import numpy as np
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.default_session import get_default_session
 from xlite.frontend.gradients import grad_rule, no_gradient
-from xlite.frontend.graph import GraphKeys, Operation, Tensor, get_default_graph
+from xlite.frontend import execution_hook
+from xlite.frontend.graph import GraphKeys, Operation, Tensor, executing_eagerly, get_default_graph
 from xlite.frontend.op_registry import lowering, make_op
 from xlite.frontend.tensor_shape import TensorShape
 from xlite.ir import dtypes
@@ -164,6 +165,13 @@ def _static_shape(initial_value: Tensor, shape, validate_shape: bool) -> TensorS
 
 class Variable:
     """A TF1 Variable: a VariableV2 op whose value lives in each Session, with its initializer."""
+
+    def __new__(cls, *args, **kwargs):
+        """While executing eagerly, tf.Variable(...) makes xlite.eager's Variable (execution_hook.py)."""
+        eager = execution_hook.eager_variable_class
+        if cls is Variable and eager is not None and executing_eagerly():
+            return super().__new__(eager)
+        return super().__new__(cls)
 
     def __init__(self, initial_value=None, trainable=None, collections=None, validate_shape=True,
                  caching_device=None, name=None, variable_def=None, dtype=None, expected_shape=None,
