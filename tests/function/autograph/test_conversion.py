@@ -353,3 +353,21 @@ def test_an_indented_method_with_an_unindented_string_is_converted(graph):
     out, message = convert(Indented().method)(tf.constant(4))
     assert run(out) == -4 and message.startswith("a string")
     assert "If" in op_types(graph)
+
+
+class Counter:
+    def __init__(self):
+        self.count = 0
+
+    def bump(self, x):
+        if x > 0:
+            self.count = self.count + 1
+        return x
+
+
+def test_assigning_an_attribute_under_a_tensor_test_is_refused_at_its_line(graph):
+    counter = Counter()
+    g = convert(counter.bump)
+    assert g(3) == 3 and counter.count == 1                 # Python values: Python
+    with raises_at(tf.errors.UnimplementedError, Counter.bump, "if x > 0"):
+        g(tf.constant(3))

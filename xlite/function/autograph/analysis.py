@@ -95,6 +95,24 @@ def assigned_names(nodes) -> list[str]:
     return list(seen)
 
 
+def mutated_targets(nodes) -> list[str]:
+    """Attributes and items `nodes` assign (`self.x = ...`, `d[k] += ...`), as source text, in order."""
+    found: dict[str, None] = {}
+    todo = list(nodes) if isinstance(nodes, list) else [nodes]
+    while todo:
+        node = todo.pop(0)
+        if isinstance(node, SCOPES):
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else \
+            [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+        for target in targets:
+            for sub in ast.walk(target):
+                if isinstance(sub, (ast.Attribute, ast.Subscript)) and isinstance(sub.ctx, ast.Store):
+                    found.setdefault(ast.unparse(sub), None)
+        todo.extend(ast.iter_child_nodes(node))
+    return list(found)
+
+
 def contains(nodes, kinds, stop=(ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)) -> bool:
     """Whether any node of type `kinds` occurs in `nodes`, not looking into nodes of type `stop`."""
     todo = list(nodes) if isinstance(nodes, list) else [nodes]

@@ -18,9 +18,10 @@ from xlite.function.autograph.analysis import assigned_names
 _FRAME_BUILTINS = {"locals", "globals", "vars", "eval", "exec", "dir", "super"}
 
 
-def opts(filename: str, node: ast.AST, try_line: int | None = None) -> ast.Dict:
-    """The `opts` literal every operator call gets: where the user's statement is."""
-    items = {"file": filename, "line": node.lineno, "try_line": try_line}
+def opts(filename: str, node: ast.AST, try_line: int | None = None, mutates: tuple = ()) -> ast.Dict:
+    """The `opts` literal every operator call gets: where the user's statement is (and, for control flow,
+    the line of an enclosing `try` and the attributes and items it assigns)."""
+    items = {"file": filename, "line": node.lineno, "try_line": try_line, "mutates": tuple(mutates)}
     return ast.Dict(keys=[ast.Constant(k) for k in items], values=[ast.Constant(v) for v in items.values()])
 
 

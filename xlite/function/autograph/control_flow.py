@@ -13,8 +13,9 @@ The state is every name the statement may assign (analysis.py); one not bound ye
 `ag__.Undefined('y')` (a `try: y / except NameError:` before the statement finds out), and
 every load of a state name elsewhere goes through `ag__.ld`, which raises on an Undefined, so
 a variable left undefined fails where it is read, as in Python. The operators (operators.py)
-choose tf.cond / tf.while_loop or Python at run time. Loops inside a `try` pass the try's line,
-and the operators refuse a tensor test there.
+choose tf.cond / tf.while_loop or Python at run time. Statements inside a `try` pass the try's
+line, and those that assign attributes or items (`self.x = ...`) pass them: the operators refuse
+a tensor test for both (a traced branch would set the attribute whichever branch runs).
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import ast
 import itertools
 
 from xlite.function.autograph import templates
-from xlite.function.autograph.analysis import HELPER_PREFIX, assigned_names
+from xlite.function.autograph.analysis import HELPER_PREFIX, assigned_names, mutated_targets
 from xlite.function.autograph.calls import opts as opts_literal
 
 
@@ -80,7 +81,9 @@ class ControlFlowConverter(ast.NodeTransformer):
 
     # pieces ------------------------------------------------------------------------------
     def _opts(self, node) -> ast.Dict:
-        return opts_literal(self.filename, node, self.try_lines[-1] if self.try_lines else None)
+        blocks = node.body + node.orelse if isinstance(node, (ast.If, ast.While, ast.For)) else []
+        return opts_literal(self.filename, node, self.try_lines[-1] if self.try_lines else None,
+                            mutated_targets(blocks))
 
     def _undefined(self, names: list, at: ast.AST) -> list:
         out = []

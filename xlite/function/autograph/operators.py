@@ -39,6 +39,12 @@ def where(opts: dict) -> str:
 
 
 def _refuse_in_try(opts: dict, kind: str) -> None:
+    """What a tensor-dependent statement cannot do: sit in a `try`, or assign attributes or items."""
+    if opts.get("mutates"):
+        raise errors.unimplemented(
+            f"{where(opts)}: this tensor-dependent `{kind}` assigns {', '.join(opts['mutates'])}; AutoGraph in "
+            "xlite carries only local variables through tf.cond / tf.while_loop (a traced branch would set it "
+            "whichever branch runs). Assign a local variable inside and set the attribute or item after.")
     if opts.get("try_line") is not None:
         raise errors.unimplemented(
             f"{where(opts)}: a tensor-dependent `{kind}` inside the `try` statement at line {opts['try_line']} "
