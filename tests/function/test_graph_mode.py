@@ -216,3 +216,29 @@ def test_reduce_retracing_relaxes_the_second_shape(graph):
     g(tf.placeholder(tf.float32, [3, 2]))
     g(tf.placeholder(tf.float32, [9, 2]))
     assert g.experimental_get_tracing_count() == 2
+
+
+def test_random_ops_take_the_callers_graph_seed(graph):
+    tf.set_random_seed(5)
+
+    @tf.function
+    def noise():
+        return tf.random_normal([4])
+
+    out = noise()
+    reference = tf.Graph()
+    with reference.as_default():
+        tf.set_random_seed(5)
+        want = tf.random_normal([4])
+    with tf.Session() as sess, tf.Session(graph=reference) as ref:
+        np.testing.assert_array_equal(sess.run(out), ref.run(want))
+        np.testing.assert_array_equal(sess.run(out), ref.run(want))   # the same stream, run after run
+
+
+def test_errors_in_a_traced_function_name_the_users_line(graph):
+    @tf.function
+    def bad(x, y):
+        return tf.matmul(x, y)          # the line the error names
+
+    with pytest.raises(ValueError, match=r"test_graph_mode\.py:\d+"):
+        bad(tf.zeros([2, 3]), tf.zeros([4, 5]))

@@ -24,6 +24,7 @@ def trace(python_function, name: str, parameters, values: tuple, shapes: list | 
     leaf) replaces the leaves' own static shapes (an input_signature, relaxed shapes)."""
     outer = None if eager_bridge.executing_eagerly() else get_default_graph()
     graph = FuncGraph(name, outer)
+    graph.seed = get_default_graph().seed      # random ops seed from the calling context's graph seed
     flat = nest.flatten(list(values))
     names = _leaf_names(parameters, values)
     traced = []
