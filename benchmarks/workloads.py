@@ -1,4 +1,5 @@
-"""The benchmark workloads W1-W6 of shared/BENCHMARKS.md, written with xlite's TF1 API as a user would.
+"""The benchmark workloads W1-W6 of shared/BENCHMARKS.md, written with xlite's TF1 API as a user would,
+and the tf.function ones of #15 (W8, W3-fn: a FunctionProgram, timed by xlite/bench/function_workload.py).
 
 Each `build_wN()` makes a fresh graph and returns a `Program`: what one
 `sess.run` fetches, the feeds (fixed seeds), the initializer and the
@@ -32,7 +33,7 @@ class Workload:
     id: str
     title: str
     shapes: str
-    kind: str                     # "bandwidth" | "train" | "overhead" | "compile"
+    kind: str                     # "bandwidth" | "train" | "overhead" | "compile" | "aot" | "function"
     build: object                 # () -> Program
     bytes_moved: int = 0          # W1/W2: x read once and y written once
     rtol: float = 1e-4            # float32 agreement with the interpreter
@@ -140,6 +141,54 @@ def build_w5() -> Program:
     return Program(graph, [loss, train_op], {x: images, y_: labels}, init, variables)
 
 
+@dataclass
+class FunctionProgram:
+    """A tf.function workload: the Session program it is measured against, and `make(initial)`, which
+    runs in eager mode and returns (function, arguments): one timed call is `function(*arguments)`.
+    `initial` is the Session's initial Variable values, so both start from the same state."""
+    baseline: Program
+    make: object
+
+
+def w8_function(initial=None):
+    """W8: W4's sum of two float32 scalars as a tf.function, called eagerly on two scalar tensors."""
+    @tf.function
+    def add(a, b):
+        return a + b
+    feeds = list(build_w4().feeds.values())
+    return add, (tf.constant(feeds[0]), tf.constant(feeds[1]))
+
+
+def w3_function(initial):
+    """W3's SGD step as a tf.function: the same MLP and loss, a GradientTape, GradientDescentOptimizer
+    (0.01).apply_gradients on eager Variables holding `initial` (W, b per layer, as W3 makes them)."""
+    variables = [tf.Variable(v) for v in initial]
+    optimizer = tf.train.GradientDescentOptimizer(0.01)
+
+    @tf.function
+    def train_step(images, labels):
+        with tf.GradientTape() as tape:
+            h = images
+            for layer in range(3):
+                h = tf.matmul(h, variables[2 * layer]) + variables[2 * layer + 1]
+                if layer < 2:
+                    h = tf.nn.relu(h)
+            loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=h))
+        grads = tape.gradient(loss, variables)
+        optimizer.apply_gradients(zip(grads, variables))
+        return loss
+    images, labels = mnist_batch(30, (784,), 128)
+    return train_step, (tf.constant(images), tf.constant(labels))
+
+
+def build_w8() -> FunctionProgram:
+    return FunctionProgram(build_w4(), w8_function)
+
+
+def build_w3_function() -> FunctionProgram:
+    return FunctionProgram(build_w3(), w3_function)
+
+
 WORKLOADS = {w.id: w for w in (
     Workload("W1", "elementwise chain", "x f32[2048,2048]", "bandwidth", build_w1, bytes_moved=32 * MiB),
     Workload("W2", "row-wise softmax", "x f32[4096,1024]", "bandwidth", build_w2, bytes_moved=32 * MiB),
@@ -148,4 +197,8 @@ WORKLOADS = {w.id: w for w in (
     Workload("W5", "Deep-MNIST CNN SGD step", "batch 32, 28x28x1 NHWC", "train", build_w5),
     Workload("W6", "cold compile of the W3 step", "fresh process, empty/warm cache", "compile", build_w3),
     Workload("W6-aot", "AOT library of the W3 step: load + first step", "fresh process, no LLVM", "aot", build_w3),
+    Workload("W8", "tf.function call: add two f32 scalars", "eager f32[] + f32[] vs W4's sess.run", "function",
+             build_w8),
+    Workload("W3-fn", "W3's SGD step as a tf.function", "GradientTape + optimizer, batch 128", "function",
+             build_w3_function),
 )}

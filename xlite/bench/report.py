@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .aot_workload import table_row as aot_table_row
+from .function_workload import table_row as function_table_row
 from .gpu import DEVICE_SYSTEM
 
 
@@ -66,7 +67,7 @@ def format_table(report: dict) -> str:
         if gpu:
             r = rows[-1]
             launches = w.get("launches")
-            timed = w["kind"] not in ("aot", "compile")
+            timed = w["kind"] not in ("aot", "compile", "function")
             extra = _cupy_cells(w, report) if timed else ["-", "-"]
             rows[-1] = (r[:4] + [_device_cell(w) if timed else "-"] + r[4:7] + extra + r[7:9]
                         + ["-" if launches is None else str(launches)] + r[9:])
@@ -105,6 +106,8 @@ def _table_row(w: dict, report: dict, target: str) -> list:
     """The columns every target has, for one workload."""
     if w["kind"] == "aot":
         return aot_table_row(w, fmt_time, _fmt_ratio)
+    if w["kind"] == "function":
+        return function_table_row(w, fmt_time, _fmt_ratio)
     if w["kind"] == "compile":
         jx = w.get("jax") or {}
         cached = w.get("cached_s")

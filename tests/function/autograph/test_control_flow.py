@@ -402,3 +402,32 @@ def test_enumerate_int_and_float_of_tensors(graph):
     got_total, got_whole = run([total, whole])
     assert np.isclose(got_total, expected, rtol=1e-5) and got_whole == int(got_total)
     assert g([1.0, 2.0]) == f([1.0, 2.0]) == (5.0, 5)
+
+
+def return_from_tensor_for(x):
+    for _ in tf.range(5):
+        if x > 100:
+            return x
+        x = x * 2
+        if x > 50:
+            break
+    return x - 1
+
+
+def return_from_tensor_for_reference(x):
+    for _ in range(5):
+        if x > 100:
+            return x
+        x = x * 2
+        if x > 50:
+            break
+    return x - 1
+
+
+def test_return_and_break_inside_a_loop_over_tf_range(graph):
+    g = convert(return_from_tensor_for)
+    x = tf.placeholder(tf.int32, [])
+    out = g(x)
+    with tf.Session() as sess:
+        for v in (1, 7, 30, 101):
+            assert sess.run(out, {x: v}) == return_from_tensor_for_reference(v)

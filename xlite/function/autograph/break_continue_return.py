@@ -5,9 +5,9 @@ A tf.while_loop body or a tf.cond branch is a function traced once: it cannot ju
 sets a flag that guards the rest of the body, and `return x` inside control flow sets
 `ag__do_return` and `ag__retval` and guards everything after it; the function ends with
 `return ag__.retval(ag__retval)` (which also gets the flag when the function may reach its end
-without a `return`: a tensor flag there means a return value on some paths only, which TF refuses). Statements after one that may set a flag move under
-`if not flag:`, which control_flow.py converts like any `if` (a tf.cond once the flag is a
-tensor). On Python values the lowered code does what the original did.
+without a `return`: a tensor flag there means a return value on some paths only, which TF
+refuses). Statements after one that may set a flag move under `if not flag:`, which
+control_flow.py converts like any `if` (a tf.cond once the flag is a tensor). On Python values the lowered code does what the original did.
 
 A loop's `else:` runs after the loop unless a `break` ran, so it moves after the loop under
 `if not ag__break_N:`. For loops get their extra test as `node.ag_extra_test` (a list of flag

@@ -171,16 +171,46 @@ def _plan_slot(name: str, a, b, opts: dict) -> tuple:
 
 
 # loops ------------------------------------------------------------------------------------
-def _loop_vars(state: tuple, names: tuple, opts: dict):
+class _Discard(Exception):
+    """Ends a trial iteration: its ops are left out of the graph's lowering."""
+
+
+def _return_placeholders(state: tuple, names: tuple, opts: dict, trial) -> tuple:
+    """`state` with a return value that has none yet set to zeros shaped like the one a `return` in the loop
+    gives, found by tracing one iteration whose ops are discarded, as TF's AutoGraph does: the loop
+    carries the return value, so it needs one from the start."""
+    slots = [k for k, v in enumerate(state)
+             if isinstance(v, UndefinedReturnValue) and names[k].startswith(RETVAL_PREFIX)]
+    if not slots or trial is None:
+        return state
+    from xlite.frontend.graph import get_default_graph
+    from xlite.frontend.subgraph import recording
+    out = None
+    try:
+        with recording(get_default_graph(), f"a trial iteration of the loop at {where(opts)}"), _Tracing():
+            out = tuple(trial(state))
+            raise _Discard()
+    except _Discard:
+        pass
+    state = list(state)
+    for k in slots:
+        if not is_undefined(out[k]):
+            state[k] = _zeros_like_spec(_spec_of(out[k], names[k], opts))
+    return tuple(state)
+
+
+def _before_loop(name: str, opts: dict) -> Undefined:
+    return Undefined(name, f"'{name}' must be defined before the loop ({where(opts)}: a loop over tensors is a "
+                           "tf.while_loop, whose variables need a value before it starts)", ValueError)
+
+
+def _loop_vars(state: tuple, names: tuple, opts: dict, trial=None):
     """The slots that become tf.while_loop variables, the state the loop functions see otherwise (names
     without a value raise TF's error where read), and the loop variables' initial values as tensors."""
+    state = tuple(_before_loop(names[k], opts) if isinstance(v, Undefined) else v for k, v in enumerate(state))
+    state = _return_placeholders(state, names, opts, trial)
     defined = [k for k, v in enumerate(state) if not is_undefined(v)]
-    template = list(state)
-    for k, v in enumerate(state):
-        if is_undefined(v):
-            template[k] = Undefined(names[k], f"'{names[k]}' must be defined before the loop ({where(opts)}: a "
-                                              "loop over tensors is a tf.while_loop, whose variables need a value "
-                                              "before it starts)", ValueError)
+    template = [_before_loop(names[k], opts) if is_undefined(v) else v for k, v in enumerate(state)]
     initial = []
     for k in defined:
         value = state[k]
@@ -259,7 +289,7 @@ def while_stmt(test_fn, body_fn, state: tuple, names: tuple, opts: dict) -> tupl
 
 
 def _tf_while(test_fn, body_fn, state: tuple, names: tuple, opts: dict) -> tuple:
-    defined, template, initial = _loop_vars(state, names, opts)
+    defined, template, initial = _loop_vars(state, names, opts, lambda full: body_fn(*full))
 
     def cond(_, full):
         return _as_bool(test_fn(*full))
@@ -311,7 +341,11 @@ def _tf_for(iterable, extra_test, body_fn, state: tuple, names: tuple, opts: dic
 
         def element(i):
             return tensor[i]
-    defined, template, initial = _loop_vars(state, names, opts)
+    zero = convert_to_tensor(0, dtype=dtypes.int32)
+
+    def first_item():
+        return (iterable.start, element(zero)) if counted else element(zero)
+    defined, template, initial = _loop_vars(state, names, opts, lambda full: body_fn(first_item(), *full))
 
     def cond(first, full):
         more = math_ops.less(first[0], n)
@@ -328,7 +362,6 @@ def _tf_for(iterable, extra_test, body_fn, state: tuple, names: tuple, opts: dic
         out = tuple(body_fn(item, *full))
         return [i + 1] + _loop_outputs(out, defined, names, opts)
 
-    zero = convert_to_tensor(0, dtype=dtypes.int32)
     return _run_tf_loop(cond, body, [zero], initial, defined, template)[1]
 
 
