@@ -122,3 +122,25 @@ def test_tape_in_graph_mode_is_tf_gradients():
         with tf.Session() as sess:
             got = sess.run(g, {x: [1.0, 2.0, -1.0]})
     np.testing.assert_allclose(got, [3.0, 12.0, 3.0])
+
+
+def test_tape_inside_tf_function_updates_captured_variables(eager):
+    """A tf.function trace: gradient() is tf.gradients on the trace, the Variable its captured VariableV2."""
+    v = tf.Variable([1.0, 2.0])
+    optimizer = tf.train.GradientDescentOptimizer(0.1)
+
+    @tf.function
+    def step(x):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(v * v * x)
+        grads = tape.gradient(loss, [v])
+        optimizer.apply_gradients(zip(grads, [v]))
+        return loss
+    before = v.read_value()
+    w = np.array([1.0, 2.0], np.float32)
+    for _ in range(2):
+        loss = step(tf.constant(3.0))
+        np.testing.assert_allclose(float(loss), np.sum(3.0 * w * w), rtol=1e-6)
+        w = w - 0.1 * 6.0 * w
+        np.testing.assert_allclose(v.numpy(), w, rtol=1e-6)
+    np.testing.assert_array_equal(before.numpy(), [1.0, 2.0])       # a read made before keeps its value

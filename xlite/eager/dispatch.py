@@ -35,7 +35,8 @@ from xlite.runtime.memory import allocation_errors, check_allocations
 
 MAX_KERNELS = int(os.environ.get("XLITE_EAGER_KERNELS", "4096"))
 _SMALL = 4096                       # inputs up to this size may become constants of a kernel
-_kernels: OrderedDict = OrderedDict()
+_kernels: OrderedDict = OrderedDict()         # the current target's kernels, least recently used first
+_by_target: dict[str, OrderedDict] = {}
 _value_inputs: dict[tuple, frozenset] = {}     # (op type, input count) -> its value inputs
 _new_tensor = EagerTensor.__new__
 
@@ -282,9 +283,15 @@ def _target() -> str:
 
 
 def set_target(target: str | None) -> None:
-    """Compiles later kernels for `target` (None: XLITE_TARGET); tests run eager ops on each target."""
+    """Runs later ops on `target`'s kernels (None: XLITE_TARGET's); tests and `xlite bench` run eager
+    ops on each target. Each target keeps its own kernels."""
+    global _kernels
+    from xlite.eager import fast_ops
+    old = _target()
+    _by_target[old] = _kernels
     _TARGET[:] = [target] if target else []
-    clear_cache()
+    _kernels = _by_target.setdefault(_target(), OrderedDict())
+    fast_ops.switch(old, _target())
 
 
 __all__ = ["execute", "stats", "clear_cache", "set_target", "MAX_KERNELS"]

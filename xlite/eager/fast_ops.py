@@ -59,13 +59,23 @@ def _find(op_type: str, a: np.ndarray, b: np.ndarray):
     return kernel
 
 
+_known_by_target: dict[str, dict] = {}
+
+
 def forget() -> None:
-    """Drops the cheap keys (dispatch's kernels were cleared, or compile for another target now)."""
+    """Drops the cheap keys (dispatch's kernels were cleared)."""
     _known.clear()
 
 
+def switch(old: str, new: str) -> None:
+    """From `old` target's kernels to `new`'s (dispatch.set_target): each keeps its cheap keys."""
+    global _known
+    _known_by_target[old] = _known
+    _known = _known_by_target.setdefault(new, {})
+
+
 def _fast(op_type: str, fallback, reverse: bool):
-    known, new, value_inputs = _known, EagerTensor.__new__, dispatch._value_inputs
+    new, value_inputs = EagerTensor.__new__, dispatch._value_inputs
     key2 = (op_type, 2)                     # (dispatch's key of learned value inputs)
     floats_only = op_type == "RealDiv"      # tf.truediv casts integers first: another op sequence
 
@@ -77,7 +87,7 @@ def _fast(op_type: str, fallback, reverse: bool):
                 a = self._value
                 if reverse:
                     a, b = b, a
-                kernel = known.get((op_type, a.dtype.char, a.shape, b.shape))
+                kernel = _known.get((op_type, a.dtype.char, a.shape, b.shape))
                 if kernel is None:
                     kernel = _find(op_type, a, b)
                 if kernel is not None:
