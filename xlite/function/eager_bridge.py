@@ -1,21 +1,13 @@
 """What tf.function needs of the eager package (xlite/eager/), in one place: whether eager execution is
 on, what an eager tensor and an eager Variable are, and an eager tensor of a call's output.
 
-`function` sits above `eager` in the layer table, so it imports it; the frontend never does. Until the
-eager package is in the tree (#15 builds both at once) tf.function works in graph mode only."""
+`function` sits above `eager` in the layer table, so it imports it; the frontend never does."""
 from __future__ import annotations
 
 import numpy as np
 
-try:
-    from xlite.eager.tensor import EagerTensor
-    from xlite.frontend.graph import executing_eagerly
-except ImportError:                          # no xlite/eager yet: graph building is the only mode
-    class EagerTensor:                       # noqa: D101  (nothing is ever one)
-        pass
-
-    def executing_eagerly() -> bool:
-        return False
+from xlite.eager.tensor import EagerTensor
+from xlite.frontend.graph import executing_eagerly
 
 
 def is_eager_tensor(value) -> bool:

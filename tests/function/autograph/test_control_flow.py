@@ -431,3 +431,28 @@ def test_return_and_break_inside_a_loop_over_tf_range(graph):
     with tf.Session() as sess:
         for v in (1, 7, 30, 101):
             assert sess.run(out, {x: v}) == return_from_tensor_for_reference(v)
+
+
+def grad_through_converted(x):
+    if tf.reduce_sum(x) > 0:
+        y = x * x
+    else:
+        y = tf.sin(x)
+    for _ in tf.range(3):
+        y = y * 1.5
+    return tf.reduce_sum(y)
+
+
+def test_gradients_through_a_converted_cond_and_tf_range_loop(graph):
+    x = tf.placeholder(tf.float32, [4])
+    out = convert(grad_through_converted)(x)
+    (dx,) = tf.gradients(out, [x])
+    positive = np.array([0.5, -1.0, 2.0, 0.25], np.float32)
+    negative = -positive
+    with tf.Session() as sess:
+        v, d = sess.run([out, dx], {x: positive})
+        np.testing.assert_allclose(v, (positive ** 2).sum() * 1.5 ** 3, rtol=1e-5)
+        np.testing.assert_allclose(d, 2 * positive * 1.5 ** 3, rtol=1e-5)
+        v, d = sess.run([out, dx], {x: negative})
+        np.testing.assert_allclose(v, np.sin(negative).sum() * 1.5 ** 3, rtol=1e-5)
+        np.testing.assert_allclose(d, np.cos(negative) * 1.5 ** 3, rtol=1e-5)

@@ -247,7 +247,8 @@ class _Tracing:
         _tensor_loop_depth[0] -= 1
 
 
-def _run_tf_loop(cond_fn, body_fn, first: list, initial: list, defined: list, template: list):
+def _run_tf_loop(cond_fn, body_fn, first: list, initial: list, defined: list, template: list,
+                 maximum_iterations=None):
     """tf.while_loop over `first` (extra leading loop variables) plus the defined state's `initial` values."""
     loop_vars = list(first) + list(initial)
     dummy = not loop_vars
@@ -264,7 +265,7 @@ def _run_tf_loop(cond_fn, body_fn, first: list, initial: list, defined: list, te
             result = body_fn(list(vars_[:n]), _full_state(template, defined, vars_[n:]))
         return tuple(result) if not dummy else (vars_[0] + 1,)
 
-    out = tf_while_loop(cond, body, loop_vars, return_same_structure=True)
+    out = tf_while_loop(cond, body, loop_vars, return_same_structure=True, maximum_iterations=maximum_iterations)
     out = list(out) if isinstance(out, (list, tuple)) else [out]
     return out[:n], _full_state(template, defined, out[n:] if not dummy else [])
 
@@ -362,7 +363,8 @@ def _tf_for(iterable, extra_test, body_fn, state: tuple, names: tuple, opts: dic
         out = tuple(body_fn(item, *full))
         return [i + 1] + _loop_outputs(out, defined, names, opts)
 
-    return _run_tf_loop(cond, body, [zero], initial, defined, template)[1]
+    # the trip count bounds the loop, as in TF; a static one also makes it differentiable in xlite
+    return _run_tf_loop(cond, body, [zero], initial, defined, template, maximum_iterations=n)[1]
 
 
 def _range_length(start, limit, delta):
