@@ -129,8 +129,8 @@ def converted_call(f, args: tuple, kwargs: dict):
 
 # conversion ------------------------------------------------------------------------------
 def _converted(fn: types.FunctionType) -> types.FunctionType:
-    if "ag__" in fn.__code__.co_freevars:   # defined inside converted code: converted with it
-        return fn
+    if "ag__" in fn.__code__.co_freevars or "ag__factory" in fn.__qualname__:
+        return fn   # defined inside converted code: converted with it
     hit = _cache.get(fn)
     if hit is None:
         hit = _cache[fn] = _convert_function(fn)
