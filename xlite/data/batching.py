@@ -37,6 +37,8 @@ def _stack(items: list, spec: TensorSpec, component: int) -> np.ndarray:
         out = np.empty((len(items),) + np.shape(items[0]), dtype=object)
         out[...] = [np.asarray(x, dtype=object) for x in items] if np.ndim(items[0]) else items
         return out
+    if spec.shape.is_fully_defined():       # every element has the spec's shape
+        return np.stack(items)
     first = np.shape(items[0])
     for i, item in enumerate(items):
         if np.shape(item) != first:
@@ -63,17 +65,16 @@ class Batch(Dataset):
         return _batched_cardinality(self._input._cardinality(), self._size, self._drop)
 
     def _elements(self, env: dict) -> Iterator:
-        template, specs, size = self._spec, self._specs, self._size
+        specs, size = self._specs, self._size
+        flatten, pack = structure.flattener(self._input.element_spec), structure.packer(self._spec)
         pending: list = []
         for element in self._input._elements(env):
-            pending.append(nest.flatten(element))
+            pending.append(flatten(element))
             if len(pending) == size:
-                yield nest.pack_sequence_as(template, [_stack([e[c] for e in pending], s, c)
-                                                       for c, s in enumerate(specs)])
+                yield pack([_stack([e[c] for e in pending], s, c) for c, s in enumerate(specs)])
                 pending = []
         if pending and not self._drop:
-            yield nest.pack_sequence_as(template, [_stack([e[c] for e in pending], s, c)
-                                                   for c, s in enumerate(specs)])
+            yield pack([_stack([e[c] for e in pending], s, c) for c, s in enumerate(specs)])
 
 
 class PaddedBatch(Dataset):
@@ -232,14 +233,28 @@ class Shuffle(Dataset):
             buffer.append(element)
             if size is not None and len(buffer) >= size:
                 break
+        draws = _Uniforms(rng)
         for element in source:
-            i = int(rng.integers(len(buffer)))
+            i = int(draws.next() * len(buffer))
             yield buffer[i]
             buffer[i] = element
         while buffer:
-            i = int(rng.integers(len(buffer)))
+            i = int(draws.next() * len(buffer))
             buffer[i], buffer[-1] = buffer[-1], buffer[i]
             yield buffer.pop()
+
+
+class _Uniforms:
+    """Uniform [0, 1) draws made a block at a time (one NumPy call per element would dominate)."""
+
+    def __init__(self, rng: np.random.Generator):
+        self._rng, self._block, self._at = rng, np.empty(0), 0
+
+    def next(self) -> float:
+        if self._at == len(self._block):
+            self._block, self._at = self._rng.random(1024).tolist(), 0
+        self._at += 1
+        return self._block[self._at - 1]
 
 
 __all__ = ["Batch", "PaddedBatch", "Unbatch", "Shuffle"]

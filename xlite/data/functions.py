@@ -79,11 +79,34 @@ class TracedFunction:
         values = self.session().run(self.outputs, self.feeds(element))
         return nest.pack_sequence_as(self.structure, [np.asarray(v) for v in values])
 
+    def vectorized(self) -> "ChunkFunction | None":
+        """The function over chunks of elements (xlite/data/vectorize.py), or None where it has none."""
+        if not hasattr(self, "_vectorized"):
+            from xlite.data.vectorize import vectorize
+            made = vectorize(self.inputs, self.outputs) if self.outputs else None
+            self._vectorized = ChunkFunction(self, *made) if made is not None else None
+        return self._vectorized
+
     def evaluate(self, tensors: list[Tensor], element) -> list[np.ndarray]:
         """Values of trace tensors (a returned dataset's sources) for one element."""
         if not tensors:
             return []
         return [np.asarray(v) for v in self.session().run(list(tensors), self.feeds(element))]
+
+
+class ChunkFunction:
+    """A traced function rebuilt over a leading batch dim: one run computes a chunk of elements."""
+
+    def __init__(self, fn: TracedFunction, graph: Graph, inputs: list[Tensor], outputs: list[Tensor]):
+        self.fn, self.graph, self.inputs, self.outputs = fn, graph, inputs, outputs
+        self._local = threading.local()
+
+    def __call__(self, stacked: list[np.ndarray]) -> list[np.ndarray]:
+        """The outputs for a chunk: one array per input with the elements' rows (an array per output)."""
+        sess = getattr(self._local, "session", None)
+        if sess is None:
+            sess = self._local.session = Session(graph=self.graph)
+        return sess.run(self.outputs, dict(zip(self.inputs, stacked)))
 
 
 def _is_dataset(value) -> bool:

@@ -52,8 +52,9 @@ class TensorSlices(Dataset):
     def _cardinality(self) -> int:
         return UNKNOWN if self._n is None else self._n
 
-    def _elements(self, env: dict) -> Iterator:
-        arrays = [value_of(env, leaf) for leaf in self._flat]
+    def arrays(self, env: dict) -> list[np.ndarray]:
+        """The components' arrays, checked to have equal first dims."""
+        arrays = [np.asarray(value_of(env, leaf)) for leaf in self._flat]
         n = len(arrays[0]) if arrays[0].ndim else 0
         for a in arrays:
             if a.ndim == 0:
@@ -61,12 +62,17 @@ class TensorSlices(Dataset):
             if len(a) != n:
                 raise errors.InvalidArgumentError(None, None, "Dimension 0 in both shapes must be equal: "
                                                   f"{n} and {len(a)}")
-        template = self._structure
-        if not nest.is_sequence(template):
+        return arrays
+
+    def _elements(self, env: dict) -> Iterator:
+        arrays = self.arrays(env)
+        n = len(arrays[0])
+        if not nest.is_sequence(self._structure):
             yield from arrays[0]
             return
+        pack = structure.packer(self._spec)
         for i in range(n):
-            yield nest.pack_sequence_as(template, [a[i] for a in arrays])
+            yield pack([a[i] for a in arrays])
 
 
 def _sliced_spec(array: np.ndarray) -> TensorSpec:

@@ -145,6 +145,24 @@ def spec_of_tensor(t: Tensor, batched: bool = False) -> TensorSpec:
     return TensorSpec(shape, t.dtype)
 
 
+def flattener(spec):
+    """A fast `nest.flatten` for elements of `spec` (a leaf, or a flat tuple of leaves, skip the walk)."""
+    if isinstance(spec, TensorSpec):
+        return lambda element: [element]
+    if type(spec) is tuple and all(isinstance(s, TensorSpec) for s in spec):
+        return list
+    return nest.flatten
+
+
+def packer(spec):
+    """A fast `nest.pack_sequence_as(spec, flat)` for elements of `spec`."""
+    if isinstance(spec, TensorSpec):
+        return lambda flat: flat[0]
+    if type(spec) is tuple and all(isinstance(s, TensorSpec) for s in spec):
+        return tuple
+    return lambda flat: nest.pack_sequence_as(spec, flat)
+
+
 def flat_specs(spec) -> list[TensorSpec]:
     return nest.flatten(spec)
 

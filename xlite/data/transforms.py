@@ -20,6 +20,7 @@ from xlite import errors
 from xlite.data import structure
 from xlite.data.dataset import AUTOTUNE, INFINITE, UNKNOWN, Dataset
 from xlite.data.functions import TracedFunction, check_predicate
+from xlite.data.sources import TensorSlices
 from xlite.frontend import nest
 from xlite.frontend.graph import Tensor
 
@@ -52,6 +53,10 @@ class Map(Dataset):
 
     def _elements(self, env: dict) -> Iterator:
         fn, source = self._fn, self._input._elements(env)
+        chunked = fn.vectorized()
+        if chunked is not None:
+            yield from self._chunks(chunked, source, env)
+            return
         if self._threads == 1:
             for element in source:
                 yield fn(element)
@@ -68,6 +73,64 @@ class Map(Dataset):
             finally:
                 for future in window:
                     future.cancel()
+
+
+    def _chunks(self, chunked, source: Iterator, env: dict) -> Iterator:
+        """Runs of CHUNK elements through the vectorized function; a chunk whose run raises is run again
+        element by element, so an error surfaces at the element that caused it."""
+        pack, spec = structure.packer(self._spec), self._input.element_spec
+        if isinstance(self._input, TensorSlices):      # chunks are slices of the source: no copy
+            arrays = self._input.arrays(env)
+            n = len(arrays[0])
+            for start in range(0, n, CHUNK):
+                parts = [a[start:start + CHUNK] for a in arrays]
+                yield from _run_chunk(self._fn, chunked, parts, pack, spec)
+            return
+        flatten = structure.flattener(spec)
+        pending: list = []
+        for element in source:
+            pending.append(flatten(element))
+            if len(pending) == CHUNK:
+                yield from _run_chunk(self._fn, chunked, _stacked(pending), pack, spec)
+                pending = []
+        if pending:
+            yield from _run_chunk(self._fn, chunked, _stacked(pending), pack, spec)
+
+
+CHUNK = 256
+
+
+def _stacked(pending: list) -> list:
+    """The chunk's components stacked; elements of unequal shapes stay a list of rows each."""
+    parts = []
+    for c in range(len(pending[0])):
+        rows = [e[c] for e in pending]
+        try:
+            parts.append(np.stack(rows))
+        except ValueError:
+            parts.append(_Rows(rows))
+    return parts
+
+
+class _Rows(list):
+    """A component whose rows differ in shape: `_run_chunk` runs such a chunk element by element."""
+    dtype = None
+
+
+def _run_chunk(fn, chunked, parts: list, pack, input_spec) -> Iterator:
+    """The chunk's elements; a chunk whose run raises (or whose elements differ in shape) runs again
+    element by element, so that the error surfaces at the element that causes it."""
+    try:
+        if any(isinstance(p, _Rows) or p.dtype == object for p in parts):
+            raise ValueError("strings, or elements of unequal shapes")
+        outputs = chunked(parts)
+    except (errors.OpError, ValueError):
+        rows = len(parts[0])
+        for i in range(rows):
+            yield fn(nest.pack_sequence_as(input_spec, [p[i] for p in parts]))
+        return
+    for i in range(len(parts[0])):
+        yield pack([o[i] for o in outputs])
 
 
 class Filter(Dataset):
