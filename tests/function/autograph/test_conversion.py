@@ -358,16 +358,42 @@ def test_an_indented_method_with_an_unindented_string_is_converted(graph):
 class Counter:
     def __init__(self):
         self.count = 0
+        self.table = {}
 
     def bump(self, x):
         if x > 0:
             self.count = self.count + 1
         return x
 
+    def total(self, n):
+        self.count = 0
+        for i in tf.range(n):
+            if i % 2 > 0:
+                self.count += i
+        return self.count
 
-def test_assigning_an_attribute_under_a_tensor_test_is_refused_at_its_line(graph):
+    def store(self, x):
+        if x > 0:
+            self.table["last"] = x
+        return x
+
+
+def test_attributes_assigned_under_tensor_control_flow_are_carried(graph):
     counter = Counter()
     g = convert(counter.bump)
     assert g(3) == 3 and counter.count == 1                 # Python values: Python
-    with raises_at(tf.errors.UnimplementedError, Counter.bump, "if x > 0"):
+    x = tf.placeholder(tf.int32, [])
+    g(x)
+    bumped = counter.count                                  # a cond output now, not the last traced branch
+    with tf.Session() as sess:
+        assert [sess.run(bumped, {x: v}) for v in (5, -5)] == [2, 1]
+    total = convert(counter.total)(tf.constant(7))
+    assert run(total) == sum(i for i in range(7) if i % 2) and counter.count is total
+
+
+def test_assigning_an_item_under_a_tensor_test_is_refused_at_its_line(graph):
+    counter = Counter()
+    g = convert(counter.store)
+    assert g(3) == 3 and counter.table == {"last": 3}       # Python values: Python
+    with raises_at(tf.errors.UnimplementedError, Counter.store, "if x > 0"):
         g(tf.constant(3))

@@ -95,9 +95,9 @@ def assigned_names(nodes) -> list[str]:
     return list(seen)
 
 
-def mutated_targets(nodes) -> list[str]:
-    """Attributes and items `nodes` assign (`self.x = ...`, `d[k] += ...`), as source text, in order."""
-    found: dict[str, None] = {}
+def mutated_targets(nodes) -> list[ast.expr]:
+    """Attributes and items `nodes` assign (`self.x = ...`, `d[k] += ...`), the first of each spelling."""
+    found: dict[str, ast.expr] = {}
     todo = list(nodes) if isinstance(nodes, list) else [nodes]
     while todo:
         node = todo.pop(0)
@@ -108,9 +108,16 @@ def mutated_targets(nodes) -> list[str]:
         for target in targets:
             for sub in ast.walk(target):
                 if isinstance(sub, (ast.Attribute, ast.Subscript)) and isinstance(sub.ctx, ast.Store):
-                    found.setdefault(ast.unparse(sub), None)
+                    found.setdefault(ast.unparse(sub), sub)
         todo.extend(ast.iter_child_nodes(node))
-    return list(found)
+    return list(found.values())
+
+
+def attribute_chain_root(node: ast.expr) -> ast.Name | None:
+    """`self` for `self.a.b`; None unless the expression is a name followed by attributes only."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node if isinstance(node, ast.Name) else None
 
 
 def contains(nodes, kinds, stop=(ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)) -> bool:

@@ -20,11 +20,22 @@ a tensor test for both (a traced branch would set the attribute whichever branch
 from __future__ import annotations
 
 import ast
+import copy
 import itertools
 
 from xlite.function.autograph import templates
-from xlite.function.autograph.analysis import HELPER_PREFIX, assigned_names, mutated_targets
+from xlite.function.autograph.analysis import (HELPER_PREFIX, assigned_names, attribute_chain_root,
+                                               mutated_targets)
 from xlite.function.autograph.calls import opts as opts_literal
+
+
+def _load(node: ast.expr) -> ast.expr:
+    """A copy of an assignment target's sub-expression (`self` of `self.x`) as a load."""
+    node = copy.deepcopy(node)
+    for sub in ast.walk(node):
+        if hasattr(sub, "ctx"):
+            sub.ctx = ast.Load()
+    return node
 
 
 def _target_names(target: ast.expr) -> list[str]:
@@ -80,10 +91,21 @@ class ControlFlowConverter(ast.NodeTransformer):
     visit_TryStar = visit_Try
 
     # pieces ------------------------------------------------------------------------------
-    def _opts(self, node) -> ast.Dict:
-        blocks = node.body + node.orelse if isinstance(node, (ast.If, ast.While, ast.For)) else []
-        return opts_literal(self.filename, node, self.try_lines[-1] if self.try_lines else None,
-                            mutated_targets(blocks))
+    def _opts(self, node, names: list) -> ast.Dict:
+        """Where the statement is, and what it assigns besides names: attributes of an object it does not
+        rebind travel as state (composites.py), anything else (items) is refused on tensors."""
+        composites, mutates = [], []
+        for target in mutated_targets(node.body + node.orelse):
+            root = attribute_chain_root(target)
+            if isinstance(target, ast.Attribute) and root is not None and root.id not in names:
+                composites.append(ast.Tuple(elts=[_load(target.value), ast.Constant(target.attr),
+                                                  ast.Constant(ast.unparse(target))], ctx=ast.Load()))
+            else:
+                mutates.append(ast.unparse(target))
+        opts = opts_literal(self.filename, node, self.try_lines[-1] if self.try_lines else None, mutates)
+        opts.keys.append(ast.Constant("composites"))
+        opts.values.append(ast.Tuple(elts=composites, ctx=ast.Load()))
+        return opts
 
     def _undefined(self, names: list, at: ast.AST) -> list:
         out = []
@@ -107,27 +129,30 @@ class ControlFlowConverter(ast.NodeTransformer):
     # statements --------------------------------------------------------------------------
     def visit_If(self, node):
         names = assigned_names(node.body + node.orelse)
+        opts = self._opts(node, names)   # before the body's own statements become functions
         self.generic_visit(node)
         state = templates.names_tuple(names)
         true_name, true_def = self._function("if_true", node, names, node.body, state)
         false_name, false_def = self._function("if_false", node, names, node.orelse, state)
         call = templates.expr(f"ag__.if_stmt(test, {true_name}, {false_name}, state, names, opts)", node,
                               test=node.test, state=state, names=templates.strings_tuple(names),
-                              opts=self._opts(node))
+                              opts=opts)
         return self._undefined(names, node) + [true_def, false_def, self._call(names, call, node)]
 
     def visit_While(self, node):
         names = assigned_names(node.body)
+        opts = self._opts(node, names)
         self.generic_visit(node)
         state = templates.names_tuple(names)
         test_name, test_def = self._function("while_test", node, names, [], node.test)
         body_name, body_def = self._function("while_body", node, names, node.body, state)
         call = templates.expr(f"ag__.while_stmt({test_name}, {body_name}, state, names, opts)", node,
-                              state=state, names=templates.strings_tuple(names), opts=self._opts(node))
+                              state=state, names=templates.strings_tuple(names), opts=opts)
         return self._undefined(names, node) + [test_def, body_def, self._call(names, call, node)] + node.orelse
 
     def visit_For(self, node):
         names = list(dict.fromkeys(_target_names(node.target) + assigned_names(node.body)))
+        opts = self._opts(node, names)
         self.generic_visit(node)
         state = templates.names_tuple(names)
         bind = templates.replace("target = ag__itr", node, target=node.target)
@@ -142,7 +167,7 @@ class ControlFlowConverter(ast.NodeTransformer):
             defs.append(test_def)
         call = templates.expr(f"ag__.for_stmt(iterable, {extra}, {body_name}, state, names, opts)", node,
                               iterable=node.iter, state=state, names=templates.strings_tuple(names),
-                              opts=self._opts(node))
+                              opts=opts)
         return self._undefined(names, node) + defs + [self._call(names, call, node)] + node.orelse
 
 

@@ -19,6 +19,7 @@ from xlite.frontend import nest
 from xlite.frontend.control_flow_ops import cond as tf_cond, while_loop as tf_while_loop
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.graph import Tensor
+from xlite.function.autograph.composites import Composites
 from xlite.function.autograph.undefined import Undefined, UndefinedReturnValue, is_undefined, ld  # noqa: F401
 
 RETVAL_PREFIX = "ag__retval"   # the converted function's return value (see break_continue_return.py)
@@ -43,8 +44,9 @@ def _refuse_in_try(opts: dict, kind: str) -> None:
     if opts.get("mutates"):
         raise errors.unimplemented(
             f"{where(opts)}: this tensor-dependent `{kind}` assigns {', '.join(opts['mutates'])}; AutoGraph in "
-            "xlite carries only local variables through tf.cond / tf.while_loop (a traced branch would set it "
-            "whichever branch runs). Assign a local variable inside and set the attribute or item after.")
+            "xlite carries variables and attributes of a fixed object through tf.cond / tf.while_loop, not "
+            "items (a traced branch would set it whichever branch runs). Assign a local variable inside and "
+            "set the item after.")
     if opts.get("try_line") is not None:
         raise errors.unimplemented(
             f"{where(opts)}: a tensor-dependent `{kind}` inside the `try` statement at line {opts['try_line']} "
@@ -89,10 +91,17 @@ class _Retrace(Exception):
 
 
 def if_stmt(test, true_fn, false_fn, state: tuple, names: tuple, opts: dict) -> tuple:
-    if is_graph_tensor(test):
-        _refuse_in_try(opts, "if")
-        return _tf_if(test, true_fn, false_fn, tuple(state), names, opts)
-    return true_fn(*state) if test else false_fn(*state)
+    if not is_graph_tensor(test):
+        return true_fn(*state) if test else false_fn(*state)
+    _refuse_in_try(opts, "if")
+    state, attrs = tuple(state), Composites(opts)
+    if not attrs:
+        return _tf_if(test, true_fn, false_fn, state, names, opts)
+    n = len(state)
+    out = _tf_if(test, attrs.wrap(true_fn, n), attrs.wrap(false_fn, n), state + attrs.read(), names + attrs.labels(),
+                 opts)
+    attrs.write(out[n:])
+    return out[:n]
 
 
 class _Spec:
@@ -283,7 +292,13 @@ def while_stmt(test_fn, body_fn, state: tuple, names: tuple, opts: dict) -> tupl
         test = test_fn(*state)
         if is_graph_tensor(test):
             _refuse_in_try(opts, "while")
-            return _tf_while(test_fn, body_fn, state, names, opts)
+            attrs, n = Composites(opts), len(state)
+            if not attrs:
+                return _tf_while(test_fn, body_fn, state, names, opts)
+            out = _tf_while(attrs.wrap(test_fn, n, outputs=False), attrs.wrap(body_fn, n), state + attrs.read(),
+                            names + attrs.labels(), opts)
+            attrs.write(out[n:])
+            return out[:n]
         if not test:
             return state
         state = tuple(body_fn(*state))
@@ -308,7 +323,14 @@ def for_stmt(iterable, extra_test, body_fn, state: tuple, names: tuple, opts: di
     state = tuple(state)
     if is_graph_tensor(iterable) or isinstance(iterable, TensorEnumerate):
         _refuse_in_try(opts, "for")
-        return _tf_for(iterable, extra_test, body_fn, state, names, opts)
+        attrs, n = Composites(opts), len(state)
+        if not attrs:
+            return _tf_for(iterable, extra_test, body_fn, state, names, opts)
+        test = None if extra_test is None else attrs.wrap(extra_test, n, outputs=False)
+        out = _tf_for(iterable, test, attrs.wrap(body_fn, n, lead=1), state + attrs.read(), names + attrs.labels(),
+                      opts)
+        attrs.write(out[n:])
+        return out[:n]
     for item in iterable:
         if extra_test is not None:
             go = extra_test(*state)
