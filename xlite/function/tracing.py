@@ -4,8 +4,8 @@ Each tensor leaf of the bound arguments becomes a Placeholder of the FuncGraph (
 shape, or the input_signature's shape with its None dims); Variables and Python values are passed to
 the function as they are (Variables are captured where the function uses them, Python values are
 constants of the trace). What the function returns is flattened: graph tensors become the trace's
-outputs, Variables a read of their value, eager values captured, and Python values stay Python
-values that every call returns as they are.
+outputs, Variables a read of their value, eager values captured, Python numbers and arrays constant
+tensors (as TF converts them), None stays None, and anything else is TF's TypeError.
 """
 from __future__ import annotations
 
@@ -81,12 +81,26 @@ def _set_outputs(graph: FuncGraph, result) -> None:
             value = identity(value)           # the Variable's value when the call returns
         elif isinstance(value, Tensor) and value.graph is not graph:
             value = graph.capture(value)
+        elif value is not None and not isinstance(value, Tensor):
+            value = _constant_output(value)
         if isinstance(value, Tensor):
             outputs.append(value)
         structured.append(value)
     graph.outputs = outputs
     graph.structured_outputs = nest.pack_sequence_as(result, structured) if nest.is_sequence(result) \
         else structured[0]
+
+
+def _constant_output(value) -> Tensor:
+    """A Python value the function returns, as TF returns it: a constant tensor (in the trace graph)."""
+    from xlite.frontend.convert import convert_to_tensor
+    try:
+        return convert_to_tensor(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"To be compatible with tf.function, Python functions must return zero or more "
+                        f"Tensors or ExtensionTypes or None values; in compilation of the function, found "
+                        f"return value of type {type(value).__name__}, which is not a Tensor or "
+                        "ExtensionType.") from None
 
 
 def _created_variables(graph: FuncGraph) -> list:
