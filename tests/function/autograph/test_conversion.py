@@ -397,3 +397,26 @@ def test_assigning_an_item_under_a_tensor_test_is_refused_at_its_line(graph):
     assert g(3) == 3 and counter.table == {"last": 3}       # Python values: Python
     with raises_at(tf.errors.UnimplementedError, Counter.store, "if x > 0"):
         g(tf.constant(3))
+
+
+calls_seen = 0
+
+
+def counts_calls(x):
+    global calls_seen
+    calls_seen += 1
+    return x * 2
+
+
+def calls_a_function_with_global(x):
+    if x > 0:
+        x = counts_calls(x)
+    return x
+
+
+def test_a_called_function_that_cannot_be_converted_runs_as_is(graph):
+    g = convert(calls_a_function_with_global)
+    out = g(tf.constant(3))
+    assert run(out) == 6 and calls_seen == 1           # called once, when the true branch was traced
+    with pytest.raises(tf.errors.UnimplementedError):
+        convert(counts_calls)                           # converting it directly still refuses

@@ -15,7 +15,8 @@ modules are converted (lazily, so recursion is fine); `range`, `len`, `enumerate
 C functions, classes and functions of libraries (xlite, NumPy, the standard library, installed
 packages) run as they are,
 as do functions whose source is not available (a lambda sharing its line with others, code
-typed at a prompt) and functions marked `do_not_convert`.
+typed at a prompt), functions marked `do_not_convert` and, with a warning as in TF, called
+functions holding a construct AutoGraph refuses (`convert` itself raises for those).
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ import sysconfig
 import types
 import weakref
 
+from xlite import errors, tf_logging
 from xlite.function.autograph import (break_continue_return, calls, control_flow, logical, operators,
                                       unsupported)
 
@@ -121,6 +123,11 @@ def converted_call(f, args: tuple, kwargs: dict):
     try:
         converted = _converted(target)
     except _NoSource:
+        return f(*args, **kwargs)
+    except errors.UnimplementedError as e:   # TF runs a called function it cannot convert as it is, and says so
+        tf_logging.warning("AutoGraph could not transform %s and will run it as-is: %s", target.__qualname__,
+                           e.message)
+        _cache[target] = target
         return f(*args, **kwargs)
     if bound is not None:
         return converted(bound, *args, **kwargs)
