@@ -38,6 +38,7 @@ for _feature in ("annotations", "division", "generator_stop"):
     _FUTURE_FLAGS |= getattr(__import__("__future__"), _feature).compiler_flag
 
 _cache: "weakref.WeakKeyDictionary[types.FunctionType, types.FunctionType]" = weakref.WeakKeyDictionary()
+_as_is: "weakref.WeakSet[types.FunctionType]" = weakref.WeakSet()   # called functions that failed to convert
 _LIBRARY_ROOTS = ("xlite", "numpy", "scipy", "builtins", "functools", "itertools", "collections", "abc",
                   "typing", "inspect", "contextlib", "copy", "math", "re", "os", "sys", "weakref", "threading",
                   "networkx", "llvmlite", "pytest", "_pytest")
@@ -117,7 +118,7 @@ def converted_call(f, args: tuple, kwargs: dict):
         call = getattr(type(f), "__call__", None)
         if isinstance(call, types.FunctionType):   # an object with a Python __call__
             target, bound = call, f
-    if not isinstance(target, types.FunctionType) or _is_library(target) or \
+    if not isinstance(target, types.FunctionType) or target in _as_is or _is_library(target) or \
             getattr(target, _DO_NOT_CONVERT, False) or target.__code__.co_flags & inspect.CO_GENERATOR:
         return f(*args, **kwargs)
     try:
@@ -127,7 +128,7 @@ def converted_call(f, args: tuple, kwargs: dict):
     except errors.UnimplementedError as e:   # TF runs a called function it cannot convert as it is, and says so
         tf_logging.warning("AutoGraph could not transform %s and will run it as-is: %s", target.__qualname__,
                            e.message)
-        _cache[target] = target
+        _as_is.add(target)
         return f(*args, **kwargs)
     if bound is not None:
         return converted(bound, *args, **kwargs)
