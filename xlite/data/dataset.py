@@ -14,9 +14,11 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from xlite import errors
 from xlite.data import structure
 from xlite.frontend import nest
 from xlite.frontend.graph import Tensor
+from xlite.function import eager_bridge
 
 INFINITE = -1       # tf.data.INFINITE_CARDINALITY
 UNKNOWN = -2        # tf.data.UNKNOWN_CARDINALITY
@@ -82,13 +84,15 @@ class Dataset:
         return f"<{type(self).__name__} element_spec={self._spec}>"
 
     # iterating in Python ---------------------------------------------------------------------------------
-    def __iter__(self) -> Iterator:
-        """A fresh pass over the elements (NumPy arrays); each `iter` starts over."""
-        return self._elements(host_environment(self.graph_tensors()))
+    def __iter__(self) -> "DatasetIterator":
+        """A fresh pass over the elements; each `iter` starts over. Executing eagerly, the components are
+        EagerTensors (as TF2 gives); building a graph, NumPy arrays (TF1 refuses; xlite lets a script
+        look at its data)."""
+        return DatasetIterator(self, eager=eager_bridge.executing_eagerly())
 
     def as_numpy_iterator(self) -> Iterator:
         """The elements as NumPy values: arrays, and NumPy scalars for 0-d components (as TF gives)."""
-        for element in iter(self):
+        for element in self._elements(host_environment(self.graph_tensors())):
             yield nest.pack_sequence_as(element, [_numpy_value(v) for v in nest.flatten(element)])
 
     # TF1 iterators (xlite/data/iterators.py) -------------------------------------------------------------
@@ -200,6 +204,39 @@ class Dataset:
 
     def apply(self, transformation_func: Callable) -> "Dataset":
         return transformation_func(self)
+
+
+class DatasetIterator:
+    """What `iter(dataset)` gives: `next()`, and TF2's `get_next()` (OutOfRangeError at the end)."""
+
+    def __init__(self, dataset: Dataset, eager: bool):
+        self._elements = dataset._elements(host_environment(dataset.graph_tensors()))
+        self._spec = dataset.element_spec
+        self._eager = eager
+
+    @property
+    def element_spec(self):
+        return self._spec
+
+    def __iter__(self) -> "DatasetIterator":
+        return self
+
+    def __next__(self):
+        element = next(self._elements)
+        if not self._eager:
+            return element
+        return nest.pack_sequence_as(self._spec, [eager_bridge.to_eager(np.asarray(v))
+                                                  for v in nest.flatten(element)])
+
+    def get_next(self):
+        try:
+            return next(self)
+        except StopIteration:
+            raise errors.OutOfRangeError(None, None, "End of sequence") from None
+
+    def close(self) -> None:
+        """Stops the pass (and its prefetch threads) before its end."""
+        self._elements.close()
 
 
 def _numpy_value(value):

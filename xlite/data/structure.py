@@ -89,7 +89,9 @@ def relaxed(a: TensorShape, b: TensorShape) -> TensorShape:
 
 def normalize(structure, lists_are_tensors: bool = True):
     """A source's value as a structure: lists are one tensor (as TF's sources read them) or, for what a
-    map function returns, tuples."""
+    map function returns, tuples. Eager tensors become their arrays."""
+    if getattr(type(structure), "_is_eager", False):     # an EagerTensor (xlite/eager/tensor.py)
+        return structure.numpy()
     if isinstance(structure, dict):
         return type(structure)((k, normalize(v, lists_are_tensors)) for k, v in structure.items())
     if isinstance(structure, tuple):
