@@ -15,10 +15,13 @@ from __future__ import annotations
 import builtins
 
 from xlite import errors
-from xlite.frontend import nest
+from xlite.frontend import fill_ops, math_ops, nest
 from xlite.frontend.control_flow_ops import cond as tf_cond, while_loop as tf_while_loop
 from xlite.frontend.convert import convert_to_tensor
-from xlite.frontend.graph import Tensor
+from xlite.frontend.graph import Tensor, get_default_graph
+from xlite.frontend.shape_ops import shape as tf_shape
+from xlite.frontend.subgraph import recording
+from xlite.ir import dtypes
 from xlite.function.autograph.composites import Composites
 from xlite.function.autograph.undefined import Undefined, UndefinedReturnValue, is_undefined, ld  # noqa: F401
 
@@ -39,7 +42,7 @@ def where(opts: dict) -> str:
     return f'File "{opts["file"]}", line {opts["line"]}'
 
 
-def _refuse_in_try(opts: dict, kind: str) -> None:
+def _refuse_unsupported(opts: dict, kind: str) -> None:
     """What a tensor-dependent statement cannot do: sit in a `try`, or assign attributes or items."""
     if opts.get("mutates"):
         raise errors.unimplemented(
@@ -57,30 +60,27 @@ def _refuse_in_try(opts: dict, kind: str) -> None:
 # logical operators ------------------------------------------------------------------------
 def and_(a_fn, b_fn):
     """`a and b`: tf.logical_and on a graph tensor, else Python's (b evaluated only when needed)."""
-    from xlite.frontend.math_ops import logical_and
     a = a_fn()
     if is_graph_tensor(a):
-        return logical_and(a, b_fn())
+        return math_ops.logical_and(a, b_fn())
     return b_fn() if a else a
 
 
 def or_(a_fn, b_fn):
-    from xlite.frontend.math_ops import logical_or
     a = a_fn()
     if is_graph_tensor(a):
-        return logical_or(a, b_fn())
+        return math_ops.logical_or(a, b_fn())
     return a if a else b_fn()
 
 
 def not_(a):
-    from xlite.frontend.math_ops import logical_not
-    return logical_not(a) if is_graph_tensor(a) else not a
+    return math_ops.logical_not(a) if is_graph_tensor(a) else not a
 
 
 def if_exp(test, true_fn, false_fn, opts: dict):
     """`a if test else b`."""
     if is_graph_tensor(test):
-        _refuse_in_try(opts, "if")
+        _refuse_unsupported(opts, "if")
         return tf_cond(test, true_fn, false_fn)
     return true_fn() if test else false_fn()
 
@@ -93,7 +93,7 @@ class _Retrace(Exception):
 def if_stmt(test, true_fn, false_fn, state: tuple, names: tuple, opts: dict) -> tuple:
     if not is_graph_tensor(test):
         return true_fn(*state) if test else false_fn(*state)
-    _refuse_in_try(opts, "if")
+    _refuse_unsupported(opts, "if")
     state, attrs = tuple(state), Composites(opts)
     if not attrs:
         return _tf_if(test, true_fn, false_fn, state, names, opts)
@@ -112,8 +112,7 @@ class _Spec:
 
 
 def _zeros_like_spec(spec):
-    from xlite.frontend.fill_ops import zeros
-    return nest.pack_sequence_as(spec, [zeros(s.shape, s.dtype) for s in nest.flatten(spec)])
+    return nest.pack_sequence_as(spec, [fill_ops.zeros(s.shape, s.dtype) for s in nest.flatten(spec)])
 
 
 def _spec_of(value, name: str, opts: dict):
@@ -192,8 +191,6 @@ def _return_placeholders(state: tuple, names: tuple, opts: dict, trial) -> tuple
              if isinstance(v, UndefinedReturnValue) and names[k].startswith(RETVAL_PREFIX)]
     if not slots or trial is None:
         return state
-    from xlite.frontend.graph import get_default_graph
-    from xlite.frontend.subgraph import recording
     out = None
     try:
         with recording(get_default_graph(), f"a trial iteration of the loop at {where(opts)}"), _Tracing():
@@ -291,7 +288,7 @@ def while_stmt(test_fn, body_fn, state: tuple, names: tuple, opts: dict) -> tupl
     while True:
         test = test_fn(*state)
         if is_graph_tensor(test):
-            _refuse_in_try(opts, "while")
+            _refuse_unsupported(opts, "while")
             attrs, n = Composites(opts), len(state)
             if not attrs:
                 return _tf_while(test_fn, body_fn, state, names, opts)
@@ -322,7 +319,7 @@ def for_stmt(iterable, extra_test, body_fn, state: tuple, names: tuple, opts: di
     `extra_test` (None, or a function of the state) is false once a `break` or `return` ran."""
     state = tuple(state)
     if is_graph_tensor(iterable) or isinstance(iterable, TensorEnumerate):
-        _refuse_in_try(opts, "for")
+        _refuse_unsupported(opts, "for")
         attrs, n = Composites(opts), len(state)
         if not attrs:
             return _tf_for(iterable, extra_test, body_fn, state, names, opts)
@@ -345,9 +342,6 @@ def for_stmt(iterable, extra_test, body_fn, state: tuple, names: tuple, opts: di
 
 
 def _tf_for(iterable, extra_test, body_fn, state: tuple, names: tuple, opts: dict) -> tuple:
-    from xlite.frontend import math_ops
-    from xlite.frontend.shape_ops import shape as tf_shape
-    from xlite.ir import dtypes
     counted = isinstance(iterable, TensorEnumerate)
     tensor = convert_to_tensor(iterable.tensor if counted else iterable)
     if tensor.shape.ndims == 0:
@@ -391,8 +385,6 @@ def _tf_for(iterable, extra_test, body_fn, state: tuple, names: tuple, opts: dic
 
 def _range_length(start, limit, delta):
     """How many elements tf.range(start, limit, delta) has: max(0, ceil((limit - start) / delta)), int32."""
-    from xlite.frontend import math_ops
-    from xlite.ir import dtypes
     if start.dtype.is_integer:
         count = -math_ops.floordiv(start - limit, delta)
     else:
@@ -440,9 +432,7 @@ def cast_builtin(kind):
     """`int(x)` / `float(x)` of a graph tensor: tf.cast to int32 / float32, as TF's AutoGraph does."""
     def call(value=0, *args):
         if is_graph_tensor(value) and not args:
-            from xlite.frontend.math_ops import cast
-            from xlite.ir import dtypes
-            return cast(value, dtypes.int32 if kind is int else dtypes.float32)
+            return math_ops.cast(value, dtypes.int32 if kind is int else dtypes.float32)
         return kind(value, *args)
     return call
 
@@ -453,8 +443,7 @@ int_, float_ = cast_builtin(int), cast_builtin(float)
 def range_(*args):
     """`range(...)`: tf.range when any argument is a graph tensor."""
     if any(is_graph_tensor(a) for a in args):
-        from xlite.frontend.fill_ops import range as tf_range
-        return tf_range(*args)
+        return fill_ops.range(*args)
     return builtins.range(*args)
 
 
@@ -466,7 +455,6 @@ def len_(value):
             raise ValueError(f"len requires a non-scalar tensor, got one of shape {t.shape}")
         if t.shape.ndims is not None and t.shape[0] is not None:
             return t.shape[0]
-        from xlite.frontend.shape_ops import shape as tf_shape
         return tf_shape(t)[0]
     return len(value)
 
