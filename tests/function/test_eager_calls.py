@@ -241,15 +241,21 @@ def test_arguments_as_tf_keys_them():
     np.testing.assert_allclose(positional(tf.constant([1.0]), tf.constant([5.0]), scale=3.0).numpy(), [18.0])
     assert positional.experimental_get_tracing_count() == 1
 
-    v = tf.Variable(4.0)
+    v, w = tf.Variable(4.0), tf.Variable(-1.0)
 
     @tf.function
-    def read(var):
+    def bump(var, by):
+        var.assign_add(by)
         return var * 2.0
 
-    assert read(v).numpy() == 8.0
-    v.assign(5.0)
-    assert read(v).numpy() == 10.0      # the Variable is read at every call, not baked into the trace
+    assert bump(v, tf.constant(1.0)).numpy() == 10.0
+    assert bump(w, tf.constant(1.0)).numpy() == 0.0     # another Variable of the same spec: same trace
+    v.assign(7.0)
+    assert bump(v, tf.constant(1.0)).numpy() == 16.0    # read at every call, not baked into the trace
+    assert (v.numpy(), w.numpy()) == (8.0, 0.0)
+    assert bump.experimental_get_tracing_count() == 1
+    bump(tf.Variable([1.0, 2.0]), tf.constant([1.0, 1.0]))   # another shape: a new trace
+    assert bump.experimental_get_tracing_count() == 2
 
     @tf.function
     def returns_object(x):

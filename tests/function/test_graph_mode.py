@@ -242,3 +242,19 @@ def test_errors_in_a_traced_function_name_the_users_line(graph):
 
     with pytest.raises(ValueError, match=r"test_graph_mode\.py:\d+"):
         bad(tf.zeros([2, 3]), tf.zeros([4, 5]))
+
+
+def test_variable_arguments_bind_per_call(graph):
+    a, b = tf.Variable(1.0), tf.Variable(10.0)
+
+    @tf.function
+    def bump(var):
+        var.assign_add(1.0)
+        return var.read_value()
+
+    ra, rb = bump(a), bump(b)
+    assert bump.experimental_get_tracing_count() == 1     # Variables of one spec share a trace (TF's key)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(ra) == 2.0 and sess.run(rb) == 11.0
+        assert sess.run([a, b]) == [2.0, 11.0]

@@ -14,7 +14,7 @@ from xlite.frontend.graph import Tensor, get_default_graph
 from xlite.function import eager_bridge
 from xlite.function.inline import inline
 from xlite.function.runner import GraphRunner, fast_call
-from xlite.function.signature import TENSOR, bind, leaf_kind
+from xlite.function.signature import TENSOR, VARIABLE, bind, leaf_kind
 from xlite.runtime.executable import default_target
 
 
@@ -57,17 +57,25 @@ class ConcreteFunction:
     def __call__(self, *args, **kwargs):
         values = bind(self._parameters, args, kwargs)
         flat = nest.flatten(list(values))
-        return self.call_flat([v for v in flat if leaf_kind(v) == TENSOR])
+        return self.call_flat([v for v in flat if leaf_kind(v) == TENSOR],
+                              [v for v in flat if leaf_kind(v) == VARIABLE])
 
-    def call_flat(self, tensors: list):
-        """Calls the trace with one value per argument placeholder, in the trace's flat order."""
-        if len(tensors) != len(self.graph.arg_inputs):
-            raise TypeError(f"{self.name} takes {len(self.graph.arg_inputs)} tensor arguments, got {len(tensors)}")
+    def call_flat(self, tensors: list, variables: list = ()):
+        """Calls the trace with one value per argument placeholder and one Variable per Variable
+        argument, in the trace's flat order."""
+        if len(tensors) != len(self.graph.arg_inputs) or len(variables) != len(self.graph.variable_args):
+            raise TypeError(f"{self.name} takes {len(self.graph.arg_inputs)} tensor and "
+                            f"{len(self.graph.variable_args)} Variable arguments, got {len(tensors)} and "
+                            f"{len(variables)}")
+        for var, proxy in zip(variables, self.graph.variable_args):
+            if var.dtype != proxy.dtype or not proxy.shape.is_compatible_with(var.shape):
+                raise ValueError(f"{self.name}: Variable argument {var.name} ({var.dtype.name}{var.shape}) does "
+                                 f"not fit the trace's {proxy.dtype.name}{proxy.shape}")
         if eager_bridge.executing_eagerly():
-            return self.call_eager([_array(t, d) for t, d in zip(tensors, self._dtypes)])
-        return self.call_graph(tensors)
+            return self.call_eager([_array(t, d) for t, d in zip(tensors, self._dtypes)], variables)
+        return self.call_graph(tensors, variables)
 
-    def call_graph(self, tensors: list):
+    def call_graph(self, tensors: list, variables: list = ()):
         """Inlines the trace into the default graph; the outputs as that graph's tensors."""
         from xlite.frontend.convert import convert_to_tensor
         graph = get_default_graph()
@@ -78,9 +86,9 @@ class ConcreteFunction:
                 raise ValueError(f"{self.name}: argument {placeholder.op.name} has shape {t.shape}, the "
                                  f"trace expects {placeholder.shape}")
             args.append(t)
-        return inline(self.graph, graph, args, self.name)
+        return inline(self.graph, graph, args, self.name, variables)
 
-    def call_eager(self, arrays: list):
+    def call_eager(self, arrays: list, variables: list = ()):
         """Runs the trace's executable on NumPy arrays (one per argument placeholder)."""
         runner = self._runner
         if runner is None:
@@ -89,7 +97,7 @@ class ConcreteFunction:
             if not placeholder.shape.is_compatible_with(array.shape):
                 raise ValueError(f"{self.name}: argument {placeholder.op.name} has shape {array.shape}, the "
                                  f"trace expects {placeholder.shape}")
-        results = iter([eager_bridge.to_eager(a) for a in runner(arrays)])
+        results = iter([eager_bridge.to_eager(a) for a in runner(arrays, variables)])
         structured = self.graph.structured_outputs
         flat = [next(results) if isinstance(v, Tensor) else v for v in nest.flatten(structured)]
         return nest.pack_sequence_as(structured, flat) if nest.is_sequence(structured) else flat[0]

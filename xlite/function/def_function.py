@@ -20,7 +20,7 @@ from xlite.frontend.tensor_shape import TensorShape
 from xlite.function import eager_bridge
 from xlite.function.eager_bridge import EagerTensor, executing_eagerly
 from xlite.function.concrete import ConcreteFunction
-from xlite.function.signature import (TENSOR, bind, cache_key, conform_to_signature, leaf_kind)
+from xlite.function.signature import (TENSOR, VARIABLE, bind, cache_key, conform_to_signature, leaf_kind)
 from xlite.function.tensor_spec import TensorSpec
 from xlite.function.tracing import trace
 
@@ -79,7 +79,8 @@ class Function:
                 return call(args)
         concrete, values = self._trace_for(args, kwargs)
         flat = nest.flatten(list(values))
-        result = concrete.call_flat([v for v in flat if leaf_kind(v) == TENSOR])
+        result = concrete.call_flat([v for v in flat if leaf_kind(v) == TENSOR],
+                                    [v for v in flat if leaf_kind(v) == VARIABLE])
         if not kwargs and len(fast) < _MAX_FAST and executing_eagerly() and all(type(a) is EagerTensor for a in args) \
                 and len(concrete.graph.arg_inputs) == len(args):
             key = tuple([(a.dtype, a._value.shape) for a in args])

@@ -29,6 +29,7 @@ class FuncGraph(Graph):
         self.name = name
         self.outer_graph = outer_graph           # the graph the trace was made from (None: eager)
         self.arg_inputs: list[Tensor] = []       # one Placeholder per tensor argument, in flat order
+        self.variable_args: list[Tensor] = []    # one VariableV2 per Variable argument, in flat order
         self.outputs: list[Tensor] = []          # the flat tensors the function returns
         self.structured_outputs = None           # what the function returned, tensors as graph tensors
         self.control_output = None               # a NoOp after every assignment the trace makes
@@ -83,6 +84,16 @@ class FuncGraph(Graph):
         """A placeholder for one tensor argument of the traced function."""
         t = self._placeholder(name, dtypes.as_dtype(dtype), TensorShape(shape))
         self.arg_inputs.append(t)
+        return t
+
+    def add_variable_argument(self, variable) -> Tensor:
+        """A VariableV2 standing for a Variable argument: each call binds it to the Variable it passes
+        (the trace was made with `variable`, whose reads and assignments in it go to this op)."""
+        t = self._variable_proxy(_op_name(variable), dtypes.as_dtype(variable.dtype), TensorShape(variable.shape))
+        # what reads of it capture: an eager Variable itself, a graph Variable's VariableV2 tensor
+        key = variable if eager_bridge.is_eager_variable(variable) else variable._variable
+        self._captures[id(key)] = (key, t)
+        self.variable_args.append(t)
         return t
 
     def stateful_ops(self) -> list[Operation]:

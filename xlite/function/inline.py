@@ -15,13 +15,19 @@ from xlite.frontend.graph import Graph, Operation, Tensor
 from xlite.frontend.subgraph import SubGraph
 
 
-def inline(func_graph, graph: Graph, args: list[Tensor], scope: str):
-    """Copies `func_graph` into `graph` with its argument placeholders bound to `args`; the function's
-    structured outputs with each graph tensor replaced by its copy."""
+def inline(func_graph, graph: Graph, args: list[Tensor], scope: str, variables: list = ()):
+    """Copies `func_graph` into `graph` with its argument placeholders bound to `args` and its Variable
+    arguments to `variables`; the function's structured outputs with each graph tensor replaced by its
+    copy."""
     memo: dict[int, object] = {}
     for placeholder, arg in zip(func_graph.arg_inputs, args):
         memo[id(placeholder)] = arg
+    bound_per_call = {id(t) for t in func_graph.variable_args}
     for value, internal in func_graph.captures:
+        if id(internal) not in bound_per_call:
+            memo[id(internal)] = _outer_value(value, graph, internal)
+    for var, internal in zip(variables, func_graph.variable_args):
+        value = var if getattr(var, "_is_eager_variable", False) else var._variable
         memo[id(internal)] = _outer_value(value, graph, internal)
     copier = _Copier(graph, memo)
     scope = "".join(c if c.isalnum() or c in "_.-" else "_" for c in scope).lstrip("_.-") or "function"

@@ -15,6 +15,16 @@ from xlite.runtime import driver
 from xlite.runtime.memory import allocation_errors, check_allocations
 
 
+class ArgumentVariable:
+    """Stands for the Variable a call passes as its k-th Variable argument (the trace's VariableV2 for
+    that argument is bound to whichever Variable each call gives, as TF keys Variables by spec)."""
+
+    __slots__ = ("k",)
+
+    def __init__(self, k: int):
+        self.k = k
+
+
 class Signature:
     """One compiled call: the executable and where each parameter comes from and result goes."""
 
@@ -23,7 +33,7 @@ class Signature:
     def __init__(self, lowered, executable, feed_index: dict, variables: dict, shapes: tuple):
         self.executable = executable
         self.shapes = shapes             # the feeds' shapes it was compiled for
-        self.params = []                 # ("feed", index) | ("variable", eager Variable) | ("rng", None)
+        self.params = []                 # ("feed", index) | ("variable", Variable or ArgumentVariable) | ("rng", None)
         for kind, item in lowered.params:
             if kind == "feed":
                 self.params.append(("feed", feed_index[id(item)]))
@@ -49,6 +59,8 @@ class GraphRunner:
         self.feeds = list(func_graph.arg_inputs) + [t for _, t in captured]
         self.captured_values = [np.ascontiguousarray(_numpy(v)) for v, _ in captured]
         self.variables = {id(t.op): v for v, t in func_graph.captures if t.op.type == "VariableV2"}
+        for k, t in enumerate(func_graph.variable_args):
+            self.variables[id(t.op)] = ArgumentVariable(k)
         self.signatures: dict[tuple, Signature] = {}
         self.counter = 0
 
@@ -65,8 +77,9 @@ class GraphRunner:
             sig = self.signatures[key] = Signature(lowered, executable, feed_index, self.variables, key)
         return sig
 
-    def __call__(self, arg_arrays: list) -> list:
-        """The flat outputs (NumPy arrays) for the argument arrays; Variables updated."""
+    def __call__(self, arg_arrays: list, arg_variables: list = ()) -> list:
+        """The flat outputs (NumPy arrays) for the argument arrays and Variable arguments; Variables
+        updated."""
         arrays = list(arg_arrays) + self.captured_values
         sig = self.signature(arrays)
         args = []
@@ -74,14 +87,15 @@ class GraphRunner:
             if kind == "feed":
                 args.append(arrays[item])
             elif kind == "variable":
-                args.append(read_variable(item))
+                args.append(read_variable(arg_variables[item.k] if type(item) is ArgumentVariable else item))
             else:
                 self.counter += 1
                 args.append(np.array(self.counter, np.int64))
         with allocation_errors():
             results = sig.executable.run(args)
         for j, variable in sig.updates:
-            write_variable(variable, results[j])
+            write_variable(arg_variables[variable.k] if type(variable) is ArgumentVariable else variable,
+                           results[j])
         outputs = [results[j] for j in sig.fetches]
         return outputs if sig.fresh else [np.array(o, copy=True) for o in outputs]
 

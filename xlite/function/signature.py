@@ -2,7 +2,7 @@
 
 A call's arguments are bound to the Python function's parameters (so `f(1)` and `f(x=1)` are one
 call), flattened with tf.nest, and each leaf gives part of the key: a tensor (graph, eager or a NumPy
-array) its dtype and shape, a Variable its identity, any other Python value itself (by value, so
+array) its dtype and shape, a Variable its dtype and shape too, any other Python value itself (by value, so
 `f(2)` and `f(3)` trace twice). An `input_signature` of TensorSpecs replaces the tensor leaves'
 shapes with the specs' (None dims relaxed), so one trace serves every shape that fits.
 """
@@ -49,8 +49,9 @@ def leaf_key(value):
     if kind == TENSOR:
         dtype = dtypes.as_dtype(value.dtype)
         return (dtype.np if dtype.np_name is not None else dtype.name, TensorShape(value.shape)._dims)
-    if kind == VARIABLE:
-        return ("variable", id(value))
+    if kind == VARIABLE:        # by spec, as TF keys them: each call binds the trace's VariableV2 to its own
+        return ("variable", dtypes.as_dtype(value.dtype).name, TensorShape(value.shape)._dims,
+                bool(getattr(value, "_is_eager_variable", False)))
     try:
         hash(value)
     except TypeError:

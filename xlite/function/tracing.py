@@ -1,9 +1,9 @@
 """Tracing: running the Python function once on placeholders to record its graph.
 
 Each tensor leaf of the bound arguments becomes a Placeholder of the FuncGraph (its dtype and its
-shape, or the input_signature's shape with its None dims); Variables and Python values are passed to
-the function as they are (Variables are captured where the function uses them, Python values are
-constants of the trace). What the function returns is flattened: graph tensors become the trace's
+shape, or the input_signature's shape with its None dims), each Variable leaf a VariableV2 that every
+call binds to the Variable it passes; Variables and Python values are passed to the function as they
+are (Python values are constants of the trace). What the function returns is flattened: graph tensors become the trace's
 outputs, Variables a read of their value, eager values captured, Python numbers and arrays constant
 tensors (as TF converts them), None stays None, and anything else is TF's TypeError.
 """
@@ -31,9 +31,13 @@ def trace(python_function, name: str, parameters, values: tuple, shapes: list | 
     shape_iter = iter(shapes) if shapes is not None else None
     with graph.as_default():
         for value, leaf_name in zip(flat, names):
-            if leaf_kind(value) == TENSOR:
+            kind = leaf_kind(value)
+            if kind == TENSOR:
                 shape = next(shape_iter) if shape_iter is not None else TensorShape(value.shape)
                 traced.append(graph.add_argument(leaf_name, value.dtype, shape))
+            elif kind == VARIABLE:
+                graph.add_variable_argument(value)
+                traced.append(value)
             else:
                 traced.append(value)
         args, kwargs = unbind(parameters, nest.pack_sequence_as(list(values), traced))
