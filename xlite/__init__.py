@@ -54,6 +54,8 @@ from xlite.eager.context import enable_eager_execution
 from xlite.eager.tape import GradientTape, UnconnectedGradients
 from xlite import app, flags, gfile, summary
 from xlite import data
+from xlite.data import io_ops as io
+from xlite.data.io_ops import decode_csv, read_file
 from xlite import tf_logging as logging
 from xlite.config import ConfigProto, GPUOptions, GraphOptions, OptimizerOptions, RunMetadata, RunOptions
 from xlite.summary.summary_ops import (histogram_summary, image_summary, merge_all_summaries, merge_summary,

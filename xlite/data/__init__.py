@@ -2,7 +2,7 @@
 TF1 iterators whose `get_next()` feeds a compiled step. `tf.compat.v1.data` is this module too."""
 from __future__ import annotations
 
-from xlite.data import experimental
+from xlite.data import experimental, io_ops
 from xlite.data.dataset import AUTOTUNE, INFINITE, UNKNOWN, Dataset
 from xlite.data.iterators import (Iterator, get_output_shapes, get_output_types, make_initializable_iterator,
                                   make_one_shot_iterator)

@@ -18,6 +18,7 @@ import numpy as np
 
 from xlite import errors
 from xlite.data import structure
+from xlite.data.text import HostProgram, HostString
 from xlite.frontend import nest
 from xlite.frontend.variables import placeholder
 from xlite.frontend.convert import convert_to_tensor
@@ -39,21 +40,26 @@ class TracedFunction:
         self.what = what
         self.graph = Graph()
         self.input_spec = input_spec
+        self.program = HostProgram()           # string components: host steps (xlite/data/text.py)
         with self.graph.as_default():
-            self.inputs = [placeholder(s.dtype, s.shape, name=f"args_{i}")
+            self.inputs = [HostString(self.program, s.shape, f"args_{i}") if s.dtype is structure.string
+                           else placeholder(s.dtype, s.shape, name=f"args_{i}")
                            for i, s in enumerate(structure.flat_specs(input_spec))]
             args = nest.pack_sequence_as(input_spec, self.inputs)
             result = call_with_element(fn, args)
             self.returned = result
             if _is_dataset(result):
-                self.outputs, self.output_spec, self.structure = [], None, None
+                self.flat_results, self.output_spec, self.structure = [], None, None
             else:
                 result = structure.normalize(result, lists_are_tensors=False)
-                flat = [_as_tensor(v, what) for v in nest.flatten(result)]
-                self.outputs = flat
+                flat = [v if isinstance(v, HostString) else _as_tensor(v, what) for v in nest.flatten(result)]
+                self.flat_results = flat
                 self.structure = result
-                self.output_spec = nest.pack_sequence_as(
-                    result, [structure.spec_of_tensor(t) for t in flat])
+                self.output_spec = nest.pack_sequence_as(result, [
+                    structure.TensorSpec(t.shape, structure.string) if isinstance(t, HostString)
+                    else structure.spec_of_tensor(t) for t in flat])
+        self.outputs = [t for t in self.flat_results if isinstance(t, Tensor)]
+        self.on_host = any(isinstance(t, HostString) for t in self.inputs)
         self._local = threading.local()
         self._sessions: list[Session] = []
         self._lock = threading.Lock()
@@ -70,28 +76,51 @@ class TracedFunction:
     def feeds(self, element) -> dict:
         """The placeholders' values: arrays (a NumPy scalar slice becomes a 0-d array, so the run takes
         the Session's steady state rather than its converting path)."""
+        if self.on_host:
+            return self._host_values(element)[1]
         return {p: v if type(v) is np.ndarray else np.asarray(v) for p, v in zip(self.inputs, nest.flatten(element))}
+
+    def _host_values(self, element) -> tuple[dict, dict]:
+        """(values of the HostStrings, feeds) for one element whose string components run host steps."""
+        strings, feeds = {}, {}
+        for p, v in zip(self.inputs, nest.flatten(element)):
+            if isinstance(p, HostString):
+                strings[p] = v
+            else:
+                feeds[p] = v if type(v) is np.ndarray else np.asarray(v)
+        values, filled = self.program.run(strings)
+        feeds.update(filled)
+        return values, feeds
 
     def __call__(self, element):
         """The function's value for one element: the same structure as the trace's outputs."""
-        if not self.outputs:
-            return self.structure
-        values = self.session().run(self.outputs, self.feeds(element))
-        return nest.pack_sequence_as(self.structure, [np.asarray(v) for v in values])
+        if not self.on_host:
+            if not self.outputs:
+                return self.structure
+            values = self.session().run(self.outputs, self.feeds(element))
+            return nest.pack_sequence_as(self.structure, [np.asarray(v) for v in values])
+        strings, feeds = self._host_values(element)
+        computed = iter(self.session().run(self.outputs, feeds) if self.outputs else [])
+        return nest.pack_sequence_as(self.structure, [strings[t] if isinstance(t, HostString)
+                                                      else np.asarray(next(computed)) for t in self.flat_results])
 
     def vectorized(self) -> "ChunkFunction | None":
         """The function over chunks of elements (xlite/data/vectorize.py), or None where it has none."""
         if not hasattr(self, "_vectorized"):
             from xlite.data.vectorize import vectorize
-            made = vectorize(self.inputs, self.outputs) if self.outputs else None
+            ok = self.outputs and not self.on_host and len(self.outputs) == len(self.flat_results)
+            made = vectorize(self.inputs, self.outputs) if ok else None
             self._vectorized = ChunkFunction(self, *made) if made is not None else None
         return self._vectorized
 
-    def evaluate(self, tensors: list[Tensor], element) -> list[np.ndarray]:
-        """Values of trace tensors (a returned dataset's sources) for one element."""
+    def evaluate(self, tensors: list, element) -> list[np.ndarray]:
+        """Values of trace tensors or HostStrings (a returned dataset's sources) for one element."""
         if not tensors:
             return []
-        return [np.asarray(v) for v in self.session().run(list(tensors), self.feeds(element))]
+        strings, feeds = self._host_values(element) if self.on_host else ({}, self.feeds(element))
+        graph_tensors = [t for t in tensors if isinstance(t, Tensor)]
+        computed = iter(self.session().run(graph_tensors, feeds) if graph_tensors else [])
+        return [strings[t] if isinstance(t, HostString) else np.asarray(next(computed)) for t in tensors]
 
 
 class ChunkFunction:

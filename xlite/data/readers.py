@@ -13,6 +13,7 @@ from xlite.data import structure
 from xlite.data.dataset import Dataset
 from xlite.data.sources import TensorSlices
 from xlite.data.structure import TensorSpec
+from xlite.data.text import HostString
 
 
 class TextLineDataset(Dataset):
@@ -21,6 +22,8 @@ class TextLineDataset(Dataset):
     def __init__(self, filenames, compression_type=None, buffer_size=None, num_parallel_reads=None, name=None):
         if isinstance(filenames, Dataset):
             self._files = filenames
+        elif isinstance(filenames, HostString):       # a file name inside interleave/flat_map's function
+            self._files = _HostNames(filenames)
         else:
             names = [filenames] if isinstance(filenames, (str, bytes)) else list(filenames)
             self._files = TensorSlices(np.array([os.fsencode(n) for n in names], dtype=object))
@@ -51,6 +54,21 @@ class TextLineDataset(Dataset):
             data = zlib.decompress(data)
         for line in data.splitlines():
             yield np.bytes_(line.rstrip(b"\r"))
+
+
+class _HostNames(Dataset):
+    """The file names a HostString holds for one element of the enclosing dataset (a scalar: one)."""
+
+    def __init__(self, names: HostString):
+        self._names = names
+        self._spec = TensorSpec([], structure.string)
+
+    def _tensors(self):
+        return [self._names]
+
+    def _elements(self, env: dict) -> Iterator:
+        value = np.asarray(env[self._names], dtype=object)
+        yield from (value.reshape(-1) if value.ndim else [value[()]])
 
 
 __all__ = ["TextLineDataset"]
