@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+from numpy import ndarray
 
 Spec = tuple      # (NumPy dtype, dims): what one parameter of an executable is
 
@@ -21,7 +22,6 @@ def fits(values: Sequence, specs: Sequence[Spec]) -> bool:
     """Whether each value is an ndarray of exactly its spec's dtype and dims, C-contiguous and aligned:
     what generated code may read through its data pointer with no conversion. One call checks a whole
     run (a function call per array would be most of a small run's cost); `values` and `specs` are as long."""
-    ndarray = np.ndarray
     for value, (dtype, dims) in zip(values, specs):
         if type(value) is not ndarray or (value.dtype is not dtype and value.dtype != dtype) \
                 or value.shape != dims:

@@ -17,7 +17,7 @@ from xlite import errors
 from xlite.runtime import session as session_module
 from xlite.runtime.run_plan import MISFIT, RunPlan
 
-TARGETS = ["interpreter", "cpu", "cuda"]
+TARGETS = ["interpreter", "cpu", pytest.param("cuda", marks=pytest.mark.slow)]      # cuda (emulated): slow tier
 XLITE = Path(__file__).resolve().parents[2] / "xlite"
 
 
@@ -76,7 +76,7 @@ def both_paths(sess, fetches, feed_dict):
 
 def steady_state(sess, fetches, feed_dict):
     """The RunPlan.fast Session.run calls first for this fetch structure and these feed keys."""
-    return sess._fast[(session_module._hashable_fetches(fetches), tuple(feed_dict))]
+    return sess._fast[session_module._steady_key((session_module._hashable_fetches(fetches), tuple(feed_dict)))]
 
 
 def test_feeds_fast_and_careful_give_the_same_values_and_errors(target):

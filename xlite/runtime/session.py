@@ -96,9 +96,9 @@ class Session:
             feed_dict = host_fed.fill(self, fetches, feed_dict)
         if options is None and run_metadata is None:
             kind = type(fetches)
-            try:
-                fast = self._fast[((kind, *fetches) if kind is list or kind is tuple else fetches,
-                                   tuple(feed_dict) if feed_dict else ())]
+            try:            # the key _steady_key makes, written out (one tuple to build and hash)
+                fast = self._fast[(kind, *fetches, None, *(feed_dict or ())) if kind is list or kind is tuple
+                                  else (fetches, None, *(feed_dict or ()))]
             except (KeyError, TypeError):
                 fast = None
             if fast is not None:
@@ -121,7 +121,7 @@ class Session:
             result = plan.run(feeds, stop, options, run_metadata)
         if (plan.fast is not None and run_metadata is None and not self._closed
                 and not self._settings.intra_op_threads and not self._settings.operation_timeout_ms):
-            self._fast[key] = plan.fast
+            self._fast[_steady_key(key)] = plan.fast
         return result
 
     def _plan_for(self, fetches, feed_dict: dict) -> tuple:
@@ -216,6 +216,13 @@ def _hashable_fetches(fetches):
     if isinstance(fetches, (Tensor, Operation, str)) or hasattr(fetches, "_as_graph_element"):
         return fetches
     return None
+
+
+def _steady_key(key: tuple) -> tuple:
+    """The key of Session._fast for a request's key (_hashable_fetches, feed keys): one flat tuple, the
+    fetches, then None (never a fetch), then the feed keys."""
+    fetches, feed_keys = key
+    return (*fetches, None, *feed_keys) if type(fetches) is tuple else (fetches, None, *feed_keys)
 
 
 class InteractiveSession(Session):
