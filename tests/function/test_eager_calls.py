@@ -263,3 +263,20 @@ def test_arguments_as_tf_keys_them():
 
     with pytest.raises(TypeError, match="must return zero or more Tensors"):
         returns_object(tf.constant(1.0))
+
+
+def test_seeded_random_ops_repeat_the_graph_mode_sequence():
+    with tf.Graph().as_default() as g:
+        tf.set_random_seed(7)
+        r = tf.random_normal([3])
+        with tf.Session(graph=g) as sess:
+            want = [sess.run(r), sess.run(r)]
+    tf.set_random_seed(7)
+
+    @tf.function
+    def noise():
+        return tf.random_normal([3])
+
+    got = [noise().numpy(), noise().numpy()]       # each call draws the next numbers, as each run does
+    np.testing.assert_array_equal(got, want)
+    assert not np.array_equal(got[0], got[1])

@@ -258,3 +258,14 @@ def test_variable_arguments_bind_per_call(graph):
         sess.run(tf.global_variables_initializer())
         assert sess.run(ra) == 2.0 and sess.run(rb) == 11.0
         assert sess.run([a, b]) == [2.0, 11.0]
+
+
+def test_function_called_inside_a_cond_branch(graph):
+    @tf.function
+    def double(v):
+        return v * 2.0
+
+    x = tf.placeholder(tf.float32, [])
+    y = tf.cond(x > 0, lambda: double(x), lambda: -x)
+    with tf.Session() as sess:
+        assert sess.run(y, {x: 3.0}) == 6.0 and sess.run(y, {x: -2.0}) == 2.0

@@ -72,7 +72,7 @@ class Function:
         fast = self._fast
         if fast and not kwargs:
             try:      # the key of positional eager tensors (a graph tensor or a Python value has no `_value`)
-                call = fast.get(tuple([(a.dtype, a._value.shape) for a in args]))
+                call = fast.get(tuple([(a.__class__, a.dtype, a._value.shape) for a in args]))
             except AttributeError:
                 call = None
             if call is not None and executing_eagerly():
@@ -83,7 +83,7 @@ class Function:
                                     [v for v in flat if leaf_kind(v) == VARIABLE])
         if not kwargs and len(fast) < _MAX_FAST and executing_eagerly() and all(type(a) is EagerTensor for a in args) \
                 and len(concrete.graph.arg_inputs) == len(args):
-            key = tuple([(a.dtype, a._value.shape) for a in args])
+            key = tuple([(a.__class__, a.dtype, a._value.shape) for a in args])
             fast[key] = concrete.fast_call(tuple(a._value.shape for a in args))
         return result
 
