@@ -73,6 +73,21 @@ def mnist_batch(seed: int, shape, batch: int):
     return images, labels
 
 
+def w3_step(x, y_):
+    """W3's model on images `x` [batch, 784] and one-hot labels `y_`: (loss, SGD train op)."""
+    def dense(h, n_in, n_out, relu):
+        W = tf.Variable(tf.truncated_normal([n_in, n_out], stddev=0.1), name="W")
+        b = tf.Variable(tf.zeros([n_out]), name="b")
+        out = tf.matmul(h, W) + b
+        return tf.nn.relu(out) if relu else out
+
+    h1 = dense(x, 784, 256, True)
+    h2 = dense(h1, 256, 256, True)
+    logits = dense(h2, 256, 10, False)
+    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y_, logits=logits))
+    return loss, tf.train.GradientDescentOptimizer(0.01).minimize(loss)
+
+
 def build_w3() -> Program:
     """One SGD step (lr 0.01) of an MLP 784-256-256-10 with ReLU and mean softmax cross-entropy."""
     graph = tf.Graph()
@@ -80,18 +95,7 @@ def build_w3() -> Program:
         tf.set_random_seed(3)
         x = tf.placeholder(tf.float32, [None, 784], name="images")
         y_ = tf.placeholder(tf.float32, [None, 10], name="labels")
-
-        def dense(h, n_in, n_out, relu):
-            W = tf.Variable(tf.truncated_normal([n_in, n_out], stddev=0.1), name="W")
-            b = tf.Variable(tf.zeros([n_out]), name="b")
-            out = tf.matmul(h, W) + b
-            return tf.nn.relu(out) if relu else out
-
-        h1 = dense(x, 784, 256, True)
-        h2 = dense(h1, 256, 256, True)
-        logits = dense(h2, 256, 10, False)
-        loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y_, logits=logits))
-        train_op = tf.train.GradientDescentOptimizer(0.01).minimize(loss)
+        loss, train_op = w3_step(x, y_)
         init = tf.global_variables_initializer()
         variables = tf.trainable_variables()
     images, labels = mnist_batch(30, (784,), 128)
@@ -189,6 +193,119 @@ def build_w3_function() -> FunctionProgram:
     return FunctionProgram(build_w3(), w3_function)
 
 
+class DataProgram:
+    """W9: the W3 step fed by a tf.data pipeline over 60,000 28x28 uint8 images for an epoch, against the
+    same steps fed NumPy batches (xlite/bench/data_workload.py times each `*_epoch()` it returns)."""
+
+    N, BATCH = 60000, 128
+
+    def __init__(self):
+        rng = np.random.RandomState(9)
+        self.images = rng.randint(0, 256, (self.N, 28, 28)).astype(np.uint8)
+        self.labels = rng.randint(0, 10, self.N).astype(np.int64)
+        self.steps_per_epoch = -(-self.N // self.BATCH)
+
+    @staticmethod
+    def normalize(image, label):
+        return tf.reshape(tf.cast(image, tf.float32) / 255.0, [784]), tf.one_hot(label, 10)
+
+    def pipeline(self, data):
+        return (data.Dataset.from_tensor_slices((self.images, self.labels)).map(self.normalize)
+                .shuffle(1000, seed=9).batch(self.BATCH).prefetch(2))
+
+    def get_next_epoch(self, target: str):
+        graph = tf.Graph()
+        with graph.as_default():
+            tf.set_random_seed(3)
+            iterator = self.pipeline(tf.data).make_initializable_iterator()
+            _, train_op = w3_step(*iterator.get_next())
+            sess = tf.Session(target=target)
+            sess.run(tf.global_variables_initializer())
+
+        def epoch():
+            sess.run(iterator.initializer)
+            try:
+                while True:
+                    sess.run(train_op)
+            except tf.errors.OutOfRangeError:
+                pass
+        epoch()                 # compiles (the step, and the last batch's shape)
+        return epoch
+
+    def feed_dict_epoch(self, target: str):
+        order = np.random.RandomState(9).permutation(self.N)
+        xs = (self.images.reshape(self.N, 784)[order] / np.float32(255.0)).astype(np.float32)
+        ys = np.eye(10, dtype=np.float32)[self.labels[order]]
+        graph = tf.Graph()
+        with graph.as_default():
+            tf.set_random_seed(3)
+            x = tf.placeholder(tf.float32, [None, 784], name="images")
+            y_ = tf.placeholder(tf.float32, [None, 10], name="labels")
+            _, train_op = w3_step(x, y_)
+            sess = tf.Session(target=target)
+            sess.run(tf.global_variables_initializer())
+
+        def epoch():
+            for start in range(0, self.N, self.BATCH):
+                sess.run(train_op, {x: xs[start:start + self.BATCH], y_: ys[start:start + self.BATCH]})
+        epoch()
+        return epoch
+
+    def pipeline_epoch(self):
+        dataset = self.pipeline(tf.data)
+
+        def epoch():
+            for _ in dataset:
+                pass
+        epoch()
+        return epoch
+
+    def tensorflow_epoch(self):
+        import tensorflow as real_tf
+        dataset = (real_tf.data.Dataset.from_tensor_slices((self.images, self.labels))
+                   .map(lambda image, label: (real_tf.reshape(real_tf.cast(image, real_tf.float32) / 255.0,
+                                                              [784]), real_tf.one_hot(label, 10)))
+                   .shuffle(1000, seed=9).batch(self.BATCH).prefetch(2))
+
+        def epoch():
+            for _ in dataset:
+                pass
+        epoch()
+        return epoch
+
+
+def build_w9() -> DataProgram:
+    return DataProgram()
+
+
+@dataclass
+class EagerProgram:
+    """An eager workload (W7): `loop(x)` is the user's Python loop, the same code on an xlite, JAX or TF
+    eager tensor; `ops` eager ops per loop; `want()` its value by NumPy in float32."""
+    x0: np.ndarray
+    steps: int
+
+    @property
+    def ops(self) -> int:
+        return 2 * self.steps
+
+    def loop(self, x):
+        for _ in range(self.steps):
+            x = x * 0.5 + 1.0
+        return x
+
+    def want(self) -> np.ndarray:
+        x = self.x0.copy()
+        for _ in range(self.steps):
+            x = x * np.float32(0.5) + np.float32(1.0)
+        return x
+
+
+def build_w7() -> EagerProgram:
+    """W7: 1,000 small eager ops, `x = x * 0.5 + 1.0` on a [16] float32 tensor."""
+    return EagerProgram(np.linspace(-4.0, 4.0, 16, dtype=np.float32), 500)
+
+
 WORKLOADS = {w.id: w for w in (
     Workload("W1", "elementwise chain", "x f32[2048,2048]", "bandwidth", build_w1, bytes_moved=32 * MiB),
     Workload("W2", "row-wise softmax", "x f32[4096,1024]", "bandwidth", build_w2, bytes_moved=32 * MiB),
@@ -197,8 +314,12 @@ WORKLOADS = {w.id: w for w in (
     Workload("W5", "Deep-MNIST CNN SGD step", "batch 32, 28x28x1 NHWC", "train", build_w5),
     Workload("W6", "cold compile of the W3 step", "fresh process, empty/warm cache", "compile", build_w3),
     Workload("W6-aot", "AOT library of the W3 step: load + first step", "fresh process, no LLVM", "aot", build_w3),
+    Workload("W7", "eager dispatch: x = x * 0.5 + 1.0", "1000 eager ops on f32[16], per op", "eager",
+             build_w7),
     Workload("W8", "tf.function call: add two f32 scalars", "eager f32[] + f32[] vs W4's sess.run", "function",
              build_w8),
     Workload("W3-fn", "W3's SGD step as a tf.function", "GradientTape + optimizer, batch 128", "function",
              build_w3_function),
+    Workload("W9", "tf.data input pipeline feeding the W3 step", "60,000 28x28 u8, map/shuffle/batch 128/prefetch",
+             "data", build_w9),
 )}
