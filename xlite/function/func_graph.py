@@ -42,6 +42,9 @@ class FuncGraph(Graph):
         known = self._captures.get(id(value))
         if known is not None:
             return known[1]
+        owner = getattr(getattr(value, "op", None), "_py_variable", None)
+        if owner is not None and owner is not value and eager_bridge.is_eager_variable(owner):
+            return self.capture(owner)          # an eager Variable's handle stands for the Variable
         if eager_bridge.is_eager_variable(value):
             internal = self._variable_proxy(_op_name(value), dtypes.as_dtype(value.dtype), TensorShape(value.shape))
         elif eager_bridge.is_eager_tensor(value) or not isinstance(value, Tensor):
@@ -50,8 +53,8 @@ class FuncGraph(Graph):
         else:
             if value.graph is self:
                 return value
-            internal = (self._variable_proxy(value.op.name, value.dtype, value.shape)
-                        if value.op.type == "VariableV2" else self._placeholder(value.op.name, value.dtype, value.shape))
+            make = self._variable_proxy if value.op.type == "VariableV2" else self._placeholder
+            internal = make(value.op.name, value.dtype, value.shape)
         self._captures[id(value)] = (value, internal)
         return internal
 
