@@ -280,3 +280,44 @@ def test_seeded_random_ops_repeat_the_graph_mode_sequence():
     got = [noise().numpy(), noise().numpy()]       # each call draws the next numbers, as each run does
     np.testing.assert_array_equal(got, want)
     assert not np.array_equal(got[0], got[1])
+
+
+def test_relaxed_shapes_and_the_concrete_signature():
+    @tf.function(experimental_relax_shapes=True)
+    def total(x):
+        return tf.reduce_sum(x * x)
+
+    for n in (2, 3, 4, 9):
+        x = np.arange(n, dtype=np.float32)
+        assert total(tf.constant(x)).numpy() == pytest.approx(float((x * x).sum()))
+    assert total.experimental_get_tracing_count() == 2       # [2], then [None] for every later length
+    cf = total.get_concrete_function(tf.constant(np.zeros(5, np.float32)))
+    (spec,), kwargs = cf.structured_input_signature
+    assert kwargs == {} and spec.shape.as_list() == [None] and spec.dtype == tf.float32
+
+
+@pytest.mark.slow
+def test_glossary_script_runs_unchanged_after_enable_eager_execution(tmp_path):
+    import subprocess
+    import sys
+    script = tmp_path / "glossary.py"
+    script.write_text(
+        "import xlite as tf\n"
+        "tf.enable_eager_execution()\n"
+        "@tf.function\n"
+        "def my_function(x):\n"
+        "    if x > 0:\n"
+        "        y = x * x\n"
+        "    else:\n"
+        "        y = -x\n"
+        "    return y\n"
+        "print(my_function(tf.constant(2)))\n"
+        "print(my_function(tf.constant(-3)))\n"
+        "@tf.function\n"
+        "def optimized_add(a, b):\n"
+        "    return a + b\n"
+        "print(optimized_add(tf.constant([1, 2, 3]), tf.constant([4, 5, 6])))\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["tf.Tensor(4, shape=(), dtype=int32)", "tf.Tensor(3, shape=(), dtype=int32)",
+                                       "tf.Tensor([5 7 9], shape=(3,), dtype=int32)"]
