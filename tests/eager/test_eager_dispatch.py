@@ -98,3 +98,16 @@ def test_eager_cond_and_while_run_as_python(target):
     i, s = tf.while_loop(lambda i, s: i < 5, lambda i, s: (i + 1, s + i), [tf.constant(0), tf.constant(0)])
     assert (int(i), int(s)) == (5, 10)
     assert int(tf.while_loop(lambda i: i < 100, lambda i: i + 1, [0], maximum_iterations=7)) == 7
+
+
+def test_eager_ops_on_emulated_cuda(eager, emulated):
+    dispatch.set_target("cuda")
+    try:
+        x = np.linspace(-2, 2, 12).astype(np.float32)
+        y = tf.reduce_sum(tf.reshape(tf.exp(tf.constant(x)) * 2.0 + 1.0, [3, 4]), axis=1)
+        np.testing.assert_allclose(y.numpy(), (np.exp(x) * 2 + 1).reshape(3, 4).sum(1), rtol=1e-5)
+        v = tf.Variable([1.0, 2.0])
+        v.assign_add([0.5, 0.5])
+        np.testing.assert_array_equal(v.numpy(), [1.5, 2.5])
+    finally:
+        dispatch.set_target(None)

@@ -126,7 +126,16 @@ def execute(op_type: str, inputs, attrs, name, n_outputs, output_shapes) -> reco
     else:
         stats.hits += 1
         _kernels.move_to_end(key)
-    outputs = kernel(arrays, variable)
+    if kernel.single is not None:                       # one result of the inputs alone: call it here
+        t = _new_tensor(EagerTensor)
+        try:
+            t._value = kernel._call(arrays)[0]
+        except MemoryError as e:
+            raise errors.ResourceExhaustedError(None, None, f"OOM when allocating tensor: {e}") from None
+        t.dtype, t._shape_cache = kernel.single, None
+        outputs = [t]
+    else:
+        outputs = kernel(arrays, variable)
     op = recording.EagerOp(op_type, name or op_type, tensors, outputs, attrs)
     if recording.active:
         recording.record(op)
