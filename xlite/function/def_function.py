@@ -101,7 +101,7 @@ class Function:
         shapes = None
         if self._input_signature is not None:
             values = conform_to_signature(self._input_signature, values, self._name)
-            key = (context, "input_signature", cache_key(_specs_as_python(values, self._input_signature)))
+            key = (context, "input_signature")          # one trace serves every call that fits
             shapes = [s.shape for s in nest.flatten(list(self._input_signature))]
         else:
             key = (context, cache_key(values))
@@ -198,11 +198,6 @@ def _relaxed_key(values):
     relaxed = tuple((k[0], len(k[1]) if k[1] is not None else None) if leaf_kind(v) == TENSOR else k
                     for v, k in zip(flat, leaves))
     return structure, relaxed
-
-
-def _specs_as_python(values, input_signature):
-    """The key of a call under an input_signature: the signature's own specs (one trace for all)."""
-    return tuple(input_signature)
 
 
 def function(func=None, input_signature=None, autograph: bool = True, jit_compile=None,
