@@ -58,3 +58,16 @@ def test_global_step_and_slots(eager):
     assert int(step) == 2
     np.testing.assert_allclose(opt.get_slot(w, "momentum").numpy(), [1.5, 1.5])
     np.testing.assert_allclose(w.numpy(), [1.0 - 0.5 - 0.75, 2.0 - 0.5 - 0.75])
+
+
+def test_minimize_takes_a_loss_function_eagerly(eager):
+    w = tf.Variable(W0)
+    opt = tf.train.GradientDescentOptimizer(0.1)
+    for _ in range(3):
+        opt.minimize(lambda: tf.reduce_mean(tf.square(tf.matmul(tf.constant(X), w))))
+    want = W0.copy()
+    for _ in range(3):
+        want = want - 0.1 * _grad(want)
+    np.testing.assert_allclose(w.numpy(), want, rtol=1e-5)
+    with pytest.raises(RuntimeError, match="should be a function when eager execution is enabled"):
+        opt.minimize(tf.reduce_sum(w))

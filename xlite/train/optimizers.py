@@ -6,7 +6,7 @@ import numpy as np
 from xlite.frontend import math_ops
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.gradients import gradients
-from xlite.frontend.graph import GraphKeys, Tensor, get_default_graph
+from xlite.frontend.graph import GraphKeys, Tensor, executing_eagerly, get_default_graph
 from xlite.frontend.variables import Variable, assign, assign_add, assign_sub, group
 
 
@@ -52,6 +52,8 @@ class Optimizer:
 
     def compute_gradients(self, loss, var_list=None, gate_gradients=GATE_OP, aggregation_method=None,
                           colocate_gradients_with_ops=False, grad_loss=None):
+        if callable(loss) or executing_eagerly():
+            return _eager_gradients(loss, var_list, grad_loss)
         loss = convert_to_tensor(loss)
         if var_list is None:
             var_list = loss.graph.get_collection(GraphKeys.TRAINABLE_VARIABLES)
@@ -120,6 +122,27 @@ class Optimizer:
 
     def _finish(self, update_ops):
         return group(*update_ops)
+
+
+def _eager_gradients(loss, var_list, grad_loss) -> list:
+    """TF1's compute_gradients of a loss function (required while executing eagerly): differentiated on a
+    GradientTape; without a var_list, with respect to the trainable Variables it read."""
+    if not callable(loss):
+        raise RuntimeError("`loss` passed to Optimizer.compute_gradients should be a function when eager "
+                           "execution is enabled.")
+    from xlite.eager.tape import GradientTape
+    with GradientTape() as tape:
+        if var_list is not None:
+            var_list = list(var_list)
+            tape.watch(var_list)
+        value = loss()
+    if var_list is None:        # (a graph's tape records nothing: its trainable Variables, as tf.gradients')
+        var_list = list(tape.watched_variables()) if executing_eagerly() else \
+            get_default_graph().get_collection(GraphKeys.TRAINABLE_VARIABLES)
+    if not var_list:
+        raise ValueError("No variables to optimize.")
+    grads = tape.gradient(value, var_list, output_gradients=grad_loss)
+    return list(zip(grads, var_list))
 
 
 class GradientDescentOptimizer(Optimizer):
