@@ -21,7 +21,7 @@ from xlite.data import structure
 from xlite.data.text import HostProgram, HostString
 from xlite.frontend import nest
 from xlite.frontend.variables import placeholder
-from xlite.frontend.convert import convert_to_tensor
+from xlite.frontend.convert import constant, convert_to_tensor
 from xlite.frontend.graph import Graph, Tensor
 from xlite.runtime.session import Session
 
@@ -33,12 +33,37 @@ def call_with_element(fn, element):
     return fn(element)
 
 
+class _TraceGraph(Graph):
+    """The graph a dataset function is traced into. A tensor of another graph the function reads is
+    captured as TF does: a constant by value, any other tensor as a placeholder fed with the value it
+    has when a pass over the dataset starts (the dataset lists it among its graph tensors)."""
+
+    def __init__(self):
+        super().__init__()
+        self.captures: list[tuple[Tensor, Tensor]] = []     # (outer tensor, its placeholder here)
+        self._memo: dict[int, Tensor] = {}
+
+    def capture(self, t: Tensor) -> Tensor:
+        found = self._memo.get(id(t))
+        if found is not None:
+            return found
+        if t._static_value is not None:
+            inner = constant(np.asarray(t._static_value), dtype=t.dtype)
+        elif t.op.type == "VariableV2" or getattr(t.op, "type", None) == "VarHandleOp":
+            raise errors.unimplemented("a dataset function that reads a tf.Variable of the enclosing graph")
+        else:
+            inner = placeholder(t.dtype, t.shape, name="captured")
+            self.captures.append((t, inner))
+        self._memo[id(t)] = inner
+        return inner
+
+
 class TracedFunction:
     """A dataset function traced into its own graph; `__call__` runs it on one element's arrays."""
 
     def __init__(self, fn, input_spec, what: str):
         self.what = what
-        self.graph = Graph()
+        self.graph = _TraceGraph()
         self.input_spec = input_spec
         self.program = HostProgram()           # string components: host steps (xlite/data/text.py)
         with self.graph.as_default():
@@ -73,16 +98,29 @@ class TracedFunction:
                 self._sessions.append(sess)
         return sess
 
-    def feeds(self, element) -> dict:
+    @property
+    def captures(self) -> list[tuple[Tensor, Tensor]]:
+        return self.graph.captures
+
+    def bind(self, env: dict):
+        """The function for one pass: captured tensors fed with their values in the pass's environment."""
+        if not self.graph.captures:
+            return self
+        return _Bound(self, {inner: np.asarray(env[outer]) for outer, inner in self.graph.captures})
+
+    def feeds(self, element, extra: dict | None = None) -> dict:
         """The placeholders' values: arrays (a NumPy scalar slice becomes a 0-d array, so the run takes
         the Session's steady state rather than its converting path)."""
         if self.on_host:
-            return self._host_values(element)[1]
-        return {p: v if type(v) is np.ndarray else np.asarray(v) for p, v in zip(self.inputs, nest.flatten(element))}
+            return self._host_values(element, extra)[1]
+        feeds = {p: v if type(v) is np.ndarray else np.asarray(v) for p, v in zip(self.inputs, nest.flatten(element))}
+        if extra:
+            feeds.update(extra)
+        return feeds
 
-    def _host_values(self, element) -> tuple[dict, dict]:
+    def _host_values(self, element, extra: dict | None = None) -> tuple[dict, dict]:
         """(values of the HostStrings, feeds) for one element whose string components run host steps."""
-        strings, feeds = {}, {}
+        strings, feeds = {}, dict(extra or {})
         for p, v in zip(self.inputs, nest.flatten(element)):
             if isinstance(p, HostString):
                 strings[p] = v
@@ -92,14 +130,14 @@ class TracedFunction:
         feeds.update(filled)
         return values, feeds
 
-    def __call__(self, element):
+    def __call__(self, element, extra: dict | None = None):
         """The function's value for one element: the same structure as the trace's outputs."""
         if not self.on_host:
             if not self.outputs:
                 return self.structure
-            values = self.session().run(self.outputs, self.feeds(element))
+            values = self.session().run(self.outputs, self.feeds(element, extra))
             return nest.pack_sequence_as(self.structure, [np.asarray(v) for v in values])
-        strings, feeds = self._host_values(element)
+        strings, feeds = self._host_values(element, extra)
         computed = iter(self.session().run(self.outputs, feeds) if self.outputs else [])
         return nest.pack_sequence_as(self.structure, [strings[t] if isinstance(t, HostString)
                                                       else np.asarray(next(computed)) for t in self.flat_results])
@@ -108,19 +146,33 @@ class TracedFunction:
         """The function over chunks of elements (xlite/data/vectorize.py), or None where it has none."""
         if not hasattr(self, "_vectorized"):
             from xlite.data.vectorize import vectorize
-            ok = self.outputs and not self.on_host and len(self.outputs) == len(self.flat_results)
+            ok = (self.outputs and not self.on_host and not self.graph.captures
+                  and len(self.outputs) == len(self.flat_results))
             made = vectorize(self.inputs, self.outputs) if ok else None
             self._vectorized = ChunkFunction(self, *made) if made is not None else None
         return self._vectorized
 
-    def evaluate(self, tensors: list, element) -> list[np.ndarray]:
+    def evaluate(self, tensors: list, element, extra: dict | None = None) -> list[np.ndarray]:
         """Values of trace tensors or HostStrings (a returned dataset's sources) for one element."""
         if not tensors:
             return []
-        strings, feeds = self._host_values(element) if self.on_host else ({}, self.feeds(element))
+        strings, feeds = self._host_values(element, extra) if self.on_host else ({}, self.feeds(element, extra))
         graph_tensors = [t for t in tensors if isinstance(t, Tensor)]
         computed = iter(self.session().run(graph_tensors, feeds) if graph_tensors else [])
         return [strings[t] if isinstance(t, HostString) else np.asarray(next(computed)) for t in tensors]
+
+
+class _Bound:
+    """A TracedFunction with its captured tensors' values for one pass."""
+
+    def __init__(self, fn: TracedFunction, extra: dict):
+        self.fn, self.extra = fn, extra
+
+    def __call__(self, element):
+        return self.fn(element, self.extra)
+
+    def evaluate(self, tensors: list, element) -> list[np.ndarray]:
+        return self.fn.evaluate(tensors, element, self.extra)
 
 
 class ChunkFunction:

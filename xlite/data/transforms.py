@@ -51,9 +51,12 @@ class Map(Dataset):
     def _cardinality(self) -> int:
         return self._input._cardinality()
 
+    def _tensors(self):
+        return [outer for outer, _ in self._fn.captures]
+
     def _elements(self, env: dict) -> Iterator:
-        fn, source = self._fn, self._input._elements(env)
-        chunked = fn.vectorized()
+        fn, source = self._fn.bind(env), self._input._elements(env)
+        chunked = self._fn.vectorized()
         if chunked is not None:
             yield from self._chunks(chunked, source, env)
             return
@@ -146,8 +149,11 @@ class Filter(Dataset):
     def _cardinality(self) -> int:
         return UNKNOWN          # as TF: even a filter of an infinite dataset may end
 
+    def _tensors(self):
+        return [outer for outer, _ in self._fn.captures]
+
     def _elements(self, env: dict) -> Iterator:
-        fn = self._fn
+        fn = self._fn.bind(env)
         for element in self._input._elements(env):
             if fn(element):
                 yield element
@@ -173,12 +179,15 @@ class Interleave(Dataset):
     def _inputs(self):
         return [self._input]
 
-    def _open(self, element) -> Iterator:
-        values = self._fn.evaluate(self._inner_tensors, element)
+    def _tensors(self):
+        return [outer for outer, _ in self._fn.captures]
+
+    def _open(self, fn, element) -> Iterator:
+        values = fn.evaluate(self._inner_tensors, element)
         return self._inner._elements(dict(zip(self._inner_tensors, values)))
 
     def _elements(self, env: dict) -> Iterator:
-        source = self._input._elements(env)
+        source, fn = self._input._elements(env), self._fn.bind(env)
         cycle: list = [None] * self._cycle
         index = block = opened = 0
         end_of_input = False
@@ -201,7 +210,7 @@ class Interleave(Dataset):
                 except StopIteration:
                     end_of_input = True
                     continue
-                cycle[index], opened = self._open(element), opened + 1
+                cycle[index], opened = self._open(fn, element), opened + 1
             else:
                 index, block = (index + 1) % self._cycle, 0
 
