@@ -144,3 +144,23 @@ def test_tape_inside_tf_function_updates_captured_variables(eager):
         w = w - 0.1 * 6.0 * w
         np.testing.assert_allclose(v.numpy(), w, rtol=1e-6)
     np.testing.assert_array_equal(before.numpy(), [1.0, 2.0])       # a read made before keeps its value
+
+
+def test_against_tensorflow_where_importable(eager):
+    """The same program in TensorFlow's eager mode (skipped where TF is not installed; never a dependency)."""
+    real = pytest.importorskip("tensorflow")
+    a = np.array([[0.5, -1.0], [2.0, 0.3]], np.float32)
+    results = []
+    for lib in (tf, real):
+        x = lib.constant(a)
+        with lib.GradientTape() as outer:
+            outer.watch(x)
+            with lib.GradientTape() as inner:
+                inner.watch(x)
+                y = lib.reduce_sum(lib.tanh(lib.matmul(x, x)) * x)
+            g = inner.gradient(y, x)
+            s = lib.reduce_sum(g * g)
+        results.append((g.numpy(), outer.gradient(s, x).numpy(), str(lib.constant([[1, 2], [3, 4]]))))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-4, atol=1e-5)
+    assert results[0][2] == results[1][2]
