@@ -47,3 +47,28 @@ def test_reading_a_variable_of_the_enclosing_graph_is_unimplemented():
         w = tf.Variable(1.0)
         with pytest.raises(tf.errors.UnimplementedError, match="tf.Variable"):
             D.range(3).map(lambda v: tf.cast(v, tf.float32) * w)
+
+
+def _piecewise(x):
+    if x > 2:
+        y = x * 10
+    else:
+        y = x - 1
+    return y
+
+
+def _triangle(x):
+    total = tf.constant(0, tf.int64)
+    i = tf.constant(0, tf.int64)
+    while i < x:
+        total += i
+        i += 1
+    return total
+
+
+def test_python_control_flow_in_dataset_functions_goes_through_autograph():
+    assert list(D.range(5).map(_piecewise).as_numpy_iterator()) == [-1, 0, 1, 30, 40]
+    triangle = D.range(5).map(_triangle)
+    assert triangle._fn.vectorized() is None                 # a while loop runs element by element
+    assert list(triangle.as_numpy_iterator()) == [0, 0, 1, 3, 6]
+    assert list(D.range(5).filter(lambda x: x > 2 and x < 4).as_numpy_iterator()) == [3]

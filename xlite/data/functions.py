@@ -71,7 +71,7 @@ class TracedFunction:
                            else placeholder(s.dtype, s.shape, name=f"args_{i}")
                            for i, s in enumerate(structure.flat_specs(input_spec))]
             args = nest.pack_sequence_as(input_spec, self.inputs)
-            result = call_with_element(fn, args)
+            result = call_with_element(_autograph(fn), args)
             self.returned = result
             if _is_dataset(result):
                 self.flat_results, self.output_spec, self.structure = [], None, None
@@ -188,6 +188,15 @@ class ChunkFunction:
         if sess is None:
             sess = self._local.session = Session(graph=self.graph)
         return sess.run(self.outputs, dict(zip(self.inputs, stacked)))
+
+
+def _autograph(fn):
+    """The user's function with AutoGraph's conversion (Python `if`/`while` on tensors become tf.cond /
+    tf.while_loop), as TF applies it to dataset functions; xlite's own functions stay as they are."""
+    if (getattr(fn, "__module__", None) or "").split(".")[0] == "xlite":
+        return fn
+    from xlite.function.autograph import convert
+    return convert(fn)
 
 
 def _is_dataset(value) -> bool:

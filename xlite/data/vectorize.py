@@ -28,6 +28,7 @@ ELEMENTWISE = {
     "LogicalOr", "SelectV2", "DivNoNan", "TruncateDiv",
 }
 REDUCTIONS = {"Sum", "Mean", "Max", "Min", "Prod", "All", "Any"}
+_CONTROL_FLOW = {"If", "While", "StatelessIf", "StatelessWhile", "Case"}
 
 
 class _NoRule(Exception):
@@ -59,9 +60,10 @@ def vectorize(inputs: list[Tensor], outputs: list[Tensor]):
 
 
 def _rule(op, values: dict) -> list:
+    if (op.control_inputs or is_stateful(op.type) or getattr(op, "_subgraph", None) is not None
+            or "_captures" in op.attrs or op.type in _CONTROL_FLOW or op.type.startswith("_")):
+        raise _NoRule(op.type)          # control flow (AutoGraph's tf.cond, tf.while_loop) runs per element
     ins = [values[t] for t in op.inputs]
-    if op.control_inputs or is_stateful(op.type):
-        raise _NoRule(op.type)
     if op.type == "Const":
         return [(constant(op.attrs["value"], dtype=op.attrs["dtype"]), False)]
     if not any(batched for _, batched in ins):      # the same for every element: made as it was
