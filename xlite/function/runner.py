@@ -141,8 +141,12 @@ def fast_call(runner: GraphRunner, sig: Signature, structured, n_args: int):
         if all(not d for d in sig.shapes) and hasattr(sig.executable, "call"):
             run = sig.executable.call       # 0-d arrays of the key's dtypes fit as they are (always contiguous)
 
+        new, dtype = EagerTensor.__new__, structured.dtype
+
         def call_single(args):
-            return EagerTensor(run([a._value for a in args])[j])
+            t = new(EagerTensor)              # (what EagerTensor(array) sets, its dtype known already)
+            t._value, t.dtype, t._shape_cache = run([a._value for a in args])[j], dtype, None
+            return t
         return call_single
 
     def call(args):
