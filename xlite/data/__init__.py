@@ -12,6 +12,6 @@ from xlite.data.structure import TensorSpec
 INFINITE_CARDINALITY = INFINITE
 UNKNOWN_CARDINALITY = UNKNOWN
 
-__all__ = ["AUTOTUNE", "Dataset", "Iterator", "TensorSpec", "TextLineDataset", "experimental",
+__all__ = ["AUTOTUNE", "Dataset", "Iterator", "TensorSpec", "TextLineDataset", "experimental", "io_ops",
            "get_output_shapes", "get_output_types", "make_initializable_iterator", "make_one_shot_iterator",
            "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY"]

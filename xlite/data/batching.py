@@ -12,7 +12,7 @@ import numpy as np
 
 from xlite import errors
 from xlite.data import structure
-from xlite.data.dataset import INFINITE, UNKNOWN, Dataset
+from xlite.data.dataset import Dataset
 from xlite.data.structure import TensorSpec
 from xlite.frontend import nest
 from xlite.frontend.graph import Tensor, get_default_graph

@@ -224,8 +224,4 @@ def check_predicate(fn: TracedFunction) -> None:
                          f"but its return type is {spec}.")
 
 
-def unimplemented_string(what: str):
-    return errors.unimplemented(f"{what}: string tensors in traced dataset functions")
-
-
 __all__ = ["TracedFunction", "call_with_element", "check_predicate"]

@@ -17,7 +17,7 @@ from xlite.data import structure
 from xlite.data.dataset import Dataset
 from xlite.frontend import nest
 from xlite.frontend.gradients import no_gradient
-from xlite.frontend.graph import get_default_graph
+from xlite.frontend.graph import Tensor, get_default_graph
 from xlite.frontend.op_registry import lowering, make_op
 from xlite.ir.shape import Shape
 from xlite.runtime import host_fed
@@ -128,7 +128,7 @@ class Iterator:
 
     @property
     def output_classes(self):
-        return structure.map_specs(lambda s: type(None), self._spec)
+        return structure.map_specs(lambda s: Tensor, self._spec)
 
     @property
     def initializer(self):

@@ -16,7 +16,7 @@ import numpy as np
 
 from xlite import errors
 from xlite.data import structure
-from xlite.data.dataset import INFINITE, UNKNOWN, Dataset, value_of
+from xlite.data.dataset import UNKNOWN, Dataset, value_of
 from xlite.data.structure import TensorSpec
 from xlite.frontend import nest
 from xlite.frontend.graph import Tensor
@@ -204,7 +204,7 @@ class Generator(Dataset):
 
 
 def _shapes_structure(output_shapes, types):
-    """output_shapes may be one shape (a list of dims) for a single component."""
+    """output_shapes written as the structure of output_types (a tuple, dict or namedtuple of shapes)."""
     if not nest.is_sequence(types):
         return output_shapes
     return structure.normalize(output_shapes, lists_are_tensors=False) if isinstance(output_shapes, tuple) \

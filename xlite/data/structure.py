@@ -196,15 +196,5 @@ def flatten_up_to(spec, value) -> list:
     return [leaf for s, v in zip(spec, value) for leaf in flatten_up_to(s, v)]
 
 
-def check_element(spec, element, what: str):
-    """Raises TF's errors for an element that does not fit `spec` (from_generator's values)."""
-    if not nest.same_structure(spec, element, check_types=False):
-        raise TypeError(f"{what}: the element {element!r} does not match the expected structure {spec!r}")
-    for s, v in zip(nest.flatten(spec), nest.flatten(element)):
-        if not s.shape.is_compatible_with(np.shape(v)):
-            raise ValueError(f"{what}: `generator` yielded an element of shape {np.shape(v)} where an "
-                             f"element of shape {s.shape} was expected.")
-
-
 __all__ = ["flatten_up_to", "string", "TensorSpec", "dtype_of", "as_dtype", "relaxed", "normalize", "to_array", "spec_of_array", "spec_of_tensor", "flat_specs",
-           "map_specs", "output_types", "output_shapes", "check_element"]
+           "map_specs", "output_types", "output_shapes"]

@@ -20,7 +20,6 @@ from xlite.data import structure
 from xlite.frontend.graph import Tensor
 from xlite.frontend.tensor_shape import TensorShape
 from xlite.frontend.variables import placeholder
-from xlite.ir import dtypes
 
 
 class HostProgram:
