@@ -111,3 +111,23 @@ def test_eager_ops_on_emulated_cuda(eager, emulated):
         np.testing.assert_array_equal(v.numpy(), [1.5, 2.5])
     finally:
         dispatch.set_target(None)
+
+
+def test_threads_share_the_kernels(eager):
+    import threading
+    dispatch.clear_cache()
+    results = {}
+
+    def work(k):
+        x = tf.constant(np.full(8, k, np.float32))
+        for _ in range(50):
+            x = tf.exp(x * 0.0) + x * 0.5       # converges to 2 from any start
+        results[k] = x.numpy()
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [0, 1, 2, 3]
+    for k, value in results.items():
+        np.testing.assert_allclose(value, 2.0 + (k - 2.0) * 0.5 ** 50, rtol=1e-6)

@@ -15,6 +15,7 @@ become constants, and then every small one; inputs it turns out not to need are 
 from __future__ import annotations
 
 import os
+import threading
 from collections import OrderedDict
 
 import numpy as np
@@ -39,6 +40,7 @@ _kernels: OrderedDict = OrderedDict()         # the current target's kernels, le
 _by_target: dict[str, OrderedDict] = {}
 _value_inputs: dict[tuple, frozenset] = {}     # (op type, input count) -> its value inputs
 _new_tensor = EagerTensor.__new__
+_compiling = threading.RLock()
 
 
 class Stats:
@@ -119,13 +121,19 @@ def execute(op_type: str, inputs, attrs, name, n_outputs, output_shapes) -> reco
     key = _signature(op_type, attrs, arrays)
     kernel = _kernels.get(key)
     if kernel is None:
-        kernel, key = _compile(op_type, arrays, tensors, attrs, name, n_outputs, output_shapes, variable)
-        _kernels[key] = kernel
-        if len(_kernels) > MAX_KERNELS:
-            _kernels.popitem(last=False)
+        with _compiling:                # one compile at a time (threads running eager ops share the cache)
+            kernel = _kernels.get(_signature(op_type, attrs, arrays))
+            if kernel is None:
+                kernel, key = _compile(op_type, arrays, tensors, attrs, name, n_outputs, output_shapes, variable)
+                _kernels[key] = kernel
+                if len(_kernels) > MAX_KERNELS:
+                    _kernels.popitem(last=False)
     else:
         stats.hits += 1
-        _kernels.move_to_end(key)
+        try:
+            _kernels.move_to_end(key)
+        except KeyError:                # another thread's compile evicted it meanwhile: it is still usable
+            pass
     if kernel.single is not None:                       # one result of the inputs alone: call it here
         t = _new_tensor(EagerTensor)
         try:
