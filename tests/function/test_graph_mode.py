@@ -233,6 +233,10 @@ def test_random_ops_take_the_callers_graph_seed(graph):
     with tf.Session() as sess, tf.Session(graph=reference) as ref:
         np.testing.assert_array_equal(sess.run(out), ref.run(want))
         np.testing.assert_array_equal(sess.run(out), ref.run(want))   # the same stream, run after run
+    again = noise()              # a second call site draws other numbers, as a second call does in TF
+    with tf.Session() as sess:
+        first, second = sess.run([out, again])
+        assert not np.array_equal(first, second)
 
 
 def test_errors_in_a_traced_function_name_the_users_line(graph):

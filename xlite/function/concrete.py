@@ -27,6 +27,7 @@ class ConcreteFunction:
         self._parameters = parameters
         self._arg_structure = values         # the bound arguments the trace was made from
         self._runner: GraphRunner | None = None
+        self._inlined = 0                    # calls from graph code so far (each a copy of the trace)
         self._dtypes = [t.dtype.np for t in graph.arg_inputs]
 
     @property
@@ -86,7 +87,8 @@ class ConcreteFunction:
                 raise ValueError(f"{self.name}: argument {placeholder.op.name} has shape {t.shape}, the "
                                  f"trace expects {placeholder.shape}")
             args.append(t)
-        return inline(self.graph, graph, args, self.name, variables)
+        self._inlined += 1
+        return inline(self.graph, graph, args, self.name, variables, self._inlined - 1)
 
     def call_eager(self, arrays: list, variables: list = ()):
         """Runs the trace's executable on NumPy arrays (one per argument placeholder)."""

@@ -10,15 +10,16 @@ calling graph as one executable and `tf.gradients` sees ordinary ops.
 from __future__ import annotations
 
 import dataclasses
+import secrets
 
 from xlite.frontend.graph import Graph, Operation, Tensor
 from xlite.frontend.subgraph import SubGraph
 
 
-def inline(func_graph, graph: Graph, args: list[Tensor], scope: str, variables: list = ()):
+def inline(func_graph, graph: Graph, args: list[Tensor], scope: str, variables: list = (), call_index: int = 0):
     """Copies `func_graph` into `graph` with its argument placeholders bound to `args` and its Variable
     arguments to `variables`; the function's structured outputs with each graph tensor replaced by its
-    copy."""
+    copy. `call_index` counts the trace's earlier inlinings: their random ops draw other numbers."""
     memo: dict[int, object] = {}
     for placeholder, arg in zip(func_graph.arg_inputs, args):
         memo[id(placeholder)] = arg
@@ -29,7 +30,7 @@ def inline(func_graph, graph: Graph, args: list[Tensor], scope: str, variables: 
     for var, internal in zip(variables, func_graph.variable_args):
         value = var if getattr(var, "_is_eager_variable", False) else var._variable
         memo[id(internal)] = _outer_value(value, graph, internal)
-    copier = _Copier(graph, memo)
+    copier = _Copier(graph, memo, call_index)
     scope = "".join(c if c.isalnum() or c in "_.-" else "_" for c in scope).lstrip("_.-") or "function"
     with graph.name_scope(scope):
         initializers = {id(op) for op in func_graph._lifted_initializers if op.type == "Assign"}
@@ -60,15 +61,18 @@ def _outer_value(value, graph: Graph, internal: Tensor) -> Tensor:
 
 
 class _Copier:
-    def __init__(self, graph: Graph, memo: dict):
+    def __init__(self, graph: Graph, memo: dict, call_index: int = 0):
         self.graph = graph
         self.memo = memo
+        self.call_index = call_index
         self.subgraphs: list[tuple[SubGraph, SubGraph]] = []
 
     def copy_op(self, op: Operation) -> Operation:
         inputs = [self.value(t) for t in op.inputs]
         controls = [self.memo[id(c)] for c in op.control_inputs if id(c) in self.memo]
         attrs = {k: self.value(v) for k, v in op.attrs.items()}
+        if "_key" in attrs and self.call_index:
+            attrs["_key"] = _call_key(attrs, self.call_index)
         name = self.graph.unique_name(op.name)
         metadata = dataclasses.replace(op.metadata, op_name=name) if dataclasses.is_dataclass(op.metadata) \
             else op.metadata
@@ -112,6 +116,16 @@ class _Copier:
             new.args = [self.memo.get(id(t), t) for t in old.args]
             new.control_inputs = [self.memo.get(id(op), op) for op in old.control_inputs]
             new.sources = {self.value(s) for s in old.sources}
+
+
+def _call_key(attrs: dict, call_index: int) -> tuple[int, int]:
+    """The Philox key of a random op in a trace's `call_index`-th inlining: as each call of a TF function
+    draws further numbers, each copy draws its own, fresh for an unseeded op, fixed by the seeds (and
+    the call's number) for a seeded one."""
+    if not attrs.get("seed") and not attrs.get("seed2"):
+        return secrets.randbits(32), secrets.randbits(32)
+    k0, k1 = attrs["_key"]
+    return (k0 * 0x9E3779B1 + call_index) % (1 << 32), (k1 ^ (call_index * 0x85EBCA6B)) % (1 << 32)
 
 
 def _map_structure(structure, memo: dict):
