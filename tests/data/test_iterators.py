@@ -137,3 +137,26 @@ def test_a_training_step_compiles_once_and_fits_least_squares():
     assert steps == 60 * 256 // 32
     assert compiled == 3        # the initializer, the step, and the fetch of w and b
     np.testing.assert_allclose(np.vstack([got_w, got_b[:, None]]), want, atol=2e-2)
+
+
+def test_runs_on_several_threads_take_each_element_once():
+    import threading
+    with tf.Graph().as_default():
+        n = D.range(400).map(lambda v: v * 2).prefetch(4).make_one_shot_iterator().get_next()
+        got, errors_seen = [], []
+        with tf.Session() as sess:
+            def worker():
+                try:
+                    while True:
+                        got.append(int(sess.run(n)))
+                except tf.errors.OutOfRangeError:
+                    pass
+                except Exception as e:      # noqa: BLE001  (reported below)
+                    errors_seen.append(e)
+            threads = [threading.Thread(target=worker) for _ in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+    assert not errors_seen
+    assert sorted(got) == list(range(0, 800, 2))

@@ -10,6 +10,7 @@ As in TF, an iterator's position is state of the Session that runs it: two Sessi
 """
 from __future__ import annotations
 
+import threading
 import weakref
 
 from xlite import errors
@@ -45,14 +46,15 @@ class _Position:
 
     def __init__(self):
         self.passes: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+        self.lock = threading.RLock()       # runs on several threads take elements one at a time, as in TF
 
     def start(self, session, dataset: Dataset, feed_dict) -> None:
         tensors = dataset.graph_tensors()
         values = session.run(tensors, feed_dict) if tensors else []
         old = self.passes.get(session)
+        self.passes[session] = dataset._elements(dict(zip(tensors, values)))
         if old is not None:
             old.close()             # stops its prefetch threads
-        self.passes[session] = dataset._elements(dict(zip(tensors, values)))
 
 
 class _Initializer:
@@ -62,7 +64,8 @@ class _Initializer:
         self.position, self.dataset = position, dataset
 
     def run_action(self, session, feed_dict) -> None:
-        self.position.start(session, self.dataset, feed_dict)
+        with self.position.lock:
+            self.position.start(session, self.dataset, feed_dict)
 
 
 class _NextElement:
@@ -74,19 +77,20 @@ class _NextElement:
     def next_value(self, session) -> list:
         iterator = self.iterator
         position = iterator._position
-        current = position.passes.get(session)
-        if current is None:
-            if iterator._one_shot is None:
-                raise errors.FailedPreconditionError(
-                    None, self.op_ref(), "GetNext() failed because the iterator has not been initialized. "
-                                         "Ensure that you have run the initializer operation for this "
-                                         "iterator before getting the next element.")
-            position.start(session, iterator._one_shot, None)
-            current = position.passes[session]
-        try:
-            element = next(current)
-        except StopIteration:
-            raise errors.OutOfRangeError(None, self.op_ref(), "End of sequence") from None
+        with position.lock:
+            current = position.passes.get(session)
+            if current is None:
+                if iterator._one_shot is None:
+                    raise errors.FailedPreconditionError(
+                        None, self.op_ref(), "GetNext() failed because the iterator has not been initialized. "
+                                             "Ensure that you have run the initializer operation for this "
+                                             "iterator before getting the next element.")
+                position.start(session, iterator._one_shot, None)
+                current = position.passes[session]
+            try:
+                element = next(current)
+            except StopIteration:
+                raise errors.OutOfRangeError(None, self.op_ref(), "End of sequence") from None
         return nest.flatten(element)
 
 
