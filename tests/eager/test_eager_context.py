@@ -3,6 +3,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 import xlite as tf
 from xlite.eager.context import eager_mode, graph_mode
 from xlite.eager.tensor import EagerTensor
@@ -64,6 +66,7 @@ def test_enable_eager_execution_after_graph_building_is_refused():
     assert "must be called at program startup" in out
 
 
+@pytest.mark.slow
 def test_eager_basics_example_runs():
     import os
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -72,3 +75,20 @@ def test_eager_basics_example_runs():
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("tf.Tensor(\n[[ 6  8]\n [10 12]], shape=(2, 2), dtype=int32)\n")
     assert "w = 3.000, c = -1.000" in result.stdout
+
+
+def test_tf_function_traces_in_graph_mode_and_disable_switches_back():
+    out = _run("""
+        import xlite as tf
+        tf.enable_eager_execution()
+        seen = []
+
+        @tf.function
+        def f(x):
+            seen.append(tf.executing_eagerly())
+            return x * 2
+        print(f(tf.constant(3)).numpy(), seen, tf.executing_eagerly())
+        tf.compat.v1.disable_eager_execution()
+        print(tf.executing_eagerly(), type(tf.constant(1.0)).__name__)
+    """)
+    assert out == "6 [False] True\nFalse Tensor\n"
