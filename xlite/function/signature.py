@@ -2,8 +2,8 @@
 
 A call's arguments are bound to the Python function's parameters (so `f(1)` and `f(x=1)` are one
 call), flattened with tf.nest, and each leaf gives part of the key: a tensor (graph, eager or a NumPy
-array) its dtype and shape, a Variable its dtype and shape too, any other Python value itself (by value, so
-`f(2)` and `f(3)` trace twice). An `input_signature` of TensorSpecs replaces the tensor leaves'
+array) its dtype and shape, a Variable its dtype and shape too (each call binds its own), any other
+Python value itself (by value, so `f(2)` and `f(3)` trace twice). An `input_signature` of TensorSpecs replaces the tensor leaves'
 shapes with the specs' (None dims relaxed), so one trace serves every shape that fits.
 """
 from __future__ import annotations
@@ -21,9 +21,6 @@ from xlite.function.tensor_spec import TensorSpec
 from xlite.ir import dtypes
 
 TENSOR, VARIABLE, PYTHON = "tensor", "variable", "python"
-
-
-is_eager_tensor = eager_bridge.is_eager_tensor
 
 
 def is_variable(value) -> bool:
@@ -97,10 +94,6 @@ def unbind(parameters: inspect.Signature | None, values) -> tuple[list, dict]:
 def _all_positional(parameters: inspect.Signature, n: int) -> bool:
     params = list(parameters.parameters.values())
     return len(params) == n and all(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
-
-
-def flatten(values: tuple) -> list:
-    return nest.flatten(list(values))
 
 
 def cache_key(values: tuple):
