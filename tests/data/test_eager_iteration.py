@@ -71,3 +71,36 @@ def test_eager_training_over_batches_matches_graph_mode_and_least_squares():
     design = np.hstack([x, np.ones((192, 1), np.float32)]).astype(np.float64)
     want = np.linalg.lstsq(design, y.astype(np.float64), rcond=None)[0]
     np.testing.assert_allclose(np.vstack([eager_w, eager_b[:, None]]), want, atol=1e-2)
+
+
+# TF 2.21's w and b after the loop below (eager GradientTape and TF1 get_next() give the same, to the bit)
+TF_W, TF_B = np.array([2.0013652, -1.0000044], np.float32), np.array([0.50062597], np.float32)
+
+
+def test_linear_regression_both_ways_gives_tfs_result():
+    x, y = _data()
+    make = lambda: D.from_tensor_slices((x, y)).batch(16, drop_remainder=True).repeat(3)    # noqa: E731
+    with tf.Graph().as_default():
+        xb, yb = make().make_one_shot_iterator().get_next()
+        w, b = tf.Variable(tf.zeros([2, 1])), tf.Variable(tf.zeros([1]))
+        step = tf.train.GradientDescentOptimizer(0.2).minimize(tf.reduce_mean(tf.square(tf.matmul(xb, w) + b - yb)))
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            try:
+                while True:
+                    sess.run(step)
+            except tf.errors.OutOfRangeError:
+                pass
+            graph_w, graph_b = sess.run([w, b])
+    with context.eager_mode():
+        w, b = tf.Variable(tf.zeros([2, 1])), tf.Variable(tf.zeros([1]))
+        for xb, yb in make():
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(tf.square(tf.matmul(xb, w) + b - yb))
+            gw, gb = tape.gradient(loss, [w, b])
+            w.assign_sub(0.2 * gw)
+            b.assign_sub(0.2 * gb)
+        eager_w, eager_b = w.numpy(), b.numpy()
+    for got_w, got_b in [(graph_w, graph_b), (eager_w, eager_b)]:
+        np.testing.assert_allclose(got_w.ravel(), TF_W, rtol=2e-6)
+        np.testing.assert_allclose(got_b, TF_B, rtol=2e-6)
