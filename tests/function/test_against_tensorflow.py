@@ -1,0 +1,59 @@
+"""The same tf.function programs in TensorFlow (where it imports; never a dependency) and xlite: the
+same values and the same number of traces."""
+import numpy as np
+import pytest
+
+import xlite as tf
+from xlite.eager.context import eager_mode
+
+real_tf = pytest.importorskip("tensorflow")
+
+
+@pytest.fixture(autouse=True)
+def graph():
+    with eager_mode():
+        yield None
+
+
+def _program(lib):
+    """Calls a few functions the way a user would; (values, tracing counts)."""
+    @lib.function
+    def branch(x):
+        if x > 0:
+            y = x * x
+        else:
+            y = -x
+        return y
+
+    @lib.function(reduce_retracing=True)
+    def total(x, k):
+        return lib.reduce_sum(x) * k
+
+    @lib.function(input_signature=[lib.TensorSpec([None, 3], lib.float32)])
+    def rows(m):
+        return lib.reduce_max(m, axis=1)
+
+    v = lib.Variable(1.0)
+
+    @lib.function
+    def bump(var, by):
+        var.assign_add(by)
+        return var.read_value()
+
+    values = [branch(lib.constant(2)), branch(lib.constant(-3))]
+    for n in (2, 3, 4, 5):
+        values.append(total(lib.constant(np.arange(n, dtype=np.float32)), 2.0))
+    values.append(total(lib.constant(np.arange(3, dtype=np.float32)), 3.0))
+    for n in (1, 4):
+        values.append(rows(lib.constant(np.arange(3 * n, dtype=np.float32).reshape(n, 3))))
+    values += [bump(v, lib.constant(2.0)), bump(lib.Variable(5.0), lib.constant(1.0))]
+    counts = [f.experimental_get_tracing_count() for f in (branch, total, rows, bump)]
+    return [np.asarray(x) for x in values], counts
+
+
+def test_values_and_tracing_counts_match_tensorflow():
+    want, want_counts = _program(real_tf)
+    got, got_counts = _program(tf)
+    assert got_counts == want_counts
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-6)
