@@ -160,3 +160,17 @@ def test_runs_on_several_threads_take_each_element_once():
                 t.join()
     assert not errors_seen
     assert sorted(got) == list(range(0, 800, 2))
+
+
+@pytest.mark.parametrize("target", ["interpreter", pytest.param("cuda", marks=pytest.mark.slow)])
+def test_get_next_feeds_a_step_on_every_target(target, request):
+    if target == "cuda":
+        request.getfixturevalue("emulated")             # the cuda target on the CPU emulator
+    x = np.arange(12, dtype=np.float32).reshape(6, 2)
+    with tf.Graph().as_default():
+        xb = D.from_tensor_slices(x).map(lambda v: v * 2.0).batch(4).make_one_shot_iterator().get_next()
+        total = tf.Variable(0.0)
+        step = tf.assign_add(total, tf.reduce_sum(xb))
+        with tf.Session(target) as sess:
+            sess.run(total.initializer)
+            assert drain(sess, step) == [2.0 * x[:4].sum(), 2.0 * x.sum()]
