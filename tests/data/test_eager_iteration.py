@@ -104,3 +104,10 @@ def test_linear_regression_both_ways_gives_tfs_result():
     for got_w, got_b in [(graph_w, graph_b), (eager_w, eager_b)]:
         np.testing.assert_allclose(got_w.ravel(), TF_W, rtol=2e-6)
         np.testing.assert_allclose(got_b, TF_B, rtol=2e-6)
+
+
+def test_cardinality_is_an_eager_tensor_when_executing_eagerly():
+    with context.eager_mode():
+        n = D.range(10).batch(3).cardinality()
+        assert n.numpy() == 4 and n.dtype == tf.int64
+        assert int(tf.data.experimental.cardinality(D.range(3).repeat())) == tf.data.INFINITE_CARDINALITY

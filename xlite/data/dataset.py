@@ -68,9 +68,11 @@ class Dataset:
     def output_classes(self):
         return structure.map_specs(lambda s: Tensor, self._spec)
 
-    def cardinality(self) -> np.int64:
-        """The number of elements, INFINITE (-1) or UNKNOWN (-2)."""
-        return np.int64(self._cardinality())
+    def cardinality(self):
+        """The number of elements, INFINITE (-1) or UNKNOWN (-2): an int64 EagerTensor executing eagerly
+        (as TF2's), a NumPy int64 while building a graph (TF gives a constant tensor there)."""
+        n = np.int64(self._cardinality())
+        return eager_bridge.to_eager(np.asarray(n)) if eager_bridge.executing_eagerly() else n
 
     def __len__(self) -> int:
         n = self._cardinality()

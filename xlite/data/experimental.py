@@ -1,15 +1,13 @@
 """tf.data.experimental: AUTOTUNE, the cardinality constants and function."""
 from __future__ import annotations
 
-import numpy as np
-
 from xlite.data.dataset import AUTOTUNE, INFINITE, UNKNOWN, Dataset
 
 INFINITE_CARDINALITY = INFINITE
 UNKNOWN_CARDINALITY = UNKNOWN
 
 
-def cardinality(dataset: Dataset) -> np.int64:
+def cardinality(dataset: Dataset):
     return dataset.cardinality()
 
 
