@@ -60,3 +60,21 @@ def test_string_ops_outside_dataset_functions_are_unimplemented():
     with tf.Graph().as_default():
         with pytest.raises(tf.errors.UnimplementedError, match="decode_csv"):
             tf.io.decode_csv(tf.constant(1.0), [[0.0]])
+
+
+def test_decode_csv_and_read_file_on_get_next_strings_in_graph_mode(csv_dir):
+    with tf.Graph().as_default():
+        lines = tf.data.TextLineDataset([str(csv_dir / "a.csv"), str(csv_dir / "b.csv")]).batch(2)
+        line = lines.make_one_shot_iterator().get_next()
+        assert line.dtype.name == "string" and line.shape.as_list() == [None]
+        a, b = tf.decode_csv(line, [[0], [-1.0]], select_cols=[0, 1])
+        total = tf.cast(a, tf.float32) * 2.0 + b
+        name = D.list_files(str(csv_dir / "b.csv")).make_one_shot_iterator().get_next()
+        first, second = tf.io.decode_csv(tf.io.read_file(name), [[0], [0]], select_cols=[0, 1])
+        with tf.Session() as sess:
+            np.testing.assert_allclose(sess.run(total), [4.5, 5.0])
+            with pytest.raises(tf.errors.UnimplementedError, match="string"):
+                sess.run(line)                      # (this run took the second batch)
+            with pytest.raises(tf.errors.OutOfRangeError):
+                sess.run(total)
+            assert sess.run([first, second * 10]) == [5, 60]

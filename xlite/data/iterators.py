@@ -26,8 +26,9 @@ from xlite.runtime import host_fed
 
 @lowering("IteratorGetNext", stateful=True)
 def _lower_get_next(ctx, op):
-    if not ctx.static:      # the Session feeds every output of a get_next op a run needs
-        raise errors.unimplemented(f"IteratorGetNext '{op.name}' evaluated outside Session.run")
+    if not ctx.static:      # the Session feeds every output of a get_next op a run needs, strings aside
+        raise errors.unimplemented(f"IteratorGetNext '{op.name}': fetching a tf.string component, or "
+                                   "evaluating get_next outside Session.run")
     return [ctx.unknown(Shape(dtype, () if shape.ndims is None else tuple(shape.dims)))
             for dtype, shape in zip(op.attrs["output_types"], op.attrs["output_shapes"])]
 
@@ -69,10 +70,16 @@ class _Initializer:
 
 
 class _NextElement:
-    """The host side of an IteratorGetNext op: the flat arrays of the iterator's next element."""
+    """The host side of an IteratorGetNext op: the flat arrays of the iterator's next element. String
+    components are kept (`last`) for the host ops that read them (xlite/data/text.py) and fed as None."""
 
-    def __init__(self, iterator: "Iterator", op_ref):
-        self.iterator, self.op_ref = iterator, op_ref
+    def __init__(self, iterator: "Iterator", op_ref, strings: list[bool]):
+        self.iterator, self.op_ref, self.strings = iterator, op_ref, strings
+        self._last: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+    def last(self, session) -> list:
+        """The element this op gave in the Session's current run."""
+        return self._last[session]
 
     def next_value(self, session) -> list:
         iterator = self.iterator
@@ -91,7 +98,11 @@ class _NextElement:
                 element = next(current)
             except StopIteration:
                 raise errors.OutOfRangeError(None, self.op_ref(), "End of sequence") from None
-        return nest.flatten(element)
+        flat = nest.flatten(element)
+        if not any(self.strings):
+            return flat
+        self._last[session] = flat
+        return [None if is_string else v for v, is_string in zip(flat, self.strings)]
 
 
 class Iterator:
@@ -160,14 +171,11 @@ class Iterator:
     def get_next(self, name: str | None = None):
         """The next element as graph tensors: each run that needs them advances the iterator once."""
         specs = nest.flatten(self._spec)
-        for s in specs:
-            if s.dtype is structure.string:
-                raise errors.unimplemented("get_next() of a tf.string component in graph mode")
         op = make_op("IteratorGetNext", [], {"output_types": tuple(s.dtype for s in specs),
                                              "output_shapes": tuple(s.shape for s in specs)},
                      name=name or "IteratorGetNext", n_outputs=len(specs),
                      output_shapes=[s.shape for s in specs], graph=get_default_graph())
-        host_fed.attach(op, _NextElement(self, weakref.ref(op)))
+        host_fed.attach(op, _NextElement(self, weakref.ref(op), [s.dtype is structure.string for s in specs]))
         return nest.pack_sequence_as(self._spec, list(op.outputs))
 
     def string_handle(self, name=None):

@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import csv
 import io
+import weakref
 from typing import Callable
 
 import numpy as np
 
 from xlite import errors
 from xlite.data import structure
+from xlite.frontend.gradients import no_gradient
 from xlite.frontend.graph import Tensor
+from xlite.frontend.op_registry import lowering, make_op
 from xlite.frontend.tensor_shape import TensorShape
 from xlite.frontend.variables import placeholder
+from xlite.ir.shape import Shape
+from xlite.runtime import host_fed
 
 
 class HostProgram:
@@ -51,28 +56,34 @@ class HostString:
 
 
 def read_file(filename, name=None):
-    """The bytes of the file a HostString names (tf.io.read_file)."""
+    """The bytes of the file a string names (tf.io.read_file): a HostString inside a dataset function,
+    or a host op on a graph string (a get_next component)."""
+    if _graph_string(filename):
+        return _host_op("ReadFile", [filename], [(structure.string, filename.shape)],
+                        lambda values: [_read(values[0])], name)[0]
     if not isinstance(filename, HostString):
-        raise errors.unimplemented("tf.io.read_file outside a dataset function (xlite has no string tensors)")
+        raise errors.unimplemented("tf.io.read_file of a value that is not a dataset's string")
     out = HostString(filename.program, [], name or "ReadFile")
 
     def step(values, feeds):
-        path = values[filename]
-        try:
-            with open(bytes(path).decode() if not isinstance(path, str) else path, "rb") as f:
-                values[out] = np.bytes_(f.read())
-        except FileNotFoundError:
-            raise errors.NotFoundError(None, None, f"{path!r}; No such file or directory") from None
+        values[out] = _read(values[filename])
     filename.program.steps.append(step)
     return out
+
+
+def _read(path) -> np.bytes_:
+    path = path if isinstance(path, str) else bytes(path).decode()
+    try:
+        with open(path, "rb") as f:
+            return np.bytes_(f.read())
+    except FileNotFoundError:
+        raise errors.NotFoundError(None, None, f"{path}; No such file or directory") from None
 
 
 def decode_csv(records, record_defaults, field_delim=",", use_quote_delim=True, name=None, na_value="",
                select_cols=None):
     """tf.io.decode_csv: one tensor per column, of its default's dtype; an empty field (or `na_value`)
     takes the default, and a column without a default must be present."""
-    if not isinstance(records, HostString):
-        raise errors.unimplemented("tf.io.decode_csv outside a dataset function (xlite has no string tensors)")
     columns = []
     for default in record_defaults:
         if isinstance(default, Tensor):
@@ -82,37 +93,96 @@ def decode_csv(records, record_defaults, field_delim=",", use_quote_delim=True, 
             value = structure.to_array(default)       # Python floats are float32, ints int32, as in TF
             dtype = structure.dtype_of(value)
         if dtype is structure.string:
-            raise errors.unimplemented("tf.io.decode_csv string columns inside a traced function")
+            raise errors.unimplemented("tf.io.decode_csv string columns")
         columns.append((dtype, value.reshape(-1)[0] if value.size else None))
-    outs = [placeholder(dtype, records.shape, name=f"{name or 'DecodeCSV'}_{i}") for i, (dtype, _) in
-            enumerate(columns)]
     cols = list(range(len(columns))) if select_cols is None else list(select_cols)
 
+    def parse(text):
+        return _parse(text, columns, cols, field_delim, use_quote_delim, na_value, exact=select_cols is None)
+    if _graph_string(records):
+        return _host_op("DecodeCSV", [records], [(dtype, records.shape) for dtype, _ in columns],
+                        lambda values: parse(values[0]), name)
+    if not isinstance(records, HostString):
+        raise errors.unimplemented("tf.io.decode_csv of a value that is not a dataset's string")
+    outs = [placeholder(dtype, records.shape, name=f"{name or 'DecodeCSV'}_{i}") for i, (dtype, _) in
+            enumerate(columns)]
+
     def step(values, feeds):
-        text = values[records]
-        lines = np.asarray(text, dtype=object)
-        parsed = [np.empty(lines.shape, dtype=d.np) for d, _ in columns]
-        for index, line in np.ndenumerate(lines):
-            fields = _fields(line, field_delim, use_quote_delim)
-            for k, (column, (dtype, default)) in enumerate(zip(cols, columns)):
-                if column >= len(fields):
-                    raise errors.InvalidArgumentError(
-                        None, None, f"Expect {len(cols)} fields but have {len(fields)} in record")
-                field = fields[column]
-                if field == "" or field == na_value:
-                    if default is None:
-                        raise errors.InvalidArgumentError(None, None, f"Field {k} is required but missing in "
-                                                                      f"record!")
-                    parsed[k][index] = default
-                    continue
-                try:
-                    parsed[k][index] = float(field) if dtype.is_floating else int(field)
-                except ValueError:
-                    raise errors.InvalidArgumentError(
-                        None, None, f"Field {k} in record is not a valid {dtype.name}: {field}") from None
-        feeds.update(zip(outs, parsed))
+        feeds.update(zip(outs, parse(values[records])))
     records.program.steps.append(step)
     return outs
+
+
+def _parse(text, columns, cols, field_delim, use_quote_delim, na_value, exact: bool) -> list[np.ndarray]:
+    lines = np.asarray(text, dtype=object)
+    parsed = [np.empty(lines.shape, dtype=d.np) for d, _ in columns]
+    for index, line in np.ndenumerate(lines):
+        fields = _fields(line, field_delim, use_quote_delim)
+        if exact and len(fields) != len(columns):
+            raise errors.InvalidArgumentError(
+                None, None, f"Expect {len(columns)} fields but have {len(fields)} in record")
+        for k, (column, (dtype, default)) in enumerate(zip(cols, columns)):
+            if column >= len(fields):
+                raise errors.InvalidArgumentError(
+                    None, None, f"Expect {len(cols)} fields but have {len(fields)} in record")
+            field = fields[column]
+            if field == "" or field == na_value:
+                if default is None:
+                    raise errors.InvalidArgumentError(None, None, f"Field {k} is required but missing in record!")
+                parsed[k][index] = default
+                continue
+            try:
+                parsed[k][index] = float(field) if dtype.is_floating else int(field)
+            except ValueError:
+                raise errors.InvalidArgumentError(
+                    None, None, f"Field {k} in record is not a valid {dtype.name}: {field}") from None
+    return parsed
+
+
+# string host ops in graphs: on get_next's string components ---------------------------------------
+def _graph_string(value) -> bool:
+    return isinstance(value, Tensor) and value.dtype is structure.string
+
+
+@lowering("DecodeCSV", "ReadFile", stateful=True)
+def _lower_host_op(ctx, op, *inputs):
+    if not ctx.static:      # the Session feeds their numeric outputs; a string one is never fetched
+        raise errors.unimplemented(f"{op.type} '{op.name}': fetching a tf.string tensor")
+    return [ctx.unknown(Shape(dtype, () if shape.ndims is None else tuple(shape.dims)))
+            for dtype, shape in zip(op.attrs["output_types"], op.attrs["output_shapes"])]
+
+
+no_gradient("DecodeCSV", "ReadFile")
+
+
+class _HostOp:
+    """The host side of a string op in a graph: it computes its outputs from the string values the
+    ops before it kept for this Session's run; strings are kept (`last`), numbers fed."""
+
+    def __init__(self, op, compute: Callable):
+        self.inputs, self.compute = list(op.inputs), compute
+        self.strings = [t.dtype is structure.string for t in op.outputs]
+        self._last: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+    def last(self, session) -> list:
+        return self._last[session]
+
+    def next_value(self, session) -> list:
+        values = [t.op._host_provider.last(session)[t.value_index] for t in self.inputs]
+        out = self.compute(values)
+        self._last[session] = out
+        return [None if is_string else v for v, is_string in zip(out, self.strings)]
+
+
+def _host_op(op_type: str, inputs: list, outputs: list, compute: Callable, name) -> list:
+    for t in inputs:
+        if getattr(t.op, "_host_provider", None) is None or not hasattr(t.op._host_provider, "last"):
+            raise errors.unimplemented(f"{op_type} of a string that no host op makes")
+    op = make_op(op_type, inputs, {"output_types": tuple(d for d, _ in outputs),
+                                   "output_shapes": tuple(TensorShape(s) for _, s in outputs)},
+                 name=name or op_type, n_outputs=len(outputs), output_shapes=[s for _, s in outputs])
+    host_fed.attach(op, _HostOp(op, compute))
+    return list(op.outputs)
 
 
 def _fields(line, delim: str, quotes: bool) -> list[str]:

@@ -8,7 +8,8 @@ op the run needs (its fetches' and targets' ancestors that are not fed),
 
 - a provider with `next_value(session)` gives the values of all the op's outputs (or raises
   `OutOfRangeError`), which join the run's feeds: the executable takes them as parameters, exactly
-  like fed placeholders, arrays handed over as they are (no copy when they fit);
+  like fed placeholders, arrays handed over as they are (no copy when they fit). A value of None is
+  one no executable takes (a tf.string the provider keeps for the host ops that read it);
 - a provider with `run_action(session, feed_dict)` does its work first (it may run the session on
   the op's inputs with the same feeds).
 
@@ -49,7 +50,7 @@ def fill(session, fetches, feed_dict):
     for op in ops:
         provider = op._host_provider
         if hasattr(provider, "next_value"):
-            filled.update(zip(op.outputs, provider.next_value(session)))
+            filled.update((t, v) for t, v in zip(op.outputs, provider.next_value(session)) if v is not None)
     return filled
 
 
