@@ -75,3 +75,12 @@ def test_shuffle_buffer_bounds_how_far_an_element_moves():
     out = values(D.range(200).shuffle(10, seed=3))
     assert all(v < i + 10 for i, v in enumerate(out))
     assert values(D.range(5).shuffle(1)) == [0, 1, 2, 3, 4]          # a buffer of one keeps the order
+
+
+def test_a_graph_seed_makes_unseeded_shuffles_repeatable_and_distinct():
+    def orders():
+        with tf.Graph().as_default():
+            tf.set_random_seed(5)
+            return values(D.range(50).shuffle(50)), values(D.range(50).shuffle(50))
+    first, second = orders()
+    assert (first, second) == orders() and first != second

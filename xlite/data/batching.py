@@ -6,6 +6,7 @@ static (`batch_size`) only with `drop_remainder=True`, as TF infers it.
 """
 from __future__ import annotations
 
+import weakref
 from typing import Iterator
 
 import numpy as np
@@ -197,6 +198,9 @@ class Unbatch(Dataset):
                 yield nest.pack_sequence_as(self._spec, [a[i] for a in flat])
 
 
+_UNSEEDED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()    # graph -> unseeded shuffles made
+
+
 class Shuffle(Dataset):
     """TF's buffer semantics: a buffer of `buffer_size` elements; each output is a uniformly chosen
     element of it, whose place the next input element takes. A seed (or a graph-level seed) makes the
@@ -210,9 +214,11 @@ class Shuffle(Dataset):
             raise errors.InvalidArgumentError(None, None, f"buffer_size must be greater than zero.")
         self._spec = input_.element_spec
         self._reshuffle = True if reshuffle_each_iteration is None else bool(reshuffle_each_iteration)
-        graph_seed = get_default_graph().seed
-        if seed is None and graph_seed is not None:
-            seed = graph_seed * 1000003 + 87654321
+        graph = get_default_graph()
+        if seed is None and graph.seed is not None:     # as TF: the graph seed and the op's own count
+            count = _UNSEEDED.get(graph, 0)
+            _UNSEEDED[graph] = count + 1
+            seed = (graph.seed * 1000003 + 87654321 + 7919 * count) % (2 ** 63)
         self._seed = int(seed) if seed is not None else int(np.random.SeedSequence().entropy % (2 ** 63))
         self._passes = 0
 
