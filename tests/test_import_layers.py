@@ -13,6 +13,8 @@ is checked against the layer table below, read from the source with `ast` (nothi
     data                                all of the above (tf.data: dataset stages, iterators); no layer
                                         below imports it (a dataset's map function may use tf.function,
                                         never the reverse)
+    keras                               all of the above, train, and keras (tf.keras: layers, models, fit);
+                                        nothing in a layer above imports it (the rest may)
     the rest (train, summary, aot, bench, cli, ...)   anything, but xlite.aot never imports xlite.bench
                                         (the suite measures the AOT path; the AOT path knows no suite)
 
@@ -29,7 +31,8 @@ import networkx as nx
 PACKAGE = Path(__file__).resolve().parent.parent / "xlite"
 
 BASE = {"xlite.version", "xlite.errors", "xlite.tf_logging", "xlite.cancellation", "xlite.arguments"}
-LAYERED = ("ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager", "function", "data")
+LAYERED = ("ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager", "function", "data", "keras",
+           "train")   # train is named for keras' row only: like the rest, it may import anything
 MAY_IMPORT = {
     "base": {"base"},
     "ir": {"base", "ir"},
@@ -41,6 +44,8 @@ MAY_IMPORT = {
     "eager": {"base", "ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager"},
     "function": {"base", "ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager", "function"},
     "data": {"base", "ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager", "function", "data"},
+    "keras": {"base", "ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager", "function", "data",
+              "train", "keras"},
 }
 FORBIDDEN = [("xlite.aot", "xlite.bench")]   # (importer package, imported package) among the rest
 
@@ -142,12 +147,16 @@ def test_the_table_refuses_what_it_must():
                            ("xlite.frontend.op_registry", "xlite.function.func_graph"),
                            ("xlite.eager.tensor", "xlite.function.def_function"),
                            ("xlite.runtime.host_fed", "xlite.data.iterators"),
-                           ("xlite.function.tracing", "xlite.data.dataset"), ("xlite.data.dataset", "xlite.train")]:
+                           ("xlite.function.tracing", "xlite.data.dataset"), ("xlite.data.dataset", "xlite.train"),
+                           ("xlite.frontend.layers", "xlite.keras.layers.core"), ("xlite.data.dataset", "xlite.keras"),
+                           ("xlite.keras.backend", "xlite.bench.suite"), ("xlite.keras.engine.saving", "xlite.aot")]:
         assert violates(module, target), (module, target)
     for module, target in [("xlite.ir.dtypes", "xlite.errors"), ("xlite.codegen.cpu.cache", "xlite.version"),
                            ("xlite.runtime.executable", "xlite.codegen.cpu"), ("xlite.bench.suite", "xlite.aot.load"),
                            ("xlite.train.saver", "xlite.runtime.session"), ("xlite.runtime.tracing", "xlite.config"),
-                           ("xlite.data.functions", "xlite.function.tracing"), ("xlite", "xlite.data")]:
+                           ("xlite.data.functions", "xlite.function.tracing"), ("xlite", "xlite.data"),
+                           ("xlite.keras.engine.saving", "xlite.train.saver"), ("xlite", "xlite.keras"),
+                           ("xlite.keras.engine.graph_steps", "xlite.runtime.session")]:
         assert not violates(module, target), (module, target)
 
 

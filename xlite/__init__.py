@@ -54,6 +54,7 @@ from xlite.eager.context import enable_eager_execution
 from xlite.eager.tape import GradientTape, UnconnectedGradients
 from xlite import app, flags, gfile, summary
 from xlite import data
+from xlite import distribute, keras
 from xlite.data import io_ops as io
 from xlite.data.io_ops import decode_csv, read_file
 from xlite import tf_logging as logging

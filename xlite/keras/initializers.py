@@ -1,0 +1,85 @@
+"""tf.keras.initializers: Keras' names for the frontend's initializers (init_ops.py), and `get`.
+
+Keras' defaults differ from TF1's in the normal distributions: `glorot_normal`, `he_normal` and
+`lecun_normal` draw from the truncated normal (as tf.keras does); the classes are the frontend's.
+"""
+from __future__ import annotations
+
+from xlite.frontend import init_ops
+from xlite.frontend.init_ops import (Constant, GlorotNormal, GlorotUniform, Identity, Initializer,  # noqa: F401
+                                     Ones, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling, Zeros)
+
+
+def HeNormal(seed=None) -> VarianceScaling:  # noqa: N802  (Keras' class name)
+    return VarianceScaling(2.0, "fan_in", "truncated_normal", seed)
+
+
+def HeUniform(seed=None) -> VarianceScaling:  # noqa: N802
+    return VarianceScaling(2.0, "fan_in", "uniform", seed)
+
+
+def LecunNormal(seed=None) -> VarianceScaling:  # noqa: N802
+    return VarianceScaling(1.0, "fan_in", "truncated_normal", seed)
+
+
+def LecunUniform(seed=None) -> VarianceScaling:  # noqa: N802
+    return VarianceScaling(1.0, "fan_in", "uniform", seed)
+
+
+def _keras_random_normal(mean=0.0, stddev=0.05, seed=None) -> RandomNormal:
+    """Keras' RandomNormal defaults (stddev 0.05), not TF1's (1.0)."""
+    return RandomNormal(mean, stddev, seed)
+
+
+def _keras_random_uniform(minval=-0.05, maxval=0.05, seed=None) -> RandomUniform:
+    """Keras' RandomUniform defaults (±0.05), also the 'uniform' of Embedding."""
+    return RandomUniform(minval, maxval, seed)
+
+
+_BY_NAME = {
+    "zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": _keras_random_normal,
+    "random_uniform": _keras_random_uniform, "uniform": _keras_random_uniform, "normal": _keras_random_normal, "truncated_normal": TruncatedNormal, "glorot_uniform": GlorotUniform,
+    "glorot_normal": GlorotNormal, "he_normal": HeNormal, "he_uniform": HeUniform, "lecun_normal": LecunNormal,
+    "lecun_uniform": LecunUniform, "identity": Identity, "variance_scaling": VarianceScaling,
+    "orthogonal": None,
+}
+zeros, ones = Zeros, Ones
+glorot_uniform, glorot_normal = GlorotUniform, GlorotNormal
+he_normal, he_uniform = HeNormal, HeUniform
+
+
+def get(identifier):
+    """An initializer from its Keras name, a config dict, an instance or a callable."""
+    if identifier is None or callable(identifier) and not isinstance(identifier, type):
+        return identifier
+    if isinstance(identifier, dict):
+        cls = _BY_NAME.get(snake(identifier["class_name"]))
+        return cls(**identifier.get("config", {}))
+    if isinstance(identifier, str):
+        key = snake(identifier)
+        if key not in _BY_NAME:
+            raise ValueError(f"Unknown initializer: '{identifier}'. Please ensure you are using a "
+                             f"`keras.utils.custom_object_scope` and that this object is included in the scope.")
+        if _BY_NAME[key] is None:
+            from xlite import errors
+            raise errors.unimplemented(f"tf.keras.initializers.{identifier} is not supported by xlite yet")
+        return _BY_NAME[key]()
+    if isinstance(identifier, type):
+        return identifier()
+    raise ValueError(f"Could not interpret initializer identifier: {identifier}")
+
+
+def snake(name: str) -> str:
+    import re
+    return re.sub("([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def serialize(initializer) -> dict:
+    config = initializer.get_config() if hasattr(initializer, "get_config") else {}
+    config.pop("dtype", None)
+    return {"class_name": type(initializer).__name__, "config": config}
+
+
+__all__ = ["get", "serialize", "Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform",
+           "TruncatedNormal", "GlorotUniform", "GlorotNormal", "HeNormal", "HeUniform", "VarianceScaling",
+           "init_ops"]
