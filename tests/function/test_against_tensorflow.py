@@ -57,3 +57,41 @@ def test_values_and_tracing_counts_match_tensorflow():
     assert got_counts == want_counts
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-6)
+
+
+def _stateful_program(lib):
+    class Scale:
+        def __init__(self):
+            self.w = None
+
+        @lib.function
+        def __call__(self, x):
+            if self.w is None:
+                self.w = lib.Variable(lib.ones([3]) * 2.0)
+            self.w.assign_add(x)
+            return {"out": [x * self.w], "k": 3, "none": None}
+
+    m = Scale()
+    first = m(lib.constant([1.0, 2.0, 3.0]))
+    second = m(np.float32([1.0, 1.0, 1.0]))
+
+    @lib.function
+    def leaky(x):
+        return x * lib.Variable(2.0)
+
+    try:
+        leaky(lib.constant(3.0))             # a Variable on every trace: refused on the first call
+        error = None
+    except ValueError as e:
+        error = str(e).split("tf.function only supports")[-1].split(".")[0]
+    values = [first["out"][0], first["k"], second["out"][0], m.w]
+    return ([np.asarray(v) for v in values], first["none"], error,
+            m.__call__.experimental_get_tracing_count())
+
+
+def test_variables_and_structures_match_tensorflow():
+    want = _stateful_program(real_tf)
+    got = _stateful_program(tf)
+    for g, w in zip(got[0], want[0]):
+        np.testing.assert_allclose(g, w, rtol=1e-6)
+    assert got[1:] == want[1:]

@@ -135,13 +135,14 @@ def test_variables_created_on_first_trace_only(graph):
         sess.run(tf.global_variables_initializer())
         np.testing.assert_allclose(sess.run([out, out2]), [[2, 4, 6], [8, 10, 12]])
 
+    assert m.__call__.experimental_get_tracing_count() == 2     # traced again, as TF does
+
     @tf.function
     def make(x):
-        return x * tf.Variable(1.0)
+        return x * tf.Variable(1.0)          # a new Variable on every trace: TF refuses it at once
 
-    make(tf.constant(1.0))
     with pytest.raises(ValueError, match="singleton tf.Variables created on the first call"):
-        make(tf.constant([1.0, 2.0]))
+        make(tf.constant(1.0))
 
 
 def test_methods_bind_self_per_instance(graph):

@@ -5,8 +5,9 @@ A `Function` keeps its traces (ConcreteFunctions) by the key TF's retracing rule
 `input_signature` there is one trace for every call that fits it; with `reduce_retracing` (or
 `experimental_relax_shapes`) a second shape for the same argument traces once more with the differing
 dims relaxed to None, and that trace serves every later shape that fits. Variables may be created only
-by the first trace. AutoGraph (xlite/function/autograph/) converts the Python function's control flow
-on tensors to tf.cond / tf.while_loop before the first trace.
+by the first trace, which (as in TF) is then traced again to check that the function creates none on
+later calls; the second trace is the one calls use. AutoGraph (xlite/function/autograph/) converts
+the Python function's control flow on tensors to tf.cond / tf.while_loop before the first trace.
 """
 from __future__ import annotations
 
@@ -141,6 +142,9 @@ class Function:
         graph = trace(function, self._name, self._parameters, values, shapes,
                       allow_variables=self._tracing_count == 0)
         self._tracing_count += 1
+        if graph.created_variables:   # as TF does: trace again, using the Variables and creating none
+            graph = trace(function, self._name, self._parameters, values, shapes, allow_variables=False)
+            self._tracing_count += 1
         return ConcreteFunction(graph, self._parameters, values, self._name)
 
     def _autograph_converted(self):
@@ -149,7 +153,7 @@ class Function:
         return self._converted
 
     # methods ----------------------------------------------------------------------------------------
-    def __get__(self, instance, owner):
+    def __get__(self, instance, owner=None):
         """`@tf.function` on a method: each instance gets its own Function with `self` bound (TF's rule)."""
         if instance is None:
             return self

@@ -33,6 +33,7 @@ class FuncGraph(Graph):
         self.outputs: list[Tensor] = []          # the flat tensors the function returns
         self.structured_outputs = None           # what the function returned, tensors as graph tensors
         self.control_output = None               # a NoOp after every assignment the trace makes
+        self.created_variables = 0               # how many Variables the trace made (and lifted)
         self._captures: dict[int, tuple[object, Tensor]] = {}   # id(value) -> (value, its tensor here)
 
     # capturing -------------------------------------------------------------------------------------

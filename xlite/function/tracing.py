@@ -51,6 +51,7 @@ def trace(python_function, name: str, parameters, values: tuple, shapes: list | 
                              "tf.function. See https://www.tensorflow.org/guide/function#creating_tfvariables "
                              "for more information.")
         lift_variables(graph, created)
+        graph.created_variables = len(created)
     _add_control_outputs(graph)
     return graph
 
