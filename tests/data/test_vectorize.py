@@ -72,3 +72,12 @@ def test_vectorize_refuses_unknown_ranks():
     with tf.Graph().as_default():
         p = tf.placeholder(tf.float32, None)
         assert vectorize([p], [p * 2.0]) is None
+
+
+def test_parallel_chunks_come_back_in_order():
+    x = np.arange(3000, dtype=np.float32)
+    ds = D.from_tensor_slices(x).map(lambda v: v * 2.0 + 1.0, num_parallel_calls=3)
+    assert ds._fn.vectorized() is not None
+    np.testing.assert_array_equal(np.array(values(ds)), x * 2.0 + 1.0)
+    gen = D.from_generator(lambda: iter(range(1000)), output_types=tf.int64, output_shapes=[])
+    assert values(gen.map(lambda v: v * 3, num_parallel_calls=tf.data.AUTOTUNE)) == list(range(0, 3000, 3))

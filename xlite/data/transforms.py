@@ -79,25 +79,46 @@ class Map(Dataset):
 
 
     def _chunks(self, chunked, source: Iterator, env: dict) -> Iterator:
-        """Runs of CHUNK elements through the vectorized function; a chunk whose run raises is run again
-        element by element, so an error surfaces at the element that caused it."""
+        """Runs of CHUNK elements through the vectorized function (with num_parallel_calls, several chunks
+        at once on a thread pool, handed on in order); a chunk whose run raises is run again element by
+        element, so an error surfaces at the element that caused it."""
         pack, spec = structure.packer(self._spec), self._input.element_spec
+        chunks = self._chunk_parts(source, env)
+        if self._threads == 1:
+            for parts in chunks:
+                yield from _rows(self._fn, parts, _try_chunk(chunked, parts), pack, spec)
+            return
+        with concurrent.futures.ThreadPoolExecutor(self._threads, thread_name_prefix="xlite-data-map") as pool:
+            window: collections.deque = collections.deque()
+            try:
+                for parts in chunks:
+                    window.append((parts, pool.submit(_try_chunk, chunked, parts)))
+                    if len(window) >= self._threads:
+                        parts, future = window.popleft()
+                        yield from _rows(self._fn, parts, future.result(), pack, spec)
+                while window:
+                    parts, future = window.popleft()
+                    yield from _rows(self._fn, parts, future.result(), pack, spec)
+            finally:
+                for _, future in window:
+                    future.cancel()
+
+    def _chunk_parts(self, source: Iterator, env: dict) -> Iterator[list]:
+        """The input in chunks: one array (or list of rows) per component."""
         if isinstance(self._input, TensorSlices):      # chunks are slices of the source: no copy
             arrays = self._input.arrays(env)
-            n = len(arrays[0])
-            for start in range(0, n, CHUNK):
-                parts = [a[start:start + CHUNK] for a in arrays]
-                yield from _run_chunk(self._fn, chunked, parts, pack, spec)
+            for start in range(0, len(arrays[0]), CHUNK):
+                yield [a[start:start + CHUNK] for a in arrays]
             return
-        flatten = structure.flattener(spec)
+        flatten = structure.flattener(self._input.element_spec)
         pending: list = []
         for element in source:
             pending.append(flatten(element))
             if len(pending) == CHUNK:
-                yield from _run_chunk(self._fn, chunked, _stacked(pending), pack, spec)
+                yield _stacked(pending)
                 pending = []
         if pending:
-            yield from _run_chunk(self._fn, chunked, _stacked(pending), pack, spec)
+            yield _stacked(pending)
 
 
 CHUNK = 256
@@ -120,16 +141,21 @@ class _Rows(list):
     dtype = None
 
 
-def _run_chunk(fn, chunked, parts: list, pack, input_spec) -> Iterator:
-    """The chunk's elements; a chunk whose run raises (or whose elements differ in shape) runs again
-    element by element, so that the error surfaces at the element that causes it."""
+def _try_chunk(chunked, parts: list):
+    """The chunk's outputs, or None where the chunk must run element by element (an element's error,
+    strings, or elements of unequal shapes)."""
+    if any(isinstance(p, _Rows) or p.dtype == object for p in parts):
+        return None
     try:
-        if any(isinstance(p, _Rows) or p.dtype == object for p in parts):
-            raise ValueError("strings, or elements of unequal shapes")
-        outputs = chunked(parts)
-    except (errors.OpError, ValueError):
-        rows = len(parts[0])
-        for i in range(rows):
+        return chunked(parts)
+    except errors.OpError:
+        return None
+
+
+def _rows(fn, parts: list, outputs, pack, input_spec) -> Iterator:
+    """The chunk's elements: rows of its outputs, or each element run on its own."""
+    if outputs is None:
+        for i in range(len(parts[0])):
             yield fn(nest.pack_sequence_as(input_spec, [p[i] for p in parts]))
         return
     for i in range(len(parts[0])):
