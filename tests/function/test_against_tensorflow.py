@@ -95,3 +95,35 @@ def test_variables_and_structures_match_tensorflow():
     for g, w in zip(got[0], want[0]):
         np.testing.assert_allclose(g, w, rtol=1e-6)
     assert got[1:] == want[1:]
+
+
+def _graph_program(lib):
+    """A tf.function called from TF1 graph code and run in a Session (TF inlines or calls it; the
+    values are what must agree)."""
+    v1 = lib.compat.v1
+    with lib.Graph().as_default():
+        x = v1.placeholder(lib.float32, [None])
+        counter = v1.Variable(0.0)
+
+        @lib.function
+        def step(x, k):
+            counter.assign_add(lib.reduce_sum(x))
+            total = lib.constant(0.0)
+            for i in lib.range(3):
+                total += lib.cast(i, lib.float32) * k
+            return x * total + counter.read_value()
+
+        y = step(x, 2.0)
+        with v1.Session() as sess:
+            sess.run(v1.global_variables_initializer())
+            out = [sess.run(y, {x: np.float32([1.0, 2.0])}), sess.run(y, {x: np.float32([3.0])})]
+            out.append(sess.run(counter))
+    return out, step.experimental_get_tracing_count()
+
+
+def test_graph_mode_calls_match_tensorflow():
+    want, want_count = _graph_program(real_tf)
+    got, got_count = _graph_program(tf)
+    assert got_count == want_count
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-6)
