@@ -1,7 +1,7 @@
 """Imports flow one way (docs/design.md, "Layers"): every import in xlite, module-level or inside a function,
 is checked against the layer table below, read from the source with `ast` (nothing is imported).
 
-    base (version, errors, tf_logging, cancellation, arguments)  nothing but base: leaf modules every layer may use
+    base (version, errors, tf_logging, cancellation, arguments, gfile)  nothing but base: leaf modules every layer may use
     ir                                  base
     semantics                           base, ir
     passes                              base, ir, semantics
@@ -13,6 +13,11 @@ is checked against the layer table below, read from the source with `ast` (nothi
     data                                all of the above (tf.data: dataset stages, iterators); no layer
                                         below imports it (a dataset's map function may use tf.function,
                                         never the reverse)
+    io.format                           base (TF's file formats as bytes: CRC32C, table, tensor bundle,
+                                        atomic writes), so that train's Saver, below io, may use them
+    io                                  all of the above and io.format (GraphDef, MetaGraph, import of
+                                        graphs); never train or the rest: tf.train's Saver calls into io
+                                        (export_meta_graph), io never into the Saver
     keras                               all of the above, train, and keras (tf.keras: layers, models, fit);
                                         nothing in a layer above imports it (the rest may)
     the rest (train, summary, aot, bench, cli, ...)   anything, but xlite.aot never imports xlite.bench
@@ -30,9 +35,10 @@ import networkx as nx
 
 PACKAGE = Path(__file__).resolve().parent.parent / "xlite"
 
-BASE = {"xlite.version", "xlite.errors", "xlite.tf_logging", "xlite.cancellation", "xlite.arguments"}
-LAYERED = ("ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager", "function", "data", "keras",
-           "train")   # train is named for keras' row only: like the rest, it may import anything
+BASE = {"xlite.version", "xlite.errors", "xlite.tf_logging", "xlite.cancellation", "xlite.arguments",
+        "xlite.gfile"}
+LAYERED = ("ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager", "function", "data", "io",
+           "keras", "train")   # train is named for keras' row only: like the rest, it may import anything
 MAY_IMPORT = {
     "base": {"base"},
     "ir": {"base", "ir"},
@@ -44,6 +50,9 @@ MAY_IMPORT = {
     "eager": {"base", "ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager"},
     "function": {"base", "ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager", "function"},
     "data": {"base", "ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager", "function", "data"},
+    "io.format": {"base", "io.format"},
+    "io": {"base", "ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager", "function", "data",
+           "io.format", "io"},
     "keras": {"base", "ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager", "function", "data",
               "train", "keras"},
 }
@@ -69,6 +78,8 @@ def layer(module: str) -> str:
         return "base"
     if module == "xlite.config":      # the Session's settings, RunOptions and StepStats: runtime data
         return "runtime"
+    if module == "xlite.io.format" or module.startswith("xlite.io.format."):
+        return "io.format"
     top = module.split(".")[1] if "." in module else ""
     return top if top in LAYERED else "rest"
 
@@ -148,6 +159,8 @@ def test_the_table_refuses_what_it_must():
                            ("xlite.eager.tensor", "xlite.function.def_function"),
                            ("xlite.runtime.host_fed", "xlite.data.iterators"),
                            ("xlite.function.tracing", "xlite.data.dataset"), ("xlite.data.dataset", "xlite.train"),
+                           ("xlite.io.meta_graph", "xlite.train.saver"), ("xlite.io.format.bundle", "xlite.ir.dtypes"),
+                           ("xlite.runtime.session", "xlite.io.graph_def"),
                            ("xlite.frontend.layers", "xlite.keras.layers.core"), ("xlite.data.dataset", "xlite.keras"),
                            ("xlite.keras.backend", "xlite.bench.suite"), ("xlite.keras.engine.saving", "xlite.aot")]:
         assert violates(module, target), (module, target)
@@ -155,6 +168,8 @@ def test_the_table_refuses_what_it_must():
                            ("xlite.runtime.executable", "xlite.codegen.cpu"), ("xlite.bench.suite", "xlite.aot.load"),
                            ("xlite.train.saver", "xlite.runtime.session"), ("xlite.runtime.tracing", "xlite.config"),
                            ("xlite.data.functions", "xlite.function.tracing"), ("xlite", "xlite.data"),
+                           ("xlite.train.saver", "xlite.io.format.bundle"), ("xlite.io.graph_def", "xlite.io.format"),
+                           ("xlite.io.meta_graph", "xlite.runtime.session"), ("xlite.train.saver", "xlite.io"),
                            ("xlite.keras.engine.saving", "xlite.train.saver"), ("xlite", "xlite.keras"),
                            ("xlite.keras.engine.graph_steps", "xlite.runtime.session")]:
         assert not violates(module, target), (module, target)

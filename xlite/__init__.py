@@ -55,7 +55,9 @@ from xlite.eager.tape import GradientTape, UnconnectedGradients
 from xlite import app, flags, gfile, summary
 from xlite import data
 from xlite import distribute, keras
-from xlite.data import io_ops as io
+from xlite import io
+from xlite.io import graph_util
+from xlite.io.graph_def import import_graph_def
 from xlite.data.io_ops import decode_csv, read_file
 from xlite import tf_logging as logging
 from xlite.config import ConfigProto, GPUOptions, GraphOptions, OptimizerOptions, RunMetadata, RunOptions

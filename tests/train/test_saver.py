@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import xlite as tf
-from xlite.train import saver as saver_module
+from xlite.train import xckpt
 
 
 def _graph():
@@ -53,13 +53,30 @@ def test_truncated_and_corrupt_files_raise_data_loss(tmp_path):
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         path = saver.save(sess, str(tmp_path / "m"))
-    file = path + saver_module.SUFFIX
-    data = open(file, "rb").read()
-    for damaged in (data[: len(data) // 2], data[:10], data[:-1] + bytes([data[-1] ^ 1])):
+    for file in (path + ".index", path + ".data-00000-of-00001"):
+        data = open(file, "rb").read()
+        for damaged in (data[: len(data) // 2], data[:10], data[:-1] + bytes([data[-1] ^ 1]),
+                        data[:7] + bytes([data[7] ^ 0x10]) + data[8:]):
+            with open(file, "wb") as f:
+                f.write(damaged)
+            with tf.Session() as sess, pytest.raises(tf.errors.DataLossError):
+                saver.restore(sess, path)
         with open(file, "wb") as f:
-            f.write(damaged)
-        with tf.Session() as sess, pytest.raises(tf.errors.DataLossError):
-            saver.restore(sess, path)
+            f.write(data)
+
+
+def test_old_xckpt_files_still_restore(tmp_path):
+    variables = _graph()
+    values = [np.arange(12, dtype=np.float32).reshape(3, 4), np.array([4, 5, 6]), np.float64(2.5),
+              np.array([False, True])]
+    xckpt.write_checkpoint(str(tmp_path / "old") + xckpt.SUFFIX, dict(zip(["a", "scope/b", "c", "d"], values)))
+    assert tf.train.checkpoint_exists(str(tmp_path / "old"))
+    with tf.Session() as sess:
+        tf.train.Saver().restore(sess, str(tmp_path / "old"))
+        for want, got in zip(values, sess.run(variables)):
+            assert np.asarray(want).tobytes() == np.asarray(got).tobytes()
+    assert tf.train.list_variables(str(tmp_path / "old")) == [("a", [3, 4]), ("c", []), ("d", [2]),
+                                                                ("scope/b", [3])]
 
 
 def test_missing_file_and_missing_key(tmp_path):
@@ -67,8 +84,9 @@ def test_missing_file_and_missing_key(tmp_path):
     with tf.Session() as sess, pytest.raises(ValueError, match="not a valid checkpoint"):   # as TF's Saver
         tf.train.Saver().restore(sess, str(tmp_path / "nothing"))
     with pytest.raises(tf.errors.NotFoundError, match="Failed to find any matching files"):
-        saver_module.read_checkpoint(str(tmp_path / "nothing") + saver_module.SUFFIX)
-    saver_module.write_checkpoint(str(tmp_path / "other") + saver_module.SUFFIX, {"zzz": np.zeros(2)})
+        tf.train.NewCheckpointReader(str(tmp_path / "nothing"))
+    from xlite.io.format import bundle
+    bundle.write_bundle(str(tmp_path / "other"), {"zzz": np.zeros(2)})
     with tf.Session() as sess, pytest.raises(tf.errors.NotFoundError, match="Key a not found"):
         tf.train.Saver().restore(sess, str(tmp_path / "other"))
 
@@ -78,4 +96,4 @@ def test_no_temporary_files_left_behind(tmp_path):
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         tf.train.Saver().save(sess, str(tmp_path / "m"))
-    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m" + saver_module.SUFFIX]
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m.data-00000-of-00001", "m.index", "m.meta"]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import xlite as tf
-from xlite.train import saver as saver_module
+DATA, INDEX = ".data-00000-of-00001", ".index"
 
 
 def _saver():
@@ -45,7 +45,7 @@ def test_restore_of_a_missing_checkpoint_is_a_value_error(tmp_path):
 
 
 def test_a_directory_where_the_checkpoint_file_belongs_is_a_failed_precondition(tmp_path):
-    (tmp_path / ("m" + saver_module.SUFFIX)).mkdir()
+    (tmp_path / ("m" + INDEX)).mkdir()
     v, saver = _saver()
     with tf.Session() as sess:
         sess.run(v.initializer)
@@ -53,7 +53,7 @@ def test_a_directory_where_the_checkpoint_file_belongs_is_a_failed_precondition(
             saver.save(sess, str(tmp_path / "m"))
         with pytest.raises(tf.errors.FailedPreconditionError, match="Is a directory"):
             saver.restore(sess, str(tmp_path / "m"))
-    assert os.listdir(tmp_path) == ["m" + saver_module.SUFFIX]   # its temporary file is gone too
+    assert sorted(os.listdir(tmp_path)) == ["m" + DATA, "m" + INDEX]   # the index's temporary file is gone too
 
 
 def test_a_directory_where_the_state_file_belongs_is_a_failed_precondition(tmp_path):
@@ -103,7 +103,7 @@ def _without_root_privileges() -> list:
 def test_read_only_directory_and_unreadable_checkpoint_are_permission_denied(tmp_path):
     prefix = _without_root_privileges()
     readable = _save(tmp_path / "", "readable")
-    os.chmod(readable + saver_module.SUFFIX, 0)
+    os.chmod(readable + INDEX, 0)
     read_only = tmp_path / "ro"
     read_only.mkdir()
     os.chmod(read_only, 0o500)
@@ -114,8 +114,8 @@ def test_read_only_directory_and_unreadable_checkpoint_are_permission_denied(tmp
         os.chmod(read_only, 0o700)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    assert lines[0].startswith(f"PermissionDeniedError: {read_only / 'm'}{saver_module.SUFFIX}; Permission denied")
-    assert lines[1].startswith(f"PermissionDeniedError: {readable}{saver_module.SUFFIX}; Permission denied")
+    assert lines[0].startswith(f"PermissionDeniedError: {read_only / 'm'}{DATA}; Permission denied")
+    assert lines[1].startswith(f"PermissionDeniedError: {readable}{INDEX}; Permission denied")
     assert os.listdir(read_only) == []
 
 
@@ -130,18 +130,18 @@ def _dead_pid() -> int:
 
 
 def test_next_save_removes_temporary_files_of_dead_writers_only(tmp_path):
-    dead = _temp_name("m" + saver_module.SUFFIX, _dead_pid())
+    dead = _temp_name("m" + INDEX, _dead_pid())
     earlier_self = _temp_name("checkpoint", os.getpid())   # our pid, another process's token
     alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        live = _temp_name("other" + saver_module.SUFFIX, alive.pid)
+        live = _temp_name("other" + DATA, alive.pid)
         for name in (dead, earlier_self, live, "notes.tempstate.txt"):
             (tmp_path / name).write_bytes(b"partial")
         _save(tmp_path, "m2")
     finally:
         alive.kill()
         alive.wait()
-    assert sorted(os.listdir(tmp_path)) == sorted(["checkpoint", "m2" + saver_module.SUFFIX, live,
+    assert sorted(os.listdir(tmp_path)) == sorted(["checkpoint", "m2" + DATA, "m2" + INDEX, "m2.meta", live,
                                                    "notes.tempstate.txt"])
 
 
@@ -154,8 +154,8 @@ saver = tf.train.Saver()
 with tf.Session() as sess:
     sess.run(v.initializer)
     rename = os.replace
-    def die_before_renaming_the_checkpoint(src, dst):   # the checkpoint's data is written, not yet renamed
-        if str(dst).endswith(".xckpt"):
+    def die_before_renaming_the_checkpoint(src, dst):   # the data file is in place, the index not yet
+        if str(dst).endswith(".index"):
             os.kill(os.getpid(), signal.SIGKILL)
         rename(src, dst)
     os.replace = die_before_renaming_the_checkpoint
@@ -166,7 +166,8 @@ with tf.Session() as sess:
 def test_checkpoint_of_a_process_killed_mid_save_is_cleaned_up_by_the_next_save(tmp_path):
     out = subprocess.run([sys.executable, "-c", _KILLED_MID_SAVE, str(tmp_path)], capture_output=True, timeout=300)
     assert out.returncode == -9, out.stderr
-    leftovers = os.listdir(tmp_path)
-    assert len(leftovers) == 1 and leftovers[0].startswith("m" + saver_module.SUFFIX + ".tempstate-")
+    leftovers = sorted(os.listdir(tmp_path))
+    assert len(leftovers) == 2 and leftovers[0] == "m" + DATA and leftovers[1].startswith("m.index.tempstate-")
+    assert not tf.train.checkpoint_exists(str(tmp_path / "m"))    # no index: not a checkpoint yet
     _save(tmp_path)
-    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m" + saver_module.SUFFIX]
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m" + DATA, "m" + INDEX, "m.meta"]

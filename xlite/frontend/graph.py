@@ -393,6 +393,13 @@ class Graph:
     def is_fetchable(self, tensor_or_op) -> bool:
         return tensor_or_op.graph is self
 
+    def as_graph_def(self, from_version=None, add_shapes: bool = False):
+        """TF's GraphDef proto of this graph (xlite/io/graph_def.py builds it; it registers itself in
+        `graph_def_builder` when xlite is imported, since the frontend imports nothing above it)."""
+        if graph_def_builder is None:
+            raise RuntimeError("as_graph_def needs xlite.io (import xlite)")
+        return graph_def_builder(self, add_shapes=add_shapes, from_version=from_version)
+
     def finalize(self) -> None:
         self._finalized = True
 
@@ -411,6 +418,7 @@ class Graph:
 
 _global_default_graph = Graph()
 _default_graph_stack: list[Graph] = []
+graph_def_builder = None   # fn(graph, add_shapes, from_version) -> GraphDef, set by xlite/io/graph_def.py
 
 
 def get_default_graph() -> Graph:

@@ -9,5 +9,10 @@ from xlite.train.optimizers import (AdadeltaOptimizer, AdagradOptimizer, AdamOpt
                                     GradientDescentOptimizer, MomentumOptimizer, Optimizer,
                                     ProximalGradientDescentOptimizer, RMSPropOptimizer, create_global_step,
                                     get_global_step, get_or_create_global_step)
-from xlite.train.saver import Saver, checkpoint_exists, latest_checkpoint
+from xlite.train.saver import (Saver, checkpoint_exists, export_meta_graph, get_checkpoint_state, import_meta_graph,
+                               latest_checkpoint)
+from xlite.train.checkpoint_reader import CheckpointReader, NewCheckpointReader
+from xlite.train.checkpoint_utils import init_from_checkpoint, list_variables, load_checkpoint, load_variable
+from xlite.io.format.checkpoint_state import CheckpointState
 from xlite.summary.writer import SummaryWriter   # deprecated spelling of tf.summary.FileWriter
+from xlite.io import write_graph
