@@ -230,7 +230,7 @@ def _compile(op_type, arrays, tensors, attrs, name, n_outputs, output_shapes, va
             values = known | _fewest(spec, known, values - known)
             lowered, feeds, outputs = _lower(*spec, values)
             _value_inputs[(op_type, len(arrays))] = values
-        check_allocations(lowered.module, "CPU")
+        check_allocations(lowered.module, "GPU" if _target() == "cuda" else "CPU")
         with allocation_errors():
             executable = driver.compile(lowered.module, _target())
         stats.compiles += 1
