@@ -38,8 +38,11 @@ def _stack(items: list, spec: TensorSpec, component: int) -> np.ndarray:
         out = np.empty((len(items),) + np.shape(items[0]), dtype=object)
         out[...] = [np.asarray(x, dtype=object) for x in items] if np.ndim(items[0]) else items
         return out
-    if spec.shape.is_fully_defined():       # every element has the spec's shape
-        return np.stack(items)
+    if spec.shape.is_fully_defined():       # every element has the spec's shape: one copy, no checks
+        dims = spec.shape.dims
+        if not dims:
+            return np.array(items, dtype=spec.dtype.np)
+        return np.concatenate(items).reshape([len(items)] + list(dims))
     first = np.shape(items[0])
     for i, item in enumerate(items):
         if np.shape(item) != first:
