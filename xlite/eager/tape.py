@@ -32,6 +32,7 @@ class GradientTape:
         self._persistent = bool(persistent)
         self._watch_accessed_variables = bool(watch_accessed_variables)
         self._ops: list = []
+        self._producer: dict = {}               # id of a recorded op's output -> that op
         self._watched: set[int] = set()         # ids of watched values (kept alive by _keep and _ops)
         self._keep: list = []
         self._variables: list = []              # the Variables read or watched, in order
@@ -99,8 +100,10 @@ class GradientTape:
         elif not any(id(t) in watched for t in op.inputs):
             return
         self._ops.append(op)
+        producer = self._producer
         for t in op.outputs:
             watched.add(id(t))
+            producer[id(t)] = op
 
     @contextlib.contextmanager
     def stop_recording(self):
@@ -119,7 +122,7 @@ class GradientTape:
 
     def reset(self) -> None:
         """Forgets everything recorded so far (the tape keeps recording if it was)."""
-        self._ops, self._watched, self._keep, self._variables = [], set(), [], []
+        self._ops, self._producer, self._watched, self._keep, self._variables = [], {}, set(), [], []
         self._graph_watched, self._graph_stops = set(), []
 
     def watched_variables(self) -> tuple:
@@ -194,7 +197,7 @@ class GradientTape:
 
     def _between(self, targets: list, sources: set) -> list:
         """The recorded ops on some path from a source to a target, in execution order."""
-        producer = {id(t): op for op in self._ops for t in op.outputs}
+        producer = self._producer
         backward, stack = set(), [id(t) for t in targets]
         while stack:
             op = producer.get(stack.pop())
