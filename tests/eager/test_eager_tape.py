@@ -164,3 +164,20 @@ def test_against_tensorflow_where_importable(eager):
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-4, atol=1e-5)
     assert results[0][2] == results[1][2]
+
+
+def test_gradients_through_gather_and_eager_control_flow(eager):
+    table = np.arange(12, dtype=np.float32).reshape(4, 3)
+    emb = tf.Variable(table)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(tf.square(tf.nn.embedding_lookup(emb, [1, 3, 1])))
+    want = np.zeros_like(table)
+    for i in [1, 3, 1]:
+        want[i] += 2 * table[i]
+    np.testing.assert_allclose(tape.gradient(loss, emb).numpy(), want)
+    x = tf.constant(2.0)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, a * x), [0, tf.constant(1.0)])[1]
+        z = tf.cond(y > 5.0, lambda: y * 2.0, lambda: y)         # the taken branch's ops are recorded
+    assert float(z) == 16.0 and float(tape.gradient(z, x)) == 24.0   # d(2x^3)/dx
