@@ -111,3 +111,13 @@ def test_cardinality_is_an_eager_tensor_when_executing_eagerly():
         n = D.range(10).batch(3).cardinality()
         assert n.numpy() == 4 and n.dtype == tf.int64
         assert int(tf.data.experimental.cardinality(D.range(3).repeat())) == tf.data.INFINITE_CARDINALITY
+
+
+def test_tf1_iterators_executing_eagerly():
+    with context.eager_mode():
+        it = tf.compat.v1.data.make_one_shot_iterator(D.range(2))
+        assert [int(it.get_next()), int(it.get_next())] == [0, 1]
+        with pytest.raises(tf.errors.OutOfRangeError):
+            it.get_next()
+        with pytest.raises(RuntimeError, match="eager execution"):
+            D.range(2).make_initializable_iterator()

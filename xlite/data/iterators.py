@@ -20,6 +20,7 @@ from xlite.frontend import nest
 from xlite.frontend.gradients import no_gradient
 from xlite.frontend.graph import Tensor, get_default_graph
 from xlite.frontend.op_registry import lowering, make_op
+from xlite.function import eager_bridge
 from xlite.ir.shape import Shape
 from xlite.runtime import host_fed
 
@@ -182,12 +183,18 @@ class Iterator:
         raise errors.unimplemented("Iterator.string_handle")
 
 
-def make_one_shot_iterator(dataset: Dataset) -> Iterator:
-    """An iterator that starts on `dataset` at the first get_next of each Session; no initializer."""
+def make_one_shot_iterator(dataset: Dataset):
+    """An iterator that starts on `dataset` at the first get_next of each Session; no initializer.
+    Executing eagerly, as in TF, it is `iter(dataset)` (whose get_next() gives eager tensors)."""
+    if eager_bridge.executing_eagerly():
+        return iter(dataset)
     return Iterator(dataset.element_spec, one_shot=dataset)
 
 
 def make_initializable_iterator(dataset: Dataset, shared_name: str | None = None) -> Iterator:
+    if eager_bridge.executing_eagerly():
+        raise RuntimeError("dataset.make_initializable_iterator is not supported when eager execution is "
+                           "enabled. Use `for element in dataset` instead.")
     return Iterator(dataset.element_spec, initial=dataset, shared_name=shared_name)
 
 
