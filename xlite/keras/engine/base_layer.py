@@ -32,7 +32,8 @@ _state = threading.local()
 def snake_case(name: str) -> str:
     """Keras' default layer names: Dense -> dense, Conv2D -> conv2d, MaxPooling2D -> max_pooling2d."""
     intermediate = re.sub("(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", intermediate).lower()
+    insecure = re.sub("([a-z])([A-Z])", r"\1_\2", intermediate).lower()
+    return insecure if insecure[0] != "_" else "private" + insecure     # a scope name cannot start with _
 
 
 def map_structure(fn, structure):

@@ -54,6 +54,17 @@ class Model(Layer):
 
     # --- structure -----------------------------------------------------------------------------
     @property
+    def weights(self) -> list:
+        """Keras' order for a model: each layer's weights in turn (trainable, then the rest), then its own."""
+        out: list = []
+        for layer in self._flatten_layers():
+            out += [w for w in layer.weights if not any(w is o for o in out)]
+        return out + [w for w in self._trainable_weights + self._non_trainable_weights
+                      if not any(w is o for o in out)]
+
+    variables = weights
+
+    @property
     def inputs(self):
         return None if self._network is None else list(self._network.inputs)
 
