@@ -208,6 +208,8 @@ def _unpacker(mapper: FetchMapper, results: list) -> Callable:
     if len(slots) == 1 and slots[0] is not None:
         j = slots[0]
 
+        # A 0-d array's scalar is taken here rather than in _as_fetch_value: these are the runs whose
+        # time is mostly Python's (W4), and `[one(values)]` would cost a call more.
         def one(values):
             value = values[j]
             return value[()] if type(value) is ndarray and value.ndim == 0 else as_fetch_value(value)
@@ -220,9 +222,7 @@ def _unpacker(mapper: FetchMapper, results: list) -> Callable:
         return one_in_list if sequence is list else lambda values: sequence((one(values),))
 
     def flat(values):
-        out = [None if j is None else
-               values[j][()] if type(values[j]) is ndarray and values[j].ndim == 0 else as_fetch_value(values[j])
-               for j in slots]
+        out = [None if j is None else as_fetch_value(values[j]) for j in slots]
         return out if sequence is list else out[0] if sequence is None else sequence(out)
     return flat
 

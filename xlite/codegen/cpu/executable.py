@@ -66,10 +66,11 @@ def _permutation(order) -> tuple | None:
 
 
 class CpuExecutable:
-    """A compiled run signature; `run(args)` takes the parameters in order and returns the root outputs."""
+    """A compiled run signature; `call(args)` (checked arguments) and `run(args)` (any) take the
+    parameters in order and return the root outputs."""
 
     target = "cpu"
-    fresh_outputs = True        # run() never returns an argument's own array, but in-place updated ones
+    fresh_outputs = True        # call() never returns an argument's own array, but in-place updated ones
     compiled = None             # the CompiledModule it came from (compile_cpu sets it): traced variants start there
 
     def __init__(self, module: Module, plan: EntryPlan, code, constants: dict | None = None):
