@@ -94,3 +94,16 @@ def test_dtype_rules_stay_tf_s(eager):
         tf.constant(1) + tf.constant(1.0)
     with pytest.raises(TypeError):
         tf.constant([1, 2]) * 0.5       # TF refuses a float for an int32 tensor
+
+
+def test_print_writes_tf_s_summary_eagerly(eager, capsys):
+    x = tf.constant([[1, 2], [3, 4]])
+    y = tf.Print(x, [x, tf.constant([1.5, 2.5, 3.5, 4.5])], message="vals: ")
+    assert y.numpy().tolist() == [[1, 2], [3, 4]]
+    tf.Print(x, [tf.constant(0.1), tf.constant([True, False]), tf.constant(1234567.0), tf.ones([2, 2, 2])],
+             summarize=-1)
+    tf.Print(x, [tf.ones([3, 2, 2]), tf.constant(1.0 / 3)], message="m")
+    # what TensorFlow 2.21's tf.compat.v1.Print writes for the same calls
+    assert capsys.readouterr().err.splitlines() == [
+        "vals: [[1 2][3...]...][1.5 2.5 3.5...]", "[0.1][1 0][1234567][[[1 1][1 1]][[1 1][1 1]]]",
+        "m[[[1 1][1...]]...][0.333333343]"]

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import builtins
 import functools
+import sys
 
 import numpy as np
 
 from xlite import errors
 from xlite.frontend.control_flow_ops import cond
 from xlite.frontend.convert import convert_pair, convert_to_tensor
-from xlite.frontend.graph import Operation, Tensor
+from xlite.frontend.graph import Operation, Tensor, executing_eagerly
 from xlite.frontend.math_ops import identity
 from xlite.frontend.scopes import control_dependencies, name_scope
 from xlite.frontend.variables import group, no_op
@@ -116,7 +117,63 @@ def assert_equal(x, y, data=None, summarize=None, message=None, name=None) -> Op
 
 
 def Print(input_, data, message=None, first_n=None, summarize=None, name=None):  # noqa: N802 - TF's name
-    """TF1's printing identity, which xlite cannot make: its executables hand no values back mid-run."""
+    """TF1's printing identity. While executing eagerly the values are there: it prints them to stderr as
+    TF's PrintV1 kernel does (`message[v v v...][...]`, `summarize` elements each, 3 by default) and gives
+    `input_` back. In a graph xlite cannot make it: its executables hand no values back mid-run."""
+    if executing_eagerly():
+        if first_n != 0:
+            limit = 3 if summarize is None else summarize
+            text = (message or "") + "".join(f"[{_summarize(np.asarray(convert_to_tensor(d)), limit)}]"
+                                             for d in data)
+            print(text, file=sys.stderr)
+        return convert_to_tensor(input_)
     raise errors.unimplemented(
         "tf.Print prints values while the graph runs, and xlite's compiled executables hand nothing back to the "
         "host before the run ends; fetch the tensors with Session.run and print them instead")
+
+
+def _element(value) -> str:
+    """One value as TF's StrCat writes it: floats in the fewest of 6 (15) or 9 (17) significant digits."""
+    if isinstance(value, np.floating):
+        short, long_ = (6, 9) if value.dtype.itemsize <= 4 else (15, 17)
+        text = f"{float(value):.{short}g}"
+        return text if value.dtype.type(text) == value else f"{float(value):.{long_}g}"
+    if isinstance(value, np.bool_):
+        return "1" if value else "0"
+    return str(value)
+
+
+def _summarize(array: np.ndarray, limit: int) -> str:
+    """TF's Tensor::SummarizeValue: the first `limit` elements (all for a negative limit) in nested
+    brackets per dimension, with "..." where elements were left out."""
+    flat = array.reshape(-1)
+    limit = flat.size if limit < 0 or limit > flat.size else limit
+    if array.ndim == 0:
+        return _element(flat[0]) if flat.size else ""
+    out, index = [], [0]
+
+    def one_dim(dim: int) -> None:            # TF's PrintOneDim
+        if index[0] >= limit:
+            return
+        if dim == array.ndim - 1:
+            for i in range(array.shape[dim]):
+                if index[0] >= limit:
+                    if dim != 0:
+                        out.append("...")
+                    return
+                if i > 0:
+                    out.append(" ")
+                out.append(_element(flat[index[0]]))
+                index[0] += 1
+            return
+        for _ in range(array.shape[dim]):
+            opened = index[0] < limit
+            if opened:
+                out.append("[")
+            one_dim(dim + 1)
+            if index[0] < limit or opened:
+                out.append("]")
+    one_dim(0)
+    if flat.size > limit:
+        out.append("...")
+    return "".join(out)
