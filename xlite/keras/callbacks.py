@@ -67,9 +67,17 @@ class CallbackList:
         if not hook.startswith("on_"):
             raise AttributeError(hook)
 
-        def call(*args, **kwargs):
+        batch_or_epoch = hook not in ("on_train_begin", "on_train_end", "on_test_begin", "on_test_end",
+                                      "on_predict_begin", "on_predict_end")
+
+        def call(*args, logs=None):
+            """Every hook gets its logs ({} when there are none), as Keras' CallbackList passes them."""
+            n = 1 if batch_or_epoch else 0
+            if len(args) > n:
+                logs = args[n]
+            args, logs = args[:n], {} if logs is None else logs
             for c in self.callbacks:
-                getattr(c, hook)(*args, **kwargs)
+                getattr(c, hook)(*args, logs)
         return call
 
 
