@@ -12,6 +12,8 @@ from __future__ import annotations
 import numbers
 import os
 
+import numpy as np
+
 from xlite import errors, tf_logging
 from xlite.frontend.graph import Graph, GraphKeys, Operation, Tensor, get_default_graph
 from xlite.frontend.variables import Variable
@@ -52,15 +54,58 @@ def _collection_def(items: list):
     return cd
 
 
+def _add_saver_nodes(gd, saver) -> None:
+    """The save/restore subgraph TF's Saver builds (SaveV2, RestoreV2 and an Assign per Variable under
+    the saver's name scope), which the SaverDef names: TF runs it to save and restore. xlite's own
+    graph has none of it (its Saver reads and writes in Python) and skips it on import."""
+    pb = protos.pb()
+    scope = saver.saver_def_fields()["restore_op_name"].rpartition("/")[0]
+    names = sorted(saver.var_list)
+    variables = [saver.var_list[n] for n in names]
+
+    def node(name, op, inputs=(), **attrs):
+        n = gd.node.add()
+        n.name, n.op = f"{scope}/{name}", op
+        n.input.extend(inputs)
+        for key, value in attrs.items():
+            n.attr[key].CopyFrom(value)
+        return n.name
+
+    def attr(**kw):
+        return pb.attr_value_pb2.AttrValue(**kw)
+
+    def const(name, value):
+        value = np.array(value, dtype=object)
+        return node(name, "Const", dtype=attr(type=7), value=attr(tensor=protos.tensor_proto(value)))
+
+    string_scalar = {"dtype": attr(type=7), "shape": attr(shape=protos.shape_proto([]))}
+    filename = node("filename", "PlaceholderWithDefault", [const("filename/input", b"model")], **string_scalar)
+    file_tensor = node("Const", "PlaceholderWithDefault", [filename], **string_scalar)
+    types = attr(list=pb.attr_value_pb2.AttrValue.ListValue(type=[protos.data_type(v.dtype) for v in variables]))
+    save = node("SaveV2", "SaveV2", [file_tensor, const("SaveV2/tensor_names", [n.encode() for n in names]),
+                                     const("SaveV2/shape_and_slices", [b""] * len(names))]
+                + [v.op.name for v in variables], dtypes=types)
+    node("control_dependency", "Identity", [file_tensor, "^" + save], T=attr(type=7))
+    restore = node("RestoreV2", "RestoreV2", [file_tensor, const("RestoreV2/tensor_names", [n.encode() for n in names]),
+                                              const("RestoreV2/shape_and_slices", [b""] * len(names))], dtypes=types)
+    assigns = []
+    for i, v in enumerate(variables):
+        assigns.append(node("Assign" if i == 0 else f"Assign_{i}", "Assign",
+                            [v.op.name, restore if i == 0 else f"{restore}:{i}"], T=attr(type=protos.data_type(v.dtype)),
+                            validate_shape=attr(b=True), use_locking=attr(b=True)))
+    node("restore_all", "NoOp", ["^" + a for a in assigns])
+
+
 def meta_graph_def(graph: Graph | None = None, saver=None, collection_list=None):
     """The MetaGraphDef of `graph` with `saver`'s SaverDef (a Saver of xlite/train/saver.py)."""
     graph = graph or get_default_graph()
     pb = protos.pb()
     meta = pb.meta_graph_pb2.MetaGraphDef()
-    meta.meta_info_def.tensorflow_version = f"xlite {__version__}"
+    meta.meta_info_def.meta_graph_version = f"xlite {__version__}"   # tensorflow_version: TF parses it
     meta.graph_def.CopyFrom(_graph_def(graph))
     if saver is not None:
         meta.saver_def.CopyFrom(pb.saver_pb2.SaverDef(**saver.saver_def_fields()))
+        _add_saver_nodes(meta.graph_def, saver)
     keys = graph.get_all_collection_keys() if collection_list is None else collection_list
     for key in keys:
         items = graph.get_collection(key)

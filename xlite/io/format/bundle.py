@@ -1,7 +1,7 @@
 """TF's V2 checkpoint format (the tensor bundle): `PREFIX.index` and `PREFIX.data-00000-of-00001`.
 
 The data file holds each tensor's bytes back to back (little-endian, C order; a string tensor
-as its varint64 lengths, the masked CRC32C of those, then the bytes). The index is a table
+as its varint64 lengths, the masked CRC32C of those lengths as uint32s, then the bytes). The index is a table
 (sstable.py) whose key "" holds a BundleHeaderProto and whose other keys, the tensor names in
 sorted order, hold BundleEntryProtos: dtype, shape, shard, offset, size and the masked CRC32C
 of the tensor's bytes. The reader checks sizes and CRCs, so a truncated or altered file raises
@@ -48,13 +48,22 @@ def _string_bytes(value: np.ndarray) -> list[bytes]:
     return [v.encode("utf-8") if isinstance(v, str) else bytes(v) for v in value.ravel()]
 
 
-def _tensor_chunks(value: np.ndarray) -> list[bytes]:
-    """The bytes TF writes for one tensor, as a few pieces (no copy of a numeric tensor's data)."""
+def _tensor_bytes(value: np.ndarray) -> tuple[list, int]:
+    """The pieces TF writes for one tensor (no copy of a numeric tensor's data) and the CRC32C TF records.
+
+    A string tensor is written as varint64 lengths, the masked CRC32C of the lengths, then the bytes;
+    TF checksums each length as a little-endian uint32 there (not as the varint it writes), and the
+    entry's CRC covers those uint32s, the length checksum and the bytes."""
     if value.dtype.kind in "OUS":
         items = _string_bytes(value)
-        lengths = b"".join(varint(len(s)) for s in items)
-        return [lengths, struct.pack("<I", crc32c.mask(crc32c.value(lengths)))] + items
-    return [np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("<")).reshape(-1).view(np.uint8)]
+        lengths_crc = crc32c.value(struct.pack(f"<{len(items)}I", *(len(b) for b in items)))
+        checksum = struct.pack("<I", crc32c.mask(lengths_crc))
+        crc = crc32c.extend(lengths_crc, checksum)
+        for item in items:
+            crc = crc32c.extend(crc, item)
+        return [b"".join(varint(len(b)) for b in items), checksum] + items, crc
+    data = np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("<")).reshape(-1).view(np.uint8)
+    return [data], crc32c.value(data)
 
 
 def write_bundle(prefix: str, tensors: dict[str, np.ndarray]) -> None:
@@ -65,10 +74,10 @@ def write_bundle(prefix: str, tensors: dict[str, np.ndarray]) -> None:
             if not name:
                 raise ValueError("a checkpoint tensor needs a non-empty name")
             value = np.asarray(tensors[name])
-            crc, size = 0, 0
-            for chunk in _tensor_chunks(value):
+            chunks, crc = _tensor_bytes(value)
+            size = 0
+            for chunk in chunks:
                 f.write(chunk)
-                crc = crc32c.extend(crc, chunk)
                 size += len(chunk)
             entries.append((name.encode("utf-8"), BundleEntry(dtype=_dt(value), shape=tuple(value.shape),
                                                               offset=offset, size=size, crc32c=crc32c.mask(crc))))
@@ -139,12 +148,17 @@ class BundleReader:
                                        f"{data_path(self.prefix, entry.shard_id, self.header.num_shards)}: "
                                        "the data file is truncated")
         raw = memoryview(data)[entry.offset:entry.offset + entry.size]
-        if crc32c.mask(crc32c.value(raw)) != entry.crc32c:
-            raise errors.DataLossError(None, None, f"Checksum does not match: stored {entry.crc32c:08x} vs. "
-                                       f"calculated on the restored bytes {crc32c.mask(crc32c.value(raw)):08x} "
-                                       f"for {name} in {self.prefix}")
         if entry.dtype == DT_STRING:
-            return self._strings(name, raw, entry.shape)
+            value = self._strings(name, raw, entry.shape)
+            crc = _tensor_bytes(value)[1]
+        else:
+            value, crc = None, crc32c.value(raw)
+        if crc32c.mask(crc) != entry.crc32c:
+            raise errors.DataLossError(None, None, f"Checksum does not match: stored {entry.crc32c:08x} vs. "
+                                       f"calculated on the restored bytes {crc32c.mask(crc):08x} "
+                                       f"for {name} in {self.prefix}")
+        if value is not None:
+            return value
         dtype = np.dtype(NUMPY_BY_DT[entry.dtype]).newbyteorder("<")
         count = int(np.prod(entry.shape, dtype=np.int64))
         if count * dtype.itemsize != entry.size:
@@ -158,9 +172,12 @@ class BundleReader:
         for _ in range(count):
             n, pos = read_varint(raw, pos)
             lengths.append(n)
-        if pos + 4 > len(raw) or crc32c.mask(crc32c.value(raw[:pos])) != struct.unpack_from("<I", raw, pos)[0]:
+        lengths_crc = crc32c.value(struct.pack(f"<{count}I", *(n & 0xFFFFFFFF for n in lengths)))
+        if pos + 4 > len(raw) or crc32c.mask(lengths_crc) != struct.unpack_from("<I", raw, pos)[0]:
             raise errors.DataLossError(None, None, f"string lengths of {name} fail their checksum")
         pos += 4
+        if pos + sum(lengths) != len(raw):
+            raise errors.DataLossError(None, None, f"string tensor {name}: its lengths do not add up to its size")
         out = np.empty(count, dtype=object)
         for i, n in enumerate(lengths):
             out[i] = bytes(raw[pos:pos + n])
