@@ -163,7 +163,10 @@ def learning_phase_scope(value: int):
 
 # --- values -------------------------------------------------------------------------------
 def _is_eager_variable(x) -> bool:
-    return hasattr(x, "numpy") and not isinstance(x, (Variable, Tensor))
+    """An EagerVariable or EagerTensor: its value is at hand, no Session involved."""
+    from xlite.eager.tensor import EagerTensor
+    from xlite.eager.variables import EagerVariable
+    return isinstance(x, (EagerVariable, EagerTensor))
 
 
 def get_value(x) -> np.ndarray:

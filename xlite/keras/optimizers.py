@@ -145,6 +145,15 @@ class Optimizer:
     def _create_slots(self, var) -> None:
         pass
 
+    def _create_all(self, var_list) -> None:
+        """Every Variable this optimizer will use on `var_list` (a tf.function step may make none itself)."""
+        self.iterations
+        for name, value in self._hyper_values.items():
+            if not callable(value):
+                self._get_hyper(name)
+        for var in var_list:
+            self._create_slots(var)
+
     def _update(self, grad, var, step):
         raise NotImplementedError
 

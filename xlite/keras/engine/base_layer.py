@@ -197,8 +197,7 @@ class Layer:
             initializer = "glorot_uniform" if dtype.is_floating else "zeros"
         init = initializers.get(initializer)
         trainable = True if trainable is None else bool(trainable)
-        scope = contextlib.nullcontext() if executing_eagerly() else get_default_graph().name_scope(self.name + "/")
-        with scope:
+        with get_default_graph().name_scope(self.name + "/"):
             var = Variable(lambda: init(shape, dtype=dtype), trainable=trainable, name=name or "Variable",
                            dtype=dtype)
         backend.track_variable(var)
