@@ -28,6 +28,7 @@ from xlite.frontend import losses
 from xlite.frontend import debugging_namespace as debugging
 from xlite.frontend import linalg_namespace as linalg
 from xlite.frontend import math_namespace as math
+from xlite.frontend import metrics_namespace as metrics
 from xlite.frontend import nn_ops as nn
 from xlite.frontend import random_ops as random
 from xlite import train
