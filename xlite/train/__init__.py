@@ -5,6 +5,7 @@ from xlite.train.learning_rate_decay import (cosine_decay, exponential_decay, in
                                              natural_exp_decay, piecewise_constant, piecewise_constant_decay,
                                              polynomial_decay)
 from xlite.train.moving_averages import ExponentialMovingAverage
+from xlite.train.ftrl import FtrlOptimizer
 from xlite.train.optimizers import (AdadeltaOptimizer, AdagradOptimizer, AdamOptimizer,
                                     GradientDescentOptimizer, MomentumOptimizer, Optimizer,
                                     ProximalGradientDescentOptimizer, RMSPropOptimizer, create_global_step,
