@@ -103,3 +103,34 @@ def test_tf_frozen_graph_gives_tfs_outputs():
             got_y, got_m = sess.run([y, m], {"frozen/x:0": e["x"]})
     np.testing.assert_allclose(got_y, e["y"], rtol=1e-6)
     np.testing.assert_allclose(got_m, e["m"], rtol=1e-6)
+
+
+def test_tf_frozen_conv_net_with_ops_xlite_builds_from_others():
+    """FusedBatchNormV3 (inference), Softmax, LogSoftmax and TF1's Select arrive as xlite's ops."""
+    e = np.load(os.path.join(FIXTURES, "tf_frozen_cnn.npz"))
+    gd = tf.io.read_graph_def(os.path.join(FIXTURES, "tf_frozen_cnn.pb"))
+    assert {"FusedBatchNormV3", "Softmax", "LogSoftmax", "Select"} <= {n.op for n in gd.node}
+    with tf.Graph().as_default() as g:
+        outs = tf.import_graph_def(gd, return_elements=["prob:0", "lsm:0", "sel:0"], name="")
+        assert g.get_tensor_by_name("prob:0") is outs[0]
+        with tf.Session() as sess:
+            got = sess.run(outs, {"x:0": e["x"]})
+    for name, value in zip(["prob", "lsm", "sel"], got):
+        np.testing.assert_allclose(value, e[name], rtol=1e-5, atol=1e-5)
+
+
+def test_older_tf_op_types_import_as_their_twins():
+    from xlite.io import protos
+    pb = protos.pb()
+    gd = pb.graph_pb2.GraphDef()
+    for name, value in (("a", np.array([7, -7], np.int32)), ("b", np.array([2, 2], np.int32))):
+        n = gd.node.add(name=name, op="Const")
+        n.attr["dtype"].type = 3
+        n.attr["value"].tensor.CopyFrom(protos.tensor_proto(value))
+    gd.node.add(name="sum", op="Add", input=["a", "b"])
+    gd.node.add(name="quot", op="Div", input=["a", "b"])
+    with tf.Graph().as_default():
+        total, quot = tf.import_graph_def(gd, return_elements=["sum:0", "quot:0"])
+        assert total.op.type == "AddV2"
+        with tf.Session() as sess:
+            assert sess.run(total).tolist() == [9, -5] and sess.run(quot).tolist() == [3, -3]   # TF truncates

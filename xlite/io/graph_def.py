@@ -19,6 +19,7 @@ from xlite.frontend.graph import Graph, Operation, Tensor, get_default_graph
 from xlite.frontend.op_registry import make_op, registered_op_types
 from xlite.frontend.tensor_shape import TensorShape
 from xlite.io import protos
+from xlite.io.import_rules import IMPORT_RULES, RENAMED
 from xlite.ir.dtypes import DType
 
 GRAPH_DEF_VERSION = 1882        # TF's TF_GRAPH_DEF_VERSION of the 2.x graphs xlite's mirror
@@ -279,7 +280,7 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
     graph = get_default_graph()
     input_map = {(k if ":" in k or k.startswith("^") else k + ":0"): v for k, v in (input_map or {}).items()}
     skip = set(skip or ())
-    registered = set(registered_op_types())
+    registered = set(registered_op_types()) | set(RENAMED) | set(IMPORT_RULES)
     unknown = sorted({(n.name, n.op) for n in graph_def.node if n.name not in skip and n.op not in registered})
     if unknown:
         node, op_type = unknown[0]
@@ -311,11 +312,14 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
                 else:
                     inputs.append(built[op_name].outputs[index])
             attrs = _import_attrs(node)
+            if node.op in IMPORT_RULES:
+                built[node.name] = _build_by_rule(graph, node.op, full, inputs, attrs, controls)
+                continue
             shapes = None
             if node.op in ("Placeholder", "VariableV2"):
                 shapes = [attrs.get("shape", TensorShape(None))]
-            op = make_op(node.op, inputs, attrs, name=full + "/", graph=graph, control_inputs=controls,
-                         output_shapes=shapes)
+            op = make_op(RENAMED.get(node.op, node.op), inputs, attrs, name=full + "/", graph=graph,
+                         control_inputs=controls, output_shapes=shapes)
             graph.unique_name(full)      # marks the name as used, as building it by hand would have
             built[node.name] = op
     if return_elements is None:
@@ -330,6 +334,18 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
 
 
 graph_module.graph_def_builder = graph_def
+
+
+def _build_by_rule(graph: Graph, op_type: str, full: str, inputs, attrs, controls) -> Operation:
+    """A node built from other ops (import_rules.py): its ops under `full/`, its first output an
+    Identity named `full` (so "full:0" names it, as in TF's graph); the returned op's outputs are the
+    node's outputs in TF's order."""
+    with graph.name_scope(full + "/"), graph.control_dependencies(controls):
+        outputs = IMPORT_RULES[op_type](inputs, attrs)
+    first = make_op("Identity", [outputs[0]], name=full + "/", graph=graph, control_inputs=controls)
+    graph.unique_name(full)
+    first.outputs = [first.outputs[0]] + list(outputs[1:])
+    return first
 
 
 def write_graph(graph_or_graph_def, logdir, name, as_text: bool = True) -> str:
