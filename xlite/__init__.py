@@ -22,10 +22,12 @@ from xlite.frontend.segment_ops import *  # noqa: F401,F403
 from xlite.frontend.variable_scope import *  # noqa: F401,F403
 from xlite.frontend.init_ops import *  # noqa: F401,F403
 from xlite.frontend.gradients import gradients
+from xlite.frontend.hessians import hessians
 from xlite.frontend import init_ops as initializers
 from xlite.frontend import layers
 from xlite.frontend import losses
 from xlite.frontend import debugging_namespace as debugging
+from xlite.frontend import image_namespace as image
 from xlite.frontend import linalg_namespace as linalg
 from xlite.frontend import math_namespace as math
 from xlite.frontend import metrics_namespace as metrics
