@@ -252,11 +252,13 @@ class DataProgram:
         return epoch
 
     def pipeline_epoch(self):
+        from xlite.eager.context import eager_mode
         dataset = self.pipeline(tf.data)
 
         def epoch():
-            for _ in dataset:
-                pass
+            with eager_mode():      # Python iteration over a dataset is TF2's, executing eagerly
+                for _ in dataset:
+                    pass
         epoch()
         return epoch
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import xlite as tf
+from xlite.eager.context import eager_mode
 
 D = tf.data.Dataset
 
@@ -38,7 +39,8 @@ def test_a_placeholder_read_by_map_and_filter_takes_the_initializers_feed():
 
 
 def test_a_flat_map_argument_captured_by_an_inner_map():
-    got = list(D.range(1, 4).flat_map(lambda x: D.range(3).map(lambda y: y * 10 + x)).as_numpy_iterator())
+    with eager_mode():
+        got = list(D.range(1, 4).flat_map(lambda x: D.range(3).map(lambda y: y * 10 + x)).as_numpy_iterator())
     assert got == [1, 11, 21, 2, 12, 22, 3, 13, 23]
 
 
@@ -67,8 +69,9 @@ def _triangle(x):
 
 
 def test_python_control_flow_in_dataset_functions_goes_through_autograph():
-    assert list(D.range(5).map(_piecewise).as_numpy_iterator()) == [-1, 0, 1, 30, 40]
-    triangle = D.range(5).map(_triangle)
-    assert triangle._fn.vectorized() is None                 # a while loop runs element by element
-    assert list(triangle.as_numpy_iterator()) == [0, 0, 1, 3, 6]
-    assert list(D.range(5).filter(lambda x: x > 2 and x < 4).as_numpy_iterator()) == [3]
+    with eager_mode():
+        assert list(D.range(5).map(_piecewise).as_numpy_iterator()) == [-1, 0, 1, 30, 40]
+        triangle = D.range(5).map(_triangle)
+        assert triangle._fn.vectorized() is None                 # a while loop runs element by element
+        assert list(triangle.as_numpy_iterator()) == [0, 0, 1, 3, 6]
+        assert list(D.range(5).filter(lambda x: x > 2 and x < 4).as_numpy_iterator()) == [3]

@@ -5,8 +5,15 @@ import time
 import pytest
 
 import xlite as tf
+from xlite.eager.context import eager_mode
 
 D = tf.data.Dataset
+
+
+@pytest.fixture(autouse=True)
+def _eagerly():
+    with eager_mode():      # Python iteration over a dataset, as in TF, executes eagerly
+        yield
 
 
 def test_prefetch_yields_the_same_elements_on_every_pass():
@@ -26,7 +33,7 @@ def test_prefetch_works_ahead_on_another_thread_within_its_buffer():
             threads.add(threading.get_ident())
             yield i
     it = iter(D.from_generator(gen, output_types=tf.int64, output_shapes=[]).prefetch(4))
-    assert next(it) == 0
+    assert int(next(it)) == 0
     deadline = time.time() + 5
     while len(produced) < 6 and time.time() < deadline:
         time.sleep(0.01)
@@ -41,7 +48,7 @@ def test_an_error_before_prefetch_reaches_the_consumer_at_its_element():
         yield 1.0
         raise ValueError("bad input")
     it = iter(D.from_generator(gen, output_types=tf.float32, output_shapes=[]).prefetch(2))
-    assert next(it) == 1.0
+    assert float(next(it)) == 1.0
     with pytest.raises(tf.errors.InvalidArgumentError, match="bad input"):
         next(it)
 

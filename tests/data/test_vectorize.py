@@ -3,13 +3,15 @@ import numpy as np
 import pytest
 
 import xlite as tf
+from xlite.eager.context import eager_mode
 from xlite.data.vectorize import vectorize
 
 D = tf.data.Dataset
 
 
 def values(ds):
-    return list(ds.as_numpy_iterator())
+    with eager_mode():      # Python iteration, as in TF, executes eagerly
+        return list(ds.as_numpy_iterator())
 
 
 def test_w9_normalize_is_vectorized_and_matches_numpy():
@@ -30,7 +32,9 @@ def _per_element_and_vectorized(fn, *arrays):
     ds = D.from_tensor_slices(arrays if len(arrays) > 1 else arrays[0]).map(fn)
     assert ds._fn.vectorized() is not None, [op.type for op in ds._fn.graph.get_operations()]
     chunked = values(ds)
-    single = [ds._fn(e) for e in D.from_tensor_slices(arrays if len(arrays) > 1 else arrays[0])]
+    with eager_mode():
+        slices = list(D.from_tensor_slices(arrays if len(arrays) > 1 else arrays[0]).as_numpy_iterator())
+    single = [ds._fn(e) for e in slices]
     return chunked, single
 
 
@@ -62,10 +66,11 @@ def test_ops_without_a_rule_run_element_by_element():
 
 def test_an_error_in_a_chunk_surfaces_at_its_element():
     g = D.from_generator(lambda: iter([[1.0] * 4] * 3 + [[1.0] * 6]), output_types=tf.float32, output_shapes=[None])
-    it = iter(g.map(lambda v: tf.reshape(v, [2, 2])))
-    assert [next(it).shape for _ in range(3)] == [(2, 2)] * 3
-    with pytest.raises(tf.errors.InvalidArgumentError):
-        next(it)
+    with eager_mode():
+        it = iter(g.map(lambda v: tf.reshape(v, [2, 2])))
+        assert [next(it).shape for _ in range(3)] == [(2, 2)] * 3
+        with pytest.raises(tf.errors.InvalidArgumentError):
+            next(it)
 
 
 def test_vectorize_refuses_unknown_ranks():

@@ -69,10 +69,13 @@ class Dataset:
         return structure.map_specs(lambda s: Tensor, self._spec)
 
     def cardinality(self):
-        """The number of elements, INFINITE (-1) or UNKNOWN (-2): an int64 EagerTensor executing eagerly
-        (as TF2's), a NumPy int64 while building a graph (TF gives a constant tensor there)."""
+        """The number of elements, INFINITE (-1) or UNKNOWN (-2), as an int64 scalar: an EagerTensor executing
+        eagerly, a constant Tensor of the default graph while building one (TF's `DatasetCardinality`)."""
         n = np.int64(self._cardinality())
-        return eager_bridge.to_eager(np.asarray(n)) if eager_bridge.executing_eagerly() else n
+        if eager_bridge.executing_eagerly():
+            return eager_bridge.to_eager(np.asarray(n))
+        from xlite.frontend.convert import constant
+        return constant(n, name="DatasetCardinality")
 
     def __len__(self) -> int:
         n = self._cardinality()
@@ -87,15 +90,19 @@ class Dataset:
 
     # iterating in Python ---------------------------------------------------------------------------------
     def __iter__(self) -> "DatasetIterator":
-        """A fresh pass over the elements; each `iter` starts over. Executing eagerly, the components are
-        EagerTensors (as TF2 gives); building a graph, NumPy arrays (TF1 refuses; xlite lets a script
-        look at its data)."""
-        return DatasetIterator(self, eager=eager_bridge.executing_eagerly())
+        """A fresh pass over the elements as EagerTensors (as TF2 gives); each `iter` starts over. Only
+        executing eagerly, as in TF: a TF1 graph reads a dataset through an iterator's get_next()."""
+        _check_python_iteration("`tf.data.Dataset` only supports Python-style iteration in eager mode or "
+                                "within tf.function.")
+        return DatasetIterator(self)
 
     def as_numpy_iterator(self) -> Iterator:
-        """The elements as NumPy values: arrays, and NumPy scalars for 0-d components (as TF gives)."""
-        for element in self._elements(host_environment(self.graph_tensors())):
-            yield nest.pack_sequence_as(element, [_numpy_value(v) for v in nest.flatten(element)])
+        """The elements as NumPy values: arrays, and NumPy scalars for 0-d components (as TF gives). Only
+        executing eagerly, as in TF."""
+        if not eager_bridge.executing_eagerly():
+            raise RuntimeError("`tf.data.Dataset.as_numpy_iterator()` is only supported in eager mode.")
+        return (nest.pack_sequence_as(element, [_numpy_value(v) for v in nest.flatten(element)])
+                for element in host_elements(self))
 
     # TF1 iterators (xlite/data/iterators.py) -------------------------------------------------------------
     def make_one_shot_iterator(self):
@@ -211,10 +218,9 @@ class Dataset:
 class DatasetIterator:
     """What `iter(dataset)` gives: `next()`, and TF2's `get_next()` (OutOfRangeError at the end)."""
 
-    def __init__(self, dataset: Dataset, eager: bool):
-        self._elements = dataset._elements(host_environment(dataset.graph_tensors()))
+    def __init__(self, dataset: Dataset):
+        self._elements = host_elements(dataset)
         self._spec = dataset.element_spec
-        self._eager = eager
 
     @property
     def element_spec(self):
@@ -225,8 +231,6 @@ class DatasetIterator:
 
     def __next__(self):
         element = next(self._elements)
-        if not self._eager:
-            return element
         return nest.pack_sequence_as(self._spec, [eager_bridge.to_eager(np.asarray(v))
                                                   for v in nest.flatten(element)])
 
@@ -239,6 +243,26 @@ class DatasetIterator:
     def close(self) -> None:
         """Stops the pass (and its prefetch threads) before its end."""
         self._elements.close()
+
+
+def _check_python_iteration(message: str) -> None:
+    """TF's RuntimeError for Python iteration while building a TF1 graph; inside a tf.function trace, where
+    TF iterates in the graph, xlite's UnimplementedError (a `for` loop over a dataset in converted code
+    goes through AutoGraph's for_stmt instead)."""
+    if eager_bridge.executing_eagerly():
+        return
+    from xlite.frontend.graph import get_default_graph
+    if hasattr(get_default_graph(), "capture"):          # a FuncGraph (xlite/function/func_graph.py)
+        raise errors.unimplemented("iterating a tf.data.Dataset with iter()/next() inside tf.function: xlite "
+                                   "cannot yet give its elements as tensors of the trace. Loop over it with "
+                                   "`for x in dataset:` (AutoGraph), or pass the elements as arguments.")
+    raise RuntimeError(message)
+
+
+def host_elements(dataset: Dataset) -> Iterator:
+    """A fresh pass over `dataset`'s elements as nested NumPy arrays, in any mode: for xlite's own callers
+    that feed compiled steps from the host (Keras' fit, `xlite bench`), never the user's iteration."""
+    return dataset._elements(host_environment(dataset.graph_tensors()))
 
 
 def _numpy_value(value):
@@ -271,4 +295,4 @@ def flat_values(env: dict, structure_) -> list:
     return [value_of(env, leaf) for leaf in nest.flatten(structure_)]
 
 
-__all__ = ["Dataset", "INFINITE", "UNKNOWN", "AUTOTUNE", "host_environment"]
+__all__ = ["Dataset", "INFINITE", "UNKNOWN", "AUTOTUNE", "host_elements", "host_environment"]

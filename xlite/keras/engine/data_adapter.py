@@ -81,6 +81,14 @@ class ArrayData:
                    None if self.sample_weight is None else self.sample_weight[idx])
 
 
+def _iterate(source):
+    """A pass over a Dataset as the host gives it (in any mode: Keras feeds the batches), or iter(source)."""
+    if _is_dataset(source):
+        from xlite.data.dataset import host_elements
+        return host_elements(source)
+    return iter(source)
+
+
 class IterableData:
     """A Dataset (a fresh pass each epoch, unless steps_per_epoch is given: then one iterator goes on across
     epochs, as Keras does) or a generator (always one iterator)."""
@@ -92,10 +100,10 @@ class IterableData:
 
     def epoch(self):
         if self.is_dataset and self.steps is None:
-            iterator = iter(self.source)
+            iterator = _iterate(self.source)
         else:
             if self._iterator is None:
-                self._iterator = iter(self.source)
+                self._iterator = _iterate(self.source)
             iterator = self._iterator
         count = 0
         while self.steps is None or count < self.steps:
