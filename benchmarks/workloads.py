@@ -308,6 +308,71 @@ def build_w7() -> EagerProgram:
     return EagerProgram(np.linspace(-4.0, 4.0, 16, dtype=np.float32), 500)
 
 
+class KerasProgram:
+    """W10: TF's Keras quickstart MLP fit for one epoch of 60,000 28x28 examples, batch 32, against the same
+    model's step written with raw ops in a Session (xlite/bench/keras_workload.py times them)."""
+
+    N, BATCH = 60000, 32
+
+    def __init__(self):
+        rng = np.random.RandomState(10)
+        self.x = rng.randint(0, 256, (self.N, 28, 28)).astype(np.float32) / np.float32(255.0)
+        self.y = rng.randint(0, 10, self.N).astype(np.int64)
+        self.steps_per_epoch = -(-self.N // self.BATCH)
+
+    @staticmethod
+    def model():
+        model = tf.keras.models.Sequential([
+            tf.keras.layers.Flatten(input_shape=(28, 28)),
+            tf.keras.layers.Dense(128, activation="relu"),
+            tf.keras.layers.Dropout(0.2),
+            tf.keras.layers.Dense(10)])
+        model.compile(optimizer="adam", loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                      metrics=["accuracy"])
+        return model
+
+    def keras_fit(self, target: str) -> tuple:
+        """(wall seconds of the first epoch, compile included; seconds per step of a second epoch)."""
+        import time
+        graph = tf.Graph()
+        with graph.as_default():
+            tf.set_random_seed(10)
+            tf.keras.backend.set_session(tf.Session(target=target, graph=graph))
+            start = time.perf_counter()
+            model = self.model()
+            model.fit(self.x, self.y, batch_size=self.BATCH, epochs=1, shuffle=False, verbose=0)
+            fit_s = time.perf_counter() - start
+            start = time.perf_counter()
+            model.fit(self.x, self.y, batch_size=self.BATCH, epochs=1, shuffle=False, verbose=0)
+            return fit_s, (time.perf_counter() - start) / self.steps_per_epoch
+
+    def session_step(self, target: str, steps: int = 400) -> float:
+        """Seconds per step of the same model and Adam in a Session, fed NumPy batches."""
+        import time
+        graph = tf.Graph()
+        with graph.as_default():
+            tf.set_random_seed(10)
+            x = tf.placeholder(tf.float32, [None, 28, 28])
+            y = tf.placeholder(tf.int64, [None])
+            hidden = tf.layers.dense(tf.reshape(x, [-1, 784]), 128, activation=tf.nn.relu)
+            logits = tf.layers.dense(tf.nn.dropout(hidden, rate=0.2), 10)
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+            train_op = tf.train.AdamOptimizer(1e-3).minimize(loss)
+            sess = tf.Session(target=target)
+            sess.run(tf.global_variables_initializer())
+            batches = [(self.x[i:i + self.BATCH], self.y[i:i + self.BATCH])
+                       for i in range(0, steps * self.BATCH, self.BATCH)]
+            sess.run([train_op, loss], {x: batches[0][0], y: batches[0][1]})
+            start = time.perf_counter()
+            for bx, by in batches:
+                sess.run([train_op, loss], {x: bx, y: by})
+            return (time.perf_counter() - start) / steps
+
+
+def build_w10() -> KerasProgram:
+    return KerasProgram()
+
+
 WORKLOADS = {w.id: w for w in (
     Workload("W1", "elementwise chain", "x f32[2048,2048]", "bandwidth", build_w1, bytes_moved=32 * MiB),
     Workload("W2", "row-wise softmax", "x f32[4096,1024]", "bandwidth", build_w2, bytes_moved=32 * MiB),
@@ -324,4 +389,6 @@ WORKLOADS = {w.id: w for w in (
              build_w3_function),
     Workload("W9", "tf.data input pipeline feeding the W3 step", "60,000 28x28 u8, map/shuffle/batch 128/prefetch",
              "data", build_w9),
+    Workload("W10", "Keras fit: quickstart MLP, one epoch", "60,000 28x28, batch 32, Adam, from_logits",
+             "keras", build_w10),
 )}

@@ -99,10 +99,18 @@ class Optimizer:
     weights = property(variables)
 
     # --- updates --------------------------------------------------------------------------------
+    def _cached(self, key, make):
+        """A coefficient made once per apply_gradients and dtype (Keras' _prepare_local), not per Variable."""
+        cache = self.__dict__.setdefault("_coefficients", {})
+        if key not in cache:
+            cache[key] = make()
+        return cache[key]
+
     def _hyper_tensor(self, name: str, var):
-        t = self._get_hyper(name).value() if not executing_eagerly() else self._get_hyper(name)
-        t = convert_to_tensor(t)
-        return t if t.dtype == var.dtype else math_ops.cast(t, var.dtype)
+        def make():
+            t = convert_to_tensor(self._get_hyper(name).value() if not executing_eagerly() else self._get_hyper(name))
+            return t if t.dtype == var.dtype else math_ops.cast(t, var.dtype)
+        return self._cached((name, var.dtype), make)
 
     def _clip(self, grads: list) -> list:
         if self.clipvalue is not None:
@@ -123,11 +131,13 @@ class Optimizer:
         for _, v in pairs:
             self._create_slots(v)
         scope = contextlib.nullcontext() if executing_eagerly() else get_default_graph().name_scope(name or self._name)
+        self._coefficients = {}
         with scope:
             step = math_ops.cast(convert_to_tensor(iterations if executing_eagerly() else iterations.value()) + 1,
                                  "float32")
             updates = [self._update(g if g.dtype == v.dtype else math_ops.cast(g, v.dtype), v, step)
                        for g, (_, v) in zip(grads, pairs)]
+            self._coefficients = {}
             if executing_eagerly():
                 iterations.assign_add(np.int64(1))
                 return None
@@ -223,8 +233,9 @@ class Adam(Optimizer):
     def _update(self, grad, var, step):
         lr = self._hyper_tensor("learning_rate", var)
         b1, b2 = self._hyper_tensor("beta_1", var), self._hyper_tensor("beta_2", var)
-        step = math_ops.cast(step, var.dtype)
-        lr_t = lr * math_ops.sqrt(1.0 - math_ops.pow(b2, step)) / (1.0 - math_ops.pow(b1, step))
+        lr_t = self._cached(("lr_t", var.dtype), lambda: lr * math_ops.sqrt(
+            1.0 - math_ops.pow(b2, math_ops.cast(step, var.dtype))) / (1.0 - math_ops.pow(b1, math_ops.cast(
+                step, var.dtype))))
         m, v = self._slot(var, "m"), self._slot(var, "v")
         m_t = m.assign(b1 * _read(m) + (1.0 - b1) * grad)
         v_t = v.assign(b2 * _read(v) + (1.0 - b2) * math_ops.square(grad))

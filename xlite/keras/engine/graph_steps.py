@@ -103,9 +103,12 @@ class GraphSteps:
         updates += model._compiled_metrics.update(ys, outputs, ws)
         return total, updates
 
-    def _results(self, after: list) -> dict:
+    def _results(self, after: list) -> tuple:
+        """(names, result tensors read after `after`): a flat fetch list keeps each run on the Session's
+        steady-state path."""
         with self.graph.control_dependencies(after):
-            return {m.name: m.result() for m in self.model.metrics}
+            metrics = self.model.metrics
+            return [m.name for m in metrics], [m.result() for m in metrics]
 
     def _build_train(self, x, y):
         with self.graph.as_default():
@@ -117,7 +120,8 @@ class GraphSteps:
             grads = gradients(total, params)
             apply = self.model.optimizer.apply_gradients(zip(grads, params))
             train_op = group(apply, *layer_updates, *metric_updates)
-            self._train = (train_op, self._results([train_op]))
+            names, results = self._results([train_op])
+            self._train = (names, [train_op, *results])
 
     def _build_test(self, x, y):
         with self.graph.as_default():
@@ -136,15 +140,15 @@ class GraphSteps:
     def train_step(self, x, y, w) -> dict:
         if self._train is None:
             self._build_train(x, y)
-        train_op, results = self._train
-        _, values = backend.get_session().run((train_op, results), self._feed(x, y, w))
-        return {k: float(v) for k, v in values.items()}
+        names, fetches = self._train
+        values = backend.get_session().run(fetches, self._feed(x, y, w))
+        return dict(zip(names, map(float, values[1:])))
 
     def test_step(self, x, y, w) -> dict:
         if self._test is None:
             self._build_test(x, y)
-        values = backend.get_session().run(self._test, self._feed(x, y, w))
-        return {k: float(v) for k, v in values.items()}
+        names, fetches = self._test
+        return dict(zip(names, map(float, backend.get_session().run(fetches, self._feed(x, y, w)))))
 
     def predict_step(self, x) -> list:
         if self._predict is None:
