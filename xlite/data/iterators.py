@@ -127,7 +127,7 @@ class Iterator:
                 if nest.is_sequence(types) else [output_shapes]
             if len(flat_shapes) != len(flat_types):
                 raise ValueError("output_shapes must have the structure of output_types")
-        spec = nest.pack_sequence_as(types, [structure.TensorSpec(s, t) for t, s in zip(flat_types, flat_shapes)])
+        spec = nest.pack_sequence_as(types, [structure.TensorSpec(s, structure.as_dtype(t)) for t, s in zip(flat_types, flat_shapes)])
         return Iterator(spec, shared_name=shared_name)
 
     @property

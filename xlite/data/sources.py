@@ -157,7 +157,7 @@ class Generator(Dataset):
             else:
                 shapes = _shapes_structure(output_shapes, types)
             flat_shapes = nest.flatten(shapes) if nest.is_sequence(types) else [shapes]
-            spec = nest.pack_sequence_as(types, [TensorSpec(s, t) for t, s in
+            spec = nest.pack_sequence_as(types, [TensorSpec(s, structure.as_dtype(t)) for t, s in
                                                  zip(nest.flatten(types), flat_shapes)])
         self._spec = spec
         self._generator = generator

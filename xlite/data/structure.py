@@ -1,7 +1,8 @@
 """Elements of a dataset: nested structures (tuples, dicts, namedtuples) of NumPy arrays, and their specs.
 
 A dataset's `element_spec` is the same structure with a `TensorSpec` per leaf: the dtype and the static
-shape every element has (`None` for a dim that varies, e.g. the batch dim of a remainder batch). As in
+shape every element has (`None` for a dim that varies, e.g. the batch dim of a remainder batch), tf.TensorSpec
+itself (xlite/function/tensor_spec.py), so an element_spec is a tf.function input_signature. As in
 TF, a Python list given to a source is one tensor, not a structure; a list a map function returns is a
 tuple. Host stages move arrays only; the specs let graph-mode iterators give `get_next()` TF's static
 shapes.
@@ -13,6 +14,7 @@ import numpy as np
 from xlite.frontend import nest
 from xlite.frontend.graph import Tensor
 from xlite.frontend.tensor_shape import TensorShape
+from xlite.function.tensor_spec import TensorSpec
 from xlite.ir import dtypes
 
 
@@ -31,60 +33,6 @@ def as_dtype(value) -> dtypes.DType:
     if value is string or value in ("string", str, bytes):
         return string
     return dtypes.as_dtype(value)
-
-
-class TensorSpec:
-    """The dtype and (possibly partial) static shape of one component of a dataset's elements."""
-
-    __slots__ = ("_shape", "_dtype", "_name")
-
-    def __init__(self, shape, dtype=dtypes.float32, name: str | None = None):
-        self._shape = TensorShape(shape)
-        self._dtype = as_dtype(dtype)
-        self._name = name
-
-    @property
-    def shape(self) -> TensorShape:
-        return self._shape
-
-    @property
-    def dtype(self) -> dtypes.DType:
-        return self._dtype
-
-    @property
-    def name(self) -> str | None:
-        return self._name
-
-    def is_compatible_with(self, other) -> bool:
-        return (as_dtype(other.dtype) == self._dtype
-                and self._shape.is_compatible_with(TensorShape(other.shape)))
-
-    def most_specific_compatible(self, other: "TensorSpec") -> "TensorSpec":
-        """The spec both fit (concatenate, a repeated shuffle): dims that differ become None."""
-        if other.dtype != self._dtype:
-            raise TypeError(f"incompatible dtypes {self._dtype.name} and {other.dtype.name}")
-        return TensorSpec(relaxed(self._shape, other.shape), self._dtype)
-
-    def __eq__(self, other) -> bool:
-        return (isinstance(other, TensorSpec) and self._dtype == other._dtype
-                and _dims(self._shape) == _dims(other._shape))
-
-    def __hash__(self) -> int:
-        return hash((self._dtype.name, _dims(self._shape)))
-
-    def __repr__(self) -> str:
-        return f"TensorSpec(shape={self._shape}, dtype={self._dtype!r}, name={self._name!r})"
-
-
-def _dims(shape: TensorShape):
-    return None if shape.ndims is None else tuple(shape.dims)
-
-
-def relaxed(a: TensorShape, b: TensorShape) -> TensorShape:
-    """The most specific shape both `a` and `b` fit."""
-    if a.ndims is None or b.ndims is None or a.ndims != b.ndims:
-        return TensorShape(None)
-    return TensorShape([x if x == y else None for x, y in zip(a.dims, b.dims)])
 
 
 def normalize(structure, lists_are_tensors: bool = True):
@@ -196,5 +144,5 @@ def flatten_up_to(spec, value) -> list:
     return [leaf for s, v in zip(spec, value) for leaf in flatten_up_to(s, v)]
 
 
-__all__ = ["flatten_up_to", "string", "TensorSpec", "dtype_of", "as_dtype", "relaxed", "normalize", "to_array", "spec_of_array", "spec_of_tensor", "flat_specs",
+__all__ = ["flatten_up_to", "string", "TensorSpec", "dtype_of", "as_dtype", "normalize", "to_array", "spec_of_array", "spec_of_tensor", "flat_specs",
            "map_specs", "output_types", "output_shapes"]

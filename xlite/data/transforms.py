@@ -367,10 +367,9 @@ class Concatenate(Dataset):
         a, b = first.element_spec, second.element_spec
         if not nest.same_structure(a, b, check_types=False):
             raise TypeError(f"Incompatible dataset elements:\n  {a} vs.\n  {b}")
-        try:
-            specs = [x.most_specific_compatible(y) for x, y in zip(nest.flatten(a), nest.flatten(b))]
-        except TypeError as e:
-            raise TypeError(f"Incompatible dataset elements: {e}") from None
+        specs = [x.most_specific_common_supertype([y]) for x, y in zip(nest.flatten(a), nest.flatten(b))]
+        if None in specs:
+            raise TypeError(f"Incompatible dataset elements:\n  {a} vs.\n  {b}")
         self._first, self._second = first, second
         self._spec = nest.pack_sequence_as(a, specs)
 

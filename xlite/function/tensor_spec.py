@@ -41,6 +41,23 @@ class TensorSpec:
         return (dtypes.as_dtype(value.dtype) == self._dtype
                 and self._shape.is_compatible_with(TensorShape(value.shape)))
 
+    def most_specific_common_supertype(self, others) -> "TensorSpec | None":
+        """The most specific spec this one and each of `others` fit (dims that differ become None, a rank
+        that differs an unknown shape), or None where a dtype or a name differs, as TF's."""
+        shape = self._shape
+        for other in others:
+            if not isinstance(other, TensorSpec) or other._dtype != self._dtype or other._name != self._name:
+                return None
+            shape = _relaxed(shape, other._shape)
+        return TensorSpec(shape, self._dtype, self._name)
+
+    def most_specific_compatible_type(self, other: "TensorSpec") -> "TensorSpec":
+        """TF's older spelling: the common supertype, or ValueError when there is none."""
+        common = self.most_specific_common_supertype([other])
+        if common is None:
+            raise ValueError(f"No TypeSpec is compatible with both {self!r} and {other!r}")
+        return common
+
     def _key(self) -> tuple:
         return (self._dtype.name, self._shape._dims)
 
@@ -52,3 +69,10 @@ class TensorSpec:
 
     def __repr__(self) -> str:
         return f"TensorSpec(shape={self._shape}, dtype=tf.{self._dtype.name}, name={self._name!r})"
+
+
+def _relaxed(a: TensorShape, b: TensorShape) -> TensorShape:
+    """The most specific shape both `a` and `b` fit."""
+    if a.ndims is None or b.ndims is None or a.ndims != b.ndims:
+        return TensorShape(None)
+    return TensorShape([x if x == y else None for x, y in zip(a.dims, b.dims)])
