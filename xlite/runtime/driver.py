@@ -27,6 +27,7 @@ from xlite import errors
 from xlite.ir.buffers import BufferAssignment
 from xlite.ir.compiled import CompiledModule, TextDump
 from xlite.ir.module import Module
+from xlite.runtime.memory import allocation_errors, check_allocations
 from xlite.runtime.executable import Executable, InterpreterExecutable, TracedInterpreterExecutable
 
 if TYPE_CHECKING:                 # the passes load only when a compile needs them (not on a cache hit)
@@ -63,12 +64,21 @@ def compile(module: Module | CompiledModule, target: str,
     A Module as lowered is optimized here; a CompiledModule is optimized already (a traced variant,
     or a caller that ran `optimize`). With dumping on (XLITE_DUMP=dir, `xlite dump-ir`) every stage
     is written out; the interpreter then runs the pipeline on a copy, for the dump only, and
-    interprets the Module as lowered."""
+    interprets the Module as lowered. Every array a lowered Module makes is checked against memory
+    first (xlite/runtime/memory.py), so Session runs, eager ops and tf.function calls alike raise
+    TF's ResourceExhaustedError before compiling anything too large."""
     options = options or CompileOptions()
     if options.traced:
         return _compile_traced(module, target)
     if target not in ("cpu", "cuda", "interpreter") and not (target == "aot" and options.emit_object is not None):
         raise errors.unimplemented(f"target {target!r} is not available yet in this build of xlite")
+    if isinstance(module, Module) and target != "aot":      # before any pass: TF's OOM at the op's line
+        check_allocations(module, "GPU" if target == "cuda" else "CPU")
+    with allocation_errors():
+        return _compile(module, target, options)
+
+
+def _compile(module: Module | CompiledModule, target: str, options: CompileOptions):
     lowered_key = None
     if target == "cpu" and isinstance(module, Module) and not _dumping():
         from xlite.codegen.cpu.lowered import cached_executable, lowered_cache_key
