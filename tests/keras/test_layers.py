@@ -211,8 +211,3 @@ def test_keras_layers_mix_with_tf_layers_and_raw_ops():
     session.run(tf.global_variables_initializer())
     assert session.run(y, {x: np.ones((5, 3), np.float32)}).shape == (5, 2)
 
-
-def test_recurrent_layers_raise_unimplemented():
-    for cls in (L.LSTM, L.GRU, L.SimpleRNN):
-        with pytest.raises(tf.errors.UnimplementedError, match=cls.__name__):
-            cls(4)

@@ -86,3 +86,11 @@ def test_to_categorical_and_mnist_needs_local_file(tmp_path, monkeypatch):
              y_train=np.array([1, 2], np.uint8), x_test=np.zeros((1, 28, 28), np.uint8), y_test=np.array([3]))
     (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
     assert x_train.shape == (2, 28, 28) and y_test.tolist() == [3]
+
+
+def test_loss_objects_squeeze_a_trailing_unit_dim_like_keras():
+    y = np.array([1.0, 0.0, 1.0], np.float32)
+    p = np.array([[0.8], [0.3], [0.6]], np.float32)
+    got = _run([keras.losses.BinaryCrossentropy()(y, p), keras.losses.MeanSquaredError()(y, p)])
+    want = -(y * np.log(p[:, 0] + EPS) + (1 - y) * np.log(1 - p[:, 0] + EPS)).mean()
+    np.testing.assert_allclose(got, [want, ((y - p[:, 0]) ** 2).mean()], rtol=1e-5)

@@ -36,12 +36,37 @@ def _keras_random_uniform(minval=-0.05, maxval=0.05, seed=None) -> RandomUniform
     return RandomUniform(minval, maxval, seed)
 
 
+class Orthogonal(Initializer):
+    """A (scaled) orthogonal matrix, Keras' default for recurrent kernels: the Q of a seeded normal matrix's QR,
+    made on the host (an initial value, like the seed itself: no graph op computes a QR)."""
+
+    def __init__(self, gain: float = 1.0, seed=None):
+        self.gain, self.seed = gain, seed
+
+    def __call__(self, shape, dtype=None, partition_info=None):
+        import numpy as np
+        from xlite.frontend.convert import constant
+        from xlite.ir import dtypes as xdtypes
+        shape = [int(d) for d in shape]
+        rows, cols = int(np.prod(shape[:-1])), shape[-1]
+        flat = np.random.RandomState(self.seed).standard_normal((max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(flat)
+        q *= np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        dtype = xdtypes.as_dtype(dtype or "float32")
+        return constant((self.gain * q[:rows, :cols]).reshape(shape).astype(dtype.np))
+
+    def get_config(self) -> dict:
+        return {"gain": self.gain, "seed": self.seed}
+
+
 _BY_NAME = {
     "zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": _keras_random_normal,
     "random_uniform": _keras_random_uniform, "uniform": _keras_random_uniform, "normal": _keras_random_normal, "truncated_normal": TruncatedNormal, "glorot_uniform": GlorotUniform,
     "glorot_normal": GlorotNormal, "he_normal": HeNormal, "he_uniform": HeUniform, "lecun_normal": LecunNormal,
     "lecun_uniform": LecunUniform, "identity": Identity, "variance_scaling": VarianceScaling,
-    "orthogonal": None,
+    "orthogonal": Orthogonal,
 }
 zeros, ones = Zeros, Ones
 glorot_uniform, glorot_normal = GlorotUniform, GlorotNormal

@@ -149,6 +149,8 @@ class LossFunctionWrapper(Loss):
         self.fn, self._fn_kwargs = fn, kwargs
 
     def call(self, y_true, y_pred):
+        """Keras' squeeze_or_expand_dimensions first: labels [n] against predictions [n, 1] drop the 1."""
+        y_true, y_pred = _squeeze_last(convert_to_tensor(y_true), convert_to_tensor(y_pred))
         return self.fn(y_true, y_pred, **self._fn_kwargs)
 
     def get_config(self) -> dict:
