@@ -27,6 +27,7 @@ from xlite.frontend import init_ops as initializers
 from xlite.frontend import layers
 from xlite.frontend import losses
 from xlite.frontend import debugging_namespace as debugging
+from xlite.frontend import image_namespace as image
 from xlite.frontend import linalg_namespace as linalg
 from xlite.frontend import math_namespace as math
 from xlite.frontend import metrics_namespace as metrics
