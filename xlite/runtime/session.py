@@ -6,6 +6,7 @@ import threading
 
 import numpy as np
 
+from xlite import errors
 from xlite.cancellation import deadline
 from xlite.config import SessionSettings, check_run_arguments
 from xlite.frontend import default_session
@@ -77,6 +78,19 @@ class Session:
     @property
     def sess_str(self) -> str:
         return self.target
+
+    def partial_run_setup(self, fetches, feeds=None):
+        """TF's partial runs keep one step's intermediate state between calls; a compiled run is one native call
+        with every feed at its start, so xlite has none (run the whole step with all its feeds instead)."""
+        raise errors.unimplemented("Session.partial_run_setup: xlite compiles each run into one call that takes "
+                                   "every feed at its start, so partial runs are not supported; feed all "
+                                   "placeholders in one Session.run")
+
+    def partial_run(self, handle, fetches, feed_dict=None):
+        """See partial_run_setup: not supported."""
+        raise errors.unimplemented("Session.partial_run: xlite compiles each run into one call that takes every "
+                                   "feed at its start, so partial runs are not supported; feed all placeholders "
+                                   "in one Session.run")
 
     # running -----------------------------------------------------------------------
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):

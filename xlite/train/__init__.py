@@ -6,6 +6,13 @@ from xlite.train.learning_rate_decay import (cosine_decay, exponential_decay, in
                                              polynomial_decay)
 from xlite.train.moving_averages import ExponentialMovingAverage
 from xlite.train.ftrl import FtrlOptimizer
+from xlite.train.coordinator import Coordinator
+from xlite.train.session_run_hook import SessionRunArgs, SessionRunContext, SessionRunHook, SessionRunValues
+from xlite.train.basic_hooks import (CheckpointSaverHook, CheckpointSaverListener, LoggingTensorHook,
+                                     NanLossDuringTrainingError, NanTensorHook, SecondOrStepTimer, StepCounterHook,
+                                     StopAtStepHook, SummarySaverHook)
+from xlite.train.monitored_session import (ChiefSessionCreator, MonitoredSession, MonitoredTrainingSession, Scaffold,
+                                           SingularMonitoredSession)
 from xlite.train.optimizers import (AdadeltaOptimizer, AdagradOptimizer, AdamOptimizer,
                                     GradientDescentOptimizer, MomentumOptimizer, Optimizer,
                                     ProximalGradientDescentOptimizer, RMSPropOptimizer, create_global_step,
