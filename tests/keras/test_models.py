@@ -183,10 +183,39 @@ def test_save_and_load_weights_tf_checkpoint(tmp_path):
         np.testing.assert_array_equal(got, want)
     from xlite.train.checkpoint_utils import list_variables
     assert dict(list_variables(prefix))["layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE"] == [2, 3]
-    with pytest.raises(tf.errors.UnimplementedError, match="HDF5"):
-        model.save_weights(str(tmp_path / "w.h5"))
-    with pytest.raises(tf.errors.UnimplementedError, match="save"):
-        model.save(str(tmp_path / "m.h5"))
+    with pytest.raises(tf.errors.UnimplementedError, match="SavedModel"):
+        model.save(str(tmp_path / "saved_model_dir"))
+
+
+def test_hdf5_weights_and_model_round_trip(tmp_path):
+    pytest.importorskip("h5py")
+
+    def make():
+        return keras.Sequential([L.Dense(4, activation="relu", input_shape=(3,)), L.BatchNormalization(),
+                                 L.Dense(2)])
+    model = make()
+    model.compile(keras.optimizers.Adam(0.01), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    x, y = np.random.default_rng(0).random((8, 3)).astype(np.float32), np.arange(8) % 2
+    model.fit(x, y, verbose=0)
+    want = model.predict(x)
+    model.save(str(tmp_path / "m.h5"))
+    model.save_weights(str(tmp_path / "w.h5"))
+    import h5py
+    with h5py.File(tmp_path / "w.h5", "r") as f:
+        assert [n.decode() for n in f.attrs["layer_names"]] == ["dense", "batch_normalization", "dense_1"]
+        assert f["dense"].attrs["weight_names"].tolist() == [b"dense/kernel:0", b"dense/bias:0"]
+    keras.backend.clear_session()
+    loaded = keras.models.load_model(str(tmp_path / "m.h5"))
+    np.testing.assert_allclose(loaded.predict(x), want, rtol=1e-6)
+    assert isinstance(loaded.optimizer, keras.optimizers.Adam) and abs(
+        keras.backend.get_value(loaded.optimizer.learning_rate) - 0.01) < 1e-9
+    assert loaded.fit(x, y, verbose=0).history.keys() == {"loss", "accuracy"}
+    other = make()
+    other.load_weights(str(tmp_path / "w.h5"))
+    np.testing.assert_allclose(other.predict(x), want, rtol=1e-6)
+    with pytest.raises(ValueError, match="Layer count mismatch"):
+        keras.Sequential([L.Dense(4, input_shape=(3,))]).load_weights(str(tmp_path / "w.h5"))
 
 
 def test_backend_session_and_learning_phase():

@@ -4,7 +4,7 @@ The keys are Keras' object-based ones for layer weights
 (`layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE`), so a checkpoint names
 each weight by the layer's position among the layers that have weights, not by
 the graph's (uniquified) Variable names: a model built again in a fresh graph
-loads it. HDF5 (`.h5`, needing h5py) and `model.save` are not done yet.
+loads it. HDF5 files (`.h5`, needing h5py) are hdf5.py's.
 """
 from __future__ import annotations
 
@@ -47,7 +47,9 @@ def _saver(model):
 def save_weights(model, filepath, save_format=None) -> None:
     filepath = os.fspath(filepath)
     if _is_h5(filepath, save_format):
-        raise errors.unimplemented("Model.save_weights in HDF5 format (.h5) is not supported by xlite yet")
+        from xlite.keras.engine import hdf5
+        hdf5.save_weights(model, filepath)
+        return
     directory = os.path.dirname(os.path.abspath(filepath))
     os.makedirs(directory, exist_ok=True)
     _saver(model).save(backend.get_session(), filepath, write_meta_graph=False)
@@ -56,7 +58,11 @@ def save_weights(model, filepath, save_format=None) -> None:
 def load_weights(model, filepath, by_name: bool = False):
     filepath = os.fspath(filepath)
     if _is_h5(filepath, None):
-        raise errors.unimplemented("Model.load_weights from HDF5 (.h5) is not supported by xlite yet")
+        from xlite.keras.engine import hdf5
+        if by_name:
+            raise errors.unimplemented("Model.load_weights(by_name=True) is not supported by xlite yet")
+        hdf5.load_weights(model, filepath)
+        return
     if by_name:
         raise errors.unimplemented("Model.load_weights(by_name=True) is not supported by xlite yet")
     if os.path.isdir(filepath):
@@ -66,10 +72,19 @@ def load_weights(model, filepath, by_name: bool = False):
 
 
 def save_model(model, filepath, overwrite=True, include_optimizer=True, save_format=None) -> None:
-    raise errors.unimplemented("tf.keras Model.save / tf.keras.models.save_model (HDF5 and SavedModel) is not "
-                               "supported by xlite yet; use save_weights and to_json")
+    """HDF5 (`.h5`, or save_format='h5'); TF's SavedModel directory format is not done yet."""
+    filepath = os.fspath(filepath)
+    if not _is_h5(filepath, save_format):
+        raise errors.unimplemented("tf.keras Model.save in the SavedModel format is not supported by xlite yet; "
+                                   "save to a .h5 file")
+    from xlite.keras.engine import hdf5
+    hdf5.save_model(model, filepath, include_optimizer)
 
 
 def load_model(filepath, custom_objects=None, compile=True, options=None):  # noqa: A002
-    raise errors.unimplemented("tf.keras.models.load_model is not supported by xlite yet; use model_from_json "
-                               "and load_weights")
+    filepath = os.fspath(filepath)
+    if os.path.isdir(filepath):
+        raise errors.unimplemented("tf.keras.models.load_model of a SavedModel directory is not supported by xlite "
+                                   "yet; load a .h5 file")
+    from xlite.keras.engine import hdf5
+    return hdf5.load_model(filepath, custom_objects, compile)
