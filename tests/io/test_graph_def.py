@@ -134,3 +134,39 @@ def test_older_tf_op_types_import_as_their_twins():
         assert total.op.type == "AddV2"
         with tf.Session() as sess:
             assert sess.run(total).tolist() == [9, -5] and sess.run(quot).tolist() == [3, -3]   # TF truncates
+
+
+def test_training_graph_is_written_with_tfs_op_types_and_update_gates():
+    """xlite's gradient helpers (SumToShapeOf, BroadcastReduced, ...) are written as TF ops, and each Variable
+    update waits for the ops that read that Variable (TF reads a variable when the reader runs)."""
+    tf.reset_default_graph()
+    x = tf.placeholder(tf.float32, [None, 3], name="x")
+    y = tf.layers.dense(x, 2, name="fc")
+    loss = tf.reduce_mean(tf.square(y), name="loss")
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    graph = tf.get_default_graph()
+    private = {"SumToShapeOf", "BroadcastReduced", "BroadcastToShapeOf"}
+    assert private & {op.type for op in graph.get_operations()}
+    gd = graph.as_graph_def()
+    assert not private & {n.op for n in gd.node}
+    nodes = {n.name: n for n in gd.node}
+    update = next(op for op in graph.get_operations() if op.type == "AssignSub" and op.inputs[0].op.name == "fc/kernel")
+    readers = {op.name for op in graph.get_operations() if any(t.op.name == "fc/kernel" for t in op.inputs)
+               and op.type == "MatMul"}
+    assert readers and {"^" + r for r in readers} <= set(nodes[update.name].input)
+    xv = np.random.default_rng(1).standard_normal((4, 3)).astype(np.float32)
+    with tf.Session() as sess:                     # and xlite reads back the ops it wrote
+        sess.run(tf.global_variables_initializer())
+        weights = sess.run(tf.trainable_variables())
+        sess.run(train, {x: xv})
+        want = sess.run(loss, {x: xv})
+    with tf.Graph().as_default() as g:
+        tf.import_graph_def(gd, name="")
+        assert any(op.type == "BroadcastReduced" for op in g.get_operations())
+        with tf.Session() as sess:
+            for name, value in zip(["fc/kernel", "fc/bias"], weights):
+                sess.run(g.get_operation_by_name(name + "/Assign"))
+                g.get_tensor_by_name(name + ":0")
+                sess._load_variable(g.get_operation_by_name(name), value)
+            sess.run(train.name, {"x:0": xv})
+            np.testing.assert_array_equal(sess.run("loss:0", {"x:0": xv}), want)

@@ -100,3 +100,37 @@ def test_xlite_strings_and_dtypes_read_in_tensorflow(tmp_path):
         assert list(r.get_tensor("s")) == [b"hello", b"", b"\\xff\\x00"], r.get_tensor("s")
         assert r.get_tensor("i64").tolist() == [[1, 2]] and r.get_tensor("b") == True
     """, tmp_path)
+
+
+def test_tensorflow_trains_xlites_exported_training_graph(tmp_path):
+    """xlite's gradient ops TF lacks are written as TF ops: TF imports the .meta, restores, runs the train op,
+    and the loss and weights it gets match xlite's own step."""
+    tf.reset_default_graph()
+    x = tf.placeholder(tf.float32, [None, 6, 6, 2], name="x")
+    lab = tf.placeholder(tf.int32, [None], name="lab")
+    c = tf.layers.conv2d(x, 3, 3, padding="same", activation=tf.nn.relu, name="conv")
+    d = tf.layers.dense(tf.reshape(tf.layers.max_pooling2d(c, 2, 2), [-1, 27]), 4, name="fc")
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=lab, logits=d), name="loss")
+    train = tf.train.AdamOptimizer(0.05).minimize(loss, global_step=tf.train.get_or_create_global_step())
+    tf.add_to_collection("train_op", train)
+    rng = np.random.default_rng(0)
+    xv, lv = rng.standard_normal((5, 6, 6, 2)).astype(np.float32), rng.integers(0, 4, 5).astype(np.int32)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        path = tf.train.Saver().save(sess, str(tmp_path / "train.ckpt"))
+        loss0 = sess.run(loss, {x: xv, lab: lv})
+        sess.run(train, {x: xv, lab: lv})
+        np.savez(tmp_path / "want.npz", x=xv, lab=lv, loss=sess.run(loss, {x: xv, lab: lv}), loss0=loss0,
+                 kernel=sess.run(tf.trainable_variables()[-2]))
+    _run_tf("""
+        e = np.load(d + "/want.npz")
+        with tf1.Graph().as_default() as g:
+            saver = tf1.train.import_meta_graph(d + "/train.ckpt.meta")
+            with tf1.Session() as s:
+                saver.restore(s, d + "/train.ckpt")
+                np.testing.assert_allclose(s.run("loss:0", {"x:0": e["x"], "lab:0": e["lab"]}), e["loss0"], rtol=1e-5)
+                s.run(tf1.get_collection("train_op")[0], {"x:0": e["x"], "lab:0": e["lab"]})
+                np.testing.assert_allclose(s.run("loss:0", {"x:0": e["x"], "lab:0": e["lab"]}), e["loss"], rtol=1e-4)
+                np.testing.assert_allclose(s.run("fc/kernel:0"), e["kernel"], rtol=1e-4, atol=1e-6)
+    """, tmp_path)
+    assert path.endswith("train.ckpt")

@@ -16,9 +16,10 @@ import numpy as np
 from xlite import errors
 from xlite.frontend import graph as graph_module
 from xlite.frontend.graph import Graph, Operation, Tensor, get_default_graph
-from xlite.frontend.op_registry import make_op, registered_op_types
+from xlite.frontend.op_registry import has_ref_input, make_op, registered_op_types
 from xlite.frontend.tensor_shape import TensorShape
 from xlite.io import protos
+from xlite.io.export_rules import EXPORT_RULES, Emitter
 from xlite.io.import_rules import IMPORT_RULES, RENAMED
 from xlite.ir.dtypes import DType
 
@@ -52,7 +53,11 @@ _TYPE_ATTRS = {
                                                                               "Tnumsegments": "in2"},
     "InTopKV2": {"T": "in2"}, "InvertPermutation": {"T": "in0"}, "Rank": {"T": "in0"},
     "PlaceholderWithDefault": {"dtype": "out0"},
+    "Conv2DBackpropInput": {"T": "in1"}, "DepthwiseConv2dNativeBackpropInput": {"T": "in1"},
+    "AvgPoolGrad": {"T": "in1"},
 }
+# xlite attrs TF's op has not: written as `_xlite_attr_NAME` (TF ignores "_" attrs), read back by xlite
+_XLITE_ONLY_ATTRS = {"Conv2DBackpropInput": {"dtype"}, "DepthwiseConv2dNativeBackpropInput": {"dtype"}}
 _NO_T = {"Const", "Placeholder", "VariableV2", "NoOp", "If", "While", "_Arg", "IteratorGetNext", "MakeIterator"}
 _COUNTS = {"AddN": "N", "Pack": "N", "ConcatV2": "N", "ShapeN": "N"}   # attr = number of (value) inputs
 _EXTRA_DEFAULTS = {"VariableV2": {"container": "", "shared_name": ""}, "Assign": {"use_locking": True},
@@ -175,32 +180,116 @@ def graph_def(graph: Graph, add_shapes: bool = False, from_version=None):
     pb = protos.pb()
     result = pb.graph_pb2.GraphDef()
     result.versions.producer = GRAPH_DEF_VERSION
+    gates = update_gates(graph)
     for op in graph.get_operations():
         inputs = list(op.inputs)
         names = [_node_inputs(t) for t in inputs]
-        if op.type in _REDUCTIONS and len(inputs) == 1 and inputs[0].shape.ndims is not None:
-            axes = result.node.add()            # TF's reductions name their axes; xlite's "all axes" has none
-            axes.name, axes.op = f"{op.name}/reduction_indices", "Const"
-            axes.attr["dtype"].type = protos.data_type("int32")
-            axes.attr["value"].tensor.CopyFrom(protos.tensor_proto(np.arange(inputs[0].shape.ndims,
-                                                                             dtype=np.int32)))
-            names.append(axes.name)
+        if op.type in _REDUCTIONS and len(inputs) == 1:   # TF's reductions name their axes; xlite's "all" has none
+            names.append(_all_axes(result, op.name, inputs[0], names[0]))
+        if op.type in EXPORT_RULES and _export_by_rule(result, op, names, add_shapes):
+            continue
         node = result.node.add()
         node.name = op.name
         node.op = op.type
-        node.input.extend(names + ["^" + c.name for c in op.control_inputs])
+        node.input.extend(names + ["^" + c.name for c in op.control_inputs]
+                          + ["^" + r for r in gates.get(op.name, ())])
+        private = _XLITE_ONLY_ATTRS.get(op.type, set())
         for key, value in op.attrs.items():
             if key.startswith("_"):
                 continue
             attr = attr_value(value)
             if attr is not None:
-                node.attr[key].CopyFrom(attr)
+                node.attr[("_xlite_attr_" + key) if key in private else key].CopyFrom(attr)
         _add_type_attrs(node, op, inputs)
         if add_shapes and op.outputs:
             shapes = node.attr["_output_shapes"].list.shape
             for t in op.outputs:
                 shapes.add().CopyFrom(protos.shape_proto(t.shape))
     return result
+
+
+def update_gates(graph: Graph) -> dict[str, list[str]]:
+    """For each Variable update (Assign/AssignAdd/AssignSub, initializers aside), the ops that read
+    that Variable and do not depend on the update: the update must wait for them.
+
+    xlite's Session reads every Variable once at the start of a run, so an update never changes
+    what another op of the same run reads. TensorFlow reads a reference variable when the reading
+    op runs, and its own gradients gate updates behind every read (gate_gradients=GATE_OP); a graph
+    written for TF gets the same order as control inputs on the updates."""
+    consumers: dict[int, list[Operation]] = {}
+    for op in graph.get_operations():
+        for t in op.inputs:
+            consumers.setdefault(id(t.op), []).append(op)
+        for c in op.control_inputs:
+            consumers.setdefault(id(c), []).append(op)
+
+    def updates_of(op) -> bool:
+        return has_ref_input(op.type) and bool(op.inputs) and op.inputs[0].op.type == "VariableV2"
+    gates: dict[str, list[str]] = {}
+    for op in graph.get_operations():
+        if not updates_of(op):
+            continue
+        var_op = op.inputs[0].op
+        variable = getattr(var_op, "_py_variable", None)
+        if variable is not None and variable.initializer is op:
+            continue
+        downstream, stack = set(), [op]
+        while stack:
+            for c in consumers.get(id(stack.pop()), []):
+                if id(c) not in downstream:
+                    downstream.add(id(c))
+                    stack.append(c)
+        readers = [r for r in consumers.get(id(var_op), []) if r is not op and not updates_of(r)
+                   and id(r) not in downstream and r not in op.control_inputs]
+        if readers:
+            gates[op.name] = [r.name for r in readers]
+    return gates
+
+
+def _export_by_rule(result, op: Operation, names: list[str], add_shapes: bool) -> bool:
+    """Writes `op` as TF ops (export_rules.py); False (nothing written) when its rule cannot."""
+    start = len(result.node)
+
+    def build(name, op_type, inputs, attrs, helper):
+        node = result.node.add(name=name, op=op_type, input=inputs)
+        for key, value in attrs.items():
+            node.attr[key].CopyFrom(attr_value(value))
+        if helper:
+            node.attr["_xlite_helper"].b = True
+        else:
+            node.input.extend("^" + c.name for c in op.control_inputs)
+            node.attr["_xlite_op"].s = op.type.encode()
+            node.attr["_xlite_input"].list.s.extend(n.encode() for n in names)
+            for key, value in op.attrs.items():
+                attr = attr_value(value) if not key.startswith("_") else None
+                if attr is not None:
+                    node.attr["_xlite_attr_" + key].CopyFrom(attr)
+            if add_shapes:
+                node.attr["_output_shapes"].list.shape.add().CopyFrom(protos.shape_proto(op.outputs[0].shape))
+        return name
+    if EXPORT_RULES[op.type](Emitter(build, op, names)):
+        return True
+    del result.node[start:]
+    return False
+
+
+def _all_axes(result, name: str, x: Tensor, x_name: str) -> str:
+    """Nodes giving every axis of `x`: a Const when its rank is known, else Range(0, Rank(x), 1), as TF builds."""
+    int32 = protos.data_type("int32")
+
+    def const(node_name, value):
+        n = result.node.add(name=node_name, op="Const")
+        n.attr["dtype"].type = int32
+        n.attr["value"].tensor.CopyFrom(protos.tensor_proto(np.asarray(value, dtype=np.int32)))
+        return node_name
+    if x.shape.ndims is not None:
+        return const(f"{name}/reduction_indices", np.arange(x.shape.ndims))
+    rank = result.node.add(name=f"{name}/Rank", op="Rank", input=[x_name])
+    rank.attr["T"].type = protos.data_type(x.dtype)
+    axes = result.node.add(name=f"{name}/range", op="Range",
+                           input=[const(f"{name}/range/start", 0), rank.name, const(f"{name}/range/delta", 1)])
+    axes.attr["Tidx"].type = int32
+    return axes.name
 
 
 def _add_type_attrs(node, op: Operation, inputs: list[Tensor]) -> None:
@@ -258,13 +347,37 @@ def _topological(nodes) -> list:
 def _import_attrs(node) -> dict:
     attrs = {}
     for key, value in node.attr.items():
-        if key.startswith("_"):
-            continue
-        attrs[key] = python_value(value)
+        if key.startswith("_xlite_attr_"):
+            attrs[key[len("_xlite_attr_"):]] = python_value(value)
+        elif not key.startswith("_"):
+            attrs[key] = python_value(value)
     if node.op in ("RandomUniform", "RandomStandardNormal", "TruncatedNormal", "RandomUniformInt"):
         from xlite.frontend.random_ops import _key     # the op's stream, from its seeds as when built
         attrs["_key"] = _key(attrs.get("seed", 0) or None, attrs.get("seed2", 0) or None)
     return attrs
+
+
+def _as_written_by_xlite(graph_def):
+    """The GraphDef with xlite's ops that export_rules.py wrote as TF ops restored (helpers dropped)."""
+    if not any("_xlite_op" in n.attr for n in graph_def.node):
+        return graph_def
+    out = protos.pb().graph_pb2.GraphDef()
+    out.versions.CopyFrom(graph_def.versions)
+    for n in graph_def.node:
+        if "_xlite_helper" in n.attr:
+            continue
+        node = out.node.add()
+        node.CopyFrom(n)
+        if "_xlite_op" in n.attr:
+            node.op = n.attr["_xlite_op"].s.decode()
+            del node.input[:]
+            node.input.extend([i.decode() for i in n.attr["_xlite_input"].list.s]
+                              + [i for i in n.input if i.startswith("^")])
+            node.ClearField("attr")
+            for key, value in n.attr.items():
+                if key.startswith("_xlite_attr_"):
+                    node.attr[key[len("_xlite_attr_"):]].CopyFrom(value)
+    return out
 
 
 def import_graph_def(graph_def, input_map=None, return_elements=None, name=None, op_dict=None,
@@ -277,6 +390,7 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
         parsed = protos.pb().graph_pb2.GraphDef()
         parsed.ParseFromString(bytes(graph_def))
         graph_def = parsed
+    graph_def = _as_written_by_xlite(graph_def)
     graph = get_default_graph()
     input_map = {(k if ":" in k or k.startswith("^") else k + ":0"): v for k, v in (input_map or {}).items()}
     skip = set(skip or ())

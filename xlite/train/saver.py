@@ -136,7 +136,10 @@ class Saver:
         if write_state:
             self._update_state(save_path, latest_filename, meta_graph_suffix)
         if write_meta_graph:
-            self.export_meta_graph(f"{save_path}.{meta_graph_suffix}", strip_default_attrs=strip_default_attrs)
+            try:
+                self.export_meta_graph(f"{save_path}.{meta_graph_suffix}", strip_default_attrs=strip_default_attrs)
+            except ImportError as e:    # the MetaGraphDef needs protobuf (tensorboard); the checkpoint does not
+                tf_logging.warning("checkpoint %s saved without its .meta file: %s", save_path, e)
         return save_path
 
     def export_meta_graph(self, filename=None, collection_list=None, as_text=False, export_scope=None,
