@@ -186,6 +186,18 @@ def test_summary_saver_hook_writes_every_n_steps(tmp_path):
     assert not glob.glob(os.path.join(str(tmp_path), "model.ckpt-*"))
 
 
+def test_feed_fn_and_final_ops_hooks_with_a_streaming_metric():
+    x = tf.placeholder(tf.float32, [None])
+    value, update = tf.metrics.mean(x)
+    batches = iter([[1.0, 2.0], [3.0], [6.0, 8.0]])
+    final = tf.train.FinalOpsHook(value)
+    feeder = tf.train.FeedFnHook(lambda: {x: next(batches)})
+    with tf.train.MonitoredSession(hooks=[feeder, final]) as sess:
+        while True:
+            sess.run(update)          # StopIteration from feed_fn ends the session cleanly, as in TF
+    assert final.final_ops_values == pytest.approx(4.0)
+
+
 def test_partial_run_is_unimplemented():
     x = tf.placeholder(tf.float32, [])
     with tf.Session() as sess:

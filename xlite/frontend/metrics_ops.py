@@ -4,16 +4,29 @@ checkpoints and `tf.local_variables()` line up. All arithmetic is graph ops, so 
 The threshold-based metrics (AUC, *_at_thresholds) are in metrics_thresholds.py."""
 from __future__ import annotations
 
+import functools
+
 from xlite.frontend import array_ops, math_ops, reduction_ops
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.fill_ops import one_hot, zeros
-from xlite.frontend.graph import GraphKeys, Tensor
+from xlite.frontend.graph import GraphKeys, Tensor, executing_eagerly
 from xlite.frontend.linalg_ops import diag_part
 from xlite.frontend.matmul_ops import matmul
 from xlite.frontend.scopes import add_to_collections, control_dependencies, name_scope
 from xlite.frontend.shape_ops import size
 from xlite.frontend.variables import Variable, assign_add
 from xlite.ir import dtypes
+
+
+def graph_only(metric):
+    """TF1's metrics keep their sums in graph Variables updated by an op the caller runs: eagerly there is no
+    such op, so TF raises RuntimeError, and so does xlite."""
+    @functools.wraps(metric)
+    def checked(*args, **kwargs):
+        if executing_eagerly():
+            raise RuntimeError(f"tf.metrics.{metric.__name__} is not supported when eager execution is enabled.")
+        return metric(*args, **kwargs)
+    return checked
 
 
 def metric_variable(shape, dtype, validate_shape: bool = True, name: str | None = None) -> Variable:
@@ -67,6 +80,7 @@ def broadcast_weights(weights, values) -> Tensor:
     return math_ops.multiply(weights, array_ops.ones_like(values, dtype=weights.dtype))
 
 
+@graph_only
 def mean(values, weights=None, metrics_collections=None, updates_collections=None, name=None):
     """The (weighted) mean of every value seen: total / count, both local Variables."""
     with name_scope(name, "mean", [values]):
@@ -88,6 +102,7 @@ def mean(values, weights=None, metrics_collections=None, updates_collections=Non
         return _publish(value, metrics_collections), _publish(update_op, updates_collections)
 
 
+@graph_only
 def accuracy(labels, predictions, weights=None, metrics_collections=None, updates_collections=None, name=None):
     """How often predictions equal labels (predictions cast to the labels' dtype), as a weighted mean."""
     predictions, labels, weights = _squeeze_all(predictions, labels, weights)
@@ -98,6 +113,7 @@ def accuracy(labels, predictions, weights=None, metrics_collections=None, update
     return mean(is_correct, weights, metrics_collections, updates_collections, name or "accuracy")
 
 
+@graph_only
 def mean_absolute_error(labels, predictions, weights=None, metrics_collections=None, updates_collections=None,
                         name=None):
     predictions, labels, weights = _squeeze_all(predictions, labels, weights)
@@ -105,6 +121,7 @@ def mean_absolute_error(labels, predictions, weights=None, metrics_collections=N
     return mean(errors, weights, metrics_collections, updates_collections, name or "mean_absolute_error")
 
 
+@graph_only
 def mean_squared_error(labels, predictions, weights=None, metrics_collections=None, updates_collections=None,
                        name=None):
     predictions, labels, weights = _squeeze_all(predictions, labels, weights)
@@ -112,6 +129,7 @@ def mean_squared_error(labels, predictions, weights=None, metrics_collections=No
     return mean(errors, weights, metrics_collections, updates_collections, name or "mean_squared_error")
 
 
+@graph_only
 def root_mean_squared_error(labels, predictions, weights=None, metrics_collections=None,
                            updates_collections=None, name=None):
     """sqrt of mean_squared_error; the Variables are `root_mean_squared_error/total` and `/count`."""
@@ -144,7 +162,7 @@ def _confusion_count(kind: str, want_label: bool, want_prediction: bool):
                                     metrics_collections, updates_collections)
     metric.__name__ = kind
     metric.__doc__ = f"The (weighted) count of {kind.replace('_', ' ')} (labels and predictions as bools)."
-    return metric
+    return graph_only(metric)
 
 
 true_positives = _confusion_count("true_positives", True, True)
@@ -172,12 +190,14 @@ def _ratio_metric(kind: str, other_count, labels, predictions, weights, metrics_
         return _publish(value, metrics_collections), _publish(update_op, updates_collections)
 
 
+@graph_only
 def precision(labels, predictions, weights=None, metrics_collections=None, updates_collections=None, name=None):
     """tp / (tp + fp), from the local counts `precision/true_positives/count` and `.../false_positives/count`."""
     return _ratio_metric("precision", false_positives, labels, predictions, weights, metrics_collections,
                          updates_collections, name)
 
 
+@graph_only
 def recall(labels, predictions, weights=None, metrics_collections=None, updates_collections=None, name=None):
     """tp / (tp + fn), from the local counts `recall/true_positives/count` and `.../false_negatives/count`."""
     return _ratio_metric("recall", false_negatives, labels, predictions, weights, metrics_collections,
@@ -194,6 +214,7 @@ def _confusion_matrix(labels, predictions, num_classes, weights) -> Tensor:
     return matmul(rows, cols, transpose_a=True)
 
 
+@graph_only
 def mean_iou(labels, predictions, num_classes: int, weights=None, metrics_collections=None,
              updates_collections=None, name=None):
     """Mean over classes that occur of diag / (row sum + column sum - diag) of the running confusion matrix

@@ -7,7 +7,7 @@ from __future__ import annotations
 from xlite import tf_logging
 from xlite.frontend import array_ops, math_ops, reduction_ops
 from xlite.frontend.convert import constant
-from xlite.frontend.metrics_ops import _publish, _squeeze_all, broadcast_weights, metric_variable
+from xlite.frontend.metrics_ops import _publish, _squeeze_all, broadcast_weights, graph_only, metric_variable
 from xlite.frontend.scopes import name_scope
 from xlite.frontend.variables import assign_add
 from xlite.ir import dtypes
@@ -84,6 +84,7 @@ def _area(counts, n, curve, summation_method, name):
     return reduction_ops.reduce_sum(width * height, name=name)
 
 
+@graph_only
 def auc(labels, predictions, weights=None, num_thresholds: int = 200, metrics_collections=None,
         updates_collections=None, curve: str = "ROC", name=None, summation_method: str = "trapezoidal",
         thresholds=None):
@@ -118,7 +119,7 @@ def _count_at_thresholds(kind: str, scope: str):
             return _publish(values[kind], metrics_collections), _publish(updates[kind], updates_collections)
     metric.__name__ = scope + "_at_thresholds"
     metric.__doc__ = f"Per threshold, the (weighted) count of {scope.replace('_', ' ')} (prediction > threshold)."
-    return metric
+    return graph_only(metric)
 
 
 true_positives_at_thresholds = _count_at_thresholds("tp", "true_positives")
@@ -139,6 +140,7 @@ def _rate_at_thresholds(kind: str, other: str, scope: str, labels, predictions, 
         return _publish(value, metrics_collections), _publish(update_op, updates_collections)
 
 
+@graph_only
 def precision_at_thresholds(labels, predictions, thresholds, weights=None, metrics_collections=None,
                             updates_collections=None, name=None):
     """Per threshold, tp / (tp + fp + 1e-7)."""
@@ -146,6 +148,7 @@ def precision_at_thresholds(labels, predictions, thresholds, weights=None, metri
                                metrics_collections, updates_collections, name)
 
 
+@graph_only
 def recall_at_thresholds(labels, predictions, thresholds, weights=None, metrics_collections=None,
                          updates_collections=None, name=None):
     """Per threshold, tp / (tp + fn + 1e-7)."""

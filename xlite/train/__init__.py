@@ -8,7 +8,8 @@ from xlite.train.moving_averages import ExponentialMovingAverage
 from xlite.train.ftrl import FtrlOptimizer
 from xlite.train.coordinator import Coordinator
 from xlite.train.session_run_hook import SessionRunArgs, SessionRunContext, SessionRunHook, SessionRunValues
-from xlite.train.basic_hooks import (CheckpointSaverHook, CheckpointSaverListener, LoggingTensorHook,
+from xlite.train.basic_hooks import (CheckpointSaverHook, CheckpointSaverListener, FeedFnHook, FinalOpsHook,
+                                     LoggingTensorHook,
                                      NanLossDuringTrainingError, NanTensorHook, SecondOrStepTimer, StepCounterHook,
                                      StopAtStepHook, SummarySaverHook)
 from xlite.train.monitored_session import (ChiefSessionCreator, MonitoredSession, MonitoredTrainingSession, Scaffold,

@@ -372,3 +372,30 @@ class NanTensorHook(SessionRunHook):
                 raise NanLossDuringTrainingError
             tf_logging.warning(message)
             run_context.request_stop()
+
+
+class FeedFnHook(SessionRunHook):
+    """Adds `feed_fn()`'s feeds to every run (how TF1's input functions fed placeholders)."""
+
+    def __init__(self, feed_fn):
+        self.feed_fn = feed_fn
+
+    def before_run(self, run_context):
+        return SessionRunArgs(fetches=None, feed_dict=self.feed_fn())
+
+
+class FinalOpsHook(SessionRunHook):
+    """Runs `final_ops` once when the session ends; their values are `final_ops_values` (Estimator.evaluate's
+    metric values come back this way)."""
+
+    def __init__(self, final_ops, final_ops_feed_dict=None):
+        self._final_ops, self._final_ops_feed_dict = final_ops, final_ops_feed_dict
+        self._final_ops_values = None
+
+    @property
+    def final_ops_values(self):
+        return self._final_ops_values
+
+    def end(self, session):
+        if self._final_ops is not None:
+            self._final_ops_values = session.run(self._final_ops, feed_dict=self._final_ops_feed_dict)
