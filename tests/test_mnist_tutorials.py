@@ -97,7 +97,7 @@ def test_mechanics_101_on_fake_data(tmp_path):
     # The Saver's path-step checkpoint and its index.
     assert tf.train.latest_checkpoint(logdir) == os.path.join(logdir, "model.ckpt-119")
     with open(os.path.join(logdir, "checkpoint")) as f:
-        assert f.readline().strip() == 'model_checkpoint_path: "model.ckpt-119"'
+        assert f.readline().strip() == f'model_checkpoint_path: "{logdir}/model.ckpt-119"'   # as given, as TF writes
     # The checkpoint restores into the tutorial's graph.
     from xlite.examples.tutorials.mnist import mnist
     with tf.Graph().as_default():

@@ -164,8 +164,11 @@ class Saver:
                         os.unlink(f)
         directory = os.path.dirname(os.path.abspath(save_path))
         paths = [p for p, _ in self._kept]
+        save_dir = os.path.dirname(save_path)
         if self._save_relative_paths:
             paths = [os.path.relpath(p, directory) if os.path.isabs(p) else os.path.basename(p) for p in paths]
+        elif not os.path.isabs(save_dir):     # TF: paths under a relative directory are written relative to it
+            paths = [p if os.path.isabs(p) else os.path.relpath(p, save_dir or ".") for p in paths]
         state = CheckpointState(model_checkpoint_path=paths[-1], all_model_checkpoint_paths=paths)
         write_atomic(os.path.join(directory, latest_filename or "checkpoint"), format_state(state).encode())
 
