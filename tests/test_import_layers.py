@@ -18,7 +18,8 @@ is checked against the layer table below, read from the source with `ast` (nothi
     io                                  all of the above and io.format (GraphDef, MetaGraph, import of
                                         graphs); never train or the rest: tf.train's Saver calls into io
                                         (export_meta_graph), io never into the Saver
-    keras                               all of the above, train, and keras (tf.keras: layers, models, fit);
+    keras                               all of the above, train, summary, and keras (tf.keras: layers, models,
+                                        fit; TensorBoard's FileWriter);
                                         nothing in a layer above imports it (the rest may)
     the rest (train, summary, aot, bench, cli, ...)   anything, but xlite.aot never imports xlite.bench
                                         (the suite measures the AOT path; the AOT path knows no suite)
@@ -38,7 +39,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "xlite"
 BASE = {"xlite.version", "xlite.errors", "xlite.tf_logging", "xlite.cancellation", "xlite.arguments",
         "xlite.gfile"}
 LAYERED = ("ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager", "function", "data", "io",
-           "keras", "train")   # train is named for keras' row only: like the rest, it may import anything
+           "keras", "train", "summary")   # train, summary: named for keras' row; like the rest, anything
 MAY_IMPORT = {
     "base": {"base"},
     "ir": {"base", "ir"},
@@ -54,7 +55,7 @@ MAY_IMPORT = {
     "io": {"base", "ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager", "function", "data",
            "io.format", "io"},
     "keras": {"base", "ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager", "function", "data",
-              "train", "keras"},
+              "train", "summary", "keras"},
 }
 FORBIDDEN = [("xlite.aot", "xlite.bench")]   # (importer package, imported package) among the rest
 

@@ -83,6 +83,18 @@ def test_model_checkpoint_and_csv_logger(tmp_path):
     assert (tmp_path / "best.index").exists()
 
 
-def test_tensorboard_is_unimplemented():
-    with pytest.raises(tf.errors.UnimplementedError, match="TensorBoard"):
-        keras.callbacks.TensorBoard("logs")
+def test_tensorboard_writes_epoch_scalars(tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    model, x, y = _setup()
+    model.fit(x, y, epochs=2, validation_data=(x, y), verbose=0,
+              callbacks=[keras.callbacks.TensorBoard(str(tmp_path / "logs"))])
+    train = EventAccumulator(str(tmp_path / "logs" / "train"))
+    train.Reload()
+    assert set(train.Tags()["scalars"]) == {"epoch_loss", "epoch_mae"} and train.Tags()["graph"]
+    assert [e.step for e in train.Scalars("epoch_loss")] == [0, 1]
+    validation = EventAccumulator(str(tmp_path / "logs" / "validation"))
+    validation.Reload()
+    assert set(validation.Tags()["scalars"]) == {"epoch_loss", "epoch_mae"}
+    with pytest.raises(tf.errors.UnimplementedError, match="histogram_freq"):
+        keras.callbacks.TensorBoard(str(tmp_path), histogram_freq=1)

@@ -1,8 +1,7 @@
 """tf.keras.callbacks: the hooks fit/evaluate/predict call, and Keras' own callbacks.
 
 History, ProgbarLogger, EarlyStopping, ModelCheckpoint, LearningRateScheduler,
-CSVLogger, LambdaCallback, TerminateOnNaN, ReduceLROnPlateau; TensorBoard raises
-UnimplementedError until xlite writes Keras' summaries.
+CSVLogger, LambdaCallback, TerminateOnNaN, ReduceLROnPlateau, TensorBoard (epoch scalars).
 """
 from __future__ import annotations
 
@@ -366,8 +365,52 @@ class TerminateOnNaN(Callback):
 
 
 class TensorBoard(Callback):
-    def __init__(self, *args, **kwargs):
-        raise errors.unimplemented("tf.keras.callbacks.TensorBoard is not supported by xlite yet")
+    """Writes each epoch's logs as TensorBoard scalars, as Keras does: `epoch_loss`, `epoch_accuracy`, ... at
+    step = epoch, in `log_dir/train` and (the `val_` logs, prefix dropped) `log_dir/validation`; in graph mode
+    the train writer also gets the graph. Histograms, per-batch updates, profiling and embeddings are not done
+    yet (UnimplementedError when asked for)."""
+
+    def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
+                 write_steps_per_second=False, update_freq="epoch", profile_batch=0, embeddings_freq=0,
+                 embeddings_metadata=None, **kwargs):
+        super().__init__()
+        for name, value, default in (("histogram_freq", histogram_freq, 0), ("update_freq", update_freq, "epoch"),
+                                     ("profile_batch", profile_batch, 0), ("embeddings_freq", embeddings_freq, 0),
+                                     ("write_images", write_images, False)):
+            if value != default:
+                raise errors.unimplemented(f"tf.keras.callbacks.TensorBoard({name}={value!r}) is not supported by "
+                                           f"xlite yet")
+        self.log_dir, self.write_graph = os.fspath(log_dir), write_graph
+        self._writers: dict = {}
+
+    def _writer(self, which: str):
+        if which not in self._writers:
+            from xlite.frontend.graph import executing_eagerly, get_default_graph
+            from xlite.summary.writer import FileWriter
+            graph = get_default_graph() if which == "train" and self.write_graph and not executing_eagerly() else None
+            self._writers[which] = FileWriter(os.path.join(self.log_dir, which), graph=graph)
+        return self._writers[which]
+
+    def on_train_begin(self, logs=None):
+        self._writer("train")
+
+    def on_epoch_end(self, epoch, logs=None):
+        from xlite.summary import encode
+        summary_pb2 = encode.protos().summary_pb2
+        train, validation = {}, {}
+        for k, v in (logs or {}).items():
+            (validation if k.startswith("val_") else train)[k[4:] if k.startswith("val_") else k] = v
+        for which, values in (("train", train), ("validation", validation)):
+            if values:
+                summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=f"epoch_{k}", simple_value=float(v))
+                                                     for k, v in values.items()])
+                self._writer(which).add_summary(summary, epoch)
+                self._writer(which).flush()
+
+    def on_train_end(self, logs=None):
+        for writer in self._writers.values():
+            writer.close()
+        self._writers.clear()
 
 
 def configure(callbacks, model, verbose: int, epochs: int, steps, add_history: bool = True,

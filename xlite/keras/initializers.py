@@ -63,7 +63,8 @@ class Orthogonal(Initializer):
 
 _BY_NAME = {
     "zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": _keras_random_normal,
-    "random_uniform": _keras_random_uniform, "uniform": _keras_random_uniform, "normal": _keras_random_normal, "truncated_normal": TruncatedNormal, "glorot_uniform": GlorotUniform,
+    "random_uniform": _keras_random_uniform, "uniform": _keras_random_uniform, "normal": _keras_random_normal,
+    "truncated_normal": TruncatedNormal, "glorot_uniform": GlorotUniform,
     "glorot_normal": GlorotNormal, "he_normal": HeNormal, "he_uniform": HeUniform, "lecun_normal": LecunNormal,
     "lecun_uniform": LecunUniform, "identity": Identity, "variance_scaling": VarianceScaling,
     "orthogonal": Orthogonal,
