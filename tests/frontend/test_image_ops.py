@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import xlite as tf
-from tests import gradcheck
+import gradcheck
 
 TARGETS = ["interpreter", "cpu"]
 RNG = np.random.default_rng(7)

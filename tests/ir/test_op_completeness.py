@@ -26,6 +26,10 @@ LAYERS = {
 GRADIENT_NOT_YET = {
     "WhileGrad": "second derivative through tf.while_loop",
     "ResizeArea": "tf.image.resize_area: TF registers no gradient either",
+    "AdjustContrastv2": "tf.image.adjust_contrast: TF registers no gradient either",
+    "AdjustSaturation": "tf.image.adjust_saturation: TF registers no gradient either",
+    "AdjustHue": "tf.image.adjust_hue: TF registers no gradient either",
+    "RGBToHSV": "tf.image.rgb_to_hsv: TF's _RGBToHSVGrad not yet written",
 }
 
 
