@@ -237,3 +237,15 @@ def test_mirrored_strategy_scope_is_a_no_op():
     with strategy.scope():
         model = keras.Sequential([L.Dense(1, input_shape=(2,))])
     assert strategy.num_replicas_in_sync == 1 and model.built
+
+
+def test_targets_by_output_name():
+    inp = keras.Input((3,))
+    h = L.Dense(4)(inp)
+    model = keras.Model(inp, [L.Dense(1, name="z")(h), L.Dense(2, name="b")(h)])
+    model.compile("sgd", {"z": "mse", "b": "sparse_categorical_crossentropy"})
+    x = np.random.default_rng(0).random((8, 3)).astype(np.float32)
+    targets = {"b": np.arange(8) % 2, "z": np.zeros((8, 1), np.float32)}
+    by_name = model.evaluate(x, targets, verbose=0, return_dict=True)
+    by_position = model.evaluate(x, [targets["z"], targets["b"]], verbose=0, return_dict=True)
+    assert by_name == by_position and set(by_name) == {"loss", "z_loss", "b_loss"}

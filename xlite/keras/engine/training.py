@@ -222,7 +222,7 @@ class Model(Layer):
             for step, (bx, by, bw) in enumerate(data_adapter.prefetch(data.epoch())):
                 cbs.on_train_batch_begin(step)
                 bw = _class_weights(by, bw, class_weight)
-                logs = runner.train_step(bx, by, bw)
+                logs = runner.train_step(bx, *_by_output(self, by, bw))
                 cbs.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
@@ -252,7 +252,7 @@ class Model(Layer):
         logs: dict = {}
         for step, (bx, by, bw) in enumerate(data_adapter.prefetch(data.epoch())):
             cbs.on_test_batch_begin(step)
-            logs = runner.test_step(bx, by, bw)
+            logs = runner.test_step(bx, *_by_output(self, by, bw))
             cbs.on_test_batch_end(step, logs)
         cbs.on_test_end(logs)
         if return_dict:
@@ -283,14 +283,15 @@ class Model(Layer):
         self._require_compiled()
         if reset_metrics:
             self.reset_metrics()
-        logs = self._step_runner().train_step(x, y, _class_weights(y, sample_weight, class_weight))
+        logs = self._step_runner().train_step(x, *_by_output(self, y, _class_weights(y, sample_weight,
+                                                                                   class_weight)))
         return _results(self, logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
         self._require_compiled()
         if reset_metrics:
             self.reset_metrics()
-        return _results(self, self._step_runner().test_step(x, y, sample_weight), return_dict)
+        return _results(self, self._step_runner().test_step(x, *_by_output(self, y, sample_weight)), return_dict)
 
     def predict_on_batch(self, x):
         outputs = self._step_runner().predict_step(x)
@@ -333,6 +334,16 @@ def _results(model: Model, logs: dict, return_dict: bool):
         return dict(logs)
     values = [logs[name] for name in model.metrics_names if name in logs]
     return values[0] if len(values) == 1 else values
+
+
+def _by_output(model: Model, y, sample_weight) -> tuple:
+    """Targets and sample weights given as dicts keyed by output name, put in the model's output order."""
+    names = model.output_names
+    if isinstance(y, dict):
+        y = [y[n] for n in names]
+    if isinstance(sample_weight, dict):
+        sample_weight = [sample_weight.get(n) for n in names]
+    return y, sample_weight
 
 
 def _class_weights(y, sample_weight, class_weight):
