@@ -8,3 +8,5 @@ from xlite.frontend.metrics_thresholds import (auc, false_negatives_at_threshold
                                                false_positives_at_thresholds, precision_at_thresholds,
                                                recall_at_thresholds, true_negatives_at_thresholds,
                                                true_positives_at_thresholds)
+from xlite.frontend.metrics_means import (mean_cosine_distance, mean_per_class_accuracy,  # noqa: F401
+                                          mean_relative_error, mean_tensor, percentage_below)
