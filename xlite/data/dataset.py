@@ -29,6 +29,7 @@ class Dataset:
     """The base of every stage. Subclasses set `_spec` and implement `_elements(env)`."""
 
     _spec = None
+    _is_tf_data_dataset = True      # what AutoGraph's for_stmt asks (it sits below this package)
 
     # what a stage is ------------------------------------------------------------------------------------
     def _inputs(self) -> list["Dataset"]:

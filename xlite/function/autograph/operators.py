@@ -18,7 +18,7 @@ from xlite import errors
 from xlite.frontend import fill_ops, math_ops, nest
 from xlite.frontend.control_flow_ops import cond as tf_cond, while_loop as tf_while_loop
 from xlite.frontend.convert import convert_to_tensor
-from xlite.frontend.graph import Tensor, get_default_graph
+from xlite.frontend.graph import Tensor, executing_eagerly, get_default_graph
 from xlite.frontend.shape_ops import shape as tf_shape
 from xlite.frontend.subgraph import recording
 from xlite.ir import dtypes
@@ -328,6 +328,13 @@ def for_stmt(iterable, extra_test, body_fn, state: tuple, names: tuple, opts: di
                       opts)
         attrs.write(out[n:])
         return out[:n]
+    if getattr(type(iterable), "_is_tf_data_dataset", False) and not executing_eagerly():
+        raise errors.unimplemented(
+            f"{where(opts)}: for loop over a tf.data.Dataset inside tf.function: TF runs it in the graph (a "
+            "dataset reduce), which xlite cannot do yet, and unrolling it in Python would bake one pass of "
+            "the data into the trace. Iterate the dataset eagerly and call the tf.function on each element "
+            "(an input_signature of dataset.element_spec traces once), or read it through an iterator's "
+            "get_next() in a TF1 graph.")
     for item in iterable:
         if extra_test is not None:
             go = extra_test(*state)
