@@ -75,3 +75,20 @@ def test_tf_written_meta_graph_and_checkpoint():
     np.testing.assert_allclose(y, e["y"], rtol=1e-6)
     np.testing.assert_allclose(m, e["m"], rtol=1e-6)
     assert [v.op.name for v in tf.trainable_variables()] == ["dense/kernel", "dense/bias"]
+
+
+def test_tf_meta_graph_with_resource_variables():
+    """TF 2's tf.compat.v1 graphs use resource variables (VarHandleOp, ReadVariableOp, AssignVariableOp):
+    they import as xlite's VariableV2 and its reads and assignments, and TF's checkpoint restores into them."""
+    e = np.load(os.path.join(FIXTURES, "tf_resource.npz"))
+    tf.reset_default_graph()
+    saver = tf.train.import_meta_graph(os.path.join(FIXTURES, "tf_resource.ckpt.meta"))
+    graph = tf.get_default_graph()
+    assert graph.get_operation_by_name("dense/kernel").type == "VariableV2"
+    assert [v.op.name for v in tf.trainable_variables()] == ["dense/kernel", "dense/bias"]
+    with tf.Session() as sess:
+        saver.restore(sess, os.path.join(FIXTURES, "tf_resource.ckpt"))
+        assert sess.run("global_step:0") == 1
+        np.testing.assert_allclose(sess.run("y:0", {"x:0": e["x"]}), e["y"], rtol=1e-6)
+        sess.run(tf.global_variables_initializer())          # the imported initializers run too
+        assert sess.run("global_step:0") == 0 and sess.run("dense/bias:0").tolist() == [0.5, -0.25]

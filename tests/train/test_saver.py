@@ -97,3 +97,11 @@ def test_no_temporary_files_left_behind(tmp_path):
         sess.run(tf.global_variables_initializer())
         tf.train.Saver().save(sess, str(tmp_path / "m"))
     assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m.data-00000-of-00001", "m.index", "m.meta"]
+
+
+def test_write_version_v2_is_the_format_and_v1_is_refused(tmp_path):
+    _graph()
+    assert tf.train.SaverDef.V2 == 2
+    tf.train.Saver(write_version=tf.train.SaverDef.V2)
+    with pytest.raises(tf.errors.UnimplementedError, match="V2"):
+        tf.train.Saver(write_version=tf.train.SaverDef.V1)

@@ -20,7 +20,7 @@ from xlite.frontend.op_registry import has_ref_input, make_op, registered_op_typ
 from xlite.frontend.tensor_shape import TensorShape
 from xlite.io import protos
 from xlite.io.export_rules import EXPORT_RULES, Emitter
-from xlite.io.import_rules import IMPORT_RULES, RENAMED
+from xlite.io.import_rules import DROPPABLE, IMPORT_RULES, RENAMED, REWRITES
 from xlite.ir.dtypes import DType
 
 GRAPH_DEF_VERSION = 1882        # TF's TF_GRAPH_DEF_VERSION of the 2.x graphs xlite's mirror
@@ -380,6 +380,13 @@ def _as_written_by_xlite(graph_def):
     return out
 
 
+def _unused_droppable(graph_def, return_elements) -> set[str]:
+    """Nodes of DROPPABLE types that no node uses and the caller does not ask for."""
+    used = {_split_input(i)[0] for n in graph_def.node for i in n.input}
+    used |= {e.partition(":")[0] for e in return_elements or ()}
+    return {n.name for n in graph_def.node if n.op in DROPPABLE and n.name not in used}
+
+
 def import_graph_def(graph_def, input_map=None, return_elements=None, name=None, op_dict=None,
                      producer_op_list=None, skip=None):
     """tf.import_graph_def: builds `graph_def`'s nodes into the default graph under the scope `name`
@@ -393,8 +400,8 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
     graph_def = _as_written_by_xlite(graph_def)
     graph = get_default_graph()
     input_map = {(k if ":" in k or k.startswith("^") else k + ":0"): v for k, v in (input_map or {}).items()}
-    skip = set(skip or ())
-    registered = set(registered_op_types()) | set(RENAMED) | set(IMPORT_RULES)
+    skip = set(skip or ()) | _unused_droppable(graph_def, return_elements)
+    registered = set(registered_op_types()) | set(RENAMED) | set(IMPORT_RULES) | set(REWRITES)
     unknown = sorted({(n.name, n.op) for n in graph_def.node if n.name not in skip and n.op not in registered})
     if unknown:
         node, op_type = unknown[0]
@@ -429,10 +436,13 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
             if node.op in IMPORT_RULES:
                 built[node.name] = _build_by_rule(graph, node.op, full, inputs, attrs, controls)
                 continue
+            op_type = RENAMED.get(node.op, node.op)
+            if node.op in REWRITES:
+                op_type, attrs = REWRITES[node.op](attrs)
             shapes = None
-            if node.op in ("Placeholder", "VariableV2"):
+            if op_type in ("Placeholder", "VariableV2"):
                 shapes = [attrs.get("shape", TensorShape(None))]
-            op = make_op(RENAMED.get(node.op, node.op), inputs, attrs, name=full + "/", graph=graph,
+            op = make_op(op_type, inputs, attrs, name=full + "/", graph=graph,
                          control_inputs=controls, output_shapes=shapes)
             graph.unique_name(full)      # marks the name as used, as building it by hand would have
             built[node.name] = op

@@ -19,6 +19,22 @@ IMPORT_RULES: dict[str, Callable] = {}
 RENAMED = {"Add": "AddV2", "BatchMatMul": "BatchMatMulV2", "BatchMatMulV3": "BatchMatMulV2"}
 
 
+def _variable(attrs: dict) -> tuple[str, dict]:
+    return "VariableV2", {"shape": attrs["shape"], "dtype": attrs["dtype"]}
+
+
+def _update(op_type: str):
+    return lambda attrs: (op_type, {"validate_shape": attrs.get("validate_shape", op_type != "Assign")})
+
+
+# TF's resource-variable op types -> (xlite's reference-variable op type, its attrs): a VarHandleOp
+# becomes the VariableV2 its reads and assignments name; ReadVariableOp is xlite's own fresh read.
+REWRITES = {"VarHandleOp": _variable, "AssignVariableOp": _update("Assign"),
+            "AssignAddVariableOp": _update("AssignAdd"), "AssignSubVariableOp": _update("AssignSub")}
+# op types left out of an import when no other node uses them (TF's initialization checks)
+DROPPABLE = {"VarIsInitializedOp", "IsVariableInitialized"}
+
+
 def rule(*op_types: str):
     def register(fn):
         for t in op_types:

@@ -6,7 +6,8 @@ from xlite.train.learning_rate_decay import (cosine_decay, exponential_decay, in
                                              polynomial_decay)
 from xlite.train.moving_averages import ExponentialMovingAverage
 from xlite.train.ftrl import FtrlOptimizer
-from xlite.train.coordinator import Coordinator
+from xlite.train.coordinator import Coordinator, LooperThread, start_queue_runners
+from xlite.train.training_util import assert_global_step, global_step
 from xlite.train.session_run_hook import SessionRunArgs, SessionRunContext, SessionRunHook, SessionRunValues
 from xlite.train.basic_hooks import (CheckpointSaverHook, CheckpointSaverListener, FeedFnHook, FinalOpsHook,
                                      LoggingTensorHook,
@@ -25,3 +26,10 @@ from xlite.train.checkpoint_utils import init_from_checkpoint, list_variables, l
 from xlite.io.format.checkpoint_state import CheckpointState
 from xlite.summary.writer import SummaryWriter   # deprecated spelling of tf.summary.FileWriter
 from xlite.io import write_graph
+
+
+def __getattr__(name):
+    if name == "SaverDef":
+        from xlite.io import protos
+        return protos.pb().saver_pb2.SaverDef     # TF's proto (tensorboard's copy): SaverDef.V1, SaverDef.V2
+    raise AttributeError(f"module 'xlite.train' has no attribute {name!r}")
