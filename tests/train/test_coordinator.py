@@ -8,6 +8,12 @@ import xlite as tf
 from xlite import errors
 
 
+@pytest.fixture(autouse=True)
+def graph():
+    with tf.Graph().as_default() as g:
+        yield g
+
+
 def test_threads_stop_together_and_join_raises_the_first_error():
     coord = tf.train.Coordinator()
     seen = []
@@ -57,3 +63,28 @@ def test_join_reports_threads_still_running():
         release.set()
         t.join()
     assert coord.wait_for_stop(0.0)
+
+
+def test_looper_thread_calls_its_target_until_the_stop():
+    coord = tf.train.Coordinator()
+    calls = []
+
+    def tick():
+        calls.append(time.time())
+        if len(calls) == 3:
+            coord.request_stop()
+
+    tf.train.LooperThread.loop(coord, 0.001, tick)
+    coord.join(stop_grace_period_secs=5)
+    assert len(calls) == 3
+
+
+def test_start_queue_runners_with_a_coordinator():
+    with tf.Session() as sess:
+        coord = tf.train.Coordinator()
+        threads = tf.train.start_queue_runners(sess=sess, coord=coord)
+        assert threads == []           # xlite has no queue ops: tf.data feeds its pipelines
+        coord.request_stop()
+        coord.join(threads)
+    with pytest.raises(ValueError, match="No default session is registered"):
+        tf.train.start_queue_runners()

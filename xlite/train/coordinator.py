@@ -110,3 +110,69 @@ class Coordinator:
         with self._lock:
             if self._exc_info_to_raise:
                 raise self._exc_info_to_raise[1]
+
+
+class LooperThread(threading.Thread):
+    """A thread that calls `target(*args, **kwargs)` every `timer_interval_secs` (or `run_loop` of a subclass
+    repeatedly when target is None) until the Coordinator stops; an exception stops the Coordinator."""
+
+    def __init__(self, coord: Coordinator, timer_interval_secs, target=None, args=None, kwargs=None):
+        if not isinstance(coord, Coordinator):
+            raise ValueError(f"'coord' argument must be a Coordinator: {coord}")
+        super().__init__()
+        self.daemon = True
+        self._coord, self._timer_interval_secs = coord, timer_interval_secs
+        self._target = target
+        self._args, self._kwargs = args or (), kwargs or {}
+        if target is not None:
+            self._run = lambda: target(*self._args, **self._kwargs)
+        else:
+            self._run = self.run_loop
+        self._coord.register_thread(self)
+
+    @staticmethod
+    def loop(coord, timer_interval_secs, target, args=None, kwargs=None) -> "LooperThread":
+        looper = LooperThread(coord, timer_interval_secs, target=target, args=args, kwargs=kwargs)
+        looper.start()
+        return looper
+
+    def run(self):
+        with self._coord.stop_on_exception():
+            self.start_loop()
+            if self._timer_interval_secs is None:
+                while not self._coord.should_stop():
+                    self._run()
+            else:
+                next_timer_time = time.time()
+                while not self._coord.wait_for_stop(next_timer_time - time.time()):
+                    next_timer_time += self._timer_interval_secs
+                    self._run()
+            self.stop_loop()
+
+    def start_loop(self):
+        """Called once when the thread starts."""
+
+    def stop_loop(self):
+        """Called once before the thread ends."""
+
+    def run_loop(self):
+        """Override when no `target` is given."""
+        raise errors.unimplemented("LooperThread.run_loop: pass target= or override run_loop in a subclass")
+
+
+def start_queue_runners(sess=None, coord=None, daemon=True, start=True, collection="queue_runners") -> list:
+    """Starts the threads of the QueueRunners in `collection` and returns them. xlite's input pipelines are
+    tf.data (no queue ops), so the collection is normally empty and the list too; TF1 loops that call this
+    with a Coordinator run unchanged."""
+    from xlite.frontend.default_session import get_default_session
+    from xlite.frontend.graph import executing_eagerly
+    if executing_eagerly():
+        raise RuntimeError("Queues are not compatible with eager execution.")
+    sess = sess or get_default_session()
+    if sess is None:
+        raise ValueError("Cannot start queue runners: No default session is registered. Use `with "
+                         "sess.as_default()` or pass an explicit session to tf.start_queue_runners(sess=sess)")
+    threads = []
+    for runner in sess.graph.get_collection(collection):
+        threads.extend(runner.create_threads(sess, coord=coord, daemon=daemon, start=start))
+    return threads
