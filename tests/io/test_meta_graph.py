@@ -92,3 +92,13 @@ def test_tf_meta_graph_with_resource_variables():
         np.testing.assert_allclose(sess.run("y:0", {"x:0": e["x"]}), e["y"], rtol=1e-6)
         sess.run(tf.global_variables_initializer())          # the imported initializers run too
         assert sess.run("global_step:0") == 0 and sess.run("dense/bias:0").tolist() == [0.5, -0.25]
+
+
+def test_import_meta_graph_under_a_scope_restores_the_unscoped_checkpoint():
+    e = np.load(os.path.join(FIXTURES, "tf_expected.npz"))
+    tf.reset_default_graph()
+    saver = tf.train.import_meta_graph(os.path.join(FIXTURES, "tf_model.ckpt.meta"), import_scope="imported")
+    assert tf.get_default_graph().get_operation_by_name("imported/dense/kernel").type == "VariableV2"
+    with tf.Session() as sess:
+        saver.restore(sess, os.path.join(FIXTURES, "tf_model.ckpt"))
+        np.testing.assert_allclose(sess.run("imported/y:0", {"imported/x:0": e["x"]}), e["y"], rtol=1e-6)

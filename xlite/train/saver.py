@@ -230,4 +230,9 @@ def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None
             return Saver()
         tf_logging.info("Saver not created because there are no variables in the graph to restore")
         return None
-    return Saver(saver_def=meta.saver_def, allow_empty=True)
+    var_list = None
+    if import_scope:     # the checkpoint's keys are the names the variables had before the scope
+        prefix = import_scope.rstrip("/") + "/"
+        var_list = {v.op.name[len(prefix):]: v for v in get_default_graph().get_collection(GraphKeys.GLOBAL_VARIABLES)
+                    if v.op.name.startswith(prefix)}
+    return Saver(var_list=var_list, saver_def=meta.saver_def, allow_empty=True)
