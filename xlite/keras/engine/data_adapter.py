@@ -1,8 +1,9 @@
 """fit's data: NumPy arrays, tf.data Datasets and Python generators, as (x, y, sample_weight) batches.
 
 Host-only work (slicing arrays, shuffling indices, pulling the next element) is
-all that happens here; a background thread prepares the next batch while the
-compiled step runs (`prefetch`).
+all that happens here. For Datasets and generators a background thread pulls
+the next batch while the compiled step runs (`prefetch`); a batch of in-memory
+arrays is a slice, made in the loop's own thread.
 """
 from __future__ import annotations
 
@@ -69,6 +70,11 @@ class ArrayData:
         self.shuffle = shuffle
         self.steps = int(steps) if steps is not None else max(1, math.ceil(self.n / self.batch_size))
 
+    def batches(self):
+        """An epoch's batches made in the caller's thread: a batch of arrays is a view (or, shuffled, one small
+        gather), cheaper than handing it over from a thread."""
+        return self.epoch()
+
     def epoch(self):
         order = np.random.permutation(self.n) if self.shuffle is True else None
         for step in range(self.steps):
@@ -97,6 +103,10 @@ class IterableData:
         self.source, self.steps = source, steps
         self._iterator = None
         self.is_dataset = _is_dataset(source)
+
+    def batches(self):
+        """An epoch's batches, the next one pulled from the source by a thread while the step runs."""
+        return prefetch(self.epoch())
 
     def epoch(self):
         if self.is_dataset and self.steps is None:

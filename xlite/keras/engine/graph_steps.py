@@ -137,20 +137,33 @@ class GraphSteps:
             self._predict = outputs
 
     # --- runs -----------------------------------------------------------------------------------
+    def _session(self):
+        """Keras' Session, looked up (and its new Variables initialized) once per built step, then kept while
+        it stays the one get_session() would give."""
+        from xlite.frontend.default_session import get_default_session
+        cached = self.__dict__.get("_cached_session")
+        default = get_default_session()
+        if cached is None or cached[1] != (default, backend._sessions.get(self.graph), self._train, self._test,
+                                            self._predict):
+            session = backend.get_session()
+            self._cached_session = cached = (session, (default, backend._sessions.get(self.graph), self._train,
+                                                       self._test, self._predict))
+        return cached[0]
+
     def train_step(self, x, y, w) -> dict:
         if self._train is None:
             self._build_train(x, y)
         names, fetches = self._train
-        values = backend.get_session().run(fetches, self._feed(x, y, w))
+        values = self._session().run(fetches, self._feed(x, y, w))
         return dict(zip(names, map(float, values[1:])))
 
     def test_step(self, x, y, w) -> dict:
         if self._test is None:
             self._build_test(x, y)
         names, fetches = self._test
-        return dict(zip(names, map(float, backend.get_session().run(fetches, self._feed(x, y, w)))))
+        return dict(zip(names, map(float, self._session().run(fetches, self._feed(x, y, w)))))
 
     def predict_step(self, x) -> list:
         if self._predict is None:
             self._build_predict(x)
-        return backend.get_session().run(self._predict, self._feed(x))
+        return self._session().run(self._predict, self._feed(x))

@@ -219,7 +219,7 @@ class Model(Layer):
             self.reset_metrics()
             cbs.on_epoch_begin(epoch)
             logs = {}
-            for step, (bx, by, bw) in enumerate(data_adapter.prefetch(data.epoch())):
+            for step, (bx, by, bw) in enumerate(data.batches()):
                 cbs.on_train_batch_begin(step)
                 bw = _class_weights(by, bw, class_weight)
                 logs = runner.train_step(bx, *_by_output(self, by, bw))
@@ -250,7 +250,7 @@ class Model(Layer):
         self.reset_metrics()
         cbs.on_test_begin()
         logs: dict = {}
-        for step, (bx, by, bw) in enumerate(data_adapter.prefetch(data.epoch())):
+        for step, (bx, by, bw) in enumerate(data.batches()):
             cbs.on_test_batch_begin(step)
             logs = runner.test_step(bx, *_by_output(self, by, bw))
             cbs.on_test_batch_end(step, logs)
@@ -268,7 +268,7 @@ class Model(Layer):
         runner = self._step_runner()
         cbs.on_predict_begin()
         chunks = []
-        for step, (bx, _, _) in enumerate(data_adapter.prefetch(data.epoch())):
+        for step, (bx, _, _) in enumerate(data.batches()):
             cbs.on_predict_batch_begin(step)
             chunks.append(runner.predict_step(bx))
             cbs.on_predict_batch_end(step, {"outputs": chunks[-1]})
