@@ -153,6 +153,7 @@ def test_app_run_parses_flags_calls_main_and_exits_with_its_result(tmp_path):
     assert proc.returncode == 0 and "flags 3 True /tmp/x" in proc.stdout
 
 
+@pytest.mark.slow
 def test_app_run_with_explicit_main_and_argv(tmp_path):
     proc = _run_script(tmp_path, """
         import sys
@@ -166,6 +167,7 @@ def test_app_run_with_explicit_main_and_argv(tmp_path):
     assert "'rest'] 0.5" in proc.stdout
 
 
+@pytest.mark.slow
 def test_app_run_help_and_bad_flag(tmp_path):
     proc = _run_script(tmp_path, APP_SCRIPT, "--help")
     assert proc.returncode == 0 and "--steps: Number of steps." in proc.stdout and "--[no]fake_data" in proc.stdout

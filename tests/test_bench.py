@@ -15,7 +15,7 @@ def _assert_verified(statuses: dict) -> None:
         assert status == "ok" or status.startswith("not implemented"), (system, status)
 
 
-@pytest.mark.parametrize("wid", ["W1", "W2", "W3", "W4"])
+@pytest.mark.parametrize("wid", [pytest.param("W1", marks=pytest.mark.slow), "W2", pytest.param("W3", marks=pytest.mark.slow), "W4"])
 def test_workload_agrees_with_interpreter(wid):
     _assert_verified(bench.verify(wid, target="cpu"))
 
@@ -43,6 +43,7 @@ def _perturbed(first_step):
     return run
 
 
+@pytest.mark.slow
 def test_cli_quick_w4_writes_json(tmp_path):
     out = tmp_path / "bench.json"
     proc = subprocess.run([sys.executable, "-m", "xlite.cli", "bench", "--quick", "--workloads", "W4",
@@ -75,6 +76,7 @@ def test_table_marks_unimplemented_rows():
     assert not bench.failed(report)
 
 
+@pytest.mark.slow
 def test_isolated_workload_comes_back_from_its_own_process():
     settings = bench.Settings(quick=True, rounds=1)
     report = bench.run_suite(["W4"], "cpu", settings, with_jax=False, isolate=True)
@@ -94,6 +96,7 @@ def test_a_failing_reference_is_that_rows_error(monkeypatch):
     assert bench.failed(report)
 
 
+@pytest.mark.slow
 def test_aot_probe_child_loads_without_llvm_or_codegen(tmp_path):
     """W6-aot's child (xlite/bench/aot_workload.py) starts from its module path and stays free of LLVM
     and the code generator; with no library in the directory its row says why."""

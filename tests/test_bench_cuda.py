@@ -133,12 +133,14 @@ def numpy_for_cupy(monkeypatch):
     return real
 
 
+@pytest.mark.slow
 def test_cupy_system_is_checked_before_timing(numpy_for_cupy, monkeypatch):
     assert bench.verify("W3", target="cpu", with_cupy=True)["cupy"] == "ok"
     monkeypatch.setattr(numpy_for_cupy, "LR", 0.02)
     assert bench.verify("W3", target="cpu", with_cupy=True)["cupy"].startswith("MISMATCH")
 
 
+@pytest.mark.slow
 def test_cupy_system_is_timed_and_paired(numpy_for_cupy):
     settings = bench.Settings(quick=True, rounds=2)
     row = bench.run_workload(bench.load_workloads().WORKLOADS["W4"], "cpu", False, settings, with_cupy=True)
@@ -173,6 +175,7 @@ TOLERANCE = types.SimpleNamespace(rtol=1e-5, atol=1e-6)
 
 
 @needs_cxx
+@pytest.mark.slow
 def test_device_system_keeps_training_the_sessions_variables(emulated):
     """The check's sess.run is one step, and every device call one more, on the Session's own Variables."""
     bench.load_workloads()
@@ -197,6 +200,7 @@ def test_device_system_keeps_training_the_sessions_variables(emulated):
 
 
 @needs_cxx
+@pytest.mark.slow
 def test_device_system_is_checked_against_the_sessions_run(emulated):
     """A run_on_device that computes from other feeds than the captured run is a mismatch."""
     bench.load_workloads()
@@ -211,6 +215,7 @@ def test_device_system_is_checked_against_the_sessions_run(emulated):
 
 
 @needs_cxx
+@pytest.mark.slow
 def test_w1_on_the_cuda_emulator_counts_launches(emulated, numpy_for_cupy):
     settings = bench.Settings(quick=True, rounds=2)
     row = bench.run_workload(bench.load_workloads().WORKLOADS["W1"], "cuda", False, settings, with_cupy=True)

@@ -115,6 +115,7 @@ def test_xlite_dump_environment_variable(tmp_path, monkeypatch, capsys):
     assert "xlite: dumped" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_console_script_entry_point(tmp_path):
     path = tmp_path / "chain.ir"
     path.write_text(IR)
@@ -145,7 +146,8 @@ _BAD_IR_FILES = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(_BAD_IR_FILES))
+@pytest.mark.parametrize("name", [n if n != "deep-nesting" else pytest.param(n, marks=pytest.mark.slow)
+                                  for n in sorted(_BAD_IR_FILES)])
 def test_dump_ir_on_a_bad_ir_file_prints_one_error_line_and_exits_2(tmp_path, capsys, name):
     data, line = _BAD_IR_FILES[name]
     path = tmp_path / f"{name}.ir"

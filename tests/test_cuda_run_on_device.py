@@ -77,6 +77,7 @@ def _regression():
     return g, feeds, loss, step, init, [w, b]
 
 
+@pytest.mark.slow
 def test_training_step_updates_variables_in_place(emulated):
     g, feeds, loss, step, init, variables = _regression()
     with tf.Session(target="interpreter", graph=g) as ref:

@@ -44,6 +44,7 @@ def test_next_batch_covers_an_epoch_then_reshuffles():
     assert ds.epochs_completed == 1
 
 
+@pytest.mark.slow
 def test_load_digits_and_iris():
     pytest.importorskip("sklearn")
     (xtr, ytr), (xte, yte) = datasets.load_digits()

@@ -42,6 +42,7 @@ def test_beginners_softmax_on_fake_data(tmp_path):
     assert {"MatMul", "add"} <= ops and any(op.startswith("GradientDescent/") for op in ops)
 
 
+@pytest.mark.slow
 def test_beginners_softmax_on_local_idx_files(tmp_path):
     """Images of class k are bright in row band k: separable, so a few steps learn them."""
     rng = np.random.RandomState(0)
@@ -60,6 +61,7 @@ def test_beginners_softmax_on_local_idx_files(tmp_path):
     assert float(re.search(r"test accuracy: ([0-9.e-]+)", out).group(1)) >= 0.9
 
 
+@pytest.mark.slow
 def test_beginners_softmax_without_data_says_what_to_do(tmp_path):
     proc = subprocess.run([sys.executable, os.path.join(TUTORIALS, "mnist_softmax.py"), f"--data_dir={tmp_path}"],
                           capture_output=True, text=True, timeout=300, cwd=ROOT)
@@ -83,6 +85,7 @@ def test_deep_mnist_on_fake_data_writes_graph_and_scalars(tmp_path):
     assert "Conv2D" in {op for name, op in nodes.items() if name.startswith("conv1/")}
 
 
+@pytest.mark.slow
 def test_mechanics_101_on_fake_data(tmp_path):
     logdir = str(tmp_path / "logs")
     os.makedirs(logdir)
@@ -117,6 +120,7 @@ def test_mechanics_101_on_fake_data(tmp_path):
     assert events
 
 
+@pytest.mark.slow
 def test_mechanics_101_help_lists_its_flags():
     proc = subprocess.run([sys.executable, os.path.join(TUTORIALS, "fully_connected_feed.py"), "--help"],
                           capture_output=True, text=True, timeout=300, cwd=ROOT)

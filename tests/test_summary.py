@@ -298,6 +298,7 @@ def _model():
 
 
 @needs_tb
+@pytest.mark.slow
 def test_file_writer_events_read_back_by_tensorboard(tmp_path):
     logdir = str(tmp_path / "logs")
     x, w, loss, merged = _model()

@@ -84,6 +84,7 @@ def check_chrome_trace(text: str) -> dict:
 
 # the cpu backend -------------------------------------------------------------------------------------
 @needs_cpu
+@pytest.mark.slow
 def test_traced_w3_step_names_every_kernel_once_with_its_tf_ops():
     prog, feeds = w3(batch=16)
     sess = session(prog)
@@ -113,7 +114,7 @@ def test_traced_w3_step_names_every_kernel_once_with_its_tf_ops():
 
 
 @needs_cpu
-@pytest.mark.parametrize("target", ["cpu", "interpreter"])
+@pytest.mark.parametrize("target", ["cpu", pytest.param("interpreter", marks=pytest.mark.slow)])
 def test_traced_run_gives_the_untraced_results(target):
     prog, feeds = w3(batch=24)
     plain, traced = session(prog, target), session(prog, target)     # same seeds, same initial values
@@ -204,6 +205,7 @@ def test_records_past_the_trace_buffer_are_dropped_and_counted(monkeypatch):
 
 
 @needs_cpu
+@pytest.mark.slow
 def test_kernels_split_over_threads_record_each_workers_piece(monkeypatch):
     monkeypatch.setenv("XLITE_NUM_THREADS", "3")
     x = tf.placeholder(tf.float32, [1024, 4096])

@@ -72,6 +72,7 @@ def trained(tmp_path):
     return str(script), prefix
 
 
+@pytest.mark.slow
 def test_compile_restores_the_checkpoint(trained, tmp_path, capsys):
     script, prefix = trained
     out = tmp_path / "out"
@@ -91,6 +92,7 @@ def test_compile_restores_the_checkpoint(trained, tmp_path, capsys):
     np.testing.assert_allclose(fn(x=xv)[0], want / want.sum(1, keepdims=True), rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_compile_a_training_step_with_variables_as_arguments(trained, tmp_path, capsys):
     script, _ = trained
     out = tmp_path / "step"
@@ -126,6 +128,7 @@ def test_dump_ir_shows_the_stages_of_an_aot_compile(tmp_path, capsys):
     assert (tmp_path / "out" / "tiny.o").exists()
 
 
+@pytest.mark.slow
 def test_compile_dump_dir(trained, tmp_path, capsys):
     script, _ = trained
     dumps = tmp_path / "dumps"

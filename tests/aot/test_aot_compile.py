@@ -131,6 +131,7 @@ def test_deep_mnist_cnn_frozen_runs_from_c(tmp_path):
 
 
 @needs_cc
+@pytest.mark.slow
 def test_generated_example_builds_and_runs(tmp_path):
     sess, x, y, _ = softmax_regression(steps=3)
     artifacts = xlite.aot.compile(y, {x: (2, 784)}, session=sess, name="beginners", out_dir=str(tmp_path))
@@ -151,6 +152,7 @@ def test_generated_example_builds_and_runs(tmp_path):
 
 
 @needs_cc
+@pytest.mark.slow
 def test_header_is_plain_c_and_cplusplus(tmp_path):
     sess, x, y, predicted = softmax_regression(steps=1)
     artifacts = xlite.aot.compile([y, predicted], {x: (2, 784)}, session=sess, name="net", out_dir=str(tmp_path))
@@ -176,6 +178,7 @@ def test_header_is_plain_c_and_cplusplus(tmp_path):
 
 
 @needs_cc
+@pytest.mark.slow
 def test_two_models_link_into_one_program(tmp_path):
     sess, x, y, _ = softmax_regression(steps=2)
     a = xlite.aot.compile(y, {x: (1, 784)}, session=sess, name="first", out_dir=str(tmp_path), shared=False)

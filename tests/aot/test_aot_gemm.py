@@ -6,6 +6,7 @@ import pytest
 import xlite as tf
 import xlite.aot
 from aot_harness import CC
+from tiers import slow_except
 
 pytestmark = pytest.mark.skipif(CC is None, reason="needs a C compiler to link the .so")
 
@@ -21,7 +22,7 @@ CASES = [  # (m, k, n, transpose_a, transpose_b, dtype)
 ]
 
 
-@pytest.mark.parametrize("m,k,n,ta,tb,dtype", CASES)
+@pytest.mark.parametrize(*slow_except("m,k,n,ta,tb,dtype", CASES, 0, 6))
 def test_matmul(tmp_path, m, k, n, ta, tb, dtype):
     rng = np.random.RandomState(m * n + k)
     a = rng.standard_normal((k, m) if ta else (m, k)).astype(dtype)

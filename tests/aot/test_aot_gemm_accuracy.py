@@ -78,7 +78,7 @@ EDGE_CASES = [  # (m, k, n, transpose_a, transpose_b)
 ]
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [np.float32, pytest.param(np.float64, marks=pytest.mark.slow)])
 def test_edge_shapes(tmp_path, dtype):
     rng = np.random.default_rng(1)
     run = _compile_matmuls(tmp_path, "edges", EDGE_CASES, dtype)

@@ -88,6 +88,7 @@ def test_threads_call_at_once_with_their_own_scratch(library):
 
 @needs_cc
 @needs_nm
+@pytest.mark.slow
 def test_threads_option_uses_pthreads_and_agrees(tmp_path):
     """threads=2: a big gemm is split over two threads the generated code starts (pthreads)."""
     graph = tf.Graph()
@@ -110,6 +111,7 @@ def test_threads_option_uses_pthreads_and_agrees(tmp_path):
 
 
 @needs_nm
+@pytest.mark.slow
 def test_named_target_cpu(tmp_path):
     sess, x, y = mlp(batch=3)
     for cpu in ("x86-64", "x86-64-v3"):

@@ -45,6 +45,7 @@ def test_signature_lists_feeds_then_updated_variables(w3):
 
 @needs_cc
 @needs_nm
+@pytest.mark.slow
 def test_ten_steps_from_c_equal_ten_session_steps(w3, tmp_path):
     prog, artifacts, _, initial = w3
     undefined = undefined_symbols(artifacts.object_path)
@@ -69,6 +70,7 @@ def test_ten_steps_from_c_equal_ten_session_steps(w3, tmp_path):
             assert not np.allclose(value, by_name[spec.name])      # it did train
 
 
+@pytest.mark.slow
 def test_ten_steps_through_load_update_the_arrays_in_place(w3):
     prog, artifacts, _, initial = w3
     if artifacts.shared_path is None:

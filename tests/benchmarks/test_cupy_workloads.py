@@ -26,7 +26,7 @@ def _op_by_op(wid, prog, ref):
     return {"outputs": got[:n], "after": got[n:]}
 
 
-@pytest.mark.parametrize("wid", ["W1", "W2", "W3", "W4"])
+@pytest.mark.parametrize("wid", ["W1", "W2", pytest.param("W3", marks=pytest.mark.slow), "W4"])
 def test_op_by_op_matches_interpreter(wid):
     prog, ref = _reference(wid)
     values = _op_by_op(wid, prog, ref)
@@ -43,6 +43,7 @@ def test_cnn_step_matches_interpreter():
     assert len(values["after"]) == 8
 
 
+@pytest.mark.slow
 def test_a_wrong_step_is_caught(monkeypatch):
     """The comparison has teeth: twice the learning rate changes every update of the W3 step."""
     prog, ref = _reference("W3")
@@ -51,6 +52,7 @@ def test_a_wrong_step_is_caught(monkeypatch):
         bench._check_step(_op_by_op("W3", prog, ref), ref, workloads.WORKLOADS["W3"])
 
 
+@pytest.mark.slow
 def test_steps_update_in_place_and_continue():
     """A timed call is a further step from the updated Variables: the loss goes on from the first step's."""
     prog, ref = _reference("W3")

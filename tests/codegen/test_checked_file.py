@@ -47,6 +47,7 @@ def test_a_damaged_cubin_is_compiled_again(tmp_path, monkeypatch):
     assert compiler.compile_cubin(source, "sm_90") == first and compiler.STATS["hits"] == hits + 1
 
 
+@pytest.mark.slow
 def test_a_cubin_entry_with_a_good_checksum_but_no_cuda_object_is_compiled_again(tmp_path, monkeypatch):
     from xlite.codegen.cuda import compiler
     if compiler.find_nvcc() is None:

@@ -1,5 +1,6 @@
 """W7 of `xlite bench` (xlite/bench/eager_workload.py): per-op eager dispatch, checked against NumPy."""
 import numpy as np
+import pytest
 
 from xlite.bench.eager_workload import run_eager_workload, table_row
 from xlite.bench.report import _fmt_ratio, fmt_time
@@ -7,6 +8,7 @@ from xlite.bench.settings import Settings, load_workloads
 from xlite.frontend.graph import executing_eagerly
 
 
+@pytest.mark.slow
 def test_w7_runs_and_reports_per_op_times():
     workload = load_workloads().WORKLOADS["W7"]
     program = workload.build()

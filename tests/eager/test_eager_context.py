@@ -54,6 +54,7 @@ def test_enable_eager_execution_at_program_start_prints_like_tf():
     assert out == "True\ntf.Tensor(\n[[ 6  8]\n [10 12]], shape=(2, 2), dtype=int32)\n"
 
 
+@pytest.mark.slow
 def test_enable_eager_execution_after_graph_building_is_refused():
     out = _run("""
         import xlite as tf

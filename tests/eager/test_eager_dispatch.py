@@ -100,6 +100,7 @@ def test_eager_cond_and_while_run_as_python(target):
     assert int(tf.while_loop(lambda i: i < 100, lambda i: i + 1, [0], maximum_iterations=7)) == 7
 
 
+@pytest.mark.slow
 def test_eager_ops_on_emulated_cuda(eager, emulated):
     dispatch.set_target("cuda")
     try:

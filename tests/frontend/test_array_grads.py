@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import xlite as tf
+from tiers import slow_except
 import gradcheck
 
 RNG = np.random.default_rng(3)
@@ -58,8 +59,8 @@ UNARY = {
 }
 
 
-@pytest.mark.parametrize("static", [True, False], ids=["static", "unknown_dims"])
-@pytest.mark.parametrize("name", sorted(UNARY))
+@pytest.mark.parametrize(*slow_except("static", [True, False], 1), ids=["static", "unknown_dims"])
+@pytest.mark.parametrize(*slow_except("name", sorted(UNARY), every=3))
 def test_grad(name, static):
     fn, shape = UNARY[name]
     check_grad(fn, rand(*shape), static=static)
@@ -130,6 +131,7 @@ _KEY = st.lists(st.one_of(st.integers(-2, 1), st.none(), st.just(Ellipsis),
 
 @settings(max_examples=40, deadline=None)
 @given(_KEY)
+@pytest.mark.slow
 def test_getitem_grad_property(items):
     """The gradient of x[key] scatters the incoming gradient back to the elements the key picked."""
     key = tuple(items)

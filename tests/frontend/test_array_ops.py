@@ -345,6 +345,7 @@ def _keys(draw):
 
 @settings(max_examples=60, deadline=None)
 @given(_keys())
+@pytest.mark.slow
 def test_getitem_property(key):
     """Any NumPy basic-indexing key gives NumPy's values, static rank and (for known dims) static shape."""
     with tf.Graph().as_default():

@@ -268,7 +268,7 @@ def test_maximum_iterations():
     assert run(r, {limit: 0}) == 0 and run(r, {limit: 5}) == 10
 
 
-@pytest.mark.parametrize("target", ["interpreter", "cpu", "cuda"])
+@pytest.mark.parametrize("target", ["interpreter", "cpu", pytest.param("cuda", marks=pytest.mark.slow)])
 def test_maximum_iterations_beyond_int32(target, request):
     """A limit that does not fit int32 is int64 (as tf.convert_to_tensor makes it), and so is the counter:
     2**32 + 5 must not wrap to 5."""
@@ -307,6 +307,7 @@ def test_variables_read_and_assigned_in_body():
         assert s.run(i) == 4 and s.run(v) == 24
 
 
+@pytest.mark.slow
 def test_conditional_assignment_inside_loop_body():
     evens = tf.Variable(0)
 
@@ -464,6 +465,7 @@ def test_while_gradient_power_by_repeated_multiplication():
     verified([g], {x: (), n: ()})
 
 
+@pytest.mark.slow
 def test_while_gradient_of_a_recurrence_matches_finite_differences():
     h0 = tf.placeholder(tf.float64, [2, 3])
     w = tf.placeholder(tf.float64, [3, 3])
@@ -534,6 +536,7 @@ def test_second_derivative_through_cond():
     assert run([g, h], {x: 2.0, p: False}) == [20.0, 10.0]
 
 
+@pytest.mark.slow
 def test_gradient_of_nested_while_loops():
     x = tf.placeholder(tf.float64, [])
 
@@ -550,6 +553,7 @@ def test_gradient_of_nested_while_loops():
     verified([g], {x: ()})
 
 
+@pytest.mark.slow
 def test_recomputed_random_numbers_match_the_forward_pass():
     x = tf.placeholder(tf.float64, [5])
     p = tf.placeholder(tf.bool, [])

@@ -3,10 +3,11 @@ import numpy as np
 import pytest
 
 import xlite as tf
+from tiers import slow_except
 import gradcheck
 
 RNG = np.random.default_rng(7)
-TARGETS = ["cpu", "interpreter"]
+TARGETS = ["cpu", pytest.param("interpreter", marks=pytest.mark.slow)]      # the quick tier runs cpu only
 
 
 def run(fetches, feed=None, target="interpreter"):
@@ -22,7 +23,7 @@ CASES = [("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]), ("ij->ji", [(3, 1)]), ("ij,jk
 
 
 @pytest.mark.parametrize("target", TARGETS)
-@pytest.mark.parametrize("equation,shapes", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(*slow_except("equation,shapes", CASES, every=3), ids=[c[0] for c in CASES])
 def test_einsum_matches_numpy(equation, shapes, target):
     arrays = [RNG.normal(size=s) for s in shapes]
     ps = [tf.placeholder(tf.float64, [None] * len(s)) for s in shapes]

@@ -169,6 +169,7 @@ def test_flatten_with_unknown_dims():
         np.testing.assert_array_equal(s.run(flat, {x: xs}), xs.reshape(2, 12))
 
 
+@pytest.mark.slow
 def test_dropout_layer_training_flag():
     x = np.ones((100, 50), np.float32)
     off = tf.layers.dropout(x, 0.4)
@@ -208,6 +209,7 @@ def test_iris_style_network_trains():
     assert last < 0.25 * first
 
 
+@pytest.mark.slow
 def test_deep_mnist_style_cnn_trains():
     """USERS.md's CNN shape (conv-relu-pool twice, dense, dropout, dense) on 8x8 synthetic images."""
     rng = np.random.default_rng(1)

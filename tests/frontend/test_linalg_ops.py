@@ -3,10 +3,11 @@ import numpy as np
 import pytest
 
 import xlite as tf
+from tiers import slow_except
 import gradcheck
 
 RNG = np.random.default_rng(11)
-TARGETS = ["cpu", "interpreter"]
+TARGETS = ["cpu", pytest.param("interpreter", marks=pytest.mark.slow)]      # the quick tier runs cpu only
 
 
 def run(fetches, feed=None, target="interpreter"):
@@ -102,7 +103,7 @@ NORMS = [("euclidean", None, lambda a: np.sqrt(np.sum(a * a))), (1, -1, lambda a
 
 
 @pytest.mark.parametrize("target", TARGETS)
-@pytest.mark.parametrize("ord_,axis,ref", NORMS)
+@pytest.mark.parametrize(*slow_except("ord_,axis,ref", NORMS, every=2))
 def test_norm_matches_numpy(ord_, axis, ref, target):
     a = RNG.normal(size=(3, 5))
     x = tf.placeholder(tf.float64, [None, 5])

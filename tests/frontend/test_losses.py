@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import xlite as tf
+from tiers import slow_except
 
 RNG = np.random.default_rng(5)
 
@@ -40,7 +41,7 @@ WEIGHTS = {"scalar": 2.0, "per_example": np.array([[1.0], [0.0], [2.0], [0.5]]),
 
 
 @pytest.mark.parametrize("name", sorted(ELEMENTWISE))
-@pytest.mark.parametrize("weights", sorted(WEIGHTS))
+@pytest.mark.parametrize(*slow_except("weights", sorted(WEIGHTS), 1))
 def test_elementwise_losses_with_weights(name, weights):
     fn, ref = ELEMENTWISE[name]
     w = WEIGHTS[weights]

@@ -9,6 +9,7 @@ import pytest
 
 import xlite as tf
 import gradcheck
+from tiers import slow_except
 
 RNG = np.random.default_rng(1)
 
@@ -37,8 +38,8 @@ UNARY = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(UNARY))
-@pytest.mark.parametrize("static", [True, False])
+@pytest.mark.parametrize(*slow_except("name", sorted(UNARY), every=3))
+@pytest.mark.parametrize(*slow_except("static", [True, False], 1))
 def test_unary_grad(name, static):
     fn, sample = UNARY[name]
     check_grad(fn, sample(2, 3), static=static)
@@ -104,9 +105,9 @@ BINARY = {
 SHAPES = [((2, 3), (2, 3)), ((3, 1), (1, 4)), ((2, 3, 2), (2,)), ((), (3,)), ((2, 1, 3), (4, 1))]
 
 
-@pytest.mark.parametrize("name", sorted(BINARY))
-@pytest.mark.parametrize("sx,sy", SHAPES)
-@pytest.mark.parametrize("static", [True, False])
+@pytest.mark.parametrize(*slow_except("name", sorted(BINARY), every=2))
+@pytest.mark.parametrize(*slow_except("sx,sy", SHAPES, -1))
+@pytest.mark.parametrize(*slow_except("static", [True, False], 1))
 def test_binary_grad_with_broadcasting(name, sx, sy, static):
     fn, sample_x, sample_y = BINARY[name]
     check_grad(fn, sample_x(*sx), sample_y(*sy), static=static)
@@ -157,9 +158,9 @@ REDUCTIONS = {"Sum": tf.reduce_sum, "Mean": tf.reduce_mean, "Max": tf.reduce_max
               "Variance": tf.math.reduce_variance, "Std": tf.math.reduce_std}
 
 
-@pytest.mark.parametrize("name", sorted(REDUCTIONS))
-@pytest.mark.parametrize("axis", [None, 1, -1, [0, 2], []])
-@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize(*slow_except("name", sorted(REDUCTIONS), every=2))
+@pytest.mark.parametrize(*slow_except("axis", [None, 1, -1, [0, 2], []], 3))
+@pytest.mark.parametrize(*slow_except("keepdims", [False, True], 1))
 def test_reduction_grads(name, axis, keepdims):
     if name == "Std" and axis == []:
         pytest.skip("the std of single elements is 0, where sqrt has no derivative")
@@ -182,9 +183,9 @@ def test_max_grad_splits_ties_equally():
         assert s.run(tf.gradients(tf.reduce_min(x), x)[0]).tolist() == [[0, 0, 0], [0, 0, 1]]
 
 
-@pytest.mark.parametrize("values,expected", [([0.0, 2.0, 3.0], [6.0, 0.0, 0.0]),
-                                             ([0.0, 0.0, 3.0], [0.0, 0.0, 0.0]),
-                                             ([2.0, -1.0, 4.0], [-4.0, 8.0, -2.0])])
+@pytest.mark.parametrize(*slow_except("values,expected", [([0.0, 2.0, 3.0], [6.0, 0.0, 0.0]),
+                                                          ([0.0, 0.0, 3.0], [0.0, 0.0, 0.0]),
+                                                          ([2.0, -1.0, 4.0], [-4.0, 8.0, -2.0])], 0))
 def test_prod_grad_with_zeros_matches_tf(values, expected):
     x = tf.constant(values)
     with tf.Session() as s:
@@ -192,12 +193,13 @@ def test_prod_grad_with_zeros_matches_tf(values, expected):
     check_grad(lambda t: tf.reduce_prod(t, axis=1), np.array([values, [1.0, 2.0, 3.0]]))
 
 
-@pytest.mark.parametrize("exclusive", [False, True])
+@pytest.mark.parametrize(*slow_except("exclusive", [False, True], 0))
 @pytest.mark.parametrize("reverse", [False, True])
 def test_cumsum_grad(exclusive, reverse):
     check_grad(lambda x: tf.cumsum(x, axis=1, exclusive=exclusive, reverse=reverse), rand(2, 4))
 
 
+@pytest.mark.slow
 def test_composite_grads():
     check_grad(lambda x: tf.clip_by_norm(x, 1.0, axes=[1]), rand(3, 2) * 2)
     check_grad(lambda x, y: tf.add_n([x, y, x]), rand(2, 2), rand(2, 2))
@@ -206,10 +208,10 @@ def test_composite_grads():
 
 
 # matmul ------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("ta", [False, True])
+@pytest.mark.parametrize(*slow_except("ta", [False, True], 0))
 @pytest.mark.parametrize("tb", [False, True])
-@pytest.mark.parametrize("sa,sb", [((3, 4), (4, 2)), ((2, 3, 4), (2, 4, 2)), ((2, 1, 3, 4), (3, 4, 2)),
-                                   ((2, 3, 4), (4, 2)), ((3, 4), (2, 4, 2))])
+@pytest.mark.parametrize(*slow_except("sa,sb", [((3, 4), (4, 2)), ((2, 3, 4), (2, 4, 2)), ((2, 1, 3, 4), (3, 4, 2)),
+                                                ((2, 3, 4), (4, 2)), ((3, 4), (2, 4, 2))], 2))
 def test_matmul_grad(ta, tb, sa, sb):
     a, b = rand(*sa), rand(*sb)
     if ta:

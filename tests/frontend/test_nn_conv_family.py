@@ -9,10 +9,11 @@ import pytest
 
 import gradcheck
 import xlite as tf
+from tiers import slow_except
 from test_nn_ops import np_conv2d, same_pads
 
 RNG = np.random.default_rng(17)
-TARGETS = ["cpu", "interpreter"]
+TARGETS = ["cpu", pytest.param("interpreter", marks=pytest.mark.slow)]      # the quick tier runs cpu only
 
 
 def run(fetches, feed=None, target="cpu"):
@@ -81,7 +82,7 @@ CONV1D_CASES = [
 
 
 @pytest.mark.parametrize("target", TARGETS)
-@pytest.mark.parametrize("xs,ws,stride,padding,dilation", CONV1D_CASES)
+@pytest.mark.parametrize(*slow_except("xs,ws,stride,padding,dilation", CONV1D_CASES, every=3))
 def test_conv1d_matches_loops(xs, ws, stride, padding, dilation, target):
     x, w = RNG.normal(size=xs), RNG.normal(size=ws)
     p = tf.placeholder(tf.float64, [None, *xs[1:]])
@@ -134,7 +135,7 @@ DEPTHWISE_CASES = [
 
 
 @pytest.mark.parametrize("target", TARGETS)
-@pytest.mark.parametrize("xs,ws,strides,padding,rate", DEPTHWISE_CASES)
+@pytest.mark.parametrize(*slow_except("xs,ws,strides,padding,rate", DEPTHWISE_CASES, every=3))
 def test_depthwise_conv2d_matches_loops(xs, ws, strides, padding, rate, target):
     x, w = RNG.normal(size=xs), RNG.normal(size=ws)
     p = tf.placeholder(tf.float64, [None, *xs[1:]])
@@ -222,7 +223,7 @@ def test_depthwise_channel_mismatch_fed_at_run_time_is_invalid_argument():
 
 # atrous and transposed ---------------------------------------------------------------------
 @pytest.mark.parametrize("target", TARGETS)
-@pytest.mark.parametrize("rate,padding", [(1, "SAME"), (2, "SAME"), (3, "VALID"), ((2, 1), "VALID")])
+@pytest.mark.parametrize(*slow_except("rate,padding", [(1, "SAME"), (2, "SAME"), (3, "VALID"), ((2, 1), "VALID")], 1, 3))
 def test_atrous_conv2d_is_a_dilated_conv(rate, padding, target):
     x, w = RNG.normal(size=(2, 9, 8, 3)), RNG.normal(size=(3, 2, 3, 4))
     p = tf.placeholder(tf.float64, [None, 9, 8, 3])
@@ -249,7 +250,7 @@ TRANSPOSE_CASES = [
 
 
 @pytest.mark.parametrize("target", TARGETS)
-@pytest.mark.parametrize("ys,ws,out_shape,strides,padding", TRANSPOSE_CASES)
+@pytest.mark.parametrize(*slow_except("ys,ws,out_shape,strides,padding", TRANSPOSE_CASES, every=3))
 def test_conv2d_transpose_matches_loops(ys, ws, out_shape, strides, padding, target):
     y, w = RNG.normal(size=ys), RNG.normal(size=ws)
     p = tf.placeholder(tf.float64, [None, *ys[1:]])
@@ -293,13 +294,14 @@ DEPTHWISE_GRAD_CASES = [
 ]
 
 
-@pytest.mark.parametrize("xs,ws,strides,padding,rate", DEPTHWISE_GRAD_CASES)
+@pytest.mark.parametrize(*slow_except("xs,ws,strides,padding,rate", DEPTHWISE_GRAD_CASES, 1))
 def test_depthwise_conv2d_grads(xs, ws, strides, padding, rate):
     check_grad(lambda x, w: tf.nn.depthwise_conv2d(x, w, strides, padding, rate=rate),
                RNG.normal(size=xs), RNG.normal(size=ws), directions=3, rtol=1e-6)
 
 
 @pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.slow
 def test_depthwise_grads_elementwise_unknown_dims_and_nchw(target):
     check_grad(lambda x, w: tf.nn.depthwise_conv2d(x, w, [1, 2, 2, 1], "SAME"), RNG.normal(size=(2, 5, 4, 2)),
                RNG.normal(size=(3, 3, 2, 2)), static=False, target=target)
@@ -307,6 +309,7 @@ def test_depthwise_grads_elementwise_unknown_dims_and_nchw(target):
                RNG.normal(size=(2, 3, 5, 6)), RNG.normal(size=(2, 3, 3, 2)), directions=3, target=target)
 
 
+@pytest.mark.slow
 def test_depthwise_second_order_grads():
     """Gradients of the two backprop ops, by differentiating a gradient."""
     def input_grad(x, w):
@@ -322,6 +325,7 @@ def test_depthwise_second_order_grads():
     check_grad(filter_grad, x, w, directions=2, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_composite_conv_grads():
     """conv1d, separable_conv2d, atrous_conv2d and conv2d_transpose with an unknown batch, elementwise."""
     check_grad(lambda x, w: tf.nn.conv1d(x, w, 2, "SAME", dilations=1), RNG.normal(size=(2, 7, 2)),

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import xlite as tf
+from tiers import slow_except
 import gradcheck
 
 RNG = np.random.default_rng(11)
@@ -29,8 +30,8 @@ ACTIVATIONS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
-@pytest.mark.parametrize("static", [True, False])
+@pytest.mark.parametrize(*slow_except("name", sorted(ACTIVATIONS), every=2))
+@pytest.mark.parametrize(*slow_except("static", [True, False], 1))
 def test_activation_grads(name, static):
     check_grad(ACTIVATIONS[name], away_from_zero(3, 4), static=static)
 
@@ -50,14 +51,15 @@ def test_softplus_gradient_saturates_without_nan():
 
 
 # softmax family -------------------------------------------------------------------------
-@pytest.mark.parametrize("axis", [-1, 0])
-@pytest.mark.parametrize("static", [True, False])
+@pytest.mark.parametrize(*slow_except("axis", [-1, 0], 0))
+@pytest.mark.parametrize(*slow_except("static", [True, False], 1))
 def test_softmax_and_log_softmax_grads(axis, static):
     x = RNG.normal(0, 2, (3, 4))
     check_grad(lambda t: tf.nn.softmax(t, axis=axis), x, static=static)
     check_grad(lambda t: tf.nn.log_softmax(t, axis=axis), x, static=static)
 
 
+@pytest.mark.slow
 def test_softmax_cross_entropy_v2_grads_reach_logits_and_labels():
     logits = RNG.normal(0, 2, (3, 5))
     labels = RNG.dirichlet(np.ones(5), 3)
@@ -72,6 +74,7 @@ def test_softmax_cross_entropy_v1_stops_the_label_gradient():
     assert tf.gradients(loss, logits)[0] is not None
 
 
+@pytest.mark.slow
 def test_sparse_and_sigmoid_cross_entropy_grads():
     labels = RNG.integers(0, 4, 5)
     check_grad(lambda t: tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=t),
@@ -91,6 +94,7 @@ def test_sigmoid_cross_entropy_gradient_at_zero_logit_is_exact():
 
 
 # small ops ---------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_bias_add_l2_loss_and_normalization_grads():
     check_grad(tf.nn.bias_add, RNG.normal(size=(2, 3, 4)), RNG.normal(size=4))
     check_grad(lambda x, b: tf.nn.bias_add(x, b, data_format="NCHW"), RNG.normal(size=(2, 3, 2, 2)),
@@ -124,12 +128,13 @@ CONV_CASES = [
 ]
 
 
-@pytest.mark.parametrize("xs,ws,strides,padding,dilations", CONV_CASES)
+@pytest.mark.parametrize(*slow_except("xs,ws,strides,padding,dilations", CONV_CASES, 0))
 def test_conv2d_grads(xs, ws, strides, padding, dilations):
     check_grad(lambda x, w: tf.nn.conv2d(x, w, strides, padding, dilations=dilations),
                RNG.normal(size=xs), RNG.normal(size=ws), directions=3, rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_conv2d_grads_elementwise_with_unknown_batch_and_nchw():
     check_grad(lambda x, w: tf.nn.conv2d(x, w, [1, 2, 2, 1], "SAME"), RNG.normal(size=(2, 5, 4, 2)),
                RNG.normal(size=(3, 3, 2, 2)), static=False)
@@ -137,6 +142,7 @@ def test_conv2d_grads_elementwise_with_unknown_batch_and_nchw():
                RNG.normal(size=(1, 2, 5, 4)), RNG.normal(size=(2, 3, 2, 3)), directions=3)
 
 
+@pytest.mark.slow
 def test_conv2d_second_order_grads():
     """Gradients of the backprop ops themselves, by differentiating a gradient."""
     def input_grad(x, w):
@@ -162,7 +168,8 @@ POOL_CASES = [((1, 6, 6, 2), [1, 2, 2, 1], [1, 2, 2, 1], "VALID"), ((2, 5, 7, 1)
               ((1, 5, 4, 2), [1, 2, 3, 1], [1, 1, 1, 1], "SAME"), ((1, 7, 7, 1), [1, 3, 2, 1], [1, 2, 3, 1], "VALID")]
 
 
-@pytest.mark.parametrize("xs,k,s,padding", POOL_CASES)
+@pytest.mark.parametrize(*slow_except("xs,k,s,padding", POOL_CASES, 0))
+@pytest.mark.slow
 def test_pooling_grads(xs, k, s, padding):
     distinct = RNG.permutation(np.prod(xs)).reshape(xs) * 0.1     # no ties, so max pool is differentiable
     check_grad(lambda x: tf.nn.max_pool(x, k, s, padding), distinct, rtol=1e-6)
@@ -177,7 +184,7 @@ def test_max_pool_gradient_goes_to_the_first_maximum():
         assert s.run(g).reshape(-1).tolist() == [0.0, 1.0, 0.0, 0.0]
 
 
-@pytest.mark.parametrize("xs,k,s,padding", POOL_CASES)
+@pytest.mark.parametrize(*slow_except("xs,k,s,padding", POOL_CASES, 0))
 def test_max_pool_second_and_third_order_are_transposes(xs, k, s, padding):
     """MaxPoolGrad is linear in its gradient g (dx = S g), so its gradient must be S's transpose,
     <S g, c> = <g, S^T c>, and the gradient of that S again; S itself is checked above."""
@@ -203,6 +210,7 @@ def test_max_pool_second_order_reads_the_first_maximum():
         assert sess.run(dg).reshape(-1).tolist() == [20.0]
 
 
+@pytest.mark.slow
 def test_avg_pool_second_order():
     def grad(x):
         return tf.gradients(tf.reduce_sum(tf.square(tf.nn.avg_pool(x, [1, 3, 3, 1], [1, 2, 2, 1], "SAME"))), x)[0]

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import xlite as tf
+from tiers import slow_except
 
 RNG = np.random.default_rng(7)
 
@@ -86,8 +87,8 @@ ACTIVATIONS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(*slow_except("name", sorted(ACTIVATIONS), every=3))
+@pytest.mark.parametrize(*slow_except("dtype", [np.float32, np.float64], 0))
 def test_activation_matches_numpy(name, dtype):
     fn, ref = ACTIVATIONS[name]
     x = np.concatenate([RNG.normal(0, 4, 40), [0.0, -1e-8, 1e-8, 7.0, -30.0, 30.0, 100.0, -100.0]]).astype(dtype)
@@ -303,7 +304,7 @@ CONV_CASES = [
 ]
 
 
-@pytest.mark.parametrize("xs,ws,strides,padding,dilations", CONV_CASES)
+@pytest.mark.parametrize(*slow_except("xs,ws,strides,padding,dilations", CONV_CASES, 0, -1))
 def test_conv2d_matches_loops(xs, ws, strides, padding, dilations):
     x, w = RNG.normal(size=xs), RNG.normal(size=ws)
     p = tf.placeholder(tf.float64, [None, xs[1], xs[2], xs[3]])
@@ -353,7 +354,7 @@ POOL_CASES = [((2, 6, 6, 3), (2, 2), (2, 2), "VALID"), ((2, 7, 5, 2), (2, 2), (2
               ((1, 5, 4, 1), (3, 3), (1, 1), "SAME"), ((2, 3, 3, 1), (5, 5), (2, 2), "SAME")]
 
 
-@pytest.mark.parametrize("xs,k,s,padding", POOL_CASES)
+@pytest.mark.parametrize(*slow_except("xs,k,s,padding", POOL_CASES, 1, 5))
 @pytest.mark.parametrize("kind", ["max", "avg"])
 def test_pooling_matches_loops(xs, k, s, padding, kind):
     x = RNG.normal(size=xs)

@@ -31,6 +31,7 @@ def test_get_seed_follows_tf(graph):
     assert random_ops.get_seed(0) == (0, 2 ** 31 - 1)
 
 
+@pytest.mark.slow
 def test_op_seed_repeats_across_sessions_and_runs_differ_within_one():
     x = tf.random_normal([3, 4], seed=5)
     first, second = run_twice_in_fresh_sessions(x)

@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 
 import xlite as tf
+from tiers import slow_except
 import gradcheck
 from xlite import errors
 from xlite.frontend.slice_bounds import bound_difference
 from xlite.frontend.slicing_ops import dynamic_update_slice
 
 RNG = np.random.default_rng(11)
-TARGETS = ["interpreter", "cpu"]
+TARGETS = [pytest.param("interpreter", marks=pytest.mark.slow), "cpu"]      # the quick tier runs cpu only
 
 
 def run(target, fetches, feed):
@@ -199,7 +200,8 @@ def test_slice_grad_with_fed_begin(target, begin):
 
 
 @pytest.mark.parametrize("target", TARGETS)
-@pytest.mark.parametrize("k", [0, 2, -1, 9, -9])
+@pytest.mark.parametrize(*slow_except("k", [0, 2, -1, 9, -9], -1))
+@pytest.mark.slow
 def test_getitem_grad_with_fed_begin(target, k):
     i = tf.placeholder(tf.int32, [])
     for fn in (lambda x: x[i:i + 3], lambda x: x[i - 1:i + 3:2, ::-1], lambda x: x[i, 1:] * x[i - 1, :3],

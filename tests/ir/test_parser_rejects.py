@@ -5,6 +5,7 @@ import pytest
 
 from xlite.ir.parser import ParseError, parse_file, parse_module
 from xlite.ir.printer import print_module
+from tiers import slow_at
 
 VALID = """HloModule fuzz
 %body {
@@ -71,13 +72,14 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("text, line, message", BAD, ids=[f"{i}-{case[2]}" for i, case in enumerate(BAD)])
+@pytest.mark.parametrize(*slow_at("text, line, message", BAD, 14, 15, 16), ids=[f"{i}-{case[2]}" for i, case in enumerate(BAD)])
 def test_bad_ir_is_a_parse_error_at_its_line(text, line, message):
     with pytest.raises(ParseError, match=message) as info:
         parse_module(text)
     assert info.value.line == line and str(info.value).startswith(f"line {line}: ")
 
 
+@pytest.mark.slow
 def test_a_deep_chain_of_calls_is_checked_without_recursion():
     comps = ["%c0 {\n  %p = f32[] parameter(0)\n  ROOT %n = f32[] neg(%p)\n}"]
     for i in range(1, 1500):

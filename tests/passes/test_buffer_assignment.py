@@ -1,6 +1,7 @@
 """Liveness-based buffer assignment: reuse, in place, Variable updates, results; and the whole cpu
 pipeline keeps the values of random graphs while giving a valid assignment."""
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -407,6 +408,7 @@ class Graph:
 
 @settings(max_examples=60, deadline=None)
 @given(st.data(), st.integers(0, 2 ** 32 - 1))
+@pytest.mark.slow
 def test_random_graphs_keep_their_values_through_the_cpu_pipeline(data, seed):
     g = Graph(data.draw, np.random.default_rng(seed))
     g.param(tuple(data.draw(st.lists(st.integers(1, 5), min_size=1, max_size=3))))

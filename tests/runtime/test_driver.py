@@ -158,6 +158,7 @@ def _calls_outside_the_passes() -> set:
     return found
 
 
+@pytest.mark.slow
 def test_only_the_driver_runs_a_pass_pipeline():
     assert _calls_outside_the_passes() == {
         ("runtime/driver.py", "optimize", "cpu_pipeline"),

@@ -10,7 +10,7 @@ import pytest
 
 import xlite as tf
 
-TARGETS = ["cpu", "interpreter", "cuda"]
+TARGETS = ["cpu", "interpreter", pytest.param("cuda", marks=pytest.mark.slow)]      # cuda (emulated): slow tier
 
 
 @pytest.fixture(params=TARGETS)

@@ -83,7 +83,7 @@ def _loop_executable(session):
     return session._cache[key][1]
 
 
-@pytest.mark.parametrize("target", ["cpu", "interpreter", "cuda"])
+@pytest.mark.parametrize("target", ["cpu", "interpreter", pytest.param("cuda", marks=pytest.mark.slow)])
 def test_a_stopped_flag_ends_the_run_with_its_error(target, request):
     """A run whose flag is already set raises the flag's error; the next run of the executable is whole."""
     if target == "cuda":

@@ -163,6 +163,7 @@ with tf.Session() as sess:
 """
 
 
+@pytest.mark.slow
 def test_checkpoint_of_a_process_killed_mid_save_is_cleaned_up_by_the_next_save(tmp_path):
     out = subprocess.run([sys.executable, "-c", _KILLED_MID_SAVE, str(tmp_path)], capture_output=True, timeout=300)
     assert out.returncode == -9, out.stderr

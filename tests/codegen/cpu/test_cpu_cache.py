@@ -33,6 +33,7 @@ def _run_script(cache_dir):
     return int(hits), int(misses), float(total)
 
 
+@pytest.mark.slow
 def test_second_process_hits_the_cache(tmp_path):
     first = _run_script(tmp_path)
     second = _run_script(tmp_path)

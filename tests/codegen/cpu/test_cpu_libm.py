@@ -8,6 +8,7 @@ import ctypes.util
 
 import pytest
 
+from tiers import slow_except
 from xlite.aot.compiler import target_machine
 from xlite.codegen.cpu import emit_llvm_ir
 from xlite.codegen.cpu.compiler import compile_to_object, undefined_symbols
@@ -56,7 +57,7 @@ def _libm_calls(opcode: str) -> set:
     return found
 
 
-@pytest.mark.parametrize("opcode", [o for o in OPCODES if op_info(o).is_elementwise or o == "rng"])
+@pytest.mark.parametrize(*slow_except("opcode", [o for o in OPCODES if op_info(o).is_elementwise or o == "rng"], every=3))
 def test_needs_libm_matches_the_compiled_code(opcode):
     calls = _libm_calls(opcode)
     if op_info(opcode).needs_libm:

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from cpu_check import check, module_from, random_array
+from tiers import slow_except
 from xlite.codegen.cpu import emit_llvm_ir
 from xlite.runtime.driver import with_naive_buffers
 
@@ -13,7 +14,7 @@ def _all_dim_subsets(rank):
     return [c for k in range(1, rank + 1) for c in itertools.combinations(range(rank), k)]
 
 
-@pytest.mark.parametrize("dims", [(5, 7, 3), (0, 4, 2), (17, 1, 16), (1, 1, 1)])
+@pytest.mark.parametrize(*slow_except("dims", [(5, 7, 3), (0, 4, 2), (17, 1, 16), (1, 1, 1)], 2))
 @pytest.mark.parametrize("dtype", ["f32", "s32", "f64"])
 def test_reduce_every_kind_and_dims(dims, dtype):
     rng = np.random.default_rng(sum(dims))
@@ -197,6 +198,7 @@ def test_convolution_through_gemm(layout, groups, lhs_dil, rhs_dil, strides):
     check(m, [x, w], rtol=1e-4, atol=1e-3)
 
 
+@pytest.mark.slow
 def test_dot_through_scipy_blas_in_a_fresh_process(tmp_path):
     """XLITE_BLAS=scipy: the LP64 gemm behind scipy.linalg.cython_blas instead of NumPy's bundled one."""
     import subprocess

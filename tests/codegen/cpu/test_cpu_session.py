@@ -152,7 +152,7 @@ def test_random_ops_match_interpreter():
     assert not np.array_equal(cpu[0][0], cpu[1][0])
 
 
-@pytest.mark.parametrize("padding", ["SAME", "VALID"])
+@pytest.mark.parametrize("padding", ["SAME", pytest.param("VALID", marks=pytest.mark.slow)])
 def test_conv_pool_gradients(padding):
     rng = np.random.default_rng(1)
     xs = rng.standard_normal((2, 9, 9, 3)).astype(np.float32)

@@ -17,6 +17,7 @@ import pytest
 from llvmlite import binding as llvm
 from llvmlite import ir
 
+from tiers import slow_except
 from xlite.codegen.cpu import fast_math
 from xlite.codegen.cpu.fast_math import FAST_MATH, TRIG_ACCURATE_LIMIT, ULP_BOUNDS
 
@@ -180,7 +181,7 @@ pytestmark = pytest.mark.skipif(not _ld_ok, reason="long double is not x87 exten
 NAMES = sorted(FAST_MATH)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(*slow_except("name", NAMES, 1, 3, 6))
 def test_float32_accuracy(name):
     x = sweep(name, np.float32, n_random=1 << 20, n_range=1 << 17)
     run, _ = _compiled(name, np.float32)
@@ -300,7 +301,7 @@ def test_loop_vectorizes(name):
     assert not _bad_calls(text)
 
 
-@pytest.mark.parametrize("dtype,lanes", [(np.float32, 8), (np.float32, 16), (np.float64, 4)])
+@pytest.mark.parametrize(*slow_except("dtype,lanes", [(np.float32, 8), (np.float32, 16), (np.float64, 4)], 0))
 @pytest.mark.parametrize("name", NAMES)
 def test_vector_type_entry_point(name, dtype, lanes):
     """Emitting on a vector value directly gives the scalar loop's results bit for bit."""

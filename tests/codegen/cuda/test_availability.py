@@ -16,6 +16,7 @@ def no_emulator(monkeypatch):
     monkeypatch.delenv("XLITE_CUDA_EMULATOR", raising=False)
 
 
+@pytest.mark.slow
 def test_importing_xlite_and_generating_cuda_c_needs_no_pycuda():
     code = ("import sys, xlite, xlite.codegen.cuda as c; from xlite.ir.parser import parse_module; "
             "m = parse_module('ENTRY %e {\\n %p = f32[3] parameter(0)\\n %q = f32[3] exp(%p)\\n "

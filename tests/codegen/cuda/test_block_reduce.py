@@ -60,6 +60,7 @@ def _expected(kind, x):
 
 
 @pytest.mark.skipif(shutil.which("g++") is None and shutil.which("clang++") is None, reason="needs a C++ compiler")
+@pytest.mark.slow
 def test_block_reduce_on_the_emulator():
     sources = _sources()
     lib = compile_library(PRELUDE + "\n".join(sources.values()))
@@ -86,6 +87,7 @@ def test_block_reduce_on_the_emulator():
 
 
 @pytest.mark.skipif(find_nvcc() is None, reason="nvcc is not installed")
+@pytest.mark.slow
 @pytest.mark.parametrize("arch", ("sm_80", "sm_90"))
 def test_block_reduce_compiles_to_ptx(arch):
     ptx = compile_ptx(PRELUDE + "\n".join(_sources().values()), arch)

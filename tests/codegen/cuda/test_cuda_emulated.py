@@ -26,14 +26,23 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 VARIANTS = ("lowered", "fused")
 RANDOM = random_cases(24, seed=1)
+# the quick tier's cases (pytest -m "not slow"): one or two of each kind of kernel; the rest are slow
+QUICK = {"binary_f32", "float_unary_f32_1", "int_unary_s32", "convert_from_f32", "select_clamp_f32", "bool_ops",
+         "reduce_f32_70x3", "argmax_f32_7", "dot_f32", "convolution", "gather", "scatter_add",
+         "reduce_window", "select_and_scatter", "dynamic_slices_past_end", "rng_uniform", "shape_ops", "while",
+         "conditional_pred_True", "mlp_layer", "sgd_update_in_place", "random_1_0"}
 
 
 @pytest.fixture(scope="module")
-def compiled_cases():
-    """Every case's programs, their kernels built into one emulator library (one C++ compile)."""
+def compiled_cases(request):
+    """The selected cases' programs, their kernels built into one emulator library (one C++ compile)."""
+    selected = {(item.callspec.params["case"].name, item.callspec.params["variant"]) for item in request.session.items
+                if item.module is request.module and item.originalname == "test_case_matches_interpreter"}
     programs = {}
     for k, c in enumerate(CASES + RANDOM):
         for variant in VARIANTS:
+            if (c.name, variant) not in selected:
+                continue
             compiled = as_written(c.build()) if variant == "lowered" else optimized(c.build())
             programs[c.name, variant] = (compiled.module, emit_cuda(compiled, prefix=f"c{k}{variant[0]}_"))
     drv = EmulatedDriver()
@@ -41,14 +50,16 @@ def compiled_cases():
     return drv, programs
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
-@pytest.mark.parametrize("case", CASES + RANDOM, ids=lambda c: c.name)
+@pytest.mark.parametrize("variant", [pytest.param("lowered", marks=pytest.mark.slow), "fused"])
+@pytest.mark.parametrize("case", [c if c.name in QUICK else pytest.param(c, marks=pytest.mark.slow)
+                                  for c in CASES + RANDOM], ids=lambda c: c.name)
 def test_case_matches_interpreter(compiled_cases, case, variant):
     drv, programs = compiled_cases
     module, program = programs[case.name, variant]
     check_case(case, module, CudaExecutable(module, program, drv), variant)
 
 
+@pytest.mark.slow
 def test_training_keeps_variables_on_the_device(emulated):
     rng = np.random.default_rng(0)
     xs = rng.standard_normal((5, 6)).astype(np.float32)
@@ -77,6 +88,7 @@ def test_training_keeps_variables_on_the_device(emulated):
     assert downloaded <= 4
 
 
+@pytest.mark.slow
 def test_cnn_training_steps_match_the_interpreter(emulated):
     """conv (and its two gradients), max-pool (and select_and_scatter), dense, sparse softmax, Adam."""
     rng = np.random.default_rng(0)
@@ -105,6 +117,7 @@ def test_cnn_training_steps_match_the_interpreter(emulated):
     np.testing.assert_allclose(losses["cuda"], losses["interpreter"], rtol=2e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_variable_assign_read_and_load(emulated):
     g = tf.Graph()
     with g.as_default():
@@ -122,6 +135,7 @@ def test_variable_assign_read_and_load(emulated):
         np.testing.assert_array_equal(sess.run(v), np.full((2, 3), 6))
 
 
+@pytest.mark.slow
 def test_control_flow_in_a_session(emulated):
     g = tf.Graph()
     with g.as_default():
@@ -135,6 +149,7 @@ def test_control_flow_in_a_session(emulated):
         assert [int(a) for a in sess.run([steps, value], {n: 1})] == [0, 1]
 
 
+@pytest.mark.slow
 def test_dump_has_cuda_and_ptx_stages(emulated, tmp_path, monkeypatch):
     monkeypatch.setenv("XLITE_DUMP", str(tmp_path))
     g = tf.Graph()
@@ -170,6 +185,7 @@ def test_bitcast_in_a_loop_body_is_free():
     assert not any(k.endswith("_bitcast") for k in emit_cuda(as_written(case.build())).kernels)
 
 
+@pytest.mark.slow
 def test_split_reductions_repeat_exactly_and_reset_their_counters():
     """A row split over blocks: bitwise the same on a second run, and right for new inputs (counters reset)."""
     from cuda_cases import assert_same, module_from

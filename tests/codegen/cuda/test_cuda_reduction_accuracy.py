@@ -14,6 +14,7 @@ pytestmark = pytest.mark.skipif(shutil.which("g++") is None and shutil.which("cl
 LONG_DOTS = [gram_case(4, 10_000)]                                  # the GEMM kernel's k loop (gemm.py)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", MAJOR_AXES + LONG_DOTS, ids=lambda c: c.name)
 def test_long_reduction_is_accurate(case, emulated):
     check(case, "cuda")

@@ -46,7 +46,7 @@ def test_registers_keep_the_exp_only_when_the_row_fits(programs):
 
 
 @pytest.mark.skipif(find_nvcc() is None, reason="nvcc is not installed")
-@pytest.mark.parametrize("arch", ["sm_80", "sm_90"])
+@pytest.mark.parametrize("arch", [pytest.param("sm_80", marks=pytest.mark.slow), "sm_90"])
 def test_row_kernels_compile_to_ptx(programs, arch):
     source = PRELUDE + "\n".join(p.source[len(PRELUDE):] for p in programs.values())
     ptx = compile_ptx(source, arch)
@@ -56,7 +56,8 @@ def test_row_kernels_compile_to_ptx(programs, arch):
 
 
 NO_CXX = shutil.which("g++") is None and shutil.which("clang++") is None
-DRIVERS = [pytest.param("emulator", marks=pytest.mark.skipif(NO_CXX, reason="the cuda emulator needs a C++ compiler")),
+DRIVERS = [pytest.param("emulator", marks=[pytest.mark.skipif(NO_CXX, reason="the cuda emulator needs a C++ compiler"),
+                                         pytest.mark.slow]),
            pytest.param("gpu", marks=[pytest.mark.cuda, pytest.mark.skipif(
                emulating() or not availability.is_available(), reason="needs an NVIDIA GPU with pycuda, its driver "
                "and nvcc: " + "; ".join(availability.missing()))])]

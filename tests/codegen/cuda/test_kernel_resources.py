@@ -17,7 +17,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 sys.path[:0] = [os.path.join(ROOT, "tests"), ROOT]
 from row_cases import ROW_CASES  # noqa: E402
 
-pytestmark = pytest.mark.skipif(find_nvcc() is None, reason="nvcc is not installed")
+pytestmark = [pytest.mark.skipif(find_nvcc() is None, reason="nvcc is not installed"),
+              pytest.mark.slow]             # one ptxas run over every case, row case and workload
 
 REGISTERS_PER_BLOCK = 64 * 1024      # sm_80 / sm_90
 SHARED_PER_BLOCK = 48 * 1024         # static __shared__

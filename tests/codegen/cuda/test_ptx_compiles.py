@@ -46,6 +46,7 @@ def case_source():
 
 
 @pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.slow
 def test_every_case_compiles_to_ptx(case_source, arch):
     ptx = compile_ptx(case_source, arch)
     names = KERNEL.findall(case_source)

@@ -96,6 +96,7 @@ def _fake_pycuda(monkeypatch, emulator, sources: dict):
     return calls
 
 
+@pytest.mark.slow
 def test_pycuda_driver_glue(monkeypatch, tmp_path):
     from xlite.codegen.cuda import emit_cuda
     from xlite.codegen.cuda.emulator import EmulatedDriver
