@@ -29,7 +29,6 @@ class Dataset:
     """The base of every stage. Subclasses set `_spec` and implement `_elements(env)`."""
 
     _spec = None
-    _is_tf_data_dataset = True      # what AutoGraph's for_stmt asks (it sits below this package)
 
     # what a stage is ------------------------------------------------------------------------------------
     def _inputs(self) -> list["Dataset"]:
@@ -104,6 +103,11 @@ class Dataset:
             raise RuntimeError("`tf.data.Dataset.as_numpy_iterator()` is only supported in eager mode.")
         return (nest.pack_sequence_as(element, [_numpy_value(v) for v in nest.flatten(element)])
                 for element in host_elements(self))
+
+    def _autograph_loop_elements(self, where: str):
+        """What AutoGraph's for_stmt (below this package) loops over inside a trace (xlite/data/graph_loop.py)."""
+        from xlite.data.graph_loop import stacked_elements
+        return stacked_elements(self, where)
 
     # TF1 iterators (xlite/data/iterators.py) -------------------------------------------------------------
     def make_one_shot_iterator(self):

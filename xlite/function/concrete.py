@@ -105,7 +105,10 @@ class ConcreteFunction:
         return nest.pack_sequence_as(structured, flat) if nest.is_sequence(structured) else flat[0]
 
     def fast_call(self, shapes: tuple):
-        """The runner's fast call for positional eager arguments of these shapes (called once already)."""
+        """The runner's fast call for positional eager arguments of these shapes (called once already); None
+        where the host makes values before each call."""
+        if self._runner.host_ops:
+            return None
         sig = self._runner.signature([np.empty(s, d) for s, d in zip(shapes, self._dtypes)]
                                      + self._runner.captured_values)
         return fast_call(self._runner, sig, self.graph.structured_outputs, len(shapes))

@@ -14,6 +14,7 @@ import secrets
 
 from xlite.frontend.graph import Graph, Operation, Tensor
 from xlite.frontend.subgraph import SubGraph
+from xlite.runtime import host_fed
 
 
 def inline(func_graph, graph: Graph, args: list[Tensor], scope: str, variables: list = (), call_index: int = 0):
@@ -82,6 +83,8 @@ class _Copier:
             new_t._static_value = old_t._static_value
             self.memo[id(old_t)] = new_t
         self.memo[id(op)] = new
+        if getattr(op, "_host_provider", None) is not None:      # the Session fills it before each run
+            host_fed.attach(new, op._host_provider)
         if getattr(op, "_subgraph", None) is not None:
             new._subgraph = self.value(op._subgraph)
         return new

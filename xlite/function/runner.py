@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from xlite.frontend.lower import lower_run
-from xlite.runtime import driver
+from xlite.runtime import driver, host_fed
 from xlite.runtime.memory import allocation_errors
 
 
@@ -58,6 +58,9 @@ class GraphRunner:
         captured = [(v, t) for v, t in func_graph.captures if t.op.type != "VariableV2"]
         self.feeds = list(func_graph.arg_inputs) + [t for _, t in captured]
         self.captured_values = [np.ascontiguousarray(_numpy(v)) for v, _ in captured]
+        # ops whose values the host makes before each call (a dataset a loop reads: xlite/data/graph_loop.py)
+        self.host_ops = func_graph.get_collection(host_fed.HOST_OPS)
+        self.feeds += [t for op in self.host_ops for t in op.outputs]
         self.variables = {id(t.op): v for v, t in func_graph.captures if t.op.type == "VariableV2"}
         for k, t in enumerate(func_graph.variable_args):
             self.variables[id(t.op)] = ArgumentVariable(k)
@@ -79,6 +82,8 @@ class GraphRunner:
         """The flat outputs (NumPy arrays) for the argument arrays and Variable arguments; Variables
         updated."""
         arrays = list(arg_arrays) + self.captured_values
+        for op in self.host_ops:
+            arrays += op._host_provider.next_value(None)
         sig = self.signature(arrays)
         args = []
         for kind, item in sig.params:

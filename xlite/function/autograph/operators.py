@@ -18,6 +18,7 @@ from xlite import errors
 from xlite.frontend import fill_ops, math_ops, nest
 from xlite.frontend.control_flow_ops import cond as tf_cond, while_loop as tf_while_loop
 from xlite.frontend.convert import convert_to_tensor
+from xlite.frontend.gather_ops import gather
 from xlite.frontend.graph import Tensor, executing_eagerly, get_default_graph
 from xlite.frontend.shape_ops import shape as tf_shape
 from xlite.frontend.subgraph import recording
@@ -318,7 +319,11 @@ def for_stmt(iterable, extra_test, body_fn, state: tuple, names: tuple, opts: di
 
     `extra_test` (None, or a function of the state) is false once a `break` or `return` ran."""
     state = tuple(state)
-    if is_graph_tensor(iterable) or isinstance(iterable, TensorEnumerate):
+    dataset_elements = getattr(iterable, "_autograph_loop_elements", None)   # a tf.data.Dataset (xlite/data)
+    if dataset_elements is not None and not executing_eagerly():   # TF loops in the graph (xlite/data/graph_loop.py)
+        _refuse_unsupported(opts, "for")
+        iterable = _StackedElements(dataset_elements(where(opts)))
+    if is_graph_tensor(iterable) or isinstance(iterable, (TensorEnumerate, _StackedElements)):
         _refuse_unsupported(opts, "for")
         attrs, n = Composites(opts), len(state)
         if not attrs:
@@ -328,13 +333,6 @@ def for_stmt(iterable, extra_test, body_fn, state: tuple, names: tuple, opts: di
                       opts)
         attrs.write(out[n:])
         return out[:n]
-    if getattr(type(iterable), "_is_tf_data_dataset", False) and not executing_eagerly():
-        raise errors.unimplemented(
-            f"{where(opts)}: for loop over a tf.data.Dataset inside tf.function: TF runs it in the graph (a "
-            "dataset reduce), which xlite cannot do yet, and unrolling it in Python would bake one pass of "
-            "the data into the trace. Iterate the dataset eagerly and call the tf.function on each element "
-            "(an input_signature of dataset.element_spec traces once), or read it through an iterator's "
-            "get_next() in a TF1 graph.")
     for item in iterable:
         if extra_test is not None:
             go = extra_test(*state)
@@ -348,8 +346,22 @@ def for_stmt(iterable, extra_test, body_fn, state: tuple, names: tuple, opts: di
     return state
 
 
+class _StackedElements:
+    """A dataset's elements as a structure of graph tensors with a leading element dim."""
+
+    def __init__(self, elements):
+        self.elements = elements
+
+
 def _tf_for(iterable, extra_test, body_fn, state: tuple, names: tuple, opts: dict) -> tuple:
     counted = isinstance(iterable, TensorEnumerate)
+    if isinstance(iterable, _StackedElements):
+        flat = nest.flatten(iterable.elements)
+        n = flat[0].shape[0] if flat[0].shape[0] is not None else tf_shape(flat[0])[0]
+
+        def element(i):
+            return nest.pack_sequence_as(iterable.elements, [gather(t, i) for t in flat])
+        return _counted_loop(n, element, None, extra_test, body_fn, state, names, opts)
     tensor = convert_to_tensor(iterable.tensor if counted else iterable)
     if tensor.shape.ndims == 0:
         raise TypeError(f"{where(opts)}: cannot iterate over a scalar tensor ({tensor.name})")
@@ -365,10 +377,16 @@ def _tf_for(iterable, extra_test, body_fn, state: tuple, names: tuple, opts: dic
 
         def element(i):
             return tensor[i]
+    return _counted_loop(n, element, iterable.start if counted else None, extra_test, body_fn, state, names, opts)
+
+
+def _counted_loop(n, element, start, extra_test, body_fn, state: tuple, names: tuple, opts: dict) -> tuple:
+    """A tf.while_loop over items `element(i)` for i < n (`(i + start, element(i))` when `start` is not None)."""
+    counted = start is not None
     zero = convert_to_tensor(0, dtype=dtypes.int32)
 
     def first_item():
-        return (iterable.start, element(zero)) if counted else element(zero)
+        return (start, element(zero)) if counted else element(zero)
     defined, template, initial = _loop_vars(state, names, opts, lambda full: body_fn(first_item(), *full))
 
     def cond(first, full):
@@ -382,7 +400,7 @@ def _tf_for(iterable, extra_test, body_fn, state: tuple, names: tuple, opts: dic
 
     def body(first, full):
         i = first[0]
-        item = (i + iterable.start, element(i)) if counted else element(i)
+        item = (i + start, element(i)) if counted else element(i)
         out = tuple(body_fn(item, *full))
         return [i + 1] + _loop_outputs(out, defined, names, opts)
 
