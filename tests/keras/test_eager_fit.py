@@ -49,3 +49,23 @@ def test_eager_layers_and_model_call(eager):
     x = np.arange(8, dtype=np.float32).reshape(4, 2)
     bn(x, training=True)
     np.testing.assert_allclose(bn.moving_mean.numpy(), 0.5 * x.mean(0), rtol=1e-6)
+
+
+def test_functional_api_while_executing_eagerly(eager, capsys):
+    a, b = keras.Input((4,), name="a"), keras.Input((3,), name="b")
+    h = L.Dense(5, activation="relu", name="hidden")(L.concatenate([a, b]))
+    model = keras.Model([a, b], [L.Dense(1, name="score")(h), L.Dense(2, name="cls")(h)])
+    model.summary()
+    assert "concatenate (Concatenate)" in capsys.readouterr().out
+    rng = np.random.default_rng(0)
+    xa, xb = rng.normal(size=(16, 4)).astype(np.float32), rng.normal(size=(16, 3)).astype(np.float32)
+    score, cls = model([xa, xb])
+    assert type(score).__name__ == "EagerTensor" and cls.shape == (16, 2)
+    hidden = model.get_layer("hidden")
+    k, bias = hidden.kernel.numpy(), hidden.bias.numpy()
+    h_np = np.maximum(np.concatenate([xa, xb], 1) @ k + bias, 0)
+    np.testing.assert_allclose(score.numpy(), h_np @ model.get_layer("score").kernel.numpy()
+                               + model.get_layer("score").bias.numpy(), rtol=1e-5, atol=1e-6)
+    model.compile("adam", ["mse", keras.losses.SparseCategoricalCrossentropy(from_logits=True)])
+    history = model.fit([xa, xb], [rng.normal(size=(16, 1)), rng.integers(0, 2, 16)], epochs=2, verbose=0)
+    assert set(history.history) == {"loss", "score_loss", "cls_loss"}

@@ -86,6 +86,25 @@ def reset_uids() -> None:
     _uids.pop(_graph_key(), None)
 
 
+# --- the graph of symbolic tensors while executing eagerly ---------------------------------
+_keras_graph = None
+
+
+def keras_graph():
+    """Where `tf.keras.Input` puts its placeholders while executing eagerly: a FuncGraph (it captures the
+    layers' eager Variables), used only to record the Functional API's layer calls and their shapes; the
+    model's own calls run eagerly or in a tf.function."""
+    global _keras_graph
+    if _keras_graph is None:
+        from xlite.function.func_graph import FuncGraph
+        _keras_graph = FuncGraph("keras_graph")
+    return _keras_graph
+
+
+def in_keras_graph(tensors) -> bool:
+    return _keras_graph is not None and any(isinstance(t, Tensor) and t.graph is _keras_graph for t in tensors)
+
+
 # --- sessions -----------------------------------------------------------------------------
 def track_variable(var) -> None:
     """Keras made `var`: get_session() initializes it in each Session that has not."""
@@ -124,8 +143,12 @@ def set_session(session: Session) -> None:
 
 
 def clear_session() -> None:
-    """A fresh default graph (graph mode): drops Keras' Session, layer-name counters and learning phase."""
-    if not executing_eagerly():
+    """A fresh default graph (graph mode): drops Keras' Session, layer-name counters and learning phase; while
+    executing eagerly, the graph of symbolic tensors."""
+    global _keras_graph
+    if executing_eagerly():
+        _keras_graph = None
+    else:
         graph = get_default_graph()
         session = _sessions.pop(graph, None)
         if session is not None:

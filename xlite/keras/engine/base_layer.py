@@ -266,6 +266,16 @@ class Layer:
         return training
 
     def __call__(self, inputs, *args, **kwargs):
+        if not executing_eagerly() or not backend.in_keras_graph(nest.flatten(inputs)):
+            return self._call(inputs, *args, **kwargs)
+        # Symbolic tensors while executing eagerly: the weights are made eagerly, the call is recorded in
+        # Keras' graph of symbolic tensors (which captures them).
+        if not self.built:
+            self._maybe_build(inputs)
+        with backend.keras_graph().as_default():
+            return self._call(inputs, *args, **kwargs)
+
+    def _call(self, inputs, *args, **kwargs):
         graph_mode = not executing_eagerly()
         inputs = self._cast_inputs(inputs)
         explicit_training = kwargs.get("training")

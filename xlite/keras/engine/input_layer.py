@@ -16,9 +16,6 @@ class InputLayer(Layer):
                  name=None, ragged=False, batch_input_shape=None):
         if sparse or ragged:
             raise errors.unimplemented("tf.keras.Input: sparse and ragged inputs are not supported by xlite")
-        if executing_eagerly():
-            raise errors.unimplemented("tf.keras.Input while executing eagerly (the Functional API in eager "
-                                       "mode) is not supported by xlite yet; build the model in graph mode")
         name = name or backend.unique_object_name("input")
         if batch_input_shape is None and input_shape is not None:
             batch_input_shape = (batch_size, *tuple(input_shape))
@@ -28,7 +25,11 @@ class InputLayer(Layer):
         if input_tensor is None:
             if batch_input_shape is None:
                 raise ValueError("Please provide to Input either a `shape` or a `tensor` argument.")
-            input_tensor = placeholder(dtype, list(batch_input_shape), name=name)
+            if executing_eagerly():
+                with backend.keras_graph().as_default():
+                    input_tensor = placeholder(dtype, list(batch_input_shape), name=name)
+            else:
+                input_tensor = placeholder(dtype, list(batch_input_shape), name=name)
         self._batch_input_shape = tuple(input_tensor.shape.as_list()) if input_tensor.shape.ndims is not None \
             else None
         self.is_placeholder = input_tensor.op.type == "Placeholder"

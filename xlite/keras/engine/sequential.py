@@ -42,8 +42,7 @@ class Sequential(Model):
             raise ValueError(f"All layers added to a Sequential model should have unique names. Name \"{layer.name}\""
                              f" is already the name of a layer in this model. Update the `name` argument to pass a "
                              f"unique name.")
-        if not self._stack and self._input is None and layer._batch_input_shape is not None \
-                and not executing_eagerly():
+        if not self._stack and self._input is None and layer._batch_input_shape is not None:
             self._input = Input(batch_shape=layer._batch_input_shape, dtype=layer._dtype,
                                 name=f"{layer.name}_input")
         self._stack.append(layer)
