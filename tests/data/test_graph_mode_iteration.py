@@ -11,6 +11,7 @@ D = tf.data.Dataset
 # TF 2.21's messages, with eager execution disabled
 ITERATION = "`tf.data.Dataset` only supports Python-style iteration in eager mode or within tf.function."
 AS_NUMPY = "`tf.data.Dataset.as_numpy_iterator()` is only supported in eager mode."
+LEN = "`tf.data.Dataset` only supports `len` in eager mode. Use `tf.data.Dataset.cardinality()` instead."
 
 
 def test_python_iteration_in_a_graph_raises_tfs_runtime_error():
@@ -23,6 +24,9 @@ def test_python_iteration_in_a_graph_raises_tfs_runtime_error():
         with pytest.raises(RuntimeError) as info:
             ds.as_numpy_iterator()
         assert str(info.value) == AS_NUMPY
+        with pytest.raises(TypeError) as info:
+            len(ds)
+        assert str(info.value) == LEN
 
 
 def test_cardinality_in_a_graph_is_an_int64_scalar_tensor():

@@ -78,6 +78,9 @@ class Dataset:
         return constant(n, name="DatasetCardinality")
 
     def __len__(self) -> int:
+        if not eager_bridge.executing_eagerly():
+            raise TypeError("`tf.data.Dataset` only supports `len` in eager mode. Use "
+                            "`tf.data.Dataset.cardinality()` instead.")
         n = self._cardinality()
         if n == INFINITE:
             raise TypeError("The dataset is infinite.")
