@@ -27,7 +27,6 @@ from xlite.frontend import init_ops as initializers
 from xlite.frontend import layers
 from xlite.frontend import losses
 from xlite.frontend import debugging_namespace as debugging
-from xlite.frontend import image_namespace as image
 from xlite.frontend import linalg_namespace as linalg
 from xlite.frontend import math_namespace as math
 from xlite.frontend import metrics_namespace as metrics
@@ -56,6 +55,7 @@ from xlite.function import autograph
 from xlite.eager.context import enable_eager_execution
 from xlite.eager.tape import GradientTape, UnconnectedGradients
 from xlite import app, flags, gfile, summary
+from xlite import image
 from xlite import data
 from xlite import distribute, keras
 from xlite import io

@@ -1,7 +1,10 @@
-"""`tf.image`: geometry and value ops (image_ops), resizing (image_resize), colour (image_color)."""
+"""`tf.image`: geometry and value ops (frontend/image_ops), resizing (frontend/image_resize), colour
+(frontend/image_color), and the PNG/JPEG codecs (image_codec, host ops, hence this module sits above the
+runtime rather than in the frontend)."""
 from __future__ import annotations
 
+from xlite.frontend.image_color import *  # noqa: F401,F403
 from xlite.frontend.image_ops import *  # noqa: F401,F403
 from xlite.frontend.image_resize import *  # noqa: F401,F403
 from xlite.frontend.image_resize import ResizeMethodV1 as ResizeMethod  # noqa: F401  (TF1's ints)
-from xlite.frontend.image_color import *  # noqa: F401,F403
+from xlite.image_codec import decode_jpeg, decode_png, encode_png  # noqa: F401
