@@ -48,8 +48,9 @@ def specs(tf, ph, weighted):
         "precision_at_thresholds": m.precision_at_thresholds(ph["bin_labels"], ph["scores"], [0.25, 0.5, 0.75], weights=w),
         "recall_at_thresholds": m.recall_at_thresholds(ph["bin_labels"], ph["scores"], [0.25, 0.5, 0.75], weights=w),
         "false_negatives_at_thresholds": m.false_negatives_at_thresholds(ph["bin_labels"], ph["scores"], [0.25, 0.5, 0.75], weights=w),
+        "sensitivity_at_specificity": m.sensitivity_at_specificity(ph["bin_labels"], ph["scores"], 0.6, weights=w),
+        "specificity_at_sensitivity": m.specificity_at_sensitivity(ph["bin_labels"], ph["scores"], 0.7, weights=w, num_thresholds=50),
     }
-
 
 def _run(target: str, weighted: bool, only=None) -> dict:
     b0 = batches()[0]
@@ -142,6 +143,10 @@ def test_auc_rejects_unknown_curve_and_summation():
         tf.metrics.auc(x, x, curve="XY")
     with pytest.raises(ValueError, match="Invalid summation_method"):
         tf.metrics.auc(x, x, summation_method="simpson")
+    with pytest.raises(ValueError, match="`specificity` must be in the range"):
+        tf.metrics.sensitivity_at_specificity(x, x, 1.5)
+    with pytest.raises(ValueError, match="`sensitivity` must be in the range"):
+        tf.metrics.specificity_at_sensitivity(x, x, -0.1)
 
 
 EXPECTED = {'plain': {'accuracy': [(0.1428571492433548, 0.1428571492433548),
@@ -200,6 +205,10 @@ EXPECTED = {'plain': {'accuracy': [(0.1428571492433548, 0.1428571492433548),
            'root_mean_squared_error': [(1.888002634048462, 1.888002634048462),
                                        (1.820639967918396, 1.820639967918396),
                                        (1.6971248388290405, 1.6971248388290405)],
+           'sensitivity_at_specificity': [(1.0, 1.0),
+                                          (0.4000000059604645, 0.4000000059604645),
+                                          (0.6666666865348816, 0.6666666865348816)],
+           'specificity_at_sensitivity': [(0.5, 0.5), (0.3333333432674408, 0.3333333432674408), (0.5, 0.5)],
            'true_negatives': [(1.0, 1.0), (2.0, 2.0), (3.0, 3.0)],
            'true_positives': [(3.0, 3.0), (3.0, 3.0), (5.0, 5.0)]},
  'weighted': {'accuracy': [(0.0038116665091365576, 0.0038116665091365576),
@@ -277,6 +286,10 @@ EXPECTED = {'plain': {'accuracy': [(0.1428571492433548, 0.1428571492433548),
               'root_mean_squared_error': [(1.8723251819610596, 1.8723251819610596),
                                           (1.7304123640060425, 1.7304123640060425),
                                           (1.7212787866592407, 1.7212787866592407)],
+              'sensitivity_at_specificity': [(1.0, 1.0), (0.0, 0.0), (0.0, 0.0)],
+              'specificity_at_sensitivity': [(0.9999996423721313, 0.9999996423721313),
+                                             (0.11667589098215103, 0.11667589098215103),
+                                             (0.07087109982967377, 0.07087109982967377)],
               'true_negatives': [(0.10353808850049973, 0.10353808850049973),
                                  (2.0462775230407715, 2.0462775230407715),
                                  (3.467742919921875, 3.467742919921875)],

@@ -154,3 +154,50 @@ def recall_at_thresholds(labels, predictions, thresholds, weights=None, metrics_
     """Per threshold, tp / (tp + fn + 1e-7)."""
     return _rate_at_thresholds("tp", "fn", "recall_at_thresholds", labels, predictions, thresholds, weights,
                                metrics_collections, updates_collections, name)
+
+
+def _inner_thresholds(num_thresholds: int) -> list:
+    return [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+
+
+@graph_only
+def sensitivity_at_specificity(labels, predictions, specificity: float, weights=None, num_thresholds: int = 200,
+                               metrics_collections=None, updates_collections=None, name=None):
+    """tp / (tp + fn) at the threshold whose specificity tn / (tn + fp) is closest to `specificity`."""
+    if specificity < 0 or specificity > 1:
+        raise ValueError(f"`specificity` must be in the range [0, 1]. Currently, `specificity` is {specificity:f}.")
+    with name_scope(name, "sensitivity_at_specificity", [predictions, labels]):
+        kepsilon = 1e-7
+        thresholds = [0.0 - kepsilon] + _inner_thresholds(num_thresholds) + [1.0 + kepsilon]
+        values, updates = confusion_matrix_at_thresholds(labels, predictions, thresholds, weights)
+
+        def compute(c, name):
+            specificities = math_ops.divide(c["tn"], c["tn"] + c["fp"] + kepsilon)
+            index = math_ops.cast(reduction_ops.argmin(math_ops.abs(specificities - specificity), 0), dtypes.int32)
+            return math_ops.divide(c["tp"][index], c["tp"][index] + c["fn"][index] + kepsilon, name=name)
+
+        return (_publish(compute(values, "value"), metrics_collections),
+                _publish(compute(updates, "update_op"), updates_collections))
+
+
+@graph_only
+def specificity_at_sensitivity(labels, predictions, sensitivity: float, weights=None, num_thresholds: int = 200,
+                               metrics_collections=None, updates_collections=None, name=None):
+    """tn / (tn + fp) at the last threshold whose sensitivity tp / (tp + fn) is closest to `sensitivity` (TF's
+    thresholds here end at 1 - 1e-7)."""
+    if sensitivity < 0 or sensitivity > 1:
+        raise ValueError(f"`sensitivity` must be in the range [0, 1]. Currently, `sensitivity` is {sensitivity:f}.")
+    with name_scope(name, "specificity_at_sensitivity", [predictions, labels]):
+        kepsilon = 1e-7
+        thresholds = [0.0 - kepsilon] + _inner_thresholds(num_thresholds) + [1.0 - kepsilon]
+        values, updates = confusion_matrix_at_thresholds(labels, predictions, thresholds, weights)
+
+        def compute(c, name):
+            gap = math_ops.abs(math_ops.divide(c["tp"], c["tp"] + c["fn"] + kepsilon) - sensitivity)
+            at_min = math_ops.cast(math_ops.equal(gap, reduction_ops.reduce_min(gap)), dtypes.int64)
+            # the last closest: where the running count of closest ones first reaches its total
+            index = math_ops.cast(reduction_ops.argmax(reduction_ops.cumsum(at_min), 0), dtypes.int32)
+            return math_ops.divide(c["tn"][index], c["tn"][index] + c["fp"][index] + kepsilon, name=name)
+
+        return (_publish(compute(values, "value"), metrics_collections),
+                _publish(compute(updates, "update_op"), updates_collections))
