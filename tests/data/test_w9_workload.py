@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import xlite as tf
+from xlite.eager.context import eager_mode
 from xlite.bench.data_workload import _targets, table_row
 from xlite.bench.report import _fmt_ratio, fmt_time
 from xlite.bench.settings import WORKLOAD_IDS, load_workloads
@@ -12,7 +13,8 @@ from xlite.bench.settings import WORKLOAD_IDS, load_workloads
 def test_w9_pipeline_batches_are_normalized_images_and_one_hot_labels():
     program = load_workloads().WORKLOADS["W9"].build()
     program.images, program.labels = program.images[:300], program.labels[:300]
-    batches = list(program.pipeline(tf.data).as_numpy_iterator())
+    with eager_mode():      # Python iteration over a dataset, as in TF, executes eagerly
+        batches = list(program.pipeline(tf.data).as_numpy_iterator())
     assert [len(x) for x, _ in batches] == [128, 128, 44]
     x, y = np.concatenate([b[0] for b in batches]), np.concatenate([b[1] for b in batches])
     order = np.argmax(y, 1)                                   # shuffled: match each row to its source image
