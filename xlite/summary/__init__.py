@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from xlite.summary.summary_ops import histogram, image, merge, merge_all, scalar, string, text
 from xlite.summary.writer import FileWriter
+from xlite.summary.writer_cache import FileWriterCache
 
-__all__ = ["scalar", "histogram", "image", "text", "merge", "merge_all", "FileWriter"]
+__all__ = ["scalar", "histogram", "image", "text", "merge", "merge_all", "FileWriter", "FileWriterCache"]
 
 _PROTOS = {"Summary": "summary_pb2", "SummaryDescription": "summary_pb2", "HistogramProto": "summary_pb2",
            "SummaryMetadata": "summary_pb2", "Event": "event_pb2", "SessionLog": "event_pb2",

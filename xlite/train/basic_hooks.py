@@ -11,27 +11,9 @@ import numpy as np
 from xlite import tf_logging
 from xlite.frontend.graph import GraphKeys, Tensor, get_default_graph
 from xlite.summary.writer import FileWriter
+from xlite.summary.writer_cache import FileWriterCache
 from xlite.train.optimizers import get_global_step
 from xlite.train.session_run_hook import SessionRunArgs, SessionRunHook
-
-
-class SummaryWriterCache:
-    """One FileWriter per directory, shared by the hooks that write there (TF's FileWriterCache)."""
-
-    _writers: dict[str, FileWriter] = {}
-
-    @classmethod
-    def get(cls, logdir: str) -> FileWriter:
-        logdir = os.path.abspath(logdir)
-        if logdir not in cls._writers:
-            cls._writers[logdir] = FileWriter(logdir, graph=get_default_graph())
-        return cls._writers[logdir]
-
-    @classmethod
-    def clear(cls) -> None:
-        for writer in cls._writers.values():
-            writer.close()
-        cls._writers.clear()
 
 
 class SecondOrStepTimer:
@@ -131,7 +113,7 @@ class CheckpointSaverHook(SessionRunHook):
         self._save_graph_def = save_graph_def
 
     def begin(self):
-        self._writer = SummaryWriterCache.get(self._checkpoint_dir)
+        self._writer = FileWriterCache.get(self._checkpoint_dir)
         self._global_step = _required_global_step("CheckpointSaverHook")
         for listener in self._listeners:
             listener.begin()
@@ -223,7 +205,7 @@ class SummarySaverHook(SessionRunHook):
 
     def begin(self):
         if self._writer is None and self._output_dir:
-            self._writer = SummaryWriterCache.get(self._output_dir)
+            self._writer = FileWriterCache.get(self._output_dir)
         self._next_step = None
         self._global_step = _required_global_step("SummarySaverHook")
 
@@ -271,7 +253,7 @@ class StepCounterHook(SessionRunHook):
 
     def begin(self):
         if self._writer is None and self._output_dir:
-            self._writer = SummaryWriterCache.get(self._output_dir)
+            self._writer = FileWriterCache.get(self._output_dir)
         self._global_step = _required_global_step("StepCounterHook")
         self._tag = self._global_step.op.name + "/sec"
 
