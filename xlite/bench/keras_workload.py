@@ -7,8 +7,9 @@ logits, batch 32 (benchmarks/workloads.py, build_w10). Systems:
   compile; then a second epoch, whose time per step is the steady state;
 - `session`: the same model written with raw ops and tf.train.AdamOptimizer, one `sess.run` per batch
   fed through feed_dict (the time per step after a warm-up step);
-- `tf.keras`: TensorFlow's own fit of the same program in a subprocess, where `tensorflow` imports
-  (its wall time for the epoch, graph or eager, whichever TF uses by default: eager tf.function).
+- `tf.keras`: TensorFlow's own fit of the same program in a subprocess, where `tensorflow` imports or
+  XLITE_TF_PYTHON names a Python that has it (its wall time for the epoch, with TF's default: a
+  tf.function step).
 
 Targets: the fit epoch faster than tf.keras's; Keras' steady step within 1.2x of the raw Session's.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import time
@@ -44,10 +46,14 @@ print(json.dumps({"fit_s": time.perf_counter() - start}))
 
 
 def tensorflow_fit_seconds(timeout: float = 600) -> float | None:
-    """TF's wall time for the same fit epoch, in a fresh process (None when tensorflow does not import)."""
-    if importlib.util.find_spec("tensorflow") is None:
-        return None
-    proc = subprocess.run([sys.executable, "-c", _TF_SCRIPT], capture_output=True, text=True, timeout=timeout)
+    """TF's wall time for the same fit epoch, in a fresh process: this Python's tensorflow, or the Python named
+    by XLITE_TF_PYTHON (a separate TensorFlow environment); None when there is neither."""
+    python = os.environ.get("XLITE_TF_PYTHON")
+    if not python:
+        if importlib.util.find_spec("tensorflow") is None:
+            return None
+        python = sys.executable
+    proc = subprocess.run([python, "-c", _TF_SCRIPT], capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-2000:])
     return json.loads(proc.stdout.strip().splitlines()[-1])["fit_s"]
