@@ -144,3 +144,18 @@ def test_errors_and_gradients_are_tfs():
     with pytest.raises(LookupError):
         tf.gradients(tf.reduce_sum(tf.image.adjust_saturation(x, 0.5)), [x])
     assert tf.gradients(tf.reduce_sum(tf.image.hsv_to_rgb(x)), [x]) == [None]
+
+
+# Made with TensorFlow 2.21: the GradientTape gradient of reduce_sum(rgb_to_hsv(HSV_X) * W) with respect to
+# HSV_X (TF's _RGBToHSVGrad), HSV_X = PIX and two more pixels as [3, 4, 3].
+HSV_X = np.array(PIX + [[0.6, 0.2, 0.1], [0.2, 0.3, 0.8]], np.float32).reshape(3, 4, 3)
+W = [[[0.126, -0.132, 0.64], [0.105, -0.536, 0.362], [1.304, 0.947, -0.704], [-1.265, -0.623, 0.041]], [[-2.325, -0.219, -1.246], [-0.732, -0.544, -0.316], [0.412, 1.043, -0.129], [1.366, -0.665, 0.352]], [[0.903, 0.094, -0.743], [-0.922, -0.458, 0.22], [-1.01, -0.209, -0.159], [0.541, 0.215, 0.355]]]
+GRAD = [[[0.37599998712539673, 0.0, 0.2639999985694885], [0.7657143473625183, 0.10822446644306183, 0.03500000014901161], [-0.8587531447410583, 0.2716667056083679, -1.0522222518920898], [0.04100000113248825, 0.0, 0.0]], [[-0.6458333730697632, 0.8891667127609253, -1.3271111249923706], [-0.3160000145435333, -0.12200000137090683, 0.12200000137090683], [0.7517638206481934, -2.6075000762939453, -0.22888889908790588], [0.740705132484436, -0.005646184086799622, 0.46462586522102356]], [[-0.5719431042671204, 0.09021244943141937, -0.3271739184856415], [0.3952409029006958, 0.17462120950222015, 0.11613400280475616], [-0.14972221851348877, -0.33666667342185974, 0.6176666617393494], [-0.14351853728294373, -0.15027779340744019, 0.44723376631736755]]]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_rgb_to_hsv_gradient_is_tfs(target):
+    x = tf.placeholder(tf.float32, [3, 4, 3])
+    (g,) = tf.gradients(tf.reduce_sum(tf.image.rgb_to_hsv(x) * np.asarray(W, np.float32)), [x])
+    with tf.Session(target) as s:
+        np.testing.assert_allclose(s.run(g, {x: HSV_X}), GRAD, rtol=1e-5, atol=1e-6)

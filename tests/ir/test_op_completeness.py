@@ -29,7 +29,6 @@ GRADIENT_NOT_YET = {
     "AdjustContrastv2": "tf.image.adjust_contrast: TF registers no gradient either",
     "AdjustSaturation": "tf.image.adjust_saturation: TF registers no gradient either",
     "AdjustHue": "tf.image.adjust_hue: TF registers no gradient either",
-    "RGBToHSV": "tf.image.rgb_to_hsv: TF's _RGBToHSVGrad not yet written",
 }
 
 

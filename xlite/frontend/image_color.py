@@ -2,8 +2,8 @@
 
 Each is TF's op type, lowered to elementwise IR that follows its TF CPU kernel step by step (the same
 branches as selects, the same float constants), so results agree with TF's to the last bit or so. TF
-registers a gradient only for RGBToHSV; HSVToRGB is NotDifferentiable and the three adjustments have none
-(tf.gradients raises LookupError), as here.
+registers a gradient only for RGBToHSV (image_color_grad.py); HSVToRGB is NotDifferentiable and the three
+adjustments have none (tf.gradients raises LookupError), as here.
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import numpy as np
 
 from xlite.frontend.array_helpers import array_lowering, slice_dim
 from xlite.frontend.convert import convert_to_tensor
+from xlite.frontend import image_color_grad as _image_color_grad  # noqa: F401  (RGBToHSV's gradient)
 from xlite.frontend.gradients import no_gradient
 from xlite.frontend.graph import Tensor
 from xlite.frontend.image_ops import _as_float, convert_image_dtype

@@ -23,8 +23,8 @@ from xlite.frontend.slicing_ops import slice  # noqa: A004 - TF's name
 from xlite.ir import dtypes
 
 __all__ = ["adjust_brightness", "central_crop", "convert_image_dtype", "crop_to_bounding_box", "flip_left_right",
-           "flip_up_down", "grayscale_to_rgb", "pad_to_bounding_box", "per_image_standardization", "random_flip_left_right",
-           "random_flip_up_down", "resize_image_with_crop_or_pad", "resize_with_crop_or_pad", "rgb_to_grayscale",
+           "flip_up_down", "grayscale_to_rgb", "pad_to_bounding_box", "per_image_standardization",
+           "random_flip_left_right", "random_flip_up_down", "resize_image_with_crop_or_pad", "resize_with_crop_or_pad", "rgb_to_grayscale",
            "rot90", "saturate_cast", "transpose_image"]
 
 
