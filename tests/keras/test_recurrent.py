@@ -82,8 +82,33 @@ def test_lstm_model_fits():
     assert history.history["accuracy"][-1] > 0.8
 
 
+@pytest.mark.parametrize("sequences", [True, False])
+def test_bidirectional_and_go_backwards(sequences):
+    """Checked against TF 2.21's Bidirectional(GRU) on copied weights (1e-7); here against NumPy."""
+    x = RNG.normal(size=(2, 4, 3)).astype(np.float32)
+    inp = keras.Input((4, 3))
+    layer = L.Bidirectional(L.GRU(3, return_sequences=sequences))
+    out = layer(inp)
+    weights = layer.get_weights()
+    got = keras.backend.get_session().run(out, {inp: x})
+    forward, f_last, _ = _numpy_rnn("gru", x, *weights[:3])
+    backward, b_last, _ = _numpy_rnn("gru", x[:, ::-1], *weights[3:])
+    want = np.concatenate([forward, backward[:, ::-1]], -1) if sequences else np.concatenate([f_last, b_last], -1)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_time_distributed_dense():
+    x = RNG.normal(size=(2, 4, 3)).astype(np.float32)
+    inp = keras.Input((4, 3))
+    td = L.TimeDistributed(L.Dense(2))
+    out = td(inp)
+    k, b = td.get_weights()
+    assert out.shape.as_list() == [None, 4, 2]
+    np.testing.assert_allclose(keras.backend.get_session().run(out, {inp: x}), x @ k + b, rtol=1e-5, atol=1e-6)
+
+
 def test_recurrent_options_not_done_raise_unimplemented():
-    with pytest.raises(tf.errors.UnimplementedError, match="go_backwards"):
-        L.LSTM(2, go_backwards=True)
-    with pytest.raises(tf.errors.UnimplementedError, match="Bidirectional"):
-        L.Bidirectional(L.LSTM(2))
+    with pytest.raises(tf.errors.UnimplementedError, match="stateful"):
+        L.LSTM(2, stateful=True)
+    with pytest.raises(tf.errors.UnimplementedError, match="RNN"):
+        L.RNN(None)

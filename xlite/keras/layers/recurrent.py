@@ -5,7 +5,7 @@ graph the compiler fuses and differentiates; unrolling needs the time dim known
 when the layer is called. Keras' layouts: LSTM's kernel is [input, 4 * units]
 with gates i, f, c, o and a forget-gate bias of ones (unit_forget_bias); GRU's
 (reset_after=True, TF2's default) has gates z, r, h and a [2, 3 * units] bias.
-RNN(cell), Bidirectional, TimeDistributed, masking, stateful and go_backwards are
+Bidirectional and TimeDistributed wrap them; RNN(cell), masking and stateful are
 not done yet and raise UnimplementedError.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ class _Recurrent(Layer):
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
                  return_sequences=False, return_state=False, go_backwards=False, stateful=False, unroll=False,
                  dropout=0.0, recurrent_dropout=0.0, time_major=False, **kwargs):
-        for name, value in (("go_backwards", go_backwards), ("stateful", stateful), ("time_major", time_major),
+        for name, value in (("stateful", stateful), ("time_major", time_major),
                             ("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
             if value:
                 raise errors.unimplemented(f"tf.keras.layers.{type(self).__name__}({name}=...) is not supported by "
@@ -38,6 +38,7 @@ class _Recurrent(Layer):
         self.kernel_initializer, self.recurrent_initializer = kernel_initializer, recurrent_initializer
         self.bias_initializer = bias_initializer
         self.return_sequences, self.return_state = return_sequences, return_state
+        self.go_backwards = go_backwards
 
     def build(self, input_shape) -> None:
         if isinstance(input_shape, (list, tuple)):
@@ -72,7 +73,8 @@ class _Recurrent(Layer):
         zero = self._zeros_state(inputs)
         states = list(initial_state) if initial_state is not None else [zero] * self._state_count
         outputs = []
-        for x_t in unstack(inputs, axis=1):
+        steps_in = unstack(inputs, axis=1)
+        for x_t in (reversed(steps_in) if self.go_backwards else steps_in):     # Keras: outputs in that order
             h, states = self._step(x_t, states)
             outputs.append(h)
         output = stack(outputs, axis=1) if self.return_sequences else outputs[-1]
@@ -84,7 +86,7 @@ class _Recurrent(Layer):
         return {**super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
                 "recurrent_activation": activations.serialize(self.recurrent_activation),
                 "use_bias": self.use_bias, "return_sequences": self.return_sequences,
-                "return_state": self.return_state}
+                "return_state": self.return_state, "go_backwards": self.go_backwards}
 
 
 class SimpleRNN(_Recurrent):
@@ -169,13 +171,83 @@ class GRU(_Recurrent):
         return h, [h]
 
 
-def _unimplemented(name: str):
-    def make(*args, **kwargs):
-        raise errors.unimplemented(f"tf.keras.layers.{name} is not supported by xlite yet (issue #17)")
-    make.__name__ = name
-    return make
+class Bidirectional(Layer):
+    """A recurrent layer run forwards and (a copy with go_backwards) backwards; the outputs merged ('concat',
+    'sum', 'mul', 'ave'), the backward sequence reversed back into time order first."""
+
+    def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
+        if not isinstance(layer, _Recurrent):
+            raise errors.unimplemented("tf.keras.layers.Bidirectional of a layer other than SimpleRNN/LSTM/GRU is "
+                                       "not supported by xlite yet")
+        if merge_mode not in ("concat", "sum", "mul", "ave"):
+            raise errors.unimplemented(f"Bidirectional(merge_mode={merge_mode!r}) is not supported by xlite yet")
+        super().__init__(**kwargs)
+        if backward_layer is None:
+            config = {**layer.get_config(), "go_backwards": not layer.go_backwards}
+            config["name"] = "backward_" + layer.name
+            backward_layer = type(layer).from_config(config)
+        layer._name = "forward_" + layer.name
+        self.forward_layer, self.backward_layer = layer, backward_layer
+        self.merge_mode = merge_mode
+        self.return_sequences, self.return_state = layer.return_sequences, layer.return_state
+
+    def call(self, inputs, training=None):
+        from xlite.frontend.array_ops import reverse
+        from xlite.frontend.join_ops import concat
+        forward, backward = self.forward_layer(inputs), self.backward_layer(inputs)
+        f_states = b_states = []
+        if self.return_state:
+            forward, *f_states = forward
+            backward, *b_states = backward
+        if self.return_sequences:
+            backward = reverse(backward, [1])
+        merged = {"concat": lambda: concat([forward, backward], -1), "sum": lambda: forward + backward,
+                  "mul": lambda: forward * backward, "ave": lambda: (forward + backward) / 2.0}[self.merge_mode]()
+        return [merged, *f_states, *b_states] if self.return_state else merged
+
+    def get_config(self) -> dict:
+        from xlite.keras.engine.model_config import layer_to_dict
+        return {**super().get_config(), "layer": layer_to_dict(self.forward_layer), "merge_mode": self.merge_mode}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        from xlite.keras.engine.model_config import layer_from_dict
+        config = dict(config)
+        return cls(layer_from_dict(config.pop("layer")), **config)
 
 
-RNN = _unimplemented("RNN")
-Bidirectional = _unimplemented("Bidirectional")
-TimeDistributed = _unimplemented("TimeDistributed")
+class TimeDistributed(Layer):
+    """Applies `layer` to every timestep: [batch, time, ...] folded to [batch * time, ...] and back."""
+
+    def __init__(self, layer, **kwargs):
+        super().__init__(**kwargs)
+        self.layer = layer
+
+    def call(self, inputs, training=None):
+        from xlite.frontend import array_ops
+        from xlite.frontend.join_ops import concat
+        dims = inputs.shape.dims
+        if None in dims[2:]:
+            raise errors.unimplemented("TimeDistributed needs each timestep's shape known")
+        folded = array_ops.reshape(inputs, [-1, *dims[2:]])
+        kwargs = {"training": training} if self.layer._call_takes_training else {}
+        outputs = self.layer(folded, **kwargs)
+        shape = shape_ops.shape(inputs)
+        result = array_ops.reshape(outputs, concat([shape[:2], shape_ops.shape(outputs)[1:]], 0))
+        result.set_shape([dims[0], dims[1], *outputs.shape.dims[1:]])
+        return result
+
+    def get_config(self) -> dict:
+        from xlite.keras.engine.model_config import layer_to_dict
+        return {**super().get_config(), "layer": layer_to_dict(self.layer)}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        from xlite.keras.engine.model_config import layer_from_dict
+        config = dict(config)
+        return cls(layer_from_dict(config.pop("layer")), **config)
+
+
+def RNN(cell, *args, **kwargs):  # noqa: N802  (Keras' class name)
+    raise errors.unimplemented("tf.keras.layers.RNN(cell) (custom cells) is not supported by xlite yet; use "
+                               "SimpleRNN, LSTM or GRU")
