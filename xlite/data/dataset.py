@@ -95,9 +95,13 @@ class Dataset:
     def __iter__(self) -> "DatasetIterator":
         """A fresh pass over the elements as EagerTensors (as TF2 gives); each `iter` starts over. Only
         executing eagerly, as in TF: a TF1 graph reads a dataset through an iterator's get_next()."""
-        _check_python_iteration("`tf.data.Dataset` only supports Python-style iteration in eager mode or "
-                                "within tf.function.")
-        return DatasetIterator(self)
+        if eager_bridge.executing_eagerly():
+            return DatasetIterator(self)
+        if _in_trace():             # TF iterates in the graph (a `for` loop goes through AutoGraph's for_stmt)
+            from xlite.data.graph_loop import GraphIterator
+            return GraphIterator(self)
+        raise RuntimeError("`tf.data.Dataset` only supports Python-style iteration in eager mode or within "
+                           "tf.function.")
 
     def as_numpy_iterator(self) -> Iterator:
         """The elements as NumPy values: arrays, and NumPy scalars for 0-d components (as TF gives). Only
@@ -253,18 +257,9 @@ class DatasetIterator:
         self._elements.close()
 
 
-def _check_python_iteration(message: str) -> None:
-    """TF's RuntimeError for Python iteration while building a TF1 graph; inside a tf.function trace, where
-    TF iterates in the graph, xlite's UnimplementedError (a `for` loop over a dataset in converted code
-    goes through AutoGraph's for_stmt instead)."""
-    if eager_bridge.executing_eagerly():
-        return
+def _in_trace() -> bool:
     from xlite.frontend.graph import get_default_graph
-    if hasattr(get_default_graph(), "capture"):          # a FuncGraph (xlite/function/func_graph.py)
-        raise errors.unimplemented("iterating a tf.data.Dataset with iter()/next() inside tf.function: xlite "
-                                   "cannot yet give its elements as tensors of the trace. Loop over it with "
-                                   "`for x in dataset:` (AutoGraph), or pass the elements as arguments.")
-    raise RuntimeError(message)
+    return hasattr(get_default_graph(), "capture")          # a FuncGraph (xlite/function/func_graph.py)
 
 
 def host_elements(dataset: Dataset) -> Iterator:

@@ -10,8 +10,12 @@ each call sees the data as it is then (a shuffle reshuffles, a generator runs ag
 What needs more than that is UnimplementedError naming the loop's line: an infinite dataset (TF stops
 it with `break`; a pass cannot be made ahead of the run), string components (no executable takes one),
 elements of differing shapes (raised at the run), and a dataset built from the trace's own tensors.
+`iter(dataset)` inside a trace is a `GraphIterator` whose k-th `next()` reads one such op over
+`dataset.skip(k).take(1)`.
 """
 from __future__ import annotations
+
+import weakref
 
 import numpy as np
 
@@ -19,6 +23,7 @@ from xlite import errors
 from xlite.data import structure
 from xlite.data.dataset import INFINITE, Dataset, host_elements
 from xlite.frontend import nest
+from xlite.frontend.gather_ops import gather
 from xlite.frontend.gradients import no_gradient
 from xlite.frontend.op_registry import lowering, make_op
 from xlite.frontend.tensor_shape import TensorShape
@@ -40,14 +45,17 @@ no_gradient("DatasetElements")
 class _AllElements:
     """The host side of a DatasetElements op: a fresh pass, each component stacked."""
 
-    def __init__(self, dataset: Dataset, specs: list, where: str):
+    def __init__(self, dataset: Dataset, specs: list, where: str, op_ref=None):
         self.dataset, self.specs, self.where = dataset, specs, where
+        self.op_ref = op_ref        # set for next(iterator): an empty pass is TF's OutOfRangeError
 
     def next_value(self, session) -> list:
         columns = [[] for _ in self.specs]
         for element in host_elements(self.dataset):
             for column, value in zip(columns, nest.flatten(element)):
                 column.append(np.asarray(value))
+        if self.op_ref is not None and not columns[0]:
+            raise errors.OutOfRangeError(None, self.op_ref(), "End of sequence")
         out = []
         for column, spec in zip(columns, self.specs):
             if not column:
@@ -63,7 +71,7 @@ class _AllElements:
         return out
 
 
-def stacked_elements(dataset: Dataset, where: str):
+def stacked_elements(dataset: Dataset, where: str, _next: bool = False):
     """The dataset's elements as graph tensors of the default graph, each component with a new dim 0."""
     def refuse(why: str):
         return errors.unimplemented(f"{where}: for loop over a tf.data.Dataset inside tf.function {why}")
@@ -78,8 +86,34 @@ def stacked_elements(dataset: Dataset, where: str):
     op = make_op("DatasetElements", [], {"output_types": tuple(s.dtype for s in specs),
                                          "output_shapes": tuple(shapes)},
                  name="DatasetElements", n_outputs=len(specs), output_shapes=shapes)
-    host_fed.attach(op, _AllElements(dataset, specs, where))
+    host_fed.attach(op, _AllElements(dataset, specs, where, weakref.ref(op) if _next else None))
     return nest.pack_sequence_as(dataset.element_spec, list(op.outputs))
 
 
-__all__ = ["stacked_elements"]
+class GraphIterator:
+    """`iter(dataset)` inside a tf.function: as in TF, a fresh iterator at each call of the function, whose
+    k-th `next()` is element k of a fresh pass (a DatasetElements op over `skip(k).take(1)`; OutOfRangeError
+    at the run past the end)."""
+
+    def __init__(self, dataset: Dataset):
+        self._dataset, self._taken = dataset, 0
+
+    @property
+    def element_spec(self):
+        return self._dataset.element_spec
+
+    def __iter__(self):
+        raise errors.unimplemented("a for loop over an iterator inside tf.function: loop over the dataset "
+                                   "itself (`for x in dataset:`), or call next() a fixed number of times")
+
+    def __next__(self):
+        return self.get_next()
+
+    def get_next(self):
+        one = self._dataset.skip(self._taken).take(1)
+        self._taken += 1
+        stacked = stacked_elements(one, f"next() of iter(dataset) (element {self._taken - 1})", _next=True)
+        return nest.pack_sequence_as(stacked, [gather(t, 0) for t in nest.flatten(stacked)])
+
+
+__all__ = ["GraphIterator", "stacked_elements"]

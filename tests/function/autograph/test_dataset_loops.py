@@ -108,3 +108,31 @@ def test_the_same_loop_run_eagerly_is_pythons():
         s, n = _total(_batches())
     np.testing.assert_array_equal(s.numpy(), [30.0, 36.0])
     assert n == 3
+
+
+def test_iter_and_next_inside_a_tf_function_read_a_fresh_pass_at_each_call():
+    ds = D.from_tensor_slices(np.arange(6, dtype=np.float32).reshape(3, 2))
+
+    @tf.function
+    def first_two(ds):
+        it = iter(ds)
+        a = next(it)
+        b = next(it)
+        return a + 10 * b
+
+    @tf.function
+    def too_many(ds):
+        it = iter(ds)
+        return [next(it) for _ in range(4)]
+    with eager_mode():
+        got = [first_two(ds).numpy() for _ in range(2)]
+        with pytest.raises(tf.errors.OutOfRangeError):              # TF 2.21 too, at the run
+            too_many(ds)
+    for g in got:
+        np.testing.assert_array_equal(g, [20.0, 31.0])            # TF 2.21: [20., 31.] at each call
+
+
+def test_python_iteration_in_a_graph_still_raises_tfs_error():
+    with tf.Graph().as_default():
+        with pytest.raises(RuntimeError, match="only supports Python-style iteration in eager mode"):
+            iter(D.range(3))
