@@ -20,7 +20,7 @@ import numpy as np
 from xlite import errors
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.gradients import no_gradient
-from xlite.frontend.graph import Tensor
+from xlite.frontend.graph import Tensor, executing_eagerly
 from xlite.frontend.op_registry import lowering, make_op
 from xlite.ir import dtypes
 from xlite.runtime.fetches import host_rule
@@ -179,6 +179,9 @@ no_gradient("EncodePng", "DecodePng", "DecodeJpeg")
 def encode_png(image, compression=-1, name=None) -> Tensor:
     """A scalar string tensor: fetching it gives the PNG bytes of a [height, width, channels] uint8 image
     (channels 1 to 4). xlite's strings live on the host: it can be fetched, not computed on further."""
+    if executing_eagerly():
+        raise errors.unimplemented("tf.image.encode_png while executing eagerly: xlite's eager tensors hold "
+                                   "numbers, not strings; build it in a graph and fetch it with Session.run")
     image = convert_to_tensor(image, name="image")
     if image.dtype != dtypes.uint8:
         raise TypeError(f"Value passed to parameter 'image' has DataType {image.dtype.name} not in list of "
