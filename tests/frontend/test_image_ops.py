@@ -173,3 +173,10 @@ def test_value_gradients(target):
     got = _run(target, [g_bright, g_gray], {x: IMG3[:2, :3]})
     np.testing.assert_array_equal(got[0], np.ones((2, 3, 3), np.float32))
     np.testing.assert_allclose(got[1], w * np.array([0.2989, 0.5870, 0.1140], np.float32), rtol=1e-6)
+
+
+def test_standardization_of_images_of_unknown_size():
+    x = tf.placeholder(tf.float32, [None, None, None, 3])
+    got = _run("cpu", tf.image.per_image_standardization(x), {x: IMG4})
+    mean = IMG4.mean(axis=(1, 2, 3), keepdims=True)
+    np.testing.assert_allclose(got, (IMG4 - mean) / IMG4.std(axis=(1, 2, 3), keepdims=True), rtol=2e-5, atol=2e-6)

@@ -16,7 +16,7 @@ from xlite.frontend.math_ops import round as round_  # noqa: A004
 from xlite.frontend.math_ops import less
 from xlite.frontend.pad_ops import pad
 from xlite.frontend.random_ops import random_uniform
-from xlite.frontend.reduction_ops import reduce_mean, reduce_std
+from xlite.frontend.reduction_ops import reduce_mean, reduce_prod, reduce_std
 from xlite.frontend.scopes import name_scope
 from xlite.frontend.shape_ops import shape
 from xlite.frontend.slicing_ops import slice  # noqa: A004 - TF's name
@@ -24,8 +24,8 @@ from xlite.ir import dtypes
 
 __all__ = ["adjust_brightness", "central_crop", "convert_image_dtype", "crop_to_bounding_box", "flip_left_right",
            "flip_up_down", "grayscale_to_rgb", "pad_to_bounding_box", "per_image_standardization",
-           "random_flip_left_right", "random_flip_up_down", "resize_image_with_crop_or_pad", "resize_with_crop_or_pad", "rgb_to_grayscale",
-           "rot90", "saturate_cast", "transpose_image"]
+           "random_flip_left_right", "random_flip_up_down", "resize_image_with_crop_or_pad",
+           "resize_with_crop_or_pad", "rgb_to_grayscale", "rot90", "saturate_cast", "transpose_image"]
 
 
 # shapes --------------------------------------------------------------------------------------
@@ -291,11 +291,8 @@ def per_image_standardization(image) -> Tensor:
         image = convert_to_tensor(image, name="image")
         _rank(image)
         image = cast(image, dtypes.float32)
-        dims = image.shape.dims[-3:]
-        if None in dims:
-            raise errors.unimplemented("per_image_standardization needs the image's height, width and channels "
-                                       "at graph construction")
+        num_pixels = reduce_prod(shape(image)[-3:])
         mean = reduce_mean(image, axis=[-1, -2, -3], keepdims=True)
         stddev = reduce_std(image, axis=[-1, -2, -3], keepdims=True)
-        min_stddev = rsqrt(convert_to_tensor(float(np.prod(dims)), dtypes.float32))
+        min_stddev = rsqrt(cast(num_pixels, dtypes.float32))
         return divide(image - mean, maximum(stddev, min_stddev))
