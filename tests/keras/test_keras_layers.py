@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import xlite as tf
+from keras_cases import finite_difference_check as _finite_difference_check
 
 keras = tf.keras
 L = keras.layers
@@ -149,38 +150,6 @@ def test_layer_normalization_forward():
     out = L.LayerNormalization()(inp)
     want = (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + 1e-3)
     np.testing.assert_allclose(_run(out, {inp: x}), want, rtol=1e-4, atol=1e-5)
-
-
-def _finite_difference_check(layer, x, training=False, eps=1e-6, rtol=1e-5, atol=1e-6):
-    """tf.gradients of sum(layer(x) * w) with respect to x and to each trainable weight, against central
-    differences of the same loss (float64 layers)."""
-    inp = tf.placeholder(tf.float64, x.shape)
-    y = layer(inp, training=training) if training else layer(inp)
-    w = RNG.normal(size=y.shape.as_list())
-    loss = tf.reduce_sum(y * w)
-    weights = layer.trainable_weights
-    grads = tf.gradients(loss, [inp] + weights)
-    session = keras.backend.get_session()
-    analytic = session.run(grads, {inp: x})
-
-    def f(value=x):
-        return session.run(loss, {inp: value})
-    numeric = np.zeros_like(x)
-    for i in np.ndindex(*x.shape):
-        up, down = x.copy(), x.copy()
-        up[i] += eps
-        down[i] -= eps
-        numeric[i] = (f(up) - f(down)) / (2 * eps)
-    np.testing.assert_allclose(analytic[0], numeric, rtol=rtol, atol=atol)
-    for var, g in zip(weights, analytic[1:]):
-        value = keras.backend.get_value(var)
-        direction = RNG.normal(size=value.shape)
-        keras.backend.set_value(var, value + eps * direction)
-        plus = f()
-        keras.backend.set_value(var, value - eps * direction)
-        minus = f()
-        keras.backend.set_value(var, value)
-        np.testing.assert_allclose((g * direction).sum(), (plus - minus) / (2 * eps), rtol=rtol, atol=atol)
 
 
 @pytest.mark.slow

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import xlite as tf
+from keras_cases import finite_difference_check
 
 keras = tf.keras
 L = keras.layers
@@ -66,9 +67,8 @@ def test_lstm_initial_weights_and_last_output():
 
 @pytest.mark.slow
 def test_lstm_gradients_by_finite_differences():
-    from test_layers import _finite_difference_check
-    _finite_difference_check(L.LSTM(2, dtype="float64"), RNG.normal(size=(2, 3, 2)))
-    _finite_difference_check(L.GRU(2, dtype="float64"), RNG.normal(size=(2, 3, 2)))
+    finite_difference_check(L.LSTM(2, dtype="float64"), RNG.normal(size=(2, 3, 2)))
+    finite_difference_check(L.GRU(2, dtype="float64"), RNG.normal(size=(2, 3, 2)))
 
 
 @pytest.mark.slow
