@@ -14,7 +14,10 @@ import xlite
 PACKAGE = os.path.dirname(xlite.__file__)
 
 # (file under xlite/, enclosing function) -> why NotImplementedError stays
-ALLOWED_NOT_IMPLEMENTED: dict = {}     # abstract methods (see _is_abstract_method) need no entry
+ALLOWED_NOT_IMPLEMENTED: dict = {     # abstract methods (see _is_abstract_method) need no entry
+    ("keras/engine/training.py", "Model.call"): "tf.keras's own error for a Model with neither a graph nor call",
+    ("keras/engine/training.py", "Model.get_config"): "tf.keras's own error for a subclassed model's config",
+}
 # (file under xlite/, enclosing function) -> why an OSError subclass is raised there
 ALLOWED_OS_ERRORS = {
     ("codegen/cpu/cache.py", "_cpuinfo"): "caught by host_fingerprint, which then reads no host",

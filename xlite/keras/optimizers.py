@@ -60,7 +60,9 @@ class Optimizer:
         if name not in self._hyper:
             value = self._hyper_values[name]
             if callable(value):
-                raise NotImplementedError
+                from xlite import errors
+                raise errors.unimplemented("tf.keras optimizers with a learning-rate schedule are not supported "
+                                           "by xlite yet; use LearningRateScheduler")
             with self._control_free(), self._scope(self._name):
                 self._hyper[name] = Variable(np.float32(value), trainable=False, name=name)
             backend.track_variable(self._hyper[name])
@@ -149,7 +151,9 @@ class Optimizer:
         if callable(var_list):
             var_list = var_list()
         if callable(loss):
-            raise NotImplementedError("minimize with a callable loss needs eager execution")
+            from xlite import errors
+            raise errors.unimplemented("tf.keras Optimizer.minimize with a callable loss is not supported by xlite "
+                                       "yet; pass the loss tensor")
         return self.apply_gradients(zip(gradients(loss, list(var_list), grad_ys=grad_loss), var_list), name=name)
 
     def _create_slots(self, var) -> None:

@@ -36,6 +36,7 @@ def get_file(fname: str, origin: str | None = None, cache_subdir: str = "dataset
     base = os.path.expanduser(cache_dir or os.path.join("~", ".keras"))
     path = os.path.join(base, cache_subdir, fname)
     if not os.path.exists(path):
-        raise FileNotFoundError(f"{path} not found: xlite does not download datasets; place the file there "
-                                f"(origin: {origin})")
+        from xlite import errors
+        raise errors.NotFoundError(None, None, f"{path} not found: xlite does not download datasets; place the "
+                                   f"file there (origin: {origin})")
     return path
