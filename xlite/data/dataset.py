@@ -114,7 +114,7 @@ class Dataset:
     def _autograph_loop_elements(self, where: str):
         """What AutoGraph's for_stmt (below this package) loops over inside a trace (xlite/data/graph_loop.py)."""
         from xlite.data.graph_loop import stacked_elements
-        return stacked_elements(self, where)
+        return stacked_elements(self, where, tail=True)
 
     # TF1 iterators (xlite/data/iterators.py) -------------------------------------------------------------
     def make_one_shot_iterator(self):

@@ -9,7 +9,8 @@ each call sees the data as it is then (a shuffle reshuffles, a generator runs ag
 
 What needs more than that is UnimplementedError naming the loop's line: an infinite dataset (TF stops
 it with `break`; a pass cannot be made ahead of the run), string components (no executable takes one),
-elements of differing shapes (raised at the run), and a dataset built from the trace's own tensors.
+elements of differing shapes (raised at the run) but for a last one (a remainder batch: a second
+tf.while_loop runs the body on it, 0 or 1 times), and a dataset built from the trace's own tensors.
 `iter(dataset)` inside a trace is a `GraphIterator` whose k-th `next()` reads one such op over
 `dataset.skip(k).take(1)`.
 """
@@ -43,36 +44,39 @@ no_gradient("DatasetElements")
 
 
 class _AllElements:
-    """The host side of a DatasetElements op: a fresh pass, each component stacked."""
+    """The host side of a DatasetElements op: a fresh pass, each component stacked. With `tail`, the op
+    has a second set of outputs: the last element alone when its shape differs from the others' (a
+    remainder batch), else nothing (a dim 0 of size 0)."""
 
-    def __init__(self, dataset: Dataset, specs: list, where: str, op_ref=None):
-        self.dataset, self.specs, self.where = dataset, specs, where
+    def __init__(self, dataset: Dataset, specs: list, where: str, op_ref=None, tail: bool = False):
+        self.dataset, self.specs, self.where, self.tail = dataset, specs, where, tail
         self.op_ref = op_ref        # set for next(iterator): an empty pass is TF's OutOfRangeError
 
     def next_value(self, session) -> list:
-        columns = [[] for _ in self.specs]
-        for element in host_elements(self.dataset):
-            for column, value in zip(columns, nest.flatten(element)):
-                column.append(np.asarray(value))
-        if self.op_ref is not None and not columns[0]:
+        rows = [[np.asarray(v) for v in nest.flatten(element)] for element in host_elements(self.dataset)]
+        if self.op_ref is not None and not rows:
             raise errors.OutOfRangeError(None, self.op_ref(), "End of sequence")
-        out = []
-        for column, spec in zip(columns, self.specs):
-            if not column:
-                dims = [d or 0 for d in (spec.shape.dims or [])]
-                out.append(np.zeros([0] + dims, spec.dtype.np))
-                continue
-            if any(v.shape != column[0].shape for v in column):
-                raise errors.unimplemented(
-                    f"{self.where}: for loop over a tf.data.Dataset inside tf.function whose elements differ "
-                    f"in shape ({sorted({v.shape for v in column})}): xlite runs the loop over the elements "
-                    "stacked. Use batch(..., drop_remainder=True) or padded_batch.")
-            out.append(np.stack(column).astype(spec.dtype.np, copy=False))
-        return out
+        shapes = [tuple(v.shape for v in row) for row in rows]
+        last = rows[-1:] if self.tail and rows and shapes[-1] != shapes[0] else []
+        main = rows[:len(rows) - len(last)]
+        if any(shape != shapes[0] for shape in shapes[:len(main)]):
+            raise errors.unimplemented(
+                f"{self.where}: for loop over a tf.data.Dataset inside tf.function whose elements differ in shape "
+                f"({sorted(set(shapes))}): xlite runs the loop over the elements stacked (a remainder batch "
+                "last aside). Use batch(..., drop_remainder=True) or padded_batch.")
+        out = self._stacked(main, rows[0] if rows else None)
+        return out + self._stacked(last, rows[0] if rows else None) if self.tail else out
+
+    def _stacked(self, rows: list, like) -> list:
+        if rows:
+            return [np.stack(column).astype(spec.dtype.np, copy=False) for column, spec in zip(zip(*rows), self.specs)]
+        return [np.zeros((0,) + (v.shape if like is not None else tuple(d or 0 for d in (spec.shape.dims or []))),
+                         spec.dtype.np) for v, spec in zip(like if like is not None else self.specs, self.specs)]
 
 
-def stacked_elements(dataset: Dataset, where: str, _next: bool = False):
-    """The dataset's elements as graph tensors of the default graph, each component with a new dim 0."""
+def stacked_elements(dataset: Dataset, where: str, _next: bool = False, tail: bool = False):
+    """The dataset's elements as graph tensors of the default graph, each component with a new dim 0; with
+    `tail`, a list of two such structures: the elements before a remainder, and the remainder (0 or 1)."""
     def refuse(why: str):
         return errors.unimplemented(f"{where}: for loop over a tf.data.Dataset inside tf.function {why}")
     if dataset._cardinality() == INFINITE:
@@ -82,12 +86,16 @@ def stacked_elements(dataset: Dataset, where: str, _next: bool = False):
         raise refuse("with tf.string components: no executable takes strings")
     if any(t._static_value is None for t in dataset.graph_tensors()):
         raise refuse("over a dataset made from the function's own tensors: pass the dataset in instead")
-    shapes = [TensorShape([None]).concatenate(s.shape) for s in specs]
-    op = make_op("DatasetElements", [], {"output_types": tuple(s.dtype for s in specs),
+    shapes = [TensorShape([None]).concatenate(s.shape) for s in specs] * (2 if tail else 1)
+    op = make_op("DatasetElements", [], {"output_types": tuple(s.dtype for s in specs) * (2 if tail else 1),
                                          "output_shapes": tuple(shapes)},
-                 name="DatasetElements", n_outputs=len(specs), output_shapes=shapes)
-    host_fed.attach(op, _AllElements(dataset, specs, where, weakref.ref(op) if _next else None))
-    return nest.pack_sequence_as(dataset.element_spec, list(op.outputs))
+                 name="DatasetElements", n_outputs=len(shapes), output_shapes=shapes)
+    host_fed.attach(op, _AllElements(dataset, specs, where, weakref.ref(op) if _next else None, tail))
+    outputs = list(op.outputs)
+    if not tail:
+        return nest.pack_sequence_as(dataset.element_spec, outputs)
+    return [nest.pack_sequence_as(dataset.element_spec, outputs[:len(specs)]),
+            nest.pack_sequence_as(dataset.element_spec, outputs[len(specs):])]
 
 
 class GraphIterator:

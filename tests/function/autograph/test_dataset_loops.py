@@ -1,7 +1,8 @@
 """`for x in dataset:` inside a tf.function runs in the graph, as TF 2.21's does (a dataset reduce there; a
 tf.while_loop over the elements the host makes before each call here, xlite/data/graph_loop.py): the loop's
 variables are carried in the graph and each call reads the data as it is then. Expected values are TF's.
-A remainder batch (elements of two shapes) cannot be stacked, so it is UnimplementedError here (TF runs it)."""
+A remainder batch (a last element of another shape) runs in a second loop; other elements of differing
+shapes cannot be stacked, so they are UnimplementedError here (TF runs them)."""
 import inspect
 
 import numpy as np
@@ -98,9 +99,26 @@ def test_what_cannot_run_in_the_graph_raises_unimplemented_at_the_line():
             tf.function(forever)(D.range(3).repeat())
     assert "for loop over a tf.data.Dataset inside tf.function over an infinite dataset" in str(info.value)
     assert f'test_dataset_loops.py", line {line}' in str(info.value)
+    ragged = D.from_generator(lambda: iter([[1.0, 2.0], [1.0, 2.0, 3.0], [1.0, 2.0]]), output_types=tf.float32,
+                              output_shapes=[None])
     with eager_mode():
         with pytest.raises(tf.errors.UnimplementedError, match="differ in shape"):
-            tf.function(_total)(D.from_tensor_slices(np.zeros((5, 2), np.float32)).batch(3))
+            tf.function(_total)(ragged)
+
+
+def test_a_remainder_batch_runs_in_a_second_loop():
+    remainder = D.from_tensor_slices(np.arange(10, dtype=np.float32).reshape(5, 2)).batch(2)
+    total = tf.function(_total)
+    with eager_mode():
+        s, n = total(remainder)
+        single = total(D.from_tensor_slices(np.arange(2, dtype=np.float32).reshape(1, 2)).batch(2))
+        empty = total(D.from_tensor_slices(np.zeros((0, 2), np.float32)).batch(2))
+    np.testing.assert_array_equal(s.numpy(), [20.0, 25.0])        # TF 2.21: ([20., 25.], 3)
+    assert int(n) == 3
+    np.testing.assert_array_equal(single[0].numpy(), [0.0, 1.0])
+    assert int(single[1]) == 1
+    np.testing.assert_array_equal(empty[0].numpy(), [0.0, 0.0])
+    assert int(empty[1]) == 0
 
 
 def test_the_same_loop_run_eagerly_is_pythons():

@@ -347,21 +347,24 @@ def for_stmt(iterable, extra_test, body_fn, state: tuple, names: tuple, opts: di
 
 
 class _StackedElements:
-    """A dataset's elements as a structure of graph tensors with a leading element dim."""
+    """A dataset's elements as segments, each a structure of graph tensors with a leading element dim (the
+    elements of one shape, then a remainder of another): one tf.while_loop per segment, in order."""
 
-    def __init__(self, elements):
-        self.elements = elements
+    def __init__(self, segments: list):
+        self.segments = segments
 
 
 def _tf_for(iterable, extra_test, body_fn, state: tuple, names: tuple, opts: dict) -> tuple:
     counted = isinstance(iterable, TensorEnumerate)
     if isinstance(iterable, _StackedElements):
-        flat = nest.flatten(iterable.elements)
-        n = flat[0].shape[0] if flat[0].shape[0] is not None else tf_shape(flat[0])[0]
+        for elements in iterable.segments:
+            flat = nest.flatten(elements)
+            n = flat[0].shape[0] if flat[0].shape[0] is not None else tf_shape(flat[0])[0]
 
-        def element(i):
-            return nest.pack_sequence_as(iterable.elements, [gather(t, i) for t in flat])
-        return _counted_loop(n, element, None, extra_test, body_fn, state, names, opts)
+            def element(i, elements=elements, flat=flat):
+                return nest.pack_sequence_as(elements, [gather(t, i) for t in flat])
+            state = _counted_loop(n, element, None, extra_test, body_fn, state, names, opts)
+        return state
     tensor = convert_to_tensor(iterable.tensor if counted else iterable)
     if tensor.shape.ndims == 0:
         raise TypeError(f"{where(opts)}: cannot iterate over a scalar tensor ({tensor.name})")
