@@ -159,3 +159,11 @@ def test_rgb_to_hsv_gradient_is_tfs(target):
     (g,) = tf.gradients(tf.reduce_sum(tf.image.rgb_to_hsv(x) * np.asarray(W, np.float32)), [x])
     with tf.Session(target) as s:
         np.testing.assert_allclose(s.run(g, {x: HSV_X}), GRAD, rtol=1e-5, atol=1e-6)
+
+
+def test_cuda_kernels_on_the_emulator(emulated):
+    names = sorted(CASES)
+    with tf.Session("cuda") as s:
+        got = s.run([CASES[n](X) for n in names])
+    for name, value in zip(names, got):
+        np.testing.assert_allclose(value.reshape(-1, 3), globals()[name], rtol=3e-7, atol=2e-7, err_msg=name)

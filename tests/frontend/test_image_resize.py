@@ -158,9 +158,9 @@ def _jacobian(method, shape, size, ac, hp):
 
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("method", ["bilinear", "nearest", "bicubic"])
-@pytest.mark.parametrize("shape,size,ac,hp", [((1, 3, 5, 1), (4, 7), False, False),
+@pytest.mark.parametrize("shape,size,ac,hp", [pytest.param((1, 3, 5, 1), (4, 7), False, False, marks=pytest.mark.slow),
                                               ((1, 4, 4, 1), (2, 3), True, False),
-                                              ((1, 5, 3, 1), (3, 6), False, True),
+                                              pytest.param((1, 5, 3, 1), (3, 6), False, True, marks=pytest.mark.slow),
                                               ((1, 1, 1, 1), (2, 3), False, True)])
 def test_gradient_is_the_transposed_map(target, method, shape, size, ac, hp):
     jac = _jacobian(method, shape, size, ac, hp)
@@ -227,3 +227,18 @@ def test_grid_of_sizes_against_live_tensorflow():
         got = s.run([_resize(m, x, size, ac, hp) for m, x, size, ac, hp in cases])
     for case, g, w in zip(cases, got, want):
         np.testing.assert_allclose(g, w, rtol=2e-6, atol=2e-6, err_msg=str((case[0], case[2:], case[1].shape)))
+
+
+@pytest.mark.slow
+def test_cuda_kernels_on_the_emulator(emulated):
+    """The CUDA backend's code for the same gathers and sums, run on the CPU emulator."""
+    keys = sorted(EXPECTED, key=str)
+    x = tf.placeholder(tf.float32, [1, 3, 5, 1])
+    ys = [_resize(m, x, size, ac, hp) for m, size, ac, hp in keys]
+    (g,) = tf.gradients(tf.add_n([tf.reduce_sum(y) for y in ys if y.op.type != "ResizeArea"]), [x])
+    with tf.Session("cuda") as s:
+        got = s.run(ys + [g], {x: X})
+    for key, value in zip(keys, got):
+        np.testing.assert_allclose(value[0, :, :, 0], EXPECTED[key], rtol=2e-6, atol=1e-6, err_msg=str(key))
+    with tf.Session("interpreter") as s:
+        np.testing.assert_allclose(got[-1], s.run(g, {x: X}), rtol=1e-5)
