@@ -94,3 +94,14 @@ def test_loss_objects_squeeze_a_trailing_unit_dim_like_keras():
     got = _run([keras.losses.BinaryCrossentropy()(y, p), keras.losses.MeanSquaredError()(y, p)])
     want = -(y * np.log(p[:, 0] + EPS) + (1 - y) * np.log(1 - p[:, 0] + EPS)).mean()
     np.testing.assert_allclose(got, [want, ((y - p[:, 0]) ** 2).mean()], rtol=1e-5)
+
+
+def test_precision_and_recall():
+    y = np.array([1, 0, 1, 1, 0], np.float32)
+    p = np.array([0.9, 0.8, 0.2, 0.7, 0.1], np.float32)
+    precision, recall = keras.metrics.Precision(), keras.metrics.Recall()
+    results = [precision(y, p), recall(y, p)]
+    got = keras.backend.get_session().run(results)
+    np.testing.assert_allclose(got, [2 / 3, 2 / 3], rtol=1e-6)           # tp 2, fp 1, fn 1
+    with pytest.raises(tf.errors.UnimplementedError, match="top_k"):
+        keras.metrics.Precision(top_k=2)

@@ -188,6 +188,57 @@ SparseCategoricalCrossentropy = type(
     "SparseCategoricalCrossentropy",
     (_wrapper(losses.sparse_categorical_crossentropy, "sparse_categorical_crossentropy"),), {})
 
+class _Confusion(Metric):
+    """Counts over thresholded predictions (y_pred > threshold against y_true > 0.5), as Keras' Precision and
+    Recall with one threshold: true positives and the other cell each metric needs."""
+
+    _other = "false_positives"
+
+    def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
+        if top_k is not None or class_id is not None or isinstance(thresholds, (list, tuple)):
+            from xlite import errors
+            raise errors.unimplemented(f"tf.keras.metrics.{type(self).__name__} with top_k, class_id or several "
+                                       f"thresholds is not supported by xlite yet")
+        super().__init__(name=name, dtype=dtype)
+        self.threshold = 0.5 if thresholds is None else float(thresholds)
+        self.true_positives = self.add_weight("true_positives")
+        self.other = self.add_weight(self._other)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true, y_pred = losses._squeeze_last(_float(y_true), _float(y_pred))
+        predicted = math_ops.cast(y_pred > self.threshold, dtypes.float32)
+        actual = math_ops.cast(y_true > 0.5, dtypes.float32)
+        weight = 1.0
+        if sample_weight is not None:
+            weight = _float(sample_weight)
+            while weight.shape.ndims is not None and weight.shape.ndims < predicted.shape.ndims:
+                weight = array_ops.expand_dims(weight, -1)
+        other = predicted * (1.0 - actual) if self._other == "false_positives" else (1.0 - predicted) * actual
+        updates = [self.true_positives.assign_add(reduction_ops.reduce_sum(predicted * actual * weight)),
+                   self.other.assign_add(reduction_ops.reduce_sum(other * weight))]
+        return None if executing_eagerly() else group(*[u.op for u in updates])
+
+    def result(self):
+        tp = _read(self.true_positives)
+        return math_ops.div_no_nan(tp, tp + _read(self.other))
+
+
+class Precision(_Confusion):
+    """true positives / (true positives + false positives)."""
+
+    def __init__(self, thresholds=None, top_k=None, class_id=None, name="precision", dtype=None):
+        super().__init__(thresholds, top_k, class_id, name, dtype)
+
+
+class Recall(_Confusion):
+    """true positives / (true positives + false negatives)."""
+
+    _other = "false_negatives"
+
+    def __init__(self, thresholds=None, top_k=None, class_id=None, name="recall", dtype=None):
+        super().__init__(thresholds, top_k, class_id, name, dtype)
+
+
 _FUNCTIONS = {
     "binary_accuracy": BinaryAccuracy, "categorical_accuracy": CategoricalAccuracy,
     "sparse_categorical_accuracy": SparseCategoricalAccuracy, "top_k_categorical_accuracy": TopKCategoricalAccuracy,
