@@ -56,6 +56,7 @@ from xlite.eager.context import enable_eager_execution
 from xlite.eager.tape import GradientTape, UnconnectedGradients
 from xlite import app, flags, gfile, summary
 from xlite import image
+from xlite.frontend.image_random import random_crop
 from xlite import data
 from xlite import distribute, keras
 from xlite import io
