@@ -187,6 +187,7 @@ def test_save_and_load_weights_tf_checkpoint(tmp_path):
         model.save(str(tmp_path / "saved_model_dir"))
 
 
+@pytest.mark.slow
 def test_hdf5_weights_and_model_round_trip(tmp_path):
     pytest.importorskip("h5py")
 
@@ -249,3 +250,24 @@ def test_targets_by_output_name():
     by_name = model.evaluate(x, targets, verbose=0, return_dict=True)
     by_position = model.evaluate(x, [targets["z"], targets["b"]], verbose=0, return_dict=True)
     assert by_name == by_position and set(by_name) == {"loss", "z_loss", "b_loss"}
+
+
+class _TwoHeads(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.body = L.Dense(4, activation="relu")
+        self.a, self.b = L.Dense(1), L.Dense(3)
+
+    def call(self, x):
+        h = self.body(x)
+        return self.a(h), self.b(h)
+
+
+def test_subclassed_model_with_two_outputs():
+    model = _TwoHeads()
+    model.compile("sgd", ["mse", keras.losses.SparseCategoricalCrossentropy(from_logits=True)],
+                  metrics=[[], ["accuracy"]])
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 2)).astype(np.float32)
+    history = model.fit(x, [rng.normal(size=(16, 1)), rng.integers(0, 3, 16)], epochs=1, verbose=0)
+    assert set(history.history) == {"loss", "output_1_loss", "output_2_loss", "output_2_accuracy"}

@@ -20,7 +20,9 @@ def _per_output(spec, output_names: list[str], what: str) -> list:
         if unknown:
             raise ValueError(f"Found unexpected {what} keys {sorted(unknown)}; expected keys in {output_names}")
         return [spec.get(name) for name in output_names]
-    if isinstance(spec, (list, tuple)) and what == "losses":
+    per_output = what == "losses" or (what != "losses" and n > 1 and len(spec) == n and all(
+        isinstance(s, (list, tuple)) or s is None for s in spec)) if isinstance(spec, (list, tuple)) else False
+    if isinstance(spec, (list, tuple)) and per_output:
         if len(spec) != n:
             raise ValueError(f"When passing a list as loss, it should have one entry per model outputs. The model "
                              f"has {n} outputs, but you passed loss={spec}")

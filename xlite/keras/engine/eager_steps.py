@@ -55,6 +55,7 @@ class EagerSteps:
             return
         model = self.model
         outputs = nest.flatten(model(x, training=False))
+        model._outputs_known(len(outputs))
         if model._compiled_metrics is not None and model._compiled_metrics.metrics is None and ys is not None:
             model._compiled_metrics._build(ys, outputs)
         if model.optimizer is not None and ys is not None:

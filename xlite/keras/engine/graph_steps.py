@@ -113,8 +113,9 @@ class GraphSteps:
     def _build_train(self, x, y):
         with self.graph.as_default():
             xs = self._inputs(x)
-            ys, ws = self._targets(y)
             outputs, layer_updates = self._forward(xs, True)
+            self.model._outputs_known(len(outputs))
+            ys, ws = self._targets(y)
             total, metric_updates = self._losses_and_metrics(outputs, ys, ws)
             params = self.model.trainable_weights
             grads = gradients(total, params)
@@ -126,8 +127,9 @@ class GraphSteps:
     def _build_test(self, x, y):
         with self.graph.as_default():
             xs = self._inputs(x)
-            ys, ws = self._targets(y)
             outputs, _ = self._forward(xs, False)
+            self.model._outputs_known(len(outputs))
+            ys, ws = self._targets(y)
             _, metric_updates = self._losses_and_metrics(outputs, ys, ws)
             self._test = self._results(metric_updates)
 

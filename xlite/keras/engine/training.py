@@ -155,11 +155,27 @@ class Model(Layer):
             raise TypeError(f"Invalid keyword argument(s) in `compile()`: {tuple(kwargs)}")
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
+        self._compile_specs = (loss, loss_weights, metrics, weighted_metrics)
+        self._compiled_loss = self._compiled_metrics = None
+        if self._network is not None or hasattr(self, "_n_outputs"):
+            self._make_containers()         # else at the first call, when the outputs are known
+        self._run_eagerly = run_eagerly
+        self._steps = None
+
+    def _make_containers(self) -> None:
+        loss, loss_weights, metrics, weighted_metrics = self._compile_specs
         self._compiled_loss = LossesContainer(loss, loss_weights, self.output_names)
         self._compiled_metrics = MetricsContainer(metrics, weighted_metrics, self.output_names, self._compiled_loss)
         self.compiled_loss, self.compiled_metrics = self._compiled_loss, self._compiled_metrics
-        self._run_eagerly = run_eagerly
-        self._steps = None
+
+    def _outputs_known(self, n: int) -> None:
+        """A subclassed model's number of outputs is known at its first call: the compiled losses and metrics
+        are made again for that many (output_1, output_2, ...), as Keras builds them on first use."""
+        stale = self._network is None and n != getattr(self, "_n_outputs", None)
+        if stale:
+            self._n_outputs = n
+        if (stale or self._compiled_loss is None) and getattr(self, "_compile_specs", None) is not None:
+            self._make_containers()
 
     def _step_runner(self):
         if self._steps is None:
@@ -172,7 +188,7 @@ class Model(Layer):
         return self._steps
 
     def _require_compiled(self) -> None:
-        if self._compiled_loss is None:
+        if getattr(self, "_compile_specs", None) is None:
             raise RuntimeError("You must compile your model before training/testing. Use "
                                "`model.compile(optimizer, loss)`.")
 
