@@ -87,7 +87,7 @@ ACTIVATIONS = {
 }
 
 
-@pytest.mark.parametrize(*slow_except("name", sorted(ACTIVATIONS), every=3))
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
 @pytest.mark.parametrize(*slow_except("dtype", [np.float32, np.float64], 0))
 def test_activation_matches_numpy(name, dtype):
     fn, ref = ACTIVATIONS[name]
@@ -374,7 +374,7 @@ def test_pooling_names_int_max_pool_and_nchw():
     ref_x = np.transpose(x, (0, 2, 3, 1))
     np.testing.assert_allclose(np.transpose(got_mp, (0, 2, 3, 1)), np_pool(ref_x, (2, 2), (2, 2), "SAME", "max"))
     np.testing.assert_allclose(np.transpose(got_ap, (0, 2, 3, 1)), np_pool(ref_x, (3, 3), (2, 2), "SAME", "avg"),
-                               rtol=1e-6)
+                               rtol=1e-6, atol=1e-6)     # a mean of 9 terms of size ~1 may cancel
     assert mp.name == "MaxPool:0" and ap.name == "AvgPool:0"
     ints = tf.nn.max_pool(tf.constant(np.arange(16).reshape(1, 4, 4, 1)), 2, 2, "VALID")
     assert run(ints).reshape(-1).tolist() == [5, 7, 13, 15]
