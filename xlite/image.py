@@ -4,6 +4,7 @@ runtime rather than in the frontend)."""
 from __future__ import annotations
 
 from xlite.frontend.image_color import *  # noqa: F401,F403
+from xlite.frontend.image_differences import *  # noqa: F401,F403
 from xlite.frontend.image_ops import *  # noqa: F401,F403
 from xlite.frontend.image_random import *  # noqa: F401,F403
 from xlite.frontend.image_resize import *  # noqa: F401,F403

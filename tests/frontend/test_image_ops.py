@@ -180,3 +180,35 @@ def test_standardization_of_images_of_unknown_size():
     got = _run("cpu", tf.image.per_image_standardization(x), {x: IMG4})
     mean = IMG4.mean(axis=(1, 2, 3), keepdims=True)
     np.testing.assert_allclose(got, (IMG4 - mean) / IMG4.std(axis=(1, 2, 3), keepdims=True), rtol=2e-5, atol=2e-6)
+
+
+# Made with TensorFlow 2.21 on X = (arange(48).reshape(2, 3, 4, 2) ** 1.3) / 40 and
+# U8 = (arange(36).reshape(3, 4, 3) * 7 % 256) as uint8.
+XD = (np.arange(2 * 3 * 4 * 2, dtype=np.float32).reshape(2, 3, 4, 2) ** 1.3) / 40
+U8D = (np.arange(3 * 4 * 3).reshape(3, 4, 3) * 7 % 256).astype(np.uint8)
+TV4 = [10.722606658935547, 15.511576652526855]
+TV3 = 10.722606658935547
+DY_SUM = 30.59319305419922
+DX_SUM = 10.225607872009277
+GAMMA_U8 = [[0, 57, 93, 124], [152, 178, 202, 225], [248, 255, 255, 255]]
+GAMMA_F = [[0.0002689740795176476, 0.006226975936442614, 0.026838889345526695, 0.07025718688964844], [0.1441597193479538, 0.255913645029068, 0.41265618801116943, 0.6213428974151611], [0.8887799382209778, 1.2216469049453735, 1.626513123512268, 2.1098520755767822]]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_differences_and_gamma_match_tensorflow(target):
+    dy, dx = tf.image.image_gradients(XD)
+    got = _run(target, [tf.image.total_variation(XD), tf.image.total_variation(XD[0]), tf.reduce_sum(dy * XD),
+                        tf.reduce_sum(dx * XD), tf.image.adjust_gamma(U8D, 0.7, 1.3),
+                        tf.image.adjust_gamma(XD[0], 2.2, 0.9)])
+    np.testing.assert_allclose(got[0], TV4, rtol=1e-6)
+    np.testing.assert_allclose(got[1], TV3, rtol=1e-6)
+    np.testing.assert_allclose(got[2:4], [DY_SUM, DX_SUM], rtol=1e-6)
+    assert got[4].dtype == np.uint8
+    np.testing.assert_array_equal(got[4][..., 0], GAMMA_U8)
+    np.testing.assert_allclose(got[5][..., 1], GAMMA_F, rtol=2e-6)
+    with pytest.raises(ValueError, match="Gamma should be a non-negative"):
+        tf.image.adjust_gamma(XD, -1.0)
+
+
+def test_total_variation_gradient():
+    gradcheck.check_grad(lambda x: tf.image.total_variation(x), RNG.normal(size=(3, 4, 2)), target="interpreter")

@@ -12,6 +12,7 @@ from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.einsum_ops import tensordot
 from xlite.frontend.graph import Tensor
 from xlite.frontend.math_ops import add, cast, divide, floordiv, identity, maximum, multiply, rsqrt, where
+from xlite.frontend.math_ops import pow as power  # noqa: A004
 from xlite.frontend.math_ops import round as round_  # noqa: A004
 from xlite.frontend.math_ops import less
 from xlite.frontend.pad_ops import pad
@@ -22,8 +23,8 @@ from xlite.frontend.shape_ops import shape
 from xlite.frontend.slicing_ops import slice  # noqa: A004 - TF's name
 from xlite.ir import dtypes
 
-__all__ = ["adjust_brightness", "central_crop", "convert_image_dtype", "crop_to_bounding_box", "flip_left_right",
-           "flip_up_down", "grayscale_to_rgb", "pad_to_bounding_box", "per_image_standardization",
+__all__ = ["adjust_brightness", "adjust_gamma", "central_crop", "convert_image_dtype", "crop_to_bounding_box",
+           "flip_left_right", "flip_up_down", "grayscale_to_rgb", "pad_to_bounding_box", "per_image_standardization",
            "random_flip_left_right", "random_flip_up_down", "resize_image_with_crop_or_pad",
            "resize_with_crop_or_pad", "rgb_to_grayscale", "rot90", "saturate_cast", "transpose_image"]
 
@@ -263,6 +264,18 @@ def adjust_brightness(image, delta) -> Tensor:
         image = convert_to_tensor(image, name="image")
         flt = _as_float(image)
         adjusted = add(flt, cast(delta, flt.dtype))
+        return convert_image_dtype(adjusted, image.dtype, saturate=True)
+
+
+def adjust_gamma(image, gamma=1, gain=1) -> Tensor:
+    """gain * image ** gamma in float, converted back with saturation (Gamma must be non-negative)."""
+    with name_scope(None, "adjust_gamma", [image, gamma, gain]):
+        image = convert_to_tensor(image, name="image")
+        known = convert_to_tensor(gamma)._static_value if isinstance(gamma, Tensor) else gamma
+        if known is not None and np.any(np.asarray(known) < 0):
+            raise ValueError("Gamma should be a non-negative real number.")
+        flt = _as_float(image)
+        adjusted = multiply(gain, power(flt, cast(gamma, flt.dtype)))
         return convert_image_dtype(adjusted, image.dtype, saturate=True)
 
 
