@@ -26,7 +26,7 @@ def _fd_hessian(f, x, eps=1e-4):
     return h.reshape(x.shape + x.shape)
 
 
-@pytest.mark.parametrize("target", ["interpreter", "cpu"])
+@pytest.mark.parametrize("target", [pytest.param("interpreter", marks=pytest.mark.slow), "cpu"])
 def test_hessians_match_finite_differences(target):
     rng = np.random.RandomState(3)
     a0, b0 = rng.randn(2, 3), rng.uniform(0.5, 1.5, 2)

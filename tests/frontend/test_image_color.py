@@ -161,6 +161,7 @@ def test_rgb_to_hsv_gradient_is_tfs(target):
         np.testing.assert_allclose(s.run(g, {x: HSV_X}), GRAD, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_cuda_kernels_on_the_emulator(emulated):
     names = sorted(CASES)
     with tf.Session("cuda") as s:

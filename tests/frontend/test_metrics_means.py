@@ -38,7 +38,7 @@ def more_specs(tf, ph):
     }
 
 
-@pytest.mark.parametrize("target", ["interpreter", "cpu"])
+@pytest.mark.parametrize("target", [pytest.param("interpreter", marks=pytest.mark.slow), "cpu"])
 def test_more_metrics_match_tensorflow(target):
     b0 = more_batches()[0]
     ph = {k: tf.placeholder(tf.as_dtype(v.dtype), [None] + list(v.shape[1:]) if k not in ("fixed", "wfixed")
