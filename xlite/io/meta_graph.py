@@ -149,12 +149,18 @@ def read_meta_graph_file(filename: str):
     return meta
 
 
+_SAVER_OPS = {"SaveV2", "RestoreV2", "MergeV2Checkpoints", "Save", "SaveSlices", "Restore", "RestoreSlice"}
+
+
 def _saver_nodes(meta) -> set[str]:
-    """The nodes of the saver's name scope (its SaveV2/RestoreV2 subgraph), which xlite does not build."""
-    scope = meta.saver_def.restore_op_name.rpartition("/")[0] if meta.HasField("saver_def") else ""
-    if not scope:
-        return set()
-    return {n.name for n in meta.graph_def.node if n.name.startswith(scope + "/")}
+    """The nodes of the saver's name scope (its SaveV2/RestoreV2 subgraph), which xlite does not build,
+    and of every other saver's scope in the graph (a SavedModel's later MetaGraphDefs each add a Saver:
+    save, save_1, ...)."""
+    scopes = {n.name.rpartition("/")[0] for n in meta.graph_def.node if n.op in _SAVER_OPS}
+    if meta.HasField("saver_def"):
+        scopes.add(meta.saver_def.restore_op_name.rpartition("/")[0])
+    scopes.discard("")
+    return {n.name for n in meta.graph_def.node if any(n.name.startswith(s + "/") for s in scopes)}
 
 
 def _variable_from_def(graph: Graph, vd, scope: str, trainable_default: bool) -> Variable:
