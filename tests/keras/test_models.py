@@ -271,3 +271,66 @@ def test_subclassed_model_with_two_outputs():
     x = rng.normal(size=(16, 2)).astype(np.float32)
     history = model.fit(x, [rng.normal(size=(16, 1)), rng.integers(0, 3, 16)], epochs=1, verbose=0)
     assert set(history.history) == {"loss", "output_1_loss", "output_2_loss", "output_2_accuracy"}
+
+
+# A Sequential model's config as TF 2.21 / Keras 3.15 writes it into a .h5 file's model_config (trimmed to
+# two layers; made with keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu")]).save).
+KERAS3_CONFIG = {"class_name": "Sequential", "config": {
+    "name": "sequential", "trainable": True,
+    "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": None},
+    "layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [None, 3], "dtype": "float32", "sparse": False,
+                                                "ragged": False, "name": "input_layer", "optional": False}},
+        {"class_name": "Dense", "config": {
+            "name": "dense", "trainable": True,
+            "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"},
+                      "registered_name": None},
+            "units": 4, "activation": "relu", "use_bias": True,
+            "kernel_initializer": {"module": "keras.initializers", "class_name": "GlorotUniform",
+                                   "config": {"seed": None, "input_axes": None, "output_axes": None},
+                                   "registered_name": None},
+            "bias_initializer": {"module": "keras.initializers", "class_name": "Zeros", "config": {},
+                                 "registered_name": None},
+            "kernel_regularizer": None, "bias_regularizer": None, "kernel_constraint": None, "bias_constraint": None,
+            "quantization_config": None}}]}}
+
+
+def test_model_from_a_keras3_config():
+    model = keras.models.model_from_json(json.dumps(KERAS3_CONFIG))
+    assert [type(l).__name__ for l in model.layers] == ["Dense"] and model.output_shape == (None, 4)
+    bad = json.loads(json.dumps(KERAS3_CONFIG))
+    bad["config"]["layers"][1]["config"]["lora_rank"] = 4
+    with pytest.raises(tf.errors.UnimplementedError, match="lora_rank"):
+        keras.models.model_from_json(json.dumps(bad))
+    adam = keras.optimizers.get({"class_name": "Adam", "config": {
+        "name": "adam", "learning_rate": 0.002, "weight_decay": None, "clipnorm": None, "use_ema": False,
+        "ema_momentum": 0.99, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": False}})
+    assert isinstance(adam, keras.optimizers.Adam) and adam.epsilon == 1e-7
+
+
+TF_PYTHON = "/tmp/tfvenv/bin/python"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not __import__("os").path.exists(TF_PYTHON), reason="no TensorFlow environment at " + TF_PYTHON)
+def test_load_model_written_by_tensorflow(tmp_path):
+    pytest.importorskip("h5py")
+    import subprocess
+    script = f"""
+import os; os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import numpy as np, keras
+m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"), keras.layers.BatchNormalization(),
+                      keras.layers.Dense(2)])
+m.compile("adam", "mse")
+x = np.random.RandomState(0).rand(8, 3).astype(np.float32)
+m.fit(x, np.zeros((8, 2)), verbose=0)
+m.save("{tmp_path}/m.h5")
+np.save("{tmp_path}/x.npy", x)
+np.save("{tmp_path}/y.npy", m.predict(x, verbose=0))
+"""
+    subprocess.run([TF_PYTHON, "-c", script], check=True, capture_output=True, timeout=300)
+    x, want = np.load(tmp_path / "x.npy"), np.load(tmp_path / "y.npy")
+    model = keras.models.load_model(str(tmp_path / "m.h5"))
+    np.testing.assert_allclose(model.predict(x), want, rtol=1e-5, atol=1e-6)
+    assert isinstance(model.optimizer, keras.optimizers.Adam) and model.loss == "mse"
+    model.fit(x, np.zeros((8, 2)), verbose=0)

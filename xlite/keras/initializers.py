@@ -79,8 +79,12 @@ def get(identifier):
     if identifier is None or callable(identifier) and not isinstance(identifier, type):
         return identifier
     if isinstance(identifier, dict):
+        from xlite.keras.engine.model_config import accepted
         cls = _BY_NAME.get(snake(identifier["class_name"]))
-        return cls(**identifier.get("config", {}))
+        if cls is None:
+            raise ValueError(f"Unknown initializer: '{identifier['class_name']}'")
+        return cls(**accepted(identifier.get("config", {}), cls.__init__ if isinstance(cls, type) else cls,
+                              what=f"tf.keras.initializers.{identifier['class_name']}"))
     if isinstance(identifier, str):
         key = snake(identifier)
         if key not in _BY_NAME:

@@ -180,7 +180,10 @@ class Optimizer:
 
     @classmethod
     def from_config(cls, config: dict):
-        return cls(**config)
+        """Also a newer Keras' config: its extra keys must be off (no weight decay, no EMA, ...)."""
+        from xlite.keras.engine.model_config import accepted
+        config = {k: v for k, v in config.items() if not (k == "ema_momentum" and not config.get("use_ema"))}
+        return cls(**accepted(config, cls.__init__, Optimizer.__init__, what=f"tf.keras.optimizers.{cls.__name__}"))
 
 
 class SGD(Optimizer):

@@ -12,6 +12,41 @@ import json
 from xlite.keras.engine.base_layer import is_keras_tensor
 
 
+# Keys of newer Keras configs (Keras 3's .h5 files) whose values mean "nothing special" when xlite drops them.
+_BENIGN = {"renorm_momentum", "ema_momentum", "optional", "build_config", "registered_name", "module",
+           "input_axes", "output_axes"}
+
+
+def accepted(config: dict, *functions, what: str) -> dict:
+    """`config` without the keys none of `functions` takes (newer Keras configs carry more); a dropped key that
+    asks for something (a true value, not a benign one) is UnimplementedError rather than silently ignored."""
+    import inspect
+    from xlite import errors
+    names = set()
+    for fn in functions:
+        names |= {p.name for p in inspect.signature(fn).parameters.values()
+                  if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    out = {}
+    for key, value in config.items():
+        if key in names:
+            out[key] = value
+        elif value not in (None, False, 0, "", [], {}) and key not in _BENIGN:
+            raise errors.unimplemented(f"{what}: {key}={value!r} in the config is not supported by xlite yet")
+    return out
+
+
+def normalize_layer_config(cls, config: dict) -> dict:
+    """Keras 3's spellings in Keras 2's terms: a dtype policy's name, batch_shape for batch_input_shape; then
+    only the arguments the layer takes."""
+    from xlite.keras.engine.base_layer import Layer
+    config = dict(config)
+    if isinstance(config.get("dtype"), dict):
+        config["dtype"] = config["dtype"].get("config", {}).get("name", "float32")
+    if "batch_shape" in config and "batch_input_shape" not in config:
+        config["batch_input_shape"] = config.pop("batch_shape")
+    return accepted(config, cls.__init__, Layer.__init__, what=f"tf.keras.layers.{cls.__name__}")
+
+
 def layer_to_dict(layer) -> dict:
     return {"class_name": type(layer).__name__, "config": layer.get_config()}
 
@@ -34,7 +69,7 @@ def layer_from_dict(spec: dict, custom_objects=None):
     cls = classes[name]
     if name in ("Sequential", "Model", "Functional"):
         return cls.from_config(spec["config"], custom_objects)
-    return cls.from_config(dict(spec["config"]))
+    return cls.from_config(normalize_layer_config(cls, spec["config"]))
 
 
 def _node_key(model, node) -> tuple:
