@@ -242,3 +242,27 @@ def test_cuda_kernels_on_the_emulator(emulated):
         np.testing.assert_allclose(value[0, :, :, 0], EXPECTED[key], rtol=2e-6, atol=1e-6, err_msg=str(key))
     with tf.Session("interpreter") as s:
         np.testing.assert_allclose(got[-1], s.run(g, {x: X}), rtol=1e-5)
+
+
+# Made with TensorFlow 2.21: tf.image.resize_with_pad(PAD_X, h, w) and, marked 'v1',
+# tf.compat.v1.image.resize_image_with_pad(PAD_X, h, w), [..., 0] rounded to 5 places.
+PAD_X = np.arange(5 * 3, dtype=np.float32).reshape(5, 3, 1) ** 1.5
+WITH_PAD = {
+    (4, 4): [[0.95589, 3.37306, 0.0, 0.0], [9.55548, 14.59102, 0.0, 0.0], [23.4671, 30.14264, 0.0, 0.0], [41.05255, 49.03825, 0.0, 0.0]],
+    (4, 4, 'v1'): [[0.0, 1.91421, 0.0, 0.0], [7.57135, 12.33609, 0.0, 0.0], [20.84847, 27.31333, 0.0, 0.0], [37.92692, 45.73397, 0.0, 0.0]],
+    (7, 3): [[0.0, 0.0, 0.0], [0.0, 1.0, 2.82843], [5.19615, 8.0, 11.18034], [14.69694, 18.52026, 22.62742], [27.0, 31.62278, 36.48287], [41.56922, 46.87217, 52.3832], [0.0, 0.0, 0.0]],
+    (7, 3, 'v1'): [[0.0, 0.0, 0.0], [0.0, 1.0, 2.82843], [5.19615, 8.0, 11.18034], [14.69694, 18.52026, 22.62742], [27.0, 31.62278, 36.48287], [41.56922, 46.87217, 52.3832], [0.0, 0.0, 0.0]],
+    (3, 8): [[0.0, 0.0, 0.0, 3.33333, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 18.52026, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 41.78903, 0.0, 0.0, 0.0, 0.0]],
+    (3, 8, 'v1'): [[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 11.53001, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 31.85641, 0.0, 0.0, 0.0, 0.0]],
+}
+
+
+def test_resize_with_pad_matches_tensorflow():
+    keys = sorted(WITH_PAD, key=str)
+    outs = [(tf.image.resize_image_with_pad if len(k) == 3 else tf.image.resize_with_pad)(PAD_X, k[0], k[1])
+            for k in keys]
+    with tf.Session() as s:
+        got = s.run(outs)
+    for key, value in zip(keys, got):
+        assert value.shape == (key[0], key[1], 1), key
+        np.testing.assert_allclose(value[..., 0], WITH_PAD[key], atol=1e-5, err_msg=str(key))

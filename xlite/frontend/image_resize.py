@@ -16,14 +16,15 @@ from xlite.frontend.array_helpers import array_lowering, as_int_tensor, constant
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.gradients import grad_rule, no_gradient
 from xlite.frontend.graph import Tensor
+from xlite.frontend.image_ops import _static_int, pad_to_bounding_box
 from xlite.frontend.op_registry import make_op
 from xlite.frontend.scopes import name_scope
 from xlite.frontend.shape_ops import shape
 from xlite.ir import dtypes
 from xlite.ir.shape import Shape
 
-__all__ = ["resize", "resize_area", "resize_bicubic", "resize_bilinear", "resize_images",
-           "resize_images_v2", "resize_nearest_neighbor"]
+__all__ = ["resize", "resize_area", "resize_bicubic", "resize_bilinear", "resize_image_with_pad", "resize_images",
+           "resize_images_v2", "resize_nearest_neighbor", "resize_with_pad"]
 
 _F32 = np.float32
 
@@ -456,3 +457,43 @@ def resize_images_v2(images, size, method=ResizeMethod.BILINEAR, preserve_aspect
             return resize_area(images_t, new_size)
         return _resize_op(_OP_TYPES[kind], images_t, new_size, False, True, None)
     return _resize_common(images, size, preserve_aspect_ratio, name, False, resize_fn)
+
+
+def _resize_with_pad(image, target_height, target_width, resize_fn) -> Tensor:
+    """TF's _resize_image_with_pad_common: scale to fit (float32 ratios, floored sizes), then centre with
+    zeros by pad_to_bounding_box."""
+    with name_scope(None, "resize_image_with_pad", [image]):
+        image = convert_to_tensor(image, name="image")
+        if image.shape.ndims not in (3, 4):
+            raise ValueError(f"'image' (shape {image.shape}) must have either 3 or 4 dimensions.")
+        is_batch = image.shape.ndims == 4
+        batch = image if is_batch else expand_dims(image, 0)
+        th, tw = _static_int(target_height, "target_height"), _static_int(target_width, "target_width")
+        if tw <= 0:
+            raise ValueError("target_width must be > 0.")
+        if th <= 0:
+            raise ValueError("target_height must be > 0.")
+        _, height, width, _ = batch.shape.dims
+        if height is None or width is None:
+            raise errors.unimplemented("resize_with_pad needs the image's height and width at graph construction")
+        fh, fw, fth, ftw = _F32(height), _F32(width), _F32(th), _F32(tw)
+        ratio = max(fw / ftw, fh / fth)
+        rh, rw = fh / ratio, fw / ratio
+        resized = resize_fn(batch, [int(np.floor(rh)), int(np.floor(rw))])
+        ph = max(0, int(np.floor((fth - rh) / _F32(2))))
+        pw = max(0, int(np.floor((ftw - rw) / _F32(2))))
+        padded = pad_to_bounding_box(resized, ph, pw, th, tw)
+        return padded if is_batch else squeeze(padded, axis=[0])
+
+
+def resize_image_with_pad(image, target_height, target_width, method=ResizeMethodV1.BILINEAR,
+                          align_corners=False) -> Tensor:
+    """TF1's tf.image.resize_image_with_pad: resize_images to fit, keeping the aspect ratio, then zero-pad."""
+    return _resize_with_pad(image, target_height, target_width,
+                            lambda im, size: resize_images(im, size, method, align_corners=align_corners))
+
+
+def resize_with_pad(image, target_height, target_width, method=ResizeMethod.BILINEAR, antialias=False) -> Tensor:
+    """TF2's tf.image.resize_with_pad: resize_images_v2 to fit, then zero-pad."""
+    return _resize_with_pad(image, target_height, target_width,
+                            lambda im, size: resize_images_v2(im, size, method, antialias=antialias))
