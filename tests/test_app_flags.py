@@ -144,6 +144,7 @@ APP_SCRIPT = """
 """
 
 
+@pytest.mark.slow
 def test_app_run_parses_flags_calls_main_and_exits_with_its_result(tmp_path):
     proc = _run_script(tmp_path, APP_SCRIPT, "--steps=42", "--nofake_data", "extra", "--unknown=1")
     assert proc.returncode == 3, proc.stderr

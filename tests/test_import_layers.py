@@ -33,6 +33,7 @@ import functools
 from pathlib import Path
 
 import networkx as nx
+import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "xlite"
 
@@ -138,6 +139,7 @@ def test_allow_list_has_no_stale_entries():
     assert not stale, f"fixed, so take them off KNOWN_VIOLATIONS: {stale}"
 
 
+@pytest.mark.slow
 def test_no_cycle_among_module_level_imports():
     graph = nx.DiGraph()
     for module in MODULES:

@@ -32,6 +32,7 @@ def event_accumulator(logdir):
     return acc
 
 
+@pytest.mark.slow
 def test_beginners_softmax_on_fake_data(tmp_path):
     """Its last step is traced (FULL_TRACE), and the Chrome trace it writes names the TF ops."""
     path = tmp_path / "timeline.ctf.json"

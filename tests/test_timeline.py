@@ -130,6 +130,7 @@ def test_traced_run_gives_the_untraced_results(target):
 
 
 @needs_cpu
+@pytest.mark.slow
 def test_untraced_code_has_no_timing_calls():
     prog, feeds = w3(batch=8)
     sess = session(prog)

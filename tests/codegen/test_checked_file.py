@@ -31,6 +31,7 @@ def test_damage_is_detected_and_discarded(tmp_path, damage):
     assert not path.exists()
 
 
+@pytest.mark.slow
 def test_a_damaged_cubin_is_compiled_again(tmp_path, monkeypatch):
     from xlite.codegen.cuda import compiler
     if compiler.find_nvcc() is None:

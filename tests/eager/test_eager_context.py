@@ -41,6 +41,7 @@ def _run(source: str) -> str:
     return result.stdout
 
 
+@pytest.mark.slow
 def test_enable_eager_execution_at_program_start_prints_like_tf():
     out = _run("""
         import xlite as tf

@@ -114,7 +114,8 @@ def test_unknown_targets_are_refused_before_any_pass(counted_passes):
     assert counted_passes == []
 
 
-@pytest.mark.parametrize("target, backend_stages", [("cpu", ("llvm-ir", "assembly")), ("cuda", ("cuda",))])
+@pytest.mark.parametrize("target, backend_stages", [("cpu", ("llvm-ir", "assembly")),
+                                                    pytest.param("cuda", ("cuda",), marks=pytest.mark.slow)])
 def test_the_driver_dumps_the_passes_and_the_backend_s_stages(target, backend_stages, tmp_path, request):
     if target == "cuda":
         request.getfixturevalue("emulated")
