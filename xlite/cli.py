@@ -180,7 +180,8 @@ SUBCOMMANDS = {
               _bench),
     "dump-ir": ("the IR of a script's compiled runs at every stage (or of an IR file after some passes)",
                 _dump_ir),
-    "compile": ("a script's graph ahead of time to an object file, a C header and a .so (like tfcompile)",
+    "compile": ("a script's graph, a frozen GraphDef or a SavedModel signature ahead of time to an object "
+                "file, a C header and a .so (like tfcompile)",
                 _compile),
 }
 

@@ -1,4 +1,5 @@
-"""`xlite compile SCRIPT.py --fetch NAME[,NAME] --feed NAME:SHAPE[,...] ...`: a script's graph to an AOT artifact.
+"""`xlite compile SCRIPT.py --fetch NAME[,NAME] --feed NAME:SHAPE[,...] ...`: a script's graph to an AOT artifact;
+`xlite compile model.pb ...` and `xlite compile --saved-model DIR --signature KEY ...`: TF's files (tf_inputs.py).
 
 The script runs with `__name__ == "__xlite_compile__"` under a fresh default graph, so its
 module-level graph construction runs and an `if __name__ == "__main__":` training loop does not.
@@ -16,17 +17,25 @@ import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("script", help="the Python script that builds the graph")
+    parser.add_argument("script", nargs="?", help="the Python script that builds the graph, or a frozen GraphDef "
+                                                  "(.pb binary, .pbtxt text)")
     parser.add_argument("script_args", nargs="*", help="arguments for the script (after --)")
-    parser.add_argument("--fetch", action="append", required=True, metavar="NAME[,NAME]",
+    parser.add_argument("--fetch", action="append", default=[], metavar="NAME[,NAME]",
                         help="tensors to return, in order (\"softmax\" or \"softmax:0\"); an op without "
-                             "outputs (a train op) is run for its updates")
+                             "outputs (a train op) is run for its updates; with --saved-model also output keys "
+                             "(default: every output of the signature, by key)")
     parser.add_argument("--feed", action="append", default=[], metavar="NAME:SHAPE[,...]",
                         help="placeholders and their shapes, e.g. images:128x784,labels:128x10 (the shape "
                              "follows the last colon; a scalar: NAME:scalar; just NAME: the placeholder's own, "
                              "fully known shape)")
     parser.add_argument("--update", action="append", default=[], metavar="OP[,OP]",
                         help="more ops to run for their Variable updates (needs --variables args)")
+    parser.add_argument("--saved-model", metavar="DIR", help="compile a signature of this SavedModel instead of "
+                                                             "a script (its variables restored)")
+    parser.add_argument("--signature", default="serving_default",
+                        help="the SavedModel's signature (default: serving_default); --feed may use its input keys")
+    parser.add_argument("--tags", default="serve", metavar="TAG[,TAG]",
+                        help="the tag set of the SavedModel's MetaGraphDef (default: serve)")
     parser.add_argument("--checkpoint", help="a Saver checkpoint (prefix, .xckpt file or its directory)")
     parser.add_argument("--variables", choices=("freeze", "args"), default="freeze",
                         help="freeze: the Variables' values become constants (default); args: arguments, "
@@ -126,10 +135,40 @@ def run_from_args(args: argparse.Namespace) -> int:
         return 2
 
 
+def _compile_tf_file(args: argparse.Namespace) -> int:
+    """A frozen GraphDef or a SavedModel signature: the fetches and feeds by name (or signature key)."""
+    from xlite.aot import tf_inputs
+    if args.saved_model:
+        if args.script:
+            raise SystemExit("xlite compile: give a script (or GraphDef) or --saved-model, not both")
+        loaded = tf_inputs.load_saved_model(args.saved_model, _names([args.tags]), args.signature)
+    else:
+        if args.checkpoint:
+            raise SystemExit("xlite compile: a GraphDef is compiled frozen; --checkpoint needs a script")
+        loaded = tf_inputs.load_graph_def(args.script)
+    fetch_names = _names(args.fetch) or list(loaded.outputs)
+    if not fetch_names:
+        raise SystemExit("xlite compile: give the tensors to compute with --fetch")
+    fetches = [tf_inputs.resolve(loaded, n, loaded.outputs, True) for n in fetch_names]
+    updates = [tf_inputs.resolve(loaded, n, {}, True) for n in _names(args.update)]
+    feeds = {}
+    for spec in _names(args.feed):
+        name, shape = parse_feed(spec)
+        feeds[tf_inputs.resolve(loaded, name, loaded.inputs, False)] = shape
+    for tensor in loaded.inputs.values():      # the signature's other inputs, at their own static shapes
+        feeds.setdefault(tensor, None)
+    return _emit(args, fetches, feeds, updates, loaded.session, loaded.graph)
+
+
 def _compile(args: argparse.Namespace) -> int:
     import xlite as tf
-    from xlite.aot.compiler import compile as aot_compile
-    from xlite.passes import dump
+    from xlite.aot import tf_inputs
+    if args.saved_model or (args.script and tf_inputs.is_graph_def(args.script)):
+        return _compile_tf_file(args)
+    if not args.script:
+        raise SystemExit("xlite compile: give a script, a frozen GraphDef (.pb, .pbtxt) or --saved-model DIR")
+    if not args.fetch:
+        raise SystemExit("xlite compile: give the tensors to compute with --fetch")
     namespace, default_graph = _run_script(args.script, args.script_args)
     graphs = [default_graph] + [v for v in namespace.values() if isinstance(v, tf.Graph) and v is not default_graph]
     fetch_names, update_names = _names(args.fetch), _names(args.update)
@@ -151,6 +190,15 @@ def _compile(args: argparse.Namespace) -> int:
             sess.run(init)
             if graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES):
                 print("xlite compile: no --checkpoint: freezing the Variables' initial values", file=sys.stderr)
+    return _emit(args, fetches, feeds, updates, sess, graph)
+
+
+def _emit(args: argparse.Namespace, fetches: list, feeds: dict, updates: list, sess, graph) -> int:
+    """Compiles the run signature through xlite.aot.compile and writes and lists the artifacts."""
+    from xlite.aot.compiler import compile as aot_compile
+    from xlite.passes import dump
+    if args.variables == "args":
+        sess = None
     if args.dump_dir:
         dump.configure(os.path.abspath(args.dump_dir))
     try:
