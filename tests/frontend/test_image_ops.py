@@ -212,3 +212,19 @@ def test_differences_and_gamma_match_tensorflow(target):
 
 def test_total_variation_gradient():
     gradcheck.check_grad(lambda x: tf.image.total_variation(x), RNG.normal(size=(3, 4, 2)), target="interpreter")
+
+
+# Made with TensorFlow 2.21: tf.image.psnr(PSNR_A, PSNR_B, 255) and of the images / 255 with max_val 1.0.
+PSNR_A = (np.arange(2 * 4 * 3 * 3).reshape(2, 4, 3, 3) * 5 % 256).astype(np.uint8)
+PSNR_B = (np.arange(2 * 4 * 3 * 3).reshape(2, 4, 3, 3) * 7 % 256).astype(np.uint8)
+PSNR_U8 = [15.938450813293457, 5.031521320343018]
+PSNR_F = [15.938451766967773, 5.031522274017334]
+
+
+def test_psnr_matches_tensorflow():
+    fa, fb = (PSNR_A / np.float32(255)).astype(np.float32), (PSNR_B / np.float32(255)).astype(np.float32)
+    got = _run("cpu", [tf.image.psnr(PSNR_A, PSNR_B, 255), tf.image.psnr(fa, fb, 1.0)])
+    np.testing.assert_allclose(got[0], PSNR_U8, rtol=1e-6)
+    np.testing.assert_allclose(got[1], PSNR_F, rtol=1e-6)
+    with pytest.raises(ValueError, match="compatible"):
+        tf.image.psnr(fa, fb[:, :2], 1.0)
