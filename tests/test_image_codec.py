@@ -122,3 +122,13 @@ def test_eager_decode_and_encode():
         np.testing.assert_array_equal(decoded.numpy(), image(3))
         with pytest.raises(tf.errors.UnimplementedError, match="encode_png while executing eagerly"):
             tf.image.encode_png(image(3))
+
+
+def test_decode_image_sniffs_the_format_and_converts():
+    data = base64.b64decode(PNGS[3])
+    with tf.Session() as s:
+        as_uint8, as_float = s.run([tf.image.decode_image(data), tf.image.decode_image(data, dtype=tf.float32)])
+    np.testing.assert_array_equal(as_uint8, image(3))
+    np.testing.assert_allclose(as_float, image(3) * np.float32(1 / 255), rtol=1e-7)
+    with pytest.raises(tf.errors.UnimplementedError, match="GIF or BMP"):
+        tf.image.decode_image(b"GIF89a....")

@@ -21,12 +21,13 @@ from xlite import errors
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.gradients import no_gradient
 from xlite.frontend.graph import Tensor, executing_eagerly
+from xlite.frontend.image_ops import convert_image_dtype
 from xlite.frontend.op_registry import lowering, make_op
 from xlite.ir import dtypes
 from xlite.runtime.fetches import host_rule
 from xlite.summary.summary_ops import string
 
-__all__ = ["decode_jpeg", "decode_png", "encode_png", "png_bytes", "png_pixels"]
+__all__ = ["decode_image", "decode_jpeg", "decode_png", "encode_png", "png_bytes", "png_pixels"]
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _COLOR_TYPES = {1: 0, 2: 4, 3: 2, 4: 6}          # channels -> PNG colour type
@@ -235,3 +236,18 @@ def decode_jpeg(contents, channels=0, ratio=1, fancy_upscaling=True, try_recover
         raise errors.unimplemented("tf.image.decode_jpeg with ratio != 1 is not supported by xlite")
     pixels = _pillow_pixels(_contents(contents, "decode_jpeg"), "decode_jpeg")
     return _decoded("DecodeJpeg", pixels, channels, dtypes.uint8, name)
+
+
+def decode_image(contents, channels=None, dtype=dtypes.uint8, name=None, expand_animations=True) -> Tensor:
+    """decode_png or decode_jpeg by the file's signature, then convert_image_dtype to `dtype` (TF's rule);
+    GIF and BMP, which TF also reads, raise UnimplementedError."""
+    data = _contents(contents, "decode_image")
+    channels = 0 if channels is None else int(channels)
+    if data.startswith(_SIGNATURE):
+        image = decode_png(data, channels=channels, name=name)
+    elif data.startswith(b"\xff\xd8\xff"):
+        image = decode_jpeg(data, channels=channels, name=name)
+    else:
+        raise errors.unimplemented("tf.image.decode_image of a GIF or BMP (or unknown format): xlite decodes "
+                                   "PNG and JPEG")
+    return convert_image_dtype(image, dtype)
