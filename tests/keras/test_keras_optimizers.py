@@ -84,3 +84,15 @@ def test_optimizers_by_name_and_learning_rate_variable():
     keras.backend.set_value(opt.lr, 0.25)
     assert keras.backend.get_value(opt.learning_rate) == 0.25
     assert opt.get_config()["learning_rate"] == 0.25
+
+
+def test_weight_constraints_project_after_each_update():
+    layer = keras.layers.Dense(2, kernel_constraint=keras.constraints.MaxNorm(0.5),
+                               bias_constraint=keras.constraints.NonNeg(), kernel_initializer="ones")
+    model = keras.Sequential([keras.Input((3,)), layer])
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    x = np.ones((4, 3), np.float32)
+    model.fit(x, -np.ones((4, 2), np.float32), verbose=0)
+    kernel, bias = layer.get_weights()
+    np.testing.assert_allclose(np.sqrt((kernel ** 2).sum(0)), 0.5, rtol=1e-5)    # each column's norm clipped
+    assert (bias >= 0).all()

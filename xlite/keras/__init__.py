@@ -6,13 +6,13 @@ While executing eagerly, fit runs a tf.function-compiled step.
 """
 from __future__ import annotations
 
-from xlite.keras import (activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models,
-                         optimizers, regularizers, utils)
+from xlite.keras import (activations, backend, callbacks, constraints, datasets, initializers, layers, losses,
+                         metrics, models, optimizers, regularizers, utils)
 from xlite.keras.engine.input_layer import Input
 from xlite.keras.engine.sequential import Sequential
 from xlite.keras.engine.training import Model
 
 __version__ = "2.15.0"
 
-__all__ = ["Input", "Model", "Sequential", "activations", "backend", "callbacks", "datasets", "initializers",
-           "layers", "losses", "metrics", "models", "optimizers", "regularizers", "utils"]
+__all__ = ["Input", "Model", "Sequential", "activations", "backend", "callbacks", "constraints", "datasets",
+           "initializers", "layers", "losses", "metrics", "models", "optimizers", "regularizers", "utils"]

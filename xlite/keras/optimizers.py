@@ -137,7 +137,8 @@ class Optimizer:
         with scope:
             step = math_ops.cast(convert_to_tensor(iterations if executing_eagerly() else iterations.value()) + 1,
                                  "float32")
-            updates = [self._update(g if g.dtype == v.dtype else math_ops.cast(g, v.dtype), v, step)
+            updates = [self._constrained(self._update(g if g.dtype == v.dtype else math_ops.cast(g, v.dtype), v,
+                                                      step), v)
                        for g, (_, v) in zip(grads, pairs)]
             self._coefficients = {}
             if executing_eagerly():
@@ -145,6 +146,16 @@ class Optimizer:
                 return None
             with get_default_graph().control_dependencies([u for u in updates if u is not None]):
                 return iterations.assign_add(np.int64(1)).op
+
+    @staticmethod
+    def _constrained(update, var):
+        """A weight with a constraint (add_weight's) is projected after its update, as Keras' optimizers do."""
+        constraint = getattr(var, "constraint", None)
+        if constraint is None:
+            return update
+        if executing_eagerly():
+            return var.assign(constraint(convert_to_tensor(var)))
+        return var.assign(constraint(update))
 
     def minimize(self, loss, var_list, grad_loss=None, name=None, tape=None):
         from xlite.frontend.gradients import gradients

@@ -17,14 +17,13 @@ import threading
 
 import numpy as np
 
-from xlite import errors
 from xlite.frontend import math_ops, nest
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.graph import Tensor, executing_eagerly, get_default_graph
 from xlite.frontend.tensor_shape import TensorShape
 from xlite.frontend.variables import Variable
 from xlite.ir import dtypes
-from xlite.keras import backend, initializers, regularizers
+from xlite.keras import backend, constraints, initializers, regularizers
 
 _state = threading.local()
 
@@ -189,8 +188,6 @@ class Layer:
                    trainable: bool | None = None, constraint=None, **kwargs) -> Variable:
         """A Variable `<layer name>/<name>:0` initialized by `initializer` (glorot_uniform for floats, zeros
         otherwise, as Keras); a regularizer's penalty joins `losses`."""
-        if constraint is not None:
-            raise errors.unimplemented("tf.keras: weight constraints are not supported by xlite yet")
         shape = [] if shape is None else [int(d) for d in shape]
         dtype = dtypes.as_dtype(dtype or self.dtype)
         if initializer is None:
@@ -199,8 +196,10 @@ class Layer:
         trainable = True if trainable is None else bool(trainable)
         with get_default_graph().name_scope(self.name + "/"):
             var = Variable(lambda: init(shape, dtype=dtype), trainable=trainable, name=name or "Variable",
-                           dtype=dtype)
+                           dtype=dtype, constraint=constraints.get(constraint))
         backend.track_variable(var)
+        if not hasattr(type(var), "constraint"):         # an eager Variable keeps it itself, as TF's does
+            var.constraint = constraints.get(constraint)  # the optimizer projects the weight after each update
         (self._trainable_weights if trainable else self._non_trainable_weights).append(var)
         if regularizer is not None:
             penalty = regularizers.get(regularizer)

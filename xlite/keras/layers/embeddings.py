@@ -18,13 +18,17 @@ class Embedding(Layer):
             raise errors.unimplemented("Embedding(mask_zero=True) (Keras masking) is not supported by xlite yet")
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         self.embeddings_initializer = embeddings_initializer
-        self.embeddings_regularizer = embeddings_regularizer
+        self.embeddings_regularizer, self.embeddings_constraint = embeddings_regularizer, embeddings_constraint
+        if activity_regularizer is not None:
+            from xlite import errors
+            raise errors.unimplemented("Embedding(activity_regularizer=...) is not supported by xlite yet")
         self.input_length = input_length
 
     def build(self, input_shape) -> None:
         self.embeddings = self.add_weight("embeddings", [self.input_dim, self.output_dim],
                                           initializer=self.embeddings_initializer,
-                                          regularizer=self.embeddings_regularizer)
+                                          regularizer=self.embeddings_regularizer,
+                                          constraint=self.embeddings_constraint)
         self.built = True
 
     def call(self, inputs):

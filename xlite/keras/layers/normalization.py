@@ -31,6 +31,7 @@ class BatchNormalization(Layer):
         self.moving_mean_initializer = moving_mean_initializer
         self.moving_variance_initializer = moving_variance_initializer
         self.beta_regularizer, self.gamma_regularizer = beta_regularizer, gamma_regularizer
+        self.beta_constraint, self.gamma_constraint = beta_constraint, gamma_constraint
 
     def build(self, input_shape) -> None:
         rank = input_shape.ndims
@@ -43,9 +44,11 @@ class BatchNormalization(Layer):
         if self.fused is None:
             self.fused = rank == 4 and self.axis in (1, 3) and self.dtype == "float32"
         self.gamma = self.add_weight("gamma", [channels], initializer=self.gamma_initializer,
-                                     regularizer=self.gamma_regularizer) if self.scale else None
+                                     regularizer=self.gamma_regularizer, constraint=self.gamma_constraint) \
+            if self.scale else None
         self.beta = self.add_weight("beta", [channels], initializer=self.beta_initializer,
-                                    regularizer=self.beta_regularizer) if self.center else None
+                                    regularizer=self.beta_regularizer, constraint=self.beta_constraint) \
+            if self.center else None
         self.moving_mean = self.add_weight("moving_mean", [channels], initializer=self.moving_mean_initializer,
                                            trainable=False)
         self.moving_variance = self.add_weight("moving_variance", [channels],
