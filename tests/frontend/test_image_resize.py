@@ -266,3 +266,12 @@ def test_resize_with_pad_matches_tensorflow():
     for key, value in zip(keys, got):
         assert value.shape == (key[0], key[1], 1), key
         np.testing.assert_allclose(value[..., 0], WITH_PAD[key], atol=1e-5, err_msg=str(key))
+
+
+def test_preserve_aspect_ratio_sizes_are_tfs():
+    # TensorFlow 2.21's tf.image.resize(..., preserve_aspect_ratio=True) gives these shapes.
+    for shape, size, want in [((5, 3, 1), [4, 4], [4, 2, 1]), ((5, 3, 1), [10, 9], [10, 6, 1]),
+                              ((5, 7, 1), [3, 5], [3, 4, 1])]:
+        x = np.zeros(shape, np.float32)
+        assert tf.image.resize_images_v2(x, size, preserve_aspect_ratio=True).shape.as_list() == want
+        assert tf.image.resize_images(x, size, preserve_aspect_ratio=True).shape.as_list() == want
