@@ -121,6 +121,10 @@ def test_static_shapes_and_dtypes_follow_tf():
         tf.image.resize_images(tf.placeholder(tf.float32, [6, 7]), [2, 2])
     with pytest.raises(ValueError, match="Resize method is not implemented"):
         tf.image.resize_images(single, [2, 2], method=7)
+    with pytest.raises(tf.errors.UnimplementedError, match="lanczos3"):
+        tf.image.resize_images_v2(single, [2, 2], method="lanczos3")
+    with pytest.raises(tf.errors.UnimplementedError, match="antialias"):
+        tf.image.resize_images_v2(single, [2, 2], antialias=True)
 
 
 def test_unbatched_uint8_and_unknown_batch_run():

@@ -423,6 +423,9 @@ def _resize_common(images, size, preserve_aspect_ratio: bool, name, skip_if_same
 
 def _method_name(method) -> str:
     name = _V1_NAMES.get(method, method) if isinstance(method, int) else method
+    if name in ("lanczos3", "lanczos5", "gaussian", "mitchellcubic"):
+        raise errors.unimplemented(f"tf.image.resize with method '{name}' (ScaleAndTranslate) is not supported "
+                                   f"by xlite")
     if name not in _OP_TYPES:
         raise ValueError(f"Resize method is not implemented: {method}")
     return name
