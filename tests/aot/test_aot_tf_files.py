@@ -104,3 +104,15 @@ def test_compile_explains_mistakes_with_tf_files(tmp_path, capsys):
         main(["compile", path, "--fetch", "v"])
     with pytest.raises(SystemExit, match="give a script, a frozen GraphDef"):
         main(["compile", "--fetch", "y"])
+
+
+@pytest.mark.slow
+@needs_cc
+def test_the_compile_frozen_graph_example_runs(tmp_path):
+    import subprocess
+    import sys
+    example = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "examples", "compile_frozen_graph.py")
+    proc = subprocess.run([sys.executable, example, str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "max difference from the Session" in proc.stdout
+    assert (tmp_path / "classifier.o").exists() and (tmp_path / "served.so").exists()
