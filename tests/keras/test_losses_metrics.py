@@ -105,3 +105,17 @@ def test_precision_and_recall():
     np.testing.assert_allclose(got, [2 / 3, 2 / 3], rtol=1e-6)           # tp 2, fp 1, fn 1
     with pytest.raises(tf.errors.UnimplementedError, match="top_k"):
         keras.metrics.Precision(top_k=2)
+
+
+def test_regularizers_join_the_training_loss():
+    layer = keras.layers.Dense(2, kernel_regularizer=keras.regularizers.l2(0.1),
+                               activity_regularizer=keras.regularizers.l1(0.01), kernel_initializer="ones")
+    model = keras.Sequential([keras.Input((3,)), layer])
+    model.compile(keras.optimizers.SGD(0.0), "mse")
+    x, y = np.ones((4, 3), np.float32), np.zeros((4, 2), np.float32)
+    loss = model.evaluate(x, y, verbose=0)
+    out = x @ np.ones((3, 2))
+    want = (out ** 2).mean() + 0.1 * 6 + 0.01 * np.abs(out).sum() / 4
+    assert abs(loss - want) < 1e-4
+    assert abs(model.fit(x, y, verbose=0).history["loss"][0] - want) < 1e-4
+    assert len(model.losses) == 2        # the kernel's penalty and the latest call's activity penalty

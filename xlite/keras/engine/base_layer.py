@@ -291,6 +291,7 @@ class Layer:
             with scope:
                 if not self.built:
                     self._maybe_build(inputs)
+                self._losses = [l for l in self._losses if callable(l)]    # a call's own losses: this call's
                 with no_nodes() if self._quiet_inside else contextlib.nullcontext():
                     outputs = self.call(inputs, *args, **kwargs)
         finally:

@@ -58,8 +58,9 @@ class Dense(Layer):
         if self.use_bias:
             outputs = nn_ops.bias_add(outputs, self.bias)
         outputs = self.activation(outputs)
-        if self.activity_regularizer is not None:
-            self.add_loss(self.activity_regularizer(outputs))
+        if self.activity_regularizer is not None:        # Keras: the penalty per sample of the batch
+            batch = math_ops.cast(shape_ops.shape(outputs)[0], outputs.dtype)
+            self.add_loss(self.activity_regularizer(outputs) / batch)
         return outputs
 
     def get_config(self) -> dict:
