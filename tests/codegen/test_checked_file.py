@@ -73,3 +73,17 @@ def test_a_directory_in_place_of_a_file_is_damaged_and_no_temporary_is_left(tmp_
         read_checked(path, MAGIC)
     write_checked(path, MAGIC, b"payload")
     assert [p.name for p in tmp_path.iterdir()] == ["entry.bin"] and path.is_dir()
+
+
+def test_a_directory_under_its_bound_is_scanned_once_per_rescan_every_writes(tmp_path, monkeypatch):
+    """Writes count their bytes instead of listing the directory each time (n writes made O(n^2) stats)."""
+    from xlite.codegen import checked_file
+    scans = []
+    evict = checked_file.evict
+    monkeypatch.setattr(checked_file, "evict", lambda *args, **kwargs: scans.append(1) or evict(*args, **kwargs))
+    for i in range(2 * checked_file.RESCAN_EVERY + 3):
+        write_checked(tmp_path / f"{i}.bin", MAGIC, b"x" * 10)
+    assert len(scans) == 3
+    monkeypatch.setenv("XLITE_CACHE_MAX_BYTES", "1")          # a write that would pass the bound scans and evicts
+    write_checked(tmp_path / "last.bin", MAGIC, b"y")
+    assert len(scans) == 4 and [p.name for p in tmp_path.iterdir()] == ["last.bin"]

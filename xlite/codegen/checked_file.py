@@ -8,7 +8,10 @@ gives: a FIFO, device or symlink in an entry's place is a miss, never a hang.
 
 Each cache directory is bounded (XLITE_CACHE_MAX_BYTES, default 2 GiB): a hit
 touches its file, and a write that takes the directory over the bound removes
-the least recently used files first.
+the least recently used files first. A process scans a directory (a stat of every file) on its
+first write there, then only once its count of the directory's bytes (the last scan's total plus
+what it has written since) would pass the bound, or after RESCAN_EVERY writes, so that other
+processes' writes count too: a scan on every write made a run of n compiles cost O(n^2) stats.
 """
 from __future__ import annotations
 
@@ -23,6 +26,8 @@ from pathlib import Path
 _HEADER = struct.Struct("<8sQ32s")
 DEFAULT_MAX_BYTES = 2 << 30
 _STALE_TEMP_SECONDS = 3600       # a temporary file this old is a crashed writer's, not a live one's
+RESCAN_EVERY = 64                # writes to a directory between two scans of it, at most
+_counted: dict[str, list[int]] = {}     # directory -> [its bytes as this process counts them, writes since the scan]
 
 
 class DamagedFile(ValueError):
@@ -55,12 +60,23 @@ def write_checked(path: Path, magic: bytes, payload: bytes) -> None:
     finally:
         if tmp is not None:
             discard(Path(tmp))
-    evict(path.parent, max_bytes(), keep=path)
+    bound, key = max_bytes(), str(path.parent)
+    counted = _counted.get(key)
+    if counted is not None and counted[0] + len(data) <= bound and counted[1] < RESCAN_EVERY:
+        counted[0] += len(data)
+        counted[1] += 1
+        return
+    total = evict(path.parent, bound, keep=path)
+    if total is None:
+        _counted.pop(key, None)
+    else:
+        _counted[key] = [total, 0]
 
 
-def evict(directory: Path, bound: int, keep: Path | None = None) -> None:
+def evict(directory: Path, bound: int, keep: Path | None = None) -> int | None:
     """Removes the least recently used regular files of `directory`, never `keep`, until the rest fit in
-    `bound` bytes; temporary files a crashed writer left go first."""
+    `bound` bytes; temporary files a crashed writer left go first. The bytes left (None when the
+    directory cannot be read)."""
     files, total, now = [], 0, time.time()
     try:
         with os.scandir(directory) as it:
@@ -77,13 +93,14 @@ def evict(directory: Path, bound: int, keep: Path | None = None) -> None:
                 files.append((entry.path == str(keep), st.st_mtime, entry.path, st.st_size))
                 total += st.st_size
     except OSError:
-        return
+        return None
     for kept, _, file_path, size in sorted(files):
         if total <= bound or kept:
             break
         if not file_path.endswith(".tmp"):       # another writer's file in flight
             discard(Path(file_path))
             total -= size
+    return total
 
 
 def read_checked(path: Path, magic: bytes) -> memoryview | None:
