@@ -121,10 +121,7 @@ def test_static_shapes_and_dtypes_follow_tf():
         tf.image.resize_images(tf.placeholder(tf.float32, [6, 7]), [2, 2])
     with pytest.raises(ValueError, match="Resize method is not implemented"):
         tf.image.resize_images(single, [2, 2], method=7)
-    with pytest.raises(tf.errors.UnimplementedError, match="lanczos3"):
-        tf.image.resize_images_v2(single, [2, 2], method="lanczos3")
-    with pytest.raises(tf.errors.UnimplementedError, match="antialias"):
-        tf.image.resize_images_v2(single, [2, 2], antialias=True)
+    assert tf.image.resize_images_v2(single, [2, 2], method="lanczos3").op.inputs[0].op.type == "ScaleAndTranslate"
 
 
 def test_unbatched_uint8_and_unknown_batch_run():
@@ -279,3 +276,56 @@ def test_preserve_aspect_ratio_sizes_are_tfs():
         x = np.zeros(shape, np.float32)
         assert tf.image.resize_images_v2(x, size, preserve_aspect_ratio=True).shape.as_list() == want
         assert tf.image.resize_images(x, size, preserve_aspect_ratio=True).shape.as_list() == want
+
+
+# Made with TensorFlow 2.21: tf.image.resize(X, size, method, antialias)[0, :, :, 0] (ScaleAndTranslate).
+SCALED = {
+    ("bilinear", (2, 3), True): [
+        [5.025652885437012, 8.811421394348145, 13.671234130859375],
+        [25.82384490966797, 32.9796028137207, 40.68560028076172]],
+    ("bicubic", (2, 2), True): [
+        [4.762335300445557, 10.838218688964844],
+        [28.79897117614746, 39.859336853027344]],
+    ("lanczos3", (2, 3), True): [
+        [2.89572811126709, 6.587436676025391, 11.654632568359375],
+        [26.801809310913086, 34.72444152832031, 43.26277160644531]],
+    ("lanczos5", (4, 7), False): [
+        [0.19695442914962769, 0.4864066243171692, 1.7824041843414307, 2.889835834503174, 4.126227378845215, 6.772160530090332, 8.136853218078613],
+        [2.4970667362213135, 3.4208149909973145, 5.9202117919921875, 7.506731033325195, 9.196054458618164, 12.657058715820312, 14.335126876831055],
+        [21.87580108642578, 23.960094451904297, 28.79757308959961, 31.432544708251953, 34.12912368774414, 39.416500091552734, 41.83937072753906],
+        [32.12296676635742, 34.32439422607422, 39.472328186035156, 42.30705642700195, 45.20288848876953, 50.85771942138672, 53.449459075927734]],
+    ("gaussian", (2, 4), True): [
+        [6.056449890136719, 8.632777214050293, 12.27748966217041, 15.95464038848877],
+        [23.83903694152832, 28.574594497680664, 34.33868408203125, 39.68918228149414]],
+    ("mitchellcubic", (4, 6), True): [
+        [0.09077040106058121, 0.7854005694389343, 2.113878011703491, 3.883439779281616, 6.068193435668945, 8.055619239807129],
+        [6.257248401641846, 8.008255004882812, 10.441804885864258, 13.121230125427246, 16.14964485168457, 18.781383514404297],
+        [19.470861434936523, 22.358280181884766, 26.033483505249023, 29.783672332763672, 33.830902099609375, 37.25337600708008],
+        [31.602582931518555, 35.00731658935547, 39.29689407348633, 43.620018005371094, 48.23444747924805, 52.10761260986328]],
+    ("lanczos3", (1, 1), True): [
+        [21.110992431640625]],
+}
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_antialiased_and_scale_and_translate_methods_match_tensorflow(target):
+    keys = sorted(SCALED, key=str)
+    with tf.Session(target) as s:
+        got = s.run([tf.image.resize_images_v2(X, size, m, antialias=aa) for m, size, aa in keys])
+    for key, value in zip(keys, got):
+        np.testing.assert_allclose(value[0, :, :, 0], SCALED[key], rtol=2e-6, atol=2e-6, err_msg=str(key))
+
+
+@pytest.mark.parametrize("method", ["bilinear", "lanczos3"])
+def test_antialiased_gradient_is_the_transposed_map(method):
+    shape, size = (1, 5, 6, 1), (2, 3)
+    basis = np.eye(30, dtype=np.float32).reshape(30, 5, 6, 1)
+    with tf.Session("interpreter") as s:
+        jac = s.run(tf.image.resize_images_v2(basis, size, method, antialias=True)).reshape(30, -1).T
+    x = tf.placeholder(tf.float32, shape)
+    y = tf.image.resize_images_v2(x, size, method, antialias=True)
+    w = np.random.default_rng(2).normal(size=(1, 2, 3, 1)).astype(np.float32)
+    (g,) = tf.gradients(tf.reduce_sum(y * w), [x])
+    with tf.Session() as s:
+        got = s.run(g, {x: np.zeros(shape, np.float32)})
+    np.testing.assert_allclose(got.reshape(-1), jac.T @ w.reshape(-1), rtol=1e-5, atol=1e-6)

@@ -423,9 +423,6 @@ def _resize_common(images, size, preserve_aspect_ratio: bool, name, skip_if_same
 
 def _method_name(method) -> str:
     name = _V1_NAMES.get(method, method) if isinstance(method, int) else method
-    if name in ("lanczos3", "lanczos5", "gaussian", "mitchellcubic"):
-        raise errors.unimplemented(f"tf.image.resize with method '{name}' (ScaleAndTranslate) is not supported "
-                                   f"by xlite")
     if name not in _OP_TYPES:
         raise ValueError(f"Resize method is not implemented: {method}")
     return name
@@ -449,17 +446,29 @@ resize = resize_images
 
 def resize_images_v2(images, size, method=ResizeMethod.BILINEAR, preserve_aspect_ratio=False, antialias=False,
                      name=None) -> Tensor:
-    """TF2's tf.image.resize: half-pixel centers for bilinear, nearest and bicubic, always a new op."""
-    kind = _method_name(method)
+    """TF2's tf.image.resize: half-pixel centers for bilinear, nearest and bicubic, always a new op; antialias
+    and the lanczos, gaussian and mitchellcubic methods are ScaleAndTranslate (image_scale_translate.py)."""
+    kind = method if method in _SCALE_AND_TRANSLATE else _method_name(method)
     if antialias and kind in ("bilinear", "bicubic"):
-        raise errors.unimplemented("tf.image.resize with antialias=True (ScaleAndTranslate) is not supported "
-                                   "by xlite")
+        kind = {"bilinear": "triangle", "bicubic": "keyscubic"}[kind]
 
     def resize_fn(images_t, new_size):
+        if kind in _SCALE_AND_TRANSLATE or kind in ("triangle", "keyscubic"):
+            from xlite.frontend.image_scale_translate import scale_and_translate  # it builds on this module
+            known, dims = new_size._static_value, images_t.shape.dims[1:3]
+            if known is None or None in dims:
+                raise errors.unimplemented(f"tf.image.resize with method '{kind}' needs the sizes at graph "
+                                           f"construction")
+            scale = np.asarray(known, _F32) / np.asarray(dims, _F32)
+            return scale_and_translate(images_t, new_size, scale, np.zeros(2, _F32), kernel_type=kind,
+                                       antialias=antialias)
         if kind == "area":
             return resize_area(images_t, new_size)
         return _resize_op(_OP_TYPES[kind], images_t, new_size, False, True, None)
     return _resize_common(images, size, preserve_aspect_ratio, name, False, resize_fn)
+
+
+_SCALE_AND_TRANSLATE = ("lanczos3", "lanczos5", "gaussian", "mitchellcubic")
 
 
 def _resize_with_pad(image, target_height, target_width, resize_fn) -> Tensor:
