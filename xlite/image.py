@@ -1,5 +1,5 @@
-"""`tf.image`: geometry and value ops (frontend/image_ops), resizing (frontend/image_resize), colour
-(frontend/image_color), and the PNG/JPEG codecs (image_codec, host ops, hence this module sits above the
+"""`tf.image`: geometry and value ops (frontend/image_ops, image_differences, image_random), resizing
+(frontend/image_resize, image_scale_translate), colour (frontend/image_color), and the PNG/JPEG codecs (image_codec, host ops, hence this module sits above the
 runtime rather than in the frontend)."""
 from __future__ import annotations
 
