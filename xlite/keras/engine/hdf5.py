@@ -124,7 +124,6 @@ def save_model(model, filepath: str, include_optimizer: bool = True) -> None:
 
 
 def load_model(filepath: str, custom_objects=None, compile: bool = True):  # noqa: A002
-    from xlite.keras import losses, metrics, optimizers
     from xlite.keras.engine.model_config import model_from_json
     with _h5py().File(filepath, "r") as f:
         config = f.attrs.get("model_config")
@@ -134,17 +133,24 @@ def load_model(filepath: str, custom_objects=None, compile: bool = True):  # noq
         read_weights(f["model_weights"], model)
         training = f.attrs.get("training_config")
     if compile and training is not None:
-        training = json.loads(training.decode() if isinstance(training, bytes) else training)
-
-        def revive(spec, make):
-            if isinstance(spec, dict) and "class_name" in spec:
-                return make(spec)
-            if isinstance(spec, dict):
-                return {k: revive(v, make) for k, v in spec.items()}
-            if isinstance(spec, list):
-                return [revive(v, make) for v in spec]
-            return spec
-        loss = revive(training["loss"], losses.get)
-        metric_specs = revive(training["metrics"], lambda s: getattr(metrics, s["class_name"])(**s["config"]))
-        model.compile(optimizers.get(training["optimizer_config"]), loss, metrics=metric_specs)
+        compile_from_training_config(model, json.loads(training.decode() if isinstance(training, bytes)
+                                                       else training))
     return model
+
+
+def compile_from_training_config(model, training: dict) -> None:
+    """model.compile with the optimizer, loss and metrics a saved training config names (also used by the
+    SavedModel format, saved_model_format.py)."""
+    from xlite.keras import losses, metrics, optimizers
+
+    def revive(spec, make):
+        if isinstance(spec, dict) and "class_name" in spec:
+            return make(spec)
+        if isinstance(spec, dict):
+            return {k: revive(v, make) for k, v in spec.items()}
+        if isinstance(spec, list):
+            return [revive(v, make) for v in spec]
+        return spec
+    loss = revive(training["loss"], losses.get)
+    metric_specs = revive(training["metrics"], lambda s: getattr(metrics, s["class_name"])(**s["config"]))
+    model.compile(optimizers.get(training["optimizer_config"]), loss, metrics=metric_specs)

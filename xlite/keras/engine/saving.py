@@ -72,11 +72,12 @@ def load_weights(model, filepath, by_name: bool = False):
 
 
 def save_model(model, filepath, overwrite=True, include_optimizer=True, save_format=None) -> None:
-    """HDF5 (`.h5`, or save_format='h5'); TF's SavedModel directory format is not done yet."""
+    """HDF5 (`.h5`, or save_format='h5'), else a SavedModel directory (saved_model_format.py)."""
     filepath = os.fspath(filepath)
     if not _is_h5(filepath, save_format):
-        raise errors.unimplemented("tf.keras Model.save in the SavedModel format is not supported by xlite yet; "
-                                   "save to a .h5 file")
+        from xlite.keras.engine import saved_model_format
+        saved_model_format.save_model(model, filepath, overwrite, include_optimizer)
+        return
     from xlite.keras.engine import hdf5
     hdf5.save_model(model, filepath, include_optimizer)
 
@@ -84,7 +85,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, save_for
 def load_model(filepath, custom_objects=None, compile=True, options=None):  # noqa: A002
     filepath = os.fspath(filepath)
     if os.path.isdir(filepath):
-        raise errors.unimplemented("tf.keras.models.load_model of a SavedModel directory is not supported by xlite "
-                                   "yet; load a .h5 file")
+        from xlite.keras.engine import saved_model_format
+        return saved_model_format.load_model(filepath, custom_objects, compile)
     from xlite.keras.engine import hdf5
     return hdf5.load_model(filepath, custom_objects, compile)
