@@ -1,6 +1,6 @@
 """`tf.image`: geometry and value ops (frontend/image_ops, image_differences, image_random), resizing
-(frontend/image_resize, image_scale_translate), colour (frontend/image_color), and the PNG/JPEG codecs (image_codec, host ops, hence this module sits above the
-runtime rather than in the frontend)."""
+(frontend/image_resize, image_scale_translate), colour (frontend/image_color), and the PNG/JPEG codecs
+(image_codec: host ops, which is why this module sits above the runtime rather than in the frontend)."""
 from __future__ import annotations
 
 from xlite.frontend.image_color import *  # noqa: F401,F403
