@@ -108,6 +108,18 @@ def test_tensorflow_written_saved_model_loads():
         np.testing.assert_allclose(logits, want["logits"], rtol=1e-5, atol=1e-5)
 
 
+def test_a_graph_without_variables(tmp_path):
+    export = str(tmp_path / "no_variables")
+    with tf.Graph().as_default(), tf.Session() as sess:
+        x = tf.placeholder(tf.float32, [2], name="x")
+        sm.simple_save(sess, export, {"x": x}, {"y": tf.square(x, name="y")})
+    assert os.listdir(os.path.join(export, "variables")) == []
+    with tf.Session(graph=tf.Graph()) as sess:
+        meta = sm.load(sess, ["serve"], export)
+        assert not meta.HasField("saver_def")
+        np.testing.assert_array_equal(sess.run("y:0", {"x:0": [3.0, -2.0]}), [9.0, 4.0])
+
+
 def test_loader_and_signature_errors(tmp_path):
     with tf.Session(graph=tf.Graph()) as sess, pytest.raises(OSError, match="SavedModel file does not exist at"):
         sm.loader.load(sess, ["serve"], str(tmp_path))

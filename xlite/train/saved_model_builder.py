@@ -125,9 +125,10 @@ class SavedModelBuilder:
         _validate_signature_def_map(signature_def_map)
         self._add_main_op(graph, main_op)
         saver = self._saver(graph, saver)
+        variables_dir = os.path.join(self._export_dir, constants.VARIABLES_DIRECTORY)
+        if sess is not None:
+            os.makedirs(variables_dir, exist_ok=True)     # as TF's, even when there is nothing to save
         if sess is not None and saver is not None:
-            variables_dir = os.path.join(self._export_dir, constants.VARIABLES_DIRECTORY)
-            os.makedirs(variables_dir, exist_ok=True)
             saver.save(sess, os.path.join(variables_dir, constants.VARIABLES_FILENAME), write_meta_graph=False,
                        write_state=False)
         from xlite.io import meta_graph
