@@ -40,10 +40,16 @@ def test_tensorflow_loads_xlites_saved_model(tmp_path):
         h = tf.layers.dense(x, 5, activation=tf.nn.relu, name="h")
         y = tf.nn.softmax(tf.layers.dense(h, 2, name="out"), name="y")
         step = tf.train.get_or_create_global_step()
+        tf.Variable(3, name="calls", trainable=False, collections=[tf.GraphKeys.LOCAL_VARIABLES])  # the main op sets it
         sess.run(tf.global_variables_initializer())
         sess.run(tf.assign(step, 9))
         np.save(tmp_path / "want.npy", sess.run(y, {x: xv}))
         tf.saved_model.simple_save(sess, str(tmp_path / "export"), {"x": x}, {"y": y})
+        builder = tf.saved_model.builder.SavedModelBuilder(str(tmp_path / "two"))    # two MetaGraphDefs, as text
+        builder.add_meta_graph_and_variables(sess, ["serve"], main_op=tf.group(tf.local_variables_initializer()))
+        builder.add_meta_graph(["train"], signature_def_map={"p": tf.saved_model.predict_signature_def({"x": x},
+                                                                                                     {"y": y})})
+        builder.save(as_text=True)
     np.save(tmp_path / "x.npy", xv)
     _run_tf("""
         want, xv = np.load(d + "/want.npy"), np.load(d + "/x.npy")
@@ -54,6 +60,13 @@ def test_tensorflow_loads_xlites_saved_model(tmp_path):
             got = s.run(sig.outputs["y"].name, {sig.inputs["x"].name: xv})
             np.testing.assert_allclose(got, want, rtol=1e-6)
             assert s.run("global_step:0") == 9
+        with tf1.Graph().as_default(), tf1.Session() as s:
+            meta = tf1.saved_model.loader.load(s, ["train"], d + "/two")
+            sig = meta.signature_def["p"]
+            np.testing.assert_allclose(s.run(sig.outputs["y"].name, {sig.inputs["x"].name: xv}), want, rtol=1e-6)
+        with tf1.Graph().as_default(), tf1.Session() as s:
+            tf1.saved_model.loader.load(s, ["serve"], d + "/two")     # its main op runs in TF
+            assert s.run("global_step:0") == 9 and s.run("calls:0") == 3
     """, tmp_path)
 
 
