@@ -121,10 +121,10 @@ def test_a_graph_without_variables(tmp_path):
 
 
 def test_loader_and_signature_errors(tmp_path):
-    with tf.Session(graph=tf.Graph()) as sess, pytest.raises(OSError, match="SavedModel file does not exist at"):
+    with tf.Session(graph=tf.Graph()) as sess, pytest.raises(tf.errors.NotFoundError, match="SavedModel file does not exist at"):
         sm.loader.load(sess, ["serve"], str(tmp_path))
     (tmp_path / "saved_model.pb").write_bytes(b"\xff\xff\xff")
-    with tf.Session(graph=tf.Graph()) as sess, pytest.raises(OSError, match="Cannot parse file"):
+    with tf.Session(graph=tf.Graph()) as sess, pytest.raises(tf.errors.DataLossError, match="Cannot parse file"):
         sm.loader.load(sess, ["serve"], str(tmp_path))
     with tf.Graph().as_default():
         x = tf.placeholder(tf.float32, [2], name="x")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 
+from xlite import errors
 from xlite.io import protos
 from xlite.io.saved_model import constants
 
@@ -73,8 +74,9 @@ def maybe_saved_model_directory(export_dir) -> bool:
 
 
 def parse_saved_model(export_dir):
-    """The SavedModel in `export_dir` (saved_model.pb, else saved_model.pbtxt); OSError as TF's when
-    neither is there or the file does not parse."""
+    """The SavedModel in `export_dir` (saved_model.pb, else saved_model.pbtxt). TF's messages, with TF's
+    error classes where TF raises a bare IOError: NotFoundError when neither file is there, DataLossError
+    when it does not parse."""
     from google.protobuf import message, text_format
     export_dir = os.fspath(export_dir)
     pb_path, txt_path = saved_model_path(export_dir, False), saved_model_path(export_dir, True)
@@ -85,17 +87,17 @@ def parse_saved_model(export_dir):
         try:
             sm.ParseFromString(raw)
         except message.DecodeError as e:
-            raise OSError(f"Cannot parse file {pb_path}: {e}.") from e
+            raise errors.DataLossError(None, None, f"Cannot parse file {pb_path}: {e}.") from e
     elif os.path.exists(txt_path):
         with open(txt_path, "rb") as f:
             raw = f.read()
         try:
             text_format.Parse(raw.decode("utf-8"), sm)
         except text_format.ParseError as e:
-            raise OSError(f"Cannot parse file {txt_path}: {e}.") from e
+            raise errors.DataLossError(None, None, f"Cannot parse file {txt_path}: {e}.") from e
     else:
-        raise OSError(f"SavedModel file does not exist at: {export_dir}{os.path.sep}"
-                      f"{{{constants.SAVED_MODEL_FILENAME_PBTXT}|{constants.SAVED_MODEL_FILENAME_PB}}}")
+        raise errors.NotFoundError(None, None, f"SavedModel file does not exist at: {export_dir}{os.path.sep}"
+                                   f"{{{constants.SAVED_MODEL_FILENAME_PBTXT}|{constants.SAVED_MODEL_FILENAME_PB}}}")
     return sm
 
 
