@@ -51,6 +51,7 @@ def test_eager_layers_and_model_call(eager):
     np.testing.assert_allclose(bn.moving_mean.numpy(), 0.5 * x.mean(0), rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_functional_api_while_executing_eagerly(eager, capsys):
     a, b = keras.Input((4,), name="a"), keras.Input((3,), name="b")
     h = L.Dense(5, activation="relu", name="hidden")(L.concatenate([a, b]))

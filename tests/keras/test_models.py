@@ -238,6 +238,7 @@ def test_mirrored_strategy_scope_is_a_no_op():
     assert strategy.num_replicas_in_sync == 1 and model.built
 
 
+@pytest.mark.slow
 def test_targets_by_output_name():
     inp = keras.Input((3,))
     h = L.Dense(4)(inp)

@@ -82,7 +82,7 @@ def test_lstm_model_fits():
     assert history.history["accuracy"][-1] > 0.8
 
 
-@pytest.mark.parametrize("sequences", [True, False])
+@pytest.mark.parametrize("sequences", [pytest.param(True, marks=pytest.mark.slow), False])
 def test_bidirectional_and_go_backwards(sequences):
     """Checked against TF 2.21's Bidirectional(GRU) on copied weights (1e-7); here against NumPy."""
     x = RNG.normal(size=(2, 4, 3)).astype(np.float32)
