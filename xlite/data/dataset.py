@@ -25,7 +25,30 @@ UNKNOWN = -2        # tf.data.UNKNOWN_CARDINALITY
 AUTOTUNE = -1       # tf.data.AUTOTUNE: xlite picks the number of threads / the buffer size
 
 
-class Dataset:
+class ElementSpecProperties:
+    """`element_spec` and the TF1 `output_types` / `output_shapes` / `output_classes`, read off `self._spec`;
+    shared by Dataset and Iterator."""
+
+    _spec = None
+
+    @property
+    def element_spec(self):
+        return self._spec
+
+    @property
+    def output_types(self):
+        return structure.output_types(self._spec)
+
+    @property
+    def output_shapes(self):
+        return structure.output_shapes(self._spec)
+
+    @property
+    def output_classes(self):
+        return structure.map_specs(lambda s: Tensor, self._spec)
+
+
+class Dataset(ElementSpecProperties):
     """The base of every stage. Subclasses set `_spec` and implement `_elements(env)`."""
 
     _spec = None
@@ -50,23 +73,6 @@ class Dataset:
             for t in (ds._tensors() if ds is self else ds.graph_tensors()):
                 seen.setdefault(id(t), t)
         return list(seen.values())
-
-    # properties ------------------------------------------------------------------------------------------
-    @property
-    def element_spec(self):
-        return self._spec
-
-    @property
-    def output_types(self):
-        return structure.output_types(self._spec)
-
-    @property
-    def output_shapes(self):
-        return structure.output_shapes(self._spec)
-
-    @property
-    def output_classes(self):
-        return structure.map_specs(lambda s: Tensor, self._spec)
 
     def cardinality(self):
         """The number of elements, INFINITE (-1) or UNKNOWN (-2), as an int64 scalar: an EagerTensor executing

@@ -15,7 +15,7 @@ import weakref
 
 from xlite import errors
 from xlite.data import structure
-from xlite.data.dataset import Dataset
+from xlite.data.dataset import Dataset, ElementSpecProperties
 from xlite.frontend import nest
 from xlite.frontend.gradients import no_gradient
 from xlite.frontend.graph import Tensor, get_default_graph
@@ -106,7 +106,7 @@ class _NextElement:
         return [None if is_string else v for v, is_string in zip(flat, self.strings)]
 
 
-class Iterator:
+class Iterator(ElementSpecProperties):
     """tf.compat.v1.data.Iterator: `get_next()`, `initializer`, `make_initializer`, `from_structure`."""
 
     def __init__(self, spec, one_shot: Dataset | None = None, initial: Dataset | None = None,
@@ -129,22 +129,6 @@ class Iterator:
                 raise ValueError("output_shapes must have the structure of output_types")
         spec = nest.pack_sequence_as(types, [structure.TensorSpec(s, structure.as_dtype(t)) for t, s in zip(flat_types, flat_shapes)])
         return Iterator(spec, shared_name=shared_name)
-
-    @property
-    def element_spec(self):
-        return self._spec
-
-    @property
-    def output_types(self):
-        return structure.output_types(self._spec)
-
-    @property
-    def output_shapes(self):
-        return structure.output_shapes(self._spec)
-
-    @property
-    def output_classes(self):
-        return structure.map_specs(lambda s: Tensor, self._spec)
 
     @property
     def initializer(self):
