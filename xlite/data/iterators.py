@@ -18,7 +18,7 @@ from xlite.data import structure
 from xlite.data.dataset import Dataset, ElementSpecProperties
 from xlite.frontend import nest
 from xlite.frontend.gradients import no_gradient
-from xlite.frontend.graph import Tensor, get_default_graph
+from xlite.frontend.graph import get_default_graph
 from xlite.frontend.op_registry import lowering, make_op
 from xlite.function import eager_bridge
 from xlite.ir.shape import Shape
