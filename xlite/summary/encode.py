@@ -110,14 +110,9 @@ def data_type(dtype_name: str) -> int:
 
 
 def shape_proto(dims):
-    """A TensorShapeProto; `dims` None is an unknown rank, a None dim is -1."""
-    proto = protos().tensor_shape_pb2.TensorShapeProto()
-    if dims is None:
-        proto.unknown_rank = True
-    else:
-        for d in dims:
-            proto.dim.add().size = -1 if d is None else int(d)
-    return proto
+    """A TensorShapeProto; `dims` None is an unknown rank, a None dim is -1 (io.protos.shape_proto)."""
+    from xlite.io.protos import shape_proto as io_shape_proto   # lazy: keeps this module free of the frontend
+    return io_shape_proto(dims)
 
 
 def tensor_proto(value: np.ndarray):
