@@ -6,8 +6,8 @@ from __future__ import annotations
 from xlite.frontend import array_ops, math_ops, reduction_ops
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.fill_ops import one_hot
-from xlite.frontend.metrics_ops import (_publish, _squeeze_all, broadcast_weights, graph_only, mean, metric_variable,
-                                        remove_squeezable_dimensions)
+from xlite.frontend.metrics_ops import (_mean_outputs, _publish, _squeeze_all, broadcast_weights, graph_only, mean,
+                                        metric_variable, remove_squeezable_dimensions)
 from xlite.frontend.scopes import control_dependencies, name_scope
 from xlite.frontend.variables import assign_add
 from xlite.ir import dtypes
@@ -27,11 +27,8 @@ def mean_tensor(values, weights=None, metrics_collections=None, updates_collecti
             values = values * weights
             num_values = num_values * weights
         update_total = assign_add(total, values)
-        with control_dependencies([values]):
-            update_count = assign_add(count, num_values)
-        value = math_ops.div_no_nan(total, math_ops.maximum(count, 0.0), name="value")
-        update_op = math_ops.div_no_nan(update_total, math_ops.maximum(update_count, 0.0), name="update_op")
-        return _publish(value, metrics_collections), _publish(update_op, updates_collections)
+        return _mean_outputs(total, count, update_total, values, num_values, metrics_collections,
+                             updates_collections)
 
 
 @graph_only

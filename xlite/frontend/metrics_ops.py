@@ -80,6 +80,16 @@ def broadcast_weights(weights, values) -> Tensor:
     return math_ops.multiply(weights, array_ops.ones_like(values, dtype=weights.dtype))
 
 
+def _mean_outputs(total, count, update_total, values, num_values, metrics_collections, updates_collections):
+    """The shared end of a streaming mean: count += num_values after `values`, then (value, update_op) as
+    total / count, published to their collections."""
+    with control_dependencies([values]):
+        update_count = assign_add(count, num_values)
+    value = math_ops.div_no_nan(total, math_ops.maximum(count, 0.0), name="value")
+    update_op = math_ops.div_no_nan(update_total, math_ops.maximum(update_count, 0.0), name="update_op")
+    return _publish(value, metrics_collections), _publish(update_op, updates_collections)
+
+
 @graph_only
 def mean(values, weights=None, metrics_collections=None, updates_collections=None, name=None):
     """The (weighted) mean of every value seen: total / count, both local Variables."""
@@ -95,11 +105,8 @@ def mean(values, weights=None, metrics_collections=None, updates_collections=Non
             values = math_ops.multiply(values, weights)
             num_values = reduction_ops.reduce_sum(weights)
         update_total = assign_add(total, reduction_ops.reduce_sum(values))
-        with control_dependencies([values]):
-            update_count = assign_add(count, num_values)
-        value = math_ops.div_no_nan(total, math_ops.maximum(count, 0.0), name="value")
-        update_op = math_ops.div_no_nan(update_total, math_ops.maximum(update_count, 0.0), name="update_op")
-        return _publish(value, metrics_collections), _publish(update_op, updates_collections)
+        return _mean_outputs(total, count, update_total, values, num_values, metrics_collections,
+                             updates_collections)
 
 
 @graph_only
