@@ -61,6 +61,16 @@ def _required_global_step(hook_name: str):
     return step
 
 
+def _triggered_step(timer, global_step, run_context, run_values):
+    """The global step when `timer` fires after this run (read from the session only when the fetched step
+    suggests it may), else None."""
+    if timer.should_trigger_for_step(run_values.results + 1):
+        step = int(run_context.session.run(global_step))
+        if timer.should_trigger_for_step(step):
+            return step
+    return None
+
+
 def _session_log(writer: FileWriter, step, status: str, **fields) -> None:
     """A SessionLog event (START, CHECKPOINT) for TensorBoard; skipped without TensorBoard's protos."""
     try:
@@ -133,12 +143,11 @@ class CheckpointSaverHook(SessionRunHook):
         return SessionRunArgs(self._global_step)
 
     def after_run(self, run_context, run_values):
-        if self._timer.should_trigger_for_step(run_values.results + 1):
-            step = int(run_context.session.run(self._global_step))
-            if self._timer.should_trigger_for_step(step):
-                self._timer.update_last_triggered_step(step)
-                if self._save(run_context.session, step):
-                    run_context.request_stop()
+        step = _triggered_step(self._timer, self._global_step, run_context, run_values)
+        if step is not None:
+            self._timer.update_last_triggered_step(step)
+            if self._save(run_context.session, step):
+                run_context.request_stop()
 
     def end(self, session):
         step = int(session.run(self._global_step))
@@ -261,20 +270,19 @@ class StepCounterHook(SessionRunHook):
         return SessionRunArgs(self._global_step)
 
     def after_run(self, run_context, run_values):
-        if self._timer.should_trigger_for_step(run_values.results + 1):
-            step = int(run_context.session.run(self._global_step))
-            if self._timer.should_trigger_for_step(step):
-                seconds, steps = self._timer.update_last_triggered_step(step)
-                if seconds:
-                    rate = steps / seconds
-                    tf_logging.info("%s: %g", self._tag, rate)
-                    if self._writer is not None:
-                        try:
-                            from xlite.summary import Summary
-                        except ImportError:
-                            return
-                        self._writer.add_summary(Summary(value=[Summary.Value(tag=self._tag, simple_value=rate)]),
-                                                 step)
+        step = _triggered_step(self._timer, self._global_step, run_context, run_values)
+        if step is not None:
+            seconds, steps = self._timer.update_last_triggered_step(step)
+            if seconds:
+                rate = steps / seconds
+                tf_logging.info("%s: %g", self._tag, rate)
+                if self._writer is not None:
+                    try:
+                        from xlite.summary import Summary
+                    except ImportError:
+                        return
+                    self._writer.add_summary(Summary(value=[Summary.Value(tag=self._tag, simple_value=rate)]),
+                                             step)
 
 
 class LoggingTensorHook(SessionRunHook):
