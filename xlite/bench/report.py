@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .aot_workload import table_row as aot_table_row
 from .data_workload import table_row as data_table_row
+from .eager_workload import table_row as eager_table_row
 from .function_workload import table_row as function_table_row
 from .keras_workload import table_row as keras_table_row
 from .gpu import DEVICE_SYSTEM
@@ -69,7 +70,7 @@ def format_table(report: dict) -> str:
         if gpu:
             r = rows[-1]
             launches = w.get("launches")
-            timed = w["kind"] not in ("aot", "compile", "function", "data", "keras")
+            timed = w["kind"] not in ("aot", "compile", "function", "data", "eager", "keras")
             extra = _cupy_cells(w, report) if timed else ["-", "-"]
             rows[-1] = (r[:4] + [_device_cell(w) if timed else "-"] + r[4:7] + extra + r[7:9]
                         + ["-" if launches is None else str(launches)] + r[9:])
@@ -114,6 +115,8 @@ def _table_row(w: dict, report: dict, target: str) -> list:
         return data_table_row(w, fmt_time, _fmt_ratio)
     if w["kind"] == "keras":
         return keras_table_row(w, fmt_time, _fmt_ratio)
+    if w["kind"] == "eager":
+        return eager_table_row(w, fmt_time, _fmt_ratio)
     if w["kind"] == "compile":
         jx = w.get("jax") or {}
         cached = w.get("cached_s")
