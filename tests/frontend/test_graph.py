@@ -27,8 +27,8 @@ def test_reset_default_graph_refuses_inside_a_nested_graph():
 
 def test_reset_default_graph_gives_a_fresh_global_graph():
     import xlite.frontend.graph as graph_module
-    saved = list(graph_module._default_graph_stack)
-    graph_module._default_graph_stack.clear()
+    saved = list(graph_module._graph_stacks.graphs)
+    graph_module._graph_stacks.graphs.clear()
     try:
         before = tf.get_default_graph()
         tf.constant(1)
@@ -37,7 +37,7 @@ def test_reset_default_graph_gives_a_fresh_global_graph():
         assert after is not before
         assert tf.constant(1).name == "Const:0"
     finally:
-        graph_module._default_graph_stack[:] = saved
+        graph_module._graph_stacks.graphs[:] = saved
 
 
 # names ------------------------------------------------------------------------------
@@ -345,3 +345,25 @@ def test_compat_v1_is_xlite():
     assert v1.executing_eagerly() is False
     with tf.device("/cpu:0"):
         assert tf.constant(1).name == "Const:0"
+
+
+def test_an_entered_graph_is_the_default_of_its_own_thread_only():
+    import threading
+    seen = {}
+    g = tf.Graph()
+    entered, checked = threading.Event(), threading.Event()
+
+    def other():
+        entered.wait()
+        seen["other"] = tf.get_default_graph()
+        checked.set()
+
+    worker = threading.Thread(target=other)
+    worker.start()
+    with g.as_default():
+        entered.set()
+        checked.wait()
+        seen["this"] = tf.get_default_graph()
+    worker.join()
+    assert seen["this"] is g
+    assert seen["other"] is not g          # as in TF: another thread still sees the global default graph

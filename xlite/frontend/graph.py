@@ -410,31 +410,43 @@ class Graph:
 
     @contextlib.contextmanager
     def as_default(self):
-        _default_graph_stack.append(self)
+        stack = _graph_stacks.graphs
+        stack.append(self)
         try:
             yield self
         finally:
-            _default_graph_stack.pop()
+            stack.pop()
 
 
 _global_default_graph = Graph()
-_default_graph_stack: list[Graph] = []
+
+
+class _GraphStacks(threading.local):
+    """Each thread's stack of entered graphs, as TF keeps it: a graph entered in one thread is not the
+    default of another, so one thread building a graph does not turn another's eager ops into graph ops."""
+
+    def __init__(self):
+        self.graphs: list[Graph] = []
+
+
+_graph_stacks = _GraphStacks()
 graph_def_builder = None   # fn(graph, add_shapes, from_version) -> GraphDef, set by xlite/io/graph_def.py
 
 
 def get_default_graph() -> Graph:
-    return _default_graph_stack[-1] if _default_graph_stack else _global_default_graph
+    stack = _graph_stacks.graphs
+    return stack[-1] if stack else _global_default_graph
 
 
 def executing_eagerly() -> bool:
     """Whether ops run as they are made (xlite/eager): eager execution is on and no graph but the
     global default one is the default (an entered tf.Graph or a tf.function trace builds a graph)."""
-    return execution_hook.eager_executor is not None and (
-        not _default_graph_stack or _default_graph_stack[-1] is _global_default_graph)
+    stack = _graph_stacks.graphs
+    return execution_hook.eager_executor is not None and (not stack or stack[-1] is _global_default_graph)
 
 
 def reset_default_graph() -> None:
     global _global_default_graph
-    if _default_graph_stack:
+    if _graph_stacks.graphs:
         raise AssertionError("Do not use tf.reset_default_graph() to clear nested graphs.")
     _global_default_graph = Graph()

@@ -120,7 +120,7 @@ def make_op(op_type: str, inputs, attrs=None, name: str | None = None,
     comes back is the executor's record of it, whose `outputs` are eager values."""
     executor = execution_hook.eager_executor
     if executor is not None:
-        stack = _graph._default_graph_stack
+        stack = _graph._graph_stacks.graphs
         if graph is None and (not stack or stack[-1] is _graph._global_default_graph):
             return executor(op_type, inputs, attrs, name, n_outputs, output_shapes)
         inputs = list(inputs)
