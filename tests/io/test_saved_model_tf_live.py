@@ -1,36 +1,15 @@
 """SavedModels against TensorFlow itself, in a subprocess when an interpreter with TF is at hand
 (XLITE_TF_PYTHON, or /tmp/tfvenv/bin/python); skipped otherwise. xlite's simple_save -> TF 1's
 loader.load; TF trains and freezes a model -> `xlite compile` -> the compiled function gives TF's numbers."""
-import os
-import subprocess
-import textwrap
-
 import numpy as np
 import pytest
+from tf_subprocess import LIVE_TF, run_tf
 
 import xlite as tf
 import xlite.aot
 from xlite.cli import main
 
-TF_PYTHON = os.environ.get("XLITE_TF_PYTHON", "/tmp/tfvenv/bin/python")
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not os.path.exists(TF_PYTHON), reason="no Python with TensorFlow at hand")]
-
-_PRELUDE = """
-import os, sys, numpy as np, tensorflow as tf
-tf1 = tf.compat.v1
-tf1.disable_v2_behavior()
-d = sys.argv[1]
-"""
-
-
-def _run_tf(script: str, directory) -> None:
-    out = subprocess.run([TF_PYTHON, "-c", _PRELUDE + textwrap.dedent(script), str(directory)],
-                         capture_output=True, text=True, timeout=600,
-                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""})
-    if out.returncode != 0 and "No module named 'tensorflow'" in out.stderr:
-        pytest.skip("TensorFlow is not importable there")
-    assert out.returncode == 0, out.stderr[-3000:]
+pytestmark = LIVE_TF
 
 
 def test_tensorflow_loads_xlites_saved_model(tmp_path):
@@ -51,7 +30,7 @@ def test_tensorflow_loads_xlites_saved_model(tmp_path):
                                                                                                      {"y": y})})
         builder.save(as_text=True)
     np.save(tmp_path / "x.npy", xv)
-    _run_tf("""
+    run_tf("""
         want, xv = np.load(d + "/want.npy"), np.load(d + "/x.npy")
         with tf1.Graph().as_default(), tf1.Session() as s:
             meta = tf1.saved_model.loader.load(s, [tf1.saved_model.tag_constants.SERVING], d + "/export")
@@ -71,7 +50,7 @@ def test_tensorflow_loads_xlites_saved_model(tmp_path):
 
 
 def test_tensorflow_trained_and_frozen_model_compiles_ahead_of_time(tmp_path):
-    _run_tf("""
+    run_tf("""
         rng = np.random.default_rng(1)
         xv = rng.standard_normal((6, 5)).astype(np.float32)
         labels = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 6)]

@@ -1,34 +1,13 @@
 """Against TensorFlow itself, run in a subprocess when an interpreter with TF is at hand (XLITE_TF_PYTHON,
 or /tmp/tfvenv/bin/python); skipped otherwise, TF never being a dependency. xlite saves -> TF restores
 (Saver and import_meta_graph of xlite's .meta); TF saves (strings too) -> xlite reads."""
-import os
-import subprocess
-import textwrap
-
 import numpy as np
 import pytest
+from tf_subprocess import LIVE_TF, run_tf
 
 import xlite as tf
 
-TF_PYTHON = os.environ.get("XLITE_TF_PYTHON", "/tmp/tfvenv/bin/python")
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not os.path.exists(TF_PYTHON), reason="no Python with TensorFlow at hand")]
-
-_PRELUDE = """
-import sys, numpy as np, tensorflow as tf
-tf1 = tf.compat.v1
-tf1.disable_v2_behavior()
-d = sys.argv[1]
-"""
-
-
-def _run_tf(script: str, directory) -> None:
-    out = subprocess.run([TF_PYTHON, "-c", _PRELUDE + textwrap.dedent(script), str(directory)],
-                         capture_output=True, text=True, timeout=600,
-                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""})
-    if out.returncode != 0 and "No module named 'tensorflow'" in out.stderr:
-        pytest.skip("TensorFlow is not importable there")
-    assert out.returncode == 0, out.stderr[-3000:]
+pytestmark = LIVE_TF
 
 
 def _xlite_model():
@@ -50,7 +29,7 @@ def test_xlite_checkpoint_and_meta_graph_restore_in_tensorflow(tmp_path):
         path = tf.train.Saver().save(sess, str(tmp_path / "model.ckpt"), global_step=step)
         np.save(tmp_path / "want.npy", sess.run(y, {x: xv}))
     np.save(tmp_path / "x.npy", xv)
-    _run_tf("""
+    run_tf("""
         want, xv = np.load(d + "/want.npy"), np.load(d + "/x.npy")
         with tf1.Graph().as_default():            # the same model built with TF, restored by TF's Saver
             x = tf1.placeholder(tf.float32, [None, 3], name="x")
@@ -72,7 +51,7 @@ def test_xlite_checkpoint_and_meta_graph_restore_in_tensorflow(tmp_path):
 
 
 def test_tensorflow_checkpoint_with_every_dtype_reads_in_xlite(tmp_path):
-    _run_tf("""
+    run_tf("""
         values = {"f32": np.arange(6, dtype=np.float32).reshape(2, 3), "f64": np.float64(-1.5),
                   "i32": np.array([1, -2], np.int32), "i64": np.array([2**40], np.int64),
                   "b": np.array([True, False]), "e": np.zeros((0, 2), np.float32),
@@ -95,7 +74,7 @@ def test_xlite_strings_and_dtypes_read_in_tensorflow(tmp_path):
     from xlite.io.format import bundle
     bundle.write_bundle(str(tmp_path / "mine"), {"s": np.array([b"hello", b"", b"\xff\x00"], dtype=object),
                                                  "i64": np.array([[1, 2]], np.int64), "b": np.bool_(True)})
-    _run_tf("""
+    run_tf("""
         r = tf1.train.NewCheckpointReader(d + "/mine")
         assert list(r.get_tensor("s")) == [b"hello", b"", b"\\xff\\x00"], r.get_tensor("s")
         assert r.get_tensor("i64").tolist() == [[1, 2]] and r.get_tensor("b") == True
@@ -122,7 +101,7 @@ def test_tensorflow_trains_xlites_exported_training_graph(tmp_path):
         sess.run(train, {x: xv, lab: lv})
         np.savez(tmp_path / "want.npz", x=xv, lab=lv, loss=sess.run(loss, {x: xv, lab: lv}), loss0=loss0,
                  kernel=sess.run(tf.trainable_variables()[-2]))
-    _run_tf("""
+    run_tf("""
         e = np.load(d + "/want.npz")
         with tf1.Graph().as_default() as g:
             saver = tf1.train.import_meta_graph(d + "/train.ckpt.meta")
