@@ -195,14 +195,40 @@ def _modes(op):
     return bool(op.attrs.get("align_corners")), bool(op.attrs.get("half_pixel_centers"))
 
 
-@array_lowering("ResizeBilinear")
-def _lower_bilinear(ctx, op, x, size_inst):
-    setup = _resize_setup(ctx, op, x, size_inst, dtypes.float32)
-    if not isinstance(setup, tuple):
-        return setup
-    h, w, oh, ow = setup
-    b = ctx.b
-    x = b.convert(x, dtypes.float32) if x.dtype != dtypes.float32 else x
+def _resize_lowering(op_type: str, to_float: bool = True):
+    """Registers fn(b, op, x, h, w, out_h, out_w) as op_type's lowering, called once the sizes are known
+    (x converted to float32 when to_float); until then the result is of unknown shape."""
+    def register(fn):
+        @array_lowering(op_type)
+        def lower(ctx, op, x, size_inst):
+            out_dtype = dtypes.float32 if to_float else x.dtype
+            setup = _resize_setup(ctx, op, x, size_inst, out_dtype)
+            if not isinstance(setup, tuple):
+                return setup
+            return fn(ctx.b, op, ctx.b.convert(x, out_dtype) if x.dtype != out_dtype else x, *setup)
+        return fn
+    return register
+
+
+def _resize_grad_lowering(op_type: str):
+    """Registers fn(b, op, g, h, w, out_h, out_w), the gradient g scattered back onto an image of [h, w],
+    as op_type's lowering; its result takes the image's dtype."""
+    def register(fn):
+        @array_lowering(op_type)
+        def lower(ctx, op, g, image):
+            n, h, w, c = image.shape.dims
+            if None in (h, w) or None in g.shape.dims:
+                return ctx.unknown(Shape(image.dtype, (n, h, w, c)))
+            _check_modes(ctx, op)
+            _, oh, ow, _ = g.shape.dims
+            out = fn(ctx.b, op, g, h, w, oh, ow)
+            return ctx.b.convert(out, image.dtype) if image.dtype != out.dtype else out
+        return fn
+    return register
+
+
+@_resize_lowering("ResizeBilinear")
+def _lower_bilinear(b, op, x, h, w, oh, ow):
     y0, y1, ylerp = bilinear_taps(h, oh, *_modes(op))
     x0, x1, xlerp = bilinear_taps(w, ow, *_modes(op))
     top, bottom = _gather(b, x, y0, 1), _gather(b, x, y1, 1)
@@ -213,29 +239,17 @@ def _lower_bilinear(ctx, op, x, size_inst):
     return _lerp(b, rows[0], rows[1], _along(b, ylerp, 1, rows[0]))
 
 
-@array_lowering("ResizeBilinearGrad")
-def _lower_bilinear_grad(ctx, op, g, image):
-    n, h, w, c = image.shape.dims
-    if None in (h, w) or None in g.shape.dims:
-        return ctx.unknown(Shape(image.dtype, (n, h, w, c)))
-    _check_modes(ctx, op)
-    b = ctx.b
-    _, oh, ow, _ = g.shape.dims
+@_resize_grad_lowering("ResizeBilinearGrad")
+def _lower_bilinear_grad(b, op, g, h, w, oh, ow):
     y0, y1, ylerp = bilinear_taps(h, oh, *_modes(op))
     x0, x1, xlerp = bilinear_taps(w, ow, *_modes(op))
     one = _F32(1)
     cols = _filter_transposed(b, g, 2, np.stack([x0, x1], 1), np.stack([one - xlerp, xlerp], 1), w)
-    out = _filter_transposed(b, cols, 1, np.stack([y0, y1], 1), np.stack([one - ylerp, ylerp], 1), h)
-    return b.convert(out, image.dtype) if image.dtype != out.dtype else out
+    return _filter_transposed(b, cols, 1, np.stack([y0, y1], 1), np.stack([one - ylerp, ylerp], 1), h)
 
 
-@array_lowering("ResizeNearestNeighbor")
-def _lower_nearest(ctx, op, x, size_inst):
-    setup = _resize_setup(ctx, op, x, size_inst, x.dtype)
-    if not isinstance(setup, tuple):
-        return setup
-    h, w, oh, ow = setup
-    b = ctx.b
+@_resize_lowering("ResizeNearestNeighbor", to_float=False)
+def _lower_nearest(b, op, x, h, w, oh, ow):
     rows = _gather(b, x, nearest_taps(h, oh, *_modes(op)), 1)
     return _gather(b, rows, nearest_taps(w, ow, *_modes(op)), 2)
 
@@ -253,42 +267,23 @@ def _lower_nearest_grad(ctx, op, g, size_inst):
     return _filter_transposed(b, cols, 1, nearest_taps(h, oh, *_modes(op))[:, None], None, h)
 
 
-@array_lowering("ResizeBicubic")
-def _lower_bicubic(ctx, op, x, size_inst):
+@_resize_lowering("ResizeBicubic")
+def _lower_bicubic(b, op, x, h, w, oh, ow):
     """Along height first, then width, as TF's kernel interpolates (its cache holds the column sums)."""
-    setup = _resize_setup(ctx, op, x, size_inst, dtypes.float32)
-    if not isinstance(setup, tuple):
-        return setup
-    h, w, oh, ow = setup
-    b = ctx.b
-    x = b.convert(x, dtypes.float32) if x.dtype != dtypes.float32 else x
     cols = _filter(b, x, 1, *bicubic_taps(h, oh, *_modes(op)))
     return _filter(b, cols, 2, *bicubic_taps(w, ow, *_modes(op)))
 
 
-@array_lowering("ResizeBicubicGrad")
-def _lower_bicubic_grad(ctx, op, g, image):
-    n, h, w, c = image.shape.dims
-    if None in (h, w) or None in g.shape.dims:
-        return ctx.unknown(Shape(image.dtype, (n, h, w, c)))
-    _check_modes(ctx, op)
-    b = ctx.b
-    _, oh, ow, _ = g.shape.dims
+@_resize_grad_lowering("ResizeBicubicGrad")
+def _lower_bicubic_grad(b, op, g, h, w, oh, ow):
     cols = _filter_transposed(b, g, 2, *bicubic_taps(w, ow, *_modes(op)), w)
-    out = _filter_transposed(b, cols, 1, *bicubic_taps(h, oh, *_modes(op)), h)
-    return b.convert(out, image.dtype) if image.dtype != out.dtype else out
+    return _filter_transposed(b, cols, 1, *bicubic_taps(h, oh, *_modes(op)), h)
 
 
-@array_lowering("ResizeArea")
-def _lower_area(ctx, op, x, size_inst):
+@_resize_lowering("ResizeArea")
+def _lower_area(b, op, x, h, w, oh, ow):
     """Each output is the area-weighted mean of the input cells it covers: width sums, then height, then
     one scale, in TF's order."""
-    setup = _resize_setup(ctx, op, x, size_inst, dtypes.float32)
-    if not isinstance(setup, tuple):
-        return setup
-    h, w, oh, ow = setup
-    b = ctx.b
-    x = b.convert(x, dtypes.float32) if x.dtype != dtypes.float32 else x
     align = bool(op.attrs.get("align_corners"))
     xi, xw, xs = area_taps(w, ow, align)
     yi, yw, ys = area_taps(h, oh, align)
@@ -297,22 +292,22 @@ def _lower_area(ctx, op, x, size_inst):
     return b.emit("mul", (out, scale))
 
 
+def _image_grad(op, g, grad_type: str, differentiable: bool) -> list:
+    """[grad_type(g, image), None]: the image's gradient (none where TF registers none for its dtype)."""
+    image = op.inputs[0]
+    if not differentiable:
+        return [None, None]
+    return [make_op(grad_type, [g, image], _grad_attrs(op, image.dtype), name=grad_type).outputs[0], None]
+
+
 @grad_rule("ResizeBilinear")
 def _bilinear_grad(op, g):
-    image = op.inputs[0]
-    if not image.dtype.is_floating:
-        return [None, None]
-    return [make_op("ResizeBilinearGrad", [g, image], _grad_attrs(op, image.dtype), name="ResizeBilinearGrad")
-            .outputs[0], None]
+    return _image_grad(op, g, "ResizeBilinearGrad", op.inputs[0].dtype.is_floating)
 
 
 @grad_rule("ResizeBicubic")
 def _bicubic_grad(op, g):
-    image = op.inputs[0]
-    if image.dtype not in (dtypes.float32, dtypes.float64):
-        return [None, None]
-    return [make_op("ResizeBicubicGrad", [g, image], _grad_attrs(op, image.dtype), name="ResizeBicubicGrad")
-            .outputs[0], None]
+    return _image_grad(op, g, "ResizeBicubicGrad", op.inputs[0].dtype in (dtypes.float32, dtypes.float64))
 
 
 @grad_rule("ResizeNearestNeighbor")
