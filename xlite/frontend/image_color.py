@@ -66,14 +66,22 @@ def _join(b, parts):
     return b.emit("concatenate", tuple(parts), dimension=parts[0].shape.rank - 1)
 
 
-@array_lowering("RGBToHSV")
-def _lower_rgb_to_hsv(ctx, op, x):
+def _channel_lowering(op_type: str):
+    """Registers fn(e, c0, c1, c2) -> three channels as op_type's lowering of its one 3-channel input."""
+    def register(fn):
+        @array_lowering(op_type)
+        def lower(ctx, op, x):
+            channels = _channels(ctx, op, x)
+            if channels is None:
+                return ctx.unknown(x.shape)
+            return _join(ctx.b, fn(_Elementwise(ctx.b, channels[0]), *channels))
+        return fn
+    return register
+
+
+@_channel_lowering("RGBToHSV")
+def _lower_rgb_to_hsv(e, r, g, b_):
     """TF's colorspace_op.h: V = max, S = range / V, H from whichever channel is the max."""
-    rgb = _channels(ctx, op, x)
-    if rgb is None:
-        return ctx.unknown(x.shape)
-    r, g, b_ = rgb
-    e = _Elementwise(ctx.b, r)
     v = e("max", e("max", r, g), b_)
     rng = e("sub", v, e("min", e("min", r, g), b_))
     s = e.where(e.cmp(v, 0, "GT"), e("div", rng, v), 0)
@@ -84,17 +92,12 @@ def _lower_rgb_to_hsv(ctx, op, x):
                         e("add", e("mul", norm, e("sub", r, g)), four)))
     h = e.where(e.cmp(rng, 0, "GT"), h, 0)
     h = e.where(e.cmp(h, 0, "LT"), e("add", h, 1), h)
-    return _join(ctx.b, [h, s, v])
+    return [h, s, v]
 
 
-@array_lowering("HSVToRGB")
-def _lower_hsv_to_rgb(ctx, op, x):
+@_channel_lowering("HSVToRGB")
+def _lower_hsv_to_rgb(e, h, s, v):
     """TF's colorspace_op.h: each channel a clipped piecewise-linear function of 6H, scaled by S and V."""
-    hsv = _channels(ctx, op, x)
-    if hsv is None:
-        return ctx.unknown(x.shape)
-    h, s, v = hsv
-    e = _Elementwise(ctx.b, h)
     dh = e("mul", h, 6)
 
     def clipped(value):
@@ -103,7 +106,7 @@ def _lower_hsv_to_rgb(ctx, op, x):
     dg = clipped(e("add", e("neg", e("abs", e("sub", dh, 2))), 2))
     db = clipped(e("add", e("neg", e("abs", e("sub", dh, 4))), 2))
     one_s = e("add", e("neg", s), 1)
-    return _join(ctx.b, [e("mul", e("add", one_s, e("mul", s, d)), v) for d in (dr, dg, db)])
+    return [e("mul", e("add", one_s, e("mul", s, d)), v) for d in (dr, dg, db)]
 
 
 def _hsv_of(e, r, g, b_):
@@ -162,60 +165,62 @@ def _check_image(ctx, op, x):
     return _channels(ctx, op, x) is not None
 
 
-@array_lowering("AdjustSaturation")
-def _lower_adjust_saturation(ctx, op, x, scale):
-    if not _check_image(ctx, op, x):
-        return ctx.unknown(x.shape)
-    scale = _scalar_operand(ctx, scale, "scale")
+def _adjust_lowering(op_type: str, operand: str):
+    """Registers fn(e, r, g, b, value) -> three channels as op_type's lowering: a float32 kernel on an
+    image's channels and a scalar operand (called `operand` in errors)."""
+    def register(fn):
+        @array_lowering(op_type)
+        def lower(ctx, op, x, value):
+            if not _check_image(ctx, op, x):
+                return ctx.unknown(x.shape)
+            value = _scalar_operand(ctx, value, operand)
+            return _float_kernel(ctx, x, lambda e, r, g, b_: fn(e, r, g, b_, value))
+        return fn
+    return register
 
-    def body(e, r, g, b_):
-        h, s, v = _hsv_of(e, r, g, b_)
-        s = e("min", 1, e("max", 0, e("mul", s, e.b.broadcast_in_dim(scale, e.dims, ()))))
-        return _rgb_of(e, h, s, v)
-    return _float_kernel(ctx, x, body)
+
+@_adjust_lowering("AdjustSaturation", "scale")
+def _lower_adjust_saturation(e, r, g, b_, scale):
+    h, s, v = _hsv_of(e, r, g, b_)
+    s = e("min", 1, e("max", 0, e("mul", s, e.b.broadcast_in_dim(scale, e.dims, ()))))
+    return _rgb_of(e, h, s, v)
 
 
-@array_lowering("AdjustHue")
-def _lower_adjust_hue(ctx, op, x, delta):
+@_adjust_lowering("AdjustHue", "delta")
+def _lower_adjust_hue(e, r, g, b_, delta):
     """adjust_hue_op.cc: hue as a sextant plus a ratio between the min and max channels, turned by 6 delta."""
-    if not _check_image(ctx, op, x):
-        return ctx.unknown(x.shape)
-    delta = _scalar_operand(ctx, delta, "delta")
+    def lt(p, q):
+        return e.cmp(p, q, "LT")
+    sel = e.where
+    # (max, mid, min, category, category is odd) for each ordering, as the kernel's branches.
+    orders = {"b<r<g": (g, r, b_, 1, 1), "r<g<b": (b_, g, r, 3, 1), "r<b<g": (g, b_, r, 2, 0),
+              "b<g<r": (r, g, b_, 0, 0), "g<r<b": (b_, r, g, 4, 0), "g<b<r": (r, b_, g, 5, 1)}
+    r_lt_g, b_lt_r, g_lt_b, b_lt_g, r_lt_b = lt(r, g), lt(b_, r), lt(g, b_), lt(b_, g), lt(r, b_)
 
-    def body(e, r, g, b_):
-        def lt(p, q):
-            return e.cmp(p, q, "LT")
-        sel = e.where
-        # (max, mid, min, category, category is odd) for each ordering, as the kernel's branches.
-        orders = {"b<r<g": (g, r, b_, 1, 1), "r<g<b": (b_, g, r, 3, 1), "r<b<g": (g, b_, r, 2, 0),
-                  "b<g<r": (r, g, b_, 0, 0), "g<r<b": (b_, r, g, 4, 0), "g<b<r": (r, b_, g, 5, 1)}
-        r_lt_g, b_lt_r, g_lt_b, b_lt_g, r_lt_b = lt(r, g), lt(b_, r), lt(g, b_), lt(b_, g), lt(r, b_)
-
-        def choose(k):
-            def item(name):
-                value = orders[name][k]
-                return value if k < 3 else e.c(value)
-            first = sel(b_lt_r, item("b<r<g"), sel(g_lt_b, item("r<g<b"), item("r<b<g")))
-            second = sel(b_lt_g, item("b<g<r"), sel(r_lt_b, item("g<r<b"), item("g<b<r")))
-            return sel(r_lt_g, first, second)
-        vmax, vmid, vmin, category, odd_category = (choose(k) for k in range(5))
-        ratio = e("div", e("sub", vmid, vmin), e("sub", vmax, vmin))
-        h = e("add", category, sel(e.cmp(odd_category, 1, "EQ"), e("sub", 1, ratio), ratio))
-        h = sel(e.cmp(vmax, vmin, "EQ"), 0, h)
-        h = e("add", h, e("mul", e.b.broadcast_in_dim(delta, e.dims, ()), 6))
-        for _ in range(2):
-            h = sel(lt(h, 0), e("add", h, 6), h)
-        for _ in range(2):
-            h = sel(e.cmp(h, 6, "GE"), e("sub", h, 6), h)
-        sextant = e.b.convert(h, dtypes.int32)
-        frac = e("sub", h, e.b.convert(sextant, dtypes.float32))
-        odd = e.cmp(e.b.emit("rem", (sextant, e.c(2, dtypes.int32))), e.c(1, dtypes.int32), "EQ")
-        frac = sel(odd, e("sub", 1, frac), frac)
-        mid = e("add", vmin, e("mul", frac, e("sub", vmax, vmin)))
-        return [e.pick(sextant, [vmax, mid, vmin, vmin, mid, vmax]) if i == 0 else
-                e.pick(sextant, [mid, vmax, vmax, mid, vmin, vmin]) if i == 1 else
-                e.pick(sextant, [vmin, vmin, mid, vmax, vmax, mid]) for i in range(3)]
-    return _float_kernel(ctx, x, body)
+    def choose(k):
+        def item(name):
+            value = orders[name][k]
+            return value if k < 3 else e.c(value)
+        first = sel(b_lt_r, item("b<r<g"), sel(g_lt_b, item("r<g<b"), item("r<b<g")))
+        second = sel(b_lt_g, item("b<g<r"), sel(r_lt_b, item("g<r<b"), item("g<b<r")))
+        return sel(r_lt_g, first, second)
+    vmax, vmid, vmin, category, odd_category = (choose(k) for k in range(5))
+    ratio = e("div", e("sub", vmid, vmin), e("sub", vmax, vmin))
+    h = e("add", category, sel(e.cmp(odd_category, 1, "EQ"), e("sub", 1, ratio), ratio))
+    h = sel(e.cmp(vmax, vmin, "EQ"), 0, h)
+    h = e("add", h, e("mul", e.b.broadcast_in_dim(delta, e.dims, ()), 6))
+    for _ in range(2):
+        h = sel(lt(h, 0), e("add", h, 6), h)
+    for _ in range(2):
+        h = sel(e.cmp(h, 6, "GE"), e("sub", h, 6), h)
+    sextant = e.b.convert(h, dtypes.int32)
+    frac = e("sub", h, e.b.convert(sextant, dtypes.float32))
+    odd = e.cmp(e.b.emit("rem", (sextant, e.c(2, dtypes.int32))), e.c(1, dtypes.int32), "EQ")
+    frac = sel(odd, e("sub", 1, frac), frac)
+    mid = e("add", vmin, e("mul", frac, e("sub", vmax, vmin)))
+    return [e.pick(sextant, [vmax, mid, vmin, vmin, mid, vmax]) if i == 0 else
+            e.pick(sextant, [mid, vmax, vmax, mid, vmin, vmin]) if i == 1 else
+            e.pick(sextant, [vmin, vmin, mid, vmax, vmax, mid]) for i in range(3)]
 
 
 @array_lowering("AdjustContrastv2")
@@ -249,21 +254,21 @@ def _color_op(op_type: str, images, name, *extra) -> Tensor:
     return make_op(op_type, [images, *extra], {"T": images.dtype}, name=name or op_type).outputs[0]
 
 
-def rgb_to_hsv(images, name=None) -> Tensor:
-    """RGB in [0, 1] to hue, saturation, value in [0, 1] along the last axis (float types only)."""
+def _colorspace_op(op_type: str, images, name) -> Tensor:
     images = convert_to_tensor(images, name="images")
     if not images.dtype.is_floating:
         raise TypeError(f"Value passed to parameter 'images' has DataType {images.dtype.name} not in list of "
                         f"allowed values: half, bfloat16, float32, float64")
-    return _color_op("RGBToHSV", images, name)
+    return _color_op(op_type, images, name)
+
+
+def rgb_to_hsv(images, name=None) -> Tensor:
+    """RGB in [0, 1] to hue, saturation, value in [0, 1] along the last axis (float types only)."""
+    return _colorspace_op("RGBToHSV", images, name)
 
 
 def hsv_to_rgb(images, name=None) -> Tensor:
-    images = convert_to_tensor(images, name="images")
-    if not images.dtype.is_floating:
-        raise TypeError(f"Value passed to parameter 'images' has DataType {images.dtype.name} not in list of "
-                        f"allowed values: half, bfloat16, float32, float64")
-    return _color_op("HSVToRGB", images, name)
+    return _colorspace_op("HSVToRGB", images, name)
 
 
 def _adjusted(op_type: str, scope: str, image, value, name, saturate: bool) -> Tensor:
