@@ -127,41 +127,49 @@ def rot90(image, k=1, name=None) -> Tensor:
 
 
 # crops and pads -----------------------------------------------------------------------------------
+def _require(*checks) -> None:
+    """Raises ValueError with the message of the first (condition, message) whose condition is false."""
+    for ok, message in checks:
+        if not ok:
+            raise ValueError(message)
+
+
+def _bounding_box(op_name: str, image, offsets, targets, box) -> Tensor:
+    """box(image as a batch, oh, ow, th, tw, height, width), the offsets and targets as ints; the result is
+    unbatched again where image was one image (TF's crop and pad)."""
+    with name_scope(None, op_name, [image]):
+        image, is_batch = _batched(convert_to_tensor(image, name="image"))
+        oh, ow = _static_int(offsets[0], "offset_height"), _static_int(offsets[1], "offset_width")
+        th, tw = _static_int(targets[0], "target_height"), _static_int(targets[1], "target_width")
+        result = box(image, oh, ow, th, tw, *image.shape.dims[1:3])
+        return result if is_batch else squeeze(result, axis=[0])
+
+
 def crop_to_bounding_box(image, offset_height, offset_width, target_height, target_width) -> Tensor:
     """The [offset, offset + target) window of height and width (a Slice)."""
-    with name_scope(None, "crop_to_bounding_box", [image]):
-        image, is_batch = _batched(convert_to_tensor(image, name="image"))
-        oh, ow = _static_int(offset_height, "offset_height"), _static_int(offset_width, "offset_width")
-        th, tw = _static_int(target_height, "target_height"), _static_int(target_width, "target_width")
-        _, height, width, _ = image.shape.dims
-        for ok, message in ((ow >= 0, "offset_width must be >= 0."), (oh >= 0, "offset_height must be >= 0."),
-                            (tw > 0, "target_width must be > 0."), (th > 0, "target_height must be > 0."),
-                            (width is None or width >= tw + ow, "width must be >= target + offset."),
-                            (height is None or height >= th + oh, "height must be >= target + offset.")):
-            if not ok:
-                raise ValueError(message)
-        cropped = slice(image, [0, oh, ow, 0], [-1, th, tw, -1])
-        return cropped if is_batch else squeeze(cropped, axis=[0])
+    def box(batch, oh, ow, th, tw, height, width):
+        _require((ow >= 0, "offset_width must be >= 0."), (oh >= 0, "offset_height must be >= 0."),
+                 (tw > 0, "target_width must be > 0."), (th > 0, "target_height must be > 0."),
+                 (width is None or width >= tw + ow, "width must be >= target + offset."),
+                 (height is None or height >= th + oh, "height must be >= target + offset."))
+        return slice(batch, [0, oh, ow, 0], [-1, th, tw, -1])
+    return _bounding_box("crop_to_bounding_box", image, (offset_height, offset_width),
+                         (target_height, target_width), box)
 
 
 def pad_to_bounding_box(image, offset_height, offset_width, target_height, target_width) -> Tensor:
     """Zeros around the image so it sits at (offset_height, offset_width) of a target-sized one (a Pad)."""
-    with name_scope(None, "pad_to_bounding_box", [image]):
-        image, is_batch = _batched(convert_to_tensor(image, name="image"))
-        oh, ow = _static_int(offset_height, "offset_height"), _static_int(offset_width, "offset_width")
-        th, tw = _static_int(target_height, "target_height"), _static_int(target_width, "target_width")
-        _, height, width, _ = image.shape.dims
+    def box(batch, oh, ow, th, tw, height, width):
         if height is None or width is None:
             raise errors.unimplemented("pad_to_bounding_box needs the image's height and width at graph "
                                        "construction")
         after_h, after_w = th - oh - height, tw - ow - width
-        for ok, message in ((oh >= 0, "offset_height must be >= 0"), (ow >= 0, "offset_width must be >= 0"),
-                            (after_w >= 0, "width must be <= target - offset"),
-                            (after_h >= 0, "height must be <= target - offset")):
-            if not ok:
-                raise ValueError(message)
-        padded = pad(image, [[0, 0], [oh, after_h], [ow, after_w], [0, 0]])
-        return padded if is_batch else squeeze(padded, axis=[0])
+        _require((oh >= 0, "offset_height must be >= 0"), (ow >= 0, "offset_width must be >= 0"),
+                 (after_w >= 0, "width must be <= target - offset"),
+                 (after_h >= 0, "height must be <= target - offset"))
+        return pad(batch, [[0, 0], [oh, after_h], [ow, after_w], [0, 0]])
+    return _bounding_box("pad_to_bounding_box", image, (offset_height, offset_width),
+                         (target_height, target_width), box)
 
 
 def resize_image_with_crop_or_pad(image, target_height, target_width) -> Tensor:
