@@ -513,13 +513,6 @@ def test_gradient_of_while_inside_cond():
             np.testing.assert_allclose(s.run(g, {x: 0.4, p: taken}), want, rtol=1e-6)
 
 
-def test_gradient_of_unbounded_while_is_not_implemented():
-    x = tf.constant(2.0)
-    _, p = tf.while_loop(lambda i, p: i < 3, lambda i, p: (i + 1, p * x), [0, 1.0])
-    with pytest.raises(tf.errors.UnimplementedError, match="maximum_iterations"):
-        tf.gradients(p, x)
-
-
 def test_no_gradient_when_back_prop_is_false():
     x = tf.constant(2.0)
     _, p = tf.while_loop(lambda i, p: i < 3, lambda i, p: (i + 1, p * x), [0, 1.0], back_prop=False)

@@ -22,6 +22,10 @@ from xlite.frontend.array_ops import zeros_like
 from xlite.frontend.gradients import gradients, grad_rule, no_gradient
 from xlite.frontend.op_registry import lowering, make_op
 from xlite.frontend.subgraph import SubgraphContext, TupleState, finish, recording, static_shape
+from xlite.frontend.while_trip_count import static_trip_count
+
+HISTORY_BYTES = 64 << 20     # a loop gradient's per-iteration history beyond this keeps strided checkpoints
+MAX_STRIDED_ROWS = 1024      # rows of a strided history (its buffer is written whole each run)
 
 no_gradient("_Arg")
 
@@ -62,11 +66,6 @@ def _while_grad(op, *out_grads):
     n = a["n_vars"]
     if not a["back_prop"]:
         return [None] * len(op.inputs)
-    if a["max_static"] is None:
-        raise errors.unimplemented(
-            f"Gradient of tf.while_loop '{op.name}' (op type While): xlite differentiates a while loop only "
-            "when maximum_iterations is given as a compile-time constant (it sizes the buffers that keep "
-            "each iteration's loop variables)")
     body = a["body"]
     if body.assigns_variables():
         raise errors.unimplemented(f"Gradient of tf.while_loop '{op.name}' (op type While): its body assigns "
@@ -86,7 +85,7 @@ def _while_grad(op, *out_grads):
     extra = [t for t in grad_body.captures if t not in known]
     incoming = [out_grads[j] if out_grads[j] is not None else zeros_like(op.outputs[j]) for j in float_vars]
     attrs = {"forward": op, "grad_body": grad_body, "float_vars": tuple(float_vars),
-             "float_captures": tuple(float_caps), "rows": max(a["max_static"], 0)}
+             "float_captures": tuple(float_caps), "trip_bound": static_trip_count(op)}
     shapes = [op.inputs[j].shape for j in float_vars + float_caps]
     grad_op = make_op("WhileGrad", list(op.inputs) + incoming + extra, attrs,
                       name=op.name.split("/")[-1] + "_grad", output_shapes=shapes)
@@ -94,6 +93,25 @@ def _while_grad(op, *out_grads):
     for k, g in zip(float_vars + float_caps, grad_op.outputs):
         grads[k] = g
     return grads
+
+
+def history_plan(trip_bound: int | None, row_bytes: int) -> tuple[int, bool]:
+    """(rows of the per-iteration history, whether rows are strided): every iteration's row when a known
+    bound fits the budget, else as many rows as fit, each the checkpoint of `stride` iterations."""
+    if trip_bound is not None and trip_bound * row_bytes <= HISTORY_BYTES:
+        return max(trip_bound, 1), False
+    rows = min(MAX_STRIDED_ROWS, HISTORY_BYTES // max(row_bytes, 1))
+    if trip_bound is not None:
+        rows = min(rows, trip_bound)
+    return max(rows, 2), True
+
+
+def _history_stride(b, count, rows: int):
+    """The fewest iterations per row that fit `count` iterations into `rows` rows (row ceil(k/stride))."""
+    one = b.scalar(1, count.dtype)
+    last = b.emit("max", (b.emit("sub", (count, one)), b.scalar(0, count.dtype)))
+    per_row = b.emit("div", (b.emit("add", (last, b.scalar(rows - 2, count.dtype))), b.scalar(rows - 1, count.dtype)))
+    return b.emit("max", (per_row, one))
 
 
 @lowering("WhileGrad")
@@ -105,24 +123,36 @@ def _lower_while_grad(ctx, op, *operands):
         return [ctx.unknown(static_shape(forward.inputs[k])) for k in float_vars + float_caps]
     b = ctx.b
     n, m = forward.attrs["n_vars"], len(forward.inputs)
-    loop, _, _ = cf.lower_loop(ctx, forward, operands[:m], history_rows=a["rows"])
+    init, outer = operands[:n], dict(zip(op.inputs, operands))
+    row_bytes = sum(x.shape.num_elements * max(x.dtype.itemsize, 4) for x in init)   # bools kept as s32
+    rows, strided = history_plan(a["trip_bound"], row_bytes)
+    stride = None
+    if strided:   # a first pass counts the iterations, so the second knows how many to keep per row
+        counting, _, _ = cf.lower_loop(ctx, forward, init, outer)
+        stride = _history_stride(b, b.get_tuple_element(counting, n), rows)
+    loop, _, _ = cf.lower_loop(ctx, forward, init, outer, history_rows=rows, history_stride=stride)
     count = b.get_tuple_element(loop, n)
     history = [b.get_tuple_element(loop, n + 1 + j) for j in range(n)]
     incoming = list(operands[m:m + len(float_vars)])
-    outer = dict(zip(op.inputs, operands))
     accumulators = [b.broadcast_to(b.scalar(0, operands[k].dtype), operands[k].shape.dims) for k in float_caps]
 
-    fixed = [count] + incoming + accumulators + history
+    fixed = [count] + incoming + accumulators + history + ([stride] if strided else [])
     state = TupleState([x.shape for x in fixed])
     rctx = SubgraphContext(ctx, state, f"{op.name}.reverse_body")
     rb = rctx.b
     k = rb.emit("sub", (rctx.element(0), rb.scalar(1, count.dtype)))
     rctx.iteration = k   # the forward iteration being differentiated: random ops redraw its numbers
+    first_row = 1 + len(incoming) + len(accumulators)
+    row = rb.emit("div", (k, rctx.element(len(fixed) - 1))) if strided else k
     body = forward.attrs["body"]
-    bindings = {}
-    for j, arg in enumerate(body.args):
-        row = rb.emit("gather", (rctx.element(1 + len(incoming) + len(accumulators) + j), k), axis=0)
-        bindings[arg] = rb.convert(row, arg.dtype)
+    values = [rb.convert(rb.emit("gather", (rctx.element(first_row + j), row), axis=0), arg.dtype)
+              for j, arg in enumerate(body.args)]
+    if strided:   # re-run the iterations from the row's checkpoint up to k
+        rctx.captured.update({t: outer[t] for t in forward.inputs[n:]})
+        start = rb.emit("mul", (row, rctx.element(len(fixed) - 1)))
+        replay, _, _ = cf.lower_loop(rctx, forward, values, rctx.values, replay=(start, k))
+        values = [rb.get_tuple_element(replay, j) for j in range(n)]
+    bindings = dict(zip(body.args, values))
     for i, arg in enumerate(grad_body.args):
         bindings[arg] = rctx.element(1 + i)
     outs = rctx.lower(grad_body, bindings, {t: outer[t] for t in grad_body.captures})

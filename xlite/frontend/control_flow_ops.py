@@ -228,6 +228,12 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         raise ValueError("tf.while_loop: a loop variable is None")
     if executing_eagerly():
         return _eager_while_loop(cond, body, loop_vars, top, maximum_iterations, return_same_structure)
+    from xlite.frontend import tensor_array_loops   # it builds on this module
+    if tensor_array_loops.has_tensor_arrays(top):
+        return tensor_array_loops.while_loop(
+            while_loop, cond, body, loop_vars, top, make_arg, shape_invariants=shape_invariants,
+            maximum_iterations=maximum_iterations, return_same_structure=return_same_structure,
+            parallel_iterations=parallel_iterations, back_prop=back_prop, swap_memory=swap_memory, name=name)
     flat = [convert_to_tensor(v) for v in nest.flatten(top)]
     graph = flat[0].graph if flat else get_default_graph()
     shapes = _invariant_shapes(flat, shape_invariants)
@@ -278,7 +284,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
 
 def _eager_while_loop(cond, body, loop_vars, top, maximum_iterations, return_same_structure):
     """tf.while_loop while executing eagerly, as TF runs it: a Python loop over the condition's value."""
-    values = [convert_to_tensor(v) for v in nest.flatten(top)]
+    values = [v if hasattr(v, "_materialized") else convert_to_tensor(v) for v in nest.flatten(top)]
     limit = None if maximum_iterations is None else int(convert_to_tensor(maximum_iterations))
     count = 0
     while (limit is None or count < limit) and bool(cond(*nest.pack_sequence_as(top, values))):
@@ -289,7 +295,8 @@ def _eager_while_loop(cond, body, loop_vars, top, maximum_iterations, return_sam
                                                                             check_types=False):
             raise ValueError(f"The body of tf.while_loop must return the same nested structure as loop_vars. "
                              f"loop_vars: {top!r}; body returned: {result!r}")
-        values = [convert_to_tensor(v, preferred_dtype=t.dtype) for v, t in zip(nest.flatten(result), values)]
+        values = [v if hasattr(v, "_materialized") else convert_to_tensor(v, preferred_dtype=t.dtype)
+                  for v, t in zip(nest.flatten(result), values)]   # a TensorArray stays one
         count += 1
     outputs = nest.pack_sequence_as(top, values)
     if len(top) == 1 and (not return_same_structure or top is not loop_vars):
@@ -312,21 +319,30 @@ def _maximum_iterations(maximum_iterations) -> Tensor | None:
 def _lower_while(ctx, op, *operands):
     if ctx.static:
         return [ctx.unknown(static_shape(t)) for t in op.inputs[:op.attrs["n_vars"]]]
-    loop, state, _ = lower_loop(ctx, op, operands)
+    loop, state, _ = lower_loop(ctx, op, operands[:op.attrs["n_vars"]], dict(zip(op.inputs, operands)))
     return [ctx.b.get_tuple_element(loop, j) for j in range(op.attrs["n_vars"])]
 
 
-def lower_loop(ctx, op, operands, history_rows: int | None = None):
+def loop_counter_dtype(op: Operation):
+    """TF's loop counter has maximum_iterations' dtype (int32 without one)."""
+    index = op.attrs["max_index"]
+    return dtypes.int32 if index is None else op.inputs[index].dtype
+
+
+def lower_loop(ctx, op, init, outer, history_rows: int | None = None, history_stride=None, replay=None):
     """Emits the IR `while` of a "While" op; returns it, its TupleState and the body's context.
 
-    With `history_rows`, the state also holds, after the counter, one [history_rows, ...] buffer per
-    loop variable whose row k is the variable's value at the start of iteration k (bools as s32)."""
+    `init` holds the loop variables' initial values and `outer` maps the op's other inputs to values
+    of `ctx`. With `history_rows`, the state also holds, after the counter, one [history_rows, ...]
+    buffer per loop variable (bools as s32): iteration k writes its incoming variables to row
+    ceil(k / history_stride) (row k without a stride), so a row's last write is iteration row*stride's.
+    With `replay=(start, stop)`, the loop re-runs iterations start..stop-1 of a loop known to have run
+    them: the counter starts at `start` and the condition is counter < stop, not the user's."""
     a, b = op.attrs, ctx.b
     n = a["n_vars"]
-    init = list(operands[:n])
-    outer = dict(zip(op.inputs, operands))
+    init = list(init)
     limit_t = op.inputs[a["max_index"]] if a["max_index"] is not None else None
-    count_dtype = dtypes.int32 if limit_t is None else outer[limit_t].dtype   # TF: the counter has the limit's dtype
+    count_dtype = loop_counter_dtype(op)
     fixed = [x.shape for x in init] + [Shape(count_dtype, ())]
     history_init = []
     if history_rows is not None:
@@ -334,20 +350,26 @@ def lower_loop(ctx, op, operands, history_rows: int | None = None):
             dtype = dtypes.int32 if x.dtype == dtypes.bool_ else x.dtype
             history_init.append(b.broadcast_to(b.scalar(0, dtype), (history_rows,) + tuple(x.shape.dims)))
         fixed += [h.shape for h in history_init]
+    if replay is not None:
+        fixed.append(Shape(count_dtype, ()))
     state = TupleState(fixed)
     cond_sub, body_sub = a["cond"], a["body"]
 
     cctx = SubgraphContext(ctx, state, f"{op.name}.cond", iteration_index=n)
-    (pred,) = cctx.lower(cond_sub, {t: cctx.element(j) for j, t in enumerate(cond_sub.args)},
-                         {t: outer[t] for t in cond_sub.captures})
-    if limit_t is not None:
-        limit = cctx.import_value(("tensor", limit_t), outer[limit_t], foldable=True)
-        pred = cctx.b.emit("and", (pred, cctx.b.compare(cctx.iteration, limit, "LT")))
+    bctx = SubgraphContext(ctx, state, f"{op.name}.body", iteration_index=n)
+    if replay is not None:   # the replayed iterations draw the random numbers the original ones drew
+        cctx.rng_parent = bctx.rng_parent = ctx.base_rng_counter
+        pred = cctx.b.compare(cctx.iteration, cctx.element(len(fixed) - 1), "LT")
+    else:
+        (pred,) = cctx.lower(cond_sub, {t: cctx.element(j) for j, t in enumerate(cond_sub.args)},
+                             {t: outer[t] for t in cond_sub.captures})
+        if limit_t is not None:
+            limit = cctx.import_value(("tensor", limit_t), outer[limit_t], foldable=True)
+            pred = cctx.b.emit("and", (pred, cctx.b.compare(cctx.iteration, limit, "LT")))
     if cctx.assigned:
         raise errors.unimplemented(f"the condition of tf.while_loop '{op.name}' assigns a Variable")
     cctx.finish(pred)
 
-    bctx = SubgraphContext(ctx, state, f"{op.name}.body", iteration_index=n)
     new = bctx.lower(body_sub, {t: bctx.element(j) for j, t in enumerate(body_sub.args)},
                      {t: outer[t] for t in body_sub.captures})
     for t, x, y in zip(op.inputs, init, new):
@@ -357,11 +379,20 @@ def lower_loop(ctx, op, operands, history_rows: int | None = None):
                              "static shapes, so loop variables must keep their shapes")
     bb = bctx.b
     root = new + [bb.emit("add", (bctx.iteration, bb.scalar(1, count_dtype)))]
+    row_index = bctx.iteration
+    if history_stride is not None:
+        stride = bctx.import_value(("history_stride",), history_stride)
+        rounded_up = bb.emit("add", (row_index, bb.emit("sub", (stride, bb.scalar(1, count_dtype)))))
+        row_index = bb.emit("div", (rounded_up, stride))
     for j in range(len(history_init)):
         row = bctx.element(j)
         if row.dtype == dtypes.bool_:
             row = bb.convert(row, dtypes.int32)
-        root.append(bb.emit("scatter_add", (bctx.element(n + 1 + j), bctx.iteration, row), axis=0))
+        row = bb.reshape(row, (1,) + tuple(row.shape.dims))
+        zeros = [bb.scalar(0, count_dtype)] * (row.shape.rank - 1)
+        root.append(bb.emit("dynamic_update_slice", (bctx.element(n + 1 + j), row, row_index, *zeros)))
+    if replay is not None:
+        root.append(bctx.element(len(fixed) - 1))
     for var_op in bctx.assigned:
         bctx.variable_element(var_op)
     by_index = {i: key for key, i in state.keys.items()}
@@ -378,9 +409,10 @@ def lower_loop(ctx, op, operands, history_rows: int | None = None):
                              f"{list(state.shapes[i].dims)}")
     bctx.finish(root)
 
-    start = init + [b.scalar(0, count_dtype)] + history_init
+    start = init + [b.scalar(0, count_dtype) if replay is None else replay[0]] + history_init
+    if replay is not None:
+        start.append(replay[1])
     loop = b.emit("while", (state.operand(b, start),), called=(cctx.computation, bctx.computation))
     for var_op in bctx.assigned:
         ctx.assign_variable(var_op, b.get_tuple_element(loop, state.keys[("var", var_op)]))
     return loop, state, bctx
-

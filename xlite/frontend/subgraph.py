@@ -255,6 +255,7 @@ class SubgraphContext(RunContext):
         self.captured: dict[Tensor, Instruction] = {}
         self._imported: dict = {}
         self.iteration = None if iteration_index is None else self.element(iteration_index)
+        self.rng_parent = outer.rng_counter   # where its counter comes from (a replayed loop: the original's)
 
     def element(self, index: int) -> Instruction:
         return self.b.get_tuple_element(self.param, index)
@@ -290,13 +291,17 @@ class SubgraphContext(RunContext):
 
     def rng_counter(self) -> Instruction:
         if self._rng_counter is None:
-            counter = self.import_value(("rng",), self.outer.rng_counter)
+            counter = self.import_value(("rng",), self.rng_parent)
             if self.iteration is not None:   # counter * 2^24 + iteration: each iteration its own numbers
                 b = self.b
                 shifted = b.emit("mul", (counter, b.scalar(1 << 24, dtypes.int64)))
                 counter = b.emit("add", (shifted, b.convert(self.iteration, dtypes.int64)))
             self._rng_counter = counter
         return self._rng_counter
+
+    def base_rng_counter(self) -> Instruction:
+        """The counter as the caller passed it in, before this computation's iteration is mixed in."""
+        return self.import_value(("rng",), self.rng_parent)
 
     # lowering ----------------------------------------------------------------------------
     def lower(self, sub: SubGraph, bindings: dict, captured: dict) -> list:
