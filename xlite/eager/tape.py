@@ -20,7 +20,7 @@ from xlite.eager.tensor import EagerTensor
 from xlite.frontend import nest
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.fill_ops import ones_like, zeros_like
-from xlite.frontend.gradients import UnconnectedGradients, gradient_rule, gradients
+from xlite.frontend.gradients import UnconnectedGradients, sum_gradients, backpropagate, gradients
 from xlite.frontend.graph import Tensor, executing_eagerly, get_default_graph
 from xlite.frontend.variables import Variable
 
@@ -168,25 +168,11 @@ class GradientTape:
                 raise ValueError(f"GradientTape.gradient: a source must be an eager tensor or Variable while "
                                  f"executing eagerly, got {s!r}")
         targets = [t._read() if getattr(t, "_is_eager_variable", False) else convert_to_tensor(t) for t in targets]
-        pending: dict[int, list] = {}
-        for k, t in enumerate(targets):
-            if not t.dtype.is_floating:
-                continue
-            g = ones_like(t) if grads_in is None or grads_in[k] is None else convert_to_tensor(grads_in[k], dtype=t.dtype)
-            pending.setdefault(id(t), []).append(g)
+        seeds = [(t, ones_like(t) if grads_in is None or grads_in[k] is None
+                  else convert_to_tensor(grads_in[k], dtype=t.dtype))
+                 for k, t in enumerate(targets) if t.dtype.is_floating]
         watched = {k for k in source_keys if k in self._watched}       # an unwatched source is unconnected
-        for op in reversed(self._between(targets, watched)):
-            out_grads = [_sum(pending.get(id(t))) for t in op.outputs]
-            if all(g is None for g in out_grads) or op.type == "StopGradient":
-                continue
-            rule = gradient_rule(op.type, op.name)
-            if rule is None:
-                continue
-            if len(op.outputs) > 1:
-                out_grads = [g if g is not None else zeros_like(t) for g, t in zip(out_grads, op.outputs)]
-            for t, g in zip(op.inputs, rule(op, *out_grads)):
-                if g is not None and t.dtype.is_floating:
-                    pending.setdefault(id(t), []).append(convert_to_tensor(g))
+        pending = backpropagate(seeds, reversed(self._between(targets, watched)), id, _sum, zeros_like)
         result = []
         for s, key in zip(sources, source_keys):
             g = _sum(pending.get(key)) if key in watched else None
@@ -221,13 +207,9 @@ class GradientTape:
                          unconnected_gradients=unconnected)
 
 
-def _sum(grads):
-    if not grads:
-        return None
-    total = grads[0]
-    for g in grads[1:]:
-        total = total + g
-    return total
+def _sum(grads: list | None):
+    """The sum of the gradients one value received, each made an eager tensor (None: it received none)."""
+    return sum_gradients([convert_to_tensor(g) for g in grads or ()])
 
 
 __all__ = ["GradientTape", "UnconnectedGradients"]

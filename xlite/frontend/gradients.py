@@ -6,8 +6,9 @@ graph ops, so gradients are themselves compiled like any other tensor.
 """
 from __future__ import annotations
 
+import contextlib
 import enum
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -128,14 +129,39 @@ def _between(ys: list[Tensor], xs: list[Tensor], stops: set) -> set:
     return forward & backward
 
 
-def _aggregate(grads: list) -> Tensor | None:
-    grads = [g for g in grads if g is not None]
+def sum_gradients(grads: list | None) -> Tensor | None:
+    """The sum of the gradients one tensor received (None where it received none)."""
+    grads = [g for g in grads or () if g is not None]
     if not grads:
         return None
     total = grads[0]
     for g in grads[1:]:
         total = total + g
     return total
+
+
+def backpropagate(seeds: list, ops: Iterable, key: Callable, total: Callable, zeros: Callable,
+                  rule_scope: Callable = lambda op: contextlib.nullcontext()) -> dict:
+    """The backward walk of tf.gradients and GradientTape: from (target, gradient) seeds through ops
+    (consumers first) by their rules; returns key(tensor) -> the gradients it received (total sums them)."""
+    pending: dict = {}
+    for t, g in seeds:
+        pending.setdefault(key(t), []).append(g)
+    for op in ops:
+        out_grads = [total(pending.get(key(t))) for t in op.outputs]
+        if all(g is None for g in out_grads) or op.type == "StopGradient":
+            continue
+        rule = gradient_rule(op.type, op.name)
+        if rule is None:
+            continue
+        if len(op.outputs) > 1:
+            out_grads = [g if g is not None else zeros(t) for g, t in zip(out_grads, op.outputs)]
+        with rule_scope(op):
+            in_grads = rule(op, *out_grads)
+        for t, g in zip(op.inputs, in_grads):
+            if g is not None and t.dtype.is_floating:
+                pending.setdefault(key(t), []).append(g)
+    return pending
 
 
 def gradients(ys, xs, grad_ys=None, name: str = "gradients", colocate_gradients_with_ops=False,
@@ -152,31 +178,16 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients", colocate_gradients_
     grad_ys = list(grad_ys) if isinstance(grad_ys, (list, tuple)) else [grad_ys]
     if len(grad_ys) != len(ys):
         raise ValueError(f"Length mismatch. Passed {len(grad_ys)} grad_ys for {len(ys)} ys")
-    pending: dict[Tensor, list] = {}
     with graph.name_scope(name):
-        for y, gy in zip(ys, grad_ys):
-            if not y.dtype.is_floating:   # as in TF, an integer y passes no gradient to anything
-                continue
-            gy = _filled_like(1, y, "grad_ys") if gy is None else convert_to_tensor(gy, dtype=y.dtype)
-            pending.setdefault(y, []).append(gy)
-        between = _between(ys, xs, stop_ops)
-        for op in sorted(between, key=lambda o: o._id, reverse=True):
-            out_grads = [_aggregate(pending.get(t, [])) for t in op.outputs]
-            if all(g is None for g in out_grads) or op.type == "StopGradient":
-                continue
-            rule = gradient_rule(op.type, op.name)
-            if rule is None:
-                continue
-            if len(op.outputs) > 1:
-                out_grads = [g if g is not None else _filled_like(0, t, "zeros_like") for g, t in zip(out_grads, op.outputs)]
-            with graph.name_scope(op.name + "_grad"):
-                in_grads = rule(op, *out_grads)
-            for t, g in zip(op.inputs, in_grads):
-                if g is not None and t.dtype.is_floating:
-                    pending.setdefault(t, []).append(g)
+        # as in TF, an integer y passes no gradient to anything
+        seeds = [(y, _filled_like(1, y, "grad_ys") if gy is None else convert_to_tensor(gy, dtype=y.dtype))
+                 for y, gy in zip(ys, grad_ys) if y.dtype.is_floating]
+        between = sorted(_between(ys, xs, stop_ops), key=lambda o: o._id, reverse=True)
+        pending = backpropagate(seeds, between, lambda t: t, sum_gradients, lambda t: _filled_like(0, t, "zeros_like"),
+                                lambda op: graph.name_scope(op.name + "_grad"))
         result = []
         for x in xs:
-            g = _aggregate(pending.get(x, []))
+            g = sum_gradients(pending.get(x))
             if g is None and unconnected_gradients == "zero":
                 g = _filled_like(0, x, "zeros_like")
             result.append(g)
