@@ -15,6 +15,7 @@ from xlite.frontend.clip_ops import *  # noqa: F401,F403
 from xlite.frontend.random_ops import *  # noqa: F401,F403
 from xlite.frontend.control_flow_ops import *  # noqa: F401,F403
 from xlite.frontend.case_ops import *  # noqa: F401,F403
+from xlite.frontend.tensor_array_ops import TensorArray
 from xlite.frontend.einsum_ops import *  # noqa: F401,F403
 from xlite.frontend.linalg_ops import *  # noqa: F401,F403
 from xlite.frontend.scan_ops import *  # noqa: F401,F403

@@ -1,0 +1,134 @@
+"""TensorArrays as tf.while_loop variables: each array travels as its buffer, as TF1 threads its flow.
+
+Before the loop every array gets a buffer of fixed shape: a dynamic-size array
+one row per iteration of a compile-time `maximum_iterations` more, and an array
+without an element shape the shape its body writes, found by a trial trace of
+the body whose ops are discarded (TF-XLA compiles such a body twice). Inside the
+loop the arrays cannot grow; after it they are dynamic again.
+"""
+from __future__ import annotations
+
+from xlite import errors
+from xlite.frontend import nest
+from xlite.frontend.convert import convert_to_tensor
+from xlite.frontend.graph import get_default_graph
+from xlite.frontend.subgraph import recording
+from xlite.frontend.tensor_array_ops import TensorArray, _static_int
+
+
+def has_tensor_arrays(structure) -> bool:
+    return any(isinstance(v, TensorArray) for v in nest.flatten(structure))
+
+
+class _Discard(Exception):
+    """Ends the trial trace of a loop body."""
+
+
+def _single(result, top: list):
+    """The body's result as a list when the loop has one variable (as tf.while_loop accepts it)."""
+    if len(top) == 1 and not (isinstance(result, (list, tuple)) and len(result) == 1):
+        return [result]
+    return result
+
+
+def _trial_shapes(body, top: list, flat: list, slots: list, make_arg) -> dict:
+    """The element shapes the body gives the arrays at `slots`, from one trace that is thrown away."""
+    found = {}
+    try:
+        with recording(get_default_graph(), "a trial trace of a tf.while_loop body (TensorArray element shapes)"):
+            args = []
+            for k, v in enumerate(flat):
+                if k in slots:   # a fixed-size stand-in: the trial only reads the shapes written into it
+                    trial = v._with_element(v.element_shape)
+                    trial._dynamic_size, trial._size = False, max(v.capacity or 0, 1)
+                    args.append(trial)
+                else:
+                    t = convert_to_tensor(v)
+                    args.append(make_arg(t, t.shape))
+            result = nest.flatten(_single(body(*nest.pack_sequence_as(top, args)), top))
+            for k in slots:
+                if k < len(result) and isinstance(result[k], TensorArray):
+                    found[k] = result[k].element_shape
+            raise _Discard()
+    except _Discard:
+        pass
+    return found
+
+
+def _sized_for_loop(ta: TensorArray, limit: int | None, shape) -> TensorArray:
+    """`ta` with a buffer that holds every row the loop may write."""
+    rows = None
+    if ta.dynamic_size:
+        if limit is None:
+            raise errors.unimplemented(
+                f"TensorArray '{ta._name}' (dynamic_size=True) in a tf.while_loop without a compile-time "
+                "maximum_iterations: xlite sizes the array's buffer at compile time, so give the loop "
+                "maximum_iterations (a constant) or the array a fixed size")
+        rows = (ta.capacity or 0) + limit
+    if ta.buffer is None:
+        if shape is not None:
+            ta = ta._with_element(shape)
+        if not ta.element_shape.is_fully_defined():
+            raise errors.unimplemented(
+                f"TensorArray '{ta._name}' enters a tf.while_loop with element shape {ta.element_shape}: xlite "
+                "compiles the array as a buffer of static shape, so its elements' shape must be known at graph "
+                "construction (pass element_shape= with every dimension, or write values of fully known shape)")
+        return ta._materialized(None, rows)
+    if rows is not None and ta.capacity is not None and rows > ta.capacity:
+        ta = ta._grown(rows - 1)
+    return ta
+
+
+def while_loop(loop_fn, cond, body, loop_vars, top: list, make_arg, shape_invariants=None,
+               maximum_iterations=None, return_same_structure=False, **kwargs):
+    """tf.while_loop (`loop_fn`) over loop variables some of which are TensorArrays."""
+    flat = list(nest.flatten(top))
+    slots = [k for k, v in enumerate(flat) if isinstance(v, TensorArray)]
+    limit = None if maximum_iterations is None else _static_int(maximum_iterations)
+    pending = [k for k in slots if flat[k].buffer is None and not flat[k].element_shape.is_fully_defined()]
+    shapes = _trial_shapes(body, top, flat, pending, make_arg) if pending else {}
+    templates = {}
+    for k in slots:
+        flat[k] = _sized_for_loop(flat[k], limit, shapes.get(k))
+        templates[k] = flat[k]
+
+    def arrays(values) -> list:
+        values = list(nest.flatten(list(values)))
+        for k in slots:
+            inner = templates[k]._with(values[k])
+            inner._dynamic_size = False   # a loop's arrays cannot grow: their buffers are loop state
+            values[k] = inner
+        return nest.pack_sequence_as(top, values)
+
+    def flows(result) -> list:
+        result = _single(result, top)
+        if not isinstance(result, (list, tuple)) or not nest.same_structure(list(top), list(result),
+                                                                            check_types=False):
+            raise ValueError(f"The body of tf.while_loop must return the same nested structure as loop_vars. "
+                             f"loop_vars: {top!r}; body returned: {result!r}")
+        out = list(nest.flatten(list(result)))
+        for k, v in enumerate(out):
+            if (k in slots) != isinstance(v, TensorArray):
+                raise TypeError(f"loop variable {k} of tf.while_loop is {'a' if k in slots else 'not a'} "
+                                f"TensorArray before an iteration but {v!r} after it")
+            if k in slots:
+                out[k] = v._materialized(None).buffer
+        return nest.pack_sequence_as(top, out)
+
+    if shape_invariants is not None:
+        invariants = nest.flatten(shape_invariants) if nest.is_sequence(shape_invariants) else [shape_invariants]
+        if len(invariants) == len(flat):
+            for k in slots:
+                invariants[k] = flat[k].buffer.shape
+            shape_invariants = nest.pack_sequence_as(top, invariants)
+    out = loop_fn(lambda *a: cond(*arrays(a)), lambda *a: flows(body(*arrays(a))),
+                  nest.pack_sequence_as(top, [flat[k].buffer if k in slots else v for k, v in enumerate(flat)]),
+                  shape_invariants=shape_invariants, maximum_iterations=maximum_iterations,
+                  return_same_structure=True, **kwargs)
+    values = list(nest.flatten(list(out)))
+    for k in slots:
+        values[k] = templates[k]._with(values[k])
+    outputs = nest.pack_sequence_as(top, values)
+    if len(top) == 1 and (not return_same_structure or top is not loop_vars):
+        return outputs[0]
+    return outputs

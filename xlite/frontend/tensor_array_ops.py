@@ -1,0 +1,302 @@
+"""tf.TensorArray as a buffer tensor: the array's value is one [size, *element_shape] tensor.
+
+TF threads a TensorArray through a graph as a "flow" value; xlite's flow is the
+buffer itself, which suits a compiler of static shapes: `write` is a
+dynamic-update-slice of one row, `read` a gather of one row, `stack` the
+buffer, `unstack` a buffer that is the value, so every method is a composition
+of existing differentiable ops and needs no gradient rule of its own. A
+TensorArray is immutable, as in TF: each method returns a new one.
+
+The buffer appears at the first write (or unstack, scatter, or a read of an
+array whose element shape is fully known). In a tf.while_loop the array is a
+loop variable whose value is its buffer (tensor_array_loops.py); an array that
+enters a loop without an element shape gets one from a trial trace of the body,
+as TF-XLA compiles a loop body twice for the same reason. `dynamic_size=True`
+grows the buffer at writes with static indices; in a loop it is sized from a
+compile-time `maximum_iterations`. Deviations: `clear_after_read` is accepted and
+not enforced; a write at a fed index beyond the size is clamped into range (as
+a dynamic-update-slice is) where TF raises.
+"""
+from __future__ import annotations
+
+from xlite import errors
+from xlite.frontend import array_ops, fill_ops, gather_ops, join_ops, math_ops, segment_ops, shape_ops
+from xlite.frontend.convert import convert_to_tensor
+from xlite.frontend.graph import Tensor
+from xlite.frontend.slicing_ops import dynamic_update_slice
+from xlite.frontend.tensor_shape import TensorShape
+from xlite.frontend.variables import no_op
+from xlite.ir import dtypes
+
+__all__ = ["TensorArray"]
+
+
+def _static_int(t) -> int | None:
+    """A scalar's value where known at graph construction (or eagerly), else None."""
+    if isinstance(t, int):
+        return t
+    value = getattr(convert_to_tensor(t), "_static_value", None)
+    return None if value is None else int(value)
+
+
+class TensorArray:
+    """TF's TensorArray: `write`/`read`/`stack`/`unstack`/`gather`/`scatter`/`concat`/`split`/`size`."""
+
+    def __init__(self, dtype, size=None, dynamic_size=None, clear_after_read=None, tensor_array_name=None,
+                 handle=None, flow=None, infer_shape=True, element_shape=None,
+                 colocate_with_first_write_call=True, name=None):
+        self._dtype = dtypes.as_dtype(dtype)
+        self._dynamic_size = bool(dynamic_size)
+        self._clear_after_read = True if clear_after_read is None else bool(clear_after_read)
+        self._infer_shape = bool(infer_shape)
+        self._name = name or tensor_array_name or "TensorArray"
+        self._element_shape = TensorShape(element_shape)
+        self._buffer: Tensor | None = None
+        if flow is not None:   # an array rebuilt from its flow (a loop variable, a map_fn result)
+            self._set_buffer(convert_to_tensor(flow))
+            self._size = None
+            return
+        if size is None:
+            if not self._dynamic_size:
+                raise ValueError("Size must be provided if handle is not provided")
+            size = 0
+        self._size = convert_to_tensor(size, dtype=dtypes.int32, name="size")
+        if self._size.shape.ndims not in (None, 0):
+            raise ValueError(f"TensorArray size must be a scalar, got shape {self._size.shape}")
+
+    # properties ---------------------------------------------------------------------------
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def element_shape(self) -> TensorShape:
+        return self._element_shape
+
+    @property
+    def dynamic_size(self) -> bool:
+        return self._dynamic_size
+
+    @property
+    def flow(self) -> Tensor:
+        """The value a loop threads: the buffer (zeros of the known shape before any write)."""
+        return self._materialized(None).buffer
+
+    @property
+    def handle(self) -> Tensor:
+        return self.flow
+
+    @property
+    def buffer(self) -> Tensor | None:
+        return self._buffer
+
+    @property
+    def capacity(self) -> int | None:
+        """The buffer's static number of rows (the static size before any write), else None."""
+        if self._buffer is not None:
+            return self._buffer.shape[0] if self._buffer.shape.ndims else None
+        return _static_int(self._size)
+
+    # construction of new arrays -----------------------------------------------------------
+    def _set_buffer(self, buffer: Tensor) -> None:
+        self._buffer = buffer
+        if buffer.shape.ndims is not None:
+            self._element_shape = self._element_shape.merge_with(buffer.shape[1:])
+
+    def _with(self, buffer: Tensor, element_shape=None) -> "TensorArray":
+        ta = object.__new__(TensorArray)
+        ta.__dict__.update(self.__dict__)
+        if element_shape is not None:
+            ta._element_shape = element_shape
+        ta._set_buffer(buffer)
+        return ta
+
+    def _merged_shape(self, shape: TensorShape, what: str) -> TensorShape:
+        if not self._element_shape.is_compatible_with(shape):
+            raise ValueError(f"Inconsistent shapes: saw {shape} but expected {self._element_shape} in {what} of "
+                             f"TensorArray '{self._name}'")
+        return self._element_shape.merge_with(shape) if self._infer_shape else self._element_shape
+
+    def _check_dtype(self, value: Tensor, what: str) -> None:
+        if value.dtype != self._dtype:
+            raise errors.InvalidArgumentError(
+                None, None, f"TensorArray dtype is {self._dtype.name} but Op is trying to {what} dtype "
+                            f"{value.dtype.name}")
+
+    def _zeros(self, rows, element_dims) -> Tensor:
+        """A [rows, *element] buffer of zeros; `element_dims` a list of ints or a shape tensor."""
+        if isinstance(element_dims, (list, tuple)) and isinstance(rows, int):
+            return fill_ops.zeros([rows] + list(element_dims), self._dtype)
+        rows_t = array_ops.reshape(convert_to_tensor(rows, dtype=dtypes.int32), [1])
+        return fill_ops.zeros(join_ops.concat([rows_t, convert_to_tensor(element_dims, dtype=dtypes.int32)], 0),
+                              self._dtype)
+
+    def _materialized(self, like: Tensor | None, rows: int | None = None) -> "TensorArray":
+        """This array with a buffer: zeros shaped like `like`'s rows (or the known element shape)."""
+        if self._buffer is not None:
+            return self
+        size = self._size if rows is None else rows
+        if like is not None:
+            dims = like.shape.as_list() if like.shape.is_fully_defined() else shape_ops.shape(like)
+        elif self._element_shape.is_fully_defined():
+            dims = self._element_shape.as_list()
+        else:
+            raise errors.unimplemented(
+                f"TensorArray '{self._name}': its element shape ({self._element_shape}) is not known yet; "
+                "xlite's TensorArray is a buffer of static shape, so write to it first or pass element_shape=")
+        static = _static_int(size)
+        return self._with(self._zeros(static if static is not None else size, dims))
+
+    def _grown(self, index: int | None) -> "TensorArray":
+        """A dynamic-size array with room for row `index` (known statically, as eagerly)."""
+        if not self._dynamic_size or index is None:
+            return self
+        rows = self.capacity
+        if rows is None or index < rows:
+            return self
+        extra = self._zeros(index + 1 - rows, self._element_shape.as_list() if self._element_shape.is_fully_defined()
+                            else shape_ops.shape(self._buffer)[1:])
+        return self._with(join_ops.concat([self._buffer, extra], 0))
+
+    def _check_index(self, index: int | None, what: str) -> None:
+        rows = self.capacity
+        if index is None:
+            return
+        if index < 0:
+            raise errors.InvalidArgumentError(None, None, f"Tried to {what} index {index} of TensorArray "
+                                                          f"'{self._name}': index must be non-negative")
+        if rows is not None and index >= rows and not self._dynamic_size:
+            raise errors.InvalidArgumentError(
+                None, None, f"Tried to {what} index {index} but array is not resizeable and size is: {rows}")
+
+    # TF's methods -----------------------------------------------------------------------
+    def write(self, index, value, name=None) -> "TensorArray":
+        value = convert_to_tensor(value, preferred_dtype=self._dtype)
+        self._check_dtype(value, "write")
+        shape = self._merged_shape(value.shape, "write")
+        index = convert_to_tensor(index, dtype=dtypes.int32, name="index")
+        static = _static_int(index)
+        self._check_index(static, "write to")
+        if self._dynamic_size and static is None:
+            raise errors.unimplemented(
+                f"TensorArray '{self._name}' (dynamic_size=True) written at an index known only at run time: xlite "
+                "sizes such an array at compile time, from a static index or a tf.while_loop's compile-time "
+                "maximum_iterations; give the loop maximum_iterations or the array a fixed size")
+        ta = self._materialized(value, None if static is None or not self._dynamic_size
+                                else max(static + 1, _static_int(self._size) or 0))._grown(static)
+        buf = ta._buffer
+        if value.shape.ndims is None:
+            raise errors.unimplemented(f"TensorArray '{self._name}': a write of a value of unknown rank")
+        starts = join_ops.stack([index] + [0] * value.shape.ndims)
+        new = dynamic_update_slice(buf, array_ops.expand_dims(value, 0), starts, name=name or "TensorArrayWrite")
+        return ta._with(new, shape)
+
+    def read(self, index, name=None) -> Tensor:
+        index = convert_to_tensor(index, dtype=dtypes.int32, name="index")
+        static = _static_int(index)
+        self._check_index(static, "read from")
+        ta = self._materialized(None)
+        out = gather_ops.gather(ta._buffer, index, name=name or "TensorArrayRead")
+        out.set_shape(self._element_shape)
+        return out
+
+    def stack(self, name=None) -> Tensor:
+        ta = self._materialized(None)
+        out = math_ops.identity(ta._buffer, name=name or "TensorArrayStack")
+        return out
+
+    def gather(self, indices, element_shape=None, name=None) -> Tensor:
+        ta = self._materialized(None)
+        return gather_ops.gather(ta._buffer, convert_to_tensor(indices, dtype=dtypes.int32),
+                                 name=name or "TensorArrayGather")
+
+    def concat(self, name=None) -> Tensor:
+        ta = self._materialized(None)
+        if ta._element_shape.ndims == 0:
+            raise ValueError(f"Concat saw a scalar shape at index 0 of TensorArray '{self._name}'; concat needs "
+                             "elements of rank >= 1")
+        rest = ta._element_shape[1:]
+        dims = [-1] + (rest.as_list() if rest.is_fully_defined() else [])
+        if not rest.is_fully_defined():
+            dims = join_ops.concat([[-1], shape_ops.shape(ta._buffer)[2:]], 0)
+        return array_ops.reshape(ta._buffer, dims, name=name or "TensorArrayConcat")
+
+    def unstack(self, value, name=None) -> "TensorArray":
+        value = convert_to_tensor(value, preferred_dtype=self._dtype, name="value")
+        self._check_dtype(value, "unstack")
+        if value.shape.ndims == 0:
+            raise ValueError("Shape must be at least rank 1 but is rank 0 for the value of TensorArray.unstack")
+        shape = self._merged_shape(value.shape[1:], "unstack")
+        rows, size = value.shape[0] if value.shape.ndims else None, _static_int(self._size) if self._size is \
+            not None else self.capacity
+        if not self._dynamic_size and rows is not None and size is not None and rows != size:
+            raise errors.InvalidArgumentError(None, None, f"Could not write to TensorArray index {size} because "
+                                                          f"the value has {rows} rows but the array's size is {size}")
+        return self._with(math_ops.identity(value, name=name or "TensorArrayUnstack"), shape)
+
+    def scatter(self, indices, value, name=None) -> "TensorArray":
+        """Rows value[k] written at indices[k] (TF refuses repeated indices; here they add up)."""
+        value = convert_to_tensor(value, preferred_dtype=self._dtype, name="value")
+        self._check_dtype(value, "scatter")
+        indices = convert_to_tensor(indices, dtype=dtypes.int32, name="indices")
+        shape = self._merged_shape(value.shape[1:], "scatter")
+        static = getattr(indices, "_static_value", None)
+        top = None if static is None or static.size == 0 else int(static.max())
+        self._check_index(top, "write to")
+        ta = self._with_element(value.shape[1:])
+        if ta._buffer is None:
+            rows = None if top is None or not self._dynamic_size else max(top + 1, _static_int(self._size) or 0)
+            like = None if ta._element_shape.is_fully_defined() else gather_ops.gather(value, 0)
+            ta = ta._materialized(like, rows)
+        ta = ta._grown(top)
+        buf = ta._buffer
+        rows = shape_ops.shape(buf)[0] if ta.capacity is None else ta.capacity
+        written = segment_ops.unsorted_segment_sum(value, indices, rows)
+        hits = segment_ops.unsorted_segment_sum(fill_ops.ones_like(indices, dtype=self._dtype), indices, rows)
+        keep = math_ops.cast(math_ops.equal(hits, 0), self._dtype)
+        keep = array_ops.reshape(keep, [-1] + [1] * (buf.shape.ndims - 1))
+        return ta._with(math_ops.add(buf * keep, written, name=name or "TensorArrayScatter"), shape)
+
+    def _with_element(self, shape: TensorShape) -> "TensorArray":
+        ta = object.__new__(TensorArray)
+        ta.__dict__.update(self.__dict__)
+        ta._element_shape = self._element_shape.merge_with(shape)
+        return ta
+
+    def split(self, value, lengths, name=None) -> "TensorArray":
+        """Pieces of `value` along dim 0; xlite's buffer holds equal pieces, so the lengths must be equal."""
+        value = convert_to_tensor(value, preferred_dtype=self._dtype, name="value")
+        known = getattr(convert_to_tensor(lengths, dtype=dtypes.int32), "_static_value", None)
+        if known is None or len(set(int(v) for v in known.reshape(-1))) > 1 or value.shape.ndims in (None, 0):
+            raise errors.unimplemented(
+                f"TensorArray.split of '{self._name}' with lengths {lengths!r}: xlite's TensorArray is one buffer of "
+                "equal rows, so the lengths must be compile-time constants and all equal")
+        n = known.size
+        rest = value.shape[1:].as_list() if value.shape[1:].is_fully_defined() else None
+        if rest is None:
+            raise errors.unimplemented(f"TensorArray.split of '{self._name}': the value's shape must be known")
+        pieces = array_ops.reshape(value, [n, int(known.reshape(-1)[0]) if n else 0] + rest)
+        return self.unstack(pieces, name=name or "TensorArraySplit")
+
+    def size(self, name=None) -> Tensor:
+        rows = self.capacity
+        if rows is not None:
+            return convert_to_tensor(rows, dtype=dtypes.int32, name=name or "TensorArraySize")
+        if self._buffer is not None:
+            return shape_ops.shape(self._buffer, name=name or "TensorArraySize")[0]
+        return math_ops.identity(self._size, name=name or "TensorArraySize")
+
+    def close(self, name=None):
+        return no_op(name=name or "TensorArrayClose")
+
+    def identity(self) -> "TensorArray":
+        if self._buffer is None:
+            return self
+        return self._with(math_ops.identity(self._buffer))
+
+    def grad(self, source, flow=None, name=None):
+        raise errors.unimplemented("TensorArray.grad: xlite differentiates TensorArray methods through the ops "
+                                   "they are made of; use tf.gradients of the stacked values")
+
+    def __repr__(self) -> str:
+        return f"<tf.TensorArray '{self._name}' dtype={self._dtype.name} element_shape={self._element_shape}>"
