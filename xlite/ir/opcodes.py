@@ -8,12 +8,14 @@ from dataclasses import dataclass
 class OpInfo:
     """What passes and backends ask of an opcode, kept once here so no consumer keeps its own set of names."""
     name: str
-    kind: str       # leaf; unary, binary, ternary (elementwise); shape (data movement); reduce; linalg; structure
+    kind: str       # leaf; unary, binary, ternary (elementwise); shape (data movement); reduce; linalg; structure;
+                    # collective
     arity: int | None               # None: variadic
     differentiable: bool = True
     cost: int = 1                   # rough operations per element (load 1, transcendental 20): thread splits
     expensive: bool = False         # fusion never recomputes it per use; row kernels keep it in registers
     needs_libm: bool = False        # cpu code may call libm (sinf, fmod; floorf without SSE4.1): AOT links -lm
+    collective: bool = False        # talks to the other processes (MPI): never evaluated at compile time
 
     @property
     def is_elementwise(self) -> bool:
@@ -90,11 +92,18 @@ _op("get_tuple_element", "structure", 1)
 _op("while", "structure", None)
 _op("conditional", "structure", None)
 _op("fusion", "structure", None)
+# Collectives over the world group of processes (xlite/semantics/world.py), as XLA's all-reduce, all-gather
+# and collective-broadcast: every process runs the same instructions in the same order.
+_COLLECTIVE = {"collective": True}
+_op("all_reduce", "collective", 1, **_COLLECTIVE)               # kind: sum, mean, max, min
+_op("all_gather", "collective", 1, **_COLLECTIVE)               # along dim 0; replicas: the group size
+_op("collective_broadcast", "collective", 1, **_COLLECTIVE)     # root's value to every process
 
 OPCODES: tuple[str, ...] = tuple(_OPS)
 ELEMENTWISE_KINDS = ("unary", "binary", "ternary")
 COMPARISON_DIRECTIONS = ("EQ", "NE", "LT", "LE", "GT", "GE")
 REDUCE_KINDS = ("sum", "prod", "max", "min", "and", "or")
+ALL_REDUCE_KINDS = ("sum", "mean", "max", "min")
 
 
 def op_info(opcode: str) -> OpInfo:

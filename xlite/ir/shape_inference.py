@@ -10,7 +10,7 @@ from __future__ import annotations
 
 
 from xlite.ir import dtypes
-from xlite.ir.opcodes import COMPARISON_DIRECTIONS, REDUCE_KINDS, RuleTable, op_info
+from xlite.ir.opcodes import ALL_REDUCE_KINDS, COMPARISON_DIRECTIONS, REDUCE_KINDS, RuleTable, op_info
 from xlite.ir.shape import Shape, TupleShape
 
 
@@ -477,3 +477,33 @@ def _while(opcode, operands, attrs, result):
 @shape_rule("copy")
 def _copy(opcode, operands, attrs, result):
     return operands[0]
+
+
+@shape_rule("all_reduce")
+def _all_reduce(opcode, operands, attrs, result):
+    (x,) = operands
+    kind = attrs["kind"]
+    _check(kind in ALL_REDUCE_KINDS, f"all_reduce: unknown kind {kind!r}, expected one of {ALL_REDUCE_KINDS}")
+    _check(not x.is_tuple and not x.dtype.is_bool, f"all_reduce: operand must be a numeric array, got {x}")
+    _check(kind != "mean" or x.dtype.is_floating, f"all_reduce mean: operand must be floating point, got {x}")
+    return Shape(x.dtype, x.dims)
+
+
+@shape_rule("all_gather")
+def _all_gather(opcode, operands, attrs, result):
+    """Every process's operand, concatenated along dimension 0 in rank order."""
+    (x,) = operands
+    replicas = attrs["replicas"]
+    _check(isinstance(replicas, int) and replicas >= 1, f"all_gather: replicas must be >= 1, got {replicas!r}")
+    _check(not x.is_tuple and x.rank >= 1, f"all_gather: operand must be an array of rank >= 1, got {x}")
+    first = None if x.dims[0] is None else x.dims[0] * replicas
+    return Shape(x.dtype, (first,) + tuple(x.dims[1:]))
+
+
+@shape_rule("collective_broadcast")
+def _collective_broadcast(opcode, operands, attrs, result):
+    (x,) = operands
+    root = attrs["root"]
+    _check(isinstance(root, int) and root >= 0, f"collective_broadcast: root must be a rank >= 0, got {root!r}")
+    _check(not x.is_tuple, f"collective_broadcast: operand must be an array, got {x}")
+    return Shape(x.dtype, x.dims)

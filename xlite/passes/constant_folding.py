@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from xlite.ir.module import Computation, Instruction, Module
-from xlite.ir.opcodes import is_elementwise
+from xlite.ir.opcodes import is_elementwise, op_info
 from xlite.ir.shape import Shape
 from xlite.passes.pass_pipeline import Pass
 from xlite.passes.rewrite import Rewrite, rewrite_computation
@@ -71,7 +71,8 @@ class ConstantFolding(Pass):
             if inst.opcode == "constant":
                 known[inst] = _Known(inst.literal.size, value=inst.literal)
                 return None
-            if inst.opcode in _NEVER_FOLDED or inst.called or not _foldable_shape(inst.shape):
+            if inst.opcode in _NEVER_FOLDED or inst.called or op_info(inst.opcode).collective \
+                    or not _foldable_shape(inst.shape):
                 return None
             if not all(o in known for o in inst.operands):
                 return None

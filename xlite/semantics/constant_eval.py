@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from xlite.ir.module import Instruction
+from xlite.ir.opcodes import op_info
 from xlite.ir.shape import leaf_shapes
 from xlite.semantics.eval_rules import evaluate_instruction
 
@@ -11,8 +12,9 @@ _VARIABLE_LEAVES = ("parameter", "rng")
 
 
 def _foldable(inst: Instruction) -> bool:
-    """Leaves and calls are never folded here; nor is anything whose shape is not fully known."""
-    return (inst.opcode not in _VARIABLE_LEAVES and not inst.called
+    """Leaves, calls and collectives (other processes' values) are never folded here; nor is anything whose
+    shape is not fully known."""
+    return (inst.opcode not in _VARIABLE_LEAVES and not inst.called and not op_info(inst.opcode).collective
             and all(s.is_static for s in leaf_shapes(inst.shape)))
 
 

@@ -29,7 +29,7 @@ def load_rules() -> None:
     global _rules_loaded
     if _rules_loaded:
         return
-    from xlite.codegen.cpu import blas, conv, index_ops, philox_ir, reductions, scatter  # noqa: F401  (rules)
+    from xlite.codegen.cpu import blas, collectives, conv, index_ops, philox_ir, reductions, scatter  # noqa: F401
     from xlite.codegen.cpu import fast_math
     # Vectorizable polynomials for the functions ML graphs are made of (within 1 ulp over the whole
     # range); sin and cos stay on libm, whose argument reduction is exact for every |x|.
@@ -125,7 +125,9 @@ def compile_cpu(compiled: CompiledModule, traced: bool = False, dump: TextDump |
     from xlite.codegen.cpu.compiler import LoadedCode, compile_to_object, host_description
     module = compiled.module
     speed_level = 1 if initializes_only(module) else 3
-    key = cache.module_key(compiled, host_description() + f"\nprofile={profiling()} threads={num_threads()}"
+    from xlite.codegen.cpu.mpi_provider import world_description
+    key = cache.module_key(compiled, host_description() + world_description(module)
+                           + f"\nprofile={profiling()} threads={num_threads()}"
                            + ("\ntraced" if traced else "") + f"\nO{speed_level}")
     hit = cache.lookup(key) if dump is None else None
     if hit is not None:

@@ -132,6 +132,10 @@ class JitLoadedCode:
         from xlite.codegen.cpu.plan import stop_symbols
         for name, address in stop_symbols().items():
             llvm.add_symbol(name, address)
+        from xlite.codegen.cpu.mpi_provider import address_of
+        for name in undefined_symbols(obj):
+            if address_of(name) is not None:
+                llvm.add_symbol(name, address_of(name))
         missing = [s for s in undefined_symbols(obj) if not _resolvable(s)]
         if missing:
             raise errors.unimplemented(f"generated code needs {', '.join(missing)}, which this process "

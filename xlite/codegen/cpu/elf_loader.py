@@ -2,7 +2,8 @@
 
 The backend's objects (LLVM, large code model) are simple: code in .ltext/.text, constants in
 .rodata*, absolute 64-bit relocations (R_X86_64_64) for every address, and a few undefined
-symbols (libc/libm, pthreads, the xlite_* BLAS entry points of blas_symbols.py). `ElfCode`
+symbols (libc/libm, pthreads, the xlite_* BLAS entry points of blas_symbols.py,
+MPI's of mpi_provider.py). `ElfCode`
 lays the allocated sections out in fresh pages, applies the relocations, makes the read-only
 part executable (never writable and executable at once) and finds the entry symbols; it needs
 no `llvmlite.binding`, so loading a cached executable costs well under a millisecond and no
@@ -19,6 +20,7 @@ import struct
 import sys
 
 from xlite import errors
+from xlite.codegen.cpu import mpi_provider
 
 SHF_WRITE, SHF_ALLOC, SHF_EXECINSTR = 0x1, 0x2, 0x4
 SHT_PROGBITS, SHT_SYMTAB, SHT_RELA, SHT_NOBITS, SHT_REL = 1, 2, 4, 8, 9
@@ -252,7 +254,7 @@ class ElfCode:
                     name = parsed.name(parsed.strtab_at, st_name)
                     address = extra.get(name)
                     if address is None:
-                        address = _process_symbol(name)
+                        address = _process_symbol(name) or mpi_provider.address_of(name)
                     if address is None:
                         if info >> 4 != STB_WEAK:
                             raise UnsupportedObject(f"symbol {name} is not in this process")

@@ -37,7 +37,8 @@ def lowered_cache_key(module: Module) -> str | None:
     """The key of `module` as lowered, or None when it has none (see cache.lowered_key) or the cache is off."""
     if cache.cache_dir() is None:
         return None
-    return cache.lowered_key(module, options_text())
+    from xlite.codegen.cpu.mpi_provider import world_description
+    return cache.lowered_key(module, options_text() + world_description(module))
 
 
 def cached_executable(key: str, module: Module, optimize: Optimize) -> CpuExecutable | None:

@@ -31,6 +31,7 @@ from math import prod
 import numpy as np
 
 from xlite.cancellation import INTERRUPTED, NEVER, RunFlag, raise_stopped
+from xlite.codegen.cuda.collectives import HostCollective, run_host_step
 from xlite.codegen.cuda.program import Branch, Copy, Launch, Program, While
 from xlite.ir import dtypes
 from xlite.ir.module import Module
@@ -175,6 +176,8 @@ class CudaExecutable:
             elif isinstance(step, Branch):
                 compiled.append((3, self._where(step.selector), step.dtype,
                                  [self._compile(b) for b in step.branches]))
+            elif isinstance(step, HostCollective):
+                compiled.append((4, step, self._where(step.src), self._where(step.dst)))
             else:
                 raise TypeError(f"unknown step {step!r}")
         return compiled
@@ -200,6 +203,9 @@ class CudaExecutable:
                     if not self._pred[0]:
                         break
                     self._execute(body, ptrs, stop)
+            elif kind == 4:
+                _, host, (sp, sv), (dp, dv) = step
+                run_host_step(host, drv, ptrs[sv] if sp else sv, ptrs[dv] if dp else dv)
             else:
                 _, (sp, sv), dtype, branches = step
                 buf = self._pred if dtype == "pred" else self._selector

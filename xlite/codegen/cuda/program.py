@@ -5,7 +5,7 @@ launch (one per fusion or non-fused instruction, none for an empty result), a
 device-to-device copy (tuple plumbing), or control flow: a `while` is a loop the
 executable drives from the host, evaluating the condition computation's kernels
 on the device and reading back only the one-byte predicate; a `conditional`
-reads back its selector and runs one branch's steps.
+reads back its selector and runs one branch's steps; a collective is a host step (collectives.py).
 
 Buffers come from the CompiledModule's buffer assignment: parameters and aliased updates
 live in the parameters' device buffers, other values in one device arena;
@@ -21,6 +21,7 @@ import numpy as np
 
 from xlite import errors
 from xlite.codegen.cuda.c_types import literal_bytes
+from xlite.codegen.cuda.collectives import host_step, is_host_step
 from xlite.codegen.cuda.element_generator import physical_order
 from xlite.codegen.cuda.kernels import PLACEHOLDER, build_kernel
 from xlite.codegen.cuda.prelude import PRELUDE
@@ -193,6 +194,11 @@ class ProgramEmitter(ComputationWalker):
 
     # kernels ---------------------------------------------------------------------------------------
     def emit_kernel(self, inst: Instruction, locs: dict, out, outputs: list) -> None:
+        if is_host_step(inst.opcode):
+            (operand,) = inst.operands
+            self.steps.append(host_step(inst, self.resolve(locs[operand]), outputs[0][0],
+                                        physical_order(operand.shape), physical_order(inst.shape)))
+            return
         root, inputs = self.kernel_inputs(inst, locs)
         inputs = {o: self.resolve(loc) for o, loc in inputs.items() if o.opcode != "constant"}
         if inst.opcode == "fusion" and inst.attrs["kind"] == "row":

@@ -1,0 +1,52 @@
+"""Collectives on the CUDA backend: host-staged. The operand's device buffer is downloaded, reduced,
+gathered or broadcast over the world by the reference semantics (mpi4py: xlite/semantics/collectives.py)
+and the result uploaded into the output's buffer, as a step of the program between kernel launches.
+
+CUDA-aware MPI would skip the two copies; with host staging any MPI works, and the emulator runs the
+same steps on a machine without a GPU.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from xlite.ir.module import Instruction
+from xlite.ir.opcodes import OPCODES, op_info
+from xlite.semantics.collectives import host_collective
+
+
+def is_host_step(opcode: str) -> bool:
+    """Whether the cuda backend runs `opcode` as a host step (every collective)."""
+    return opcode in OPCODES and op_info(opcode).collective
+
+
+@dataclass
+class HostCollective:
+    """A collective run on the host between launches: operand `src` in, result `dst` out (device Locs)."""
+    inst: Instruction      # the collective (opcode and attributes)
+    src: object            # Loc of the operand
+    dst: object            # Loc of the result
+    src_order: tuple       # physical orders (major to minor) of the two buffers
+    dst_order: tuple
+
+
+def host_step(inst: Instruction, src, dst, src_order: tuple, dst_order: tuple) -> HostCollective:
+    return HostCollective(inst, src, dst, tuple(src_order), tuple(dst_order))
+
+
+def run_host_step(step: HostCollective, driver, src: int, dst: int) -> None:
+    """Downloads the operand from device address src, computes the collective, uploads it to dst."""
+    inst = step.inst
+    x_shape = inst.operands[0].shape
+    physical = np.empty(tuple(x_shape.dims[d] for d in step.src_order), x_shape.dtype.np)
+    if physical.nbytes:
+        driver.memcpy_dtoh(physical, src)
+    logical = physical.transpose(np.argsort(step.src_order)) if physical.ndim else physical
+    result = host_collective(inst, np.ascontiguousarray(logical))
+    out = np.ascontiguousarray(result.transpose(step.dst_order) if result.ndim else result)
+    if out.nbytes:
+        driver.memcpy_htod(dst, out)
+
+
+__all__ = ["is_host_step", "HostCollective", "host_step", "run_host_step"]
