@@ -16,6 +16,7 @@ from xlite.frontend.random_ops import *  # noqa: F401,F403
 from xlite.frontend.control_flow_ops import *  # noqa: F401,F403
 from xlite.frontend.case_ops import *  # noqa: F401,F403
 from xlite.frontend.tensor_array_ops import TensorArray
+from xlite.frontend.functional_ops import foldl, foldr, map_fn, scan
 from xlite.frontend.einsum_ops import *  # noqa: F401,F403
 from xlite.frontend.linalg_ops import *  # noqa: F401,F403
 from xlite.frontend.scan_ops import *  # noqa: F401,F403
@@ -58,6 +59,7 @@ from xlite.eager.tape import GradientTape, UnconnectedGradients
 from xlite import app, flags, gfile, summary
 from xlite import image
 from xlite.frontend.image_random import random_crop
+from xlite.frontend.sequence_ops import reverse_sequence
 from xlite import data
 from xlite import distribute, keras
 from xlite import io
