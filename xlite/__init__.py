@@ -59,7 +59,6 @@ from xlite.eager.tape import GradientTape, UnconnectedGradients
 from xlite import app, flags, gfile, summary
 from xlite import image
 from xlite.frontend.image_random import random_crop
-from xlite.frontend.sequence_ops import reverse_sequence
 from xlite import data
 from xlite import distribute, keras
 from xlite import io
