@@ -4,6 +4,7 @@ from __future__ import annotations
 from xlite import errors
 from xlite.frontend import control_flow_grad as _control_flow_grad  # noqa: F401  (gradients of If, While)
 from xlite.frontend import overloads as _overloads  # noqa: F401  (operators on Tensor and Variable)
+from xlite.frontend import collective_ops as _collective_ops  # noqa: F401  (Horovod-style collective op types)
 from xlite.frontend.array_ops import *  # noqa: F401,F403
 from xlite.frontend.convert import constant, convert_to_tensor
 from xlite.frontend.graph import (Graph, GraphKeys, Operation, Tensor, get_default_graph,
@@ -59,6 +60,7 @@ from xlite.eager.tape import GradientTape, UnconnectedGradients
 from xlite import app, flags, gfile, summary
 from xlite import image
 from xlite.frontend.image_random import random_crop
+from xlite.frontend.sequence_ops import reverse_sequence
 from xlite import data
 from xlite import distribute, keras
 from xlite import io

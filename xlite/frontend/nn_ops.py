@@ -224,3 +224,9 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
     params = convert_to_tensor(params, name="params")
     with params.graph.name_scope(name or "embedding_lookup") as scope:
         return array_ops.gather(params, ids, name=scope)
+
+
+# recurrent networks (their modules use this one's bias_add and dropout, so they come last) -------------
+from xlite.frontend import rnn_cell  # noqa: E402,F401 - tf.nn.rnn_cell
+from xlite.frontend.rnn import (bidirectional_dynamic_rnn, dynamic_rnn, static_bidirectional_rnn,  # noqa: E402,F401
+                                static_rnn)
