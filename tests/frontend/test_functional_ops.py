@@ -1,0 +1,81 @@
+"""tf.map_fn, tf.scan, tf.foldl, tf.foldr against NumPy loops; gradients by finite differences (cpu, interpreter)."""
+import numpy as np
+import pytest
+
+import xlite as tf
+
+RNG = np.random.default_rng(11)
+X = RNG.standard_normal((5, 3)).astype(np.float32)
+
+
+@pytest.fixture(params=["cpu", "interpreter"])
+def target(request):
+    return request.param
+
+
+def run(fetches, feed=None, target="cpu"):
+    with tf.Session(target=target) as s:
+        return s.run(fetches, feed)
+
+
+def test_map_fn_values_and_structures(target):
+    x = tf.constant(X)
+    ints = tf.constant(np.arange(5, dtype=np.int32))
+    sq = tf.map_fn(lambda r: tf.reduce_sum(r * r), x)
+    pair = tf.map_fn(lambda t: (t[0] * 2.0, t[1] + 1), (x, ints), dtype=(tf.float32, tf.int32))
+    spec = tf.map_fn(lambda r: {"a": r[0]}, x, fn_output_signature={"a": tf.TensorSpec([], tf.float32)})
+    assert sq.shape.as_list() == [5]
+    got = run([sq, pair, spec], target=target)
+    np.testing.assert_allclose(got[0], (X * X).sum(1), rtol=1e-6)
+    np.testing.assert_allclose(got[1][0], X * 2)
+    np.testing.assert_array_equal(got[1][1], np.arange(1, 6))
+    np.testing.assert_array_equal(got[2]["a"], X[:, 0])
+
+
+def _scan(fn, xs, a=None, reverse=False):
+    order = xs[::-1] if reverse else xs
+    out = []
+    for k, r in enumerate(order):
+        a = r if a is None and k == 0 else fn(a, r)
+        out.append(a)
+    return np.array(out[::-1] if reverse else out)
+
+
+def test_scan_and_folds(target):
+    x = tf.constant(X)
+    ops = [tf.scan(lambda a, r: a + r, x),
+           tf.scan(lambda a, r: a * 0.5 + r, x, initializer=tf.zeros([3]), reverse=True),
+           tf.foldl(lambda a, r: a * 2.0 + r, x),
+           tf.foldr(lambda a, r: a * 2.0 + r, x, initializer=tf.ones([3]))]
+    got = run(ops, target=target)
+    np.testing.assert_allclose(got[0], np.cumsum(X, 0), rtol=1e-5)
+    np.testing.assert_allclose(got[1], _scan(lambda a, r: a * 0.5 + r, X, np.zeros(3, np.float32), True), rtol=1e-5)
+    np.testing.assert_allclose(got[2], _scan(lambda a, r: a * 2 + r, X)[-1], rtol=1e-5)
+    np.testing.assert_allclose(got[3], _scan(lambda a, r: a * 2 + r, X, np.ones(3, np.float32), True)[0], rtol=1e-5)
+
+
+def test_gradients_against_finite_differences():
+    x = tf.placeholder(tf.float32, [5, 3])
+    loss = (tf.reduce_sum(tf.map_fn(lambda r: tf.sin(r) * r, x)) +
+            tf.reduce_sum(tf.scan(lambda a, r: a * r, x) ** 2) +
+            tf.reduce_sum(tf.foldr(lambda a, r: tf.tanh(a + r), x, initializer=tf.zeros([3]))))
+    (g,) = tf.gradients(loss, [x])
+    with tf.Session() as s:
+        got = s.run(g, {x: X})
+        want = np.zeros(X.shape)
+        for i in np.ndindex(*X.shape):
+            up, down = X.astype(np.float64), X.astype(np.float64)
+            up[i] += 1e-3
+            down[i] -= 1e-3
+            want[i] = (s.run(loss, {x: up.astype(np.float32)}) - s.run(loss, {x: down.astype(np.float32)})) / 2e-3
+    np.testing.assert_allclose(got, want, rtol=2e-2, atol=2e-2)
+
+
+def test_back_prop_false_and_errors():
+    x = tf.constant(X)
+    assert tf.gradients(tf.reduce_sum(tf.map_fn(lambda r: r * r, x, back_prop=False)), [x]) == [None]
+    with pytest.raises(ValueError, match="scalars"):
+        tf.map_fn(lambda r: r, tf.constant(1.0))
+    with pytest.raises(ValueError, match="same first dimension"):
+        tf.map_fn(lambda t: t[0], (x, tf.zeros([4])), dtype=tf.float32)
+    assert tf.compat.v1.map_fn is tf.map_fn and tf.compat.v1.foldl is tf.foldl

@@ -1,0 +1,128 @@
+"""tf.TensorArray: methods against NumPy, as tf.while_loop variables, gradients by finite differences, eagerly.
+
+Graph runs go to the cpu target and the interpreter; the suite's conftest also checks every compiled module
+against the interpreter."""
+import numpy as np
+import pytest
+
+import xlite as tf
+from xlite import errors
+
+RNG = np.random.default_rng(3)
+
+
+@pytest.fixture(params=["cpu", "interpreter"])
+def target(request):
+    return request.param
+
+
+def run(fetches, feed=None, target="cpu"):
+    with tf.Session(target=target) as s:
+        return s.run(fetches, feed)
+
+
+def numeric_grad(f, x, eps=1e-3):
+    g = np.zeros_like(x, dtype=np.float64)
+    for i in np.ndindex(*x.shape):
+        up, down = x.copy(), x.copy()
+        up[i] += eps
+        down[i] -= eps
+        g[i] = (f(up) - f(down)) / (2 * eps)
+    return g
+
+
+def test_methods_outside_loops(target):
+    x = RNG.standard_normal((4, 3)).astype(np.float32)
+    ta = tf.TensorArray(tf.float32, size=3).write(0, x[0]).write(2, x[2])
+    assert ta.element_shape.as_list() == [3]
+    un = tf.TensorArray(tf.float32, size=4).unstack(x)
+    scattered = un.scatter([3, 0], x[:2] * 10)
+    stack, size, concat, read, gathered, sc = run(
+        [ta.stack(), ta.size(), ta.concat(), un.read(1), un.gather([3, 1]), scattered.stack()], target=target)
+    np.testing.assert_array_equal(stack, np.stack([x[0], np.zeros(3, np.float32), x[2]]))
+    assert size == 3 and concat.shape == (9,)
+    np.testing.assert_array_equal(read, x[1])
+    np.testing.assert_array_equal(gathered, x[[3, 1]])
+    np.testing.assert_array_equal(sc, np.stack([x[1] * 10, x[1], x[2], x[0] * 10]))
+
+
+def test_dynamic_size_grows_at_static_indices_and_split():
+    ta = tf.TensorArray(tf.int32, size=0, dynamic_size=True)
+    for i in range(3):
+        ta = ta.write(i, [i, i * i])
+    parts = tf.TensorArray(tf.float32, size=2).split(tf.range(6, dtype=tf.float32), [3, 3])
+    stack, size, part = run([ta.stack(), ta.size(), parts.read(1)])
+    np.testing.assert_array_equal(stack, [[0, 0], [1, 1], [2, 4]])
+    assert size == 3
+    np.testing.assert_array_equal(part, [3, 4, 5])
+
+
+def test_errors():
+    ta = tf.TensorArray(tf.float32, size=2)
+    with pytest.raises(errors.InvalidArgumentError, match="not resizeable"):
+        ta.write(2, [1.0])
+    with pytest.raises(errors.InvalidArgumentError, match="dtype"):
+        ta.write(0, tf.constant([1, 2]))
+    with pytest.raises(errors.UnimplementedError, match="TensorArray"):
+        ta.stack()   # no element shape yet
+    with pytest.raises(ValueError, match="Size must be provided"):
+        tf.TensorArray(tf.float32)
+
+
+def test_while_loop_write_then_stack(target):
+    """The TF1 pattern: the body writes row i, the array is stacked after the loop."""
+    x = RNG.standard_normal((5, 2)).astype(np.float32)
+    xs = tf.constant(x)
+    ta = tf.TensorArray(tf.float32, size=5)   # element shape from the body's write
+    _, out = tf.while_loop(lambda i, ta: i < 5, lambda i, ta: (i + 1, ta.write(i, xs[i] * 2.0)), [0, ta])
+    result = out.stack()
+    assert result.shape.as_list() == [5, 2]
+    np.testing.assert_allclose(run(result, target=target), x * 2.0)
+
+
+def test_dynamic_size_in_loop_sized_by_maximum_iterations():
+    ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
+    _, out = tf.while_loop(lambda i, ta: i < 4, lambda i, ta: (i + 1, ta.write(i, tf.cast(i, tf.float32) * [1.0, -1.0])),
+                           [0, ta], maximum_iterations=4)
+    np.testing.assert_array_equal(run(out.stack()), [[0, 0], [1, -1], [2, -2], [3, -3]])
+    ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
+    n = tf.placeholder(tf.int32, [])
+    with pytest.raises(errors.UnimplementedError, match="TensorArray"):
+        tf.while_loop(lambda i, ta: i < n, lambda i, ta: (i + 1, ta.write(i, [1.0])), [0, ta])
+
+
+def test_gradient_through_loop_and_read():
+    """d/dx of a recurrence written into a TensorArray (a tiny RNN), against finite differences."""
+    x0 = RNG.standard_normal((4, 3))
+    w = tf.constant(RNG.standard_normal(3).astype(np.float32))
+    x = tf.placeholder(tf.float32, [4, 3])
+
+    def body(i, h, ta):
+        h = tf.tanh(x[i] * w + h)
+        return i + 1, h, ta.write(i, h)
+    _, _, out = tf.while_loop(lambda i, h, ta: i < 4, body, [0, tf.zeros([3]), tf.TensorArray(tf.float32, size=4)],
+                              maximum_iterations=4)
+    loss = tf.reduce_sum(out.stack() ** 2) + tf.reduce_sum(out.read(2))
+    (g,) = tf.gradients(loss, [x])
+    with tf.Session() as s:
+        got = s.run(g, {x: x0.astype(np.float32)})
+        want = numeric_grad(lambda v: float(s.run(loss, {x: v.astype(np.float32)})), x0)
+    np.testing.assert_allclose(got, want, rtol=2e-2, atol=2e-3)
+
+
+def test_unstack_read_gradient():
+    x = tf.constant(RNG.standard_normal((3, 2)).astype(np.float32))
+    ta = tf.TensorArray(tf.float32, size=3).unstack(x)
+    (g,) = tf.gradients(tf.reduce_sum(ta.read(1) * 3.0) + tf.reduce_sum(ta.gather([0, 0])), [x])
+    np.testing.assert_allclose(run(g), [[2, 2], [3, 3], [0, 0]])
+
+
+def test_in_tf_function():
+    x = RNG.standard_normal((3, 2)).astype(np.float32)
+
+    @tf.function
+    def doubled(v):
+        ta = tf.TensorArray(tf.float32, size=3)
+        _, ta = tf.while_loop(lambda i, ta: i < 3, lambda i, ta: (i + 1, ta.write(i, v[i] * 2.0)), [0, ta])
+        return ta.stack()
+    np.testing.assert_allclose(run(doubled(tf.constant(x))), x * 2)
