@@ -114,3 +114,11 @@ def test_aot_row_in_the_table():
            "cold_over_aot": 100.0}
     line = bench.report._table_row(row, {}, "cpu")
     assert line == ["W6-aot", "t", "-", "cold 1.00 s", "-", "-", "-", "aot 10.00 ms (100.00x faster)", "-", "-", "ok"]
+
+
+def test_aot_targets_met_missed_and_not_measured():
+    """One bench.targets.check serves every workload: a missing figure is "not measured" (None)."""
+    from xlite.bench import aot_workload
+    met = [t["met"] for t in aot_workload._targets({"cold_over_aot": 20.0, "llvmlite_imported": True})]
+    assert met == [True, False]
+    assert [t["met"] for t in aot_workload._targets({})] == [None, None]

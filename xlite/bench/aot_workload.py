@@ -28,6 +28,7 @@ import numpy as np
 
 from .checks import _describe, _is_unimplemented
 from .cold_compile import _probe
+from .targets import check
 from .timing import _median
 
 W6_AOT_MIN_SPEEDUP = 10.0
@@ -123,10 +124,9 @@ def run_aot_workload(workload, target: str, settings) -> dict:
 
 
 def _targets(row: dict) -> list:
-    ratio, imported = row.get("cold_over_aot"), row.get("llvmlite_imported")
-    return [{"what": f"AOT load + first step >= {W6_AOT_MIN_SPEEDUP:g}x faster than a cold Session compile",
-             "met": None if ratio is None else ratio >= W6_AOT_MIN_SPEEDUP},
-            {"what": "xlite.aot.load never imports llvmlite", "met": None if imported is None else not imported}]
+    return [check(f"AOT load + first step >= {W6_AOT_MIN_SPEEDUP:g}x faster than a cold Session compile",
+                  row.get("cold_over_aot"), lambda r: r >= W6_AOT_MIN_SPEEDUP),
+            check("xlite.aot.load never imports llvmlite", row.get("llvmlite_imported"), lambda i: not i)]
 
 
 def table_row(row: dict, fmt_time, fmt_ratio) -> list:

@@ -18,6 +18,7 @@ import time
 
 from .checks import _describe
 from .settings import Settings
+from .targets import check
 from .timing import _median
 
 MIN_STEPS_OVER_FEED = 0.9
@@ -59,10 +60,9 @@ def run_data_workload(workload, target: str, with_jax: bool, settings: Settings)
 
 
 def _targets(row: dict) -> list:
-    ratio, vs_tf = row.get("get_next_over_feed_dict"), row.get("pipeline_over_tf_data")
-    return [{"what": f"get_next steps/s >= {MIN_STEPS_OVER_FEED:g}x feed_dict's",
-             "met": None if ratio is None else ratio >= MIN_STEPS_OVER_FEED},
-            {"what": "pipeline alone faster than tf.data's", "met": None if vs_tf is None else vs_tf < 1.0}]
+    return [check(f"get_next steps/s >= {MIN_STEPS_OVER_FEED:g}x feed_dict's", row.get("get_next_over_feed_dict"),
+                  lambda r: r >= MIN_STEPS_OVER_FEED),
+            check("pipeline alone faster than tf.data's", row.get("pipeline_over_tf_data"), lambda r: r < 1.0)]
 
 
 def table_row(row: dict, fmt_time, fmt_ratio) -> list:

@@ -14,6 +14,7 @@ import numpy as np
 from .checks import _close
 from .settings import Settings
 from .systems import System
+from .targets import check
 from .timing import _median, _paired_ratio, time_systems
 
 
@@ -94,11 +95,8 @@ def run_eager_workload(workload, target: str, with_jax: bool, settings: Settings
     row["speedup"] = _paired_ratio(by_name["interpreter"], compiled)
     row["compiled_over_jax"] = _paired_ratio(compiled, by_name["jax"]) if "jax" in by_name else None
     row["compiled_over_tf"] = _paired_ratio(compiled, by_name["tensorflow"]) if "tensorflow" in by_name else None
-    row["targets"] = [
-        {"what": "per op faster than jax.numpy eager",
-         "met": None if row["compiled_over_jax"] is None else row["compiled_over_jax"] < 1.0},
-        {"what": "per op faster than TF eager",
-         "met": None if row["compiled_over_tf"] is None else row["compiled_over_tf"] < 1.0}]
+    row["targets"] = [check("per op faster than jax.numpy eager", row["compiled_over_jax"], lambda r: r < 1.0),
+                      check("per op faster than TF eager", row["compiled_over_tf"], lambda r: r < 1.0)]
     return row
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from .checks import _close
 from .settings import Settings, _jax_programs
 from .systems import System
+from .targets import check
 from .timing import _median, _paired_ratio, time_systems
 
 MAX_OVER_SESSION = {"W8": 1.2, "W3-fn": 1.05}
@@ -92,10 +93,9 @@ def _targets(row: dict) -> list:
     most = MAX_OVER_SESSION.get(row["id"])
     ratio = row.get("function_over_session")
     what = "Session step" if row["id"] == "W3-fn" else "W4's sess.run"
-    checks = [{"what": f"<= {most:g}x of {what}", "met": None if ratio is None else ratio <= most}]
+    checks = [check(f"<= {most:g}x of {what}", ratio, lambda r: r <= most)]
     if row["id"] == "W8":
-        vs_jax = row.get("function_over_jax")
-        checks.append({"what": "faster than jax.jit's call", "met": None if vs_jax is None else vs_jax < 1.0})
+        checks.append(check("faster than jax.jit's call", row.get("function_over_jax"), lambda r: r < 1.0))
     return checks
 
 

@@ -24,6 +24,7 @@ import time
 
 from .checks import _describe
 from .settings import Settings
+from .targets import check
 
 MAX_STEP_OVER_SESSION = 1.2
 
@@ -83,10 +84,9 @@ def run_keras_workload(workload, target: str, with_jax: bool, settings: Settings
 
 
 def _targets(row: dict) -> list:
-    step, vs_tf = row.get("step_over_session"), row.get("fit_over_tf_keras")
-    return [{"what": "fit epoch (with compile) faster than tf.keras's", "met": None if vs_tf is None else vs_tf < 1},
-            {"what": f"Keras step within {MAX_STEP_OVER_SESSION:g}x of the raw Session step",
-             "met": None if step is None else step <= MAX_STEP_OVER_SESSION}]
+    return [check("fit epoch (with compile) faster than tf.keras's", row.get("fit_over_tf_keras"), lambda r: r < 1),
+            check(f"Keras step within {MAX_STEP_OVER_SESSION:g}x of the raw Session step", row.get("step_over_session"),
+                  lambda r: r <= MAX_STEP_OVER_SESSION)]
 
 
 def table_row(row: dict, fmt_time, fmt_ratio) -> list:

@@ -1,6 +1,8 @@
 """What each workload must reach (BENCHMARKS.md), as checks on a row: met, missed, or not measured."""
 from __future__ import annotations
 
+from typing import Callable
+
 COPY_GBPS = 26.4          # memory copy ceiling measured on the benchmark machine (BENCHMARKS.md)
 # What the CPU backend must reach, vs the interpreter in the same run (BENCHMARKS.md).
 TARGETS = {"W1": 8.0, "W2": 4.0, "W3": 1.5, "W4": 3.0, "W5": 2.0}
@@ -13,16 +15,21 @@ GPU_MAX_OVER_FLOOR = {"W1": 2.0}                # cuda-device's time / the HBM f
 GPU_MAX_LAUNCHES = {"W1": 1, "W2": 2}           # kernel launches per run
 
 
+def check(what: str, value, ok: Callable) -> dict:
+    """One target of a row: met when ok(value); not measured (None) where value is None."""
+    return {"what": what, "met": None if value is None else ok(value)}
+
+
 def _speed_targets(row: dict) -> list:
     need = TARGETS.get(row["id"])
     if need is None:
         return []
     speedup = row.get("speedup")
-    checks = [{"what": f"{need:g}x vs interpreter", "met": None if speedup is None else speedup >= need}]
+    checks = [check(f"{need:g}x vs interpreter", speedup, lambda s: s >= need)]
     if row["id"] == "W1":
         frac = row.get("copy_fraction")
-        checks.append({"what": f">= {W1_MIN_COPY_FRACTION:.0%} of copy bandwidth",
-                       "met": None if frac is None else frac >= W1_MIN_COPY_FRACTION})
+        checks.append(check(f">= {W1_MIN_COPY_FRACTION:.0%} of copy bandwidth", frac,
+                            lambda f: f >= W1_MIN_COPY_FRACTION))
     return checks
 
 
@@ -32,22 +39,20 @@ def _gpu_targets(row: dict) -> list:
     checks = []
     if wid in GPU_MIN_CUPY_SPEEDUP:
         need, ratio = GPU_MIN_CUPY_SPEEDUP[wid], row.get("cupy_over_compiled")
-        checks.append({"what": f">= {need:g}x faster than CuPy",
-                       "met": None if ratio is None or not gpu else ratio >= need})
+        checks.append(check(f">= {need:g}x faster than CuPy", ratio if gpu else None, lambda r: r >= need))
     if wid in GPU_MAX_OVER_FLOOR:
         most, frac = GPU_MAX_OVER_FLOOR[wid], row.get("hbm_fraction")
-        checks.append({"what": f"within {most:g}x of the HBM floor",
-                       "met": None if frac is None or not gpu else frac >= 1.0 / most})
+        checks.append(check(f"within {most:g}x of the HBM floor", frac if gpu else None,
+                            lambda f: f >= 1.0 / most))
     if wid in GPU_MAX_LAUNCHES:
         most, launches = GPU_MAX_LAUNCHES[wid], row.get("launches")
-        checks.append({"what": f"<= {most} kernel launch{'es' if most > 1 else ''} per run",
-                       "met": None if launches is None else launches <= most})
+        checks.append(check(f"<= {most} kernel launch{'es' if most > 1 else ''} per run", launches,
+                            lambda n: n <= most))
     return checks
 
 
 def _compile_targets(row: dict) -> list:
     cold, ratio = row.get("cold_s"), row.get("cold_over_cached")
-    return [{"what": f"cold compile under {W6_COLD_LIMIT_S:g} s",
-             "met": None if cold is None else cold < W6_COLD_LIMIT_S},
-            {"what": f"cached >= {W6_MIN_CACHE_SPEEDUP:g}x faster than cold",
-             "met": None if ratio is None else ratio >= W6_MIN_CACHE_SPEEDUP}]
+    return [check(f"cold compile under {W6_COLD_LIMIT_S:g} s", cold, lambda c: c < W6_COLD_LIMIT_S),
+            check(f"cached >= {W6_MIN_CACHE_SPEEDUP:g}x faster than cold", ratio,
+                  lambda r: r >= W6_MIN_CACHE_SPEEDUP)]
