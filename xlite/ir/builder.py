@@ -5,6 +5,7 @@ import numpy as np
 
 from xlite.ir import dtypes
 from xlite.ir.module import Computation, Instruction, Metadata
+from xlite.ir.symbolic import SymbolicUnsupported, is_symbolic
 from xlite.ir.shape import Shape
 from xlite.ir.shape_inference import infer_shape
 
@@ -37,7 +38,14 @@ class Builder:
         return self.emit("constant", (), Shape(dt, array.shape), literal=array)
 
     def scalar(self, value, dtype) -> Instruction:
+        if is_symbolic(value):
+            return self.size_scalar(value, dtypes.as_dtype(dtype))
         return self.constant(np.array(value, dtype=dtypes.as_dtype(dtype).np))
+
+    def size_scalar(self, value, dtype) -> Instruction:
+        """A symbolic size (xlite/ir/symbolic.py) as a scalar of `dtype`: a parameter the run fills in,
+        where the caller made one (xlite/frontend/lower.py); elsewhere the size must be a number."""
+        raise SymbolicUnsupported(f"the symbolic size {value} as a value of the computation")
 
     def iota(self, dtype, dims, dimension: int) -> Instruction:
         return self.emit("iota", (), Shape(dtypes.as_dtype(dtype), tuple(dims)), dimension=dimension)
@@ -61,7 +69,8 @@ class Builder:
         offset = len(dims) - x.shape.rank
         if offset < 0:
             raise ValueError(f"cannot broadcast {x.shape} to {dims}")
-        squeezed = [i for i, d in enumerate(x.shape.dims) if d == 1 and dims[i + offset] != 1]
+        squeezed = [i for i, d in enumerate(x.shape.dims) if not _same_size(d, dims[i + offset])
+                    and d == 1 and dims[i + offset] != 1]
         if squeezed:
             kept = tuple(d for i, d in enumerate(x.shape.dims) if i not in squeezed)
             x = self.reshape(x, kept)
@@ -98,6 +107,13 @@ class Builder:
         return self.emit("get_tuple_element", (t,), index=index)
 
 
+def _same_size(a, b) -> bool:
+    """Whether two sizes are the same for every run (a symbolic size only equals itself)."""
+    if is_symbolic(a) or is_symbolic(b):
+        return is_symbolic(a) and is_symbolic(b) and a == b
+    return a == b
+
+
 def broadcast_dims(a: tuple, b: tuple) -> tuple:
     """NumPy's broadcast of two static shapes; None is an unknown dim."""
     rank = max(len(a), len(b))
@@ -105,7 +121,14 @@ def broadcast_dims(a: tuple, b: tuple) -> tuple:
     b = (1,) * (rank - len(b)) + tuple(b)
     out = []
     for x, y in zip(a, b):
-        if x == 1:
+        if is_symbolic(x) or is_symbolic(y):    # a symbolic size stretches only a static 1 (b is 1 or 5: unknown)
+            if x is None or (type(x) is int and x == 1):
+                out.append(y)
+            elif y is None or (type(y) is int and y == 1) or x == y:
+                out.append(x)
+            else:
+                raise ValueError(f"shapes {a} and {b} are incompatible for broadcasting")
+        elif x == 1:
             out.append(y)
         elif y == 1 or y is None:
             out.append(x)

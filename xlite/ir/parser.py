@@ -12,6 +12,7 @@ import numpy as np
 from xlite.ir import dtypes
 from xlite.ir.module import Computation, Instruction, Metadata, Module
 from xlite.ir.opcodes import op_info
+from xlite.ir.symbolic import SymbolicUnsupported, parse_dim
 from xlite.ir.shape import Layout, Shape, TupleShape
 from xlite.ir.verifier import VerificationError, verify_module
 
@@ -29,7 +30,7 @@ _TOKEN = re.compile(r"""
   | (?P<string>"(?:[^"\\]|\\.)*")
   | (?P<name>%[^\s,(){}\[\]=%"]+)
   | (?P<word>[\w.+\-]+)
-  | (?P<punct>[=,(){}\[\]?])
+  | (?P<punct>[=,(){}\[\]?*])
 """, re.VERBOSE | re.DOTALL)
 _INT = re.compile(r"-?\d+")
 _FLOAT = re.compile(r"-?(\d+\.\d*|\d*\.\d+|\d+)([eE][+-]?\d+)?|-?inf|nan")
@@ -286,9 +287,19 @@ class _Parser:
                 raise self.error(f"layout {layout} is not a permutation of the {len(dims)} dims")
         return Shape(dtype, tuple(dims), layout)
 
-    def dim(self) -> int | None:
+    def dim(self):
         if self.accept("?"):
             return None
+        end = self.pos
+        while self.tokens[end].text not in (",", "]", ""):
+            end += 1
+        if end - self.pos > 1 or not _FLOAT.fullmatch(self.peek.text):    # symbolic: `b`, `784*b+1`
+            text = "".join(t.text for t in self.tokens[self.pos:end])
+            self.pos = end
+            try:
+                return parse_dim(text)
+            except ValueError:
+                raise self.error(f"bad symbolic dimension {text!r}") from None
         value = self.int()
         if value < 0:
             self.pos -= 1
@@ -390,7 +401,10 @@ class _Parser:
 def parse_module(text: str) -> Module:
     """The verified Module that `text` describes; raises ParseError naming the line of the first mistake."""
     parser = _Parser(text)
-    module = parser.module()
+    try:
+        module = parser.module()
+    except SymbolicUnsupported as e:          # e.g. a constant whose shape has a symbolic size
+        raise ParseError(e.message, parser.peek.line) from None
     try:
         verify_module(module)
     except VerificationError as e:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from math import prod
 
 from xlite.ir.dtypes import DType
+from xlite.ir.symbolic import SymInt, dim_text
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class Layout:
         return "{" + ",".join(map(str, self.minor_to_major)) + "}"
 
 
-_PLAIN = frozenset((int, type(None)))       # dims already as Shape keeps them
+_PLAIN = frozenset((int, type(None), SymInt))       # dims already as Shape keeps them (SymInt: symbolic.py)
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class Shape:
     def __post_init__(self):
         dims = self.dims
         if type(dims) is not tuple or not _PLAIN.issuperset(map(type, dims)):
-            object.__setattr__(self, "dims", tuple(None if d is None else int(d) for d in dims))
+            object.__setattr__(self, "dims", tuple(None if d is None else d if type(d) is SymInt else int(d) for d in dims))
 
     is_tuple = False
 
@@ -64,7 +65,7 @@ class Shape:
         return Shape(self.dtype, self.dims, layout)
 
     def __str__(self) -> str:
-        dims = ",".join("?" if d is None else str(d) for d in self.dims)
+        dims = ",".join(map(dim_text, self.dims))
         text = f"{self.dtype.ir_name}[{dims}]"
         return text + str(self.layout) if self.layout is not None else text
 

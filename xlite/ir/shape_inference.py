@@ -182,7 +182,7 @@ def _broadcast_in_dim(opcode, operands, attrs, result):
     _check(list(dims) == sorted(dims), f"broadcast_in_dim: dimensions {dims} must increase")
     for i, d in enumerate(dims):
         src, dst = x.dims[i], result.dims[d]
-        _check(src is None or dst is None or src == 1 or src == dst,
+        _check(src is None or dst is None or src == dst or src == 1,
                f"broadcast_in_dim: operand dim {i} of size {src} cannot broadcast to {dst}")
     return Shape(x.dtype, result.dims)
 
