@@ -89,36 +89,22 @@ def _static(*insts: Instruction) -> bool:
 
 
 # elementwise identities ----------------------------------------------------------------
-@_rule("add")
-def _add_zero(inst):
-    x, y = inst.operands
-    if _is(y, 0):
-        return _forward(inst, x)
-    if _is(x, 0):
-        return _forward(inst, y)
-    return None
+def _unit(opcode: str, unit, commutes: bool) -> None:
+    """x op unit is x, and so is unit op x where op commutes: forward x."""
+    @_rule(opcode)
+    def drop_unit(inst):
+        x, y = inst.operands
+        if _is(y, unit):
+            return _forward(inst, x)
+        if commutes and _is(x, unit):
+            return _forward(inst, y)
+        return None
 
 
-@_rule("sub")
-def _sub_zero(inst):
-    x, y = inst.operands
-    return _forward(inst, x) if _is(y, 0) else None
-
-
-@_rule("mul")
-def _mul_one(inst):
-    x, y = inst.operands
-    if _is(y, 1):
-        return _forward(inst, x)
-    if _is(x, 1):
-        return _forward(inst, y)
-    return None
-
-
-@_rule("div")
-def _div_one(inst):
-    x, y = inst.operands
-    return _forward(inst, x) if _is(y, 1) else None
+_unit("add", 0, commutes=True)
+_unit("sub", 0, commutes=False)
+_unit("mul", 1, commutes=True)
+_unit("div", 1, commutes=False)
 
 
 @_rule("neg", "not")
