@@ -134,6 +134,9 @@ def _pack_grad(op, g):
 
 def stack(values, axis=0, name="stack") -> Tensor:
     """A list of Python values at axis 0 becomes one Const, as in TF."""
+    stacked = getattr(values, "_tensor_array_stack", None)   # a list AutoGraph made a TensorArray
+    if stacked is not None and axis == 0:
+        return stacked(name=name)
     if axis == 0 and not any(is_tensor_like(v) for v in values):
         try:
             return convert_to_tensor(values, name=name)

@@ -129,9 +129,12 @@ def appends_python(xs):
     return out
 
 
-def test_list_append_in_a_tensor_loop_is_unimplemented_at_its_line(graph):
-    with raises_at(tf.errors.UnimplementedError, appends, "out.append"):
-        convert(appends)(tf.constant(3))
+def test_list_append_in_a_tensor_loop_becomes_a_tensor_array(graph):
+    out = convert(appends)(tf.constant(3))   # a static trip count sizes the TensorArray
+    with tf.Session() as sess:
+        np.testing.assert_array_equal(sess.run(tf.stack(out)), [0, 1, 2])
+    with raises_at(tf.errors.UnimplementedError, appends, "for i in tf.range(n)"):
+        convert(appends)(tf.placeholder(tf.int32, []))   # a fed trip count cannot size it
     assert convert(appends_python)([1, -2, 3]) == [1, 3]   # Python values: Python's list
 
 

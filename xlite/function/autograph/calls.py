@@ -5,8 +5,10 @@ converted_call converts plain user functions and calls everything else as is (op
 conversion.py). Calls that need the caller's frame (`locals()`, `globals()`, `vars()`, `eval`,
 `exec`, `dir()`) stay direct; zero-argument `super()` becomes `super(__class__, self)`, since a
 converted method is compiled outside its class. `x.append(v)` inside a loop, on a name the
-loop body does not assign (a list from outside the loop), becomes `ag__.list_append(x, v, ...)`,
-which refuses it in a loop over tensors (TF would need a TensorArray there).
+loop body does not assign (a list from outside the loop), becomes `x = ag__.list_append(x, v, ...)`
+when `x` is a local of the function: `x` is then loop state, and in a loop over tensors a
+TensorArray (lists.py); the loops record the names in `ag_appended`. On a global or closure
+list it stays `ag__.list_append(x, v, ...)`, which refuses it in a loop over tensors.
 """
 from __future__ import annotations
 
@@ -30,26 +32,36 @@ class CallConverter(ast.NodeTransformer):
         self.filename = filename
         self.functions: list[ast.FunctionDef] = []
         self.loops: list[set] = []   # names each enclosing loop's body assigns, innermost last
+        self.loop_nodes: list[ast.stmt] = []
+        self.locals: list[set] = []   # each enclosing function's parameters and assigned names
 
     def visit_FunctionDef(self, node):
         self.functions.append(node)
-        loops, self.loops = self.loops, []
+        args = node.args
+        self.locals.append({a.arg for a in args.posonlyargs + args.args + args.kwonlyargs} |
+                           {a.arg for a in (args.vararg, args.kwarg) if a is not None} | set(assigned_names(node.body)))
+        loops, nodes, self.loops, self.loop_nodes = self.loops, self.loop_nodes, [], []
         self.generic_visit(node)
-        self.loops = loops
+        self.loops, self.loop_nodes = loops, nodes
         self.functions.pop()
+        self.locals.pop()
         return node
 
     def visit_While(self, node):
         self.loops.append(set(assigned_names(node.body)))
+        self.loop_nodes.append(node)
         self.generic_visit(node)
         self.loops.pop()
+        self.loop_nodes.pop()
         return node
 
     def visit_For(self, node):
         self.loops.append(set(assigned_names(node.body)) | set(assigned_names(
             ast.Assign(targets=[node.target], value=ast.Constant(None)))))
+        self.loop_nodes.append(node)
         self.generic_visit(node)
         self.loops.pop()
+        self.loop_nodes.pop()
         return node
 
     def visit_Expr(self, node):
@@ -62,7 +74,12 @@ class CallConverter(ast.NodeTransformer):
             target = call.func.value.id
             node.value = templates.expr(f"ag__.list_append({target}, value, {target!r}, opts)", call,
                                         value=value, opts=opts(self.filename, call))
-            return node
+            if not (self.locals and target in self.locals[-1]):
+                return node
+            for loop in self.loop_nodes:
+                loop.ag_appended = getattr(loop, "ag_appended", ()) + (target,)
+            store = ast.Name(id=target, ctx=ast.Store())
+            return ast.copy_location(ast.Assign(targets=[store], value=node.value), node)
         return self.generic_visit(node)
 
     def _super(self, node: ast.Call) -> ast.Call:

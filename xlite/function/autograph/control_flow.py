@@ -105,6 +105,8 @@ class ControlFlowConverter(ast.NodeTransformer):
         opts = opts_literal(self.filename, node, self.try_lines[-1] if self.try_lines else None, mutates)
         opts.keys.append(ast.Constant("composites"))
         opts.values.append(ast.Tuple(elts=composites, ctx=ast.Load()))
+        opts.keys.append(ast.Constant("appended"))   # lists the loop appends to (calls.py)
+        opts.values.append(ast.Constant(tuple(dict.fromkeys(getattr(node, "ag_appended", ())))))
         return opts
 
     def _undefined(self, names: list, at: ast.AST) -> list:

@@ -22,7 +22,9 @@ from xlite.frontend.gather_ops import gather
 from xlite.frontend.graph import Tensor, executing_eagerly, get_default_graph
 from xlite.frontend.shape_ops import shape as tf_shape
 from xlite.frontend.subgraph import recording
+from xlite.frontend.tensor_array_ops import TensorArray
 from xlite.ir import dtypes
+from xlite.function.autograph import lists
 from xlite.function.autograph.composites import Composites
 from xlite.function.autograph.undefined import Undefined, UndefinedReturnValue, is_undefined, ld  # noqa: F401
 
@@ -192,13 +194,7 @@ def _return_placeholders(state: tuple, names: tuple, opts: dict, trial) -> tuple
              if isinstance(v, UndefinedReturnValue) and names[k].startswith(RETVAL_PREFIX)]
     if not slots or trial is None:
         return state
-    out = None
-    try:
-        with recording(get_default_graph(), f"a trial iteration of the loop at {where(opts)}"), _Tracing():
-            out = tuple(trial(state))
-            raise _Discard()
-    except _Discard:
-        pass
+    out = _trial_iteration(state, trial, opts)
     state = list(state)
     for k in slots:
         if not is_undefined(out[k]):
@@ -206,15 +202,33 @@ def _return_placeholders(state: tuple, names: tuple, opts: dict, trial) -> tuple
     return tuple(state)
 
 
+def _trial_iteration(state: tuple, trial, opts: dict) -> tuple | None:
+    """What one iteration of the loop body returns from `state`, traced into ops that are then discarded."""
+    out = None
+    try:
+        with recording(get_default_graph(), f"a trial iteration of the loop at {where(opts)}"), _Tracing():
+            out = tuple(trial(state))
+            raise _Discard()
+    except _Discard:
+        pass
+    return out
+
+
 def _before_loop(name: str, opts: dict) -> Undefined:
     return Undefined(name, f"'{name}' must be defined before the loop ({where(opts)}: a loop over tensors is a "
                            "tf.while_loop, whose variables need a value before it starts)", ValueError)
 
 
-def _loop_vars(state: tuple, names: tuple, opts: dict, trial=None):
+def _loop_vars(state: tuple, names: tuple, opts: dict, trial=None, trip_count=None):
     """The slots that become tf.while_loop variables, the state the loop functions see otherwise (names
-    without a value raise TF's error where read), and the loop variables' initial values as tensors."""
+    without a value raise TF's error where read), and the loop variables' initial values as tensors.
+
+    Lists the loop appends to become TensorArrays sized for `trip_count` iterations (lists.py)."""
     state = tuple(_before_loop(names[k], opts) if isinstance(v, Undefined) else v for k, v in enumerate(state))
+    appended = lists.appended_slots(state, names, opts)
+    if appended:
+        out = _trial_iteration(lists.probes(state, appended), trial, opts)
+        state = lists.tensor_lists(state, out, appended, trip_count, names, where(opts))
     state = _return_placeholders(state, names, opts, trial)
     defined = [k for k, v in enumerate(state) if not is_undefined(v)]
     template = [_before_loop(names[k], opts) if is_undefined(v) else v for k, v in enumerate(state)]
@@ -222,7 +236,8 @@ def _loop_vars(state: tuple, names: tuple, opts: dict, trial=None):
     for k in defined:
         value = state[k]
         try:
-            initial.append(nest.pack_sequence_as(value, [convert_to_tensor(leaf) for leaf in nest.flatten(value)]))
+            initial.append(nest.pack_sequence_as(value, [leaf if isinstance(leaf, TensorArray) else convert_to_tensor(leaf)
+                                                         for leaf in nest.flatten(value)]))
         except (TypeError, ValueError) as e:
             raise TypeError(f"{where(opts)}: '{names[k]}' is a variable of a loop over tensors (a "
                             f"tf.while_loop), so it must be a tensor, but it holds {value!r}: {e}") from None
@@ -390,7 +405,8 @@ def _counted_loop(n, element, start, extra_test, body_fn, state: tuple, names: t
 
     def first_item():
         return (start, element(zero)) if counted else element(zero)
-    defined, template, initial = _loop_vars(state, names, opts, lambda full: body_fn(first_item(), *full))
+    defined, template, initial = _loop_vars(state, names, opts, lambda full: body_fn(first_item(), *full),
+                                            trip_count=n if extra_test is None else None)
 
     def cond(first, full):
         more = math_ops.less(first[0], n)
@@ -435,12 +451,15 @@ def retval(value, did_return=None, opts: dict | None = None):
 
 # lists and builtins -----------------------------------------------------------------------
 def list_append(target, value, name: str, opts: dict):
-    """`name.append(value)` on a list that lives outside the loop the call is in."""
-    if isinstance(target, list) and _tensor_loop_depth[0] > 0:
+    """`name.append(value)` on a list that lives outside the loop the call is in: in a loop over tensors a
+    local list has become a TensorList (lists.py), whose append writes a TensorArray."""
+    if isinstance(target, lists.TensorList):
+        return target.append(value)
+    if type(target) is list and _tensor_loop_depth[0] > 0:
         raise errors.unimplemented(
-            f"{where(opts)}: '{name}.append(...)' inside a loop over tensors (a tf.while_loop) would need "
-            f"'{name}' to become a tf.TensorArray, which xlite does not have yet. Build the values as a "
-            "tensor loop variable instead (tf.concat, or write into a preallocated tensor), or loop in Python.")
+            f"{where(opts)}: '{name}.append(...)' inside a loop over tensors (a tf.while_loop) on a list that is "
+            f"not a local variable of the converted function: only a local list becomes a tf.TensorArray. Make "
+            f"'{name}' local (and return it), or use a tf.TensorArray.")
     target.append(value)
     return target
 
