@@ -111,56 +111,68 @@ def _float_pair(labels, predictions) -> tuple[Tensor, Tensor]:
     return labels, predictions
 
 
+def _labels_as_logits(labels, logits) -> tuple[Tensor, Tensor]:
+    """(labels cast to the logits' dtype, logits), their shapes checked compatible."""
+    logits = convert_to_tensor(logits)
+    labels = math_ops.cast(labels, logits.dtype)
+    logits.shape.assert_is_compatible_with(labels.shape)
+    return labels, logits
+
+
+def _float_loss(default_name: str, labels, predictions, losses_of, weights, scope, loss_collection,
+                reduction) -> Tensor:
+    """The weighted loss of losses_of(labels, predictions), both cast to float32, in the loss's name scope."""
+    with name_scope(scope, default_name) as scope:
+        losses = losses_of(*_float_pair(labels, predictions))
+        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
+
+
 def absolute_difference(labels, predictions, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
                         reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
     _require(labels=labels, predictions=predictions)
-    with name_scope(scope, "absolute_difference") as scope:
-        labels, predictions = _float_pair(labels, predictions)
-        losses = math_ops.abs(math_ops.subtract(predictions, labels))
-        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
+    return _float_loss("absolute_difference", labels, predictions,
+                       lambda labels, predictions: math_ops.abs(math_ops.subtract(predictions, labels)),
+                       weights, scope, loss_collection, reduction)
 
 
 def mean_squared_error(labels, predictions, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
                        reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
     _require(labels=labels, predictions=predictions)
-    with name_scope(scope, "mean_squared_error") as scope:
-        labels, predictions = _float_pair(labels, predictions)
-        losses = math_ops.squared_difference(predictions, labels)
-        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
+    return _float_loss("mean_squared_error", labels, predictions,
+                       lambda labels, predictions: math_ops.squared_difference(predictions, labels),
+                       weights, scope, loss_collection, reduction)
 
 
 def huber_loss(labels, predictions, weights=1.0, delta=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
                reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
     """Quadratic within delta of the label, linear beyond."""
     _require(labels=labels, predictions=predictions)
-    with name_scope(scope, "huber_loss") as scope:
-        labels, predictions = _float_pair(labels, predictions)
+
+    def losses_of(labels, predictions):
         abs_error = math_ops.abs(math_ops.subtract(predictions, labels))
         quadratic = math_ops.minimum(abs_error, delta)
         linear = math_ops.subtract(abs_error, quadratic)
-        losses = math_ops.add(0.5 * math_ops.multiply(quadratic, quadratic), math_ops.multiply(delta, linear))
-        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
+        return math_ops.add(0.5 * math_ops.multiply(quadratic, quadratic), math_ops.multiply(delta, linear))
+    return _float_loss("huber_loss", labels, predictions, losses_of, weights, scope, loss_collection, reduction)
 
 
 def log_loss(labels, predictions, weights=1.0, epsilon=1e-7, scope=None, loss_collection=GraphKeys.LOSSES,
              reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
     _require(labels=labels, predictions=predictions)
-    with name_scope(scope, "log_loss") as scope:
-        labels, predictions = _float_pair(labels, predictions)
-        losses = (-math_ops.multiply(labels, math_ops.log(predictions + epsilon))
-                  - math_ops.multiply(1 - labels, math_ops.log(1 - predictions + epsilon)))
-        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
+    return _float_loss("log_loss", labels, predictions,
+                       lambda labels, predictions: (
+                           -math_ops.multiply(labels, math_ops.log(predictions + epsilon))
+                           - math_ops.multiply(1 - labels, math_ops.log(1 - predictions + epsilon))),
+                       weights, scope, loss_collection, reduction)
 
 
 def hinge_loss(labels, logits, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
                reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
     """relu(1 - y * logits) with labels in {0, 1} mapped to y in {-1, 1}."""
     _require(labels=labels, logits=logits)
-    with name_scope(scope, "hinge_loss") as scope:
-        labels, logits = _float_pair(labels, logits)
-        signs = 2 * labels - 1
-        losses = nn_ops.relu(1 - math_ops.multiply(signs, logits))
-        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
+    return _float_loss("hinge_loss", labels, logits,
+                       lambda labels, logits: nn_ops.relu(1 - math_ops.multiply(2 * labels - 1, logits)),
+                       weights, scope, loss_collection, reduction)
 
 
 def cosine_distance(labels, predictions, axis=None, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
@@ -170,9 +182,20 @@ def cosine_distance(labels, predictions, axis=None, weights=1.0, scope=None, los
     if axis is None:
         raise ValueError("You must specify argument `axis`.")
     _require(labels=labels, predictions=predictions)
-    with name_scope(scope, "cosine_distance_loss") as scope:
-        labels, predictions = _float_pair(labels, predictions)
-        losses = 1 - reduction_ops.reduce_sum(math_ops.multiply(predictions, labels), axis=(axis,), keepdims=True)
+    return _float_loss("cosine_distance_loss", labels, predictions,
+                       lambda labels, predictions: 1 - reduction_ops.reduce_sum(
+                           math_ops.multiply(predictions, labels), axis=(axis,), keepdims=True),
+                       weights, scope, loss_collection, reduction)
+
+
+def _cross_entropy(default_name: str, labels, logits, label_smoothing, classes_of, xentropy, weights, scope,
+                   loss_collection, reduction) -> Tensor:
+    """The weighted loss of xentropy(labels, logits), labels smoothed first: l * (1 - s) + s / classes."""
+    with name_scope(scope, default_name) as scope:
+        labels, logits = _labels_as_logits(labels, logits)
+        if label_smoothing > 0:
+            labels = labels * (1 - label_smoothing) + label_smoothing / classes_of(labels)
+        losses = xentropy(labels, logits)
         return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
 
 
@@ -180,32 +203,28 @@ def sigmoid_cross_entropy(multi_class_labels, logits, weights=1.0, label_smoothi
                           loss_collection=GraphKeys.LOSSES, reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
     """Label smoothing moves each label towards 1/2: z * (1 - s) + s / 2."""
     _require(multi_class_labels=multi_class_labels, logits=logits)
-    with name_scope(scope, "sigmoid_cross_entropy_loss") as scope:
-        logits = convert_to_tensor(logits)
-        labels = math_ops.cast(multi_class_labels, logits.dtype)
-        logits.shape.assert_is_compatible_with(labels.shape)
-        if label_smoothing > 0:
-            labels = labels * (1 - label_smoothing) + 0.5 * label_smoothing
-        losses = nn_ops.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits, name="xentropy")
-        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
+    return _cross_entropy("sigmoid_cross_entropy_loss", multi_class_labels, logits, label_smoothing, lambda _: 2,
+                          lambda labels, logits: nn_ops.sigmoid_cross_entropy_with_logits(
+                              labels=labels, logits=logits, name="xentropy"),
+                          weights, scope, loss_collection, reduction)
+
+
+def _num_classes(labels: Tensor) -> int:
+    classes = labels.shape.dims[-1] if labels.shape.ndims else None
+    if classes is None:
+        raise ValueError("softmax_cross_entropy with label_smoothing needs a known number of classes")
+    return classes
 
 
 def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0, scope=None,
                           loss_collection=GraphKeys.LOSSES, reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
     """Label smoothing mixes in the uniform distribution: t * (1 - s) + s / num_classes; no gradient to labels."""
     _require(onehot_labels=onehot_labels, logits=logits)
-    with name_scope(scope, "softmax_cross_entropy_loss") as scope:
-        logits = convert_to_tensor(logits)
-        labels = math_ops.cast(onehot_labels, logits.dtype)
-        logits.shape.assert_is_compatible_with(labels.shape)
-        if label_smoothing > 0:
-            classes = labels.shape.dims[-1] if labels.shape.ndims else None
-            if classes is None:
-                raise ValueError("softmax_cross_entropy with label_smoothing needs a known number of classes")
-            labels = labels * (1.0 - label_smoothing) + label_smoothing / classes
-        labels = math_ops.stop_gradient(labels, name="labels_stop_gradient")
-        losses = nn_ops.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits, name="xentropy")
-        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
+    return _cross_entropy("softmax_cross_entropy_loss", onehot_labels, logits, label_smoothing, _num_classes,
+                          lambda labels, logits: nn_ops.softmax_cross_entropy_with_logits_v2(
+                              labels=math_ops.stop_gradient(labels, name="labels_stop_gradient"), logits=logits,
+                              name="xentropy"),
+                          weights, scope, loss_collection, reduction)
 
 
 def _squeeze_last(t: Tensor) -> Tensor:
