@@ -65,6 +65,8 @@ from xlite import distribute, keras
 from xlite import io
 from xlite.io import graph_util
 from xlite import saved_model
+from xlite import estimator
+from xlite.estimator import feature_column
 from xlite.io.graph_def import import_graph_def
 from xlite.data.io_ops import decode_csv, read_file
 from xlite import tf_logging as logging
