@@ -72,17 +72,24 @@ def _scatter_add_like_grad(op, g):
     return [gather(g, indices, axis=axis), None, None, None]
 
 
-def gather(params, indices, validate_indices=None, name=None, axis=None, batch_dims=0) -> Tensor:
+def _gather_op(api: str, op_type: str, params, indices, name, batch_dims, build) -> Tensor:
+    """build(params, indices, scope) in op_type's scope, the indices converted and checked."""
     if batch_dims:
-        raise errors.unimplemented("tf.gather with batch_dims != 0 is not supported by xlite")
+        raise errors.unimplemented(f"tf.{api} with batch_dims != 0 is not supported by xlite")
     p = convert_to_tensor(params)
-    with op_scope(name, "GatherV2", p.graph) as scope:
+    with op_scope(name, op_type, p.graph) as scope:
         idx = convert_to_tensor(indices, name="indices")
         _check_indices(idx)
+        return build(p, idx, scope)
+
+
+def gather(params, indices, validate_indices=None, name=None, axis=None, batch_dims=0) -> Tensor:
+    def build(p, idx, scope):
         axis_t = as_int_tensor(0 if axis is None else axis, "axis")
         return make_op("GatherV2", [p, idx, axis_t], {"T": p.dtype, "Tparams": p.dtype, "Tindices": idx.dtype,
                                                       "Taxis": axis_t.dtype, "batch_dims": 0},
                        name=scope).outputs[0]
+    return _gather_op("gather", "GatherV2", params, indices, name, batch_dims, build)
 
 
 # gather_nd / scatter_nd -------------------------------------------------------------------------
@@ -197,15 +204,11 @@ def _scatter_nd_updates_grad(g: Tensor, indices: Tensor) -> Tensor:
 
 
 def gather_nd(params, indices, name=None, batch_dims=0) -> Tensor:
-    if batch_dims:
-        raise errors.unimplemented("tf.gather_nd with batch_dims != 0 is not supported by xlite")
-    p = convert_to_tensor(params)
-    with op_scope(name, "GatherNd", p.graph) as scope:
-        idx = convert_to_tensor(indices, name="indices")
-        _check_indices(idx)
+    def build(p, idx, scope):
         unknown = idx.shape.ndims is None or idx.shape.dims[-1] is None
         return make_op("GatherNd", [p, idx], {"T": p.dtype, "Tparams": p.dtype, "Tindices": idx.dtype},
                        name=scope, output_shapes=[None] if unknown else None).outputs[0]
+    return _gather_op("gather_nd", "GatherNd", params, indices, name, batch_dims, build)
 
 
 def scatter_nd(indices, updates, shape, name=None) -> Tensor:  # noqa: A002
