@@ -38,6 +38,7 @@ class GradientTape:
         self._variables: list = []              # the Variables read or watched, in order
         self._graph_watched: set[int] = set()   # graph mode: watched tensors
         self._graph_stops: list[tuple] = []     # graph mode: (graph, first op id, last op id) unrecorded
+        self._graph_windows: list[list] = []    # graph mode: [graph, first op id, last op id or None] recorded
         self._recording = False
         self._used = False
 
@@ -54,11 +55,16 @@ class GradientTape:
             raise ValueError("Tape is still recording, This can happen if you try to re-enter an already-active tape.")
         recording.active.append(self)
         self._recording = True
+        if not executing_eagerly():
+            graph = get_default_graph()
+            self._graph_windows.append([graph, graph._op_counter, None])
 
     def _pop(self) -> None:
         if self in recording.active:
             recording.active.remove(self)
         self._recording = False
+        if self._graph_windows and self._graph_windows[-1][2] is None:
+            self._graph_windows[-1][2] = self._graph_windows[-1][0]._op_counter
 
     def watch(self, tensor) -> None:
         """Records the ops computed from `tensor` (tensors, Variables, or nested structures of them)."""
@@ -124,6 +130,7 @@ class GradientTape:
         """Forgets everything recorded so far (the tape keeps recording if it was)."""
         self._ops, self._producer, self._watched, self._keep, self._variables = [], {}, set(), [], []
         self._graph_watched, self._graph_stops = set(), []
+        self._graph_windows = [[g, g._op_counter, None] for g, _, last in self._graph_windows[-1:] if last is None]
 
     def watched_variables(self) -> tuple:
         return tuple(self._variables)
@@ -203,8 +210,45 @@ class GradientTape:
         ys = [convert_to_tensor(t) for t in targets]
         stops = [t for graph, first, last in self._graph_stops for op in graph.get_operations()
                  if first < op._id <= last for t in op.outputs]
-        return gradients(ys, xs, grad_ys=grads_in, stop_gradients=stops or None,
-                         unconnected_gradients=unconnected)
+        grads = gradients(ys, xs, grad_ys=grads_in, stop_gradients=stops or None,
+                          unconnected_gradients=unconnected)
+        return [g if self._graph_watches(x) else zeros_like(x) if unconnected == "zero" else None
+                for g, x in zip(grads, xs)]
+
+    def _graph_watches(self, x) -> bool:
+        """As TF's tape in a trace: a source is watched, a trainable Variable (with watch_accessed_variables),
+        or computed while recording from one of those; anything else is unconnected."""
+        if id(x) in self._graph_watched or self._watched_variable(x):
+            return True
+        seen, todo = set(), [x.op]
+        while todo:
+            op = todo.pop()
+            if id(op) in seen or not self._graph_recorded(op):
+                continue
+            seen.add(id(op))
+            for t in op.inputs:
+                if id(t) in self._graph_watched or self._watched_variable(t):
+                    return True
+                todo.append(t.op)
+        return False
+
+    def _watched_variable(self, t) -> bool:
+        op = getattr(t, "op", None)
+        if isinstance(t, Variable):
+            op = t.op
+        if op is None or op.type != "VariableV2":
+            return False
+        variable = getattr(op, "_py_variable", None)
+        if variable is None:   # a trace's stand-in for an eager Variable it captured
+            variable = next((v for v, inner in getattr(op.graph, "captures", ()) if inner is t), None)
+        return self._watch_accessed_variables and getattr(variable, "trainable", True)
+
+    def _graph_recorded(self, op) -> bool:
+        """Whether `op` was created while this tape recorded (outside its stop_recording blocks)."""
+        def within(windows):
+            return any(graph is op.graph and first < op._id <= (last if last is not None else graph._op_counter)
+                       for graph, first, last in windows)
+        return within(self._graph_windows) and not within(self._graph_stops)
 
 
 def _sum(grads: list | None):
