@@ -67,6 +67,7 @@ from xlite.io import graph_util
 from xlite import saved_model
 from xlite import estimator
 from xlite.estimator import feature_column
+keras.estimator = estimator.keras_namespace
 from xlite.io.graph_def import import_graph_def
 from xlite.data.io_ops import decode_csv, read_file
 from xlite import tf_logging as logging

@@ -2,15 +2,20 @@
 input functions and export helpers they use (TF 1.15 / 2.15 semantics)."""
 from __future__ import annotations
 
+import types
+
 from xlite.estimator import export, feature_column, inputs
 from xlite.estimator.canned.dnn import DNNClassifier, DNNRegressor
 from xlite.estimator.canned.dnn_linear_combined import DNNLinearCombinedClassifier, DNNLinearCombinedRegressor
 from xlite.estimator.canned.linear import LinearClassifier, LinearRegressor
 from xlite.estimator.estimator import Estimator, WarmStartSettings
+from xlite.estimator.keras_estimator import model_to_estimator
 from xlite.estimator.mode_keys import ModeKeys
 from xlite.estimator.model_fn import EstimatorSpec
 from xlite.estimator.run_config import RunConfig
 from xlite.estimator.training import EvalSpec, TrainSpec, train_and_evaluate
+
+keras_namespace = types.SimpleNamespace(model_to_estimator=model_to_estimator)   # tf.keras.estimator
 
 __all__ = ["DNNClassifier", "DNNLinearCombinedClassifier", "DNNLinearCombinedRegressor", "DNNRegressor",
            "Estimator", "EstimatorSpec", "EvalSpec", "LinearClassifier", "LinearRegressor", "ModeKeys", "RunConfig",

@@ -105,15 +105,27 @@ def emit_llvm_ir(compiled: CompiledModule, traced: bool = False) -> tuple[str, o
 
 def initializes_only(module: Module) -> bool:
     """Whether the run fetches nothing and reads no array parameter (no Variable's value, no fed array): it
-    only sets Variables from constants and random numbers, as an initializer does.
-
-    Such runs happen once per Session, so they compile at -O1: LLVM takes half the time, which is much
-    of a cold start's first runs (W6), and the code's speed hardly matters."""
+    only sets Variables from constants and random numbers, as an initializer does (see speed_level)."""
     entry = module.entry
     if module.fetch_count != 0 or entry.root.opcode != "tuple" or not entry.root.operands:
         return False
     users = entry.users()
     return all(u is entry.root for p in entry.parameters if p.shape.rank > 0 for u in users[p])
+
+
+O0_INITIALIZER_ELEMENTS = 1 << 24
+
+
+def speed_level(module: Module) -> int:
+    """The optimization level a run signature compiles at: 3, or 0 for an initializer (it runs once per
+    Session) that makes at most O0_INITIALIZER_ELEMENTS elements.
+
+    -O0 compiles W3's initializer in ~10 ms instead of ~85 ms at -O1 (a fifth of W6's cold start) and
+    runs it ~1.4x slower (~8 ns more per random element), so past ~16M elements -O1 pays again."""
+    if not initializes_only(module):
+        return 3
+    made = sum(s.num_elements for s in module.entry.root.shape.elements if not s.is_tuple)
+    return 0 if made <= O0_INITIALIZER_ELEMENTS else 1
 
 
 def compile_cpu(compiled: CompiledModule, traced: bool = False, dump: TextDump | None = None) -> CpuExecutable:
@@ -124,18 +136,18 @@ def compile_cpu(compiled: CompiledModule, traced: bool = False, dump: TextDump |
     load_rules()
     from xlite.codegen.cpu.compiler import LoadedCode, compile_to_object, host_description
     module = compiled.module
-    speed_level = 1 if initializes_only(module) else 3
+    level = speed_level(module)
     from xlite.codegen.cpu.mpi_provider import world_description
     key = cache.module_key(compiled, host_description() + world_description(module)
                            + f"\nprofile={profiling()} threads={num_threads()}"
-                           + ("\ntraced" if traced else "") + f"\nO{speed_level}")
+                           + ("\ntraced" if traced else "") + f"\nO{level}")
     hit = cache.lookup(key) if dump is None else None
     if hit is not None:
         plan_dict, obj = hit
         plan = plan_from_dict(plan_dict)
     else:
         text, plan = emit_llvm_ir(compiled, traced)
-        obj = compile_to_object(text, dump=dump, speed_level=speed_level)
+        obj = compile_to_object(text, dump=dump, speed_level=level)
         cache.store(key, plan_to_dict(plan), obj)
     symbols = [ENTRY_NAME] + ([OBJECT_ENTRY_NAME] if plan.object_entry else [])
     executable = CpuExecutable(module, plan, LoadedCode(obj, symbols))
@@ -143,4 +155,4 @@ def compile_cpu(compiled: CompiledModule, traced: bool = False, dump: TextDump |
     return executable
 
 
-__all__ = ["compile_cpu", "initializes_only", "CpuExecutable", "has_cpu_rule", "is_available", "emit_llvm_ir", "load_rules"]
+__all__ = ["compile_cpu", "initializes_only", "speed_level", "CpuExecutable", "has_cpu_rule", "is_available", "emit_llvm_ir", "load_rules"]

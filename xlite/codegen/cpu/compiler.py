@@ -14,19 +14,21 @@ from xlite.codegen.cpu.blas import register_blas_symbols
 _lock = threading.Lock()
 
 
-def new_target_machine():
-    """A target machine for the host at -O3; an execution engine takes ownership of the one it gets."""
+def new_target_machine(opt: int = 3):
+    """A target machine for the host (code generation at -O`opt`); an execution engine takes ownership
+    of the one it gets."""
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
     target = llvm.Target.from_default_triple()
     return target.create_target_machine(cpu=llvm.get_host_cpu_name(),
-                                        features=llvm.get_host_cpu_features().flatten(), opt=3)
+                                        features=llvm.get_host_cpu_features().flatten(), opt=opt)
 
 
 @functools.lru_cache(maxsize=None)
-def target_machine():
-    """The target machine that optimizes and emits code (never handed to an engine)."""
-    return new_target_machine()
+def target_machine(opt: int = 3):
+    """The target machine that optimizes and emits code at -O`opt` (never handed to an engine); -O0's
+    is the fast instruction selector and register allocator that code run once is compiled with."""
+    return new_target_machine(opt)
 
 
 @functools.lru_cache(maxsize=None)
@@ -47,8 +49,8 @@ def triple_and_layout() -> tuple[str, str]:
 
 
 def compile_to_object(ir_text: str, dump=None, tm=None, speed_level: int = 3) -> bytes:
-    """Parses, verifies, optimizes at -O3 (loop and SLP vectorization on; -O1 without them when asked)
-    and emits object code.
+    """Parses, verifies, optimizes at -O3 (loop and SLP vectorization on; -O1 without them, or -O0's
+    unoptimized code from the fast code generator, when asked) and emits object code.
 
     `dump(stage, text, extension)`, when given, receives the LLVM IR, the optimized IR and the assembly.
     `tm` is another target machine to optimize and emit for (xlite.aot: position-independent, a named CPU).
@@ -59,7 +61,7 @@ def compile_to_object(ir_text: str, dump=None, tm=None, speed_level: int = 3) ->
         obj = compile_elsewhere(ir_text, speed_level)
         if obj is not None:
             return obj
-    tm = tm or target_machine()
+    tm = tm or target_machine(0 if speed_level == 0 else 3)
     with _lock:
         if dump:
             dump("llvm-ir", ir_text, "ll")
