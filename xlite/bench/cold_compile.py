@@ -99,32 +99,36 @@ def run_compile_workload(workload, target: str, with_jax: bool, settings: Settin
 
 
 def _compile_rounds(workload, target: str, with_jax: bool, settings: Settings, pycache: str | None) -> dict:
-    cold, cached, jax_cold = [], [], []
-    status, probes = "ok", []
+    """Each round: xlite cold, xlite cached, then JAX cold, so the two systems alternate and share the
+    machine's load of the moment (cold_over_jax is the median of per-round ratios)."""
+    cold, cached, jax_cold, paired = [], [], [], []
+    status, probes, failed = "ok", [], False
+    jax_status = "ok" if with_jax else None
     for _ in range(settings.compile_rounds):
-        with tempfile.TemporaryDirectory(prefix="xlite-bench-cache-") as cache_dir:
-            first = _probe("xlite", target, cache_dir, pycache)
-            second = _probe("xlite", target, cache_dir, pycache) if first["status"] == "ok" else None
-        probes.append({"cold": first, "cached": second})
-        if first["status"] != "ok":
-            status = first["status"]
-            break
-        if second["status"] != "ok":
-            status = second["status"]
-            break
-        cold.append(first["total_s"])
-        cached.append(second["total_s"])
-        if (second.get("cache") or {}).get("misses"):
-            status = f"cached run missed the cache {second['cache']['misses']} time(s)"
-    jax_status = None
-    if with_jax:
-        jax_status = "ok"
-        for _ in range(settings.compile_rounds):
+        round_cold = None
+        if not failed:
+            with tempfile.TemporaryDirectory(prefix="xlite-bench-cache-") as cache_dir:
+                first = _probe("xlite", target, cache_dir, pycache)
+                second = _probe("xlite", target, cache_dir, pycache) if first["status"] == "ok" else None
+            probes.append({"cold": first, "cached": second})
+            if first["status"] != "ok" or second["status"] != "ok":
+                status, failed = (first if first["status"] != "ok" else second)["status"], True
+            else:
+                round_cold = first["total_s"]
+                cold.append(round_cold)
+                cached.append(second["total_s"])
+                if (second.get("cache") or {}).get("misses"):
+                    status = f"cached run missed the cache {second['cache']['misses']} time(s)"
+        if jax_status == "ok":
             probe = _probe("jax", target, None, pycache)
             if probe["status"] != "ok":
                 jax_status = probe["status"]
-                break
-            jax_cold.append(probe["total_s"])
+            else:
+                jax_cold.append(probe["total_s"])
+                if round_cold is not None:
+                    paired.append(round_cold / probe["total_s"])
+        if failed and jax_status != "ok":
+            break
     row = {"id": workload.id, "title": workload.title, "shapes": workload.shapes, "kind": workload.kind,
            "status": status, "probes": probes,
            "cold_s": _median(cold), "cached_s": _median(cached),
@@ -133,7 +137,7 @@ def _compile_rounds(workload, target: str, with_jax: bool, settings: Settings, p
                                 if cold and cached else None),
            "jax": None if jax_status is None else {"status": jax_status, "cold_s": _median(jax_cold),
                                                     "rounds_s": jax_cold}}
-    if row["cold_s"] is not None and jax_cold:
-        row["cold_over_jax"] = row["cold_s"] / _median(jax_cold)
+    if paired:
+        row["cold_over_jax"] = float(np.median(paired))
     row["targets"] = _compile_targets(row) if target == "cpu" else []
     return row
