@@ -3,8 +3,11 @@
 Before the loop every array gets a buffer of fixed shape: a dynamic-size array
 one row per iteration of a compile-time `maximum_iterations` more, and an array
 without an element shape the shape its body writes, found by a trial trace of
-the body whose ops are discarded (TF-XLA compiles such a body twice). Inside the
-loop the arrays cannot grow; after it they are dynamic again.
+the body whose ops are discarded (TF-XLA compiles such a body twice). Where that
+shape is partly unknown (a fed batch size), the body runs once more outside the
+loop on the initial values, and the buffer takes the shape of what that writes,
+a shape the run's lowering knows. Inside the loop the arrays cannot grow; after
+it they are dynamic again.
 """
 from __future__ import annotations
 
@@ -12,7 +15,9 @@ from xlite import errors
 from xlite.frontend import nest
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.graph import get_default_graph
-from xlite.frontend.subgraph import recording
+from xlite.frontend import shape_ops
+from xlite.frontend.op_registry import is_stateful
+from xlite.frontend.subgraph import assigns_variables, recording
 from xlite.frontend.tensor_array_ops import TensorArray, _static_int
 
 
@@ -38,10 +43,8 @@ def _trial_shapes(body, top: list, flat: list, slots: list, make_arg) -> dict:
         with recording(get_default_graph(), "a trial trace of a tf.while_loop body (TensorArray element shapes)"):
             args = []
             for k, v in enumerate(flat):
-                if k in slots:   # a fixed-size stand-in: the trial only reads the shapes written into it
-                    trial = v._with_element(v.element_shape)
-                    trial._dynamic_size, trial._size = False, max(v.capacity or 0, 1)
-                    args.append(trial)
+                if k in slots:
+                    args.append(_stand_in(v))
                 else:
                     t = convert_to_tensor(v)
                     args.append(make_arg(t, t.shape))
@@ -55,8 +58,29 @@ def _trial_shapes(body, top: list, flat: list, slots: list, make_arg) -> dict:
     return found
 
 
-def _sized_for_loop(ta: TensorArray, limit: int | None, shape) -> TensorArray:
-    """`ta` with a buffer that holds every row the loop may write."""
+def _written_dims(body, top: list, flat: list, slots: list) -> dict:
+    """Shape tensors of the elements the body writes into the arrays at `slots`, for element shapes that
+    are partly unknown at graph construction: the body runs once more on the loop's initial values, outside
+    the loop, and only the shapes of what it writes are used (the compiler drops the rest)."""
+    graph = get_default_graph()
+    start = len(graph.get_operations())
+    args = [_stand_in(v) if k in slots else v for k, v in enumerate(flat)]
+    result = nest.flatten(_single(body(*nest.pack_sequence_as(top, args)), top))
+    if any(assigns_variables(op) or is_stateful(op.type) for op in graph.get_operations()[start:]):
+        return {}   # running it outside the loop would have effects
+    return {k: shape_ops.shape(result[k].buffer)[1:] for k in slots
+            if k < len(result) and isinstance(result[k], TensorArray) and result[k].buffer is not None}
+
+
+def _stand_in(ta: TensorArray) -> TensorArray:
+    """A fixed-size copy of `ta` for a trace of the body that only looks at the shapes written into it."""
+    copy = ta._with_element(ta.element_shape)
+    copy._dynamic_size, copy._size = False, max(ta.capacity or 0, 1)
+    return copy
+
+
+def _sized_for_loop(ta: TensorArray, limit: int | None, shape, dims=None) -> TensorArray:
+    """`ta` with a buffer that holds every row the loop may write (`dims`: the element's shape tensor)."""
     rows = None
     if ta.dynamic_size:
         if limit is None:
@@ -68,6 +92,10 @@ def _sized_for_loop(ta: TensorArray, limit: int | None, shape) -> TensorArray:
     if ta.buffer is None:
         if shape is not None:
             ta = ta._with_element(shape)
+        if not ta.element_shape.is_fully_defined() and dims is not None:
+            size = ta._size if rows is None else rows
+            static = _static_int(size)
+            return ta._with(ta._zeros(static if static is not None else size, dims))
         if not ta.element_shape.is_fully_defined():
             raise errors.unimplemented(
                 f"TensorArray '{ta._name}' enters a tf.while_loop with element shape {ta.element_shape}: xlite "
@@ -87,9 +115,11 @@ def while_loop(loop_fn, cond, body, loop_vars, top: list, make_arg, shape_invari
     limit = None if maximum_iterations is None else _static_int(maximum_iterations)
     pending = [k for k in slots if flat[k].buffer is None and not flat[k].element_shape.is_fully_defined()]
     shapes = _trial_shapes(body, top, flat, pending, make_arg) if pending else {}
+    partial = [k for k in pending if k in shapes and not shapes[k].is_fully_defined()]
+    dims = _written_dims(body, top, flat, partial) if partial else {}
     templates = {}
     for k in slots:
-        flat[k] = _sized_for_loop(flat[k], limit, shapes.get(k))
+        flat[k] = _sized_for_loop(flat[k], limit, shapes.get(k), dims.get(k))
         templates[k] = flat[k]
 
     def arrays(values) -> list:
