@@ -4,6 +4,7 @@ from __future__ import annotations
 from xlite import errors
 from xlite.frontend import control_flow_grad as _control_flow_grad  # noqa: F401  (gradients of If, While)
 from xlite.frontend import overloads as _overloads  # noqa: F401  (operators on Tensor and Variable)
+from xlite.frontend import collective_ops as _collective_ops  # noqa: F401  (Horovod-style collective op types)
 from xlite.frontend.array_ops import *  # noqa: F401,F403
 from xlite.frontend.convert import constant, convert_to_tensor
 from xlite.frontend.graph import (Graph, GraphKeys, Operation, Tensor, get_default_graph,

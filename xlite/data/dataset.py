@@ -191,6 +191,10 @@ class Dataset(ElementSpecProperties):
         from xlite.data.transforms import Skip
         return Skip(self, count)
 
+    def shard(self, num_shards, index, name=None) -> "Dataset":
+        from xlite.data.transforms import Shard
+        return Shard(self, num_shards, index)
+
     def repeat(self, count=None, name=None) -> "Dataset":
         from xlite.data.transforms import Repeat
         return Repeat(self, count)

@@ -302,6 +302,35 @@ class Skip(_Counted):
             yield element
 
 
+class Shard(Dataset):
+    """Every num_shards-th element starting at index: one worker's part of a dataset (tf.data's shard)."""
+
+    def __init__(self, input_: Dataset, num_shards, index):
+        self._input = input_
+        self._shards, self._index = int(num_shards), int(index)
+        if self._shards < 1:
+            raise errors.InvalidArgumentError(None, None, f"Number of shards must be greater than zero "
+                                                          f"(currently num_shards = {self._shards}).")
+        if not 0 <= self._index < self._shards:
+            raise errors.InvalidArgumentError(None, None, f"Index must be between 0 and {self._shards - 1} "
+                                                          f"(currently index = {self._index}).")
+        self._spec = input_.element_spec
+
+    def _inputs(self):
+        return [self._input]
+
+    def _cardinality(self) -> int:
+        n = self._input._cardinality()
+        if n < 0:
+            return n
+        return n // self._shards + (1 if self._index < n % self._shards else 0)
+
+    def _elements(self, env: dict) -> Iterator:
+        for i, element in enumerate(self._input._elements(env)):
+            if i % self._shards == self._index:
+                yield element
+
+
 class Repeat(_Counted):
     def __init__(self, input_: Dataset, count=None):
         super().__init__(input_, -1 if count is None else count)

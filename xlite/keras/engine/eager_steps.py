@@ -17,6 +17,7 @@ from xlite.frontend import nest
 from xlite.frontend.convert import convert_to_tensor
 from xlite.function import function
 from xlite.keras import backend
+from xlite.keras.engine import distribution
 
 
 def _tensor(a):
@@ -85,7 +86,9 @@ class EagerSteps:
             outputs = nest.flatten(model(x, training=True))
             total, per_output = self._loss(outputs, ys, ws)
         params = model.trainable_weights
-        model.optimizer.apply_gradients(zip(tape.gradient(total, params), params))
+        batch = backend.cast(backend.shape(outputs[0])[0], "float32")
+        grads = distribution.average_gradients(model, tape.gradient(total, params), batch)
+        model.optimizer.apply_gradients(zip(grads, params))
         self._update_metrics(total, per_output, outputs, ys, ws)
         return self._results()
 
@@ -99,6 +102,7 @@ class EagerSteps:
 
     # --- runs -----------------------------------------------------------------------------------
     def train_step(self, x, y, w) -> dict:
+        x, y, w = distribution.local_batch(self.model, x, y, w)
         x = self._inputs(x)
         ys, ws = self._targets(x, y, w)
         self._prepare(x, ys)

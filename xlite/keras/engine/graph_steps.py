@@ -19,6 +19,7 @@ from xlite.frontend.graph import get_default_graph
 from xlite.frontend.variables import group, placeholder
 from xlite.ir import dtypes
 from xlite.keras import backend
+from xlite.keras.engine import distribution
 from xlite.keras.engine.compile_utils import batch_size_of
 
 
@@ -118,7 +119,7 @@ class GraphSteps:
             ys, ws = self._targets(y)
             total, metric_updates = self._losses_and_metrics(outputs, ys, ws)
             params = self.model.trainable_weights
-            grads = gradients(total, params)
+            grads = distribution.average_gradients(self.model, gradients(total, params), batch_size_of(outputs))
             apply = self.model.optimizer.apply_gradients(zip(grads, params))
             train_op = group(apply, *layer_updates, *metric_updates)
             names, results = self._results([train_op])
@@ -153,6 +154,7 @@ class GraphSteps:
         return cached[0]
 
     def train_step(self, x, y, w) -> dict:
+        x, y, w = distribution.local_batch(self.model, x, y, w)
         if self._train is None:
             self._build_train(x, y)
         names, fetches = self._train

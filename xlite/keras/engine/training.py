@@ -15,7 +15,7 @@ from xlite.frontend import nest
 from xlite.frontend.graph import executing_eagerly
 from xlite.keras import callbacks as callbacks_mod
 from xlite.keras import optimizers
-from xlite.keras.engine import data_adapter, saving
+from xlite.keras.engine import data_adapter, distribution, saving
 from xlite.keras.engine.base_layer import Layer
 from xlite.keras.engine.compile_utils import LossesContainer, MetricsContainer
 from xlite.keras.engine.functional import GraphNetwork
@@ -161,6 +161,7 @@ class Model(Layer):
             self._make_containers()         # else at the first call, when the outputs are known
         self._run_eagerly = run_eagerly
         self._steps = None
+        self._distribution_strategy = distribution.current_strategy()     # fit averages gradients over it
 
     def _make_containers(self) -> None:
         loss, loss_weights, metrics, weighted_metrics = self._compile_specs
@@ -229,6 +230,7 @@ class Model(Layer):
                                       is not None)
         runner = self._step_runner()
         self.stop_training = False
+        distribution.synchronize_host_random_state(self)
         cbs.on_train_begin()
         logs: dict = {}
         for epoch in range(initial_epoch, epochs):

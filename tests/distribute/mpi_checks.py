@@ -1,0 +1,251 @@
+"""Run under `mpiexec -n 2` by test_mpi_launch.py (not collected by pytest): every multi-process check in
+one launch, since each launch costs a second of MPI start-up. Prints one "ok <check>" line per check.
+
+1. The collectives on the interpreter, the CPU backend and (with a C++ compiler) the emulated CUDA
+   backend against NumPy, for awkward sizes and every dtype MPI reduces.
+2. The W3 MLP (784-256-256-10) trained for a few steps by two processes, each on half of every batch,
+   against one process on the whole batch (same initial weights): Horovod-style API with SGD and Adam,
+   and MirroredStrategy + Keras fit with SGD and Adam; weights compared after every step.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+import numpy as np
+
+import xlite as tf
+import xlite.distribute.mpi as hvd
+from xlite.ir.parser import parse_module
+from xlite.runtime.driver import compile as compile_module
+
+RTOL, ATOL = 2e-5, 2e-6        # float32 rounding: two half-batch gradients averaged vs one whole-batch one
+# Adam's step is g / (sqrt(v) + 1e-8): where a gradient element is near 0 a rounding difference in it moves
+# the step by a visible fraction of the learning rate (0.01). For Adam, at most ADAM_LOOSE_SHARE of the
+# elements may miss the tight tolerance, and none by more than ADAM_ATOL.
+ADAM_ATOL, ADAM_LOOSE_SHARE = 2e-4, 1e-4
+STEPS = 3
+BATCH = 16                     # the global batch; each of two processes trains on 8 rows
+
+
+def ok(check: str) -> None:
+    print(f"ok {check} rank {hvd.rank()}", flush=True)
+
+
+def per_rank_input(rank: int, dims: tuple, dtype) -> np.ndarray:
+    rng = np.random.RandomState(100 + rank)
+    return (rng.standard_normal(dims) * 10).astype(dtype)
+
+
+def collective_module(dtype: str, n: int, size: int, kind: str) -> str:
+    return f"""
+    ENTRY e {{
+      %p = {dtype}[{n},3]{{1,0}} parameter(0)
+      %r = {dtype}[{n},3]{{1,0}} all_reduce(%p), kind={kind}
+      %g = {dtype}[{n * size},3]{{1,0}} all_gather(%p), replicas={size}
+      %b = {dtype}[{n},3]{{1,0}} collective_broadcast(%p), root={size - 1}
+      ROOT %t = ({dtype}[{n},3]{{1,0}}, {dtype}[{n * size},3]{{1,0}}, {dtype}[{n},3]{{1,0}}) tuple(%r, %g, %b)
+    }}"""
+
+
+def emulated_cuda(module):
+    if shutil.which("g++") is None and shutil.which("clang++") is None:
+        return None
+    from xlite.codegen.cuda import emit_cuda
+    from xlite.codegen.cuda.emulator import EmulatedDriver
+    from xlite.codegen.cuda.executable import CudaExecutable
+    from xlite.runtime.driver import with_naive_buffers
+    compiled = with_naive_buffers(module)
+    return CudaExecutable(compiled.module, emit_cuda(compiled), EmulatedDriver())
+
+
+def check_collectives() -> None:
+    size, rank = hvd.size(), hvd.rank()
+    reducers = {"sum": np.sum, "max": np.max, "min": np.min}
+    for dtype, np_dtype in (("f32", np.float32), ("f64", np.float64), ("s32", np.int32), ("s64", np.int64)):
+        for n in (0, 1, 7, 67):
+            kinds = ("sum", "max", "min") + (("mean",) if dtype[0] == "f" else ())
+            for kind in kinds:
+                inputs = [per_rank_input(r, (n, 3), np_dtype) for r in range(size)]
+                stacked = np.stack(inputs)
+                if kind == "mean":
+                    reduced = (stacked.sum(0) / np_dtype(size)).astype(np_dtype)
+                else:
+                    reduced = reducers[kind](stacked, axis=0).astype(np_dtype)
+                expected = [reduced, np.concatenate(inputs), inputs[size - 1]]
+                module = parse_module(collective_module(dtype, n, size, kind))
+                backends = {"interpreter": compile_module(module, "interpreter"), "cpu": compile_module(module, "cpu")}
+                if n in (0, 7) and kind in ("sum", "mean"):
+                    backends["cuda-emulated"] = emulated_cuda(module)
+                for name, executable in backends.items():
+                    if executable is None:
+                        continue
+                    got = executable.run([inputs[rank]])
+                    for g, e, what in zip(got, expected, ("all_reduce", "all_gather", "collective_broadcast")):
+                        g = np.asarray(g)
+                        assert g.shape == e.shape and g.dtype == e.dtype, (name, what, g.dtype, g.shape, e.shape)
+                        tol = dict(rtol=1e-6, atol=1e-5) if dtype[0] == "f" and kind in ("sum", "mean") else \
+                            dict(rtol=0, atol=0)
+                        np.testing.assert_allclose(g, e, err_msg=f"{name} {what} {dtype} n={n} {kind}", **tol)
+    ok("collectives")
+
+
+def w3_batches():
+    rng = np.random.RandomState(30)
+    images = rng.random_sample((STEPS * BATCH, 784)).astype(np.float32)
+    labels = np.eye(10, dtype=np.float32)[rng.randint(0, 10, STEPS * BATCH)]
+    return images, labels
+
+
+def my_rows(array: np.ndarray, step: int) -> np.ndarray:
+    batch = array[step * BATCH:(step + 1) * BATCH]
+    half = BATCH // hvd.size()
+    return batch[hvd.rank() * half:(hvd.rank() + 1) * half]
+
+
+def w3_graph_training(make_optimizer, distributed: bool, seed: int) -> list:
+    """The W3 model trained STEPS steps; the weights after broadcast and after every step."""
+    images, labels = w3_batches()
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(seed)
+        x = tf.placeholder(tf.float32, [None, 784])
+        y_ = tf.placeholder(tf.float32, [None, 10])
+        h = x
+        for n_in, n_out, relu in ((784, 256, True), (256, 256, True), (256, 10, False)):
+            W = tf.Variable(tf.truncated_normal([n_in, n_out], stddev=0.1))
+            b = tf.Variable(tf.zeros([n_out]))
+            h = tf.matmul(h, W) + b
+            h = tf.nn.relu(h) if relu else h
+        loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y_, logits=h))
+        optimizer = make_optimizer()
+        if distributed:
+            optimizer = hvd.DistributedOptimizer(optimizer)
+        train_op = optimizer.minimize(loss)
+        weights = tf.trainable_variables()
+        init = tf.global_variables_initializer()
+        bcast = hvd.broadcast_global_variables(0) if distributed else None
+        with tf.Session() as sess:
+            sess.run(init)
+            if bcast is not None:
+                sess.run(bcast)
+            history = [sess.run(weights)]
+            for step in range(STEPS):
+                if distributed:
+                    feed = {x: my_rows(images, step), y_: my_rows(labels, step)}
+                else:
+                    feed = {x: images[step * BATCH:(step + 1) * BATCH], y_: labels[step * BATCH:(step + 1) * BATCH]}
+                sess.run(train_op, feed)
+                history.append(sess.run(weights))
+    return history
+
+
+def same_weights(got: list, want: list, what: str) -> None:
+    adam = "adam" in what
+    assert len(got) == len(want) == STEPS + 1
+    for step, (g, w) in enumerate(zip(got, want)):
+        for a, b in zip(g, w):
+            if adam:
+                loose = ~np.isclose(a, b, rtol=RTOL, atol=ATOL)
+                assert loose.mean() <= ADAM_LOOSE_SHARE, f"{what}: step {step}: {loose.sum()} of {loose.size}"
+            np.testing.assert_allclose(a, b, rtol=RTOL, atol=ADAM_ATOL if adam else ATOL,
+                                       err_msg=f"{what}: step {step}")
+
+
+def check_horovod_api() -> None:
+    for name, make in (("sgd", lambda: tf.train.GradientDescentOptimizer(0.1)),
+                       ("adam", lambda: tf.train.AdamOptimizer(0.01))):
+        reference = w3_graph_training(make, False, seed=3)
+        # rank 1 starts from other weights: broadcast_global_variables(0) must replace them
+        distributed = w3_graph_training(make, True, seed=3 + hvd.rank())
+        same_weights(distributed, reference, f"horovod {name}")
+        ok(f"horovod-{name}")
+
+
+def keras_model(initial=None):
+    model = tf.keras.Sequential([tf.keras.layers.Dense(256, activation="relu", input_shape=(784,)),
+                                 tf.keras.layers.Dense(256, activation="relu"), tf.keras.layers.Dense(10)])
+    if initial is not None:
+        model.set_weights(initial)
+    return model
+
+
+class WeightHistory(tf.keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.history = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.history.append(self.model.get_weights())
+
+
+def keras_training(make_optimizer, initial, strategy=None) -> list:
+    images, labels = w3_batches()
+    recorder = WeightHistory()
+
+    def train():
+        model = keras_model(initial)
+        model.compile(make_optimizer(), tf.keras.losses.CategoricalCrossentropy(from_logits=True))
+        recorder.history.append(model.get_weights())
+        return model
+
+    if strategy is None:
+        model = train()
+    else:
+        with strategy.scope():
+            model = train()
+    model.fit(images, labels, batch_size=BATCH, epochs=1, shuffle=False, verbose=0, callbacks=[recorder])
+    assert len(recorder.history) == STEPS + 1, len(recorder.history)
+    return recorder.history
+
+
+def check_mirrored_keras() -> None:
+    strategy = tf.distribute.MirroredStrategy()
+    assert strategy.num_replicas_in_sync == hvd.size()
+    initial = keras_model().get_weights()
+    initial = hvd.broadcast_object(initial, 0)
+    for name, make in (("sgd", lambda: tf.keras.optimizers.SGD(0.1)), ("adam", lambda: tf.keras.optimizers.Adam(0.01))):
+        reference = keras_training(make, initial)
+        distributed = keras_training(make, initial, strategy)
+        same_weights(distributed, reference, f"keras {name}")
+        ok(f"keras-{name}")
+
+
+def check_strategy_reduce_and_dataset() -> None:
+    strategy = tf.distribute.MirroredStrategy()
+    with tf.Graph().as_default(), tf.Session() as sess:
+        value = tf.constant([1.0, 2.0]) * float(hvd.rank() + 1)
+        total = sess.run(strategy.reduce(tf.distribute.ReduceOp.SUM, value))
+        mean = sess.run(strategy.reduce("MEAN", value, axis=0))
+    np.testing.assert_allclose(total, [3.0, 6.0])
+    np.testing.assert_allclose(mean, 2.25)
+    dataset = strategy.experimental_distribute_dataset(tf.data.Dataset.range(8).batch(4))
+    with tf.Graph().as_default(), tf.Session() as sess:
+        it = tf.compat.v1.data.make_one_shot_iterator(dataset)
+        part = sess.run(it.get_next())
+    np.testing.assert_array_equal(part, [0, 1] if hvd.rank() == 0 else [2, 3])
+    ok("strategy-reduce-dataset")
+
+
+def fail_fast() -> None:
+    """Rank 1 raises; rank 0 waits in an all-reduce that rank 1 never joins: MPI_Abort must end both."""
+    hvd.init()
+    if hvd.rank() == 1:
+        raise ValueError("rank 1 fails on purpose")
+    with tf.Graph().as_default(), tf.Session() as sess:
+        sess.run(hvd.allreduce(tf.constant([1.0])))
+    print("rank 0 was not stopped", flush=True)
+
+
+if __name__ == "__main__":
+    which = sys.argv[1] if len(sys.argv) > 1 else "all"
+    if which == "fail":
+        fail_fast()
+    else:
+        hvd.init()
+        assert hvd.size() == int(os.environ.get("EXPECTED_SIZE", "2")), hvd.size()
+        check_collectives()
+        check_strategy_reduce_and_dataset()
+        check_horovod_api()
+        check_mirrored_keras()

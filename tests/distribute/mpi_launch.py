@@ -1,0 +1,30 @@
+"""Launching a script under `mpiexec -n 2` from a test, or the reason it cannot be (for pytest.skip)."""
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def missing() -> str | None:
+    """Why multi-process tests cannot run here, or None."""
+    if importlib.util.find_spec("mpi4py") is None:
+        return "mpi4py is not installed (pip install 'xlite[mpi]')"
+    if shutil.which("mpiexec") is None:
+        return "no mpiexec on PATH (pip install 'xlite[mpi]' installs MPICH's)"
+    return None
+
+
+def mpiexec(args: list, processes: int = 2, timeout: float = 300) -> subprocess.CompletedProcess:
+    """`mpiexec -n processes python args...` from the source tree, with a private compile cache."""
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               XLITE_CACHE_DIR=os.environ.get("XLITE_CACHE_DIR") or tempfile.mkdtemp(prefix="xlite-mpi-test-"),
+               EXPECTED_SIZE=str(processes))
+    env.pop("XLITE_MPI", None)
+    return subprocess.run(["mpiexec", "-n", str(processes), sys.executable, *args], capture_output=True, text=True,
+                          timeout=timeout, env=env, cwd=ROOT)
