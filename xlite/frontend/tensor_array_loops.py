@@ -162,3 +162,30 @@ def while_loop(loop_fn, cond, body, loop_vars, top: list, make_arg, shape_invari
     if len(top) == 1 and (not return_same_structure or top is not loop_vars):
         return outputs[0]
     return outputs
+
+
+def cond_branches(fns):
+    """tf.cond's branch functions with TensorArray results returned as their buffers, and the function
+    that turns the cond's outputs back into TensorArrays."""
+    returned: dict = {}
+
+    def as_buffers(fn, key):
+        def run():
+            result = fn()
+            flat = nest.flatten(result)
+            if not any(isinstance(v, TensorArray) for v in flat):
+                return result
+            returned[key] = flat
+            return nest.pack_sequence_as(result, [v._materialized(None).buffer if isinstance(v, TensorArray) else v
+                                                  for v in flat])
+        return run
+
+    def arrays(result):
+        template = returned.get(0) or returned.get(1)
+        flat = nest.flatten(result)
+        if template is None or len(template) != len(flat):
+            return result
+        return nest.pack_sequence_as(result, [t._with(v) if isinstance(t, TensorArray) else v
+                                              for t, v in zip(template, flat)])
+
+    return [as_buffers(fn, k) for k, fn in enumerate(fns)], arrays
