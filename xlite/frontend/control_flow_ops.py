@@ -115,9 +115,11 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
     if pred.shape.ndims not in (None, 0):
         raise ValueError(f"Shape must be rank 0 but is rank {pred.shape.ndims} for the predicate of tf.cond "
                          f"(pred {pred.name} has shape {pred.shape})")
+    from xlite.frontend import tensor_array_loops   # it builds on this module
+    fns, arrays = tensor_array_loops.cond_branches((true_fn, false_fn))   # TensorArrays travel as buffers
     with pred.graph.name_scope(name or "cond") as scope:
-        result, _ = build_cond(pred, (true_fn, false_fn), scope, strict)
-    return result
+        result, _ = build_cond(pred, fns, scope, strict)
+    return arrays(result)
 
 
 def _union(*lists) -> list:
