@@ -124,3 +124,17 @@ def test_in_tf_function():
         _, ta = tf.while_loop(lambda i, ta: i < 3, lambda i, ta: (i + 1, ta.write(i, v[i] * 2.0)), [0, ta])
         return ta.stack()
     np.testing.assert_allclose(run(doubled(tf.constant(x))), x * 2)
+
+
+def test_tf_cond_returns_tensor_arrays():
+    x = RNG.standard_normal((3, 2)).astype(np.float32)
+    xs = tf.constant(x)
+
+    def body(i, ta):
+        return i + 1, tf.cond(tf.equal(i % 2, 0), lambda: ta.write(i, xs[i]), lambda: ta.write(i, -xs[i]))
+    _, ta = tf.while_loop(lambda i, ta: i < 3, body, [0, tf.TensorArray(tf.float32, size=3)])
+    first = tf.TensorArray(tf.float32, size=2).write(0, [1.0, 2.0])
+    second = tf.cond(tf.constant(True), lambda: first.write(1, [3.0, 4.0]), lambda: first)
+    stacked, both = run([ta.stack(), second.stack()])
+    np.testing.assert_allclose(stacked, x * [[1], [-1], [1]])
+    np.testing.assert_array_equal(both, [[1, 2], [3, 4]])
