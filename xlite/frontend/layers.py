@@ -74,6 +74,16 @@ class Dense(Layer):
         return outputs
 
 
+def pool2d(pool, inputs, pool_size, strides, padding: str, data_format: str) -> Tensor:
+    """pool (nn_ops.max_pool or avg_pool) of a pool_size window at strides over the two spatial dims of a
+    channels_last or channels_first batch: tf.layers' and Keras' pooling layers."""
+    if data_format == "channels_last":
+        ksize, strides, fmt = [1, *pool_size, 1], [1, *strides, 1], "NHWC"
+    else:
+        ksize, strides, fmt = [1, 1, *pool_size], [1, 1, *strides], "NCHW"
+    return pool(inputs, ksize, strides, padding, data_format=fmt)
+
+
 class _Pooling2D(Layer):
     _pool = None
 
@@ -86,11 +96,7 @@ class _Pooling2D(Layer):
         self.data_format = _data_format(data_format)
 
     def call(self, inputs):
-        if self.data_format == "channels_last":
-            ksize, strides, fmt = [1, *self.pool_size, 1], [1, *self.strides, 1], "NHWC"
-        else:
-            ksize, strides, fmt = [1, 1, *self.pool_size], [1, 1, *self.strides], "NCHW"
-        return type(self)._pool(inputs, ksize, strides, self.padding, data_format=fmt)
+        return pool2d(type(self)._pool, inputs, self.pool_size, self.strides, self.padding, self.data_format)
 
 
 class MaxPooling2D(_Pooling2D):
