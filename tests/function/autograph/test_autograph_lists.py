@@ -61,6 +61,18 @@ def test_unbounded_loops_raise_naming_tensor_array(graph):
         with_break(tf.constant(X))
 
 
+def test_append_under_a_tensor_if_raises(graph):
+    @tf.function
+    def kept(x):
+        out = []
+        for row in x:
+            if tf.reduce_sum(row) > 3.0:
+                out.append(row)
+        return tf.stack(out)
+    with pytest.raises(tf.errors.UnimplementedError, match="tensor `if`"):
+        kept(tf.constant(X))
+
+
 def test_python_loops_keep_python_lists(graph):
     @tf.function
     def listed(x):

@@ -31,6 +31,7 @@ from xlite.function.autograph.undefined import Undefined, UndefinedReturnValue, 
 RETVAL_PREFIX = "ag__retval"   # the converted function's return value (see break_continue_return.py)
 
 _tensor_loop_depth = [0]   # > 0 while a tf.while_loop body or condition is being traced
+_traced_statements: list = []   # "loop" / "if" for each tensor loop and tensor `if` being traced, innermost last
 
 
 def is_graph_tensor(value) -> bool:
@@ -137,7 +138,11 @@ def _tf_if(test, true_fn, false_fn, state: tuple, names: tuple, opts: dict) -> t
 
         def branch(fn, which):
             def run():
-                out = tuple(fn(*state))
+                _traced_statements.append("if")
+                try:
+                    out = tuple(fn(*state))
+                finally:
+                    _traced_statements.pop()
                 seen[which] = out
                 kept = []
                 for k, value in enumerate(out):
@@ -264,9 +269,11 @@ def _loop_outputs(out: tuple, defined: list, names: tuple, opts: dict) -> list:
 class _Tracing:
     def __enter__(self):
         _tensor_loop_depth[0] += 1
+        _traced_statements.append("loop")
 
     def __exit__(self, *exc):
         _tensor_loop_depth[0] -= 1
+        _traced_statements.pop()
 
 
 def _run_tf_loop(cond_fn, body_fn, first: list, initial: list, defined: list, template: list,
@@ -453,6 +460,11 @@ def retval(value, did_return=None, opts: dict | None = None):
 def list_append(target, value, name: str, opts: dict):
     """`name.append(value)` on a list that lives outside the loop the call is in: in a loop over tensors a
     local list has become a TensorList (lists.py), whose append writes a TensorArray."""
+    if _traced_statements and _traced_statements[-1] == "if" and isinstance(target, list):
+        raise errors.unimplemented(
+            f"{where(opts)}: '{name}.append(...)' under a tensor `if` (a tf.cond): how many items '{name}' gets "
+            "would depend on the condition, while xlite's lists in graphs are TensorArrays of compile-time size. "
+            "Append outside the `if`, or write to a preallocated tf.TensorArray.")
     if isinstance(target, lists.TensorList):
         return target.append(value)
     if type(target) is list and _tensor_loop_depth[0] > 0:
