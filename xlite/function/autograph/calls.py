@@ -13,6 +13,7 @@ list it stays `ag__.list_append(x, v, ...)`, which refuses it in a loop over ten
 from __future__ import annotations
 
 import ast
+import copy
 
 from xlite.function.autograph import templates
 from xlite.function.autograph.analysis import assigned_names
@@ -66,6 +67,10 @@ class CallConverter(ast.NodeTransformer):
 
     def visit_Expr(self, node):
         call = node.value
+        if self.loop_nodes and isinstance(call, ast.Call) and not call.args and \
+                getattr(call.func, "attr", getattr(call.func, "id", None)) == "set_loop_options":
+            self.loop_nodes[-1].ag_loop_options = ast.Dict(keys=[ast.Constant(kw.arg) for kw in call.keywords],
+                                                           values=[copy.deepcopy(kw.value) for kw in call.keywords])
         if self.loops and isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and \
                 call.func.attr == "append" and isinstance(call.func.value, ast.Name) and \
                 call.func.value.id not in self.loops[-1] and len(call.args) == 1 and not call.keywords and \

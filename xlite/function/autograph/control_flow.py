@@ -107,6 +107,9 @@ class ControlFlowConverter(ast.NodeTransformer):
         opts.values.append(ast.Tuple(elts=composites, ctx=ast.Load()))
         opts.keys.append(ast.Constant("appended"))   # lists the loop appends to (calls.py)
         opts.values.append(ast.Constant(tuple(dict.fromkeys(getattr(node, "ag_appended", ())))))
+        if hasattr(node, "ag_loop_options"):   # tf.autograph.experimental.set_loop_options in the body
+            opts.keys.append(ast.Constant("loop_options"))
+            opts.values.append(node.ag_loop_options)
         return opts
 
     def _undefined(self, names: list, at: ast.AST) -> list:

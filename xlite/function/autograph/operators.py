@@ -276,9 +276,24 @@ class _Tracing:
         _traced_statements.pop()
 
 
-def _run_tf_loop(cond_fn, body_fn, first: list, initial: list, defined: list, template: list,
+def _loop_options(options: dict | None, maximum_iterations, opts: dict) -> dict:
+    """tf.while_loop's keywords from the loop's tf.autograph.experimental.set_loop_options call, if any."""
+    options = dict(options or {})
+    if options.pop("shape_invariants", None) is not None:
+        raise errors.unimplemented(f"{where(opts)}: set_loop_options(shape_invariants=...): xlite's loop variables "
+                                   "keep their shapes, so there is nothing to relax")
+    limit = options.pop("maximum_iterations", None)
+    if limit is not None and maximum_iterations is not None:
+        known = [getattr(convert_to_tensor(v), "_static_value", None) for v in (limit, maximum_iterations)]
+        limit = int(min(known)) if None not in known else math_ops.minimum(limit, maximum_iterations)
+    options["maximum_iterations"] = maximum_iterations if limit is None else limit
+    return options
+
+
+def _run_tf_loop(cond_fn, body_fn, first: list, initial: list, defined: list, template: list, opts: dict,
                  maximum_iterations=None):
     """tf.while_loop over `first` (extra leading loop variables) plus the defined state's `initial` values."""
+    options = _loop_options(opts.get("loop_options"), maximum_iterations, opts)
     loop_vars = list(first) + list(initial)
     dummy = not loop_vars
     if dummy:   # TF needs a loop variable; a loop that only has effects gets a counter
@@ -294,7 +309,7 @@ def _run_tf_loop(cond_fn, body_fn, first: list, initial: list, defined: list, te
             result = body_fn(list(vars_[:n]), _full_state(template, defined, vars_[n:]))
         return tuple(result) if not dummy else (vars_[0] + 1,)
 
-    out = tf_while_loop(cond, body, loop_vars, return_same_structure=True, maximum_iterations=maximum_iterations)
+    out = tf_while_loop(cond, body, loop_vars, return_same_structure=True, **options)
     out = list(out) if isinstance(out, (list, tuple)) else [out]
     return out[:n], _full_state(template, defined, out[n:] if not dummy else [])
 
@@ -333,7 +348,7 @@ def _tf_while(test_fn, body_fn, state: tuple, names: tuple, opts: dict) -> tuple
     def body(_, full):
         return _loop_outputs(tuple(body_fn(*full)), defined, names, opts)
 
-    return _run_tf_loop(cond, body, [], initial, defined, template)[1]
+    return _run_tf_loop(cond, body, [], initial, defined, template, opts)[1]
 
 
 def for_stmt(iterable, extra_test, body_fn, state: tuple, names: tuple, opts: dict) -> tuple:
@@ -431,7 +446,7 @@ def _counted_loop(n, element, start, extra_test, body_fn, state: tuple, names: t
         return [i + 1] + _loop_outputs(out, defined, names, opts)
 
     # the trip count bounds the loop, as in TF; a static one also makes it differentiable in xlite
-    return _run_tf_loop(cond, body, [zero], initial, defined, template, maximum_iterations=n)[1]
+    return _run_tf_loop(cond, body, [zero], initial, defined, template, opts, maximum_iterations=n)[1]
 
 
 def _range_length(start, limit, delta):
