@@ -239,13 +239,13 @@ class RegressionHead(_Head):
 
 def _label_ids(labels, label_vocabulary) -> Tensor:
     """[batch, 1] label ids: the labels themselves, or their index in label_vocabulary (strings, on the host)."""
-    labels = _rank2(labels if isinstance(labels, Tensor) else constant(labels), "labels")
+    labels = labels if isinstance(labels, Tensor) else constant(labels)
     if label_vocabulary is None:
         if not (labels.dtype.is_integer or labels.dtype.is_floating):
             raise ValueError("Labels dtype should be integer. Instead got string: give label_vocabulary.")
-        return labels
+        return _rank2(labels, "labels")
     from xlite.estimator.feature_column import string_lookup
-    ids, _ = string_lookup.vocabulary_ids(labels, tuple(label_vocabulary), -1, 0)
+    ids, _ = string_lookup.vocabulary_ids(labels, tuple(label_vocabulary), -1, 0)   # [batch, 1]
     return ids
 
 
