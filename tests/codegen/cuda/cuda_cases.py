@@ -764,6 +764,14 @@ CASES.append(Case("update_reading_itself_in_place", _self_update_module, _args((
                   dict(rtol=1e-5, atol=1e-5)))
 
 
+# collectives: host-staged steps; in the world of one process a test runs in, the identity ------------------
+for _n in (0, 7):
+    case(f"collectives_{_n}", lambda b, x: [b.emit("all_reduce", (x,), kind="mean"), b.emit("all_reduce", (x,), kind="max"),
+                                            b.emit("all_gather", (b.emit("exp", (x,)),), replicas=1),
+                                            b.emit("collective_broadcast", (x,), root=0)], [("f32", (_n, 5))],
+         tol=dict(ulps=2))
+
+
 def covered_opcodes() -> set:
     """Every opcode some case's module uses (raw or optimized)."""
     used = set()

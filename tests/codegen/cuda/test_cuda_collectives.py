@@ -1,0 +1,40 @@
+"""Collectives on the CUDA backend are host-staged steps between kernel launches; on the emulator, in the
+world of one process a test runs in, they give the interpreter's values (two processes:
+tests/distribute/test_mpi_training.py)."""
+import shutil
+
+import numpy as np
+import pytest
+
+from cuda_cases import CASES, check_case, optimized
+from xlite.codegen.cuda import emit_cuda
+from xlite.codegen.cuda.collectives import HostCollective
+from xlite.semantics import world as world_module
+
+COLLECTIVE_CASES = [c for c in CASES if c.name.startswith("collectives_")]
+
+
+@pytest.fixture(autouse=True)
+def world_of_one(monkeypatch):
+    monkeypatch.setenv("XLITE_MPI", "0")
+    monkeypatch.setattr(world_module, "_world", None)
+    yield
+    world_module._world = None
+
+
+def test_each_collective_is_one_host_step_and_no_kernel():
+    program = emit_cuda(optimized(COLLECTIVE_CASES[1].build()))
+    steps = [s for s in program.steps if isinstance(s, HostCollective)]
+    assert sorted(s.inst.opcode for s in steps) == ["all_gather", "all_reduce", "all_reduce", "collective_broadcast"]
+    assert not any("all_reduce" in k or "all_gather" in k for k in program.kernels)
+
+
+@pytest.mark.skipif(shutil.which("g++") is None and shutil.which("clang++") is None,
+                    reason="the cuda emulator needs a C++ compiler")
+@pytest.mark.parametrize("case", COLLECTIVE_CASES, ids=lambda c: c.name)
+def test_emulated_collectives_match_the_interpreter(case):
+    from xlite.codegen.cuda.emulator import EmulatedDriver
+    from xlite.codegen.cuda.executable import CudaExecutable
+    compiled = optimized(case.build())
+    got = check_case(case, case.build(), CudaExecutable(compiled.module, emit_cuda(compiled), EmulatedDriver()))
+    assert np.asarray(got[0]).shape == (int(case.name.split("_")[1]), 5)
