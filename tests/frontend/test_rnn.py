@@ -243,3 +243,10 @@ def test_reverse_sequence_values_and_gradient(seq_axis, batch_axis):
         got, grad = sess.run([y, g], {x: value})
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(grad, want)      # the reversal is its own inverse
+
+
+@pytest.mark.slow
+def test_dynamic_rnn_on_emulated_cuda_equals_the_interpreter(x_value, emulated):
+    reference, device = _lstm_run(x_value, (INTERP, "cuda"), with_grads=True)
+    for a, b in zip(reference[2], device[2]):
+        np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-12)
