@@ -53,6 +53,14 @@ def _no_constraints(**constraints) -> None:
             raise errors.unimplemented(f"tf.layers: {key} is not supported by xlite")
 
 
+def apply_layer(layer_class, args: dict) -> Tensor:
+    """TF1's functional form of a layer: layer_class made from the function's arguments (`reuse` and `name`
+    pick its variable scope) and applied to their `inputs`."""
+    args = dict(args)
+    inputs, reuse = args.pop("inputs"), args.pop("reuse")
+    return layer_class(**args, _reuse=reuse, _scope=args["name"]).apply(inputs)
+
+
 class Layer:
     """TF1's layer: builds its Variables on the first call, inside its own variable scope."""
 

@@ -14,7 +14,7 @@ from xlite.frontend.conv_layers import (Conv1D, Conv2D, Conv2DTranspose, conv1d,
                                         conv2d_transpose)  # (tf.layers' names, as TF's)
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.graph import GraphKeys, Tensor, get_default_graph
-from xlite.frontend.layer_base import Layer, _data_format, _no_constraints, _padding, _tuple
+from xlite.frontend.layer_base import Layer, _data_format, _no_constraints, _padding, _tuple, apply_layer
 from xlite.frontend.variables import assign_sub as tf_assign_sub
 from xlite.ir import dtypes
 
@@ -239,12 +239,7 @@ class BatchNormalization(Layer):
 def dense(inputs, units, activation=None, use_bias=True, kernel_initializer=None, bias_initializer=None,
           kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
           bias_constraint=None, trainable=True, name=None, reuse=None) -> Tensor:
-    layer = Dense(units, activation=activation, use_bias=use_bias, kernel_initializer=kernel_initializer,
-                  bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
-                  bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
-                  kernel_constraint=kernel_constraint, bias_constraint=bias_constraint, trainable=trainable,
-                  name=name, _reuse=reuse, _scope=name)
-    return layer.apply(inputs)
+    return apply_layer(Dense, locals())
 
 
 def max_pooling2d(inputs, pool_size, strides, padding="valid", data_format="channels_last", name=None) -> Tensor:

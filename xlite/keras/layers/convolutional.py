@@ -1,9 +1,8 @@
 """Keras convolutions (Conv1D, Conv2D, Conv2DTranspose) and ZeroPadding2D, UpSampling2D, as frontend nn ops."""
 from __future__ import annotations
 
-from xlite.frontend import array_ops, nn_ops, shape_ops
-from xlite.frontend.conv_layers import _deconv_length
-from xlite.frontend.join_ops import stack
+from xlite.frontend import array_ops
+from xlite.frontend.conv_layers import Conv1DOps, Conv2DOps, Conv2DTransposeOps, ConvOps
 from xlite.frontend.layer_base import _tuple
 from xlite.frontend.pad_ops import pad
 from xlite.keras import activations, initializers
@@ -17,9 +16,7 @@ def _padding(padding: str, allow_causal: bool = False) -> str:
     return p.upper()
 
 
-class _Conv(Layer):
-    rank = 2
-
+class _Conv(ConvOps, Layer):
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
                  groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
@@ -44,34 +41,17 @@ class _Conv(Layer):
             raise errors.unimplemented("tf.keras convolutions with an activity_regularizer are not supported by "
                                        "xlite yet")
 
-    @property
-    def _nn_format(self) -> str:
-        spatial = "W" if self.rank == 1 else "HW"
-        return f"N{spatial}C" if self.data_format == "channels_last" else f"NC{spatial}"
-
-    def _kernel_shape(self, channels: int) -> list:
-        return [*self.kernel_size, channels, self.filters]
-
     def build(self, input_shape) -> None:
-        if input_shape.ndims != self.rank + 2:
-            raise ValueError(f"Input 0 of layer \"{self.name}\" is incompatible with the layer: expected "
-                             f"min_ndim={self.rank + 2}, found ndim={input_shape.ndims}. Full shape received: "
-                             f"{tuple(input_shape.as_list()) if input_shape.ndims else None}")
-        channels = input_shape.dims[-1 if self.data_format == "channels_last" else 1]
-        if channels is None:
-            raise ValueError("The channel dimension of the inputs should be defined. Found `None`.")
+        channels = self._input_channels(
+            input_shape, f"Input 0 of layer \"{self.name}\" is incompatible with the layer: expected "
+                         f"min_ndim={self.rank + 2}, found ndim={input_shape.ndims}. Full shape received: "
+                         f"{tuple(input_shape.as_list()) if input_shape.ndims else None}")
         self.kernel = self.add_weight("kernel", self._kernel_shape(channels), initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         self.bias = self.add_weight("bias", [self.filters], initializer=self.bias_initializer,
                                     regularizer=self.bias_regularizer, constraint=self.bias_constraint) \
             if self.use_bias else None
         self.built = True
-
-    def call(self, inputs):
-        outputs = self._convolve(inputs)
-        if self.use_bias:
-            outputs = nn_ops.bias_add(outputs, self.bias, data_format=self._nn_format)
-        return self.activation(outputs)
 
     def get_config(self) -> dict:
         init = self.kernel_initializer
@@ -82,26 +62,15 @@ class _Conv(Layer):
                 "kernel_initializer": init if isinstance(init, str) else initializers.serialize(init)}
 
 
-class Conv1D(_Conv):
-    rank = 1
-
-    def _convolve(self, inputs):
-        padding = self.padding
-        if padding == "CAUSAL":
-            pads = [[0, 0], [0, 0], [0, 0]]
-            pads[1 if self.data_format == "channels_last" else 2][0] = self.dilation_rate[0] * (self.kernel_size[0] - 1)
-            inputs, padding = pad(inputs, pads), "VALID"
-        return nn_ops.conv1d(inputs, self.kernel, stride=self.strides[0], padding=padding,
-                             data_format=self._nn_format, dilations=self.dilation_rate[0])
+class Conv1D(Conv1DOps, _Conv):
+    """1-D convolution; 'causal' padding pads (k - 1) * dilation on the left."""
 
 
-class Conv2D(_Conv):
-    def _convolve(self, inputs):
-        return nn_ops.conv2d(inputs, self.kernel, strides=list(self.strides), padding=self.padding,
-                             data_format=self._nn_format, dilations=list(self.dilation_rate))
+class Conv2D(Conv2DOps, _Conv):
+    """2-D convolution with a [kh, kw, in, filters] kernel."""
 
 
-class Conv2DTranspose(Conv2D):
+class Conv2DTranspose(Conv2DTransposeOps, Conv2D):
     """The gradient of Conv2D with respect to its input, with a [kh, kw, filters, in] kernel."""
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", output_padding=None, data_format=None,
@@ -111,21 +80,6 @@ class Conv2DTranspose(Conv2D):
             raise errors.unimplemented("Conv2DTranspose(output_padding=...) is not supported by xlite yet")
         super().__init__(filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
                          dilation_rate=dilation_rate, **kwargs)
-
-    def _kernel_shape(self, channels: int) -> list:
-        return [*self.kernel_size, self.filters, channels]
-
-    def _convolve(self, inputs):
-        axes = (1, 2) if self.data_format == "channels_last" else (2, 3)
-        shape = shape_ops.shape(inputs)
-        out = [_deconv_length(inputs.shape.dims[a] if inputs.shape.dims[a] is not None else shape[a], k, s, d,
-                              self.padding)
-               for a, k, s, d in zip(axes, self.kernel_size, self.strides, self.dilation_rate)]
-        dims = [shape[0], *out, self.filters] if self.data_format == "channels_last" else \
-            [shape[0], self.filters, *out]
-        strides = [1, *self.strides, 1] if self.data_format == "channels_last" else [1, 1, *self.strides]
-        return nn_ops.conv2d_transpose(inputs, self.kernel, stack(dims), strides, self.padding,
-                                       data_format=self._nn_format, dilations=list(self.dilation_rate))
 
 
 class ZeroPadding2D(Layer):
