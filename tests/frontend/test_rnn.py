@@ -250,3 +250,20 @@ def test_dynamic_rnn_on_emulated_cuda_equals_the_interpreter(x_value, emulated):
     reference, device = _lstm_run(x_value, (INTERP, "cuda"), with_grads=True)
     for a, b in zip(reference[2], device[2]):
         np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.slow
+def test_dynamic_rnn_with_fed_time_steps_has_the_static_gradients(x_value):
+    """Time unknown until the run (maximum_iterations fed): the same values and gradients as a static T."""
+    cell = tf.nn.rnn_cell.BasicLSTMCell(U)
+    fed = tf.placeholder(tf.float64, [B, None, D])
+    out_static, _ = tf.nn.dynamic_rnn(cell, tf.constant(x_value), sequence_length=LENGTHS, dtype=tf.float64)
+    out_fed, _ = tf.nn.dynamic_rnn(cell, fed, sequence_length=LENGTHS, dtype=tf.float64)
+    assert out_fed.shape.as_list() == [B, None, U]
+    grads = [tf.gradients(tf.reduce_sum(tf.sin(o)), cell.variables) for o in (out_static, out_fed)]
+    with tf.Session(target=INTERP) as sess:
+        sess.run(tf.global_variables_initializer())
+        (a, ga), (b, gb) = sess.run([(out_static, grads[0]), (out_fed, grads[1])], {fed: x_value})
+    np.testing.assert_allclose(b, a, rtol=1e-12)
+    for x, y in zip(ga, gb):
+        np.testing.assert_allclose(y, x, rtol=1e-9)
