@@ -21,6 +21,10 @@ is checked against the layer table below, read from the source with `ast` (nothi
     keras                               all of the above, train, summary, and keras (tf.keras: layers, models,
                                         fit; TensorBoard's FileWriter);
                                         nothing in a layer above imports it (the rest may)
+    estimator                           all of the above, keras, and estimator (tf.estimator on MonitoredSession,
+                                        Saver, SavedModel, tf.data, Keras for model_to_estimator); nothing
+                                        imports it but xlite itself (train and summary never: the Estimator
+                                        uses their hooks and writers)
     the rest (train, summary, aot, bench, cli, ...)   anything, but xlite.aot never imports xlite.bench
                                         (the suite measures the AOT path; the AOT path knows no suite)
 
@@ -40,7 +44,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "xlite"
 BASE = {"xlite.version", "xlite.errors", "xlite.tf_logging", "xlite.cancellation", "xlite.arguments",
         "xlite.gfile"}
 LAYERED = ("ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager", "function", "data", "io",
-           "keras", "train", "summary")   # train, summary: named for keras' row; like the rest, anything
+           "keras", "estimator", "train", "summary")   # train, summary: named for keras' row; like the rest, anything
 MAY_IMPORT = {
     "base": {"base"},
     "ir": {"base", "ir"},
@@ -57,8 +61,10 @@ MAY_IMPORT = {
            "io.format", "io"},
     "keras": {"base", "ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager", "function", "data",
               "io.format", "io", "train", "summary", "keras"},
+    "estimator": {"base", "ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager", "function", "data",
+                  "io.format", "io", "train", "summary", "keras", "estimator"},
 }
-FORBIDDEN = [("xlite.aot", "xlite.bench")]   # (importer package, imported package) among the rest
+FORBIDDEN = [("xlite.aot", "xlite.bench"), ("xlite.train", "xlite.estimator"), ("xlite.summary", "xlite.estimator")]   # (importer package, imported package) among the rest
 
 # Backward imports known and being removed: none since the interpreter's rules moved down to
 # xlite/semantics/eval_rules.py (#14). Each entry is (importer, imported module); remove it with the import
@@ -165,7 +171,10 @@ def test_the_table_refuses_what_it_must():
                            ("xlite.io.meta_graph", "xlite.train.saver"), ("xlite.io.format.bundle", "xlite.ir.dtypes"),
                            ("xlite.runtime.session", "xlite.io.graph_def"),
                            ("xlite.frontend.layers", "xlite.keras.layers.core"), ("xlite.data.dataset", "xlite.keras"),
-                           ("xlite.keras.backend", "xlite.bench.suite"), ("xlite.keras.engine.saving", "xlite.aot")]:
+                           ("xlite.keras.backend", "xlite.bench.suite"), ("xlite.keras.engine.saving", "xlite.aot"),
+                           ("xlite.keras.models", "xlite.estimator"), ("xlite.estimator.estimator", "xlite.bench"),
+                           ("xlite.train.saver", "xlite.estimator.run_config"),
+                           ("xlite.data.dataset", "xlite.estimator.inputs")]:
         assert violates(module, target), (module, target)
     for module, target in [("xlite.ir.dtypes", "xlite.errors"), ("xlite.codegen.cpu.cache", "xlite.version"),
                            ("xlite.runtime.executable", "xlite.codegen.cpu"), ("xlite.bench.suite", "xlite.aot.load"),
@@ -174,7 +183,9 @@ def test_the_table_refuses_what_it_must():
                            ("xlite.train.saver", "xlite.io.format.bundle"), ("xlite.io.graph_def", "xlite.io.format"),
                            ("xlite.io.meta_graph", "xlite.runtime.session"), ("xlite.train.saver", "xlite.io"),
                            ("xlite.keras.engine.saving", "xlite.train.saver"), ("xlite", "xlite.keras"),
-                           ("xlite.keras.engine.graph_steps", "xlite.runtime.session")]:
+                           ("xlite.keras.engine.graph_steps", "xlite.runtime.session"), ("xlite", "xlite.estimator"),
+                           ("xlite.estimator.estimator", "xlite.train.monitored_session"),
+                           ("xlite.estimator.keras_estimator", "xlite.keras.engine.model_config")]:
         assert not violates(module, target), (module, target)
 
 
