@@ -11,6 +11,11 @@ def _bench(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(run=bench.run_from_args)
 
 
+def _run(parser: argparse.ArgumentParser) -> None:
+    from xlite.distribute import launch
+    launch.add_arguments(parser)
+
+
 def _compile(parser: argparse.ArgumentParser) -> None:
     from xlite.aot import cli
     cli.add_arguments(parser)
@@ -183,6 +188,8 @@ SUBCOMMANDS = {
     "compile": ("a script's graph, a frozen GraphDef or a SavedModel signature ahead of time to an object "
                 "file, a C header and a .so (like tfcompile)",
                 _compile),
+    "run": ("a training script in N processes under mpiexec, data-parallel over MPI (xlite.distribute)",
+            _run),
 }
 
 
