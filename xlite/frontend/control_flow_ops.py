@@ -196,9 +196,9 @@ def _invariant_shapes(flat: list, shape_invariants) -> list:
             i is None and d is not None for i, d in zip(inv.dims, t.shape.dims)))
         if relaxed:
             raise errors.unimplemented(
-                f"tf.while_loop: shape invariant {inv} for {t.name} (shape {t.shape}) lets the loop variable "
-                "change shape between iterations, which xlite cannot compile: its while loops keep every "
-                "loop variable's shape fixed")
+                f"tf.while_loop shape_invariants: the shape invariant {inv} for {t.name} (shape {t.shape}) "
+                "lets the loop variable change shape between iterations, which xlite cannot compile: its "
+                "while loops keep every loop variable's shape fixed")
         shapes.append(t.shape.merge_with(inv))
     return shapes
 
@@ -218,7 +218,10 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                swap_memory=False, name=None, maximum_iterations=None, return_same_structure=False):
     """Repeats `body` while `cond` holds; loop_vars may nest lists, tuples, dicts and namedtuples.
 
-    parallel_iterations and swap_memory are accepted and ignored (one compiled loop runs in order)."""
+    parallel_iterations and swap_memory are accepted and ignored (one compiled loop runs in order);
+    back_prop=False stops gradients."""
+    if not isinstance(parallel_iterations, int) or parallel_iterations < 1:
+        raise TypeError("parallel_iterations must be a positive integer.")
     if not callable(cond):
         raise TypeError("cond must be callable.")
     if not callable(body):
