@@ -64,7 +64,8 @@ MAY_IMPORT = {
     "estimator": {"base", "ir", "semantics", "passes", "frontend", "codegen", "runtime", "eager", "function", "data",
                   "io.format", "io", "train", "summary", "keras", "estimator"},
 }
-FORBIDDEN = [("xlite.aot", "xlite.bench"), ("xlite.train", "xlite.estimator"), ("xlite.summary", "xlite.estimator")]   # (importer package, imported package) among the rest
+# (importer package, imported package) among the rest
+FORBIDDEN = [("xlite.aot", "xlite.bench"), ("xlite.train", "xlite.estimator"), ("xlite.summary", "xlite.estimator")]
 
 # Backward imports known and being removed: none since the interpreter's rules moved down to
 # xlite/semantics/eval_rules.py (#14). Each entry is (importer, imported module); remove it with the import

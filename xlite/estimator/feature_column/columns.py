@@ -333,7 +333,8 @@ class EmbeddingColumn(NamedTuple("EmbeddingColumn", [
 
     def get_dense_tensor(self, cache, trainable: bool = True) -> Tensor:
         weights = get_variable("embedding_weights", [self.categorical_column.num_buckets, self.dimension],
-                               dtype=dtypes.float32, initializer=self.initializer, trainable=self.trainable and trainable)
+                               dtype=dtypes.float32, initializer=self.initializer,
+                               trainable=self.trainable and trainable)
         ids, valid = self.categorical_column.get_ids(cache)
         return combine_rows(weights, ids, valid, self.combiner)
 
