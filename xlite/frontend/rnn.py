@@ -1,12 +1,12 @@
 """tf.nn.dynamic_rnn, bidirectional_dynamic_rnn, static_rnn and static_bidirectional_rnn, as TF1 builds them.
 
 dynamic_rnn is TF's loop: a tf.while_loop over time whose state is (time, outputs so far, cell state),
-bounded by the static number of steps (maximum_iterations, which is also what lets the loop be
-differentiated) and stopping after the longest sequence_length. Each step reads inputs[time], calls the cell
+with the number of steps as maximum_iterations (a constant when the input's time dim is static, else read
+at run time) and stopping after the longest sequence_length. Each step reads inputs[time], calls the cell
 once (so its Variables are made once, in `rnn/<cell name>/`) and writes its output into row `time` of a
-loop-carried [time, batch, size] buffer, zeros where nothing was written, as TF's TensorArray stacks. Past
-a row's sequence_length the output is zeros and the state is carried through unchanged (TF's _rnn_step).
-static_rnn calls the cell once per step on a Python list.
+loop-carried [time, batch, size] buffer (what xlite's TensorArray is), zeros where nothing was written, as
+TF's TensorArray stacks. Past a row's sequence_length the output is zeros and the state is carried through
+unchanged (TF's _rnn_step). static_rnn calls the cell once per step on a Python list.
 """
 from __future__ import annotations
 
