@@ -5,14 +5,19 @@ forward branch i's ops (they run again inside it) and applies tf.gradients to
 them, w.r.t. the forward op's float captures; a capture a branch does not
 reach gets zeros. Only the taken branch's gradient runs.
 
-"While": supported when `maximum_iterations` is a compile-time constant N (the
-same requirement XLA has). The gradient is one "WhileGrad" op whose lowering
-re-runs the forward loop, writing each iteration's incoming loop variables into
-row k of an [N, ...] buffer, then runs a reverse loop from the last iteration to
-the first: it reads row k, re-runs the body's ops on it (adopted into a
-gradient sub-graph, as for "If") and applies the body's vector-Jacobian
-product, summing the captures' gradients over iterations. Loops whose bodies
-assign Variables, and unbounded loops, raise UnimplementedError.
+"While": one "WhileGrad" op, whatever decides the trip count. Its lowering
+re-runs the forward loop keeping a history of the loop variables, then runs a
+reverse loop from the last iteration to the first that re-runs the body's ops
+on iteration k's variables (adopted into a gradient sub-graph, as for "If")
+and applies the body's vector-Jacobian product, summing the captures'
+gradients. When a bound is known at compile time (a constant
+maximum_iterations, or a counting cond like `i < 3`: while_trip_count.py) and
+its rows fit HISTORY_BYTES, row k holds iteration k. Otherwise the history has
+a fixed number of rows and a counting pass runs first: with N iterations and R
+rows, row r keeps iteration r*S (S = ceil((N-1)/(R-1))), and the reverse loop
+replays the up to S-1 iterations from that checkpoint to k (drawing the
+forward's random numbers again). Shapes stay static; nothing is resized at run
+time. Loops whose bodies assign Variables raise UnimplementedError.
 """
 from __future__ import annotations
 

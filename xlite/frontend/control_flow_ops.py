@@ -23,9 +23,10 @@ iteration to the next; shape_invariants may restate those shapes but cannot
 relax them. Random ops in a body draw new numbers each iteration.
 
 Gradients (control_flow_grad.py) recompute rather than store: the gradient of
-an "If" is another "If" over the same pred, and the gradient of a "While" with
-a constant maximum_iterations re-runs the loop keeping every iteration's loop
-variables, then runs the body's gradient in reverse. That module builds on this
+an "If" is another "If" over the same pred, and the gradient of a "While" re-runs
+the loop keeping a history of its loop variables (every iteration's, or strided
+checkpoints when the trip count is unknown or the rows too big), then runs the
+body's gradient in reverse. That module builds on this
 one, so this one does not import it: xlite/__init__ does, which registers them.
 """
 from __future__ import annotations
