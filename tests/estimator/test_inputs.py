@@ -40,3 +40,16 @@ def test_argument_errors():
         tf.estimator.inputs.numpy_input_fn(x, np.zeros(4), shuffle=False)
     with pytest.raises(ValueError, match="duplicate keys"):
         tf.estimator.inputs.numpy_input_fn(x, {"a": np.zeros(3)}, shuffle=False)
+
+
+def test_pandas_input_fn_reads_columns():
+    try:
+        import pandas as pd
+    except ImportError:
+        with pytest.raises(TypeError, match="without pandas"):
+            tf.estimator.inputs.pandas_input_fn(None, shuffle=False)
+        return
+    frame = pd.DataFrame({"a": np.arange(3.0), "b": np.arange(3)})
+    got = batches(tf.estimator.inputs.pandas_input_fn(frame, pd.Series(np.arange(3) * 2), batch_size=3,
+                                                      shuffle=False))
+    assert got[0][0]["b"].tolist() == [0, 1, 2] and got[0][1].tolist() == [0, 2, 4]

@@ -67,7 +67,10 @@ def numpy_input_fn(x, y=None, batch_size=128, num_epochs=1, shuffle=None, queue_
 def pandas_input_fn(x, y=None, batch_size=128, num_epochs=1, shuffle=None, queue_capacity=1000, num_threads=1,
                     target_column="target"):
     """numpy_input_fn over a DataFrame's columns (and a Series target)."""
-    import pandas  # noqa: F401  (TF requires pandas here; the DataFrame's own columns are read below)
+    try:
+        import pandas  # noqa: F401  (TF requires pandas here; the DataFrame's own columns are read below)
+    except ImportError:
+        raise TypeError("pandas_input_fn should not be called without pandas installed") from None
     _check_shuffle(shuffle)
     if y is not None:
         if target_column in x:

@@ -33,6 +33,21 @@ def _publish(new: list, key, weight_collections, cols_to_vars) -> None:
             v.graph.add_to_collection(collection, v)
 
 
+def _per_column(columns, build, weight_collections, cols_to_vars) -> list:
+    """build(column) for each column in its own variable scope (named after it), its new Variables published."""
+    outputs = []
+    for column in columns:
+        before = _variable_ids()
+        with variable_scope(None, default_name=column.name) as scope:
+            outputs.append(build(column))
+            _publish(_new_variables(before, scope.name + "/"), column, weight_collections, cols_to_vars)
+    return outputs
+
+
+def _dense(column, cache, trainable: bool):
+    return array_ops.reshape(column.get_dense_tensor(cache, trainable=trainable), [-1, column.variable_shape[0]])
+
+
 def input_layer(features, feature_columns, weight_collections=None, trainable=True, cols_to_vars=None,
                 cols_to_output_tensors=None):
     """The dense tensors of `feature_columns` (sorted by name) concatenated: [batch, sum of their widths]."""
@@ -42,17 +57,11 @@ def input_layer(features, feature_columns, weight_collections=None, trainable=Tr
             raise ValueError("Items of feature_columns must be a _DenseColumn. You can wrap a categorical column "
                              f"with an embedding_column or indicator_column. Given: {column}")
     cache = FeatureTransformationCache(features)
-    outputs = []
     with variable_scope(None, default_name="input_layer", values=list(features.values())):
-        for column in columns:
-            before = _variable_ids()
-            with variable_scope(None, default_name=column.name) as scope:
-                tensor = column.get_dense_tensor(cache, trainable=trainable)
-                tensor = array_ops.reshape(tensor, [-1, column.variable_shape[0]])
-                _publish(_new_variables(before, scope.name + "/"), column, weight_collections, cols_to_vars)
-            if cols_to_output_tensors is not None:
-                cols_to_output_tensors[column] = tensor
-            outputs.append(tensor)
+        outputs = _per_column(columns, lambda column: _dense(column, cache, trainable), weight_collections,
+                              cols_to_vars)
+    if cols_to_output_tensors is not None:
+        cols_to_output_tensors.update(zip(columns, outputs))
     return join_ops.concat(outputs, 1)
 
 
@@ -62,21 +71,16 @@ def linear_model(features, feature_columns, units=1, sparse_combiner="sum", weig
     sparse_combiner) plus bias_weights; all weights start at zero, as TF's."""
     columns = columns_in_order(feature_columns)
     cache = FeatureTransformationCache(features)
-    weighted = []
+
+    def weighted_sum(column):
+        if hasattr(column, "get_ids"):
+            ids, valid = column.get_ids(cache)
+            return combine_rows(_weights("weights", [column.num_buckets, units], trainable), ids, valid,
+                                sparse_combiner)
+        weights = _weights("weights", [column.variable_shape[0], units], trainable)
+        return matmul_ops.matmul(_dense(column, cache, trainable), weights)
     with variable_scope(None, default_name="linear_model", values=list(features.values())):
-        for column in columns:
-            before = _variable_ids()
-            with variable_scope(None, default_name=column.name) as scope:
-                if hasattr(column, "get_ids"):
-                    weights = _weights("weights", [column.num_buckets, units], trainable)
-                    ids, valid = column.get_ids(cache)
-                    weighted.append(combine_rows(weights, ids, valid, sparse_combiner))
-                else:
-                    tensor = array_ops.reshape(column.get_dense_tensor(cache, trainable=trainable),
-                                               [-1, column.variable_shape[0]])
-                    weights = _weights("weights", [column.variable_shape[0], units], trainable)
-                    weighted.append(matmul_ops.matmul(tensor, weights))
-                _publish(_new_variables(before, scope.name + "/"), column, weight_collections, cols_to_vars)
+        weighted = _per_column(columns, weighted_sum, weight_collections, cols_to_vars)
         bias = _weights("bias_weights", [units], trainable)
         _publish([bias], "bias", weight_collections, cols_to_vars)
         total = weighted[0] if len(weighted) == 1 else math_ops.add_n(weighted)
