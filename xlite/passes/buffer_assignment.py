@@ -41,6 +41,7 @@ from __future__ import annotations
 
 from xlite.ir.buffers import ALIGNMENT, BufferAssignment, BufferSlice, aligned
 from xlite.ir.module import Computation, Instruction, Module
+from xlite.ir.symbolic import is_symbolic
 from xlite.ir.opcodes import is_elementwise
 from xlite.passes.pass_pipeline import Pass
 
@@ -90,18 +91,26 @@ def _aligned_to_root(comp: Computation) -> set:
 
 
 # Variable updates ------------------------------------------------------------------------------
-def place_aliased_outputs(module: Module) -> dict:
-    """Instruction -> parameter number for each aliased output, inserting copies where in-place is unsafe."""
+def _alias_requests(module: Module) -> list:
+    """(output index, returned value, parameter number) per output that asks to alias a parameter."""
     entry = module.entry
     aliases = module.output_aliases
     if not aliases or entry.root.opcode != "tuple":
+        return []
+    return [(out_index, entry.root.operands[out_index], number) for out_index, number in sorted(aliases.items())]
+
+
+def place_aliased_outputs(module: Module) -> dict:
+    """Instruction -> parameter number for each aliased output, inserting copies where in-place is unsafe."""
+    requests = _alias_requests(module)
+    if not requests:
         return {}
+    entry = module.entry
     position = {inst: i for i, inst in enumerate(entry.instructions)}
     users = entry.users()
     params = {p.attrs["number"]: p for p in entry.parameters}
     placed: dict = {}
-    for out_index, number in sorted(aliases.items()):
-        value = entry.root.operands[out_index]
+    for out_index, value, number in requests:
         param = params[number]
         last_read = max((position[u] for u in users[param] if u is not entry.root), default=-1)
         unsafe = (value.opcode in ("parameter", "constant") or value in placed
@@ -119,13 +128,8 @@ def place_aliased_outputs(module: Module) -> dict:
 
 def aliased_outputs(module: Module) -> dict:
     """What place_aliased_outputs would place without inserting any copy (for the scheduler's estimates)."""
-    entry = module.entry
-    aliases = module.output_aliases
-    if not aliases or entry.root.opcode != "tuple":
-        return {}
     placed = {}
-    for out_index, number in sorted(aliases.items()):
-        value = entry.root.operands[out_index]
+    for _, value, number in _alias_requests(module):
         if value.opcode not in ("parameter", "constant") and value not in placed:
             placed[value] = number
     return placed
@@ -252,8 +256,37 @@ def _reusable(inst: Instruction, at: int, buffer_of: dict, last: dict):
     return None
 
 
-def _allocate(buffers: list, end: int) -> tuple[int, int]:
-    """Best-fit offsets for buffers live over [first, last]; returns (arena bytes, peak live bytes)."""
+def _allocate(buffers: list, end: int) -> tuple:
+    """Best-fit offsets for buffers live over [first, last]; returns (arena bytes, peak live bytes).
+    Buffers of a symbolic size (xlite/ir/symbolic.py) go after all the others (`_allocate_symbolic`)."""
+    fixed = [buf for buf in buffers if not is_symbolic(buf.size)]
+    if len(fixed) == len(buffers):
+        return _allocate_fixed(buffers, end)
+    top, peak = _allocate_fixed(fixed, end)
+    return _allocate_symbolic([buf for buf in buffers if is_symbolic(buf.size)], end, top, peak)
+
+
+def _allocate_symbolic(buffers: list, end: int, base: int, peak: int) -> tuple:
+    """Offsets (polynomials of the run's sizes) for buffers of symbolic sizes, from `base` on: a dead
+    buffer's slice is reused only by one of exactly its size, so every offset holds for every run."""
+    free: dict = {}                 # aligned size -> offsets of dead buffers' slices
+    live: list = []
+    top = base
+    for buf in sorted(buffers, key=lambda b: b.first):
+        for other in [o for o in live if o.last < buf.first]:      # dead before buf is written
+            live.remove(other)
+            free.setdefault(aligned(other.size), []).append(other.offset)
+        need = aligned(buf.size)
+        if free.get(need):
+            buf.offset = free[need].pop()
+        else:
+            buf.offset, top = top, top + need
+        if buf.last < end:
+            live.append(buf)
+    return top, peak + top - base
+
+
+def _allocate_fixed(buffers: list, end: int) -> tuple[int, int]:
     starting: dict[int, list] = {}
     ending: dict[int, list] = {}
     for buf in buffers:
