@@ -50,7 +50,9 @@ def triple_and_layout() -> tuple[str, str]:
 
 def compile_to_object(ir_text: str, dump=None, tm=None, speed_level: int = 3) -> bytes:
     """Parses, verifies, optimizes at -O3 (loop and SLP vectorization on; -O1 without them, or -O0's
-    unoptimized code from the fast code generator, when asked) and emits object code.
+    unoptimized code from the fast code generator, when asked) and emits object code. Identical functions
+    are merged first, and at -O2 and up a large module is optimized as parts on several threads
+    (llvm_parts.py) before one code generation.
 
     `dump(stage, text, extension)`, when given, receives the LLVM IR, the optimized IR and the assembly.
     `tm` is another target machine to optimize and emit for (xlite.aot: position-independent, a named CPU).
@@ -61,27 +63,36 @@ def compile_to_object(ir_text: str, dump=None, tm=None, speed_level: int = 3) ->
         obj = compile_elsewhere(ir_text, speed_level)
         if obj is not None:
             return obj
+    from xlite.codegen.cpu.llvm_parts import merge_identical, pipeline_options
+    own_machine = tm is None
     tm = tm or target_machine(0 if speed_level == 0 else 3)
+    ir_text = merge_identical(ir_text)
     with _lock:
         if dump:
             dump("llvm-ir", ir_text, "ll")
         context = llvm.create_context()        # its own: types and constants in the global one are never freed
-        mod = llvm.parse_assembly(ir_text, context=context)
-        mod.verify()
-        pto = llvm.create_pipeline_tuning_options(speed_level=speed_level)
-        pto.loop_vectorization = speed_level >= 2
-        pto.slp_vectorization = speed_level >= 2
-        # Full unrolling of constant-trip loops made basic blocks huge and cold compiles 7x slower
-        # (W5: 3.4 s -> 0.46 s without) for no measurable run-time gain; the vectorizer still interleaves.
-        pto.loop_unrolling = False
-        pb = llvm.create_pass_builder(tm, pto)
-        pb.getModulePassManager().run(mod, pb)
+        mod = _optimized_in_parts(ir_text, speed_level, context) if own_machine and speed_level >= 2 else None
+        if mod is None:
+            mod = llvm.parse_assembly(ir_text, context=context)
+            mod.verify()
+            pb = llvm.create_pass_builder(tm, pipeline_options(speed_level))
+            pb.getModulePassManager().run(mod, pb)
         if dump:
             dump("llvm-ir-optimized", str(mod), "ll")
             dump("assembly", tm.emit_assembly(mod), "s")
         obj = tm.emit_object(mod)
         mod.close()
         return obj
+
+
+def _optimized_in_parts(ir_text: str, speed_level: int, context):
+    """The module optimized as parts on several threads (llvm_parts.py), or None where it stays whole: one
+    thread, a small module."""
+    from xlite.codegen.cpu import num_threads
+    from xlite.codegen.cpu.llvm_parts import optimize_in_parts, split
+    threads = num_threads()
+    parts = split(ir_text, threads) if threads > 1 else None
+    return optimize_in_parts(*parts, speed_level, context) if parts is not None else None
 
 
 def undefined_symbols(obj: bytes) -> list[str]:
