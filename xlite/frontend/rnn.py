@@ -18,7 +18,7 @@ from xlite.frontend.gather_ops import gather
 from xlite.frontend.graph import Tensor
 from xlite.frontend.join_ops import concat, stack, unstack
 from xlite.frontend.reduction_ops import reduce_max
-from xlite.frontend.rnn_cell_impl import _flat_sizes, _state_shape
+from xlite.frontend.rnn_cell_impl import flat_sizes, state_shape
 from xlite.frontend.sequence_ops import reverse_sequence
 from xlite.frontend.shape_ops import shape
 from xlite.frontend.slicing_ops import dynamic_update_slice
@@ -69,7 +69,7 @@ def _state_dtype(explicit_dtype, state):
 
 def _zeros(prefix: list, size, dtype) -> Tensor:
     """Zeros of shape prefix + size, with the static dims known set."""
-    dims, static = _state_shape(prefix[-1], size)
+    dims, static = state_shape(prefix[-1], size)
     dims = prefix[:-1] + dims
     static = [p if isinstance(p, int) else None for p in prefix[:-1]] + static
     out = zeros(dims, dtype=dtype)
@@ -141,7 +141,7 @@ def _check_inputs(flat_input: list) -> tuple:
 def _dynamic_rnn_loop(cell, inputs, initial_state, sequence_length, dtype):
     """The while loop over the time-major `inputs`; returns (time-major outputs, final state)."""
     flat_input = nest.flatten(inputs)
-    flat_output_size = _flat_sizes(cell.output_size)
+    flat_output_size = flat_sizes(cell.output_size)
     const_time, const_batch = _check_inputs(flat_input)
     time_steps = const_time if const_time is not None else shape(flat_input[0])[0]
     batch_size = _best_effort_batch_size(flat_input, 1)
@@ -184,7 +184,7 @@ def _dynamic_rnn_loop(cell, inputs, initial_state, sequence_length, dtype):
     _, final_buffers, final_state = while_loop(lambda time, *_: time < loop_bound, time_step,
                                                (time, buffers, initial_state), maximum_iterations=time_steps)
     for out, size in zip(final_buffers, flat_output_size):
-        out.set_shape([const_time, const_batch] + _state_shape(1, size)[1][1:])
+        out.set_shape([const_time, const_batch] + state_shape(1, size)[1][1:])
     outputs = nest.pack_sequence_as(cell.output_size, list(final_buffers)) \
         if nest.is_sequence(cell.output_size) else final_buffers[0]
     return outputs, final_state
@@ -272,7 +272,7 @@ def static_rnn(cell, inputs, initial_state=None, dtype=None, sequence_length=Non
             sequence_length = convert_to_tensor(sequence_length, name="sequence_length")
             if sequence_length.shape.ndims not in (None, 1):
                 raise ValueError("sequence_length must be a vector of length batch_size")
-            sizes = _flat_sizes(cell.output_size)
+            sizes = flat_sizes(cell.output_size)
             flat_zero = [_zeros([batch_size], s, _state_dtype(dtype, state)) for s in sizes]
             zero_output = nest.pack_sequence_as(cell.output_size, flat_zero) \
                 if nest.is_sequence(cell.output_size) else flat_zero[0]

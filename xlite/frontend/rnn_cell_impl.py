@@ -41,7 +41,7 @@ class LSTMStateTuple(collections.namedtuple("LSTMStateTuple", ("c", "h"))):
         return c.dtype
 
 
-def _state_shape(batch_size, size) -> tuple[list, list]:
+def state_shape(batch_size, size) -> tuple[list, list]:
     """The dims of a state of `size` for `batch_size` rows: (dims to build it from, static dims)."""
     inner = TensorShape(size).as_list() if not isinstance(size, numbers.Integral) else [int(size)]
     static_batch = batch_size if isinstance(batch_size, numbers.Integral) else None
@@ -53,16 +53,16 @@ def _state_shape(batch_size, size) -> tuple[list, list]:
 def zero_state_tensors(state_size, batch_size, dtype):
     """Zeros of each leaf size of `state_size`, [batch_size, size] each, nested like state_size."""
     def zeros_of(size):
-        dims, static = _state_shape(batch_size, size)
+        dims, static = state_shape(batch_size, size)
         if all(isinstance(d, numbers.Integral) for d in dims):
             return zeros(dims, dtype=dtype)
         out = zeros(stack([convert_to_tensor(d, dtype=dtypes.int32) for d in dims]), dtype=dtype)
         out.set_shape(static)
         return out
-    return nest.pack_sequence_as(state_size, [zeros_of(s) for s in _flat_sizes(state_size)])
+    return nest.pack_sequence_as(state_size, [zeros_of(s) for s in flat_sizes(state_size)])
 
 
-def _flat_sizes(state_size) -> list:
+def flat_sizes(state_size) -> list:
     """The leaf sizes of a nested state size (a TensorShape or a list of ints is one leaf)."""
     if isinstance(state_size, TensorShape):
         return [state_size]
@@ -75,7 +75,7 @@ def bias_add(x, bias) -> Tensor:
     return nn_bias_add(x, bias)
 
 
-def _input_depth(cell, inputs_shape) -> int:
+def _input_depth(inputs_shape) -> int:
     depth = inputs_shape.dims[-1] if inputs_shape.ndims else None
     if depth is None:
         raise ValueError(f"Expected inputs.shape[-1] to be known, saw shape: {inputs_shape}")
@@ -138,8 +138,8 @@ class LayerRNNCell(RNNCell):
     """A cell whose Variables are made in `build`, like a Layer's (TF's base of the built-in cells)."""
 
 
-class BasicRNNCell(LayerRNNCell):
-    """output = new_state = activation(W [inputs, state] + b)."""
+class _SingleStateCell(LayerRNNCell):
+    """A cell whose state is its output: num_units wide, tanh unless told otherwise."""
 
     def __init__(self, num_units, activation=None, reuse=None, name=None, dtype=None, **kwargs):
         super().__init__(_reuse=reuse, name=name, dtype=dtype, **kwargs)
@@ -154,8 +154,12 @@ class BasicRNNCell(LayerRNNCell):
     def output_size(self):
         return self._num_units
 
+
+class BasicRNNCell(_SingleStateCell):
+    """output = new_state = activation(W [inputs, state] + b)."""
+
     def build(self, inputs_shape) -> None:
-        depth = _input_depth(self, inputs_shape)
+        depth = _input_depth(inputs_shape)
         self._kernel = self.add_variable(_WEIGHTS_VARIABLE_NAME, shape=[depth + self._num_units, self._num_units])
         self._bias = self.add_variable(_BIAS_VARIABLE_NAME, shape=[self._num_units],
                                        initializer=init_ops.zeros_initializer())
@@ -167,27 +171,17 @@ class BasicRNNCell(LayerRNNCell):
         return output, output
 
 
-class GRUCell(LayerRNNCell):
+class GRUCell(_SingleStateCell):
     """Cho et al.'s GRU as TF1 has it: r, u = sigmoid(W_g [x, h] + b_g); c = act(W_c [x, r * h] + b_c);
     h' = u * h + (1 - u) * c. The gate bias starts at ones."""
 
     def __init__(self, num_units, activation=None, reuse=None, kernel_initializer=None, bias_initializer=None,
                  name=None, dtype=None, **kwargs):
-        super().__init__(_reuse=reuse, name=name, dtype=dtype, **kwargs)
-        self._num_units = int(num_units)
-        self._activation = activation_of(activation) or math_ops.tanh
+        super().__init__(num_units, activation, reuse=reuse, name=name, dtype=dtype, **kwargs)
         self._kernel_initializer, self._bias_initializer = kernel_initializer, bias_initializer
 
-    @property
-    def state_size(self):
-        return self._num_units
-
-    @property
-    def output_size(self):
-        return self._num_units
-
     def build(self, inputs_shape) -> None:
-        depth = _input_depth(self, inputs_shape)
+        depth = _input_depth(inputs_shape)
         n = self._num_units
         bias_init = self._bias_initializer
         self._gate_kernel = self.add_variable(f"gates/{_WEIGHTS_VARIABLE_NAME}", shape=[depth + n, 2 * n],
@@ -231,7 +225,7 @@ class BasicLSTMCell(LayerRNNCell):
         return self._num_units
 
     def build(self, inputs_shape) -> None:
-        depth = _input_depth(self, inputs_shape)
+        depth = _input_depth(inputs_shape)
         n = self._num_units
         self._kernel = self.add_variable(_WEIGHTS_VARIABLE_NAME, shape=[depth + n, 4 * n])
         self._bias = self.add_variable(_BIAS_VARIABLE_NAME, shape=[4 * n], initializer=init_ops.zeros_initializer())
@@ -278,7 +272,7 @@ class LSTMCell(LayerRNNCell):
         return self._num_proj or self._num_units
 
     def build(self, inputs_shape) -> None:
-        depth = _input_depth(self, inputs_shape)
+        depth = _input_depth(inputs_shape)
         n = self._num_units
         h_depth = self._num_proj or n
         init = self._initializer

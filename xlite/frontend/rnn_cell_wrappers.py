@@ -13,7 +13,7 @@ import numbers
 from xlite.frontend import math_ops, nest, random_ops
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.graph import get_default_graph
-from xlite.frontend.rnn_cell_impl import LSTMStateTuple, RNNCell, _flat_sizes
+from xlite.frontend.rnn_cell_impl import LSTMStateTuple, RNNCell, flat_sizes
 from xlite.frontend.scopes import device as device_scope
 from xlite.frontend.tensor_shape import TensorShape
 from xlite.ir import dtypes
@@ -136,7 +136,7 @@ class DropoutWrapper(_CellWrapper):
         """One [1, size] uniform noise per leaf of `sizes`: a mask shared by the batch and every step."""
         flat = [random_ops.random_uniform([1] + TensorShape(s).as_list() if not isinstance(s, int) else [1, s],
                                           seed=self._gen_seed(salt, k), dtype=dtype)
-                for k, s in enumerate(_flat_sizes(sizes))]
+                for k, s in enumerate(flat_sizes(sizes))]
         return nest.pack_sequence_as(sizes, flat) if nest.is_sequence(sizes) else flat[0]
 
     def _dropout(self, values, salt: str, noise, keep_prob, flags=None):
