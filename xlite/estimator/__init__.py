@@ -5,9 +5,10 @@ from __future__ import annotations
 import types
 
 from xlite.estimator import export, feature_column, inputs
-from xlite.estimator.canned.dnn import DNNClassifier, DNNRegressor
+from xlite.estimator.canned.dnn import DNNClassifier, DNNEstimator, DNNRegressor
+from xlite.estimator.canned.head import BinaryClassHead, MultiClassHead, RegressionHead
 from xlite.estimator.canned.dnn_linear_combined import DNNLinearCombinedClassifier, DNNLinearCombinedRegressor
-from xlite.estimator.canned.linear import LinearClassifier, LinearRegressor
+from xlite.estimator.canned.linear import LinearClassifier, LinearEstimator, LinearRegressor
 from xlite.estimator.estimator import Estimator, WarmStartSettings
 from xlite.estimator.keras_estimator import model_to_estimator
 from xlite.estimator.mode_keys import ModeKeys
@@ -17,6 +18,8 @@ from xlite.estimator.training import EvalSpec, TrainSpec, train_and_evaluate
 
 keras_namespace = types.SimpleNamespace(model_to_estimator=model_to_estimator)   # tf.keras.estimator
 
-__all__ = ["DNNClassifier", "DNNLinearCombinedClassifier", "DNNLinearCombinedRegressor", "DNNRegressor",
-           "Estimator", "EstimatorSpec", "EvalSpec", "LinearClassifier", "LinearRegressor", "ModeKeys", "RunConfig",
-           "TrainSpec", "WarmStartSettings", "export", "feature_column", "inputs", "train_and_evaluate"]
+__all__ = ["BinaryClassHead", "DNNClassifier", "DNNEstimator", "DNNLinearCombinedClassifier",
+           "DNNLinearCombinedRegressor", "DNNRegressor", "Estimator", "EstimatorSpec", "EvalSpec", "LinearClassifier",
+           "LinearEstimator", "LinearRegressor", "ModeKeys", "MultiClassHead", "RegressionHead", "RunConfig",
+           "TrainSpec", "WarmStartSettings", "export", "feature_column", "inputs", "keras_namespace",
+           "model_to_estimator", "train_and_evaluate"]

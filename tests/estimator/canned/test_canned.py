@@ -42,10 +42,11 @@ def test_multi_class_head_at_zero_logits(tmp_path):
 
 def test_regression_weights_and_sum_over_batch_size(tmp_path):
     """average_loss is the weighted mean of the squared errors; loss (SUM_OVER_BATCH_SIZE) their weighted sum
-    over the batch size; here at the initial prediction 0."""
+    over the batch size; here at the initial prediction 0 (a LinearEstimator under a RegressionHead)."""
     y = np.array([1.0, -2.0, 0.5, 3.0, 1.0], np.float32)
     w = np.array([1.0, 0.0, 2.0, 1.0, 0.5], np.float32)
-    regressor = est.LinearRegressor([fc.numeric_column("x")], weight_column="w", model_dir=str(tmp_path))
+    regressor = est.LinearEstimator(est.RegressionHead(weight_column="w"), [fc.numeric_column("x")],
+                                    model_dir=str(tmp_path))
     results = regressor.evaluate(input_fn(y, w=w))
     np.testing.assert_allclose(results["average_loss"], (w * y ** 2).sum() / w.sum(), rtol=1e-6)
     np.testing.assert_allclose(results["loss"], (w * y ** 2).sum() / len(y), rtol=1e-6)

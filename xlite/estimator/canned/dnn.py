@@ -69,6 +69,15 @@ class DNNRegressor(_DNNEstimator):
     def __init__(self, hidden_units, feature_columns, model_dir=None, label_dimension=1, weight_column=None,
                  optimizer="Adagrad", activation_fn=nn_activations.relu, dropout=None, config=None,
                  warm_start_from=None, loss_reduction=Reduction.SUM_OVER_BATCH_SIZE, batch_norm=False):
-        head = head_lib.RegressionHead(label_dimension, weight_column, loss_reduction)
+        head = head_lib.RegressionHead(label_dimension, weight_column, loss_reduction=loss_reduction)
+        super().__init__(head, hidden_units, feature_columns, model_dir, optimizer, activation_fn, dropout, config,
+                         warm_start_from, batch_norm)
+
+
+class DNNEstimator(_DNNEstimator):
+    """A feed-forward network under any head (tf.estimator.BinaryClassHead, MultiClassHead, RegressionHead)."""
+
+    def __init__(self, head, hidden_units, feature_columns, model_dir=None, optimizer="Adagrad",
+                 activation_fn=nn_activations.relu, dropout=None, config=None, warm_start_from=None, batch_norm=False):
         super().__init__(head, hidden_units, feature_columns, model_dir, optimizer, activation_fn, dropout, config,
                          warm_start_from, batch_norm)

@@ -83,7 +83,7 @@ class DNNLinearCombinedRegressor(_CombinedEstimator):
                  dnn_optimizer="Adagrad", dnn_hidden_units=None, dnn_activation_fn=nn_activations.relu,
                  dnn_dropout=None, label_dimension=1, weight_column=None, config=None, warm_start_from=None,
                  loss_reduction=Reduction.SUM_OVER_BATCH_SIZE, batch_norm=False, linear_sparse_combiner="sum"):
-        head = head_lib.RegressionHead(label_dimension, weight_column, loss_reduction)
+        head = head_lib.RegressionHead(label_dimension, weight_column, loss_reduction=loss_reduction)
         super().__init__(head, model_dir, linear_feature_columns, linear_optimizer, dnn_feature_columns,
                          dnn_optimizer, dnn_hidden_units, dnn_activation_fn, dnn_dropout, config, warm_start_from,
                          batch_norm, linear_sparse_combiner)

@@ -54,12 +54,13 @@ def _reduce(unweighted: Tensor, weights, reduction: str) -> Tensor:
                      "SUM_OVER_BATCH_SIZE).")
 
 
-def _train_op(loss: Tensor, optimizer, train_op_fn):
-    """optimizer's update of the trainable Variables (or train_op_fn(loss)), then global_step + 1."""
+def _train_op(loss: Tensor, optimizer, train_op_fn, trainable_variables=None, update_ops=None):
+    """optimizer's update of the trainable Variables (or train_op_fn(loss)) with update_ops, then
+    global_step + 1."""
     if train_op_fn is not None:
         return train_op_fn(loss)
-    update = minimize(optimizer, loss, None)
-    with control_dependencies([update]):
+    update = minimize(optimizer, loss, trainable_variables)
+    with control_dependencies([update, *(update_ops or ())]):
         return assign_add(get_global_step(), constant(np.int64(1))).op
 
 
@@ -72,14 +73,16 @@ def minimize(optimizer, loss: Tensor, var_list):
 class _Head:
     """Shared spec building; subclasses give the loss, predictions, metrics and export outputs."""
 
-    def __init__(self, weight_column=None, loss_reduction=Reduction.SUM_OVER_BATCH_SIZE, name=None):
+    def __init__(self, weight_column=None, loss_reduction=Reduction.SUM_OVER_BATCH_SIZE, name=None, loss_fn=None):
         if loss_reduction not in (Reduction.SUM, Reduction.SUM_OVER_BATCH_SIZE):
             raise ValueError(f"Invalid loss_reduction: {loss_reduction}. Only SUM and SUM_OVER_BATCH_SIZE are "
                              "supported by the canned heads.")
         self._weight_column, self._loss_reduction, self._name = weight_column, loss_reduction, name
+        self._loss_fn = loss_fn
 
-    def create_estimator_spec(self, features, mode, logits, labels=None, optimizer=None, train_op_fn=None,
-                              regularization_losses=None) -> EstimatorSpec:
+    def create_estimator_spec(self, features, mode, logits, labels=None, optimizer=None, trainable_variables=None,
+                              train_op_fn=None, update_ops=None, regularization_losses=None) -> EstimatorSpec:
+        """The EstimatorSpec of `mode` for these logits (TF 2.x's Head.create_estimator_spec)."""
         with name_scope(self._name, "head"):
             predictions = self.predictions(logits)
             if mode == ModeKeys.PREDICT:
@@ -90,7 +93,7 @@ class _Head:
                                  "function properly parses and returns labels.")
             labels = self.processed_labels(labels)
             weights = _weights(features, self._weight_column)
-            unweighted = self.unweighted_loss(labels, logits)
+            unweighted = self._loss_fn(labels, logits) if self._loss_fn else self.unweighted_loss(labels, logits)
             loss = _reduce(unweighted, weights, self._loss_reduction)
             if regularization_losses:
                 loss = loss + math_ops.add_n(list(regularization_losses))
@@ -101,7 +104,7 @@ class _Head:
             if optimizer is None and train_op_fn is None:
                 raise ValueError("train_op_fn and optimizer cannot both be None.")
             return EstimatorSpec(mode, predictions=predictions, loss=loss,
-                                 train_op=_train_op(loss, optimizer, train_op_fn))
+                                 train_op=_train_op(loss, optimizer, train_op_fn, trainable_variables, update_ops))
 
     def export_outputs(self, predictions: dict) -> dict:
         """TF's: serving_default and classification / regression (Classify, Regress: they need a string
@@ -136,8 +139,8 @@ class BinaryClassHead(_Head):
     logits_dimension = 1
 
     def __init__(self, weight_column=None, thresholds=None, label_vocabulary=None,
-                 loss_reduction=Reduction.SUM_OVER_BATCH_SIZE, name=None):
-        super().__init__(weight_column, loss_reduction, name)
+                 loss_reduction=Reduction.SUM_OVER_BATCH_SIZE, loss_fn=None, name=None):
+        super().__init__(weight_column, loss_reduction, name, loss_fn)
         self._thresholds = tuple(thresholds or ())
         self._label_vocabulary = label_vocabulary
 
@@ -184,10 +187,10 @@ class MultiClassHead(_Head):
     """n_classes > 2 from n_classes logits: softmax probabilities, sparse softmax cross-entropy."""
 
     def __init__(self, n_classes, weight_column=None, label_vocabulary=None,
-                 loss_reduction=Reduction.SUM_OVER_BATCH_SIZE, name=None):
+                 loss_reduction=Reduction.SUM_OVER_BATCH_SIZE, loss_fn=None, name=None):
         if n_classes is None or n_classes <= 2:
             raise ValueError(f"n_classes must be > 2: {n_classes}.")
-        super().__init__(weight_column, loss_reduction, name)
+        super().__init__(weight_column, loss_reduction, name, loss_fn)
         self._n_classes, self._label_vocabulary = n_classes, label_vocabulary
 
     logits_dimension = property(lambda self: self._n_classes)
@@ -214,10 +217,13 @@ class RegressionHead(_Head):
     """label_dimension real outputs, the logits themselves; squared error."""
 
     def __init__(self, label_dimension=1, weight_column=None, loss_reduction=Reduction.SUM_OVER_BATCH_SIZE,
-                 name=None):
+                 loss_fn=None, inverse_link_fn=None, name=None):
         if label_dimension < 1:
             raise ValueError(f"Invalid label_dimension {label_dimension}.")
-        super().__init__(weight_column, loss_reduction, name)
+        if inverse_link_fn is not None:
+            from xlite import errors
+            raise errors.unimplemented("RegressionHead(inverse_link_fn=...)")
+        super().__init__(weight_column, loss_reduction, name, loss_fn)
         self._label_dimension = label_dimension
 
     logits_dimension = property(lambda self: self._label_dimension)
@@ -253,4 +259,4 @@ def head_for(n_classes: int, weight_column=None, label_vocabulary=None, loss_red
     """The classifier head for n_classes (binary for 2), as the canned classifiers pick it."""
     if n_classes == 2:
         return BinaryClassHead(weight_column, label_vocabulary=label_vocabulary, loss_reduction=loss_reduction)
-    return MultiClassHead(n_classes, weight_column, label_vocabulary, loss_reduction)
+    return MultiClassHead(n_classes, weight_column, label_vocabulary, loss_reduction=loss_reduction)

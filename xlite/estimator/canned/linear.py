@@ -55,5 +55,13 @@ class LinearRegressor(_LinearEstimator):
     def __init__(self, feature_columns, model_dir=None, label_dimension=1, weight_column=None, optimizer="Ftrl",
                  config=None, warm_start_from=None, loss_reduction=Reduction.SUM_OVER_BATCH_SIZE,
                  sparse_combiner="sum"):
-        head = head_lib.RegressionHead(label_dimension, weight_column, loss_reduction)
+        head = head_lib.RegressionHead(label_dimension, weight_column, loss_reduction=loss_reduction)
+        super().__init__(head, feature_columns, model_dir, optimizer, config, warm_start_from, sparse_combiner)
+
+
+class LinearEstimator(_LinearEstimator):
+    """A linear model under any head."""
+
+    def __init__(self, head, feature_columns, model_dir=None, optimizer="Ftrl", config=None, sparse_combiner="sum",
+                 warm_start_from=None):
         super().__init__(head, feature_columns, model_dir, optimizer, config, warm_start_from, sparse_combiner)
