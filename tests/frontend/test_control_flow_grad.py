@@ -95,7 +95,7 @@ def test_constant_bound_sizes_the_history_statically():
                                    numeric_grad(lambda v: s.run(tf.reduce_sum(y), {x: v}), xs), rtol=1e-6)
 
 
-@pytest.mark.parametrize("target", ["interpreter", "cpu"])
+@pytest.mark.parametrize("target", ["interpreter", pytest.param("cpu", marks=pytest.mark.slow)])
 def test_nested_loops_bool_variables_and_replayed_random_numbers(target, monkeypatch):
     """Fed trip counts inside and out, a bool loop variable, captures: finite differences; with random
     factors, the replayed iterations must draw the forward's numbers (z = x^n r_0 ... r_n-1)."""

@@ -29,8 +29,8 @@ from xlite.frontend.op_registry import lowering, make_op
 from xlite.frontend.subgraph import SubgraphContext, TupleState, finish, recording, static_shape
 from xlite.frontend.while_trip_count import static_trip_count
 
-HISTORY_BYTES = 16 << 20     # a loop gradient keeps every iteration's variables up to this, else strided checkpoints
-MAX_STRIDED_ROWS = 1024      # rows of a strided history (its buffer is written whole each run)
+HISTORY_BYTES = 256 << 10    # history buffer size: each iteration rewrites it whole, so beyond this keep checkpoints
+MAX_STRIDED_ROWS = 1024      # rows of a strided history (the reverse loop replays up to count/rows iterations per step)
 
 no_gradient("_Arg")
 
