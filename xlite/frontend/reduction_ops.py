@@ -98,33 +98,22 @@ def _reduction(op_type, input_tensor, axis, keepdims, name, reduction_indices=No
     return make_op(op_type, inputs, {"keep_dims": keepdims}, name=name or op_type).outputs[0]
 
 
-def reduce_sum(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
-    return _reduction("Sum", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
+def _reducer(op_type: str, doc: str | None = None):
+    """tf.reduce_<op type> (TF's arguments, the old spellings included) for a reduction op type."""
+    def reduce(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None) -> Tensor:
+        return _reduction(op_type, input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
+    reduce.__name__ = reduce.__qualname__ = f"reduce_{op_type.lower()}"
+    reduce.__doc__ = doc or f"tf.{reduce.__name__}: the {op_type} reduction over axis (all axes when None)."
+    return reduce
 
 
-def reduce_mean(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
-    """The mean; integer inputs give the truncated integer mean, as TF does."""
-    return _reduction("Mean", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
-
-
-def reduce_max(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
-    return _reduction("Max", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
-
-
-def reduce_min(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
-    return _reduction("Min", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
-
-
-def reduce_prod(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
-    return _reduction("Prod", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
-
-
-def reduce_all(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
-    return _reduction("All", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
-
-
-def reduce_any(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
-    return _reduction("Any", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
+reduce_sum = _reducer("Sum")
+reduce_mean = _reducer("Mean", "The mean; integer inputs give the truncated integer mean, as TF does.")
+reduce_max = _reducer("Max")
+reduce_min = _reducer("Min")
+reduce_prod = _reducer("Prod")
+reduce_all = _reducer("All")
+reduce_any = _reducer("Any")
 
 
 def _warn_old_spellings(reduction_indices, keep_dims) -> None:
@@ -240,27 +229,37 @@ def scan_axis(ctx, x, axis_inst, what: str) -> int | None:
     return None if ctx.static else axis % rank
 
 
-@lowering("Cumsum")
-def _lower_cumsum(ctx, op, x, axis_inst):
+def scan_lowering(op_type: str):
+    """Registers fn(b, x, axis, n, exclusive) -> the running result from the start of the axis (of n > 0) as
+    op_type's lowering; the axis check and `reverse` (x and the result reversed) are done here."""
+    def register(fn):
+        @lowering(op_type)
+        def lower(ctx, op, x, axis_inst):
+            b = ctx.b
+            axis = scan_axis(ctx, x, axis_inst, op_type.lower())
+            if axis is None:
+                return ctx.unknown(x.shape)
+            n = x.shape.dims[axis]
+            if n == 0:
+                return x
+            reverse = op.attrs["reverse"]
+            if reverse:
+                x = b.emit("reverse", (x,), dimensions=(axis,))
+            r = fn(b, x, axis, n, op.attrs["exclusive"])
+            return b.emit("reverse", (r,), dimensions=(axis,)) if reverse else r
+        return fn
+    return register
+
+
+@scan_lowering("Cumsum")
+def _lower_cumsum(b, x, axis: int, n: int, exclusive: bool):
     """A running sum as a window sum: each output sums the window of n elements ending at it (XLA's way)."""
-    b = ctx.b
     rank = x.shape.rank
-    axis = scan_axis(ctx, x, axis_inst, "cumsum")
-    if axis is None:
-        return ctx.unknown(x.shape)
-    n = x.shape.dims[axis]
-    if n == 0:
-        return x
-    exclusive, reverse = op.attrs["exclusive"], op.attrs["reverse"]
-    if reverse:
-        x = b.emit("reverse", (x,), dimensions=(axis,))
     window = tuple(n if d == axis else 1 for d in range(rank))
     padding = tuple((n if exclusive else n - 1, 0) if d == axis else (0, 0) for d in range(rank))
     r = b.emit("reduce_window", (x,), kind="sum", window=window, strides=(1,) * rank, padding=padding)
     if exclusive:
         r = b.emit("slice", (r,), start_indices=(0,) * rank, limit_indices=x.shape.dims, strides=(1,) * rank)
-    if reverse:
-        r = b.emit("reverse", (r,), dimensions=(axis,))
     return r
 
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 from xlite.frontend.gradients import grad_rule
 from xlite.frontend.graph import Tensor
 from xlite.frontend.math_ops import div_no_nan
-from xlite.frontend.op_registry import lowering
-from xlite.frontend.reduction_ops import cumsum, scan, scan_axis
+from xlite.frontend.reduction_ops import cumsum, scan, scan_lowering
 
 __all__ = ["cumprod"]
 
@@ -25,24 +24,13 @@ def _shift(b, x, axis: int, k: int):
                   high=(0,) * rank, interior=(0,) * rank)
 
 
-@lowering("Cumprod")
-def _lower_cumprod(ctx, op, x, axis_inst):
-    b = ctx.b
-    axis = scan_axis(ctx, x, axis_inst, "cumprod")
-    if axis is None:
-        return ctx.unknown(x.shape)
-    n = x.shape.dims[axis]
-    if n == 0:
-        return x
-    if op.attrs["reverse"]:
-        x = b.emit("reverse", (x,), dimensions=(axis,))
-    r = _shift(b, x, axis, 1) if op.attrs["exclusive"] else x
+@scan_lowering("Cumprod")
+def _lower_cumprod(b, x, axis: int, n: int, exclusive: bool):
+    r = _shift(b, x, axis, 1) if exclusive else x
     k = 1
     while k < n:
         r = b.emit("mul", (r, _shift(b, r, axis, k)))
         k *= 2
-    if op.attrs["reverse"]:
-        r = b.emit("reverse", (r,), dimensions=(axis,))
     return r
 
 
