@@ -68,7 +68,7 @@ with tf.Session() as sess:
     c = h = np.zeros((1, UNITS), np.float32)
     current, written = ids[:1], [text[0]]
     for _ in range(args.sample):
-        probs, (c, h) = sess.run([next_probs, state_out], {char: current.reshape(1, 1), state_in.c: c, state_in.h: h})
+        probs, (c, h) = sess.run([next_probs, state_out], {char: current.reshape(1, 1), state_in: (c, h)})
         p = probs[0].astype(np.float64)
         current = rng.choice(len(vocab), size=1, p=p / p.sum())
         written.append(vocab[int(current[0])])

@@ -11,6 +11,7 @@ import numpy as np
 
 from xlite import errors
 from xlite.arguments import fits
+from xlite.frontend import nest
 from xlite.frontend.graph import Graph, Tensor
 
 
@@ -24,10 +25,25 @@ def validate_feeds(graph: Graph, feed_dict: dict) -> dict[Tensor, np.ndarray]:
     that already fits goes in as a view of itself (no backend writes a feed); any other value as a
     private read-only copy (the caller may reuse their buffer)."""
     feeds: dict[Tensor, np.ndarray] = {}
-    for key, value in feed_dict.items():
+    for key, value in _flat_items(feed_dict):
         t = _feed_tensor(graph, key)
         feeds[t] = validate_feed(t, value)
     return dict(sorted(feeds.items(), key=lambda item: (item[0].op._id, item[0].value_index)))
+
+
+def _flat_items(feed_dict: dict):
+    """The (key, value) pairs, a key that nests tensors (an RNN's LSTMStateTuple, a MultiRNNCell's tuple of
+    them) paired leaf by leaf with its value's leaves, as TF1's Session.run does (nest.flatten_dict_items).
+    Such a run takes the careful path each time (`feed_tensors` names no tensor for it)."""
+    for key, value in feed_dict.items():
+        if not isinstance(key, (tuple, list)):
+            yield key, value
+            continue
+        keys, values = nest.flatten(key), nest.flatten(value)
+        if len(keys) != len(values):
+            raise ValueError(f"Could not flatten dictionary. Key had {len(keys)} elements, but value had "
+                             f"{len(values)} elements. Key: {key}, value: {value}.")
+        yield from zip(keys, values)
 
 
 def validate_feed(t: Tensor, value) -> np.ndarray:
