@@ -119,3 +119,19 @@ def test_optimizer_names():
     assert isinstance(get_optimizer_instance(lambda: tf.train.AdamOptimizer(0.1)), tf.train.AdamOptimizer)
     with pytest.raises(ValueError, match="Unsupported optimizer name"):
         get_optimizer_instance("Nope", 0.1)
+
+
+@pytest.mark.slow
+def test_linear_classifier_learns_from_string_columns(tmp_path):
+    """Hash-bucket and crossed string columns: ids made on the host, their weight rows trained in the graph."""
+    words = np.array(["red", "blue", "green", "red", "blue", "green"] * 4)
+    sizes = np.array(["s", "l"] * 12)
+    labels = ((words == "red") | (sizes == "l")).astype(np.int32)
+    columns = [fc.categorical_column_with_hash_bucket("w", 50), fc.crossed_column(["w", "z"], 50),
+               fc.categorical_column_with_vocabulary_list("z", ["s", "l"])]
+    classifier = est.LinearClassifier(columns, model_dir=str(tmp_path), optimizer="SGD")
+    fn = est.inputs.numpy_input_fn({"w": words, "z": sizes}, labels, batch_size=24, num_epochs=None, shuffle=False)
+    classifier.train(fn, steps=60)
+    results = classifier.evaluate(fn, steps=1)
+    assert results["accuracy"] == 1.0 and results["average_loss"] < 0.3
+    assert classifier.get_variable_value("linear/linear_model/w_X_z/weights").shape == (50, 1)
