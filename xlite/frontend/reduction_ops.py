@@ -78,6 +78,17 @@ def _lower_reduce(ctx, op, x, axes_inst=None):
     return r
 
 
+def _warn_old_spellings(reduction_indices, keep_dims) -> None:
+    if reduction_indices is not None:
+        warn_deprecated("reduction_indices=", "axis=")
+    if keep_dims is not None:
+        warn_deprecated("keep_dims=", "keepdims=")
+
+
+def _keep(keepdims, keep_dims) -> bool:
+    return bool(keep_dims if keepdims is None else keepdims)
+
+
 def _reduction(op_type, input_tensor, axis, keepdims, name, reduction_indices=None, keep_dims=None) -> Tensor:
     if axis is not None and reduction_indices is not None:
         raise ValueError("Can not specify both 'axis' and 'reduction_indices'.")
@@ -85,7 +96,7 @@ def _reduction(op_type, input_tensor, axis, keepdims, name, reduction_indices=No
         raise ValueError("Can not specify both 'keepdims' and 'keep_dims'.")
     _warn_old_spellings(reduction_indices, keep_dims)
     axis = reduction_indices if axis is None else axis
-    keepdims = bool(keep_dims if keepdims is None else keepdims)
+    keepdims = _keep(keepdims, keep_dims)
     x = convert_to_tensor(input_tensor, name="input_tensor")
     check_dtype(x, BOOL if op_type in ("All", "Any") else NUMERIC, op_type, "input")
     inputs = [x]
@@ -114,17 +125,6 @@ reduce_min = _reducer("Min")
 reduce_prod = _reducer("Prod")
 reduce_all = _reducer("All")
 reduce_any = _reducer("Any")
-
-
-def _warn_old_spellings(reduction_indices, keep_dims) -> None:
-    if reduction_indices is not None:
-        warn_deprecated("reduction_indices=", "axis=")
-    if keep_dims is not None:
-        warn_deprecated("keep_dims=", "keepdims=")
-
-
-def _keep(keepdims, keep_dims) -> bool:
-    return bool(keep_dims if keepdims is None else keepdims)
 
 
 def reduce_logsumexp(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None,
