@@ -1,7 +1,7 @@
 """tf.summary.FileWriter: Summary protos and the graph into TensorBoard event files.
 
-Events go through the tensorboard package's EventFileWriter (a background thread that
-writes `events.out.tfevents.*` record files), so anything TensorBoard reads, this writes.
+Events go to `events.out.tfevents.*` record files as TF writes them (event_file.py), with the
+tensorboard package's Event protos, so anything TensorBoard reads, this writes.
 """
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import time
 from xlite import tf_logging
 from xlite.frontend.graph import Graph
 from xlite.summary import encode
+from xlite.summary.event_file import EventFileWriter
 from xlite.summary.graph_def import graph_def as _graph_def
 
 
@@ -19,11 +20,8 @@ class FileWriter:
     def __init__(self, logdir, graph=None, max_queue=10, flush_secs=120, graph_def=None,
                  filename_suffix=None, session=None):
         self._pb = encode.protos()
-        try:
-            from tensorboard.summary.writer.event_file_writer import EventFileWriter
-        except ImportError:
-            raise ImportError(encode._MISSING) from None
-        self._make_writer = lambda: EventFileWriter(str(logdir), max_queue, flush_secs, filename_suffix or "")
+        self._make_writer = lambda: EventFileWriter(str(logdir), max_queue, flush_secs, filename_suffix or "",
+                                                    self._pb.event_pb2)
         self._logdir = str(logdir)
         self._writer = self._make_writer()
         self._closed = False
