@@ -391,4 +391,6 @@ WORKLOADS = {w.id: w for w in (
              "data", build_w9),
     Workload("W10", "Keras fit: quickstart MLP, one epoch", "60,000 28x28, batch 32, Adam, from_logits",
              "keras", build_w10),
+    Workload("W11", "data-parallel W3 step over MPI: 1 vs 2 ranks", "global batch 256, SGD, mpiexec -n 1 / -n 2",
+             "distributed", build_w3),
 )}

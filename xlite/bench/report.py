@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .aot_workload import table_row as aot_table_row
 from .data_workload import table_row as data_table_row
+from .distributed_workload import table_row as distributed_table_row
 from .eager_workload import table_row as eager_table_row
 from .function_workload import table_row as function_table_row
 from .keras_workload import table_row as keras_table_row
@@ -117,6 +118,8 @@ def _table_row(w: dict, report: dict, target: str) -> list:
         return keras_table_row(w, fmt_time, _fmt_ratio)
     if w["kind"] == "eager":
         return eager_table_row(w, fmt_time, _fmt_ratio)
+    if w["kind"] == "distributed":
+        return distributed_table_row(w, fmt_time, _fmt_ratio)
     if w["kind"] == "compile":
         jx = w.get("jax") or {}
         cached = w.get("cached_s")

@@ -17,6 +17,7 @@ from .aot_workload import run_aot_workload
 from .checks import _describe
 from .cold_compile import run_compile_workload
 from .data_workload import run_data_workload
+from .distributed_workload import run_distributed_workload
 from .eager_workload import run_eager_workload
 from .function_workload import run_function_workload
 from .keras_workload import run_keras_workload
@@ -40,6 +41,8 @@ def run_workload(workload, target: str, with_jax: bool, settings: Settings, with
         return run_keras_workload(workload, target, with_jax, settings)
     if workload.kind == "eager":
         return run_eager_workload(workload, target, with_jax, settings)
+    if workload.kind == "distributed":
+        return run_distributed_workload(workload, target, with_jax, settings)
     try:
         systems, _ = prepare(workload, target, with_jax, with_cupy)
     except Exception as e:      # noqa: BLE001  (the reference itself failed: nothing to compare with)

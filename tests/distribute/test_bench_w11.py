@@ -1,0 +1,33 @@
+"""W11 of `xlite bench`: the ring all-reduce model, the table row and target, and (slow) a quick run of
+the workload under mpiexec."""
+import pytest
+
+from mpi_launch import missing
+from xlite.bench.distributed_workload import ring_model, run_distributed_workload, table_row, _targets
+from xlite.bench.settings import Settings, load_workloads
+
+
+def test_ring_model():
+    model = ring_model(compute_s=0.01, gradient_bytes=1_000_000, bandwidth=1e9, latency_s=1e-5)
+    # 8 machines: 14 latencies + 2 * 7/8 of a megabyte at 1 GB/s
+    assert model["8"]["allreduce_s"] == pytest.approx(14e-5 + 1.75e-3)
+    assert model["64"]["allreduce_s"] == pytest.approx(126e-5 + 2 * 63 / 64 * 1e-3)
+    assert model["8"]["efficiency"] == pytest.approx(0.01 / (0.01 + 14e-5 + 1.75e-3))
+
+
+def test_row_and_target():
+    row = {"id": "W11", "title": "t", "status": "ok", "steps_per_s": {"1": 80.0, "2": 150.0},
+           "scaling_efficiency": 0.94, "allreduce_share": 0.05, "bus_bandwidth_Bps": 4e9,
+           "systems": {"2 ranks": {"step_s": 0.0066}}}
+    cells = table_row(row, lambda t: f"{t * 1e3:.1f} ms", lambda r: f"{r:.1f}x")
+    assert cells[3] == "6.6 ms" and "80 -> 150 steps/s, efficiency 94%, all-reduce 5.0% of the step" in cells[7]
+    assert _targets(row)[0]["met"] and not _targets(dict(row, allreduce_share=0.2))[0]["met"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(missing() is not None, reason=str(missing()))
+def test_quick_run():
+    row = run_distributed_workload(load_workloads().WORKLOADS["W11"], "cpu", False, Settings(quick=True))
+    assert row["status"] == "ok", row["status"]
+    assert row["steps_per_s"]["1"] > 0 and row["steps_per_s"]["2"] > 0
+    assert 0 < row["allreduce_share"] < 1 and set(row["model"]) == {"8", "64"}

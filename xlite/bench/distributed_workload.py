@@ -1,0 +1,179 @@
+"""W11 of `xlite bench`: data-parallel scaling of the W3 step (MLP 784-256-256-10, SGD) over MPI.
+
+The global batch is 256: one process trains on all of it, then two processes (`mpiexec -n 2`) on 128 rows
+each, their gradients averaged by the all-reduce inside the compiled step (hvd.DistributedOptimizer; the
+combiner packs the six gradients into one buffer). Every rank computes on one thread
+(XLITE_NUM_THREADS=1): one core each, as one machine each would be. Reported:
+
+- steps/s at 1 and 2 ranks and the scaling efficiency, (steps/s at 2) / (2 x steps/s at 1): with the
+  global batch fixed, two ranks would ideally take half the one-rank step;
+- the all-reduce's share of the two-rank step: the time of one all-reduce of the step's gradient buffer
+  (1.08 MB) over the step's time;
+- the all-reduce's bus bandwidth at 16 MiB and its latency (an 8-byte all-reduce), from which
+  docs/distributed.md models 8 and 64 machines with the ring all-reduce's cost:
+  T(p, n) = 2 (p - 1) alpha + 2 (p - 1) / p * n / B.
+
+Target: the all-reduce under 10% of the two-rank step.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from .checks import _describe
+from .settings import Settings
+from .targets import check
+
+GLOBAL_BATCH = 256
+MAX_ALLREDUCE_SHARE = 0.10
+BIG_BYTES = 16 << 20
+MODEL_MACHINES = (8, 64)
+
+
+def _median_time(fn, calls: int, rounds: int) -> float:
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        times.append((time.perf_counter() - start) / calls)
+    return float(np.median(times))
+
+
+def child(steps: int, rounds: int) -> None:
+    """In each of the processes mpiexec starts: time the W3 step and all-reduces; rank 0 prints one JSON line."""
+    import xlite as tf
+    import xlite.distribute.mpi as hvd
+    sys.path.insert(0, os.getcwd())
+    from benchmarks.workloads import mnist_batch
+    hvd.init()
+    size, rank = hvd.size(), hvd.rank()
+    images, labels = mnist_batch(30, (784,), GLOBAL_BATCH)
+    rows = slice(rank * GLOBAL_BATCH // size, (rank + 1) * GLOBAL_BATCH // size)
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(3)
+        x = tf.placeholder(tf.float32, [None, 784])
+        y_ = tf.placeholder(tf.float32, [None, 10])
+        h = x
+        for n_in, n_out, relu in ((784, 256, True), (256, 256, True), (256, 10, False)):
+            h = tf.matmul(h, tf.Variable(tf.truncated_normal([n_in, n_out], stddev=0.1))) + \
+                tf.Variable(tf.zeros([n_out]))
+            h = tf.nn.relu(h) if relu else h
+        loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y_, logits=h))
+        train = hvd.DistributedOptimizer(tf.train.GradientDescentOptimizer(0.01)).minimize(loss)
+        n_params = sum(int(np.prod(v.shape.as_list())) for v in tf.trainable_variables())
+        buffers = {name: tf.Variable(tf.ones([n], tf.float32)) for name, n in
+                   (("gradients", n_params), ("big", BIG_BYTES // 4), ("latency", 2))}
+        # assigned back in place: an all-reduce whose value nothing reads would be pruned from the run
+        reduces = {name: tf.assign(v, hvd.allreduce(v)).op for name, v in buffers.items()}
+        init = tf.global_variables_initializer()
+        bcast = hvd.broadcast_global_variables(0)
+    with tf.Session(graph=graph) as sess:
+        sess.run(init)
+        sess.run(bcast)
+        feed = {x: images[rows], y_: labels[rows]}
+        for _ in range(3):
+            sess.run(train, feed)
+        for op in reduces.values():
+            sess.run(op)
+        result = {"ranks": size, "step_s": _median_time(lambda: sess.run(train, feed), steps, rounds),
+                  "gradient_bytes": 4 * n_params}
+        for name, op in reduces.items():
+            calls = 5 if name == "big" else steps
+            result[f"allreduce_{name}_s"] = _median_time(lambda: sess.run(op), calls, rounds)
+    if rank == 0:
+        print(json.dumps(result), flush=True)
+
+
+def _launch(ranks: int, steps: int, rounds: int, timeout: float) -> dict:
+    env = dict(os.environ, XLITE_NUM_THREADS="1")
+    env.pop("XLITE_MPI", None)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    with tempfile.TemporaryDirectory(prefix="xlite-w11-") as cache:
+        env.setdefault("XLITE_CACHE_DIR", cache)
+        proc = subprocess.run(["mpiexec", "-n", str(ranks), sys.executable, "-m", "xlite.bench.distributed_workload",
+                               str(steps), str(rounds)], capture_output=True, text=True, timeout=timeout, env=env,
+                              cwd=root)
+    if proc.returncode != 0:
+        raise RuntimeError(f"mpiexec -n {ranks} exited {proc.returncode}: {proc.stderr.strip()[-400:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def ring_model(compute_s: float, gradient_bytes: int, bandwidth: float, latency_s: float) -> dict:
+    """Step time and efficiency on p machines, each training 128 rows a step (global batch 128 p) in
+    `compute_s`, then a ring all-reduce of the gradients at the measured bus bandwidth and latency."""
+    model = {}
+    for p in MODEL_MACHINES:
+        allreduce_s = 2 * (p - 1) * latency_s + 2 * (p - 1) / p * gradient_bytes / bandwidth
+        model[str(p)] = {"allreduce_s": allreduce_s, "step_s": compute_s + allreduce_s,
+                         "efficiency": compute_s / (compute_s + allreduce_s)}
+    return model
+
+
+def run_distributed_workload(workload, target: str, with_jax: bool, settings: Settings) -> dict:
+    row = {"id": workload.id, "title": workload.title, "shapes": workload.shapes, "kind": workload.kind,
+           "systems": {}, "compiled": target}
+    missing = _missing()
+    if target != "cpu" or missing:
+        row["status"] = f"not run: {missing or 'W11 runs on the cpu target'}"
+        row["targets"] = []
+        return row
+    steps, rounds = (5, 3) if settings.quick else (20, settings.rounds)
+    try:
+        one, two = _launch(1, steps, rounds, 600), _launch(2, steps, rounds, 600)
+    except Exception as e:      # noqa: BLE001  (a row reports it)
+        row["status"] = f"error: {_describe(e)}"
+        row["targets"] = []
+        return row
+    row["systems"] = {"1 rank": dict(one, status="ok"), "2 ranks": dict(two, status="ok")}
+    row["steps_per_s"] = {"1": 1 / one["step_s"], "2": 1 / two["step_s"]}
+    row["scaling_efficiency"] = one["step_s"] / (2 * two["step_s"])
+    row["allreduce_share"] = two["allreduce_gradients_s"] / two["step_s"]
+    # a ring all-reduce moves 2 (p-1)/p of the buffer through each link: the bus bandwidth of NCCL's tests
+    row["bus_bandwidth_Bps"] = 2 * (2 - 1) / 2 * BIG_BYTES / two["allreduce_big_s"]
+    row["latency_s"] = two["allreduce_latency_s"] / (2 * (2 - 1))
+    compute_s = two["step_s"] - two["allreduce_gradients_s"]     # a rank's 128 rows, without the all-reduce
+    row["model"] = ring_model(compute_s, two["gradient_bytes"], row["bus_bandwidth_Bps"], row["latency_s"])
+    row["status"] = "ok"
+    row["targets"] = _targets(row)
+    return row
+
+
+def _missing() -> str | None:
+    import importlib.util
+    if importlib.util.find_spec("mpi4py") is None:
+        return "mpi4py is not installed (pip install 'xlite[mpi]')"
+    if shutil.which("mpiexec") is None:
+        return "no mpiexec on PATH"
+    return None
+
+
+def _targets(row: dict) -> list:
+    return [check(f"all-reduce under {MAX_ALLREDUCE_SHARE:.0%} of the 2-rank step", row.get("allreduce_share"),
+                  lambda r: r < MAX_ALLREDUCE_SHARE)]
+
+
+def table_row(row: dict, fmt_time, fmt_ratio) -> list:
+    """Steps/s at 1 and 2 ranks, the scaling efficiency and the all-reduce's share in the throughput column."""
+    through = "-"
+    if row.get("status") == "ok":
+        sps = row["steps_per_s"]
+        through = (f"{sps['1']:.0f} -> {sps['2']:.0f} steps/s, efficiency {row['scaling_efficiency']:.0%}, "
+                   f"all-reduce {row['allreduce_share']:.1%} of the step, "
+                   f"{row['bus_bandwidth_Bps'] / 1e9:.1f} GB/s bus")
+    two = row.get("systems", {}).get("2 ranks", {})
+    return [row["id"], row["title"], "-", fmt_time(two.get("step_s")), "-", "-", "-", through, "-", "-",
+            row["status"]]
+
+
+if __name__ == "__main__":
+    child(int(sys.argv[1]), int(sys.argv[2]))
