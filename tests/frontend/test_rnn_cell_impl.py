@@ -190,3 +190,46 @@ def test_string_activation_and_errors():
     assert tf.compat.v1.nn.rnn_cell.LSTMStateTuple is LSTMStateTuple
     with pytest.raises(TypeError, match="Inconsistent internal state"):
         LSTMStateTuple(tf.zeros([1]), tf.zeros([1], tf.float64)).dtype
+
+
+class OwnCallCell(tf.nn.rnn_cell.RNNCell):
+    """A TF1-era user cell: __call__ overridden, its Variable from tf.get_variable."""
+
+    @property
+    def state_size(self):
+        return 3
+
+    @property
+    def output_size(self):
+        return 3
+
+    def __call__(self, inputs, state, scope=None):
+        with tf.variable_scope(scope or "own_cell"):
+            w = tf.get_variable("w", [inputs.shape[1] + 3, 3])
+            h = tf.tanh(tf.matmul(tf.concat([inputs, state], 1), w))
+        return h, h
+
+
+class BuildCallCell(OwnCallCell):
+    """A user cell written like the built-in ones: build and call."""
+
+    __call__ = tf.nn.rnn_cell.RNNCell.__call__
+
+    def build(self, inputs_shape):
+        self.w = self.add_variable("w", [inputs_shape[-1] + 3, 3])
+
+    def call(self, inputs, state):
+        h = tf.tanh(tf.matmul(tf.concat([inputs, state], 1), self.w))
+        return h, h
+
+
+def test_user_cells_in_dynamic_rnn_get_tf_names_and_gradients():
+    x = tf.constant(np.random.default_rng(8).normal(size=(2, 4, 2)).astype(np.float32))
+    own, _ = tf.nn.dynamic_rnn(OwnCallCell(), x, dtype=tf.float32)
+    built, _ = tf.nn.dynamic_rnn(BuildCallCell(), x, dtype=tf.float32, scope="other")
+    assert [v.op.name for v in tf.global_variables()] == ["rnn/own_cell/w", "other/build_call_cell/w"]
+    grads = tf.gradients(tf.reduce_sum(own) + tf.reduce_sum(built), tf.trainable_variables())
+    with tf.Session(target="interpreter") as sess:
+        sess.run(tf.global_variables_initializer())
+        got = sess.run(grads)
+    assert [g.shape for g in got] == [(5, 3), (5, 3)] and all(np.abs(g).sum() > 0 for g in got)
