@@ -63,6 +63,15 @@ def test_fed_trip_count(session, rows, monkeypatch):
         np.testing.assert_allclose(grad, k * 1.1 ** (k - 1) if k else 0.0, rtol=1e-12)
 
 
+def test_strided_history_counts_with_the_forward_loop(monkeypatch):
+    """Lowered after the forward loop, the gradient takes its count from it: no third forward pass."""
+    monkeypatch.setattr(control_flow_grad, "MAX_STRIDED_ROWS", 2)
+    x, n, p, g = power_loop()
+    lowered = lower_run(tf.get_default_graph(), [p, g], [], {x: (), n: ()})
+    verify_module(lowered.module)
+    assert sum(i.opcode == "while" for i in lowered.module.entry.instructions) == 3
+
+
 def test_data_dependent_trip_count():
     """while y < 10: y = y * y * x; gradients w.r.t. the initial value and the captured x."""
     y0 = tf.placeholder(tf.float64, [])

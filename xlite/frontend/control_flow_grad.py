@@ -13,9 +13,10 @@ and applies the body's vector-Jacobian product, summing the captures'
 gradients. When a bound is known at compile time (a constant
 maximum_iterations, or a counting cond like `i < 3`: while_trip_count.py) and
 its rows fit HISTORY_BYTES, row k holds iteration k. Otherwise the history has
-a fixed number of rows and a counting pass runs first: with N iterations and R
-rows, row r keeps iteration r*S (S = ceil((N-1)/(R-1))), and the reverse loop
-replays the up to S-1 iterations from that checkpoint to k (drawing the
+a fixed number of rows R, and the forward loop's own counter (or a counting
+pass, when the forward loop was not lowered in the same computation) gives the
+count N: row r keeps iteration r*S (S = ceil((N-1)/(R-1))), and the reverse
+loop replays the up to S-1 iterations from that checkpoint to k (drawing the
 forward's random numbers again). Shapes stay static; nothing is resized at run
 time. Loops whose bodies assign Variables raise UnimplementedError.
 """
@@ -132,9 +133,11 @@ def _lower_while_grad(ctx, op, *operands):
     row_bytes = sum(x.shape.num_elements * max(x.dtype.itemsize, 4) for x in init)   # bools kept as s32
     rows, strided = history_plan(a["trip_bound"], row_bytes)
     stride = None
-    if strided:   # a first pass counts the iterations, so the second knows how many to keep per row
-        counting, _, _ = cf.lower_loop(ctx, forward, init, outer)
-        stride = _history_stride(b, b.get_tuple_element(counting, n), rows)
+    if strided:   # the forward loop's count (or a counting pass's) says how many iterations a row keeps
+        count = cf.lowered_trip_count(ctx, forward)
+        if count is None:
+            count = b.get_tuple_element(cf.lower_loop(ctx, forward, init, outer)[0], n)
+        stride = _history_stride(b, count, rows)
     loop, _, _ = cf.lower_loop(ctx, forward, init, outer, history_rows=rows, history_stride=stride)
     count = b.get_tuple_element(loop, n)
     history = [b.get_tuple_element(loop, n + 1 + j) for j in range(n)]

@@ -31,6 +31,8 @@ one, so this one does not import it: xlite/__init__ does, which registers them.
 """
 from __future__ import annotations
 
+import weakref
+
 from xlite import errors
 from xlite.frontend import nest
 from xlite.frontend.convert import constant, convert_to_tensor
@@ -321,12 +323,22 @@ def _maximum_iterations(maximum_iterations) -> Tensor | None:
     return limit
 
 
+_lowered_loops: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # context -> {While op: its while}
+
+
 @lowering("While")
 def _lower_while(ctx, op, *operands):
     if ctx.static:
         return [ctx.unknown(static_shape(t)) for t in op.inputs[:op.attrs["n_vars"]]]
     loop, state, _ = lower_loop(ctx, op, operands[:op.attrs["n_vars"]], dict(zip(op.inputs, operands)))
+    _lowered_loops.setdefault(ctx, {})[op] = loop
     return [ctx.b.get_tuple_element(loop, j) for j in range(op.attrs["n_vars"])]
+
+
+def lowered_trip_count(ctx, op: Operation):
+    """How many iterations the "While" op ran, when it was already lowered in this context; else None."""
+    loop = _lowered_loops.get(ctx, {}).get(op)
+    return None if loop is None else ctx.b.get_tuple_element(loop, op.attrs["n_vars"])
 
 
 def loop_counter_dtype(op: Operation):
