@@ -103,10 +103,30 @@ def _sklearn():
     return datasets
 
 
+def _sklearn_data_file(name: str):
+    """The path of a data file scikit-learn ships (sklearn/datasets/data/NAME), found without importing
+    scikit-learn (its import, SciPy's statistics included, took seconds of the examples' start); or None."""
+    import importlib.util
+    import os
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.origin:
+        return None
+    path = os.path.join(os.path.dirname(spec.origin), "datasets", "data", name)
+    return path if os.path.isfile(path) else None
+
+
 def load_digits(test_fraction: float = 0.2, seed: int = 0):
     """scikit-learn's 8x8 digits as float32 in [0, 1] and int labels: ((x_train, y_train), (x_test, y_test))."""
-    d = _sklearn().load_digits()
-    return train_test_split((d.data / 16.0).astype(np.float32), d.target.astype(np.int32), test_fraction, seed)
+    path = _sklearn_data_file("digits.csv.gz")
+    if path is None:
+        d = _sklearn().load_digits()
+        data, target = d.data, d.target
+    else:                               # the 64 pixels and the label per row, as sklearn.datasets reads it
+        import gzip
+        with gzip.open(path, "rt") as f:
+            table = np.loadtxt(f, delimiter=",")
+        data, target = table[:, :-1], table[:, -1]
+    return train_test_split((data / 16.0).astype(np.float32), target.astype(np.int32), test_fraction, seed)
 
 
 def load_iris(test_fraction: float = 0.2, seed: int = 0):
