@@ -240,6 +240,14 @@ def _merged_options(options, extra):
 USE_DEFAULT = object()
 
 
+def steps_or_secs(steps, secs, defaults: tuple) -> tuple:
+    """TF's rule for an every-N-steps / every-N-seconds pair: neither given takes `defaults`, one given
+    leaves the other None (USE_DEFAULT marks "not given")."""
+    if steps is USE_DEFAULT and secs is USE_DEFAULT:
+        return defaults
+    return (None if steps is USE_DEFAULT else steps), (None if secs is USE_DEFAULT else secs)
+
+
 def MonitoredTrainingSession(master="", is_chief=True, checkpoint_dir=None, scaffold=None, hooks=None,  # noqa: N802
                              chief_only_hooks=None, save_checkpoint_secs=USE_DEFAULT,
                              save_summaries_steps=USE_DEFAULT, save_summaries_secs=USE_DEFAULT, config=None,
@@ -248,18 +256,9 @@ def MonitoredTrainingSession(master="", is_chief=True, checkpoint_dir=None, scaf
     """A MonitoredSession for training, as TF builds it: restores from or initializes into `checkpoint_dir`, and
     adds a StepCounterHook and SummarySaverHook (writing to summary_dir, else checkpoint_dir) and a
     CheckpointSaverHook (every 600 s by default, or save_checkpoint_steps). The global step must exist."""
-    if save_summaries_steps is USE_DEFAULT and save_summaries_secs is USE_DEFAULT:
-        save_summaries_steps, save_summaries_secs = 100, None
-    elif save_summaries_secs is USE_DEFAULT:
-        save_summaries_secs = None
-    elif save_summaries_steps is USE_DEFAULT:
-        save_summaries_steps = None
-    if save_checkpoint_steps is USE_DEFAULT and save_checkpoint_secs is USE_DEFAULT:
-        save_checkpoint_steps, save_checkpoint_secs = None, 600
-    elif save_checkpoint_secs is USE_DEFAULT:
-        save_checkpoint_secs = None
-    elif save_checkpoint_steps is USE_DEFAULT:
-        save_checkpoint_steps = None
+    save_summaries_steps, save_summaries_secs = steps_or_secs(save_summaries_steps, save_summaries_secs, (100, None))
+    save_checkpoint_steps, save_checkpoint_secs = steps_or_secs(save_checkpoint_steps, save_checkpoint_secs,
+                                                                (None, 600))
     scaffold = scaffold or Scaffold()
     all_hooks = []
     if is_chief and chief_only_hooks:
