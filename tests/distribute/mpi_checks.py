@@ -6,6 +6,7 @@ one launch, since each launch costs a second of MPI start-up. Prints one "ok <ch
 2. The W3 MLP (784-256-256-10) trained for a few steps by two processes, each on half of every batch,
    against one process on the whole batch (same initial weights): Horovod-style API with SGD and Adam,
    and MirroredStrategy + Keras fit with SGD and Adam; weights compared after every step.
+3. Only rank 0 writes checkpoints, Keras weights and summaries.
 """
 from __future__ import annotations
 
@@ -228,6 +229,29 @@ def check_strategy_reduce_and_dataset() -> None:
     ok("strategy-reduce-dataset")
 
 
+def check_only_rank_0_writes(directory: str) -> None:
+    """Checkpoints, Keras weights and summaries: rank 0's are written, rank 1's are not."""
+    mine = os.path.join(directory, f"rank{hvd.rank()}")
+    os.makedirs(mine)
+    with tf.Graph().as_default():
+        v = tf.Variable([1.0, 2.0])
+        saver = tf.train.Saver()
+        writer = tf.summary.FileWriter(mine)
+        with tf.Session() as sess:
+            sess.run(v.initializer)
+            assert saver.save(sess, os.path.join(mine, "model.ckpt"), global_step=3).endswith("model.ckpt-3")
+            writer.add_summary(sess.run(tf.summary.scalar("v0", v[0])), 3)
+            writer.close()
+    keras_model().save_weights(os.path.join(mine, "weights.h5"))
+    hvd.allgather_object(None)      # a barrier: both have written what they write
+    if hvd.rank() == 0:
+        written = {r: sorted(os.listdir(os.path.join(directory, f"rank{r}"))) for r in range(hvd.size())}
+        assert "checkpoint" in written[0] and "weights.h5" in written[0], written
+        assert any(f.startswith("events.out.tfevents") for f in written[0]), written
+        assert all(written[r] == [] for r in range(1, hvd.size())), written
+    ok("rank-0-writes")
+
+
 def fail_fast() -> None:
     """Rank 1 raises; rank 0 waits in an all-reduce that rank 1 never joins: MPI_Abort must end both."""
     hvd.init()
@@ -249,3 +273,4 @@ if __name__ == "__main__":
         check_strategy_reduce_and_dataset()
         check_horovod_api()
         check_mirrored_keras()
+        check_only_rank_0_writes(os.environ["MPI_CHECKS_DIR"])

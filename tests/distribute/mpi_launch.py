@@ -24,7 +24,7 @@ def mpiexec(args: list, processes: int = 2, timeout: float = 300) -> subprocess.
     """`mpiexec -n processes python args...` from the source tree, with a private compile cache."""
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
                XLITE_CACHE_DIR=os.environ.get("XLITE_CACHE_DIR") or tempfile.mkdtemp(prefix="xlite-mpi-test-"),
-               EXPECTED_SIZE=str(processes))
+               EXPECTED_SIZE=str(processes), MPI_CHECKS_DIR=tempfile.mkdtemp(prefix="xlite-mpi-files-"))
     env.pop("XLITE_MPI", None)
     return subprocess.run(["mpiexec", "-n", str(processes), sys.executable, *args], capture_output=True, text=True,
                           timeout=timeout, env=env, cwd=ROOT)

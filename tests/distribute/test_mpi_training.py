@@ -1,6 +1,6 @@
 """Two processes under mpiexec: the collectives on every backend, and data-parallel training that ends
-every step with the weights of one process training on the whole batch (mpi_checks.py does the work, in
-one launch); a process that raises ends the other at once, with its error."""
+every step with the weights of one process training on the whole batch, and only rank 0 writes files
+(mpi_checks.py does the work, in one launch); a process that raises ends the other at once, with its error."""
 import os
 
 import pytest
@@ -9,7 +9,8 @@ from mpi_launch import missing, mpiexec
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(missing() is not None, reason=str(missing()))]
 SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mpi_checks.py")
-CHECKS = ("collectives", "strategy-reduce-dataset", "horovod-sgd", "horovod-adam", "keras-sgd", "keras-adam")
+CHECKS = ("collectives", "strategy-reduce-dataset", "horovod-sgd", "horovod-adam", "keras-sgd", "keras-adam",
+          "rank-0-writes")
 
 
 def test_two_processes_train_as_one_on_the_whole_batch():

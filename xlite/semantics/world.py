@@ -61,6 +61,12 @@ def world() -> World:
     return _world
 
 
+def is_chief() -> bool:
+    """Whether this process writes the files every replica would write alike (checkpoints, summaries):
+    rank 0, as Horovod scripts and tf.distribute's chief do. A process alone is its own chief."""
+    return world().rank == 0
+
+
 def _start() -> World:
     MPI = mpi_module()
     comm = MPI.COMM_WORLD
@@ -86,4 +92,4 @@ def _abort_all_on_uncaught_exception(comm) -> None:
     sys.excepthook = abort
 
 
-__all__ = ["World", "world", "launched_by_mpi", "mpi_module"]
+__all__ = ["World", "world", "is_chief", "launched_by_mpi", "mpi_module"]

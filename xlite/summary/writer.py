@@ -9,9 +9,23 @@ import time
 
 from xlite import tf_logging
 from xlite.frontend.graph import Graph
+from xlite.semantics.world import is_chief
 from xlite.summary import encode
 from xlite.summary.event_file import EventFileWriter
 from xlite.summary.graph_def import graph_def as _graph_def
+
+
+class _DiscardingWriter:
+    """The event writer of a process other than rank 0 in a data-parallel world."""
+
+    def add_event(self, event) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 class FileWriter:
@@ -20,8 +34,9 @@ class FileWriter:
     def __init__(self, logdir, graph=None, max_queue=10, flush_secs=120, graph_def=None,
                  filename_suffix=None, session=None):
         self._pb = encode.protos()
-        self._make_writer = lambda: EventFileWriter(str(logdir), max_queue, flush_secs, filename_suffix or "",
-                                                    self._pb.event_pb2)
+        # data-parallel replicas log alike: rank 0 writes the event file, the others discard their events
+        self._make_writer = (lambda: EventFileWriter(str(logdir), max_queue, flush_secs, filename_suffix or "",
+                                                     self._pb.event_pb2)) if is_chief() else _DiscardingWriter
         self._logdir = str(logdir)
         self._writer = self._make_writer()
         self._closed = False

@@ -22,6 +22,7 @@ from xlite.frontend.graph import GraphKeys, get_default_graph
 from xlite.io.format import bundle
 from xlite.io.format.atomic import remove_stale_temp_files, write_atomic
 from xlite.io.format.checkpoint_state import CheckpointState, format_state, parse_state
+from xlite.semantics.world import is_chief
 from xlite.train.checkpoint_reader import CheckpointReader, checkpoint_exists
 from xlite.train.xckpt import SUFFIX as LEGACY_SUFFIX
 
@@ -130,6 +131,8 @@ class Saver:
         directory = os.path.dirname(os.path.abspath(save_path))
         if not os.path.isdir(directory):
             raise ValueError(f"Parent directory of {save_path} doesn't exist, can't save.")
+        if not is_chief():          # data-parallel replicas hold the same Variables: rank 0 writes them
+            return save_path
         remove_stale_temp_files(directory)
         values = sess.run({name: v for name, v in self._vars.items()})
         bundle.write_bundle(save_path, {name: np.asarray(values[name]) for name in self._vars})

@@ -13,6 +13,7 @@ import os
 from xlite import errors
 from xlite.frontend.graph import executing_eagerly
 from xlite.keras import backend
+from xlite.semantics.world import is_chief
 
 
 def _is_h5(filepath: str, save_format) -> bool:
@@ -46,6 +47,8 @@ def _saver(model):
 
 def save_weights(model, filepath, save_format=None) -> None:
     filepath = os.fspath(filepath)
+    if not is_chief():          # data-parallel replicas hold the same weights: rank 0 writes them
+        return
     if _is_h5(filepath, save_format):
         from xlite.keras.engine import hdf5
         hdf5.save_weights(model, filepath)
@@ -72,8 +75,11 @@ def load_weights(model, filepath, by_name: bool = False):
 
 
 def save_model(model, filepath, overwrite=True, include_optimizer=True, save_format=None) -> None:
-    """HDF5 (`.h5`, or save_format='h5'), else a SavedModel directory (saved_model_format.py)."""
+    """HDF5 (`.h5`, or save_format='h5'), else a SavedModel directory (saved_model_format.py); only rank 0
+    of a data-parallel world writes."""
     filepath = os.fspath(filepath)
+    if not is_chief():
+        return
     if not _is_h5(filepath, save_format):
         from xlite.keras.engine import saved_model_format
         saved_model_format.save_model(model, filepath, overwrite, include_optimizer)
