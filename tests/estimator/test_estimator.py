@@ -158,6 +158,10 @@ def test_model_fn_contract_errors(tmp_path):
         unlabeled.train(train_input(), steps=1)
     with pytest.raises(ValueError, match="both steps and max_steps"):
         unlabeled.train(train_input(), steps=1, max_steps=2)
+    never_saves = est.Estimator(model_fn, model_dir=str(tmp_path / "n"), params={"lr": LR},
+                                config=est.RunConfig(save_checkpoints_steps=None, save_checkpoints_secs=None))
+    with pytest.raises(ValueError, match="CheckpointSaverHook to use saving_listeners"):
+        never_saves.train(train_input(), steps=1, saving_listeners=[tf.train.CheckpointSaverListener()])
 
 
 @LIVE_TF[0]

@@ -21,6 +21,7 @@ from xlite.estimator import export as export_lib
 from xlite.estimator.mode_keys import ModeKeys
 from xlite.estimator.model_fn import LOSS_METRIC_KEY, EstimatorSpec
 from xlite.estimator.run_config import RunConfig
+from xlite.estimator import train_distribute
 from xlite.frontend.graph import Graph, GraphKeys
 from xlite.frontend.metrics_ops import mean as metric_mean
 from xlite.frontend.random_ops import set_random_seed
@@ -109,7 +110,8 @@ class Estimator:
             self._seed_graph()
             global_step = create_global_step(graph)
             features, labels, input_hooks = self._features_and_labels(input_fn, ModeKeys.TRAIN)
-            spec = self._call_model_fn(features, labels, ModeKeys.TRAIN)
+            with train_distribute.replica_scope(self._config.train_distribute):
+                spec = self._call_model_fn(features, labels, ModeKeys.TRAIN)
             self._maybe_warm_start()
             summary_ops.scalar("loss", spec.loss)
             config = self._config
@@ -119,12 +121,7 @@ class Estimator:
                                                       every_n_iter=config.log_step_count_steps))
             scaffold = _scaffold_with_saver(spec.scaffold, config)
             chief_hooks = list(spec.training_chief_hooks)
-            if (config.save_checkpoints_steps or config.save_checkpoints_secs) or saving_listeners:
-                if not any(isinstance(h, CheckpointSaverHook) for h in worker_hooks + chief_hooks):
-                    chief_hooks.append(CheckpointSaverHook(
-                        self._model_dir, save_secs=config.save_checkpoints_secs,
-                        save_steps=config.save_checkpoints_steps, scaffold=scaffold, listeners=saving_listeners,
-                        save_graph_def=config.checkpoint_save_graph_def))
+            _add_saver_hook(self._model_dir, config, scaffold, worker_hooks, chief_hooks, saving_listeners)
             loss = None
             with MonitoredTrainingSession(
                     checkpoint_dir=self._model_dir, scaffold=scaffold, hooks=worker_hooks,
@@ -242,7 +239,10 @@ class Estimator:
             kwargs["config"] = self.config
         if "mode" in args:
             kwargs["mode"] = mode
-        result = input_fn(**kwargs)
+        strategy = self._config.train_distribute if mode == ModeKeys.TRAIN else None
+        if "input_context" in args:
+            kwargs["input_context"] = train_distribute.input_context(strategy)
+        result = train_distribute.shard_input(input_fn(**kwargs), strategy, "input_context" in args)
         hooks = []
         if isinstance(result, Dataset):
             result = make_one_shot_iterator(result).get_next()
@@ -312,6 +312,24 @@ class _StopAfterNEvalsHook(SessionRunHook):
             tf_logging.info("Evaluation [%d/%d]", self._evals_completed, self._num_evals)
         if self._evals_completed >= self._num_evals:
             run_context.request_stop()
+
+
+def _add_saver_hook(model_dir, config: RunConfig, scaffold, worker_hooks: list, chief_hooks: list,
+                    saving_listeners: list) -> None:
+    """TF's rule: a CheckpointSaverHook when the config saves (unless the hooks have one), and the saving
+    listeners on the first saver hook (a ValueError without one)."""
+    savers = [h for h in worker_hooks + chief_hooks if isinstance(h, CheckpointSaverHook)]
+    if (config.save_checkpoints_steps or config.save_checkpoints_secs) and not savers:
+        savers = [CheckpointSaverHook(model_dir, save_secs=config.save_checkpoints_secs,
+                                      save_steps=config.save_checkpoints_steps, scaffold=scaffold,
+                                      save_graph_def=config.checkpoint_save_graph_def)]
+        chief_hooks.extend(savers)
+    if saving_listeners:
+        if not savers:
+            raise ValueError("There should be a CheckpointSaverHook to use saving_listeners. Please set one of "
+                             "the RunConfig.save_checkpoints_steps or RunConfig.save_checkpoints_secs.")
+        savers[0]._listeners.extend(listener for listener in saving_listeners
+                                    if listener not in savers[0]._listeners)
 
 
 def _scaffold_with_saver(scaffold, config: RunConfig) -> Scaffold:
