@@ -12,7 +12,7 @@ import string
 
 from xlite import errors
 from xlite.frontend.convert import convert_to_tensor
-from xlite.frontend.gradients import grad_rule
+from xlite.frontend.gradients import grad_rule, to_shape_of, to_shape_of_grad
 from xlite.frontend.graph import Tensor
 from xlite.frontend.math_ops import NUMERIC, check_dtype
 from xlite.frontend.op_registry import lowering, make_op
@@ -126,14 +126,10 @@ def _lower_sum_or_broadcast(ctx, op, g, like):
 
 
 def _sum_or_broadcast_to(g: Tensor, like: Tensor) -> Tensor:
-    if g.shape.is_fully_defined() and g.shape == like.shape:
-        return g
-    return make_op("SumOrBroadcastToShapeOf", [g, like], name="SumOrBroadcast").outputs[0]
+    return to_shape_of("SumOrBroadcastToShapeOf", g, like, "SumOrBroadcast")
 
 
-@grad_rule("SumOrBroadcastToShapeOf")
-def _sum_or_broadcast_grad(op, g):
-    return [_sum_or_broadcast_to(g, op.inputs[0]), None]
+grad_rule("SumOrBroadcastToShapeOf")(to_shape_of_grad(_sum_or_broadcast_to))   # its own adjoint
 
 
 @grad_rule("Einsum")

@@ -14,17 +14,12 @@ import numpy as np
 
 from xlite.frontend.convert import constant, convert_to_tensor
 from xlite.frontend.graph import Tensor
-from xlite.frontend.op_registry import lowering, make_op
+from xlite.frontend.op_registry import lowering, make_op, rule_decorator
 
 _GRAD_RULES: dict[str, Callable | None] = {}
 
 
-def grad_rule(*op_types: str):
-    def register(fn):
-        for t in op_types:
-            _GRAD_RULES[t] = fn
-        return fn
-    return register
+grad_rule = rule_decorator(_GRAD_RULES)   # @grad_rule("Exp"): fn(op, *output_grads) -> input grads
 
 
 def no_gradient(*op_types: str) -> None:
@@ -70,26 +65,28 @@ def _lower_broadcast_like(ctx, op, x, like):
     return ctx.b.broadcast_to(x, like.shape.dims)
 
 
+def to_shape_of(op_type: str, x: Tensor, like: Tensor, name: str) -> Tensor:
+    """op_type(x, like), which gives x like's shape, or x itself where both shapes are known and the same."""
+    if x.shape.is_fully_defined() and like.shape.is_fully_defined() and x.shape == like.shape:
+        return x
+    return make_op(op_type, [x, like], name=name).outputs[0]
+
+
 def sum_to_shape_of(g: Tensor, like: Tensor) -> Tensor:
-    if g.shape.is_fully_defined() and like.shape.is_fully_defined() and g.shape == like.shape:
-        return g
-    return make_op("SumToShapeOf", [g, like], name="Sum").outputs[0]
+    return to_shape_of("SumToShapeOf", g, like, "Sum")
 
 
 def broadcast_to_shape_of(x: Tensor, like: Tensor) -> Tensor:
-    if x.shape.is_fully_defined() and like.shape.is_fully_defined() and x.shape == like.shape:
-        return x
-    return make_op("BroadcastToShapeOf", [x, like], name="BroadcastTo").outputs[0]
+    return to_shape_of("BroadcastToShapeOf", x, like, "BroadcastTo")
 
 
-@grad_rule("SumToShapeOf")
-def _sum_to_grad(op, g):
-    return [broadcast_to_shape_of(g, op.inputs[0]), None]
+def to_shape_of_grad(adjoint: Callable) -> Callable:
+    """The gradient rule of an op that gives x like's shape: adjoint(g, x) for x, nothing for like."""
+    return lambda op, g: [adjoint(g, op.inputs[0]), None]
 
 
-@grad_rule("BroadcastToShapeOf")
-def _broadcast_like_grad(op, g):
-    return [sum_to_shape_of(g, op.inputs[0]), None]
+grad_rule("SumToShapeOf")(to_shape_of_grad(broadcast_to_shape_of))
+grad_rule("BroadcastToShapeOf")(to_shape_of_grad(sum_to_shape_of))
 
 
 no_gradient("Const")    # declared here: convert.py, where Const lowers, is below this module

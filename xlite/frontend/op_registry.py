@@ -27,6 +27,17 @@ _REF_INPUT: set[str] = set()   # ops whose first input names a Variable rather t
 _MAX_STATIC_VALUE = 4096   # constants up to this size are known at graph construction, like TF's
 
 
+def rule_decorator(table: dict) -> Callable:
+    """`@rule("A", "B")` for a table of rules keyed by op type: files the decorated function under each."""
+    def rule(*op_types: str):
+        def register(fn):
+            for t in op_types:
+                table[t] = fn
+            return fn
+        return register
+    return rule
+
+
 def lowering(*op_types: str, stateful: bool = False, ref_input: bool = False):
     """Registers fn(ctx, op, *operand_instructions) -> instruction or list of them.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Callable
 
 from xlite.frontend import math_ops, nn_ops, nn_softmax
-from xlite.frontend.op_registry import make_op
+from xlite.frontend.op_registry import make_op, rule_decorator
 
 # TF op type -> (rule(inputs, attrs) -> output tensors)
 IMPORT_RULES: dict[str, Callable] = {}
@@ -35,12 +35,7 @@ REWRITES = {"VarHandleOp": _variable, "AssignVariableOp": _update("Assign"),
 DROPPABLE = {"VarIsInitializedOp", "IsVariableInitialized"}
 
 
-def rule(*op_types: str):
-    def register(fn):
-        for t in op_types:
-            IMPORT_RULES[t] = fn
-        return fn
-    return register
+rule = rule_decorator(IMPORT_RULES)
 
 
 @rule("Softmax")
