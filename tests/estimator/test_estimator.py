@@ -119,7 +119,8 @@ def test_evaluate_returns_metrics_loss_and_global_step(trained):
     assert glob.glob(os.path.join(trained.model_dir, "eval", "events.out.tfevents.*"))
     one = trained.evaluate(eval_input, steps=1, name="first")
     np.testing.assert_allclose(one["mae"], np.abs(pred - Y)[:3].mean(), rtol=1e-5)
-    assert os.path.isdir(os.path.join(trained.model_dir, "eval_first"))
+    assert os.path.isdir(os.path.join(trained.model_dir, "eval_first")) and trained.eval_dir("first").endswith(
+        "eval_first")
 
 
 def test_predict_yields_examples_or_batches(trained):

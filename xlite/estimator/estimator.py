@@ -72,6 +72,10 @@ class Estimator:
     def latest_checkpoint(self):
         return latest_checkpoint(self._model_dir)
 
+    def eval_dir(self, name=None) -> str:
+        """Where evaluate(name=name) writes its summaries."""
+        return os.path.join(self._model_dir, "eval" if not name else "eval_" + name)
+
     def get_variable_names(self) -> list:
         return [name for name, _ in list_variables(self._checkpoint_or_raise())]
 
@@ -170,8 +174,7 @@ class Estimator:
         tf_logging.info("Finished evaluation")
         tf_logging.info("Saving dict for global step %d: %s", results[GraphKeys.GLOBAL_STEP],
                         ", ".join(f"{k} = {results[k]}" for k in sorted(results)))
-        eval_dir = os.path.join(self._model_dir, "eval" if not name else "eval_" + name)
-        _write_dict_to_summary(eval_dir, results, results[GraphKeys.GLOBAL_STEP])
+        _write_dict_to_summary(self.eval_dir(name), results, results[GraphKeys.GLOBAL_STEP])
         return results
 
     # predict ---------------------------------------------------------------------------------------------
