@@ -22,7 +22,7 @@ from xlite.estimator.mode_keys import ModeKeys
 from xlite.estimator.model_fn import LOSS_METRIC_KEY, EstimatorSpec
 from xlite.estimator.run_config import RunConfig
 from xlite.estimator import train_distribute
-from xlite.frontend.graph import Graph, GraphKeys
+from xlite.frontend.graph import Graph, GraphKeys, get_default_graph
 from xlite.frontend.metrics_ops import mean as metric_mean
 from xlite.frontend.random_ops import set_random_seed
 from xlite.frontend.variables import group, trainable_variables
@@ -33,7 +33,7 @@ from xlite.train.basic_hooks import (CheckpointSaverHook, FinalOpsHook, LoggingT
 from xlite.train.checkpoint_utils import init_from_checkpoint, list_variables, load_checkpoint, load_variable
 from xlite.train.monitored_session import (ChiefSessionCreator, MonitoredSession, MonitoredTrainingSession,
                                            Scaffold)
-from xlite.train.optimizers import create_global_step, get_global_step
+from xlite.train.optimizers import create_global_step
 from xlite.train.saver import Saver, latest_checkpoint
 from xlite.train.session_run_hook import SessionRunArgs, SessionRunHook
 
@@ -338,17 +338,12 @@ def _add_saver_hook(model_dir, config: RunConfig, scaffold, worker_hooks: list, 
 def _scaffold_with_saver(scaffold, config: RunConfig) -> Scaffold:
     """The model_fn's Scaffold, given the Estimator's sharded Saver that keeps keep_checkpoint_max files."""
     scaffold = scaffold or Scaffold()
-    if scaffold.saver is None and not scaffold_graph_has_saver():
+    if scaffold.saver is None and not get_default_graph().get_collection(GraphKeys.SAVERS):
         saver = Saver(sharded=True, max_to_keep=config.keep_checkpoint_max,
                       keep_checkpoint_every_n_hours=config.keep_checkpoint_every_n_hours, defer_build=True,
                       save_relative_paths=True, allow_empty=True)
         scaffold._saver = saver
     return scaffold
-
-
-def scaffold_graph_has_saver() -> bool:
-    from xlite.frontend.graph import get_default_graph
-    return bool(get_default_graph().get_collection(GraphKeys.SAVERS))
 
 
 def _fn_args(fn) -> tuple:

@@ -21,7 +21,7 @@ from xlite.frontend.convert import constant
 from xlite.frontend.graph import Tensor
 from xlite.frontend.losses import Reduction
 from xlite.frontend.scopes import control_dependencies, name_scope
-from xlite.frontend.variables import assign_add, group
+from xlite.frontend.variables import assign_add
 from xlite.io.saved_model import signature_constants
 from xlite.ir import dtypes
 from xlite.train.optimizers import get_global_step
