@@ -5,7 +5,8 @@ one launch, since each launch costs a second of MPI start-up. Prints one "ok <ch
    backend against NumPy, for awkward sizes and every dtype MPI reduces.
 2. The W3 MLP (784-256-256-10) trained for a few steps by two processes, each on half of every batch,
    against one process on the whole batch (same initial weights): Horovod-style API with SGD and Adam,
-   and MirroredStrategy + Keras fit with SGD and Adam; weights compared after every step.
+   MirroredStrategy + Keras fit, and an Estimator with RunConfig(train_distribute=MirroredStrategy()),
+   each with SGD and Adam; weights compared after every step.
 3. Only rank 0 writes checkpoints, Keras weights and summaries.
 """
 from __future__ import annotations
@@ -213,6 +214,51 @@ def check_mirrored_keras() -> None:
         ok(f"keras-{name}")
 
 
+class _WeightsAfterEachStep(tf.train.SessionRunHook):
+    def __init__(self):
+        self.history = []
+
+    def after_create_session(self, session, coord):
+        self.history.append(session.run(tf.trainable_variables()))
+
+    def after_run(self, run_context, run_values):
+        self.history.append(run_context.session.run(tf.trainable_variables()))
+
+
+def estimator_training(make_optimizer, model_dir: str, strategy=None) -> list:
+    images, labels = w3_batches()
+
+    def model_fn(features, labels, mode):
+        h = features
+        for units, activation in ((256, tf.nn.relu), (256, tf.nn.relu), (10, None)):
+            h = tf.layers.dense(h, units, activation=activation)
+        loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=h))
+        train_op = make_optimizer().minimize(loss, global_step=tf.train.get_global_step())
+        return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+
+    per_replica = BATCH if strategy is None else BATCH // hvd.size()
+
+    def input_fn():
+        return tf.data.Dataset.from_tensor_slices((images, labels)).batch(per_replica)
+
+    config = tf.estimator.RunConfig(model_dir=model_dir, tf_random_seed=5, train_distribute=strategy,
+                                    save_checkpoints_steps=None, save_checkpoints_secs=None)
+    recorder = _WeightsAfterEachStep()
+    tf.estimator.Estimator(model_fn, config=config).train(input_fn, hooks=[recorder])
+    return recorder.history
+
+
+def check_estimator(directory: str) -> None:
+    strategy = tf.distribute.MirroredStrategy()
+    for name, make in (("sgd", lambda: tf.train.GradientDescentOptimizer(0.1)),
+                       ("adam", lambda: tf.train.AdamOptimizer(0.01))):
+        base = os.path.join(directory, f"estimator-{name}-rank{hvd.rank()}")
+        reference = estimator_training(make, base + "-one")
+        distributed = estimator_training(make, base + "-dist", strategy)
+        same_weights(distributed, reference, f"estimator {name}")
+        ok(f"estimator-{name}")
+
+
 def check_strategy_reduce_and_dataset() -> None:
     strategy = tf.distribute.MirroredStrategy()
     with tf.Graph().as_default(), tf.Session() as sess:
@@ -274,3 +320,4 @@ if __name__ == "__main__":
         check_horovod_api()
         check_mirrored_keras()
         check_only_rank_0_writes(os.environ["MPI_CHECKS_DIR"])
+        check_estimator(os.environ["MPI_CHECKS_DIR"])

@@ -64,7 +64,7 @@ class Optimizer:
         return list(zip(grads, var_list))
 
     def apply_gradients(self, grads_and_vars, global_step=None, name=None):
-        grads_and_vars = [(g, v) for g, v in grads_and_vars if g is not None]
+        grads_and_vars = [(g, v) for g, v in _replica_mean(grads_and_vars) if g is not None]
         if not grads_and_vars:
             raise ValueError("No gradients provided for any variable.")
         graph = grads_and_vars[0][1].graph
@@ -143,6 +143,18 @@ def _eager_gradients(loss, var_list, grad_loss) -> list:
         raise ValueError("No variables to optimize.")
     grads = tape.gradient(value, var_list, output_gradients=grad_loss)
     return list(zip(grads, var_list))
+
+
+def _replica_mean(grads_and_vars) -> list:
+    """Under the scope of a tf.distribute strategy of several replicas (an Estimator's train_distribute),
+    the gradients averaged over them by an all-reduce, as TF's optimizers reduce them in a replica context."""
+    from xlite.keras.engine.distribution import current_strategy   # keras imports this module: loaded late
+    strategy = current_strategy()
+    grads_and_vars = list(grads_and_vars)
+    if strategy is None or strategy.num_replicas_in_sync == 1:
+        return grads_and_vars
+    from xlite.frontend.collective_ops import all_reduce
+    return [(None if g is None else all_reduce(g, "average"), v) for g, v in grads_and_vars]
 
 
 class GradientDescentOptimizer(Optimizer):
