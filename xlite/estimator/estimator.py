@@ -117,7 +117,8 @@ class Estimator:
             with train_distribute.replica_scope(self._config.train_distribute):
                 spec = self._call_model_fn(features, labels, ModeKeys.TRAIN)
             self._maybe_warm_start()
-            summary_ops.scalar("loss", spec.loss)
+            if not any(t.op.name == "loss" for t in graph.get_collection(GraphKeys.SUMMARIES)):
+                summary_ops.scalar("loss", spec.loss)
             config = self._config
             worker_hooks = hooks + input_hooks + [NanTensorHook(spec.loss)] + list(spec.training_hooks)
             if config.log_step_count_steps is not None:
