@@ -266,22 +266,25 @@ def DEFINE_string(name, default, help, flag_values=None, required=False, **kwarg
     return _define(flag_values, Flag(name, default, help, str, "a string"), required)
 
 
-def DEFINE_integer(name, default, help, lower_bound=None, upper_bound=None,  # noqa: A002,N802
-                   flag_values=None, required=False, **kwargs):
+def _in_range(lower_bound, upper_bound):
+    """A flag value check: None inside [lower_bound, upper_bound] (either may be None), else the message."""
     def check(v):
         if lower_bound is not None and v < lower_bound or upper_bound is not None and v > upper_bound:
             return f"{v} is out of range [{lower_bound}, {upper_bound}]"
         return None
-    return _define(flag_values, Flag(name, default, help, _parse_int, "an integer", check=check), required)
+    return check
+
+
+def DEFINE_integer(name, default, help, lower_bound=None, upper_bound=None,  # noqa: A002,N802
+                   flag_values=None, required=False, **kwargs):
+    return _define(flag_values, Flag(name, default, help, _parse_int, "an integer",
+                                     check=_in_range(lower_bound, upper_bound)), required)
 
 
 def DEFINE_float(name, default, help, lower_bound=None, upper_bound=None,  # noqa: A002,N802
                  flag_values=None, required=False, **kwargs):
-    def check(v):
-        if lower_bound is not None and v < lower_bound or upper_bound is not None and v > upper_bound:
-            return f"{v} is out of range [{lower_bound}, {upper_bound}]"
-        return None
-    return _define(flag_values, Flag(name, default, help, _parse_float, "a number", check=check), required)
+    return _define(flag_values, Flag(name, default, help, _parse_float, "a number",
+                                     check=_in_range(lower_bound, upper_bound)), required)
 
 
 def DEFINE_boolean(name, default, help, flag_values=None, required=False, **kwargs):  # noqa: A002,N802

@@ -50,26 +50,27 @@ class Initializer:
         return cls(**config)
 
 
-class Zeros(Initializer):
+class _Filled(Initializer):
+    """One value everywhere: `_fill` is array_ops.zeros or array_ops.ones."""
+
+    _fill = None
+
     def __init__(self, dtype=dtypes.float32):
         self.dtype = dtypes.as_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None) -> Tensor:
-        return array_ops.zeros(_dims(shape), dtype or self.dtype)
+        return type(self)._fill(_dims(shape), dtype or self.dtype)
 
     def get_config(self) -> dict:
         return {"dtype": self.dtype.name}
 
 
-class Ones(Initializer):
-    def __init__(self, dtype=dtypes.float32):
-        self.dtype = dtypes.as_dtype(dtype)
+class Zeros(_Filled):
+    _fill = staticmethod(array_ops.zeros)
 
-    def __call__(self, shape, dtype=None, partition_info=None) -> Tensor:
-        return array_ops.ones(_dims(shape), dtype or self.dtype)
 
-    def get_config(self) -> dict:
-        return {"dtype": self.dtype.name}
+class Ones(_Filled):
+    _fill = staticmethod(array_ops.ones)
 
 
 class Constant(Initializer):
@@ -107,32 +108,31 @@ class RandomUniform(Initializer):
         return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed, "dtype": self.dtype.name}
 
 
-class RandomNormal(Initializer):
+class _Normal(Initializer):
+    """Samples of mean and stddev: `_sample` is random_ops.random_normal or truncated_normal."""
+
+    _sample = None
+
     def __init__(self, mean=0.0, stddev=1.0, seed=None, dtype=dtypes.float32):
         self.mean, self.stddev, self.seed = mean, stddev, seed
         self.dtype = _float_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None) -> Tensor:
-        return random_ops.random_normal(_dims(shape), self.mean, self.stddev, _float_dtype(dtype or self.dtype),
-                                        seed=self.seed)
+        return type(self)._sample(_dims(shape), self.mean, self.stddev, _float_dtype(dtype or self.dtype),
+                                  seed=self.seed)
 
     def get_config(self) -> dict:
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed, "dtype": self.dtype.name}
 
 
-class TruncatedNormal(Initializer):
+class RandomNormal(_Normal):
+    _sample = staticmethod(random_ops.random_normal)
+
+
+class TruncatedNormal(_Normal):
     """Normal values more than two standard deviations from the mean are redrawn (TF's definition)."""
 
-    def __init__(self, mean=0.0, stddev=1.0, seed=None, dtype=dtypes.float32):
-        self.mean, self.stddev, self.seed = mean, stddev, seed
-        self.dtype = _float_dtype(dtype)
-
-    def __call__(self, shape, dtype=None, partition_info=None) -> Tensor:
-        return random_ops.truncated_normal(_dims(shape), self.mean, self.stddev,
-                                           _float_dtype(dtype or self.dtype), seed=self.seed)
-
-    def get_config(self) -> dict:
-        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed, "dtype": self.dtype.name}
+    _sample = staticmethod(random_ops.truncated_normal)
 
 
 def compute_fans(shape) -> tuple[int, int]:
