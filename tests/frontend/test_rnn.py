@@ -153,11 +153,16 @@ def test_bidirectional_dynamic_rnn_names_and_values(x_value):
     assert sorted(v.op.name for v in tf.global_variables()) == [
         "bidirectional_rnn/bw/basic_lstm_cell/bias", "bidirectional_rnn/bw/basic_lstm_cell/kernel",
         "bidirectional_rnn/fw/basic_lstm_cell/bias", "bidirectional_rnn/fw/basic_lstm_cell/kernel"]
+    (tm_fw, tm_bw), _ = tf.nn.bidirectional_dynamic_rnn(fw, bw, tf.transpose(x, [1, 0, 2]), sequence_length=LENGTHS,
+                                                        dtype=tf.float64, time_major=True, scope="time_major")
     with tf.Session(target=INTERP) as sess:
         sess.run(tf.global_variables_initializer())
         w_fw = weights_of(fw, sess, "bidirectional_rnn/fw/basic_lstm_cell/")
         w_bw = weights_of(bw, sess, "bidirectional_rnn/bw/basic_lstm_cell/")
         got = sess.run([out_fw, out_bw, st_fw, st_bw], {x: x_value})
+        time_major = sess.run([tm_fw, tm_bw], {x: x_value})
+    np.testing.assert_allclose(time_major[0], got[0].transpose(1, 0, 2), rtol=1e-12)
+    np.testing.assert_allclose(time_major[1], got[1].transpose(1, 0, 2), rtol=1e-12)
     reversed_x = x_value.copy()
     for b, n in enumerate(LENGTHS):
         reversed_x[b, :n] = x_value[b, :n][::-1]
