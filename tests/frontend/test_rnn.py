@@ -206,8 +206,9 @@ def test_multi_rnn_cell_with_dropout_wrapper_in_dynamic_rnn():
 
 
 def test_dropout_wrapper_variational_reuses_one_mask_per_sequence():
-    cell = tf.nn.rnn_cell.DropoutWrapper(tf.nn.rnn_cell.BasicRNNCell(8), output_keep_prob=0.5,
-                                         variational_recurrent=True, dtype=tf.float32, seed=1)
+    cell = tf.nn.rnn_cell.DropoutWrapper(tf.nn.rnn_cell.BasicRNNCell(8), output_keep_prob=0.5, input_keep_prob=0.9,
+                                         state_keep_prob=0.8, variational_recurrent=True, input_size=2,
+                                         dtype=tf.float32, seed=1)
     x = tf.constant(np.random.default_rng(5).normal(size=(3, 6, 2)).astype(np.float32))
     outputs, _ = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32)
     with tf.Session(target=INTERP) as sess:
