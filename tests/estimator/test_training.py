@@ -28,9 +28,14 @@ def test_train_and_evaluate_runs_to_max_steps(tmp_path):
                                     optimizer="SGD", config=est.RunConfig(save_checkpoints_steps=3))
     train = est.TrainSpec(est.inputs.numpy_input_fn({"x": x}, 3 * x, batch_size=4, num_epochs=None, shuffle=False),
                           max_steps=5)
+    receiver = est.export.build_raw_serving_input_receiver_fn({"x": tf.placeholder(tf.float32, [None])})
+    exporters = [est.FinalExporter("final", receiver), est.LatestExporter("latest", receiver, exports_to_keep=1)]
     evaluate = est.EvalSpec(est.inputs.numpy_input_fn({"x": x}, 3 * x, batch_size=8, shuffle=False), steps=None,
-                            name="holdout", throttle_secs=0)
+                            name="holdout", throttle_secs=0, exporters=exporters)
     metrics, export_results = est.train_and_evaluate(regressor, train, evaluate)
-    assert metrics["global_step"] == 5 and export_results is None
+    assert metrics["global_step"] == 5 and len(export_results) == 2      # the final evaluation: both export
     assert os.path.isdir(os.path.join(str(tmp_path), "eval_holdout"))
+    export_dir = os.path.join(str(tmp_path), "export")
+    assert [len(os.listdir(os.path.join(export_dir, n))) for n in ("final", "latest")] == [1, 1]
+    assert all(os.path.dirname(p.decode()).startswith(export_dir) for p in export_results)
     assert metrics["average_loss"] < np.mean((3 * x) ** 2)

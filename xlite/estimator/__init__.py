@@ -10,6 +10,7 @@ from xlite.estimator.canned.head import BinaryClassHead, MultiClassHead, Regress
 from xlite.estimator.canned.dnn_linear_combined import DNNLinearCombinedClassifier, DNNLinearCombinedRegressor
 from xlite.estimator.canned.linear import LinearClassifier, LinearEstimator, LinearRegressor
 from xlite.estimator.estimator import Estimator, WarmStartSettings
+from xlite.estimator.exporters import Exporter, FinalExporter, LatestExporter
 from xlite.estimator.keras_estimator import model_to_estimator
 from xlite.estimator.mode_keys import ModeKeys
 from xlite.estimator.model_fn import EstimatorSpec
@@ -19,7 +20,8 @@ from xlite.estimator.training import EvalSpec, TrainSpec, train_and_evaluate
 keras_namespace = types.SimpleNamespace(model_to_estimator=model_to_estimator)   # tf.keras.estimator
 
 __all__ = ["BinaryClassHead", "DNNClassifier", "DNNEstimator", "DNNLinearCombinedClassifier",
-           "DNNLinearCombinedRegressor", "DNNRegressor", "Estimator", "EstimatorSpec", "EvalSpec", "LinearClassifier",
+           "DNNLinearCombinedRegressor", "DNNRegressor", "Estimator", "EstimatorSpec", "EvalSpec", "Exporter", "FinalExporter", "LatestExporter",
+           "LinearClassifier",
            "LinearEstimator", "LinearRegressor", "ModeKeys", "MultiClassHead", "RegressionHead", "RunConfig",
            "TrainSpec", "WarmStartSettings", "export", "feature_column", "inputs", "keras_namespace",
            "model_to_estimator", "train_and_evaluate"]

@@ -2,6 +2,7 @@
 new checkpoint (every `throttle_secs` at most), until max_steps; then a final evaluation."""
 from __future__ import annotations
 
+import os
 import time
 from typing import NamedTuple
 
@@ -41,50 +42,49 @@ class EvalSpec(NamedTuple("EvalSpec", [("input_fn", object), ("steps", object), 
 
 
 class _EvaluateListener(CheckpointSaverListener):
-    """After a checkpoint is saved, evaluates (when throttle_secs have passed since the last evaluation)."""
+    """Evaluates (and exports) after a checkpoint is saved, at most every throttle_secs, and at the end of
+    training unless the last checkpoint was just evaluated."""
 
-    def __init__(self, estimator, eval_spec: EvalSpec):
-        self._estimator, self._spec = estimator, eval_spec
-        self._last = None
-        self.results = None
+    def __init__(self, estimator, eval_spec: EvalSpec, max_steps):
+        self._estimator, self._spec, self._max_steps = estimator, eval_spec, max_steps
+        self._last_time = self._last_step = None
+        self.results, self.export_results = None, []
 
     def after_save(self, session, global_step_value):
         if global_step_value == 0:
             return False
-        if self._last is not None and time.time() - self._last < self._spec.throttle_secs:
+        if self._last_time is not None and time.time() - self._last_time < self._spec.throttle_secs:
             return False
-        self.evaluate()
+        self._evaluate(global_step_value)
         return False
 
-    def evaluate(self):
-        self._last = time.time()
-        self.results = self._estimator.evaluate(self._spec.input_fn, steps=self._spec.steps, name=self._spec.name,
-                                                hooks=list(self._spec.hooks))
+    def end(self, session, global_step_value):
+        if global_step_value != self._last_step:
+            self._evaluate(global_step_value)
+
+    def _evaluate(self, step: int) -> None:
+        self._last_time, self._last_step = time.time(), step
+        estimator = self._estimator
+        self.results = estimator.evaluate(self._spec.input_fn, steps=self._spec.steps, name=self._spec.name,
+                                          hooks=list(self._spec.hooks))
+        final = self._max_steps is not None and self.results["global_step"] >= self._max_steps
+        self.export_results = []
         for exporter in self._spec.exporters:
-            exporter.export(self._estimator, export_path=None, checkpoint_path=self._estimator.latest_checkpoint(),
-                            eval_result=self.results, is_the_final_export=False)
-        return self.results
+            path = exporter.export(estimator, os.path.join(estimator.model_dir, "export", exporter.name),
+                                   estimator.latest_checkpoint(), self.results, final)
+            if path is not None:
+                self.export_results.append(path)
 
 
 def train_and_evaluate(estimator, train_spec: TrainSpec, eval_spec: EvalSpec):
-    """Trains `estimator` to train_spec.max_steps, evaluating on the way; returns (final metrics, None), as TF's
-    local run does."""
+    """Trains `estimator` to train_spec.max_steps, evaluating (and exporting) on the way and at the end;
+    returns (the last metrics, the last evaluation's export paths), as TF's local run does."""
     if not isinstance(train_spec, TrainSpec):
         raise TypeError(f"`train_spec` must have type `tf.estimator.TrainSpec`. Got: {type(train_spec)}")
     if not isinstance(eval_spec, EvalSpec):
         raise TypeError(f"`eval_spec` must have type `tf.estimator.EvalSpec`. Got: {type(eval_spec)}")
     tf_logging.info("Running training and evaluation locally (non-distributed).")
-    listener = _EvaluateListener(estimator, eval_spec)
+    listener = _EvaluateListener(estimator, eval_spec, train_spec.max_steps)
     estimator.train(train_spec.input_fn, hooks=list(train_spec.hooks), max_steps=train_spec.max_steps,
                     saving_listeners=list(train_spec.saving_listeners) + [listener])
-    checkpoint = estimator.latest_checkpoint()
-    if listener.results is None or listener.results.get("global_step") != _step_of(checkpoint):
-        listener.evaluate()
-    return listener.results, None
-
-
-def _step_of(checkpoint) -> int | None:
-    if checkpoint is None:
-        return None
-    tail = checkpoint.rpartition("-")[2]
-    return int(tail) if tail.isdigit() else None
+    return listener.results, listener.export_results
