@@ -72,6 +72,21 @@ def test_strided_history_counts_with_the_forward_loop(monkeypatch):
     assert sum(i.opcode == "while" for i in lowered.module.entry.instructions) == 3
 
 
+def test_gradient_that_reads_no_loop_variable_keeps_no_history():
+    """y = 2 y + x: the gradient body never reads y, so a fed trip count needs no rows: the reverse loop
+    takes its count from the forward loop; y's gradient is 2^n, x's 2^n - 1."""
+    x = tf.placeholder(tf.float64, [3])
+    n = tf.placeholder(tf.int32, [])
+    _, y = tf.while_loop(lambda i, y: i < n, lambda i, y: (i + 1, 2.0 * y + x), [0, x])
+    (g,) = tf.gradients(tf.reduce_sum(y), x)
+    lowered = lower_run(tf.get_default_graph(), [y, g], [], {x: (3,), n: ()})
+    verify_module(lowered.module)
+    assert sum(i.opcode == "while" for i in lowered.module.entry.instructions) == 2
+    with tf.Session() as s:
+        for k in (0, 1, 6):
+            np.testing.assert_array_equal(s.run(g, {x: np.ones(3), n: k}), [2.0 ** (k + 1) - 1] * 3)
+
+
 def test_data_dependent_trip_count():
     """while y < 10: y = y * y * x; gradients w.r.t. the initial value and the captured x."""
     y0 = tf.placeholder(tf.float64, [])

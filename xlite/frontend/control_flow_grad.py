@@ -31,6 +31,8 @@ from xlite.frontend.subgraph import SubgraphContext, TupleState, finish, recordi
 from xlite.frontend.while_trip_count import static_trip_count
 
 HISTORY_BYTES = 256 << 10    # history buffer size: each iteration rewrites it whole, so beyond this keep checkpoints
+SHAPE_ONLY_INPUTS = {"SumToShapeOf": (1,), "BroadcastToShapeOf": (1,), "ZerosLike": (0,), "OnesLike": (0,),
+                     "Shape": (0,), "Size": (0,), "Rank": (0,)}   # inputs these read only for their shape
 MAX_STRIDED_ROWS = 1024      # rows of a strided history (the reverse loop replays up to count/rows iterations per step)
 
 no_gradient("_Arg")
@@ -91,7 +93,8 @@ def _while_grad(op, *out_grads):
     extra = [t for t in grad_body.captures if t not in known]
     incoming = [out_grads[j] if out_grads[j] is not None else zeros_like(op.outputs[j]) for j in float_vars]
     attrs = {"forward": op, "grad_body": grad_body, "float_vars": tuple(float_vars),
-             "float_captures": tuple(float_caps), "trip_bound": static_trip_count(op)}
+             "float_captures": tuple(float_caps), "trip_bound": static_trip_count(op),
+             "grad_reads": _values_read(body.args, grad_body)}
     shapes = [op.inputs[j].shape for j in float_vars + float_caps]
     grad_op = make_op("WhileGrad", list(op.inputs) + incoming + extra, attrs,
                       name=op.name.split("/")[-1] + "_grad", output_shapes=shapes)
@@ -101,9 +104,29 @@ def _while_grad(op, *out_grads):
     return grads
 
 
+def _values_read(args, sub) -> tuple:
+    """Indices of the args whose values `sub`'s outputs need: not only their static shapes (known when
+    it lowers)."""
+    ops = set(sub.ops)
+    read, seen, todo = set(sub.outputs), set(), [t.op for t in sub.outputs]
+    while todo:
+        op = todo.pop()
+        if op in seen or op not in ops:
+            continue
+        seen.add(op)
+        shape_only = SHAPE_ONLY_INPUTS.get(op.type, ())
+        values = [t for i, t in enumerate(op.inputs) if i not in shape_only]
+        read.update(values)
+        todo.extend(t.op for t in values)
+        todo.extend(op.control_inputs)
+    return tuple(j for j, arg in enumerate(args) if arg in read)
+
+
 def history_plan(trip_bound: int | None, row_bytes: int) -> tuple[int, bool]:
     """(rows of the per-iteration history, whether rows are strided): every iteration's row when a known
-    bound fits the budget, else as many rows as fit, each the checkpoint of `stride` iterations."""
+    bound fits the budget (or nothing is kept), else as many rows as fit, each a checkpoint."""
+    if row_bytes == 0:
+        return 1, False
     if trip_bound is not None and trip_bound * row_bytes <= HISTORY_BYTES:
         return max(trip_bound, 1), False
     rows = min(MAX_STRIDED_ROWS, HISTORY_BYTES // max(row_bytes, 1))
@@ -120,6 +143,10 @@ def _history_stride(b, count, rows: int):
     return b.emit("max", (per_row, one))
 
 
+def _row_bytes(init, kept) -> int:
+    return sum(init[j].shape.num_elements * max(init[j].dtype.itemsize, 4) for j in kept)   # bools as s32
+
+
 @lowering("WhileGrad")
 def _lower_while_grad(ctx, op, *operands):
     a = op.attrs
@@ -130,17 +157,23 @@ def _lower_while_grad(ctx, op, *operands):
     b = ctx.b
     n, m = forward.attrs["n_vars"], len(forward.inputs)
     init, outer = operands[:n], dict(zip(op.inputs, operands))
-    row_bytes = sum(x.shape.num_elements * max(x.dtype.itemsize, 4) for x in init)   # bools kept as s32
-    rows, strided = history_plan(a["trip_bound"], row_bytes)
+    kept = list(a["grad_reads"])      # every row read back: only what the gradient body reads
+    rows, strided = history_plan(a["trip_bound"], _row_bytes(init, kept))
+    if strided:                       # rows replayed from a checkpoint: every variable
+        kept = list(range(n))
+        rows, _ = history_plan(a["trip_bound"], _row_bytes(init, kept))
     stride = None
     if strided:   # the forward loop's count (or a counting pass's) says how many iterations a row keeps
         count = cf.lowered_trip_count(ctx, forward)
         if count is None:
             count = b.get_tuple_element(cf.lower_loop(ctx, forward, init, outer)[0], n)
         stride = _history_stride(b, count, rows)
-    loop, _, _ = cf.lower_loop(ctx, forward, init, outer, history_rows=rows, history_stride=stride)
-    count = b.get_tuple_element(loop, n)
-    history = [b.get_tuple_element(loop, n + 1 + j) for j in range(n)]
+    count = cf.lowered_trip_count(ctx, forward) if not kept else None
+    if count is None:   # nothing to keep: the forward loop's count is all the reverse loop needs
+        loop, _, _ = cf.lower_loop(ctx, forward, init, outer, history_rows=rows, history_stride=stride,
+                                   history_vars=kept)
+        count = b.get_tuple_element(loop, n)
+    history = [b.get_tuple_element(loop, n + 1 + h) for h in range(len(kept))]
     incoming = list(operands[m:m + len(float_vars)])
     accumulators = [b.broadcast_to(b.scalar(0, operands[k].dtype), operands[k].shape.dims) for k in float_caps]
 
@@ -153,8 +186,10 @@ def _lower_while_grad(ctx, op, *operands):
     first_row = 1 + len(incoming) + len(accumulators)
     row = rb.emit("div", (k, rctx.element(len(fixed) - 1))) if strided else k
     body = forward.attrs["body"]
-    values = [rb.convert(rb.emit("gather", (rctx.element(first_row + j), row), axis=0), arg.dtype)
-              for j, arg in enumerate(body.args)]
+    rows_of = {j: rctx.element(first_row + h) for h, j in enumerate(kept)}
+    values = [rb.convert(rb.emit("gather", (rows_of[j], row), axis=0), x.dtype) if j in rows_of
+              else rb.broadcast_to(rb.scalar(0, x.dtype), x.shape.dims)      # the gradient never reads it
+              for j, x in enumerate(init)]
     if strided:   # re-run the iterations from the row's checkpoint up to k
         rctx.captured.update({t: outer[t] for t in forward.inputs[n:]})
         start = rb.emit("mul", (row, rctx.element(len(fixed) - 1)))

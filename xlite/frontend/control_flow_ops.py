@@ -347,13 +347,15 @@ def loop_counter_dtype(op: Operation):
     return dtypes.int32 if index is None else op.inputs[index].dtype
 
 
-def lower_loop(ctx, op, init, outer, history_rows: int | None = None, history_stride=None, replay=None):
+def lower_loop(ctx, op, init, outer, history_rows: int | None = None, history_stride=None, history_vars=None,
+               replay=None):
     """Emits the IR `while` of a "While" op; returns it, its TupleState and the body's context.
 
     `init` holds the loop variables' initial values and `outer` maps the op's other inputs to values
     of `ctx`. With `history_rows`, the state also holds, after the counter, one [history_rows, ...]
-    buffer per loop variable (bools as s32): iteration k writes its incoming variables to row
-    ceil(k / history_stride) (row k without a stride), so a row's last write is iteration row*stride's.
+    buffer per loop variable listed in `history_vars` (all without; bools as s32): iteration k writes
+    its incoming variables to row ceil(k / history_stride) (row k without a stride), so a row's last
+    write is iteration row*stride's.
     With `replay=(start, stop)`, the loop re-runs iterations start..stop-1 of a loop known to have run
     them: the counter starts at `start` and the condition is counter < stop, not the user's."""
     a, b = op.attrs, ctx.b
@@ -363,8 +365,9 @@ def lower_loop(ctx, op, init, outer, history_rows: int | None = None, history_st
     count_dtype = loop_counter_dtype(op)
     fixed = [x.shape for x in init] + [Shape(count_dtype, ())]
     history_init = []
+    kept = list(range(n)) if history_vars is None else list(history_vars)
     if history_rows is not None:
-        for x in init:
+        for x in (init[j] for j in kept):
             dtype = dtypes.int32 if x.dtype == dtypes.bool_ else x.dtype
             history_init.append(b.broadcast_to(b.scalar(0, dtype), (history_rows,) + tuple(x.shape.dims)))
         fixed += [h.shape for h in history_init]
@@ -402,13 +405,13 @@ def lower_loop(ctx, op, init, outer, history_rows: int | None = None, history_st
         stride = bctx.import_value(("history_stride",), history_stride)
         rounded_up = bb.emit("add", (row_index, bb.emit("sub", (stride, bb.scalar(1, count_dtype)))))
         row_index = bb.emit("div", (rounded_up, stride))
-    for j in range(len(history_init)):
+    for h, j in enumerate(kept[:len(history_init)]):
         row = bctx.element(j)
         if row.dtype == dtypes.bool_:
             row = bb.convert(row, dtypes.int32)
         row = bb.reshape(row, (1,) + tuple(row.shape.dims))
         zeros = [bb.scalar(0, count_dtype)] * (row.shape.rank - 1)
-        root.append(bb.emit("dynamic_update_slice", (bctx.element(n + 1 + j), row, row_index, *zeros)))
+        root.append(bb.emit("dynamic_update_slice", (bctx.element(n + 1 + h), row, row_index, *zeros)))
     if replay is not None:
         root.append(bctx.element(len(fixed) - 1))
     for var_op in bctx.assigned:
