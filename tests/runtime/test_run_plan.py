@@ -192,16 +192,19 @@ def test_a_plan_is_built_once_per_signature(target, builds, monkeypatch):
         for _ in range(4):
             sess.run(y, {x: three, s: np.float32(2)})
         assert len(builds) == 1
+        # another size of x's None dim: on cpu the same symbolic signature (one plan, one executable for
+        # every size: runtime/symbolic_runs.py); elsewhere another signature
+        shapes = 1 if target == "cpu" else 2
         for _ in range(3):
-            sess.run(y, {x: four, s: np.array(2, np.float32)})    # another feed shape: another signature
+            sess.run(y, {x: four, s: np.array(2, np.float32)})
             sess.run(y, {x: three, s: np.array(2, np.float32)})
-        assert len(builds) == 2 and len(compiles) == 2
+        assert len(builds) == shapes and len(compiles) == shapes
         sess.run([y], {x: three, s: np.array(2, np.float32)})      # another fetch structure, same tensors:
         sess.run(y, {s: np.array(2, np.float32), x: three})        # another plan, and feed keys in another
-        assert len(builds) == 4 and len(compiles) == 2             # order: another plan, no compile
+        assert len(builds) == shapes + 2 and len(compiles) == shapes   # order: another plan, no compile
         for _ in range(3):
             sess.run([y], {x: three, s: np.array(2, np.float32)}, options=tf.RunOptions())
-        assert len(builds) == 4
+        assert len(builds) == shapes + 2
 
 
 def test_one_feed_validation_and_one_fit_check():

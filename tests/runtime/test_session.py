@@ -284,9 +284,13 @@ def test_same_signature_is_lowered_once(sess, lowerings):
     sess.run(y, {p: [3.0, 4.0]})
     sess.run(y, {"Placeholder:0": np.array([5.0, 6.0])})
     assert len(lowerings) == 1
-    np.testing.assert_array_equal(sess.run(y, {p: [1.0, 2.0, 3.0]}), [2.0, 3.0, 4.0])   # new feed shape
+    np.testing.assert_array_equal(sess.run(y, {p: [1.0, 2.0, 3.0]}), [2.0, 3.0, 4.0])   # another size of
+    assert len(lowerings) == 1                                    # the None dim: the same symbolic signature
+    sess.run(y, {p: np.zeros(0, np.float32)})                     # size 0: specialized
     assert len(lowerings) == 2
-    sess.run([y, y], {p: [1.0]})                                  # new fetch list
+    sess.run([y, y], {p: [1.0]})                                  # new fetch list, the same tensors
+    assert len(lowerings) == 2
+    sess.run([y, y + 1.0], {p: [1.0]})                            # new fetches
     assert len(lowerings) == 3
     tf.constant(1.0) * 3.0                                        # the graph grows
     sess.run(y, {p: [1.0, 2.0]})

@@ -6,6 +6,8 @@ import time
 
 import numpy as np
 
+from xlite.ir.symbolic import nominal
+
 from .checks import Mismatch, _check_step, _close, _describe, _is_unimplemented
 from .gpu import DEVICE_SYSTEM, device_call, gpu_device
 from .settings import _cupy_programs, _jax_programs
@@ -135,7 +137,7 @@ def executable_stats(executable) -> dict:
     # Peak: the most bytes of temporaries live at once (the buffer assignment's figure; parameters and
     # results live in the caller's arrays). The arena also holds the kernels' scratch space.
     if assignment is not None and hasattr(assignment, "peak_bytes"):
-        stats["peak_bytes"], stats["peak_from"] = int(assignment.peak_bytes), "buffer assignment"
+        stats["peak_bytes"], stats["peak_from"] = int(nominal(assignment.peak_bytes)), "buffer assignment"
     elif cached:
         stats["peak_bytes"], stats["peak_from"] = executable.peak_bytes, "buffer assignment"
     if plan is not None and getattr(plan, "arena_bytes", None) is not None:

@@ -10,13 +10,14 @@ block + log2(n / block) roundings.
 from __future__ import annotations
 
 from xlite.ir.dtypes import DType
+from xlite.ir.symbolic import guess
 
 SERIAL_BLOCK = 32      # terms of a block added in one serial chain
 
 
 def is_pairwise(kind: str, dt: DType, n: int, block: int = SERIAL_BLOCK) -> bool:
     """Float sums longer than one block are summed pairwise; other kinds lose nothing to order."""
-    return kind == "sum" and dt.is_floating and n > block
+    return kind == "sum" and dt.is_floating and guess(lambda: n > block, True)   # (symbolic n: any length)
 
 
 def block_split(sizes: list, block: int) -> tuple[int, int]:
@@ -24,7 +25,7 @@ def block_split(sizes: list, block: int) -> tuple[int, int]:
     the loops inside it, at most `block` elements; the loops outside t and t's chunks count blocks."""
     inner = 1
     for t in range(len(sizes) - 1, -1, -1):
-        if inner * sizes[t] > block:
+        if guess(lambda: inner * sizes[t] > block, True):
             return t, max(1, block // inner)
         inner *= sizes[t]
     return 0, sizes[0]

@@ -31,6 +31,7 @@ from xlite.frontend.shape_ops import __all__ as _shape_all
 from xlite.frontend.shape_ops import rank, shape, size
 from xlite.frontend.slicing_ops import *  # noqa: F401,F403
 from xlite.frontend.slicing_ops import __all__ as _slicing_all
+from xlite.ir.symbolic import SymbolicUnsupported, has_symbolic
 from xlite.ir.shape import Shape
 
 __all__ = ["reshape", "transpose", "invert_permutation", "expand_dims", "squeeze", "tile", "reverse",
@@ -203,6 +204,8 @@ def _lower_squeeze(ctx, op, x):
             drop.add(a % rank)
     elif None in dims:   # which dims go depends on the run; the API made the static rank unknown
         return ctx.unknown(Shape(x.dtype, ()))
+    elif has_symbolic(dims):     # whether a symbolic size goes depends on the run: specialize on it
+        raise SymbolicUnsupported(f"Squeeze without squeeze_dims of {x.shape}")
     else:
         drop = {i for i, d in enumerate(dims) if d == 1}
     return ctx.b.reshape(x, [d for i, d in enumerate(dims) if i not in drop])

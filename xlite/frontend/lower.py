@@ -26,6 +26,7 @@ class LoweredRun:
     module: Module
     params: list = field(default_factory=list)     # ("feed", Tensor) | ("variable", Operation) | ("rng_counter", None)
     results: list = field(default_factory=list)    # ("fetch", Tensor) | ("update", Operation)
+    # params may also hold ("size", (SymInt, DType)): a symbolic size as a scalar (a Mean's divisor)
 
 
 def needed_ops(fetch_tensors, target_ops, fed: set) -> list[Operation]:
@@ -78,6 +79,8 @@ class RunContext(LoweringContext):
         self.variable_values: dict[Operation, Instruction] = {}
         self.assigned: list[Operation] = []
         self._rng_counter: Instruction | None = None
+        self._sizes: dict = {}
+        builder.size_scalar = self.size_scalar
 
     def placeholder(self, op: Operation) -> Instruction:
         t = op.outputs[0]
@@ -112,6 +115,15 @@ class RunContext(LoweringContext):
         if var_op not in self.assigned:
             self.assigned.append(var_op)
         return value
+
+    def size_scalar(self, value, dtype) -> Instruction:
+        """A symbolic size used as a value (Builder.size_scalar): a scalar parameter the run plan fills."""
+        key = (value, dtype)
+        param = self._sizes.get(key)
+        if param is None:
+            param = self._sizes[key] = self.b.parameter(Shape(dtype, ()), name="size")
+            self.lowered.params.append(("size", key))
+        return param
 
     def rng_counter(self) -> Instruction:
         if self._rng_counter is None:

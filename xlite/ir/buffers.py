@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from xlite.ir.module import Instruction
+from xlite.ir.symbolic import align_up
 
 ALIGNMENT = 64
 
@@ -33,8 +34,9 @@ class BufferAssignment:
         return self.slices[inst]
 
 
-def aligned(n: int) -> int:
-    return (n + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
+def aligned(n):
+    """n bytes rounded up to ALIGNMENT (a symbolic size to a bound that is aligned for every run)."""
+    return align_up(n, ALIGNMENT)
 
 
 __all__ = ["ALIGNMENT", "BufferSlice", "BufferAssignment", "aligned"]

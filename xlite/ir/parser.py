@@ -12,7 +12,7 @@ import numpy as np
 from xlite.ir import dtypes
 from xlite.ir.module import Computation, Instruction, Metadata, Module
 from xlite.ir.opcodes import op_info
-from xlite.ir.symbolic import SymbolicUnsupported, parse_dim
+from xlite.ir.symbolic import SymbolicUnsupported, evaluate, parse_dim
 from xlite.ir.shape import Layout, Shape, TupleShape
 from xlite.ir.verifier import VerificationError, verify_module
 
@@ -90,7 +90,8 @@ def _int(text: str, line: int) -> int:
 
 
 class _Parser:
-    def __init__(self, text: str):
+    def __init__(self, text: str, sizes: dict | None = None):
+        self.sizes = sizes              # symbol values: symbolic dims read as these numbers
         self.tokens = _tokenize(text)
         self.pos = 0
         self.depth = 0
@@ -297,8 +298,9 @@ class _Parser:
             text = "".join(t.text for t in self.tokens[self.pos:end])
             self.pos = end
             try:
-                return parse_dim(text)
-            except ValueError:
+                dim = parse_dim(text)
+                return dim if self.sizes is None else evaluate(dim, self.sizes)
+            except (ValueError, KeyError):
                 raise self.error(f"bad symbolic dimension {text!r}") from None
         value = self.int()
         if value < 0:
@@ -398,9 +400,10 @@ class _Parser:
         return Metadata(**fields)
 
 
-def parse_module(text: str) -> Module:
-    """The verified Module that `text` describes; raises ParseError naming the line of the first mistake."""
-    parser = _Parser(text)
+def parse_module(text: str, sizes: dict | None = None) -> Module:
+    """The verified Module that `text` describes; raises ParseError naming the line of the first mistake.
+    `sizes` (symbol name -> number) makes each symbolic dim (xlite/ir/symbolic.py) that number."""
+    parser = _Parser(text, sizes)
     try:
         module = parser.module()
     except SymbolicUnsupported as e:          # e.g. a constant whose shape has a symbolic size

@@ -285,6 +285,39 @@ def check_consistent(params: list, arrays: list, what=lambda n: f"parameter {n}"
     return env
 
 
+NOMINAL_SIZE = 128       # what a heuristic (a schedule's memory estimate) takes a symbol to be
+
+
+def nominal(x) -> int:
+    """x with every symbol at NOMINAL_SIZE: for estimates only, never for what code computes."""
+    return x.evaluate({name: NOMINAL_SIZE for name in x.symbols()}) if isinstance(x, SymInt) else x
+
+
+def align_up(n, alignment: int):
+    """n rounded up to a multiple of `alignment`; a symbolic n to a multiple for every value of its
+    symbols (each coefficient rounded up: a bound at most `alignment` - 1 bytes per term too big)."""
+    if not isinstance(n, SymInt):
+        return (n + alignment - 1) // alignment * alignment
+    return simplify({m: -(-c // alignment) * alignment for m, c in n.terms.items()})
+
+
+def upper_max(a, b):
+    """max(a, b) where decidable for every run, else a + b (sizes are nonnegative: a bound on both)."""
+    try:
+        return max(a, b)
+    except SymbolicUnsupported:
+        return a + b
+
+
+def guess(decide, default: bool) -> bool:
+    """A performance heuristic's answer `decide()`, or `default` where it depends on the run's sizes.
+    Only for choices every answer of which computes the same values (fuse or not, threads or not)."""
+    try:
+        return decide()
+    except SymbolicUnsupported:
+        return default
+
+
 def module_symbols(module) -> set:
     """The symbols of a Module's entry parameters (empty for a static Module)."""
     return {name for p in module.entry.parameters for d in p.shape.dims if type(d) is SymInt
@@ -333,4 +366,4 @@ def slot_table(table: SlotTable) -> Iterator[SlotTable]:
 
 
 __all__ = ["SymInt", "SymbolicUnsupported", "SlotTable", "slot_table", "strict_equality", "is_symbolic",
-           "has_symbolic", "module_symbols", "evaluate", "check_consistent", "dim_text", "parse_dim", "simplify"]
+           "has_symbolic", "align_up", "upper_max", "guess", "nominal", "NOMINAL_SIZE", "module_symbols", "evaluate", "check_consistent", "dim_text", "parse_dim", "simplify"]

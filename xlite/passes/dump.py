@@ -29,6 +29,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 
+from xlite.ir.symbolic import is_symbolic
 from xlite.ir.module import Computation, Instruction, Module
 from xlite.ir.printer import print_computation, print_instruction, quote
 from xlite.passes.fusion import kernel_count
@@ -198,7 +199,9 @@ def _strip_layouts(text: str) -> str:
     return re.sub(r"\{[\d,]*\}", "", text)
 
 
-def _bytes(n: int) -> str:
+def _bytes(n) -> str:
+    if is_symbolic(n):                  # a size of the run (xlite/ir/symbolic.py)
+        return f"{n.text()} B"
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":
             return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"

@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import prod
 
+from xlite.ir.symbolic import guess
 from xlite.ir.module import Computation, Instruction, Module
 from xlite.ir.opcodes import is_elementwise
 from xlite.ir.shape import physical_order
@@ -150,7 +151,7 @@ def _merge_one(comp: Computation, module: Module, names: FusionNames) -> bool:
             if len(merged.instructions) > MAX_FUSION_SIZE:
                 continue
             rs = row_shape(merged)
-            if rs is None or (rs.row_count < FEW_ROWS and rs.col_count >= LONG_ROW):
+            if rs is None or guess(lambda: rs.row_count < FEW_ROWS and rs.col_count >= LONG_ROW, False):
                 continue
             _replace(comp, module, names, producer, consumer, merged, operands)
             return True

@@ -17,6 +17,7 @@ The schedule is the order of module.entry.instructions; the root stays last.
 """
 from __future__ import annotations
 
+from xlite.ir.symbolic import nominal
 from xlite.ir.module import Computation, Instruction, Module
 from xlite.ir.shape import leaf_shapes
 from xlite.passes.buffer_assignment import aliased_outputs, plan_buffers, returned_values
@@ -35,7 +36,7 @@ class Scheduling(Pass):
         extra = update_ordering(module)
         candidates = [] if _violates(before, extra) else [before]
         candidates += [list_schedule(entry, extra), dfs_schedule(entry, extra)]
-        best = min(candidates, key=lambda order: plan_buffers(entry, order, aliased).peak_bytes)
+        best = min(candidates, key=lambda order: nominal(plan_buffers(entry, order, aliased).peak_bytes))
         entry.instructions = best
         return best != before
 
@@ -96,7 +97,7 @@ def list_schedule(comp: Computation, extra: dict | None = None) -> list:
     waiting = {inst: len(ps) for inst, ps in preds.items()}
     pending_users = {inst: len(set(users[inst])) for inst in comp.instructions}
     pinned = returned_values(comp)
-    size = {inst: _bytes(inst) for inst in comp.instructions}
+    size = {inst: nominal(_bytes(inst)) for inst in comp.instructions}     # (a symbolic size: an estimate)
 
     def frees(v: Instruction) -> int:
         if v.opcode in ("parameter", "constant") or v in pinned:
@@ -139,7 +140,7 @@ def dfs_schedule(comp: Computation, extra: dict | None = None) -> list:
             for inst in comp.instructions}
     weight: dict = {}
     for inst in comp.instructions:
-        weight[inst] = _bytes(inst) + sum(weight[d] for d in deps[inst] if d in weight)
+        weight[inst] = nominal(_bytes(inst)) + sum(weight[d] for d in deps[inst] if d in weight)
     order, done = [i for i in comp.instructions if i.opcode == "parameter"], set()
     done.update(order)
     stack = [(comp.root, False)]

@@ -33,6 +33,10 @@ from xlite.runtime.executable import Executable, InterpreterExecutable, TracedIn
 if TYPE_CHECKING:                 # the passes load only when a compile needs them (not on a cache hit)
     from xlite.passes.pipelines import StageHook
 
+# How many times `compile` ran in this process, per target (tests count recompiles: a symbolic run
+# signature compiles once for every batch size).
+STATS: dict = {}
+
 ObjectEmitter = Callable[[CompiledModule, "TextDump | None"], bytes]   # target "aot": (compiled, dump) -> object
 
 
@@ -68,6 +72,7 @@ def compile(module: Module | CompiledModule, target: str,
     first (xlite/runtime/memory.py), so Session runs, eager ops and tf.function calls alike raise
     TF's ResourceExhaustedError before compiling anything too large."""
     options = options or CompileOptions()
+    STATS[target] = STATS.get(target, 0) + 1
     if options.traced:
         return _compile_traced(module, target)
     if target not in ("cpu", "cuda", "interpreter") and not (target == "aot" and options.emit_object is not None):

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 
 from xlite import errors
 from xlite.frontend.lower import _TF_PROTO_DTYPE as _TF_TYPE_NAMES
+from xlite.ir.symbolic import has_symbolic
 from xlite.ir.module import Instruction, Module
 from xlite.ir.shape import leaf_shapes
 
@@ -42,7 +43,7 @@ def check_allocations(module: Module, device: str = "CPU") -> None:
     for comp in module.all_computations():
         for inst in comp.instructions:
             for shape in leaf_shapes(inst.shape):
-                if not shape.is_static:
+                if not shape.is_static or has_symbolic(shape.dims):     # symbolic: sized at each run
                     continue
                 elements = math.prod(shape.dims)
                 if elements > _INT64_MAX:

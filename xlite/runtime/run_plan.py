@@ -30,7 +30,9 @@ from xlite.arguments import fits
 from xlite.frontend.graph import Graph, Tensor
 from xlite.frontend.lower import LoweredRun
 from xlite.runtime import driver, tracing
+from xlite.ir.symbolic import has_symbolic
 from xlite.runtime.feeds import feed_tensors
+from xlite.runtime.symbolic_runs import bind_feeds
 from xlite.runtime.fetches import FetchMapper, _as_fetch_value
 
 MISFIT = object()       # what `RunPlan.fast` gives when the feeds or the Session's state do not fit it
@@ -64,6 +66,11 @@ class RunPlan:
         self.feed_slots = {id(item): n for n, (kind, item) in enumerate(params) if kind == "feed"}
         self.variables = [(n, item) for n, (kind, item) in enumerate(params) if kind == "variable"]
         self.counters = [n for n, (kind, _) in enumerate(params) if kind == "rng_counter"]
+        # a symbolic signature (runtime/symbolic_runs.py): each feed's dims, and the sizes used as values
+        entry_params = lowered.module.entry.parameters
+        self.feed_dims = {id(item): entry_params[n].shape.dims for n, (kind, item) in enumerate(params)
+                          if kind == "feed"} if any(has_symbolic(p.shape.dims) for p in entry_params) else None
+        self.sizes = [(n, item) for n, (kind, item) in enumerate(params) if kind == "size"]
         self.updates = [(j, item) for j, (kind, item) in enumerate(lowered.results) if kind == "update"]
         self.stateful = bool(self.variables or self.counters or self.updates)
         # An executable whose `call` takes only arrays that fit (cpu) says what they are; the Variables
@@ -109,7 +116,14 @@ class RunPlan:
         args = [None] * self.n_params
         for t, array in feeds.items():
             args[self.feed_slots[id(t)]] = array
+        if self.sizes:
+            self._fill_sizes(args, bind_feeds([self.feed_dims[id(t)] for t in feeds], feeds.values()))
         return args
+
+    def _fill_sizes(self, args: list, env: dict) -> None:
+        """The symbolic sizes used as values (a Mean's divisor) for this run's symbol values `env`."""
+        for n, (value, dtype) in self.sizes:
+            args[n] = np.array(value.evaluate(env), dtype.np)
 
     def _traced(self):
         """The signature's FULL_TRACE variant, compiled the first time a run asks for it."""
@@ -162,6 +176,8 @@ class RunPlan:
     # the fast path ---------------------------------------------------------------------------------------
     def _fast_call(self, tensors: list[Tensor], feeds: dict[Tensor, np.ndarray]) -> Callable:
         """`fast(feed_dict)`: the run for a feed_dict with these keys whose values fit this signature."""
+        if self.feed_dims is not None:
+            return self._symbolic_fast_call(tensors)
         specs = [(np.dtype(t.dtype.np), feeds[t].shape) for t in tensors]     # in feed_dict order
         slots = [self.feed_slots[id(t)] for t in tensors]
         views = not getattr(self.executable, "fresh_outputs", False)   # a feed must not come back as is
@@ -182,6 +198,27 @@ class RunPlan:
             args = [None] * n_params
             for value, n in zip(values, slots):
                 args[n] = value.view() if views else value
+            results = with_state(args, call, True)
+            return MISFIT if results is MISFIT else unpack(results)
+        return fast
+
+    def _symbolic_fast_call(self, tensors: list[Tensor]) -> Callable:
+        """`fast` for a symbolic signature: any feeds whose sizes fit its pattern (one executable)."""
+        dtypes_ = [np.dtype(t.dtype.np) for t in tensors]
+        dims = [self.feed_dims[id(t)] for t in tensors]
+        slots = [self.feed_slots[id(t)] for t in tensors]
+        call, unpack, n_params, with_state = self.executable.call, self.unpack, self.n_params, self._with_state
+        views = not getattr(self.executable, "fresh_outputs", False)
+
+        def fast(feed_dict):
+            values = tuple(feed_dict.values()) if feed_dict else ()
+            env = bind_feeds(dims, values)
+            if env is None or not fits(values, [(dt, v.shape) for dt, v in zip(dtypes_, values)]):
+                return MISFIT
+            args = [None] * n_params
+            for value, n in zip(values, slots):
+                args[n] = value.view() if views else value
+            self._fill_sizes(args, env)
             results = with_state(args, call, True)
             return MISFIT if results is MISFIT else unpack(results)
         return fast

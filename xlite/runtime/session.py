@@ -18,8 +18,11 @@ from xlite.runtime.feeds import FeedShapeError, validate_feeds
 from xlite.runtime.host_fed import HOST_OPS
 from xlite.runtime.memory import allocation_errors
 from xlite.runtime.run_plan import MISFIT, Request, RunPlan
+from xlite.runtime.symbolic_runs import symbolic_pattern, symbolic_shapes
 
 __all__ = ["Session", "InteractiveSession", "FeedShapeError"]
+
+_SPECIALIZE = object()      # a symbolic signature whose compile needs concrete sizes: each size compiles
 
 
 class Session:
@@ -36,6 +39,7 @@ class Session:
         self._dynamic_shapes: dict[Operation, tuple] = {}   # Variables of unknown static shape
         self._cache: dict = {}
         self._traced: dict = {}             # run signature -> its traced executable (FULL_TRACE runs)
+        self.symbolic_fallbacks: dict = {}  # symbolic signature -> why it specializes (the first error)
         self._requests: dict = {}         # (fetch structure, feed keys) -> Request, with its RunPlans
         self._fast: dict = {}             # (fetch structure, feed keys) -> its steady state (RunPlan.fast)
         self._run_counter = 0
@@ -171,6 +175,9 @@ class Session:
             plan = request.plans.get(signature)
             if plan is not None:
                 return plan
+            plan = self._symbolic_plan(request, feeds, variable_shapes)
+            if plan is not None:
+                return plan
             compiled = self._cache.get(signature)
             if compiled is None:
                 lowered = lower_run(self.graph, request.fetch_tensors, request.mapper.target_ops,
@@ -179,6 +186,34 @@ class Session:
                 self._cache[signature] = compiled
             plan = request.plans[signature] = RunPlan(self, request, signature, *compiled, feeds)
             return plan
+
+    def _symbolic_plan(self, request: Request, feeds: dict, variable_shapes: dict) -> RunPlan | None:
+        """The plan of the run's symbolic signature (its None dims as symbols: runtime/symbolic_runs.py),
+        compiled once for every size of them; None when the run has no symbolic dim, or its symbolic
+        compile needs a concrete size somewhere (the caller then specializes on this run's sizes)."""
+        if self.target != "cpu" or variable_shapes or request.feed_tensors is None:
+            return None
+        pattern = symbolic_pattern(feeds)
+        if pattern is None:
+            return None
+        signature = (request.key, pattern)
+        plan = request.plans.get(signature)
+        if plan is not None:
+            return plan
+        compiled = self._cache.get(signature)
+        if compiled is None:
+            try:
+                lowered = lower_run(self.graph, request.fetch_tensors, request.mapper.target_ops,
+                                    symbolic_shapes(feeds, pattern))
+                compiled = (lowered, driver.compile(lowered.module, self.target))
+            except Exception as e:          # noqa: BLE001 - any gap specializes; real errors recur there
+                compiled = _SPECIALIZE
+                self.symbolic_fallbacks[signature] = e
+            self._cache[signature] = compiled
+        if compiled is _SPECIALIZE:
+            return None
+        plan = request.plans[signature] = RunPlan(self, request, signature, *compiled, feeds)
+        return plan
 
     def make_callable(self, fetches, feed_list=None, accept_options=False):
         """A function of the `feed_list` values that runs `fetches`, like TF's Session.make_callable."""

@@ -20,6 +20,9 @@ import numpy as np
 from xlite.cancellation import check as check_stop
 from xlite.ir.module import Computation, Instruction, Module
 from xlite.ir.opcodes import RuleTable
+from xlite.ir.parser import parse_module
+from xlite.ir.printer import print_module
+from xlite.ir.symbolic import check_consistent, module_symbols
 from xlite.semantics import philox
 from xlite.semantics.collectives import host_collective
 
@@ -52,6 +55,12 @@ def evaluate_computation(comp: Computation, args: list, module: Module | None = 
 
 
 def evaluate_module(module: Module, args: list):
+    """The entry's value for `args`; a module with symbolic sizes (xlite/ir/symbolic.py) is evaluated
+    with the sizes the arguments give (InvalidArgumentError when they disagree)."""
+    if module_symbols(module):
+        dims = [p.shape.dims for p in sorted(module.entry.parameters, key=lambda p: p.attrs["number"])]
+        sizes = check_consistent(dims, args, lambda n: f"parameter {n} of {module.name}")
+        module = parse_module(print_module(module), sizes)
     return evaluate_computation(module.entry, args, module)
 
 

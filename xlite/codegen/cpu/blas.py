@@ -15,6 +15,7 @@ from math import prod
 
 from llvmlite import ir
 
+from xlite.ir.symbolic import guess, is_symbolic
 from xlite.codegen.cpu.blas_provider import (SYMBOLS, THREADS_SYMBOL, BlasProvider,  # noqa: F401
                                              blas_provider, symbol_addresses)
 from xlite.codegen.cpu.function import parallel_for
@@ -67,6 +68,8 @@ def uses_blas(inst) -> bool:
     if dt.ir_name not in SYMBOLS:
         return False
     batch, m, n, k = _sizes(inst)
+    if any(is_symbolic(s) for s in (m, n, k)):     # run-time sizes (each >= 1): gemm serves them all
+        return all(is_symbolic(s) or s >= 1 for s in (m, n, k))
     return min(m, n, k) >= 1 and m * n * k >= MIN_BLAS_WORK
 
 
@@ -121,7 +124,7 @@ def call_gemm(fc, dtype, x_trans: bool, y_trans: bool, m: int, n: int, k: int, x
     which on a busy machine costs 10-50x the gemm); a big gemm is instead split by columns of C over
     threads that generated code starts (parallel_for), each making one single-threaded call."""
     trans = [ir.Constant(I8, ord("T") if t else ord("N")) for t in (x_trans, y_trans)]
-    parts = min(fc.cg.threads, n) if m * n * k >= PARALLEL_GEMM_WORK else 1
+    parts = min(fc.cg.threads, n) if guess(lambda: m * n * k >= PARALLEL_GEMM_WORK, False) else 1
     if parts <= 1:
         _gemm_single(fc, dtype, trans + [i64(m), i64(n), i64(k), x, i64(ldx), y, i64(ldy), c, i64(ldc)], beta)
         return

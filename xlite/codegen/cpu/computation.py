@@ -37,15 +37,17 @@ from xlite.codegen.cpu.plan import (ENTRY_NAME, INTERRUPTED_SYMBOL, OBJECT_ENTRY
                                     numpy_data_offset)
 from xlite.codegen.cpu.trace_ir import CAPACITY, REGION_BYTES, TraceEmitter
 from xlite.codegen.walk import ComputationWalker
+from xlite.codegen.cpu.symbolic_sizes import sizes_global, temp_offset, use_slots
 from xlite.ir.module import Instruction, Module
+from xlite.ir.symbolic import SlotTable, align_up, guess, module_symbols, upper_max
 from xlite.ir.trace_format import kernel_info
 
 # Kernels estimated below this many operations run on one thread (starting one costs ~20-50 us).
 PARALLEL_MIN_COST = 1 << 22
 
 
-def _aligned(n: int) -> int:
-    return (n + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
+def _aligned(n):
+    return align_up(n, ALIGNMENT)
 
 
 class EntryEmitter(ComputationWalker):
@@ -72,6 +74,13 @@ class EntryEmitter(ComputationWalker):
         self.cancellable = cancellable      # checks the stop words (see the module docstring)
         self._stop_words: list = []
         self._stopped = None                # the block that returns 1
+        # run-time sizes (symbolic_sizes.py): the slot table the executable fills, after the stop word
+        self.symbolic = bool(module_symbols(module))
+        self._prefix = 0                    # symbolic: the arena's profile and trace regions come first
+        if self.symbolic:
+            use_slots(cg.module, SlotTable())
+            self.plan.slots = cg.module.slots.polys
+            self._sizes = sizes_global(cg.module)
 
     # buffers --------------------------------------------------------------------------------
     def scratch(self, shape) -> Loc:
@@ -96,9 +105,9 @@ class EntryEmitter(ComputationWalker):
         if loc.kind == "const":
             return self.cg.module.get_global(loc.name)
         if loc is TEMP:
-            base = b.load(self._temp_base, typ=I64)
+            base = i64(temp_offset()) if self.symbolic else b.load(self._temp_base, typ=I64)
             return b.gep(self._arena, [base], inbounds=True, source_etype=I8)
-        return self.fc.byte_offset(self._arena, loc.index)
+        return self.fc.byte_offset(self._arena, loc.index + self._prefix)
 
     def output_loc(self, inst: Instruction, index: int) -> Loc | None:
         return None                         # every computed root output has its result array (_plan_outputs)
@@ -113,6 +122,9 @@ class EntryEmitter(ComputationWalker):
         self.fc.fn.attributes.add("noinline")
         b = self.fc.builder
         p_params, p_results, self._arena = self.fc.args
+        values_end = self.arena_end
+        if self.symbolic:       # the fixed-size regions first (static offsets), the arena's values after them
+            self.arena_end = 0
         if self.profile:
             self._profile_offset = self.arena_end
             self.arena_end += 8 * 4096
@@ -123,6 +135,11 @@ class EntryEmitter(ComputationWalker):
             self.plan.trace_capacity = CAPACITY
             self.arena_end = self.plan.trace_offset + REGION_BYTES
             self.cg.trace.start_run(b, self.fc.byte_offset(self._arena, self.plan.trace_offset))
+        if self.symbolic:
+            self._prefix, self.arena_end = _aligned(self.arena_end), values_end
+        if self.symbolic:       # first of all: the table every size is read from (symbolic_sizes.py)
+            ab = self.fc._alloca_builder
+            ab.store(ab.load(ab.gep(p_params, [i64(len(params) + 1)], source_etype=PTR), typ=PTR), self._sizes)
         self._params = [b.load(b.gep(p_params, [i64(n)], source_etype=PTR), typ=PTR)
                         for n in range(len(params))]
         if self.cancellable:
@@ -136,9 +153,11 @@ class EntryEmitter(ComputationWalker):
                          for i in range(n_results)]
         self.emit_computation(entry, {p: Loc("param", p.attrs["number"]) for p in params})
         self.fc.finish(ir.Constant(I32, 0) if self.cancellable else None)
-        self._emit_object_entry(len(params), n_results)
-        temp_base = _aligned(self.arena_end)
-        self._temp_base.initializer = ir.Constant(I64, temp_base)
+        if not self.symbolic:
+            self._emit_object_entry(len(params), n_results)
+        temp_base = _aligned(self.arena_end) + self._prefix
+        self.plan.temp_base = temp_base
+        self._temp_base.initializer = ir.Constant(I64, 0 if self.symbolic else temp_base)
         self.plan.arena_bytes = temp_base + self.temp_bytes
         return self.plan
 
@@ -186,7 +205,7 @@ class EntryEmitter(ComputationWalker):
         self.kernels += 1
         rows = inst.opcode == "fusion" and inst.attrs["kind"] == "row"
         kernel = build_kernel(self.cg, name, root, inputs, outputs, rows)
-        self.temp_bytes = max(self.temp_bytes, kernel.temp_bytes)
+        self.temp_bytes = upper_max(self.temp_bytes, kernel.temp_bytes)
         args = [self.pointer(loc) for loc in kernel.locs]
         b = self.fc.builder
         if self.profile:
@@ -200,7 +219,8 @@ class EntryEmitter(ComputationWalker):
             began = trace.now(b)
         self._check_stop()
         extent = kernel.split[0] if kernel.split else 0
-        if kernel.split and self.threads > 1 and kernel.split[1] >= PARALLEL_MIN_COST and extent > 1:
+        if kernel.split and self.threads > 1 and guess(lambda: kernel.split[1] >= PARALLEL_MIN_COST and extent > 1,
+                                                       False):
             parallel_for(self.fc, kernel.fn, args, extent, self.threads, stop=self._stop_words)
         else:
             b.call(kernel.fn, args + [i64(0), i64(extent)])

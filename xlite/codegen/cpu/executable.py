@@ -40,8 +40,10 @@ import numpy as np
 from xlite.cancellation import NEVER, RunFlag, raise_stopped
 from xlite.arguments import as_arguments
 from xlite.codegen.cpu.plan import EntryPlan
+from xlite.codegen.cpu.symbolic_sizes import TEMP_SYMBOL
 from xlite.ir import dtypes
 from xlite.ir.module import Module
+from xlite.ir.symbolic import check_consistent, evaluate, has_symbolic
 from xlite.ir.trace_format import KernelTrace
 
 _ALIGN = 64
@@ -85,14 +87,17 @@ class CpuExecutable:
         self._lock = threading.Lock()
         self._specs = [(dtypes.as_dtype(d).np, tuple(dims), _permutation(order))
                        for d, dims, order in plan.param_specs]
-        self._params = (ctypes.c_void_p * max(plan.num_params + plan.cancellable, 1))()
+        self._param_dims = [dims for _, dims, _ in self._specs]
+        self._symbolic = any(has_symbolic(dims) for dims in self._param_dims)
+        # a symbolic signature's slot table (symbolic_sizes.py) goes after the stop word
+        self._params = (ctypes.c_void_p * max(plan.num_params + plan.cancellable + self._symbolic, 1))()
         if plan.cancellable:                # the run's stop word, which xlite_entry (not the object entry) reads
             self._params[plan.num_params] = NEVER.word.ctypes.data
         n_results = sum(1 for o in plan.outputs if o.kind == "result")
         self._results = (ctypes.c_void_p * max(n_results, 1))()
         self._out_specs = [(o.kind, o.index, dtypes.as_dtype(o.dtype).np, tuple(o.dims), _permutation(o.order))
                            for o in plan.outputs]
-        self._arena = aligned_empty((plan.arena_bytes,), np.dtype(np.uint8))
+        self._arena = aligned_empty((0 if self._symbolic else plan.arena_bytes,), np.dtype(np.uint8))
         self._arena_ptr = self._arena.ctypes.data
         self._constants = constants if constants is not None else _root_constants(module)
         self._pools: dict = {}
@@ -105,6 +110,7 @@ class CpuExecutable:
             self._records = None
             self._after_call = self._take_records if not plan.kernel_names else self._profile_and_records
         self.arg_specs = [(dt, dims) for dt, dims, _ in self._specs]      # what arguments.fits checks
+        self._symbolic_out_specs = self._out_specs
         if (_TUPLE_ITEMS is not None and self._by_object and self._after_call is None
                 and all(o is None for _, _, o in self._specs)
                 and all(kind in ("result", "param") and order is None for kind, _, _, _, order in self._out_specs)):
@@ -113,6 +119,9 @@ class CpuExecutable:
     def run(self, args: Sequence, stop: RunFlag | None = None) -> list:
         """The root outputs for these parameters, from a caller that has not checked them: arguments that
         fit (xlite/arguments.py) are used as they are, others converted (or refused, ValueError)."""
+        if self._symbolic:          # the sizes are checked by `call` (check_consistent)
+            return list(self.call([np.asarray(a, dtype=dt, order="C") for a, (dt, _) in zip(args, self.arg_specs)]
+                                  if len(args) == len(self.arg_specs) else args, stop))
         return list(self.call(as_arguments(args, self.arg_specs), stop))
 
     def call(self, args: Sequence[np.ndarray], stop: RunFlag | None = None) -> Sequence:
@@ -124,6 +133,8 @@ class CpuExecutable:
         if len(args) != len(self._specs):
             raise ValueError(f"expected {len(self._specs)} arguments, got {len(args)}")
         with self._lock:
+            if self._symbolic:
+                self._bind_sizes(args)
             if stop is None or self._stoppable is None:
                 return self._call_locked(args, None)
             slot = self.plan.num_params
@@ -172,6 +183,24 @@ class CpuExecutable:
             elif kind == "same_as":
                 outputs[i] = outputs[index].copy()
         return outputs
+
+    def _bind_sizes(self, args: Sequence[np.ndarray]) -> None:
+        """A symbolic signature's run (under the lock): the symbol values from the arguments' shapes
+        (InvalidArgumentError before any native code runs if they disagree), the slot table, an arena
+        big enough, and the result dims for this run."""
+        env = check_consistent(self._param_dims, args, lambda n: f"argument {n} of {self.module.name}")
+        env[TEMP_SYMBOL] = evaluate(self.plan.temp_base, env)
+        self._slot_values = np.array([evaluate(p, env) for p in self.plan.slots] or [0], np.int64)
+        self._params[self.plan.num_params + 1] = self._slot_values.ctypes.data
+        arena_bytes = evaluate(self.plan.arena_bytes, env)
+        if arena_bytes > self._arena.size:         # (keeping the profile counters at its start)
+            arena, self._arena = self._arena, aligned_empty((arena_bytes,), np.dtype(np.uint8))
+            self._arena[:arena.size] = arena
+            if self.plan.kernel_names and arena.size == 0:
+                self._arena[self.plan.profile_offset:self.plan.profile_offset + 8 * len(self.plan.kernel_names)] = 0
+            self._arena_ptr = self._arena.ctypes.data
+        self._out_specs = [(kind, index, dt, tuple(evaluate(d, env) for d in dims), order)
+                           for kind, index, dt, dims, order in self._symbolic_out_specs]
 
     def _object_call(self):
         """`call` through the object entry, for an executable whose parameters and outputs are all
@@ -230,7 +259,7 @@ class CpuExecutable:
             return np.empty(dims, dt)
         pool = self._pools.setdefault(index, [])
         for array in pool:
-            if sys.getrefcount(array) <= 3:          # the pool list, `array`, getrefcount's argument
+            if sys.getrefcount(array) <= 3 and array.shape == dims:     # the pool list, `array`, getrefcount's arg
                 return array
         array = np.empty(dims, dt)
         if len(pool) < POOL_SIZE:

@@ -7,6 +7,7 @@ import re
 import numpy as np
 from llvmlite import ir
 
+from xlite.ir.symbolic import SymInt
 from xlite.codegen.cpu.llvm_types import I1, I8, I32, I64, PTR, VOID, i64, literal_bytes
 
 ALIGNMENT = 64
@@ -104,8 +105,8 @@ class FunctionContext:
     def for_range(self, n, name: str = "i", start=0):
         """A counted loop [start, n) with the test at the top, so a zero trip count runs nothing."""
         b = self.builder
-        n = i64(n) if isinstance(n, int) else n
-        start = i64(start) if isinstance(start, int) else start
+        n = i64(n) if isinstance(n, (int, SymInt)) else n
+        start = i64(start) if isinstance(start, (int, SymInt)) else start
         pre = b.block
         header, body, done = self.block(name + ".head"), self.block(name + ".body"), self.block(name + ".done")
         b.branch(header)

@@ -32,6 +32,7 @@ from xlite.codegen.walk import operands_first
 from xlite.ir.module import Instruction
 from xlite.ir.opcodes import op_info
 from xlite.ir.shape import Layout, Shape
+from xlite.ir.symbolic import align_up, nominal
 
 
 @dataclass
@@ -83,7 +84,7 @@ class Kernel:
 
     def temp(self, shape: Shape) -> IrArray:
         offset = self.temp_bytes
-        self.temp_bytes += (shape.byte_size + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
+        self.temp_bytes += align_up(shape.byte_size, ALIGNMENT)
         return IrArray(self.fc.byte_offset(self.temp_ptr, offset), shape)
 
     def array(self, inst: Instruction, orders=None) -> IrArray:
@@ -199,7 +200,7 @@ def element_cost(inst: Instruction, arrays: dict, memo: dict) -> int:
     else:
         cost = op_info(inst.opcode).cost + sum(element_cost(o, arrays, memo) for o in inst.operands)
         if inst.opcode in ("reduce", "argmax", "argmin", "dot", "reduce_window", "convolution"):
-            cost *= max(1, prod(inst.operands[0].shape.dims) // max(1, prod(inst.shape.dims)))
+            cost *= max(1, nominal(prod(inst.operands[0].shape.dims)) // max(1, nominal(prod(inst.shape.dims))))
     memo[inst] = cost
     return cost
 

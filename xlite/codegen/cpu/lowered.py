@@ -22,6 +22,7 @@ from xlite.codegen.cpu import cache
 from xlite.codegen.cpu.executable import CpuExecutable
 from xlite.codegen.cpu.plan import ENTRY_NAME, OBJECT_ENTRY_NAME, plan_from_dict, plan_to_dict
 from xlite.ir.compiled import CompiledModule
+from xlite.ir.symbolic import nominal
 from xlite.ir.module import Module
 
 Optimize = Callable[[Module], CompiledModule]     # the Module as lowered -> a compiled copy of it
@@ -85,7 +86,8 @@ class CachedCpuExecutable(CpuExecutable):
 def store_lowered(key: str, executable: CpuExecutable, kernels: int) -> None:
     """Files a freshly compiled executable under the lowered Module's key, with the number of
     kernels its optimized Module launches (for reports: a hit has no optimized Module to count)."""
-    stats = {"peak_bytes": int(executable.compiled.buffer_assignment.peak_bytes), "kernels": int(kernels)}
+    peak = nominal(executable.compiled.buffer_assignment.peak_bytes)    # (symbolic: at NOMINAL_SIZE)
+    stats = {"peak_bytes": int(peak), "kernels": int(kernels)}
     cache.store(key, plan_to_dict(executable.plan), executable._code.obj, constants=executable._constants,
                 stats=stats)
     _set_stats(executable, stats)

@@ -17,6 +17,7 @@ from xlite.codegen.cpu.combine import combine, reduce_identity
 from xlite.codegen.cpu.llvm_types import I1, I64, i64, register_type
 from xlite.codegen.pairwise import SERIAL_BLOCK, block_split, is_pairwise
 from xlite.ir.dtypes import DType
+from xlite.ir.symbolic import guess, is_symbolic
 
 BLOCK = 1024           # elements of a block whose inner loop LLVM vectorizes
 VECTOR_MIN = 64        # inner loops from this long are vectorized: a block's chain is a few lanes' worth a pass
@@ -24,7 +25,16 @@ VECTOR_MIN = 64        # inner loops from this long are vectorized: a block's ch
 
 def block_size(sizes: list) -> int:
     """How many elements one register sums before its block joins the pairwise tree."""
-    return BLOCK if sizes and sizes[-1] >= VECTOR_MIN else SERIAL_BLOCK
+    return BLOCK if sizes and guess(lambda: sizes[-1] >= VECTOR_MIN, True) else SERIAL_BLOCK
+
+
+def block_chunks(b: ir.IRBuilder, sizes: list, t: int, chunk: int) -> tuple:
+    """(chunks of loop t, blocks in all): ceil(sizes[t] / chunk) and the block count, as numbers; for
+    run-time sizes (xlite/ir/symbolic.py) the chunks as an LLVM value and the block count None."""
+    if is_symbolic(sizes[t]) or any(is_symbolic(s) for s in sizes[:t]):
+        return b.udiv(b.add(i64(sizes[t]), i64(chunk - 1)), i64(chunk)), None
+    chunks = -(-sizes[t] // chunk)
+    return chunks, prod(sizes[:t]) * chunks
 
 
 def smaller(b: ir.IRBuilder, x, y):
@@ -37,9 +47,10 @@ class BlockCounter:
     set. What a level holds is the caller's (push's callbacks), so one counter serves a register (PairwiseSum)
     and a row of them (reductions_columns.py)."""
 
-    def __init__(self, fc, blocks: int):
+    def __init__(self, fc, blocks):
         self.fc = fc
-        self.levels = max(1, int(blocks).bit_length())
+        # a count known only at run time (a symbolic size, or an LLVM value) may need all 63 levels
+        self.levels = max(1, int(blocks).bit_length()) if isinstance(blocks, int) else 63
         self.count = fc.alloca(I64)
         fc.builder.store(i64(0), self.count)
 
@@ -116,8 +127,8 @@ def reduce_loops(gen, kind: str, dt: DType, sizes: list, name: str, element: Cal
             b.store(combine(fc, kind, dt, b.load(acc), element(ivs)), acc)
         return b.load(acc)
     t, chunk = block_split(sizes, block)
-    chunks = -(-sizes[t] // chunk)
-    tree = PairwiseSum(fc, register_type(dt), prod(sizes[:t]) * chunks)
+    chunks, blocks = block_chunks(b, sizes, t, chunk)
+    tree = PairwiseSum(fc, register_type(dt), blocks)
     with gen.scope(), fc.loop_nest(sizes[:t], name) as outer, fc.for_range(chunks, name + "blk") as blk:
         start = b.mul(blk, i64(chunk))
         end = smaller(b, b.add(start, i64(chunk)), i64(sizes[t]))
@@ -128,4 +139,4 @@ def reduce_loops(gen, kind: str, dt: DType, sizes: list, name: str, element: Cal
     return tree.total(identity)
 
 
-__all__ = ["BLOCK", "block_size", "smaller", "BlockCounter", "PairwiseSum", "reduce_loops"]
+__all__ = ["BLOCK", "block_size", "block_chunks", "smaller", "BlockCounter", "PairwiseSum", "reduce_loops"]

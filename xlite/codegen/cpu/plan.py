@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from xlite.ir.symbolic import dim_text, is_symbolic, parse_dim
+
 ENTRY_NAME = "xlite_entry"                   # void (void **params, void **results, char *arena); int when
                                              # cancellable (1: stopped early), params then ending in a stop word
 OBJECT_ENTRY_NAME = "xlite_entry_objects"    # the same, taking the NumPy array objects (computation.py)
@@ -47,24 +49,40 @@ class EntryPlan:
     trace_offset: int = 0                               # arena offset of the trace region (trace_ir.py)
     trace_capacity: int = 0                             # records it holds; 0: not traced
     cancellable: bool = False                           # checks stop words, returns a status (computation.py)
+    # A symbolic run signature (xlite/ir/symbolic.py): dims, arena_bytes and temp_base may be SymInts;
+    # slots are the size polynomials the code reads at run time (symbolic_sizes.py), in slot order.
+    slots: list = field(default_factory=list)
+    temp_base: object = 0                               # the temp region's arena offset
+
+
+def _out(x):
+    """A size for JSON: an int, or a symbolic size's text."""
+    return dim_text(x) if is_symbolic(x) else x
+
+
+def _in(x):
+    return parse_dim(x) if isinstance(x, str) else x
 
 
 def plan_to_dict(plan: EntryPlan) -> dict:
     return {"num_params": plan.num_params,
-            "param_specs": [[d, list(dims), list(order)] for d, dims, order in plan.param_specs],
-            "outputs": [[o.kind, o.index, o.dtype, list(o.dims), list(o.order)] for o in plan.outputs],
-            "arena_bytes": plan.arena_bytes, "object_entry": plan.object_entry,
+            "param_specs": [[d, [_out(x) for x in dims], list(order)] for d, dims, order in plan.param_specs],
+            "outputs": [[o.kind, o.index, o.dtype, [_out(x) for x in o.dims], list(o.order)] for o in plan.outputs],
+            "arena_bytes": _out(plan.arena_bytes), "object_entry": plan.object_entry,
+            "slots": [_out(x) for x in plan.slots], "temp_base": _out(plan.temp_base),
             "kernel_names": plan.kernel_names, "profile_offset": plan.profile_offset,
             "trace_kernels": plan.trace_kernels, "trace_offset": plan.trace_offset,
             "trace_capacity": plan.trace_capacity, "cancellable": plan.cancellable}
 
 
 def plan_from_dict(data: dict) -> EntryPlan:
-    return EntryPlan(data["num_params"], [(d, tuple(dims), tuple(order)) for d, dims, order in data["param_specs"]],
-                     [OutputPlan(k, i, d, tuple(dims), tuple(order)) for k, i, d, dims, order in data["outputs"]],
-                     data["arena_bytes"], data["object_entry"], data["kernel_names"], data["profile_offset"],
+    return EntryPlan(data["num_params"],
+                     [(d, tuple(map(_in, dims)), tuple(order)) for d, dims, order in data["param_specs"]],
+                     [OutputPlan(k, i, d, tuple(map(_in, dims)), tuple(order)) for k, i, d, dims, order in data["outputs"]],
+                     _in(data["arena_bytes"]), data["object_entry"], data["kernel_names"], data["profile_offset"],
                      data.get("trace_kernels", []), data.get("trace_offset", 0), data.get("trace_capacity", 0),
-                     data.get("cancellable", False))
+                     data.get("cancellable", False), [_in(x) for x in data.get("slots", [])],
+                     _in(data.get("temp_base", 0)))
 
 
 @functools.lru_cache(maxsize=None)

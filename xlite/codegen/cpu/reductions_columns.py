@@ -13,7 +13,7 @@ from math import prod
 from xlite.codegen.cpu.combine import combine, reduce_identity
 from xlite.codegen.cpu.ir_array import Index, IrArray, physical_order
 from xlite.codegen.cpu.llvm_types import i64
-from xlite.codegen.cpu.pairwise import BlockCounter, smaller
+from xlite.codegen.cpu.pairwise import BlockCounter, block_chunks, smaller
 from xlite.codegen.pairwise import SERIAL_BLOCK, block_split, is_pairwise
 from xlite.ir import dtypes
 from xlite.ir.shape import Shape
@@ -55,8 +55,8 @@ def emit_columns_pairwise(kernel, inst, out: IrArray) -> None:
     osizes, rsizes, isizes = ([x.shape.dims[d] for d in ds] for ds in (outer, reduced, inner))
     width = prod(isizes)
     t, chunk = block_split(rsizes, COLUMN_BLOCK)
-    chunks = -(-rsizes[t] // chunk)
-    counter = BlockCounter(fc, prod(rsizes[:t]) * chunks)
+    chunks, blocks = block_chunks(b, rsizes, t, chunk)
+    counter = BlockCounter(fc, blocks)
     partial = kernel.temp(Shape(acc_dt, (width,)))
     stack = kernel.temp(Shape(acc_dt, (counter.levels * width,)))
 

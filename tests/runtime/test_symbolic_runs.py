@@ -1,0 +1,103 @@
+"""Symbolic run signatures: a None dim of a feed compiles once for every batch size (cpu), with results
+equal to the interpreter's; what needs a concrete size specializes; sizes that disagree never reach
+native code."""
+import numpy as np
+import pytest
+
+import xlite as tf
+from xlite import errors
+from xlite.frontend.lower import lower_run
+from xlite.ir.symbolic import SymInt
+from xlite.runtime import driver
+
+BATCHES = (1, 7, 32, 100, 256)
+
+
+def _mlp_step():
+    """A W3-like training step (matmul, bias add, relu, mean softmax cross-entropy, SGD), small widths."""
+    rng = np.random.RandomState(0)
+    x = tf.placeholder(tf.float32, [None, 784], name="images")
+    y = tf.placeholder(tf.float32, [None, 10], name="labels")
+    w1 = tf.Variable(rng.standard_normal((784, 16)).astype(np.float32) * 0.05)
+    b1 = tf.Variable(np.zeros(16, np.float32))
+    w2 = tf.Variable(rng.standard_normal((16, 10)).astype(np.float32) * 0.1)
+    b2 = tf.Variable(np.zeros(10, np.float32))
+    logits = tf.matmul(tf.nn.relu(tf.matmul(x, w1) + b1), w2) + b2
+    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=logits))
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    return x, y, loss, train, [w1, b1, w2, b2]
+
+
+def _batch(n: int):
+    rng = np.random.RandomState(n)
+    return rng.random_sample((n, 784)).astype(np.float32), np.eye(10, dtype=np.float32)[rng.randint(0, 10, n)]
+
+
+def test_one_compile_serves_every_batch_size_and_matches_the_interpreter():
+    with tf.Graph().as_default():
+        x, y, loss, train, variables = _mlp_step()
+        init = tf.global_variables_initializer()
+        with tf.Session() as sess, tf.Session(target="interpreter") as ref:
+            sess.run(init)
+            ref.run(init)
+            before = driver.STATS.get("cpu", 0)
+            for n in BATCHES:
+                images, labels = _batch(n)
+                got = sess.run([loss, train], {x: images, y: labels})[0]
+                want = ref.run([loss, train], {x: images, y: labels})[0]
+                np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+                for g, w in zip(sess.run(variables), ref.run(variables)):
+                    np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+            assert driver.STATS.get("cpu", 0) - before == 2     # the step and the Variables' fetch, once each
+            assert not sess.symbolic_fallbacks
+
+
+def test_a_size_that_changes_the_result_shape_specializes():
+    """tf.squeeze without axes drops a batch of 1 too: that op specializes on each size (still correct)."""
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 1])
+        y = tf.squeeze(x) * 2.0
+        with tf.Session() as sess:
+            assert sess.run(y, {x: [[1.5]]}).shape == ()
+            np.testing.assert_array_equal(sess.run(y, {x: [[1.0], [2.0], [3.0]]}), [2.0, 4.0, 6.0])
+            assert len(sess.symbolic_fallbacks) == 1
+
+
+def test_size_zero_and_sizes_that_disagree():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 2])
+        z = tf.placeholder(tf.float32, [None, 2])
+        y = tf.reduce_sum(x - z, axis=0)
+        with tf.Session() as sess:
+            np.testing.assert_array_equal(sess.run(y, {x: np.zeros((0, 2)), z: np.zeros((0, 2))}), [0.0, 0.0])
+            np.testing.assert_array_equal(sess.run(y, {x: np.ones((3, 2)), z: np.zeros((3, 2))}), [3.0, 3.0])
+            with pytest.raises(errors.InvalidArgumentError):     # TF's shape error, from the op
+                sess.run(y, {x: np.ones((3, 2)), z: np.ones((4, 2))})
+
+
+def test_the_executable_checks_symbolic_sizes_before_native_code_runs():
+    with tf.Graph().as_default() as graph:
+        x = tf.placeholder(tf.float32, [None, 2], name="x")
+        z = tf.placeholder(tf.float32, [None, 2], name="z")
+        y = x * z
+        b = SymInt.symbol("b")
+        lowered = lower_run(graph, [y], [], {x: (b, 2), z: (b, 2)})
+        assert "f32[b,2]" in str(lowered.module.entry.parameters[0].shape)
+        executable = driver.compile(lowered.module, "cpu")
+        two, three = np.full((3, 2), 2.0, np.float32), np.full((3, 2), 3.0, np.float32)
+        np.testing.assert_array_equal(executable.run([two, three])[0], np.full((3, 2), 6.0))
+        with pytest.raises(errors.InvalidArgumentError, match="argument 1"):
+            executable.run([np.ones((3, 2), np.float32), np.ones((1000, 2), np.float32)])
+
+
+def test_traced_runs_of_a_symbolic_signature():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 3])
+        y = tf.reduce_sum(tf.nn.relu(x), axis=1)
+        with tf.Session() as sess:
+            for n in (2, 5):
+                metadata = tf.RunMetadata()
+                out = sess.run(y, {x: np.ones((n, 3), np.float32)},
+                               options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE), run_metadata=metadata)
+                np.testing.assert_array_equal(out, np.full(n, 3.0))
+                assert metadata.step_stats.dev_stats[0].node_stats
