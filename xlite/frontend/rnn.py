@@ -191,7 +191,7 @@ def _dynamic_rnn_loop(cell, inputs, initial_state, sequence_length, dtype):
 
 
 def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, dtype=None, parallel_iterations=None,
-                swap_memory=False, time_major=False, scope=None):
+                swap_memory=False, time_major=False, scope=None) -> tuple:
     """Runs `cell` over the time dimension of `inputs`: (outputs [batch, time, output_size], final state).
 
     parallel_iterations and swap_memory are accepted and ignored (one compiled loop runs in order)."""
@@ -227,7 +227,7 @@ def _map(fn, structure):
 
 def bidirectional_dynamic_rnn(cell_fw, cell_bw, inputs, sequence_length=None, initial_state_fw=None,
                               initial_state_bw=None, dtype=None, parallel_iterations=None, swap_memory=False,
-                              time_major=False, scope=None):
+                              time_major=False, scope=None) -> tuple:
     """dynamic_rnn forwards (scope fw/) and over the reversed sequences (bw/, each row reversed within its
     sequence_length): ((output_fw, output_bw), (state_fw, state_bw)), output_bw back in time order."""
     time_axis, batch_axis = (0, 1) if time_major else (1, 0)
@@ -245,7 +245,7 @@ def bidirectional_dynamic_rnn(cell_fw, cell_bw, inputs, sequence_length=None, in
     return (output_fw, output_bw), (state_fw, state_bw)
 
 
-def static_rnn(cell, inputs, initial_state=None, dtype=None, sequence_length=None, scope=None):
+def static_rnn(cell, inputs, initial_state=None, dtype=None, sequence_length=None, scope=None) -> tuple:
     """The cell applied to each tensor of the list `inputs` in turn: (list of outputs, final state)."""
     if not nest.is_sequence(inputs):
         raise TypeError("inputs must be a sequence")
@@ -311,7 +311,7 @@ def _reverse_seq(input_seq: list, lengths) -> list:
 
 
 def static_bidirectional_rnn(cell_fw, cell_bw, inputs, initial_state_fw=None, initial_state_bw=None, dtype=None,
-                             sequence_length=None, scope=None):
+                             sequence_length=None, scope=None) -> tuple:
     """static_rnn forwards (fw/) and over the reversed list (bw/): (outputs with fw and bw concatenated
     on the last axis, state_fw, state_bw)."""
     if not inputs:
