@@ -80,20 +80,21 @@ def Glob(filename) -> list[str]:  # noqa: N802
     return sorted(_glob.glob(_local(filename)))
 
 
-def Copy(oldpath, newpath, overwrite: bool = False) -> None:  # noqa: N802
-    src, dst = _local(oldpath), _local(newpath)
+def _transfer(move, source, target, overwrite: bool) -> None:
+    """move(src, dst) between local paths; AlreadyExistsError for an existing target unless overwrite."""
+    src, dst = _local(source), _local(target)
     if not overwrite and os.path.exists(dst):
         raise errors.AlreadyExistsError(None, None, f"file already exists: {dst}")
     with _tf_errors(src):
-        shutil.copyfile(src, dst)
+        move(src, dst)
+
+
+def Copy(oldpath, newpath, overwrite: bool = False) -> None:  # noqa: N802
+    _transfer(shutil.copyfile, oldpath, newpath, overwrite)
 
 
 def Rename(oldname, newname, overwrite: bool = False) -> None:  # noqa: N802
-    src, dst = _local(oldname), _local(newname)
-    if not overwrite and os.path.exists(dst):
-        raise errors.AlreadyExistsError(None, None, f"file already exists: {dst}")
-    with _tf_errors(src):
-        os.replace(src, dst)
+    _transfer(os.replace, oldname, newname, overwrite)
 
 
 def Stat(filename) -> FileStatistics:  # noqa: N802

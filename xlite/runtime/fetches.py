@@ -82,12 +82,7 @@ class FetchMapper:
             self.tensors.append(t)
 
     def unique_tensors(self) -> list[Tensor]:
-        seen, result = set(), []
-        for t in self.tensors:
-            if id(t) not in seen:
-                seen.add(id(t))
-                result.append(t)
-        return result
+        return list({id(t): t for t in self.tensors}.values())
 
     def build(self, values: dict):
         """The fetch structure with each leaf's value: a fresh array per leaf, even for repeats."""

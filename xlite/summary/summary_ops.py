@@ -72,12 +72,17 @@ def _real_tensor(value, what: str) -> Tensor:
     return t
 
 
+def _value_summary(op_type: str, tag_attr: str, name, values, collections, family, api: str) -> Tensor:
+    """op_type of one real-valued tensor, its attr tag_attr the name (scoped, uniquified) of the op."""
+    with _summary_scope(name, family, [values]) as (tag, scope):
+        x = _real_tensor(values, api)
+        return _summary(op_type, [x], {tag_attr: tag}, scope, collections, [GraphKeys.SUMMARIES])
+
+
 # scalar ---------------------------------------------------------------------------------------
 def scalar(name, tensor, collections=None, family=None):
     """A Summary of one `simple_value` tagged with the name (scoped, uniquified) of the op."""
-    with _summary_scope(name, family, [tensor]) as (tag, scope):
-        x = _real_tensor(tensor, "tf.summary.scalar")
-        return _summary("ScalarSummary", [x], {"tags": tag}, scope, collections, [GraphKeys.SUMMARIES])
+    return _value_summary("ScalarSummary", "tags", name, tensor, collections, family, "tf.summary.scalar")
 
 
 @lowering("ScalarSummary")
@@ -102,9 +107,7 @@ def _scalar_proto(op, values) -> bytes:
 # histogram ------------------------------------------------------------------------------------
 def histogram(name, values, collections=None, family=None):
     """A Summary of TF's histogram (min, max, sum, sum of squares, bucket counts) of `values`."""
-    with _summary_scope(name, family, [values]) as (tag, scope):
-        x = _real_tensor(values, "tf.summary.histogram")
-        return _summary("HistogramSummary", [x], {"tag": tag}, scope, collections, [GraphKeys.SUMMARIES])
+    return _value_summary("HistogramSummary", "tag", name, values, collections, family, "tf.summary.histogram")
 
 
 @lowering("HistogramSummary")

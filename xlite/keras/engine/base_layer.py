@@ -130,11 +130,13 @@ class Layer:
             layer.trainable = value
 
     def _flatten_layers(self) -> list:
-        seen, out = set(), []
-        for layer in self._layers:
-            if id(layer) not in seen:
-                seen.add(id(layer))
-                out.append(layer)
+        return list({id(layer): layer for layer in self._layers}.values())
+
+    def _with_sublayers(self, own: list, of_layer) -> list:
+        """own, then of_layer(layer) of each distinct sublayer."""
+        out = list(own)
+        for layer in self._flatten_layers():
+            out += of_layer(layer)
         return out
 
     @property
@@ -165,17 +167,11 @@ class Layer:
 
     @property
     def losses(self) -> list:
-        out = list(self._losses)
-        for layer in self._flatten_layers():
-            out += layer.losses
-        return out
+        return self._with_sublayers(self._losses, lambda layer: layer.losses)
 
     @property
     def updates(self) -> list:
-        out = list(self._updates)
-        for layer in self._flatten_layers():
-            out += layer.updates
-        return out
+        return self._with_sublayers(self._updates, lambda layer: layer.updates)
 
     def add_loss(self, loss) -> None:
         self._losses.append(loss)

@@ -106,19 +106,19 @@ class Model(Layer):
             raise ValueError(f"No such layer: {name}. Existing layers are: {[l.name for l in self.layers]}.")
         raise ValueError("Provide either a layer name or layer index at `get_layer`.")
 
-    @property
-    def input_shape(self):
-        if self._network is None:
-            return super().input_shape
-        shapes = [tuple(t.shape.as_list()) for t in self._network.inputs]
+    @staticmethod
+    def _shapes(tensors: list):
+        """Keras' input_shape / output_shape: one shape tuple, or a list of them for several tensors."""
+        shapes = [tuple(t.shape.as_list()) for t in tensors]
         return shapes[0] if len(shapes) == 1 else shapes
 
     @property
+    def input_shape(self):
+        return super().input_shape if self._network is None else self._shapes(self._network.inputs)
+
+    @property
     def output_shape(self):
-        if self._network is None:
-            return super().output_shape
-        shapes = [tuple(t.shape.as_list()) for t in self._network.outputs]
-        return shapes[0] if len(shapes) == 1 else shapes
+        return super().output_shape if self._network is None else self._shapes(self._network.outputs)
 
     def call(self, inputs, training=None, mask=None):
         if self._network is None:

@@ -75,28 +75,20 @@ class Concatenate(_Merge):
         return {**super().get_config(), "axis": self.axis}
 
 
-def add(inputs, **kwargs):
-    return Add(**kwargs)(inputs)
+def _functional(layer_class: type):
+    """Keras' functional form of a merge layer: fn(inputs, **kwargs) = layer_class(**kwargs)(inputs)."""
+    def merge(inputs, **kwargs):
+        return layer_class(**kwargs)(inputs)
+    merge.__name__ = merge.__qualname__ = layer_class.__name__.lower()
+    return merge
 
 
-def subtract(inputs, **kwargs):
-    return Subtract(**kwargs)(inputs)
-
-
-def multiply(inputs, **kwargs):
-    return Multiply(**kwargs)(inputs)
-
-
-def average(inputs, **kwargs):
-    return Average(**kwargs)(inputs)
-
-
-def maximum(inputs, **kwargs):
-    return Maximum(**kwargs)(inputs)
-
-
-def minimum(inputs, **kwargs):
-    return Minimum(**kwargs)(inputs)
+add = _functional(Add)
+subtract = _functional(Subtract)
+multiply = _functional(Multiply)
+average = _functional(Average)
+maximum = _functional(Maximum)
+minimum = _functional(Minimum)
 
 
 def concatenate(inputs, axis=-1, **kwargs):
