@@ -69,6 +69,15 @@ def emulated(monkeypatch):
     return drv
 
 
+@pytest.fixture
+def world_of_one(monkeypatch):
+    """A world of one process for this test, whatever started pytest: MPI is not started and every
+    collective is the identity (xlite/semantics/world.py)."""
+    from xlite.semantics import world
+    monkeypatch.setenv("XLITE_MPI", "0")
+    monkeypatch.setattr(world, "_world", None)
+
+
 def pytest_configure(config):
     if os.environ.get("XLITE_CHECK_PIPELINE", "1") == "0":
         return

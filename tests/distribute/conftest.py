@@ -2,12 +2,7 @@
 launch their own mpiexec: mpi_launch.py)."""
 import pytest
 
-from xlite.semantics import world as world_module
-
 
 @pytest.fixture(autouse=True)
-def world_of_one(monkeypatch):
-    monkeypatch.setenv("XLITE_MPI", "0")
-    monkeypatch.setattr(world_module, "_world", None)
-    yield
-    world_module._world = None
+def _one_process(world_of_one):
+    """tests/conftest.py's world_of_one for every test here."""

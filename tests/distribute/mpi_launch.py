@@ -1,23 +1,14 @@
 """Launching a script under `mpiexec -n 2` from a test, or the reason it cannot be (for pytest.skip)."""
 from __future__ import annotations
 
-import importlib.util
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 
+from xlite.distribute.launch import mpi_missing as missing  # noqa: F401  (the tests' skip reason)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def missing() -> str | None:
-    """Why multi-process tests cannot run here, or None."""
-    if importlib.util.find_spec("mpi4py") is None:
-        return "mpi4py is not installed (pip install 'xlite[mpi]')"
-    if shutil.which("mpiexec") is None:
-        return "no mpiexec on PATH (pip install 'xlite[mpi]' installs MPICH's)"
-    return None
 
 
 def mpiexec(args: list, processes: int = 2, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -5,15 +5,9 @@ import pytest
 
 import xlite as tf
 from xlite.frontend import collective_ops
-from xlite.semantics import world as world_module
 
 
-@pytest.fixture(autouse=True)
-def world_of_one(monkeypatch):
-    monkeypatch.setenv("XLITE_MPI", "0")
-    monkeypatch.setattr(world_module, "_world", None)
-    yield
-    world_module._world = None
+pytestmark = pytest.mark.usefixtures("world_of_one")
 
 
 def test_values_shapes_and_gradients_of_one_process():

@@ -18,12 +18,7 @@ from xlite.semantics.constant_eval import try_evaluate
 from xlite.semantics.eval_rules import evaluate_instruction, evaluate_module
 
 
-@pytest.fixture(autouse=True)
-def world_of_one(monkeypatch):
-    monkeypatch.setenv("XLITE_MPI", "0")
-    monkeypatch.setattr(world_module, "_world", None)
-    yield
-    world_module._world = None
+pytestmark = pytest.mark.usefixtures("world_of_one")
 
 
 def _param(b, dtype, dims):

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 
 import numpy as np
+
+from xlite.distribute.launch import mpi_missing
 
 from .checks import _describe
 from .settings import Settings
@@ -122,7 +123,7 @@ def ring_model(compute_s: float, gradient_bytes: int, bandwidth: float, latency_
 def run_distributed_workload(workload, target: str, with_jax: bool, settings: Settings) -> dict:
     row = {"id": workload.id, "title": workload.title, "shapes": workload.shapes, "kind": workload.kind,
            "systems": {}, "compiled": target}
-    missing = _missing()
+    missing = mpi_missing()
     if target != "cpu" or missing:
         row["status"] = f"not run: {missing or 'W11 runs on the cpu target'}"
         row["targets"] = []
@@ -146,15 +147,6 @@ def run_distributed_workload(workload, target: str, with_jax: bool, settings: Se
     row["status"] = "ok"
     row["targets"] = _targets(row)
     return row
-
-
-def _missing() -> str | None:
-    import importlib.util
-    if importlib.util.find_spec("mpi4py") is None:
-        return "mpi4py is not installed (pip install 'xlite[mpi]')"
-    if shutil.which("mpiexec") is None:
-        return "no mpiexec on PATH"
-    return None
 
 
 def _targets(row: dict) -> list:

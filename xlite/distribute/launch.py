@@ -12,6 +12,16 @@ import subprocess
 import sys
 
 
+def mpi_missing() -> str | None:
+    """Why processes cannot be launched over MPI here (mpi4py or mpiexec missing), or None."""
+    import importlib.util
+    if importlib.util.find_spec("mpi4py") is None:
+        return "mpi4py is not installed (pip install 'xlite[mpi]')"
+    if shutil.which("mpiexec") is None:
+        return "no mpiexec on PATH (pip install 'xlite[mpi]' installs MPICH's)"
+    return None
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-n", "--np", dest="processes", type=int, default=1, help="how many processes (replicas)")
     parser.add_argument("--hostfile", help="machines to run on, one `host[:slots]` a line (default: this one)")
@@ -41,4 +51,4 @@ def run_from_args(args: argparse.Namespace) -> int:
     return subprocess.run(command(args, launcher)).returncode
 
 
-__all__ = ["add_arguments", "command", "run_from_args"]
+__all__ = ["mpi_missing", "add_arguments", "command", "run_from_args"]

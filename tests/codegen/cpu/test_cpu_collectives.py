@@ -8,15 +8,9 @@ from cpu_check import SIZES, check, module_from
 from xlite import errors
 from xlite.codegen.cpu import compile_cpu, emit_llvm_ir
 from xlite.runtime.driver import with_naive_buffers
-from xlite.semantics import world as world_module
 
 
-@pytest.fixture(autouse=True)
-def world_of_one(monkeypatch):
-    monkeypatch.setenv("XLITE_MPI", "0")
-    monkeypatch.setattr(world_module, "_world", None)
-    yield
-    world_module._world = None
+pytestmark = pytest.mark.usefixtures("world_of_one")
 
 
 def _collectives(b, x):

@@ -9,17 +9,11 @@ import pytest
 from cuda_cases import CASES, check_case, optimized
 from xlite.codegen.cuda import emit_cuda
 from xlite.codegen.cuda.collectives import HostCollective
-from xlite.semantics import world as world_module
 
 COLLECTIVE_CASES = [c for c in CASES if c.name.startswith("collectives_")]
 
 
-@pytest.fixture(autouse=True)
-def world_of_one(monkeypatch):
-    monkeypatch.setenv("XLITE_MPI", "0")
-    monkeypatch.setattr(world_module, "_world", None)
-    yield
-    world_module._world = None
+pytestmark = pytest.mark.usefixtures("world_of_one")
 
 
 def test_each_collective_is_one_host_step_and_no_kernel():
