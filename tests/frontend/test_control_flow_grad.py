@@ -163,14 +163,18 @@ def test_loop_options_are_accepted():
 
 
 def test_history_plan():
-    """Every row when a known bound fits the budget; else as many strided rows as fit, at least two."""
-    budget = control_flow_grad.HISTORY_BYTES
-    assert control_flow_grad.history_plan(3, 8) == (3, False)
-    assert control_flow_grad.history_plan(0, 8) == (1, False)
-    assert control_flow_grad.history_plan(None, 8) == (control_flow_grad.MAX_STRIDED_ROWS, True)
-    assert control_flow_grad.history_plan(None, budget // 5) == (5, True)
-    assert control_flow_grad.history_plan(None, 2 * budget) == (2, True)
-    assert control_flow_grad.history_plan(1000, budget // 10) == (10, True)
+    """Every row when a known bound fits the budget (one row when nothing is kept); else as many strided
+    rows as fit, but about sqrt(bound) of them (MIN_STRIDED_ROWS unbounded) where memory allows, >= 2."""
+    cfg = control_flow_grad
+    budget = cfg.HISTORY_BYTES
+    assert cfg.history_plan(3, 8) == (3, False)
+    assert cfg.history_plan(0, 8) == (1, False)
+    assert cfg.history_plan(None, 0) == (1, False)
+    assert cfg.history_plan(None, 8) == (cfg.MAX_STRIDED_ROWS, True)
+    assert cfg.history_plan(None, budget // 20) == (20, True)
+    assert cfg.history_plan(None, budget // 5) == (cfg.MIN_STRIDED_ROWS, True)
+    assert cfg.history_plan(1000, budget // 10) == (32, True)
+    assert cfg.history_plan(None, cfg.HISTORY_MAX_BYTES) == (2, True)
 
 
 TF_PROGRAM = """

@@ -6,21 +6,25 @@ them, w.r.t. the forward op's float captures; a capture a branch does not
 reach gets zeros. Only the taken branch's gradient runs.
 
 "While": one "WhileGrad" op, whatever decides the trip count. Its lowering
-re-runs the forward loop keeping a history of the loop variables, then runs a
+re-runs the forward loop keeping a history of the loop variables its gradient
+body reads (only their values: a shape is known when it lowers), then runs a
 reverse loop from the last iteration to the first that re-runs the body's ops
 on iteration k's variables (adopted into a gradient sub-graph, as for "If")
 and applies the body's vector-Jacobian product, summing the captures'
 gradients. When a bound is known at compile time (a constant
 maximum_iterations, or a counting cond like `i < 3`: while_trip_count.py) and
-its rows fit HISTORY_BYTES, row k holds iteration k. Otherwise the history has
-a fixed number of rows R, and the forward loop's own counter (or a counting
-pass, when the forward loop was not lowered in the same computation) gives the
-count N: row r keeps iteration r*S (S = ceil((N-1)/(R-1))), and the reverse
-loop replays the up to S-1 iterations from that checkpoint to k (drawing the
-forward's random numbers again). Shapes stay static; nothing is resized at run
+its rows fit HISTORY_BYTES, row k holds iteration k. Otherwise the history
+keeps every loop variable in a fixed number of rows R, and the forward loop's
+own counter (or a counting pass, when the forward loop was not lowered in the
+same computation) gives the count N: row r keeps iteration r*S (S =
+ceil((N-1)/(R-1)); R about sqrt of a known bound, see history_plan), and the
+reverse loop replays the up to S-1 iterations from that checkpoint to k
+(drawing the forward's random numbers again). Shapes stay static; nothing is resized at run
 time. Loops whose bodies assign Variables raise UnimplementedError.
 """
 from __future__ import annotations
+
+from math import isqrt
 
 from xlite import errors
 from xlite.frontend import control_flow_ops as cf
@@ -34,6 +38,8 @@ HISTORY_BYTES = 256 << 10    # history buffer size: each iteration rewrites it w
 SHAPE_ONLY_INPUTS = {"SumToShapeOf": (1,), "BroadcastToShapeOf": (1,), "ZerosLike": (0,), "OnesLike": (0,),
                      "Shape": (0,), "Size": (0,), "Rank": (0,)}   # inputs these read only for their shape
 MAX_STRIDED_ROWS = 1024      # rows of a strided history (the reverse loop replays up to count/rows iterations per step)
+MIN_STRIDED_ROWS = 8         # ... and at least this many, for an unknown trip count, within HISTORY_MAX_BYTES
+HISTORY_MAX_BYTES = 64 << 20
 
 no_gradient("_Arg")
 
@@ -129,7 +135,10 @@ def history_plan(trip_bound: int | None, row_bytes: int) -> tuple[int, bool]:
         return 1, False
     if trip_bound is not None and trip_bound * row_bytes <= HISTORY_BYTES:
         return max(trip_bound, 1), False
-    rows = min(MAX_STRIDED_ROWS, HISTORY_BYTES // max(row_bytes, 1))
+    rows = min(MAX_STRIDED_ROWS, HISTORY_BYTES // row_bytes)
+    # too few rows and the replays dominate: about sqrt(N) checkpoints balance them with the history's writes
+    wanted = MIN_STRIDED_ROWS if trip_bound is None else isqrt(trip_bound) + 1
+    rows = max(rows, min(wanted, HISTORY_MAX_BYTES // row_bytes))
     if trip_bound is not None:
         rows = min(rows, trip_bound)
     return max(rows, 2), True
