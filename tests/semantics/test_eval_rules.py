@@ -831,6 +831,15 @@ def test_constant_evaluation_folds_only_what_depends_on_no_input():
     check(try_evaluate(b.get_tuple_element(t, 1)), np.arange(3, dtype=np.int32) + 3000)
 
 
+def test_collectives_of_a_world_of_one_are_the_identity(world_of_one):
+    """Many processes: tests/distribute/test_mpi_training.py; edge sizes: test_collectives.py."""
+    x = np.arange(6, dtype=np.float32).reshape(3, 2)
+    out = run(lambda b, p: b.tuple([b.emit("all_reduce", (p,), kind="mean"), b.emit("all_gather", (p,), replicas=1),
+                                    b.emit("collective_broadcast", (p,), root=0)]), x)
+    for value in out:
+        check(value, x)
+
+
 def test_every_opcode_is_evaluated_by_this_file(request):
     """Runs last; meaningful only when every test of this file was selected."""
     here = sys.modules[__name__]
