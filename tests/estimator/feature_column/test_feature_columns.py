@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import xlite as tf
+from tests.io.tf_subprocess import LIVE_TF, run_tf
 
 fc = tf.feature_column
 
@@ -126,3 +127,47 @@ def test_fingerprint64_is_tfs_string_hash(text, bucket):
     """tf.strings.to_hash_bucket_fast(text, 2**62) recorded from TF 2.21: every length class of farmhash."""
     from xlite.estimator.feature_column.fingerprint import fingerprint64
     assert fingerprint64(text.encode()) % 2 ** 62 == bucket
+
+
+LIVE_COLUMNS = """[fc.bucketized_column(fc.numeric_column("age"), [2.0, 6.0]),
+    fc.indicator_column(fc.categorical_column_with_vocabulary_list("w", ["a", "b"], num_oov_buckets=3)),
+    fc.embedding_column(fc.categorical_column_with_hash_bucket("w", 7), 2, combiner="sqrtn",
+                        initializer=CONST(np.arange(14.0).reshape(7, 2))),
+    fc.indicator_column(fc.crossed_column(["w", "z"], 5)),
+    fc.indicator_column(fc.categorical_column_with_identity("k", 4))]"""
+LIVE_FEATURES = dict(age=np.array([[1.0], [5.0], [9.0]], np.float32), w=np.array(["b", "zz", "a"]),
+                     z=np.array(["x", "y", "x"]), k=np.array([0, 2, 3], np.int64))
+
+
+@LIVE_TF[0]
+@LIVE_TF[1]
+def test_input_layer_and_linear_model_match_tensorflow(graph, tmp_path):
+    """Every column kind, TF's hashes and OOV buckets included: TF's tf.compat.v1.feature_column gives the same
+    input_layer and (with the same weights) linear_model."""
+    np.savez(tmp_path / "features.npz", **LIVE_FEATURES)
+    script = ("fc, CONST = tf1.feature_column, tf1.constant_initializer\n"
+              "raw = np.load(os.path.join(d, 'features.npz'))\n"
+              "features = {k: tf1.constant(raw[k]) for k in raw.files}\n"
+              f"columns = lambda: {LIVE_COLUMNS}\n"
+              "net = fc.input_layer(features, columns())\n"
+              "logits = fc.linear_model(features, columns()[:2] + [fc.crossed_column(['w', 'z'], 5)], units=2)\n"
+              "with tf1.Session() as s:\n"
+              "    s.run([tf1.global_variables_initializer(), tf1.tables_initializer()])\n"
+              "    ws = [v for v in tf1.global_variables() if v.op.name.startswith('linear_model')]\n"
+              "    s.run([tf1.assign(v, np.arange(np.prod(v.shape.as_list()), dtype=np.float32)"
+              ".reshape(v.shape.as_list())) for v in ws])\n"
+              "    np.savez(os.path.join(d, 'tf.npz'), net=s.run(net), logits=s.run(logits))\n")
+    run_tf(script, tmp_path)
+    expected = np.load(tmp_path / "tf.npz")
+    batch = tf.data.make_one_shot_iterator(tf.data.Dataset.from_tensor_slices(LIVE_FEATURES).batch(3)).get_next()
+    scope = {"fc": fc, "CONST": tf.constant_initializer, "np": np}
+    net = fc.input_layer(batch, eval(LIVE_COLUMNS, scope))
+    logits = fc.linear_model(batch, eval(LIVE_COLUMNS, scope)[:2] + [fc.crossed_column(["w", "z"], 5)], units=2)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        weights = [v for v in tf.global_variables() if v.op.name.startswith("linear_model")]
+        sess.run([tf.assign(v, np.arange(np.prod(v.shape.as_list()), dtype=np.float32).reshape(v.shape.as_list()))
+                  for v in weights])
+        got_net, got_logits = sess.run([net, logits])
+    np.testing.assert_allclose(got_net, expected["net"], rtol=1e-6)
+    np.testing.assert_allclose(got_logits, expected["logits"], rtol=1e-6)
