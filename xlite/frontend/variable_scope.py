@@ -10,6 +10,7 @@ import contextlib
 import enum
 import functools
 import weakref
+from operator import attrgetter
 
 from xlite import errors
 from xlite.frontend import init_ops
@@ -42,33 +43,13 @@ class VariableScope:
         self._custom_getter = custom_getter
         self._name_scope = name_scope
 
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def original_name_scope(self) -> str:
-        return self._name_scope
-
-    @property
-    def reuse(self):
-        return self._reuse
-
-    @property
-    def initializer(self):
-        return self._initializer
-
-    @property
-    def regularizer(self):
-        return self._regularizer
-
-    @property
-    def dtype(self) -> dtypes.DType:
-        return self._dtype
-
-    @property
-    def custom_getter(self):
-        return self._custom_getter
+    name = property(attrgetter("_name"))
+    original_name_scope = property(attrgetter("_name_scope"))
+    reuse = property(attrgetter("_reuse"))
+    initializer = property(attrgetter("_initializer"))
+    regularizer = property(attrgetter("_regularizer"))
+    dtype = property(attrgetter("_dtype"))
+    custom_getter = property(attrgetter("_custom_getter"))
 
     def reuse_variables(self) -> None:
         self._reuse = True

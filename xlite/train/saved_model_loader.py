@@ -9,6 +9,7 @@ file under `assets/`. TF-written SavedModels load as long as their op types are 
 from __future__ import annotations
 
 import os
+from operator import attrgetter
 
 from xlite import tf_logging
 from xlite.frontend.graph import GraphKeys
@@ -63,17 +64,9 @@ class SavedModelLoader:
                                             constants.VARIABLES_FILENAME)
         self._saved_model = proto.parse_saved_model(self._export_dir)
 
-    @property
-    def export_dir(self) -> str:
-        return self._export_dir
-
-    @property
-    def variables_path(self) -> str:
-        return self._variables_path
-
-    @property
-    def saved_model(self):
-        return self._saved_model
+    export_dir = property(attrgetter("_export_dir"))
+    variables_path = property(attrgetter("_variables_path"))
+    saved_model = property(attrgetter("_saved_model"))
 
     def get_meta_graph_def_from_tags(self, tags):
         return proto.meta_graph_with_tags(self._saved_model, tags)

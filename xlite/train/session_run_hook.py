@@ -4,6 +4,7 @@ after_run, and end when the session closes without an error."""
 from __future__ import annotations
 
 import collections
+from operator import attrgetter
 
 
 class SessionRunHook:
@@ -45,17 +46,9 @@ class SessionRunContext:
         self._session = session
         self._stop_requested = False
 
-    @property
-    def original_args(self) -> SessionRunArgs:
-        return self._original_args
-
-    @property
-    def session(self):
-        return self._session
-
-    @property
-    def stop_requested(self) -> bool:
-        return self._stop_requested
+    original_args = property(attrgetter("_original_args"))
+    session = property(attrgetter("_session"))
+    stop_requested = property(attrgetter("_stop_requested"))
 
     def request_stop(self) -> None:
         """After this run, MonitoredSession.should_stop() becomes True."""

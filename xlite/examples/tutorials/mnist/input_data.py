@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import os
+from operator import attrgetter
 
 import numpy as np
 
@@ -69,21 +70,10 @@ class DataSet:
         self._epochs_completed = 0
         self._index_in_epoch = 0
 
-    @property
-    def images(self):
-        return self._images
-
-    @property
-    def labels(self):
-        return self._labels
-
-    @property
-    def num_examples(self) -> int:
-        return self._num_examples
-
-    @property
-    def epochs_completed(self) -> int:
-        return self._epochs_completed
+    images = property(attrgetter("_images"))
+    labels = property(attrgetter("_labels"))
+    num_examples = property(attrgetter("_num_examples"))
+    epochs_completed = property(attrgetter("_epochs_completed"))
 
     def next_batch(self, batch_size: int, fake_data: bool = False, shuffle: bool = True):
         """The next `batch_size` (images, labels). Fake batches are lists, as TF returns them; a fake
