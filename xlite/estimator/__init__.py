@@ -9,7 +9,7 @@ from xlite.estimator.canned.dnn import DNNClassifier, DNNEstimator, DNNRegressor
 from xlite.estimator.canned.head import BinaryClassHead, MultiClassHead, RegressionHead
 from xlite.estimator.canned.dnn_linear_combined import DNNLinearCombinedClassifier, DNNLinearCombinedRegressor
 from xlite.estimator.canned.linear import LinearClassifier, LinearEstimator, LinearRegressor
-from xlite.estimator.estimator import Estimator, WarmStartSettings
+from xlite.estimator.estimator import Estimator, WarmStartSettings, add_metrics
 from xlite.estimator.exporters import Exporter, FinalExporter, LatestExporter
 from xlite.estimator.keras_estimator import model_to_estimator
 from xlite.estimator.mode_keys import ModeKeys
@@ -23,5 +23,5 @@ __all__ = ["BinaryClassHead", "DNNClassifier", "DNNEstimator", "DNNLinearCombine
            "DNNLinearCombinedRegressor", "DNNRegressor", "Estimator", "EstimatorSpec", "EvalSpec", "Exporter", "FinalExporter", "LatestExporter",
            "LinearClassifier",
            "LinearEstimator", "LinearRegressor", "ModeKeys", "MultiClassHead", "RegressionHead", "RunConfig",
-           "TrainSpec", "WarmStartSettings", "export", "feature_column", "inputs", "keras_namespace",
+           "TrainSpec", "WarmStartSettings", "add_metrics", "export", "feature_column", "inputs", "keras_namespace",
            "model_to_estimator", "train_and_evaluate"]

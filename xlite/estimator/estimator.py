@@ -66,7 +66,13 @@ class Estimator:
     model_dir = property(lambda self: self._model_dir)
     config = property(lambda self: copy.deepcopy(self._config))
     params = property(lambda self: copy.deepcopy(self._params))
-    model_fn = property(lambda self: self._model_fn)
+
+    @property
+    def model_fn(self):
+        """The model_fn bound to this Estimator's params: model_fn(features, labels, mode, config), as TF's."""
+        def public_model_fn(features, labels, mode, config):
+            return self._call_model_fn(features, labels, mode, config)
+        return public_model_fn
 
     # model_dir -------------------------------------------------------------------------------------------
     def latest_checkpoint(self):
@@ -256,7 +262,7 @@ class Estimator:
             return result[0], result[1], hooks
         return result, None, hooks
 
-    def _call_model_fn(self, features, labels, mode) -> EstimatorSpec:
+    def _call_model_fn(self, features, labels, mode, config=None) -> EstimatorSpec:
         args = _fn_args(self._model_fn)
         kwargs = {}
         if "labels" in args:
@@ -268,7 +274,7 @@ class Estimator:
         if "params" in args:
             kwargs["params"] = self.params
         if "config" in args:
-            kwargs["config"] = self.config
+            kwargs["config"] = config if config is not None else self.config
         tf_logging.info("Calling model_fn.")
         spec = self._model_fn(features=features, **kwargs)
         tf_logging.info("Done calling model_fn.")
@@ -283,6 +289,26 @@ class Estimator:
         reader = load_checkpoint(self._warm_start)
         init_from_checkpoint(self._warm_start, {v.op.name: v for v in trainable_variables()
                                                 if reader.has_tensor(v.op.name)})
+
+
+def add_metrics(estimator: Estimator, metric_fn) -> Estimator:
+    """An Estimator like `estimator` whose evaluation also reports metric_fn's metrics; metric_fn takes any
+    of labels, predictions, features, config by name and returns {name: (value, update_op)}."""
+    args = set(_fn_args(metric_fn))
+    invalid = args - {"labels", "predictions", "features", "config"}
+    if invalid:
+        raise ValueError(f"metric_fn ({metric_fn}) has following not expected args: {sorted(invalid)}")
+    inner = estimator.model_fn
+
+    def model_fn(features, labels, mode, config):
+        spec = inner(features, labels, mode, config)
+        if mode != ModeKeys.EVAL:
+            return spec
+        available = {"labels": labels, "predictions": spec.predictions, "features": features, "config": config}
+        extra = metric_fn(**{name: available[name] for name in args})
+        return spec._replace(eval_metric_ops={**spec.eval_metric_ops, **extra})
+    return Estimator(model_fn, model_dir=estimator.model_dir, config=estimator.config,
+                     warm_start_from=estimator._warm_start)
 
 
 class WarmStartSettings:

@@ -75,6 +75,16 @@ def test_linear_regressor_one_sgd_step(sgd_regressor):
     np.testing.assert_allclose(got, pred, rtol=1e-5)
 
 
+def test_add_metrics_joins_the_evaluation(sgd_regressor):
+    y = 2 * X + 1
+    w, b = 0.2 * 2 * np.mean(X * y), 0.2 * 2 * np.mean(y)
+    with_mae = est.add_metrics(sgd_regressor, lambda labels, predictions: {
+        "mae": tf.metrics.mean_absolute_error(labels, predictions["predictions"])})
+    results = with_mae.evaluate(input_fn(y))
+    np.testing.assert_allclose(results["mae"], np.abs(X * w + b - y).mean(), rtol=1e-5)
+    assert {"average_loss", "label/mean", "prediction/mean", "loss", "global_step"} < set(results)
+
+
 def test_canned_export_keeps_the_predict_signature(sgd_regressor, tmp_path):
     """As in TF: Regress/Classify signatures need a serialized tf.Example input, so a raw receiver keeps the
     predict signature only."""
