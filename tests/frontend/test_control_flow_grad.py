@@ -18,6 +18,7 @@ from xlite.ir.verifier import verify_module
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "io"))
 from tf_subprocess import TF_PYTHON, run_tf  # noqa: E402
+from test_control_flow import numeric_grad  # noqa: E402  (central differences, same folder)
 
 TARGETS = ["interpreter", "cpu", pytest.param("cuda", marks=pytest.mark.slow)]
 
@@ -29,17 +30,6 @@ def session(request):
         request.getfixturevalue("emulated")
     with tf.Session(target) as s:
         yield s
-
-
-def numeric_grad(f, x, eps=1e-6):
-    x = np.array(x, dtype=np.float64)
-    g = np.zeros_like(x)
-    for i in np.ndindex(*x.shape):
-        up, down = x.copy(), x.copy()
-        up[i] += eps
-        down[i] -= eps
-        g[i] = (f(up) - f(down)) / (2 * eps)
-    return g
 
 
 def power_loop():
