@@ -39,7 +39,25 @@ class _EagerOrigin:
 _ORIGIN = _EagerOrigin()
 
 
-class EagerTensor(Tensor):
+class HeldValue:
+    """Python's conversions of a value held as the NumPy array `_value` (eager tensors and Variables)."""
+
+    def __float__(self) -> float:
+        return float(self._value)
+
+    def __int__(self) -> int:
+        return int(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __len__(self) -> int:
+        if self._value.ndim == 0:
+            raise TypeError("Scalar tensor has no `len()`")
+        return self._value.shape[0]
+
+
+class EagerTensor(HeldValue, Tensor):
     """An immutable array with TF's eager Tensor interface (`numpy()`, `shape`, `dtype`, printing)."""
 
     _is_eager = True
@@ -120,24 +138,10 @@ class EagerTensor(Tensor):
             return view.astype(dtype)
         return view.copy() if copy else view
 
-    def __float__(self) -> float:
-        return float(self._value)
-
-    def __int__(self) -> int:
-        return int(self._value)
-
     def __index__(self) -> int:
         if not self.dtype.is_integer:
             raise TypeError(f"only integer scalar tensors can be converted to a scalar index, not {self.dtype.name}")
         return int(self._value)
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __len__(self) -> int:
-        if self._value.ndim == 0:
-            raise TypeError("Scalar tensor has no `len()`")
-        return self._value.shape[0]
 
     def __iter__(self):
         if self._value.ndim == 0:

@@ -16,7 +16,7 @@ import numpy as np
 
 from xlite import errors
 from xlite.eager import recording
-from xlite.eager.tensor import EagerTensor
+from xlite.eager.tensor import EagerTensor, HeldValue
 from xlite.frontend import graph as graph_module
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.graph import Tensor, executing_eagerly, get_default_graph
@@ -70,7 +70,7 @@ class VariableHandle(Tensor):
         return f"<VariableHandle of {self.op._py_variable.name}>"
 
 
-class EagerVariable(Variable):
+class EagerVariable(HeldValue, Variable):
     """A Variable of eager execution: its value is an array it holds, not a Session's."""
 
     _is_eager_variable = True
@@ -194,20 +194,6 @@ class EagerVariable(Variable):
 
     def __array__(self, dtype=None, copy=None):
         return self._read().__array__(dtype, copy)
-
-    def __float__(self) -> float:
-        return float(self._value)
-
-    def __int__(self) -> int:
-        return int(self._value)
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __len__(self) -> int:
-        if self._value.ndim == 0:
-            raise TypeError("Scalar tensor has no `len()`")
-        return self._value.shape[0]
 
     def __repr__(self) -> str:
         from xlite.eager.tensor import _numpy_text
