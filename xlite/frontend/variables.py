@@ -1,6 +1,8 @@
 """Placeholders, Variables and assignments: the graph's inputs and its state."""
 from __future__ import annotations
 
+from operator import attrgetter
+
 import numpy as np
 
 from xlite.frontend.convert import convert_to_tensor
@@ -200,41 +202,19 @@ class Variable:
             collections = list(collections) + [GraphKeys.TRAINABLE_VARIABLES]
         graph.add_to_collections(collections, self)
 
-    # identity ------------------------------------------------------------------------
-    @property
-    def name(self) -> str:
-        return self._variable.name
-
-    @property
-    def op(self) -> Operation:
-        return self._variable.op
-
-    @property
-    def graph(self):
-        return self._variable.graph
-
-    @property
-    def dtype(self):
-        return self._variable.dtype
-
-    @property
-    def shape(self) -> TensorShape:
-        return self._variable.shape
+    # identity: the VariableV2 op's output's ----------------------------------------------
+    name = property(attrgetter("_variable.name"))
+    op = property(attrgetter("_variable.op"))
+    graph = property(attrgetter("_variable.graph"))
+    dtype = property(attrgetter("_variable.dtype"))
+    shape = property(attrgetter("_variable.shape"))
 
     def get_shape(self) -> TensorShape:
         return self.shape
 
-    @property
-    def trainable(self) -> bool:
-        return self._trainable
-
-    @property
-    def initializer(self) -> Operation:
-        return self._initializer_op
-
-    @property
-    def initial_value(self) -> Tensor:
-        return self._initial_value
+    trainable = property(attrgetter("_trainable"))
+    initializer = property(attrgetter("_initializer_op"))
+    initial_value = property(attrgetter("_initial_value"))
 
     @property
     def device(self) -> str:
