@@ -99,7 +99,7 @@ def _while_grad(op, *out_grads):
     extra = [t for t in grad_body.captures if t not in known]
     incoming = [out_grads[j] if out_grads[j] is not None else zeros_like(op.outputs[j]) for j in float_vars]
     attrs = {"forward": op, "grad_body": grad_body, "float_vars": tuple(float_vars),
-             "float_captures": tuple(float_caps), "trip_bound": static_trip_count(op),
+             "float_captures": tuple(float_caps),
              "grad_reads": _values_read(body.args, grad_body)}
     shapes = [op.inputs[j].shape for j in float_vars + float_caps]
     grad_op = make_op("WhileGrad", list(op.inputs) + incoming + extra, attrs,
@@ -166,11 +166,12 @@ def _lower_while_grad(ctx, op, *operands):
     b = ctx.b
     n, m = forward.attrs["n_vars"], len(forward.inputs)
     init, outer = operands[:n], dict(zip(op.inputs, operands))
+    bound = static_trip_count(forward, lambda t: ctx.constant_value(outer[t]))   # with this run's feeds
     kept = list(a["grad_reads"])      # every row read back: only what the gradient body reads
-    rows, strided = history_plan(a["trip_bound"], _row_bytes(init, kept))
+    rows, strided = history_plan(bound, _row_bytes(init, kept))
     if strided:                       # rows replayed from a checkpoint: every variable
         kept = list(range(n))
-        rows, _ = history_plan(a["trip_bound"], _row_bytes(init, kept))
+        rows, _ = history_plan(bound, _row_bytes(init, kept))
     stride = None
     if strided:   # the forward loop's count (or a counting pass's) says how many iterations a row keeps
         count = cf.lowered_trip_count(ctx, forward)

@@ -280,7 +280,6 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                 inputs.append(limit)
                 max_index = len(inputs) - 1
         attrs = {"cond": cond_sub, "body": body_sub, "n_vars": len(flat), "max_index": max_index,
-                 "max_static": None if limit is None or limit._static_value is None else int(limit._static_value),
                  "back_prop": bool(back_prop), "output_shapes": tuple(shapes)}
         op = make_op("While", inputs, attrs, name=scope, output_shapes=shapes,
                      control_inputs=_union(cond_sub.control_inputs, body_sub.control_inputs))

@@ -4,10 +4,14 @@ A loop's gradient keeps each iteration's loop variables; a trip count known at c
 that history exactly, as a constant maximum_iterations does. Only the plain counting pattern is
 recognised: the condition compares one integer loop variable with a constant, the body adds or
 subtracts a constant to it, and its initial value is a constant. Anything else is left unknown.
+A constant the loop takes from outside can be fed in a run, so the gradient's lowering asks again with
+the run's values (`value_of`).
 """
 from __future__ import annotations
 
 import operator
+
+from typing import Callable
 
 from xlite.frontend.graph import Operation, Tensor
 
@@ -19,29 +23,41 @@ _STEPS = {"Add": 1, "AddV2": 1, "Sub": -1}
 _MAX_COUNTED = 1 << 20   # simulating further is not worth it; such loops size their history at run time
 
 
-def static_trip_count(op: Operation) -> int | None:
-    """How many iterations the "While" op runs, when its cond and body fix it; otherwise None."""
+def static_trip_count(op: Operation, value_of: Callable | None = None) -> int | None:
+    """How many iterations the "While" op runs, when its cond and body fix it; otherwise None.
+
+    `value_of(t)` gives the value of one of the op's inputs when it is known (None otherwise);
+    without it, the values known at graph construction."""
     a = op.attrs
-    count = _counted_trips(op) if a["n_vars"] else None
-    if a["max_static"] is not None:
-        limit = max(a["max_static"], 0)
-        count = limit if count is None else min(count, limit)
+    outer = set(op.inputs)
+
+    def known(t: Tensor) -> int | None:
+        value = value_of(t) if value_of is not None and t in outer else t._static_value
+        if value is None or getattr(value, "shape", ()) != () or not t.dtype.is_integer:
+            return None
+        return int(value)
+
+    count = _counted_trips(op, known) if a["n_vars"] else None
+    if a["max_index"] is not None:
+        limit = known(op.inputs[a["max_index"]])
+        if limit is not None:
+            count = max(limit, 0) if count is None else min(count, max(limit, 0))
     return count
 
 
-def _counted_trips(op: Operation) -> int | None:
+def _counted_trips(op: Operation, known: Callable) -> int | None:
     cond, body = op.attrs["cond"], op.attrs["body"]
     pred = cond.outputs[0].op
     if pred.type not in _COMPARISONS:
         return None
     kind, (left, right) = pred.type, pred.inputs
-    if _constant(left) is not None:
+    if known(left) is not None:
         kind, left, right = _MIRRORED[kind], right, left
-    bound = _constant(right)
+    bound = known(right)
     if bound is None or left not in cond.args or not left.dtype.is_integer:
         return None
     j = cond.args.index(left)
-    start, step = _constant(op.inputs[j]), _step(body.outputs[j], body.args[j])
+    start, step = known(op.inputs[j]), _step(body.outputs[j], body.args[j], known)
     if start is None or step is None:
         return None
     compare, value, count = _COMPARISONS[kind], start, 0
@@ -52,21 +68,15 @@ def _counted_trips(op: Operation) -> int | None:
     return count
 
 
-def _step(out: Tensor, arg: Tensor) -> int | None:
+def _step(out: Tensor, arg: Tensor, known: Callable) -> int | None:
     """c when the body returns arg + c (or arg - c) for a constant c."""
     op = out.op
     if op.type not in _STEPS:
         return None
     x, y = op.inputs
-    if x is arg and _constant(y) is not None:
-        return _STEPS[op.type] * _constant(y)
-    if y is arg and op.type != "Sub" and _constant(x) is not None:
-        return _constant(x)
+    if x is arg and known(y) is not None:
+        return _STEPS[op.type] * known(y)
+    if y is arg and op.type != "Sub" and known(x) is not None:
+        return known(x)
     return None
 
-
-def _constant(t: Tensor) -> int | None:
-    value = t._static_value
-    if value is None or getattr(value, "shape", ()) != () or not t.dtype.is_integer:
-        return None
-    return int(value)
