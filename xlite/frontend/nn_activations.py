@@ -136,20 +136,19 @@ def leaky_relu(features, alpha=0.2, name=None) -> Tensor:
     return _activation("LeakyRelu", features, name, {"alpha": float(alpha)})
 
 
-def elu(features, name=None) -> Tensor:
-    return _activation("Elu", features, name)
+def _float_activation(op_type: str):
+    """tf.nn.<op type, lower case>(features, name=None): the op type on a floating-point tensor."""
+    def fn(features, name=None) -> Tensor:
+        return _activation(op_type, features, name)
+    fn.__name__ = fn.__qualname__ = op_type.lower()
+    fn.__doc__ = f"tf.nn.{fn.__name__}: elementwise, floating-point inputs only (op type {op_type})."
+    return fn
 
 
-def selu(features, name=None) -> Tensor:
-    return _activation("Selu", features, name)
-
-
-def softplus(features, name=None) -> Tensor:
-    return _activation("Softplus", features, name)
-
-
-def softsign(features, name=None) -> Tensor:
-    return _activation("Softsign", features, name)
+elu = _float_activation("Elu")
+selu = _float_activation("Selu")
+softplus = _float_activation("Softplus")
+softsign = _float_activation("Softsign")
 
 
 def swish(features, beta=1.0, name=None) -> Tensor:
