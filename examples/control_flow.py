@@ -32,11 +32,12 @@ final = tf.while_loop(
 steps, value = tf.Session().run(final, {n: 27})
 print(steps, value)                                          # 111 1
 
-# 5. gradients: through a cond, and through a bounded loop computing x**5 by repeated products
+# 5. gradients: through a cond, and through a loop computing v**steps by repeated products, steps fed
 v = tf.placeholder(tf.float32, [])
+steps = tf.placeholder(tf.int32, [])
 c = tf.cond(v < 2.0, lambda: v * v * v, lambda: 10.0 * v)
-_, power = tf.while_loop(lambda k, p: k < 5, lambda k, p: (k + 1, p * v), [0, 1.0], maximum_iterations=5)
+_, power = tf.while_loop(lambda k, p: k < steps, lambda k, p: (k + 1, p * v), [0, 1.0])
 with tf.Session() as sess:
     print(sess.run(tf.gradients(c, v)[0], {v: 1.5}))         # 6.75      (3 v^2)
-    p, dp = sess.run([power, tf.gradients(power, v)[0]], {v: 1.5})
+    p, dp = sess.run([power, tf.gradients(power, v)[0]], {v: 1.5, steps: 5})
     print(p, dp)                                             # 7.59375 25.3125   (v^5, 5 v^4)
