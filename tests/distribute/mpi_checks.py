@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 
 import numpy as np
 
@@ -31,8 +32,11 @@ STEPS = 3
 BATCH = 16                     # the global batch; each of two processes trains on 8 rows
 
 
+STARTED = time.perf_counter()
+
+
 def ok(check: str) -> None:
-    print(f"ok {check} rank {hvd.rank()}", flush=True)
+    print(f"ok {check} rank {hvd.rank()} ({time.perf_counter() - STARTED:.1f} s)", flush=True)
 
 
 def per_rank_input(rank: int, dims: tuple, dtype) -> np.ndarray:
@@ -40,15 +44,22 @@ def per_rank_input(rank: int, dims: tuple, dtype) -> np.ndarray:
     return (rng.standard_normal(dims) * 10).astype(dtype)
 
 
-def collective_module(dtype: str, n: int, size: int, kind: str) -> str:
-    return f"""
-    ENTRY e {{
-      %p = {dtype}[{n},3]{{1,0}} parameter(0)
-      %r = {dtype}[{n},3]{{1,0}} all_reduce(%p), kind={kind}
-      %g = {dtype}[{n * size},3]{{1,0}} all_gather(%p), replicas={size}
-      %b = {dtype}[{n},3]{{1,0}} collective_broadcast(%p), root={size - 1}
-      ROOT %t = ({dtype}[{n},3]{{1,0}}, {dtype}[{n * size},3]{{1,0}}, {dtype}[{n},3]{{1,0}}) tuple(%r, %g, %b)
-    }}"""
+SIZES = (0, 1, 7, 67)
+
+
+def collective_module(dtype: str, size: int, kinds: tuple) -> str:
+    """Every kind of all_reduce, an all_gather and a collective_broadcast of one parameter per size."""
+    lines, results = [], []
+    for k, n in enumerate(SIZES):
+        lines.append(f"%p{k} = {dtype}[{n},3]{{1,0}} parameter({k})")
+        for kind in kinds:
+            lines.append(f"%r{k}{kind} = {dtype}[{n},3]{{1,0}} all_reduce(%p{k}), kind={kind}")
+            results.append((f"%r{k}{kind}", f"{dtype}[{n},3]{{1,0}}"))
+        lines.append(f"%g{k} = {dtype}[{n * size},3]{{1,0}} all_gather(%p{k}), replicas={size}")
+        lines.append(f"%b{k} = {dtype}[{n},3]{{1,0}} collective_broadcast(%p{k}), root={size - 1}")
+        results += [(f"%g{k}", f"{dtype}[{n * size},3]{{1,0}}"), (f"%b{k}", f"{dtype}[{n},3]{{1,0}}")]
+    root = f"ROOT %t = ({', '.join(s for _, s in results)}) tuple({', '.join(r for r, _ in results)})"
+    return "ENTRY e {\n  " + "\n  ".join(lines + [root]) + "\n}"
 
 
 def emulated_cuda(module):
@@ -62,34 +73,42 @@ def emulated_cuda(module):
     return CudaExecutable(compiled.module, emit_cuda(compiled), EmulatedDriver())
 
 
-def check_collectives() -> None:
-    size, rank = hvd.size(), hvd.rank()
+def expected_collectives(np_dtype, kinds: tuple, size: int) -> list:
     reducers = {"sum": np.sum, "max": np.max, "min": np.min}
+    expected = []
+    for n in SIZES:
+        inputs = [per_rank_input(r, (n, 3), np_dtype) for r in range(size)]
+        stacked = np.stack(inputs)
+        for kind in kinds:
+            if kind == "mean":
+                expected.append((stacked.sum(0) / np_dtype(size)).astype(np_dtype))
+            else:
+                expected.append(reducers[kind](stacked, axis=0).astype(np_dtype))
+        expected += [np.concatenate(inputs), inputs[size - 1]]
+    return expected
+
+
+def check_collectives() -> None:
+    """Each dtype's module on the interpreter and the CPU backend, float32's on the emulated CUDA backend."""
+    size, rank = hvd.size(), hvd.rank()
     for dtype, np_dtype in (("f32", np.float32), ("f64", np.float64), ("s32", np.int32), ("s64", np.int64)):
-        for n in (0, 1, 7, 67):
-            kinds = ("sum", "max", "min") + (("mean",) if dtype[0] == "f" else ())
-            for kind in kinds:
-                inputs = [per_rank_input(r, (n, 3), np_dtype) for r in range(size)]
-                stacked = np.stack(inputs)
-                if kind == "mean":
-                    reduced = (stacked.sum(0) / np_dtype(size)).astype(np_dtype)
-                else:
-                    reduced = reducers[kind](stacked, axis=0).astype(np_dtype)
-                expected = [reduced, np.concatenate(inputs), inputs[size - 1]]
-                module = parse_module(collective_module(dtype, n, size, kind))
-                backends = {"interpreter": compile_module(module, "interpreter"), "cpu": compile_module(module, "cpu")}
-                if n in (0, 7) and kind in ("sum", "mean"):
-                    backends["cuda-emulated"] = emulated_cuda(module)
-                for name, executable in backends.items():
-                    if executable is None:
-                        continue
-                    got = executable.run([inputs[rank]])
-                    for g, e, what in zip(got, expected, ("all_reduce", "all_gather", "collective_broadcast")):
-                        g = np.asarray(g)
-                        assert g.shape == e.shape and g.dtype == e.dtype, (name, what, g.dtype, g.shape, e.shape)
-                        tol = dict(rtol=1e-6, atol=1e-5) if dtype[0] == "f" and kind in ("sum", "mean") else \
-                            dict(rtol=0, atol=0)
-                        np.testing.assert_allclose(g, e, err_msg=f"{name} {what} {dtype} n={n} {kind}", **tol)
+        kinds = ("sum", "max", "min") + (("mean",) if dtype[0] == "f" else ())
+        module = parse_module(collective_module(dtype, size, kinds))
+        backends = {"interpreter": compile_module(module, "interpreter"), "cpu": compile_module(module, "cpu")}
+        if dtype == "f32":
+            backends["cuda-emulated"] = emulated_cuda(module)
+        args = [per_rank_input(rank, (n, 3), np_dtype) for n in SIZES]
+        expected = expected_collectives(np_dtype, kinds, size)
+        for name, executable in backends.items():
+            if executable is None:
+                continue
+            got = executable.run(list(args))
+            assert len(got) == len(expected)
+            for i, (g, e) in enumerate(zip(got, expected)):
+                g = np.asarray(g)
+                assert g.shape == e.shape and g.dtype == e.dtype, (name, dtype, i, g.dtype, g.shape, e.shape)
+                tol = dict(rtol=1e-6, atol=1e-5) if dtype[0] == "f" else dict(rtol=0, atol=0)
+                np.testing.assert_allclose(g, e, err_msg=f"{name} {dtype} output {i}", **tol)
     ok("collectives")
 
 
@@ -182,22 +201,30 @@ class WeightHistory(tf.keras.callbacks.Callback):
         self.history.append(self.model.get_weights())
 
 
-def keras_training(make_optimizer, initial, strategy=None) -> list:
+def keras_training(make_optimizer, initial, strategy=None, horovod=False) -> list:
+    """Keras fit of the W3 model: on the whole batches, under `strategy`, or (horovod) on this rank's half
+    of every batch with hvd.DistributedOptimizer, as a horovod.tensorflow.keras script does."""
     images, labels = w3_batches()
     recorder = WeightHistory()
 
     def train():
         model = keras_model(initial)
-        model.compile(make_optimizer(), tf.keras.losses.CategoricalCrossentropy(from_logits=True))
+        optimizer = hvd.DistributedOptimizer(make_optimizer()) if horovod else make_optimizer()
+        model.compile(optimizer, tf.keras.losses.CategoricalCrossentropy(from_logits=True))
         recorder.history.append(model.get_weights())
         return model
 
+    batch = BATCH
     if strategy is None:
         model = train()
     else:
         with strategy.scope():
             model = train()
-    model.fit(images, labels, batch_size=BATCH, epochs=1, shuffle=False, verbose=0, callbacks=[recorder])
+    if horovod:
+        images = np.concatenate([my_rows(images, step) for step in range(STEPS)])
+        labels = np.concatenate([my_rows(labels, step) for step in range(STEPS)])
+        batch = BATCH // hvd.size()
+    model.fit(images, labels, batch_size=batch, epochs=1, shuffle=False, verbose=0, callbacks=[recorder])
     assert len(recorder.history) == STEPS + 1, len(recorder.history)
     return recorder.history
 
@@ -212,6 +239,9 @@ def check_mirrored_keras() -> None:
         distributed = keras_training(make, initial, strategy)
         same_weights(distributed, reference, f"keras {name}")
         ok(f"keras-{name}")
+    reference = keras_training(lambda: tf.keras.optimizers.SGD(0.1), initial)
+    same_weights(keras_training(lambda: tf.keras.optimizers.SGD(0.1), initial, horovod=True), reference, "keras hvd")
+    ok("keras-horovod-sgd")
 
 
 class _WeightsAfterEachStep(tf.train.SessionRunHook):
