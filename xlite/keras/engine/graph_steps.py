@@ -111,13 +111,17 @@ class GraphSteps:
             metrics = self.model.metrics
             return [m.name for m in metrics], [m.result() for m in metrics]
 
+    def _loss_of_batch(self, x, y, training: bool):
+        """(outputs, the layers' updates, the total loss, the metrics' updates) for a batch (x, y)."""
+        outputs, layer_updates = self._forward(self._inputs(x), training)
+        self.model._outputs_known(len(outputs))
+        ys, ws = self._targets(y)
+        total, metric_updates = self._losses_and_metrics(outputs, ys, ws)
+        return outputs, layer_updates, total, metric_updates
+
     def _build_train(self, x, y):
         with self.graph.as_default():
-            xs = self._inputs(x)
-            outputs, layer_updates = self._forward(xs, True)
-            self.model._outputs_known(len(outputs))
-            ys, ws = self._targets(y)
-            total, metric_updates = self._losses_and_metrics(outputs, ys, ws)
+            outputs, layer_updates, total, metric_updates = self._loss_of_batch(x, y, True)
             params = self.model.trainable_weights
             grads = distribution.average_gradients(self.model, gradients(total, params), batch_size_of(outputs))
             apply = self.model.optimizer.apply_gradients(zip(grads, params))
@@ -127,11 +131,7 @@ class GraphSteps:
 
     def _build_test(self, x, y):
         with self.graph.as_default():
-            xs = self._inputs(x)
-            outputs, _ = self._forward(xs, False)
-            self.model._outputs_known(len(outputs))
-            ys, ws = self._targets(y)
-            _, metric_updates = self._losses_and_metrics(outputs, ys, ws)
+            *_, metric_updates = self._loss_of_batch(x, y, False)
             self._test = self._results(metric_updates)
 
     def _build_predict(self, x):
