@@ -33,6 +33,16 @@ def session(request):
         yield s
 
 
+def strided_rows(monkeypatch, rows: int) -> None:
+    """Histories of unknown trip counts get `rows` rows: small loops then replay from checkpoints."""
+    monkeypatch.setattr(control_flow_grad, "MAX_STRIDED_ROWS", rows)
+    monkeypatch.setattr(control_flow_grad, "MIN_STRIDED_ROWS", rows)
+
+
+def whiles(module) -> int:
+    return sum(i.opcode == "while" for c in module.computations for i in c.instructions)
+
+
 def power_loop():
     """p = x ** n by a loop whose trip count is the fed n (no maximum_iterations)."""
     x = tf.placeholder(tf.float64, [])
@@ -46,7 +56,7 @@ def power_loop():
 def test_fed_trip_count(session, rows, monkeypatch):
     """Trip counts 0, 1 and more, with a history of every iteration and with one of 2 strided rows."""
     if rows is not None:
-        monkeypatch.setattr(control_flow_grad, "MAX_STRIDED_ROWS", rows)
+        strided_rows(monkeypatch, rows)
     x, n, p, g = power_loop()
     for k in (0, 1, 2, 7):
         value, grad = session.run([p, g], {x: 1.1, n: k})
@@ -67,12 +77,14 @@ def test_feeding_the_constants_a_trip_count_came_from(target):
 
 
 def test_strided_history_counts_with_the_forward_loop(monkeypatch):
-    """Lowered after the forward loop, the gradient takes its count from it: no third forward pass."""
-    monkeypatch.setattr(control_flow_grad, "MAX_STRIDED_ROWS", 2)
+    """Lowered after the forward loop, the gradient takes its count from it: no third forward pass; the
+    reverse loop replays from its checkpoints (a fourth loop, inside the reverse body)."""
+    strided_rows(monkeypatch, 2)
     x, n, p, g = power_loop()
     lowered = lower_run(tf.get_default_graph(), [p, g], [], {x: (), n: ()})
     verify_module(lowered.module)
     assert sum(i.opcode == "while" for i in lowered.module.entry.instructions) == 3
+    assert whiles(lowered.module) == 4
 
 
 def test_gradient_that_reads_no_loop_variable_keeps_no_history():
@@ -121,11 +133,14 @@ def test_constant_bound_sizes_the_history_statically():
                                    numeric_grad(lambda v: s.run(tf.reduce_sum(y), {x: v}), xs), rtol=1e-6)
 
 
-@pytest.mark.parametrize("target", ["interpreter", pytest.param("cpu", marks=pytest.mark.slow)])
-def test_nested_loops_bool_variables_and_replayed_random_numbers(target, monkeypatch):
+@pytest.mark.parametrize("target", ["interpreter", pytest.param("cpu", marks=pytest.mark.slow),
+                                    pytest.param("cuda", marks=pytest.mark.slow)])
+def test_nested_loops_bool_variables_and_replayed_random_numbers(target, monkeypatch, request):
     """Fed trip counts inside and out, a bool loop variable, captures: finite differences; with random
     factors, the replayed iterations must draw the forward's numbers (z = x^n r_0 ... r_n-1)."""
-    monkeypatch.setattr(control_flow_grad, "MAX_STRIDED_ROWS", 2)
+    if target == "cuda":
+        request.getfixturevalue("emulated")
+    strided_rows(monkeypatch, 2)
     x = tf.placeholder(tf.float64, [3])
     n = tf.placeholder(tf.int32, [])
     m = tf.placeholder(tf.int32, [])
@@ -214,7 +229,7 @@ json.dump(out, open(os.path.join(d, "tf.json"), "w"))
 def test_gradients_equal_tensorflows(tf_gradients, rows, monkeypatch):
     """A fed trip count and a data-dependent one, against TF 1's gradients of the same program."""
     if rows is not None:
-        monkeypatch.setattr(control_flow_grad, "MAX_STRIDED_ROWS", rows)
+        strided_rows(monkeypatch, rows)
     scope = {"tf": tf, "tf1": tf}
     exec(TF_PROGRAM, scope)
     with tf.Session() as s:
