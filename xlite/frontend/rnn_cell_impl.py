@@ -63,7 +63,7 @@ def zero_state_tensors(state_size, batch_size, dtype):
 
 
 def flat_sizes(state_size) -> list:
-    """The leaf sizes of a nested state size (a TensorShape or a list of ints is one leaf)."""
+    """The leaf sizes of a nested state size (an int or a TensorShape is one leaf)."""
     if isinstance(state_size, TensorShape):
         return [state_size]
     return nest.flatten(state_size)
