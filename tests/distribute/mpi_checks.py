@@ -8,6 +8,8 @@ one launch, since each launch costs a second of MPI start-up. Prints one "ok <ch
    MirroredStrategy + Keras fit, and an Estimator with RunConfig(train_distribute=MirroredStrategy()),
    each with SGD and Adam; weights compared after every step.
 3. Only rank 0 writes checkpoints, Keras weights and summaries.
+4. (`mpi_checks.py eager`) Eagerly: a GradientTape wrapped in hvd.DistributedGradientTape,
+   hvd.broadcast_variables, allgather.
 """
 from __future__ import annotations
 
@@ -289,6 +291,40 @@ def check_estimator(directory: str) -> None:
         ok(f"estimator-{name}")
 
 
+def eager_training(distributed: bool) -> list:
+    """A small MLP trained eagerly with a GradientTape (hvd.DistributedGradientTape on this rank's half of
+    every batch); rank 1 starts from other weights until hvd.broadcast_variables."""
+    images, labels = w3_batches()
+    rng = np.random.RandomState(7 + (hvd.rank() if distributed else 0))
+    weights = [tf.Variable(rng.standard_normal(shape).astype(np.float32) * 0.1)
+               for shape in ((784, 32), (32,), (32, 10), (10,))]
+    if distributed:
+        hvd.broadcast_variables(weights, root_rank=0)
+    optimizer = tf.train.GradientDescentOptimizer(0.1)
+    history = [[w.numpy() for w in weights]]
+    for step in range(STEPS):
+        if distributed:
+            x, y = my_rows(images, step), my_rows(labels, step)
+        else:
+            x, y = images[step * BATCH:(step + 1) * BATCH], labels[step * BATCH:(step + 1) * BATCH]
+        with tf.GradientTape() as tape:
+            h = tf.nn.relu(tf.matmul(tf.constant(x), weights[0]) + weights[1])
+            logits = tf.matmul(h, weights[2]) + weights[3]
+            loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=tf.constant(y), logits=logits))
+        if distributed:
+            tape = hvd.DistributedGradientTape(tape)
+        optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+        history.append([w.numpy() for w in weights])
+    return history
+
+
+def check_eager() -> None:
+    tf.enable_eager_execution()
+    same_weights(eager_training(True), eager_training(False), "eager gradient tape")
+    np.testing.assert_array_equal(hvd.allgather(tf.constant([float(hvd.rank())])).numpy(), np.arange(hvd.size()))
+    ok("eager-gradient-tape")
+
+
 def check_strategy_reduce_and_dataset() -> None:
     strategy = tf.distribute.MirroredStrategy()
     with tf.Graph().as_default(), tf.Session() as sess:
@@ -342,6 +378,9 @@ if __name__ == "__main__":
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
     if which == "fail":
         fail_fast()
+    elif which == "eager":          # eager execution is switched on at a program's start: a launch of its own
+        hvd.init()
+        check_eager()
     else:
         hvd.init()
         assert hvd.size() == int(os.environ.get("EXPECTED_SIZE", "2")), hvd.size()

@@ -196,6 +196,25 @@ def DistributedOptimizer(optimizer, name=None, use_locking=False, device_dense="
     return _keras_distributed(optimizer, op)
 
 
+class DistributedGradientTape:
+    """hvd.DistributedGradientTape(tape): the tape's gradients averaged (op=Average) over every process."""
+
+    def __init__(self, gradtape, device_dense="", device_sparse="", compression=None, sparse_as_dense=False,
+                 op=Average, **kwargs):
+        self._tape, self._op = gradtape, _reduce_op(None, op)
+
+    def gradient(self, target, sources, output_gradients=None, **kwargs):
+        grads = self._tape.gradient(target, sources, output_gradients, **kwargs)
+        if size() == 1:
+            return grads
+        if isinstance(grads, (list, tuple)):
+            return type(grads)(None if g is None else collective_ops.all_reduce(g, self._op) for g in grads)
+        return None if grads is None else collective_ops.all_reduce(grads, self._op)
+
+    def __getattr__(self, name: str):
+        return getattr(self._tape, name)
+
+
 class BroadcastGlobalVariablesCallback(Callback):
     """hvd.callbacks.BroadcastGlobalVariablesCallback: at the start of fit every process takes process
     root_rank's model weights."""
@@ -214,5 +233,5 @@ callbacks = types.SimpleNamespace(BroadcastGlobalVariablesCallback=BroadcastGlob
 __all__ = ["init", "shutdown", "is_initialized", "size", "rank", "local_size", "local_rank", "cross_size",
            "cross_rank", "mpi_enabled", "mpi_built", "gloo_enabled", "nccl_built", "allreduce", "allgather",
            "broadcast", "broadcast_object", "allgather_object", "broadcast_variables", "broadcast_global_variables",
-           "BroadcastGlobalVariablesHook", "DistributedOptimizer", "Average", "Sum", "Adasum", "Min", "Max",
+           "BroadcastGlobalVariablesHook", "DistributedOptimizer", "DistributedGradientTape", "Average", "Sum", "Adasum", "Min", "Max",
            "callbacks", "BroadcastGlobalVariablesCallback"]
