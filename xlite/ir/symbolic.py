@@ -181,6 +181,61 @@ class SymInt:
         return sum(c * math.prod(env[n] for n in m) for m, c in self.terms.items())
 
 
+class Derived:
+    """A run-time size that is no polynomial: ceil(a / b) or min(a, b) of sizes (how code generators
+    share a run-time extent over threads). Evaluated, like a SymInt, from the run's sizes; printed, in a
+    slot table, as its slot."""
+
+    __slots__ = ("op", "args")
+    _OPS = {"ceildiv": lambda a, b: -(-a // b), "min": min}
+
+    def __init__(self, op: str, *args):
+        self.op, self.args = op, args
+
+    def evaluate(self, env: dict) -> int:
+        return self._OPS[self.op](*(evaluate(a, env) for a in self.args))
+
+    def symbols(self) -> set:
+        return set().union(*(a.symbols() for a in self.args if hasattr(a, "symbols")))
+
+    def text(self) -> str:
+        return f"{self.op}({','.join(_text(a) for a in self.args)})"
+
+    def __str__(self) -> str:
+        slots = _SLOTS.get()
+        return slots.name(self) if slots is not None else self.text()
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Derived) and (self.op, self.args) == (other.op, other.args)
+
+    def __hash__(self) -> int:
+        return hash((self.op, self.args))
+
+    def __index__(self):
+        raise SymbolicUnsupported(f"the run-time size {self.text()} where a concrete number is needed")
+
+    def to_json(self):
+        return {"op": self.op, "args": [a.to_json() if isinstance(a, Derived) else dim_text(a) if
+                                        isinstance(a, SymInt) else a for a in self.args]}
+
+    @staticmethod
+    def from_json(data):
+        return Derived(data["op"], *(Derived.from_json(a) if isinstance(a, dict) else parse_dim(a)
+                                     if isinstance(a, str) else a for a in data["args"]))
+
+
+def ceildiv(a, b):
+    """ceil(a / b) for sizes (b >= 1): a number when both are, else a run-time size (Derived)."""
+    if isinstance(a, int) and isinstance(b, int):
+        return -(-a // b)
+    return Derived("ceildiv", a, b)
+
+
+def is_runtime(x) -> bool:
+    """Whether x is a size known only at run time (a SymInt or a Derived)."""
+    return isinstance(x, (SymInt, Derived))
+
+
 def _decide(diff, a, b, op: str) -> bool:
     """Whether diff >= 0 for every value >= 1 of its symbols; raises when that depends on them."""
     if not isinstance(diff, SymInt):
@@ -228,8 +283,8 @@ def has_symbolic(dims) -> bool:
 
 
 def evaluate(x, env: dict) -> int:
-    """x (an int or a SymInt) for the run's symbol values `env`."""
-    return x.evaluate(env) if isinstance(x, SymInt) else x
+    """x (an int, a SymInt or a Derived) for the run's symbol values `env`."""
+    return x.evaluate(env) if isinstance(x, (SymInt, Derived)) else x
 
 
 def dim_text(d) -> str:
@@ -342,14 +397,14 @@ class SlotTable:
         self._index: dict = {}
         self.prefix = prefix
 
-    def slot(self, x: SymInt) -> int:
+    def slot(self, x) -> int:
         k = self._index.get(x)
         if k is None:
             k = self._index[x] = len(self.polys)
             self.polys.append(x)
         return k
 
-    def name(self, x: SymInt) -> str:
+    def name(self, x) -> str:
         return f'%"{self.prefix}{self.slot(x)}"'
 
     def values(self, env: dict) -> list:
@@ -365,5 +420,5 @@ def slot_table(table: SlotTable) -> Iterator[SlotTable]:
         _SLOTS.reset(token)
 
 
-__all__ = ["SymInt", "SymbolicUnsupported", "SlotTable", "slot_table", "strict_equality", "is_symbolic",
+__all__ = ["SymInt", "Derived", "ceildiv", "is_runtime", "SymbolicUnsupported", "SlotTable", "slot_table", "strict_equality", "is_symbolic",
            "has_symbolic", "align_up", "upper_max", "guess", "nominal", "NOMINAL_SIZE", "module_symbols", "evaluate", "check_consistent", "dim_text", "parse_dim", "simplify"]

@@ -71,6 +71,7 @@ class RunPlan:
         self.feed_dims = {id(item): entry_params[n].shape.dims for n, (kind, item) in enumerate(params)
                           if kind == "feed"} if any(has_symbolic(p.shape.dims) for p in entry_params) else None
         self.sizes = [(n, item) for n, (kind, item) in enumerate(params) if kind == "size"]
+        self._size_arrays: dict = {}
         self.updates = [(j, item) for j, (kind, item) in enumerate(lowered.results) if kind == "update"]
         self.stateful = bool(self.variables or self.counters or self.updates)
         # An executable whose `call` takes only arrays that fit (cpu) says what they are; the Variables
@@ -121,9 +122,19 @@ class RunPlan:
         return args
 
     def _fill_sizes(self, args: list, env: dict) -> None:
-        """The symbolic sizes used as values (a Mean's divisor) for this run's symbol values `env`."""
-        for n, (value, dtype) in self.sizes:
-            args[n] = np.array(value.evaluate(env), dtype.np)
+        """The symbolic sizes used as values (a Mean's divisor) for this run's symbol values `env` (the
+        arrays made once per set of sizes: read-only to native code)."""
+        if not self.sizes:
+            return
+        key = tuple(env.values())
+        arrays = self._size_arrays.get(key)
+        if arrays is None:
+            if len(self._size_arrays) >= 64:
+                self._size_arrays.clear()
+            arrays = self._size_arrays[key] = [np.array(value.evaluate(env), dtype.np)
+                                               for _, (value, dtype) in self.sizes]
+        for (n, _), array in zip(self.sizes, arrays):
+            args[n] = array
 
     def _traced(self):
         """The signature's FULL_TRACE variant, compiled the first time a run asks for it."""

@@ -15,7 +15,7 @@ from math import prod
 
 from llvmlite import ir
 
-from xlite.ir.symbolic import guess, is_symbolic
+from xlite.ir.symbolic import is_symbolic
 from xlite.codegen.cpu.blas_provider import (SYMBOLS, THREADS_SYMBOL, BlasProvider,  # noqa: F401
                                              blas_provider, symbol_addresses)
 from xlite.codegen.cpu.function import parallel_for
@@ -124,10 +124,27 @@ def call_gemm(fc, dtype, x_trans: bool, y_trans: bool, m: int, n: int, k: int, x
     which on a busy machine costs 10-50x the gemm); a big gemm is instead split by columns of C over
     threads that generated code starts (parallel_for), each making one single-threaded call."""
     trans = [ir.Constant(I8, ord("T") if t else ord("N")) for t in (x_trans, y_trans)]
-    parts = min(fc.cg.threads, n) if guess(lambda: m * n * k >= PARALLEL_GEMM_WORK, False) else 1
-    if parts <= 1:
-        _gemm_single(fc, dtype, trans + [i64(m), i64(n), i64(k), x, i64(ldx), y, i64(ldy), c, i64(ldc)], beta)
+    single = trans + [i64(m), i64(n), i64(k), x, i64(ldx), y, i64(ldy), c, i64(ldc)]
+    work = m * n * k
+    if is_symbolic(work) and fc.cg.threads > 1:        # run-time sizes: split or not at run time
+        b = fc.builder
+        with b.if_else(b.icmp_signed(">=", i64(work), i64(PARALLEL_GEMM_WORK))) as (split, whole):
+            with split:
+                _gemm_split(fc, dtype, trans, y_trans, m, n, k, x, ldx, y, ldy, c, ldc, beta,
+                            fc.cg.threads if is_symbolic(n) else min(fc.cg.threads, n))
+            with whole:
+                _gemm_single(fc, dtype, single, beta)
         return
+    parts = min(fc.cg.threads, n) if not is_symbolic(work) and work >= PARALLEL_GEMM_WORK else 1
+    if parts <= 1:
+        _gemm_single(fc, dtype, single, beta)
+        return
+    _gemm_split(fc, dtype, trans, y_trans, m, n, k, x, ldx, y, ldy, c, ldc, beta, parts)
+
+
+def _gemm_split(fc, dtype, trans: list, y_trans: bool, m, n, k, x, ldx, y, ldy, c, ldc, beta: float,
+                parts: int) -> None:
+    """call_gemm's gemm split by columns of C over `parts` threads (parallel_for)."""
     worker = fc.cg.new_function("gemm_part", 0, arg_types=[PTR, PTR, PTR, I64, I64])
     wb = worker.builder
     px, py, pc, j0, j1 = worker.args

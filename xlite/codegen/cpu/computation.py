@@ -39,7 +39,7 @@ from xlite.codegen.cpu.trace_ir import CAPACITY, REGION_BYTES, TraceEmitter
 from xlite.codegen.walk import ComputationWalker
 from xlite.codegen.cpu.symbolic_sizes import sizes_global, temp_offset, use_slots
 from xlite.ir.module import Instruction, Module
-from xlite.ir.symbolic import SlotTable, align_up, guess, module_symbols, upper_max
+from xlite.ir.symbolic import SlotTable, align_up, is_symbolic, module_symbols, upper_max
 from xlite.ir.trace_format import kernel_info
 
 # Kernels estimated below this many operations run on one thread (starting one costs ~20-50 us).
@@ -153,8 +153,7 @@ class EntryEmitter(ComputationWalker):
                          for i in range(n_results)]
         self.emit_computation(entry, {p: Loc("param", p.attrs["number"]) for p in params})
         self.fc.finish(ir.Constant(I32, 0) if self.cancellable else None)
-        if not self.symbolic:
-            self._emit_object_entry(len(params), n_results)
+        self._emit_object_entry(len(params), n_results)
         temp_base = _aligned(self.arena_end) + self._prefix
         self.plan.temp_base = temp_base
         self._temp_base.initializer = ir.Constant(I64, 0 if self.symbolic else temp_base)
@@ -172,7 +171,7 @@ class EntryEmitter(ComputationWalker):
         objs, result_objs, arena = fc.args
         arrays = []
         for source, count in ((objs, n_params), (result_objs, n_results)):
-            table = fc.alloca(PTR, max(count + (source is objs and self.cancellable), 1))
+            table = fc.alloca(PTR, max(count + (source is objs and self.cancellable + self.symbolic), 1))
             for i in range(count):
                 obj = b.load(b.gep(source, [i64(i)], source_etype=PTR), typ=PTR)
                 data = b.load(b.gep(obj, [i64(offset)], source_etype=I8), typ=PTR)
@@ -180,6 +179,10 @@ class EntryEmitter(ComputationWalker):
             arrays.append(table)
         if self.cancellable:                # the run's stop word: only Ctrl-C stops a run made this way
             b.store(self._interrupted, b.gep(arrays[0], [i64(n_params)], source_etype=PTR))
+        if self.symbolic:                   # the slot table (symbolic_sizes.py), an array object after the stop word
+            obj = b.load(b.gep(objs, [i64(n_params + 1)], source_etype=PTR), typ=PTR)
+            data = b.load(b.gep(obj, [i64(offset)], source_etype=I8), typ=PTR)
+            b.store(data, b.gep(arrays[0], [i64(n_params + 1)], source_etype=PTR))
         status = b.call(self.fc.fn, [arrays[0], arrays[1], arena])
         fc.finish(status if self.cancellable else None)
         self.plan.object_entry = True
@@ -219,8 +222,16 @@ class EntryEmitter(ComputationWalker):
             began = trace.now(b)
         self._check_stop()
         extent = kernel.split[0] if kernel.split else 0
-        if kernel.split and self.threads > 1 and guess(lambda: kernel.split[1] >= PARALLEL_MIN_COST and extent > 1,
-                                                       False):
+        if kernel.split and self.threads > 1 and (is_symbolic(kernel.split[1]) or is_symbolic(extent)):
+            # run-time sizes (xlite/ir/symbolic.py): split over threads or not at run time
+            big = b.and_(b.icmp_signed(">=", i64(kernel.split[1]), i64(PARALLEL_MIN_COST)),
+                         b.icmp_signed(">", i64(extent), i64(1)))
+            with b.if_else(big) as (split, whole):
+                with split:
+                    parallel_for(self.fc, kernel.fn, args, extent, self.threads, stop=self._stop_words)
+                with whole:
+                    b.call(kernel.fn, args + [i64(0), i64(extent)])
+        elif kernel.split and self.threads > 1 and kernel.split[1] >= PARALLEL_MIN_COST and extent > 1:
             parallel_for(self.fc, kernel.fn, args, extent, self.threads, stop=self._stop_words)
         else:
             b.call(kernel.fn, args + [i64(0), i64(extent)])

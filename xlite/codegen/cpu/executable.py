@@ -39,8 +39,7 @@ import numpy as np
 
 from xlite.cancellation import NEVER, RunFlag, raise_stopped
 from xlite.arguments import as_arguments
-from xlite.codegen.cpu.plan import EntryPlan
-from xlite.codegen.cpu.symbolic_sizes import TEMP_SYMBOL
+from xlite.codegen.cpu.plan import TEMP_SYMBOL, EntryPlan
 from xlite.ir import dtypes
 from xlite.ir.module import Module
 from xlite.ir.symbolic import check_consistent, evaluate, has_symbolic
@@ -89,6 +88,9 @@ class CpuExecutable:
                        for d, dims, order in plan.param_specs]
         self._param_dims = [dims for _, dims, _ in self._specs]
         self._symbolic = any(has_symbolic(dims) for dims in self._param_dims)
+        self._symbol_dims = [(n, i) for n, dims in enumerate(self._param_dims)
+                             for i, d in enumerate(dims) if has_symbolic((d,))]
+        self._bound: dict = {}              # the run's symbolic sizes -> (slot table, result specs, arena bytes)
         # a symbolic signature's slot table (symbolic_sizes.py) goes after the stop word
         self._params = (ctypes.c_void_p * max(plan.num_params + plan.cancellable + self._symbolic, 1))()
         if plan.cancellable:                # the run's stop word, which xlite_entry (not the object entry) reads
@@ -134,7 +136,7 @@ class CpuExecutable:
             raise ValueError(f"expected {len(self._specs)} arguments, got {len(args)}")
         with self._lock:
             if self._symbolic:
-                self._bind_sizes(args)
+                self._bind_sizes(args, self._by_object and (stop is None or self._stoppable is None))
             if stop is None or self._stoppable is None:
                 return self._call_locked(args, None)
             slot = self.plan.num_params
@@ -184,23 +186,31 @@ class CpuExecutable:
                 outputs[i] = outputs[index].copy()
         return outputs
 
-    def _bind_sizes(self, args: Sequence[np.ndarray]) -> None:
+    def _bind_sizes(self, args: Sequence[np.ndarray], by_object: bool = False) -> np.ndarray:
         """A symbolic signature's run (under the lock): the symbol values from the arguments' shapes
-        (InvalidArgumentError before any native code runs if they disagree), the slot table, an arena
-        big enough, and the result dims for this run."""
-        env = check_consistent(self._param_dims, args, lambda n: f"argument {n} of {self.module.name}")
-        env[TEMP_SYMBOL] = evaluate(self.plan.temp_base, env)
-        self._slot_values = np.array([evaluate(p, env) for p in self.plan.slots] or [0], np.int64)
-        self._params[self.plan.num_params + 1] = self._slot_values.ctypes.data
-        arena_bytes = evaluate(self.plan.arena_bytes, env)
+        (InvalidArgumentError before any native code runs if they disagree), the slot table (returned,
+        and in the parameter array after the stop word), an arena big enough, and this run's result dims.
+        What a set of sizes gives is kept, so a repeated batch size costs one dict lookup."""
+        key = tuple(args[n].shape[i] for n, i in self._symbol_dims)
+        bound = self._bound.get(key)
+        if bound is None:
+            env = check_consistent(self._param_dims, args, lambda n: f"argument {n} of {self.module.name}")
+            env[TEMP_SYMBOL] = evaluate(self.plan.temp_base, env)
+            slots = np.array([evaluate(p, env) for p in self.plan.slots] or [0], np.int64)
+            out_specs = [(kind, index, dt, tuple(evaluate(d, env) for d in dims), order)
+                         for kind, index, dt, dims, order in self._symbolic_out_specs]
+            if len(self._bound) >= 64:
+                self._bound.clear()
+            bound = self._bound[key] = (slots, out_specs, evaluate(self.plan.arena_bytes, env))
+        slots, self._out_specs, arena_bytes = bound
+        self._params[self.plan.num_params + 1] = id(slots) if by_object else slots.ctypes.data
         if arena_bytes > self._arena.size:         # (keeping the profile counters at its start)
             arena, self._arena = self._arena, aligned_empty((arena_bytes,), np.dtype(np.uint8))
             self._arena[:arena.size] = arena
             if self.plan.kernel_names and arena.size == 0:
                 self._arena[self.plan.profile_offset:self.plan.profile_offset + 8 * len(self.plan.kernel_names)] = 0
             self._arena_ptr = self._arena.ctypes.data
-        self._out_specs = [(kind, index, dt, tuple(evaluate(d, env) for d in dims), order)
-                           for kind, index, dt, dims, order in self._symbolic_out_specs]
+        return slots
 
     def _object_call(self):
         """`call` through the object entry, for an executable whose parameters and outputs are all
@@ -213,10 +223,12 @@ class CpuExecutable:
         writable section of the code's own, which none is emitted with today) need no lock."""
         general, this, n_params = CpuExecutable.call, weakref.ref(self), len(self._specs)  # (weak: no cycle)
         entry, offset, empty, stoppable = self._entry, _TUPLE_ITEMS, np.empty, self._stoppable is not None
-        results = [(index, dt, dims, dt.itemsize * math.prod(dims) >= POOL_MIN_BYTES)
-                   for kind, index, dt, dims, _ in self._out_specs if kind == "result"]
         outputs = [(-1, index) if kind == "param" else (index, -1) for kind, index, _, _, _ in self._out_specs]
         in_place = any(index < 0 for index, _ in outputs)
+        if self._symbolic:
+            return self._symbolic_object_call(general, this, n_params, outputs, in_place)
+        results = [(index, dt, dims, dt.itemsize * math.prod(dims) >= POOL_MIN_BYTES)
+                   for kind, index, dt, dims, _ in self._out_specs if kind == "result"]
         if (len(results) == 1 and not in_place and not results[0][3] and self.plan.arena_bytes == 0
                 and getattr(self._code, "writable_bytes", None) == 0):
             _, dt, dims, _ = results[0]
@@ -241,6 +253,27 @@ class CpuExecutable:
                 out = tuple([self_._result_buffer(index, dims, dt) if pooled else empty(dims, dt)
                              for index, dt, dims, pooled in results])
                 status = entry(id(args) + offset, id(out) + offset, arena)
+            if status:
+                raise_stopped(None)
+            if not in_place:
+                return out
+            return [args[param] if index < 0 else out[index] for index, param in outputs]
+        return call
+
+    def _symbolic_object_call(self, general, this, n_params: int, outputs: list, in_place: bool):
+        """`_object_call`'s closure for a symbolic signature: the sizes bound first (_bind_sizes), the
+        slot table passed after the arguments, fresh result arrays of this run's dims."""
+        entry, offset, empty, stoppable, lock = self._entry, _TUPLE_ITEMS, np.empty, self._stoppable is not None, \
+            self._lock
+
+        def call(args, stop=None):
+            if len(args) != n_params or (stop is not None and stoppable):
+                return general(this(), args, stop)
+            with lock:
+                self_ = this()
+                objects = tuple(args) + (None, self_._bind_sizes(args, True))    # (None: the stop word's place)
+                out = tuple([empty(dims, dt) for kind, _, dt, dims, _ in self_._out_specs if kind == "result"])
+                status = entry(id(objects) + offset, id(out) + offset, self_._arena_ptr)
             if status:
                 raise_stopped(None)
             if not in_place:

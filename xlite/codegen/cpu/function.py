@@ -7,7 +7,7 @@ import re
 import numpy as np
 from llvmlite import ir
 
-from xlite.ir.symbolic import SymInt
+from xlite.ir.symbolic import ceildiv, is_runtime
 from xlite.codegen.cpu.llvm_types import I1, I8, I32, I64, PTR, VOID, i64, literal_bytes
 
 ALIGNMENT = 64
@@ -105,8 +105,8 @@ class FunctionContext:
     def for_range(self, n, name: str = "i", start=0):
         """A counted loop [start, n) with the test at the top, so a zero trip count runs nothing."""
         b = self.builder
-        n = i64(n) if isinstance(n, (int, SymInt)) else n
-        start = i64(start) if isinstance(start, (int, SymInt)) else start
+        n = i64(n) if isinstance(n, int) or is_runtime(n) else n
+        start = i64(start) if isinstance(start, int) or is_runtime(start) else start
         pre = b.block
         header, body, done = self.block(name + ".head"), self.block(name + ".body"), self.block(name + ".done")
         b.branch(header)
@@ -175,13 +175,14 @@ def parallel_for(fc: FunctionContext, worker: ir.Function, args: list, extent: i
     pointers, passed to every piece alike. With `stop` (int32 word pointers), no thread takes another
     piece once one of them is set (the caller checks them after the call)."""
     b = fc.builder
-    threads = max(1, min(threads, extent))
+    # a run-time extent (xlite/ir/symbolic.py, >= 1): its pieces are sized at run time; a thread may get none
+    threads = max(1, threads if is_runtime(extent) else min(threads, extent))
     with_slot = len(worker.args) == len(args) + 3
     if threads == 1:
         b.call(worker, list(args) + [i64(0), i64(extent)] + ([i64(0)] if with_slot else []))
         return
-    size = -(-extent // (threads * pieces_per_thread))
-    runner = _runner(fc.cg, worker, len(args), size, -(-extent // size), extent, with_slot, len(stop))
+    size = ceildiv(extent, threads * pieces_per_thread)
+    runner = _runner(fc.cg, worker, len(args), size, ceildiv(extent, size), extent, with_slot, len(stop))
     shared = fc.alloca(I64, len(args) + len(stop) + 1)
     b.store(i64(0), shared)
     for k, a in enumerate(list(args) + list(stop)):

@@ -6,7 +6,7 @@ import numpy as np
 from llvmlite import ir
 
 from xlite import errors
-from xlite.ir.symbolic import is_symbolic
+from xlite.ir.symbolic import is_runtime
 from xlite.ir.dtypes import DType
 
 I1 = ir.IntType(1)
@@ -57,7 +57,7 @@ def is_unsigned(dtype: DType) -> bool:
 
 def i64(value) -> ir.Constant:
     """An i64 constant; a symbolic size (xlite/ir/symbolic.py) prints as the run-time value of its slot."""
-    return ir.Constant(I64, value if is_symbolic(value) else int(value))
+    return ir.Constant(I64, value if is_runtime(value) else int(value))
 
 
 def constant(dtype: DType, value) -> ir.Constant:

@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from xlite.ir.symbolic import dim_text, is_symbolic, parse_dim
+from xlite.ir.symbolic import Derived, dim_text, is_symbolic, parse_dim
 
 ENTRY_NAME = "xlite_entry"                   # void (void **params, void **results, char *arena); int when
                                              # cancellable (1: stopped early), params then ending in a stop word
 OBJECT_ENTRY_NAME = "xlite_entry_objects"    # the same, taking the NumPy array objects (computation.py)
 INTERRUPTED_SYMBOL = "xlite_interrupted"     # int32 cancellation.INTERRUPTED, which cancellable code reads
+TEMP_SYMBOL = "_temp"       # a symbolic signature's temp region offset: a run-time size (symbolic_sizes.py)
 
 
 def stop_symbols() -> dict[str, int]:
@@ -56,12 +57,12 @@ class EntryPlan:
 
 
 def _out(x):
-    """A size for JSON: an int, or a symbolic size's text."""
-    return dim_text(x) if is_symbolic(x) else x
+    """A size for JSON: an int, a symbolic size's text, or a derived size's structure."""
+    return dim_text(x) if is_symbolic(x) else x.to_json() if isinstance(x, Derived) else x
 
 
 def _in(x):
-    return parse_dim(x) if isinstance(x, str) else x
+    return parse_dim(x) if isinstance(x, str) else Derived.from_json(x) if isinstance(x, dict) else x
 
 
 def plan_to_dict(plan: EntryPlan) -> dict:

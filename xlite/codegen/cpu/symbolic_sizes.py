@@ -14,10 +14,10 @@ import re
 from llvmlite import ir
 
 from xlite.codegen.cpu.llvm_types import PTR
+from xlite.codegen.cpu.plan import TEMP_SYMBOL
 from xlite.ir.symbolic import SlotTable, SymInt, slot_table
 
 SIZES_GLOBAL = "xlite_sizes"
-TEMP_SYMBOL = "_temp"           # the temp region's arena offset, a run-time value like the sizes
 
 _SLOT = re.compile(r'%"xs\.(\d+)"')
 
