@@ -84,6 +84,31 @@ def pool2d(pool, inputs, pool_size, strides, padding: str, data_format: str) -> 
     return pool(inputs, ksize, strides, padding, data_format=fmt)
 
 
+def batch_norm_channels(layer, input_shape, is_float32: bool, rank_message: str, axis_message: str) -> int:
+    """The channel count along a batch norm layer's axis, which becomes non-negative; a `fused` of None
+    becomes TF's choice (4-D float32 inputs normalized over channels). tf.layers' and Keras' layers."""
+    rank = input_shape.ndims
+    if rank is None:
+        raise ValueError(rank_message)
+    if not -rank <= layer.axis < rank:
+        raise ValueError(f"Invalid axis: {layer.axis}")
+    layer.axis %= rank
+    channels = input_shape.dims[layer.axis]
+    if channels is None:
+        raise ValueError(axis_message)
+    if layer.fused is None:
+        layer.fused = rank == 4 and layer.axis in (1, 3) and is_float32
+    return channels
+
+
+def add_moving_statistics(layer, channels: int) -> None:
+    """A batch norm layer's moving_mean and moving_variance: non-trainable weights of [channels]."""
+    layer.moving_mean = layer.add_weight("moving_mean", [channels], initializer=layer.moving_mean_initializer,
+                                         trainable=False)
+    layer.moving_variance = layer.add_weight("moving_variance", [channels],
+                                             initializer=layer.moving_variance_initializer, trainable=False)
+
+
 class _Pooling2D(Layer):
     _pool = None
 
@@ -177,27 +202,15 @@ class BatchNormalization(Layer):
         self.gamma = self.beta = None
 
     def build(self, input_shape) -> None:
-        rank = input_shape.ndims
-        if rank is None:
-            raise ValueError("Input has undefined rank.")
-        if not -rank <= self.axis < rank:
-            raise ValueError(f"Invalid axis: {self.axis}")
-        self.axis %= rank
-        channels = input_shape.dims[self.axis]
-        if channels is None:
-            raise ValueError(f"Input has undefined `axis` dimension. Input shape: {input_shape}")
-        if self.fused is None:
-            self.fused = rank == 4 and self.axis in (1, 3) and self._dtype == dtypes.float32
+        channels = batch_norm_channels(self, input_shape, self._dtype == dtypes.float32, "Input has undefined rank.",
+                                       f"Input has undefined `axis` dimension. Input shape: {input_shape}")
         if self.scale:
             self.gamma = self.add_weight("gamma", [channels], initializer=self.gamma_initializer,
                                          regularizer=self.gamma_regularizer)
         if self.center:
             self.beta = self.add_weight("beta", [channels], initializer=self.beta_initializer,
                                         regularizer=self.beta_regularizer)
-        self.moving_mean = self.add_weight("moving_mean", [channels], initializer=self.moving_mean_initializer,
-                                           trainable=False)
-        self.moving_variance = self.add_weight("moving_variance", [channels],
-                                               initializer=self.moving_variance_initializer, trainable=False)
+        add_moving_statistics(self, channels)
 
     def _broadcastable(self, t, rank: int):
         if t is None or self.axis == rank - 1:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from xlite.frontend import array_ops, math_ops, nn_ops, reduction_ops, shape_ops
 from xlite.frontend.graph import executing_eagerly
+from xlite.frontend.layers import add_moving_statistics, batch_norm_channels
 from xlite.keras.engine.base_layer import Layer
 
 
@@ -34,25 +35,17 @@ class BatchNormalization(Layer):
         self.beta_constraint, self.gamma_constraint = beta_constraint, gamma_constraint
 
     def build(self, input_shape) -> None:
-        rank = input_shape.ndims
-        if rank is None:
-            raise ValueError(f"Input has undefined rank. Received: input_shape={input_shape}.")
-        self.axis %= rank
-        channels = input_shape.dims[self.axis]
-        if channels is None:
-            raise ValueError(f"Input has undefined `axis` dimension. Received input with shape {input_shape}.")
-        if self.fused is None:
-            self.fused = rank == 4 and self.axis in (1, 3) and self.dtype == "float32"
+        channels = batch_norm_channels(
+            self, input_shape, self.dtype == "float32",
+            f"Input has undefined rank. Received: input_shape={input_shape}.",
+            f"Input has undefined `axis` dimension. Received input with shape {input_shape}.")
         self.gamma = self.add_weight("gamma", [channels], initializer=self.gamma_initializer,
                                      regularizer=self.gamma_regularizer, constraint=self.gamma_constraint) \
             if self.scale else None
         self.beta = self.add_weight("beta", [channels], initializer=self.beta_initializer,
                                     regularizer=self.beta_regularizer, constraint=self.beta_constraint) \
             if self.center else None
-        self.moving_mean = self.add_weight("moving_mean", [channels], initializer=self.moving_mean_initializer,
-                                           trainable=False)
-        self.moving_variance = self.add_weight("moving_variance", [channels],
-                                               initializer=self.moving_variance_initializer, trainable=False)
+        add_moving_statistics(self, channels)
         self.built = True
 
     def _broadcastable(self, t, rank: int):
