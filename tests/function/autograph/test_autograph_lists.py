@@ -81,3 +81,15 @@ def test_python_loops_keep_python_lists(graph):
             out.append(x * i)
         return tf.stack(out)
     np.testing.assert_array_equal(run(listed(tf.constant([1.0, 2.0]))), [[0, 0], [1, 2], [2, 4]])
+
+
+def test_items_and_len_inside_and_after_the_loop(graph):
+    @tf.function
+    def running(x):
+        out = [x[0]]
+        for row in x:
+            out.append(out[-1] + row)
+        return tf.stack(out), len(out)
+    stacked, n = run(running(tf.constant(X[:3])))
+    np.testing.assert_array_equal(stacked, np.concatenate([X[:1], X[0] + np.cumsum(X[:3], 0)]))
+    assert n == 4

@@ -30,6 +30,12 @@ class TensorList(collections.namedtuple("TensorList", ["array", "length"])):
     def stack(self, name=None):
         return self.array.stack(name=name)
 
+    def __getitem__(self, index):
+        """x[i] reads item i (counted from the end when negative), as on the list it stands for."""
+        if isinstance(index, int) and index < 0:
+            index = self.length + index
+        return self.array.read(index)
+
     def _tensor_array_stack(self, name=None):   # tf.stack(x) (xlite/frontend/join_ops.py)
         return self.stack(name=name)
 

@@ -522,7 +522,10 @@ def range_(*args):
 
 
 def len_(value):
-    """`len(x)`: the static size of dim 0 where known, else a tensor (tf.shape(x)[0])."""
+    """`len(x)`: the static size of dim 0 where known, else a tensor (tf.shape(x)[0]); a list made a
+    TensorArray in a tensor loop: its length tensor."""
+    if isinstance(value, lists.TensorList):
+        return value.length
     if is_graph_tensor(value):
         t = convert_to_tensor(value)
         if t.shape.ndims == 0:
