@@ -1,6 +1,6 @@
 """`tf.hessians`: second derivatives as gradients of gradients. TF loops over the gradient's elements with a
-while loop and a TensorArray; xlite has no TensorArray, so the loop is unrolled over the (static) element
-count of each x: row j of the Hessian is tf.gradients(gradient[j], x). The rows compile into one run."""
+while loop and a TensorArray; xlite unrolls that loop over the (static) element count of each x: row j of
+the Hessian is tf.gradients(gradient[j], x). The rows compile into one run."""
 from __future__ import annotations
 
 from xlite import errors
