@@ -21,6 +21,17 @@ def test_one_replica_and_the_scope():
     assert (context.num_input_pipelines, context.input_pipeline_id, context.get_per_replica_batch_size(8)) == (1, 0, 8)
 
 
+def test_replica_contexts():
+    strategy = tf.distribute.MirroredStrategy()
+    assert tf.distribute.get_replica_context().num_replicas_in_sync == 1 and not tf.distribute.in_cross_replica_context()
+    with strategy.scope():
+        assert tf.distribute.get_replica_context() is None and tf.distribute.in_cross_replica_context()
+        context = strategy.run(tf.distribute.get_replica_context)
+    assert (context.strategy, context.replica_id_in_sync_group, context.num_replicas_in_sync) == (strategy, 0, 1)
+    with tf.Graph().as_default(), tf.Session() as sess:
+        np.testing.assert_array_equal(sess.run(context.all_reduce("SUM", tf.constant([1.0, 2.0]))), [1.0, 2.0])
+
+
 def test_reduce():
     strategy = tf.distribute.MirroredStrategy()
     with tf.Graph().as_default(), tf.Session() as sess:

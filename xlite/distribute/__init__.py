@@ -9,11 +9,12 @@ from __future__ import annotations
 import types
 
 from xlite.distribute.strategies import (InputContext, MirroredStrategy, MultiWorkerMirroredStrategy,
-                                         OneDeviceStrategy, ReduceOp, Strategy, get_strategy, has_strategy,
-                                         in_cross_replica_context)
+                                         OneDeviceStrategy, ReduceOp, ReplicaContext, Strategy, get_replica_context,
+                                         get_strategy, has_strategy, in_cross_replica_context)
 
 experimental = types.SimpleNamespace(MultiWorkerMirroredStrategy=MultiWorkerMirroredStrategy,
                                      ReduceOp=ReduceOp)
 
 __all__ = ["InputContext", "MirroredStrategy", "MultiWorkerMirroredStrategy", "OneDeviceStrategy", "ReduceOp",
-           "Strategy", "get_strategy", "has_strategy", "in_cross_replica_context", "experimental"]
+           "ReplicaContext", "Strategy", "get_replica_context", "get_strategy", "has_strategy",
+           "in_cross_replica_context", "experimental"]

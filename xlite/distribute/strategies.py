@@ -76,7 +76,11 @@ class Strategy:
 
     def run(self, fn, args=(), kwargs=None):
         """fn on this process's replica (its value is this replica's; strategy.reduce combines them)."""
-        return fn(*args, **(kwargs or {}))
+        _replica_contexts.append(ReplicaContext(self))
+        try:
+            return fn(*args, **(kwargs or {}))
+        finally:
+            _replica_contexts.pop()
 
     experimental_run_v2 = run
 
@@ -134,6 +138,28 @@ class Strategy:
             np.random.set_state(self._world.comm.bcast(np.random.get_state(), root=0))
 
 
+class ReplicaContext:
+    """What code inside strategy.run sees: this replica's id, the replica count, and all_reduce."""
+
+    def __init__(self, strategy: Strategy):
+        self.strategy = strategy
+
+    @property
+    def num_replicas_in_sync(self) -> int:
+        return self.strategy.num_replicas_in_sync
+
+    @property
+    def replica_id_in_sync_group(self) -> int:
+        return self.strategy._world.rank
+
+    def all_reduce(self, reduce_op, value):
+        """value summed or averaged over the replicas (an all-reduce in the compiled step)."""
+        return self.strategy.reduce(reduce_op, value)
+
+
+_replica_contexts: list = []
+
+
 class MirroredStrategy(Strategy):
     """Synchronous data parallelism on one machine: one replica per process mpiexec started."""
 
@@ -165,9 +191,17 @@ def has_strategy() -> bool:
     return distribution.current_strategy() is not None
 
 
+def get_replica_context():
+    """Inside strategy.run, its replica's context; in a strategy's scope outside run, None (the
+    cross-replica context); elsewhere the default strategy's one replica."""
+    if _replica_contexts:
+        return _replica_contexts[-1]
+    return None if has_strategy() else ReplicaContext(_DEFAULT)
+
+
 def in_cross_replica_context() -> bool:
-    return True
+    return get_replica_context() is None
 
 
-__all__ = ["ReduceOp", "InputContext", "Strategy", "MirroredStrategy", "MultiWorkerMirroredStrategy",
-           "OneDeviceStrategy", "get_strategy", "has_strategy", "in_cross_replica_context"]
+__all__ = ["ReduceOp", "InputContext", "Strategy", "ReplicaContext", "MirroredStrategy", "MultiWorkerMirroredStrategy",
+           "OneDeviceStrategy", "get_strategy", "has_strategy", "get_replica_context", "in_cross_replica_context"]
