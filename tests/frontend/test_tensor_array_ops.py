@@ -25,8 +25,10 @@ def test_methods_outside_loops(target):
     assert ta.element_shape.as_list() == [3]
     un = tf.TensorArray(tf.float32, size=4).unstack(x)
     scattered = un.scatter([3, 0], x[:2] * 10)
+    assert isinstance(ta.close(), tf.Operation)
     stack, size, concat, read, gathered, sc = run(
-        [ta.stack(), ta.size(), ta.concat(), un.read(1), un.gather([3, 1]), scattered.stack()], target=target)
+        [ta.identity().stack(), ta.size(), ta.concat(), un.read(1), un.gather([3, 1]), scattered.stack()],
+        target=target)
     np.testing.assert_array_equal(stack, np.stack([x[0], np.zeros(3, np.float32), x[2]]))
     assert size == 3 and concat.shape == (9,)
     np.testing.assert_array_equal(read, x[1])
