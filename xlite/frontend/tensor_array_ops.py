@@ -227,11 +227,10 @@ class TensorArray:
         if value.shape.ndims == 0:
             raise ValueError("Shape must be at least rank 1 but is rank 0 for the value of TensorArray.unstack")
         shape = self._merged_shape(value.shape[1:], "unstack")
-        rows, size = value.shape[0] if value.shape.ndims else None, _static_int(self._size) if self._size is \
-            not None else self.capacity
+        rows, size = value.shape[0] if value.shape.ndims else None, self.capacity
         if not self._dynamic_size and rows is not None and size is not None and rows != size:
-            raise errors.InvalidArgumentError(None, None, f"Could not write to TensorArray index {size} because "
-                                                          f"the value has {rows} rows but the array's size is {size}")
+            raise errors.InvalidArgumentError(None, None, f"TensorArray '{self._name}' has size {size} but unstack "
+                                                          f"got a value of {rows} rows")
         return self._with(math_ops.identity(value, name=name or "TensorArrayUnstack"), shape)
 
     def scatter(self, indices, value, name=None) -> "TensorArray":
