@@ -2,6 +2,7 @@
 model_fn, and a one-process strategy training as no strategy does (two processes:
 tests/distribute/test_mpi_training.py)."""
 import numpy as np
+import pytest
 
 import xlite as tf
 from xlite.distribute.strategies import MirroredStrategy
@@ -56,6 +57,7 @@ def _train(tmp_path, strategy) -> list:
     return [estimator.get_variable_value(n) for n in sorted(estimator.get_variable_names()) if "dense" in n]
 
 
+@pytest.mark.slow
 def test_a_one_process_strategy_trains_as_no_strategy(tmp_path):
     for got, want in zip(_train(tmp_path / "a", MirroredStrategy()), _train(tmp_path / "b", None)):
         np.testing.assert_array_equal(got, want)

@@ -23,6 +23,7 @@ def test_each_collective_is_one_host_step_and_no_kernel():
     assert not any("all_reduce" in k or "all_gather" in k for k in program.kernels)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("g++") is None and shutil.which("clang++") is None,
                     reason="the cuda emulator needs a C++ compiler")
 @pytest.mark.parametrize("case", COLLECTIVE_CASES, ids=lambda c: c.name)
