@@ -106,20 +106,15 @@ def _device_cell(w: dict) -> str:
     return fmt_time(dev.get("time_s")) if dev["status"] == "ok" else dev["status"]
 
 
+# workload kind -> its module's table_row(row, fmt_time, fmt_ratio); "compile" and op-level rows are below
+_TABLE_ROWS = {"aot": aot_table_row, "function": function_table_row, "data": data_table_row,
+               "keras": keras_table_row, "eager": eager_table_row, "distributed": distributed_table_row}
+
+
 def _table_row(w: dict, report: dict, target: str) -> list:
     """The columns every target has, for one workload."""
-    if w["kind"] == "aot":
-        return aot_table_row(w, fmt_time, _fmt_ratio)
-    if w["kind"] == "function":
-        return function_table_row(w, fmt_time, _fmt_ratio)
-    if w["kind"] == "data":
-        return data_table_row(w, fmt_time, _fmt_ratio)
-    if w["kind"] == "keras":
-        return keras_table_row(w, fmt_time, _fmt_ratio)
-    if w["kind"] == "eager":
-        return eager_table_row(w, fmt_time, _fmt_ratio)
-    if w["kind"] == "distributed":
-        return distributed_table_row(w, fmt_time, _fmt_ratio)
+    if w["kind"] in _TABLE_ROWS:
+        return _TABLE_ROWS[w["kind"]](w, fmt_time, _fmt_ratio)
     if w["kind"] == "compile":
         jx = w.get("jax") or {}
         cached = w.get("cached_s")

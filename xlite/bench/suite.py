@@ -28,21 +28,16 @@ from .targets import COPY_GBPS, _gpu_targets, _speed_targets
 from .timing import _median, _paired_ratio, time_systems
 
 
+# workload kind -> its runner(workload, target, with_jax, settings); the op-level kinds are timed below
+_RUNNERS = {"compile": run_compile_workload, "function": run_function_workload, "data": run_data_workload,
+            "keras": run_keras_workload, "eager": run_eager_workload, "distributed": run_distributed_workload}
+
+
 def run_workload(workload, target: str, with_jax: bool, settings: Settings, with_cupy: bool = False) -> dict:
     if workload.kind == "aot":
         return run_aot_workload(workload, target, settings)
-    if workload.kind == "compile":
-        return run_compile_workload(workload, target, with_jax, settings)
-    if workload.kind == "function":
-        return run_function_workload(workload, target, with_jax, settings)
-    if workload.kind == "data":
-        return run_data_workload(workload, target, with_jax, settings)
-    if workload.kind == "keras":
-        return run_keras_workload(workload, target, with_jax, settings)
-    if workload.kind == "eager":
-        return run_eager_workload(workload, target, with_jax, settings)
-    if workload.kind == "distributed":
-        return run_distributed_workload(workload, target, with_jax, settings)
+    if workload.kind in _RUNNERS:
+        return _RUNNERS[workload.kind](workload, target, with_jax, settings)
     try:
         systems, _ = prepare(workload, target, with_jax, with_cupy)
     except Exception as e:      # noqa: BLE001  (the reference itself failed: nothing to compare with)
