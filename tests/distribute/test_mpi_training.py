@@ -10,7 +10,7 @@ from mpi_launch import missing, mpiexec
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(missing() is not None, reason=str(missing()))]
 SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mpi_checks.py")
 CHECKS = ("collectives", "strategy-reduce-dataset", "horovod-sgd", "horovod-adam", "keras-sgd", "keras-adam",
-          "keras-horovod-sgd",
+          "keras-uneven-batches", "keras-horovod-sgd",
           "rank-0-writes", "estimator-sgd", "estimator-adam")
 
 
