@@ -30,37 +30,53 @@ ATOMIC_MIN_UPDATES = 64     # ... and each would add at least this many updates 
 ATOMIC_THREADS = 256
 
 
+def _columns(inst):
+    """(x, indices, updates, size along the axis, dims before it, dims after it) of a scatter_add."""
+    x, idx, updates = inst.operands
+    axis = inst.attrs["axis"]
+    return x, idx, updates, x.shape.dims[axis], list(x.shape.dims[:axis]), list(x.shape.dims[axis + 1:])
+
+
+def _column(kb: KernelBuilder, out, inst, col: str, copy_loop, update_loop, add) -> None:
+    """Column `col` of a scatter_add: x's copied under copy_loop(a), then each in-range update under
+    update_loop(j) added by add(target index, update value)."""
+    x, idx, updates, size, outer, inner = _columns(inst)
+    gen, it = kb.gen, kb.index_type
+    coords = unflatten(gen, col, outer + inner)
+    ovals, ivals = coords[:len(outer)], coords[len(outer):]
+    a = gen.fresh("a")
+    with gen.scope(copy_loop(a)):
+        index = Index(x.shape.dims, values=ovals + [a] + ivals)
+        out.store(gen, index, gen.element(x, index))
+    if update_loop is None:
+        return
+    j = gen.fresh("j")
+    with gen.scope(update_loop(j)):
+        jvals = unflatten(gen, j, list(idx.shape.dims))
+        position = gen.element(idx, Index(idx.shape.dims, values=jvals))
+        with gen.scope(f"if ({position} >= 0 && (long long)({position}) < {size}LL)"):
+            p = gen.let(it, f"({it})({position})", "p")
+            target = Index(x.shape.dims, values=ovals + [p] + ivals)
+            add(target, gen.element(updates, Index(updates.shape.dims, values=ovals + jvals + ivals)))
+
+
 @kernel_rule("scatter_add")
 def emit_scatter_add(kb: KernelBuilder, leaf, out, inst):
-    x, idx, updates = inst.operands
-    gen, w = kb.gen, kb.w
-    axis = inst.attrs["axis"]
+    x, idx, _, size, outer, inner = _columns(inst)
+    gen, it = kb.gen, kb.index_type
     dt = inst.shape.dtype
-    size = x.shape.dims[axis]
-    outer, inner = list(x.shape.dims[:axis]), list(x.shape.dims[axis + 1:])
     columns = prod(outer) * prod(inner)
     count = idx.shape.num_elements
     if dt.ir_name in ATOMIC_DTYPES and columns < ATOMIC_MAX_COLUMNS and count >= ATOMIC_MIN_UPDATES:
         return _emit_atomic_scatter_add(kb, out, inst, columns, count)
+
+    def add(target, update):
+        current = gen.let(ctype(dt), out.load(gen, target))
+        out.store(gen, target, combine("sum", dt, current, update))
     col = gen.fresh("c")
     with gen.scope(kb.grid_stride(columns, col)):
-        coords = unflatten(gen, col, outer + inner)
-        ovals, ivals = coords[:len(outer)], coords[len(outer):]
-        a = gen.fresh("a")
-        with gen.scope(f"for ({kb.index_type} {a} = 0; {a} < {gen.lit(size)}; ++{a})"):
-            index = Index(x.shape.dims, values=ovals + [a] + ivals)
-            out.store(gen, index, gen.element(x, index))
-        if count:
-            j = gen.fresh("j")
-            with gen.scope(f"for ({kb.index_type} {j} = 0; {j} < {gen.lit(count)}; ++{j})"):
-                jvals = unflatten(gen, j, list(idx.shape.dims))
-                position = gen.element(idx, Index(idx.shape.dims, values=jvals))
-                with gen.scope(f"if ({position} >= 0 && (long long)({position}) < {size}LL)"):
-                    p = gen.let(kb.index_type, f"({kb.index_type})({position})", "p")
-                    target = Index(x.shape.dims, values=ovals + [p] + ivals)
-                    update = gen.element(updates, Index(updates.shape.dims, values=ovals + jvals + ivals))
-                    current = gen.let(ctype(dt), out.load(gen, target))
-                    out.store(gen, target, combine("sum", dt, current, update))
+        _column(kb, out, inst, col, lambda a: f"for ({it} {a} = 0; {a} < {gen.lit(size)}; ++{a})",
+                (lambda j: f"for ({it} {j} = 0; {j} < {gen.lit(count)}; ++{j})") if count else None, add)
     return kb.finish(loop_grid(columns), BLOCK)
 
 
@@ -69,32 +85,21 @@ def _emit_atomic_scatter_add(kb: KernelBuilder, out, inst, columns: int, count: 
 
     The copy must precede every add into the column; one block owning the column orders them with a barrier,
     which spreading a column over several blocks could only do with a second launch."""
-    x, idx, updates = inst.operands
-    gen, w = kb.gen, kb.w
-    axis = inst.attrs["axis"]
+    size = _columns(inst)[3]
+    gen, w, it = kb.gen, kb.w, kb.index_type
     dt = inst.shape.dtype
-    size = x.shape.dims[axis]
-    outer, inner = list(x.shape.dims[:axis]), list(x.shape.dims[axis + 1:])
-    it = kb.index_type
+
+    def update_loop(j):
+        w.line("__syncthreads();        // the column is copied before any update lands in it")
+        return f"for ({it} {j} = threadIdx.x; {j} < {gen.lit(count)}; {j} += {ATOMIC_THREADS})"
+
+    def add(target, update):
+        address = f"({memory_type(dt)}*)&{out.name}[{target.linear_in(gen, out.shape)}]"
+        w.line(f"xl_atomic_add({address}, ({ctype(dt)})({update}));")
     col = gen.fresh("c")
     with gen.scope(f"for ({it} {col} = blockIdx.x; {col} < {gen.lit(columns)}; {col} += gridDim.x)"):
-        coords = unflatten(gen, col, outer + inner)
-        ovals, ivals = coords[:len(outer)], coords[len(outer):]
-        a = gen.fresh("a")
-        with gen.scope(f"for ({it} {a} = threadIdx.x; {a} < {gen.lit(size)}; {a} += {ATOMIC_THREADS})"):
-            index = Index(x.shape.dims, values=ovals + [a] + ivals)
-            out.store(gen, index, gen.element(x, index))
-        w.line("__syncthreads();        // the column is copied before any update lands in it")
-        j = gen.fresh("j")
-        with gen.scope(f"for ({it} {j} = threadIdx.x; {j} < {gen.lit(count)}; {j} += {ATOMIC_THREADS})"):
-            jvals = unflatten(gen, j, list(idx.shape.dims))
-            position = gen.element(idx, Index(idx.shape.dims, values=jvals))
-            with gen.scope(f"if ({position} >= 0 && (long long)({position}) < {size}LL)"):
-                p = gen.let(it, f"({it})({position})", "p")
-                target = Index(x.shape.dims, values=ovals + [p] + ivals)
-                update = gen.element(updates, Index(updates.shape.dims, values=ovals + jvals + ivals))
-                address = f"({memory_type(dt)}*)&{out.name}[{target.linear_in(gen, out.shape)}]"
-                w.line(f"xl_atomic_add({address}, ({ctype(dt)})({update}));")
+        _column(kb, out, inst, col, lambda a: f"for ({it} {a} = threadIdx.x; {a} < {gen.lit(size)}; "
+                                              f"{a} += {ATOMIC_THREADS})", update_loop, add)
     return kb.finish((min(columns, 65535),), ATOMIC_THREADS)
 
 
