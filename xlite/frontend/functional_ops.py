@@ -1,6 +1,6 @@
 """tf.map_fn, tf.scan, tf.foldl and tf.foldr: one tf.while_loop over the elements' leading dimension.
 
-As in TF, each reads element i of every (nested) input with a gather, and
+As in TF, each reads element i of every (nested) input (a dynamic slice), and
 map_fn and scan write each step's output into a TensorArray that is stacked
 after the loop; the trip count is the leading dimension, passed as the loop's
 maximum_iterations, so loops of a static length are differentiable by the
@@ -12,10 +12,9 @@ from __future__ import annotations
 from xlite.frontend import nest
 from xlite.frontend.control_flow_ops import while_loop
 from xlite.frontend.convert import convert_to_tensor
-from xlite.frontend.gather_ops import gather
 from xlite.frontend.graph import get_default_graph
 from xlite.frontend.shape_ops import shape
-from xlite.frontend.tensor_array_ops import TensorArray
+from xlite.frontend.tensor_array_ops import TensorArray, row
 from xlite.ir import dtypes
 
 __all__ = ["map_fn", "scan", "foldl", "foldr"]
@@ -68,7 +67,7 @@ def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True, swap
         arrays = [TensorArray(dt, size=n, infer_shape=infer_shape) for dt in out_dtypes]
 
         def body(i, arrays):
-            value = fn(nest.pack_sequence_as(elems, [gather(e, i) for e in flat]))
+            value = fn(nest.pack_sequence_as(elems, [row(e, i) for e in flat]))
             out = nest.flatten(value)
             if len(out) != len(arrays):
                 raise ValueError(f"map_fn: fn returned {len(out)} values ({value!r}) but the output signature "
@@ -86,7 +85,7 @@ def _accumulation(elems, flat: list, n, initializer, reverse: bool):
     without an initializer the first element is the initial accumulator and the loop starts at step 1."""
     index = (lambda i: n - 1 - i) if reverse else (lambda i: i)
     if initializer is None:
-        return index, elems, 1, [gather(e, index(0)) for e in flat]
+        return index, elems, 1, [row(e, index(0)) for e in flat]
     return index, initializer, 0, [convert_to_tensor(a) for a in nest.flatten(initializer)]
 
 
@@ -104,7 +103,7 @@ def scan(fn, elems, initializer=None, parallel_iterations=10, back_prop=True, sw
             arrays = [ta.write(index(0), a) for ta, a in zip(arrays, acc)]
 
         def body(i, acc, arrays):
-            x = nest.pack_sequence_as(elems, [gather(e, index(i)) for e in flat])
+            x = nest.pack_sequence_as(elems, [row(e, index(i)) for e in flat])
             out = nest.flatten(fn(nest.pack_sequence_as(structure, acc), x))
             if len(out) != len(acc):
                 raise ValueError(f"scan: fn returned {len(out)} values but the accumulator has {len(acc)}")
@@ -125,7 +124,7 @@ def _fold(fn, elems, initializer, back_prop, swap_memory, reverse: bool, what: s
     index, structure, first, acc = _accumulation(elems, flat, n, initializer, reverse)
 
     def body(i, acc):
-        x = nest.pack_sequence_as(elems, [gather(e, index(i)) for e in flat])
+        x = nest.pack_sequence_as(elems, [row(e, index(i)) for e in flat])
         out = nest.flatten(fn(nest.pack_sequence_as(structure, acc), x))
         if len(out) != len(acc):
             raise ValueError(f"{what}: fn returned {len(out)} values but the accumulator has {len(acc)}")

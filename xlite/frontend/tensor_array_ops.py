@@ -2,7 +2,7 @@
 
 TF threads a TensorArray through a graph as a "flow" value; xlite's flow is the
 buffer itself, which suits a compiler of static shapes: `write` is a
-dynamic-update-slice of one row, `read` a gather of one row, `stack` the
+dynamic-update-slice of one row, `read` a dynamic slice of one row, `stack` the
 buffer, `unstack` a buffer that is the value, so every method is a composition
 of existing differentiable ops and needs no gradient rule of its own. A
 TensorArray is immutable, as in TF: each method returns a new one.
@@ -20,7 +20,8 @@ a dynamic-update-slice is) where TF raises.
 from __future__ import annotations
 
 from xlite import errors
-from xlite.frontend import array_ops, fill_ops, gather_ops, join_ops, math_ops, segment_ops, shape_ops
+from xlite.frontend import (array_ops, fill_ops, gather_ops, join_ops, math_ops, segment_ops, shape_ops,
+                            slicing_ops)
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.graph import Tensor
 from xlite.frontend.slicing_ops import dynamic_update_slice
@@ -37,6 +38,20 @@ def _static_int(t) -> int | None:
         return t
     value = getattr(convert_to_tensor(t), "_static_value", None)
     return None if value is None else int(value)
+
+
+def row(x: Tensor, index) -> Tensor:
+    """x[index] along dim 0 as a dynamic slice, whose gradient is dense (as TF's TensorArray gradients are)."""
+    rank = x.shape.ndims
+    if rank is None:
+        raise errors.unimplemented(f"TensorArray: reading a row of {x.name}, whose rank is unknown")
+    index = convert_to_tensor(index, dtype=dtypes.int32)
+    rest = x.shape[1:]
+    size = [1] + (rest.as_list() if rest.is_fully_defined() else [])
+    if not rest.is_fully_defined():
+        size = join_ops.concat([[1], shape_ops.shape(x)[1:]], 0)
+    piece = slicing_ops.slice(x, join_ops.stack([index] + [0] * (rank - 1)), size)
+    return array_ops.squeeze(piece, [0])
 
 
 class TensorArray:
@@ -196,7 +211,8 @@ class TensorArray:
         static = _static_int(index)
         self._check_index(static, "read from")
         ta = self._materialized(None)
-        out = gather_ops.gather(ta._buffer, index, name=name or "TensorArrayRead")
+        with ta._buffer.graph.name_scope(name or "TensorArrayRead"):
+            out = row(ta._buffer, index)
         out.set_shape(self._element_shape)
         return out
 
