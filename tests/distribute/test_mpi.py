@@ -13,6 +13,9 @@ def test_a_process_alone_is_rank_0_of_1():
         (0, 1, 0, 1, 0, 1)
     assert not hvd.mpi_enabled() and hvd.broadcast_object({"a": 1}, 0) == {"a": 1}
     assert hvd.allgather_object(3) == [3]
+    hvd.init([0])
+    with pytest.raises(tf.errors.UnimplementedError, match="a part of the world"):
+        hvd.init([0, 1])
 
 
 def _train(distributed: bool) -> list:

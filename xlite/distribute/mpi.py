@@ -23,10 +23,14 @@ Average, Sum, Adasum, Min, Max = "average", "sum", "adasum", "min", "max"
 
 
 def init(comm=None) -> None:
-    """Starts MPI where a launcher started this process (a world of one otherwise)."""
-    if comm is not None and not isinstance(comm, list) and world().comm is not None and comm != world().comm:
-        raise errors.unimplemented("hvd.init(comm): only MPI_COMM_WORLD is supported")
-    world()
+    """Starts MPI where a launcher started this process (a world of one otherwise). `comm`, as Horovod
+    takes it (a list of ranks or an mpi4py communicator), must be the whole world."""
+    w = world()
+    whole = comm is None or (sorted(comm) == list(range(w.size)) if isinstance(comm, (list, tuple))
+                             else w.comm is not None and comm.Compare(w.comm) in (0, 1))   # MPI_IDENT, MPI_CONGRUENT
+    if not whole:
+        raise errors.unimplemented("hvd.init(comm): collectives over a part of the world (only all of "
+                                   "MPI_COMM_WORLD is supported)")
 
 
 def shutdown() -> None:
