@@ -58,6 +58,17 @@ def _minor(shape) -> int | None:
     return order[-1] if order else None
 
 
+def _reader(operand, dims_of_groups: tuple):
+    """fn(gen, *value groups) -> operand's element with each group's values at that group's dims."""
+    def element(gen, *groups):
+        vals = [None] * operand.shape.rank
+        for dims, values in zip(dims_of_groups, groups):
+            for d, v in zip(dims, values):
+                vals[d] = v
+        return gen.element(operand, Index(operand.shape.dims, values=vals))
+    return element
+
+
 def dot_contraction(inst) -> Contraction:
     lhs, rhs = inst.operands
     a = inst.attrs
@@ -65,21 +76,8 @@ def dot_contraction(inst) -> Contraction:
     lc, rc = list(a["lhs_contracting_dims"]), list(a["rhs_contracting_dims"])
     lf = [d for d in range(lhs.shape.rank) if d not in lb + lc]
     rf = [d for d in range(rhs.shape.rank) if d not in rb + rc]
-
-    def a_element(gen, bvals, mvals, kvals):
-        vals = [None] * lhs.shape.rank
-        for dims, values in ((lb, bvals), (lf, mvals), (lc, kvals)):
-            for d, v in zip(dims, values):
-                vals[d] = v
-        return gen.element(lhs, Index(lhs.shape.dims, values=vals))
-
-    def b_element(gen, bvals, kvals, nvals):
-        vals = [None] * rhs.shape.rank
-        for dims, values in ((rb, bvals), (rc, kvals), (rf, nvals)):
-            for d, v in zip(dims, values):
-                vals[d] = v
-        return gen.element(rhs, Index(rhs.shape.dims, values=vals))
-
+    a_element = _reader(lhs, (lb, lf, lc))     # (gen, batch, m, k values)
+    b_element = _reader(rhs, (rb, rc, rf))     # (gen, batch, k, n values)
     return Contraction([lhs.shape.dims[d] for d in lb], [lhs.shape.dims[d] for d in lf],
                        [rhs.shape.dims[d] for d in rf], [lhs.shape.dims[d] for d in lc],
                        a_element, b_element, lambda gen, b, m, n: list(b) + list(m) + list(n),
