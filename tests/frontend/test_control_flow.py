@@ -374,8 +374,6 @@ def test_while_errors():
         tf.while_loop(lambda i: i + 1, lambda i: i + 1, [i])
     with pytest.raises(ValueError, match="structure"):
         tf.while_loop(lambda i, j: i < 10, lambda i, j: (i + 1,), [i, i])
-    with pytest.raises(tf.errors.UnimplementedError, match="shape invariant"):
-        tf.while_loop(lambda i: i < 10, lambda i: i + 1, [i], shape_invariants=[tf.TensorShape(None)])
     with pytest.raises(ValueError, match="No loop variables"):
         tf.while_loop(lambda: True, lambda: (), [])
 
@@ -386,6 +384,23 @@ def test_shape_invariants_may_restate_shapes():
                       shape_invariants=[tf.TensorShape([None, 2])])
     assert y.shape.as_list() == [None, 2]
     assert run(tf.reduce_sum(y), {x: np.ones((3, 2))}) == 192.0
+
+
+def test_relaxed_shape_invariants():
+    """As in TF the loop sees the invariant's shape; a run whose variable then changes shape raises."""
+    x = tf.placeholder(tf.float32, [3, 2])
+    y = tf.while_loop(lambda y: tf.reduce_sum(y) < 100.0, lambda y: y * 2.0, [x],
+                      shape_invariants=[tf.TensorShape([None, 2])])
+    r = tf.while_loop(lambda i: i < 10, lambda i: i + 1, [tf.constant(0)], shape_invariants=[tf.TensorShape(None)])
+    assert y.shape.as_list() == [None, 2] and r.shape.ndims is None
+    (g,) = tf.gradients(tf.reduce_sum(y), x)
+    total, grad, count = run([tf.reduce_sum(y), g, r], {x: np.ones((3, 2))})
+    assert total == 192.0 and count == 10 and (grad == 32.0).all()
+    z = tf.while_loop(lambda z: tf.size(z) < 10, lambda z: tf.concat([z, z], 0), [tf.constant([1.0])],
+                      shape_invariants=[tf.TensorShape([None])])
+    assert z.shape.as_list() == [None]
+    with pytest.raises(tf.errors.UnimplementedError, match="shape_invariants"):
+        run(z)
 
 
 def test_loop_variable_changing_shape_at_run_time_is_rejected():

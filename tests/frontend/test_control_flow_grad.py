@@ -175,8 +175,6 @@ def test_loop_options_are_accepted():
     assert tf.gradients(q, x) == [None]
     with pytest.raises(TypeError, match="parallel_iterations must be a positive integer"):
         tf.while_loop(lambda i: i < 3, lambda i: i + 1, [0], parallel_iterations=0)
-    with pytest.raises(tf.errors.UnimplementedError, match="shape_invariants"):
-        tf.while_loop(lambda i: i < 3, lambda i: i + 1, [tf.constant([0])], shape_invariants=[tf.TensorShape([None])])
 
 
 def test_history_plan():

@@ -19,8 +19,9 @@ captured tensors and `maximum_iterations`. Its IR state is (loop variables...,
 iteration counter, captured values and Variables...); the condition ANDs in
 counter < maximum_iterations. The counter has maximum_iterations' dtype (int32, or int64 for a
 limit that needs it, as in TF), int32 without one. Loop variables keep their shapes from one
-iteration to the next; shape_invariants may restate those shapes but cannot
-relax them. Random ops in a body draw new numbers each iteration.
+iteration to the next: shape_invariants may relax the static shapes the loop
+sees (as in TF), but a run whose loop variable changes shape raises
+UnimplementedError naming them. Random ops in a body draw new numbers each iteration.
 
 Gradients (control_flow_grad.py) recompute rather than store: the gradient of
 an "If" is another "If" over the same pred, and the gradient of a "While" re-runs
@@ -182,7 +183,10 @@ def make_arg(like: Tensor, shape: TensorShape, name: str = "loop_var") -> Tensor
 
 
 def _invariant_shapes(flat: list, shape_invariants) -> list:
-    """The loop variables' shapes; shape_invariants may only restate them (xlite's shapes are static)."""
+    """The loop variables' shapes as the loop sees them: the invariants where given, else their own.
+
+    An invariant may relax a shape, but a run whose loop variable then changes shape raises
+    UnimplementedError (lower_loop): xlite's loops keep each variable's run-time shape."""
     if shape_invariants is None:
         return [t.shape for t in flat]
     invariants = nest.flatten(shape_invariants) if nest.is_sequence(shape_invariants) else [shape_invariants]
@@ -197,12 +201,7 @@ def _invariant_shapes(flat: list, shape_invariants) -> list:
                              f"specified shape invariant is {inv}.")
         relaxed = t.shape.ndims is not None and (inv.ndims is None or any(
             i is None and d is not None for i, d in zip(inv.dims, t.shape.dims)))
-        if relaxed:
-            raise errors.unimplemented(
-                f"tf.while_loop shape_invariants: the shape invariant {inv} for {t.name} (shape {t.shape}) "
-                "lets the loop variable change shape between iterations, which xlite cannot compile: its "
-                "while loops keep every loop variable's shape fixed")
-        shapes.append(t.shape.merge_with(inv))
+        shapes.append(inv if relaxed else t.shape.merge_with(inv))   # TF: the loop sees the invariant
     return shapes
 
 
@@ -280,7 +279,8 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                 inputs.append(limit)
                 max_index = len(inputs) - 1
         attrs = {"cond": cond_sub, "body": body_sub, "n_vars": len(flat), "max_index": max_index,
-                 "back_prop": bool(back_prop), "output_shapes": tuple(shapes)}
+                 "back_prop": bool(back_prop), "output_shapes": tuple(shapes),
+                 "relaxed": tuple(j for j, (t, s) in enumerate(zip(flat, shapes)) if s != t.shape)}
         op = make_op("While", inputs, attrs, name=scope, output_shapes=shapes,
                      control_inputs=_union(cond_sub.control_inputs, body_sub.control_inputs))
     outputs = nest.pack_sequence_as(top, op.outputs[:len(flat)])
@@ -392,7 +392,12 @@ def lower_loop(ctx, op, init, outer, history_rows: int | None = None, history_st
 
     new = bctx.lower(body_sub, {t: bctx.element(j) for j, t in enumerate(body_sub.args)},
                      {t: outer[t] for t in body_sub.captures})
-    for t, x, y in zip(op.inputs, init, new):
+    for j, (t, x, y) in enumerate(zip(op.inputs, init, new)):
+        if x.shape.dims != y.shape.dims and j in a.get("relaxed", ()):
+            raise errors.unimplemented(
+                f"tf.while_loop '{op.name}': loop variable {t.name} enters with shape {list(x.shape.dims)} and "
+                f"has shape {list(y.shape.dims)} after one iteration, as its shape_invariants allow; xlite "
+                "compiles loops whose variables keep their run-time shapes")
         if x.shape.dims != y.shape.dims:
             raise ValueError(f"Input tensor '{t.name}' enters the loop with shape {list(x.shape.dims)}, but "
                              f"has shape {list(y.shape.dims)} after one iteration; xlite compiles loops with "
