@@ -273,3 +273,18 @@ def test_dynamic_rnn_with_fed_time_steps_has_the_static_gradients(x_value):
     np.testing.assert_allclose(b, a, rtol=1e-12)
     for x, y in zip(ga, gb):
         np.testing.assert_allclose(y, x, rtol=1e-9)
+
+
+@pytest.mark.parametrize("time_dim", [0, None])
+def test_dynamic_rnn_over_no_steps_gives_empty_outputs_and_the_initial_state(time_dim):
+    """As TF: T = 0 (static or fed) runs no step; outputs [batch, 0, units], the state as it came in."""
+    x = tf.placeholder(tf.float32, [2, time_dim, 3])
+    h0 = tf.constant(np.arange(8, dtype=np.float32).reshape(2, 4))
+    out, state = tf.nn.dynamic_rnn(tf.nn.rnn_cell.GRUCell(4), x, initial_state=h0)
+    with tf.Session(target=INTERP) as sess:
+        sess.run(tf.global_variables_initializer())
+        got_out, got_state = sess.run([out, state], {x: np.zeros((2, 0, 3), np.float32)})
+        if time_dim is None:
+            assert sess.run(out, {x: np.ones((2, 3, 3), np.float32)}).shape == (2, 3, 4)
+    assert got_out.shape == (2, 0, 4)
+    np.testing.assert_array_equal(got_state, np.arange(8).reshape(2, 4))

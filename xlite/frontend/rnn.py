@@ -154,7 +154,9 @@ def _dynamic_rnn_loop(cell, inputs, initial_state, sequence_length, dtype):
     else:
         loop_bound = time_steps
     time = constant(0, dtype=dtypes.int32, name="time")
-    buffers = tuple(_zeros([time_steps, batch_size], size, state_dtype) for size in flat_output_size)
+    # one row at least, so the body (compiled even when it never runs) can write row 0; cut back after
+    rows = max(const_time, 1) if const_time is not None else math_ops.maximum(time_steps, 1)
+    buffers = tuple(_zeros([rows, batch_size], size, state_dtype) for size in flat_output_size)
 
     def time_step(time, buffers, state):
         input_t = []
@@ -183,6 +185,10 @@ def _dynamic_rnn_loop(cell, inputs, initial_state, sequence_length, dtype):
 
     _, final_buffers, final_state = while_loop(lambda time, *_: time < loop_bound, time_step,
                                                (time, buffers, initial_state), maximum_iterations=time_steps)
+    if const_time != rows:
+        final_buffers = [array_ops.slice(out, [0] * out.shape.ndims,
+                                         stack([time_steps] + [-1] * (out.shape.ndims - 1)))
+                         for out in final_buffers]
     for out, size in zip(final_buffers, flat_output_size):
         out.set_shape([const_time, const_batch] + state_shape(1, size)[1][1:])
     outputs = nest.pack_sequence_as(cell.output_size, list(final_buffers)) \
