@@ -102,6 +102,16 @@ def test_getitem_index_with_fed_index(target):
             np.testing.assert_array_equal(g, w)
 
 
+def test_fed_index_of_a_tensor_with_unknown_trailing_dims():
+    """x[i] of a [None, None] tensor: the trailing dim the index does not name stays whole."""
+    a = RNG.integers(-9, 9, (3, 2)).astype(np.int64)
+    x = tf.placeholder(tf.int64, [None, None])
+    i = tf.placeholder(tf.int32, [])
+    y = x[i]
+    assert y.shape.as_list() == [None]
+    np.testing.assert_array_equal(run("cpu", y, {x: a, i: 2}), a[2])
+
+
 def test_fed_index_lowers_to_one_dynamic_slice():
     from xlite.frontend.lower import lower_run
     x = tf.placeholder(tf.float32, [5, 4])

@@ -168,6 +168,9 @@ def _fed_window(op, s: DimSlice, begin: Tensor, end: Tensor) -> DimSlice:
     if s.shrink or s.start is not None or s.size is not None or not s.step or s.step < 0 \
             or (op.attrs["begin_mask"] | op.attrs["end_mask"]) & bit:
         return s
+    if begin.shape.ndims != 1 or begin.shape[0] is None or s.sparse_index >= begin.shape[0]:
+        return s   # a trailing dim the index vectors do not name (x[i] of a matrix): the whole dim
+
     difference = bound_difference(end, begin, s.sparse_index)
     if difference is None:
         return s
