@@ -19,7 +19,7 @@ def check_grad(fn, *arrays, static=True, rtol=1e-5, atol=1e-6, directions=None, 
     y = fn(*xs)
     w = tf.placeholder(tf.float64)
     loss = tf.reduce_sum(y * w)
-    grads = tf.gradients(loss, xs)
+    grads = [g if g is None else tf.convert_to_tensor(g) for g in tf.gradients(loss, xs)]   # IndexedSlices: dense
     feed = {**(feed or {}), **dict(zip(xs, arrays))}
     with tf.Session(target=target or "") as s:
         feed[w] = rng.normal(size=s.run(y, feed).shape)

@@ -22,6 +22,10 @@ from xlite.frontend.einsum_ops import *  # noqa: F401,F403
 from xlite.frontend.linalg_ops import *  # noqa: F401,F403
 from xlite.frontend.scan_ops import *  # noqa: F401,F403
 from xlite.frontend.segment_ops import *  # noqa: F401,F403
+from xlite.frontend.scatter_ops import *  # noqa: F401,F403
+from xlite.frontend.sparse_ops import *  # noqa: F401,F403
+from xlite.frontend.indexed_slices import IndexedSlices, IndexedSlicesValue
+from xlite.frontend import sparse_namespace as sparse
 from xlite.frontend.variable_scope import *  # noqa: F401,F403
 from xlite.frontend.init_ops import *  # noqa: F401,F403
 from xlite.frontend.gradients import gradients

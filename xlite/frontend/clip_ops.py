@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.graph import Tensor
+from xlite.frontend.indexed_slices import IndexedSlices
 from xlite.frontend.math_ops import (add_n, cast, check_dtype, FLOATS, greater, identity, maximum, minimum,
                                      NUMERIC, sqrt, square, where)
 from xlite.frontend.reduction_ops import reduce_sum
@@ -36,7 +37,7 @@ def clip_by_norm(t, clip_norm, axes=None, name=None) -> Tensor:
 
 def global_norm(t_list, name=None) -> Tensor:
     """sqrt(sum of squares) over every tensor in t_list (None entries are skipped)."""
-    tensors = [convert_to_tensor(t) for t in t_list if t is not None]
+    tensors = [t.values if isinstance(t, IndexedSlices) else convert_to_tensor(t) for t in t_list if t is not None]
     if not tensors:
         raise ValueError("global_norm needs at least one tensor")
     with name_scope(name, "global_norm", tensors) as scope:
@@ -54,9 +55,15 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None) -> tuple[li
         one = convert_to_tensor(1.0, dtype=use_norm.dtype)
         scale = clip_norm * minimum(one / use_norm, one / clip_norm)
         scale = scale + (use_norm - use_norm)     # NaN when the norm is infinite
-        clipped = [None if t is None else identity(t * cast(scale, convert_to_tensor(t).dtype))
-                   for t in t_list]
+        clipped = [None if t is None else _scaled(t, scale) for t in t_list]
     return clipped, use_norm
+
+
+def _scaled(t, scale):
+    """t * scale; an IndexedSlices (a gather's gradient) stays one, its rows scaled, as in TF."""
+    if isinstance(t, IndexedSlices):
+        return IndexedSlices(identity(t.values * cast(scale, t.dtype)), t.indices, t.dense_shape)
+    return identity(t * cast(scale, convert_to_tensor(t).dtype))
 
 
 __all__ = ["clip_by_value", "clip_by_norm", "global_norm", "clip_by_global_norm"]

@@ -15,6 +15,7 @@ from xlite.frontend.array_helpers import (array_lowering, as_int_tensor, normali
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.gradients import grad_rule
 from xlite.frontend.graph import Tensor
+from xlite.frontend.indexed_slices import IndexedSlices
 from xlite.frontend.op_registry import make_op
 from xlite.frontend.shape_ops import shape
 from xlite.ir import dtypes
@@ -61,9 +62,23 @@ def _lower_scatter_add_like(ctx, op, updates, indices, like, axis_inst):
 
 @grad_rule("GatherV2")
 def _gather_grad(op, g):
+    """Along axis 0, TF's IndexedSlices (g's rows at the indices, clamped as the gather clamped them);
+    along another axis, dense."""
     params, indices, axis = op.inputs
+    if partial_value(axis) == [0] and params.shape.ndims is not None:
+        return [_gather_rows_grad(params, indices, g), None, None]
     gx = make_op("ScatterAddToShapeOf", [g, indices, params, axis], {"T": g.dtype}, name="ScatterAdd").outputs[0]
     return [gx, None, None]
+
+
+def _gather_rows_grad(params: Tensor, indices: Tensor, g: Tensor) -> IndexedSlices:
+    from xlite.frontend import array_ops, math_ops   # (array_ops imports this module)
+    dense_shape = shape(params, out_type=indices.dtype)
+    rows = array_ops.concat([array_ops.reshape(array_ops.size(indices, out_type=indices.dtype), [1]),
+                             dense_shape[1:]], 0)
+    last = math_ops.maximum(dense_shape[0] - 1, 0)
+    flat = math_ops.minimum(math_ops.maximum(array_ops.reshape(indices, [-1]), 0), last)
+    return IndexedSlices(array_ops.reshape(g, rows), flat, dense_shape)
 
 
 @grad_rule("ScatterAddToShapeOf")

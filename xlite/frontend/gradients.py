@@ -14,6 +14,7 @@ import numpy as np
 
 from xlite.frontend.convert import constant, convert_to_tensor
 from xlite.frontend.graph import Tensor
+from xlite.frontend.indexed_slices import IndexedSlices, densified, sum_slices
 from xlite.frontend.op_registry import lowering, make_op, rule_decorator
 
 _GRAD_RULES: dict[str, Callable | None] = {}
@@ -92,6 +93,10 @@ grad_rule("BroadcastToShapeOf")(to_shape_of_grad(sum_to_shape_of))
 no_gradient("Const")    # declared here: convert.py, where Const lowers, is below this module
 
 
+# op types whose rule hands an IndexedSlices gradient on as it is (every other rule sees it dense)
+SPARSE_PASS_THROUGH = frozenset({"Identity", "ReadVariableOp"})
+
+
 # the algorithm ------------------------------------------------------------------------
 def _filled_like(value, like: Tensor, name: str) -> Tensor:
     """A tensor of `value` shaped like `like`, even where its dims are unknown until the run."""
@@ -131,6 +136,9 @@ def sum_gradients(grads: list | None) -> Tensor | None:
     grads = [g for g in grads or () if g is not None]
     if not grads:
         return None
+    if all(isinstance(g, IndexedSlices) for g in grads):
+        return sum_slices(grads)      # still sparse, as TF's aggregation keeps them
+    grads = [densified(g) for g in grads]
     total = grads[0]
     for g in grads[1:]:
         total = total + g
@@ -151,6 +159,8 @@ def backpropagate(seeds: list, ops: Iterable, key: Callable, total: Callable, ze
         rule = gradient_rule(op.type, op.name)
         if rule is None:
             continue
+        if op.type not in SPARSE_PASS_THROUGH:
+            out_grads = [densified(g) for g in out_grads]
         if len(op.outputs) > 1:
             out_grads = [g if g is not None else zeros(t) for g, t in zip(out_grads, op.outputs)]
         with rule_scope(op):

@@ -212,18 +212,7 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None) -> Tensor:
         return math_ops.multiply(x, inv_norm, name=scope)
 
 
-def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_indices=True,
-                     max_norm=None) -> Tensor:
-    """Rows of params by id (a gather on axis 0); sharded params and max_norm are not supported."""
-    if isinstance(params, (list, tuple)):
-        if len(params) != 1:
-            raise errors.unimplemented("embedding_lookup over a list of sharded params is not supported by xlite")
-        params = params[0]
-    if max_norm is not None:
-        raise errors.unimplemented("embedding_lookup with max_norm is not supported by xlite")
-    params = convert_to_tensor(params, name="params")
-    with params.graph.name_scope(name or "embedding_lookup") as scope:
-        return array_ops.gather(params, ids, name=scope)
+from xlite.frontend.embedding_ops import embedding_lookup, embedding_lookup_sparse  # noqa: E402,F401
 
 
 # recurrent networks (their modules use this one's bias_add and dropout, so they come last) -------------

@@ -36,6 +36,8 @@ def _flat_items(feed_dict: dict):
     them) paired leaf by leaf with its value's leaves, as TF1's Session.run does (nest.flatten_dict_items).
     Such a run takes the careful path each time (`feed_tensors` names no tensor for it)."""
     for key, value in feed_dict.items():
+        if hasattr(key, "_feed_parts"):              # a SparseTensor fed a SparseTensorValue (or a tuple)
+            key, value = key._feed_parts(value)
         if not isinstance(key, (tuple, list)):
             yield key, value
             continue

@@ -62,6 +62,9 @@ class FetchMapper:
             return ("namedtuple", type(fetches), [self._flatten(v) for v in fetches])
         if isinstance(fetches, (list, tuple)):
             return ("seq", type(fetches), [self._flatten(v) for v in fetches])
+        if hasattr(fetches, "_fetch_parts"):         # IndexedSlices, SparseTensor: a value of their parts
+            make, parts = fetches._fetch_parts()
+            return ("namedtuple", make, [self._flatten(v) for v in parts])
         element = self._resolve(fetches)
         if isinstance(element, Operation):
             if element not in self.target_ops:

@@ -6,8 +6,12 @@ import numpy as np
 from xlite.frontend import math_ops
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.gradients import gradients
+from xlite.frontend import array_ops
 from xlite.frontend.graph import GraphKeys, Tensor, executing_eagerly, get_default_graph
+from xlite.frontend.indexed_slices import IndexedSlices
+from xlite.frontend.scatter_ops import scatter_sub, scatter_update, tensor_scatter_nd_add
 from xlite.frontend.variables import Variable, assign, assign_add, assign_sub, group
+from xlite.train.sparse_rows import cast_slices, first_only, summed_rows
 
 
 def get_global_step(graph=None):
@@ -75,6 +79,9 @@ class Optimizer:
             updates = []
             for g, v in grads_and_vars:
                 with graph.name_scope("update_" + v.op.name):
+                    if isinstance(g, IndexedSlices):
+                        updates.append(self._apply_sparse_duplicate_indices(cast_slices(g, v.dtype), v))
+                        continue
                     g = convert_to_tensor(g)
                     if g.dtype != v.dtype:
                         g = math_ops.cast(g, v.dtype)
@@ -119,6 +126,16 @@ class Optimizer:
 
     def _apply_dense(self, grad: Tensor, var: Variable):
         raise NotImplementedError
+
+    def _apply_sparse_duplicate_indices(self, grad: IndexedSlices, var: Variable):
+        """TF's default: the rows of repeated indices summed, then `_apply_sparse`."""
+        summed, indices, first = summed_rows(grad)
+        return self._apply_sparse(summed, indices, first, var)
+
+    def _apply_sparse(self, summed: Tensor, indices: Tensor, first: Tensor, var: Variable):
+        """The update from the rows `summed_rows` gives; without a sparse rule, the dense update of them."""
+        dense = IndexedSlices(first_only(summed, first), indices, array_ops.shape(var, out_type=indices.dtype))
+        return self._apply_dense(convert_to_tensor(dense), var)
 
     def _finish(self, update_ops):
         return group(*update_ops)
@@ -167,6 +184,10 @@ class GradientDescentOptimizer(Optimizer):
     def _apply_dense(self, grad, var):
         return assign_sub(var, self._hyper(self._lr, var) * grad).op
 
+    def _apply_sparse_duplicate_indices(self, grad, var):
+        """var[indices] -= lr * values as one scatter (repeated indices add up), as TF's."""
+        return scatter_sub(var, grad.indices, self._hyper(self._lr, var) * grad.values).op
+
 
 class MomentumOptimizer(Optimizer):
     """accum = momentum * accum + grad; var -= lr * accum (Nesterov: lr * (grad + momentum * accum))."""
@@ -184,6 +205,15 @@ class MomentumOptimizer(Optimizer):
         new_accum = assign(accum, accum * momentum + grad)
         step = (grad + momentum * new_accum) if self._nesterov else new_accum
         return assign_sub(var, lr * step).op
+
+    def _apply_sparse(self, summed, indices, first, var):
+        """TF's sparse_apply_momentum: only the rows of the indices change."""
+        accum = self._slot(var, "momentum")
+        momentum, lr = self._hyper(self._momentum, var), self._hyper(self._lr, var)
+        new_rows = array_ops.gather(accum, indices) * momentum + summed
+        step = (summed + momentum * new_rows) if self._nesterov else new_rows
+        return group(scatter_update(accum, indices, new_rows),
+                     scatter_update(var, indices, array_ops.gather(var, indices) - lr * step))
 
 
 class AdamOptimizer(Optimizer):
@@ -207,16 +237,31 @@ class AdamOptimizer(Optimizer):
     def _get_beta_accumulators(self):
         return self._beta_powers
 
-    def _apply_dense(self, grad, var):
-        m, v = self._slot(var, "m"), self._slot(var, "v")
+    def _coefficients(self, var) -> tuple:
+        """(lr_t, beta1, beta2, epsilon) in var's dtype."""
         beta1_power, beta2_power = (math_ops.cast(p, var.dtype) if p.dtype != var.dtype else p
                                     for p in (convert_to_tensor(self._beta_powers[0]),
                                               convert_to_tensor(self._beta_powers[1])))
         lr, b1, b2 = self._hyper(self._lr, var), self._hyper(self._beta1, var), self._hyper(self._beta2, var)
-        eps = self._hyper(self._epsilon, var)
         lr_t = lr * math_ops.sqrt(1 - beta2_power) / (1 - beta1_power)
+        return lr_t, b1, b2, self._hyper(self._epsilon, var)
+
+    def _apply_dense(self, grad, var):
+        m, v = self._slot(var, "m"), self._slot(var, "v")
+        lr_t, b1, b2, eps = self._coefficients(var)
         m_t = assign(m, b1 * m + (1 - b1) * grad)
         v_t = assign(v, b2 * v + (1 - b2) * math_ops.square(grad))
+        return assign_sub(var, lr_t * m_t / (math_ops.sqrt(v_t) + eps)).op
+
+    def _apply_sparse(self, summed, indices, first, var):
+        """TF's (non-lazy) _apply_sparse: m and v decay everywhere, the gradient rows are scatter-added,
+        and every row of var moves by the new moments."""
+        m, v = self._slot(var, "m"), self._slot(var, "v")
+        lr_t, b1, b2, eps = self._coefficients(var)
+        rows = array_ops.expand_dims(indices, 1)
+        once = first_only(summed, first)
+        m_t = assign(m, tensor_scatter_nd_add(b1 * m, rows, (1 - b1) * once))
+        v_t = assign(v, tensor_scatter_nd_add(b2 * v, rows, (1 - b2) * math_ops.square(once)))
         return assign_sub(var, lr_t * m_t / (math_ops.sqrt(v_t) + eps)).op
 
     def _finish(self, update_ops):
@@ -244,6 +289,14 @@ class AdagradOptimizer(Optimizer):
         accum = self._slot(var, "accumulator")
         new_accum = assign_add(accum, math_ops.square(grad))
         return assign_sub(var, self._hyper(self._lr, var) * grad * math_ops.rsqrt(new_accum)).op
+
+    def _apply_sparse(self, summed, indices, first, var):
+        """TF's sparse_apply_adagrad: only the rows of the indices change."""
+        accum = self._slot(var, "accumulator")
+        new_rows = array_ops.gather(accum, indices) + math_ops.square(summed)
+        step = self._hyper(self._lr, var) * summed * math_ops.rsqrt(new_rows)
+        return group(scatter_update(accum, indices, new_rows),
+                     scatter_update(var, indices, array_ops.gather(var, indices) - step))
 
 
 class RMSPropOptimizer(Optimizer):
