@@ -32,6 +32,7 @@ one, so this one does not import it: xlite/__init__ does, which registers them.
 """
 from __future__ import annotations
 
+import numbers
 import weakref
 
 from xlite import errors
@@ -222,7 +223,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
 
     parallel_iterations and swap_memory are accepted and ignored (one compiled loop runs in order);
     back_prop=False stops gradients."""
-    if not isinstance(parallel_iterations, int) or parallel_iterations < 1:
+    if not isinstance(parallel_iterations, numbers.Integral) or parallel_iterations < 1:
         raise TypeError("parallel_iterations must be a positive integer.")
     if not callable(cond):
         raise TypeError("cond must be callable.")
