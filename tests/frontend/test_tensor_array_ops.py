@@ -140,3 +140,28 @@ def test_tf_cond_returns_tensor_arrays():
     stacked, both = run([ta.stack(), second.stack()])
     np.testing.assert_allclose(stacked, x * [[1], [-1], [1]])
     np.testing.assert_array_equal(both, [[1, 2], [3, 4]])
+
+
+def test_tf1_dynamic_rnn_pattern_with_fed_batch():
+    """TF1's dynamic_rnn loop: inputs unstacked into one array, each step's output written to another, no
+    maximum_iterations, batch (and time) fed: forward against NumPy, gradients by finite differences."""
+    def rnn(inputs, w):
+        steps, batch = tf.shape(inputs)[0], tf.shape(inputs)[1]
+        input_ta = tf.TensorArray(tf.float64, size=steps).unstack(inputs)
+
+        def step(t, h, out):
+            h = tf.tanh(tf.matmul(tf.concat([input_ta.read(t), h], 1), w))
+            return t + 1, h, out.write(t, h)
+        _, _, out = tf.while_loop(lambda t, *_: t < steps, step,
+                                  [0, tf.zeros(tf.stack([batch, 2]), tf.float64), tf.TensorArray(tf.float64, size=steps)])
+        return out.stack()
+    xs, w = RNG.standard_normal((3, 2, 2)), RNG.standard_normal((4, 2)) * 0.5
+    got = gradcheck.check_grad(rnn, xs, w, static=False, directions=2)
+    assert [g.shape for g in got] == [xs.shape, w.shape]
+    h, want = np.zeros((2, 2)), []
+    for x in xs:
+        h = np.tanh(np.concatenate([x, h], 1) @ w)
+        want.append(h)
+    inputs, weights = tf.placeholder(tf.float64, [None, None, 2]), tf.placeholder(tf.float64, [4, 2])
+    with tf.Session() as s:
+        np.testing.assert_allclose(s.run(rnn(inputs, weights), {inputs: xs, weights: w}), want, rtol=1e-12)
