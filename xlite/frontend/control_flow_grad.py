@@ -29,6 +29,7 @@ from math import isqrt
 from xlite import errors
 from xlite.frontend import control_flow_ops as cf
 from xlite.frontend.array_ops import zeros_like
+from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.gradients import gradients, grad_rule, no_gradient
 from xlite.frontend.op_registry import lowering, make_op
 from xlite.frontend.subgraph import SubgraphContext, TupleState, finish, recording, static_shape
@@ -50,7 +51,8 @@ def _vjp(ys, grad_ys, xs) -> list:
     grads = [None] * len(xs)
     if pairs and xs:
         grads = gradients([y for y, _ in pairs], xs, grad_ys=[g for _, g in pairs], stop_gradients=xs)
-    return [g if g is not None else zeros_like(x) for g, x in zip(grads, xs)]
+    return [convert_to_tensor(g) if g is not None else zeros_like(x)   # IndexedSlices: dense, made in here
+            for g, x in zip(grads, xs)]
 
 
 @grad_rule("If")
