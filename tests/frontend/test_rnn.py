@@ -281,9 +281,11 @@ def test_dynamic_rnn_over_no_steps_gives_empty_outputs_and_the_initial_state(tim
     x = tf.placeholder(tf.float32, [2, time_dim, 3])
     h0 = tf.constant(np.arange(8, dtype=np.float32).reshape(2, 4))
     out, state = tf.nn.dynamic_rnn(tf.nn.rnn_cell.GRUCell(4), x, initial_state=h0)
+    grads = tf.gradients(tf.reduce_sum(state), tf.trainable_variables())
     with tf.Session(target=INTERP) as sess:
         sess.run(tf.global_variables_initializer())
-        got_out, got_state = sess.run([out, state], {x: np.zeros((2, 0, 3), np.float32)})
+        got_out, got_state, got_grads = sess.run([out, state, grads], {x: np.zeros((2, 0, 3), np.float32)})
+        assert len(got_grads) == 4 and not any(g.any() for g in got_grads)
         if time_dim is None:
             assert sess.run(out, {x: np.ones((2, 3, 3), np.float32)}).shape == (2, 3, 4)
     assert got_out.shape == (2, 0, 4)
