@@ -62,6 +62,17 @@ def test_gradients_against_finite_differences(static):
     gradcheck.check_grad(functional, RNG.standard_normal((3, 2)), static=static, target="interpreter")
 
 
+def test_empty_and_single_element_inputs():
+    empty, one = tf.zeros([0, 3]), tf.constant([[1.0, 2.0]])
+    got = run([tf.map_fn(lambda r: r * 2.0, empty), tf.scan(lambda a, r: a + r, empty, initializer=tf.zeros([3])),
+               tf.foldl(lambda a, r: a + r, empty, initializer=tf.ones([3])), tf.foldr(lambda a, r: a * r, one),
+               tf.scan(lambda a, r: a + r, one)])
+    assert got[0].shape == (0, 3) and got[1].shape == (0, 3)
+    np.testing.assert_array_equal(got[2], [1, 1, 1])
+    np.testing.assert_array_equal(got[3], [1, 2])
+    np.testing.assert_array_equal(got[4], [[1, 2]])
+
+
 def test_back_prop_false_and_errors():
     x = tf.constant(X)
     assert tf.gradients(tf.reduce_sum(tf.map_fn(lambda r: r * r, x, back_prop=False)), [x]) == [None]

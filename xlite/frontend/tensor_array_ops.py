@@ -47,6 +47,8 @@ def row(x: Tensor, index) -> Tensor:
         raise errors.unimplemented(f"TensorArray: reading a row of {x.name}, whose rank is unknown")
     index = convert_to_tensor(index, dtype=dtypes.int32)
     rest = x.shape[1:]
+    if x.shape[0] == 0:   # no row to read: only a loop that never runs reads one (its body is still traced)
+        return fill_ops.zeros(rest.as_list() if rest.is_fully_defined() else shape_ops.shape(x)[1:], x.dtype)
     size = [1] + (rest.as_list() if rest.is_fully_defined() else [])
     if not rest.is_fully_defined():
         size = join_ops.concat([[1], shape_ops.shape(x)[1:]], 0)
@@ -202,6 +204,8 @@ class TensorArray:
         buf = ta._buffer
         if value.shape.ndims is None:
             raise errors.unimplemented(f"TensorArray '{self._name}': a write of a value of unknown rank")
+        if ta.capacity == 0:   # only a loop that never runs writes here (its body is still traced)
+            return ta._with(buf, shape)
         starts = join_ops.stack([index] + [0] * value.shape.ndims)
         new = dynamic_update_slice(buf, array_ops.expand_dims(value, 0), starts, name=name or "TensorArrayWrite")
         return ta._with(new, shape)
