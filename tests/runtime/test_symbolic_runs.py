@@ -101,3 +101,17 @@ def test_traced_runs_of_a_symbolic_signature():
                                options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE), run_metadata=metadata)
                 np.testing.assert_array_equal(out, np.full(n, 3.0))
                 assert metadata.step_stats.dev_stats[0].node_stats
+
+
+def test_shape_and_size_of_a_symbolic_tensor_are_run_time_values():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 2, 3])
+        flat = tf.reshape(x, [-1, 6])
+        back = tf.reshape(flat * 2.0, tf.shape(x))
+        with tf.Session() as sess:
+            for n in (1, 4):
+                value = np.arange(n * 6, dtype=np.float32).reshape(n, 2, 3)
+                got_back, shape, size = sess.run([back, tf.shape(x), tf.size(x)], {x: value})
+                np.testing.assert_array_equal(got_back, value * 2.0)
+                assert shape.tolist() == [n, 2, 3] and size == n * 6
+            assert not sess.symbolic_fallbacks

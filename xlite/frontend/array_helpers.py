@@ -18,6 +18,7 @@ from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.graph import Tensor, get_default_graph
 from xlite.frontend.op_registry import lowering, make_op
 from xlite.frontend.slice_spec import slice_python_list
+from xlite.ir.symbolic import is_symbolic
 from xlite.ir import dtypes
 from xlite.ir.module import Instruction
 from xlite.ir.shape import Shape
@@ -71,8 +72,8 @@ def shape_arg(ctx, op, index: int, inst) -> list | None:
 
     None when even its length is unknown."""
     value = constant_arg(ctx, op, inst, f"input {index} (a shape)")
-    if value is not None:
-        return [int(v) for v in np.reshape(value, -1)]
+    if value is not None:       # (a shape of symbolic sizes keeps them: xlite/ir/symbolic.py)
+        return [v if is_symbolic(v) else int(v) for v in np.reshape(value, -1)]
     return partial_value(op.inputs[index])
 
 

@@ -7,6 +7,7 @@ star-imports one name list.
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
@@ -52,8 +53,8 @@ def _reshape_dims(dims, target) -> list:
     if len(inferred) > 1:
         raise ValueError(f"Only one input size may be -1, not both {inferred[0]} and {inferred[1]}")
     rest = [d for d in target if d != -1]
-    n_in = None if None in dims else int(np.prod(dims, dtype=np.int64))
-    n_rest = None if None in rest else int(np.prod(rest, dtype=np.int64))
+    n_in = None if None in dims else math.prod(dims)        # (math.prod: symbolic sizes too)
+    n_rest = None if None in rest else math.prod(rest)
     out = list(target)
     if inferred:
         if n_in is None or n_rest is None:

@@ -19,6 +19,7 @@ from xlite.ir.builder import Builder
 from xlite.ir.module import Computation, Instruction, Module
 from xlite.ir.shape import Shape
 from xlite.ir.shape_inference import ShapeError
+from xlite.ir.symbolic import is_symbolic
 
 
 @dataclass
@@ -80,6 +81,7 @@ class RunContext(LoweringContext):
         self.assigned: list[Operation] = []
         self._rng_counter: Instruction | None = None
         self._sizes: dict = {}
+        self.symbolic_values: dict = {}
         builder.size_scalar = self.size_scalar
 
     def placeholder(self, op: Operation) -> Instruction:
@@ -116,12 +118,20 @@ class RunContext(LoweringContext):
             self.assigned.append(var_op)
         return value
 
+    def symbolic_shape(self, dims, dtype) -> Instruction:
+        """tf.shape of symbolic sizes: each size a scalar parameter (size_scalar), joined at run time."""
+        parts = [self.b.reshape(self.size_scalar(d, dtype), (1,)) if is_symbolic(d)
+                 else self.b.constant(np.array([d], dtype.np)) for d in dims]
+        inst = self.b.emit("concatenate", tuple(parts), dimension=0)
+        self.symbolic_values[inst] = tuple(dims)
+        return inst
+
     def size_scalar(self, value, dtype) -> Instruction:
         """A symbolic size used as a value (Builder.size_scalar): a scalar parameter the run plan fills."""
         key = (value, dtype)
         param = self._sizes.get(key)
         if param is None:
-            param = self._sizes[key] = self.b.parameter(Shape(dtype, ()), name="size")
+            param = self._sizes[key] = self.b.parameter(Shape(dtype, ()), name=f"size.{len(self._sizes)}")
             self.lowered.params.append(("size", key))
         return param
 

@@ -20,6 +20,7 @@ from xlite.ir.builder import Builder
 from xlite.ir.module import Instruction, Metadata
 from xlite.ir.shape import Shape
 from xlite.ir.shape_inference import ShapeError
+from xlite.ir.symbolic import SymbolicUnsupported
 
 _LOWERINGS: dict[str, Callable] = {}
 _STATEFUL: set[str] = set()
@@ -82,9 +83,20 @@ class LoweringContext:
         self.b = builder
 
     def constant_value(self, inst: Instruction):
-        """The value of a compile-time constant operand (a shape, an axis), or None when unknown."""
+        """The value of a compile-time constant operand (a shape, an axis), or None when unknown; the
+        shape of a tensor of symbolic sizes (xlite/ir/symbolic.py) is an object array of them."""
+        symbolic = self.symbolic_values.get(inst)
+        if symbolic is not None:
+            return np.array(symbolic, dtype=object)
         from xlite.semantics.constant_eval import try_evaluate
         return try_evaluate(inst)
+
+    symbolic_values: dict = {}      # (a run's own: RunContext) instruction -> the symbolic sizes it holds
+
+    def symbolic_shape(self, dims, dtype) -> Instruction:
+        """tf.shape of a tensor with symbolic sizes: a value made at run time, whose sizes rules that need
+        a constant shape (Reshape) still read (constant_value)."""
+        raise SymbolicUnsupported(f"the shape {list(dims)} of symbolic sizes as a value")
 
     def unknown(self, shape: Shape) -> Instruction:
         raise NotImplementedError("only static shape inference has unknown values")

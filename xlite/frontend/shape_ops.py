@@ -1,6 +1,8 @@
 """tf.shape, tf.shape_n, tf.size and tf.rank: constants whenever the shape is known, which it always is in a run."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from xlite.frontend.array_helpers import array_lowering
@@ -10,6 +12,7 @@ from xlite.frontend.graph import Tensor
 from xlite.frontend.op_registry import make_op
 from xlite.ir import dtypes
 from xlite.ir.shape import Shape
+from xlite.ir.symbolic import has_symbolic
 
 __all__ = ["shape", "shape_n", "size", "rank"]
 
@@ -17,6 +20,8 @@ __all__ = ["shape", "shape_n", "size", "rank"]
 def _shape_of(ctx, x, out_type):
     if None in x.shape.dims:
         return ctx.unknown(Shape(out_type, (x.shape.rank,)))
+    if has_symbolic(x.shape.dims):
+        return ctx.symbolic_shape(x.shape.dims, out_type)
     return ctx.b.constant(np.array(x.shape.dims, dtype=out_type.np).reshape(x.shape.rank))
 
 
@@ -35,7 +40,7 @@ def _lower_size(ctx, op, x):
     out_type = op.attrs["out_type"]
     if None in x.shape.dims:
         return ctx.unknown(Shape(out_type, ()))
-    return ctx.b.scalar(int(np.prod(x.shape.dims, dtype=np.int64)), out_type)
+    return ctx.b.scalar(math.prod(x.shape.dims), out_type)     # (a symbolic size: a parameter of the run)
 
 
 @array_lowering("Rank")
