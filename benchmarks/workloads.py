@@ -33,7 +33,7 @@ class Workload:
     id: str
     title: str
     shapes: str
-    kind: str                     # "bandwidth" | "train" | "overhead" | "compile" | "aot" | "function"
+    kind: str                     # "bandwidth" | "train" | "overhead" | "compile" | "aot" | "poly" | "function"
     build: object                 # () -> Program
     bytes_moved: int = 0          # W1/W2: x read once and y written once
     rtol: float = 1e-4            # float32 agreement with the interpreter
@@ -381,6 +381,8 @@ WORKLOADS = {w.id: w for w in (
     Workload("W5", "Deep-MNIST CNN SGD step", "batch 32, 28x28x1 NHWC", "train", build_w5),
     Workload("W6", "cold compile of the W3 step", "fresh process, empty/warm cache", "compile", build_w3),
     Workload("W6-aot", "AOT library of the W3 step: load + first step", "fresh process, no LLVM", "aot", build_w3),
+    Workload("W6-poly", "W3 step: first run at batch 100 after the cold compile at 128",
+             "[None, 784] placeholder, fresh process", "poly", build_w3),
     Workload("W7", "eager dispatch: x = x * 0.5 + 1.0", "1000 eager ops on f32[16], per op", "eager",
              build_w7),
     Workload("W8", "tf.function call: add two f32 scalars", "eager f32[] + f32[] vs W4's sess.run", "function",

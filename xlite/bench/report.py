@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .aot_workload import table_row as aot_table_row
+from .poly_workload import table_row as poly_table_row
 from .data_workload import table_row as data_table_row
 from .distributed_workload import table_row as distributed_table_row
 from .eager_workload import table_row as eager_table_row
@@ -71,7 +72,7 @@ def format_table(report: dict) -> str:
         if gpu:
             r = rows[-1]
             launches = w.get("launches")
-            timed = w["kind"] not in ("aot", "compile", "function", "data", "eager", "keras")
+            timed = w["kind"] not in ("aot", "poly", "compile", "function", "data", "eager", "keras")
             extra = _cupy_cells(w, report) if timed else ["-", "-"]
             rows[-1] = (r[:4] + [_device_cell(w) if timed else "-"] + r[4:7] + extra + r[7:9]
                         + ["-" if launches is None else str(launches)] + r[9:])
@@ -108,7 +109,8 @@ def _device_cell(w: dict) -> str:
 
 # workload kind -> its module's table_row(row, fmt_time, fmt_ratio); "compile" and op-level rows are below
 _TABLE_ROWS = {"aot": aot_table_row, "function": function_table_row, "data": data_table_row,
-               "keras": keras_table_row, "eager": eager_table_row, "distributed": distributed_table_row}
+               "keras": keras_table_row, "eager": eager_table_row, "distributed": distributed_table_row,
+               "poly": poly_table_row}
 
 
 def _table_row(w: dict, report: dict, target: str) -> list:

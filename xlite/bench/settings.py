@@ -7,8 +7,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
-WORKLOAD_IDS = ("W1", "W2", "W3", "W4", "W5", "W6", "W6-aot", "W7", "W8", "W3-fn", "W9", "W10",
-                "W11")   # W6-aot: aot_workload.py;
+WORKLOAD_IDS = ("W1", "W2", "W3", "W4", "W5", "W6", "W6-aot", "W6-poly", "W7", "W8", "W3-fn", "W9", "W10",
+                "W11")   # W6-aot: aot_workload.py; W6-poly (symbolic batch dims): poly_workload.py;
 #   W7 (eager ops): eager_workload.py; W8, W3-fn (tf.function): function_workload.py
 #   W9 (tf.data input pipeline): data_workload.py
 #   W10 (Keras fit): keras_workload.py

@@ -21,6 +21,7 @@ from .distributed_workload import run_distributed_workload
 from .eager_workload import run_eager_workload
 from .function_workload import run_function_workload
 from .keras_workload import run_keras_workload
+from .poly_workload import run_poly_workload
 from .gpu import DEVICE_SYSTEM, _hbm_figures
 from .settings import WORKLOAD_IDS, Settings, cupy_version, jax_available, load_workloads
 from .systems import prepare
@@ -30,7 +31,8 @@ from .timing import _median, _paired_ratio, time_systems
 
 # workload kind -> its runner(workload, target, with_jax, settings); the op-level kinds are timed below
 _RUNNERS = {"compile": run_compile_workload, "function": run_function_workload, "data": run_data_workload,
-            "keras": run_keras_workload, "eager": run_eager_workload, "distributed": run_distributed_workload}
+            "keras": run_keras_workload, "eager": run_eager_workload, "distributed": run_distributed_workload,
+            "poly": run_poly_workload}
 
 
 def run_workload(workload, target: str, with_jax: bool, settings: Settings, with_cupy: bool = False) -> dict:
