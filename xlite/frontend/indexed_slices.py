@@ -6,6 +6,7 @@ Optimizers apply it with a scatter; anything else converts it to a dense tensor
 from __future__ import annotations
 
 import collections
+from operator import attrgetter
 
 from xlite.frontend.graph import Tensor
 
@@ -19,13 +20,13 @@ class IndexedSlices:
         self._values, self._indices, self._dense_shape = values, indices, dense_shape
         self._dense = None
 
-    values = property(lambda self: self._values)
-    indices = property(lambda self: self._indices)
-    dense_shape = property(lambda self: self._dense_shape)
-    dtype = property(lambda self: self._values.dtype)
-    name = property(lambda self: self._values.name)
-    op = property(lambda self: self._values.op)
-    graph = property(lambda self: self._values.graph)
+    values = property(attrgetter("_values"))
+    indices = property(attrgetter("_indices"))
+    dense_shape = property(attrgetter("_dense_shape"))
+    dtype = property(attrgetter("_values.dtype"))
+    name = property(attrgetter("_values.name"))
+    op = property(attrgetter("_values.op"))
+    graph = property(attrgetter("_values.graph"))
     device = property(lambda self: "")
 
     @property

@@ -14,6 +14,7 @@ import numpy as np
 from xlite import errors
 from xlite.frontend.array_helpers import array_lowering, op_scope, zeros_ir
 from xlite.frontend.convert import convert_to_tensor
+from xlite.frontend.fill_ops import zeros_like
 from xlite.frontend.gather_ops import _check_indices, _linear_index, _scatter_nd_updates_grad
 from xlite.frontend.gradients import grad_rule, no_gradient
 from xlite.frontend.graph import Tensor
@@ -121,7 +122,6 @@ def _tensor_scatter_add_grad(op, g):
 @grad_rule("TensorScatterUpdate")
 def _tensor_scatter_update_grad(op, g):
     """TF's rule: the written rows pass nothing back to the tensor; each update gets g at its index."""
-    from xlite.frontend.fill_ops import zeros_like
     indices, updates = op.inputs[1], op.inputs[2]
     return [tensor_scatter_nd_update(g, indices, zeros_like(updates)), None, _scatter_nd_updates_grad(g, indices)]
 
@@ -163,22 +163,20 @@ def _tensor_scatter(op_type: str, tensor, indices, updates, name) -> Tensor:
         dims = t.shape.dims if t.shape.ndims is not None else None
         if dims is not None:
             _check_static_indices(op_type, idx, dims, nd=True)
-        out = make_op(op_type, [t, idx, upd], {"T": t.dtype, "Tindices": idx.dtype}, name=scope).outputs[0]
-        return out
+        return make_op(op_type, [t, idx, upd], {"T": t.dtype, "Tindices": idx.dtype}, name=scope).outputs[0]
 
 
-def tensor_scatter_nd_add(tensor, indices, updates, name=None) -> Tensor:
-    """tensor with updates added at the index tuples (TF2's tf.tensor_scatter_nd_add)."""
-    return _tensor_scatter("TensorScatterAdd", tensor, indices, updates, name)
+def _tensor_api(op_type: str, doc: str):
+    def api(tensor, indices, updates, name=None) -> Tensor:
+        return _tensor_scatter(op_type, tensor, indices, updates, name)
+    api.__doc__ = doc
+    return api
 
 
-def tensor_scatter_nd_sub(tensor, indices, updates, name=None) -> Tensor:
-    return _tensor_scatter("TensorScatterSub", tensor, indices, updates, name)
-
-
-def tensor_scatter_nd_update(tensor, indices, updates, name=None) -> Tensor:
-    """tensor with the rows at the index tuples replaced by updates (the last of repeated ones wins)."""
-    return _tensor_scatter("TensorScatterUpdate", tensor, indices, updates, name)
+tensor_scatter_nd_add = _tensor_api("TensorScatterAdd", "tensor with updates added at the index tuples.")
+tensor_scatter_nd_sub = _tensor_api("TensorScatterSub", "tensor with updates subtracted at the index tuples.")
+tensor_scatter_nd_update = _tensor_api("TensorScatterUpdate", "tensor with the slices at the index tuples "
+                                                              "replaced by updates (the last of repeats wins).")
 
 
 def _variable_scatter(op_type: str, ref, indices, updates, name) -> Tensor:
@@ -194,26 +192,16 @@ def _variable_scatter(op_type: str, ref, indices, updates, name) -> Tensor:
         return op.outputs[0]
 
 
-def scatter_add(ref, indices, updates, use_locking=False, name=None) -> Tensor:
-    """ref[indices[i], ...] += updates[i, ...]; the Variable's new value."""
-    return _variable_scatter("ScatterAdd", ref, indices, updates, name)
+def _variable_api(op_type: str, doc: str, locking: bool = False):
+    def api(ref, indices, updates, use_locking=locking, name=None) -> Tensor:
+        return _variable_scatter(op_type, ref, indices, updates, name)
+    api.__doc__ = doc + " Returns the Variable's new value."
+    return api
 
 
-def scatter_sub(ref, indices, updates, use_locking=False, name=None) -> Tensor:
-    return _variable_scatter("ScatterSub", ref, indices, updates, name)
-
-
-def scatter_update(ref, indices, updates, use_locking=True, name=None) -> Tensor:
-    return _variable_scatter("ScatterUpdate", ref, indices, updates, name)
-
-
-def scatter_nd_add(ref, indices, updates, use_locking=False, name=None) -> Tensor:
-    return _variable_scatter("ScatterNdAdd", ref, indices, updates, name)
-
-
-def scatter_nd_sub(ref, indices, updates, use_locking=False, name=None) -> Tensor:
-    return _variable_scatter("ScatterNdSub", ref, indices, updates, name)
-
-
-def scatter_nd_update(ref, indices, updates, use_locking=True, name=None) -> Tensor:
-    return _variable_scatter("ScatterNdUpdate", ref, indices, updates, name)
+scatter_add = _variable_api("ScatterAdd", "ref[indices[i], ...] += updates[i, ...].")
+scatter_sub = _variable_api("ScatterSub", "ref[indices[i], ...] -= updates[i, ...].")
+scatter_update = _variable_api("ScatterUpdate", "ref[indices[i], ...] = updates[i, ...].", locking=True)
+scatter_nd_add = _variable_api("ScatterNdAdd", "ref[indices[i]] += updates[i] for index tuples.")
+scatter_nd_sub = _variable_api("ScatterNdSub", "ref[indices[i]] -= updates[i] for index tuples.")
+scatter_nd_update = _variable_api("ScatterNdUpdate", "ref[indices[i]] = updates[i] for index tuples.", locking=True)

@@ -8,6 +8,7 @@ constant, or a sparse_placeholder with a fully defined shape).
 from __future__ import annotations
 
 import collections
+from operator import attrgetter
 
 import numpy as np
 
@@ -38,12 +39,12 @@ class SparseTensor:
     def from_value(cls, value) -> "SparseTensor":
         return value if isinstance(value, SparseTensor) else cls(value.indices, value.values, value.dense_shape)
 
-    indices = property(lambda self: self._indices)
-    values = property(lambda self: self._values)
-    dense_shape = property(lambda self: self._dense_shape)
-    dtype = property(lambda self: self._values.dtype)
-    op = property(lambda self: self._values.op)
-    graph = property(lambda self: self._values.graph)
+    indices = property(attrgetter("_indices"))
+    values = property(attrgetter("_values"))
+    dense_shape = property(attrgetter("_dense_shape"))
+    dtype = property(attrgetter("_values.dtype"))
+    op = property(attrgetter("_values.op"))
+    graph = property(attrgetter("_values.graph"))
 
     @property
     def shape(self) -> TensorShape:
