@@ -11,6 +11,7 @@ from xlite.codegen.cpu.kernels import kernel_rule
 from xlite.codegen.cpu.llvm_types import I64, constant, i64, is_unsigned, register_type
 from xlite.codegen.cpu.pairwise import reduce_loops
 from xlite.codegen.cpu.reductions_columns import emit_columns_pairwise, wants_columns_pairwise
+from xlite.codegen.conv_window import conv_window
 from xlite.ir.dtypes import DType
 
 
@@ -164,24 +165,16 @@ def _convolution(gen: ElementGenerator, inst, index: Index):
     padding or between dilated input elements contribute nothing."""
     lhs, rhs = inst.operands
     fc, b = gen.fc, gen.b
-    a = inst.attrs
-    lspec, rspec, ospec = a["lhs_spec"], a["rhs_spec"], a["out_spec"]
-    nsp = lhs.shape.rank - 2
-    strides, padding = a["window_strides"], a["padding"]
-    lhs_dil = a.get("lhs_dilation", (1,) * nsp)
-    rhs_dil = a.get("rhs_dilation", (1,) * nsp)
-    groups = a.get("feature_group_count", 1)
+    lspec, rspec, ospec, nsp, strides, padding, lhs_dil, rhs_dil, groups, cin_g, cout_g, window = \
+        conv_window(inst)
     dt = inst.shape.dtype
     zero = constant(dt, 0)
-    cin_g = rhs.shape.dims[rspec[1]]
-    cout_g = rhs.shape.dims[rspec[0]] // groups
     out_vals = index.values(b)
     n, o = out_vals[ospec[0]], out_vals[ospec[1]]
     acc = gen.accumulator(register_type(dt), zero)
     if 0 in rhs.shape.dims or 0 in lhs.shape.dims:
         return b.load(acc)
     feature_base = b.mul(b.udiv(o, i64(cout_g)), i64(cin_g)) if groups > 1 else None
-    window = [rhs.shape.dims[rspec[2 + i]] for i in range(nsp)]
     with gen.scope(), fc.loop_nest([cin_g] + window, "c") as ivs:
         c, ks = ivs[0], ivs[1:]
         lvals, rvals, conds = [None] * lhs.shape.rank, [None] * rhs.shape.rank, []

@@ -31,6 +31,7 @@ from xlite.codegen.cuda.c_types import ctype, float_suffix, literal
 from xlite.codegen.cuda.element_generator import Index, and_all, physical_order
 from xlite.codegen.cuda.kernels import KernelBuilder, kernel_rule
 from xlite.codegen.cuda.reductions import unflatten
+from xlite.codegen.conv_window import conv_window
 from xlite.codegen.pairwise import is_pairwise
 
 BM = BN = 64
@@ -86,16 +87,8 @@ def dot_contraction(inst) -> Contraction:
 
 def conv_contraction(inst) -> Contraction:
     lhs, rhs = inst.operands
-    a = inst.attrs
-    lspec, rspec, ospec = a["lhs_spec"], a["rhs_spec"], a["out_spec"]
-    nsp = lhs.shape.rank - 2
-    strides, padding = a["window_strides"], a["padding"]
-    lhs_dil = a.get("lhs_dilation", (1,) * nsp)
-    rhs_dil = a.get("rhs_dilation", (1,) * nsp)
-    groups = a.get("feature_group_count", 1)
-    cin_g = rhs.shape.dims[rspec[1]]
-    cout_g = rhs.shape.dims[rspec[0]] // groups
-    window = [rhs.shape.dims[rspec[2 + i]] for i in range(nsp)]
+    (lspec, rspec, ospec, nsp, strides, padding, lhs_dil, rhs_dil, groups, cin_g, cout_g,
+     window) = conv_window(inst)
     out_spatial = [inst.shape.dims[ospec[2 + i]] for i in range(nsp)]
     zero = literal(inst.shape.dtype, 0)
 
