@@ -130,8 +130,8 @@ class Strategy:
             return grads
         rows = cast(batch_rows, dtypes.float32)
         scale = rows * float(self._world.size) / collective_ops.all_reduce(rows, "sum")
-        return [None if g is None else collective_ops.all_reduce(g * cast(scale, g.dtype), "average")
-                for g in grads]
+        return [None if g is None else collective_ops.all_reduce(convert_to_tensor(g) * cast(scale, g.dtype), "average")
+                for g in grads]      # (an IndexedSlices, an Embedding's gradient, made dense for the all-reduce)
 
     def _synchronize_host_random_state(self) -> None:
         if self._world.size > 1:
