@@ -12,6 +12,7 @@ import numpy as np
 from xlite.frontend import nest
 from xlite.frontend.graph import Tensor, get_default_graph
 from xlite.function import eager_bridge
+from xlite.function.call_gradient import record_call
 from xlite.function.inline import inline
 from xlite.function.runner import GraphRunner, fast_call
 from xlite.function.signature import TENSOR, VARIABLE, bind, leaf_kind
@@ -73,7 +74,8 @@ class ConcreteFunction:
                 raise ValueError(f"{self.name}: Variable argument {var.name} ({var.dtype.name}{var.shape}) does "
                                  f"not fit the trace's {proxy.dtype.name}{proxy.shape}")
         if eager_bridge.executing_eagerly():
-            return self.call_eager([_array(t, d) for t, d in zip(tensors, self._dtypes)], variables)
+            arrays = [_array(t, d) for t, d in zip(tensors, self._dtypes)]
+            return record_call(self, tensors, arrays, variables, lambda: self.call_eager(arrays, variables))
         return self.call_graph(tensors, variables)
 
     def call_graph(self, tensors: list, variables: list = ()):
