@@ -33,6 +33,7 @@ def _batch(n: int):
     return rng.random_sample((n, 784)).astype(np.float32), np.eye(10, dtype=np.float32)[rng.randint(0, 10, n)]
 
 
+@pytest.mark.slow
 def test_one_compile_serves_every_batch_size_and_matches_the_interpreter():
     with tf.Graph().as_default():
         x, y, loss, train, variables = _mlp_step()

@@ -226,54 +226,41 @@ class CpuExecutable:
         outputs = [(-1, index) if kind == "param" else (index, -1) for kind, index, _, _, _ in self._out_specs]
         in_place = any(index < 0 for index, _ in outputs)
         if self._symbolic:
-            return self._symbolic_object_call(general, this, n_params, outputs, in_place)
-        results = [(index, dt, dims, dt.itemsize * math.prod(dims) >= POOL_MIN_BYTES)
-                   for kind, index, dt, dims, _ in self._out_specs if kind == "result"]
-        if (len(results) == 1 and not in_place and not results[0][3] and self.plan.arena_bytes == 0
-                and getattr(self._code, "writable_bytes", None) == 0):
-            _, dt, dims, _ = results[0]
-
-            def call_single(args, stop=None):
-                if len(args) != n_params or (stop is not None and stoppable):
-                    return general(this(), args, stop)
-                args = tuple(args)
-                out = (empty(dims, dt),)
-                if entry(id(args) + offset, id(out) + offset, 0):
-                    raise_stopped(None)
-                return out
-            return call_single
-        lock, arena = self._lock, self._arena_ptr
-
-        def call(args, stop=None):
-            if len(args) != n_params or (stop is not None and stoppable):
-                return general(this(), args, stop)
-            args = tuple(args)
-            with lock:
-                self_ = this()
-                out = tuple([self_._result_buffer(index, dims, dt) if pooled else empty(dims, dt)
-                             for index, dt, dims, pooled in results])
-                status = entry(id(args) + offset, id(out) + offset, arena)
-            if status:
-                raise_stopped(None)
-            if not in_place:
-                return out
-            return [args[param] if index < 0 else out[index] for index, param in outputs]
-        return call
-
-    def _symbolic_object_call(self, general, this, n_params: int, outputs: list, in_place: bool):
-        """`_object_call`'s closure for a symbolic signature: the sizes bound first (_bind_sizes), the
-        slot table passed after the arguments, fresh result arrays of this run's dims."""
-        entry, offset, empty, stoppable, lock = self._entry, _TUPLE_ITEMS, np.empty, self._stoppable is not None, \
-            self._lock
-
-        def call(args, stop=None):
-            if len(args) != n_params or (stop is not None and stoppable):
-                return general(this(), args, stop)
-            with lock:
-                self_ = this()
+            def launch(self_, args) -> tuple:
+                """(argument objects, result arrays, arena) of a symbolic signature's run: the sizes bound
+                first (_bind_sizes), the slot table after the arguments, results of this run's dims."""
                 objects = tuple(args) + (None, self_._bind_sizes(args, True))    # (None: the stop word's place)
-                out = tuple([empty(dims, dt) for kind, _, dt, dims, _ in self_._out_specs if kind == "result"])
-                status = entry(id(objects) + offset, id(out) + offset, self_._arena_ptr)
+                return objects, tuple([empty(dims, dt) for kind, _, dt, dims, _ in self_._out_specs
+                                       if kind == "result"]), self_._arena_ptr
+        else:
+            results = [(index, dt, dims, dt.itemsize * math.prod(dims) >= POOL_MIN_BYTES)
+                       for kind, index, dt, dims, _ in self._out_specs if kind == "result"]
+            if (len(results) == 1 and not in_place and not results[0][3] and self.plan.arena_bytes == 0
+                    and getattr(self._code, "writable_bytes", None) == 0):
+                _, dt, dims, _ = results[0]
+
+                def call_single(args, stop=None):
+                    if len(args) != n_params or (stop is not None and stoppable):
+                        return general(this(), args, stop)
+                    args = tuple(args)
+                    out = (empty(dims, dt),)
+                    if entry(id(args) + offset, id(out) + offset, 0):
+                        raise_stopped(None)
+                    return out
+                return call_single
+            arena = self._arena_ptr
+
+            def launch(self_, args) -> tuple:
+                return tuple(args), tuple([self_._result_buffer(index, dims, dt) if pooled else empty(dims, dt)
+                                           for index, dt, dims, pooled in results]), arena
+        lock = self._lock
+
+        def call(args, stop=None):
+            if len(args) != n_params or (stop is not None and stoppable):
+                return general(this(), args, stop)
+            with lock:
+                objects, out, arena_ptr = launch(this(), args)
+                status = entry(id(objects) + offset, id(out) + offset, arena_ptr)
             if status:
                 raise_stopped(None)
             if not in_place:
