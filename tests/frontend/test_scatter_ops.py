@@ -101,3 +101,4 @@ def test_tensor_scatter_gradients_equal_finite_differences():
                          RNG.normal(size=(3, 2)), target="interpreter")
     gradcheck.check_grad(lambda t, u: tf.tensor_scatter_nd_update(t, [[1], [3]], u), RNG.normal(size=(4, 2)),
                          RNG.normal(size=(2, 2)), target="interpreter")
+

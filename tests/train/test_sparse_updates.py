@@ -120,3 +120,13 @@ def test_sparse_updates_equal_tensorflow(tmp_path):
         tables, _ = _train(make, "cpu")
         np.testing.assert_allclose(np.stack(tables), np.load(tmp_path / f"{name}.npy"), rtol=1e-5, atol=1e-6,
                                    err_msg=name)
+
+
+@pytest.mark.slow
+def test_sparse_updates_on_the_cuda_emulator(emulated):
+    """The CUDA backend's code for the scatters (sgd) and the row updates of repeated ids (momentum), run on the
+    CPU emulator."""
+    for name in ("sgd", "momentum"):
+        tables, _ = _train(OPTIMIZERS[name], "cuda")
+        for got, want in zip(tables, _numpy(name)):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=name)
