@@ -22,6 +22,7 @@ from xlite.frontend.einsum_ops import *  # noqa: F401,F403
 from xlite.frontend.linalg_ops import *  # noqa: F401,F403
 from xlite.frontend.scan_ops import *  # noqa: F401,F403
 from xlite.frontend.segment_ops import *  # noqa: F401,F403
+from xlite.frontend.sort_ops import argsort, sort
 from xlite.frontend.scatter_ops import *  # noqa: F401,F403
 from xlite.frontend.sparse_ops import *  # noqa: F401,F403
 from xlite.frontend.indexed_slices import IndexedSlices, IndexedSlicesValue

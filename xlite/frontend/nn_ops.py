@@ -30,6 +30,7 @@ from xlite.frontend.nn_softmax import (log_softmax, sigmoid_cross_entropy_with_l
                                        sparse_softmax_cross_entropy_with_logits,
                                        weighted_cross_entropy_with_logits)
 from xlite.frontend.op_registry import lowering, make_op
+from xlite.frontend.sort_ops import top_k  # noqa: F401 - tf.nn.top_k
 
 __all__: list[str] = []
 
