@@ -23,6 +23,10 @@ from xlite.frontend.linalg_ops import *  # noqa: F401,F403
 from xlite.frontend.scan_ops import *  # noqa: F401,F403
 from xlite.frontend.segment_ops import *  # noqa: F401,F403
 from xlite.frontend.sort_ops import argsort, sort
+from xlite.frontend.bounded_ops import (bincount, boolean_mask, dynamic_partition, dynamic_stitch, unique,
+                                       unique_with_counts)
+from xlite.frontend.host_ops import Assert, add_check_numerics_ops, check_numerics, numpy_function, py_func
+from xlite.frontend.host_ops import print_v2 as print  # noqa: A001  (TF's tf.print)
 from xlite.frontend.scatter_ops import *  # noqa: F401,F403
 from xlite.frontend.sparse_ops import *  # noqa: F401,F403
 from xlite.frontend.indexed_slices import IndexedSlices, IndexedSlicesValue
@@ -64,6 +68,10 @@ from xlite.eager.context import enable_eager_execution
 from xlite.eager.tape import GradientTape, UnconnectedGradients
 from xlite import app, flags, gfile, summary
 from xlite import image
+from xlite import strings
+from xlite.strings import (as_string, regex_replace, string, string_join, string_split, string_to_hash_bucket_fast,
+                           string_to_number, substr)
+from xlite.strings import strip as string_strip
 from xlite.frontend.image_random import random_crop
 from xlite.frontend.sequence_ops import reverse_sequence
 from xlite import data

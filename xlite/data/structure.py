@@ -20,7 +20,7 @@ from xlite.ir import dtypes
 
 # TF's tf.string, for host stages only (file names, text lines): no executable takes one, so a string
 # component is an object array of bytes that only host stages move.
-string = dtypes.DType("string", "string", "object", "string", 8)
+string = dtypes.string
 
 
 def dtype_of(array: np.ndarray) -> dtypes.DType:

@@ -5,8 +5,10 @@ import numbers
 
 import numpy as np
 
+from xlite import errors
 from xlite.frontend.graph import Operation, Tensor, executing_eagerly, get_default_graph
 from xlite.frontend.op_registry import lowering, make_op
+from xlite.frontend.string_ops import is_string_value, string_constant
 from xlite.frontend.tensor_shape import TensorShape
 from xlite.ir import dtypes
 
@@ -81,6 +83,10 @@ def to_array(value, dtype: dtypes.DType | None = None) -> np.ndarray:
 def constant(value, dtype=None, shape=None, name: str = "Const", verify_shape: bool = False) -> Tensor:
     """TF1's graph-mode constant: with `shape`, a short value is padded with its last element."""
     dtype = None if dtype is None else dtypes.as_dtype(dtype)
+    if dtype is dtypes.string or (dtype is None and is_string_value(value)):
+        if shape is not None and tuple(TensorShape(shape).as_list()) != np.shape(value):
+            raise errors.unimplemented("tf.constant of strings with a shape other than the value's")
+        return string_constant(value, name)
     array = to_array(value, dtype)
     if shape is not None:
         array = _fit_to_shape(array, TensorShape(shape), verify_shape)

@@ -69,6 +69,9 @@ uint8 = DType("uint8", "u8", "uint8", "uint", 1)
 uint32 = DType("uint32", "u32", "uint32", "uint", 4)
 bool_ = DType("bool", "pred", "bool", "bool", 1)
 
+# tf.string: object arrays of bytes that only host steps touch (no executable takes one); not in ALL_DTYPES
+string = DType("string", "string", "object", "string", 8)
+
 ALL_DTYPES = (float16, bfloat16, float32, float64, int8, int32, int64, uint8, uint32, bool_)
 _BY_NAME = {}
 for _d in ALL_DTYPES:
@@ -83,6 +86,8 @@ def as_dtype(value) -> DType:
     """Accepts a DType, a TF or IR name, a NumPy dtype or a Python type, like tf.as_dtype."""
     if isinstance(value, DType):
         return value
+    if value in ("string", str, bytes):
+        return string
     if isinstance(value, str) and value in _BY_NAME:
         return _BY_NAME[value]
     if value is float:

@@ -22,8 +22,8 @@ import weakref
 
 from xlite.frontend.graph import Operation, Tensor
 from xlite.frontend.lower import needed_ops
-
-HOST_OPS = "_xlite_host_ops"        # the graph collection listing ops with a host provider
+from xlite.frontend.string_ops import HOST_OPS      # the graph collection listing ops the host runs
+from xlite.runtime import host_values
 
 _needed: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # Session -> {run key: [ops]}
 
@@ -38,20 +38,26 @@ def fill(session, fetches, feed_dict):
     """`feed_dict` with the values of the host ops this run needs (after their actions ran)."""
     if not session.graph._collections.get(HOST_OPS):
         return feed_dict
-    feed_dict = feed_dict or {}
+    strings, feed_dict = host_values.split_feeds(session.graph, feed_dict)
     ops = _host_ops_of_run(session, fetches, feed_dict)
     if not ops:
         return feed_dict
     filled = dict(feed_dict)
     for op in ops:
-        provider = op._host_provider
+        provider = getattr(op, "_host_provider", None)
         if hasattr(provider, "run_action"):
             provider.run_action(session, feed_dict)
     for op in ops:
-        provider = op._host_provider
+        provider = getattr(op, "_host_provider", None)
         if hasattr(provider, "next_value"):
             filled.update((t, v) for t, v in zip(op.outputs, provider.next_value(session)) if v is not None)
+    filled.update(host_values.fill_numeric(session, ops, feed_dict, strings))
     return filled
+
+
+def needed_host_ops(session, fetches, feed_dict) -> list[Operation]:
+    """The ops with a host side that a run of `fetches` fed `feed_dict` needs, in creation order."""
+    return _host_ops_of_run(session, fetches, feed_dict)
 
 
 def _host_ops_of_run(session, fetches, feed_dict) -> list[Operation]:
@@ -72,7 +78,8 @@ def _host_ops_of_run(session, fetches, feed_dict) -> list[Operation]:
             return []               # the run's own feed validation raises TF's error for the key
         fed = {t for t in fed if isinstance(t, Tensor)}
         needed = needed_ops(mapper.unique_tensors(), mapper.target_ops, fed)
-        ops = [op for op in needed if getattr(op, "_host_provider", None) is not None]
+        ops = [op for op in needed if getattr(op, "_host_provider", None) is not None
+               or getattr(op, "_host_compute", None) is not None]
         if key is not None:
             per_session[key] = ops
     return ops
@@ -86,4 +93,4 @@ def _key(fetches):
     return fetches
 
 
-__all__ = ["HOST_OPS", "attach", "fill"]
+__all__ = ["HOST_OPS", "attach", "fill", "needed_host_ops"]

@@ -12,7 +12,7 @@ from xlite.config import SessionSettings, check_run_arguments
 from xlite.frontend import default_session
 from xlite.frontend.graph import Graph, Operation, Tensor, get_default_graph
 from xlite.frontend.lower import lower_run
-from xlite.runtime import driver, host_fed, interrupts
+from xlite.runtime import driver, host_fed, host_values, interrupts
 from xlite.runtime.executable import check_target_available, resolve_target
 from xlite.runtime.feeds import FeedShapeError, validate_feeds
 from xlite.runtime.host_fed import HOST_OPS
@@ -111,6 +111,8 @@ class Session:
         Ops whose outputs the host makes (a tf.data iterator's get_next) join the feeds first
         (xlite/runtime/host_fed.py)."""
         if HOST_OPS in self.graph._collections:
+            if host_values.fetches_host(self.graph, fetches):     # strings: made on the host after a run
+                return host_values.run(self, fetches, feed_dict, options, run_metadata)
             feed_dict = host_fed.fill(self, fetches, feed_dict)
         if options is None and run_metadata is None:
             kind = type(fetches)

@@ -1,0 +1,163 @@
+"""Values of the host ops of a Session run (tf.strings, xlite/frontend/string_ops.py): computed on the host
+from the run's feeds, from what host providers keep (a tf.data get_next's strings) and, for a fetch, from
+what the executable computed.
+
+Two edges join host ops and the executable:
+- host -> compiled: before the run, `fill_numeric` computes the numeric outputs of the host ops the
+  executable reads (to_number of a fed string) and feeds them, as get_next's numbers are fed;
+- compiled -> host: a fetch of a string (or of a host op's number) is made after one run of the
+  executable that also fetches the computed numbers it reads (as_string of a computed tensor).
+A host op's numbers read by compiled ops AND made from computed numbers (compiled -> host -> compiled)
+would need two runs: its lowering raises UnimplementedError naming the op."""
+from __future__ import annotations
+
+import numpy as np
+
+from xlite import errors
+from xlite.frontend.graph import Tensor
+from xlite.frontend.string_ops import bytes_array
+from xlite.ir import dtypes
+
+
+class NotOnHost(Exception):
+    """The value of a tensor the executable computes, asked for before it ran."""
+
+
+def is_host_tensor(t: Tensor) -> bool:
+    """Whether the host makes `t`'s value (a string, or an output of a host op)."""
+    return t.dtype is dtypes.string or getattr(t.op, "_host_compute", None) is not None
+
+
+class HostValues:
+    """The host values of one run: `value(t)` evaluates the host ops `t` needs, once each."""
+
+    def __init__(self, session, feeds: dict, computed: dict | None = None):
+        self.session = session
+        self.values: dict = dict(feeds)
+        self.computed = computed or {}
+
+    def value(self, t: Tensor):
+        if t in self.values:
+            return self.values[t]
+        if t in self.computed:
+            return self.computed[t]
+        op = t.op
+        compute = getattr(op, "_host_compute", None)
+        if compute is not None:
+            try:
+                outputs = compute([self.value(i) for i in op.inputs])
+            except errors.OpError as e:
+                if e.op is not None:
+                    raise
+                raise type(e)(None, op, e.message) from None
+            self.values.update(zip(op.outputs, outputs))
+            return self.values[t]
+        provider = getattr(op, "_host_provider", None)
+        if provider is not None and hasattr(provider, "last"):
+            return provider.last(self.session)[t.value_index]
+        if t.dtype is dtypes.string:
+            if op.type in ("Placeholder", "PlaceholderWithDefault") and not op.inputs:
+                raise errors.InvalidArgumentError(
+                    None, op, f"You must feed a value for placeholder tensor '{op.name}' with dtype string")
+            raise errors.unimplemented(f"{op.type} '{op.name}' of tf.string values: xlite runs string ops on "
+                                       "the host only (tf.strings, tf.data's string components)")
+        raise NotOnHost(t)
+
+
+def split_feeds(graph, feed_dict: dict) -> tuple[dict, dict]:
+    """(the feeds of string tensors as byte arrays, by tensor; the other feeds, as given)."""
+    strings, others = {}, {}
+    for key, value in (feed_dict or {}).items():
+        try:
+            t = graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            t = None
+        if isinstance(t, Tensor) and t.dtype is dtypes.string:
+            array = bytes_array(value)
+            if not t.shape.is_compatible_with(array.shape):
+                raise ValueError(f"Cannot feed value of shape {array.shape} for Tensor '{t.name}', which has "
+                                 f"shape '{t.shape}'")
+            strings[t] = array
+        else:
+            others[key] = value
+    return strings, others
+
+
+def numeric_feeds(graph, feed_dict: dict) -> dict:
+    """The non-string feeds resolved to tensors (the values host ops may read)."""
+    out = {}
+    for key, value in (feed_dict or {}).items():
+        try:
+            t = graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+        if isinstance(t, Tensor):
+            out[t] = np.asarray(value, dtype=t.dtype.np)
+    return out
+
+
+def fill_numeric(session, ops: list, feed_dict: dict, strings: dict) -> dict:
+    """Feeds for the numeric outputs of the host ops in `ops` that the run's feeds and providers determine."""
+    values = HostValues(session, {**numeric_feeds(session.graph, feed_dict), **strings})
+    filled = {}
+    for op in ops:
+        numeric = [t for t in op.outputs if t.dtype is not dtypes.string]
+        if getattr(op, "_host_compute", None) is None or not numeric:
+            continue
+        try:
+            filled.update((t, values.value(t)) for t in numeric)
+        except NotOnHost:
+            continue            # its lowering names the op if the executable needs its outputs
+    return filled
+
+
+def fetches_host(graph, fetches) -> bool:
+    """Whether a fetch structure names a host-made tensor (a quick check; most runs name none)."""
+    from xlite.runtime.fetches import FetchMapper
+    try:
+        mapper = FetchMapper(graph, fetches)
+    except (TypeError, ValueError):
+        return False            # the run itself raises TF's error for the fetch
+    return any(is_host_tensor(t) for t in mapper.unique_tensors())
+
+
+def run(session, fetches, feed_dict, options=None, run_metadata=None):
+    """Session.run of a fetch structure naming host-made tensors: one run of the executable for the
+    other fetches and the computed numbers the host ops read, then the host ops."""
+    from xlite.runtime.fetches import FetchMapper
+    from xlite.runtime import host_fed
+    graph = session.graph
+    mapper = FetchMapper(graph, fetches)
+    strings, others = split_feeds(graph, feed_dict)
+    host = [t for t in mapper.unique_tensors() if is_host_tensor(t)]
+    computed_inputs, providers = _sources(host, set(strings) | set(numeric_feeds(graph, others)))
+    compiled = [t for t in mapper.unique_tensors() if not is_host_tensor(t)] + computed_inputs
+    compiled = list({id(t): t for t in compiled}.values())
+    inner_ops = set(host_fed.needed_host_ops(session, compiled + list(mapper.target_ops), others))
+    for op in sorted(providers - inner_ops, key=lambda o: o._id):
+        op._host_provider.next_value(session)       # a get_next only the strings of this run read
+    results = session.run(compiled + list(mapper.target_ops), others, options, run_metadata) \
+        if compiled or mapper.target_ops else []
+    computed = dict(zip(compiled, results))
+    values = HostValues(session, {**numeric_feeds(graph, others), **strings}, computed)
+    return mapper.build({t: values.value(t) for t in mapper.unique_tensors()})
+
+
+def _sources(host: list, fed: set) -> tuple[list, set]:
+    """(the computed tensors the host tensors read, the host-provider ops they read)."""
+    computed, providers, seen, stack = [], set(), set(), list(host)
+    while stack:
+        t = stack.pop()
+        if t in seen or t in fed:
+            continue
+        seen.add(t)
+        if getattr(t.op, "_host_compute", None) is not None:
+            stack.extend(t.op.inputs)
+        elif getattr(t.op, "_host_provider", None) is not None and hasattr(t.op._host_provider, "last"):
+            providers.add(t.op)
+        elif t.dtype is not dtypes.string:
+            computed.append(t)
+    return computed, providers
+
+
+__all__ = ["HostValues", "NotOnHost", "is_host_tensor", "split_feeds", "fill_numeric", "fetches_host", "run"]
