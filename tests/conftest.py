@@ -38,6 +38,8 @@ def _checked_compile(compile):
         lowered = parse_module(text)
         assert print_module(lowered) == text, "IR text does not round-trip through the parser"
         executable = compile(module, target)
+        if any(i.opcode == "host_call" for c in module.all_computations() for i in c.instructions):
+            return executable       # evaluating it again would call the Python functions twice more
         compiled = vars(executable).get("compiled")        # a cache hit's is made only when asked for: not here
         original_run = executable.run
 

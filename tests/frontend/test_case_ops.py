@@ -65,6 +65,9 @@ def test_assert_equal_decided_at_graph_build():
         tf.assert_equal(tf.placeholder(tf.int32, [2]), [1, 2])
 
 
-def test_print_is_not_implemented():
-    with pytest.raises(tf.errors.UnimplementedError, match="tf.Print"):
-        tf.Print(tf.constant(1.0), [tf.constant(2.0)], "x: ")
+def test_print_in_a_graph_is_an_identity_that_prints_at_run_time(capfd):
+    y = tf.Print(tf.constant(1.0), [tf.constant(2.0)], "x: ")
+    capfd.readouterr()
+    with tf.Session(target="interpreter") as sess:
+        assert sess.run(y) == 1.0
+    assert capfd.readouterr().err == "x: [2]\n"

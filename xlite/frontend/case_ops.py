@@ -117,19 +117,20 @@ def assert_equal(x, y, data=None, summarize=None, message=None, name=None) -> Op
 
 
 def Print(input_, data, message=None, first_n=None, summarize=None, name=None):  # noqa: N802 - TF's name
-    """TF1's printing identity. While executing eagerly the values are there: it prints them to stderr as
-    TF's PrintV1 kernel does (`message[v v v...][...]`, `summarize` elements each, 3 by default) and gives
-    `input_` back. In a graph xlite cannot make it: its executables hand no values back mid-run."""
+    """TF1's printing identity: prints to stderr as TF's PrintV1 kernel does (`message[v v v...][...]`,
+    `summarize` elements each, 3 by default) and gives `input_` back; in a graph, at each run (host_ops)."""
     if executing_eagerly():
         if first_n != 0:
-            limit = 3 if summarize is None else summarize
-            text = (message or "") + "".join(f"[{_summarize(np.asarray(convert_to_tensor(d)), limit)}]"
-                                             for d in data)
-            print(text, file=sys.stderr)
+            print_line(message, [np.asarray(convert_to_tensor(d)) for d in data], 3 if summarize is None else summarize)
         return convert_to_tensor(input_)
-    raise errors.unimplemented(
-        "tf.Print prints values while the graph runs, and xlite's compiled executables hand nothing back to the "
-        "host before the run ends; fetch the tensors with Session.run and print them instead")
+    from xlite.frontend.host_ops import print_v1     # host_ops builds on this module
+    return print_v1(input_, data, message, first_n, summarize, name)
+
+
+def print_line(message, values, limit: int) -> None:
+    """One line of TF's PrintV1 kernel on stderr: `message[v v v...][...]`."""
+    text = (message or "") + "".join(f"[{_summarize(np.asarray(v), limit)}]" for v in values)
+    print(text, file=sys.stderr, flush=True)
 
 
 def _element(value) -> str:
@@ -177,3 +178,7 @@ def _summarize(array: np.ndarray, limit: int) -> str:
     if flat.size > limit:
         out.append("...")
     return "".join(out)
+
+
+format_element = _element           # (host_ops: tf.print and tf.Assert write values as TF does)
+summarize_value = _summarize

@@ -82,6 +82,7 @@ class RunContext(LoweringContext):
         self._rng_counter: Instruction | None = None
         self._sizes: dict = {}
         self.symbolic_values: dict = {}
+        self.host_effects: list[Instruction] = []     # host calls (prints, checks) the run makes (host_ops)
         builder.size_scalar = self.size_scalar
 
     def placeholder(self, op: Operation) -> Instruction:
@@ -189,6 +190,9 @@ def lower_run(graph, fetch_tensors: list[Tensor], target_ops: list[Operation],
             aliases[len(outputs)] = param.attrs["number"]
         outputs.append(value)
         lowered.results.append(("update", var_op))
+    for effect in ctx.host_effects:     # outputs nobody fetches, so that every host call lowered runs
+        outputs.append(effect)
+        lowered.results.append(("effect", None))
     b.metadata = b.metadata.__class__()
     entry.root = b.tuple(outputs)
     lowered.module.entry = entry

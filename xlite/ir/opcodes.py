@@ -16,6 +16,12 @@ class OpInfo:
     expensive: bool = False         # fusion never recomputes it per use; row kernels keep it in registers
     needs_libm: bool = False        # cpu code may call libm (sinf, fmod; floorf without SSE4.1): AOT links -lm
     collective: bool = False        # talks to the other processes (MPI): never evaluated at compile time
+    host: bool = False              # calls back into Python (py_func, Print, checks): never folded or merged
+
+    @property
+    def run_time_only(self) -> bool:
+        """Whether only a run may evaluate it (constant folding must leave it alone)."""
+        return self.collective or self.host
 
     @property
     def is_elementwise(self) -> bool:
@@ -98,6 +104,9 @@ _COLLECTIVE = {"collective": True}
 _op("all_reduce", "collective", 1, **_COLLECTIVE)               # kind: sum, mean, max, min
 _op("all_gather", "collective", 1, **_COLLECTIVE)               # along dim 0; replicas: the group size
 _op("collective_broadcast", "collective", 1, **_COLLECTIVE)     # root's value to every process
+# A call of a Python function registered in xlite/semantics/host_calls.py (attrs: key, output, args): the
+# operands are its arguments (the first `args`) and ordering inputs; the result is its output number `output`.
+_op("host_call", "host", None, differentiable=False, cost=100, expensive=True, host=True)
 
 OPCODES: tuple[str, ...] = tuple(_OPS)
 ELEMENTWISE_KINDS = ("unary", "binary", "ternary")

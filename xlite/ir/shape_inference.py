@@ -479,6 +479,18 @@ def _copy(opcode, operands, attrs, result):
     return operands[0]
 
 
+@shape_rule("host_call")
+def _host_call(opcode, operands, attrs, result):
+    """The declared result of a Python function's output: an array, like a parameter's."""
+    _check_result(opcode, result)
+    _check(not result.is_tuple, f"host_call: result must be an array, got {result}")
+    for name in ("key", "output", "args"):
+        _check(isinstance(attrs.get(name), int) and attrs[name] >= 0, f"host_call: bad {name} {attrs.get(name)!r}")
+    _check(attrs["args"] <= len(operands), f"host_call: {attrs['args']} arguments but {len(operands)} operands")
+    _check(all(not o.is_tuple for o in operands), "host_call: operands must be arrays")
+    return result
+
+
 @shape_rule("all_reduce")
 def _all_reduce(opcode, operands, attrs, result):
     (x,) = operands

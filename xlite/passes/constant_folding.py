@@ -71,7 +71,7 @@ class ConstantFolding(Pass):
             if inst.opcode == "constant":
                 known[inst] = _Known(inst.literal.size, value=inst.literal)
                 return None
-            if inst.opcode in _NEVER_FOLDED or inst.called or op_info(inst.opcode).collective \
+            if inst.opcode in _NEVER_FOLDED or inst.called or op_info(inst.opcode).run_time_only \
                     or not _foldable_shape(inst.shape):
                 return None
             if not all(o in known for o in inst.operands):

@@ -5,8 +5,8 @@ from xlite.ir.module import Instruction, Module
 from xlite.passes.pass_pipeline import Pass
 from xlite.passes.rewrite import rewrite_computation
 
-# parameters are distinct inputs; two rng ops stand for two independent draws
-_NEVER_MERGED = frozenset({"parameter", "rng"})
+# parameters are distinct inputs; two rng ops stand for two independent draws; two host calls, two calls
+_NEVER_MERGED = frozenset({"parameter", "rng", "host_call"})
 _COMMUTATIVE = frozenset({"add", "mul", "max", "min", "and", "or"})
 
 

@@ -28,6 +28,7 @@ from xlite.ir.buffers import BufferAssignment
 from xlite.ir.compiled import CompiledModule, TextDump
 from xlite.ir.module import Module
 from xlite.runtime.memory import allocation_errors, check_allocations
+from xlite.semantics import host_calls
 from xlite.runtime.executable import Executable, InterpreterExecutable, TracedInterpreterExecutable
 
 if TYPE_CHECKING:                 # the passes load only when a compile needs them (not on a cache hit)
@@ -80,7 +81,29 @@ def compile(module: Module | CompiledModule, target: str,
     if isinstance(module, Module) and target != "aot":      # before any pass: TF's OOM at the op's line
         check_allocations(module, "GPU" if target == "cuda" else "CPU")
     with allocation_errors():
-        return _compile(module, target, options)
+        executable = _compile(module, target, options)
+    return _raising_host_errors(executable) if target in ("cpu", "cuda") and _calls_host(module) else executable
+
+
+def _calls_host(module: Module | CompiledModule) -> bool:
+    lowered = module.module if isinstance(module, CompiledModule) else module
+    return any(i.opcode == "host_call" for c in lowered.all_computations() for i in c.instructions)
+
+
+def _raising_host_errors(executable):
+    """Its `call` raises the error a Python host call kept during the native run (semantics/host_calls.py)."""
+    if getattr(executable, "_host_errors_raised", False):
+        return executable
+    call = executable.call
+
+    def call_raising(args, stop=None):
+        host_calls.clear_pending()
+        results = call(args, stop)
+        host_calls.raise_pending()
+        return results
+    executable.call = call_raising
+    executable._host_errors_raised = True
+    return executable
 
 
 def _compile(module: Module | CompiledModule, target: str, options: CompileOptions):

@@ -14,7 +14,7 @@ _VARIABLE_LEAVES = ("parameter", "rng")
 def _foldable(inst: Instruction) -> bool:
     """Leaves, calls and collectives (other processes' values) are never folded here; nor is anything whose
     shape is not fully known."""
-    return (inst.opcode not in _VARIABLE_LEAVES and not inst.called and not op_info(inst.opcode).collective
+    return (inst.opcode not in _VARIABLE_LEAVES and not inst.called and not op_info(inst.opcode).run_time_only
             and all(s.is_static for s in leaf_shapes(inst.shape)))
 
 

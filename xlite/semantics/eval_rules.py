@@ -24,6 +24,7 @@ from xlite.ir.parser import parse_module
 from xlite.ir.printer import print_module
 from xlite.ir.symbolic import check_consistent, module_symbols
 from xlite.semantics import philox
+from xlite.semantics import host_calls
 from xlite.semantics.collectives import host_collective
 
 _RULES = RuleTable()
@@ -545,6 +546,13 @@ def _conditional(inst, selector, *branch_args, module=None):
 def _fusion(inst, *args, module=None):
     return evaluate_computation(inst.called[0], list(args), module)
 
+
+
+@eval_rule("host_call")
+def _host_call(inst, *operands):
+    """The Python function itself (xlite/semantics/host_calls.py), its errors raised as they come."""
+    args = [np.array(o) for o in operands[:inst.attrs["args"]]]
+    return host_calls.invoke(inst.attrs["key"], inst.attrs["output"], args, tuple(inst.shape.dims), _np(inst))
 
 
 @eval_rule("all_reduce", "all_gather", "collective_broadcast")

@@ -29,7 +29,8 @@ def load_rules() -> None:
     global _rules_loaded
     if _rules_loaded:
         return
-    from xlite.codegen.cpu import blas, collectives, conv, index_ops, philox_ir, reductions, scatter  # noqa: F401
+    from xlite.codegen.cpu import blas, collectives, conv, host_calls, index_ops, philox_ir, reductions  # noqa: F401
+    from xlite.codegen.cpu import scatter  # noqa: F401
     from xlite.codegen.cpu import fast_math
     # Vectorizable polynomials for the functions ML graphs are made of (within 1 ulp over the whole
     # range); sin and cos stay on libm, whose argument reduction is exact for every |x|.

@@ -16,7 +16,7 @@ host-side steps and buffer plumbing in program.py; collectives are host-staged s
 """
 from __future__ import annotations
 
-from xlite.codegen.cuda import gemm, index_ops, reductions, scatter  # noqa: F401  (rules)
+from xlite.codegen.cuda import gemm, host_calls, index_ops, reductions, scatter  # noqa: F401  (rules)
 from xlite.codegen.cuda.collectives import is_host_step
 from xlite.codegen.cuda.availability import CudaUnavailableError, check_available, is_available, missing
 from xlite.codegen.cuda.element_generator import is_elemental
@@ -34,6 +34,7 @@ def has_cuda_rule(opcode: str) -> bool:
 
 def emit_cuda(compiled: CompiledModule, prefix: str = "xk") -> Program:
     """The Program of `compiled`: its CUDA C (prelude and one kernel per launch) and the steps that run it."""
+    host_calls.refuse_host_calls(compiled.module)
     return emit_program(compiled, prefix)
 
 
