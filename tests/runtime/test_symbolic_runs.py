@@ -116,3 +116,17 @@ def test_shape_and_size_of_a_symbolic_tensor_are_run_time_values():
                 np.testing.assert_array_equal(got_back, value * 2.0)
                 assert shape.tolist() == [n, 2, 3] and size == n * 6
             assert not sess.symbolic_fallbacks
+
+
+def test_long_sums_over_a_symbolic_dim_stay_pairwise():
+    """Column and whole-array sums whose block count is known only at run time keep float32's accuracy."""
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 3])
+        columns, mean = tf.reduce_sum(x, axis=0), tf.reduce_mean(x)
+        with tf.Session() as sess:
+            for n in (1, 33, 300001):
+                value = np.full((n, 3), 0.1, np.float32)
+                got_columns, got_mean = sess.run([columns, mean], {x: value})
+                np.testing.assert_allclose(got_columns, np.full(3, 0.1 * n), rtol=1e-5)
+                np.testing.assert_allclose(got_mean, 0.1, rtol=1e-5)
+            assert not sess.symbolic_fallbacks

@@ -49,8 +49,10 @@ class BlockCounter:
 
     def __init__(self, fc, blocks):
         self.fc = fc
-        # a count known only at run time (a symbolic size, or an LLVM value) may need all 63 levels
-        self.levels = max(1, int(blocks).bit_length()) if isinstance(blocks, int) else 63
+        # A count known only at run time (a symbolic size) is below 2^47: no array has more elements than
+        # a 47-bit address space has bytes. Its levels are then summed by a loop (`levels_loop`).
+        self.runtime = not isinstance(blocks, int)
+        self.levels = 47 if self.runtime else max(1, int(blocks).bit_length())
         self.count = fc.alloca(I64)
         fc.builder.store(i64(0), self.count)
 
@@ -78,10 +80,19 @@ class BlockCounter:
         b.position_at_end(done)
         keep(b.load(level))
 
-    def held(self, level: int):
-        """An i1: whether `level` holds a sum at the end."""
+    def held(self, level):
+        """An i1: whether `level` (a number or an i64 value) holds a sum at the end."""
         b = self.fc.builder
-        return b.trunc(b.lshr(b.load(self.count), i64(level)), I1)
+        return b.trunc(b.lshr(b.load(self.count), level if isinstance(level, ir.Value) else i64(level)), I1)
+
+    def levels_loop(self, body: Callable) -> None:
+        """body(level) (an i64 value) for each level up to the highest that holds a sum, lowest first: a
+        run-time count's levels (`runtime`), which a loop visits rather than 47 unrolled steps."""
+        fc, b = self.fc, self.fc.builder
+        count = b.load(self.count)
+        bits = b.sub(i64(64), b.call(fc.cg.intrinsic("llvm.ctlz.i64", I64, [I64, I1]), [count, ir.Constant(I1, 0)]))
+        with fc.for_range(bits, "level") as level:
+            body(level)
 
 
 class PairwiseSum:
@@ -106,6 +117,15 @@ class PairwiseSum:
 
     def total(self, identity):
         b = self.fc.builder
+        if self.counter.runtime:
+            acc = self.fc.alloca(self.ty)
+            b.store(identity, acc)
+
+            def add(level):
+                value = b.fadd(b.load(self._slot(level), typ=self.ty), b.load(acc))
+                b.store(b.select(self.counter.held(level), value, b.load(acc)), acc)
+            self.counter.levels_loop(add)
+            return b.load(acc)
         acc = identity
         for level in range(self.counter.levels):
             value = b.fadd(b.load(self._slot(i64(level)), typ=self.ty), acc)

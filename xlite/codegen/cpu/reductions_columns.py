@@ -91,10 +91,20 @@ def emit_columns_pairwise(kernel, inst, out: IrArray) -> None:
                 lambda level: over_row(lambda s: b.store(b.load(at(partial, s), typ=partial.elem), held(level, s))))
         with fc.loop_nest(isizes, "xo") as inner_ivs:
             s = _linear(b, inner_ivs, isizes)
-            total = identity
-            for level in range(counter.levels):
-                value = b.fadd(b.load(held(i64(level), s), typ=partial.elem), total)
-                total = b.select(counter.held(level), value, total)
+            if counter.runtime:             # a run-time count of blocks: its levels in a loop
+                acc = fc.alloca(partial.elem)
+                b.store(identity, acc)
+
+                def add(level):
+                    value = b.fadd(b.load(held(level, s), typ=partial.elem), b.load(acc))
+                    b.store(b.select(counter.held(level), value, b.load(acc)), acc)
+                counter.levels_loop(add)
+                total = b.load(acc)
+            else:
+                total = identity
+                for level in range(counter.levels):
+                    value = b.fadd(b.load(held(i64(level), s), typ=partial.elem), total)
+                    total = b.select(counter.held(level), value, total)
             vals = [None] * x.shape.rank
             for d, iv in zip(outer + inner, outer_ivs + inner_ivs):
                 vals[d] = iv
