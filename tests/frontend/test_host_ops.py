@@ -1,0 +1,121 @@
+"""tf.py_func / tf.numpy_function, tf.Print / tf.print, check_numerics and run-time tf.Assert on the
+interpreter and the cpu backend: values, call counts, shape and dtype errors, exceptions, printed text."""
+import sys
+
+import numpy as np
+import pytest
+
+import xlite as tf
+
+TARGETS = ["interpreter", "cpu"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_graph():
+    with tf.Graph().as_default():
+        yield
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_py_func_values_and_stateful_calls(target):
+    x = tf.placeholder(tf.float32, [None, 2])
+    calls = []
+
+    def f(a, b):
+        calls.append(a.shape)
+        return a * b, np.array(a.sum(), np.float64)
+    y, s = tf.py_func(f, [x, tf.constant(3.0)], [tf.float32, tf.float64])
+    s.set_shape([])
+    z = y + 1.0
+    with tf.Session(target=target) as sess:
+        for n in (1, 3):
+            feed = np.arange(2 * n, dtype=np.float32).reshape(n, 2)
+            got_z, got_s = sess.run([z, s], {x: feed})
+            np.testing.assert_allclose(got_z, feed * 3 + 1)
+            assert got_s == feed.sum()
+    assert calls == [(1, 2), (3, 2)]            # one call per run, both outputs from it
+    assert tf.compat.v1.py_func is tf.py_func and y.op.type == "PyFunc"
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_py_func_errors_name_the_op(target):
+    x = tf.placeholder(tf.float32, [3])
+    short = tf.numpy_function(lambda a: a[:2], [x], tf.float32, name="shorter")
+    wrong = tf.py_func(lambda a: a.astype(np.float64), [x], tf.float32, name="wider")
+
+    def boom(a):
+        raise ValueError("bad value")
+    raising = tf.py_func(boom, [x], tf.float32, name="raising")
+    feed = {x: np.ones(3, np.float32)}
+    with tf.Session(target=target) as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError, match="shorter.*shape \\(2,\\)"):
+            sess.run(short, feed)
+        with pytest.raises(tf.errors.InvalidArgumentError, match="returned by wider is float64, but expects float32"):
+            sess.run(wrong, feed)
+        with pytest.raises(tf.errors.UnknownError, match="ValueError: bad value(.|\n)*raising"):
+            sess.run(raising, feed)
+        np.testing.assert_array_equal(sess.run(x * 2, feed), [2, 2, 2])    # the process and session go on
+    assert tf.gradients(raising, x) == [None]       # not differentiable, as in TF
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_prints_in_program_order(target, capfd):
+    x = tf.placeholder(tf.int32, [4])
+    a = tf.Print(x + 1, [x], "first: ", summarize=2)
+    b = tf.Print(a * 2, [a], "second: ")
+    p = tf.print("third:", b, output_stream=sys.stdout, sep="|")
+    with tf.control_dependencies([p]):
+        out = tf.identity(b)
+    capfd.readouterr()
+    with tf.Session(target=target) as sess:
+        np.testing.assert_array_equal(sess.run(out, {x: [1, 2, 3, 4]}), [4, 6, 8, 10])
+    captured = capfd.readouterr()
+    assert captured.err == "first: [1 2...]\nsecond: [2 3 4...]\n"
+    assert captured.out == "third:|[4 6 8 10]\n"
+
+
+def test_print_formats_as_tensorflow():
+    from xlite.frontend.host_ops import format_tensor
+    assert format_tensor(np.arange(4).reshape(2, 2), 3) == "[[0 1]\n [2 3]]"
+    assert format_tensor(np.arange(10), 2) == "[0 1 ... 8 9]"
+    assert format_tensor(np.float32(0.5), 3) == "0.5"
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_check_numerics_raises_naming_the_op(target):
+    x = tf.placeholder(tf.float32, [2])
+    y = tf.debugging.check_numerics(tf.log(x), "log of x", name="checked")
+    loss = tf.reduce_sum(y)
+    (g,) = tf.gradients(loss, x)
+    with tf.Session(target=target) as sess:
+        np.testing.assert_allclose(sess.run(g, {x: [1.0, 2.0]}), [1.0, 0.5])
+        with pytest.raises(tf.errors.InvalidArgumentError, match="log of x : Tensor had Inf values(.|\n)*checked"):
+            sess.run(loss, {x: [0.0, 1.0]})
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Tensor had NaN values"):
+            sess.run(loss, {x: [-1.0, 1.0]})
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_add_check_numerics_ops(target):
+    x = tf.placeholder(tf.float32, [2])
+    y = tf.sqrt(x, name="root")
+    check = tf.add_check_numerics_ops()
+    with tf.Session(target=target) as sess:
+        sess.run([y, check], {x: [1.0, 4.0]})
+        with pytest.raises(tf.errors.InvalidArgumentError, match="root:0 : Tensor had NaN values"):
+            sess.run([y, check], {x: [-1.0, 4.0]})
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_assert_at_run_time(target):
+    x = tf.placeholder(tf.float32, [3])
+    check = tf.Assert(tf.reduce_all(x > 0), ["x must be positive:", x], summarize=2)
+    with tf.control_dependencies([check]):
+        y = tf.identity(x)
+    with tf.Session(target=target) as sess:
+        np.testing.assert_array_equal(sess.run(y, {x: [1, 2, 3]}), [1, 2, 3])
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match=r"assertion failed: \[x must be positive:\] \[1 -2\.\.\.\]"):
+            sess.run(y, {x: [1, -2, 3]})
+    with pytest.raises(tf.errors.InvalidArgumentError, match="assertion failed: \\[never\\]"):
+        tf.Assert(tf.constant(False), ["never"])
