@@ -23,6 +23,8 @@ from xlite.frontend.linalg_ops import *  # noqa: F401,F403
 from xlite.frontend.scan_ops import *  # noqa: F401,F403
 from xlite.frontend.segment_ops import *  # noqa: F401,F403
 from xlite.frontend.sort_ops import argsort, sort
+from xlite.frontend.bounded_ops import (bincount, boolean_mask, dynamic_partition, dynamic_stitch, unique,
+                                       unique_with_counts)
 from xlite.frontend.host_ops import Assert, add_check_numerics_ops, check_numerics, numpy_function, py_func
 from xlite.frontend.host_ops import print_v2 as print  # noqa: A001  (TF's tf.print)
 from xlite.frontend.scatter_ops import *  # noqa: F401,F403

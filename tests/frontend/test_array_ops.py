@@ -696,11 +696,6 @@ def test_gather_nd_and_scatter_nd():
         tf.gather_nd(a, [[0, 0, 0, 0]])
 
 
-def test_boolean_mask_is_not_implemented():
-    with pytest.raises(tf.errors.UnimplementedError, match="data-dependent"):
-        tf.boolean_mask(tf.zeros([3]), [True, False, True])
-
-
 def test_sequence_mask():
     lengths = tf.placeholder(tf.int32, [None])
     m = tf.sequence_mask(lengths, 4, dtype=tf.float32)

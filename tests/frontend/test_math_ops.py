@@ -270,8 +270,6 @@ def test_where_broadcasts():
     out = tf.where(cond, tf.constant([[1.0], [2.0]]), 3.0)
     assert out.shape.as_list() == [2, 2]
     np.testing.assert_array_equal(run(out), [[1, 3], [2, 3]])
-    with pytest.raises(tf.errors.UnimplementedError):
-        tf.where(cond)
 
 
 def test_add_n():

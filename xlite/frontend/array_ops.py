@@ -11,7 +11,6 @@ import math
 
 import numpy as np
 
-from xlite import errors
 from xlite.frontend.array_helpers import (array_lowering, as_int_tensor, constant_arg, op_scope,
                                           partial_value, scalar_arg, shape_arg)
 from xlite.frontend.convert import constant, convert_to_tensor
@@ -36,7 +35,7 @@ from xlite.ir.symbolic import SymbolicUnsupported, has_symbolic
 from xlite.ir.shape import Shape
 
 __all__ = ["reshape", "transpose", "invert_permutation", "expand_dims", "squeeze", "tile", "reverse",
-           "reverse_v2", "broadcast_to", "meshgrid", "newaxis", "boolean_mask"]
+           "reverse_v2", "broadcast_to", "meshgrid", "newaxis"]
 __all__ += _shape_all + _fill_all + _join_all + _slicing_all + _pad_all + _gather_all
 
 newaxis = None
@@ -360,6 +359,3 @@ def meshgrid(*args, **kwargs) -> list:
         return outputs
 
 
-def boolean_mask(tensor, mask, name="boolean_mask", axis=None) -> Tensor:
-    raise errors.unimplemented("tf.boolean_mask returns a data-dependent number of elements, which xlite's "
-                               "static shapes cannot express; multiply by the mask or use tf.where(mask, x, y)")

@@ -10,6 +10,7 @@ from xlite.frontend.reduction_ops import *  # noqa: F401,F403
 from xlite.frontend.reduction_ops import reduce_euclidean_norm, reduce_std, reduce_variance  # noqa: F401
 from xlite.frontend.scan_ops import cumprod  # noqa: F401
 from xlite.frontend.sort_ops import top_k  # noqa: F401
+from xlite.frontend.bounded_ops import bincount  # noqa: F401
 from xlite.frontend.segment_ops import (segment_mean, segment_sum, unsorted_segment_mean,  # noqa: F401
                                         unsorted_segment_sum)
 

@@ -423,10 +423,10 @@ def to_int64(x, name="ToInt64") -> Tensor:
 
 
 def where(condition, x=None, y=None, name=None) -> Tensor:
-    """The three-argument form, broadcasting like tf.where_v2; the one-argument form has a data-dependent shape."""
+    """The three-argument form, broadcasting like tf.where_v2; the one-argument form: bounded_ops.where_indices."""
     if x is None and y is None:
-        raise errors.unimplemented("tf.where(condition) returns a data-dependent number of indices, "
-                                   "which xlite's static shapes cannot express; use tf.where(cond, x, y)")
+        from xlite.frontend.bounded_ops import where_indices     # it builds on this module
+        return where_indices(condition, name=name)
     if x is None or y is None:
         raise ValueError("x and y must both be non-None or both be None.")
     condition = convert_to_tensor(condition, name="condition")

@@ -26,6 +26,13 @@ _LOWERINGS: dict[str, Callable] = {}
 _STATEFUL: set[str] = set()
 _REF_INPUT: set[str] = set()   # ops whose first input names a Variable rather than reading it
 _MAX_STATIC_VALUE = 4096   # constants up to this size are known at graph construction, like TF's
+_INPUT_CHECKS: list[Callable] = []   # fn(op_type, inputs, attrs): raises for inputs an op type cannot take
+
+
+def input_check(fn: Callable) -> Callable:
+    """Registers a check every new op's inputs pass (a data-dependent shape's few consumers: bounded_ops.py)."""
+    _INPUT_CHECKS.append(fn)
+    return fn
 
 
 def rule_decorator(table: dict) -> Callable:
@@ -161,6 +168,8 @@ def make_op(op_type: str, inputs, attrs=None, name: str | None = None,
             if capture is None:
                 raise ValueError(f"Tensor {t.name} must be from the same graph as the op being built.")
             inputs[i] = capture(t)
+    for check in _INPUT_CHECKS:
+        check(op_type, inputs, attrs)
     if name is not None and name.endswith("/"):   # an absolute name chosen by a name scope
         scope_name = name[:-1]
     else:

@@ -129,3 +129,10 @@ def _as_fetch_value(value, copy: bool = False):
     if copy or not value.flags.writeable or not value.flags.owndata:
         value = np.array(value, copy=True)
     return value
+
+
+@host_rule("TrimToCount", from_inputs=True)
+def _trimmed_to_count(op, padded, count):
+    """A data-dependent result (xlite/frontend/bounded_ops.py): the bounded buffer cut to its run's count."""
+    axis = op.attrs["axis"]
+    return np.array(np.asarray(padded).take(np.arange(int(count)), axis=axis))

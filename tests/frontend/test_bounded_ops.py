@@ -1,0 +1,151 @@
+"""Data-dependent shapes (boolean_mask, one-argument where, unique, bincount, dynamic_partition) against NumPy on
+cpu and the interpreter (and the CUDA emulator): fetched values have TF's shapes, one compile serves every
+count, the few in-graph consumers are right, any other raises UnimplementedError, gradients by differences."""
+import textwrap
+
+import numpy as np
+import pytest
+
+import xlite as tf
+from xlite.runtime import driver
+from tests.io.tf_subprocess import LIVE_TF, run_tf
+
+RNG = np.random.default_rng(13)
+TARGETS = ["cpu", "interpreter"]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_boolean_mask_every_count_one_compile(target):
+    x = tf.placeholder(tf.float64, [None, 2, 3])
+    m = tf.placeholder(tf.bool, [None, 2])
+    picked = tf.boolean_mask(x, m)
+    total = tf.reduce_sum(picked)
+    by_axis = tf.boolean_mask(x, tf.placeholder_with_default(np.array([True, False, True]), [3]), axis=2)
+    assert picked.shape.as_list() == [None, 3] and by_axis.shape.as_list() == [None, 2, None]
+    with tf.Session(target=target) as s:
+        before = driver.STATS.get(target, 0)
+        for rows, density in ((5, 0.5), (5, 0.0), (5, 1.0), (5, 0.3), (1, 1.0), (0, 0.5)):
+            a = RNG.normal(size=(rows, 2, 3))
+            keep = RNG.uniform(size=(rows, 2)) < density
+            got, got_total, got_axis = s.run([picked, total, by_axis], {x: a, m: keep})
+            np.testing.assert_array_equal(got, a[keep])
+            np.testing.assert_allclose(got_total, a[keep].sum(), atol=1e-12)
+            np.testing.assert_array_equal(got_axis, a[:, :, [0, 2]])
+            if rows == 5:
+                assert driver.STATS.get(target, 0) - before <= 1     # every count of one feed shape: one compile
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_where_unique_bincount_partition(target):
+    c = tf.placeholder(tf.float32, [None, 3])
+    v = tf.placeholder(tf.int32, [None])
+    u, uc = tf.unique(v), tf.unique_with_counts(v, out_idx=tf.int64)
+    bins, fixed = tf.math.bincount(v, maxlength=6), tf.bincount(v, minlength=4, maxlength=4, dtype=tf.float32)
+    weighted = tf.math.bincount(v, weights=tf.cast(v, tf.float64) * 0.5, minlength=3, maxlength=9)
+    parts = tf.dynamic_partition(c, tf.placeholder_with_default(np.array([0, 2, 0, 1, 2], np.int32), [None]), 3)
+    assert tf.where(c > 0).shape.as_list() == [None, 2] and fixed.shape.as_list() == [4]
+    fetches = [tf.where(c > 0), tf.where(v), u.y, u.idx, uc.y, uc.idx, uc.count, bins, fixed, weighted, parts]
+    with tf.Session(target=target) as s:
+        for n in (5, 1, 7):
+            a = RNG.integers(-1, 2, size=(5, 3)).astype(np.float32)
+            ints = RNG.integers(0, 5, size=n).astype(np.int32)
+            got = s.run(fetches, {c: a, v: ints})
+            np.testing.assert_array_equal(got[0], np.argwhere(a > 0))
+            assert got[0].dtype == np.int64
+            np.testing.assert_array_equal(got[1], np.argwhere(ints))
+            first = np.sort(np.unique(ints, return_index=True)[1])
+            np.testing.assert_array_equal(got[2], ints[first])
+            np.testing.assert_array_equal(got[3], [list(ints[first]).index(i) for i in ints])
+            np.testing.assert_array_equal(got[4], ints[first])
+            assert got[5].dtype == np.int64
+            np.testing.assert_array_equal(got[6], [np.sum(ints == i) for i in ints[first]])
+            np.testing.assert_array_equal(got[7], np.bincount(ints))
+            np.testing.assert_array_equal(got[8], np.bincount(ints, minlength=4)[:4])
+            np.testing.assert_allclose(got[9], np.bincount(ints, ints * 0.5, minlength=3))
+            for p, part in enumerate(got[10]):
+                np.testing.assert_array_equal(part, a[np.array([0, 2, 0, 1, 2]) == p])
+
+
+def test_nan_and_empty_unique_and_all_false_masks():
+    x = tf.placeholder(tf.float32, [None])
+    u = tf.unique(x)
+    none = tf.boolean_mask(x, tf.zeros_like(x, dtype=tf.bool))
+    with tf.Session() as s:
+        got = s.run([u.y, u.idx, none, tf.where(x > 100)], {x: [np.nan, 1, np.nan, 1]})
+        assert got[0].shape == (3,) and np.isnan(got[0][[0, 2]]).all()      # NaN != NaN: each stays, as TF's
+        np.testing.assert_array_equal(got[1], [0, 1, 2, 1])
+        assert got[2].shape == (0,) and got[3].shape == (0, 1)
+        y, idx = s.run([u.y, u.idx], {x: np.zeros(0, np.float32)})
+        assert y.shape == (0,) and idx.shape == (0,)
+
+
+def test_unsupported_consumers_and_apis_raise():
+    x = tf.placeholder(tf.float32, [None])
+    picked = tf.boolean_mask(x, x > 0)
+    with pytest.raises(tf.errors.UnimplementedError, match="Mean reading .*depends on the data"):
+        tf.reduce_mean(picked)
+    with pytest.raises(tf.errors.UnimplementedError, match="Mul reading"):
+        picked * 2.0
+    with pytest.raises(tf.errors.UnimplementedError, match="bincount without"):
+        tf.math.bincount(x)
+    with pytest.raises(tf.errors.UnimplementedError, match="dynamic_stitch"):
+        tf.dynamic_stitch([[0]], [[1.0]])
+    with pytest.raises(ValueError, match="scalar"):
+        tf.boolean_mask(x, True)
+    assert tf.reduce_any(tf.boolean_mask(x > 0, x > 1)).shape.as_list() == []
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_gradients_by_finite_differences(target):
+    a = RNG.normal(size=(4, 3))
+    keep = np.array([True, False, True, True])
+    w = RNG.normal(size=(4, 3))
+    x = tf.placeholder(tf.float64, [None, 3])
+    parts = tf.dynamic_partition(x * w, [1, 0, 1, 1], 2)
+    loss = tf.reduce_sum(tf.boolean_mask(x * w, keep)) ** 2 + tf.reduce_sum(parts[0]) * 3.0 + tf.reduce_sum(parts[1])
+    grad = tf.gradients(loss, x)[0]
+    with tf.Session(target=target) as s:
+        got = s.run(grad, {x: a})
+        numeric = np.zeros_like(a)
+        for i in np.ndindex(*a.shape):
+            up, down = a.copy(), a.copy()
+            up[i] += 1e-6
+            down[i] -= 1e-6
+            numeric[i] = (s.run(loss, {x: up}) - s.run(loss, {x: down})) / 2e-6
+    np.testing.assert_allclose(got, numeric, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_cuda_emulator_matches_interpreter(emulated):
+    x = tf.placeholder(tf.float32, [None, 3])
+    v = tf.placeholder(tf.int32, [None])
+    picked = tf.boolean_mask(x, x[:, 0] > 0)
+    fetches = [picked, tf.reduce_sum(picked), tf.where(x > 0), tf.unique(v).y, tf.math.bincount(v, maxlength=5),
+               tf.gradients(tf.reduce_sum(picked), x)[0]]
+    feed = {x: RNG.normal(size=(7, 3)).astype(np.float32), v: RNG.integers(0, 4, size=9).astype(np.int32)}
+    for got, want in zip(tf.Session(target="cuda").run(fetches, feed), tf.Session(target="interpreter").run(fetches, feed)):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("_", [pytest.param(0, marks=LIVE_TF)])
+def test_against_tensorflow(tmp_path, _):
+    a = RNG.integers(-2, 3, size=(5, 4)).astype(np.float32)
+    np.save(tmp_path / "a.npy", a)
+    script = """
+        x = {tf}placeholder(tf.float32, [None, 4])
+        u = tf.unique_with_counts(tf.cast(x[:, 0], tf.int32))
+        outs = [tf.boolean_mask(x, x[:, 1] > 0), tf.boolean_mask(x, x > 0), tf.where(x < 0), u.y, u.idx, u.count,
+                tf.math.bincount(tf.cast(x + 2, tf.int32), maxlength=3, minlength=1),
+                tf.dynamic_partition(x, tf.cast(x[:, 2] > 0, tf.int32), 2)[1],
+                tf.gradients(tf.reduce_sum(tf.boolean_mask(x * x, x[:, 3] > 0)), x)[0]]
+    """
+    run_tf("a = np.load(os.path.join(d, 'a.npy'))\n" + textwrap.dedent(script.format(tf="tf1.")) +
+           "with tf1.Session() as s:\n    np.savez(os.path.join(d, 'tf.npz'), *s.run(outs, {x: a}))\n", tmp_path)
+    want = np.load(tmp_path / "tf.npz")
+    scope = {"tf": tf}
+    exec(textwrap.dedent(script.format(tf="tf.")), scope)
+    with tf.Session() as s:
+        got = s.run(scope["outs"], {scope["x"]: a})
+    for n, value in enumerate(got):
+        np.testing.assert_array_equal(value, want[f"arr_{n}"])
+        assert value.dtype == want[f"arr_{n}"].dtype

@@ -1,0 +1,233 @@
+"""Ops whose output size depends on the data: tf.boolean_mask, one-argument tf.where, tf.unique(_with_counts),
+tf.math.bincount and tf.dynamic_partition, as bounded buffers plus a run-time count.
+
+Each result is computed at its largest size (known from the input's size, so one executable serves every
+run) with the kept rows first and zeros after them, and a count of the kept rows. A TrimToCount op joins
+the two: its static shape has None on that axis, and Session.run cuts a fetched value to the count
+(xlite/runtime/fetches.py). Inside the graph only consumers the zero padding leaves right may read it:
+tf.reduce_sum / tf.reduce_any over the bounded axis, and gradient ops that read its shape only; any other
+raises UnimplementedError naming the op. Rows are compacted by a scatter (unsorted_segment_sum) to slots an
+exclusive cumsum numbers, so nothing reads or writes out of bounds whatever is fed, and gradients follow.
+"""
+from __future__ import annotations
+
+import builtins
+import collections
+
+from xlite import errors
+from xlite.frontend import array_ops, execution_hook, math_ops
+from xlite.frontend import graph as _graph
+from xlite.frontend.convert import convert_to_tensor
+from xlite.frontend.fill_ops import ones_like, zeros
+from xlite.frontend.gradients import grad_rule
+from xlite.frontend.graph import Tensor
+from xlite.frontend.join_ops import concat, stack
+from xlite.frontend.op_registry import input_check, lowering, make_op
+from xlite.frontend.reduction_ops import cumsum, reduce_any, reduce_max, reduce_prod, reduce_sum
+from xlite.frontend.scopes import name_scope
+from xlite.frontend.segment_ops import unsorted_segment_sum
+from xlite.frontend.shape_ops import shape, size
+from xlite.ir import dtypes
+from xlite.ir.shape import Shape
+
+__all__ = ["boolean_mask", "where_indices", "unique", "unique_with_counts", "bincount", "dynamic_partition",
+           "dynamic_stitch"]
+
+TRIMMED = "TrimToCount"
+_PADDING_SAFE_REDUCTIONS = frozenset({"Sum", "Any"})   # zeros / False padding changes neither
+_SHAPE_READERS = frozenset({"BroadcastReduced"})        # reduce_sum's gradient reads the padded shape only
+
+
+@lowering(TRIMMED)
+def _lower_trimmed(ctx, op, padded, count):
+    """The padded buffer itself; its static shape does not know how many rows the data keeps."""
+    if ctx.static:
+        dims = list(padded.shape.dims)
+        dims[op.attrs["axis"]] = None
+        return ctx.unknown(Shape(padded.dtype, tuple(dims)))
+    return padded
+
+
+@grad_rule(TRIMMED)
+def _trimmed_grad(op, g):
+    """The padding rows' gradient is never read: the scatter that filled the buffer gathers kept rows only."""
+    return [g, None]
+
+
+@input_check
+def _padding_safe_consumers(op_type: str, inputs, attrs) -> None:
+    for position, t in enumerate(inputs):
+        if t.op.type != TRIMMED or op_type in _SHAPE_READERS:
+            continue
+        if op_type in _PADDING_SAFE_REDUCTIONS and position == 0 and _reduces_axis(inputs, t.op.attrs["axis"]):
+            continue
+        raise errors.unimplemented(
+            f"{op_type} reading {t.name}, whose size depends on the data: xlite computes it in a bounded buffer "
+            f"and supports only Session.run fetches and tf.reduce_sum / tf.reduce_any over axis "
+            f"{t.op.attrs['axis']} of it")
+
+
+def _reduces_axis(inputs, axis: int) -> bool:
+    if len(inputs) < 2:
+        return True
+    axes = inputs[1]._static_value
+    if axes is None:
+        return False
+    rank = inputs[0].shape.ndims
+    return any(int(a) % rank == axis for a in axes.reshape(-1))
+
+
+def _trimmed(padded: Tensor, count: Tensor, axis: int = 0) -> Tensor:
+    return make_op(TRIMMED, [padded, count], {"axis": axis, "T": padded.dtype}, name="trimmed").outputs[0]
+
+
+def _refuse_eager(api: str) -> None:
+    stack_ = _graph._graph_stacks.graphs
+    if execution_hook.eager_executor is not None and (not stack_ or stack_[-1] is _graph._global_default_graph):
+        raise errors.unimplemented(f"{api} while executing eagerly (its size depends on the data); "
+                                   f"use it inside tf.function or a graph")
+
+
+def _compact(x: Tensor, keep: Tensor) -> tuple[Tensor, Tensor]:
+    """x's rows where keep, first and in order, zeros after them; and how many rows were kept."""
+    rows = shape(keep, out_type=dtypes.int32)[0]
+    flags = math_ops.cast(keep, dtypes.int32)
+    slots = cumsum(flags, exclusive=True)
+    target = math_ops.where(keep, slots, array_ops.broadcast_to(rows, shape(slots)))   # rows: dropped
+    data = math_ops.cast(x, dtypes.int32) if x.dtype.is_bool else x
+    padded = unsorted_segment_sum(data, target, rows)
+    if x.dtype.is_bool:
+        padded = math_ops.cast(padded, dtypes.bool_)
+    return padded, reduce_sum(flags)
+
+
+def boolean_mask(tensor, mask, name="boolean_mask", axis=None) -> Tensor:
+    """tensor's entries where mask is True, the mask's dims flattened into one of data-dependent size."""
+    _refuse_eager("tf.boolean_mask")
+    with name_scope(name, "boolean_mask", [tensor, mask]):
+        x = convert_to_tensor(tensor, name="tensor")
+        m = convert_to_tensor(mask, name="mask")
+        if m.dtype != dtypes.bool_:
+            raise TypeError(f"mask must be a bool tensor, got {m.dtype.name}")
+        k, rank = m.shape.ndims, x.shape.ndims
+        if k is None or rank is None:
+            raise ValueError("Number of mask dimensions must be specified, even if some dimensions are None.")
+        if k == 0:
+            raise ValueError("mask cannot be scalar.")
+        axis = 0 if axis is None else int(axis)
+        axis = axis + rank if axis < 0 else axis
+        if not 0 <= axis <= rank - k:
+            raise ValueError(f"axis {axis} and mask of rank {k} do not fit a tensor of rank {rank}")
+        x.shape[axis:axis + k].assert_is_compatible_with(m.shape)
+        dims = shape(x, out_type=dtypes.int32)
+        flat = array_ops.reshape(x, concat([dims[:axis], [size(m, out_type=dtypes.int32)], dims[axis + k:]], 0))
+        keep = array_ops.reshape(m, [-1])
+        order = [axis] + [d for d in builtins.range(rank - k + 1) if d != axis]
+        moved = flat if axis == 0 else array_ops.transpose(flat, order)
+        padded, count = _compact(moved, keep)
+        if axis:
+            back = [order.index(d) for d in builtins.range(rank - k + 1)]
+            padded = array_ops.transpose(padded, back)
+        return _trimmed(padded, count, axis)
+
+
+def where_indices(condition, name=None) -> Tensor:
+    """tf.where(condition): int64 [num_true, rank] coordinates of the True entries, in row-major order."""
+    _refuse_eager("tf.where(condition)")
+    with name_scope(name, "Where", [condition]):
+        c = convert_to_tensor(condition, name="condition")
+        if c.dtype != dtypes.bool_:
+            c = math_ops.not_equal(c, array_ops.zeros_like(c))
+        rank = c.shape.ndims
+        if rank is None:
+            raise errors.unimplemented("tf.where(condition) of unknown rank")
+        keep = array_ops.reshape(c, [-1])
+        dims = shape(c, out_type=dtypes.int64)
+        flat = math_ops.cast(array_ops.range(size(c, out_type=dtypes.int32)), dtypes.int64)
+        if rank == 0:
+            coords = zeros(stack([size(keep), 0]), dtypes.int64)
+        else:
+            coords = stack([math_ops.floormod(math_ops.floordiv(flat, reduce_prod(dims[d + 1:])), dims[d])
+                            for d in builtins.range(rank)], axis=1)
+        return _trimmed(*_compact(coords, keep))
+
+
+Unique = collections.namedtuple("Unique", ["y", "idx"])
+UniqueWithCounts = collections.namedtuple("UniqueWithCounts", ["y", "idx", "count"])
+
+
+def _unique_parts(x, out_idx):
+    x = convert_to_tensor(x, name="x")
+    if x.shape.ndims != 1:
+        raise ValueError(f"unique expects a 1D vector, got shape {x.shape}")
+    out_idx = dtypes.as_dtype(out_idx)
+    ramp = array_ops.range(size(x, out_type=dtypes.int32))
+    same = math_ops.logical_or(   # [i, j]: x_i == x_j, or i == j (so a NaN names itself)
+        math_ops.equal(array_ops.expand_dims(x, 1), array_ops.expand_dims(x, 0)),
+        math_ops.equal(array_ops.expand_dims(ramp, 1), array_ops.expand_dims(ramp, 0)))
+    earlier = math_ops.less(array_ops.expand_dims(ramp, 0), array_ops.expand_dims(ramp, 1))   # j < i
+    first = math_ops.logical_not(reduce_any(math_ops.logical_and(same, earlier), axis=1))
+    slots = cumsum(math_ops.cast(first, out_idx), exclusive=True)
+    named = math_ops.logical_and(same, array_ops.expand_dims(first, 0))   # [i, j]: j is x_i's first occurrence
+    idx = reduce_sum(math_ops.where(named, array_ops.broadcast_to(array_ops.expand_dims(slots, 0), shape(named)),
+                                    array_ops.zeros_like(named, dtype=out_idx)), axis=1)
+    y, count = _compact(x, first)
+    return x, y, idx, count
+
+
+def unique(x, out_idx=dtypes.int32, name=None) -> Unique:
+    """The distinct values of a 1-D x in order of first appearance, and each entry's index among them."""
+    _refuse_eager("tf.unique")
+    with name_scope(name, "Unique", [x]):
+        _, y, idx, count = _unique_parts(x, out_idx)
+        return Unique(_trimmed(y, count), idx)
+
+
+def unique_with_counts(x, out_idx=dtypes.int32, name=None) -> UniqueWithCounts:
+    """tf.unique plus how often each distinct value occurs."""
+    _refuse_eager("tf.unique_with_counts")
+    with name_scope(name, "UniqueWithCounts", [x]):
+        x, y, idx, count = _unique_parts(x, out_idx)
+        occurrences = unsorted_segment_sum(ones_like(idx), idx, size(x, out_type=dtypes.int32))
+        return UniqueWithCounts(_trimmed(y, count), idx, _trimmed(occurrences, count))
+
+
+def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=dtypes.int32, name=None) -> Tensor:
+    """Counts (or summed weights) of each value in arr; its length max(arr) + 1 needs maxlength as a bound."""
+    _refuse_eager("tf.math.bincount")
+    with name_scope(name, "bincount", [arr, weights]):
+        values = math_ops.cast(array_ops.reshape(convert_to_tensor(arr, name="arr"), [-1]), dtypes.int32)
+        if maxlength is None or isinstance(maxlength, Tensor) or isinstance(minlength, Tensor):
+            raise errors.unimplemented("tf.math.bincount without a Python int maxlength (and minlength): the output "
+                                       "length max(arr) + 1 depends on the data, and xlite needs a bound for it")
+        bound = int(maxlength)
+        if weights is None:
+            counted = ones_like(values, dtype=dtypes.as_dtype(dtype))
+        else:
+            counted = array_ops.reshape(convert_to_tensor(weights, name="weights"), [-1])
+        bins = unsorted_segment_sum(counted, values, bound)
+        low = 0 if minlength is None else int(minlength)
+        if low >= bound:
+            return bins
+        length = math_ops.minimum(math_ops.maximum(reduce_max(concat([values, [-1]], 0)) + 1, low), bound)
+        return _trimmed(bins, length)
+
+
+def dynamic_partition(data, partitions, num_partitions, name=None) -> list:
+    """data's rows split into num_partitions lists by partitions' values, each in input order."""
+    _refuse_eager("tf.dynamic_partition")
+    with name_scope(name, "DynamicPartition", [data, partitions]):
+        x = convert_to_tensor(data, name="data")
+        p = convert_to_tensor(partitions, name="partitions")
+        k = p.shape.ndims
+        if k is None:
+            raise ValueError("partitions must have a known rank")
+        dims = shape(x, out_type=dtypes.int32)
+        rows = array_ops.reshape(x, concat([[size(p, out_type=dtypes.int32)], dims[k:]], 0))
+        ids = array_ops.reshape(p, [-1])
+        return [_trimmed(*_compact(rows, math_ops.equal(ids, i))) for i in builtins.range(int(num_partitions))]
+
+
+def dynamic_stitch(indices, data, name=None) -> Tensor:
+    raise errors.unimplemented("tf.dynamic_stitch: its output length max(indices) + 1 depends on the data and "
+                               "has no bound xlite can size a buffer from")
