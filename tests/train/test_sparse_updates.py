@@ -75,25 +75,45 @@ def test_sparse_update_matches_tf_formulas(name, target):
     assert "UnsortedSegmentSum" not in op_types
 
 
-def test_optimizer_without_a_sparse_rule_applies_the_summed_rows_densely():
-    tables, _ = _train(lambda: tf.train.RMSPropOptimizer(LR), "interpreter")
+ROW_WISE = {
+    "rmsprop": lambda: tf.train.RMSPropOptimizer(LR, momentum=0.5),
+    "centered": lambda: tf.train.RMSPropOptimizer(LR, momentum=0.5, centered=True),
+    "adadelta": lambda: tf.train.AdadeltaOptimizer(1.0),
+    "proximal": lambda: tf.train.ProximalGradientDescentOptimizer(LR, 0.01, 0.02),
+    "ftrl": lambda: tf.train.FtrlOptimizer(LR, l1_regularization_strength=0.01),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROW_WISE))
+def test_row_wise_optimizers_change_only_the_touched_rows_as_their_dense_update_does(name):
+    """One step from the same state: the touched rows as the dense update of the summed gradient makes them,
+    the others unchanged (TF's sparse kernels)."""
+    sparse, op_types = _train(ROW_WISE[name], "interpreter")
+    assert "ScatterUpdate" in op_types
     with tf.Graph().as_default():
         table = tf.Variable(TABLE)
-        rows = tf.placeholder(tf.float32, TABLE.shape)
-        step = tf.train.RMSPropOptimizer(LR).apply_gradients([(rows, table)])
+        grad = tf.placeholder(tf.float32, TABLE.shape)
+        step = ROW_WISE[name]().apply_gradients([(grad, table)])
         with tf.Session(target="interpreter") as s:
             s.run(tf.global_variables_initializer())
-            for batch in STEPS:
-                grad = np.zeros_like(TABLE)
-                for i in batch:
-                    grad[i] += 2 * s.run(table)[i]
-                s.run(step, {rows: grad})
-            np.testing.assert_allclose(tables[-1], s.run(table), rtol=1e-6)
+            dense = np.zeros_like(TABLE)
+            np.add.at(dense, STEPS[0], 2 * TABLE[STEPS[0]])
+            s.run(step, {grad: dense})
+            dense_table = s.run(table)
+    touched = sorted(set(STEPS[0]))
+    np.testing.assert_allclose(sparse[0][touched], dense_table[touched], rtol=1e-6, atol=1e-7)
+    untouched = [i for i in range(len(TABLE)) if i not in touched]
+    np.testing.assert_array_equal(sparse[0][untouched], TABLE[untouched])
 
 
 TF_OPTIMIZERS = {"sgd": "tf1.train.GradientDescentOptimizer(0.1)", "momentum": "tf1.train.MomentumOptimizer(0.1, 0.9)",
                  "nesterov": "tf1.train.MomentumOptimizer(0.1, 0.9, use_nesterov=True)",
-                 "adagrad": "tf1.train.AdagradOptimizer(0.1)", "adam": "tf1.train.AdamOptimizer(0.1)"}
+                 "adagrad": "tf1.train.AdagradOptimizer(0.1)", "adam": "tf1.train.AdamOptimizer(0.1)",
+                 "rmsprop": "tf1.train.RMSPropOptimizer(0.1, momentum=0.5)",
+                 "centered": "tf1.train.RMSPropOptimizer(0.1, momentum=0.5, centered=True)",
+                 "adadelta": "tf1.train.AdadeltaOptimizer(1.0)",
+                 "proximal": "tf1.train.ProximalGradientDescentOptimizer(0.1, 0.01, 0.02)",
+                 "ftrl": "tf1.train.FtrlOptimizer(0.1, l1_regularization_strength=0.01)"}
 
 
 @LIVE_TF[0]
@@ -116,7 +136,7 @@ def test_sparse_updates_equal_tensorflow(tmp_path):
                         out.append(s.run(table))
                 np.save(d + "/" + name + ".npy", np.stack(out))
     """, tmp_path)
-    for name, make in OPTIMIZERS.items():
+    for name, make in {**OPTIMIZERS, **ROW_WISE}.items():
         tables, _ = _train(make, "cpu")
         np.testing.assert_allclose(np.stack(tables), np.load(tmp_path / f"{name}.npy"), rtol=1e-5, atol=1e-6,
                                    err_msg=name)

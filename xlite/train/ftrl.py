@@ -36,19 +36,28 @@ class FtrlOptimizer(Optimizer):
         self._slot(var, "accum", self._initial)
         self._slot(var, "linear")
 
-    def _apply_dense(self, grad, var):
-        accum, linear = self._slot(var, "accum"), self._slot(var, "linear")
+    _row_slots = ("accum", "linear")
+
+    def _row_step(self, grad, var, accum, linear):
+        """(var, [accum, linear]) after one step: of whole tensors, or of the rows a sparse gradient touches
+        (TF's sparse_apply_ftrl leaves the other rows alone)."""
         lr, power = self._hyper(self._lr, var), self._hyper(self._lr_power, var)
         l1 = self._hyper(self._l1, var)
         l2 = self._hyper(self._l2, var) + self._hyper(self._beta, var) / (2.0 * lr)   # TF's adjusted_l2
         shrunk_grad = grad + 2.0 * self._hyper(self._l2_shrinkage, var) * var if self._l2_shrinkage else grad
         accum_new = accum + math_ops.square(grad)
         sigma = (math_ops.pow(accum_new, -power) - math_ops.pow(accum, -power)) / lr
-        linear_new = assign(linear, linear + shrunk_grad - sigma * var)
+        linear_new = linear + shrunk_grad - sigma * var
         quadratic = math_ops.pow(accum_new, -power) / lr + 2.0 * l2
         shrunk = (math_ops.sign(linear_new) * l1 - linear_new) / quadratic
         var_new = math_ops.where(math_ops.greater(math_ops.abs(linear_new), l1), shrunk, array_ops.zeros_like(shrunk))
-        with var.graph.control_dependencies([linear_new]):
+        return var_new, [accum_new, linear_new]
+
+    def _apply_dense(self, grad, var):
+        accum, linear = self._slot(var, "accum"), self._slot(var, "linear")
+        var_new, (accum_new, linear_new) = self._row_step(grad, var, accum, linear)
+        linear_update = assign(linear, linear_new)
+        with var.graph.control_dependencies([linear_update]):
             var_update = assign(var, var_new)
         with var.graph.control_dependencies([var_update]):      # every read of the old accum comes first
             return group(var_update, assign(accum, accum_new))

@@ -133,9 +133,24 @@ class Optimizer:
         return self._apply_sparse(summed, indices, first, var)
 
     def _apply_sparse(self, summed: Tensor, indices: Tensor, first: Tensor, var: Variable):
-        """The update from the rows `summed_rows` gives; without a sparse rule, the dense update of them."""
-        dense = IndexedSlices(first_only(summed, first), indices, array_ops.shape(var, out_type=indices.dtype))
-        return self._apply_dense(convert_to_tensor(dense), var)
+        """The update from the rows `summed_rows` gives. A row-wise optimizer (one with `_row_slots`) changes only
+        those rows, as TF's sparse kernels do; any other applies its dense update to the summed rows."""
+        if self._row_slots is None:
+            dense = IndexedSlices(first_only(summed, first), indices, array_ops.shape(var, out_type=indices.dtype))
+            return self._apply_dense(convert_to_tensor(dense), var)
+        slots = [self._slot(var, name) for name in self._row_slots]
+        var_rows, slot_rows = self._row_step(summed, array_ops.gather(var, indices),
+                                             *[array_ops.gather(s, indices) for s in slots])
+        return group(scatter_update(var, indices, var_rows),
+                     *[scatter_update(s, indices, rows) for s, rows in zip(slots, slot_rows)])
+
+    # a row-wise optimizer's update: the names of the slots it reads, and its formulas over values of them
+    _row_slots: tuple[str, ...] | None = None
+
+    def _row_step(self, grad: Tensor, var: Tensor, *slots: Tensor) -> tuple[Tensor, list[Tensor]]:
+        """(var's new value, each slot's new value) from the gradient and the current values (whole tensors or
+        some of their rows)."""
+        raise NotImplementedError
 
     def _finish(self, update_ops):
         return group(*update_ops)
@@ -206,14 +221,14 @@ class MomentumOptimizer(Optimizer):
         step = (grad + momentum * new_accum) if self._nesterov else new_accum
         return assign_sub(var, lr * step).op
 
-    def _apply_sparse(self, summed, indices, first, var):
-        """TF's sparse_apply_momentum: only the rows of the indices change."""
-        accum = self._slot(var, "momentum")
+    _row_slots = ("momentum",)
+
+    def _row_step(self, grad, var, accum):
+        """TF's sparse_apply_momentum on the rows."""
         momentum, lr = self._hyper(self._momentum, var), self._hyper(self._lr, var)
-        new_rows = array_ops.gather(accum, indices) * momentum + summed
-        step = (summed + momentum * new_rows) if self._nesterov else new_rows
-        return group(scatter_update(accum, indices, new_rows),
-                     scatter_update(var, indices, array_ops.gather(var, indices) - lr * step))
+        new_accum = accum * momentum + grad
+        step = (grad + momentum * new_accum) if self._nesterov else new_accum
+        return var - lr * step, [new_accum]
 
 
 class AdamOptimizer(Optimizer):
@@ -290,13 +305,12 @@ class AdagradOptimizer(Optimizer):
         new_accum = assign_add(accum, math_ops.square(grad))
         return assign_sub(var, self._hyper(self._lr, var) * grad * math_ops.rsqrt(new_accum)).op
 
-    def _apply_sparse(self, summed, indices, first, var):
-        """TF's sparse_apply_adagrad: only the rows of the indices change."""
-        accum = self._slot(var, "accumulator")
-        new_rows = array_ops.gather(accum, indices) + math_ops.square(summed)
-        step = self._hyper(self._lr, var) * summed * math_ops.rsqrt(new_rows)
-        return group(scatter_update(accum, indices, new_rows),
-                     scatter_update(var, indices, array_ops.gather(var, indices) - step))
+    _row_slots = ("accumulator",)
+
+    def _row_step(self, grad, var, accum):
+        """TF's sparse_apply_adagrad on the rows."""
+        new_accum = accum + math_ops.square(grad)
+        return var - self._hyper(self._lr, var) * grad * math_ops.rsqrt(new_accum), [new_accum]
 
 
 class RMSPropOptimizer(Optimizer):
@@ -327,6 +341,22 @@ class RMSPropOptimizer(Optimizer):
         mom_t = assign(mom, momentum * mom + lr * grad / math_ops.sqrt(denom + eps))
         return assign_sub(var, mom_t).op
 
+    @property
+    def _row_slots(self):
+        return ("rms", "momentum", "mg") if self._centered else ("rms", "momentum")
+
+    def _row_step(self, grad, var, rms, mom, mg=None):
+        """TF's sparse_apply_(centered_)rms_prop on the rows."""
+        lr, decay = self._hyper(self._lr, var), self._hyper(self._decay, var)
+        momentum, eps = self._hyper(self._momentum, var), self._hyper(self._epsilon, var)
+        new_rms = decay * rms + (1 - decay) * math_ops.square(grad)
+        denom, new_mg = new_rms, []
+        if mg is not None:
+            new_mg = [decay * mg + (1 - decay) * grad]
+            denom = new_rms - math_ops.square(new_mg[0])
+        new_mom = momentum * mom + lr * grad / math_ops.sqrt(denom + eps)
+        return var - new_mom, [new_rms, new_mom] + new_mg
+
 
 
 class AdadeltaOptimizer(Optimizer):
@@ -349,6 +379,15 @@ class AdadeltaOptimizer(Optimizer):
         accum_update_t = assign(accum_update, rho * accum_update + (1 - rho) * math_ops.square(update))
         return group(assign_sub(var, lr * update), accum_update_t)
 
+    _row_slots = ("accum", "accum_update")
+
+    def _row_step(self, grad, var, accum, accum_update):
+        """TF's sparse_apply_adadelta on the rows."""
+        lr, rho, eps = self._hyper(self._lr, var), self._hyper(self._rho, var), self._hyper(self._epsilon, var)
+        new_accum = rho * accum + (1 - rho) * math_ops.square(grad)
+        update = math_ops.sqrt(accum_update + eps) * math_ops.rsqrt(new_accum + eps) * grad
+        return var - lr * update, [new_accum, rho * accum_update + (1 - rho) * math_ops.square(update)]
+
 
 class ProximalGradientDescentOptimizer(Optimizer):
     """FOBOS: prox = var - lr*g; var = sign(prox) * max(|prox| - lr*l1, 0) / (1 + lr*l2)."""
@@ -359,7 +398,12 @@ class ProximalGradientDescentOptimizer(Optimizer):
         self._lr, self._l1, self._l2 = learning_rate, l1_regularization_strength, l2_regularization_strength
 
     def _apply_dense(self, grad, var):
+        return assign(var, self._row_step(grad, var)[0]).op
+
+    _row_slots = ()
+
+    def _row_step(self, grad, var):
+        """The FOBOS step (TF's sparse_apply_proximal_gradient_descent on rows)."""
         lr, l1, l2 = self._hyper(self._lr, var), self._hyper(self._l1, var), self._hyper(self._l2, var)
         prox = var - lr * grad
-        shrunk = math_ops.sign(prox) * math_ops.maximum(math_ops.abs(prox) - lr * l1, 0) / (1 + lr * l2)
-        return assign(var, shrunk).op
+        return math_ops.sign(prox) * math_ops.maximum(math_ops.abs(prox) - lr * l1, 0) / (1 + lr * l2), []
