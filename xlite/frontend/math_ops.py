@@ -10,7 +10,6 @@ from functools import reduce as _fold
 
 import numpy as np
 
-from xlite import errors
 from xlite.frontend.convert import constant, convert_pair, convert_to_tensor
 from xlite.frontend.gradients import broadcast_to_shape_of, grad_rule, no_gradient, sum_to_shape_of
 from xlite.frontend.graph import Tensor
