@@ -61,3 +61,13 @@ def test_matmul_gradients_equal_finite_differences():
     gradcheck.check_grad(product, RNG.normal(size=4), RNG.normal(size=(4, 2)), target="interpreter")
     gradcheck.check_grad(lambda values: tf.sparse.to_dense(tf.SparseTensor(INDICES, values, SHAPE)) * 2.0,
                          RNG.normal(size=4), target="interpreter")
+
+
+def test_a_fed_dense_shape_serves_sums_of_values_and_names_what_needs_it_constant():
+    with tf.Graph().as_default():
+        sp = tf.sparse_placeholder(tf.float32)
+        total = tf.sparse.reduce_sum(sp)
+        with tf.Session(target="interpreter") as s:
+            assert s.run(total, {sp: tf.SparseTensorValue(INDICES, VALUES, SHAPE)}) == pytest.approx(VALUES.sum())
+            with pytest.raises(tf.errors.UnimplementedError, match="compile-time constant"):
+                s.run(tf.sparse.to_dense(sp), {sp: tf.SparseTensorValue(INDICES, VALUES, SHAPE)})

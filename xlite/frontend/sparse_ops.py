@@ -60,10 +60,10 @@ class SparseTensor:
     def _feed_parts(self, value) -> tuple:
         """(the fed tensors, their values) for a SparseTensorValue or an (indices, values, dense_shape) tuple;
         a constant dense_shape is checked, not fed."""
-        indices, values, dense_shape = value
+        indices, values, dense_shape = (np.asarray(v) for v in value)     # (arrays: feeds never split them)
         if self._dense_shape.op.type == "Const":
             want = np.asarray(self._dense_shape._static_value).tolist()
-            if np.asarray(dense_shape).tolist() != want:
+            if dense_shape.tolist() != want:
                 raise ValueError(f"Cannot feed a SparseTensorValue of dense_shape {list(dense_shape)} to a "
                                  f"SparseTensor of shape {want}")
             return (self._indices, self._values), (indices, values)
