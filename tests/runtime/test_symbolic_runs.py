@@ -130,3 +130,13 @@ def test_long_sums_over_a_symbolic_dim_stay_pairwise():
                 np.testing.assert_allclose(got_columns, np.full(3, 0.1 * n), rtol=1e-5)
                 np.testing.assert_allclose(got_mean, 0.1, rtol=1e-5)
             assert not sess.symbolic_fallbacks
+
+
+def test_constants_broadcast_to_a_symbolic_shape_are_not_folded():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 3])
+        y = tf.ones_like(x) * 2.0 + tf.zeros_like(x)
+        with tf.Session() as sess:
+            for n in (2, 5):
+                np.testing.assert_array_equal(sess.run(y, {x: np.zeros((n, 3), np.float32)}), np.full((n, 3), 2.0))
+            assert not sess.symbolic_fallbacks

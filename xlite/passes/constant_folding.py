@@ -17,6 +17,7 @@ import numpy as np
 from xlite.ir.module import Computation, Instruction, Module
 from xlite.ir.opcodes import is_elementwise, op_info
 from xlite.ir.shape import Shape
+from xlite.ir.symbolic import has_symbolic
 from xlite.passes.pass_pipeline import Pass
 from xlite.passes.rewrite import Rewrite, rewrite_computation
 from xlite.semantics.eval_rules import evaluate_instruction
@@ -44,7 +45,9 @@ class _Known:
 
 
 def _foldable_shape(shape) -> bool:
-    return not shape.is_tuple and shape.is_static and shape.dtype.np_name is not None
+    """An array of known size (a symbolic size, xlite/ir/symbolic.py, is no literal's)."""
+    return not shape.is_tuple and shape.is_static and shape.dtype.np_name is not None \
+        and not has_symbolic(shape.dims)
 
 
 def _constant(value: np.ndarray, like: Instruction, shape: Shape | None = None) -> Instruction:
