@@ -41,9 +41,13 @@ def _string_input(value):
 def _host(op_type: str, inputs: list, attrs: dict, outputs: Callable, compute: Callable, name=None) -> list:
     """Runs `compute(input values) -> output values` where the inputs live. `outputs(shapes)` gives the
     (dtype, shape) of each output from the inputs' static shapes."""
+    kernel = compute
+
+    def compute(values):     # strings as object arrays of bytes, whatever their source gives
+        return kernel([ops.bytes_array(v) if t.dtype is string else np.asarray(v) for t, v in zip(inputs, values)])
+    inputs = [t if isinstance(t, (Tensor, HostString)) else convert_to_tensor(t) for t in inputs]
     if any(isinstance(t, HostString) for t in inputs):
         return _dataset_step(op_type, inputs, outputs, compute, name)
-    inputs = [t if isinstance(t, Tensor) else convert_to_tensor(t) for t in inputs]
     if executing_eagerly() and all(t._is_eager for t in inputs):
         values = compute([t._value for t in inputs])
         return [make_op("Const", [], {"value": np.asarray(v, dtype=d.np), "dtype": d}, name or op_type).outputs[0]
@@ -60,6 +64,8 @@ def _dataset_step(op_type: str, inputs: list, outputs: Callable, compute: Callab
             constants.append(None)
         elif t._static_value is not None:
             constants.append(np.asarray(t._static_value))
+        elif t.op.type == "Const" and getattr(t.op, "_host_compute", None) is not None:     # a string constant
+            constants.append(t.op.attrs["value"])
         else:
             raise errors.unimplemented(f"{op_type} in a dataset function over a computed {t.dtype.name} tensor "
                                        "and a string: only constants join strings there")
