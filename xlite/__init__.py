@@ -27,6 +27,7 @@ from xlite.frontend.bounded_ops import (bincount, boolean_mask, dynamic_partitio
                                        unique_with_counts)
 from xlite.frontend.host_ops import Assert, add_check_numerics_ops, check_numerics, numpy_function, py_func
 from xlite.frontend.host_ops import print_v2 as print  # noqa: A001  (TF's tf.print)
+from xlite.frontend.assert_ops import *  # noqa: F401,F403
 from xlite.frontend.scatter_ops import *  # noqa: F401,F403
 from xlite.frontend.sparse_ops import *  # noqa: F401,F403
 from xlite.frontend.indexed_slices import IndexedSlices, IndexedSlicesValue

@@ -99,16 +99,15 @@ def tuple(tensors, name=None, control_inputs=None) -> list:  # noqa: A001 - TF's
 
 
 def assert_equal(x, y, data=None, summarize=None, message=None, name=None) -> Operation:
-    """Checks x == y everywhere when the graph is built (TF does so too when both values are known)."""
+    """Checks x == y everywhere: when the graph is built if both values are known (as TF does), else in the run."""
     with name_scope(name, "assert_equal", [x, y]) as scope:
         x, y = convert_pair(x, y, "Equal")
         from xlite.frontend.math_ops import equal
         equal(x, y)   # shape and dtype errors, at the user's line
         xv, yv = x._static_value, y._static_value
-        if xv is None or yv is None:
-            raise errors.unimplemented(
-                "tf.assert_equal of values known only at run time: xlite's executables cannot raise a run-time "
-                "assertion; compare with tf.equal and fetch the result, or assert on fetched values")
+        if xv is None or yv is None:    # checked in the run (assert_ops: a tf.Assert)
+            from xlite.frontend.assert_ops import binary_assert
+            return binary_assert(x, y, "==", "assert_equal", data, summarize, message, name=scope)
         if not np.all(np.equal(xv, yv)):
             text = "" if message is None else f"{message} "
             raise errors.InvalidArgumentError(None, None, f"{text}Condition x == y did not hold element-wise: "
