@@ -60,12 +60,19 @@ def needed_host_ops(session, fetches, feed_dict) -> list[Operation]:
     return _host_ops_of_run(session, fetches, feed_dict)
 
 
-def _host_ops_of_run(session, fetches, feed_dict) -> list[Operation]:
+def run_key(fetches):
+    """A hashable key of a fetch structure, or None for one that cannot be hashed."""
     try:
-        key = (_key(fetches), tuple(feed_dict))
+        key = _key(fetches)
         hash(key)
     except TypeError:
-        key = None
+        return None
+    return key
+
+
+def _host_ops_of_run(session, fetches, feed_dict) -> list[Operation]:
+    fetch_key = run_key(fetches)
+    key = None if fetch_key is None else (fetch_key, tuple(feed_dict))
     per_session = _needed.setdefault(session, {})
     ops = per_session.get(key) if key is not None else None
     if ops is None:
@@ -93,4 +100,4 @@ def _key(fetches):
     return fetches
 
 
-__all__ = ["HOST_OPS", "attach", "fill", "needed_host_ops"]
+__all__ = ["HOST_OPS", "attach", "fill", "needed_host_ops", "run_key"]

@@ -11,12 +11,17 @@ A host op's numbers read by compiled ops AND made from computed numbers (compile
 would need two runs: its lowering raises UnimplementedError naming the op."""
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from xlite import errors
 from xlite.frontend.graph import Tensor
 from xlite.frontend.string_ops import bytes_array
 from xlite.ir import dtypes
+
+
+_fetches_host: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()    # Graph -> {fetch key: bool}
 
 
 class NotOnHost(Exception):
@@ -68,10 +73,7 @@ def split_feeds(graph, feed_dict: dict) -> tuple[dict, dict]:
     """(the feeds of string tensors as byte arrays, by tensor; the other feeds, as given)."""
     strings, others = {}, {}
     for key, value in (feed_dict or {}).items():
-        try:
-            t = graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
-        except (KeyError, TypeError, ValueError, AttributeError):
-            t = None
+        t = key if isinstance(key, Tensor) else _resolve(graph, key)
         if isinstance(t, Tensor) and t.dtype is dtypes.string:
             array = bytes_array(value)
             if not t.shape.is_compatible_with(array.shape):
@@ -87,13 +89,17 @@ def numeric_feeds(graph, feed_dict: dict) -> dict:
     """The non-string feeds resolved to tensors (the values host ops may read)."""
     out = {}
     for key, value in (feed_dict or {}).items():
-        try:
-            t = graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
-        except (KeyError, TypeError, ValueError, AttributeError):
-            continue
+        t = key if isinstance(key, Tensor) else _resolve(graph, key)
         if isinstance(t, Tensor):
             out[t] = np.asarray(value, dtype=t.dtype.np)
     return out
+
+
+def _resolve(graph, key):
+    try:
+        return graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None         # the run's own feed validation raises TF's error for the key
 
 
 def fill_numeric(session, ops: list, feed_dict: dict, strings: dict) -> dict:
@@ -112,13 +118,20 @@ def fill_numeric(session, ops: list, feed_dict: dict, strings: dict) -> dict:
 
 
 def fetches_host(graph, fetches) -> bool:
-    """Whether a fetch structure names a host-made tensor (a quick check; most runs name none)."""
+    """Whether a fetch structure names a host-made tensor: worked out once per graph and fetch structure."""
     from xlite.runtime.fetches import FetchMapper
+    from xlite.runtime.host_fed import run_key
+    key = run_key(fetches)
+    known = _fetches_host.setdefault(graph, {})
+    if key is not None and key in known:
+        return known[key]
     try:
-        mapper = FetchMapper(graph, fetches)
+        found = any(is_host_tensor(t) for t in FetchMapper(graph, fetches).unique_tensors())
     except (TypeError, ValueError):
-        return False            # the run itself raises TF's error for the fetch
-    return any(is_host_tensor(t) for t in mapper.unique_tensors())
+        found = False           # the run itself raises TF's error for the fetch
+    if key is not None:
+        known[key] = found
+    return found
 
 
 def run(session, fetches, feed_dict, options=None, run_metadata=None):
