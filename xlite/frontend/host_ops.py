@@ -160,13 +160,7 @@ def print_v1(input_, data, message=None, first_n=None, summarize=None, name=None
 
 def print_v2(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=None):
     """TF2's tf.print: prints now while executing eagerly; in a graph, an op that prints each time it runs."""
-    template, tensors = [], []
-    for item in inputs:
-        if isinstance(item, str):
-            template.append(item)
-        else:
-            template.append(None)
-            tensors.append(convert_to_tensor(item))
+    template, tensors = _template(inputs)
     write = _stream(output_stream)
 
     def text(values) -> str:
@@ -183,6 +177,18 @@ def print_v2(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=N
             return [np.zeros((), _DUMMY.np)]
         return call
     return _host_op("PrintV2", make, tensors, {"summarize": summarize}, name or "PrintV2", 0)
+
+
+def _template(items) -> tuple[list, list]:
+    """Python strings stay on the host (the template, None where a value goes); the rest become tensors."""
+    template, tensors = [], []
+    for item in items:
+        if isinstance(item, str):
+            template.append(item)
+        else:
+            template.append(None)
+            tensors.append(convert_to_tensor(item))
+    return template, tensors
 
 
 def _stream(output_stream) -> Callable[[str], None]:
@@ -273,13 +279,7 @@ def Assert(condition, data, summarize=None, name=None):  # noqa: N802 - TF's nam
         condition = convert_to_tensor(condition)
         if condition.dtype != dtypes.bool_ or condition.shape.ndims not in (None, 0):
             raise ValueError(f"Assert: condition must be a scalar bool, got {condition}")
-        template, tensors = [], []
-        for d in data:
-            if isinstance(d, str):
-                template.append(d)
-            else:
-                template.append(None)
-                tensors.append(convert_to_tensor(d))
+        template, tensors = _template(data)
         limit = 3 if summarize is None else summarize
 
         def failure(values) -> str:

@@ -88,11 +88,7 @@ def emit_blas_dot(kernel: Kernel, inst, out) -> None:
     out_swapped = tuple(out_dims[:nb] + out_dims[nb + len(lf):] + out_dims[nb:nb + len(lf)])
     out_order = physical_order(out.shape)
     if out_order not in (out_normal, out_swapped):
-        target = kernel.temp(inst.shape.with_layout(None))
-        emit_blas_dot(kernel, inst, target)
-        kernel.gen.arrays[inst] = target
-        kernel.emit_loop([inst], [out])
-        del kernel.gen.arrays[inst]
+        kernel.via_temp(inst, out, emit_blas_dot)
         return
     a = kernel.array(lhs, lhs_orders)
     r = kernel.array(rhs, rhs_orders)

@@ -27,11 +27,7 @@ def emit_collective(kernel: Kernel, inst: Instruction, out) -> None:
     """out = the collective of the operand, computed row-major (then laid out as `out` wants)."""
     row_major = tuple(range(inst.shape.rank))
     if physical_order(out.shape) != row_major:
-        target = kernel.temp(inst.shape.with_layout(None))
-        emit_collective(kernel, inst, target)
-        kernel.gen.arrays[inst] = target
-        kernel.emit_loop([inst], [out])
-        del kernel.gen.arrays[inst]
+        kernel.via_temp(inst, out, emit_collective)
         return
     (x,) = inst.operands
     src = kernel.array(x, [row_major])

@@ -32,11 +32,7 @@ def emit_host_call(kernel: Kernel, inst: Instruction, out) -> None:
     """out = output `output` of the Python function `key` on the first `args` operands."""
     row_major = tuple(range(inst.shape.rank))
     if physical_order(out.shape) != row_major:
-        target = kernel.temp(inst.shape.with_layout(None))
-        emit_host_call(kernel, inst, target)
-        kernel.gen.arrays[inst] = target
-        kernel.emit_loop([inst], [out])
-        del kernel.gen.arrays[inst]
+        kernel.via_temp(inst, out, emit_host_call)
         return
     args = inst.operands[:inst.attrs["args"]]
     fc, b = kernel.fc, kernel.b

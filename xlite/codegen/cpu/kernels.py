@@ -87,6 +87,14 @@ class Kernel:
         self.temp_bytes += align_up(shape.byte_size, ALIGNMENT)
         return IrArray(self.fc.byte_offset(self.temp_ptr, offset), shape)
 
+    def via_temp(self, inst: Instruction, out: IrArray, emit: Callable) -> None:
+        """`emit(kernel, inst, buffer)` into a row-major temp, then copied into `out` (a layout emit cannot write)."""
+        target = self.temp(inst.shape.with_layout(None))
+        emit(self, inst, target)
+        self.gen.arrays[inst] = target
+        self.emit_loop([inst], [out])
+        del self.gen.arrays[inst]
+
     def array(self, inst: Instruction, orders=None) -> IrArray:
         """inst's value in memory, in one of the physical `orders` (major to minor) if given."""
         existing = self.gen.arrays.get(inst)
