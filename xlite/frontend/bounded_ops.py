@@ -77,18 +77,18 @@ def _reduces_axis(inputs, axis: int) -> bool:
     return any(int(a) % rank == axis for a in axes.reshape(-1))
 
 
-def _trimmed(padded: Tensor, count: Tensor, axis: int = 0) -> Tensor:
+def trimmed(padded: Tensor, count: Tensor, axis: int = 0) -> Tensor:
     return make_op(TRIMMED, [padded, count], {"axis": axis, "T": padded.dtype}, name="trimmed").outputs[0]
 
 
-def _refuse_eager(api: str) -> None:
+def refuse_eager(api: str) -> None:
     stack_ = _graph._graph_stacks.graphs
     if execution_hook.eager_executor is not None and (not stack_ or stack_[-1] is _graph._global_default_graph):
         raise errors.unimplemented(f"{api} while executing eagerly (its size depends on the data); "
                                    f"use it inside tf.function or a graph")
 
 
-def _compact(x: Tensor, keep: Tensor) -> tuple[Tensor, Tensor]:
+def compact_rows(x: Tensor, keep: Tensor) -> tuple[Tensor, Tensor]:
     """x's rows where keep, first and in order, zeros after them; and how many rows were kept."""
     rows = shape(keep, out_type=dtypes.int32)[0]
     flags = math_ops.cast(keep, dtypes.int32)
@@ -103,7 +103,7 @@ def _compact(x: Tensor, keep: Tensor) -> tuple[Tensor, Tensor]:
 
 def boolean_mask(tensor, mask, name="boolean_mask", axis=None) -> Tensor:
     """tensor's entries where mask is True, the mask's dims flattened into one of data-dependent size."""
-    _refuse_eager("tf.boolean_mask")
+    refuse_eager("tf.boolean_mask")
     with name_scope(name, "boolean_mask", [tensor, mask]):
         x = convert_to_tensor(tensor, name="tensor")
         m = convert_to_tensor(mask, name="mask")
@@ -124,16 +124,16 @@ def boolean_mask(tensor, mask, name="boolean_mask", axis=None) -> Tensor:
         keep = array_ops.reshape(m, [-1])
         order = [axis] + [d for d in builtins.range(rank - k + 1) if d != axis]
         moved = flat if axis == 0 else array_ops.transpose(flat, order)
-        padded, count = _compact(moved, keep)
+        padded, count = compact_rows(moved, keep)
         if axis:
             back = [order.index(d) for d in builtins.range(rank - k + 1)]
             padded = array_ops.transpose(padded, back)
-        return _trimmed(padded, count, axis)
+        return trimmed(padded, count, axis)
 
 
 def where_indices(condition, name=None) -> Tensor:
     """tf.where(condition): int64 [num_true, rank] coordinates of the True entries, in row-major order."""
-    _refuse_eager("tf.where(condition)")
+    refuse_eager("tf.where(condition)")
     with name_scope(name, "Where", [condition]):
         c = convert_to_tensor(condition, name="condition")
         if c.dtype != dtypes.bool_:
@@ -149,7 +149,7 @@ def where_indices(condition, name=None) -> Tensor:
         else:
             coords = stack([math_ops.floormod(math_ops.floordiv(flat, reduce_prod(dims[d + 1:])), dims[d])
                             for d in builtins.range(rank)], axis=1)
-        return _trimmed(*_compact(coords, keep))
+        return trimmed(*compact_rows(coords, keep))
 
 
 Unique = collections.namedtuple("Unique", ["y", "idx"])
@@ -171,30 +171,30 @@ def _unique_parts(x, out_idx):
     named = math_ops.logical_and(same, array_ops.expand_dims(first, 0))   # [i, j]: j is x_i's first occurrence
     idx = reduce_sum(math_ops.where(named, array_ops.broadcast_to(array_ops.expand_dims(slots, 0), shape(named)),
                                     array_ops.zeros_like(named, dtype=out_idx)), axis=1)
-    y, count = _compact(x, first)
+    y, count = compact_rows(x, first)
     return x, y, idx, count
 
 
 def unique(x, out_idx=dtypes.int32, name=None) -> Unique:
     """The distinct values of a 1-D x in order of first appearance, and each entry's index among them."""
-    _refuse_eager("tf.unique")
+    refuse_eager("tf.unique")
     with name_scope(name, "Unique", [x]):
         _, y, idx, count = _unique_parts(x, out_idx)
-        return Unique(_trimmed(y, count), idx)
+        return Unique(trimmed(y, count), idx)
 
 
 def unique_with_counts(x, out_idx=dtypes.int32, name=None) -> UniqueWithCounts:
     """tf.unique plus how often each distinct value occurs."""
-    _refuse_eager("tf.unique_with_counts")
+    refuse_eager("tf.unique_with_counts")
     with name_scope(name, "UniqueWithCounts", [x]):
         x, y, idx, count = _unique_parts(x, out_idx)
         occurrences = unsorted_segment_sum(ones_like(idx), idx, size(x, out_type=dtypes.int32))
-        return UniqueWithCounts(_trimmed(y, count), idx, _trimmed(occurrences, count))
+        return UniqueWithCounts(trimmed(y, count), idx, trimmed(occurrences, count))
 
 
 def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=dtypes.int32, name=None) -> Tensor:
     """Counts (or summed weights) of each value in arr; its length max(arr) + 1 needs maxlength as a bound."""
-    _refuse_eager("tf.math.bincount")
+    refuse_eager("tf.math.bincount")
     with name_scope(name, "bincount", [arr, weights]):
         values = math_ops.cast(array_ops.reshape(convert_to_tensor(arr, name="arr"), [-1]), dtypes.int32)
         if maxlength is None or isinstance(maxlength, Tensor) or isinstance(minlength, Tensor):
@@ -210,12 +210,12 @@ def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=dtypes.int
         if low >= bound:
             return bins
         length = math_ops.minimum(math_ops.maximum(reduce_max(concat([values, [-1]], 0)) + 1, low), bound)
-        return _trimmed(bins, length)
+        return trimmed(bins, length)
 
 
 def dynamic_partition(data, partitions, num_partitions, name=None) -> list:
     """data's rows split into num_partitions lists by partitions' values, each in input order."""
-    _refuse_eager("tf.dynamic_partition")
+    refuse_eager("tf.dynamic_partition")
     with name_scope(name, "DynamicPartition", [data, partitions]):
         x = convert_to_tensor(data, name="data")
         p = convert_to_tensor(partitions, name="partitions")
@@ -225,7 +225,7 @@ def dynamic_partition(data, partitions, num_partitions, name=None) -> list:
         dims = shape(x, out_type=dtypes.int32)
         rows = array_ops.reshape(x, concat([[size(p, out_type=dtypes.int32)], dims[k:]], 0))
         ids = array_ops.reshape(p, [-1])
-        return [_trimmed(*_compact(rows, math_ops.equal(ids, i))) for i in builtins.range(int(num_partitions))]
+        return [trimmed(*compact_rows(rows, math_ops.equal(ids, i))) for i in builtins.range(int(num_partitions))]
 
 
 def dynamic_stitch(indices, data, name=None) -> Tensor:
