@@ -151,7 +151,8 @@ def _merge_one(comp: Computation, module: Module, names: FusionNames) -> bool:
             if len(merged.instructions) > MAX_FUSION_SIZE:
                 continue
             rs = row_shape(merged)
-            if rs is None or guess(lambda: rs.row_count < FEW_ROWS and rs.col_count >= LONG_ROW, False):
+            # (a row of a symbolic length is never row-fused: its kernel keeps rows in stack buffers)
+            if rs is None or guess(lambda: rs.col_count >= LONG_ROW and rs.row_count < FEW_ROWS, True):
                 continue
             _replace(comp, module, names, producer, consumer, merged, operands)
             return True

@@ -15,6 +15,7 @@ from xlite.codegen.cpu.llvm_types import i64, memory_type, round_to_dtype
 from xlite.codegen.cpu.pairwise import reduce_loops
 from xlite.codegen.rows import plan_rows
 from xlite.ir.module import Instruction
+from xlite.ir.symbolic import SymbolicUnsupported, is_symbolic
 
 KEEP_MIN_COST = 16           # element_cost from which recomputing costs more than a store and a load (exp: 20)
 KEEP_MAX_BYTES = 32 << 10    # the row buffers stay within L1
@@ -38,6 +39,8 @@ class RowArray(IrArray):
 def emit_rows(kernel: Kernel, root: Instruction, out: IrArray) -> None:
     fc, gen, b = kernel.fc, kernel.gen, kernel.b
     plan = plan_rows(root, gen.arrays)
+    if is_symbolic(plan.n_cols):        # its row buffers live on the stack: their length must be a number
+        raise SymbolicUnsupported(f"a row fusion with rows of run-time length {plan.n_cols}")
     full, rows = plan.full, plan.rows
     memo = dict.fromkeys(plan.reduces, 1)
     per_element = sum(element_cost(r.operands[0], gen.arrays, memo) for r in plan.reduces)
