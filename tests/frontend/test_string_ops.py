@@ -153,6 +153,10 @@ def test_eager_string_ops():
         assert c.numpy().tolist() == [b"1.5", b"2"]
         assert tf.strings.to_number(c).numpy().tolist() == [1.5, 2.0]
         assert tf.strings.join([c, "x"]).numpy().tolist() == [b"1.5x", b"2x"]
+        assert repr(tf.strings.substr("hello", 1, 3)) == "<tf.Tensor: shape=(), dtype=string, numpy=b'ell'>"
+        ds = tf.data.Dataset.from_tensor_slices(["1,2", "3,4"]).map(
+            lambda s: (tf.strings.to_number(tf.strings.split(s, ",")), tf.strings.upper(s)))
+        assert [(n.numpy().tolist(), u.numpy()) for n, u in ds] == [([1.0, 2.0], b"1,2"), ([3.0, 4.0], b"3,4")]
 
 
 def test_kernels_keep_shapes_of_empty_inputs():

@@ -12,6 +12,7 @@ import numpy as np
 from xlite import errors
 from xlite.frontend import graph as graph_module
 from xlite.frontend.graph import Tensor
+from xlite.frontend.string_ops import bytes_array
 from xlite.frontend.tensor_shape import TensorShape
 from xlite.ir import dtypes
 
@@ -68,6 +69,8 @@ class EagerTensor(HeldValue, Tensor):
         array = value if type(value) is np.ndarray else np.asarray(value)
         if dtype is None:
             dtype = _DTYPE_OF.get(array.dtype)
+            if dtype is None and array.dtype.kind in "OSU":      # tf.string: an object array of bytes
+                array, dtype = bytes_array(array), dtypes.string
             if dtype is None:
                 raise TypeError(f"EagerTensor cannot hold NumPy dtype {array.dtype}")
         self._value = array
@@ -172,7 +175,7 @@ def _numpy_text(value: np.ndarray, is_repr: bool) -> str:
     """TF's numpy_text: NumPy's str (repr for repr, a Python scalar's for 0-d), on its own line if long."""
     if value.ndim == 0:
         value = value[()]
-        text = repr(value.item()) if is_repr else str(value)
+        text = repr(value.item() if hasattr(value, "item") else value) if is_repr else str(value)
     else:
         text = repr(value) if is_repr else str(value)
     return "\n" + text if "\n" in text else text
