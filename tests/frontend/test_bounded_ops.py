@@ -46,7 +46,7 @@ def test_where_unique_bincount_partition(target):
     assert tf.where(c > 0).shape.as_list() == [None, 2] and fixed.shape.as_list() == [4]
     fetches = [tf.where(c > 0), tf.where(v), u.y, u.idx, uc.y, uc.idx, uc.count, bins, fixed, weighted, parts]
     with tf.Session(target=target) as s:
-        for n in (5, 1, 7):
+        for n in (7, 1):
             a = RNG.integers(-1, 2, size=(5, 3)).astype(np.float32)
             ints = RNG.integers(0, 5, size=n).astype(np.int32)
             got = s.run(fetches, {c: a, v: ints})
@@ -104,8 +104,10 @@ def test_gradients_by_finite_differences(target):
     parts = tf.dynamic_partition(x * w, [1, 0, 1, 1], 2)
     loss = tf.reduce_sum(tf.boolean_mask(x * w, keep)) ** 2 + tf.reduce_sum(parts[0]) * 3.0 + tf.reduce_sum(parts[1])
     grad = tf.gradients(loss, x)[0]
+    direct = tf.gradients(tf.boolean_mask(x * w, keep), x)[0]       # the seed: ones over the kept rows only
     with tf.Session(target=target) as s:
-        got = s.run(grad, {x: a})
+        got, got_direct = s.run([grad, direct], {x: a})
+        np.testing.assert_allclose(got_direct, w * keep[:, None], rtol=1e-12)
         numeric = np.zeros_like(a)
         for i in np.ndindex(*a.shape):
             up, down = a.copy(), a.copy()

@@ -5,9 +5,10 @@ Each result is computed at its largest size (known from the input's size, so one
 run) with the kept rows first and zeros after them, and a count of the kept rows. A TrimToCount op joins
 the two: its static shape has None on that axis, and Session.run cuts a fetched value to the count
 (xlite/runtime/fetches.py). Inside the graph only consumers the zero padding leaves right may read it:
-tf.reduce_sum / tf.reduce_any over the bounded axis, and gradient ops that read its shape only; any other
-raises UnimplementedError naming the op. Rows are compacted by a scatter (unsorted_segment_sum) to slots an
-exclusive cumsum numbers, so nothing reads or writes out of bounds whatever is fed, and gradients follow.
+tf.reduce_sum / tf.reduce_any over the bounded axis, and gradient ops that read its shape only (so
+tf.gradients of it or of such a sum works); any other raises UnimplementedError naming the op. Rows are
+compacted by a scatter (unsorted_segment_sum) to slots an exclusive cumsum numbers, so nothing reads or
+writes out of bounds whatever is fed, and gradients follow.
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ __all__ = ["boolean_mask", "where_indices", "unique", "unique_with_counts", "bin
 
 TRIMMED = "TrimToCount"
 _PADDING_SAFE_REDUCTIONS = frozenset({"Sum", "Any"})   # zeros / False padding changes neither
-_SHAPE_READERS = frozenset({"BroadcastReduced"})        # reduce_sum's gradient reads the padded shape only
+_SHAPE_READERS = frozenset({"BroadcastReduced", "BroadcastToShapeOf"})   # gradient ops reading its shape only
 
 
 @lowering(TRIMMED)
