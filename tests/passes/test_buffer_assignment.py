@@ -159,6 +159,29 @@ def test_loop_fusion_goes_in_place_only_when_it_reads_the_operand_at_its_own_ind
     assert insts["g"] not in ba.shares
 
 
+DUS_ENTRY = """
+  ENTRY e {
+    %x = f32[8,4] parameter(0)
+    %u = f32[1,4] parameter(1)
+    %i = s32[] parameter(2)
+    %z = s32[] constant(0)
+    %a = f32[8,4] exp(%x)
+    %d = f32[8,4] dynamic_update_slice(%a, %u, %i, %z)
+    %n = f32[8,4] neg(%d)
+    ROOT %out = (f32[8,4]KEEP) tuple(%nKEEPA)
+  }"""
+
+
+def test_dynamic_update_slice_goes_in_place_over_a_dying_operand():
+    m, ba, insts = assign(DUS_ENTRY.replace("KEEPA", "").replace("KEEP", ""))
+    assert ba.shares[insts["d"]] is insts["a"]       # codegen then writes only the window
+
+
+def test_dynamic_update_slice_keeps_an_operand_still_read():
+    m, ba, insts = assign(DUS_ENTRY.replace("KEEPA", ", %a").replace("KEEP", ", f32[8,4]"))
+    assert insts["d"] not in ba.shares
+
+
 def test_results_never_share_and_tuples_have_no_buffers():
     m, ba, insts = assign("""
       ENTRY e {

@@ -70,6 +70,7 @@ class ComputationWalker:
         self.assignment = assignment
         self.arena_end = assignment.arena_bytes      # sub-computation buffers go after the assigned slices
         self.overrides: dict = {}                    # entry value -> location the backend chose (root outputs)
+        self._while_bodies = None                    # the computations that are while bodies (found when needed)
 
     # hooks --------------------------------------------------------------------------------------------
     def scratch(self, shape: Shape):
@@ -155,6 +156,8 @@ class ComputationWalker:
                     self.copy(element, own, inst.shape)
                     locs[inst] = own
                 continue
+            if own is None and op == "dynamic_update_slice" and not is_entry:
+                own = self._in_place_target(inst, comp, locs)
             out = own if own is not None else self._fresh(inst, comp)
             locs[inst] = out
             if op == "while":
@@ -198,6 +201,33 @@ class ComputationWalker:
         return root, dict(pairs)
 
     # buffers ------------------------------------------------------------------------------------------
+    def _in_place_target(self, inst: Instruction, comp: Computation, locs: dict):
+        """The operand's buffer, when a sub-computation's dynamic_update_slice may write its window there
+        in place (XLA's in-place dynamic-update-slice): the buffer is this computation's own (fresh
+        scratch, or the loop state of a while body) and nothing emitted after inst reads its old value."""
+        target = locs[inst.operands[0]]
+        if isinstance(target, tuple) or getattr(target, "kind", "const") in ("param", "const"):
+            return None
+        if any(target in leaves(locs[o]) for o in inst.operands[1:]):
+            return None
+        if self._while_bodies is None:
+            self._while_bodies = {w.called[1] for c in self.module.all_computations() for w in c.instructions
+                                  if w.opcode == "while"}
+        aliases = [a for a in locs if target in leaves(locs[a])]
+        if any(a.opcode == "parameter" for a in aliases) and comp not in self._while_bodies:
+            return None         # a branch's or fusion's parameter: the caller's buffer
+        after = comp.instructions[comp.instructions.index(inst) + 1:]
+        live = live_instructions(comp)
+        for user in after:
+            for o in user.operands:
+                if o not in aliases or user not in live:
+                    continue
+                if user.opcode == "get_tuple_element" and isinstance(locs[o], tuple) and (
+                        target not in leaves(locs[o][user.attrs["index"]])):
+                    continue    # another element of the loop state
+                return None
+        return target
+
     def _fresh(self, inst: Instruction, comp: Computation):
         """Buffers for a value with no assigned slice; a tuple-shaped value's leaves reuse the slices of
         the get_tuple_elements that read them (writable ones: not a parameter's, not constant data)."""

@@ -566,6 +566,45 @@ ENTRY %main {
 }"""
 text_case("while_bitcast_state", BITCAST_STATE, _args(("f32", (2, 3)), ("f32", (6,))))
 
+# Rows written into a loop-carried buffer (in place: only the window is stored) at clamped starts 3*i - 4;
+# with OLD = %buf the old buffer is read after the write, so the write must not go in place.
+ROW_WRITES = """
+%cond {
+  %s = (s32[], f32[6,5]{1,0}, f32[6,5]{1,0}) parameter(0)
+  %i = s32[] get_tuple_element(%s), index=0
+  %n = s32[] constant(4)
+  ROOT %lt = pred[] compare(%i, %n), direction=LT
+}
+%body {
+  %s = (s32[], f32[6,5]{1,0}, f32[6,5]{1,0}) parameter(0)
+  %i = s32[] get_tuple_element(%s), index=0
+  %buf = f32[6,5]{1,0} get_tuple_element(%s), index=1
+  %keep = f32[6,5]{1,0} get_tuple_element(%s), index=2
+  %one = s32[] constant(1)
+  %i2 = s32[] add(%i, %one)
+  %fi = f32[] convert(%i2), dtype=f32
+  %row = f32[1,5]{1,0} broadcast_in_dim(%fi), dimensions={}
+  %three = s32[] constant(3)
+  %four = s32[] constant(4)
+  %m = s32[] mul(%i, %three)
+  %start = s32[] sub(%m, %four)
+  %zero = s32[] constant(0)
+  %new = f32[6,5]{1,0} dynamic_update_slice(%buf, %row, %start, %zero)
+  %old = f32[6,5]{1,0} neg(OLD)
+  ROOT %t = (s32[], f32[6,5]{1,0}, f32[6,5]{1,0}) tuple(%i2, %new, %old)
+}
+ENTRY %main {
+  %x0 = f32[6,5]{1,0} parameter(0)
+  %z = s32[] constant(0)
+  %init = (s32[], f32[6,5]{1,0}, f32[6,5]{1,0}) tuple(%z, %x0, %x0)
+  %w = (s32[], f32[6,5]{1,0}, f32[6,5]{1,0}) while(%init), calls={%cond, %body}
+  %r = f32[6,5]{1,0} get_tuple_element(%w), index=1
+  %k = f32[6,5]{1,0} get_tuple_element(%w), index=2
+  ROOT %out = (f32[6,5]{1,0}, f32[6,5]{1,0}, f32[6,5]{1,0}) tuple(%r, %k, %x0)
+}"""
+text_case("while_row_writes", ROW_WRITES.replace("OLD", "%keep"), _args(("f32", (6, 5))))
+text_case("while_row_writes_old_read", ROW_WRITES.replace("OLD", "%buf"), _args(("f32", (6, 5))))
+
 COND = """
 %yes {
   %p = (f32[4], f32[4]) parameter(0)

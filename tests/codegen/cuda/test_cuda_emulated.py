@@ -29,7 +29,7 @@ RANDOM = random_cases(24, seed=1)
 # the quick tier's cases (pytest -m "not slow"): one or two of each kind of kernel; the rest are slow
 QUICK = {"binary_f32", "float_unary_f32_1", "int_unary_s32", "convert_from_f32", "select_clamp_f32", "bool_ops",
          "reduce_f32_70x3", "argmax_f32_7", "dot_f32", "convolution", "gather", "scatter_add",
-         "reduce_window", "select_and_scatter", "dynamic_slices_past_end", "rng_uniform", "shape_ops", "while",
+         "reduce_window", "select_and_scatter", "dynamic_slices_past_end", "rng_uniform", "shape_ops", "while", "while_row_writes",
          "conditional_pred_True", "mlp_layer", "sgd_update_in_place", "random_1_0"}
 
 

@@ -172,7 +172,7 @@ def _gather(gen: ElementGenerator, inst: Instruction, index: Index):
     return gen.guarded_element(x, sub, None, None)
 
 
-def _clamped_starts(gen: ElementGenerator, starts, dims, sizes) -> list:
+def clamped_starts(gen: ElementGenerator, starts, dims, sizes) -> list:
     """Each run-time start as i64, clamped to [0, dim - size] so the window never leaves the operand;
     None where that range is just 0."""
     b = gen.b
@@ -191,7 +191,7 @@ def _clamped_starts(gen: ElementGenerator, starts, dims, sizes) -> list:
 def _dynamic_slice(gen: ElementGenerator, inst: Instruction, index: Index):
     x, starts = inst.operands[0], inst.operands[1:]
     b = gen.b
-    offsets = _clamped_starts(gen, starts, x.shape.dims, inst.attrs["dynamic_slice_sizes"])
+    offsets = clamped_starts(gen, starts, x.shape.dims, inst.attrs["dynamic_slice_sizes"])
     sub = [v if s is None else b.add(v, s, flags=["nuw", "nsw"]) for v, s in zip(index.values(b), offsets)]
     return gen.element(x, Index(x.shape.dims, values=sub))
 
@@ -204,7 +204,7 @@ def _dynamic_update_slice(gen: ElementGenerator, inst: Instruction, index: Index
     kept = gen.element(x, index)
     if 0 in update.shape.dims:
         return kept
-    offsets = _clamped_starts(gen, starts, x.shape.dims, update.shape.dims)
+    offsets = clamped_starts(gen, starts, x.shape.dims, update.shape.dims)
     sub, conds = [], []
     for v, s, size in zip(index.values(b), offsets, update.shape.dims):
         if s is None:          # the window spans the whole dim

@@ -1,8 +1,11 @@
-"""Kernels that write where their inputs say: scatter_add and select_and_scatter (max-pool's gradient).
+"""Kernels that write where their inputs say: scatter_add, select_and_scatter (max-pool's gradient) and
+dynamic_update_slice.
 
-Both first fill the output (x, or zeros) and then visit their updates in order,
+The first two fill the output (x, or zeros) and then visit their updates in order,
 adding each one where it goes, so repeated targets accumulate in the order
-the interpreter adds them.
+the interpreter adds them. A dynamic_update_slice written over its operand's own
+buffer (a loop-carried array: buffer assignment or the walk placed it there)
+stores only its window; elsewhere it is one elemental loop over the output.
 """
 from __future__ import annotations
 
@@ -12,8 +15,9 @@ from math import prod
 from llvmlite import ir
 
 from xlite.codegen.cpu.element_generator import and_all, index_to_i64
+from xlite.codegen.cpu.index_ops import clamped_starts
 from xlite.codegen.cpu.ir_array import Index
-from xlite.codegen.cpu.kernels import Kernel, kernel_rule
+from xlite.codegen.cpu.kernels import Kernel, element_cost, kernel_rule
 from xlite.codegen.cpu.llvm_types import I64, constant, i64, is_unsigned, register_type
 from xlite.codegen.cpu.reductions import reduce_identity
 
@@ -42,6 +46,29 @@ def emit_scatter_add(kernel: Kernel, inst, out) -> None:
             target = Index(out.shape.dims, values=list(ivs[:axis]) + [position] + list(ivs[axis + k:]))
             value = gen.element(updates, Index(updates.shape.dims, values=ivs))
             out.store(b, _add(b, dt, out.load(b, target), value), target)
+
+
+@kernel_rule("dynamic_update_slice")
+def emit_dynamic_update_slice(kernel: Kernel, inst, out) -> None:
+    """In place over its operand: out[clamped start + j] = update[j] for the update's elements only."""
+    x, update, starts = inst.operands[0], inst.operands[1], inst.operands[2:]
+    fc, b, gen = kernel.fc, kernel.b, kernel.gen
+    source = gen.arrays.get(x)
+    if source is None or source.ptr is not out.ptr:
+        bounds = None
+        if kernel.whole:
+            extent = kernel._loop_dims([inst], out.shape)[0]
+            kernel.split, bounds = (extent, prod(out.shape.dims) * element_cost(inst, gen.arrays, {})), kernel.bounds
+        kernel.emit_loop([inst], [out], bounds)
+        return
+    if 0 in update.shape.dims:
+        return
+    with gen.scope():
+        offsets = clamped_starts(gen, starts, x.shape.dims, update.shape.dims)
+        with fc.loop_nest(update.shape.dims, "u") as ivs:
+            target = [v if s is None else b.add(v, s, flags=["nuw", "nsw"]) for v, s in zip(ivs, offsets)]
+            value = gen.element(update, Index(update.shape.dims, values=ivs))
+            out.store(b, value, Index(out.shape.dims, values=target))
 
 
 def _split_rows(kernel: Kernel, inst) -> bool:

@@ -205,7 +205,7 @@ def _gather(gen: ElementGenerator, inst: Instruction, index: Index) -> str:
     return gen.element(x, Index(x.shape.dims, values=sub))
 
 
-def _clamped_starts(gen: ElementGenerator, starts, dims, sizes) -> list:
+def clamped_starts(gen: ElementGenerator, starts, dims, sizes) -> list:
     """Each run-time start in the index type, clamped to [0, dim - size] so the window never leaves the
     operand; None where that range is just 0."""
     result = []
@@ -221,7 +221,7 @@ def _clamped_starts(gen: ElementGenerator, starts, dims, sizes) -> list:
 @element_rule("dynamic_slice")
 def _dynamic_slice(gen: ElementGenerator, inst: Instruction, index: Index) -> str:
     x, starts = inst.operands[0], inst.operands[1:]
-    offsets = _clamped_starts(gen, starts, x.shape.dims, inst.attrs["dynamic_slice_sizes"])
+    offsets = clamped_starts(gen, starts, x.shape.dims, inst.attrs["dynamic_slice_sizes"])
     sub = [v if s is None else f"({v} + {s})" for v, s in zip(index.values(gen), offsets)]
     return gen.element(x, Index(x.shape.dims, values=sub))
 
@@ -233,7 +233,7 @@ def _dynamic_update_slice(gen: ElementGenerator, inst: Instruction, index: Index
     kept = gen.element(x, index)
     if 0 in update.shape.dims:
         return kept
-    offsets = _clamped_starts(gen, starts, x.shape.dims, update.shape.dims)
+    offsets = clamped_starts(gen, starts, x.shape.dims, update.shape.dims)
     sub, conds = [], []
     for v, s, size in zip(index.values(gen), offsets, update.shape.dims):
         if s is None:          # the window spans the whole dim

@@ -139,6 +139,8 @@ def build_kernel(root: Instruction, inputs: dict, outputs: list, constant_loc: C
         leaf = kb.leaves[0]
         if leaf in kb.gen.buffers:
             return emit_loop_kernel(kb)
+        if leaf.opcode == "dynamic_update_slice" and inputs.get(leaf.operands[0]) == outputs[0][0]:
+            return _ROOT_RULES[leaf.opcode](kb, leaf, kb.outs[0], leaf)     # in place: the window only
         if leaf.opcode in ("scatter_add", "select_and_scatter"):
             if any(not is_elemental(i.opcode) for i in kb.members if i is not leaf):
                 return None

@@ -13,6 +13,9 @@ select_and_scatter (max-pool's gradient) runs as a gather: each element of the
 result visits the windows that contain it in row-major order, finds each
 window's first maximal real element (NaN counts as the maximum, padding never
 wins) and adds that window's source value when it is this element.
+
+dynamic_update_slice written over its operand's own buffer (a loop-carried array) stores only its
+window; elsewhere it is an elemental loop kernel.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from math import prod
 
 from xlite.codegen.cuda.c_types import ctype, literal, memory_type
 from xlite.codegen.cuda.element_generator import Index, physical_order
+from xlite.codegen.cuda.index_ops import clamped_starts
 from xlite.codegen.cuda.kernels import BLOCK, KernelBuilder, kernel_rule, loop_grid
 from xlite.codegen.cuda.reductions import combine, unflatten
 
@@ -58,6 +62,22 @@ def _column(kb: KernelBuilder, out, inst, col: str, copy_loop, update_loop, add)
             p = gen.let(it, f"({it})({position})", "p")
             target = Index(x.shape.dims, values=ovals + [p] + ivals)
             add(target, gen.element(updates, Index(updates.shape.dims, values=ovals + jvals + ivals)))
+
+
+@kernel_rule("dynamic_update_slice")
+def emit_dynamic_update_slice(kb: KernelBuilder, leaf, out, inst):
+    """Written over its operand's own buffer (a loop-carried array): out[clamped start + j] = update[j],
+    one thread per element of the update; the rest of the buffer is left as it is."""
+    x, update, starts = inst.operands[0], inst.operands[1], inst.operands[2:]
+    gen = kb.gen
+    n = update.shape.num_elements
+    var = gen.fresh("e")
+    with gen.scope(kb.grid_stride(n, var)):
+        offsets = clamped_starts(gen, starts, x.shape.dims, update.shape.dims)
+        index = Index(update.shape.dims, linear=var, order=physical_order(update.shape), home=kb.w.placeholder())
+        target = [v if s is None else f"({v} + {s})" for v, s in zip(index.values(gen), offsets)]
+        out.store(gen, Index(x.shape.dims, values=target), gen.element(update, index))
+    return kb.finish(loop_grid(n), BLOCK)
 
 
 @kernel_rule("scatter_add")
