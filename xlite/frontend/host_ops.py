@@ -2,7 +2,8 @@
 tf.debugging.check_numerics / tf.add_check_numerics_ops and a run-time tf.Assert.
 
 Each is a `host_call` instruction (xlite/semantics/host_calls.py) whose function is a closure made here:
-native code calls it between kernels, so the run stays one native call. The instructions of ops a run
+cpu code calls it back between kernels, so the run stays one native call; cuda runs it as a host step
+between launches; the interpreter calls it directly. The instructions of ops a run
 lowers are also outputs of the run ("effect" results), so a print or check fetched only as a control
 dependency still runs; inside a while or cond body one runs where its value is used.
 """

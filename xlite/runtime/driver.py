@@ -78,6 +78,9 @@ def compile(module: Module | CompiledModule, target: str,
         return _compile_traced(module, target)
     if target not in ("cpu", "cuda", "interpreter") and not (target == "aot" and options.emit_object is not None):
         raise errors.unimplemented(f"target {target!r} is not available yet in this build of xlite")
+    if target == "aot" and _calls_host(module):
+        raise errors.unimplemented("an ahead-of-time object of a graph with Python host calls (tf.py_func, "
+                                   "tf.numpy_function, tf.Print, tf.print, check_numerics, a run-time tf.Assert)")
     if isinstance(module, Module) and target != "aot":      # before any pass: TF's OOM at the op's line
         check_allocations(module, "GPU" if target == "cuda" else "CPU")
     with allocation_errors():

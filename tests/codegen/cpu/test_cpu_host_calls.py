@@ -1,15 +1,14 @@
 """host_call on the cpu backend against the interpreter: edge sizes, several dtypes and outputs, errors kept
-while native code runs and raised when it returns, and cuda's compile-time refusal."""
+while native code runs and raised when it returns (cuda: tests/codegen/cuda/test_cuda_host_calls.py)."""
 import numpy as np
 import pytest
 
 from xlite import errors
-from xlite.codegen.cuda import emit_cuda
 from xlite.ir import dtypes
 from xlite.ir.builder import Builder
 from xlite.ir.module import Computation, Module
 from xlite.ir.shape import Shape
-from xlite.runtime.driver import compile, optimize
+from xlite.runtime.driver import compile
 from xlite.semantics import host_calls
 
 
@@ -70,10 +69,3 @@ def test_an_error_in_a_call_is_raised_after_the_native_run_and_skips_later_calls
     with pytest.raises(errors.InvalidArgumentError, match=r"shape \(1,\).*expects \(2,\)"):
         compile(_module(bad, [Shape(dtypes.float64, (2,))], [Shape(dtypes.float64, (2,))]), "cpu").run(
             [np.zeros(2)])
-
-
-def test_cuda_refuses_host_calls_naming_the_op():
-    key = host_calls.register(lambda x: [x], "PyFunc")
-    m = _module(key, [Shape(dtypes.float32, (4,))], [Shape(dtypes.float32, (4,))])
-    with pytest.raises(errors.UnimplementedError, match="host call.*cuda target"):
-        emit_cuda(optimize(m))

@@ -12,12 +12,14 @@ Rules register on import: elementwise formulas in elemental.py (`@cuda_rule`),
 index ops and reductions as element rules (`@element_rule`), ops with kernels of
 their own as kernel rules (`@kernel_rule`: dot and convolution as GEMM,
 row reductions, scatter); while, conditional, tuple and get_tuple_element are
-host-side steps and buffer plumbing in program.py; collectives are host-staged steps (collectives.py).
+host-side steps and buffer plumbing in program.py; collectives and Python host calls are host-staged steps
+(collectives.py, host_calls.py).
 """
 from __future__ import annotations
 
-from xlite.codegen.cuda import gemm, host_calls, index_ops, reductions, scatter  # noqa: F401  (rules)
+from xlite.codegen.cuda import gemm, index_ops, reductions, scatter  # noqa: F401  (rules)
 from xlite.codegen.cuda.collectives import is_host_step
+from xlite.codegen.cuda.host_calls import is_host_call
 from xlite.codegen.cuda.availability import CudaUnavailableError, check_available, is_available, missing
 from xlite.codegen.cuda.element_generator import is_elemental
 from xlite.codegen.cuda.kernels import has_kernel_rule
@@ -29,12 +31,12 @@ STRUCTURAL_OPCODES = ("parameter", "tuple", "get_tuple_element", "while", "condi
 
 def has_cuda_rule(opcode: str) -> bool:
     """Whether the cuda backend compiles `opcode` (every layer must answer yes for every opcode)."""
-    return is_elemental(opcode) or has_kernel_rule(opcode) or opcode in STRUCTURAL_OPCODES or is_host_step(opcode)
+    return (is_elemental(opcode) or has_kernel_rule(opcode) or opcode in STRUCTURAL_OPCODES or is_host_step(opcode)
+            or is_host_call(opcode))
 
 
 def emit_cuda(compiled: CompiledModule, prefix: str = "xk") -> Program:
     """The Program of `compiled`: its CUDA C (prelude and one kernel per launch) and the steps that run it."""
-    host_calls.refuse_host_calls(compiled.module)
     return emit_program(compiled, prefix)
 
 

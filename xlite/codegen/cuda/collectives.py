@@ -38,15 +38,23 @@ def host_step(inst: Instruction, src, dst, src_order: tuple, dst_order: tuple) -
 def run_host_step(step: HostCollective, driver, src: int, dst: int) -> None:
     """Downloads the operand from device address src, computes the collective, uploads it to dst."""
     inst = step.inst
-    x_shape = inst.operands[0].shape
-    physical = np.empty(tuple(x_shape.dims[d] for d in step.src_order), x_shape.dtype.np)
+    result = host_collective(inst, download(driver, src, inst.operands[0].shape, step.src_order))
+    upload(driver, dst, result, step.dst_order)
+
+
+def download(driver, address: int, shape, order: tuple) -> np.ndarray:
+    """The logical (row-major) array of a device buffer laid out in `order` (major to minor)."""
+    physical = np.empty(tuple(shape.dims[d] for d in order), shape.dtype.np)
     if physical.nbytes:
-        driver.memcpy_dtoh(physical, src)
-    logical = physical.transpose(np.argsort(step.src_order)) if physical.ndim else physical
-    result = host_collective(inst, np.ascontiguousarray(logical))
-    out = np.ascontiguousarray(result.transpose(step.dst_order) if result.ndim else result)
+        driver.memcpy_dtoh(physical, address)
+    return np.ascontiguousarray(physical.transpose(np.argsort(order)) if physical.ndim else physical)
+
+
+def upload(driver, address: int, value: np.ndarray, order: tuple) -> None:
+    """A logical array into a device buffer laid out in `order`."""
+    out = np.ascontiguousarray(value.transpose(order) if value.ndim else value)
     if out.nbytes:
-        driver.memcpy_htod(dst, out)
+        driver.memcpy_htod(address, out)
 
 
-__all__ = ["is_host_step", "HostCollective", "host_step", "run_host_step"]
+__all__ = ["is_host_step", "HostCollective", "host_step", "run_host_step", "download", "upload"]

@@ -32,6 +32,7 @@ import numpy as np
 
 from xlite.cancellation import INTERRUPTED, NEVER, RunFlag, raise_stopped
 from xlite.codegen.cuda.collectives import HostCollective, run_host_step
+from xlite.codegen.cuda.host_calls import HostCall, run_host_call
 from xlite.codegen.cuda.program import Branch, Copy, Launch, Program, While
 from xlite.ir import dtypes
 from xlite.ir.module import Module
@@ -178,6 +179,8 @@ class CudaExecutable:
                                  [self._compile(b) for b in step.branches]))
             elif isinstance(step, HostCollective):
                 compiled.append((4, step, self._where(step.src), self._where(step.dst)))
+            elif isinstance(step, HostCall):
+                compiled.append((5, step, [self._where(s) for s in step.srcs], self._where(step.dst)))
             else:
                 raise TypeError(f"unknown step {step!r}")
         return compiled
@@ -206,6 +209,9 @@ class CudaExecutable:
             elif kind == 4:
                 _, host, (sp, sv), (dp, dv) = step
                 run_host_step(host, drv, ptrs[sv] if sp else sv, ptrs[dv] if dp else dv)
+            elif kind == 5:
+                _, host, srcs, (dp, dv) = step
+                run_host_call(host, drv, [ptrs[v] if p else v for p, v in srcs], ptrs[dv] if dp else dv)
             else:
                 _, (sp, sv), dtype, branches = step
                 buf = self._pred if dtype == "pred" else self._selector

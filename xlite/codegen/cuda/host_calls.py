@@ -1,32 +1,41 @@
-"""host_call on the cuda backend: not compiled. A Python callback between launches would need the
-program's host steps to take several operands (collectives.py takes one); until then it is a clear gap,
-refused when the program is emitted, before anything runs."""
+"""host_call on the cuda backend: host-staged, as collectives are. A step of the program between launches
+downloads the arguments' device buffers, runs the Python function (xlite/semantics/host_calls.py) and
+uploads its output into the result's buffer. The step runs in Python, so the function's errors propagate
+to the caller of the run as they are raised; the launches after it do not run."""
 from __future__ import annotations
 
-from xlite import errors
-from xlite.codegen.cuda.kernels import kernel_rule
-from xlite.ir.module import Instruction, Module
+from dataclasses import dataclass
+
+from xlite.codegen.cuda.collectives import download, upload
+from xlite.ir.module import Instruction
+from xlite.semantics import host_calls
 
 
-def refuse_host_calls(module: Module) -> None:
-    """Raises UnimplementedError naming the first host call's TF op (py_func, Print, CheckNumerics, Assert)."""
-    for comp in module.all_computations():
-        for inst in comp.instructions:
-            if inst.opcode == "host_call":
-                raise _refusal(inst)
+def is_host_call(opcode: str) -> bool:
+    return opcode == "host_call"
 
 
-def _refusal(inst: Instruction) -> errors.OpError:
-    return errors.unimplemented(
-        f"{inst.metadata.op_name or inst.name} (a Python host call: tf.py_func, tf.numpy_function, tf.Print, "
-        f"tf.print, check_numerics or a run-time tf.Assert) on the cuda target; run it with target 'cpu' or "
-        f"'interpreter'")
+@dataclass
+class HostCall:
+    """A Python call between launches: the arguments' device Locs in, the result's Loc out."""
+    inst: Instruction
+    srcs: list             # Locs of the arguments (the first `args` operands)
+    dst: object
+    src_orders: list       # physical orders (major to minor) of the buffers
+    dst_order: tuple
 
 
-@kernel_rule("host_call")
-def emit_host_call(kb, leaf, out, target):
-    """(emit_cuda refuses the module first; a kernel reached any other way refuses here)"""
-    raise _refusal(target)
+def host_call_step(inst: Instruction, srcs: list, dst, src_orders: list, dst_order: tuple) -> HostCall:
+    return HostCall(inst, list(srcs), dst, [tuple(o) for o in src_orders], tuple(dst_order))
 
 
-__all__ = ["refuse_host_calls", "emit_host_call"]
+def run_host_call(step: HostCall, driver, srcs: list, dst: int) -> None:
+    inst = step.inst
+    args = [download(driver, address, o.shape, order)
+            for address, o, order in zip(srcs, inst.operands[:inst.attrs["args"]], step.src_orders)]
+    value = host_calls.invoke(inst.attrs["key"], inst.attrs["output"], args, tuple(inst.shape.dims),
+                              inst.shape.dtype.np)
+    upload(driver, dst, value, step.dst_order)
+
+
+__all__ = ["is_host_call", "HostCall", "host_call_step", "run_host_call"]

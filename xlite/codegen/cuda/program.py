@@ -22,6 +22,7 @@ import numpy as np
 from xlite import errors
 from xlite.codegen.cuda.c_types import literal_bytes
 from xlite.codegen.cuda.collectives import host_step, is_host_step
+from xlite.codegen.cuda.host_calls import host_call_step, is_host_call
 from xlite.codegen.cuda.element_generator import physical_order
 from xlite.codegen.cuda.kernels import PLACEHOLDER, build_kernel
 from xlite.codegen.cuda.prelude import PRELUDE
@@ -198,6 +199,11 @@ class ProgramEmitter(ComputationWalker):
             (operand,) = inst.operands
             self.steps.append(host_step(inst, self.resolve(locs[operand]), outputs[0][0],
                                         physical_order(operand.shape), physical_order(inst.shape)))
+            return
+        if is_host_call(inst.opcode):
+            args = inst.operands[:inst.attrs["args"]]
+            self.steps.append(host_call_step(inst, [self.resolve(locs[o]) for o in args], outputs[0][0],
+                                             [physical_order(o.shape) for o in args], physical_order(inst.shape)))
             return
         root, inputs = self.kernel_inputs(inst, locs)
         inputs = {o: self.resolve(loc) for o, loc in inputs.items() if o.opcode != "constant"}
