@@ -119,3 +119,12 @@ def test_assert_at_run_time(target):
             sess.run(y, {x: [1, -2, 3]})
     with pytest.raises(tf.errors.InvalidArgumentError, match="assertion failed: \\[never\\]"):
         tf.Assert(tf.constant(False), ["never"])
+
+
+def test_a_symbolic_batch_specializes_for_host_calls():
+    x = tf.placeholder(tf.float32, [None])
+    y = tf.py_func(lambda a: a + 1, [x], tf.float32)
+    with tf.Session(target="cpu") as sess:
+        for n in (2, 5):
+            np.testing.assert_array_equal(sess.run(y, {x: np.zeros(n, np.float32)}), np.ones(n))
+        assert sess.symbolic_fallbacks and all("host call" in str(e) for e in sess.symbolic_fallbacks.values())

@@ -23,6 +23,7 @@ from xlite.frontend.op_registry import is_stateful, lowering, make_op
 from xlite.frontend.scopes import name_scope
 from xlite.ir import dtypes
 from xlite.ir.shape import Shape
+from xlite.ir.symbolic import SymbolicUnsupported, has_symbolic
 from xlite.semantics import host_calls
 
 _DUMMY = dtypes.bool_      # the scalar an op without outputs (Assert, PrintV2, Tout=[]) computes
@@ -51,6 +52,8 @@ def _host_op(op_type: str, fn_of_slot: Callable, inputs: list, attrs: dict, name
 def _lower_host_op(ctx, op, *xs):
     """One host_call per output (an op without outputs: one of a scalar); output k > 0 reads output 0 first."""
     b, key = ctx.b, op.attrs["_host_key"]
+    if any(has_symbolic(x.shape.dims) for x in xs):     # the Session compiles for the run's sizes instead
+        raise SymbolicUnsupported(f"{op.type} {op.name}: a Python host call takes arrays of concrete sizes")
     specs = _output_specs(ctx, op, xs)
     first = None
     results = []

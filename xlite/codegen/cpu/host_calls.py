@@ -19,6 +19,7 @@ from xlite.codegen.cpu.kernels import Kernel, kernel_rule
 from xlite.codegen.cpu.llvm_types import I32, I64, PTR, i64
 from xlite.ir import dtypes
 from xlite.ir.module import Instruction
+from xlite.ir.symbolic import SymbolicUnsupported
 from xlite.semantics import host_calls
 
 SYMBOL = "xlite_host_call"
@@ -50,9 +51,9 @@ def describe(inst: Instruction) -> np.ndarray:
     """[n, (dtype code, rank, dims...) per argument, then the result's]: what the callback reads."""
     words = [inst.attrs["args"]]
     for shape in [o.shape for o in inst.operands[:inst.attrs["args"]]] + [inst.shape]:
-        if not shape.is_static:
-            raise errors.unimplemented(f"host_call {inst.name} ({inst.metadata.op_name or 'py_func'}) with "
-                                       f"symbolic dims {shape} on the cpu backend")
+        if not shape.is_static:     # (the Session then compiles for the run's concrete sizes)
+            raise SymbolicUnsupported(f"host_call {inst.name} ({inst.metadata.op_name or 'py_func'}) of "
+                                      f"symbolic dims {shape}: the callback's descriptor holds constant dims")
         if shape.dtype.ir_name not in DTYPE_CODES:
             raise errors.unimplemented(f"host_call {inst.name} of {shape.dtype.name} on the cpu backend")
         words += [DTYPE_CODES.index(shape.dtype.ir_name), shape.rank, *shape.dims]
