@@ -115,6 +115,17 @@ def test_split_forms(graph):
         tf.strings.split(tf.constant(["a b"]))
 
 
+def test_ops_that_move_strings_run_on_the_host(graph):
+    p = tf.compat.v1.placeholder(tf.string, [None])
+    words = tf.strings.split(tf.reshape(tf.gather(p, [1]), []))
+    both = tf.concat([tf.expand_dims(tf.identity(tf.gather(p, 0)), 0), tf.stack([tf.gather(p, 1)])], 0)
+    parsed = tf.strings.to_number(tf.squeeze(tf.reshape(words, [-1, 1]), 1)) + 1.0
+    w, b, n = _run([words, both, parsed], {p: ["a", "1 2"]})
+    assert list(w) == [b"1", b"2"] and list(b) == [b"a", b"1 2"] and list(n) == [2.0, 3.0]
+    with pytest.raises(tf.errors.UnimplementedError, match="StridedSlice"):
+        _run(p[0], {p: ["a"]})
+
+
 def test_case_strip_regex_hash(graph):
     s = tf.constant(["  Hello World\t"])
     assert _run(tf.strings.strip(s))[0] == b"Hello World"

@@ -47,7 +47,7 @@ class HostValues:
         if t in self.computed:
             return self.computed[t]
         op = t.op
-        compute = getattr(op, "_host_compute", None)
+        compute = host_compute(op)
         if compute is not None:
             try:
                 outputs = compute([self.value(i) for i in op.inputs])
@@ -66,7 +66,40 @@ class HostValues:
                     None, op, f"You must feed a value for placeholder tensor '{op.name}' with dtype string")
             raise errors.unimplemented(f"{op.type} '{op.name}' of tf.string values: xlite runs string ops on "
                                        "the host only (tf.strings, tf.data's string components)")
+        if op.type == "Const":
+            return op.attrs["value"]
         raise NotOnHost(t)
+
+
+def host_compute(op):
+    """How the host computes `op`'s outputs from its inputs' values: a host op's own function, or
+    NumPy's for an op that only moves strings (tf.identity, reshape, expand_dims, squeeze, stack,
+    concat, gather of a tf.string tensor); None for an op the executable computes."""
+    compute = getattr(op, "_host_compute", None)
+    if compute is None and op.outputs and op.outputs[0].dtype is dtypes.string and op.type in _MOVES:
+        return lambda values: [bytes_array(_MOVES[op.type](op, *values))]
+    return compute
+
+
+def _gather(op, params, indices, axis):
+    if op.attrs.get("batch_dims", 0):
+        raise errors.unimplemented(f"GatherV2 '{op.name}' of strings with batch_dims")
+    indices = np.asarray(indices)
+    if indices.size and (indices.min() < -0 or indices.max() >= params.shape[int(axis)]):
+        raise errors.InvalidArgumentError(None, op, f"indices = {indices.reshape(-1).tolist()} is not in "
+                                                    f"[0, {params.shape[int(axis)]})")
+    return np.take(params, indices, axis=int(axis))
+
+
+_MOVES = {
+    "Identity": lambda op, x: x,
+    "Reshape": lambda op, x, shape: np.reshape(x, [int(d) for d in np.asarray(shape).reshape(-1)]),
+    "ExpandDims": lambda op, x, axis: np.expand_dims(x, int(axis)),
+    "Squeeze": lambda op, x: np.squeeze(x, tuple(op.attrs["squeeze_dims"]) or None),
+    "Pack": lambda op, *xs: np.stack(xs, op.attrs["axis"]),
+    "ConcatV2": lambda op, *xs: np.concatenate(xs[:-1], int(xs[-1])),
+    "GatherV2": _gather,
+}
 
 
 def split_feeds(graph, feed_dict: dict) -> tuple[dict, dict]:
@@ -149,7 +182,7 @@ def run(session, fetches, feed_dict, options=None, run_metadata=None):
     inner_ops = set(host_fed.needed_host_ops(session, compiled + list(mapper.target_ops), others))
     for op in sorted(providers - inner_ops, key=lambda o: o._id):
         op._host_provider.next_value(session)       # a get_next only the strings of this run read
-    results = session.run(compiled + list(mapper.target_ops), others, options, run_metadata) \
+    results = session.run(compiled + list(mapper.target_ops), feed_dict, options, run_metadata) \
         if compiled or mapper.target_ops else []
     computed = dict(zip(compiled, results))
     values = HostValues(session, {**numeric_feeds(graph, others), **strings}, computed)
@@ -164,13 +197,13 @@ def _sources(host: list, fed: set) -> tuple[list, set]:
         if t in seen or t in fed:
             continue
         seen.add(t)
-        if getattr(t.op, "_host_compute", None) is not None:
+        if host_compute(t.op) is not None:
             stack.extend(t.op.inputs)
         elif getattr(t.op, "_host_provider", None) is not None and hasattr(t.op._host_provider, "last"):
             providers.add(t.op)
-        elif t.dtype is not dtypes.string:
+        elif t.dtype is not dtypes.string and t.op.type != "Const":
             computed.append(t)
     return computed, providers
 
 
-__all__ = ["HostValues", "NotOnHost", "is_host_tensor", "split_feeds", "fill_numeric", "fetches_host", "run"]
+__all__ = ["HostValues", "NotOnHost", "host_compute", "is_host_tensor", "split_feeds", "fill_numeric", "fetches_host", "run"]
