@@ -82,8 +82,10 @@ def test_nan_and_empty_unique_and_all_false_masks():
 def test_unsupported_consumers_and_apis_raise():
     x = tf.placeholder(tf.float32, [None])
     picked = tf.boolean_mask(x, x > 0)
-    with pytest.raises(tf.errors.UnimplementedError, match="Mean reading .*depends on the data"):
-        tf.reduce_mean(picked)
+    with pytest.raises(tf.errors.UnimplementedError, match="Max reading .*depends on the data"):
+        tf.reduce_max(picked)
+    with pytest.raises(tf.errors.UnimplementedError, match="Sum reading"):
+        tf.reduce_mean(tf.boolean_mask(tf.zeros([3, 2]), [True, False, True]), axis=1)
     with pytest.raises(tf.errors.UnimplementedError, match="Mul reading"):
         picked * 2.0
     with pytest.raises(tf.errors.UnimplementedError, match="bincount without"):
@@ -93,6 +95,28 @@ def test_unsupported_consumers_and_apis_raise():
     with pytest.raises(ValueError, match="scalar"):
         tf.boolean_mask(x, True)
     assert tf.reduce_any(tf.boolean_mask(x > 0, x > 1)).shape.as_list() == []
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_shape_size_and_mean_read_the_count(target):
+    x = tf.placeholder(tf.float32, [None, 3])
+    picked = tf.boolean_mask(x, x[:, 0] > 0)
+    ints = tf.boolean_mask(tf.cast(x, tf.int32), x[:, 0] > 0)
+    outs = [tf.shape(picked), tf.size(picked, out_type=tf.int64), tf.reduce_mean(picked), tf.reduce_mean(picked, 0),
+            tf.shape(tf.where(x > 0))[0], tf.reduce_mean(ints), tf.gradients(tf.reduce_mean(picked), x)[0]]
+    with tf.Session(target=target) as s:
+        for a in (RNG.normal(size=(5, 3)).astype(np.float32), -np.ones((4, 3), np.float32)):
+            kept = a[a[:, 0] > 0]
+            got = s.run(outs, {x: a})
+            np.testing.assert_array_equal(got[0], kept.shape)
+            assert got[1] == kept.size and got[1].dtype == np.int64 and got[4] == np.sum(a > 0)
+            if len(kept):
+                np.testing.assert_allclose(got[2], kept.mean(), rtol=1e-6)
+                np.testing.assert_allclose(got[3], kept.mean(0), rtol=1e-6)
+                assert got[5] == int(np.trunc(kept.astype(np.int32).sum() / kept.size))
+            else:
+                assert np.isnan(got[2]) and np.isnan(got[3]).all() and got[5] == 0
+            np.testing.assert_allclose(got[6], (a[:, :1] > 0) * np.ones((1, 3)) / max(kept.size, 1), rtol=1e-6)
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -125,7 +149,8 @@ def test_cuda_emulator_matches_interpreter(emulated):
     fetches = [picked, tf.reduce_sum(picked), tf.where(x > 0), tf.unique(v).y, tf.math.bincount(v, maxlength=5),
                tf.gradients(tf.reduce_sum(picked), x)[0]]
     feed = {x: RNG.normal(size=(7, 3)).astype(np.float32), v: RNG.integers(0, 4, size=9).astype(np.int32)}
-    for got, want in zip(tf.Session(target="cuda").run(fetches, feed), tf.Session(target="interpreter").run(fetches, feed)):
+    want_all = tf.Session(target="interpreter").run(fetches, feed)
+    for got, want in zip(tf.Session(target="cuda").run(fetches, feed), want_all):
         np.testing.assert_allclose(got, want, rtol=1e-6)
 
 

@@ -22,7 +22,8 @@ def iou(a, b):
 def greedy_nms(boxes, scores, limit, threshold, score_threshold):
     taken = []
     for i in sorted(range(len(scores)), key=lambda i: (-scores[i], i)):
-        if len(taken) < limit and scores[i] > score_threshold and all(iou(boxes[i], boxes[j]) <= threshold for j in taken):
+        apart = all(iou(boxes[i], boxes[j]) <= threshold for j in taken)
+        if len(taken) < limit and scores[i] > score_threshold and apart:
             taken.append(i)
     return np.array(taken, np.int32)
 

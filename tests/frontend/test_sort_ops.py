@@ -115,7 +115,8 @@ def test_against_tensorflow(tmp_path, _):
         a = np.load(os.path.join(d, "a.npy"))
         x = tf1.placeholder(tf.float32, [None, 6])
         v, i = tf.nn.top_k(x, 4)
-        outs = [v, i, tf.sort(x), tf.argsort(x, axis=0, direction="DESCENDING"), tf.gradients(tf.reduce_sum(v * 2.0), x)[0]]
+        outs = [v, i, tf.sort(x), tf.argsort(x, axis=0, direction="DESCENDING"),
+                tf.gradients(tf.reduce_sum(v * 2.0), x)[0]]
         with tf1.Session() as s:
             np.savez(os.path.join(d, "tf.npz"), *s.run(outs, {x: a}))
     """, tmp_path)

@@ -6,9 +6,10 @@ run) with the kept rows first and zeros after them, and a count of the kept rows
 the two: its static shape has None on that axis, and Session.run cuts a fetched value to the count
 (xlite/runtime/fetches.py). Inside the graph only consumers the zero padding leaves right may read it:
 tf.reduce_sum / tf.reduce_any over the bounded axis, and gradient ops that read its shape only (so
-tf.gradients of it or of such a sum works); any other raises UnimplementedError naming the op. Rows are
-compacted by a scatter (unsorted_segment_sum) to slots an exclusive cumsum numbers, so nothing reads or
-writes out of bounds whatever is fed, and gradients follow.
+tf.gradients of it or of such a sum works); tf.shape, tf.size and tf.reduce_mean (over the bounded axis)
+read the count instead (bounded_shape, bounded_mean); any other raises UnimplementedError naming the op.
+Rows are compacted by a scatter (unsorted_segment_sum) to slots an exclusive cumsum numbers, so nothing
+reads or writes out of bounds whatever is fed, and gradients follow.
 """
 from __future__ import annotations
 
@@ -66,6 +67,26 @@ def _padding_safe_consumers(op_type: str, inputs, attrs) -> None:
             f"{op_type} reading {t.name}, whose size depends on the data: xlite computes it in a bounded buffer "
             f"and supports only Session.run fetches and tf.reduce_sum / tf.reduce_any over axis "
             f"{t.op.attrs['axis']} of it")
+
+
+def bounded_shape(t: Tensor, out_type=dtypes.int32, name=None) -> Tensor:
+    """tf.shape of a data-dependent result: the padded buffer's shape with the run's count on its axis."""
+    padded, count = t.op.inputs
+    axis = t.op.attrs["axis"]
+    dims = shape(padded, out_type=out_type)
+    return concat([dims[:axis], array_ops.reshape(math_ops.cast(count, out_type), [1]), dims[axis + 1:]], 0,
+                  name=name or "Shape")
+
+
+def bounded_mean(t: Tensor, axis, keepdims: bool, name=None) -> Tensor:
+    """tf.reduce_mean of a data-dependent result over its axis: the padding-safe sum over the kept count."""
+    with name_scope(name, "Mean", [t]):
+        total = reduce_sum(t, axis, keepdims=keepdims)
+        dims = bounded_shape(t)
+        counted = reduce_prod(dims) if axis is None else reduce_prod(array_ops.gather(dims, axis))
+        if t.dtype.is_integer:     # TF's truncated integer mean; an empty one divides by 1, not 0
+            return math_ops.truncatediv(total, math_ops.cast(math_ops.maximum(counted, 1), t.dtype))
+        return total / math_ops.cast(counted, t.dtype)
 
 
 def _reduces_axis(inputs, axis: int) -> bool:

@@ -62,9 +62,9 @@ def non_max_suppression(boxes, scores, max_output_size, iou_threshold=0.5, score
 
         def body(t, taken, count):
             overlaps = math_ops.logical_and(taken, math_ops.greater(array_ops.gather(iou, t), iou_limit))
+            scored = math_ops.greater(array_ops.gather(ranked_scores, t), score_limit)
             take = math_ops.logical_and(math_ops.logical_not(reduce_any(overlaps)),
-                                        math_ops.logical_and(math_ops.greater(array_ops.gather(ranked_scores, t), score_limit),
-                                                             math_ops.less(count, limit)))
+                                        math_ops.logical_and(scored, math_ops.less(count, limit)))
             taken = math_ops.logical_or(taken, math_ops.logical_and(math_ops.equal(ramp, t), take))
             return t + 1, taken, count + math_ops.cast(take, dtypes.int32)
 

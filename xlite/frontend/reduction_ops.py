@@ -106,6 +106,9 @@ def _reduction(op_type, input_tensor, axis, keepdims, name, reduction_indices=No
         if not axis.dtype.is_integer:
             raise TypeError(f"reduction axes must be int32 or int64, got {axis.dtype.name}")
         inputs.append(axis)
+    if op_type == "Mean" and x.op.type == "TrimToCount":      # a data-dependent size: divide by its count
+        from xlite.frontend.bounded_ops import bounded_mean     # it builds on this module
+        return bounded_mean(x, axis, keepdims, name)
     return make_op(op_type, inputs, {"keep_dims": keepdims}, name=name or op_type).outputs[0]
 
 

@@ -66,6 +66,9 @@ def shape(input, name=None, out_type=dtypes.int32) -> Tensor:  # noqa: A002 - TF
         with x.graph.as_default():
             return constant(np.array(x.shape.as_list(), dtype=out_type.np).reshape(x.shape.ndims),
                             name=name or "Shape")
+    if x.op.type == "TrimToCount":      # a data-dependent size (bounded_ops.py): its run's count
+        from xlite.frontend.bounded_ops import bounded_shape      # it builds on this module
+        return bounded_shape(x, out_type, name)
     rank_known = x.shape.ndims is not None
     return make_op("Shape", [x], {"out_type": out_type, "T": x.dtype}, name=name or "Shape",
                    output_shapes=[[x.shape.ndims if rank_known else None]]).outputs[0]
@@ -86,6 +89,10 @@ def size(input, name=None, out_type=dtypes.int32) -> Tensor:  # noqa: A002
     if x.shape.is_fully_defined():
         with x.graph.as_default():
             return constant(np.array(x.shape.num_elements(), dtype=out_type.np), name=name or "Size")
+    if x.op.type == "TrimToCount":
+        from xlite.frontend.bounded_ops import bounded_shape
+        from xlite.frontend.reduction_ops import reduce_prod
+        return reduce_prod(bounded_shape(x, out_type), name=name or "Size")
     return make_op("Size", [x], {"out_type": out_type, "T": x.dtype}, name=name or "Size",
                    output_shapes=[[]]).outputs[0]
 
