@@ -360,3 +360,26 @@ def test_simplifies_inside_sub_computations():
         ROOT %r = f32[3] fusion(%p), kind=loop, calls={%f}
       }""")
     assert m.computations[0].root.opcode == "parameter"
+
+
+def test_sum_with_an_update_of_zeros_adds_into_the_window_only():
+    """a + dynamic_update_slice(0, u, i, 0) -> a with u added at the clamped row i: starts out of range too."""
+    text = """
+      ENTRY e {
+        %a = f32[5,3] parameter(0)
+        %u = f32[1,3] parameter(1)
+        %i = s32[] parameter(2)
+        %z = s32[] constant(0)
+        %c = f32[] constant(0)
+        %zeros = f32[5,3] broadcast_in_dim(%c), dimensions={}
+        %d = f32[5,3] dynamic_update_slice(%zeros, %u, %i, %z)
+        ROOT %s = f32[5,3] add(%d, %a)
+      }"""
+    rng = np.random.default_rng(0)
+    for row in (-2, 0, 3, 9):
+        m, changed = simplify(text, [rng.standard_normal((5, 3)).astype(np.float32),
+                                     rng.standard_normal((1, 3)).astype(np.float32), np.int32(row)])
+        assert changed
+        root = m.entry.root
+        assert root.opcode == "dynamic_update_slice" and root.operands[0].name == "a"
+        assert root.operands[1].opcode == "add" and root.operands[1].shape.dims == (1, 3)

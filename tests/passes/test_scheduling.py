@@ -137,3 +137,48 @@ def test_list_schedule_is_topological_with_extra_edges():
     assert names.index("s") < names.index("new") and names[-1] == "out"
     m.entry.instructions = order
     assert _is_topological(m.entry)
+
+
+LOOP_WRITE = """
+  %body {
+    %s = (s32[], f32[4,3]) parameter(0)
+    %i = s32[] get_tuple_element(%s), index=0
+    %buf = f32[4,3] get_tuple_element(%s), index=1
+    %z = s32[] constant(0)
+    %c = f32[] constant(1)
+    %row = f32[1,3] broadcast_in_dim(%c), dimensions={}
+    %new = f32[4,3] dynamic_update_slice(%buf, %row, %i, %z)
+    %old = f32[1,3] dynamic_slice(%buf, %i, %z), dynamic_slice_sizes={1,3}
+    %e = f32[1,3] exp(%old)
+    %later = f32[4,3] dynamic_update_slice(%new, %e, %z, %z)
+    %one = s32[] constant(1)
+    %i2 = s32[] add(%i, %one)
+    ROOT %t = (s32[], f32[4,3]) tuple(%i2, %later)
+  }
+  %cond {
+    %s = (s32[], f32[4,3]) parameter(0)
+    %i = s32[] get_tuple_element(%s), index=0
+    %n = s32[] constant(3)
+    ROOT %lt = pred[] compare(%i, %n), direction=LT
+  }
+  ENTRY e {
+    %x = f32[4,3] parameter(0)
+    %z = s32[] constant(0)
+    %init = (s32[], f32[4,3]) tuple(%z, %x)
+    %w = (s32[], f32[4,3]) while(%init), calls={%cond, %body}
+    ROOT %out = (f32[4,3]) tuple(%w)
+  }"""
+
+
+def test_a_loop_bodys_row_write_moves_after_the_other_reads_of_its_buffer():
+    m = parse_module(LOOP_WRITE.replace("ROOT %out = (f32[4,3]) tuple(%w)",
+                                        "%r = f32[4,3] get_tuple_element(%w), index=1\n"
+                                        "    ROOT %out = (f32[4,3]) tuple(%r)"))
+    args = [np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)]
+    before = evaluate_module(m, args)
+    assert Scheduling().run(m)
+    verify_module(m)
+    order = [i.name for i in next(c for c in m.all_computations() if c.name == "body").instructions]
+    assert order.index("old") < order.index("e") < order.index("new") < order.index("later")
+    for a, b in zip(evaluate_module(m, args), before):
+        np.testing.assert_allclose(a, b, rtol=1e-6)

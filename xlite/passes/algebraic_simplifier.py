@@ -102,6 +102,20 @@ def _unit(opcode: str, unit, commutes: bool) -> None:
 
 
 _unit("add", 0, commutes=True)
+
+
+@_rule("add")
+def _add_into_window(inst):
+    """a + dynamic_update_slice(0, u, s...) = dynamic_update_slice(a, dynamic_slice(a, s...) + u, s...) (both
+    windows clamp alike): a row's gradient summed into a loop-carried total touches that row only (XLA's too)."""
+    for a, d in (inst.operands, inst.operands[::-1]):
+        if d.opcode == "dynamic_update_slice" and _is(d.operands[0], 0) and a.shape == d.shape == inst.shape:
+            u, starts = d.operands[1], d.operands[2:]
+            window = _fresh("dynamic_slice", (a, *starts), u.shape, inst, dynamic_slice_sizes=tuple(u.shape.dims))
+            summed = _fresh("add", (window, u), u.shape, inst)
+            total = _fresh("dynamic_update_slice", (a, summed, *starts), inst.shape, inst)
+            return total, (window, summed, total)
+    return None
 _unit("sub", 0, commutes=False)
 _unit("mul", 1, commutes=True)
 _unit("div", 1, commutes=False)

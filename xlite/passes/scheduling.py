@@ -13,7 +13,9 @@ reader of the old value is scheduled before the update wherever the data allows
 (a reader that itself depends on the update cannot be, and buffer assignment
 then writes the update through a copy).
 
-The schedule is the order of module.entry.instructions; the root stays last.
+The schedule is the order of module.entry.instructions; the root stays last. In the other
+computations (loop bodies, branches) each dynamic_update_slice moves down to just before its first
+user, after the other readers of the buffer it writes, so codegen can write it in place.
 """
 from __future__ import annotations
 
@@ -38,7 +40,22 @@ class Scheduling(Pass):
         candidates += [list_schedule(entry, extra), dfs_schedule(entry, extra)]
         best = min(candidates, key=lambda order: nominal(plan_buffers(entry, order, aliased).peak_bytes))
         entry.instructions = best
-        return best != before
+        sunk = [sink_updates(comp) for comp in module.all_computations() if comp is not entry]
+        return best != before or any(sunk)
+
+
+def sink_updates(comp: Computation) -> bool:
+    """Moves each dynamic_update_slice of comp to just before its first user (a loop body's row write
+    after the other reads of the old buffer: then it may overwrite that buffer in place)."""
+    changed = False
+    for inst in [i for i in comp.instructions if i.opcode == "dynamic_update_slice"]:
+        order = comp.instructions
+        at = order.index(inst)
+        first = next((k for k in range(at + 1, len(order)) if inst in order[k].operands), None)
+        if first is not None and first > at + 1:
+            order.insert(first - 1, order.pop(at))
+            changed = True
+    return changed
 
 
 def update_ordering(module: Module) -> dict:
