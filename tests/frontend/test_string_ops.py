@@ -126,6 +126,17 @@ def test_ops_that_move_strings_run_on_the_host(graph):
         _run(p[0], {p: ["a"]})
 
 
+def test_decode_csv_and_vocabulary_lookup_read_any_host_string(graph):
+    p = tf.compat.v1.placeholder(tf.string, [None])
+    a, b = tf.io.decode_csv(tf.strings.regex_replace(p, ";", ","), [[0], [0.0]])
+    column = tf.feature_column.categorical_column_with_vocabulary_list("w", ["x", "y"])
+    ids = tf.feature_column.input_layer({"w": tf.strings.strip(p)},
+                                        [tf.feature_column.indicator_column(column)])
+    got_a, got_b = _run([a, b * 2.0], {p: ["1;2.5", "3;4"]})
+    assert list(got_a) == [1, 3] and list(got_b) == [5.0, 8.0]
+    np.testing.assert_array_equal(_run(ids, {p: ["y", " x "]}), [[0.0, 1.0], [1.0, 0.0]])
+
+
 def test_case_strip_regex_hash(graph):
     s = tf.constant(["  Hello World\t"])
     assert _run(tf.strings.strip(s))[0] == b"Hello World"

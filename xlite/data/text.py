@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import weakref
 from typing import Callable
 
 import numpy as np
@@ -20,11 +19,10 @@ from xlite import errors
 from xlite.data import structure
 from xlite.frontend.gradients import no_gradient
 from xlite.frontend.graph import Tensor
-from xlite.frontend.op_registry import lowering, make_op
+from xlite.frontend import string_ops
+from xlite.frontend.op_registry import lowering
 from xlite.frontend.tensor_shape import TensorShape
 from xlite.frontend.variables import placeholder
-from xlite.ir.shape import Shape
-from xlite.runtime import host_fed
 
 
 class HostProgram:
@@ -60,7 +58,8 @@ def read_file(filename, name=None):
     or a host op on a graph string (a get_next component)."""
     if _graph_string(filename):
         return _host_op("ReadFile", [filename], [(structure.string, filename.shape)],
-                        lambda values: [_read(values[0])], name)[0]
+                        lambda values: [string_ops.bytes_array(_read(np.asarray(values[0], object).item()))],
+                        name)[0]
     if not isinstance(filename, HostString):
         raise errors.unimplemented("tf.io.read_file of a value that is not a dataset's string")
     out = HostString(filename.program, [], name or "ReadFile")
@@ -139,50 +138,17 @@ def _parse(text, columns, cols, field_delim, use_quote_delim, na_value, exact: b
     return parsed
 
 
-# string host ops in graphs: on get_next's string components ---------------------------------------
+# string host ops in graphs (xlite/frontend/string_ops.py): the Session runs them on the host ---------
 def _graph_string(value) -> bool:
     return isinstance(value, Tensor) and value.dtype is structure.string
 
 
-@lowering("DecodeCSV", "ReadFile", stateful=True)
-def _lower_host_op(ctx, op, *inputs):
-    if not ctx.static:      # the Session feeds their numeric outputs; a string one is never fetched
-        raise errors.unimplemented(f"{op.type} '{op.name}': fetching a tf.string tensor")
-    return [ctx.unknown(Shape(dtype, () if shape.ndims is None else tuple(shape.dims)))
-            for dtype, shape in zip(op.attrs["output_types"], op.attrs["output_shapes"])]
-
-
+lowering("DecodeCSV", "ReadFile", stateful=True)(string_ops.lower_host_op)
 no_gradient("DecodeCSV", "ReadFile")
 
 
-class _HostOp:
-    """The host side of a string op in a graph: it computes its outputs from the string values the
-    ops before it kept for this Session's run; strings are kept (`last`), numbers fed."""
-
-    def __init__(self, op, compute: Callable):
-        self.inputs, self.compute = list(op.inputs), compute
-        self.strings = [t.dtype is structure.string for t in op.outputs]
-        self._last: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-    def last(self, session) -> list:
-        return self._last[session]
-
-    def next_value(self, session) -> list:
-        values = [t.op._host_provider.last(session)[t.value_index] for t in self.inputs]
-        out = self.compute(values)
-        self._last[session] = out
-        return [None if is_string else v for v, is_string in zip(out, self.strings)]
-
-
 def _host_op(op_type: str, inputs: list, outputs: list, compute: Callable, name) -> list:
-    for t in inputs:
-        if getattr(t.op, "_host_provider", None) is None or not hasattr(t.op._host_provider, "last"):
-            raise errors.unimplemented(f"{op_type} of a string that no host op makes")
-    op = make_op(op_type, inputs, {"output_types": tuple(d for d, _ in outputs),
-                                   "output_shapes": tuple(TensorShape(s) for _, s in outputs)},
-                 name=name or op_type, n_outputs=len(outputs), output_shapes=[s for _, s in outputs])
-    host_fed.attach(op, _HostOp(op, compute))
-    return list(op.outputs)
+    return string_ops.host_op(op_type, inputs, {}, outputs, compute, name)
 
 
 def _fields(line, delim: str, quotes: bool) -> list[str]:

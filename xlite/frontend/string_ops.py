@@ -199,7 +199,8 @@ def string_constant(value, name: str = "Const") -> Tensor:
 
 
 @lowering(*STRING_OP_TYPES, stateful=True)
-def _lower_host_op(ctx, op, *inputs):
+def lower_host_op(ctx, op, *inputs):
+    """A host op's lowering: its outputs' shapes while building; an error if the executable needs them."""
     if ctx.static:
         return [ctx.unknown(Shape(dtype, () if shape.ndims is None else tuple(shape.dims)))
                 for dtype, shape in zip(op.attrs["output_types"], op.attrs["output_shapes"])]
@@ -212,4 +213,4 @@ def _lower_host_op(ctx, op, *inputs):
 __all__ = ["HOST_OPS", "STRING_OP_TYPES", "to_bytes", "bytes_array", "is_string_value", "join_kernel",
            "length_kernel", "substr_kernel", "to_number_kernel", "as_string_format", "as_string_kernel",
            "split_kernel", "split_v1_kernel", "sparse_split", "regex_replace_kernel", "host_op",
-           "string_constant"]
+           "string_constant", "lower_host_op"]

@@ -12,13 +12,14 @@ from xlite import errors
 from xlite.data import structure
 from xlite.data import text
 from xlite.estimator.feature_column.fingerprint import fingerprint64, fingerprint_cat64
+from xlite.frontend import string_ops
 from xlite.frontend.op_registry import lowering
 from xlite.frontend.gradients import no_gradient
 from xlite.ir import dtypes
 
 DEFAULT_HASH_KEY = 0xDECAFCAFFE     # TF's SparseCross hash_key when crossed_column gives none
 
-lowering("LookupTableFindV2", "StringToHashBucketFast", "SparseCrossHashed", stateful=True)(text._lower_host_op)
+lowering("LookupTableFindV2", "StringToHashBucketFast", "SparseCrossHashed", stateful=True)(string_ops.lower_host_op)
 no_gradient("LookupTableFindV2", "StringToHashBucketFast", "SparseCrossHashed")
 
 
