@@ -50,10 +50,13 @@ def test_py_func_errors_name_the_op(target):
     with tf.Session(target=target) as sess:
         with pytest.raises(tf.errors.InvalidArgumentError, match="shorter.*shape \\(2,\\)"):
             sess.run(short, feed)
-        with pytest.raises(tf.errors.InvalidArgumentError, match="returned by wider is float64, but expects float32"):
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match="0-th value returned by pyfunc_[0-9]+ is double, but expects float(.|\n)*wider"):
             sess.run(wrong, feed)
-        with pytest.raises(tf.errors.UnknownError, match="ValueError: bad value(.|\n)*raising"):
-            sess.run(raising, feed)
+        with pytest.raises(tf.errors.InvalidArgumentError, match="ValueError: bad value(.|\n)*raising"):
+            sess.run(raising, feed)         # (TF's py_func kernel: ValueError and TypeError)
+        with pytest.raises(tf.errors.UnknownError, match="KeyError"):
+            sess.run(tf.py_func(lambda a: {}["k"], [x], tf.float32), feed)
         np.testing.assert_array_equal(sess.run(x * 2, feed), [2, 2, 2])    # the process and session go on
     assert tf.gradients(raising, x) == [None]       # not differentiable, as in TF
 

@@ -27,8 +27,8 @@ def binary_assert(x, y, symbol: str, default_name: str, data=None, summarize=Non
         x, y = convert_pair(x, y, "Equal")
         test = getattr(math_ops, _TESTS[symbol])(x, y)
         if data is None:
-            data = [message or "", f"Condition x {symbol} y did not hold element-wise:",
-                    f"x ({x.name}) = ", x, f"y ({y.name}) = ", y]
+            data = ([f"{message}.  "] if message else []) + [f"Condition x {symbol} y did not hold element-wise:",
+                                                     f"x ({x.name}) = ", x, f"y ({y.name}) = ", y]
         xv, yv = x._static_value, y._static_value
         if xv is not None and yv is not None and not np.all(getattr(np, _TESTS[symbol])(xv, yv)):
             from xlite.frontend.case_ops import summarize_value
@@ -68,7 +68,8 @@ def _sign_assert(x, symbol: str, default_name: str, data, summarize, message, na
     with name_scope(name, default_name, [x]):
         x = convert_to_tensor(x)
         if data is None:
-            data = [message or "", f"Condition x {symbol} 0 did not hold element-wise:", f"x ({x.name}) = ", x]
+            data = ([f"{message}.  "] if message else []) + [f"Condition x {symbol} 0 did not hold element-wise:",
+                                                     f"x ({x.name}) = ", x]
         zero = np.zeros((), x.dtype.np)
         return binary_assert(x, zero, symbol, default_name, data, summarize, message)
 

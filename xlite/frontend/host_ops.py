@@ -106,7 +106,8 @@ def py_func(func: Callable, inp, Tout, stateful: bool = True, name=None):  # noq
         values = _py_func_results(func, touts, lambda: "EagerPyFunc")(*[np.asarray(x) for x in inputs])
         results = [convert_to_tensor(v) for v in values]
         return results[0] if single else results
-    op = _host_op("PyFunc" if stateful else "PyFuncStateless", lambda slot: _py_func_results(func, touts, slot.name),
+    op = _host_op("PyFunc" if stateful else "PyFuncStateless",
+                  lambda slot: _py_func_results(func, touts, slot.name, lambda: slot.op.attrs["_host_key"]),
                   inputs, {"Tout": tuple(touts), "stateful": bool(stateful)}, name or "PyFunc", len(touts),
                   output_shapes=[None] * len(touts))
     return op.outputs[0] if single else list(op.outputs)
@@ -117,16 +118,24 @@ def numpy_function(func: Callable, inp, Tout, stateful: bool = True, name=None):
     return py_func(func, inp, Tout, stateful=stateful, name=name or "PyFunc")
 
 
-def _py_func_results(func: Callable, touts: list, name: Callable) -> Callable:
+# The error class of a Python exception in a py_func, as TF's kernel maps it (py_func.cc).
+_EXCEPTION_CODES = [((ValueError, TypeError), errors.InvalidArgumentError), (StopIteration, errors.OutOfRangeError),
+                    (MemoryError, errors.ResourceExhaustedError), (NotImplementedError, errors.UnimplementedError),
+                    (IndexError, errors.OutOfRangeError)]
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "half", "bool": "bool"}   # TF's DataTypeString
+
+
+def _py_func_results(func: Callable, touts: list, name: Callable, key: Callable = lambda: 0) -> Callable:
     def call(*args):
         try:
             result = func(*args)
         except errors.OpError:
             raise
-        except Exception as e:      # noqa: BLE001 - the user's exception, as TF reports it
-            raise errors.UnknownError(None, None, f"{type(e).__name__}: {e}\nTraceback (most recent call last):\n"
-                                                  f"{''.join(traceback.format_tb(e.__traceback__))}"
-                                                  f"\n\t [[{{{{node {name()}}}}}]]") from e
+        except Exception as e:      # noqa: BLE001 - the user's exception, as TF's py_func kernel reports it
+            error = next((c for types, c in _EXCEPTION_CODES if isinstance(e, types)), errors.UnknownError)
+            raise error(None, None, f"{type(e).__name__}: {e}\nTraceback (most recent call last):\n"
+                                    f"{''.join(traceback.format_tb(e.__traceback__))}"
+                                    f"\n\t [[{{{{node {name()}}}}}]]") from e
         values = [] if result is None and not touts else \
             list(result) if isinstance(result, (list, tuple)) and len(touts) != 1 else [result]
         if len(values) != len(touts):
@@ -136,7 +145,8 @@ def _py_func_results(func: Callable, touts: list, name: Callable) -> Callable:
         for k, (v, t) in enumerate(zip(values, touts)):
             if isinstance(v, (np.ndarray, np.generic)) and v.dtype != t.np:
                 raise errors.InvalidArgumentError(
-                    None, None, f"{k}-th value returned by {name()} is {v.dtype.name}, but expects {t.name}")
+                    None, None, f"{k}-th value returned by pyfunc_{key()} is {_C_NAMES.get(v.dtype.name, v.dtype.name)}, "
+                                f"but expects {_C_NAMES.get(t.np.name, t.np.name)}\n\t [[{{{{node {name()}}}}}]]")
             out.append(np.asarray(v, dtype=t.np))
         return out or [np.zeros((), _DUMMY.np)]
     return call
