@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from xlite import errors
 from xlite.frontend.lower import lower_run
 from xlite.runtime import driver, host_fed
 from xlite.runtime.memory import allocation_errors
@@ -60,6 +61,10 @@ class GraphRunner:
         self.captured_values = [np.ascontiguousarray(_numpy(v)) for v, _ in captured]
         # ops whose values the host makes before each call (a dataset a loop reads: xlite/data/graph_loop.py)
         self.host_ops = func_graph.get_collection(host_fed.HOST_OPS)
+        for op in self.host_ops:
+            if getattr(op, "_host_provider", None) is None:     # a tf.string op (xlite/frontend/string_ops.py)
+                raise errors.unimplemented(f"{op.type} '{op.name}' in a tf.function: xlite runs tf.string ops "
+                                           "eagerly, in Session runs and in tf.data functions only")
         self.feeds += [t for op in self.host_ops for t in op.outputs]
         self.variables = {id(t.op): v for v, t in func_graph.captures if t.op.type == "VariableV2"}
         for k, t in enumerate(func_graph.variable_args):
