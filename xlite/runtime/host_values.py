@@ -137,6 +137,8 @@ def _resolve(graph, key):
 
 def fill_numeric(session, ops: list, feed_dict: dict, strings: dict) -> dict:
     """Feeds for the numeric outputs of the host ops in `ops` that the run's feeds and providers determine."""
+    if not any(getattr(op, "_host_compute", None) is not None for op in ops):
+        return {}               # a run of get_next only: nothing to compute
     values = HostValues(session, {**numeric_feeds(session.graph, feed_dict), **strings})
     filled = {}
     for op in ops:
