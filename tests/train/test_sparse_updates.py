@@ -150,3 +150,21 @@ def test_sparse_updates_on_the_cuda_emulator(emulated):
         tables, _ = _train(OPTIMIZERS[name], "cuda")
         for got, want in zip(tables, _numpy(name)):
             np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+@pytest.mark.parametrize("strategy", ["mod", "div"])
+def test_sharded_tables_train_as_one_table(strategy):
+    """Each shard's slices name only the ids it owns, so Momentum leaves the rows TF would not touch alone."""
+    whole, _ = _train(OPTIMIZERS["momentum"], "interpreter")
+    order = np.concatenate([np.arange(k, 6, 2) for k in range(2)]) if strategy == "mod" else np.arange(6)
+    with tf.Graph().as_default():
+        shards = [tf.Variable(part) for part in np.split(TABLE[order], 2)]
+        ids = tf.placeholder(tf.int32, [None])
+        loss = tf.reduce_sum(tf.square(tf.nn.embedding_lookup(shards, ids, partition_strategy=strategy)))
+        step = OPTIMIZERS["momentum"]().minimize(loss)
+        with tf.Session(target="interpreter") as s:
+            s.run(tf.global_variables_initializer())
+            for batch in STEPS:
+                s.run(step, {ids: batch})
+            got = np.concatenate(s.run(shards))
+    np.testing.assert_allclose(got, whole[-1][order], rtol=1e-6)

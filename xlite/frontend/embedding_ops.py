@@ -1,18 +1,24 @@
 """tf.nn.embedding_lookup over one table or a list of shards ('mod' or 'div' partitioning), with max_norm,
 and tf.nn.embedding_lookup_sparse.
 
-Each shard is gathered at every id's in-shard row (clamped into range) and the
-shard that owns the id is selected, so the result needs no data-dependent
-partition; each shard's gradient is an IndexedSlices whose rows for ids it does
-not own are zero.
+Each shard is gathered at every id: at its in-shard row where the shard owns
+the id, and at an out-of-range row (giving zeros) where it does not, so the
+result needs no data-dependent partition. A shard's gradient is an
+IndexedSlices whose indices for the ids it does not own are out of range, so
+the optimizers' scatters drop them and the rows TF would not touch stay as they are.
 """
 from __future__ import annotations
 
 from xlite import errors
 from xlite.frontend import array_ops, clip_ops, math_ops
+from xlite.frontend.array_helpers import array_lowering, zeros_ir
 from xlite.frontend.convert import convert_to_tensor
+from xlite.frontend.gradients import grad_rule
 from xlite.frontend.graph import Tensor
+from xlite.frontend.indexed_slices import IndexedSlices
+from xlite.frontend.op_registry import make_op
 from xlite.frontend.segment_ops import unsorted_segment_sum
+from xlite.ir.shape import Shape
 from xlite.frontend.sparse_ops import SparseTensor
 
 
@@ -39,6 +45,43 @@ def _owner_and_row(ids: Tensor, shards: list[Tensor], strategy: str) -> tuple[Te
     return owner, row
 
 
+@array_lowering("ShardGather")
+def _lower_shard_gather(ctx, op, params, indices):
+    """Rows of params at indices; zeros for an index out of range."""
+    if ctx.static and (None in params.shape.dims or None in indices.shape.dims):
+        return ctx.unknown(Shape(params.dtype, tuple(indices.shape.dims) + tuple(params.shape.dims[1:])))
+    b = ctx.b
+    rows = params.shape.dims[0]
+    dt = indices.dtype
+    gathered = b.emit("gather", (params, b.emit("clamp", (b.scalar(0, dt), indices, b.scalar(max(rows - 1, 0), dt)))),
+                      axis=0)
+    dims = gathered.shape.dims
+    inside = b.emit("and", (b.compare(indices, zeros_ir(b, dt, indices.shape.dims), "GE"),
+                            b.compare(indices, b.broadcast_in_dim(b.scalar(rows, dt), indices.shape.dims, ()), "LT")))
+    inside = b.broadcast_in_dim(inside, dims, tuple(range(indices.shape.rank)))
+    return b.emit("select", (inside, gathered, zeros_ir(b, params.dtype, dims)))
+
+
+@grad_rule("ShardGather")
+def _shard_gather_grad(op, g):
+    """g's rows at the indices as they are, zero at out-of-range ones (which scatters drop)."""
+    params, indices = op.inputs
+    dense_shape = array_ops.shape(params, out_type=indices.dtype)
+    flat = array_ops.reshape(indices, [-1])
+    rows = array_ops.concat([array_ops.reshape(array_ops.size(indices, out_type=indices.dtype), [1]),
+                             dense_shape[1:]], 0)
+    values = array_ops.reshape(g, rows)
+    inside = math_ops.logical_and(math_ops.greater_equal(flat, 0), math_ops.less(flat, dense_shape[0]))
+    inside = array_ops.broadcast_to(array_ops.reshape(inside, array_ops.concat(
+        [array_ops.shape(flat, out_type=flat.dtype), array_ops.ones_like(dense_shape[1:])], 0)), rows)
+    return [IndexedSlices(math_ops.where(inside, values, array_ops.zeros_like(values)), flat, dense_shape), None]
+
+
+def _shard_gather(shard: Tensor, rows: Tensor) -> Tensor:
+    return make_op("ShardGather", [shard, rows], {"T": shard.dtype, "Tindices": rows.dtype},
+                   name="ShardGather").outputs[0]
+
+
 def _clip_rows(x: Tensor, ids: Tensor, max_norm) -> Tensor:
     """TF's _clip: each looked-up embedding scaled to an L2 norm of at most max_norm."""
     if max_norm is None:
@@ -61,14 +104,9 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
             return _clip_rows(array_ops.gather(shards[0], ids, name=None if max_norm else scope), ids, max_norm)
         owner, row = _owner_and_row(ids, shards, partition_strategy)
         result = None
-        for k, shard in enumerate(shards):
-            rows = array_ops.gather(shard, row)
-            mine = math_ops.equal(owner, k)
-            if shard.shape.ndims is not None and ids.shape.ndims is not None:
-                mine = array_ops.reshape(mine, array_ops.concat(
-                    [array_ops.shape(ids), [1] * (shard.shape.ndims - 1)], 0))
-            picked = math_ops.where(array_ops.broadcast_to(mine, array_ops.shape(rows)), rows,
-                                    array_ops.zeros_like(rows))
+        for k, (shard, size) in enumerate(zip(shards, _shard_rows(shards))):
+            picked = _shard_gather(shard, math_ops.where(math_ops.equal(owner, k), row,
+                                                         array_ops.zeros_like(row) + size))
             result = picked if result is None else result + picked
         return _clip_rows(math_ops.identity(result, name=None if max_norm else scope), ids, max_norm)
 
