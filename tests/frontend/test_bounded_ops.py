@@ -86,8 +86,12 @@ def test_unsupported_consumers_and_apis_raise():
         tf.reduce_max(picked)
     with pytest.raises(tf.errors.UnimplementedError, match="Sum reading"):
         tf.reduce_mean(tf.boolean_mask(tf.zeros([3, 2]), [True, False, True]), axis=1)
-    with pytest.raises(tf.errors.UnimplementedError, match="Mul reading"):
-        picked * 2.0
+    with pytest.raises(tf.errors.UnimplementedError, match="Mul reading .*counted apart"):
+        picked * tf.boolean_mask(x, x > 1)
+    with pytest.raises(tf.errors.UnimplementedError, match="AddV2 reading .*not broadcast along it"):
+        picked + tf.ones([5])
+    with pytest.raises(tf.errors.UnimplementedError, match="GatherV2 reading"):
+        tf.gather(x, tf.boolean_mask(tf.range(3), [True, False, True]))
     with pytest.raises(tf.errors.UnimplementedError, match="bincount without"):
         tf.math.bincount(x)
     with pytest.raises(tf.errors.UnimplementedError, match="dynamic_stitch"):
@@ -117,6 +121,29 @@ def test_shape_size_and_mean_read_the_count(target):
             else:
                 assert np.isnan(got[2]) and np.isnan(got[3]).all() and got[5] == 0
             np.testing.assert_allclose(got[6], (a[:, :1] > 0) * np.ones((1, 3)) / max(kept.size, 1), rtol=1e-6)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_elementwise_ops_of_one_mask_stay_bounded(target):
+    x = tf.placeholder(tf.float32, [None, 3])
+    y = tf.placeholder(tf.float32, [None, 3])
+    m = x[:, 0] > 0
+    pred, label = tf.boolean_mask(x, m), tf.boolean_mask(y, m)
+    loss = tf.reduce_mean(tf.square(pred - label))
+    shifted = tf.exp(pred) * 2.0 + tf.constant([1.0, 2.0, 3.0])
+    outs = [loss, shifted, tf.reduce_sum(shifted), tf.cast(pred > 0.5, tf.int32), tf.gradients(loss, [x, y])]
+    assert shifted.shape.as_list() == [None, 3]
+    a, b = RNG.normal(size=(6, 3)).astype(np.float32), RNG.normal(size=(6, 3)).astype(np.float32)
+    k = a[:, 0] > 0
+    with tf.Session(target=target) as s:
+        got = s.run(outs, {x: a, y: b})
+    np.testing.assert_allclose(got[0], np.mean((a[k] - b[k]) ** 2), rtol=1e-5)
+    np.testing.assert_allclose(got[1], np.exp(a[k]) * 2 + [1, 2, 3], rtol=1e-5)
+    np.testing.assert_allclose(got[2], (np.exp(a[k]) * 2 + [1, 2, 3]).sum(), rtol=1e-5)
+    np.testing.assert_array_equal(got[3], (a[k] > 0.5).astype(np.int32))
+    dx = 2 * (a - b) * k[:, None] / max(k.sum() * 3, 1)
+    np.testing.assert_allclose(got[4][0], dx, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(got[4][1], -dx, rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.parametrize("target", TARGETS)

@@ -7,7 +7,9 @@ the two: its static shape has None on that axis, and Session.run cuts a fetched 
 (xlite/runtime/fetches.py). Inside the graph only consumers the zero padding leaves right may read it:
 tf.reduce_sum / tf.reduce_any over the bounded axis, and gradient ops that read its shape only (so
 tf.gradients of it or of such a sum works); tf.shape, tf.size and tf.reduce_mean (over the bounded axis)
-read the count instead (bounded_shape, bounded_mean); any other raises UnimplementedError naming the op.
+read the count instead (bounded_shape, bounded_mean); an elementwise op of operands bounded by one count
+(results masked by one mask tensor) or broadcast along that axis runs on the padded buffers, its padding
+zeroed again, and is itself bounded; any other consumer raises UnimplementedError naming the op.
 Rows are compacted by a scatter (unsorted_segment_sum) to slots an exclusive cumsum numbers, so nothing
 reads or writes out of bounds whatever is fed, and gradients follow.
 """
@@ -38,6 +40,9 @@ __all__ = ["boolean_mask", "where_indices", "unique", "unique_with_counts", "bin
 TRIMMED = "TrimToCount"
 _PADDING_SAFE_REDUCTIONS = frozenset({"Sum", "Any"})   # zeros / False padding changes neither
 _SHAPE_READERS = frozenset({"BroadcastReduced", "BroadcastToShapeOf"})   # gradient ops reading its shape only
+_ELEMENTWISE = frozenset(set(math_ops.UNARY) | set(math_ops.BINARY) | set(math_ops.COMPARISONS) | {
+    "FloorDiv", "FloorMod", "SquaredDifference", "BitwiseXor", "Square", "Reciprocal", "Cast", "SelectV2",
+    "Identity", "Relu", "Relu6", "Elu", "Selu", "Softplus", "LeakyRelu"})
 
 
 @lowering(TRIMMED)
@@ -57,16 +62,48 @@ def _trimmed_grad(op, g):
 
 
 @input_check
-def _padding_safe_consumers(op_type: str, inputs, attrs) -> None:
+def _padding_safe_consumers(op_type: str, inputs, attrs, rebuild):
+    bounded = [t for t in inputs if t.op.type == TRIMMED]
+    if not bounded or op_type in _SHAPE_READERS:
+        return None
+    if op_type in _ELEMENTWISE:
+        return _elementwise(op_type, inputs, bounded, rebuild)
     for position, t in enumerate(inputs):
-        if t.op.type != TRIMMED or op_type in _SHAPE_READERS:
+        if t.op.type != TRIMMED:
             continue
         if op_type in _PADDING_SAFE_REDUCTIONS and position == 0 and _reduces_axis(inputs, t.op.attrs["axis"]):
             continue
-        raise errors.unimplemented(
-            f"{op_type} reading {t.name}, whose size depends on the data: xlite computes it in a bounded buffer "
-            f"and supports only Session.run fetches and tf.reduce_sum / tf.reduce_any over axis "
-            f"{t.op.attrs['axis']} of it")
+        raise _unsupported(op_type, t)
+    return None
+
+
+def _unsupported(op_type: str, t: Tensor, why: str = "") -> errors.OpError:
+    return errors.unimplemented(
+        f"{op_type} reading {t.name}, whose size depends on the data{why}: xlite computes it in a bounded buffer "
+        f"and supports Session.run fetches, elementwise ops with operands of that same size (or broadcast along "
+        f"it), tf.shape/tf.size, and tf.reduce_sum/reduce_mean/reduce_any over axis {t.op.attrs['axis']} of it")
+
+
+def _elementwise(op_type: str, inputs, bounded, rebuild):
+    """The op on the padded buffers, its padding zeroed again, bounded by the same count (one mask, one count)."""
+    first = bounded[0]
+    count, axis, rank = first.op.inputs[1], first.op.attrs["axis"], first.shape.ndims
+    out_rank = builtins.max((t.shape.ndims or 0) for t in inputs)
+    if any(t.shape.ndims is None for t in inputs):
+        raise _unsupported(op_type, first, " (an operand has unknown rank)")
+    out_axis = axis + out_rank - rank
+    for t in inputs:
+        at = out_axis - (out_rank - t.shape.ndims)
+        if t.op.type == TRIMMED:
+            if t.op.inputs[1] is not count or at != t.op.attrs["axis"]:
+                raise _unsupported(op_type, t, " (operands counted apart: build them from one mask tensor)")
+        elif at >= 0 and t.shape.dims[at] != 1:
+            raise _unsupported(op_type, first, f" (operand {t.name} is not broadcast along it)")
+    y = rebuild([t.op.inputs[0] if t.op.type == TRIMMED else t for t in inputs]).outputs[0]
+    kept = math_ops.less(array_ops.range(shape(y, out_type=count.dtype)[out_axis]), count)
+    kept = array_ops.reshape(kept, [-1] + [1] * (out_rank - out_axis - 1))
+    y = math_ops.where(kept, y, array_ops.zeros_like(y))
+    return make_op(TRIMMED, [y, count], {"axis": out_axis, "T": y.dtype}, name="trimmed")
 
 
 def bounded_shape(t: Tensor, out_type=dtypes.int32, name=None) -> Tensor:
@@ -110,17 +147,33 @@ def refuse_eager(api: str) -> None:
                                    f"use it inside tf.function or a graph")
 
 
+def _flat_mask(m: Tensor) -> Tensor:
+    """One flattened mask per mask tensor, so results masked by the same tensor share one count."""
+    memo = m.graph.__dict__.setdefault("_xlite_flat_masks", {})
+    if m not in memo:
+        memo[m] = array_ops.reshape(m, [-1])
+    return memo[m]
+
+
+def _slots(keep: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Per kept row its slot (others: the row count, which the scatter drops), and the count; one set per mask."""
+    memo = keep.graph.__dict__.setdefault("_xlite_mask_slots", {})
+    if keep not in memo:
+        rows = shape(keep, out_type=dtypes.int32)[0]
+        flags = math_ops.cast(keep, dtypes.int32)
+        slots = cumsum(flags, exclusive=True)
+        memo[keep] = (math_ops.where(keep, slots, array_ops.broadcast_to(rows, shape(slots))), rows, reduce_sum(flags))
+    return memo[keep]
+
+
 def compact_rows(x: Tensor, keep: Tensor) -> tuple[Tensor, Tensor]:
     """x's rows where keep, first and in order, zeros after them; and how many rows were kept."""
-    rows = shape(keep, out_type=dtypes.int32)[0]
-    flags = math_ops.cast(keep, dtypes.int32)
-    slots = cumsum(flags, exclusive=True)
-    target = math_ops.where(keep, slots, array_ops.broadcast_to(rows, shape(slots)))   # rows: dropped
+    target, rows, count = _slots(keep)
     data = math_ops.cast(x, dtypes.int32) if x.dtype.is_bool else x
     padded = unsorted_segment_sum(data, target, rows)
     if x.dtype.is_bool:
         padded = math_ops.cast(padded, dtypes.bool_)
-    return padded, reduce_sum(flags)
+    return padded, count
 
 
 def boolean_mask(tensor, mask, name="boolean_mask", axis=None) -> Tensor:
@@ -143,7 +196,7 @@ def boolean_mask(tensor, mask, name="boolean_mask", axis=None) -> Tensor:
         x.shape[axis:axis + k].assert_is_compatible_with(m.shape)
         dims = shape(x, out_type=dtypes.int32)
         flat = array_ops.reshape(x, concat([dims[:axis], [size(m, out_type=dtypes.int32)], dims[axis + k:]], 0))
-        keep = array_ops.reshape(m, [-1])
+        keep = _flat_mask(m)
         order = [axis] + [d for d in builtins.range(rank - k + 1) if d != axis]
         moved = flat if axis == 0 else array_ops.transpose(flat, order)
         padded, count = compact_rows(moved, keep)

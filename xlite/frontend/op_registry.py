@@ -26,11 +26,12 @@ _LOWERINGS: dict[str, Callable] = {}
 _STATEFUL: set[str] = set()
 _REF_INPUT: set[str] = set()   # ops whose first input names a Variable rather than reading it
 _MAX_STATIC_VALUE = 4096   # constants up to this size are known at graph construction, like TF's
-_INPUT_CHECKS: list[Callable] = []   # fn(op_type, inputs, attrs): raises for inputs an op type cannot take
+_INPUT_CHECKS: list[Callable] = []   # fn(op_type, inputs, attrs, rebuild) -> None, or an op to return instead
 
 
 def input_check(fn: Callable) -> Callable:
-    """Registers a check every new op's inputs pass (a data-dependent shape's few consumers: bounded_ops.py)."""
+    """Registers a check every new op's inputs pass: it raises for inputs the op cannot take, or returns the op
+    to stand for it, made by `rebuild(other_inputs)` (a data-dependent shape's consumers: bounded_ops.py)."""
     _INPUT_CHECKS.append(fn)
     return fn
 
@@ -169,7 +170,11 @@ def make_op(op_type: str, inputs, attrs=None, name: str | None = None,
                 raise ValueError(f"Tensor {t.name} must be from the same graph as the op being built.")
             inputs[i] = capture(t)
     for check in _INPUT_CHECKS:
-        check(op_type, inputs, attrs)
+        def rebuild(new_inputs):
+            return make_op(op_type, new_inputs, attrs, name, n_outputs, graph, control_inputs, output_shapes)
+        replacement = check(op_type, inputs, attrs, rebuild)
+        if replacement is not None:
+            return replacement
     if name is not None and name.endswith("/"):   # an absolute name chosen by a name scope
         scope_name = name[:-1]
     else:
