@@ -165,11 +165,13 @@ def w8_function(initial=None):
 
 def w3_function(initial):
     """W3's SGD step as a tf.function: the same MLP and loss, a GradientTape, GradientDescentOptimizer
-    (0.01).apply_gradients on eager Variables holding `initial` (W, b per layer, as W3 makes them)."""
+    (0.01).apply_gradients on eager Variables holding `initial` (W, b per layer, as W3 makes them). Its
+    input_signature has W3's placeholder shapes ([None, 784], [None, 10]), so it compiles, as the
+    Session does, one executable for every batch size."""
     variables = [tf.Variable(v) for v in initial]
     optimizer = tf.train.GradientDescentOptimizer(0.01)
 
-    @tf.function
+    @tf.function(input_signature=[tf.TensorSpec([None, 784], tf.float32), tf.TensorSpec([None, 10], tf.float32)])
     def train_step(images, labels):
         with tf.GradientTape() as tape:
             h = images

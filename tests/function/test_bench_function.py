@@ -25,4 +25,10 @@ def test_w3_function_step_matches_the_session_step():
     report = bench.run_suite(["W3-fn"], "cpu", bench.Settings(quick=True, rounds=1), with_jax=False)
     (row,) = report["workloads"]
     assert row["status"] == "ok", row              # loss and every updated Variable checked first
-    assert row["targets"][0]["what"] == "<= 1.05x of Session step"
+    assert [t["what"] for t in row["targets"]] == ["<= 1.05x of Session step",
+                                                   "same optimized module as the Session step"]
+    assert row["function_over_session"] > 0 and row["function_over_session_cpu"] > 0
+    counts = row["instructions"]                   # the cpu executables' optimized Modules
+    assert counts["same"] and counts["session"] == counts["tf.function"] > 100, counts
+    assert row["targets"][1]["met"] is True
+    assert "instr" in format_table(report)

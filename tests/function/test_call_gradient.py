@@ -78,3 +78,18 @@ def test_training_step_outside_function_updates_variable():
     np.testing.assert_allclose(grad.numpy(), [2 * (1.0 - 1.0) * 1.0, 2 * (-4.0 - 1.0) * 2.0])
     opt.apply_gradients([(grad, w)])
     np.testing.assert_allclose(w.numpy(), [1.0, -2.0 + 0.1 * 20.0])
+
+
+def test_tape_records_a_call_that_has_a_fast_path_already():
+    """After calls that set up the function's fast call, a recording tape still sees the call."""
+    @tf.function
+    def square(x):
+        return x * x
+
+    x = tf.constant(3.0)
+    square(x)
+    square(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = square(x)
+    assert float(tape.gradient(y, x)) == 6.0

@@ -1,4 +1,5 @@
-"""Timing systems: rounds that interleave them, each round the median of its calls."""
+"""Timing systems: rounds that interleave them (in reversed order every other round), each round the
+median of its calls' wall times and its CPU time (process time, every thread's) per call."""
 from __future__ import annotations
 
 import gc
@@ -27,29 +28,34 @@ def _calls_per_round(call, settings: Settings, hint_s: float | None = None) -> i
     return int(min(settings.max_calls, max(settings.min_calls, settings.round_budget_s / one)))
 
 
-def _one_round(call, n: int) -> float:
+def _one_round(call, n: int) -> tuple[float, float]:
+    """(the median wall time of n calls, their CPU time per call)."""
     times = []
     clock = time.perf_counter
+    cpu0 = time.process_time()
     for _ in range(n):
         t0 = clock()
         call()
         times.append(clock() - t0)
-    return float(np.median(times))
+    return float(np.median(times)), (time.process_time() - cpu0) / n
 
 
 def time_systems(systems: list, settings: Settings) -> None:
-    """Rounds interleaving the systems; fills each system's `rounds` (per-call medians, seconds)."""
+    """Rounds interleaving the systems; fills each system's `rounds` (per-call medians, seconds) and
+    `cpu_rounds` (CPU seconds per call)."""
     live = [s for s in systems if s.status == "ok"]
     for s in live:                                   # the calibration call also warms caches
         s.calls = _calls_per_round(s.call, settings, s.hint_s)
-        s.rounds = []
+        s.rounds, s.cpu_rounds = [], []
     enabled = gc.isenabled()
     try:
-        for _ in range(settings.rounds):
-            for s in live:
+        for r in range(settings.rounds):
+            for s in (live if r % 2 == 0 else live[::-1]):
                 gc.collect()
                 gc.disable()
-                s.rounds.append(_one_round(s.call, s.calls))
+                wall, cpu = _one_round(s.call, s.calls)
+                s.rounds.append(wall)
+                s.cpu_rounds.append(cpu)
                 if enabled:
                     gc.enable()
     finally:
@@ -57,10 +63,12 @@ def time_systems(systems: list, settings: Settings) -> None:
             gc.enable()
 
 
-def _paired_ratio(num: System, den: System):
+def _paired_ratio(num: System, den: System, kind: str = "rounds"):
+    """The median over rounds of num's time / den's in the same round; kind "cpu_rounds" for CPU time."""
     if num.status != "ok" or den.status != "ok":
         return None
-    return float(np.median([a / b for a, b in zip(num.rounds, den.rounds)]))
+    pairs = [(a, b) for a, b in zip(getattr(num, kind, []), getattr(den, kind, [])) if b > 0]
+    return float(np.median([a / b for a, b in pairs])) if pairs else None
 
 
 def _median(values):

@@ -15,6 +15,7 @@ import functools
 import inspect
 import weakref
 
+from xlite.eager import recording
 from xlite.frontend import nest
 from xlite.frontend.graph import get_default_graph
 from xlite.frontend.tensor_shape import TensorShape
@@ -71,7 +72,7 @@ class Function:
     # calling ----------------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         fast = self._fast
-        if fast and not kwargs:
+        if fast and not kwargs and not recording.active:      # a recording tape needs record_call's op
             try:      # the key of positional eager tensors (a graph tensor or a Python value has no `_value`)
                 call = fast.get(tuple([(a.__class__, a.dtype, a._value.shape) for a in args]))
             except AttributeError:

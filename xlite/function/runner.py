@@ -5,15 +5,25 @@ its Variable assignments the targets, its argument and captured placeholders the
 with `xlite.runtime.driver.compile`, the full pass pipeline. A captured eager Variable is a Variable
 parameter: the call passes the Variable's own array and stores the update back, which the cpu
 executable has already written into that array (donation), so nothing is copied.
+
+Argument dims that the trace leaves None (an `input_signature` of `[None, 784]`) are symbolic, as a
+Session's None dims are (xlite/runtime/symbolic_runs.py): on cpu one executable serves every size, the
+same executable a Session compiles for the same graph; where the symbolic compile cannot, each size
+compiles on its own. A call checks its arrays with `fits` and calls the executable's `call`, as a
+RunPlan does; arrays that do not fit go through `run`, which converts them.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from xlite.arguments import fits
 from xlite import errors
 from xlite.frontend.lower import lower_run
 from xlite.runtime import driver, host_fed
 from xlite.runtime.memory import allocation_errors
+from xlite.runtime.symbolic_runs import bind_feeds, size_values, symbolic_pattern, symbolic_shapes
+
+_SPECIALIZE = object()      # a symbolic pattern whose compile needs concrete sizes: each size compiles
 
 
 class ArgumentVariable:
@@ -27,19 +37,25 @@ class ArgumentVariable:
 
 
 class Signature:
-    """One compiled call: the executable and where each parameter comes from and result goes."""
+    """One call signature (the feeds' shapes): the executable and where each parameter comes from and
+    result goes. A symbolic executable serves several signatures, each with its own size values."""
 
-    __slots__ = ("executable", "params", "fetches", "updates", "fresh", "shapes")
+    __slots__ = ("executable", "params", "fetches", "updates", "fresh", "shapes", "specs")
 
-    def __init__(self, lowered, executable, feed_index: dict, variables: dict, shapes: tuple):
+    def __init__(self, lowered, executable, feed_index: dict, variables: dict, shapes: tuple, env: dict):
         self.executable = executable
-        self.shapes = shapes             # the feeds' shapes it was compiled for
-        self.params = []                 # ("feed", index) | ("variable", Variable or ArgumentVariable) | ("rng", None)
-        for kind, item in lowered.params:
+        self.shapes = shapes             # the feeds' shapes of this signature
+        self.specs = None                # the arguments' (dtype, shape) of a call that ran: what `fits` checks
+        sizes = size_values(lowered.params, env) if env else {}
+        # ("feed", index) | ("variable", Variable or ArgumentVariable) | ("size", array) | ("rng", None)
+        self.params = []
+        for n, (kind, item) in enumerate(lowered.params):
             if kind == "feed":
                 self.params.append(("feed", feed_index[id(item)]))
             elif kind == "variable":
                 self.params.append(("variable", variables[id(item)]))
+            elif kind == "size":
+                self.params.append(("size", sizes[n]))
             else:
                 self.params.append(("rng", None))
         self.fetches = [j for j, (kind, _) in enumerate(lowered.results) if kind == "fetch"]
@@ -70,18 +86,60 @@ class GraphRunner:
         for k, t in enumerate(func_graph.variable_args):
             self.variables[id(t.op)] = ArgumentVariable(k)
         self.signatures: dict[tuple, Signature] = {}
+        self.symbolic: dict[tuple, tuple] = {}      # pattern -> (lowered, executable), or _SPECIALIZE
         self.counter = 0
 
     def signature(self, arrays: list) -> Signature:
         key = tuple(a.shape for a in arrays)
         sig = self.signatures.get(key)
         if sig is None:
-            shapes = {t: a.shape for t, a in zip(self.feeds, arrays)}
-            lowered = lower_run(self.graph, self.fetches, self.targets, shapes, name=self.graph.name)
-            executable = driver.compile(lowered.module, self.target)
+            feeds = dict(zip(self.feeds, arrays))
+            compiled, env = self._symbolic(feeds)
+            if compiled is None:
+                lowered = lower_run(self.graph, self.fetches, self.targets, {t: a.shape for t, a in feeds.items()},
+                                    name=self.graph.name)
+                compiled = (lowered, driver.compile(lowered.module, self.target))
             feed_index = {id(t): n for n, t in enumerate(self.feeds)}
-            sig = self.signatures[key] = Signature(lowered, executable, feed_index, self.variables, key)
+            sig = self.signatures[key] = Signature(*compiled, feed_index, self.variables, key, env)
         return sig
+
+    def _symbolic(self, feeds: dict) -> tuple:
+        """((lowered, executable), symbol values) of the feeds' symbolic pattern, compiled once for every
+        size, as Session._symbolic_plan does; (None, None) where the feeds have no None dim, the target
+        is not cpu, or the pattern's compile needs concrete sizes."""
+        if self.target != "cpu" or self.host_ops:
+            return None, None
+        pattern = symbolic_pattern(feeds)
+        if pattern is None:
+            return None, None
+        shapes = symbolic_shapes(feeds, pattern)
+        compiled = self.symbolic.get(pattern)
+        if compiled is None:
+            try:
+                lowered = lower_run(self.graph, self.fetches, self.targets, shapes, name=self.graph.name)
+                compiled = (lowered, driver.compile(lowered.module, self.target))
+            except Exception:       # noqa: BLE001 - any gap specializes; real errors recur there
+                compiled = _SPECIALIZE
+            self.symbolic[pattern] = compiled
+        if compiled is _SPECIALIZE:
+            return None, None
+        return compiled, bind_feeds(list(shapes.values()), list(feeds.values()))
+
+    def arguments(self, sig: Signature, arrays: list, arg_variables=()) -> list:
+        """The executable's parameters: the feeds `arrays`, the Variables' own arrays, the signature's
+        sizes and a new run counter, in the order the lowering made them."""
+        args = []
+        for kind, item in sig.params:
+            if kind == "feed":
+                args.append(arrays[item])
+            elif kind == "variable":
+                args.append(read_variable(arg_variables[item.k] if type(item) is ArgumentVariable else item))
+            elif kind == "size":
+                args.append(item)
+            else:
+                self.counter += 1
+                args.append(np.array(self.counter, np.int64))
+        return args
 
     def __call__(self, arg_arrays: list, arg_variables: list = ()) -> list:
         """The flat outputs (NumPy arrays) for the argument arrays and Variable arguments; Variables
@@ -90,22 +148,26 @@ class GraphRunner:
         for op in self.host_ops:
             arrays += op._host_provider.next_value(None)
         sig = self.signature(arrays)
-        args = []
-        for kind, item in sig.params:
-            if kind == "feed":
-                args.append(arrays[item])
-            elif kind == "variable":
-                args.append(read_variable(arg_variables[item.k] if type(item) is ArgumentVariable else item))
-            else:
-                self.counter += 1
-                args.append(np.array(self.counter, np.int64))
         with allocation_errors():
-            results = sig.executable.run(args)
+            results = invoke(sig, self.arguments(sig, arrays, arg_variables))
         for j, variable in sig.updates:
             write_variable(arg_variables[variable.k] if type(variable) is ArgumentVariable else variable,
                            results[j])
         outputs = [results[j] for j in sig.fetches]
         return outputs if sig.fresh else [np.array(o, copy=True) for o in outputs]
+
+
+def invoke(sig: Signature, args: list):
+    """The executable's results: its `call` when the arguments fit those of a call of this signature
+    that ran (what a RunPlan's `fits` checks), else `run`, which converts or refuses them."""
+    specs = sig.specs
+    if specs is not None and fits(args, specs):
+        return sig.executable.call(args)
+    results = sig.executable.run(args)
+    arg_specs = getattr(sig.executable, "arg_specs", None)      # (cpu: the dtypes `call` reads)
+    if arg_specs is not None and len(arg_specs) == len(args):
+        sig.specs = [(dtype, np.shape(a)) for (dtype, _), a in zip(arg_specs, args)]
+    return results
 
 
 def _numpy(value) -> np.ndarray:
@@ -157,21 +219,14 @@ def fast_call(runner: GraphRunner, sig: Signature, structured, n_args: int):
             return t
         return call_single
 
+    arguments, updates = runner.arguments, sig.updates
+
     def call(args):
         arrays = [a._value for a in args] + captured
         if direct:
             return outputs(run(arrays))
-        call_args = []
-        for kind, item in sig.params:
-            if kind == "feed":
-                call_args.append(arrays[item])
-            elif kind == "variable":
-                call_args.append(read_variable(item))
-            else:
-                runner.counter += 1
-                call_args.append(np.array(runner.counter, np.int64))
-        results = run(call_args)
-        for j, variable in sig.updates:
+        results = invoke(sig, arguments(sig, arrays))
+        for j, variable in updates:
             write_variable(variable, results[j])
         return outputs(results)
     return call
