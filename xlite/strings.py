@@ -31,6 +31,8 @@ def _string_input(value):
     """A string argument as a HostString, a graph/eager Tensor, or a Const made from a Python value."""
     if isinstance(value, HostString):
         return value
+    if isinstance(value, (list, tuple)) and any(isinstance(v, (Tensor, HostString)) for v in value):
+        return _stack([_string_input(v) for v in value])       # tf.string_split([line]) of a tensor
     if isinstance(value, Tensor):
         if value.dtype is not dtypes.string:
             raise TypeError(f"Input 'input' of string op expected dtype string, got {value.dtype.name}")
@@ -80,6 +82,23 @@ def _dataset_step(op_type: str, inputs: list, outputs: Callable, compute: Callab
             (values if isinstance(out, HostString) else feeds)[out] = value
     program.steps.append(step)
     return made
+
+
+def _stack(items: list):
+    """The strings of `items` (all of one shape) stacked along a new first axis, as tf.stack (Pack)."""
+    return _host("Pack", items, {"axis": 0, "N": len(items)},
+                 lambda shapes: [(string, TensorShape([len(items)]).concatenate(shapes[0]))],
+                 lambda values: [np.stack(values)])[0]
+
+
+def _sparse(indices, values, dense_shape) -> SparseTensor:
+    """A SparseTensor of the parts; in a dataset function its values may be a HostString (`.values`
+    then feeds more string ops there), which SparseTensor's own constructor would refuse."""
+    if not isinstance(values, HostString):
+        return SparseTensor(indices, values, dense_shape)
+    sparse = SparseTensor.__new__(SparseTensor)
+    sparse._indices, sparse._values, sparse._dense_shape = indices, values, dense_shape
+    return sparse
 
 
 def _same(dtype):
@@ -169,12 +188,9 @@ def string_split(source, sep=None, skip_empty=True, delimiter=None, result_type=
     value = _string_input(source)
     chars = ops.to_bytes(" " if delimiter is None and sep is None else delimiter if delimiter is not None else sep)
     outputs = [(dtypes.int64, TensorShape([None, 2])), (string, TensorShape([None])), (dtypes.int64, TensorShape([2]))]
-    indices, values, shape = _host(
-        "StringSplit", [value], {"skip_empty": skip_empty}, lambda shapes: outputs,
-        lambda vals: ops.sparse_split(vals[0], lambda s: ops.split_v1_kernel(s, chars, skip_empty)), name)
-    if isinstance(values, HostString):
-        raise errors.unimplemented("tf.string_split in a dataset function (a SparseTensor of strings there)")
-    return SparseTensor(indices, values, shape)
+    return _sparse(*_host("StringSplit", [value], {"skip_empty": skip_empty}, lambda shapes: outputs,
+                          lambda vals: ops.sparse_split(vals[0], lambda s: ops.split_v1_kernel(s, chars, skip_empty)),
+                          name))
 
 
 def compat_v1_split(source, sep=None, maxsplit=-1, result_type="SparseTensor", name=None, input=None):  # noqa: A002
@@ -184,12 +200,12 @@ def compat_v1_split(source, sep=None, maxsplit=-1, result_type="SparseTensor", n
                                    "RaggedTensor")
     value = _string_input(source if source is not None else input)
     if value.shape.ndims == 0:
-        value = join([value, ops.string_constant([b""])])   # a scalar is split as a vector of one, as in TF
+        value = _stack([value])         # a scalar is split as a vector of one, as in TF
     separator = None if sep is None else ops.to_bytes(sep)
     outputs = [(dtypes.int64, TensorShape([None, 2])), (string, TensorShape([None])), (dtypes.int64, TensorShape([2]))]
-    return SparseTensor(*_host("StringSplitV2", [value], {"maxsplit": maxsplit}, lambda shapes: outputs,
-                               lambda vals: ops.sparse_split(vals[0], lambda s: ops.split_kernel(s, separator,
-                                                                                                  maxsplit)), name))
+    return _sparse(*_host("StringSplitV2", [value], {"maxsplit": maxsplit}, lambda shapes: outputs,
+                          lambda vals: ops.sparse_split(vals[0], lambda s: ops.split_kernel(s, separator, maxsplit)),
+                          name))
 
 
 def _ascii_or(encoding: str, fn_bytes: Callable, fn_text: Callable) -> Callable:

@@ -167,6 +167,19 @@ def test_text_line_pipeline_splits_and_parses(tmp_path, graph):
     assert list(second) == [8, 10, 12]
 
 
+def test_tf1_string_split_values_in_a_dataset_function(tmp_path, graph):
+    path = tmp_path / "rows.csv"
+    path.write_text("1,2\n3,4,5\n")
+    ds = tf.data.TextLineDataset(str(path)).map(
+        lambda line: tf.reduce_sum(tf.string_to_number(tf.string_split([line], ",").values)))
+    total = tf.compat.v1.data.make_one_shot_iterator(ds).get_next()
+    p = tf.compat.v1.placeholder(tf.string, [])
+    pieces = tf.string_split([p, tf.strings.upper(p)], delimiter=":")
+    with tf.compat.v1.Session() as sess:
+        assert [sess.run(total), sess.run(total)] == [3.0, 12.0]
+        assert list(sess.run(pieces, {p: "a:b"}).values) == [b"a", b"b", b"A", b"B"]
+
+
 def test_eager_string_ops():
     from xlite.eager import context
     from xlite.frontend import graph as graph_module
