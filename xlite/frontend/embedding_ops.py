@@ -13,6 +13,7 @@ from xlite import errors
 from xlite.frontend import array_ops, clip_ops, math_ops
 from xlite.frontend.array_helpers import array_lowering, zeros_ir
 from xlite.frontend.convert import convert_to_tensor
+from xlite.frontend.gather_ops import gathered_rows
 from xlite.frontend.gradients import grad_rule
 from xlite.frontend.graph import Tensor
 from xlite.frontend.indexed_slices import IndexedSlices
@@ -65,15 +66,11 @@ def _lower_shard_gather(ctx, op, params, indices):
 @grad_rule("ShardGather")
 def _shard_gather_grad(op, g):
     """g's rows at the indices as they are, zero at out-of-range ones (which scatters drop)."""
-    params, indices = op.inputs
-    dense_shape = array_ops.shape(params, out_type=indices.dtype)
-    flat = array_ops.reshape(indices, [-1])
-    rows = array_ops.concat([array_ops.reshape(array_ops.size(indices, out_type=indices.dtype), [1]),
-                             dense_shape[1:]], 0)
-    values = array_ops.reshape(g, rows)
+    values, flat, dense_shape = gathered_rows(*op.inputs, g)
     inside = math_ops.logical_and(math_ops.greater_equal(flat, 0), math_ops.less(flat, dense_shape[0]))
     inside = array_ops.broadcast_to(array_ops.reshape(inside, array_ops.concat(
-        [array_ops.shape(flat, out_type=flat.dtype), array_ops.ones_like(dense_shape[1:])], 0)), rows)
+        [array_ops.shape(flat, out_type=flat.dtype), array_ops.ones_like(dense_shape[1:])], 0)),
+        array_ops.shape(values))
     return [IndexedSlices(math_ops.where(inside, values, array_ops.zeros_like(values)), flat, dense_shape), None]
 
 

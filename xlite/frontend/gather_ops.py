@@ -71,14 +71,20 @@ def _gather_grad(op, g):
     return [gx, None, None]
 
 
-def _gather_rows_grad(params: Tensor, indices: Tensor, g: Tensor) -> IndexedSlices:
-    from xlite.frontend import array_ops, math_ops   # (array_ops imports this module)
+def gathered_rows(params: Tensor, indices: Tensor, g: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """(g as one row per index, the indices flat, params' shape): what a gather's IndexedSlices gradient holds."""
+    from xlite.frontend import array_ops   # (array_ops imports this module)
     dense_shape = shape(params, out_type=indices.dtype)
     rows = array_ops.concat([array_ops.reshape(array_ops.size(indices, out_type=indices.dtype), [1]),
                              dense_shape[1:]], 0)
-    last = math_ops.maximum(dense_shape[0] - 1, 0)
-    flat = math_ops.minimum(math_ops.maximum(array_ops.reshape(indices, [-1]), 0), last)
-    return IndexedSlices(array_ops.reshape(g, rows), flat, dense_shape)
+    return array_ops.reshape(g, rows), array_ops.reshape(indices, [-1]), dense_shape
+
+
+def _gather_rows_grad(params: Tensor, indices: Tensor, g: Tensor) -> IndexedSlices:
+    from xlite.frontend import math_ops
+    values, flat, dense_shape = gathered_rows(params, indices, g)
+    clamped = math_ops.minimum(math_ops.maximum(flat, 0), math_ops.maximum(dense_shape[0] - 1, 0))
+    return IndexedSlices(values, clamped, dense_shape)
 
 
 @grad_rule("ScatterAddToShapeOf")
