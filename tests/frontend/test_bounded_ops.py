@@ -91,7 +91,9 @@ def test_unsupported_consumers_and_apis_raise():
     with pytest.raises(tf.errors.UnimplementedError, match="AddV2 reading .*not broadcast along it"):
         picked + tf.ones([5])
     with pytest.raises(tf.errors.UnimplementedError, match="GatherV2 reading"):
-        tf.gather(x, tf.boolean_mask(tf.range(3), [True, False, True]))
+        tf.gather(picked, [0])
+    with pytest.raises(tf.errors.UnimplementedError, match="StridedSlice reading"):
+        picked[1:]
     with pytest.raises(tf.errors.UnimplementedError, match="bincount without"):
         tf.math.bincount(x)
     with pytest.raises(tf.errors.UnimplementedError, match="dynamic_stitch"):
@@ -144,6 +146,31 @@ def test_elementwise_ops_of_one_mask_stay_bounded(target):
     dx = 2 * (a - b) * k[:, None] / max(k.sum() * 3, 1)
     np.testing.assert_allclose(got[4][0], dx, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(got[4][1], -dx, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_slices_and_gathers_by_where_indices(target):
+    x = tf.placeholder(tf.float32, [None, 3])
+    idx = tf.where(x[:, 0] > 0)[:, 0]
+    rows, cols = tf.gather(x, idx), tf.gather(x, tf.where(x[0] > 0)[:, 0], axis=1)
+    outs = [idx, rows, cols, tf.reduce_sum(rows[:, 1:]), tf.shape(cols), tf.gradients(tf.reduce_sum(rows * rows), x)[0]]
+    assert rows.shape.as_list() == [None, 3] and cols.shape.as_list() == [None, None]
+    a = RNG.normal(size=(5, 3)).astype(np.float32)
+    with tf.Session(target=target) as s:
+        got = s.run(outs, {x: a})
+    keep = np.flatnonzero(a[:, 0] > 0)
+    np.testing.assert_array_equal(got[0], keep)
+    np.testing.assert_array_equal(got[1], a[keep])
+    np.testing.assert_array_equal(got[2], a[:, a[0] > 0])
+    np.testing.assert_allclose(got[3], a[keep, 1:].sum(), rtol=1e-5)
+    np.testing.assert_array_equal(got[4], [5, np.sum(a[0] > 0)])
+    np.testing.assert_allclose(_dense(got[5], a.shape), 2 * a * (a[:, :1] > 0), rtol=1e-6)
+
+
+def _dense(slices, shape):
+    out = np.zeros(shape, slices.values.dtype)
+    np.add.at(out, slices.indices, slices.values)
+    return out
 
 
 @pytest.mark.parametrize("target", TARGETS)

@@ -8,8 +8,9 @@ the two: its static shape has None on that axis, and Session.run cuts a fetched 
 tf.reduce_sum / tf.reduce_any over the bounded axis, and gradient ops that read its shape only (so
 tf.gradients of it or of such a sum works); tf.shape, tf.size and tf.reduce_mean (over the bounded axis)
 read the count instead (bounded_shape, bounded_mean); an elementwise op of operands bounded by one count
-(results masked by one mask tensor) or broadcast along that axis runs on the padded buffers, its padding
-zeroed again, and is itself bounded; any other consumer raises UnimplementedError naming the op.
+(results masked by one mask tensor) or broadcast along that axis, a slice keeping the whole bounded axis
+(tf.where(m)[:, 0]) and a gather by bounded indices run on the padded buffers, their padding zeroed again,
+and are themselves bounded; any other consumer raises UnimplementedError naming the op.
 Rows are compacted by a scatter (unsorted_segment_sum) to slots an exclusive cumsum numbers, so nothing
 reads or writes out of bounds whatever is fed, and gradients follow.
 """
@@ -68,6 +69,10 @@ def _padding_safe_consumers(op_type: str, inputs, attrs, rebuild):
         return None
     if op_type in _ELEMENTWISE:
         return _elementwise(op_type, inputs, bounded, rebuild)
+    row_axis = _row_preserving_axis(op_type, inputs, attrs)
+    if row_axis is not None:
+        return _rebounded(rebuild([t.op.inputs[0] if t.op.type == TRIMMED else t for t in inputs]).outputs[0],
+                          bounded[0].op.inputs[1], row_axis)
     for position, t in enumerate(inputs):
         if t.op.type != TRIMMED:
             continue
@@ -81,7 +86,37 @@ def _unsupported(op_type: str, t: Tensor, why: str = "") -> errors.OpError:
     return errors.unimplemented(
         f"{op_type} reading {t.name}, whose size depends on the data{why}: xlite computes it in a bounded buffer "
         f"and supports Session.run fetches, elementwise ops with operands of that same size (or broadcast along "
-        f"it), tf.shape/tf.size, and tf.reduce_sum/reduce_mean/reduce_any over axis {t.op.attrs['axis']} of it")
+        f"it), slices keeping all of it, tf.gather by it, tf.shape/tf.size, and "
+        f"tf.reduce_sum/reduce_mean/reduce_any over axis {t.op.attrs['axis']} of it")
+
+
+def _row_preserving_axis(op_type: str, inputs, attrs) -> int | None:
+    """Where the bounded axis lands in the output of a slice keeping all of it, or of a gather by bounded indices."""
+    if op_type == "GatherV2" and inputs[0].op.type != TRIMMED and inputs[1].op.type == TRIMMED:
+        axis = inputs[2]._static_value
+        rank = inputs[0].shape.ndims
+        if axis is None or rank is None or attrs.get("batch_dims", 0):
+            return None
+        return int(axis) % rank + inputs[1].op.attrs["axis"]
+    if op_type == "StridedSlice" and inputs[0].op.type == TRIMMED and all(t.op.type != TRIMMED for t in inputs[1:]):
+        axis, strides = inputs[0].op.attrs["axis"], inputs[3]._static_value
+        if attrs.get("ellipsis_mask") or attrs.get("new_axis_mask") or strides is None or len(strides) <= axis:
+            return None
+        bit = 1 << axis
+        whole = attrs.get("begin_mask", 0) & bit and attrs.get("end_mask", 0) & bit and int(strides[axis]) == 1
+        if not whole or attrs.get("shrink_axis_mask", 0) & bit:
+            return None
+        return axis - bin(attrs.get("shrink_axis_mask", 0) & (bit - 1)).count("1")
+    return None
+
+
+def _rebounded(y: Tensor, count: Tensor, axis: int) -> Tensor:
+    """y's rows from `count` on along axis zeroed, and y bounded by that count there."""
+    rank = y.shape.ndims
+    kept = math_ops.less(array_ops.range(shape(y, out_type=count.dtype)[axis]), count)
+    kept = array_ops.reshape(kept, [-1] + [1] * (rank - axis - 1))
+    y = math_ops.where(kept, y, array_ops.zeros_like(y))
+    return make_op(TRIMMED, [y, count], {"axis": axis, "T": y.dtype}, name="trimmed")
 
 
 def _elementwise(op_type: str, inputs, bounded, rebuild):
@@ -99,11 +134,8 @@ def _elementwise(op_type: str, inputs, bounded, rebuild):
                 raise _unsupported(op_type, t, " (operands counted apart: build them from one mask tensor)")
         elif at >= 0 and t.shape.dims[at] != 1:
             raise _unsupported(op_type, first, f" (operand {t.name} is not broadcast along it)")
-    y = rebuild([t.op.inputs[0] if t.op.type == TRIMMED else t for t in inputs]).outputs[0]
-    kept = math_ops.less(array_ops.range(shape(y, out_type=count.dtype)[out_axis]), count)
-    kept = array_ops.reshape(kept, [-1] + [1] * (out_rank - out_axis - 1))
-    y = math_ops.where(kept, y, array_ops.zeros_like(y))
-    return make_op(TRIMMED, [y, count], {"axis": out_axis, "T": y.dtype}, name="trimmed")
+    return _rebounded(rebuild([t.op.inputs[0] if t.op.type == TRIMMED else t for t in inputs]).outputs[0],
+                      count, out_axis)
 
 
 def bounded_shape(t: Tensor, out_type=dtypes.int32, name=None) -> Tensor:
