@@ -117,6 +117,27 @@ def test_data_dependent_trip_count():
                                        atol=1e-9)
 
 
+def test_strided_history_keeps_only_what_the_replay_reads(monkeypatch):
+    """a' = sin(a) + d, d' = d + x, c' = c + a: the gradient reads only a, a's replay also reads d, and the
+    big c is kept in no checkpoint (it replays from zeros); gradients by finite differences."""
+    strided_rows(monkeypatch, 2)
+    x = tf.placeholder(tf.float64, [])
+    n = tf.placeholder(tf.int32, [])
+    _, a, d, c = tf.while_loop(lambda i, a, d, c: i < n, lambda i, a, d, c: (i + 1, tf.sin(a) + d, d + x, c + a),
+                               [0, x, x, tf.zeros([16, 16], tf.float64)])
+    loss = a + tf.reduce_sum(c)
+    (g,) = tf.gradients(loss, x)
+    lowered = lower_run(tf.get_default_graph(), [g], [], {x: (), n: ()})
+    kept = [s.dims for m in lowered.module.computations for i in m.instructions if i.opcode == "while"
+            for s in i.shape.elements]
+    assert (2,) in kept and (2, 16, 16) not in kept
+    with tf.Session() as s:
+        for k in (0, 1, 5):
+            feed = {x: 0.7, n: k}
+            np.testing.assert_allclose(s.run(g, feed), numeric_grad(lambda v: s.run(loss, {**feed, x: v}), 0.7),
+                                       rtol=1e-6)
+
+
 def test_constant_bound_sizes_the_history_statically():
     """i < 3 from 0 by 1: three iterations, known without maximum_iterations, so one forward pass keeps
     every row: the forward loop, the one keeping history and the reverse loop, no counting pass."""

@@ -14,7 +14,8 @@ and applies the body's vector-Jacobian product, summing the captures'
 gradients. When a bound is known at compile time (a constant
 maximum_iterations, or a counting cond like `i < 3`: while_trip_count.py) and
 its rows fit HISTORY_BYTES, row k holds iteration k. Otherwise the history
-keeps every loop variable in a fixed number of rows R, and the forward loop's
+keeps those loop variables and the ones their recomputation reads (the rest
+replay from zeros) in a fixed number of rows R, and the forward loop's
 own counter (or a counting pass, when the forward loop was not lowered in the
 same computation) gives the count N: row r keeps iteration r*S (S =
 ceil((N-1)/(R-1)); R about sqrt of a known bound, see history_plan), and the
@@ -35,7 +36,7 @@ from xlite.frontend.op_registry import lowering, make_op
 from xlite.frontend.subgraph import SubgraphContext, TupleState, finish, recording, static_shape
 from xlite.frontend.while_trip_count import static_trip_count
 
-HISTORY_BYTES = 256 << 10    # history buffer size: each iteration rewrites it whole, so beyond this keep checkpoints
+HISTORY_BYTES = 16 << 20     # history buffer size (a row is written in place): beyond this keep checkpoints
 SHAPE_ONLY_INPUTS = {"SumToShapeOf": (1,), "BroadcastToShapeOf": (1,), "ZerosLike": (0,), "OnesLike": (0,),
                      "Shape": (0,), "Size": (0,), "Rank": (0,)}   # inputs these read only for their shape
 MAX_STRIDED_ROWS = 1024      # rows of a strided history (the reverse loop replays up to count/rows iterations per step)
@@ -102,7 +103,8 @@ def _while_grad(op, *out_grads):
     incoming = [out_grads[j] if out_grads[j] is not None else zeros_like(op.outputs[j]) for j in float_vars]
     attrs = {"forward": op, "grad_body": grad_body, "float_vars": tuple(float_vars),
              "float_captures": tuple(float_caps),
-             "grad_reads": _values_read(body.args, grad_body)}
+             "grad_reads": _values_read(body.args, grad_body),
+             "replay_reads": _replay_reads(body, _values_read(body.args, grad_body))}
     shapes = [op.inputs[j].shape for j in float_vars + float_caps]
     grad_op = make_op("WhileGrad", list(op.inputs) + incoming + extra, attrs,
                       name=op.name.split("/")[-1] + "_grad", output_shapes=shapes)
@@ -112,11 +114,23 @@ def _while_grad(op, *out_grads):
     return grads
 
 
-def _values_read(args, sub) -> tuple:
-    """Indices of the args whose values `sub`'s outputs need: not only their static shapes (known when
-    it lowers)."""
+def _replay_reads(body, reads: tuple) -> tuple:
+    """The loop variables a replay from a checkpoint must start from: those read, and every one their
+    new values are computed from (the others may start from zeros)."""
+    kept = set(reads)
+    while True:
+        more = set(_values_read(body.args, body, [body.outputs[j] for j in sorted(kept)])) | kept
+        if more == kept:
+            return tuple(sorted(kept))
+        kept = more
+
+
+def _values_read(args, sub, outputs=None) -> tuple:
+    """Indices of the args whose values `sub`'s outputs (or those given) need: not only their static
+    shapes (known when it lowers)."""
+    outputs = sub.outputs if outputs is None else outputs
     ops = set(sub.ops)
-    read, seen, todo = set(sub.outputs), set(), [t.op for t in sub.outputs]
+    read, seen, todo = set(outputs), set(), [t.op for t in outputs]
     while todo:
         op = todo.pop()
         if op in seen or op not in ops:
@@ -171,8 +185,8 @@ def _lower_while_grad(ctx, op, *operands):
     bound = static_trip_count(forward, lambda t: ctx.constant_value(outer[t]))   # with this run's feeds
     kept = list(a["grad_reads"])      # every row read back: only what the gradient body reads
     rows, strided = history_plan(bound, _row_bytes(init, kept))
-    if strided:                       # rows replayed from a checkpoint: every variable
-        kept = list(range(n))
+    if strided:                       # rows replayed from a checkpoint: those and what their replay reads
+        kept = list(a["replay_reads"])
         rows, _ = history_plan(bound, _row_bytes(init, kept))
     stride = None
     if strided:   # the forward loop's count (or a counting pass's) says how many iterations a row keeps
