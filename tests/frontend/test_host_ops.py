@@ -131,3 +131,4 @@ def test_a_symbolic_batch_specializes_for_host_calls():
         for n in (2, 5):
             np.testing.assert_array_equal(sess.run(y, {x: np.zeros(n, np.float32)}), np.ones(n))
         assert sess.symbolic_fallbacks and all("host call" in str(e) for e in sess.symbolic_fallbacks.values())
+

@@ -26,6 +26,8 @@ from xlite.ir.shape import Shape
 from xlite.ir.symbolic import SymbolicUnsupported, has_symbolic
 from xlite.semantics import host_calls
 
+# Host op types TF marks stateful: a tf.function runs them on every call though no output needs them.
+STATEFUL_HOST_OPS = frozenset({"PyFunc", "Print", "PrintV2", "Assert"})
 _DUMMY = dtypes.bool_      # the scalar an op without outputs (Assert, PrintV2, Tout=[]) computes
 
 
@@ -332,5 +334,5 @@ def _check_numerics_grad(op, g):
                               f"{op.attrs['message']}")]
 
 
-__all__ = ["py_func", "numpy_function", "print_v1", "print_v2", "format_tensor", "check_numerics",
+__all__ = ["STATEFUL_HOST_OPS", "py_func", "numpy_function", "print_v1", "print_v2", "format_tensor", "check_numerics",
            "add_check_numerics_ops", "Assert"]

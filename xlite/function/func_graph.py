@@ -102,11 +102,13 @@ class FuncGraph(Graph):
 
     def stateful_ops(self) -> list[Operation]:
         """Ops every call runs though no output needs them (TF2's automatic control dependencies):
-        assignments to Variables, in creation order, except the initializers of lifted Variables."""
+        assignments to Variables, in creation order, except the initializers of lifted Variables, and
+        stateful host calls (tf.print, tf.Assert, py_func)."""
+        from xlite.frontend.host_ops import STATEFUL_HOST_OPS
         from xlite.frontend.subgraph import assigns_variables, owner
         skip = {id(op) for op in self._lifted_initializers}
         return [op for op in self.get_operations()
-                if owner(op) is None and id(op) not in skip and assigns_variables(op)]
+                if owner(op) is None and id(op) not in skip and (assigns_variables(op) or op.type in STATEFUL_HOST_OPS)]
 
     _lifted_initializers: tuple = ()
 
