@@ -32,6 +32,16 @@ def test_constant_and_placeholder_fetch_bytes(graph):
     assert list(fed) == [b"abc-x", b"d-y"]
 
 
+def test_string_defaults_callables_and_graph_def(graph):
+    p = tf.compat.v1.placeholder_with_default(tf.constant("x"), [])
+    lengths = tf.strings.length(tf.constant(["a", "bc"]))
+    with tf.compat.v1.Session() as sess:
+        assert (sess.run(p), sess.run(p, {p: "y"})) == (b"x", b"y")
+        assert list(sess.make_callable(lengths)()) == [1, 2]
+    node = graph.as_graph_def().node[0]
+    assert list(node.attr["value"].tensor.string_val) == [b"x"] and set(node.attr) == {"value", "dtype"}
+
+
 def test_unfed_string_placeholder(graph):
     p = tf.compat.v1.placeholder(tf.string, [])
     with pytest.raises(tf.errors.InvalidArgumentError, match="must feed a value for placeholder"):

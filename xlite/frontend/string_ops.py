@@ -181,7 +181,7 @@ def host_op(op_type: str, inputs: list, attrs: dict, outputs: list, compute: Cal
     file, line = user_source_location()
     metadata = Metadata(op_name=scope_name, op_type=op_type, source_file=file, source_line=line)
     specs = [(dtype, TensorShape(shape)) for dtype, shape in outputs]
-    attrs = dict(attrs, output_types=tuple(d for d, _ in specs), output_shapes=tuple(s for _, s in specs))
+    attrs = dict(attrs, _output_types=tuple(d for d, _ in specs), _output_shapes=tuple(s for _, s in specs))
     op = graph.add_op(op_type, scope_name, list(inputs), attrs, specs, metadata)
     op._host_compute = compute
     graph.add_to_collection(HOST_OPS, op)
@@ -203,7 +203,7 @@ def lower_host_op(ctx, op, *inputs):
     """A host op's lowering: its outputs' shapes while building; an error if the executable needs them."""
     if ctx.static:
         return [ctx.unknown(Shape(dtype, () if shape.ndims is None else tuple(shape.dims)))
-                for dtype, shape in zip(op.attrs["output_types"], op.attrs["output_shapes"])]
+                for dtype, shape in zip(op.attrs["_output_types"], op.attrs["_output_shapes"])]
     raise errors.unimplemented(f"{op.type} '{op.name}': a host string op whose outputs compiled ops read, over "
                                "a value computed in the same run (a compiled -> host -> compiled edge); fetch "
                                "its input in one run and feed it to the next")

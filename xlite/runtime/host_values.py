@@ -93,6 +93,7 @@ def _gather(op, params, indices, axis):
 
 _MOVES = {
     "Identity": lambda op, x: x,
+    "PlaceholderWithDefault": lambda op, x: x,      # when not fed
     "Reshape": lambda op, x, shape: np.reshape(x, [int(d) for d in np.asarray(shape).reshape(-1)]),
     "ExpandDims": lambda op, x, axis: np.expand_dims(x, int(axis)),
     "Squeeze": lambda op, x: np.squeeze(x, tuple(op.attrs["squeeze_dims"]) or None),
