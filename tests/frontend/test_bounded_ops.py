@@ -11,7 +11,7 @@ from xlite.runtime import driver
 from tests.io.tf_subprocess import LIVE_TF, run_tf
 
 RNG = np.random.default_rng(13)
-TARGETS = ["cpu", "interpreter"]
+TARGETS = ["cpu", pytest.param("interpreter", marks=pytest.mark.slow)]      # the quick tier runs cpu only
 
 
 @pytest.mark.parametrize("target", TARGETS)

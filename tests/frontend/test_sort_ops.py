@@ -33,7 +33,9 @@ def ascending_order(a, axis=-1):
 
 
 @pytest.mark.parametrize("target", TARGETS)
-@pytest.mark.parametrize("shape,k", [((7,), 3), ((1,), 1), ((3, 5), 5), ((2, 3, 4), 2), ((4, 0), 0), ((0, 3), 2)])
+@pytest.mark.parametrize("shape,k", [((7,), 3), ((2, 3, 4), 2), ((4, 0), 0), ((0, 3), 2),
+                                     pytest.param((1,), 1, marks=pytest.mark.slow),
+                                     pytest.param((3, 5), 5, marks=pytest.mark.slow)])
 def test_top_k_matches_numpy(shape, k, target):
     a = RNG.integers(-3, 4, size=shape).astype(np.float32)      # many ties
     x = tf.placeholder(tf.float32, [None] * len(shape))
