@@ -105,14 +105,15 @@ def _same(dtype):
     return lambda shapes: [(dtype, shapes[0])]
 
 
-def _broadcast(shapes: list) -> TensorShape:
-    if any(s.ndims is None for s in shapes):
-        return TensorShape(None)
-    try:
-        return TensorShape(np.broadcast_shapes(*[tuple(1 if d is None else d for d in s.as_list())
-                                                 for s in shapes]))
-    except ValueError:
-        raise ValueError(f"Incompatible shapes for string join: {[str(s) for s in shapes]}") from None
+def _join_shape(shapes: list) -> TensorShape:
+    """StringJoin's static shape: the non-scalar inputs' common shape (TF broadcasts scalars only)."""
+    full = [s for s in shapes if s.ndims != 0]
+    shape = TensorShape(None) if any(s.ndims is None for s in full) or not full else full[0]
+    for s in full[1:]:
+        if not s.is_compatible_with(full[0]):
+            raise ValueError(f"Input shapes do not match: {full[0]} vs. {s} (tf.strings.join)")
+        shape = shape.merge_with(s) if shape.ndims is not None else shape
+    return TensorShape([]) if not full else shape
 
 
 # the ops ---------------------------------------------------------------------------------------------------
@@ -120,7 +121,7 @@ def join(inputs, separator="", name=None):
     """tf.strings.join: the element-wise concatenation of `inputs` (scalars broadcast)."""
     inputs = [_string_input(t) for t in inputs]
     sep = ops.to_bytes(separator)
-    return _host("StringJoin", inputs, {"separator": separator}, lambda shapes: [(string, _broadcast(shapes))],
+    return _host("StringJoin", inputs, {"separator": separator}, lambda shapes: [(string, _join_shape(shapes))],
                  lambda values: [ops.join_kernel(values, sep)], name)[0]
 
 

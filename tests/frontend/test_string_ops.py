@@ -59,7 +59,7 @@ def test_length_and_substr_units(graph):
     assert list(_run(tf.strings.length(s))) == [6, 2]
     assert list(_run(tf.strings.length(s, unit="UTF8_CHAR"))) == [5, 2]
     assert list(_run(tf.strings.substr(s, 1, 3, unit="UTF8_CHAR"))) == ["éll".encode(), b"b"]
-    assert list(_run(tf.substr(tf.constant(["Hello", "World"]), [1, -3], 2))) == [b"el", b"rl"]
+    assert list(_run(tf.substr(tf.constant(["Hello", "World"]), [1, -3], [2, 2]))) == [b"el", b"rl"]
     with pytest.raises(tf.errors.InvalidArgumentError, match="pos 9 out of range"):
         _run(tf.strings.substr(s, 9, 1))
 
@@ -204,6 +204,36 @@ def test_eager_string_ops():
         assert [(n.numpy().tolist(), u.numpy()) for n, u in ds] == [([1.0, 2.0], b"1,2"), ([3.0, 4.0], b"3,4")]
         with pytest.raises(tf.errors.UnimplementedError, match="StringLength.*in a tf.function"):
             tf.function(lambda s: tf.strings.length(s) * 2)(c)
+
+
+def test_edge_cases_as_tensorflow_2_21_gives_them():
+    """Results and messages TF 2.21 gives for these inputs (checked live once, written down here)."""
+    b = string_ops.bytes_array
+    np.testing.assert_array_equal(string_ops.to_number_kernel(b(["0x10", "1e400", "1.", "+3"]), dtypes.float32),
+                                  np.float32([16.0, np.inf, 1.0, 3.0]))
+    for bad, out_type in (("1.5", dtypes.int32), ("  ", dtypes.float32), ("1e", dtypes.float32)):
+        with pytest.raises(tf.errors.InvalidArgumentError, match="could not correctly convert"):
+            string_ops.to_number_kernel(b([bad]), out_type)
+    assert string_ops.substr_kernel(b("hello"), np.int32(1), np.int32(-1), "BYTE") == b"ello"
+    assert string_ops.substr_kernel(b("hello"), np.int32(5), np.int32(2), "BYTE") == b""
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"pos -6 out of range for string b'hello' at index 0"):
+        string_ops.substr_kernel(b("hello"), np.int32(-6), np.int32(2), "BYTE")
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"same shape, got: \[2\] vs. \[\]"):
+        string_ops.substr_kernel(b(["hello", "world"]), np.int32([1, 2]), np.int32(2), "BYTE")
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"Input shapes do not match: \[2\] vs. \[3\]"):
+        string_ops.join_kernel([b(["a", "b"]), b(["c", "d", "e"])], b"")
+    fmt = string_ops.as_string_format(dtypes.bool_, -1, False, False, 6, "")
+    assert list(string_ops.as_string_kernel(np.array([True]), fmt, True)) == [b"true"]
+    assert list(string_ops.as_string_kernel(np.array([1e-7, 123456789.0]),
+                                            string_ops.as_string_format(dtypes.float64, -1, False, True, -1, ""),
+                                            False)) == [b"1e-07", b"1.23457e+08"]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="precision not supported for datatype int32"):
+        string_ops.as_string_format(dtypes.int32, 2, False, False, -1, "")
+    assert string_ops.sparse_split(b(["a,,b", ""]), lambda t: string_ops.split_v1_kernel(t, b",", False))[2].tolist() \
+        == [2, 3]
+    assert string_ops.split_kernel(b"  a  b ", None, 1) == [b"a", b"b "]
+    assert string_ops.split_kernel(b"", None, -1) == [] and string_ops.split_kernel(b"", b",", -1) == [b""]
+    assert string_ops.length_kernel(b([b"\xff\xfe", "héllo"]), "UTF8_CHAR").tolist() == [2, 5]
 
 
 def test_kernels_keep_shapes_of_empty_inputs():

@@ -60,8 +60,20 @@ def _map(fn: Callable, array: np.ndarray, dtype=object) -> np.ndarray:
     return out
 
 
+def join_shape(shapes: list) -> tuple:
+    """StringJoin's output shape: its inputs' one shape, scalars broadcast; others must match (TF's error)."""
+    shapes = [tuple(s) for s in shapes]
+    full = [s for s in shapes if s != ()]
+    for s in full[1:]:
+        if s != full[0]:
+            raise errors.InvalidArgumentError(None, None, f"Input shapes do not match: {list(full[0])} vs. {list(s)}")
+    return full[0] if full else ()
+
+
 def join_kernel(inputs: list, separator: bytes) -> np.ndarray:
-    arrays = np.broadcast_arrays(*[np.asarray(a, dtype=object) for a in inputs])
+    arrays = [np.asarray(a, dtype=object) for a in inputs]
+    shape = join_shape([a.shape for a in arrays])
+    arrays = [np.broadcast_to(a, shape) for a in arrays]
     out = np.empty(arrays[0].shape, dtype=object)
     for index in np.ndindex(out.shape):
         out[index] = separator.join(a[index] for a in arrays)
@@ -69,26 +81,30 @@ def join_kernel(inputs: list, separator: bytes) -> np.ndarray:
 
 
 def length_kernel(array: np.ndarray, unit: str) -> np.ndarray:
-    if unit == "UTF8_CHAR":
-        return _map(lambda b: len(b.decode("utf-8", errors="replace")), array, np.int32)
+    if unit == "UTF8_CHAR":      # TF counts the bytes that do not continue a character
+        return _map(lambda b: sum((c & 0xC0) != 0x80 for c in b), array, np.int32)
     return _map(len, array, np.int32)
 
 
 def substr_kernel(array: np.ndarray, pos: np.ndarray, length: np.ndarray, unit: str) -> np.ndarray:
+    pos, length = np.asarray(pos), np.asarray(length)
+    if pos.shape != length.shape:
+        raise errors.InvalidArgumentError(None, None, "pos and len should have the same shape, got: "
+                                                      f"{list(pos.shape)} vs. {list(length.shape)}")
     try:
-        strings, pos, length = np.broadcast_arrays(array, np.asarray(pos), np.asarray(length))
+        strings, pos, length = np.broadcast_arrays(array, pos, length)
     except ValueError:
-        raise errors.InvalidArgumentError(None, None, f"pos {np.shape(pos)} and len {np.shape(length)} must "
-                                                      f"have the input's shape {array.shape} or be scalars") from None
+        raise errors.InvalidArgumentError(None, None, f"Incompatible shapes: {list(array.shape)} vs. "
+                                                      f"{list(pos.shape)}") from None
     out = np.empty(strings.shape, dtype=object)
-    for index in np.ndindex(out.shape):
+    for k, index in enumerate(np.ndindex(out.shape)):
         text = strings[index].decode("utf-8") if unit == "UTF8_CHAR" else strings[index]
         p, n = int(pos[index]), int(length[index])
         if p > len(text) or p < -len(text):
-            raise errors.InvalidArgumentError(None, None, f"pos {p} out of range for string at index "
-                                                          f"{int(np.ravel_multi_index(index, out.shape)) if out.ndim else 0}")
+            raise errors.InvalidArgumentError(None, None, f"pos {p} out of range for string {strings[index]!r} "
+                                                          f"at index {k}")
         start = p if p >= 0 else len(text) + p
-        piece = text[start:start + max(n, 0)]
+        piece = text[start:] if n < 0 else text[start:start + n]       # TF: a negative len takes the rest
         out[index] = piece.encode("utf-8") if unit == "UTF8_CHAR" else piece
     return out
 
@@ -97,17 +113,23 @@ _INT = re.compile(rb"\s*[+-]?\d+\s*\Z")
 _FLOAT = re.compile(rb"\s*[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|inf|infinity|nan)\s*\Z", re.I)
 
 
+_HEX_FLOAT = re.compile(rb"\s*[+-]?0[xX]([0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)([pP][+-]?\d+)?\s*\Z")
+
+
 def to_number_kernel(array: np.ndarray, out_type: dtypes.DType) -> np.ndarray:
     def parse(b: bytes):
         if out_type.is_floating and _FLOAT.match(b):
             return float(b)
+        if out_type.is_floating and _HEX_FLOAT.match(b):      # strtod reads C99 hex floats
+            return float.fromhex(b.decode().strip())
         if out_type.is_integer and _INT.match(b):
             value = int(b)
             if out_type.min <= value <= out_type.max:
                 return value
         raise errors.InvalidArgumentError(None, None, "StringToNumberOp could not correctly convert string: "
                                                       + b.decode("utf-8", errors="replace"))
-    return _map(parse, array).astype(out_type.np) if array.size else np.zeros(array.shape, out_type.np)
+    with np.errstate(over="ignore"):        # 1e300 is inf in float32, as strtof makes it
+        return _map(parse, array).astype(out_type.np) if array.size else np.zeros(array.shape, out_type.np)
 
 
 def as_string_format(dtype: dtypes.DType, precision: int, scientific: bool, shortest: bool, width: int,
@@ -121,7 +143,7 @@ def as_string_format(dtype: dtypes.DType, precision: int, scientific: bool, shor
         raise errors.InvalidArgumentError(None, None, f'Fill argument not supported: "{fill}"')
     if not dtype.is_floating and (scientific or shortest or precision > -1):
         what = "scientific" if scientific else "shortest" if shortest else "precision"
-        raise errors.InvalidArgumentError(None, None, f"Cannot select {what} for datatype {dtype.name}")
+        raise errors.InvalidArgumentError(None, None, f"{what} not supported for datatype {dtype.name}")
     spec = "%" + fill + (str(width) if width > -1 else "")
     if not dtype.is_floating:
         return spec + ("s" if dtype.is_bool else "d")
@@ -129,8 +151,8 @@ def as_string_format(dtype: dtypes.DType, precision: int, scientific: bool, shor
 
 
 def as_string_kernel(array: np.ndarray, fmt: str, is_bool: bool) -> np.ndarray:
-    if is_bool:
-        return _map(lambda v: (fmt % ("true" if v else "false")).encode(), array)
+    if is_bool:                 # TF prints bools without the width or fill
+        return _map(lambda v: b"true" if v else b"false", array)
     return _map(lambda v: (fmt % v.item()).encode() if hasattr(v, "item") else (fmt % v).encode(), array)
 
 
@@ -143,7 +165,7 @@ def split_kernel(text: bytes, sep: bytes | None, maxsplit: int) -> list[bytes]:
 
 def split_v1_kernel(text: bytes, delimiter: bytes, skip_empty: bool) -> list[bytes]:
     """TF1's StringSplit of one string: every byte of `delimiter` separates; an empty one splits bytes."""
-    if delimiter == b"":
+    if delimiter == b"" or text == b"":     # an empty string has no pieces, even kept empty ones
         return [text[i:i + 1] for i in range(len(text))]
     pieces = re.split(b"[" + re.escape(delimiter) + b"]", text)
     return [p for p in pieces if p] if skip_empty else pieces
