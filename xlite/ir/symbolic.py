@@ -5,9 +5,10 @@ A `SymInt` is a polynomial with integer coefficients over named symbols (each >=
 is deliberately not an int: whatever needs a concrete number (range(), numpy shapes, int()) raises
 `SymbolicUnsupported`, and the caller then specializes on the concrete value instead (today's path).
 Comparisons answer only what holds for every value of the symbols (`b + 1 > b`, `784*b >= b`);
-anything else (`b > 100`) raises as well. Equality is structural outside `strict_equality()`: `b == 1`
-is False, which picks the general code path; while lowering a graph (`strict_equality()`), where a test
-for the sizes TF treats specially (1: squeeze, broadcasting; 0: empty) changes what is computed, it raises.
+anything else (`b > 100`) raises as well. Equality is structural: `b == 1` is False, which picks the
+general code path; where a size of 1 changes what TF computes, the rule itself asks (broadcasting
+stretches a symbolic size only against a static 1; a squeeze without axes raises), and a size of 0
+is never made symbolic (xlite/runtime/symbolic_runs.py).
 
 Code generators turn a SymInt into run-time values through `slot_table()`: while one is active,
 `str(x)` names x's slot in it, and the executable evaluates every slot from the run's sizes.
@@ -31,7 +32,6 @@ class SymbolicUnsupported(errors.UnimplementedError):
         super().__init__(*((None, None) + args if len(args) == 1 else args))
 
 
-_STRICT = contextvars.ContextVar("xlite_symbolic_strict", default=False)
 _SLOTS = contextvars.ContextVar("xlite_symbolic_slots", default=None)
 
 
@@ -125,8 +125,6 @@ class SymInt:
         diff = self - other
         if not isinstance(diff, SymInt):
             return diff == 0
-        if _STRICT.get() and not isinstance(other, SymInt) and other in (0, 1):
-            raise SymbolicUnsupported(f"whether {self} equals {other} depends on the run's sizes")
         return False
 
     def __ne__(self, other) -> bool:
@@ -379,16 +377,6 @@ def module_symbols(module) -> set:
             for name in d.symbols()} if module.entry is not None else set()
 
 
-@contextlib.contextmanager
-def strict_equality() -> Iterator[None]:
-    """Size equalities that depend on the run's sizes raise (while lowering a graph: see the module doc)."""
-    token = _STRICT.set(True)
-    try:
-        yield
-    finally:
-        _STRICT.reset(token)
-
-
 class SlotTable:
     """The run-time values generated code reads: slot k holds polynomial `polys[k]` for this run."""
 
@@ -420,5 +408,6 @@ def slot_table(table: SlotTable) -> Iterator[SlotTable]:
         _SLOTS.reset(token)
 
 
-__all__ = ["SymInt", "Derived", "ceildiv", "is_runtime", "SymbolicUnsupported", "SlotTable", "slot_table", "strict_equality", "is_symbolic",
-           "has_symbolic", "align_up", "upper_max", "guess", "nominal", "NOMINAL_SIZE", "module_symbols", "evaluate", "check_consistent", "dim_text", "parse_dim", "simplify"]
+__all__ = ["SymInt", "Derived", "ceildiv", "is_runtime", "SymbolicUnsupported", "SlotTable", "slot_table",
+           "is_symbolic", "has_symbolic", "align_up", "upper_max", "guess", "nominal", "NOMINAL_SIZE", "module_symbols",
+           "evaluate", "check_consistent", "dim_text", "parse_dim", "simplify"]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from xlite import errors
 from xlite.ir.symbolic import SymInt
 
 

@@ -79,7 +79,8 @@ def plan_to_dict(plan: EntryPlan) -> dict:
 def plan_from_dict(data: dict) -> EntryPlan:
     return EntryPlan(data["num_params"],
                      [(d, tuple(map(_in, dims)), tuple(order)) for d, dims, order in data["param_specs"]],
-                     [OutputPlan(k, i, d, tuple(map(_in, dims)), tuple(order)) for k, i, d, dims, order in data["outputs"]],
+                     [OutputPlan(k, i, d, tuple(map(_in, dims)), tuple(order))
+                      for k, i, d, dims, order in data["outputs"]],
                      _in(data["arena_bytes"]), data["object_entry"], data["kernel_names"], data["profile_offset"],
                      data.get("trace_kernels", []), data.get("trace_offset", 0), data.get("trace_capacity", 0),
                      data.get("cancellable", False), [_in(x) for x in data.get("slots", [])],
