@@ -383,3 +383,20 @@ def test_sum_with_an_update_of_zeros_adds_into_the_window_only():
         root = m.entry.root
         assert root.opcode == "dynamic_update_slice" and root.operands[0].name == "a"
         assert root.operands[1].opcode == "add" and root.operands[1].shape.dims == (1, 3)
+
+
+def test_sum_with_a_scatter_into_zeros_scatters_into_the_sum():
+    text = """
+      ENTRY e {
+        %a = f32[5,3] parameter(0)
+        %u = f32[2,3] parameter(1)
+        %i = s32[2] parameter(2)
+        %c = f32[] constant(0)
+        %zeros = f32[5,3] broadcast_in_dim(%c), dimensions={}
+        %d = f32[5,3] scatter_add(%zeros, %i, %u), axis=0
+        ROOT %s = f32[5,3] add(%a, %d)
+      }"""
+    rng = np.random.default_rng(1)
+    m, changed = simplify(text, [rng.standard_normal((5, 3)).astype(np.float32),
+                                 rng.standard_normal((2, 3)).astype(np.float32), np.array([4, 7], np.int32)])
+    assert changed and m.entry.root.opcode == "scatter_add" and m.entry.root.operands[0].name == "a"

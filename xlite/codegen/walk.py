@@ -156,7 +156,7 @@ class ComputationWalker:
                     self.copy(element, own, inst.shape)
                     locs[inst] = own
                 continue
-            if own is None and op == "dynamic_update_slice" and not is_entry:
+            if own is None and op in ("dynamic_update_slice", "scatter_add") and not is_entry:
                 own = self._in_place_target(inst, comp, locs)
             out = own if own is not None else self._fresh(inst, comp)
             locs[inst] = out
@@ -202,9 +202,9 @@ class ComputationWalker:
 
     # buffers ------------------------------------------------------------------------------------------
     def _in_place_target(self, inst: Instruction, comp: Computation, locs: dict):
-        """The operand's buffer, when a sub-computation's dynamic_update_slice may write its window there
-        in place (XLA's in-place dynamic-update-slice): the buffer is this computation's own (fresh
-        scratch, or the loop state of a while body) and nothing emitted after inst reads its old value."""
+        """The operand's buffer, when a sub-computation's dynamic_update_slice (or scatter_add) may write its
+        window (its rows) there in place, as XLA's do: the buffer is this computation's own (fresh scratch,
+        or the loop state of a while body) and nothing emitted after inst reads its old value."""
         target = locs[inst.operands[0]]
         if isinstance(target, tuple) or getattr(target, "kind", "const") in ("param", "const"):
             return None

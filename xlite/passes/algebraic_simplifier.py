@@ -107,7 +107,8 @@ _unit("add", 0, commutes=True)
 @_rule("add")
 def _add_into_window(inst):
     """a + dynamic_update_slice(0, u, s...) = dynamic_update_slice(a, dynamic_slice(a, s...) + u, s...) (both
-    windows clamp alike): a row's gradient summed into a loop-carried total touches that row only (XLA's too)."""
+    windows clamp alike), and likewise for scatter_add: a row's gradient summed into a loop-carried total
+    touches that row only (XLA's rules too)."""
     for a, d in (inst.operands, inst.operands[::-1]):
         if d.opcode == "dynamic_update_slice" and _is(d.operands[0], 0) and a.shape == d.shape == inst.shape:
             u, starts = d.operands[1], d.operands[2:]
@@ -115,6 +116,9 @@ def _add_into_window(inst):
             summed = _fresh("add", (window, u), u.shape, inst)
             total = _fresh("dynamic_update_slice", (a, summed, *starts), inst.shape, inst)
             return total, (window, summed, total)
+        if d.opcode == "scatter_add" and _is(d.operands[0], 0) and a.shape == d.shape == inst.shape:
+            total = _fresh("scatter_add", (a, *d.operands[1:]), inst.shape, inst, **d.attrs)
+            return total, (total,)      # a + scatter_add(0, i, u) = scatter_add(a, i, u): the same rows
     return None
 _unit("sub", 0, commutes=False)
 _unit("mul", 1, commutes=True)

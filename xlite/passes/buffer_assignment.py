@@ -28,8 +28,8 @@ The data that codegen reads (the pass's `assignment`, which the compile driver h
   only at the index it writes: an elementwise op or a loop fusion whose fused
   computation reaches the operand only through same-index elementwise ops, same
   layout; an output fusion qualifies too, but only for a Variable's update, since
-  in place its dot must be staged in a temporary; a dynamic_update_slice over its first operand, whose
-  kernel then writes only the window). `shares[inst]` names the earlier instruction whose buffer inst reuses
+  in place its dot must be staged in a temporary; a dynamic_update_slice or scatter_add over its first
+  operand, whose kernel then writes only the window or the updated rows). `shares[inst]` names the earlier instruction whose buffer inst reuses
   this way;
 - values the root returns never share a buffer with each other and are never
   overwritten (each has its own result array, or its Variable's buffer); their
@@ -70,7 +70,7 @@ def reads_at_own_index(inst: Instruction, operand: Instruction) -> bool:
         return False
     if is_elementwise(inst.opcode):
         return True
-    if inst.opcode == "dynamic_update_slice":      # outside its window it keeps the operand's elements
+    if inst.opcode in ("dynamic_update_slice", "scatter_add"):   # operand's elements kept or added to
         return operand is inst.operands[0] and operand not in inst.operands[1:]
     if inst.opcode != "fusion" or inst.attrs.get("kind") not in ("loop", "output"):
         return False

@@ -14,8 +14,8 @@ reader of the old value is scheduled before the update wherever the data allows
 then writes the update through a copy).
 
 The schedule is the order of module.entry.instructions; the root stays last. In the other
-computations (loop bodies, branches) each dynamic_update_slice moves down to just before its first
-user, after the other readers of the buffer it writes, so codegen can write it in place.
+computations (loop bodies, branches) each dynamic_update_slice and scatter_add moves down to just
+before its first user, after the other readers of the buffer it writes, so codegen can write it in place.
 """
 from __future__ import annotations
 
@@ -45,10 +45,10 @@ class Scheduling(Pass):
 
 
 def sink_updates(comp: Computation) -> bool:
-    """Moves each dynamic_update_slice of comp to just before its first user (a loop body's row write
+    """Moves each dynamic_update_slice and scatter_add of comp to just before its first user (a loop body's row write
     after the other reads of the old buffer: then it may overwrite that buffer in place)."""
     changed = False
-    for inst in [i for i in comp.instructions if i.opcode == "dynamic_update_slice"]:
+    for inst in [i for i in comp.instructions if i.opcode in ("dynamic_update_slice", "scatter_add")]:
         order = comp.instructions
         at = order.index(inst)
         first = next((k for k in range(at + 1, len(order)) if inst in order[k].operands), None)

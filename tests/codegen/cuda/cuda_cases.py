@@ -604,6 +604,10 @@ ENTRY %main {
 }"""
 text_case("while_row_writes", ROW_WRITES.replace("OLD", "%keep"), _args(("f32", (6, 5))))
 text_case("while_row_writes_old_read", ROW_WRITES.replace("OLD", "%buf"), _args(("f32", (6, 5))))
+text_case("while_row_sums", ROW_WRITES.replace("OLD", "%keep").replace(
+    "%new = f32[6,5]{1,0} dynamic_update_slice(%buf, %row, %start, %zero)",
+    "%at = s32[1]{0} reshape(%start)\n  %new = f32[6,5]{1,0} scatter_add(%buf, %at, %row), axis=0"),
+    _args(("f32", (6, 5))), dict(rtol=1e-6))
 
 COND = """
 %yes {

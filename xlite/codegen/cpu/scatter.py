@@ -1,7 +1,8 @@
 """Kernels that write where their inputs say: scatter_add, select_and_scatter (max-pool's gradient) and
 dynamic_update_slice.
 
-The first two fill the output (x, or zeros) and then visit their updates in order,
+The first two fill the output (x, or zeros; nothing for a scatter_add written over x's own
+buffer) and then visit their updates in order,
 adding each one where it goes, so repeated targets accumulate in the order
 the interpreter adds them. A dynamic_update_slice written over its operand's own
 buffer (a loop-carried array: buffer assignment or the walk placed it there)
@@ -33,7 +34,9 @@ def emit_scatter_add(kernel: Kernel, inst, out) -> None:
     fc, b, gen = kernel.fc, kernel.b, kernel.gen
     axis = inst.attrs["axis"]
     dt = inst.shape.dtype
-    kernel.emit_loop([x], [out])
+    source = gen.arrays.get(x)
+    if source is None or source.ptr is not out.ptr:      # else in place: out already holds x
+        kernel.emit_loop([x], [out])
     size = x.shape.dims[axis]
     if 0 in updates.shape.dims or size == 0:
         return
