@@ -1,7 +1,7 @@
 """The facts on each OpInfo agree with one another (the cpu backend's libm calls: tests/codegen/cpu/test_cpu_libm.py)."""
 from xlite.ir.opcodes import ELEMENTWISE_KINDS, OPCODES, is_elementwise, op_info
 
-KINDS = {"leaf", "shape", "reduce", "linalg", "structure", "collective", *ELEMENTWISE_KINDS}
+KINDS = {"leaf", "shape", "reduce", "linalg", "structure", "collective", "host", *ELEMENTWISE_KINDS}
 
 
 def test_every_opcode_has_a_known_kind_and_arity():

@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pytest
 
+from xlite import errors
 from xlite.ir import dtypes
 from xlite.ir.builder import Builder
 from xlite.ir.module import Computation, Module
@@ -838,6 +839,28 @@ def test_collectives_of_a_world_of_one_are_the_identity(world_of_one):
                                     b.emit("collective_broadcast", (p,), root=0)]), x)
     for value in out:
         check(value, x)
+
+
+@pytest.mark.parametrize("shape", SIZES)
+def test_host_call_is_the_python_function(shape):
+    """Output 1 reads what the one call of output 0 returned; the result's shape and dtype are checked."""
+    from xlite.ir.shape import Shape
+    from xlite.semantics import host_calls
+    calls = []
+    key = host_calls.register(lambda a: calls.append(a.shape) or [a * 2, a.astype(np.int32)], "PyFunc")
+    x = rng().standard_normal(shape).astype(np.float32)
+
+    def build(b, p):
+        first = b.emit("host_call", (p,), Shape(dtypes.float32, shape), key=key, output=0, args=1)
+        second = b.emit("host_call", (p, first), Shape(dtypes.int32, shape), key=key, output=1, args=1)
+        return b.tuple([first, second])
+    doubled, ints = run(build, x)
+    check(doubled, x * 2)
+    check(ints, x.astype(np.int32))
+    assert calls == [shape]
+    wrong = host_calls.register(lambda a: [a.astype(np.float64)], "PyFunc")
+    with pytest.raises(errors.InvalidArgumentError, match="output 0 is float64"):
+        run(lambda b, p: b.emit("host_call", (p,), Shape(dtypes.float32, shape), key=wrong, output=0, args=1), x)
 
 
 def test_every_opcode_is_evaluated_by_this_file(request):

@@ -106,7 +106,7 @@ _op("all_gather", "collective", 1, **_COLLECTIVE)               # along dim 0; r
 _op("collective_broadcast", "collective", 1, **_COLLECTIVE)     # root's value to every process
 # A call of a Python function registered in xlite/semantics/host_calls.py (attrs: key, output, args): the
 # operands are its arguments (the first `args`) and ordering inputs; the result is its output number `output`.
-_op("host_call", "host", None, differentiable=False, cost=100, expensive=True, host=True)
+_op("host_call", "host", None, differentiable=False, cost=100, host=True)
 
 OPCODES: tuple[str, ...] = tuple(_OPS)
 ELEMENTWISE_KINDS = ("unary", "binary", "ternary")
