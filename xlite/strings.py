@@ -125,6 +125,29 @@ def join(inputs, separator="", name=None):
                  lambda values: [ops.join_kernel(values, sep)], name)[0]
 
 
+def reduce_join(inputs, axis=None, keepdims=False, separator="", name=None, keep_dims=None,
+                reduction_indices=None):
+    """tf.strings.reduce_join: the strings along `axis` (all axes when None) joined by `separator`."""
+    value = _string_input(inputs)
+    keepdims = bool(keep_dims) if keep_dims is not None else bool(keepdims)
+    axis = reduction_indices if axis is None else axis
+    rank = value.shape.ndims
+    if rank is None:
+        raise errors.unimplemented("tf.strings.reduce_join of a tensor of unknown rank")
+    axes = tuple(range(rank)) if axis is None else tuple(sorted({int(a) % max(rank, 1) for a in np.ravel(axis)}))
+    for a in np.ravel(axis if axis is not None else []):
+        if not -rank <= int(a) < rank:
+            raise errors.InvalidArgumentError(None, None, f"Invalid reduction dimension {int(a)} for input with "
+                                                          f"{rank} dimensions.")
+    dims = value.shape.as_list()
+    shape = [1 if d in axes else n for d, n in enumerate(dims)] if keepdims else \
+        [n for d, n in enumerate(dims) if d not in axes]
+    sep = ops.to_bytes(separator)
+    return _host("ReduceJoin", [value], {"keep_dims": keepdims, "separator": separator},
+                 lambda shapes: [(string, TensorShape(shape))],
+                 lambda values: [ops.reduce_join_kernel(values[0], axes, keepdims, sep)], name)[0]
+
+
 def length(input, unit="BYTE", name=None):  # noqa: A002
     """tf.strings.length: bytes (or, with unit='UTF8_CHAR', Unicode characters) per string, int32."""
     _check_unit(unit)
@@ -268,6 +291,6 @@ string_length = length
 string_to_number = to_number
 string_to_hash_bucket_fast = to_hash_bucket_fast
 
-__all__ = ["join", "length", "substr", "to_number", "as_string", "split", "string_split", "compat_v1_split", "lower",
+__all__ = ["join", "reduce_join", "length", "substr", "to_number", "as_string", "split", "string_split", "compat_v1_split", "lower",
            "upper", "strip", "regex_replace", "to_hash_bucket_fast", "string_join", "string_length",
            "string_to_number", "string_to_hash_bucket_fast", "string"]

@@ -54,6 +54,17 @@ def test_join_broadcasts_scalars(graph):
     assert _run(tf.string_join(["a", "b"])) == b"ab"
 
 
+def test_reduce_join_axes(graph):
+    x = tf.constant([["a", "b"], ["c", "d"]])
+    everything, columns, rows, kept = _run([tf.strings.reduce_join(x), tf.strings.reduce_join(x, 0),
+                                            tf.reduce_join(x, -1, separator=","),
+                                            tf.strings.reduce_join(x, [1], keepdims=True, separator=".")])
+    assert everything == b"abcd" and list(columns) == [b"ac", b"bd"] and list(rows) == [b"a,b", b"c,d"]
+    assert kept.shape == (2, 1) and kept[1, 0] == b"c.d"
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Invalid reduction dimension 2"):
+        tf.strings.reduce_join(x, 2)
+
+
 def test_length_and_substr_units(graph):
     s = tf.constant(["héllo", "ab"])
     assert list(_run(tf.strings.length(s))) == [6, 2]

@@ -19,7 +19,7 @@ from xlite.ir.module import Metadata
 from xlite.ir.shape import Shape
 
 HOST_OPS = "_xlite_host_ops"        # the graph collection of ops the host runs (runtime/host_fed.py)
-STRING_OP_TYPES = ("StringJoin", "StringLength", "Substr", "StringToNumber", "AsString", "StringSplit",
+STRING_OP_TYPES = ("StringJoin", "ReduceJoin", "StringLength", "Substr", "StringToNumber", "AsString", "StringSplit",
                    "StringSplitV2", "StringLower", "StringUpper", "StringStrip", "RegexReplace")
 
 
@@ -78,6 +78,18 @@ def join_kernel(inputs: list, separator: bytes) -> np.ndarray:
     for index in np.ndindex(out.shape):
         out[index] = separator.join(a[index] for a in arrays)
     return out
+
+
+def reduce_join_kernel(array: np.ndarray, axes: tuple, keepdims: bool, separator: bytes) -> np.ndarray:
+    """ReduceJoin: the strings along `axes` joined in row-major order of those axes."""
+    kept = [d for d in range(array.ndim) if d not in axes]
+    moved = np.transpose(array, kept + list(axes))
+    rows = moved.reshape(moved.shape[:len(kept)] + (-1,)) if moved.size else \
+        np.empty(moved.shape[:len(kept)] + (0,), object)
+    out = np.empty(rows.shape[:-1], dtype=object)
+    for index in np.ndindex(out.shape):
+        out[index] = separator.join(rows[index])
+    return out.reshape([1 if d in axes else n for d, n in enumerate(array.shape)]) if keepdims else out
 
 
 def length_kernel(array: np.ndarray, unit: str) -> np.ndarray:
@@ -233,6 +245,7 @@ def lower_host_op(ctx, op, *inputs):
 
 
 __all__ = ["HOST_OPS", "STRING_OP_TYPES", "to_bytes", "bytes_array", "is_string_value", "join_kernel",
+           "reduce_join_kernel", "join_shape",
            "length_kernel", "substr_kernel", "to_number_kernel", "as_string_format", "as_string_kernel",
            "split_kernel", "split_v1_kernel", "sparse_split", "regex_replace_kernel", "host_op",
            "string_constant", "lower_host_op"]
