@@ -88,6 +88,19 @@ def test_static_shapes_names_and_errors():
         run(fed_k.values, {k: 2})
 
 
+def test_unknown_row_sizes_each_check_k():
+    x = tf.placeholder(tf.float32, [None, None])
+    values, ordered = tf.nn.top_k(x, 2).values, tf.sort(x)
+    with tf.Session() as s:
+        for shape in ((3, 4), (5, 7), (2, 2)):
+            a = RNG.normal(size=shape).astype(np.float32)
+            got = s.run([values, ordered], {x: a})
+            np.testing.assert_array_equal(got[0], -np.sort(-a)[:, :2])
+            np.testing.assert_array_equal(got[1], np.sort(a))
+        with pytest.raises(tf.errors.InvalidArgumentError, match="at least k columns. Had 1, needed 2"):
+            s.run(values, {x: np.ones((2, 1), np.float32)})
+
+
 @pytest.mark.parametrize("target", [pytest.param("cpu", marks=pytest.mark.slow), "interpreter"])
 def test_gradients_of_top_k_and_sort(target):
     a = RNG.permutation(24).reshape(2, 3, 4) + RNG.uniform(0, 0.5, (2, 3, 4))   # distinct values

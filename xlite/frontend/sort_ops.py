@@ -21,6 +21,7 @@ from xlite.frontend.reduction_ops import reduce_sum
 from xlite.frontend.shape_ops import shape
 from xlite.ir import dtypes
 from xlite.ir.shape import Shape
+from xlite.ir.symbolic import SymbolicUnsupported, SymInt
 
 __all__ = ["top_k", "sort", "argsort"]
 
@@ -58,6 +59,8 @@ def _lower_top_k(ctx, op, x, k_inst):
         raise ValueError(f"Need k >= 0, got {k}")
     if k is not None and isinstance(n, int) and n < k:
         raise ValueError(f"input must have at least k columns. Had {n}, needed {k}")
+    if k and isinstance(n, SymInt):     # k <= n is checked per size: the Session compiles this run's sizes
+        raise SymbolicUnsupported(f"top_k over the symbolic row size {n}")
     lead = x.shape.dims[:-1]
     if k is None or n is None:
         if not ctx.static:
