@@ -815,6 +815,27 @@ for _n in (0, 7):
          tol=dict(ulps=2))
 
 
+# Python host calls: host-staged steps between launches (xlite/codegen/cuda/host_calls.py) -------------------
+def _host_case_key() -> int:
+    from xlite.semantics.host_calls import register
+    return register(lambda a, c: [np.tanh(a) * c[:1], (a > 1).astype(np.int32)], "PyFunc")
+
+
+_HOST_KEY = _host_case_key()
+
+
+def _host_calls(b, x, c):
+    """Both outputs of one call on a kernel's result; output 1 reads output 0 first."""
+    e = b.emit("exp", (x,))
+    first = b.emit("host_call", (e, c), Shape(dtypes.float32, x.shape.dims), key=_HOST_KEY, output=0, args=2)
+    return [first, b.emit("host_call", (e, c, first), Shape(dtypes.int32, x.shape.dims), key=_HOST_KEY, output=1,
+                          args=2)]
+
+
+for _n in (0, 1, 7):
+    case(f"host_call_{_n}", _host_calls, [("f32", (_n, 5)), ("f32", (3,))], tol=dict(ulps=2))
+
+
 def covered_opcodes() -> set:
     """Every opcode some case's module uses (raw or optimized)."""
     used = set()
