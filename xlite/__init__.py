@@ -73,6 +73,7 @@ from xlite import strings
 from xlite.strings import (as_string, regex_replace, string, string_join, string_split, string_to_hash_bucket_fast,
                            string_to_number, substr)
 from xlite.strings import strip as string_strip
+from xlite.strings import reduce_join
 from xlite.frontend.image_random import random_crop
 from xlite.frontend.sequence_ops import reverse_sequence
 from xlite import data
