@@ -50,7 +50,15 @@ def test_matches_greedy_reference(target, sizes):
             np.testing.assert_array_equal(got[1], greedy_nms(boxes, scores, 20, 0.2, 0.3))
 
 
-def test_errors():
+def test_with_scores_and_errors():
+    boxes, scores = random_boxes(8)
+    kept, kept_scores = tf.image.non_max_suppression_with_scores(boxes, scores, 3, 0.4)
+    with tf.Session() as sess:
+        got, got_scores = sess.run([kept, kept_scores])
+    np.testing.assert_array_equal(got, greedy_nms(boxes, scores, 3, 0.4, -np.inf))
+    np.testing.assert_array_equal(got_scores, scores[got])
+    with pytest.raises(tf.errors.UnimplementedError, match="Soft-NMS"):
+        tf.image.non_max_suppression_with_scores(boxes, scores, 3, soft_nms_sigma=0.5)
     with pytest.raises(ValueError, match="boxes must be 2-D"):
         tf.image.non_max_suppression(tf.zeros([4]), tf.zeros([4]), 2)
 

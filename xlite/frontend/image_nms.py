@@ -7,6 +7,7 @@ iou_threshold. The taken indices come back as a data-dependent result (bounded_o
 from __future__ import annotations
 
 from xlite.frontend import array_ops, math_ops
+from xlite import errors
 from xlite.frontend.bounded_ops import compact_rows, refuse_eager, trimmed
 from xlite.frontend.control_flow_ops import while_loop
 from xlite.frontend.convert import convert_to_tensor
@@ -17,7 +18,7 @@ from xlite.frontend.shape_ops import size
 from xlite.frontend.sort_ops import argsort
 from xlite.ir import dtypes
 
-__all__ = ["non_max_suppression"]
+__all__ = ["non_max_suppression", "non_max_suppression_with_scores"]
 
 
 def _pairwise_iou(boxes: Tensor) -> Tensor:
@@ -71,3 +72,15 @@ def non_max_suppression(boxes, scores, max_output_size, iou_threshold=0.5, score
         _, taken, _ = while_loop(lambda t, taken, count: math_ops.less(t, n), body,
                                  [0, math_ops.less(ramp, 0), 0], back_prop=False)
         return trimmed(*compact_rows(order, taken))
+
+
+def non_max_suppression_with_scores(boxes, scores, max_output_size, iou_threshold=0.5, score_threshold=float("-inf"),
+                                   soft_nms_sigma=0.0, name=None) -> tuple:
+    """The kept indices and their scores; Soft-NMS (soft_nms_sigma > 0) is not there yet."""
+    if not isinstance(soft_nms_sigma, (int, float)) or soft_nms_sigma != 0:
+        raise errors.unimplemented("tf.image.non_max_suppression_with_scores with soft_nms_sigma other than 0.0 "
+                                   "(Soft-NMS)")
+    with name_scope(name, "non_max_suppression_with_scores", [boxes, scores]):
+        scores = convert_to_tensor(scores, name="scores")
+        kept = non_max_suppression(boxes, scores, max_output_size, iou_threshold, score_threshold)
+        return kept, array_ops.gather(scores, kept)
