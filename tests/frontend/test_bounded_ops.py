@@ -168,8 +168,11 @@ def test_slices_and_gathers_by_where_indices(target):
 
 
 def _dense(slices, shape):
+    """The IndexedSlices summed into a dense array; its padding rows name no row (index past the end)."""
     out = np.zeros(shape, slices.values.dtype)
-    np.add.at(out, slices.indices, slices.values)
+    real = slices.indices < shape[0]
+    np.add.at(out, slices.indices[real], slices.values[real])
+    assert not slices.values[~real].any()
     return out
 
 
@@ -230,3 +233,14 @@ def test_against_tensorflow(tmp_path, _):
     for n, value in enumerate(got):
         np.testing.assert_array_equal(value, want[f"arr_{n}"])
         assert value.dtype == want[f"arr_{n}"].dtype
+
+
+def test_sparse_momentum_through_a_gather_by_where_touches_only_kept_rows():
+    table = tf.Variable(np.ones((4, 2), np.float32))
+    x = tf.placeholder(tf.float32, [None])
+    step = tf.train.MomentumOptimizer(0.1, 0.9).minimize(tf.reduce_sum(tf.gather(table, tf.where(x > 0)[:, 0])))
+    with tf.Session() as s:
+        s.run(tf.global_variables_initializer())
+        for _ in range(2):
+            s.run(step, {x: [-1, 1, -1, 1]})
+        np.testing.assert_allclose(s.run(table), [[1, 1], [0.71, 0.71], [1, 1], [0.71, 0.71]], rtol=1e-6)

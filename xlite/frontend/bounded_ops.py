@@ -71,8 +71,10 @@ def _padding_safe_consumers(op_type: str, inputs, attrs, rebuild):
         return _elementwise(op_type, inputs, bounded, rebuild)
     row_axis = _row_preserving_axis(op_type, inputs, attrs)
     if row_axis is not None:
-        return _rebounded(rebuild([t.op.inputs[0] if t.op.type == TRIMMED else t for t in inputs]).outputs[0],
-                          bounded[0].op.inputs[1], row_axis)
+        padded = [t.op.inputs[0] if t.op.type == TRIMMED else t for t in inputs]
+        if op_type == "GatherV2":
+            padded[1] = _past_the_end(inputs[1], inputs[0], int(inputs[2]._static_value))
+        return _rebounded(rebuild(padded).outputs[0], bounded[0].op.inputs[1], row_axis)
     for position, t in enumerate(inputs):
         if t.op.type != TRIMMED:
             continue
@@ -108,6 +110,17 @@ def _row_preserving_axis(op_type: str, inputs, attrs) -> int | None:
             return None
         return axis - bin(attrs.get("shrink_axis_mask", 0) & (bit - 1)).count("1")
     return None
+
+
+def _past_the_end(indices: Tensor, params: Tensor, axis: int) -> Tensor:
+    """Bounded indices whose padding names no row of params: the gradient's IndexedSlices then touch only the
+    kept rows (a sparse optimizer drops the rest), while the forward gather's clamped padding rows are zeroed."""
+    padded, count = indices.op.inputs
+    rows = math_ops.cast(shape(params, out_type=dtypes.int32)[axis % params.shape.ndims], padded.dtype)
+    at = indices.op.attrs["axis"]
+    kept = math_ops.less(array_ops.range(shape(padded, out_type=count.dtype)[at]), count)
+    kept = array_ops.reshape(kept, [-1] + [1] * (padded.shape.ndims - at - 1))
+    return math_ops.where(kept, padded, array_ops.broadcast_to(rows, shape(padded)))
 
 
 def _rebounded(y: Tensor, count: Tensor, axis: int) -> Tensor:
