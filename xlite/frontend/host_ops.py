@@ -66,8 +66,16 @@ def _lower_host_op(ctx, op, *xs):
         results.append(inst)
     effects = getattr(ctx, "host_effects", None)
     if effects is not None and not ctx.static:
-        effects.append(first)
+        effects.append(_one_element(b, first))
     return results if specs else []
+
+
+def _one_element(b, x):
+    """At most one element of x: what the run hands back to keep the call (not a copy of a whole tensor)."""
+    if x.shape.num_elements <= 1:
+        return x
+    rank = x.shape.rank
+    return b.emit("slice", (x,), start_indices=(0,) * rank, limit_indices=(1,) * rank, strides=(1,) * rank)
 
 
 def _output_specs(ctx, op, xs) -> list:
