@@ -107,6 +107,9 @@ def test_add_check_numerics_ops(target):
         sess.run([y, check], {x: [1.0, 4.0]})
         with pytest.raises(tf.errors.InvalidArgumentError, match="root:0 : Tensor had NaN values"):
             sess.run([y, check], {x: [-1.0, 4.0]})
+    tf.while_loop(lambda i: i < 3.0, lambda i: i + 1.0, [0.0])
+    with pytest.raises(ValueError, match="not compatible with TensorFlow control flow"):
+        tf.add_check_numerics_ops()
 
 
 @pytest.mark.parametrize("target", TARGETS)

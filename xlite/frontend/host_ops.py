@@ -282,10 +282,14 @@ def add_check_numerics_ops() -> Operation:
     """A group of check_numerics over every floating output of the default graph's ops (TF's order and
     messages: `op_name:index`). Outputs of stateful ops (assignments, random draws) are left out, so
     running the group never runs an update."""
+    from xlite.frontend.subgraph import owner
     from xlite.frontend.variables import group
     graph = get_default_graph()
     checks = []
     for op in list(graph.get_operations()):
+        if owner(op) is not None:
+            raise ValueError("`tf.add_check_numerics_ops() is not compatible with TensorFlow control flow "
+                             "operations such as `tf.cond()` or `tf.while_loop()`.")
         if is_stateful(op.type) or op.type in ("CheckNumerics", "VariableV2"):
             continue
         for t in op.outputs:
