@@ -44,6 +44,8 @@ def test_string_defaults_callables_and_graph_def(graph):
 
 def test_unfed_string_placeholder(graph):
     p = tf.compat.v1.placeholder(tf.string, [])
+    with pytest.raises(ValueError, match=r"Cannot feed value of shape \(2,\)"):
+        _run(tf.strings.length(p), {p: ["a", "b"]})
     with pytest.raises(tf.errors.InvalidArgumentError, match="must feed a value for placeholder"):
         _run(tf.strings.length(p))
 

@@ -18,6 +18,7 @@ import numpy as np
 from xlite import errors
 from xlite.frontend.graph import Tensor
 from xlite.frontend.string_ops import bytes_array
+from xlite.runtime.feeds import validate_feed
 from xlite.ir import dtypes
 
 
@@ -109,11 +110,7 @@ def split_feeds(graph, feed_dict: dict) -> tuple[dict, dict]:
     for key, value in (feed_dict or {}).items():
         t = key if isinstance(key, Tensor) else _resolve(graph, key)
         if isinstance(t, Tensor) and t.dtype is dtypes.string:
-            array = bytes_array(value)
-            if not t.shape.is_compatible_with(array.shape):
-                raise ValueError(f"Cannot feed value of shape {array.shape} for Tensor '{t.name}', which has "
-                                 f"shape '{t.shape}'")
-            strings[t] = array
+            strings[t] = bytes_array(validate_feed(t, value))
         else:
             others[key] = value
     return strings, others
