@@ -135,3 +135,28 @@ def test_a_symbolic_batch_specializes_for_host_calls():
             np.testing.assert_array_equal(sess.run(y, {x: np.zeros(n, np.float32)}), np.ones(n))
         assert sess.symbolic_fallbacks and all("host call" in str(e) for e in sess.symbolic_fallbacks.values())
 
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_host_calls_in_loop_and_cond_bodies(target, capfd):
+    n = tf.placeholder(tf.int32, [])
+    calls = []
+
+    def body(i, x):
+        y = tf.py_func(lambda a: (calls.append(1), a + 1)[1], [x], tf.float32)
+        y.set_shape([2])
+        return i + 1, tf.Print(y, [i], "iter ")
+    _, out = tf.while_loop(lambda i, x: i < n, body, [0, tf.zeros([2])])
+    checked = tf.cond(n > 2, lambda: tf.check_numerics(out, "c"), lambda: out)
+    capfd.readouterr()
+    with tf.Session(target=target) as sess:
+        np.testing.assert_array_equal(sess.run(checked, {n: 3}), [3, 3])
+    assert len(calls) == 3 and capfd.readouterr().err == "iter [0]\niter [1]\niter [2]\n"
+
+    def asserting():
+        with tf.control_dependencies([tf.Assert(n > 0, [n])]):
+            return tf.identity(out)
+    silent = tf.cond(n > 2, asserting, lambda: out)
+    with tf.Session(target=target) as sess:
+        with pytest.raises(tf.errors.UnimplementedError, match="Assert.*inside a tf.while_loop or tf.cond body"):
+            sess.run(silent, {n: 3})

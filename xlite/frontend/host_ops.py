@@ -57,6 +57,11 @@ def _lower_host_op(ctx, op, *xs):
     if any(has_symbolic(x.shape.dims) for x in xs):     # the Session compiles for the run's sizes instead
         raise SymbolicUnsupported(f"{op.type} {op.name}: a Python host call takes arrays of concrete sizes")
     specs = _output_specs(ctx, op, xs)
+    if not specs and getattr(ctx, "outer", None) is not None:      # a while or cond body (subgraph.py)
+        raise errors.unimplemented(
+            f"{op.type} {op.name} inside a tf.while_loop or tf.cond body: a host call there runs only where its "
+            f"outputs are used, and this op has none; make the check outside the body, or use tf.Print / "
+            f"check_numerics on a value the body returns")
     first = None
     results = []
     for k, shape in enumerate(specs or [Shape(_DUMMY, ())]):
