@@ -96,8 +96,8 @@ def test_unsupported_consumers_and_apis_raise():
         picked[1:]
     with pytest.raises(tf.errors.UnimplementedError, match="bincount without"):
         tf.math.bincount(x)
-    with pytest.raises(tf.errors.UnimplementedError, match="dynamic_stitch"):
-        tf.dynamic_stitch([[0]], [[1.0]])
+    with pytest.raises(tf.errors.UnimplementedError, match="dynamic_stitch with indices fed"):
+        tf.dynamic_stitch([tf.placeholder(tf.int32, [1])], [[1.0]])
     with pytest.raises(ValueError, match="scalar"):
         tf.boolean_mask(x, True)
     assert tf.reduce_any(tf.boolean_mask(x > 0, x > 1)).shape.as_list() == []
@@ -222,6 +222,8 @@ def test_against_tensorflow(tmp_path, _):
                 tf.math.bincount(tf.cast(x + 2, tf.int32), maxlength=3, minlength=1),
                 tf.dynamic_partition(x, tf.cast(x[:, 2] > 0, tf.int32), 2)[1],
                 tf.gradients(tf.reduce_sum(tf.boolean_mask(x * x, x[:, 3] > 0)), x)[0]]
+        stitched = tf.dynamic_stitch([[0, 3], [1, 2, 1]], [x[:2], x[2:5]])
+        outs += [stitched, tf.gradients(tf.reduce_sum(stitched * stitched), x)[0]]
     """
     run_tf("a = np.load(os.path.join(d, 'a.npy'))\n" + textwrap.dedent(script.format(tf="tf1.")) +
            "with tf1.Session() as s:\n    np.savez(os.path.join(d, 'tf.npz'), *s.run(outs, {x: a}))\n", tmp_path)
@@ -244,3 +246,21 @@ def test_sparse_momentum_through_a_gather_by_where_touches_only_kept_rows():
         for _ in range(2):
             s.run(step, {x: [-1, 1, -1, 1]})
         np.testing.assert_allclose(s.run(table), [[1, 1], [0.71, 0.71], [1, 1], [0.71, 0.71]], rtol=1e-6)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_dynamic_stitch_of_constant_indices(target):
+    a, b = RNG.normal(size=(2, 2, 3)), RNG.normal(size=(3, 3))
+    x, y = tf.placeholder(tf.float64, [2, 2, 3]), tf.placeholder(tf.float64, [None, 3])
+    merged = tf.dynamic_stitch([[[0, 5], [2, 1]], [1, 7, 3]], [x, y])     # 1 twice: the later wins; 4, 6 unnamed
+    assert merged.shape.as_list() == [8, 3] and merged.op.type == "DynamicStitch"
+    grads = tf.gradients(tf.reduce_sum(merged * np.arange(24.0).reshape(8, 3)), [x, y])
+    with tf.Session(target=target) as s:
+        got, (gx, gy) = s.run([merged, grads], {x: a, y: b})
+    want = np.zeros((8, 3))
+    want[[0, 5, 2, 1]] = a.reshape(4, 3)
+    want[[1, 7, 3]] = b
+    np.testing.assert_array_equal(got, want)
+    weights = np.arange(24.0).reshape(8, 3)
+    np.testing.assert_array_equal(gx, weights[[0, 5, 2, 1]].reshape(2, 2, 3))     # TF's rule: overwritten too
+    np.testing.assert_array_equal(gy, weights[[1, 7, 3]])

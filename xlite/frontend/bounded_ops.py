@@ -1,5 +1,6 @@
 """Ops whose output size depends on the data: tf.boolean_mask, one-argument tf.where, tf.unique(_with_counts),
-tf.math.bincount and tf.dynamic_partition, as bounded buffers plus a run-time count.
+tf.math.bincount and tf.dynamic_partition, as bounded buffers plus a run-time count (and tf.dynamic_stitch,
+whose length only indices known when the graph is built can give).
 
 Each result is computed at its largest size (known from the input's size, so one executable serves every
 run) with the kept rows first and zeros after them, and a count of the kept rows. A TrimToCount op joins
@@ -18,6 +19,8 @@ from __future__ import annotations
 
 import builtins
 import collections
+
+import numpy as np
 
 from xlite import errors
 from xlite.frontend import array_ops, execution_hook, math_ops
@@ -348,6 +351,53 @@ def dynamic_partition(data, partitions, num_partitions, name=None) -> list:
         return [trimmed(*compact_rows(rows, math_ops.equal(ids, i))) for i in builtins.range(int(num_partitions))]
 
 
+def _stitch_sources(known: list) -> np.ndarray:
+    """For each output row, the row of the stacked data it takes (later entries win, as in TF; the last: zeros)."""
+    flat = np.concatenate([k.reshape(-1) for k in known]).astype(np.int64)
+    if (flat < 0).any():
+        raise ValueError(f"dynamic_stitch indices must be non-negative, got {flat.min()}")
+    source = np.full(int(flat.max(initial=-1)) + 1, flat.size, np.int32)
+    source[flat] = np.arange(flat.size, dtype=np.int32)
+    return source
+
+
+@lowering("DynamicStitch")
+def _lower_dynamic_stitch(ctx, op, *operands):
+    n = op.attrs["N"]
+    known = [ctx.constant_value(i) for i in operands[:n]]
+    if any(k is None for k in known):
+        raise errors.unimplemented("tf.dynamic_stitch with indices fed at run time: its output length "
+                                   "max(indices) + 1 has no bound xlite can size a buffer from")
+    data = operands[n:]
+    known = [np.asarray(k) for k in known]
+    row_dims = tuple(data[0].shape.dims[known[0].ndim:])
+    for k, d in zip(known, data):
+        if tuple(d.shape.dims[:k.ndim]) != k.shape and all(x is not None for x in d.shape.dims[:k.ndim]):
+            raise ValueError(f"data shape {list(d.shape.dims)} does not start with indices shape {list(k.shape)}")
+    source = _stitch_sources(known)
+    out = Shape(data[0].dtype, (len(source),) + row_dims)
+    if any(x is None for x in row_dims) or any(x is None for d in data for x in d.shape.dims):
+        return ctx.unknown(out)
+    b = ctx.b
+    rows = [b.reshape(d, (k.size,) + row_dims) for k, d in zip(known, data)]
+    zero = b.broadcast_to(b.scalar(0, out.dtype), (1,) + row_dims)
+    stacked = b.emit("concatenate", tuple(rows) + (zero,), dimension=0)
+    return b.emit("gather", (stacked, b.constant(source)), axis=0)
+
+
+@grad_rule("DynamicStitch")
+def _dynamic_stitch_grad(op, g):
+    """TF's rule: each data entry gets the gradient of the row its index names (an overwritten one too)."""
+    n = op.attrs["N"]
+    return [None] * n + [array_ops.gather(g, i) for i in op.inputs[:n]]
+
+
 def dynamic_stitch(indices, data, name=None) -> Tensor:
-    raise errors.unimplemented("tf.dynamic_stitch: its output length max(indices) + 1 depends on the data and "
-                               "has no bound xlite can size a buffer from")
+    """merged[indices[m][i]] = data[m][i] (later entries win, rows no index names are zeros), for indices known
+    when the graph is built; fed indices raise UnimplementedError (no bound for max(indices) + 1)."""
+    indices = [convert_to_tensor(i, dtype=dtypes.int32, name="indices") for i in indices]
+    data = [convert_to_tensor(d, name="data") for d in data]
+    if len(indices) != len(data) or not data:
+        raise ValueError(f"dynamic_stitch needs as many index lists as data, got {len(indices)} and {len(data)}")
+    return make_op("DynamicStitch", indices + data, {"N": len(data), "T": data[0].dtype},
+                   name=name or "DynamicStitch").outputs[0]
