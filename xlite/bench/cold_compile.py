@@ -32,14 +32,15 @@ def compile_probe(system: str, target: str, t_start: float) -> None:
             jw = _jax_programs()
             out["import_s"] += time.perf_counter() - t0
             images, labels = workloads.mnist_batch(30, (784,), 128)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             program = jw.make("W6", [images, labels], jw.mlp_initial_params())
             program.first()
             out["total_s"] = time.perf_counter() - t0
+            out["cpu_s"] = time.process_time() - c0
         else:
             import xlite as tf
             stats = importlib.import_module(f"xlite.codegen.{target}.cache").STATS if target == "cpu" else None
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             prog = workloads.build_w3()
             t1 = time.perf_counter()
             sess = tf.Session(target=target, graph=prog.graph)
@@ -49,7 +50,8 @@ def compile_probe(system: str, target: str, t_start: float) -> None:
             sess.run(prog.fetches, prog.feeds)
             t4 = time.perf_counter()
             out.update(build_s=t1 - t0, session_s=t2 - t1, init_run_s=t3 - t2, first_step_s=t4 - t3,
-                       total_s=t4 - t0, cache=None if stats is None else dict(stats))
+                       total_s=t4 - t0, cpu_s=time.process_time() - c0,
+                       cache=None if stats is None else dict(stats))
         out["status"] = "ok"
     except Exception as e:      # noqa: BLE001
         out["status"] = (f"not implemented: {_describe(e)}" if _is_unimplemented(e)
@@ -101,7 +103,7 @@ def run_compile_workload(workload, target: str, with_jax: bool, settings: Settin
 def _compile_rounds(workload, target: str, with_jax: bool, settings: Settings, pycache: str | None) -> dict:
     """Each round: xlite cold, xlite cached, then JAX cold, so the two systems alternate and share the
     machine's load of the moment (cold_over_jax is the median of per-round ratios)."""
-    cold, cached, jax_cold, paired = [], [], [], []
+    cold, cached, jax_cold, paired, paired_cpu = [], [], [], [], []
     status, probes, failed = "ok", [], False
     jax_status = "ok" if with_jax else None
     for _ in range(settings.compile_rounds):
@@ -127,6 +129,8 @@ def _compile_rounds(workload, target: str, with_jax: bool, settings: Settings, p
                 jax_cold.append(probe["total_s"])
                 if round_cold is not None:
                     paired.append(round_cold / probe["total_s"])
+                    if "cpu_s" in probe and "cpu_s" in probes[-1]["cold"]:
+                        paired_cpu.append(probes[-1]["cold"]["cpu_s"] / probe["cpu_s"])
         if failed and jax_status != "ok":
             break
     row = {"id": workload.id, "title": workload.title, "shapes": workload.shapes, "kind": workload.kind,
@@ -139,5 +143,8 @@ def _compile_rounds(workload, target: str, with_jax: bool, settings: Settings, p
                                                     "rounds_s": jax_cold}}
     if paired:
         row["cold_over_jax"] = float(np.median(paired))
+        row["cold_over_jax_rounds"] = paired
+    if paired_cpu:                  # CPU time (user + system, all threads): load inflates it much less
+        row["cold_cpu_over_jax"] = float(np.median(paired_cpu))
     row["targets"] = _compile_targets(row) if target == "cpu" else []
     return row

@@ -141,7 +141,7 @@ def call_gemm(fc, dtype, x_trans: bool, y_trans: bool, m: int, n: int, k: int, x
 def _gemm_split(fc, dtype, trans: list, y_trans: bool, m, n, k, x, ldx, y, ldy, c, ldc, beta: float,
                 parts: int) -> None:
     """call_gemm's gemm split by columns of C over `parts` threads (parallel_for)."""
-    worker = fc.cg.new_function("gemm_part", 0, arg_types=[PTR, PTR, PTR, I64, I64])
+    worker = fc.cg.new_function("gemm_part", 0, arg_types=[PTR, PTR, PTR, I64, I64], inline=False)
     wb = worker.builder
     px, py, pc, j0, j1 = worker.args
     elem = F32 if dtype.ir_name == "f32" else F64

@@ -117,7 +117,7 @@ def _conv_worker(cg, inst, x_shape, w_shape, target_shape, patch_shape, chunk: i
     lhs_dil = a.get("lhs_dilation", (1,) * nsp)
     rhs_dil = a.get("rhs_dilation", (1,) * nsp)
     dt = inst.shape.dtype
-    fc = cg.new_function("conv_part", 0, arg_types=[PTR] * 4 + [I64, I64, I64])
+    fc = cg.new_function("conv_part", 0, arg_types=[PTR] * 4 + [I64, I64, I64], inline=False)
     b = fc.builder
     px, pw, pout, pbase, begin, end, slot = fc.args
     gen = ElementGenerator(fc, {lhs: IrArray(px, x_shape)})

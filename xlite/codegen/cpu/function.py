@@ -61,11 +61,16 @@ class CodegenModule:
         return gv
 
     def new_function(self, name: str, nargs: int, linkage: str = "internal",
-                     arg_types=None, ret: ir.Type = VOID) -> "FunctionContext":
+                     arg_types=None, ret: ir.Type = VOID, inline: bool = True) -> "FunctionContext":
+        """`inline=False` for kernels, their thread runners and split workers: inlined, LLVM would
+        optimize a kernel twice (into the entry's serial call and into its runner) and cold compiles grow
+        by half (#18: the symbolic W3 step's -O3 time 450 -> 220 ms), for a call per kernel per piece."""
         fnty = ir.FunctionType(ret, arg_types or [PTR] * nargs)
         fn = ir.Function(self.module, fnty, name=self.unique_name(name))
         fn.linkage = linkage
         fn.attributes.add("nounwind")
+        if not inline:
+            fn.attributes.add("noinline")
         return FunctionContext(self, fn)
 
 
@@ -210,7 +215,7 @@ def _runner(cg: CodegenModule, worker: ir.Function, n_pointers: int, size: int, 
             with_slot: bool, n_stop: int = 0) -> ir.Function:
     """`ptr runner(ptr ctx)`, ctx = {shared, slot}, shared = {next piece (atomic), pointers..., stop
     words...}: runs pieces of `size` until all `pieces` are taken or a stop word is set."""
-    fc = cg.new_function(worker.name + ".runner", 0, arg_types=[PTR], ret=PTR)
+    fc = cg.new_function(worker.name + ".runner", 0, arg_types=[PTR], ret=PTR, inline=False)
     b = fc.builder
     shared = b.inttoptr(b.load(fc.args[0], typ=I64), PTR)
     slot = b.load(b.gep(fc.args[0], [i64(1)], source_etype=I64), typ=I64)

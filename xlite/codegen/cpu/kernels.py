@@ -287,7 +287,7 @@ def build_kernel(cg: CodegenModule, name: str, root: Instruction, inputs: dict, 
     for loc in list(inputs.values()) + [loc for loc, _ in outputs]:
         if loc not in locs:
             locs.append(loc)
-    fc = cg.new_function(name, 0, arg_types=[PTR] * (len(locs) + 1) + [I64, I64])
+    fc = cg.new_function(name, 0, arg_types=[PTR] * (len(locs) + 1) + [I64, I64], inline=False)
     for arg, loc in zip(fc.args, locs + [TEMP]):
         arg.add_attribute("noalias")
         if loc.aligned or loc is TEMP:
