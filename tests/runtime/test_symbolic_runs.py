@@ -1,6 +1,8 @@
 """Symbolic run signatures: a None dim of a feed compiles once for every batch size (cpu), with results
 equal to the interpreter's; what needs a concrete size specializes; sizes that disagree never reach
 native code."""
+import re
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,7 @@ from xlite.ir.symbolic import SymInt
 from xlite.runtime import driver
 
 BATCHES = (1, 7, 32, 100, 256)
+CUDA_BATCHES = (1, 7, 32)       # the emulator runs every GPU thread on the CPU: fewer, smaller batches
 
 
 def _mlp_step():
@@ -34,22 +37,62 @@ def _batch(n: int):
 
 
 @pytest.mark.slow
-def test_one_compile_serves_every_batch_size_and_matches_the_interpreter():
+@pytest.mark.parametrize("target", ["cpu", "cuda"])
+def test_one_compile_serves_every_batch_size_and_matches_the_interpreter(target, request):
+    """cuda runs on the CPU emulator: kernels read the sizes from the run's table, arena sized per run."""
+    if target == "cuda":
+        request.getfixturevalue("emulated")
     with tf.Graph().as_default():
         x, y, loss, train, variables = _mlp_step()
         init = tf.global_variables_initializer()
-        with tf.Session() as sess, tf.Session(target="interpreter") as ref:
+        with tf.Session(target=target) as sess, tf.Session(target="interpreter") as ref:
             sess.run(init)
             ref.run(init)
-            before = driver.STATS.get("cpu", 0)
-            for n in BATCHES:
+            before = driver.STATS.get(target, 0)
+            for n in BATCHES if target == "cpu" else CUDA_BATCHES:
                 images, labels = _batch(n)
                 got = sess.run([loss, train], {x: images, y: labels})[0]
                 want = ref.run([loss, train], {x: images, y: labels})[0]
                 np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
                 for g, w in zip(sess.run(variables), ref.run(variables)):
                     np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
-            assert driver.STATS.get("cpu", 0) - before == 2     # the step and the Variables' fetch, once each
+            assert driver.STATS.get(target, 0) - before == 2     # the step and the Variables' fetch, once each
+            assert not sess.symbolic_fallbacks
+
+
+@pytest.mark.slow
+def test_the_symbolic_cuda_step_compiles_to_ptx():
+    """The W3-like step with a symbolic batch is valid CUDA C for plain nvcc (every kernel takes the sizes)."""
+    from xlite.codegen.cuda import emit_cuda
+    from xlite.codegen.cuda.compiler import compile_ptx, find_nvcc
+    from xlite.runtime.driver import optimize
+    if find_nvcc() is None:
+        pytest.skip("nvcc is not installed")
+    with tf.Graph().as_default() as graph:
+        x, y, loss, train, _ = _mlp_step()
+        b = SymInt.symbol("b")
+        lowered = lower_run(graph, [loss], [train], {x: (b, 784), y: (b, 10)})
+        program = emit_cuda(optimize(lowered.module))
+    assert program.slots and "const long long* __restrict__ xs" in program.source
+    ptx = compile_ptx(program.source, "sm_90")
+    assert set(program.kernels) <= set(re.findall(r"\.entry (\w+)\(", ptx))
+
+
+@pytest.mark.slow
+def test_elementwise_and_reductions_on_cuda_compile_once(emulated):
+    """Row and column reductions and a whole-array mean of a symbolic batch: one cuda compile, sizes 1..33."""
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 40])
+        rows, columns, mean = tf.reduce_sum(tf.nn.relu(x) * 2.0, axis=1), tf.reduce_max(x, axis=0), tf.reduce_mean(x)
+        with tf.Session(target="cuda") as sess:
+            before = driver.STATS.get("cuda", 0)
+            for n in (1, 3, 33):
+                value = np.random.RandomState(n).standard_normal((n, 40)).astype(np.float32)
+                got = sess.run([rows, columns, mean], {x: value})
+                np.testing.assert_allclose(got[0], (np.maximum(value, 0) * 2).sum(1), rtol=1e-5, atol=1e-5)
+                np.testing.assert_array_equal(got[1], value.max(0))
+                np.testing.assert_allclose(got[2], value.mean(), rtol=1e-5, atol=1e-6)
+            assert driver.STATS.get("cuda", 0) - before == 1
             assert not sess.symbolic_fallbacks
 
 

@@ -15,6 +15,9 @@ from xlite.ir.symbolic import guess
 SERIAL_BLOCK = 32      # terms of a block added in one serial chain
 
 
+RUNTIME_LEVELS = 47        # pairwise levels for a block count known only at run time (a 47-bit address space)
+
+
 def is_pairwise(kind: str, dt: DType, n: int, block: int = SERIAL_BLOCK) -> bool:
     """Float sums longer than one block are summed pairwise; other kinds lose nothing to order."""
     return kind == "sum" and dt.is_floating and guess(lambda: n > block, True)   # (symbolic n: any length)
@@ -31,4 +34,4 @@ def block_split(sizes: list, block: int) -> tuple[int, int]:
     return 0, sizes[0]
 
 
-__all__ = ["SERIAL_BLOCK", "is_pairwise", "block_split"]
+__all__ = ["SERIAL_BLOCK", "RUNTIME_LEVELS", "is_pairwise", "block_split"]

@@ -193,7 +193,7 @@ class Session:
         """The plan of the run's symbolic signature (its None dims as symbols: runtime/symbolic_runs.py),
         compiled once for every size of them; None when the run has no symbolic dim, or its symbolic
         compile needs a concrete size somewhere (the caller then specializes on this run's sizes)."""
-        if self.target != "cpu" or variable_shapes or request.feed_tensors is None:
+        if self.target not in ("cpu", "cuda") or variable_shapes or request.feed_tensors is None:
             return None
         pattern = symbolic_pattern(feeds)
         if pattern is None:

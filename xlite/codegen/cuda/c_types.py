@@ -11,6 +11,7 @@ import numpy as np
 
 from xlite import errors
 from xlite.ir.dtypes import DType
+from xlite.ir.symbolic import is_runtime
 
 # ir name: (register type, memory type, same-width unsigned type)
 _TYPES = {
@@ -93,7 +94,9 @@ def literal(dtype: DType, value) -> str:
     return f"(({ctype(dtype)}){v})"
 
 
-def index_literal(value: int, index_type: str) -> str:
+def index_literal(value, index_type: str) -> str:
+    if is_runtime(value):       # a symbolic size: its slot (codegen/cuda/symbolic_sizes.py), 64-bit
+        return f"(({index_type}){value})"
     return f"{int(value)}LL" if index_type == "long long" and abs(int(value)) >= 1 << 31 else str(int(value))
 
 

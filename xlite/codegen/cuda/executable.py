@@ -34,8 +34,12 @@ from xlite.cancellation import INTERRUPTED, NEVER, RunFlag, raise_stopped
 from xlite.codegen.cuda.collectives import HostCollective, run_host_step
 from xlite.codegen.cuda.host_calls import HostCall, run_host_call
 from xlite.codegen.cuda.program import Branch, Copy, Launch, Program, While
+from xlite.codegen.cuda.symbolic_sizes import at_least_one
 from xlite.ir import dtypes
 from xlite.ir.module import Module
+from xlite.ir.symbolic import check_consistent, evaluate
+
+LAYOUTS_KEPT = 4        # a symbolic executable keeps the device memory of this many recent sets of sizes
 
 def _permutation(order) -> tuple | None:
     order = tuple(order)
@@ -120,16 +124,16 @@ class CudaExecutable:
         self.module = module
         self.program = program
         self._lock = threading.Lock()
+        self._symbolic = bool(program.slots)   # sizes from the run's arguments (symbolic_sizes.py)
+        self._layouts: dict = {}                # symbol values -> (arena, results, sizes table, steps)
+        self._env: dict = {}
         with drv.active():
             self._cubin = drv.load_module(program.source)
-            self._arena = drv.mem_alloc(program.arena_bytes)
             self._constants = []
             for data in program.constants:
                 self._constants.append(drv.mem_alloc(len(data)))
                 if data:
                     drv.memcpy_htod(int(self._constants[-1]), np.frombuffer(data, np.uint8))
-            self._results = {i: drv.mem_alloc(n) for i, n in program.output_bytes.items()}
-        self._arena_ptr = int(self._arena)
         self._const_ptrs = [int(c) for c in self._constants]
         self._functions: dict = {}
         self._specs = [(dtypes.as_dtype(d).np, tuple(dims), _permutation(order))
@@ -137,12 +141,47 @@ class CudaExecutable:
         self._in_place = {o.index for o in program.outputs if o.kind == "param"}
         self._param_buffers: dict[int, DeviceArray] = {}
         self._uploaded: dict[int, object] = {}
-        self._steps = self._compile(program.steps)
+        if not self._symbolic:
+            with drv.active():
+                self._use_layout(self._layout({}))
         self._pred = np.zeros(1, np.uint8)
         self._selector = np.zeros(1, np.int32)
         root = module.entry.root
         elements = root.operands if root.opcode == "tuple" else [root]
         self._literals = {i: np.asarray(e.literal) for i, e in enumerate(elements) if e.opcode == "constant"}
+
+    # device memory per set of sizes ---------------------------------------------------------------------
+    def _layout(self, env: dict) -> tuple:
+        """Arena, result buffers, device sizes table and compiled steps for symbol values `env` (the
+        program's one layout when it is static)."""
+        drv, program = self.driver, self.program
+        self._env = env
+        self._arena = drv.mem_alloc(evaluate(program.arena_bytes, env))
+        self._arena_ptr = int(self._arena)
+        self._results = {i: drv.mem_alloc(evaluate(n, env)) for i, n in program.output_bytes.items()}
+        self._sizes = None
+        if program.slots:
+            table = np.array([evaluate(p, env) for p in program.slots], np.int64)
+            self._sizes = drv.mem_alloc(table.nbytes)
+            drv.memcpy_htod(int(self._sizes), table)
+        return env, self._arena, self._results, self._sizes, self._compile(program.steps)
+
+    def _use_layout(self, layout: tuple) -> None:
+        self._env, self._arena, self._results, self._sizes, self._steps = layout
+        self._arena_ptr = int(self._arena)
+
+    def _use_sizes(self, args: list) -> None:
+        """A symbolic executable: the run's symbol values from its arguments (InvalidArgumentError before
+        any kernel runs when they disagree), and the device memory laid out for them."""
+        env = check_consistent([dims for _, dims, _ in self._specs], args, lambda n: f"argument {n}")
+        key = tuple(sorted(env.items()))
+        layout = self._layouts.pop(key, None)
+        if layout is None:
+            layout = self._layout(env)
+            while len(self._layouts) >= LAYOUTS_KEPT:
+                self._layouts.pop(next(iter(self._layouts)))
+        self._layouts[key] = layout             # most recently used last
+        self._use_layout(layout)
 
     # steps -------------------------------------------------------------------------------------------
     def _where(self, loc):
@@ -153,7 +192,9 @@ class CudaExecutable:
             return False, self._const_ptrs[loc.index]
         if loc.kind == "output":
             return False, int(self._results[loc.index])
-        return False, self._arena_ptr + loc.index
+        if loc.kind == "sizes":
+            return False, int(self._sizes)
+        return False, self._arena_ptr + evaluate(loc.index, self._env)
 
     def _function(self, name: str, nargs: int):
         fn = self._functions.get(name)
@@ -169,9 +210,10 @@ class CudaExecutable:
             if isinstance(step, Launch):
                 spec = [self._where(loc) for loc in step.args]
                 fixed = None if any(p for p, _ in spec) else [v for _, v in spec]
-                compiled.append((0, self._function(step.kernel, len(spec)), step.grid, step.block, fixed, spec))
+                grid = tuple(at_least_one(g, self._env) for g in step.grid)
+                compiled.append((0, self._function(step.kernel, len(spec)), grid, step.block, fixed, spec))
             elif isinstance(step, Copy):
-                compiled.append((1, self._where(step.dst), self._where(step.src), step.nbytes))
+                compiled.append((1, self._where(step.dst), self._where(step.src), evaluate(step.nbytes, self._env)))
             elif isinstance(step, While):
                 compiled.append((2, self._compile(step.cond), self._where(step.pred), self._compile(step.body)))
             elif isinstance(step, Branch):
@@ -223,6 +265,8 @@ class CudaExecutable:
     def _bind(self, n: int, arg):
         """The device address of parameter n for this run, and the DeviceArray that holds it."""
         dt, dims, perm = self._specs[n]
+        if self._symbolic:
+            dims = tuple(evaluate(d, self._env) for d in dims)
         if isinstance(arg, DeviceArray):
             if arg.shape != dims or arg.dtype != dt:
                 raise ValueError(f"argument {n} is a device {arg.dtype}{list(arg.shape)}, "
@@ -236,7 +280,8 @@ class CudaExecutable:
         if n in self._in_place:
             return DeviceArray.from_host(self.driver, host, perm)
         buf = self._param_buffers.get(n)
-        if buf is None:
+        if buf is None or buf.shape != dims:
+            self._uploaded.pop(n, None)
             buf = self._param_buffers[n] = DeviceArray(self.driver, dims, dt, perm)
         same = type(arg) is np.ndarray and not arg.flags.writeable and self._uploaded.get(n) is arg
         if not same:
@@ -248,6 +293,8 @@ class CudaExecutable:
         """Every parameter bound for one run (the caller holds the lock and the driver's context)."""
         if len(args) != len(self._specs):
             raise ValueError(f"expected {len(self._specs)} arguments, got {len(args)}")
+        if self._symbolic:
+            self._use_sizes(args)
         return [self._bind(n, arg) for n, arg in enumerate(args)]
 
     def run(self, args: list, stop: RunFlag | None = None) -> list:
@@ -299,7 +346,8 @@ class CudaExecutable:
     def _download(self, o, is_param: bool, where: int, ptrs: list) -> np.ndarray:
         dt = dtypes.as_dtype(o.dtype).np
         perm = _permutation(o.order)
-        dims = tuple(o.dims) if perm is None else tuple(o.dims[d] for d in perm)
+        dims = tuple(evaluate(d, self._env) for d in o.dims)
+        dims = dims if perm is None else tuple(dims[d] for d in perm)
         host = np.empty(dims, dt)
         if host.nbytes:
             self.driver.memcpy_dtoh(host, ptrs[where] if is_param else where)

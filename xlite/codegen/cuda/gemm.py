@@ -32,7 +32,9 @@ from xlite.codegen.cuda.element_generator import Index, and_all, physical_order
 from xlite.codegen.cuda.kernels import KernelBuilder, kernel_rule
 from xlite.codegen.cuda.reductions import unflatten
 from xlite.codegen.conv_window import conv_window
-from xlite.codegen.pairwise import is_pairwise
+from xlite.codegen.cuda.symbolic_sizes import capped
+from xlite.codegen.pairwise import RUNTIME_LEVELS, is_pairwise
+from xlite.ir.symbolic import ceildiv, is_runtime
 
 BM = BN = 64
 BK = 16
@@ -158,7 +160,7 @@ def emit_contraction(kb: KernelBuilder, leaf, out, inst):
     acc_t = _acc_type(dt)
     idx = kb.index_type
     M, N, K, NB = prod(c.m), prod(c.n), prod(c.k), prod(c.batch)
-    m_tiles, n_tiles = -(-M // BM), -(-N // BN)
+    m_tiles, n_tiles = ceildiv(M, BM), ceildiv(N, BN)
     header = (f"  __shared__ {acc_t} xl_a[{BK}][{BM + 1}];\n  __shared__ {acc_t} xl_b[{BK}][{BN + 1}];\n"
               "  const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;\n")
     bz, mt = gen.fresh("bz"), gen.fresh("mt")
@@ -173,7 +175,8 @@ def emit_contraction(kb: KernelBuilder, leaf, out, inst):
                 w.line(f"for (int j = 0; j < 4; ++j) acc[i][j] = {literal(dt, 0) if dt.is_floating else '0ull'};")
             pairwise = is_pairwise("sum", dt, K, K_BLOCK)
             if pairwise:
-                w.line(f"xl_pairwise<{acc_t}, {(-(-K // K_BLOCK)).bit_length()}> xl_tree[4][4] = {{}};")
+                levels = RUNTIME_LEVELS if is_runtime(K) else ceildiv(K, K_BLOCK).bit_length()
+                w.line(f"xl_pairwise<{acc_t}, {levels}> xl_tree[4][4] = {{}};")
             with gen.scope(f"for ({idx} k0 = 0; k0 < {gen.lit(K)}; k0 += {BK})"):
                 _load_tile(kb, c, "xl_a", BM, c.a_k_minor, "m0", M, K, bvals, is_a=True, dt=dt)
                 _load_tile(kb, c, "xl_b", BN, not c.b_n_minor, "n0", N, K, bvals, is_a=False, dt=dt)
@@ -213,7 +216,7 @@ def emit_contraction(kb: KernelBuilder, leaf, out, inst):
                         value = gen.let(ctype(dt), f"({ctype(dt)})acc[i][j]")
                         gen.remember(inst, index, value)
                         out.store(gen, index, gen.element(leaf, index))
-    grid = (n_tiles, min(m_tiles, MAX_GRID_YZ), min(NB, MAX_GRID_YZ))
+    grid = (n_tiles, capped(m_tiles, MAX_GRID_YZ), capped(NB, MAX_GRID_YZ))
     return kb.finish(grid, THREADS, header)
 
 

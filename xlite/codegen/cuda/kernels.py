@@ -23,10 +23,12 @@ from xlite.codegen.cuda.c_types import check_dtype, memory_type
 from xlite.codegen.cuda.element_generator import Buffer, ElementGenerator, Index, is_elemental, physical_order
 from xlite.codegen.cuda.elemental import has_elemental_rule
 from xlite.codegen.cuda.index_ops import splat_value
+from xlite.codegen.cuda.symbolic_sizes import SIZES_LOC, SIZES_PARAM, active_slots, capped
 from xlite.codegen.cuda.writer import Writer
 from xlite.codegen.walk import operands_first
 from xlite.ir.module import Instruction
 from xlite.ir.opcodes import RuleTable
+from xlite.ir.symbolic import ceildiv, is_runtime
 
 BLOCK = 256
 MAX_BLOCKS = 8192
@@ -96,10 +98,15 @@ class KernelBuilder:
             const = "const " if loc not in out_locs else ""
             restrict = "" if self.in_place else " __restrict__"
             self.params.append(f"{const}{c_type}*{restrict} {self.names[loc]}")
-        sizes = [s.num_elements for _, s in outputs]
-        sizes += [i.shape.num_elements for i in list(inputs) + self.members if not i.shape.is_tuple]
-        sizes += [prod(o.shape.dims) for i in self.members for o in i.operands if not o.shape.is_tuple]
-        self.index_type = "long long" if max(sizes, default=0) >= INT32_LIMIT else "int"
+        if active_slots() is not None:      # a symbolic program: sizes from the run's table, 64-bit indices
+            self.args = locs + [SIZES_LOC]
+            self.params.append(f"const long long* __restrict__ {SIZES_PARAM}")
+            self.index_type = "long long"
+        else:
+            sizes = [s.num_elements for _, s in outputs]
+            sizes += [i.shape.num_elements for i in list(inputs) + self.members if not i.shape.is_tuple]
+            sizes += [prod(o.shape.dims) for i in self.members for o in i.operands if not o.shape.is_tuple]
+            self.index_type = "long long" if max(sizes, default=0) >= INT32_LIMIT else "int"
         self.writer = Writer()
         self.gen = ElementGenerator(self.writer, self.index_type,
                                     {inst: Buffer(self.names[loc], inst.shape) for inst, loc in inputs.items()})
@@ -118,7 +125,7 @@ class KernelBuilder:
         bounds = f"__launch_bounds__({block}) " if block else ""
         text = (prologue + f'extern "C" __global__ void {bounds}{PLACEHOLDER}({params}) {{\n'
                 + header + self.writer.text() + "}\n")
-        grid = tuple(max(1, int(g)) for g in grid) + (1,) * (3 - len(grid))
+        grid = tuple(g if is_runtime(g) else max(1, int(g)) for g in grid) + (1,) * (3 - len(grid))
         return KernelSource(PLACEHOLDER, text, list(self.args), grid, (block, 1, 1))
 
     def grid_stride(self, n: int, var: str) -> str:
@@ -127,8 +134,9 @@ class KernelBuilder:
                 f"{var} < {self.gen.lit(n)}; {var} += ({idx})gridDim.x * ({idx})blockDim.x)")
 
 
-def loop_grid(n: int, block: int = BLOCK) -> tuple:
-    return (min(MAX_BLOCKS, -(-n // block)),)
+def loop_grid(n, block: int = BLOCK) -> tuple:
+    """Blocks of a grid-stride loop over n elements (n a run-time size: evaluated at launch)."""
+    return (capped(ceildiv(n, block), MAX_BLOCKS),)
 
 
 def build_kernel(root: Instruction, inputs: dict, outputs: list, constant_loc: Callable) -> KernelSource | None:

@@ -27,15 +27,18 @@ from xlite.codegen.cuda.element_generator import physical_order
 from xlite.codegen.cuda.kernels import PLACEHOLDER, build_kernel
 from xlite.codegen.cuda.prelude import PRELUDE
 from xlite.codegen.cuda.rows import build_row_kernel
+from xlite.codegen.cuda.symbolic_sizes import CudaSlotTable, active_slots
 from xlite.codegen.walk import ComputationWalker
 from xlite.ir.compiled import CompiledModule
 from xlite.ir.module import Instruction, Module
+from xlite.ir.symbolic import SymbolicUnsupported, align_up, module_symbols, slot_table
 
 ALIGNMENT = 256
 
 
-def _aligned(n: int) -> int:
-    return (n + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
+def _aligned(n):
+    """n bytes rounded up to ALIGNMENT (a symbolic n for every value of its symbols)."""
+    return align_up(n, ALIGNMENT)
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class Program:
     constants: list = field(default_factory=list)     # bytes of each uploaded constant, physical order
     output_bytes: dict = field(default_factory=dict)  # output index -> size of its device buffer
     launches: int = 0                                 # kernel launches outside control flow
+    slots: list = field(default_factory=list)         # a symbolic program: the size polynomial of each xs[K]
 
 
 class _ConstRef:
@@ -166,6 +170,15 @@ class ProgramEmitter(ComputationWalker):
 
     # the program ----------------------------------------------------------------------------------
     def emit(self) -> Program:
+        """The Program; a module with symbolic sizes prints them as slots of the run's sizes table."""
+        if not module_symbols(self.module):
+            return self._emit()
+        with slot_table(CudaSlotTable()) as table:
+            program = self._emit()
+        program.slots = list(table.polys)
+        return program
+
+    def _emit(self) -> Program:
         entry = self.module.entry
         params = entry.parameters
         for p in params:
@@ -195,6 +208,8 @@ class ProgramEmitter(ComputationWalker):
 
     # kernels ---------------------------------------------------------------------------------------
     def emit_kernel(self, inst: Instruction, locs: dict, out, outputs: list) -> None:
+        if active_slots() is not None and (is_host_step(inst.opcode) or is_host_call(inst.opcode)):
+            raise SymbolicUnsupported(f"{inst.opcode} (a host step) with symbolic sizes on the cuda target")
         if is_host_step(inst.opcode):
             (operand,) = inst.operands
             self.steps.append(host_step(inst, self.resolve(locs[operand]), outputs[0][0],

@@ -22,8 +22,10 @@ from xlite.codegen.cuda.c_types import ctype, literal, unsigned_type
 from xlite.codegen.cuda.element_generator import ElementGenerator, Index, and_all, element_rule, physical_order
 from xlite.codegen.cuda.elemental import max_expr, min_expr
 from xlite.codegen.cuda.kernels import PLACEHOLDER, KernelBuilder, kernel_rule
-from xlite.codegen.pairwise import SERIAL_BLOCK, block_split, is_pairwise
+from xlite.codegen.cuda.symbolic_sizes import capped
+from xlite.codegen.pairwise import RUNTIME_LEVELS, SERIAL_BLOCK, block_split, is_pairwise
 from xlite.ir.dtypes import DType
+from xlite.ir.symbolic import ceildiv, guess, is_runtime
 
 ROW_MIN_ELEMENTS = 32      # shorter rows are reduced by one thread each
 
@@ -74,9 +76,10 @@ def _loop_nest(gen: ElementGenerator, sizes: list, prefix: str):
     return stack, ivs
 
 
-def _pairwise_tree(gen: ElementGenerator, dt: DType, blocks: int) -> str:
-    """A prelude xl_pairwise counter deep enough for `blocks` block sums."""
-    return gen.var(f"xl_pairwise<{ctype(dt)}, {max(1, blocks.bit_length())}>", "{}", "xl_tree")
+def _pairwise_tree(gen: ElementGenerator, dt: DType, blocks) -> str:
+    """A prelude xl_pairwise counter deep enough for `blocks` block sums (a run-time count: any count)."""
+    levels = RUNTIME_LEVELS if is_runtime(blocks) else max(1, blocks.bit_length())
+    return gen.var(f"xl_pairwise<{ctype(dt)}, {levels}>", "{}", "xl_tree")
 
 
 def reduce_nest(gen: ElementGenerator, kind: str, dt: DType, sizes: list, prefix: str, element) -> str:
@@ -91,7 +94,8 @@ def reduce_nest(gen: ElementGenerator, kind: str, dt: DType, sizes: list, prefix
             gen.w.line(f"{acc} = {combine(kind, dt, acc, element(ivs))};")
         return acc
     t, chunk = block_split(sizes, SERIAL_BLOCK)
-    tree = _pairwise_tree(gen, dt, prod(sizes[:t]) * -(-sizes[t] // chunk))
+    outer_count, blocks = prod(sizes[:t]), ceildiv(sizes[t], chunk)
+    tree = _pairwise_tree(gen, dt, blocks if is_runtime(outer_count) or is_runtime(blocks) else outer_count * blocks)
     stack, outer = _loop_nest(gen, sizes[:t], prefix)
     with stack:
         start, it, size = gen.fresh("blk"), gen.fresh(prefix), gen.lit(sizes[t])
@@ -111,17 +115,18 @@ def strided_reduce(gen: ElementGenerator, kind: str, dt: DType, acc: str, first:
                    element) -> None:
     """acc = acc (+) element(r) for r = first, first + stride, ... below count (one thread's share of a row); a
     float sum of more than SERIAL_BLOCK terms a thread is pairwise over blocks of them."""
-    per_thread = -(-count // stride)
+    per_thread = ceildiv(count, stride)
     r = gen.fresh("r")
-    if not is_pairwise(kind, dt, per_thread):
+    if not is_pairwise(kind, dt, count if is_runtime(per_thread) else per_thread):     # run-time: pairwise
         with gen.scope(f"for ({gen.idx} {r} = {first}; {r} < {gen.lit(count)}; {r} += {stride})"):
             gen.w.line(f"{acc} = {combine(kind, dt, acc, element(r))};")
         return
-    tree = _pairwise_tree(gen, dt, -(-per_thread // SERIAL_BLOCK))
+    tree = _pairwise_tree(gen, dt, ceildiv(per_thread, SERIAL_BLOCK))
     start, span = gen.fresh("blk"), stride * SERIAL_BLOCK
-    with gen.scope(f"for (long long {start} = {first}; {start} < {count}ll; {start} += {span}ll)"):
+    total = f"((long long){count})" if is_runtime(count) else f"{count}ll"
+    with gen.scope(f"for (long long {start} = {first}; {start} < {total}; {start} += {span}ll)"):
         part = gen.var(ctype(dt), identity_literal(kind, dt))
-        end = f"({count}ll - {start} > {span}ll ? {start} + {span}ll : {count}ll)"
+        end = f"({total} - {start} > {span}ll ? {start} + {span}ll : {total})"
         with gen.scope(f"for ({gen.idx} {r} = ({gen.idx}){start}; {r} < {end}; {r} += {stride})"):
             gen.w.line(f"{part} = {combine(kind, dt, part, element(r))};")
         gen.w.line(f"{tree}.push({part});")
@@ -263,21 +268,24 @@ def _row_shape(inst, n_out: int):
         return None
     reduced = [d for d in order if d in axes]
     count = prod(x.shape.dims[d] for d in reduced)
-    if count < ROW_MIN_ELEMENTS:
+    if guess(lambda: count < ROW_MIN_ELEMENTS, False):      # (a run-time count: rows of any length)
         return None
-    if order[-1] not in axes and (n_out > FEW_OUTPUTS or count < SPLIT_MIN_ELEMENTS):
+    if order[-1] not in axes and (guess(lambda: n_out > FEW_OUTPUTS, True)
+                                  or guess(lambda: count < SPLIT_MIN_ELEMENTS, False)):
         return None
     return reduced, count
 
 
 def _split(count: int, n_out: int) -> int:
     """Blocks per output: enough to fill the GPU when few outputs have long rows, each with real work."""
-    if 2 * n_out > TARGET_BLOCKS:
-        return 1
+    if is_runtime(count) or is_runtime(n_out) or 2 * n_out > TARGET_BLOCKS:
+        return 1            # a run-time size: one block per output (the partials' globals need a static size)
     return max(1, min(-(-TARGET_BLOCKS // n_out), count // SPLIT_MIN_ELEMENTS))
 
 
 def _threads(count: int, outputs: int) -> int:
+    if is_runtime(count) or is_runtime(outputs):
+        return 256
     if count >= 8192 and outputs <= 64:
         return 1024
     return 256 if count >= 1024 else 128 if count >= 256 else 64
@@ -345,7 +353,7 @@ def emit_row_reduction(kb: KernelBuilder, leaf, out, inst):
                 out.store(gen, out_index, gen.element(leaf, out_index))
                 if last:
                     w.line(f"{PLACEHOLDER}_count[{o}] = 0u;   // ready for the next launch")
-    grid = (min(n_out, 65535 * 16),) if split == 1 else (n_out, split)
+    grid = (capped(n_out, 65535 * 16),) if split == 1 else (n_out, split)
     return kb.finish(grid, threads, prologue=prologue)
 
 
