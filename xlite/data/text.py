@@ -52,6 +52,30 @@ class HostString:
     def __repr__(self) -> str:
         return f"<tf.Tensor '{self.name}' shape={self.shape} dtype=string (host)>"
 
+    def __getitem__(self, key):
+        """x[i], x[a:b], x[..., i]: Python indices (ints, slices, Ellipsis, None) of a string, per element."""
+        keys = key if isinstance(key, tuple) else (key,)
+        if not all(k is None or k is Ellipsis or isinstance(k, (int, slice, np.integer)) for k in keys):
+            raise errors.unimplemented("indexing a dataset function's string with a tensor (only Python ints "
+                                       "and slices index it)")
+        if self.shape.ndims is None:
+            raise errors.unimplemented("indexing a dataset function's string of unknown rank")
+        dims = [1 << 30 if d is None else d for d in self.shape.as_list()]     # unknown: any index fits
+        try:
+            picked = np.shape(np.broadcast_to(np.int8(0), dims)[key])       # the result's rank (no memory)
+        except IndexError as e:
+            raise errors.InvalidArgumentError(None, None, f"{e} (indexing {self.name})") from None
+        known = all(d is not None for d in self.shape.as_list())
+        out = HostString(self.program, picked if known else [None] * len(picked), f"{self.name}_item")
+
+        def step(values, feeds):
+            try:
+                values[out] = np.asarray(values[self], dtype=object)[key]
+            except IndexError as e:
+                raise errors.InvalidArgumentError(None, None, f"{e} (indexing {self.name})") from None
+        self.program.steps.append(step)
+        return out
+
 
 def read_file(filename, name=None):
     """The bytes of the file a string names (tf.io.read_file): a HostString inside a dataset function,

@@ -11,6 +11,7 @@ from xlite.frontend.gradients import grad_rule, no_gradient
 from xlite.frontend import execution_hook
 from xlite.frontend.graph import GraphKeys, Operation, Tensor, executing_eagerly, get_default_graph
 from xlite.frontend.op_registry import lowering, make_op
+from xlite.frontend.string_ops import HOST_OPS
 from xlite.frontend.tensor_shape import TensorShape
 from xlite.ir import dtypes
 
@@ -31,6 +32,8 @@ def placeholder(dtype, shape=None, name=None) -> Tensor:
     shape = TensorShape(shape)
     op = make_op("Placeholder", [], {"dtype": dtype, "shape": shape}, name=name or "Placeholder",
                  output_shapes=[shape])
+    if dtype is dtypes.string:      # fed on the host: Session.run keeps its value from the executable
+        op.graph.add_to_collection(HOST_OPS, op)
     return op.outputs[0]
 
 

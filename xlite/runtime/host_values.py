@@ -17,6 +17,7 @@ import numpy as np
 
 from xlite import errors
 from xlite.frontend.graph import Tensor
+from xlite.frontend.slice_spec import strided_slice_spec
 from xlite.frontend.string_ops import bytes_array
 from xlite.runtime.feeds import validate_feed
 from xlite.ir import dtypes
@@ -75,7 +76,7 @@ class HostValues:
 def host_compute(op):
     """How the host computes `op`'s outputs from its inputs' values: a host op's own function, or
     NumPy's for an op that only moves strings (tf.identity, reshape, expand_dims, squeeze, stack,
-    concat, gather of a tf.string tensor); None for an op the executable computes."""
+    concat, gather, x[...] of a tf.string tensor); None for an op the executable computes."""
     compute = getattr(op, "_host_compute", None)
     if compute is None and op.outputs and op.outputs[0].dtype is dtypes.string and op.type in _MOVES:
         return lambda values: [bytes_array(_MOVES[op.type](op, *values))]
@@ -92,6 +93,27 @@ def _gather(op, params, indices, axis):
     return np.take(params, indices, axis=int(axis))
 
 
+def _strided_slice(op, x, begin, end, strides):
+    masks = {k: op.attrs.get(k, 0) for k in ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask",
+                                             "shrink_axis_mask")}
+    try:
+        spec = strided_slice_spec(list(x.shape), *[np.asarray(v).reshape(-1).tolist() for v in (begin, end, strides)],
+                                  **masks)
+    except ValueError as e:
+        raise errors.InvalidArgumentError(None, op, str(e)) from None
+    axis = 0
+    for d in spec.dims:
+        if d.shrink:
+            if not -x.shape[axis] <= d.start < x.shape[axis]:
+                raise errors.InvalidArgumentError(None, op, f"slice index {d.start} of dimension {axis} out of "
+                                                            "bounds.")
+            x = np.take(x, d.start, axis=axis)
+        else:
+            x = np.take(x, d.start + d.step * np.arange(d.size, dtype=np.int64), axis=axis)
+            axis += 1
+    return np.asarray(x, dtype=object).reshape(spec.result_dims)
+
+
 _MOVES = {
     "Identity": lambda op, x: x,
     "PlaceholderWithDefault": lambda op, x: x,      # when not fed
@@ -101,6 +123,7 @@ _MOVES = {
     "Pack": lambda op, *xs: np.stack(xs, op.attrs["axis"]),
     "ConcatV2": lambda op, *xs: np.concatenate(xs[:-1], int(xs[-1])),
     "GatherV2": _gather,
+    "StridedSlice": _strided_slice,
 }
 
 
@@ -186,7 +209,8 @@ def run(session, fetches, feed_dict, options=None, run_metadata=None):
         if compiled or mapper.target_ops else []
     computed = dict(zip(compiled, results))
     values = HostValues(session, {**numeric_feeds(graph, others), **strings}, computed)
-    return mapper.build({t: values.value(t) for t in mapper.unique_tensors()})
+    return mapper.build({t: bytes_array(values.value(t)) if t.dtype is dtypes.string else values.value(t)
+                         for t in mapper.unique_tensors()})
 
 
 def _sources(host: list, fed: set) -> tuple[list, set]:
