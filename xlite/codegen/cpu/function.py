@@ -187,11 +187,11 @@ def parallel_for(fc: FunctionContext, worker: ir.Function, args: list, extent: i
         b.call(worker, list(args) + [i64(0), i64(extent)] + ([i64(0)] if with_slot else []))
         return
     size = ceildiv(extent, threads * pieces_per_thread)
-    runner = _runner(fc.cg, worker, len(args), size, ceildiv(extent, size), extent, with_slot, len(stop))
-    shared = fc.alloca(I64, len(args) + len(stop) + 1)
-    b.store(i64(0), shared)
-    for k, a in enumerate(list(args) + list(stop)):
-        b.store(b.ptrtoint(a, I64), b.gep(shared, [i64(k + 1)], source_etype=I64))
+    runner = _runner(fc.cg, len(args), with_slot, len(stop))
+    shared = fc.alloca(I64, _SHARED_HEAD + len(args) + len(stop))
+    head = [i64(0), b.ptrtoint(worker, I64), i64(size), i64(ceildiv(extent, size)), i64(extent)]
+    for k, value in enumerate(head + [b.ptrtoint(a, I64) for a in list(args) + list(stop)]):
+        b.store(value, b.gep(shared, [i64(k)], source_etype=I64) if k else shared)
     create = fc.cg.declare("pthread_create", ir.IntType(32), [PTR, PTR, PTR, PTR])
     join = fc.cg.declare("pthread_join", ir.IntType(32), [I64, PTR])
 
@@ -211,15 +211,28 @@ def parallel_for(fc: FunctionContext, worker: ir.Function, args: list, extent: i
             b.call(join, [b.load(tid, typ=I64), ir.Constant(PTR, None)])
 
 
-def _runner(cg: CodegenModule, worker: ir.Function, n_pointers: int, size: int, pieces: int, extent: int,
-            with_slot: bool, n_stop: int = 0) -> ir.Function:
-    """`ptr runner(ptr ctx)`, ctx = {shared, slot}, shared = {next piece (atomic), pointers..., stop
-    words...}: runs pieces of `size` until all `pieces` are taken or a stop word is set."""
-    fc = cg.new_function(worker.name + ".runner", 0, arg_types=[PTR], ret=PTR, inline=False)
+_SHARED_HEAD = 5     # a parallel_for's shared words before its pointers: see _runner
+
+
+def _runner(cg: CodegenModule, n_pointers: int, with_slot: bool, n_stop: int = 0) -> ir.Function:
+    """`ptr runner(ptr ctx)`, ctx = {shared, slot}, shared = {next piece (atomic), worker, size, pieces,
+    extent, pointers..., stop words...}: runs worker's pieces of `size` until all `pieces` are taken or a
+    stop word is set. One per worker signature in a module (the worker is called through its pointer):
+    each runner costs the cold compile ~5 ms of LLVM time (#18)."""
+    runners = cg.__dict__.setdefault("_parallel_runners", {})
+    key = (n_pointers, with_slot, n_stop)
+    if key in runners:
+        return runners[key]
+    fc = cg.new_function("parallel_runner", 0, arg_types=[PTR], ret=PTR, inline=False)
+    runners[key] = fc.fn
     b = fc.builder
     shared = b.inttoptr(b.load(fc.args[0], typ=I64), PTR)
     slot = b.load(b.gep(fc.args[0], [i64(1)], source_etype=I64), typ=I64)
-    pointers = [b.inttoptr(b.load(b.gep(shared, [i64(k + 1)], source_etype=I64), typ=I64), PTR)
+    words = [b.load(b.gep(shared, [i64(k + 1)], source_etype=I64), typ=I64) for k in range(_SHARED_HEAD - 1)]
+    worker_type = ir.FunctionType(VOID, [PTR] * n_pointers + [I64] * (3 if with_slot else 2))
+    worker = b.inttoptr(words[0], worker_type.as_pointer())
+    size, pieces, extent = words[1:]
+    pointers = [b.inttoptr(b.load(b.gep(shared, [i64(k + _SHARED_HEAD)], source_etype=I64), typ=I64), PTR)
                 for k in range(n_pointers + n_stop)]
     pointers, stop = pointers[:n_pointers], pointers[n_pointers:]
     head, body, done = fc.block("piece.head"), fc.block("piece.body"), fc.block("piece.done")
@@ -234,11 +247,11 @@ def _runner(cg: CodegenModule, worker: ir.Function, n_pointers: int, size: int, 
         b.cbranch(stop_requested(b, stop), done, take)
         b.position_at_end(take)
     piece = b.atomic_rmw("add", shared, i64(1), "seq_cst")
-    b.cbranch(b.icmp_signed("<", piece, i64(pieces)), body, done)
+    b.cbranch(b.icmp_signed("<", piece, pieces), body, done)
     b.position_at_end(body)
-    begin = b.mul(piece, i64(size))
-    end = b.add(begin, i64(size))
-    end = b.select(b.icmp_signed(">", end, i64(extent)), i64(extent), end)
+    begin = b.mul(piece, size)
+    end = b.add(begin, size)
+    end = b.select(b.icmp_signed(">", end, extent), extent, end)
     b.call(worker, pointers + [begin, end] + ([slot] if with_slot else []))
     if trace is not None:
         b.store(i64(1), ran)
