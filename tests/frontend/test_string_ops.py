@@ -147,6 +147,8 @@ def test_ops_that_move_strings_run_on_the_host(graph):
     assert list(w) == [b"1", b"2"] and list(b) == [b"a", b"1 2"] and list(n) == [2.0, 3.0]
     with pytest.raises(tf.errors.UnimplementedError, match="Reverse.*tf.string"):
         _run(tf.reverse(p, [0]), {p: ["a"]})
+    with pytest.raises(tf.errors.UnimplementedError, match="Cast 'Cast' reads a tf.string tensor"):
+        _run(tf.cast(p, tf.float32), {p: ["1"]})
 
 
 def test_decode_csv_and_vocabulary_lookup_read_any_host_string(graph):

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import weakref
 
+from xlite import errors
 from xlite.frontend.graph import Operation, Tensor
 from xlite.frontend.lower import needed_ops
 from xlite.frontend.string_ops import HOST_OPS      # the graph collection listing ops the host runs
+from xlite.ir import dtypes
 from xlite.runtime import host_values
 
 _needed: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # Session -> {run key: [ops]}
@@ -85,11 +87,22 @@ def _host_ops_of_run(session, fetches, feed_dict) -> list[Operation]:
             return []               # the run's own feed validation raises TF's error for the key
         fed = {t for t in fed if isinstance(t, Tensor)}
         needed = needed_ops(mapper.unique_tensors(), mapper.target_ops, fed)
+        _check_no_compiled_string_reader(needed)
         ops = [op for op in needed if getattr(op, "_host_provider", None) is not None
                or getattr(op, "_host_compute", None) is not None]
         if key is not None:
             per_session[key] = ops
     return ops
+
+
+def _check_no_compiled_string_reader(ops: list[Operation]) -> None:
+    """A compiled op reading a tf.string raises TF's kind of error here, naming it, before any compile."""
+    for op in ops:
+        if (op.type not in ("Shape", "Size", "Rank") and getattr(op, "_host_provider", None) is None
+                and host_values.host_compute(op) is None and any(t.dtype is dtypes.string for t in op.inputs)):
+            raise errors.UnimplementedError(
+                None, op, f"{op.type} '{op.name}' reads a tf.string tensor: compiled ops take numbers only "
+                          "(tf.strings.to_number, tf.strings.length, ... turn strings into numbers on the host)")
 
 
 def _key(fetches):
