@@ -235,6 +235,8 @@ def test_eager_string_ops():
         ds = tf.data.Dataset.from_tensor_slices(["1,2", "3,4"]).map(
             lambda s: (tf.strings.to_number(tf.strings.split(s, ",")), tf.strings.upper(s)))
         assert [(n.numpy().tolist(), u.numpy()) for n, u in ds] == [([1.0, 2.0], b"1,2"), ([3.0, 4.0], b"3,4")]
+        with pytest.raises(tf.errors.UnimplementedError, match="Cast of a tf.string tensor"):
+            tf.cast(c, tf.float32)
         with pytest.raises(tf.errors.UnimplementedError, match="StringLength.*in a tf.function"):
             tf.function(lambda s: tf.strings.length(s) * 2)(c)
 

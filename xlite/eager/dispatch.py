@@ -116,6 +116,9 @@ def execute(op_type: str, inputs, attrs, name, n_outputs, output_shapes) -> reco
     attrs = attrs or {}
     if "_key" in attrs and not attrs.get("seed") and not attrs.get("seed2"):
         attrs = dict(attrs, _key=random_state.unseeded_key)    # unseeded random ops share one kernel
+    if any(getattr(t, "dtype", None) is dtypes.string for t in inputs):
+        raise errors.unimplemented(f"{op_type} of a tf.string tensor: compiled ops take numbers only "
+                                   "(tf.strings ops work on strings)")
     arrays, tensors, variable = _input_arrays(op_type, inputs)
     key = _signature(op_type, attrs, arrays)
     kernel = _kernels.get(key)
