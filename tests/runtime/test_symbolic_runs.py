@@ -119,7 +119,10 @@ def test_size_zero_and_sizes_that_disagree():
                 sess.run(y, {x: np.ones((3, 2)), z: np.ones((4, 2))})
 
 
-def test_the_executable_checks_symbolic_sizes_before_native_code_runs():
+@pytest.mark.parametrize("target", ["cpu", pytest.param("cuda", marks=pytest.mark.slow)])
+def test_the_executable_checks_symbolic_sizes_before_native_code_runs(target, request):
+    if target == "cuda":
+        request.getfixturevalue("emulated")
     with tf.Graph().as_default() as graph:
         x = tf.placeholder(tf.float32, [None, 2], name="x")
         z = tf.placeholder(tf.float32, [None, 2], name="z")
@@ -127,9 +130,10 @@ def test_the_executable_checks_symbolic_sizes_before_native_code_runs():
         b = SymInt.symbol("b")
         lowered = lower_run(graph, [y], [], {x: (b, 2), z: (b, 2)})
         assert "f32[b,2]" in str(lowered.module.entry.parameters[0].shape)
-        executable = driver.compile(lowered.module, "cpu")
+        executable = driver.compile(lowered.module, target)
         two, three = np.full((3, 2), 2.0, np.float32), np.full((3, 2), 3.0, np.float32)
         np.testing.assert_array_equal(executable.run([two, three])[0], np.full((3, 2), 6.0))
+        np.testing.assert_array_equal(executable.run([two[:1], three[:1]])[0], np.full((1, 2), 6.0))
         with pytest.raises(errors.InvalidArgumentError, match="argument 1"):
             executable.run([np.ones((3, 2), np.float32), np.ones((1000, 2), np.float32)])
 
