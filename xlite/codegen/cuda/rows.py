@@ -19,6 +19,7 @@ from xlite.codegen.cuda.c_types import ctype
 from xlite.codegen.cuda.element_generator import Index, physical_order
 from xlite.codegen.cuda.kernels import KernelBuilder, KernelSource
 from xlite.codegen.cuda.reductions import block_reduce, combine, identity_literal, strided_reduce, unflatten
+from xlite.codegen.cuda.symbolic_sizes import capped
 from xlite.codegen.rows import plan_rows
 from xlite.ir.module import Instruction
 from xlite.ir.opcodes import op_info
@@ -115,7 +116,7 @@ def emit_row_kernel(kb: KernelBuilder, root: Instruction, out) -> KernelSource:
             row_elements(lambda index: out.store(gen, index, gen.element(root, index)))
     for inst in keep:
         gen.buffers.pop(inst)
-    return kb.finish((min(n_rows, 1 << 20),), threads)
+    return kb.finish((capped(n_rows, 1 << 20),), threads)
 
 
 def build_row_kernel(root: Instruction, inputs: dict, outputs: list, constant_loc) -> KernelSource:

@@ -26,6 +26,7 @@ from xlite.codegen.cuda.element_generator import Index, physical_order
 from xlite.codegen.cuda.index_ops import clamped_starts
 from xlite.codegen.cuda.kernels import BLOCK, KernelBuilder, kernel_rule, loop_grid
 from xlite.codegen.cuda.reductions import combine, unflatten
+from xlite.codegen.cuda.symbolic_sizes import capped
 
 
 ATOMIC_DTYPES = ("f32", "f64", "s32", "u32", "s64")   # those xl_atomic_add (prelude.py) accumulates
@@ -120,7 +121,7 @@ def _emit_atomic_scatter_add(kb: KernelBuilder, out, inst, columns: int, count: 
     with gen.scope(f"for ({it} {col} = blockIdx.x; {col} < {gen.lit(columns)}; {col} += gridDim.x)"):
         _column(kb, out, inst, col, lambda a: f"for ({it} {a} = threadIdx.x; {a} < {gen.lit(size)}; "
                                               f"{a} += {ATOMIC_THREADS})", update_loop, add)
-    return kb.finish((min(columns, 65535),), ATOMIC_THREADS)
+    return kb.finish((capped(columns, 65535),), ATOMIC_THREADS)
 
 
 @kernel_rule("select_and_scatter")
