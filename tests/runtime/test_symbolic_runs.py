@@ -1,6 +1,6 @@
-"""Symbolic run signatures: a None dim of a feed compiles once for every batch size (cpu), with results
-equal to the interpreter's; what needs a concrete size specializes; sizes that disagree never reach
-native code."""
+"""Symbolic run signatures: a None dim of a feed compiles once for every batch size (cpu, and cuda on
+its emulator), with results equal to the interpreter's; what needs a concrete size specializes; sizes
+that disagree never reach native code."""
 import re
 
 import numpy as np
