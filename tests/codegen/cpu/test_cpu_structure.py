@@ -232,8 +232,13 @@ def test_big_loops_split_over_threads(monkeypatch):
         return [flat, nested, b.reduce(b.emit("exp", (p,)), "sum", (1,))]
     m = module_from(build, [("f32", (1031, 1027)), ("f32", (1027,))])
     check(m, [x, v], ulps=4, rtol=1e-5)
-    starts = emit_llvm_ir(with_naive_buffers(m))[0].count("call i32 @\"pthread_create\"")
+    text = emit_llvm_ir(with_naive_buffers(m))[0]
+    starts = text.count("call i32 @\"pthread_create\"")
     assert starts >= 3 * 2 and starts % 2 == 0          # sin, exp, tanh at least, each on 2 more threads
+    # cold compile (#18): one thread runner per worker signature, and no kernel inlined into its callers
+    assert text.count('define internal ptr @"parallel_runner') < starts // 2
+    kernels = [line for line in text.splitlines() if line.startswith('define internal void @"k')]
+    assert kernels and all(" noinline " in line for line in kernels)
 
 
 def test_big_results_are_recycled_only_when_dropped():
