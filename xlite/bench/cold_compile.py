@@ -103,7 +103,7 @@ def run_compile_workload(workload, target: str, with_jax: bool, settings: Settin
 def _compile_rounds(workload, target: str, with_jax: bool, settings: Settings, pycache: str | None) -> dict:
     """Each round: xlite cold, xlite cached, then JAX cold, so the two systems alternate and share the
     machine's load of the moment (cold_over_jax is the median of per-round ratios)."""
-    cold, cached, jax_cold, paired, paired_cpu = [], [], [], [], []
+    cold, cached, jax_cold, jax_cpu, paired, paired_cpu = [], [], [], [], [], []
     status, probes, failed = "ok", [], False
     jax_status = "ok" if with_jax else None
     for _ in range(settings.compile_rounds):
@@ -127,6 +127,7 @@ def _compile_rounds(workload, target: str, with_jax: bool, settings: Settings, p
                 jax_status = probe["status"]
             else:
                 jax_cold.append(probe["total_s"])
+                jax_cpu.append(probe.get("cpu_s"))
                 if round_cold is not None:
                     paired.append(round_cold / probe["total_s"])
                     if "cpu_s" in probe and "cpu_s" in probes[-1]["cold"]:
@@ -140,7 +141,7 @@ def _compile_rounds(workload, target: str, with_jax: bool, settings: Settings, p
            "cold_over_cached": (float(np.median([a / b for a, b in zip(cold, cached)]))
                                 if cold and cached else None),
            "jax": None if jax_status is None else {"status": jax_status, "cold_s": _median(jax_cold),
-                                                    "rounds_s": jax_cold}}
+                                                    "rounds_s": jax_cold, "cpu_rounds_s": jax_cpu}}
     if paired:
         row["cold_over_jax"] = float(np.median(paired))
         row["cold_over_jax_rounds"] = paired
