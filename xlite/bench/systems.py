@@ -141,7 +141,7 @@ def executable_stats(executable) -> dict:
     elif cached:
         stats["peak_bytes"], stats["peak_from"] = executable.peak_bytes, "buffer assignment"
     if plan is not None and getattr(plan, "arena_bytes", None) is not None:
-        stats["arena_bytes"] = int(plan.arena_bytes)
+        stats["arena_bytes"] = int(nominal(plan.arena_bytes))
     launches = getattr(getattr(executable, "program", None), "launches", None)   # CudaExecutable
     if isinstance(launches, int):
         stats["launches"] = launches
