@@ -62,9 +62,9 @@ class CodegenModule:
 
     def new_function(self, name: str, nargs: int, linkage: str = "internal",
                      arg_types=None, ret: ir.Type = VOID, inline: bool = True) -> "FunctionContext":
-        """`inline=False` for kernels, their thread runners and split workers: inlined, LLVM would
-        optimize a kernel twice (into the entry's serial call and into its runner) and cold compiles grow
-        by half (#18: the symbolic W3 step's -O3 time 450 -> 220 ms), for a call per kernel per piece."""
+        """`inline=False` for kernels, their thread runners and split workers: a runner inlined into the
+        entry (its call for thread 0) and kept for pthread_create made LLVM optimize each parallel kernel
+        twice (#18: the symbolic W3 step's -O3 time 330-440 -> 170-220 ms), for a call per piece."""
         fnty = ir.FunctionType(ret, arg_types or [PTR] * nargs)
         fn = ir.Function(self.module, fnty, name=self.unique_name(name))
         fn.linkage = linkage
