@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 from xlite import errors
 from xlite.frontend.lower import _TF_PROTO_DTYPE as _TF_TYPE_NAMES
-from xlite.ir.symbolic import has_symbolic
+from xlite.ir.symbolic import evaluate, has_symbolic
 from xlite.ir.module import Instruction, Module
 from xlite.ir.shape import leaf_shapes
 
@@ -38,18 +38,39 @@ def memory_limit() -> int:
 
 def check_allocations(module: Module, device: str = "CPU") -> None:
     """Raises ResourceExhaustedError naming the first instruction whose array exceeds memory_limit(), and
-    InvalidArgumentError for one whose element count overflows int64 (as TF's TensorShape does)."""
+    InvalidArgumentError for one whose element count overflows int64 (as TF's TensorShape does).
+    Arrays of a symbolic size are checked at each run's sizes instead (`check_sized_allocations`)."""
     limit = memory_limit()
+    for inst, shape in _allocations(module, symbolic=False):
+        _check(inst, shape, limit, device)
+
+
+def symbolic_allocations(module: Module) -> list:
+    """The (instruction, shape) of every array of a symbolic size a Module makes: what each run checks."""
+    return list(_allocations(module, symbolic=True))
+
+
+def check_sized_allocations(allocations: list, env: dict, device: str = "CPU") -> None:
+    """`check_allocations` for arrays of a symbolic size (`symbolic_allocations`) at symbol values `env`."""
+    limit = memory_limit()
+    for inst, shape in allocations:
+        _check(inst, shape.with_dims(evaluate(d, env) for d in shape.dims), limit, device)
+
+
+def _allocations(module: Module, symbolic: bool):
     for comp in module.all_computations():
         for inst in comp.instructions:
             for shape in leaf_shapes(inst.shape):
-                if not shape.is_static or has_symbolic(shape.dims):     # symbolic: sized at each run
-                    continue
-                elements = math.prod(shape.dims)
-                if elements > _INT64_MAX:
-                    raise errors.InvalidArgumentError(None, _op_of(inst), _overflow_message(shape.dims))
-                if elements * shape.dtype.itemsize > limit:
-                    raise errors.ResourceExhaustedError(None, _op_of(inst), oom_message(shape, device))
+                if shape.is_static and has_symbolic(shape.dims) == symbolic:
+                    yield inst, shape
+
+
+def _check(inst: Instruction, shape, limit: int, device: str) -> None:
+    elements = math.prod(shape.dims)
+    if elements > _INT64_MAX:
+        raise errors.InvalidArgumentError(None, _op_of(inst), _overflow_message(shape.dims))
+    if elements * shape.dtype.itemsize > limit:
+        raise errors.ResourceExhaustedError(None, _op_of(inst), oom_message(shape, device))
 
 
 def oom_message(shape, device: str = "CPU") -> str:
@@ -82,4 +103,5 @@ def allocation_errors():
         raise errors.ResourceExhaustedError(None, None, f"OOM when allocating tensor: {e}") from None
 
 
-__all__ = ["memory_limit", "check_allocations", "oom_message", "allocation_errors"]
+__all__ = ["memory_limit", "check_allocations", "symbolic_allocations", "check_sized_allocations", "oom_message",
+           "allocation_errors"]

@@ -32,6 +32,7 @@ from xlite.frontend.lower import LoweredRun
 from xlite.runtime import driver, tracing
 from xlite.ir.symbolic import has_symbolic
 from xlite.runtime.feeds import feed_tensors
+from xlite.runtime.memory import check_sized_allocations, symbolic_allocations
 from xlite.runtime.symbolic_runs import bind_feeds
 from xlite.runtime.fetches import FetchMapper, _as_fetch_value
 
@@ -72,6 +73,8 @@ class RunPlan:
                           if kind == "feed"} if any(has_symbolic(p.shape.dims) for p in entry_params) else None
         self.sizes = [(n, item) for n, (kind, item) in enumerate(params) if kind == "size"]
         self._size_arrays: dict = {}
+        self._allocations = symbolic_allocations(lowered.module) if self.feed_dims is not None else []
+        self._sizes_within_memory: set = set()     # symbol values whose arrays all fit memory_limit()
         self.updates = [(j, item) for j, (kind, item) in enumerate(lowered.results) if kind == "update"]
         self.stateful = bool(self.variables or self.counters or self.updates)
         # An executable whose `call` takes only arrays that fit (cpu) says what they are; the Variables
@@ -117,9 +120,21 @@ class RunPlan:
         args = [None] * self.n_params
         for t, array in feeds.items():
             args[self.feed_slots[id(t)]] = array
-        if self.sizes:
-            self._fill_sizes(args, bind_feeds([self.feed_dims[id(t)] for t in feeds], feeds.values()))
+        if self.feed_dims is not None:
+            env = bind_feeds([self.feed_dims[id(t)] for t in feeds], feeds.values())
+            self._check_memory(env)
+            self._fill_sizes(args, env)
         return args
+
+    def _check_memory(self, env: dict) -> None:
+        """TF's ResourceExhaustedError, before native code runs, when an array of a symbolic size exceeds
+        memory at these sizes (checked once per set of sizes)."""
+        key = tuple(env.items())
+        if self._allocations and key not in self._sizes_within_memory:
+            check_sized_allocations(self._allocations, env, "GPU" if self.session.target == "cuda" else "CPU")
+            if len(self._sizes_within_memory) >= 64:
+                self._sizes_within_memory.clear()
+            self._sizes_within_memory.add(key)
 
     def _fill_sizes(self, args: list, env: dict) -> None:
         """The symbolic sizes used as values (a Mean's divisor) for this run's symbol values `env` (the
@@ -226,6 +241,7 @@ class RunPlan:
             env = bind_feeds(dims, values)
             if env is None or not fits(values, [(dt, v.shape) for dt, v in zip(dtypes_, values)]):
                 return MISFIT
+            self._check_memory(env)
             args = [None] * n_params
             for value, n in zip(values, slots):
                 args[n] = value.view() if views else value
