@@ -74,7 +74,6 @@ class RunPlan:
         self.sizes = [(n, item) for n, (kind, item) in enumerate(params) if kind == "size"]
         self._size_arrays: dict = {}
         self._allocations = symbolic_allocations(lowered.module) if self.feed_dims is not None else []
-        self._sizes_within_memory: set = set()     # symbol values whose arrays all fit memory_limit()
         self.updates = [(j, item) for j, (kind, item) in enumerate(lowered.results) if kind == "update"]
         self.stateful = bool(self.variables or self.counters or self.updates)
         # An executable whose `call` takes only arrays that fit (cpu) says what they are; the Variables
@@ -121,29 +120,19 @@ class RunPlan:
         for t, array in feeds.items():
             args[self.feed_slots[id(t)]] = array
         if self.feed_dims is not None:
-            env = bind_feeds([self.feed_dims[id(t)] for t in feeds], feeds.values())
-            self._check_memory(env)
-            self._fill_sizes(args, env)
+            self._fill_sizes(args, bind_feeds([self.feed_dims[id(t)] for t in feeds], feeds.values()))
         return args
-
-    def _check_memory(self, env: dict) -> None:
-        """TF's ResourceExhaustedError, before native code runs, when an array of a symbolic size exceeds
-        memory at these sizes (checked once per set of sizes)."""
-        key = tuple(env.items())
-        if self._allocations and key not in self._sizes_within_memory:
-            check_sized_allocations(self._allocations, env, "GPU" if self.session.target == "cuda" else "CPU")
-            if len(self._sizes_within_memory) >= 64:
-                self._sizes_within_memory.clear()
-            self._sizes_within_memory.add(key)
 
     def _fill_sizes(self, args: list, env: dict) -> None:
         """The symbolic sizes used as values (a Mean's divisor) for this run's symbol values `env` (the
-        arrays made once per set of sizes: read-only to native code)."""
-        if not self.sizes:
-            return
+        arrays made once per set of sizes: read-only to native code). A set of sizes seen first is checked
+        against memory: an array of a symbolic size over the limit is TF's ResourceExhaustedError, before
+        native code runs."""
         key = tuple(env.values())
         arrays = self._size_arrays.get(key)
         if arrays is None:
+            if self._allocations:
+                check_sized_allocations(self._allocations, env, "GPU" if self.session.target == "cuda" else "CPU")
             if len(self._size_arrays) >= 64:
                 self._size_arrays.clear()
             arrays = self._size_arrays[key] = [np.array(value.evaluate(env), dtype.np)
@@ -241,7 +230,6 @@ class RunPlan:
             env = bind_feeds(dims, values)
             if env is None or not fits(values, [(dt, v.shape) for dt, v in zip(dtypes_, values)]):
                 return MISFIT
-            self._check_memory(env)
             args = [None] * n_params
             for value, n in zip(values, slots):
                 args[n] = value.view() if views else value
