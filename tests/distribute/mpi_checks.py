@@ -1,5 +1,5 @@
 """Run under `mpiexec -n 2` by test_mpi_launch.py (not collected by pytest): every multi-process check in
-one launch, since each launch costs a second of MPI start-up. Prints one "ok <check>" line per check.
+one launch, since each launch costs a second of MPI start-up. Reports one "ok <check>" line per check.
 
 1. The collectives on the interpreter, the CPU backend and (with a C++ compiler) the emulated CUDA
    backend against NumPy, for awkward sizes and every dtype MPI reduces.
@@ -38,7 +38,11 @@ STARTED = time.perf_counter()
 
 
 def ok(check: str) -> None:
-    print(f"ok {check} rank {hvd.rank()} ({time.perf_counter() - STARTED:.1f} s)", flush=True)
+    """Reports a passed check in a file of this rank's own: mpiexec interleaves the ranks' stdout mid-line."""
+    line = f"ok {check} rank {hvd.rank()} ({time.perf_counter() - STARTED:.1f} s)\n"
+    with open(os.path.join(os.environ["MPI_CHECKS_DIR"], f"ok.{hvd.rank()}"), "a") as report:
+        report.write(line)
+    print(line, end="", flush=True)
 
 
 def per_rank_input(rank: int, dims: tuple, dtype) -> np.ndarray:
