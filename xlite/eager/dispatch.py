@@ -30,7 +30,7 @@ from xlite.frontend.op_registry import has_ref_input, make_op
 from xlite.frontend.tensor_shape import TensorShape
 from xlite.ir import dtypes
 from xlite.ir.shape_inference import ShapeError
-from xlite.runtime import driver
+from xlite.runtime import driver, fetches
 from xlite.runtime.executable import default_target
 
 MAX_KERNELS = int(os.environ.get("XLITE_EAGER_KERNELS", "4096"))
@@ -120,6 +120,8 @@ def execute(op_type: str, inputs, attrs, name, n_outputs, output_shapes) -> reco
         raise errors.unimplemented(f"{op_type} of a tf.string tensor: compiled ops take numbers only "
                                    "(tf.strings ops work on strings)")
     arrays, tensors, variable = _input_arrays(op_type, inputs)
+    if op_type in _MADE_ON_HOST:
+        return _made_on_host(op_type, arrays, tensors, attrs, name)
     key = _signature(op_type, attrs, arrays)
     kernel = _kernels.get(key)
     if kernel is None:
@@ -147,6 +149,20 @@ def execute(op_type: str, inputs, attrs, name, n_outputs, output_shapes) -> reco
     else:
         outputs = kernel(arrays, variable)
     op = recording.EagerOp(op_type, name or op_type, tensors, outputs, attrs)
+    if recording.active:
+        recording.record(op)
+    return op
+
+
+_MADE_ON_HOST = frozenset({"TrimToCount"})
+
+
+def _made_on_host(op_type: str, arrays: list, tensors: list, attrs: dict, name) -> recording.EagerOp:
+    """A data-dependent result (xlite/frontend/bounded_ops.py): the compiled ops before it filled a bounded
+    buffer and counted its rows; eagerly, as a Session.run fetch, it is that buffer cut to the count here."""
+    op = recording.EagerOp(op_type, name or op_type, tensors, [], attrs)
+    dtype = tensors[0].dtype
+    op.outputs = [EagerTensor(fetches.input_rule(op_type)(op, *arrays), dtype)]
     if recording.active:
         recording.record(op)
     return op

@@ -12,6 +12,8 @@ read the count instead (bounded_shape, bounded_mean); an elementwise op of opera
 (results masked by one mask tensor) or broadcast along that axis, a slice keeping the whole bounded axis
 (tf.where(m)[:, 0]) and a gather by bounded indices run on the padded buffers, their padding zeroed again,
 and are themselves bounded; any other consumer raises UnimplementedError naming the op.
+Eagerly each op runs compiled as it is made and the eager executor cuts a TrimToCount's buffer to its count
+(xlite/eager/dispatch.py), so values have TF's exact shapes; a tf.function's outputs are cut the same way.
 Rows are compacted by a scatter (unsorted_segment_sum) to slots an exclusive cumsum numbers, so nothing
 reads or writes out of bounds whatever is fed, and gradients follow.
 """
@@ -23,7 +25,7 @@ import collections
 import numpy as np
 
 from xlite import errors
-from xlite.frontend import array_ops, execution_hook, math_ops
+from xlite.frontend import array_ops, math_ops, pad_ops
 from xlite.frontend import graph as _graph
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.fill_ops import ones_like, zeros
@@ -39,7 +41,7 @@ from xlite.ir import dtypes
 from xlite.ir.shape import Shape
 
 __all__ = ["boolean_mask", "where_indices", "unique", "unique_with_counts", "bincount", "dynamic_partition",
-           "dynamic_stitch"]
+           "dynamic_stitch", "padded_like_buffer"]
 
 TRIMMED = "TrimToCount"
 _PADDING_SAFE_REDUCTIONS = frozenset({"Sum", "Any"})   # zeros / False padding changes neither
@@ -61,8 +63,23 @@ def _lower_trimmed(ctx, op, padded, count):
 
 @grad_rule(TRIMMED)
 def _trimmed_grad(op, g):
-    """The padding rows' gradient is never read: the scatter that filled the buffer gathers kept rows only."""
-    return [g, None]
+    """The padding rows' gradient is never read: the scatter that filled the buffer gathers kept rows only.
+    In a graph g has the buffer's size; eagerly the trimmed value's, so it is padded back to the buffer."""
+    return [padded_like_buffer(op.outputs[0], g), None]
+
+
+def padded_like_buffer(t: Tensor, g: Tensor) -> Tensor:
+    """g, a gradient of the data-dependent result t, padded with zeros to t's bounded buffer: in a graph it has
+    the buffer's size already; an eager gradient has the size of the value cut to the count."""
+    if g is None or t.op.type != TRIMMED:
+        return g
+    axis, padded = t.op.attrs["axis"], t.op.inputs[0]
+    rows, kept = padded.shape.dims[axis], g.shape.dims[axis]
+    if kept is None or rows == kept:
+        return g
+    widths = [[0, 0]] * g.shape.ndims
+    widths[axis] = [0, rows - kept if rows is not None else shape(padded, out_type=dtypes.int32)[axis] - kept]
+    return pad_ops.pad(g, widths)
 
 
 @input_check
@@ -188,15 +205,10 @@ def trimmed(padded: Tensor, count: Tensor, axis: int = 0) -> Tensor:
     return make_op(TRIMMED, [padded, count], {"axis": axis, "T": padded.dtype}, name="trimmed").outputs[0]
 
 
-def refuse_eager(api: str) -> None:
-    stack_ = _graph._graph_stacks.graphs
-    if execution_hook.eager_executor is not None and (not stack_ or stack_[-1] is _graph._global_default_graph):
-        raise errors.unimplemented(f"{api} while executing eagerly (its size depends on the data); "
-                                   f"use it inside tf.function or a graph")
-
-
 def _flat_mask(m: Tensor) -> Tensor:
     """One flattened mask per mask tensor, so results masked by the same tensor share one count."""
+    if _graph.executing_eagerly():      # an eager count is a value: nothing to share
+        return array_ops.reshape(m, [-1])
     memo = m.graph.__dict__.setdefault("_xlite_flat_masks", {})
     if m not in memo:
         memo[m] = array_ops.reshape(m, [-1])
@@ -205,7 +217,7 @@ def _flat_mask(m: Tensor) -> Tensor:
 
 def _slots(keep: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """Per kept row its slot (others: the row count, which the scatter drops), and the count; one set per mask."""
-    memo = keep.graph.__dict__.setdefault("_xlite_mask_slots", {})
+    memo = {} if _graph.executing_eagerly() else keep.graph.__dict__.setdefault("_xlite_mask_slots", {})
     if keep not in memo:
         rows = shape(keep, out_type=dtypes.int32)[0]
         flags = math_ops.cast(keep, dtypes.int32)
@@ -226,7 +238,6 @@ def compact_rows(x: Tensor, keep: Tensor) -> tuple[Tensor, Tensor]:
 
 def boolean_mask(tensor, mask, name="boolean_mask", axis=None) -> Tensor:
     """tensor's entries where mask is True, the mask's dims flattened into one of data-dependent size."""
-    refuse_eager("tf.boolean_mask")
     with name_scope(name, "boolean_mask", [tensor, mask]):
         x = convert_to_tensor(tensor, name="tensor")
         m = convert_to_tensor(mask, name="mask")
@@ -256,7 +267,6 @@ def boolean_mask(tensor, mask, name="boolean_mask", axis=None) -> Tensor:
 
 def where_indices(condition, name=None) -> Tensor:
     """tf.where(condition): int64 [num_true, rank] coordinates of the True entries, in row-major order."""
-    refuse_eager("tf.where(condition)")
     with name_scope(name, "Where", [condition]):
         c = convert_to_tensor(condition, name="condition")
         if c.dtype != dtypes.bool_:
@@ -300,7 +310,6 @@ def _unique_parts(x, out_idx):
 
 def unique(x, out_idx=dtypes.int32, name=None) -> Unique:
     """The distinct values of a 1-D x in order of first appearance, and each entry's index among them."""
-    refuse_eager("tf.unique")
     with name_scope(name, "Unique", [x]):
         _, y, idx, count = _unique_parts(x, out_idx)
         return Unique(trimmed(y, count), idx)
@@ -308,7 +317,6 @@ def unique(x, out_idx=dtypes.int32, name=None) -> Unique:
 
 def unique_with_counts(x, out_idx=dtypes.int32, name=None) -> UniqueWithCounts:
     """tf.unique plus how often each distinct value occurs."""
-    refuse_eager("tf.unique_with_counts")
     with name_scope(name, "UniqueWithCounts", [x]):
         x, y, idx, count = _unique_parts(x, out_idx)
         occurrences = unsorted_segment_sum(ones_like(idx), idx, size(x, out_type=dtypes.int32))
@@ -316,29 +324,52 @@ def unique_with_counts(x, out_idx=dtypes.int32, name=None) -> UniqueWithCounts:
 
 
 def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=dtypes.int32, name=None) -> Tensor:
-    """Counts (or summed weights) of each value in arr; its length max(arr) + 1 needs maxlength as a bound."""
-    refuse_eager("tf.math.bincount")
+    """Counts (or summed weights) of each value in arr, max(arr) + 1 of them (at least minlength, at most
+    maxlength): a Python int maxlength bounds the buffer; eagerly, or for arr known when the graph is built,
+    the length is known; else TF's shape [None] has no bound xlite can size a buffer from."""
     with name_scope(name, "bincount", [arr, weights]):
         values = math_ops.cast(array_ops.reshape(convert_to_tensor(arr, name="arr"), [-1]), dtypes.int32)
-        if maxlength is None or isinstance(maxlength, Tensor) or isinstance(minlength, Tensor):
-            raise errors.unimplemented("tf.math.bincount without a Python int maxlength (and minlength): the output "
-                                       "length max(arr) + 1 depends on the data, and xlite needs a bound for it")
-        bound = int(maxlength)
         if weights is None:
             counted = ones_like(values, dtype=dtypes.as_dtype(dtype))
         else:
             counted = array_ops.reshape(convert_to_tensor(weights, name="weights"), [-1])
-        bins = unsorted_segment_sum(counted, values, bound)
-        low = 0 if minlength is None else int(minlength)
-        if low >= bound:
+        high = _known_int(maxlength)
+        low = _known_int(minlength) if minlength is not None else 0
+        if high is None or low is None or maxlength is None:
+            length = _known_length(values, low)
+            if length is None or (maxlength is not None and high is None):
+                raise errors.unimplemented(
+                    "tf.math.bincount without a Python int maxlength (and minlength) of an arr fed at run time: "
+                    "the output length max(arr) + 1 depends on the data and has no bound (TF's shape [None]); "
+                    "give maxlength, or run it eagerly")
+            return unsorted_segment_sum(counted, values, length if high is None else builtins.min(length, high))
+        bins = unsorted_segment_sum(counted, values, high)
+        if low >= high:
             return bins
-        length = math_ops.minimum(math_ops.maximum(reduce_max(concat([values, [-1]], 0)) + 1, low), bound)
+        length = math_ops.minimum(math_ops.maximum(reduce_max(concat([values, [-1]], 0)) + 1, low), high)
         return trimmed(bins, length)
+
+
+def _known_int(value) -> int | None:
+    """A length argument's value where it is known now: a Python int, or an eager or constant tensor."""
+    if value is None or isinstance(value, (int, np.integer)):
+        return value
+    known = convert_to_tensor(value, dtype=dtypes.int32)._static_value if isinstance(value, Tensor) else value
+    return None if known is None else int(np.asarray(known))
+
+
+def _known_length(values: Tensor, low: int | None) -> int | None:
+    """max(values) + 1 (at least low) where values are known now (eagerly: the compiled max's value)."""
+    if low is None:
+        return None
+    if _graph.executing_eagerly():
+        return builtins.max(int(reduce_max(concat([values, [-1]], 0))) + 1, low)
+    known = values._static_value
+    return None if known is None else builtins.max(int(np.max(known, initial=-1)) + 1, low)
 
 
 def dynamic_partition(data, partitions, num_partitions, name=None) -> list:
     """data's rows split into num_partitions lists by partitions' values, each in input order."""
-    refuse_eager("tf.dynamic_partition")
     with name_scope(name, "DynamicPartition", [data, partitions]):
         x = convert_to_tensor(data, name="data")
         p = convert_to_tensor(partitions, name="partitions")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from xlite.frontend import array_ops, math_ops
 from xlite import errors
-from xlite.frontend.bounded_ops import compact_rows, refuse_eager, trimmed
+from xlite.frontend.bounded_ops import compact_rows, trimmed
 from xlite.frontend.control_flow_ops import while_loop
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.graph import Tensor
@@ -45,7 +45,6 @@ def _pairwise_iou(boxes: Tensor) -> Tensor:
 def non_max_suppression(boxes, scores, max_output_size, iou_threshold=0.5, score_threshold=float("-inf"),
                         name=None) -> Tensor:
     """int32 indices of the boxes greedy NMS keeps, best first (at most max_output_size of them)."""
-    refuse_eager("tf.image.non_max_suppression")
     with name_scope(name, "non_max_suppression", [boxes, scores]):
         boxes = convert_to_tensor(boxes, name="boxes")
         scores = convert_to_tensor(scores, dtype=boxes.dtype, name="scores")

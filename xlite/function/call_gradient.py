@@ -11,6 +11,7 @@ from typing import Callable
 
 from xlite.eager import recording
 from xlite.frontend import nest
+from xlite.frontend.bounded_ops import padded_like_buffer
 from xlite.frontend.fill_ops import zeros_like
 from xlite.frontend.gradients import gradients, grad_rule
 from xlite.frontend.graph import Tensor
@@ -61,6 +62,7 @@ def _backward_function(concrete, present: tuple, variables: list, used: list):
             args, dys = list(flat[:n_args]), list(flat[n_args:])
             outs = [t for t in nest.flatten(concrete.call_graph(args, variables)) if isinstance(t, Tensor)]
             ys = [y for y, p in zip(outs, present) if p]
+            dys = [padded_like_buffer(y, dy) for y, dy in zip(ys, dys)]     # eager values cut to size
             xs = args + [v._variable for v in used]
             return [g if g is not None else zeros_like(x) for g, x in zip(gradients(ys, xs, grad_ys=dys), xs)]
 

@@ -108,8 +108,8 @@ class ConcreteFunction:
 
     def fast_call(self, shapes: tuple):
         """The runner's fast call for positional eager arguments of these shapes (called once already); None
-        where the host makes values before each call."""
-        if self._runner.host_ops:
+        where the host makes values before each call or cuts data-dependent outputs to size after it."""
+        if self._runner.host_ops or self._runner.trims:
             return None
         sig = self._runner.signature([np.empty(s, d) for s, d in zip(shapes, self._dtypes)]
                                      + self._runner.captured_values)

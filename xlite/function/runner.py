@@ -20,6 +20,7 @@ from xlite.arguments import fits
 from xlite import errors
 from xlite.frontend.lower import lower_run
 from xlite.runtime import driver, host_fed
+from xlite.runtime import fetches as fetch_values
 from xlite.runtime.memory import allocation_errors
 from xlite.runtime.symbolic_runs import bind_feeds, size_values, symbolic_pattern, symbolic_shapes
 
@@ -71,6 +72,7 @@ class GraphRunner:
         self.graph = func_graph
         self.target = target
         self.fetches = list(func_graph.outputs) if fetches is None else list(fetches)
+        self.trims = _trimmed_fetches(self.fetches)
         self.targets = func_graph.stateful_ops() if targets is None else list(targets)
         captured = [(v, t) for v, t in func_graph.captures if t.op.type != "VariableV2"]
         self.feeds = list(func_graph.arg_inputs) + [t for _, t in captured]
@@ -154,7 +156,30 @@ class GraphRunner:
             write_variable(arg_variables[variable.k] if type(variable) is ArgumentVariable else variable,
                            results[j])
         outputs = [results[j] for j in sig.fetches]
+        if self.trims:
+            outputs = _trim(outputs, self.trims)
         return outputs if sig.fresh else [np.array(o, copy=True) for o in outputs]
+
+
+def _trimmed_fetches(fetches: list) -> list:
+    """(position, op, position of its count) of each data-dependent output (xlite/frontend/bounded_ops.py):
+    its bounded buffer stands in `fetches` and its run's count is fetched too, so a call cuts it to size."""
+    trims = []
+    for n, t in enumerate(list(fetches)):
+        if t.op.type == "TrimToCount":
+            fetches[n] = t.op.inputs[0]
+            fetches.append(t.op.inputs[1])
+            trims.append((n, t.op, len(fetches) - 1))
+    return trims
+
+
+def _trim(outputs: list, trims: list) -> list:
+    """The outputs with each data-dependent one cut to its count, the counts dropped."""
+    cut = fetch_values.input_rule("TrimToCount")
+    outputs = list(outputs)
+    for n, op, count in trims:
+        outputs[n] = cut(op, outputs[n], outputs[count])
+    return outputs[:len(outputs) - len(trims)]
 
 
 def invoke(sig: Signature, args: list):

@@ -27,6 +27,13 @@ def host_rule(op_type: str, from_inputs: bool = False):
     return register
 
 
+def input_rule(op_type: str) -> Callable | None:
+    """fn(op, *input_values) of an op type whose value is made from its inputs' on the host, or None
+    (eager execution makes such a value the same way: xlite/eager/dispatch.py)."""
+    rule = _HOST_RULES.get(op_type)
+    return rule[0] if rule is not None and rule[1] else None
+
+
 class FetchMapper:
     """Resolves every leaf to a Tensor (its value comes back) or an Operation (None comes back).
 
