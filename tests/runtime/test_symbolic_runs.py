@@ -74,7 +74,7 @@ def test_the_symbolic_cuda_step_compiles_to_ptx():
         lowered = lower_run(graph, [loss], [train], {x: (b, 784), y: (b, 10)})
         program = emit_cuda(optimize(lowered.module))
     assert program.slots and "const long long* __restrict__ xs" in program.source
-    ptx = compile_ptx(program.source, "sm_90")
+    ptx = compile_ptx(program.source, "sm_90", optimize=False)
     assert set(program.kernels) <= set(re.findall(r"\.entry (\w+)\(", ptx))
 
 

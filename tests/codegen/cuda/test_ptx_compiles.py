@@ -2,7 +2,8 @@
 
 Every opcode's test graphs (cuda_cases.py, as lowered and after the cpu pipeline's
 fusion) go into one .cu file, each module's kernels under their own prefix, so nvcc
-runs once per architecture. The examples' graphs (every run signature each example
+runs once per architecture, without NVVM's optimizer (test_kernel_resources.py compiles the
+optimized cases at -O3 through ptxas). The examples' graphs (every run signature each example
 script compiles, captured without running them) are a second file. Skipped only
 where nvcc is missing.
 """
@@ -48,7 +49,7 @@ def case_source():
 @pytest.mark.parametrize("arch", ARCHS)
 @pytest.mark.slow
 def test_every_case_compiles_to_ptx(case_source, arch):
-    ptx = compile_ptx(case_source, arch)
+    ptx = compile_ptx(case_source, arch, optimize=False)
     names = KERNEL.findall(case_source)
     entries = set(re.findall(r"\.entry (\w+)\(", ptx))
     assert names and set(names) <= entries
@@ -84,7 +85,7 @@ def example_source(tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.parametrize("arch", ARCHS)
 def test_every_example_compiles_to_ptx(example_source, arch):
-    ptx = compile_ptx(example_source, arch)
+    ptx = compile_ptx(example_source, arch, optimize=False)
     names = KERNEL.findall(example_source)
     assert len(names) > 50
     assert set(names) <= set(re.findall(r"\.entry (\w+)\(", ptx))
