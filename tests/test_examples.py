@@ -35,14 +35,16 @@ def accuracy_of(output: str) -> float:
 @pytest.mark.slow
 @pytest.mark.parametrize("name, threshold", EXAMPLES)
 def test_example_learns(name, threshold):
-    out = run_example(name)
+    out = run_example(name, "cpu")
     curve = losses(out)
     assert len(curve) >= 3 and curve[-1] < curve[0], out
     assert accuracy_of(out) >= threshold, out
 
 
+# deep_cnn.py takes 20 s on the interpreter: its conv step is compared with the interpreter's in
+# test_bench.py::test_cnn_step_agrees_with_interpreter (W5) and on the cuda emulator instead.
 @pytest.mark.slow
-@pytest.mark.parametrize("name, threshold", EXAMPLES)
+@pytest.mark.parametrize("name, threshold", [e for e in EXAMPLES if e[0] != "deep_cnn.py"])
 def test_example_compiled_matches_interpreter(name, threshold):
     """The same program on the cpu target: the same loss curve (to float32 rounding drift) and accuracy."""
     reference, compiled = run_example(name, "interpreter"), run_example(name, "cpu")
