@@ -102,6 +102,7 @@ def test_pycuda_driver_glue(monkeypatch, tmp_path):
     from xlite.codegen.cuda.emulator import EmulatedDriver
     from xlite.codegen.cuda.executable import CudaExecutable
     monkeypatch.setenv("XLITE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(compiler, "FLAGS", compiler.FLAGS + ("-Xcicc", "-O0", "-Xptxas", "-O0"))   # glue, not speed
     sources = {}
     real_compile = compiler.compile_cubin
 
@@ -115,12 +116,12 @@ def test_pycuda_driver_glue(monkeypatch, tmp_path):
     drv = driver_module.PycudaDriver()
     assert drv.arch == "sm_90" and drv.name == "Fake H100"
     executables = []
-    for c in [c for c in CASES if c.name in ("softmax", "while", "mlp_layer", "scatter_add")]:
+    for c in [c for c in CASES if c.name in ("softmax", "while")]:
         compiled = optimized(c.build())
         executables.append(CudaExecutable(compiled.module, emit_cuda(compiled), drv))
         check_case(c, compiled.module, executables[-1], "pycuda glue")
     assert calls["launch"] > 4
-    assert compiler.STATS["misses"] >= 4 and list((tmp_path / "cuda").glob("*.cubin"))
+    assert compiler.STATS["misses"] >= 2 and list((tmp_path / "cuda").glob("*.cubin"))
     hits = compiler.STATS["hits"]
     c = CASES[0]
     compiled = optimized(c.build())
