@@ -50,7 +50,7 @@ UNARY = {
     "reverse": (lambda x: tf.reverse(x, [0, -1]), (2, 3, 2)),
     "gather": (lambda x: tf.gather(x, [2, 0, 2, 1], axis=1), (2, 3)),
     "gather_axis0_matrix": (lambda x: tf.gather(x, [[0, 0], [3, 1]]), (4, 2)),
-    "gather_clamped": (lambda x: tf.gather(x, [-1, 7]), (3,)),
+    "gather_repeated": (lambda x: tf.gather(x, [2, 0, 2]), (3,)),
     "gather_nd": (lambda x: tf.gather_nd(x, [[1, 2], [0, 0], [1, 2]]), (2, 3, 2)),
     # out-of-range index tuples drop their updates, so those updates get no gradient
     "scatter_nd_dropping": (lambda x: tf.scatter_nd([[1, 0], [7, 1], [0, -1], [1, 2], [1, 0]], x, [2, 3, 2]), (5, 2)),

@@ -94,6 +94,7 @@ def _padding_safe_consumers(op_type: str, inputs, attrs, rebuild):
         padded = [t.op.inputs[0] if t.op.type == TRIMMED else t for t in inputs]
         if op_type == "GatherV2":
             padded[1] = _past_the_end(inputs[1], inputs[0], int(inputs[2]._static_value))
+            attrs["_clamped"] = True        # (the padding's indices are out of range; its rows are zeroed)
         return _rebounded(rebuild(padded).outputs[0], bounded[0].op.inputs[1], row_axis)
     for position, t in enumerate(inputs):
         if t.op.type != TRIMMED:

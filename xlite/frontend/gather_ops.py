@@ -1,6 +1,8 @@
-"""tf.gather, tf.gather_nd and tf.scatter_nd, with XLA's index rules rather than TF's run-time errors.
+"""tf.gather, tf.gather_nd and tf.scatter_nd.
 
-A gather clamps out-of-range indices into range (TF CPU raises); a scatter
+A gather clamps out-of-range indices into range, so it never reads out of bounds, and raises TF's
+InvalidArgumentError for them after the run (a run-time check: xlite/frontend/run_checks.py; clamped
+silently inside while and cond bodies, and where a gradient rule asks: gather_clamped); a scatter
 drops out-of-range updates. The gradient of a gather scatters into zeros at
 the same clamped indices, and the gradient of a scatter gives a dropped update
 0, so each is the exact derivative of what ran.
@@ -14,14 +16,15 @@ from xlite.frontend.array_helpers import (array_lowering, as_int_tensor, normali
                                           scalar_arg, shape_arg, slice_dim, zeros_ir)
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.gradients import grad_rule
-from xlite.frontend.graph import Tensor
+from xlite.frontend.graph import Tensor, get_default_graph
 from xlite.frontend.indexed_slices import IndexedSlices
 from xlite.frontend.op_registry import make_op
+from xlite.frontend.run_checks import check_in_range
 from xlite.frontend.shape_ops import shape
 from xlite.ir import dtypes
 from xlite.ir.shape import Shape
 
-__all__ = ["gather", "gather_nd", "scatter_nd"]
+__all__ = ["gather", "gather_clamped", "gather_nd", "scatter_nd"]
 
 _INDEX_DTYPES = (dtypes.int32, dtypes.int64)
 
@@ -44,6 +47,8 @@ def _lower_gather(ctx, op, params, indices, axis_inst):
     if axis is None:
         return ctx.unknown(Shape(params.dtype, (None,) * (rank + indices.shape.rank - 1)))
     axis = normalize_axis(axis, rank, "gather axis")
+    if not op.attrs.get("_clamped") and not ctx.static:
+        check_in_range(ctx, op, indices, params.shape.dims[axis])
     return ctx.b.emit("gather", (params, indices), axis=axis)
 
 
@@ -90,7 +95,7 @@ def _gather_rows_grad(params: Tensor, indices: Tensor, g: Tensor) -> IndexedSlic
 @grad_rule("ScatterAddToShapeOf")
 def _scatter_add_like_grad(op, g):
     _, indices, _, axis = op.inputs
-    return [gather(g, indices, axis=axis), None, None, None]
+    return [gather_clamped(g, indices, axis=axis), None, None, None]
 
 
 def _gather_op(api: str, op_type: str, params, indices, name, batch_dims, build) -> Tensor:
@@ -98,7 +103,8 @@ def _gather_op(api: str, op_type: str, params, indices, name, batch_dims, build)
     if batch_dims:
         raise errors.unimplemented(f"tf.{api} with batch_dims != 0 is not supported by xlite")
     p = convert_to_tensor(params)
-    with op_scope(name, op_type, p.graph) as scope:
+    building = get_default_graph()      # a tf.function trace captures an outer (eager) params there
+    with op_scope(name, op_type, building if hasattr(building, "capture") else p.graph) as scope:
         idx = convert_to_tensor(indices, name="indices")
         _check_indices(idx)
         return build(p, idx, scope)
@@ -111,6 +117,17 @@ def gather(params, indices, validate_indices=None, name=None, axis=None, batch_d
                                                       "Taxis": axis_t.dtype, "batch_dims": 0},
                        name=scope).outputs[0]
     return _gather_op("gather", "GatherV2", params, indices, name, batch_dims, build)
+
+
+def gather_clamped(params, indices, axis=0, name=None) -> Tensor:
+    """tf.gather whose out-of-range indices read the nearest row instead of raising: for gradient rules whose
+    indices a forward op clamped or dropped (the caller masks those rows)."""
+    def build(p, idx, scope):
+        axis_t = as_int_tensor(axis, "axis")
+        return make_op("GatherV2", [p, idx, axis_t], {"T": p.dtype, "Tparams": p.dtype, "Tindices": idx.dtype,
+                                                      "Taxis": axis_t.dtype, "batch_dims": 0, "_clamped": True},
+                       name=scope).outputs[0]
+    return _gather_op("gather", "GatherV2", params, indices, name, 0, build)
 
 
 # gather_nd / scatter_nd -------------------------------------------------------------------------

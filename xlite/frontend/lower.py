@@ -26,7 +26,8 @@ from xlite.ir.symbolic import is_symbolic
 class LoweredRun:
     module: Module
     params: list = field(default_factory=list)     # ("feed", Tensor) | ("variable", Operation) | ("rng_counter", None)
-    results: list = field(default_factory=list)    # ("fetch", Tensor) | ("update", Operation)
+    results: list = field(default_factory=list)    # ("fetch", Tensor) | ("update", Operation) | ("effect", None)
+    # | ("check", RunCheck): outputs the caller does not read (host calls, index checks: frontend/run_checks.py)
     # params may also hold ("size", (SymInt, DType)): a symbolic size as a scalar (a Mean's divisor)
 
 
@@ -39,7 +40,9 @@ def needed_ops(fetch_tensors, target_ops, fed: set) -> list[Operation]:
         op = item if isinstance(item, Operation) else item.op
         if op._id in seen:
             continue
-        if getattr(op, "_subgraph", None) is not None:   # recorded by tf.cond / tf.while_loop
+        sub = getattr(op, "_subgraph", None)            # recorded by tf.cond / tf.while_loop
+        if sub is not None and not (sub.args and all(a in fed for a in sub.args)):
+            # (a loop body whose loop variables are all fed runs on its own: runtime/host_loops.py)
             raise ValueError(f"'{op.name}' was created inside {op._subgraph.name}; its values can only be "
                              "used outside through that op's outputs")
         seen[op._id] = op
@@ -83,6 +86,7 @@ class RunContext(LoweringContext):
         self._sizes: dict = {}
         self.symbolic_values: dict = {}
         self.host_effects: list[Instruction] = []     # host calls (prints, checks) the run makes (host_ops)
+        self.run_checks: list = []      # (instruction, RunCheck): index checks the run makes (run_checks.py)
         builder.size_scalar = self.size_scalar
 
     def placeholder(self, op: Operation) -> Instruction:
@@ -193,6 +197,12 @@ def lower_run(graph, fetch_tensors: list[Tensor], target_ops: list[Operation],
     for effect in ctx.host_effects:     # outputs nobody fetches, so that every host call lowered runs
         outputs.append(effect)
         lowered.results.append(("effect", None))
+    checks = []
+    for found, check in ctx.run_checks:     # read by the compile driver's executables after each call
+        checks.append((len(outputs), check))
+        outputs.append(found)
+        lowered.results.append(("check", check))
+    lowered.module.run_checks = checks
     b.metadata = b.metadata.__class__()
     entry.root = b.tuple(outputs)
     lowered.module.entry = entry

@@ -11,7 +11,8 @@ import numpy as np
 
 from xlite import errors
 from xlite.frontend.array_helpers import array_lowering, as_int_tensor, op_scope, scalar_arg, zeros_ir
-from xlite.frontend.array_ops import gather, ones_like, reshape
+from xlite.frontend.array_ops import ones_like, reshape
+from xlite.frontend.gather_ops import gather_clamped
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.gradients import grad_rule
 from xlite.frontend.graph import Tensor
@@ -51,7 +52,7 @@ def _unsorted_segment_sum_grad(op, g):
     """g gathered at each id; 0 for the ids that were dropped (TF's _GatherDropNegatives, out-of-range too)."""
     data, ids, num = op.inputs
     valid = logical_and(greater_equal(ids, 0), less(ids, cast(num, ids.dtype)))
-    gathered = gather(g, ids)   # clamps the dropped ids into range; `valid` zeroes them
+    gathered = gather_clamped(g, ids)   # the dropped ids clamped into range; `valid` zeroes them
     extra = data.shape.ndims - ids.shape.ndims if data.shape.ndims is not None else None
     if extra is None:
         raise ValueError(f"the gradient of {op.name} needs data of known rank")

@@ -85,7 +85,10 @@ def compile(module: Module | CompiledModule, target: str,
         check_allocations(module, "GPU" if target == "cuda" else "CPU")
     with allocation_errors():
         executable = _compile(module, target, options)
-    return _raising_host_errors(executable) if target in ("cpu", "cuda") and _calls_host(module) else executable
+    if target in ("cpu", "cuda") and _calls_host(module):
+        executable = _raising_host_errors(executable)
+    checks = getattr(module, "run_checks", None)
+    return _raising_check_errors(executable, checks) if checks and target != "aot" else executable
 
 
 def _calls_host(module: Module | CompiledModule) -> bool:
@@ -106,6 +109,25 @@ def _raising_host_errors(executable):
         return results
     executable.call = call_raising
     executable._host_errors_raised = True
+    return executable
+
+
+def _raising_check_errors(executable, checks: list):
+    """Its `call` raises TF's error for an index a run-time check of the run found out of range
+    (xlite/frontend/run_checks.py: each check is one more output, [position or -1, value, bound])."""
+    if getattr(executable, "_check_errors_raised", False):
+        return executable
+    call = executable.call
+
+    def call_checking(args, stop=None):
+        results = call(args, stop)
+        for number, check in checks:
+            found = results[number]
+            if found[0] >= 0:
+                check.raise_if_failed(found)
+        return results
+    executable.call = call_checking
+    executable._check_errors_raised = True
     return executable
 
 
@@ -131,10 +153,12 @@ def _compile(module: Module | CompiledModule, target: str, options: CompileOptio
         if target == "cpu":
             from xlite.codegen.cpu import compile_cpu
             executable = compile_cpu(compiled, dump=text)
-            if lowered_key is not None:
+            if lowered_key is not None:     # once its final code is in (a tier-up's -O3: codegen/cpu/tiers.py)
                 from xlite.codegen.cpu.lowered import store_lowered
+                from xlite.codegen.cpu.tiers import when_final
                 from xlite.passes.fusion import kernel_count
-                store_lowered(lowered_key, executable, kernel_count(compiled.module.entry))
+                kernels = kernel_count(compiled.module.entry)
+                when_final(executable, lambda final: store_lowered(lowered_key, final, kernels))
             return executable
         if target == "cuda":
             from xlite.codegen.cuda import compile_cuda
@@ -194,6 +218,14 @@ def _optimize_copy(lowered: Module) -> CompiledModule:
     return optimize(clone_module(lowered))
 
 
+def finish_background_compiles() -> None:
+    """Waits until every executable compiled so far runs its final code: the cpu target's tier-ups
+    (xlite/codegen/cpu/tiers.py) compile -O3 code behind quick code. What a steady-state timing calls."""
+    tiers = sys.modules.get("xlite.codegen.cpu.tiers")
+    if tiers is not None:
+        tiers.wait()
+
+
 def _dumping() -> bool:
     """Whether IR dumping is on (XLITE_DUMP, or xlite.passes.dump configured), without importing the passes."""
     if os.environ.get("XLITE_DUMP"):
@@ -202,4 +234,5 @@ def _dumping() -> bool:
     return dump is not None and dump.options() is not None
 
 
-__all__ = ["compile", "compile_traced", "optimize", "run_pipeline", "with_naive_buffers", "CompileOptions", "ObjectCode"]
+__all__ = ["compile", "compile_traced", "optimize", "run_pipeline", "with_naive_buffers", "finish_background_compiles",
+           "CompileOptions", "ObjectCode"]

@@ -5,6 +5,7 @@ import numpy as np
 
 from xlite.frontend import math_ops
 from xlite.frontend.convert import convert_to_tensor
+from xlite.frontend.gather_ops import gather_clamped
 from xlite.frontend.gradients import gradients
 from xlite.frontend import array_ops
 from xlite.frontend.graph import GraphKeys, Tensor, executing_eagerly, get_default_graph
@@ -139,8 +140,9 @@ class Optimizer:
             dense = IndexedSlices(first_only(summed, first), indices, array_ops.shape(var, out_type=indices.dtype))
             return self._apply_dense(convert_to_tensor(dense), var)
         slots = [self._slot(var, name) for name in self._row_slots]
-        var_rows, slot_rows = self._row_step(summed, array_ops.gather(var, indices),
-                                             *[array_ops.gather(s, indices) for s in slots])
+        # (indices past the end name no row, as a sharded table's or a bounded gather's do: the scatter drops them)
+        var_rows, slot_rows = self._row_step(summed, gather_clamped(var, indices),
+                                             *[gather_clamped(s, indices) for s in slots])
         return group(scatter_update(var, indices, var_rows),
                      *[scatter_update(s, indices, rows) for s, rows in zip(slots, slot_rows)])
 

@@ -1,0 +1,23 @@
+"""Run-time index checks while executing eagerly and in a tf.function: a fed out-of-range gather or embedding id
+raises TF's InvalidArgumentError (xlite/frontend/run_checks.py), on cpu and the interpreter."""
+import numpy as np
+import pytest
+
+import xlite as tf
+
+TABLE = np.arange(20.0, dtype=np.float32).reshape(10, 2)
+
+
+def test_eagerly_and_in_a_tf_function(target):
+    table = tf.constant(TABLE)
+    np.testing.assert_array_equal(tf.gather(table, tf.constant([1, 2])).numpy(), TABLE[[1, 2]])
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[0\] = 11 is not in \[0, 10\)"):
+        tf.gather(table, tf.constant([11, 2]))
+
+    @tf.function
+    def lookup(ids):
+        return tf.nn.embedding_lookup(table, ids) * 2.0
+
+    np.testing.assert_array_equal(lookup(tf.constant([3])).numpy(), TABLE[[3]] * 2)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[1\] = -4 is not in \[0, 10\)"):
+        lookup(tf.constant([3, -4]))

@@ -1,0 +1,92 @@
+"""Run-time index checks: TF's kernels raise InvalidArgumentError for an index out of range
+("indices[3] = 12 is not in [0, 10)"); the compiled code clamps (it never reads out of bounds) and also
+computes, as one more output of the run, the first bad index: [flat position (-1: none), its value, bound].
+
+A lowering rule calls `check_in_range`; lower_run makes each check an output of the run and lists them on the
+Module (`module.run_checks`, (output number, RunCheck) pairs), and the compile driver's executables raise
+after a native call whose check found one (xlite/runtime/driver.py). An index known when the graph is lowered
+raises there, before anything runs. Inside a while or cond body a lowering has no run outputs: it clamps.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from xlite import errors
+from xlite.ir import dtypes
+from xlite.ir.symbolic import is_symbolic
+
+__all__ = ["RunCheck", "check_in_range", "site"]
+
+
+@dataclass(frozen=True)
+class RunCheck:
+    """What a check output's values mean: TF's message for the op `op_name` (made at `where`, the user's line),
+    whose indices had `dims`."""
+    op_name: str
+    where: str
+    dims: tuple          # the indices' dims (a symbolic one: the message gives the flat position)
+    error: str = "InvalidArgumentError"
+    template: str = "indices{where} = {value} is not in [0, {bound})"
+
+    def raise_if_failed(self, found) -> None:
+        position, value, bound = (int(v) for v in np.asarray(found).reshape(-1)[:3])
+        if position >= 0:
+            raise self.error_for(position, value, bound)
+
+    def error_for(self, position: int, value: int, bound: int, named: bool = True) -> errors.OpError:
+        """TF's error; `named`: the message names the op (a lowering's error is named where it is caught)."""
+        if self.dims and not any(is_symbolic(d) for d in self.dims):
+            where = "[" + ",".join(str(int(i)) for i in np.unravel_index(position, self.dims)) + "]"
+        else:
+            where = f"[{position}]"
+        message = self.template.format(where=where, value=value, bound=bound)
+        if named:
+            defined = f" (defined at {self.where})" if self.where else ""
+            message += f"\n\t [[node {self.op_name}{defined} ]]"
+        return getattr(errors, self.error)(None, None, message)
+
+
+def site(op) -> str:
+    """The user's line that made op, as errors name it."""
+    metadata = getattr(op, "metadata", None)
+    return metadata.where() if metadata is not None else ""
+
+
+def check_in_range(ctx, op, indices, bound, check: RunCheck | None = None) -> None:
+    """Raises now for known indices outside [0, bound); for indices known only at run time, adds a check output
+    to the run (a no-op where the context keeps none: static shape inference, while and cond bodies)."""
+    check = check or RunCheck(op.name, site(op), tuple(indices.shape.dims))
+    known = ctx.constant_value(indices)
+    if known is not None and not is_symbolic(bound):
+        flat = np.asarray(known).reshape(-1)
+        bad = np.flatnonzero((flat < 0) | (flat >= bound))
+        if bad.size:
+            raise check.error_for(int(bad[0]), int(flat[bad[0]]), int(bound), named=False)
+        return
+    checks = getattr(ctx, "run_checks", None)
+    if checks is None or ctx.static:
+        return
+    checks.append((_first_bad(ctx.b, indices, bound), check))
+
+
+def _first_bad(b, indices, bound):
+    """int64 [flat position of the first index outside [0, bound) or -1, its value, bound]."""
+    i64 = dtypes.int64
+    count = 1
+    for d in indices.shape.dims:
+        count = count * d
+    flat = b.convert(b.reshape(indices, (count,)), i64)
+    limit = b.scalar(bound, i64)
+    low = b.compare(flat, b.broadcast_to(b.scalar(0, i64), (count,)), "LT")
+    high = b.compare(flat, b.broadcast_to(limit, (count,)), "GE")
+    bad = b.emit("or", (low, high))
+    ramp = b.iota(i64, (count,), 0)
+    none = np.iinfo(np.int64).max
+    first = b.reduce(b.emit("select", (bad, ramp, b.broadcast_to(b.scalar(none, i64), (count,)))), "min", (0,))
+    found = b.compare(first, b.scalar(none, i64), "LT")
+    position = b.emit("select", (found, first, b.scalar(-1, i64)))
+    at = b.compare(ramp, b.broadcast_to(position, (count,)), "EQ")       # (no gather: indices may be empty)
+    value = b.reduce(b.emit("select", (at, flat, b.broadcast_to(b.scalar(0, i64), (count,)))), "sum", (0,))
+    return b.emit("concatenate", tuple(b.reshape(v, (1,)) for v in (position, value, limit)), dimension=0)
