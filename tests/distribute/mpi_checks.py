@@ -1,8 +1,9 @@
 """Run under `mpiexec -n 2` by test_mpi_launch.py (not collected by pytest): every multi-process check in
 one launch, since each launch costs a second of MPI start-up. Reports one "ok <check>" line per check.
 
-1. The collectives on the interpreter, the CPU backend and (with a C++ compiler) the emulated CUDA
-   backend against NumPy, for awkward sizes and every dtype MPI reduces.
+1. The collectives (the async all_reduce_start/done pair too, several in flight at once) on the interpreter,
+   the CPU backend and (with a C++ compiler) the emulated CUDA backend against NumPy, for awkward sizes and
+   every dtype MPI reduces.
 2. The W3 MLP (784-256-256-10) trained for a few steps by two processes, each on half of every batch,
    against one process on the whole batch (same initial weights): Horovod-style API with SGD and Adam,
    MirroredStrategy + Keras fit, and an Estimator with RunConfig(train_distribute=MirroredStrategy()),
@@ -64,6 +65,12 @@ def collective_module(dtype: str, size: int, kinds: tuple) -> str:
         lines.append(f"%g{k} = {dtype}[{n * size},3]{{1,0}} all_gather(%p{k}), replicas={size}")
         lines.append(f"%b{k} = {dtype}[{n},3]{{1,0}} collective_broadcast(%p{k}), root={size - 1}")
         results += [(f"%g{k}", f"{dtype}[{n * size},3]{{1,0}}"), (f"%b{k}", f"{dtype}[{n},3]{{1,0}}")]
+        for kind in kinds:      # the async pair, both in flight while the next size's collectives run
+            lines.append(f"%s{k}{kind} = {dtype}[{n},3]{{1,0}} all_reduce_start(%p{k}), kind={kind}")
+            results.append((f"%d{k}{kind}", f"{dtype}[{n},3]{{1,0}}"))
+    for k, n in enumerate(SIZES):
+        for kind in kinds:
+            lines.append(f"%d{k}{kind} = {dtype}[{n},3]{{1,0}} all_reduce_done(%s{k}{kind})")
     root = f"ROOT %t = ({', '.join(s for _, s in results)}) tuple({', '.join(r for r, _ in results)})"
     return "ENTRY e {\n  " + "\n  ".join(lines + [root]) + "\n}"
 
@@ -85,12 +92,9 @@ def expected_collectives(np_dtype, kinds: tuple, size: int) -> list:
     for n in SIZES:
         inputs = [per_rank_input(r, (n, 3), np_dtype) for r in range(size)]
         stacked = np.stack(inputs)
-        for kind in kinds:
-            if kind == "mean":
-                expected.append((stacked.sum(0) / np_dtype(size)).astype(np_dtype))
-            else:
-                expected.append(reducers[kind](stacked, axis=0).astype(np_dtype))
-        expected += [np.concatenate(inputs), inputs[size - 1]]
+        reduced = [(stacked.sum(0) / np_dtype(size)).astype(np_dtype) if kind == "mean"
+                   else reducers[kind](stacked, axis=0).astype(np_dtype) for kind in kinds]
+        expected += reduced + [np.concatenate(inputs), inputs[size - 1]] + reduced
     return expected
 
 

@@ -42,3 +42,36 @@ def test_the_fusion_buffer_is_bounded():
     module = parse_module(TEXT)
     AllReduceCombiner(fusion_bytes=30).run(module)       # 24 + 16 bytes do not fit in one buffer
     assert ("mean", (10,)) not in _all_reduces(module) and ("max", (10,)) not in _all_reduces(module)
+
+
+# Gradients in a backward pass: g2 and g1 need only x; g3 needs the dot %h first (a later layer's work).
+BACKWARD = """
+ENTRY e {
+  %x = f32[128,256]{1,0} parameter(0)
+  %w = f32[256,256]{1,0} parameter(1)
+  %h = f32[128,256]{1,0} dot(%x, %w), lhs_batch_dims={}, rhs_batch_dims={}, lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  %g3 = f32[256,256]{1,0} dot(%x, %h), lhs_batch_dims={}, rhs_batch_dims={}, lhs_contracting_dims={0}, rhs_contracting_dims={0}
+  %g1 = f32[256,256]{1,0} dot(%x, %x), lhs_batch_dims={}, rhs_batch_dims={}, lhs_contracting_dims={0}, rhs_contracting_dims={0}
+  %g2 = f32[256]{0} reduce(%x), dimensions={0}, kind=sum
+  %r3 = f32[256,256]{1,0} all_reduce(%g3), kind=mean
+  %r1 = f32[256,256]{1,0} all_reduce(%g1), kind=mean
+  %r2 = f32[256]{0} all_reduce(%g2), kind=mean
+  ROOT %t = (f32[256,256]{1,0}, f32[256,256]{1,0}, f32[256]{0}) tuple(%r3, %r1, %r2)
+}"""
+
+
+def test_buckets_follow_the_backward_pass_and_close_before_a_later_layers_work():
+    module = parse_module(BACKWARD)
+    assert AllReduceCombiner().run(module)
+    verify_module(module)
+    # g2 and g1 (ready first) share a bucket; g3 needs the dot %h they do not, so it is reduced on its own
+    assert sorted(_all_reduces(module)) == [("mean", (256, 256)), ("mean", (256 * 256 + 256,))]
+    concat = next(i for i in module.entry.instructions if i.opcode == "concatenate")
+    assert [o.operands[0].name for o in concat.operands] == ["g2", "g1"]
+    x = np.random.RandomState(0).standard_normal((128, 256)).astype(np.float32)
+    w = np.random.RandomState(1).standard_normal((256, 256)).astype(np.float32)
+    for got, want in zip(evaluate_module(module, [x, w]), evaluate_module(parse_module(BACKWARD), [x, w])):
+        np.testing.assert_array_equal(got, want)
+    one_bucket = parse_module(BACKWARD)
+    AllReduceCombiner(bucket_bytes=1 << 30).run(one_bucket)
+    assert _all_reduces(one_bucket) == [("mean", (2 * 256 * 256 + 256,))]

@@ -182,3 +182,29 @@ def test_a_loop_bodys_row_write_moves_after_the_other_reads_of_its_buffer():
     assert order.index("old") < order.index("e") < order.index("new") < order.index("later")
     for a, b in zip(evaluate_module(m, args), before):
         np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+# A gradient ready after one dot, and two more dots the step needs only after the reduction.
+OVERLAP = """
+  ENTRY e {
+    %p = f32[32,32] parameter(0)
+    %q = f32[32,32] parameter(1)
+    %b = f32[32,32] dot(%q, %q), lhs_batch_dims={}, rhs_batch_dims={}, lhs_contracting_dims={1}, rhs_contracting_dims={0}
+    %c = f32[32,32] dot(%b, %b), lhs_batch_dims={}, rhs_batch_dims={}, lhs_contracting_dims={1}, rhs_contracting_dims={0}
+    %a = f32[32,32] dot(%p, %p), lhs_batch_dims={}, rhs_batch_dims={}, lhs_contracting_dims={1}, rhs_contracting_dims={0}
+    %s = f32[32,32] all_reduce_start(%a), kind=sum
+    %d = f32[32,32] all_reduce_done(%s)
+    %u = f32[32,32] add(%d, %c)
+    ROOT %out = (f32[32,32]) tuple(%u)
+  }"""
+
+
+def test_an_all_reduce_starts_when_its_operand_is_ready_and_is_waited_for_at_its_first_user():
+    m = parse_module(OVERLAP)
+    LayoutAssignment().run(m)
+    Scheduling().run(m)
+    verify_module(m)
+    names = [i.name for i in m.entry.instructions if i.opcode not in ("parameter", "tuple")]
+    assert names == ["a", "s", "b", "c", "d", "u"]
+    np.testing.assert_allclose(evaluate_module(m, _args(m))[0], evaluate_module(parse_module(OVERLAP), _args(m))[0],
+                               rtol=1e-6)

@@ -8,10 +8,11 @@ from xlite import errors
 from xlite.ir import dtypes
 from xlite.ir.builder import Builder
 from xlite.ir.module import Module
-from xlite.ir.parser import parse_module
+from xlite.ir.parser import ParseError, parse_module
 from xlite.ir.printer import print_module
 from xlite.ir.shape import Shape
 from xlite.ir.shape_inference import ShapeError
+from xlite.ir.verifier import verify_module
 from xlite.passes.constant_folding import ConstantFolding
 from xlite.semantics import world as world_module
 from xlite.semantics.constant_eval import try_evaluate
@@ -37,13 +38,15 @@ def test_collectives_of_one_process(n, dtype):
     kinds = ["sum", "max", "min"] + (["mean"] if dtype.startswith("float") else [])
     text = "\n".join(f"  %r{k} = {{t}}[{n},3]{{{{1,0}}}} all_reduce(%p), kind={kind}" for k, kind in enumerate(kinds))
     t = dtypes.as_dtype(dtype).ir_name
-    results = [f"%r{k}" for k in range(len(kinds))] + ["%g", "%b"]
+    results = [f"%r{k}" for k in range(len(kinds))] + ["%g", "%b", "%d"]
     module = parse_module(f"""
     ENTRY e {{
       %p = {t}[{n},3]{{1,0}} parameter(0)
 {text.format(t=t)}
       %g = {t}[{n},3]{{1,0}} all_gather(%p), replicas=1
       %b = {t}[{n},3]{{1,0}} collective_broadcast(%p), root=0
+      %s = {t}[{n},3]{{1,0}} all_reduce_start(%p), kind={kinds[-1]}
+      %d = {t}[{n},3]{{1,0}} all_reduce_done(%s)
       ROOT %t = ({", ".join([f"{t}[{n},3]{{1,0}}"] * len(results))}) tuple({", ".join(results)})
     }}""")
     x = (np.random.RandomState(n).standard_normal((n, 3)) * 5).astype(dtype)
@@ -80,6 +83,24 @@ def test_shape_rules():
     for opcode, operand, attrs in bad:
         with pytest.raises(ShapeError, match=opcode.split("_")[0]):
             b.emit(opcode, (operand,), **attrs)
+    start = b.emit("all_reduce_start", (x,), kind="mean")
+    assert start.shape == x.shape and b.emit("all_reduce_done", (start,)).shape == x.shape
+    with pytest.raises(ShapeError, match="all_reduce_start mean"):
+        b.emit("all_reduce_start", (i,), kind="mean")
+
+
+def test_an_in_flight_value_is_read_only_by_its_done():
+    ok = """
+    ENTRY e {
+      %p = f32[4]{0} parameter(0)
+      %s = f32[4]{0} all_reduce_start(%p), kind=sum
+      ROOT %d = f32[4]{0} all_reduce_done(%s)
+    }"""
+    verify_module(parse_module(ok))
+    for bad in (ok.replace("ROOT %d = f32[4]{0} all_reduce_done(%s)", "ROOT %d = f32[4]{0} neg(%s)"),
+                ok.replace("all_reduce_done(%s)", "all_reduce_done(%p)")):
+        with pytest.raises(ParseError, match="read only by an all_reduce_done"):     # the parser verifies
+            parse_module(bad)
 
 
 def test_collectives_are_never_evaluated_at_compile_time():

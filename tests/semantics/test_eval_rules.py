@@ -836,7 +836,8 @@ def test_collectives_of_a_world_of_one_are_the_identity(world_of_one):
     """Many processes: tests/distribute/test_mpi_training.py; edge sizes: test_collectives.py."""
     x = np.arange(6, dtype=np.float32).reshape(3, 2)
     out = run(lambda b, p: b.tuple([b.emit("all_reduce", (p,), kind="mean"), b.emit("all_gather", (p,), replicas=1),
-                                    b.emit("collective_broadcast", (p,), root=0)]), x)
+                                    b.emit("collective_broadcast", (p,), root=0),
+                                    b.emit("all_reduce_done", (b.emit("all_reduce_start", (p,), kind="sum"),))]), x)
     for value in out:
         check(value, x)
 

@@ -8,12 +8,14 @@ combiner packs the six gradients into one buffer). Every rank computes on one th
 - steps/s at 1 and 2 ranks and the scaling efficiency, (steps/s at 2) / (2 x steps/s at 1): with the
   global batch fixed, two ranks would ideally take half the one-rank step;
 - the all-reduce's share of the two-rank step: the time of one all-reduce of the step's gradient buffer
-  (1.08 MB) over the step's time;
+  (1.08 MB) alone over the step's time; the share it is *exposed* (the step's time less that of the same
+  step without the all-reduce, in the same processes: what overlap with the backward pass leaves); and,
+  as the host's floor, mpi4py's all-reduce of the same bytes over the step's time;
 - the all-reduce's bus bandwidth at 16 MiB and its latency (an 8-byte all-reduce), from which
   docs/distributed.md models 8 and 64 machines with the ring all-reduce's cost:
   T(p, n) = 2 (p - 1) alpha + 2 (p - 1) / p * n / B.
 
-Target: the all-reduce under 10% of the two-rank step.
+Target: the all-reduce costs (is exposed for) under 10% of the two-rank step.
 """
 from __future__ import annotations
 
@@ -38,20 +40,26 @@ BIG_BYTES = 16 << 20
 MODEL_MACHINES = (8, 64)
 
 
-def _median_time(fn, calls: int, rounds: int) -> float:
-    times = []
+def _interleaved_medians(timed: dict, calls: dict, rounds: int, barrier) -> dict:
+    """name -> the median over rounds of one call's time; each round times every function in turn (after a
+    barrier), so load that drifts during the run weighs on all of them alike."""
+    times: dict = {name: [] for name in timed}
     for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        times.append((time.perf_counter() - start) / calls)
-    return float(np.median(times))
+        for name, fn in timed.items():
+            barrier()
+            start = time.perf_counter()
+            for _ in range(calls[name]):
+                fn()
+            times[name].append((time.perf_counter() - start) / calls[name])
+    return {name: float(np.median(t)) for name, t in times.items()}
 
 
 def child(steps: int, rounds: int) -> None:
-    """In each of the processes mpiexec starts: time the W3 step and all-reduces; rank 0 prints one JSON line."""
+    """In each of the processes mpiexec starts: time the W3 step with and without its all-reduce, the
+    all-reduces alone (compiled, and mpi4py's of the same bytes); rank 0 prints one JSON line."""
     import xlite as tf
     import xlite.distribute.mpi as hvd
+    from mpi4py import MPI
     sys.path.insert(0, os.getcwd())
     from benchmarks.workloads import mnist_batch
     hvd.init()
@@ -70,6 +78,7 @@ def child(steps: int, rounds: int) -> None:
             h = tf.nn.relu(h) if relu else h
         loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y_, logits=h))
         train = hvd.DistributedOptimizer(tf.train.GradientDescentOptimizer(0.01)).minimize(loss)
+        local = tf.train.GradientDescentOptimizer(0.01).minimize(loss)     # the same step, no all-reduce
         n_params = sum(int(np.prod(v.shape.as_list())) for v in tf.trainable_variables())
         buffers = {name: tf.Variable(tf.ones([n], tf.float32)) for name, n in
                    (("gradients", n_params), ("big", BIG_BYTES // 4), ("latency", 2))}
@@ -77,19 +86,22 @@ def child(steps: int, rounds: int) -> None:
         reduces = {name: tf.assign(v, hvd.allreduce(v)).op for name, v in buffers.items()}
         init = tf.global_variables_initializer()
         bcast = hvd.broadcast_global_variables(0)
+    raw = np.ones(n_params, np.float32)
     with tf.Session(graph=graph) as sess:
         sess.run(init)
         sess.run(bcast)
         feed = {x: images[rows], y_: labels[rows]}
         for _ in range(3):
             sess.run(train, feed)
+            sess.run(local, feed)
         for op in reduces.values():
             sess.run(op)
-        result = {"ranks": size, "step_s": _median_time(lambda: sess.run(train, feed), steps, rounds),
-                  "gradient_bytes": 4 * n_params}
-        for name, op in reduces.items():
-            calls = 5 if name == "big" else steps
-            result[f"allreduce_{name}_s"] = _median_time(lambda: sess.run(op), calls, rounds)
+        timed = {"step_s": lambda: sess.run(train, feed), "local_step_s": lambda: sess.run(local, feed),
+                 "mpi4py_gradients_s": lambda: MPI.COMM_WORLD.Allreduce(MPI.IN_PLACE, raw)}
+        timed.update({f"allreduce_{name}_s": (lambda op=op: sess.run(op)) for name, op in reduces.items()})
+        calls = {name: 5 if name == "allreduce_big_s" else steps for name in timed}
+        result = dict(_interleaved_medians(timed, calls, rounds, MPI.COMM_WORLD.Barrier), ranks=size,
+                      gradient_bytes=4 * n_params)
     if rank == 0:
         print(json.dumps(result), flush=True)
 
@@ -139,10 +151,13 @@ def run_distributed_workload(workload, target: str, with_jax: bool, settings: Se
     row["steps_per_s"] = {"1": 1 / one["step_s"], "2": 1 / two["step_s"]}
     row["scaling_efficiency"] = one["step_s"] / (2 * two["step_s"])
     row["allreduce_share"] = two["allreduce_gradients_s"] / two["step_s"]
+    # what the all-reduce costs the step: its time less what overlap with the backward pass hides
+    row["exposed_share"] = (two["step_s"] - two["local_step_s"]) / two["step_s"]
+    row["mpi4py_share"] = two["mpi4py_gradients_s"] / two["step_s"]
     # a ring all-reduce moves 2 (p-1)/p of the buffer through each link: the bus bandwidth of NCCL's tests
     row["bus_bandwidth_Bps"] = 2 * (2 - 1) / 2 * BIG_BYTES / two["allreduce_big_s"]
     row["latency_s"] = two["allreduce_latency_s"] / (2 * (2 - 1))
-    compute_s = two["step_s"] - two["allreduce_gradients_s"]     # a rank's 128 rows, without the all-reduce
+    compute_s = two["local_step_s"]     # a rank's 128 rows, without the all-reduce
     row["model"] = ring_model(compute_s, two["gradient_bytes"], row["bus_bandwidth_Bps"], row["latency_s"])
     row["status"] = "ok"
     row["targets"] = _targets(row)
@@ -150,7 +165,7 @@ def run_distributed_workload(workload, target: str, with_jax: bool, settings: Se
 
 
 def _targets(row: dict) -> list:
-    return [check(f"all-reduce under {MAX_ALLREDUCE_SHARE:.0%} of the 2-rank step", row.get("allreduce_share"),
+    return [check(f"all-reduce costs under {MAX_ALLREDUCE_SHARE:.0%} of the 2-rank step", row.get("exposed_share"),
                   lambda r: r < MAX_ALLREDUCE_SHARE)]
 
 
@@ -160,7 +175,8 @@ def table_row(row: dict, fmt_time, fmt_ratio) -> list:
     if row.get("status") == "ok":
         sps = row["steps_per_s"]
         through = (f"{sps['1']:.0f} -> {sps['2']:.0f} steps/s, efficiency {row['scaling_efficiency']:.0%}, "
-                   f"all-reduce {row['allreduce_share']:.1%} of the step, "
+                   f"all-reduce {row['allreduce_share']:.1%} of the step alone, "
+                   f"{row['exposed_share']:.1%} exposed (mpi4py {row['mpi4py_share']:.1%}), "
                    f"{row['bus_bandwidth_Bps'] / 1e9:.1f} GB/s bus")
     two = row.get("systems", {}).get("2 ranks", {})
     return [row["id"], row["title"], "-", fmt_time(two.get("step_s")), "-", "-", "-", through, "-", "-",

@@ -104,6 +104,11 @@ _COLLECTIVE = {"collective": True}
 _op("all_reduce", "collective", 1, **_COLLECTIVE)               # kind: sum, mean, max, min
 _op("all_gather", "collective", 1, **_COLLECTIVE)               # along dim 0; replicas: the group size
 _op("collective_broadcast", "collective", 1, **_COLLECTIVE)     # root's value to every process
+# all_reduce split in two (XLA's all-reduce-start/-done), made by passes/async_collectives.py: the start begins
+# the reduction (kind as all_reduce's) and its value may be read only by its done, which waits for it, so the
+# scheduler can run other work between them
+_op("all_reduce_start", "collective", 1, differentiable=False, **_COLLECTIVE)
+_op("all_reduce_done", "collective", 1, differentiable=False, **_COLLECTIVE)   # operand: an all_reduce_start
 # A call of a Python function registered in xlite/semantics/host_calls.py (attrs: key, output, args): the
 # operands are its arguments (the first `args`) and ordering inputs; the result is its output number `output`.
 _op("host_call", "host", None, differentiable=False, cost=100, host=True)

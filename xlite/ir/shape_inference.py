@@ -491,13 +491,21 @@ def _host_call(opcode, operands, attrs, result):
     return result
 
 
-@shape_rule("all_reduce")
+@shape_rule("all_reduce", "all_reduce_start")
 def _all_reduce(opcode, operands, attrs, result):
     (x,) = operands
     kind = attrs["kind"]
-    _check(kind in ALL_REDUCE_KINDS, f"all_reduce: unknown kind {kind!r}, expected one of {ALL_REDUCE_KINDS}")
-    _check(not x.is_tuple and not x.dtype.is_bool, f"all_reduce: operand must be a numeric array, got {x}")
-    _check(kind != "mean" or x.dtype.is_floating, f"all_reduce mean: operand must be floating point, got {x}")
+    _check(kind in ALL_REDUCE_KINDS, f"{opcode}: unknown kind {kind!r}, expected one of {ALL_REDUCE_KINDS}")
+    _check(not x.is_tuple and not x.dtype.is_bool, f"{opcode}: operand must be a numeric array, got {x}")
+    _check(kind != "mean" or x.dtype.is_floating, f"{opcode} mean: operand must be floating point, got {x}")
+    return Shape(x.dtype, x.dims)
+
+
+@shape_rule("all_reduce_done")
+def _all_reduce_done(opcode, operands, attrs, result):
+    """The reduced value its all_reduce_start began (the verifier checks the operand is one)."""
+    (x,) = operands
+    _check(not x.is_tuple, f"all_reduce_done: operand must be an array, got {x}")
     return Shape(x.dtype, x.dims)
 
 

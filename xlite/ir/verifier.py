@@ -104,6 +104,7 @@ def _verify_computation(comp: Computation, module: Module, layouts: bool) -> Non
             numbers.append(inst.attrs.get("number"))
         _check_shape(comp, inst)
         _check_calls(comp, inst, module, layouts)
+        _check_async_pair(comp, inst)
         if layouts:
             _check_layouts(comp, inst)
         defined.add(id(inst))
@@ -112,6 +113,14 @@ def _verify_computation(comp: Computation, module: Module, layouts: bool) -> Non
         _fail(comp, comp.root, "the root is not an instruction of this computation")
     if not all(isinstance(n, (int, np.integer)) for n in numbers) or sorted(numbers) != list(range(len(numbers))):
         _fail(comp, None, f"parameter numbers {numbers} are not 0..{len(numbers) - 1}, each once")
+
+
+def _check_async_pair(comp: Computation, inst: Instruction) -> None:
+    """An all_reduce_start's value (in flight) is read only by an all_reduce_done, which reads nothing else."""
+    for operand in inst.operands:
+        if (operand.opcode == "all_reduce_start") != (inst.opcode == "all_reduce_done"):
+            _fail(comp, inst, f"%{operand.name} ({operand.opcode}) may not be an operand of {inst.opcode}: an "
+                              "all_reduce_start is read only by an all_reduce_done")
 
 
 def _check_shape(comp: Computation, inst: Instruction) -> None:

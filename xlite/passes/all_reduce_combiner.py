@@ -9,29 +9,37 @@ all_reduce reduces the buffer, and slices give every original result back:
     %r2 = f32[4]   all_reduce(%g2), kind=mean    ->    %r = f32[10] all_reduce(%flat), kind=mean
                                                        %r1 = f32[3,2] reshape(slice(%r, 0:6)); %r2 = slice 6:10
 
-All-reduces combine only when none depends on another, in program order, up to FUSION_BYTES per buffer
-(Horovod's default fusion threshold). The loop fusion that follows computes the concatenation in one
-kernel and folds each slice into its users. Every process runs the same pass on the same Module, so all
-make the same calls.
+All-reduces combine only when none depends on another, up to FUSION_BYTES per buffer (Horovod's default
+fusion threshold), in buckets as Horovod and PyTorch's DistributedDataParallel make them: in backward order
+(by the work their operands need: the last layer's gradients first), a bucket closing where the next gradient
+needs substantial work (OVERLAP_WORK operations) that the bucket's do not, once it holds BUCKET_BYTES. Split
+into start and done (async_collectives.py), the first buckets are then reduced while the backward pass
+computes the later ones. The loop fusion that follows computes each concatenation in one kernel and folds
+each slice into its users. Every process runs the same pass on the same Module, so all make the same calls.
 """
 from __future__ import annotations
 
 from math import prod
 
 from xlite.ir.module import Computation, Instruction, Module
+from xlite.ir.opcodes import op_info
 from xlite.ir.shape import Shape
 from xlite.ir.shape_inference import infer_shape
+from xlite.ir.symbolic import nominal
 from xlite.passes.pass_pipeline import Pass
 from xlite.passes.rewrite import unique_name
 
 FUSION_BYTES = 64 << 20
+BUCKET_BYTES = 64 << 10     # a smaller bucket's latency (an MPI call) outweighs what reducing it early hides
+OVERLAP_WORK = 1 << 20      # operations (~0.1 ms on one core) worth starting a bucket's reduction before
 
 
 class AllReduceCombiner(Pass):
     name = "all-reduce-combiner"
 
-    def __init__(self, fusion_bytes: int = FUSION_BYTES):
+    def __init__(self, fusion_bytes: int = FUSION_BYTES, bucket_bytes: int = BUCKET_BYTES):
         self.fusion_bytes = fusion_bytes
+        self.bucket_bytes = bucket_bytes
 
     def run(self, module: Module) -> bool:
         changed = False
@@ -54,28 +62,50 @@ class AllReduceCombiner(Pass):
         return True
 
     def _groups(self, comp: Computation) -> list[list[Instruction]]:
-        """Groups of two or more all_reduces to combine, each member independent of the others."""
-        open_groups: dict[tuple, list] = {}        # (kind, dtype) -> [members, bytes, ancestors of members]
-        done: list[list[Instruction]] = []
+        """Groups of two or more all_reduces to combine, each member independent of the others: buckets in
+        backward order (the order their operands can be ready), each closed where the next gradient needs
+        at least OVERLAP_WORK operations the bucket does not, once it holds bucket_bytes."""
         ancestors: dict[Instruction, frozenset] = {}
+        work: dict[Instruction, int] = {}
+        candidates: dict[tuple, list] = {}       # (kind, dtype) -> all_reduces
         for inst in comp.instructions:
-            ancestors[inst] = frozenset().union(*({o} | ancestors[o] for o in inst.operands)) \
-                if inst.operands else frozenset()
-            if inst.opcode != "all_reduce" or not inst.shape.is_static:
-                continue
-            key = (inst.attrs["kind"], inst.shape.dtype.ir_name)
-            nbytes = inst.shape.byte_size
-            group = open_groups.get(key)
-            if group is not None and (group[1] + nbytes > self.fusion_bytes
-                                      or any(m in ancestors[inst] for m in group[0])):
-                done.append(group[0])
-                group = None
-            if group is None:
-                group = open_groups[key] = [[], 0]
-            group[0].append(inst)
-            group[1] += nbytes
-        done.extend(g[0] for g in open_groups.values())
+            ancestors[inst] = frozenset({inst}).union(*(ancestors[o] for o in inst.operands))
+            work[inst] = estimated_work(inst)
+            if inst.opcode == "all_reduce" and inst.shape.is_static:
+                candidates.setdefault((inst.attrs["kind"], inst.shape.dtype.ir_name), []).append(inst)
+        position = {inst: k for k, inst in enumerate(comp.instructions)}
+        done: list[list[Instruction]] = []
+        for members in candidates.values():
+            ready = {m: sum(work[a] for a in ancestors[m.operands[0]]) for m in members}
+            group, nbytes, needs = [], 0, frozenset()
+            for inst in sorted(members, key=lambda m: (ready[m], position[m])):
+                size = inst.shape.byte_size
+                new_work = sum(work[a] for a in ancestors[inst.operands[0]] - needs)
+                if group and (nbytes + size > self.fusion_bytes
+                              or any(m in ancestors[inst] or inst in ancestors[m] for m in group)
+                              or (nbytes >= self.bucket_bytes and new_work >= OVERLAP_WORK)):
+                    done.append(group)
+                    group, nbytes, needs = [], 0, frozenset()
+                group.append(inst)
+                nbytes += size
+                needs |= ancestors[inst.operands[0]]
+            done.append(group)
         return [g for g in done if len(g) > 1]
+
+
+def estimated_work(inst: Instruction) -> int:
+    """Rough operations to compute inst (a symbol taken as nominal): a dot's or convolution's multiply-adds,
+    else one per element times the op's cost."""
+    if inst.shape.is_tuple or not inst.shape.is_static or inst.opcode in ("parameter", "constant"):
+        return 0
+    n = nominal(prod(inst.shape.dims))
+    if inst.opcode == "dot":
+        lhs = inst.operands[0].shape
+        return 2 * n * nominal(prod(lhs.dims[d] for d in inst.attrs["lhs_contracting_dims"]))
+    if inst.opcode == "convolution":
+        rhs, spec = inst.operands[1].shape, inst.attrs["rhs_spec"]
+        return 2 * n * nominal(prod(rhs.dims)) // max(1, nominal(rhs.dims[spec[0]]))
+    return n * op_info(inst.opcode).cost
 
 
 def _new(opcode: str, operands: list, names: set, like: Instruction, result=None, **attrs) -> Instruction:
@@ -121,4 +151,4 @@ def _operands_first(instructions: list[Instruction]) -> list[Instruction]:
     return order
 
 
-__all__ = ["AllReduceCombiner", "FUSION_BYTES"]
+__all__ = ["AllReduceCombiner", "FUSION_BYTES", "BUCKET_BYTES", "OVERLAP_WORK", "estimated_work"]

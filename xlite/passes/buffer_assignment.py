@@ -25,7 +25,7 @@ The data that codegen reads (the pass's `assignment`, which the compile driver h
   by design: a `bitcast` shares its operand's slice (the same bytes; codegen need
   emit nothing for it), and an instruction computed in place writes over an
   operand whose buffer dies there (same size; the instruction reads that operand
-  only at the index it writes: an elementwise op or a loop fusion whose fused
+  only at the index it writes: an elementwise op, an all-reduce (or its start or done), or a loop fusion whose fused
   computation reaches the operand only through same-index elementwise ops, same
   layout; an output fusion qualifies too, but only for a Variable's update, since
   in place its dot must be staged in a temporary; a dynamic_update_slice or scatter_add over its first
@@ -72,6 +72,8 @@ def reads_at_own_index(inst: Instruction, operand: Instruction) -> bool:
         return True
     if inst.opcode in ("dynamic_update_slice", "scatter_add"):   # operand's elements kept or added to
         return operand is inst.operands[0] and operand not in inst.operands[1:]
+    if inst.opcode in ("all_reduce", "all_reduce_start", "all_reduce_done"):   # MPI reduces the buffer in place
+        return True
     if inst.opcode != "fusion" or inst.attrs.get("kind") not in ("loop", "output"):
         return False
     fused = inst.called[0]

@@ -39,9 +39,54 @@ class Scheduling(Pass):
         candidates = [] if _violates(before, extra) else [before]
         candidates += [list_schedule(entry, extra), dfs_schedule(entry, extra)]
         best = min(candidates, key=lambda order: nominal(plan_buffers(entry, order, aliased).peak_bytes))
+        best = overlap_collectives(best, extra)
         entry.instructions = best
         sunk = [sink_updates(comp) for comp in module.all_computations() if comp is not entry]
         return best != before or any(sunk)
+
+
+def overlap_collectives(order: list, extra: dict | None = None) -> list:
+    """`order` with each all_reduce_start as early as its operand can be made and each all_reduce_done as late
+    as its first user allows, so the reductions run while the instructions between compute.
+
+    Start by start (in `order`), what a start needs (through operands and `extra` dependencies) moves up, in
+    its order, to just before it; the rest keeps its order after the last start; each done then moves down to
+    just before its first user (the root at the latest)."""
+    starts = [inst for inst in order if inst.opcode == "all_reduce_start"]
+    if not starts:
+        return order
+    extra = extra or {}
+    placed: set = set()
+    hoisted: list = []
+    for start in starts:
+        need, stack = set(), [start]
+        while stack:
+            inst = stack.pop()
+            if inst in need or inst in placed:
+                continue
+            need.add(inst)
+            stack.extend(inst.operands)
+            stack.extend(extra.get(inst, ()))
+        hoisted += [inst for inst in order if inst in need]
+        placed |= need
+    result = hoisted + [inst for inst in order if inst not in placed]
+    waits_for = {}          # instruction -> the dones it must follow (operands and extra dependencies)
+    for inst in result:
+        for pred in list(inst.operands) + list(extra.get(inst, ())):
+            if pred.opcode == "all_reduce_done":
+                waits_for.setdefault(inst, []).append(pred)
+    dones = [inst for inst in result if inst.opcode == "all_reduce_done"]
+    result = [inst for inst in result if inst.opcode != "all_reduce_done"]
+    placed_dones: set = set()
+    final = []
+    for inst in result:
+        for done in waits_for.get(inst, ()):
+            if done not in placed_dones:
+                placed_dones.add(done)
+                final.append(done)
+        final.append(inst)
+    unused = [d for d in dones if d not in placed_dones]
+    return final[:-1] + unused + final[-1:] if final and final[-1].opcode == "tuple" else final + unused
 
 
 def sink_updates(comp: Computation) -> bool:

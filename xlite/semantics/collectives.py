@@ -1,4 +1,5 @@
-"""The collectives' meaning: all_reduce, all_gather and collective_broadcast over the world (world.py).
+"""The collectives' meaning: all_reduce (and its async pair), all_gather and collective_broadcast over the
+world (world.py).
 
 In a world of one process they are the identity (a gather of one part), so they evaluate anywhere;
 in a bigger world they call mpi4py, which every backend without native MPI calls too (the CUDA
@@ -64,9 +65,12 @@ def broadcast(x: np.ndarray, root: int) -> np.ndarray:
 
 
 def host_collective(inst: Instruction, x: np.ndarray) -> np.ndarray:
-    """The value of collective `inst` for operand value x (row-major), computed on the host."""
-    if inst.opcode == "all_reduce":
+    """The value of collective `inst` for operand value x (row-major), computed on the host. An
+    all_reduce_start reduces at once (blocking) and its all_reduce_done is the identity."""
+    if inst.opcode in ("all_reduce", "all_reduce_start"):
         return all_reduce(x, inst.attrs["kind"])
+    if inst.opcode == "all_reduce_done":
+        return np.array(x, copy=True, order="C")
     if inst.opcode == "all_gather":
         return all_gather(x, inst.attrs["replicas"])
     return broadcast(x, inst.attrs["root"])

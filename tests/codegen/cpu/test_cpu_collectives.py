@@ -1,5 +1,5 @@
-"""The CPU backend's collectives against the interpreter in a world of one process: the generated code is
-the copy alone and needs no MPI symbol. Two processes (MPI_Allreduce and friends called from generated
+"""The CPU backend's collectives (the async all_reduce_start/done pair too) against the interpreter in a world
+of one process: the generated code is the copy alone and needs no MPI symbol. Two processes (MPI_Allreduce and friends called from generated
 code): tests/distribute/test_mpi_training.py."""
 import numpy as np
 import pytest
@@ -16,7 +16,8 @@ pytestmark = pytest.mark.usefixtures("world_of_one")
 def _collectives(b, x):
     kinds = ["sum", "max", "min"] + (["mean"] if x.shape.dtype.is_floating else [])
     return [b.emit("all_reduce", (x,), kind=k) for k in kinds] + [
-        b.emit("all_gather", (x,), replicas=1), b.emit("collective_broadcast", (x,), root=0)]
+        b.emit("all_gather", (x,), replicas=1), b.emit("collective_broadcast", (x,), root=0)] + [
+        b.emit("all_reduce_done", (b.emit("all_reduce_start", (x,), kind=k),)) for k in kinds]
 
 
 @pytest.mark.parametrize("n", SIZES)

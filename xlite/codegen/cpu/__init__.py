@@ -50,6 +50,8 @@ def __getattr__(name: str):
 
 
 STRUCTURAL_OPCODES = ("parameter", "tuple", "get_tuple_element", "while", "conditional", "fusion")
+# emitted in the entry function itself, not as kernels (computation.py, collectives.py)
+ENTRY_OPCODES = ("all_reduce_start", "all_reduce_done")
 
 
 def has_cpu_rule(opcode: str) -> bool:
@@ -57,7 +59,7 @@ def has_cpu_rule(opcode: str) -> bool:
     load_rules()
     from xlite.codegen.cpu.element_generator import is_elemental
     from xlite.codegen.cpu.kernels import has_kernel_rule
-    return is_elemental(opcode) or has_kernel_rule(opcode) or opcode in STRUCTURAL_OPCODES
+    return is_elemental(opcode) or has_kernel_rule(opcode) or opcode in STRUCTURAL_OPCODES + ENTRY_OPCODES
 
 
 def is_available() -> bool:

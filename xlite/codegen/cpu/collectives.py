@@ -14,7 +14,7 @@ from xlite import errors
 from xlite.codegen.cpu import mpi_provider
 from xlite.codegen.cpu.ir_array import physical_order
 from xlite.codegen.cpu.kernels import Kernel, kernel_rule
-from xlite.codegen.cpu.llvm_types import I32, I64, PTR, constant, i64
+from xlite.codegen.cpu.llvm_types import I32, I64, PTR, constant, i64, memory_type
 from xlite.ir.module import Instruction
 from xlite.semantics.collectives import world_mismatch
 from xlite.semantics.world import world
@@ -45,7 +45,7 @@ def emit_collective(kernel: Kernel, inst: Instruction, out) -> None:
         for start, count in _pieces(inst.shape.num_elements):
             calls.allreduce(out.address_linear(kernel.b, i64(start)), count, dtype, "sum" if kind == "mean" else kind)
         if kind == "mean":
-            _divide(kernel, out, w.size)
+            _divide(fc, out.ptr, inst.shape, w.size)
     elif inst.opcode == "all_gather":
         nbytes = x.shape.byte_size
         if nbytes >= MAX_COUNT * 2:
@@ -54,6 +54,63 @@ def emit_collective(kernel: Kernel, inst: Instruction, out) -> None:
     else:
         for start, count in _pieces(x.shape.byte_size):
             calls.bcast(kernel.fc.byte_offset(out.ptr, start), count, inst.attrs["root"])
+
+
+# the async pair ---------------------------------------------------------------------------------
+REQUEST_CELL = 8       # bytes per MPI_Request in a start's slot (4 in MPICH, 8 in Open MPI)
+
+
+def async_slot_bytes(inst: Instruction) -> int:
+    """Arena bytes an all_reduce_start keeps until its done: an MPI_Request cell per piece, then MPI_Test's flag
+    (8 bytes) and an MPI_Status; none in a world of one or for an empty array (no MPI call)."""
+    if world().size == 1 or inst.shape.num_elements == 0:
+        return 0
+    pieces = len(list(_pieces(inst.shape.num_elements)))
+    return REQUEST_CELL * pieces + 8 + -(-mpi_provider.status_bytes() // 8) * 8
+
+
+def emit_all_reduce_start(fc, inst: Instruction, src, out, slot) -> None:
+    """out = the operand at src (None: out is the operand's buffer), then MPI_Iallreduce over out in place, each
+    piece's request kept in `slot` (pointers into the entry's arena)."""
+    if src is not None:
+        fc.memmove(out, src, inst.shape.byte_size)
+    if not async_slot_bytes(inst):
+        return
+    kind, dtype, item = inst.attrs["kind"], _mpi_dtype(inst), inst.shape.dtype.itemsize
+    calls = _MpiCalls(fc)
+    for k, (start, count) in enumerate(_pieces(inst.shape.num_elements)):
+        calls.iallreduce(fc.byte_offset(out, start * item), count, dtype, "sum" if kind == "mean" else kind,
+                         fc.byte_offset(slot, REQUEST_CELL * k))
+
+
+def emit_all_reduce_done(fc, inst: Instruction, src, out, slot) -> None:
+    """Waits for the start's requests, then out = the start's buffer at src (None: out is that buffer), divided
+    for a mean."""
+    start = inst.operands[0]
+    pieces = len(list(_pieces(start.shape.num_elements))) if async_slot_bytes(start) else 0
+    calls = _MpiCalls(fc)
+    for k in range(pieces):
+        calls.wait(fc.byte_offset(slot, REQUEST_CELL * k), *_flag_and_status(fc, slot, pieces))
+    if src is not None:
+        fc.memmove(out, src, inst.shape.byte_size)
+    if pieces and start.attrs["kind"] == "mean":
+        _divide(fc, out, inst.shape, world().size)
+
+
+def emit_poke(fc, start: Instruction, slot) -> None:
+    """MPI_Test on each request of an in-flight start: MPICH moves a non-blocking collective on only inside MPI
+    calls, so calls between kernels let it progress while the backward pass runs."""
+    pieces = len(list(_pieces(start.shape.num_elements))) if async_slot_bytes(start) else 0
+    if not mpi_provider.test_pokes():
+        return
+    calls = _MpiCalls(fc)
+    for k in range(pieces):
+        calls.test(fc.byte_offset(slot, REQUEST_CELL * k), *_flag_and_status(fc, slot, pieces))
+
+
+def _flag_and_status(fc, slot, pieces: int) -> tuple:
+    flag = fc.byte_offset(slot, REQUEST_CELL * pieces)
+    return flag, fc.byte_offset(flag, 8)
 
 
 def _check_world(inst: Instruction, size: int) -> None:
@@ -78,14 +135,14 @@ def _pieces(n: int):
         yield start, min(MAX_COUNT, n - start)
 
 
-def _divide(kernel: Kernel, out, size: int) -> None:
-    """out /= size elementwise (an all_reduce mean), as the interpreter divides."""
-    fc, b = kernel.fc, kernel.b
-    dtype = out.shape.dtype
-    divisor = constant(dtype, size)
-    with fc.for_range(out.num_elements, "mean") as i:
-        address = out.address_linear(b, i)
-        b.store(b.fdiv(b.load(address, typ=out.elem), divisor), address)
+def _divide(fc, ptr, shape, size: int) -> None:
+    """ptr[:] /= size elementwise over a row-major array (an all_reduce mean), as the interpreter divides."""
+    b = fc.builder
+    elem = memory_type(shape.dtype)
+    divisor = constant(shape.dtype, size)
+    with fc.for_range(shape.num_elements, "mean") as i:
+        address = b.gep(ptr, [i], inbounds=True, source_etype=elem)
+        b.store(b.fdiv(b.load(address, typ=elem), divisor), address)
 
 
 class _MpiCalls:
@@ -120,6 +177,34 @@ class _MpiCalls:
                     self._load(mpi_provider.op_symbol(kind)), self._load(mpi_provider.COMM_WORLD)],
                    [PTR, PTR, I32, h, h, h])
 
+    def iallreduce(self, buffer, count: int, dtype: str, kind: str, request) -> None:
+        in_place = ir.Constant(I64, mpi_provider.in_place()).inttoptr(PTR)
+        h = self.handle
+        self._call("xlite_mpi_iallreduce",
+                   [in_place, buffer, self._count(count), self._load(mpi_provider.type_symbol(dtype)),
+                    self._load(mpi_provider.op_symbol(kind)), self._load(mpi_provider.COMM_WORLD), request],
+                   [PTR, PTR, I32, h, h, h, PTR])
+
+    def wait(self, request, flag, status) -> None:
+        """Until the request completes: MPI_Wait, or with XLITE_MPI_WAIT=yield MPI_Test and sched_yield in a loop
+        (a waiting rank then leaves its core to a rank that shares it)."""
+        if not mpi_provider.yielding_wait():
+            self._call("xlite_mpi_wait", [request, status], [PTR, PTR])
+            return
+        fc, b = self.fc, self.fc.builder
+        head, done = fc.block("wait.head"), fc.block("wait.done")
+        b.branch(head)
+        b.position_at_end(head)
+        self.test(request, flag, status)
+        finished = b.icmp_signed("!=", b.load(flag, typ=I32), ir.Constant(I32, 0))
+        with b.if_then(b.not_(finished)):
+            b.call(fc.cg.declare("sched_yield", I32, [], attrs=("nounwind",)), [])
+        b.cbranch(finished, done, head)
+        b.position_at_end(done)
+
+    def test(self, request, flag, status) -> None:
+        self._call("xlite_mpi_test", [request, flag, status], [PTR, PTR, PTR])
+
     def allgather(self, src, dst, nbytes: int) -> None:
         byte = self._load(mpi_provider.type_symbol("byte"))
         h = self.handle
@@ -134,4 +219,5 @@ class _MpiCalls:
                     self._load(mpi_provider.COMM_WORLD)], [PTR, I32, h, I32, h])
 
 
-__all__ = ["emit_collective", "MAX_COUNT"]
+__all__ = ["emit_collective", "MAX_COUNT", "async_slot_bytes", "emit_all_reduce_start", "emit_all_reduce_done",
+           "emit_poke"]

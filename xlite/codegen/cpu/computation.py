@@ -28,6 +28,7 @@ from __future__ import annotations
 from llvmlite import ir
 
 from xlite import errors
+from xlite.codegen.cpu import collectives
 from xlite.codegen.cpu.buffers import TEMP, Loc
 from xlite.codegen.cpu.function import ALIGNMENT, CodegenModule, parallel_for, stop_requested
 from xlite.codegen.cpu.ir_array import physical_order
@@ -38,7 +39,9 @@ from xlite.codegen.cpu.plan import (ENTRY_NAME, INTERRUPTED_SYMBOL, OBJECT_ENTRY
 from xlite.codegen.cpu.trace_ir import CAPACITY, REGION_BYTES, TraceEmitter
 from xlite.codegen.walk import ComputationWalker
 from xlite.codegen.cpu.symbolic_sizes import sizes_global, temp_offset, use_slots
+from xlite.ir.dtypes import uint8
 from xlite.ir.module import Instruction, Module
+from xlite.ir.shape import Shape
 from xlite.ir.symbolic import SlotTable, align_up, is_symbolic, module_symbols, upper_max
 from xlite.ir.trace_format import kernel_info
 
@@ -73,6 +76,8 @@ class EntryEmitter(ComputationWalker):
         self.traced = traced                # timestamps around every kernel call (trace_ir.py)
         self.cancellable = cancellable      # checks the stop words (see the module docstring)
         self._stop_words: list = []
+        self._request_slots: dict = {}      # all_reduce_start -> the arena Loc of its MPI requests
+        self._in_flight: list = []          # starts emitted whose done is not yet: MPI_Test'ed between kernels
         self._stopped = None                # the block that returns 1
         # run-time sizes (symbolic_sizes.py): the slot table the executable fills, after the stop word
         self.symbolic = bool(module_symbols(module))
@@ -203,6 +208,11 @@ class EntryEmitter(ComputationWalker):
 
     # kernels -----------------------------------------------------------------------------------
     def emit_kernel(self, inst: Instruction, locs: dict, out, outputs: list) -> None:
+        if inst.opcode in ("all_reduce_start", "all_reduce_done"):
+            self._emit_async(inst, locs[inst.operands[0]], out)
+            return
+        for start in self._in_flight:
+            collectives.emit_poke(self.fc, start, self.pointer(self._request_slots[start]))
         root, inputs = self.kernel_inputs(inst, locs)
         name = f"k{self.kernels}_{inst.opcode}" + (f"_{inst.attrs.get('kind')}" if inst.opcode == "fusion" else "")
         self.kernels += 1
@@ -220,7 +230,8 @@ class EntryEmitter(ComputationWalker):
             self.plan.trace_kernels.append(dict(kernel_info(inst), function=name))
             trace.set_kernel(b, kernel_id)
             began = trace.now(b)
-        self._check_stop()
+        if not self._in_flight:         # a run stopped here would leave MPI writing into the arena
+            self._check_stop()
         extent = kernel.split[0] if kernel.split else 0
         if kernel.split and self.threads > 1 and (is_symbolic(kernel.split[1]) or is_symbolic(extent)):
             # run-time sizes (xlite/ir/symbolic.py): split over threads or not at run time
@@ -241,6 +252,27 @@ class EntryEmitter(ComputationWalker):
             slot = self.fc.byte_offset(self._arena, self._profile_offset + 8 * len(self.plan.kernel_names))
             b.store(b.add(b.load(slot, typ=I64), b.sub(b.call(clock, []), start)), slot)
             self.plan.kernel_names.append(f"{name} {inst.name} {inst.shape}")
+
+    def _emit_async(self, inst: Instruction, src: Loc, out: Loc) -> None:
+        """An all_reduce_start or _done in the entry function itself (collectives.py); a start's MPI requests
+        live in an arena slot of its own until its done."""
+        if physical_order(inst.operands[0].shape) != physical_order(inst.shape):
+            raise errors.unimplemented(f"{inst.opcode} {inst.name}: operand and result in different layouts")
+        src_ptr = None if self.resolve(src) == self.resolve(out) else self.pointer(src)
+        if inst.opcode == "all_reduce_start":
+            nbytes = collectives.async_slot_bytes(inst)
+            self._request_slots[inst] = slot = self.scratch(Shape(uint8, (nbytes,))) if nbytes else None
+            if slot is not None:
+                self._in_flight.append(inst)
+            collectives.emit_all_reduce_start(self.fc, inst, src_ptr, self.pointer(out),
+                                              None if slot is None else self.pointer(slot))
+            return
+        start = inst.operands[0]
+        slot = self._request_slots.get(start)
+        if start in self._in_flight:
+            self._in_flight.remove(start)
+        collectives.emit_all_reduce_done(self.fc, inst, src_ptr, self.pointer(out),
+                                         None if slot is None else self.pointer(slot))
 
     # stopping ------------------------------------------------------------------------------------
     def _check_stop(self) -> None:

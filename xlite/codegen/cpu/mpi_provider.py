@@ -1,8 +1,8 @@
 """The MPI entry points and handles that generated collectives use, found in the MPI library mpi4py loaded.
 
-Generated code calls `xlite_mpi_allreduce` / `xlite_mpi_allgather` / `xlite_mpi_bcast` (MPI_Allreduce,
-MPI_Allgather, MPI_Bcast, resolved with dlsym through mpi4py's extension module, whose dependencies hold
-libmpi) and loads its communicator, datatype and op handles from `xlite_mpi_comm_world`,
+Generated code calls `xlite_mpi_allreduce` / `xlite_mpi_allgather` / `xlite_mpi_bcast` and, for the async
+pair, `xlite_mpi_iallreduce` / `xlite_mpi_wait` / `xlite_mpi_test` (MPI_Allreduce, ..., resolved with dlsym
+through mpi4py's extension module, whose dependencies hold libmpi) and loads its communicator, datatype and op handles from `xlite_mpi_comm_world`,
 `xlite_mpi_type_<dtype>`, `xlite_mpi_op_<kind>`: the addresses where mpi4py keeps MPI_COMM_WORLD,
 MPI_FLOAT, MPI_SUM, ... So object code holds no handle value (an int in MPICH, a pointer in Open MPI)
 and no address; the handle width and MPI_IN_PLACE are part of the cache key (`description`). Like
@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import os
 
 PREFIX = "xlite_mpi_"
 FUNCTIONS = {"xlite_mpi_allreduce": "MPI_Allreduce", "xlite_mpi_allgather": "MPI_Allgather",
-             "xlite_mpi_bcast": "MPI_Bcast"}
+             "xlite_mpi_bcast": "MPI_Bcast", "xlite_mpi_iallreduce": "MPI_Iallreduce", "xlite_mpi_wait": "MPI_Wait",
+             "xlite_mpi_test": "MPI_Test"}
 DATATYPES = {"f32": "FLOAT", "f64": "DOUBLE", "s8": "INT8_T", "u8": "UINT8_T", "s32": "INT32_T",
              "u32": "UINT32_T", "s64": "INT64_T", "byte": "BYTE"}
 OPS = {"sum": "SUM", "max": "MAX", "min": "MIN"}
@@ -41,6 +43,30 @@ def handle_bits() -> int:
     return 8 * MPI._sizeof(MPI.Comm)
 
 
+def request_bytes() -> int:
+    """The size of an MPI_Request (an int in MPICH, a pointer in Open MPI)."""
+    MPI = _mpi()
+    return MPI._sizeof(MPI.Request)
+
+
+def status_bytes() -> int:
+    """The size of an MPI_Status, which MPI_Wait and MPI_Test fill."""
+    MPI = _mpi()
+    return MPI._sizeof(MPI.Status)
+
+
+def test_pokes() -> bool:
+    """Whether generated code calls MPI_Test on in-flight all-reduces between kernels (XLITE_MPI_POKE, default
+    on): MPICH progresses a non-blocking collective only inside MPI calls."""
+    return os.environ.get("XLITE_MPI_POKE", "1") not in ("", "0")
+
+
+def yielding_wait() -> bool:
+    """Whether generated code waits for an all-reduce with MPI_Test and sched_yield in a loop (XLITE_MPI_WAIT=yield)
+    instead of MPI_Wait, which busy-polls."""
+    return os.environ.get("XLITE_MPI_WAIT", "") == "yield"
+
+
 def in_place() -> int:
     """The value of MPI_IN_PLACE, as an unsigned 64-bit address."""
     return int(_mpi().IN_PLACE) & 0xFFFFFFFFFFFFFFFF
@@ -51,7 +77,8 @@ def description() -> str:
     """What about this MPI changes the generated code: part of the cache key of code with collectives."""
     MPI = _mpi()
     library = MPI.Get_library_version().splitlines()[0].strip()
-    return f"mpi {library}; handles {handle_bits()} bits; in_place {in_place():#x}"
+    return (f"mpi {library}; handles {handle_bits()} bits; in_place {in_place():#x}; request {request_bytes()} "
+            f"status {status_bytes()} bytes; pokes {int(test_pokes())}; yield {int(yielding_wait())}")
 
 
 @functools.lru_cache(maxsize=None)
@@ -90,5 +117,5 @@ def address_of(name: str) -> int | None:
 
 
 __all__ = ["PREFIX", "FUNCTIONS", "DATATYPES", "OPS", "COMM_WORLD", "type_symbol", "op_symbol", "handle_bits",
-           "in_place", "description", "symbol_addresses", "address_of", "has_collectives",
-           "world_description"]
+           "request_bytes", "status_bytes", "test_pokes", "yielding_wait", "in_place", "description", "symbol_addresses", "address_of",
+           "has_collectives", "world_description"]
