@@ -29,6 +29,8 @@ def test_exact_shapes_eagerly(target):
     parts = tf.dynamic_partition(x, keep.astype(np.int32), 2)
     np.testing.assert_array_equal(parts[0].numpy(), a[~keep])
     np.testing.assert_array_equal(parts[1].numpy(), a[keep])
+    stitched = tf.dynamic_stitch([tf.constant([0, 4]), tf.constant([[1], [4]])], [x[:2], tf.constant(a[2:4, None])])
+    np.testing.assert_array_equal(stitched.numpy(), [a[0], a[2], np.zeros(3), np.zeros(3), a[3]])   # 5 rows: 4 + 1
     boxes = tf.constant([[0, 0, 1, 1], [0, 0.1, 1, 1.1], [2, 2, 3, 3]], tf.float32)
     np.testing.assert_array_equal(tf.image.non_max_suppression(boxes, [0.7, 0.9, 0.8], 3).numpy(), [1, 2])
 

@@ -94,10 +94,8 @@ def test_unsupported_consumers_and_apis_raise():
         tf.gather(picked, [0])
     with pytest.raises(tf.errors.UnimplementedError, match="StridedSlice reading"):
         picked[1:]
-    with pytest.raises(tf.errors.UnimplementedError, match="bincount without"):
-        tf.math.bincount(x)
-    with pytest.raises(tf.errors.UnimplementedError, match="dynamic_stitch with indices fed"):
-        tf.dynamic_stitch([tf.placeholder(tf.int32, [1])], [[1.0]])
+    with pytest.raises(tf.errors.UnimplementedError, match="bincount without .* fed at run time"):
+        tf.math.bincount(tf.cast(x, tf.int32))
     with pytest.raises(ValueError, match="scalar"):
         tf.boolean_mask(x, True)
     assert tf.reduce_any(tf.boolean_mask(x > 0, x > 1)).shape.as_list() == []
@@ -204,7 +202,7 @@ def test_cuda_emulator_matches_interpreter(emulated):
     v = tf.placeholder(tf.int32, [None])
     picked = tf.boolean_mask(x, x[:, 0] > 0)
     fetches = [picked, tf.reduce_sum(picked), tf.where(x > 0), tf.unique(v).y, tf.math.bincount(v, maxlength=5),
-               tf.gradients(tf.reduce_sum(picked), x)[0]]
+               tf.gradients(tf.reduce_sum(picked), x)[0], tf.dynamic_stitch([v], [tf.cast(v, tf.float32)])]
     feed = {x: RNG.normal(size=(7, 3)).astype(np.float32), v: RNG.integers(0, 4, size=9).astype(np.int32)}
     want_all = tf.Session(target="interpreter").run(fetches, feed)
     for got, want in zip(tf.Session(target="cuda").run(fetches, feed), want_all):
@@ -264,3 +262,31 @@ def test_dynamic_stitch_of_constant_indices(target):
     weights = np.arange(24.0).reshape(8, 3)
     np.testing.assert_array_equal(gx, weights[[0, 5, 2, 1]].reshape(2, 2, 3))     # TF's rule: overwritten too
     np.testing.assert_array_equal(gy, weights[[1, 7, 3]])
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_dynamic_stitch_of_fed_indices(target):
+    i0, i1 = tf.placeholder(tf.int32, [None]), tf.placeholder(tf.int32, [None, 2])
+    d0, d1 = tf.placeholder(tf.float64, [None, 3]), tf.placeholder(tf.float64, [None, 2, 3])
+    merged = tf.dynamic_stitch([i0, i1], [d0, d1])
+    grads = tf.gradients(tf.reduce_sum(merged * merged), [d0, d1])
+    assert merged.shape.as_list() == [None, 3]
+    a0, a1 = RNG.normal(size=(3, 3)), RNG.normal(size=(2, 2, 3))
+    bounded = tf.math.bincount(tf.constant([1, 4, 1]))        # arr known when the graph is built: exact length
+    with tf.Session(target=target) as s:
+        got, (g0, g1), bins = s.run([merged, grads, bounded], {i0: [0, 5, 2], i1: [[1, 5], [3, 0]], d0: a0, d1: a1})
+        np.testing.assert_array_equal(bins, [0, 2, 0, 0, 1])
+        want = np.zeros((6, 3))
+        want[[0, 5, 2]] = a0
+        want[[1, 5, 3, 0]] = a1.reshape(4, 3)         # later entries win: 5 and 0 from d1
+        want[4] = 0
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(g0, 2 * want[[0, 5, 2]])        # TF's rule: an overwritten entry's row too
+        np.testing.assert_array_equal(g1, 2 * want[[1, 5, 3, 0]].reshape(2, 2, 3))
+        short = s.run(merged, {i0: [1], i1: [[2, 0]], d0: a0[:1], d1: a1[:1]})
+        np.testing.assert_array_equal(short, [a1[0, 1], a0[0], a1[0, 0]])
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[1\] = 7 is not in \[0, 7\): "
+                                                                 r"tf.dynamic_stitch of indices fed"):
+            s.run(merged, {i0: [0, 7, 2], i1: [[1, 5], [3, 0]], d0: a0, d1: a1})
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[0\] = -1 is not in"):
+            s.run(merged, {i0: [-1], i1: np.zeros((0, 2), np.int32), d0: a0[:1], d1: a1[:0]})

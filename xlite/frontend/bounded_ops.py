@@ -1,6 +1,6 @@
 """Ops whose output size depends on the data: tf.boolean_mask, one-argument tf.where, tf.unique(_with_counts),
-tf.math.bincount and tf.dynamic_partition, as bounded buffers plus a run-time count (and tf.dynamic_stitch,
-whose length only indices known when the graph is built can give).
+tf.math.bincount, tf.dynamic_partition and tf.dynamic_stitch (of indices not known when the graph is built), as
+bounded buffers plus a run-time count.
 
 Each result is computed at its largest size (known from the input's size, so one executable serves every
 run) with the kept rows first and zeros after them, and a count of the kept rows. A TrimToCount op joins
@@ -396,10 +396,11 @@ def _stitch_sources(known: list) -> np.ndarray:
 @lowering("DynamicStitch")
 def _lower_dynamic_stitch(ctx, op, *operands):
     n = op.attrs["N"]
+    if op.attrs.get("bounded"):
+        return _lower_bounded_stitch(ctx, op, operands[:n], operands[n:])
     known = [ctx.constant_value(i) for i in operands[:n]]
     if any(k is None for k in known):
-        raise errors.unimplemented("tf.dynamic_stitch with indices fed at run time: its output length "
-                                   "max(indices) + 1 has no bound xlite can size a buffer from")
+        raise errors.unimplemented("tf.dynamic_stitch of constant indices lowered without their values")
     data = operands[n:]
     known = [np.asarray(k) for k in known]
     row_dims = tuple(data[0].shape.dims[known[0].ndim:])
@@ -417,6 +418,43 @@ def _lower_dynamic_stitch(ctx, op, *operands):
     return b.emit("gather", (stacked, b.constant(source)), axis=0)
 
 
+_STITCH_RANGE = ("indices{where} = {value} is not in [0, {bound}): tf.dynamic_stitch of indices fed at run time "
+                 "makes an output of at most as many rows as there are indices ({bound}), in xlite")
+
+
+def _lower_bounded_stitch(ctx, op, indices, data):
+    """merged in a buffer of one row per index: entry p lands at row indices[p] unless a later entry names the
+    same row (an O(n^2) comparison, as tf.unique's), rows no index names stay zero; indices outside the
+    buffer raise after the run (run_checks.py) and are dropped by the scatter."""
+    ranks = [i.shape.rank for i in indices]
+    row_dims = tuple(data[0].shape.dims[ranks[0]:])
+    sizes = [int(np.prod(i.shape.dims, dtype=np.int64)) if None not in i.shape.dims else None for i in indices]
+    length = op.attrs.get("rows")      # eagerly: max(indices) + 1, known; else one row per index
+    if None in sizes or None in row_dims or any(None in d.shape.dims for d in data):
+        total = None if None in sizes else builtins.sum(sizes)
+        return ctx.unknown(Shape(data[0].dtype, (total if length is None else length,) + row_dims))
+    for i, d in zip(indices, data):
+        if tuple(d.shape.dims[:i.shape.rank]) != tuple(i.shape.dims):
+            raise ValueError(f"data shape {list(d.shape.dims)} does not start with indices shape "
+                             f"{list(i.shape.dims)}")
+    b, total = ctx.b, builtins.sum(sizes)
+    length = total if length is None else length
+    flat = b.emit("concatenate", tuple(b.convert(b.reshape(i, (k,)), dtypes.int32) for i, k in zip(indices, sizes)),
+                  dimension=0) if len(indices) > 1 else b.convert(b.reshape(indices[0], (total,)), dtypes.int32)
+    rows = tuple(b.reshape(d, (k,) + row_dims) for d, k in zip(data, sizes))
+    stacked = b.emit("concatenate", rows, dimension=0) if len(rows) > 1 else rows[0]
+    from xlite.frontend.run_checks import RunCheck, check_in_range, site
+    check = RunCheck(op.name, site(op), (total,), template=_STITCH_RANGE if length == total else RunCheck.template)
+    check_in_range(ctx, op, flat, length, check)
+    square = (total, total)
+    same = b.compare(b.broadcast_in_dim(flat, square, (0,)), b.broadcast_in_dim(flat, square, (1,)), "EQ")
+    later = b.compare(b.iota(dtypes.int32, square, 1), b.iota(dtypes.int32, square, 0), "GT")   # [p, q]: q > p
+    overwritten = b.reduce(b.emit("and", (same, later)), "or", (1,))
+    target = b.emit("select", (overwritten, b.broadcast_to(b.scalar(length, dtypes.int32), (total,)), flat))
+    zeros = b.broadcast_to(b.scalar(0, stacked.dtype), (length,) + row_dims)
+    return b.emit("scatter_add", (zeros, target, stacked), axis=0)
+
+
 @grad_rule("DynamicStitch")
 def _dynamic_stitch_grad(op, g):
     """TF's rule: each data entry gets the gradient of the row its index names (an overwritten one too)."""
@@ -425,11 +463,20 @@ def _dynamic_stitch_grad(op, g):
 
 
 def dynamic_stitch(indices, data, name=None) -> Tensor:
-    """merged[indices[m][i]] = data[m][i] (later entries win, rows no index names are zeros), for indices known
-    when the graph is built; fed indices raise UnimplementedError (no bound for max(indices) + 1)."""
+    """merged[indices[m][i]] = data[m][i] (later entries win, rows no index names are zeros); max(indices) + 1
+    rows. Indices known when the graph is built size it exactly; others (fed, or eager values) give a
+    data-dependent result in a buffer of one row per index, an index past it raising InvalidArgumentError."""
     indices = [convert_to_tensor(i, dtype=dtypes.int32, name="indices") for i in indices]
     data = [convert_to_tensor(d, name="data") for d in data]
     if len(indices) != len(data) or not data:
         raise ValueError(f"dynamic_stitch needs as many index lists as data, got {len(indices)} and {len(data)}")
-    return make_op("DynamicStitch", indices + data, {"N": len(data), "T": data[0].dtype},
-                   name=name or "DynamicStitch").outputs[0]
+    if not _graph.executing_eagerly() and all(i._static_value is not None for i in indices):
+        return make_op("DynamicStitch", indices + data, {"N": len(data), "T": data[0].dtype},
+                       name=name or "DynamicStitch").outputs[0]
+    with name_scope(name, "DynamicStitch", indices + data):
+        attrs = {"N": len(data), "T": data[0].dtype, "bounded": True}
+        count = reduce_max(concat([array_ops.reshape(i, [-1]) for i in indices] + [[-1]], 0)) + 1
+        if _graph.executing_eagerly():
+            attrs["rows"] = int(count)
+        padded = make_op("DynamicStitch", indices + data, attrs, name="DynamicStitch").outputs[0]
+        return padded if "rows" in attrs else trimmed(padded, count)

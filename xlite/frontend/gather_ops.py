@@ -47,7 +47,7 @@ def _lower_gather(ctx, op, params, indices, axis_inst):
     if axis is None:
         return ctx.unknown(Shape(params.dtype, (None,) * (rank + indices.shape.rank - 1)))
     axis = normalize_axis(axis, rank, "gather axis")
-    if not op.attrs.get("_clamped") and not ctx.static:
+    if not op.attrs.get("_clamped"):
         check_in_range(ctx, op, indices, params.shape.dims[axis])
     return ctx.b.emit("gather", (params, indices), axis=axis)
 

@@ -57,6 +57,8 @@ def site(op) -> str:
 def check_in_range(ctx, op, indices, bound, check: RunCheck | None = None) -> None:
     """Raises now for known indices outside [0, bound); for indices known only at run time, adds a check output
     to the run (a no-op where the context keeps none: static shape inference, while and cond bodies)."""
+    if ctx.static:
+        return
     check = check or RunCheck(op.name, site(op), tuple(indices.shape.dims))
     known = ctx.constant_value(indices)
     if known is not None and not is_symbolic(bound):
@@ -66,7 +68,7 @@ def check_in_range(ctx, op, indices, bound, check: RunCheck | None = None) -> No
             raise check.error_for(int(bad[0]), int(flat[bad[0]]), int(bound), named=False)
         return
     checks = getattr(ctx, "run_checks", None)
-    if checks is None or ctx.static:
+    if checks is None:
         return
     checks.append((_first_bad(ctx.b, indices, bound), check))
 
