@@ -347,6 +347,26 @@ def loop_counter_dtype(op: Operation):
     return dtypes.int32 if index is None else op.inputs[index].dtype
 
 
+class LoopShapesVary(errors.UnimplementedError):
+    """A top-level tf.while_loop whose loop variables change shape as their shape_invariants allow: the
+    Session runs it on the host, one compiled run of the condition and of the body per iteration
+    (xlite/runtime/host_loops.py); `op` is the "While" op."""
+
+
+def _shapes_vary(ctx, op, t, x, y, differentiating: bool):
+    """Raises for loop variable `t` entering as `x` and leaving the body as `y`, of another shape."""
+    what = (f"tf.while_loop '{op.name}': loop variable {t.name} enters with shape {list(x.shape.dims)} and has "
+            f"shape {list(y.shape.dims)} after one iteration, as its shape_invariants allow")
+    if differentiating:
+        raise errors.unimplemented(f"the gradient of {what}: xlite runs such a loop on the host, one compiled run "
+                                   "of its condition and body per iteration, and does not differentiate it")
+    if getattr(ctx, "outer", None) is not None:
+        raise errors.unimplemented(f"{what}, inside another tf.while_loop or tf.cond whose own shapes do not "
+                                   "change: xlite runs only a top-level loop (or one in a loop it runs on the "
+                                   "host) with varying shapes")
+    raise LoopShapesVary(None, op, f"{what}; the Session runs it on the host (runtime/host_loops.py)")
+
+
 def lower_loop(ctx, op, init, outer, history_rows: int | None = None, history_stride=None, history_vars=None,
                replay=None):
     """Emits the IR `while` of a "While" op; returns it, its TupleState and the body's context.
@@ -395,10 +415,7 @@ def lower_loop(ctx, op, init, outer, history_rows: int | None = None, history_st
                      {t: outer[t] for t in body_sub.captures})
     for j, (t, x, y) in enumerate(zip(op.inputs, init, new)):
         if x.shape.dims != y.shape.dims and j in a.get("relaxed", ()):
-            raise errors.unimplemented(
-                f"tf.while_loop '{op.name}': loop variable {t.name} enters with shape {list(x.shape.dims)} and "
-                f"has shape {list(y.shape.dims)} after one iteration, as its shape_invariants allow; xlite "
-                "compiles loops whose variables keep their run-time shapes")
+            _shapes_vary(ctx, op, t, x, y, history_rows is not None or replay is not None)
         if x.shape.dims != y.shape.dims:
             raise ValueError(f"Input tensor '{t.name}' enters the loop with shape {list(x.shape.dims)}, but "
                              f"has shape {list(y.shape.dims)} after one iteration; xlite compiles loops with "

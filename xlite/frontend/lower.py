@@ -40,7 +40,9 @@ def needed_ops(fetch_tensors, target_ops, fed: set) -> list[Operation]:
         op = item if isinstance(item, Operation) else item.op
         if op._id in seen:
             continue
-        if getattr(op, "_subgraph", None) is not None:   # recorded by tf.cond / tf.while_loop
+        sub = getattr(op, "_subgraph", None)            # recorded by tf.cond / tf.while_loop
+        if sub is not None and not (sub.args and all(a in fed for a in sub.args)):
+            # (a loop body whose loop variables are all fed runs on its own: runtime/host_loops.py)
             raise ValueError(f"'{op.name}' was created inside {op._subgraph.name}; its values can only be "
                              "used outside through that op's outputs")
         seen[op._id] = op

@@ -12,7 +12,8 @@ from xlite.config import SessionSettings, check_run_arguments
 from xlite.frontend import default_session
 from xlite.frontend.graph import Graph, Operation, Tensor, get_default_graph
 from xlite.frontend.lower import lower_run
-from xlite.runtime import driver, host_fed, host_values, interrupts
+from xlite.frontend.control_flow_ops import LoopShapesVary
+from xlite.runtime import driver, host_fed, host_loops, host_values, interrupts
 from xlite.runtime.executable import check_target_available, resolve_target
 from xlite.runtime.feeds import FeedShapeError, validate_feeds
 from xlite.runtime.host_fed import HOST_OPS
@@ -114,6 +115,10 @@ class Session:
             if host_values.fetches_host(self.graph, fetches):     # strings: made on the host after a run
                 return host_values.run(self, fetches, feed_dict, options, run_metadata)
             feed_dict = host_fed.fill(self, fetches, feed_dict)
+        if host_loops.has_loops(self.graph):           # tf.while_loops whose shapes vary: split at them
+            result = host_loops.run(self, fetches, feed_dict, options, run_metadata)
+            if result is not host_loops.NOT_HERE:
+                return result
         if options is None and run_metadata is None:
             kind = type(fetches)
             try:            # the key _steady_key makes, written out (one tuple to build and hash)
@@ -125,7 +130,12 @@ class Session:
                 result = fast(feed_dict)
                 if result is not MISFIT:
                     return result
-        return self._run_carefully(fetches, feed_dict, options, run_metadata)
+        try:
+            return self._run_carefully(fetches, feed_dict, options, run_metadata)
+        except LoopShapesVary as e:     # found by its first lowering: from now on the host drives it
+            if not host_loops.adopt(e.op):
+                raise
+            return host_loops.run(self, fetches, feed_dict, options, run_metadata)
 
     def _run_carefully(self, fetches, feed_dict, options, run_metadata):
         """Converts and checks the feeds (raising TF's errors), finds or builds the signature's run

@@ -37,7 +37,7 @@ from xlite.codegen.cuda.program import Branch, Copy, Launch, Program, While
 from xlite.codegen.cuda.symbolic_sizes import at_least_one
 from xlite.ir import dtypes
 from xlite.ir.module import Module
-from xlite.ir.symbolic import check_consistent, evaluate
+from xlite.ir.symbolic import check_consistent, evaluate, has_symbolic
 
 LAYOUTS_KEPT = 4        # a symbolic executable keeps the device memory of this many recent sets of sizes
 
@@ -124,7 +124,8 @@ class CudaExecutable:
         self.module = module
         self.program = program
         self._lock = threading.Lock()
-        self._symbolic = bool(program.slots)   # sizes from the run's arguments (symbolic_sizes.py)
+        # sizes from the run's arguments (symbolic_sizes.py); a program without kernels may still have some
+        self._symbolic = bool(program.slots) or any(has_symbolic(dims) for _, dims, _ in program.param_specs)
         self._layouts: dict = {}                # symbol values -> (arena, results, sizes table, steps)
         self._env: dict = {}
         with drv.active():
@@ -160,8 +161,8 @@ class CudaExecutable:
         self._arena_ptr = int(self._arena)
         self._results = {i: drv.mem_alloc(evaluate(n, env)) for i, n in program.output_bytes.items()}
         self._sizes = None
-        if program.slots:
-            table = np.array([evaluate(p, env) for p in program.slots], np.int64)
+        if program.slots or env:    # (a symbolic copy step may read the table though no kernel has a slot)
+            table = np.array([evaluate(p, env) for p in program.slots] or [0], np.int64)
             self._sizes = drv.mem_alloc(table.nbytes)
             drv.memcpy_htod(int(self._sizes), table)
         return env, self._arena, self._results, self._sizes, self._compile(program.steps)

@@ -1,0 +1,166 @@
+"""Session runs of tf.while_loops whose loop variables change shape between iterations, as their
+shape_invariants allow (`x = tf.concat([x, [i]], 0)` with TensorShape([None])).
+
+Why the host drives such a loop: a compiled `while` keeps its state's shapes, and a growing variable's
+size after N iterations is known only once N iterations ran (a fed bound, a data-dependent
+condition, a body that doubles it). A bounded buffer sized from `maximum_iterations` would need every
+op of the body to work on padding with a run-time size that changes per iteration, and exists only
+when a bound does. So the Session splits the run at the loop instead:
+
+1. one run computes the loop's inputs (initial values, captured tensors, maximum_iterations) and the
+   other values the rest of the run reads from the same ops (so each op runs once per Session.run);
+2. the host iterates: one run of the condition's sub-graph and one of the body's per iteration, fed
+   the loop variables (a loop body whose variables are all fed runs on its own: frontend/lower.py
+   `needed_ops`). Each is an ordinary run signature, compiled once by the compile driver: on cpu and
+   cuda the varying dims are symbols (runtime/symbolic_runs.py), so one executable serves every size;
+   Variables the body assigns and its prints, checks and random draws take effect per iteration;
+3. the run of the fetches is fed the loop's outputs (symbolic again) and the values of step 1.
+
+The lowering finds such a loop (control_flow_ops.LoopShapesVary at the first run whose body changes a
+shape); the Session then `adopt`s it, and every later run of the graph that needs it runs this way. A
+loop of this kind nested in one that keeps its shapes, and the gradient of one, raise
+UnimplementedError naming the loop.
+"""
+from __future__ import annotations
+
+import weakref
+
+from xlite import errors
+from xlite.frontend.graph import Graph, Operation, Tensor
+from xlite.frontend.lower import needed_ops
+from xlite.frontend.op_registry import is_stateful
+from xlite.frontend.subgraph import assigns_variables
+from xlite.ir import dtypes
+
+NOT_HERE = object()         # what `run` gives for a run that needs no host-driven loop
+
+_loops: "weakref.WeakKeyDictionary[Graph, set]" = weakref.WeakKeyDictionary()    # graph -> While ops
+_plans: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # Session -> {run key: _Split | None}
+_KEPT_OPS = ("VariableV2",)     # a Variable stays the Session's (read and assigned live), never a value fed
+
+
+def adopt(op: Operation) -> bool:
+    """Makes the "While" op `op` run on the host from now on; False if it already did."""
+    loops = _loops.setdefault(op.graph, set())
+    if op in loops:
+        return False
+    loops.add(op)
+    _plans.clear()
+    return True
+
+
+def has_loops(graph: Graph) -> bool:
+    return graph in _loops
+
+
+class _Split:
+    """A run of fetches split at its first host-driven loop: what step 1 fetches and what step 3 is fed."""
+
+    def __init__(self, loop: Operation, inputs: list, boundary: list):
+        self.loop = loop
+        self.inputs = inputs            # the loop's inputs step 1 computes (all but Variables)
+        self.boundary = boundary        # other tensors step 1 computes that step 3 reads
+
+
+def run(session, fetches, feed_dict, options=None, run_metadata=None):
+    """Session.run of a run that needs a host-driven loop (the module docstring's three steps), or
+    NOT_HERE when it needs none."""
+    split = _split_of(session, fetches, feed_dict or {})
+    if split is None:
+        return NOT_HERE
+    loop = split.loop
+    computed = list({id(t): t for t in split.inputs + split.boundary}.values())
+    values = dict(zip(computed, session.run(computed + list(loop.control_inputs), feed_dict)))
+    outputs = iterate(session, loop, values)
+    feeds = {**(feed_dict or {}), **{t: values[t] for t in split.boundary}, **dict(zip(loop.outputs, outputs))}
+    return session.run(fetches, feeds, options, run_metadata)
+
+
+def iterate(session, loop: Operation, outer: dict) -> list:
+    """The loop variables after the loop, given `outer`: the values of the loop's inputs."""
+    a = loop.attrs
+    n, cond, body = a["n_vars"], a["cond"], a["body"]
+    values = [_value(t, outer) for t in loop.inputs[:n]]
+    limit = None if a["max_index"] is None else int(_value(loop.inputs[a["max_index"]], outer))
+    cond_run, body_run = _SubRun(cond, outer), _SubRun(body, outer)
+    count = 0
+    while limit is None or count < limit:
+        if not cond_run(session, values)[0]:
+            break
+        values = body_run(session, values)
+        count += 1
+    return values
+
+
+class _SubRun:
+    """One run of a loop's condition or body: its outputs and its effects (assignments, prints, checks),
+    fed the loop variables and the captured values (a captured constant stays one, a Variable stays live)."""
+
+    def __init__(self, sub, outer: dict):
+        self.args = list(sub.args)
+        self.fetches = list(sub.outputs) + [op for op in sub.ops if _has_effects(op)]
+        self.n = len(sub.outputs)
+        self.captured = {t: outer[t] for t in sub.captures if t in outer and t.op.type != "Const"}
+
+    def __call__(self, session, values: list) -> list:
+        feeds = dict(self.captured)
+        feeds.update(zip(self.args, values))
+        return session.run(self.fetches, feeds)[:self.n]
+
+
+def _has_effects(op: Operation) -> bool:
+    return not op.outputs or is_stateful(op.type) or assigns_variables(op)
+
+
+def _value(t: Tensor, outer: dict):
+    return outer[t] if t in outer else t.op.attrs["value"]
+
+
+def _split_of(session, fetches, feed_dict: dict) -> _Split | None:
+    """The run's split (worked out once per fetch structure and feed keys), or None without a host loop."""
+    from xlite.runtime.host_fed import run_key
+    fetch_key = run_key(fetches)
+    key = None if fetch_key is None else (fetch_key, tuple(feed_dict))
+    per_session = _plans.setdefault(session, {})
+    if key is not None and key in per_session:
+        return per_session[key]
+    split = _make_split(session.graph, fetches, feed_dict)
+    if key is not None:
+        per_session[key] = split
+    return split
+
+
+def _make_split(graph: Graph, fetches, feed_dict: dict) -> _Split | None:
+    from xlite.runtime.fetches import FetchMapper
+    mapper = FetchMapper(graph, fetches)
+    try:
+        fed = {graph.as_graph_element(k, allow_tensor=True, allow_operation=False) for k in feed_dict}
+    except (KeyError, TypeError, ValueError):
+        return None                 # the run's own feed validation raises TF's error for the key
+    fed = {t for t in fed if isinstance(t, Tensor)}
+    wanted, targets = mapper.unique_tensors(), list(mapper.target_ops)
+    loops = _loops.get(graph, ())
+    loop = next((op for op in needed_ops(wanted, targets, fed) if op in loops), None)
+    if loop is None:
+        return None
+    inputs = list({id(t): t for t in loop.inputs if t.op.type not in _KEPT_OPS}.values())
+    before = {op._id for op in needed_ops(inputs, list(loop.control_inputs), fed)}
+    after_fed = fed | set(loop.outputs)
+    boundary = {}
+    for t in list(wanted) + [t for op in needed_ops(wanted, targets, after_fed) if op._id not in before
+                             for t in op.inputs]:
+        if t.op._id in before and t not in after_fed and t.op.type not in _KEPT_OPS + ("Const",) \
+                and t.dtype is not dtypes.string:
+            boundary[id(t)] = t
+    boundary = list(boundary.values())
+    again = [op for op in needed_ops(wanted, targets, after_fed | set(boundary))
+             if op._id in before and (is_stateful(op.type) or assigns_variables(op))]
+    if again:
+        raise errors.UnimplementedError(
+            None, again[0], f"'{again[0].name}' ({again[0].type}) runs both before tf.while_loop "
+                            f"'{loop.name}', whose loop variables change shape, and after it; xlite runs such "
+                            "a loop on the host between two runs, and would run this op twice")
+    return _Split(loop, inputs, boundary)
+
+
+__all__ = ["NOT_HERE", "adopt", "has_loops", "run", "iterate"]
