@@ -47,16 +47,35 @@ def compile_probe(system: str, target: str, t_start: float) -> None:
             t2 = time.perf_counter()
             sess.run(prog.init)
             t3 = time.perf_counter()
-            sess.run(prog.fetches, prog.feeds)
+            loss = sess.run(prog.fetches, prog.feeds)[0]
             t4 = time.perf_counter()
             out.update(build_s=t1 - t0, session_s=t2 - t1, init_run_s=t3 - t2, first_step_s=t4 - t3,
                        total_s=t4 - t0, cpu_s=time.process_time() - c0,
                        cache=None if stats is None else dict(stats))
+            tiers = sys.modules.get("xlite.codegen.cpu.tiers")
+            out["tiered"] = bool(tiers and tiers.pending())
+            from xlite.runtime.driver import finish_background_compiles
+            finish_background_compiles()
+            out["final_code_s"] = time.perf_counter() - t0      # until every signature runs its -O3 code
+            out["final_code_cpu_s"] = time.process_time() - c0
+            _check_first_loss(workloads, loss)
         out["status"] = "ok"
     except Exception as e:      # noqa: BLE001
         out["status"] = (f"not implemented: {_describe(e)}" if _is_unimplemented(e)
                          else f"error: {_describe(e)}")
     print("XLITE_BENCH_PROBE " + json.dumps(out), flush=True)
+
+
+def _check_first_loss(workloads, loss) -> None:
+    """The timed first step's loss against the interpreter's (a fresh graph, the same seeds): W6 times
+    the first *correct* result, whichever code tier computed it."""
+    import xlite as tf
+    prog = workloads.build_w3()
+    with tf.Session(target="interpreter", graph=prog.graph) as sess:
+        sess.run(prog.init)
+        want = sess.run(prog.fetches, prog.feeds)[0]
+    if not np.allclose(loss, want, rtol=1e-4, atol=1e-5):
+        raise AssertionError(f"the first step's loss {float(loss)} is not the interpreter's {float(want)}")
 
 
 def _probe(system: str, target: str, cache_dir: str | None, pycache: str | None = None) -> dict:

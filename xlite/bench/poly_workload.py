@@ -92,6 +92,8 @@ def _w3_sessions(target: str) -> list:
 def _symbolic_over_static(target: str, settings: Settings) -> float:
     """Median over interleaved rounds of (symbolic step time / static step time) at batch 128."""
     made = _w3_sessions(target)
+    from xlite.runtime.driver import finish_background_compiles
+    finish_background_compiles()                # both steps on their -O3 code (codegen/cpu/tiers.py)
     calls = 20 if settings.quick else 100
     ratios = []
     for _ in range(settings.rounds):

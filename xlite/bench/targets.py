@@ -9,6 +9,7 @@ TARGETS = {"W1": 8.0, "W2": 4.0, "W3": 1.5, "W4": 3.0, "W5": 2.0}
 W1_MIN_COPY_FRACTION = 0.60
 W6_COLD_LIMIT_S = 1.0
 W6_MIN_CACHE_SPEEDUP = 10.0
+W6_MAX_OVER_JAX = 0.75          # cold compile over JAX's cold jit, median of per-round ratios (#18)
 # What the CUDA backend must reach (BENCHMARKS.md's GPU section).
 GPU_MIN_CUPY_SPEEDUP = {"W1": 5.0}              # op-by-op CuPy's time / cuda-device's time
 GPU_MAX_OVER_FLOOR = {"W1": 2.0}                # cuda-device's time / the HBM floor of bytes_moved
@@ -55,4 +56,5 @@ def _compile_targets(row: dict) -> list:
     cold, ratio = row.get("cold_s"), row.get("cold_over_cached")
     return [check(f"cold compile under {W6_COLD_LIMIT_S:g} s", cold, lambda c: c < W6_COLD_LIMIT_S),
             check(f"cached >= {W6_MIN_CACHE_SPEEDUP:g}x faster than cold", ratio,
-                  lambda r: r >= W6_MIN_CACHE_SPEEDUP)]
+                  lambda r: r >= W6_MIN_CACHE_SPEEDUP),
+            check(f"cold <= {W6_MAX_OVER_JAX:g}x JAX's", row.get("cold_over_jax"), lambda r: r <= W6_MAX_OVER_JAX)]

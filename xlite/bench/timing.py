@@ -43,6 +43,8 @@ def _one_round(call, n: int) -> tuple[float, float]:
 def time_systems(systems: list, settings: Settings) -> None:
     """Rounds interleaving the systems; fills each system's `rounds` (per-call medians, seconds) and
     `cpu_rounds` (CPU seconds per call)."""
+    from xlite.runtime.driver import finish_background_compiles
+    finish_background_compiles()                     # steady state: -O3 code in (codegen/cpu/tiers.py)
     live = [s for s in systems if s.status == "ok"]
     for s in live:                                   # the calibration call also warms caches
         s.calls = _calls_per_round(s.call, settings, s.hint_s)

@@ -153,10 +153,12 @@ def _compile(module: Module | CompiledModule, target: str, options: CompileOptio
         if target == "cpu":
             from xlite.codegen.cpu import compile_cpu
             executable = compile_cpu(compiled, dump=text)
-            if lowered_key is not None:
+            if lowered_key is not None:     # once its final code is in (a tier-up's -O3: codegen/cpu/tiers.py)
                 from xlite.codegen.cpu.lowered import store_lowered
+                from xlite.codegen.cpu.tiers import when_final
                 from xlite.passes.fusion import kernel_count
-                store_lowered(lowered_key, executable, kernel_count(compiled.module.entry))
+                kernels = kernel_count(compiled.module.entry)
+                when_final(executable, lambda final: store_lowered(lowered_key, final, kernels))
             return executable
         if target == "cuda":
             from xlite.codegen.cuda import compile_cuda
@@ -216,6 +218,14 @@ def _optimize_copy(lowered: Module) -> CompiledModule:
     return optimize(clone_module(lowered))
 
 
+def finish_background_compiles() -> None:
+    """Waits until every executable compiled so far runs its final code: the cpu target's tier-ups
+    (xlite/codegen/cpu/tiers.py) compile -O3 code behind quick code. What a steady-state timing calls."""
+    tiers = sys.modules.get("xlite.codegen.cpu.tiers")
+    if tiers is not None:
+        tiers.wait()
+
+
 def _dumping() -> bool:
     """Whether IR dumping is on (XLITE_DUMP, or xlite.passes.dump configured), without importing the passes."""
     if os.environ.get("XLITE_DUMP"):
@@ -224,4 +234,5 @@ def _dumping() -> bool:
     return dump is not None and dump.options() is not None
 
 
-__all__ = ["compile", "compile_traced", "optimize", "run_pipeline", "with_naive_buffers", "CompileOptions", "ObjectCode"]
+__all__ = ["compile", "compile_traced", "optimize", "run_pipeline", "with_naive_buffers", "finish_background_compiles",
+           "CompileOptions", "ObjectCode"]

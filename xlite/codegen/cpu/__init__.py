@@ -144,17 +144,25 @@ def compile_cpu(compiled: CompiledModule, traced: bool = False, dump: TextDump |
     key = cache.module_key(compiled, host_description() + world_description(module)
                            + f"\nprofile={profiling()} threads={num_threads()}"
                            + ("\ntraced" if traced else "") + f"\nO{level}")
+    from xlite.codegen.cpu import tiers
+    if dump is None:
+        tiers.wait(key)         # this signature's -O3 code, compiling behind quick code: soon in the cache
     hit = cache.lookup(key) if dump is None else None
+    quick = False
     if hit is not None:
         plan_dict, obj = hit
         plan = plan_from_dict(plan_dict)
     else:
         text, plan = emit_llvm_ir(compiled, traced)
-        obj = compile_to_object(text, dump=dump, speed_level=level)
-        cache.store(key, plan_to_dict(plan), obj)
+        quick = dump is None and not traced and tiers.tiered(module, text, level)
+        obj = compile_to_object(text, dump=dump, speed_level=tiers.QUICK_LEVEL if quick else level)
+        if not quick:
+            cache.store(key, plan_to_dict(plan), obj)
     symbols = [ENTRY_NAME] + ([OBJECT_ENTRY_NAME] if plan.object_entry else [])
     executable = CpuExecutable(module, plan, LoadedCode(obj, symbols))
     executable.compiled = compiled
+    if quick:                   # the -O3 code compiles behind it (tiers.py)
+        tiers.start(executable, text, key, lambda final: cache.store(key, plan_to_dict(plan), final))
     return executable
 
 

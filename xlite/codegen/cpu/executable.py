@@ -39,7 +39,7 @@ import numpy as np
 
 from xlite.cancellation import NEVER, RunFlag, raise_stopped
 from xlite.arguments import as_arguments
-from xlite.codegen.cpu.plan import TEMP_SYMBOL, EntryPlan
+from xlite.codegen.cpu.plan import ENTRY_NAME, OBJECT_ENTRY_NAME, TEMP_SYMBOL, EntryPlan
 from xlite.ir import dtypes
 from xlite.ir.module import Module
 from xlite.ir.symbolic import check_consistent, evaluate, has_symbolic
@@ -73,16 +73,15 @@ class CpuExecutable:
     target = "cpu"
     fresh_outputs = True        # call() never returns an argument's own array, but in-place updated ones
     compiled = None             # the CompiledModule it came from (compile_cpu sets it): traced variants start there
+    tier = None                 # a running tier-up (tiers.py) that will swap -O3 code in; None when final
 
     def __init__(self, module: Module, plan: EntryPlan, code, constants: dict | None = None):
         self.module = module
         self.plan = plan
-        self._code = code                       # keeps the machine code alive
         self._by_object = plan.object_entry and code.object_address is not None
-        entry_type = _STATUS_ENTRY_TYPE if plan.cancellable else _ENTRY_TYPE
-        self._entry = entry_type(code.object_address if self._by_object else code.address)
-        # A run a timer may stop calls xlite_entry itself, with data pointers and its flag's word.
-        self._stoppable = _STATUS_ENTRY_TYPE(code.address) if plan.cancellable else None
+        self._entry_cell = [None]           # the entry the object-entry closures call (replace_code swaps it)
+        self._retired: list = []            # code replaced while a call may still run it: kept loaded
+        self._set_code(code)
         self._lock = threading.Lock()
         self._specs = [(dtypes.as_dtype(d).np, tuple(dims), _permutation(order))
                        for d, dims, order in plan.param_specs]
@@ -113,10 +112,36 @@ class CpuExecutable:
             self._after_call = self._take_records if not plan.kernel_names else self._profile_and_records
         self.arg_specs = [(dt, dims) for dt, dims, _ in self._specs]      # what arguments.fits checks
         self._symbolic_out_specs = self._out_specs
+        self._lock_free = False             # calls skip the lock (`call_single` in _object_call)
         if (_TUPLE_ITEMS is not None and self._by_object and self._after_call is None
                 and all(o is None for _, _, o in self._specs)
                 and all(kind in ("result", "param") and order is None for kind, _, _, _, order in self._out_specs)):
             self.call = self._object_call()
+
+    def _set_code(self, code) -> None:
+        self._code = code                       # keeps the machine code alive
+        entry_type = _STATUS_ENTRY_TYPE if self.plan.cancellable else _ENTRY_TYPE
+        self._entry = entry_type(code.object_address if self._by_object else code.address)
+        self._entry_cell[0] = self._entry
+        # A run a timer may stop calls xlite_entry itself, with data pointers and its flag's word.
+        self._stoppable = _STATUS_ENTRY_TYPE(code.address) if self.plan.cancellable else None
+
+    def code_symbols(self) -> list:
+        """The symbols its object code must define (what the loader looks up)."""
+        return [ENTRY_NAME] + ([OBJECT_ENTRY_NAME] if self.plan.object_entry else [])
+
+    def replace_code(self, code) -> bool:
+        """Runs `code` (object code of the same LLVM IR: same plan, same arena) from the next call on: a
+        tier-up (tiers.py). The old code stays loaded, since a call without the lock may be in it. False
+        (nothing changed) where the new code would need the lock that this executable's calls skip."""
+        if self._lock_free and getattr(code, "writable_bytes", None) != 0:
+            return False
+        if self._by_object != (self.plan.object_entry and code.object_address is not None):
+            return False
+        with self._lock:
+            self._retired.append(self._code)
+            self._set_code(code)
+        return True
 
     def run(self, args: Sequence, stop: RunFlag | None = None) -> list:
         """The root outputs for these parameters, from a caller that has not checked them: arguments that
@@ -222,7 +247,7 @@ class CpuExecutable:
         Generated code's only shared state is the arena: one small result and no arena (nor a
         writable section of the code's own, which none is emitted with today) need no lock."""
         general, this, n_params = CpuExecutable.call, weakref.ref(self), len(self._specs)  # (weak: no cycle)
-        entry, offset, empty, stoppable = self._entry, _TUPLE_ITEMS, np.empty, self._stoppable is not None
+        cell, offset, empty, stoppable = self._entry_cell, _TUPLE_ITEMS, np.empty, self._stoppable is not None
         outputs = [(-1, index) if kind == "param" else (index, -1) for kind, index, _, _, _ in self._out_specs]
         in_place = any(index < 0 for index, _ in outputs)
         if self._symbolic:
@@ -238,13 +263,14 @@ class CpuExecutable:
             if (len(results) == 1 and not in_place and not results[0][3] and self.plan.arena_bytes == 0
                     and getattr(self._code, "writable_bytes", None) == 0):
                 _, dt, dims, _ = results[0]
+                self._lock_free = True
 
                 def call_single(args, stop=None):
                     if len(args) != n_params or (stop is not None and stoppable):
                         return general(this(), args, stop)
                     args = tuple(args)
                     out = (empty(dims, dt),)
-                    if entry(id(args) + offset, id(out) + offset, 0):
+                    if cell[0](id(args) + offset, id(out) + offset, 0):
                         raise_stopped(None)
                     return out
                 return call_single
@@ -260,7 +286,7 @@ class CpuExecutable:
                 return general(this(), args, stop)
             with lock:
                 objects, out, arena_ptr = launch(this(), args)
-                status = entry(id(objects) + offset, id(out) + offset, arena_ptr)
+                status = cell[0](id(objects) + offset, id(out) + offset, arena_ptr)
             if status:
                 raise_stopped(None)
             if not in_place:
