@@ -1,10 +1,15 @@
 """xlite: TensorFlow-1-style graphs, compiled ahead of time. Use it as `import xlite as tf`."""
 from __future__ import annotations
 
+import importlib
+import sys
+import types
+
 from xlite import errors
 from xlite.frontend import control_flow_grad as _control_flow_grad  # noqa: F401  (gradients of If, While)
 from xlite.frontend import overloads as _overloads  # noqa: F401  (operators on Tensor and Variable)
 from xlite.frontend import collective_ops as _collective_ops  # noqa: F401  (Horovod-style collective op types)
+from xlite.frontend import deferred as _deferred
 from xlite.frontend.array_ops import *  # noqa: F401,F403
 from xlite.frontend.convert import constant, convert_to_tensor
 from xlite.frontend.graph import (Graph, GraphKeys, Operation, Tensor, get_default_graph,
@@ -63,29 +68,12 @@ from xlite.ir.dtypes import (DType, as_dtype, bfloat16, float16, float32, float6
 from xlite.ir.dtypes import bool_ as bool  # noqa: A001
 from xlite.frontend.default_session import get_default_session
 from xlite.runtime.session import InteractiveSession, Session
-from xlite.function import TensorSpec, function
-from xlite.function import autograph
 from xlite.eager.context import enable_eager_execution
 from xlite.eager.tape import GradientTape, UnconnectedGradients
 from xlite import app, flags, gfile, summary
 from xlite import image
-from xlite import strings
-from xlite.strings import (as_string, regex_replace, string, string_join, string_split, string_to_hash_bucket_fast,
-                           string_to_number, substr)
-from xlite.strings import strip as string_strip
-from xlite.strings import reduce_join
 from xlite.frontend.image_random import random_crop
 from xlite.frontend.sequence_ops import reverse_sequence
-from xlite import data
-from xlite import distribute, keras
-from xlite import io
-from xlite.io import graph_util
-from xlite import saved_model
-from xlite import estimator
-from xlite.estimator import feature_column
-keras.estimator = estimator.keras_namespace
-from xlite.io.graph_def import import_graph_def
-from xlite.data.io_ops import decode_csv, read_file
 from xlite import tf_logging as logging
 from xlite.config import ConfigProto, GPUOptions, GraphOptions, OptimizerOptions, RunMetadata, RunOptions
 from xlite.summary.summary_ops import (histogram_summary, image_summary, merge_all_summaries, merge_summary,
@@ -106,11 +94,71 @@ initialize_local_variables = _deprecated_alias("tf.initialize_local_variables",
 initialize_variables = _deprecated_alias("tf.initialize_variables", "tf.variables_initializer",
                                          variables_initializer)
 
+# tf.<name> -> (module, its attribute, or None for the module itself): imported on first use, which keeps
+# `import xlite` light (#18); their frontend rules load before any is found missing (frontend/deferred.py).
+_DEFERRED = {
+    "function": ("xlite.function", "function"), "TensorSpec": ("xlite.function", "TensorSpec"),
+    "autograph": ("xlite.function.autograph", None),
+    "data": ("xlite.data", None), "decode_csv": ("xlite.data.io_ops", "decode_csv"),
+    "read_file": ("xlite.data.io_ops", "read_file"),
+    "distribute": ("xlite.distribute", None), "keras": ("xlite.keras", None),
+    "io": ("xlite.io", None), "graph_util": ("xlite.io.graph_util", None),
+    "import_graph_def": ("xlite.io.graph_def", "import_graph_def"),
+    "saved_model": ("xlite.saved_model", None),
+    "estimator": ("xlite.estimator", None), "feature_column": ("xlite.estimator.feature_column", None),
+    "compat": ("xlite.compat", None),
+    "strings": ("xlite.strings", None), "string_strip": ("xlite.strings", "strip"),
+    **{name: ("xlite.strings", name) for name in ("as_string", "regex_replace", "string", "string_join",
+                                                  "string_split", "string_to_hash_bucket_fast", "string_to_number",
+                                                  "substr", "reduce_join")},
+}
+_RULE_PACKAGES = ("xlite.strings", "xlite.data", "xlite.data.graph_loop", "xlite.function", "xlite.io.graph_def",
+                  "xlite.saved_model", "xlite.distribute", "xlite.keras", "xlite.estimator",
+                  "xlite.estimator.feature_column.string_lookup")   # every module above the frontend with rules
+
+
+def _load_rule_packages() -> None:
+    for module_name in _RULE_PACKAGES:
+        importlib.import_module(module_name)
+
+
+_deferred.add_loader(_load_rule_packages)
+
+
+class _KerasEstimator:
+    """tf.keras.estimator (model_to_estimator), which loads tf.estimator on first use."""
+
+    def __getattr__(self, name):
+        return getattr(importlib.import_module("xlite.estimator").keras_namespace, name)
+
+
+class _XliteModule(types.ModuleType):
+    """xlite's own module type: a subpackage imported after `import xlite` cannot shadow a TF name
+    (Python sets a package's attribute to each subpackage it imports; tf.function stays the decorator)."""
+
+    def __setattr__(self, name, value):
+        if isinstance(value, types.ModuleType) and value.__name__ == f"{__name__}.{name}":
+            if name == "function":
+                return
+            if name == "keras":
+                value.estimator = _KerasEstimator()
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _XliteModule
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_DEFERRED))
+
 
 def __getattr__(name):
-    if name == "compat":
-        import importlib
-        return importlib.import_module("xlite.compat")
+    if name in _DEFERRED:
+        module_name, attribute = _DEFERRED[name]
+        module = importlib.import_module(module_name)
+        value = module if attribute is None else getattr(module, attribute)
+        globals()[name] = value
+        return value
     if name in ("Summary", "Event", "HistogramProto", "SummaryMetadata", "SessionLog"):
         return getattr(summary, name)   # TensorBoard's protos, loaded on first use
     raise AttributeError(f"module 'xlite' has no attribute {name!r}")

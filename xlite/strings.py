@@ -12,7 +12,6 @@ import numpy as np
 
 from xlite import errors
 from xlite.data.text import HostString
-from xlite.estimator.feature_column.fingerprint import fingerprint64
 from xlite.frontend import string_ops as ops
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.gradients import no_gradient
@@ -272,6 +271,7 @@ def to_hash_bucket_fast(input, num_buckets, name=None):  # noqa: A002
     """tf.strings.to_hash_bucket_fast: Fingerprint64 of each string modulo num_buckets, int64."""
     if num_buckets < 1:
         raise errors.InvalidArgumentError(None, None, "Number of buckets must be at least 1")
+    from xlite.estimator.feature_column.fingerprint import fingerprint64    # loads tf.estimator: not at import
     return _host("StringToHashBucketFast", [_string_input(input)], {"num_buckets": num_buckets},
                  _same(dtypes.int64),
                  lambda values: [ops._map(lambda b: fingerprint64(b) % num_buckets, values[0], np.int64)], name)[0]

@@ -12,6 +12,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from xlite.frontend import deferred
 from xlite.frontend.convert import constant, convert_to_tensor
 from xlite.frontend.graph import Tensor
 from xlite.frontend.indexed_slices import IndexedSlices, densified, sum_slices
@@ -30,13 +31,13 @@ def no_gradient(*op_types: str) -> None:
 
 
 def has_grad_rule(op_type: str) -> bool:
-    return op_type in _GRAD_RULES
+    return op_type in _GRAD_RULES or (deferred.load_all() and op_type in _GRAD_RULES)
 
 
 def gradient_rule(op_type: str, op_name: str) -> Callable | None:
     """The rule of `op_type` (None: its inputs get no gradient), for tf.gradients and GradientTape;
     LookupError, as TF raises, for an op type with neither."""
-    if op_type not in _GRAD_RULES:
+    if not has_grad_rule(op_type):
         raise LookupError(f"No gradient defined for operation '{op_name}' (op type: {op_type})")
     return _GRAD_RULES[op_type]
 

@@ -7,7 +7,7 @@ import re
 import sys
 import threading
 
-from xlite.frontend import execution_hook
+from xlite.frontend import deferred, execution_hook
 from xlite.frontend.default_session import get_default_session
 from xlite.frontend.tensor_shape import TensorShape
 from xlite.ir import dtypes
@@ -396,7 +396,9 @@ class Graph:
 
     def as_graph_def(self, from_version=None, add_shapes: bool = False):
         """TF's GraphDef proto of this graph (xlite/io/graph_def.py builds it; it registers itself in
-        `graph_def_builder` when xlite is imported, since the frontend imports nothing above it)."""
+        `graph_def_builder` when it loads, since the frontend imports nothing above it)."""
+        if graph_def_builder is None:
+            deferred.load_all()
         if graph_def_builder is None:
             raise RuntimeError("as_graph_def needs xlite.io (import xlite)")
         return graph_def_builder(self, add_shapes=add_shapes, from_version=from_version)

@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 
 from xlite import errors
-from xlite.frontend import execution_hook
+from xlite.frontend import deferred, execution_hook
 from xlite.frontend import graph as _graph
 from xlite.frontend.graph import Tensor, get_default_graph, user_source_location
 from xlite.frontend.tensor_shape import TensorShape
@@ -63,22 +63,29 @@ def lowering(*op_types: str, stateful: bool = False, ref_input: bool = False):
     return register
 
 
+def _known(op_type: str) -> bool:
+    """Whether op_type has a rule, after loading the packages `import xlite` defers if it had none."""
+    return op_type in _LOWERINGS or (deferred.load_all() and op_type in _LOWERINGS)
+
+
 def lowering_rule(op_type: str) -> Callable:
-    try:
-        return _LOWERINGS[op_type]
-    except KeyError:
-        raise errors.unimplemented(f"no lowering rule for op type {op_type!r}") from None
+    if not _known(op_type):
+        raise errors.unimplemented(f"no lowering rule for op type {op_type!r}")
+    return _LOWERINGS[op_type]
 
 
 def is_stateful(op_type: str) -> bool:
+    _known(op_type)
     return op_type in _STATEFUL
 
 
 def has_ref_input(op_type: str) -> bool:
+    _known(op_type)
     return op_type in _REF_INPUT
 
 
 def registered_op_types() -> list[str]:
+    deferred.load_all()
     return sorted(_LOWERINGS)
 
 

@@ -7,7 +7,6 @@ namespace it also holds read_file/decode_csv (xlite/data/io_ops.py) and tf.io.gf
 """
 from __future__ import annotations
 
-from xlite.data.io_ops import decode_csv, read_file
 from xlite.io import gfile
 
 
@@ -15,6 +14,13 @@ def write_graph(graph_or_graph_def, logdir, name, as_text=True) -> str:
     """tf.io.write_graph: the GraphDef as text (.pbtxt) or binary (.pb) under logdir/name; returns the path."""
     from xlite.io.graph_def import write_graph as _write_graph
     return _write_graph(graph_or_graph_def, logdir, name, as_text)
+
+
+def __getattr__(name):
+    if name in ("decode_csv", "read_file"):     # imported on first use: tf.data is not light (#18)
+        from xlite.data import io_ops
+        return getattr(io_ops, name)
+    raise AttributeError(f"module 'xlite.io' has no attribute {name!r}")
 
 
 def read_graph_def(path):

@@ -8,8 +8,6 @@ those protos, loaded on first use.
 from __future__ import annotations
 
 from xlite.summary.summary_ops import histogram, image, merge, merge_all, scalar, string, text
-from xlite.summary.writer import FileWriter
-from xlite.summary.writer_cache import FileWriterCache
 
 __all__ = ["scalar", "histogram", "image", "text", "merge", "merge_all", "FileWriter", "FileWriterCache"]
 
@@ -19,6 +17,9 @@ _PROTOS = {"Summary": "summary_pb2", "SummaryDescription": "summary_pb2", "Histo
 
 
 def __getattr__(name):
+    if name in ("FileWriter", "FileWriterCache"):     # imported on first use: they load xlite.io (#18)
+        from xlite.summary import writer, writer_cache
+        return writer.FileWriter if name == "FileWriter" else writer_cache.FileWriterCache
     if name in _PROTOS:
         from xlite.summary import encode
         return getattr(getattr(encode.protos(), _PROTOS[name]), name)
