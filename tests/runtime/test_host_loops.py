@@ -1,0 +1,155 @@
+"""tf.while_loops whose loop variables change shape (xlite/runtime/host_loops.py): values against TF
+(one program text, run by xlite here and by TF in a subprocess where it is at hand), one compile per
+signature, each op once per run, Variables assigned per iteration, and the gaps that raise."""
+import os
+
+import numpy as np
+import pytest
+
+import xlite as tf
+from tests.io.tf_subprocess import LIVE_TF, run_tf
+from xlite.runtime import driver, host_loops
+
+PROGRAM = """
+n = tf1.placeholder(tf1.int32, [], name="n")
+row = tf1.placeholder(tf1.float32, [3], name="row")
+def grow(i, x):
+    return i + 1, tf1.concat([x, [tf1.cast(i * i, tf1.float32)]], 0)
+_, vec = tf1.while_loop(lambda i, x: i < n, grow, [tf1.constant(0), tf1.zeros([0])],
+                        shape_invariants=[tf1.TensorShape([]), tf1.TensorShape([None])])
+def add_row(i, m):
+    return [i + 1, tf1.concat([m, tf1.expand_dims(row * tf1.cast(i, tf1.float32), 0)], 0)]
+_, mat = tf1.while_loop(lambda i, m: tf1.reduce_sum(m) < 1000.0, add_row, [tf1.constant(1), tf1.ones([1, 3])],
+                        shape_invariants=[tf1.TensorShape([]), tf1.TensorShape([None, 3])], maximum_iterations=n)
+_, dbl = tf1.while_loop(lambda k, x: tf1.size(x) < 5 * n, lambda k, x: (k + 1, tf1.concat([x, x + 1.0], 0)),
+                        [tf1.constant(0), tf1.reshape(row[:1], [1])],
+                        shape_invariants=[tf1.TensorShape([]), tf1.TensorShape([None])])
+after = tf1.reduce_sum(mat, 0) * tf1.reduce_mean(vec) + tf1.cast(tf1.shape(dbl)[0], tf1.float32)
+FETCHES = [vec, mat, dbl, after]
+FEEDS = [{n: 0, row: [1.0, 2.0, 3.0]}, {n: 4, row: [1.0, -2.0, 0.5]}, {n: 7, row: [30.0, 20.0, 10.0]}]
+"""
+
+
+@pytest.fixture(autouse=True)
+def fresh_graph():
+    with tf.Graph().as_default():
+        yield
+
+
+def _xlite_results(target) -> list:
+    names = {"tf1": tf}
+    exec(PROGRAM, names)
+    with tf.Session(target=target) as sess:
+        return [sess.run(names["FETCHES"], feed) for feed in names["FEEDS"]]
+
+
+def _expected() -> list:
+    """The program's values written out (TF 2.21 gives these; test_matches_tensorflow checks it live)."""
+    out = []
+    for n, row in [(0, [1.0, 2.0, 3.0]), (4, [1.0, -2.0, 0.5]), (7, [30.0, 20.0, 10.0])]:
+        vec = np.array([i * i for i in range(n)], np.float32)
+        mat, i = np.ones((1, 3), np.float32), 1
+        while i - 1 < n and mat.sum() < 1000:
+            mat, i = np.concatenate([mat, [np.float32(i) * np.array(row, np.float32)]]), i + 1
+        dbl = np.array([row[0]], np.float32)
+        while dbl.size < 5 * n:
+            dbl = np.concatenate([dbl, dbl + 1])
+        with np.errstate(invalid="ignore"):
+            after = mat.sum(0) * (vec.mean() if vec.size else np.float32(np.nan)) + dbl.size
+        out.append([vec, mat, dbl, after])
+    return out
+
+
+@pytest.mark.parametrize("target", ["interpreter", pytest.param("cpu", marks=pytest.mark.slow)])
+def test_values(target):
+    for got, want in zip(_xlite_results(target), _expected()):
+        for g, w in zip(got, want):
+            assert g.shape == w.shape
+            np.testing.assert_allclose(g, w, rtol=1e-6)
+
+
+@pytest.mark.slow
+def test_cuda_emulated(emulated):
+    n = tf.placeholder(tf.int32, [])
+    _, x = tf.while_loop(lambda i, x: i < n, lambda i, x: (i + 1, tf.concat([x, [tf.cast(i, tf.float32)]], 0)),
+                         [0, tf.zeros([0])], shape_invariants=[tf.TensorShape([]), tf.TensorShape([None])])
+    with tf.Session(target="cuda") as sess:
+        assert [sess.run(x * 2.0, {n: k}).tolist() for k in (2, 3)] == [[0.0, 2.0], [0.0, 2.0, 4.0]]
+
+
+@pytest.mark.parametrize("_", [pytest.param(0, marks=LIVE_TF)])
+def test_matches_tensorflow(_, tmp_path):
+    run_tf(PROGRAM + """
+s = tf1.Session()
+for k, feed in enumerate(FEEDS):
+    np.savez(os.path.join(d, f"tf{k}.npz"), *s.run(FETCHES, feed))
+""", tmp_path)
+    for k, got in enumerate(_xlite_results("cpu")):
+        want = np.load(os.path.join(tmp_path, f"tf{k}.npz"))
+        for j, g in enumerate(got):
+            np.testing.assert_allclose(g, want[f"arr_{j}"], rtol=1e-6)
+
+
+def test_one_compile_per_signature(monkeypatch):
+    """On cpu the varying sizes are symbols: more trip counts compile nothing new."""
+    compiles = []
+    real = driver.compile
+    monkeypatch.setattr(driver, "compile", lambda *a, **k: compiles.append(1) or real(*a, **k))
+    n = tf.placeholder(tf.int32, [])
+    _, x = tf.while_loop(lambda i, x: i < n, lambda i, x: (i + 1, tf.concat([x, x[:1] + 1.0], 0)),
+                         [0, tf.zeros([1])], shape_invariants=[tf.TensorShape([]), tf.TensorShape([None])])
+    total = tf.reduce_sum(x)
+    with tf.Session(target="cpu") as sess:
+        assert sess.run(total, {n: 2}) == 2.0
+        assert sess.run(total, {n: 3}) == 3.0
+        first = len(compiles)
+        assert [sess.run(total, {n: k}) for k in (5, 9, 4)] == [5.0, 9.0, 4.0]
+        assert len(compiles) == first
+
+
+def test_each_op_runs_once_and_variables_update_per_iteration():
+    """A random draw read by the loop and by the rest of the run is the same draw; a Variable the body
+    assigns has taken every iteration's assignment."""
+    seed = tf.random_uniform([1])
+    count = tf.Variable(0.0)
+
+    def body(k, x):
+        with tf.control_dependencies([count.assign_add(1.0)]):
+            return k + 1, tf.concat([x, seed], 0)
+    _, x = tf.while_loop(lambda k, x: k < 4, body, [0, seed],
+                         shape_invariants=[tf.TensorShape([]), tf.TensorShape([None])])
+    with tf.Session(target="cpu") as sess:
+        sess.run(tf.global_variables_initializer())
+        drawn, looped = sess.run([seed, x * 1.0])
+        np.testing.assert_array_equal(looped, np.repeat(drawn, 5))
+        assert sess.run(count) == 4.0
+
+
+def test_a_loop_keeping_its_shapes_stays_compiled():
+    x = tf.placeholder(tf.float32, [2])
+    y = tf.while_loop(lambda y: tf.reduce_sum(y) < 10.0, lambda y: y * 2.0, [x],
+                      shape_invariants=[tf.TensorShape([None])])
+    with tf.Session(target="cpu") as sess:
+        assert sess.run(y, {x: [1.0, 1.0]}).tolist() == [8.0, 8.0]
+    assert not host_loops.has_loops(tf.get_default_graph())
+
+
+def test_gaps_raise_naming_the_loop():
+    x0 = tf.placeholder(tf.float32, [1])
+    _, x = tf.while_loop(lambda k, x: k < 2, lambda k, x: (k + 1, tf.concat([x, x * 2.0], 0)), [0, x0],
+                         shape_invariants=[tf.TensorShape([]), tf.TensorShape([None])])
+    (g,) = tf.gradients(tf.reduce_sum(x), x0)
+    with tf.Session(target="cpu") as sess:
+        assert sess.run(x, {x0: [1.0]}).tolist() == [1.0, 2.0, 2.0, 4.0]
+        with pytest.raises(tf.errors.UnimplementedError, match="the gradient of tf.while_loop 'while'"):
+            sess.run(g, {x0: [1.0]})
+
+    def outer(j, total):
+        _, inner = tf.while_loop(lambda k, v: k < j, lambda k, v: (k + 1, tf.concat([v, [1.0]], 0)),
+                                 [0, tf.zeros([0])],
+                                 shape_invariants=[tf.TensorShape([]), tf.TensorShape([None])])
+        return j + 1, total + tf.reduce_sum(inner)
+    _, total = tf.while_loop(lambda j, t: j < 3, outer, [0, 0.0])
+    with tf.Session(target="cpu") as sess:
+        with pytest.raises(tf.errors.UnimplementedError, match="inside another tf.while_loop"):
+            sess.run(total)
