@@ -1,6 +1,8 @@
 """TF1's optimizers with TF's exact update formulas; slots are ordinary Variables of the graph."""
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from xlite.frontend import math_ops
@@ -182,8 +184,10 @@ def _eager_gradients(loss, var_list, grad_loss) -> list:
 def _replica_mean(grads_and_vars) -> list:
     """Under the scope of a tf.distribute strategy of several replicas (an Estimator's train_distribute),
     the gradients averaged over them by an all-reduce, as TF's optimizers reduce them in a replica context."""
-    from xlite.keras.engine.distribution import current_strategy   # keras imports this module: loaded late
-    strategy = current_strategy()
+    # keras imports this module, so it is read late; and only a loaded one can have a strategy's scope open
+    # (importing it would load all of tf.keras at every minimize, #18)
+    scopes = sys.modules.get("xlite.keras.engine.distribution")
+    strategy = None if scopes is None else scopes.current_strategy()
     grads_and_vars = list(grads_and_vars)
     if strategy is None or strategy.num_replicas_in_sync == 1:
         return grads_and_vars
