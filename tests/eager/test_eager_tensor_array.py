@@ -1,5 +1,6 @@
 """tf.TensorArray, tf.map_fn and a tf.function with a TensorArray loop while executing eagerly (both targets)."""
 import numpy as np
+import pytest
 
 import xlite as tf
 
@@ -24,6 +25,15 @@ def test_gradient_tape_through_tensor_array(eager):
         tape.watch(v)
         y = tf.reduce_sum(tf.TensorArray(tf.float32, size=3).unstack(v).read(1) ** 2)
     np.testing.assert_allclose(tape.gradient(y, v).numpy(), np.stack([0 * X[0], 2 * X[1], 0 * X[2]]))
+
+
+def test_clear_after_read_eagerly(eager):
+    ta = tf.TensorArray(tf.float32, size=3).unstack(tf.constant(X))
+    np.testing.assert_array_equal(ta.read(tf.constant(2)).numpy(), X[2])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Could not read index 2 twice"):
+        ta.read(2)
+    kept = tf.TensorArray(tf.float32, size=3, clear_after_read=False).unstack(tf.constant(X))
+    np.testing.assert_array_equal(kept.read(0).numpy() + kept.stack()[0].numpy(), 2 * X[0])
 
 
 def test_tf_function_with_tensor_array_loop(eager):

@@ -21,9 +21,9 @@ def run(fetches, target="cpu"):
 @TARGETS
 def test_methods_outside_loops(target):
     x = RNG.standard_normal((4, 3)).astype(np.float32)
-    ta = tf.TensorArray(tf.float32, size=3).write(0, x[0]).write(2, x[2])
+    ta = tf.TensorArray(tf.float32, size=3, clear_after_read=False).write(0, x[0]).write(2, x[2])
     assert ta.element_shape.as_list() == [3]
-    un = tf.TensorArray(tf.float32, size=4).unstack(x)
+    un = tf.TensorArray(tf.float32, size=4, clear_after_read=False).unstack(x)     # (elements read twice)
     scattered = un.scatter([3, 0], x[:2] * 10)
     assert isinstance(ta.close(), tf.Operation)
     stack, size, concat, read, gathered, sc = run(
@@ -104,7 +104,8 @@ def test_gradient_through_loop_and_read(target):
             h = tf.tanh(x[i] * w + h)
             return i + 1, h, ta.write(i, h)
         _, _, out = tf.while_loop(lambda i, h, ta: i < 4, body,
-                                  [0, tf.zeros([3], tf.float64), tf.TensorArray(tf.float64, size=4)],
+                                  [0, tf.zeros([3], tf.float64),
+                                   tf.TensorArray(tf.float64, size=4, clear_after_read=False)],
                                   maximum_iterations=4)
         return out.stack() + out.read(2)
     gradcheck.check_grad(rnn, RNG.standard_normal((4, 3)), target=target)
@@ -112,7 +113,7 @@ def test_gradient_through_loop_and_read(target):
 
 def test_unstack_read_gradient():
     x = tf.constant(RNG.standard_normal((3, 2)).astype(np.float32))
-    ta = tf.TensorArray(tf.float32, size=3).unstack(x)
+    ta = tf.TensorArray(tf.float32, size=3, clear_after_read=False).unstack(x)
     (g,) = tf.gradients(tf.reduce_sum(ta.read(1) * 3.0) + tf.reduce_sum(ta.gather([0, 0])), [x])
     np.testing.assert_allclose(run(g), [[2, 2], [3, 3], [0, 0]])
 
@@ -165,3 +166,29 @@ def test_tf1_dynamic_rnn_pattern_with_fed_batch():
     inputs, weights = tf.placeholder(tf.float64, [None, None, 2]), tf.placeholder(tf.float64, [4, 2])
     with tf.Session() as s:
         np.testing.assert_allclose(s.run(rnn(inputs, weights), {inputs: xs, weights: w}), want, rtol=1e-12)
+
+
+def test_clear_after_read_raises_tf1s_error_for_a_second_read():
+    x = tf.constant(np.arange(6.0, dtype=np.float32).reshape(3, 2))
+    ta = tf.TensorArray(tf.float32, size=3, name="steps").unstack(x)
+    first = ta.read(1)
+    for second_read in (lambda: ta.read(1), lambda: ta.gather([2, 1]), ta.stack, ta.concat):
+        with pytest.raises(errors.InvalidArgumentError, match=r"TensorArray steps: Could not read index 1 twice "
+                                                              r"because it was cleared after a previous read"):
+            second_read()
+    with pytest.raises(errors.InvalidArgumentError, match="Could not read index 0 twice"):
+        tf.TensorArray(tf.float32, size=3).unstack(x).gather([0, 2, 0])
+    i, j = tf.placeholder(tf.int32, []), tf.placeholder(tf.int32, [None])
+    fed = tf.TensorArray(tf.float32, size=3).unstack(x)
+    a, b = fed.read(i), fed.gather(j)
+    kept = tf.TensorArray(tf.float32, size=3, clear_after_read=False).unstack(x)
+    with tf.Session() as s:
+        np.testing.assert_array_equal(run([first, ta.read(2)])[1], [4, 5])
+        got_a, got_b = s.run([a, b], {i: 0, j: [2, 1]})
+        np.testing.assert_array_equal(got_b, [[4, 5], [2, 3]])
+        np.testing.assert_array_equal(s.run(b, {j: [0, 1]}), [[0, 1], [2, 3]])     # the read of i is not in this run
+        with pytest.raises(errors.InvalidArgumentError, match=r"Could not read index 2 twice"):
+            s.run([a, b], {i: 2, j: [0, 2]})
+        with pytest.raises(errors.InvalidArgumentError, match=r"Could not read index 1 twice"):
+            s.run(b, {j: [1, 1]})
+        np.testing.assert_array_equal(s.run([kept.read(i), kept.read(i), kept.stack()], {i: 1})[1], [2, 3])

@@ -2,8 +2,8 @@
 ("indices[3] = 12 is not in [0, 10)"); the compiled code clamps (it never reads out of bounds) and also
 computes, as one more output of the run, the first bad index: [flat position (-1: none), its value, bound].
 
-A lowering rule calls `check_in_range`; lower_run makes each check an output of the run and lists them on the
-Module (`module.run_checks`, (output number, RunCheck) pairs), and the compile driver's executables raise
+A lowering rule calls `check_in_range` (or `add_check` with a vector of its own); lower_run makes each check an
+output of the run and lists them on the Module (`module.run_checks`, (output number, RunCheck) pairs), and the compile driver's executables raise
 after a native call whose check found one (xlite/runtime/driver.py). An index known when the graph is lowered
 raises there, before anything runs. Inside a while or cond body a lowering has no run outputs: it clamps.
 """
@@ -17,7 +17,7 @@ from xlite import errors
 from xlite.ir import dtypes
 from xlite.ir.symbolic import is_symbolic
 
-__all__ = ["RunCheck", "check_in_range", "site"]
+__all__ = ["RunCheck", "add_check", "check_in_range", "first_of", "flat_int64", "site"]
 
 
 @dataclass(frozen=True)
@@ -67,28 +67,45 @@ def check_in_range(ctx, op, indices, bound, check: RunCheck | None = None) -> No
         if bad.size:
             raise check.error_for(int(bad[0]), int(flat[bad[0]]), int(bound), named=False)
         return
+    add_check(ctx, _first_bad(ctx.b, indices, bound), check)
+
+
+def add_check(ctx, found, check: RunCheck) -> None:
+    """Makes `found` (int64 [position or -1, value, bound]) an output the run checks after the call; nothing where
+    the context keeps no run outputs (static shape inference, while and cond bodies)."""
     checks = getattr(ctx, "run_checks", None)
-    if checks is None:
-        return
-    checks.append((_first_bad(ctx.b, indices, bound), check))
+    if checks is not None and not ctx.static:
+        checks.append((found, check))
 
 
-def _first_bad(b, indices, bound):
-    """int64 [flat position of the first index outside [0, bound) or -1, its value, bound]."""
+def first_of(b, bad, values, bound):
+    """int64 [flat position of the first True in the 1-D `bad` or -1, values there (0 if none), bound]."""
     i64 = dtypes.int64
-    count = 1
-    for d in indices.shape.dims:
-        count = count * d
-    flat = b.convert(b.reshape(indices, (count,)), i64)
-    limit = b.scalar(bound, i64)
-    low = b.compare(flat, b.broadcast_to(b.scalar(0, i64), (count,)), "LT")
-    high = b.compare(flat, b.broadcast_to(limit, (count,)), "GE")
-    bad = b.emit("or", (low, high))
+    count = bad.shape.dims[0]
     ramp = b.iota(i64, (count,), 0)
     none = np.iinfo(np.int64).max
     first = b.reduce(b.emit("select", (bad, ramp, b.broadcast_to(b.scalar(none, i64), (count,)))), "min", (0,))
     found = b.compare(first, b.scalar(none, i64), "LT")
     position = b.emit("select", (found, first, b.scalar(-1, i64)))
     at = b.compare(ramp, b.broadcast_to(position, (count,)), "EQ")       # (no gather: indices may be empty)
-    value = b.reduce(b.emit("select", (at, flat, b.broadcast_to(b.scalar(0, i64), (count,)))), "sum", (0,))
+    value = b.reduce(b.emit("select", (at, values, b.broadcast_to(b.scalar(0, i64), (count,)))), "sum", (0,))
+    limit = b.scalar(bound, i64)
     return b.emit("concatenate", tuple(b.reshape(v, (1,)) for v in (position, value, limit)), dimension=0)
+
+
+def flat_int64(b, x):
+    """x as a 1-D int64 vector."""
+    count = 1
+    for d in x.shape.dims:
+        count = count * d
+    return b.convert(b.reshape(x, (count,)), dtypes.int64)
+
+
+def _first_bad(b, indices, bound):
+    """int64 [flat position of the first index outside [0, bound) or -1, its value, bound]."""
+    i64 = dtypes.int64
+    flat = flat_int64(b, indices)
+    count = flat.shape.dims[0]
+    low = b.compare(flat, b.broadcast_to(b.scalar(0, i64), (count,)), "LT")
+    high = b.compare(flat, b.broadcast_to(b.scalar(bound, i64), (count,)), "GE")
+    return first_of(b, b.emit("or", (low, high)), flat, bound)

@@ -106,6 +106,12 @@ def recording(graph: Graph, name: str, adopt=()):
     frame.created = graph.get_operations()[frame.start:]
 
 
+def current_frame(graph: Graph) -> _Frame | None:
+    """The innermost branch or loop body recording ops of `graph` now, or None (its outer graph)."""
+    stack = _frames.get(graph)
+    return stack[-1] if stack else None
+
+
 def finish(frame: _Frame, name: str, outputs: list, args: list = ()) -> SubGraph:
     """The recorded sub-graph: its own and adopted ops, captures and outer control inputs."""
     sub = SubGraph(name, outputs=list(outputs), args=list(args))

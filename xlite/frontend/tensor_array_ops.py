@@ -13,17 +13,27 @@ loop variable whose value is its buffer (tensor_array_loops.py); an array that
 enters a loop without an element shape gets one from a trial trace of the body,
 as TF-XLA compiles a loop body twice for the same reason. `dynamic_size=True`
 grows the buffer at writes with static indices; in a loop it is sized from a
-compile-time `maximum_iterations`. Deviations: `clear_after_read` is accepted and
-not enforced; a write at a fed index beyond the size is clamped into range (as
-a dynamic-update-slice is) where TF raises.
+compile-time `maximum_iterations`.
+
+`clear_after_read=True` (TF1's default) is enforced as TF1's kernels do: reading an element twice (read,
+gather, stack and concat read) raises InvalidArgumentError, at graph construction for indices known then
+(and eagerly), else after a run that made both reads (a run-time check, run_checks.py). Reads made inside a
+tf.cond branch or loop body other than the array's own are not tracked. Deviation: a write at a fed index
+beyond the size is clamped into range (as a dynamic-update-slice is) where TF raises.
 """
 from __future__ import annotations
+
+import numpy as np
 
 from xlite import errors
 from xlite.frontend import (array_ops, fill_ops, gather_ops, join_ops, math_ops, segment_ops, shape_ops,
                             slicing_ops)
 from xlite.frontend.convert import convert_to_tensor
-from xlite.frontend.graph import Tensor
+from xlite.frontend.gradients import no_gradient
+from xlite.frontend.graph import Tensor, get_default_graph
+from xlite.frontend.op_registry import lowering, make_op
+from xlite.frontend.run_checks import RunCheck, add_check, first_of, flat_int64, site
+from xlite.frontend.subgraph import current_frame
 from xlite.frontend.slicing_ops import dynamic_update_slice
 from xlite.frontend.tensor_shape import TensorShape
 from xlite.frontend.variables import no_op
@@ -69,6 +79,7 @@ class TensorArray:
         self._name = name or tensor_array_name or "TensorArray"
         self._element_shape = TensorShape(element_shape)
         self._buffer: Tensor | None = None
+        self._reads = _Reads(self._name) if self._clear_after_read else None
         if flow is not None:   # an array rebuilt from its flow (a loop variable, a map_fn result)
             self._set_buffer(convert_to_tensor(flow))
             self._size = None
@@ -215,23 +226,39 @@ class TensorArray:
         static = _static_int(index)
         self._check_index(static, "read from")
         ta = self._materialized(None)
+        index = self._cleared_after(index)
         with ta._buffer.graph.name_scope(name or "TensorArrayRead"):
             out = row(ta._buffer, index)
         out.set_shape(self._element_shape)
-        return out
+        return self._read_by(out)
 
     def stack(self, name=None) -> Tensor:
         ta = self._materialized(None)
+        self._cleared_after(None)
         out = math_ops.identity(ta._buffer, name=name or "TensorArrayStack")
-        return out
+        return self._read_by(out)
 
     def gather(self, indices, element_shape=None, name=None) -> Tensor:
         ta = self._materialized(None)
-        return gather_ops.gather(ta._buffer, convert_to_tensor(indices, dtype=dtypes.int32),
-                                 name=name or "TensorArrayGather")
+        indices = self._cleared_after(convert_to_tensor(indices, dtype=dtypes.int32))
+        return self._read_by(gather_ops.gather(ta._buffer, indices, name=name or "TensorArrayGather"))
+
+    def _cleared_after(self, indices: Tensor | None) -> Tensor | None:
+        """`indices` (None: every element) after TF1's clear_after_read check against this array's earlier
+        reads: known indices raise now, others come back through a run-time check."""
+        reads = self._reads
+        if reads is None or not reads.tracks(get_default_graph()):
+            return indices
+        return reads.reading(indices, self.capacity)
+
+    def _read_by(self, out: Tensor) -> Tensor:
+        if self._reads is not None and self._reads.tracks(get_default_graph()):
+            self._reads.done(out)
+        return out
 
     def concat(self, name=None) -> Tensor:
         ta = self._materialized(None)
+        self._cleared_after(None)
         if ta._element_shape.ndims == 0:
             raise ValueError(f"Concat saw a scalar shape at index 0 of TensorArray '{self._name}'; concat needs "
                              "elements of rank >= 1")
@@ -239,7 +266,7 @@ class TensorArray:
         dims = [-1] + (rest.as_list() if rest.is_fully_defined() else [])
         if not rest.is_fully_defined():
             dims = join_ops.concat([[-1], shape_ops.shape(ta._buffer)[2:]], 0)
-        return array_ops.reshape(ta._buffer, dims, name=name or "TensorArrayConcat")
+        return self._read_by(array_ops.reshape(ta._buffer, dims, name=name or "TensorArrayConcat"))
 
     def unstack(self, value, name=None) -> "TensorArray":
         value = convert_to_tensor(value, preferred_dtype=self._dtype, name="value")
@@ -319,3 +346,89 @@ class TensorArray:
 
     def __repr__(self) -> str:
         return f"<tf.TensorArray '{self._name}' dtype={self._dtype.name} element_shape={self._element_shape}>"
+
+
+# clear_after_read -----------------------------------------------------------------------------------------
+_CLEARED = ("Could not read index {value} twice because it was cleared after a previous read (perhaps try setting "
+            "clear_after_read = false?)")
+_UNREAD = "TensorArrayUnreadIndex"
+
+
+class _Reads:
+    """The reads of one TensorArray (shared by the arrays its methods return) in the graph and branch or loop
+    body it was made in: the indices known when read, and (index tensor or None for every element, the value
+    read) of each read, for the run-time checks of later reads."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.graph = get_default_graph()
+        self.frame = current_frame(self.graph)
+        self.known: set = set()
+        self.everything = False         # a stack or concat read every element
+        self.reads: list = []
+        self.pending = None
+
+    def tracks(self, graph) -> bool:
+        return graph is self.graph and current_frame(graph) is self.frame
+
+    def message(self) -> str:
+        return f"TensorArray {self.name}: " + _CLEARED
+
+    def reading(self, indices: Tensor | None, capacity: int | None) -> Tensor | None:
+        """Raises for an element read before where both reads' indices are known now; else `indices` through a
+        run-time check against the earlier reads the run makes."""
+        static = None
+        if indices is not None and indices._static_value is not None:
+            static = [int(v) for v in np.asarray(indices._static_value).reshape(-1)]
+        elif indices is None and capacity is not None:
+            static = list(range(capacity))
+        if static is not None:
+            seen = set()
+            for v in static:
+                if v in self.known or v in seen or (self.everything and v >= 0):
+                    raise errors.InvalidArgumentError(None, None, self.message().format(value=v))
+                seen.add(v)
+            self.known |= seen
+        several = indices is not None and indices.shape.num_elements() != 1
+        if indices is not None and (self.reads or static is None and (self.known or self.everything or several)):
+            indices = make_op(_UNREAD, [indices], {"_earlier": tuple(self.reads), "message": self.message()}, name="cleared_after_read").outputs[0]
+        self.everything = self.everything or indices is None
+        self.pending = indices
+        return indices
+
+    def done(self, out: Tensor) -> None:
+        self.reads.append((self.pending, out))
+        self.pending = None
+
+
+@lowering(_UNREAD)
+def _lower_unread(ctx, op, indices):
+    """The indices as they are; the run checks that none repeats and none was read by an earlier read the run
+    makes (lowered before this op, as ops are in creation order)."""
+    if ctx.static or None in indices.shape.dims:
+        return indices
+    b = ctx.b
+    flat = flat_int64(b, indices)
+    count = flat.shape.dims[0]
+    square = (count, count)
+    earlier_in_row = b.compare(b.iota(dtypes.int32, square, 1), b.iota(dtypes.int32, square, 0), "LT")
+    bad = b.reduce(b.emit("and", (_equal_grid(b, flat, flat), earlier_in_row)), "or", (1,))
+    for read_indices, value in op.attrs["_earlier"]:
+        if value not in ctx.values:
+            continue
+        if read_indices is None:        # a stack or concat: every element
+            hit = b.compare(flat, b.broadcast_to(b.scalar(0, dtypes.int64), (count,)), "GE")
+        else:
+            hit = b.reduce(_equal_grid(b, flat, flat_int64(b, ctx.values[read_indices])), "or", (1,))
+        bad = b.emit("or", (bad, hit))
+    add_check(ctx, first_of(b, bad, flat, 0), RunCheck(op.name, site(op), (count,), template=op.attrs["message"]))
+    return indices
+
+
+def _equal_grid(b, a, c):
+    """[i, j]: a[i] == c[j] (1-D a and c)."""
+    grid = (a.shape.dims[0], c.shape.dims[0])
+    return b.compare(b.broadcast_in_dim(a, grid, (0,)), b.broadcast_in_dim(c, grid, (1,)), "EQ")
+
+
+no_gradient(_UNREAD)
