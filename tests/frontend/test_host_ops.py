@@ -153,10 +153,76 @@ def test_host_calls_in_loop_and_cond_bodies(target, capfd):
         np.testing.assert_array_equal(sess.run(checked, {n: 3}), [3, 3])
     assert len(calls) == 3 and capfd.readouterr().err == "iter [0]\niter [1]\niter [2]\n"
 
-    def asserting():
-        with tf.control_dependencies([tf.Assert(n > 0, [n])]):
-            return tf.identity(out)
-    silent = tf.cond(n > 2, asserting, lambda: out)
+    def asserting():       # a host call without outputs in a branch runs when the branch does
+        tf.Assert(n < 4, ["n is", n])
+        return tf.identity(out)
+    checked = tf.cond(n > 2, asserting, lambda: out)
     with tf.Session(target=target) as sess:
-        with pytest.raises(tf.errors.UnimplementedError, match="Assert.*inside a tf.while_loop or tf.cond body"):
-            sess.run(silent, {n: 3})
+        np.testing.assert_array_equal(sess.run(checked, {n: 3}), [3, 3])
+        np.testing.assert_array_equal(sess.run(checked, {n: 1}), [1, 1])
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"assertion failed: \[n is\] \[4\]"):
+            sess.run(checked, {n: 4})
+
+
+def _checked_loop(n, x):
+    """A loop whose body prints, asserts and checks values it does not return (TF2 runs them in order)."""
+    def body(i, acc):
+        tf.print("iter", i, acc, output_stream=sys.stdout)
+        tf.Assert(acc < 5.0, ["acc is", acc])
+        tf.debugging.check_numerics(tf.log(acc), "log of acc")
+        tf.cond(tf.equal(i, 1), lambda: tf.print("one", output_stream=sys.stdout), tf.no_op)
+        return i + 1, acc + x
+    return tf.while_loop(lambda i, acc: i < n, body, [0, 1.0])[1]
+
+
+@pytest.mark.parametrize("target", TARGETS + [pytest.param("cuda", marks=pytest.mark.slow)])
+def test_checks_and_prints_in_a_loop_body_run_every_iteration(target, capfd, request):
+    if target == "cuda":
+        request.getfixturevalue("emulated")
+    n, x = tf.placeholder(tf.int32, []), tf.placeholder(tf.float32, [])
+    out = _checked_loop(n, x)
+    capfd.readouterr()
+    with tf.Session(target=target) as sess:
+        assert sess.run(out, {n: 3, x: 1.0}) == 4.0
+        assert capfd.readouterr().out == "iter 0 1\niter 1 2\none\niter 2 3\n"
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"assertion failed: \[acc is\] \[5\]"):
+            sess.run(out, {n: 9, x: 1.0})
+        assert capfd.readouterr().out.splitlines()[-1] == "iter 4 5"      # the failing iteration's
+        with pytest.raises(tf.errors.InvalidArgumentError, match="log of acc : Tensor had Inf values"):
+            sess.run(out, {n: 9, x: -1.0})
+
+
+def test_a_loop_gradient_does_not_print_again(capfd):
+    x = tf.placeholder(tf.float32, [])
+
+    def body(i, acc):
+        tf.print("iter", i, output_stream=sys.stdout)
+        return i + 1, acc * x
+    _, out = tf.while_loop(lambda i, acc: i < 3, body, [0, 1.0])
+    (g,) = tf.gradients(out, x)
+    capfd.readouterr()
+    with tf.Session(target="cpu") as sess:
+        assert sess.run([out, g], {x: 2.0}) == [8.0, 12.0]
+    assert capfd.readouterr().out == "iter 0\niter 1\niter 2\n"
+
+
+def test_a_host_call_without_outputs_in_a_loop_condition_raises():
+    def cond(i):
+        tf.Assert(i < 10, [i])
+        return i < 3
+    r = tf.while_loop(cond, lambda i: i + 1, [0])
+    with tf.Session(target="cpu") as sess:
+        with pytest.raises(tf.errors.UnimplementedError, match="Assert .*inside the condition of a tf.while_loop"):
+            sess.run(r)
+
+
+def test_prints_in_a_loop_whose_shapes_change(capfd):
+    def body(i, v):
+        tf.print("size", tf.size(v), output_stream=sys.stdout)
+        return i + 1, tf.concat([v, [1.0]], 0)
+    _, v = tf.while_loop(lambda i, v: i < 3, body, [0, tf.zeros([0])],
+                         shape_invariants=[tf.TensorShape([]), tf.TensorShape([None])])
+    capfd.readouterr()
+    with tf.Session(target="cpu") as sess:
+        assert sess.run(v).tolist() == [1.0] * 3
+    assert capfd.readouterr().out == "size 0\nsize 1\nsize 2\n"

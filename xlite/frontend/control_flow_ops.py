@@ -39,6 +39,7 @@ from xlite import errors
 from xlite.frontend import nest
 from xlite.frontend.convert import constant, convert_to_tensor
 from xlite.frontend.graph import Operation, Tensor, executing_eagerly, get_default_graph
+from xlite.frontend.host_ops import keep_effect
 from xlite.frontend.op_registry import lowering, make_op
 from xlite.frontend.subgraph import SubgraphContext, TupleState, finish, recording, static_shape
 from xlite.frontend.tensor_shape import TensorShape
@@ -146,6 +147,7 @@ def _lower_if(ctx, op, pred, *captured):
     contexts, results = [], []
     for label, sub in zip(("true", "false"), op.attrs["branches"]):
         bctx = SubgraphContext(ctx, TupleState(), f"{op.name}.{label}")
+        bctx.subgraph = sub
         results.append(bctx.lower(sub, {}, {t: outer[t] for t in sub.captures}))
         contexts.append(bctx)
     for k, (a, b) in enumerate(zip(*results)):
@@ -153,8 +155,10 @@ def _lower_if(ctx, op, pred, *captured):
             raise ValueError(f"the branches of tf.cond give output {k} the shapes {list(a.shape.dims)} and "
                              f"{list(b.shape.dims)}; xlite compiles static shapes, so both must agree")
     assigned = _union(*(c.assigned for c in contexts))
-    for bctx, outs in zip(contexts, results):
-        bctx.finish(outs + [bctx.read_variable(v) for v in assigned])
+    effects = [list(c.host_effects) for c in contexts]      # each branch's host calls; the other's zeros
+    for k, (bctx, outs) in enumerate(zip(contexts, results)):
+        carried = [e if j == k else _zeros(bctx.b, e.shape) for j, es in enumerate(effects) for e in es]
+        bctx.finish(outs + [bctx.read_variable(v) for v in assigned] + carried)
     b = ctx.b
     result_shape = contexts[0].computation.root.shape
     if contexts[1].computation.root.shape != result_shape:   # a Variable assigned with another shape
@@ -165,7 +169,13 @@ def _lower_if(ctx, op, pred, *captured):
     n = len(op.outputs)
     for j, var_op in enumerate(assigned):
         ctx.assign_variable(var_op, b.get_tuple_element(inst, n + j))
+    for j in range(sum(map(len, effects))):
+        keep_effect(ctx, b.get_tuple_element(inst, n + len(assigned) + j))
     return [b.get_tuple_element(inst, k) for k in range(n)]
+
+
+def _zeros(b, shape: Shape):
+    return b.broadcast_to(b.scalar(0, shape.dtype), tuple(shape.dims))
 
 
 # tf.while_loop ------------------------------------------------------------------------------
@@ -398,6 +408,8 @@ def lower_loop(ctx, op, init, outer, history_rows: int | None = None, history_st
 
     cctx = SubgraphContext(ctx, state, f"{op.name}.cond", iteration_index=n)
     bctx = SubgraphContext(ctx, state, f"{op.name}.body", iteration_index=n)
+    cctx.host_effects = None        # (host_ops: a host call without outputs cannot run in a condition)
+    bctx.subgraph = body_sub
     if replay is not None:   # the replayed iterations draw the random numbers the original ones drew
         cctx.rng_parent = bctx.rng_parent = ctx.base_rng_counter
         pred = cctx.b.compare(cctx.iteration, cctx.element(len(fixed) - 1), "LT")
@@ -438,11 +450,17 @@ def lower_loop(ctx, op, init, outer, history_rows: int | None = None, history_st
         root.append(bctx.element(len(fixed) - 1))
     for var_op in bctx.assigned:
         bctx.variable_element(var_op)
+    # the body's host calls (prints, checks) run every iteration: their results are loop state; a loop
+    # re-run for a gradient (history, replay) leaves them out, as they ran in the forward loop
+    effects = list(bctx.host_effects) if history_rows is None and replay is None else []
+    effect_slots = [state.index(("effect", k), _zeros(b, e.shape)) for k, e in enumerate(effects)]
     by_index = {i: key for key, i in state.keys.items()}
     for i in range(len(root), len(state.shapes)):
         key = by_index[i]
         if key[0] == "var" and key[1] in bctx.assigned:
             root.append(bctx.variable_values[key[1]])
+        elif key[0] == "effect":
+            root.append(effects[key[1]])
         else:
             root.append(bctx.element(i))
     for key, i in state.keys.items():
@@ -458,4 +476,6 @@ def lower_loop(ctx, op, init, outer, history_rows: int | None = None, history_st
     loop = b.emit("while", (state.operand(b, start),), called=(cctx.computation, bctx.computation))
     for var_op in bctx.assigned:
         ctx.assign_variable(var_op, b.get_tuple_element(loop, state.keys[("var", var_op)]))
+    for slot in effect_slots:
+        keep_effect(ctx, b.get_tuple_element(loop, slot))
     return loop, state, bctx

@@ -5,7 +5,8 @@ Each is a `host_call` instruction (xlite/semantics/host_calls.py) whose function
 cpu code calls it back between kernels, so the run stays one native call; cuda runs it as a host step
 between launches; the interpreter calls it directly. The instructions of ops a run
 lowers are also outputs of the run ("effect" results), so a print or check fetched only as a control
-dependency still runs; inside a while or cond body one runs where its value is used.
+dependency still runs; inside a while body or cond branch one runs each time the body or branch does, in program order (its
+result is carried out as an element of the loop's state or the conditional's result: control_flow_ops).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from xlite.frontend.gradients import grad_rule, no_gradient
 from xlite.frontend.graph import Operation, Tensor, executing_eagerly, get_default_graph
 from xlite.frontend.op_registry import is_stateful, lowering, make_op
 from xlite.frontend.scopes import name_scope
+from xlite.frontend.subgraph import owner
 from xlite.ir import dtypes
 from xlite.ir.shape import Shape
 from xlite.ir.symbolic import SymbolicUnsupported, has_symbolic
@@ -57,22 +59,34 @@ def _lower_host_op(ctx, op, *xs):
     if any(has_symbolic(x.shape.dims) for x in xs):     # the Session compiles for the run's sizes instead
         raise SymbolicUnsupported(f"{op.type} {op.name}: a Python host call takes arrays of concrete sizes")
     specs = _output_specs(ctx, op, xs)
-    if not specs and getattr(ctx, "outer", None) is not None:      # a while or cond body (subgraph.py)
+    effects = getattr(ctx, "host_effects", None)
+    if not specs and effects is None and getattr(ctx, "outer", None) is not None:   # a loop's condition
         raise errors.unimplemented(
-            f"{op.type} {op.name} inside a tf.while_loop or tf.cond body: a host call there runs only where its "
-            f"outputs are used, and this op has none; make the check outside the body, or use tf.Print / "
-            f"check_numerics on a value the body returns")
+            f"{op.type} {op.name} inside the condition of a tf.while_loop: a host call there runs only where its "
+            f"outputs are used, and this op has none; make the check in the loop's body, or use tf.Print / "
+            f"check_numerics on the value the condition returns")
+    previous = getattr(ctx, "last_host_call", None)     # the context's host calls run in program order
     first = None
     results = []
     for k, shape in enumerate(specs or [Shape(_DUMMY, ())]):
-        operands = tuple(xs) + (() if first is None else (first,))
-        inst = b.emit("host_call", operands, shape, key=key, output=k, args=len(xs))
+        after = (first,) if first is not None else (previous,) if previous is not None else ()
+        inst = b.emit("host_call", tuple(xs) + after, shape, key=key, output=k, args=len(xs))
         first = first or inst
         results.append(inst)
-    effects = getattr(ctx, "host_effects", None)
-    if effects is not None and not ctx.static:
+    ctx.last_host_call = first
+    sub = getattr(ctx, "subgraph", None)    # (a gradient's branch re-lowers forward ops: they ran already)
+    if effects is not None and not ctx.static and (sub is None or owner(op) is sub):
         effects.append(_one_element(b, first))
     return results if specs else []
+
+
+def keep_effect(ctx, value) -> None:
+    """Makes `value`, an element of a loop's or conditional's result that carries the host calls of its
+    body or branches, one of `ctx`'s effects (so they run, in order with `ctx`'s own host calls)."""
+    effects = getattr(ctx, "host_effects", None)
+    if effects is not None and not ctx.static:
+        effects.append(_one_element(ctx.b, value))
+        ctx.last_host_call = value
 
 
 def _one_element(b, x):

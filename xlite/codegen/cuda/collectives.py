@@ -54,7 +54,9 @@ def download(driver, address: int, shape, order: tuple) -> np.ndarray:
     physical = np.empty(tuple(shape.dims[d] for d in order), shape.dtype.np)
     if physical.nbytes:
         driver.memcpy_dtoh(physical, address)
-    return np.ascontiguousarray(physical.transpose(np.argsort(order)) if physical.ndim else physical)
+    if not physical.ndim:
+        return physical         # (np.ascontiguousarray would give a 0-d array the shape (1,))
+    return np.ascontiguousarray(physical.transpose(np.argsort(order)))
 
 
 def upload(driver, address: int, value: np.ndarray, order: tuple) -> None:
