@@ -70,6 +70,7 @@ from xlite.frontend.default_session import get_default_session
 from xlite.runtime.session import InteractiveSession, Session
 from xlite.eager.context import enable_eager_execution
 from xlite.eager.tape import GradientTape, UnconnectedGradients
+from xlite.eager.py_function import py_function
 from xlite import app, flags, gfile, summary
 from xlite import image
 from xlite.frontend.image_random import random_crop
