@@ -18,10 +18,14 @@ variables, and makes one "While" op: inputs are the initial loop variables, the
 captured tensors and `maximum_iterations`. Its IR state is (loop variables...,
 iteration counter, captured values and Variables...); the condition ANDs in
 counter < maximum_iterations. The counter has maximum_iterations' dtype (int32, or int64 for a
-limit that needs it, as in TF), int32 without one. Loop variables keep their shapes from one
-iteration to the next: shape_invariants may relax the static shapes the loop
-sees (as in TF), but a run whose loop variable changes shape raises
-UnimplementedError naming them. Random ops in a body draw new numbers each iteration.
+limit that needs it, as in TF), int32 without one. A compiled loop's variables keep their shapes
+from one iteration to the next; shape_invariants may relax the static shapes the loop sees (as in
+TF), and a top-level loop whose body then changes a shape raises LoopShapesVary at its first
+lowering: Session.run then drives it from the host, one compiled run of the condition and of the
+body per iteration (xlite/runtime/host_loops.py says why, and not a bounded buffer). Such a loop
+inside another, and its gradient, raise UnimplementedError naming it. Random ops in a body draw
+new numbers each iteration. Host calls in a body or branch (tf.print, tf.Assert, check_numerics)
+run each time it does, in program order: their results leave it as loop state or extra results.
 
 Gradients (control_flow_grad.py) recompute rather than store: the gradient of
 an "If" is another "If" over the same pred, and the gradient of a "While" re-runs
@@ -374,7 +378,9 @@ def _shapes_vary(ctx, op, t, x, y, differentiating: bool):
         raise errors.unimplemented(f"{what}, inside another tf.while_loop or tf.cond whose own shapes do not "
                                    "change: xlite runs only a top-level loop (or one in a loop it runs on the "
                                    "host) with varying shapes")
-    raise LoopShapesVary(None, op, f"{what}; the Session runs it on the host (runtime/host_loops.py)")
+    raise LoopShapesVary(None, op, f"{what}: xlite compiles loops whose variables keep their shapes; Session.run "
+                                   "runs such a loop on the host (runtime/host_loops.py), tf.function, eager "
+                                   "ops and AOT compiles do not")
 
 
 def lower_loop(ctx, op, init, outer, history_rows: int | None = None, history_stride=None, history_vars=None,
