@@ -142,7 +142,7 @@ class JitLoadedCode:
     def __init__(self, obj: bytes, symbols: list[str]):
         self.obj = obj
         register_blas_symbols()
-        from xlite.codegen.cpu.host_calls import symbol_addresses as host_symbols
+        from xlite.codegen.cpu.host_callback import symbol_addresses as host_symbols
         from xlite.codegen.cpu.plan import stop_symbols
         for name, address in {**stop_symbols(), **host_symbols()}.items():
             llvm.add_symbol(name, address)

@@ -314,7 +314,7 @@ def load_code(obj: bytes, symbols: list[str]):
     Raises MalformedObject for bytes that are not a well-formed object defining `symbols`."""
     if supported_host() and os.environ.get("XLITE_CPU_LINKER") != "llvm":
         from xlite.codegen.cpu.blas_provider import symbol_addresses
-        from xlite.codegen.cpu.host_calls import symbol_addresses as host_symbols
+        from xlite.codegen.cpu.host_callback import symbol_addresses as host_symbols
         from xlite.codegen.cpu.plan import stop_symbols
         try:
             return ElfCode(obj, symbols, {**symbol_addresses(), **stop_symbols(), **host_symbols()})
