@@ -144,12 +144,23 @@ def test_gaps_raise_naming_the_loop():
         with pytest.raises(tf.errors.UnimplementedError, match="the gradient of tf.while_loop 'while'"):
             sess.run(g, {x0: [1.0]})
 
-    def outer(j, total):
-        _, inner = tf.while_loop(lambda k, v: k < j, lambda k, v: (k + 1, tf.concat([v, [1.0]], 0)),
-                                 [0, tf.zeros([0])],
-                                 shape_invariants=[tf.TensorShape([]), tf.TensorShape([None])])
-        return j + 1, total + tf.reduce_sum(inner)
-    _, total = tf.while_loop(lambda j, t: j < 3, outer, [0, 0.0])
+    p = tf.placeholder(tf.bool, [])
+    branched = tf.cond(p, lambda: tf.reduce_sum(_growing(3)), lambda: 0.0)
     with tf.Session(target="cpu") as sess:
-        with pytest.raises(tf.errors.UnimplementedError, match="inside another tf.while_loop"):
-            sess.run(total)
+        with pytest.raises(tf.errors.UnimplementedError, match="inside a tf.cond branch"):
+            sess.run(branched, {p: True})
+
+
+def test_a_loop_holding_one_whose_shapes_change_runs_on_the_host():
+    _, total = tf.while_loop(lambda j, t: j < 4, lambda j, t: (j + 1, t + tf.reduce_sum(_growing(j))), [0, 0.0])
+    _, joined = tf.while_loop(lambda j, a: j < 4, lambda j, a: (j + 1, tf.concat([a, _growing(j)], 0)),
+                              [0, tf.zeros([0])], shape_invariants=[tf.TensorShape([]), tf.TensorShape([None])])
+    with tf.Session(target="cpu") as sess:
+        assert sess.run([total, joined])[0] == 4.0
+        assert sess.run(joined).tolist() == [0.0, 0.0, 1.0, 0.0, 1.0, 2.0]
+
+
+def _growing(j):
+    """[0, 1, ..., j-1] as float32, grown one element per iteration."""
+    return tf.while_loop(lambda k, v: k < j, lambda k, v: (k + 1, tf.concat([v, [tf.cast(k, tf.float32)]], 0)),
+                         [0, tf.zeros([0])], shape_invariants=[tf.TensorShape([]), tf.TensorShape([None])])[1]

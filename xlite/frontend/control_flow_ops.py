@@ -36,6 +36,7 @@ one, so this one does not import it: xlite/__init__ does, which registers them.
 """
 from __future__ import annotations
 
+import contextlib
 import numbers
 import weakref
 
@@ -375,12 +376,32 @@ def _shapes_vary(ctx, op, t, x, y, differentiating: bool):
         raise errors.unimplemented(f"the gradient of {what}: xlite runs such a loop on the host, one compiled run "
                                    "of its condition and body per iteration, and does not differentiate it")
     if getattr(ctx, "outer", None) is not None:
-        raise errors.unimplemented(f"{what}, inside another tf.while_loop or tf.cond whose own shapes do not "
-                                   "change: xlite runs only a top-level loop (or one in a loop it runs on the "
-                                   "host) with varying shapes")
+        raise _NestedShapesVary(None, op, f"{what}, inside a tf.cond branch: xlite runs a loop with varying "
+                                          "shapes only at the top level of a run or inside another loop")
     raise LoopShapesVary(None, op, f"{what}: xlite compiles loops whose variables keep their shapes; Session.run "
                                    "runs such a loop on the host (runtime/host_loops.py), tf.function, eager "
                                    "ops and AOT compiles do not")
+
+
+class _NestedShapesVary(errors.UnimplementedError):
+    """A loop with varying shapes inside another loop or a branch: the enclosing top-level loop runs on the
+    host (so the inner one is a top-level loop of its body's runs); inside a branch, the gap."""
+
+
+@contextlib.contextmanager
+def _inner_shapes_vary(ctx, op, differentiating: bool):
+    """Around lowering a loop's condition or body: a loop with varying shapes inside it makes this top-level
+    loop run on the host."""
+    try:
+        yield
+    except _NestedShapesVary as e:
+        if differentiating:
+            raise errors.unimplemented(f"the gradient of tf.while_loop '{op.name}', which holds a loop whose "
+                                       f"shapes change ({e.message})") from None
+        if getattr(ctx, "outer", None) is not None:
+            raise
+        raise LoopShapesVary(None, op, f"tf.while_loop '{op.name}' holds a loop whose shapes change, so it "
+                                       f"runs on the host too ({e.message})") from None
 
 
 def lower_loop(ctx, op, init, outer, history_rows: int | None = None, history_stride=None, history_vars=None,
@@ -420,8 +441,9 @@ def lower_loop(ctx, op, init, outer, history_rows: int | None = None, history_st
         cctx.rng_parent = bctx.rng_parent = ctx.base_rng_counter
         pred = cctx.b.compare(cctx.iteration, cctx.element(len(fixed) - 1), "LT")
     else:
-        (pred,) = cctx.lower(cond_sub, {t: cctx.element(j) for j, t in enumerate(cond_sub.args)},
-                             {t: outer[t] for t in cond_sub.captures})
+        with _inner_shapes_vary(ctx, op, history_rows is not None):
+            (pred,) = cctx.lower(cond_sub, {t: cctx.element(j) for j, t in enumerate(cond_sub.args)},
+                                 {t: outer[t] for t in cond_sub.captures})
         if limit_t is not None:
             limit = cctx.import_value(("tensor", limit_t), outer[limit_t], foldable=True)
             pred = cctx.b.emit("and", (pred, cctx.b.compare(cctx.iteration, limit, "LT")))
@@ -429,8 +451,9 @@ def lower_loop(ctx, op, init, outer, history_rows: int | None = None, history_st
         raise errors.unimplemented(f"the condition of tf.while_loop '{op.name}' assigns a Variable")
     cctx.finish(pred)
 
-    new = bctx.lower(body_sub, {t: bctx.element(j) for j, t in enumerate(body_sub.args)},
-                     {t: outer[t] for t in body_sub.captures})
+    with _inner_shapes_vary(ctx, op, history_rows is not None or replay is not None):
+        new = bctx.lower(body_sub, {t: bctx.element(j) for j, t in enumerate(body_sub.args)},
+                         {t: outer[t] for t in body_sub.captures})
     for j, (t, x, y) in enumerate(zip(op.inputs, init, new)):
         if x.shape.dims != y.shape.dims and j in a.get("relaxed", ()):
             _shapes_vary(ctx, op, t, x, y, history_rows is not None or replay is not None)

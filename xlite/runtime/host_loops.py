@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import weakref
 
+import numpy as np
+
 from xlite import errors
 from xlite.frontend.graph import Graph, Operation, Tensor
 from xlite.frontend.lower import needed_ops
@@ -100,11 +102,11 @@ class _SubRun:
         self.args = list(sub.args)
         self.fetches = list(sub.outputs) + [op for op in sub.ops if _has_effects(op)]
         self.n = len(sub.outputs)
-        self.captured = {t: outer[t] for t in sub.captures if t in outer and t.op.type != "Const"}
+        self.captured = {t: np.asarray(outer[t]) for t in sub.captures if t in outer and t.op.type != "Const"}
 
     def __call__(self, session, values: list) -> list:
         feeds = dict(self.captured)
-        feeds.update(zip(self.args, values))
+        feeds.update(zip(self.args, map(np.asarray, values)))  # arrays, as Session.run's steady state takes them
         return session.run(self.fetches, feeds)[:self.n]
 
 
