@@ -18,8 +18,10 @@ when a bound does. So the Session splits the run at the loop instead:
 
 The lowering finds such a loop (control_flow_ops.LoopShapesVary at the first run whose body changes a
 shape); the Session then `adopt`s it, and every later run of the graph that needs it runs this way. A
-loop of this kind nested in one that keeps its shapes, and the gradient of one, raise
-UnimplementedError naming the loop.
+top-level loop holding such a loop runs this way too (the inner one is then a top-level loop of the
+body's runs). Such a loop in a tf.cond branch, and the gradient of one, raise UnimplementedError naming
+the loop. Each iteration costs two Session.runs on their steady path (tens to hundreds of microseconds,
+mostly the per-size work of a symbolic signature), so this suits loops of up to thousands of iterations.
 """
 from __future__ import annotations
 
