@@ -34,6 +34,7 @@ from xlite.frontend.graph import Tensor
 from xlite.frontend.join_ops import concat, stack
 from xlite.frontend.op_registry import input_check, lowering, make_op
 from xlite.frontend.reduction_ops import cumsum, reduce_any, reduce_max, reduce_prod, reduce_sum
+from xlite.frontend.run_checks import RunCheck, check_in_range, repeated, site
 from xlite.frontend.scopes import name_scope
 from xlite.frontend.segment_ops import unsorted_segment_sum
 from xlite.frontend.shape_ops import shape, size
@@ -443,13 +444,9 @@ def _lower_bounded_stitch(ctx, op, indices, data):
                   dimension=0) if len(indices) > 1 else b.convert(b.reshape(indices[0], (total,)), dtypes.int32)
     rows = tuple(b.reshape(d, (k,) + row_dims) for d, k in zip(data, sizes))
     stacked = b.emit("concatenate", rows, dimension=0) if len(rows) > 1 else rows[0]
-    from xlite.frontend.run_checks import RunCheck, check_in_range, site
     check = RunCheck(op.name, site(op), (total,), template=_STITCH_RANGE if length == total else RunCheck.template)
     check_in_range(ctx, op, flat, length, check)
-    square = (total, total)
-    same = b.compare(b.broadcast_in_dim(flat, square, (0,)), b.broadcast_in_dim(flat, square, (1,)), "EQ")
-    later = b.compare(b.iota(dtypes.int32, square, 1), b.iota(dtypes.int32, square, 0), "GT")   # [p, q]: q > p
-    overwritten = b.reduce(b.emit("and", (same, later)), "or", (1,))
+    overwritten = repeated(b, flat, "GT")
     target = b.emit("select", (overwritten, b.broadcast_to(b.scalar(length, dtypes.int32), (total,)), flat))
     zeros = b.broadcast_to(b.scalar(0, stacked.dtype), (length,) + row_dims)
     return b.emit("scatter_add", (zeros, target, stacked), axis=0)

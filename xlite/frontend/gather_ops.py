@@ -2,7 +2,7 @@
 
 A gather clamps out-of-range indices into range, so it never reads out of bounds, and raises TF's
 InvalidArgumentError for them after the run (a run-time check: xlite/frontend/run_checks.py; clamped
-silently inside while and cond bodies, and where a gradient rule asks: gather_clamped); a scatter
+silently inside while and cond bodies, in AOT objects, and where a gradient rule asks: gather_clamped); a scatter
 drops out-of-range updates. The gradient of a gather scatters into zeros at
 the same clamped indices, and the gradient of a scatter gives a dropped update
 0, so each is the exact derivative of what ran.

@@ -5,7 +5,8 @@ computes, as one more output of the run, the first bad index: [flat position (-1
 A lowering rule calls `check_in_range` (or `add_check` with a vector of its own); lower_run makes each check an
 output of the run and lists them on the Module (`module.run_checks`, (output number, RunCheck) pairs), and the compile driver's executables raise
 after a native call whose check found one (xlite/runtime/driver.py). An index known when the graph is lowered
-raises there, before anything runs. Inside a while or cond body a lowering has no run outputs: it clamps.
+raises there, before anything runs. Inside a while or cond body a lowering has no run outputs: it clamps; an AOT
+object computes the checks but has no Python to raise in: it clamps too.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from xlite import errors
 from xlite.ir import dtypes
 from xlite.ir.symbolic import is_symbolic
 
-__all__ = ["RunCheck", "add_check", "check_in_range", "first_of", "flat_int64", "site"]
+__all__ = ["RunCheck", "add_check", "check_in_range", "equal_grid", "first_of", "flat_int64", "repeated", "site"]
 
 
 @dataclass(frozen=True)
@@ -109,3 +110,18 @@ def _first_bad(b, indices, bound):
     low = b.compare(flat, b.broadcast_to(b.scalar(0, i64), (count,)), "LT")
     high = b.compare(flat, b.broadcast_to(b.scalar(bound, i64), (count,)), "GE")
     return first_of(b, b.emit("or", (low, high)), flat, bound)
+
+
+def equal_grid(b, a, c):
+    """bool [i, j]: a[i] == c[j], for 1-D a and c."""
+    grid = (a.shape.dims[0], c.shape.dims[0])
+    return b.compare(b.broadcast_in_dim(a, grid, (0,)), b.broadcast_in_dim(c, grid, (1,)), "EQ")
+
+
+def repeated(b, flat, where: str):
+    """bool [p]: flat[p] also appears at a position q with q `where` p ("LT": earlier, "GT": later), by an
+    O(n^2) comparison."""
+    count = flat.shape.dims[0]
+    square = (count, count)
+    placed = b.compare(b.iota(dtypes.int32, square, 1), b.iota(dtypes.int32, square, 0), where)
+    return b.reduce(b.emit("and", (equal_grid(b, flat, flat), placed)), "or", (1,))

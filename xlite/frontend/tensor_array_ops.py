@@ -32,7 +32,7 @@ from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.gradients import no_gradient
 from xlite.frontend.graph import Tensor, get_default_graph
 from xlite.frontend.op_registry import lowering, make_op
-from xlite.frontend.run_checks import RunCheck, add_check, first_of, flat_int64, site
+from xlite.frontend.run_checks import RunCheck, add_check, equal_grid, first_of, flat_int64, repeated, site
 from xlite.frontend.subgraph import current_frame
 from xlite.frontend.slicing_ops import dynamic_update_slice
 from xlite.frontend.tensor_shape import TensorShape
@@ -410,25 +410,17 @@ def _lower_unread(ctx, op, indices):
     b = ctx.b
     flat = flat_int64(b, indices)
     count = flat.shape.dims[0]
-    square = (count, count)
-    earlier_in_row = b.compare(b.iota(dtypes.int32, square, 1), b.iota(dtypes.int32, square, 0), "LT")
-    bad = b.reduce(b.emit("and", (_equal_grid(b, flat, flat), earlier_in_row)), "or", (1,))
+    bad = repeated(b, flat, "LT")
     for read_indices, value in op.attrs["_earlier"]:
         if value not in ctx.values:
             continue
         if read_indices is None:        # a stack or concat: every element
             hit = b.compare(flat, b.broadcast_to(b.scalar(0, dtypes.int64), (count,)), "GE")
         else:
-            hit = b.reduce(_equal_grid(b, flat, flat_int64(b, ctx.values[read_indices])), "or", (1,))
+            hit = b.reduce(equal_grid(b, flat, flat_int64(b, ctx.values[read_indices])), "or", (1,))
         bad = b.emit("or", (bad, hit))
     add_check(ctx, first_of(b, bad, flat, 0), RunCheck(op.name, site(op), (count,), template=op.attrs["message"]))
     return indices
-
-
-def _equal_grid(b, a, c):
-    """[i, j]: a[i] == c[j] (1-D a and c)."""
-    grid = (a.shape.dims[0], c.shape.dims[0])
-    return b.compare(b.broadcast_in_dim(a, grid, (0,)), b.broadcast_in_dim(c, grid, (1,)), "EQ")
 
 
 no_gradient(_UNREAD)
