@@ -9,8 +9,13 @@ combiner packs the six gradients into one buffer). Every rank computes on one th
   global batch fixed, two ranks would ideally take half the one-rank step;
 - the all-reduce's share of the two-rank step: the time of one all-reduce of the step's gradient buffer
   (1.08 MB) alone over the step's time; the share it is *exposed* (the step's time less that of the same
-  step without the all-reduce, in the same processes: what overlap with the backward pass leaves); and,
-  as the host's floor, mpi4py's all-reduce of the same bytes over the step's time;
+  step without the all-reduce, in the same processes: what overlap with the backward pass leaves), and how
+  much of that is each step waiting for the slower rank (the step without all-reduce but with a barrier
+  after it); and, as the host's floor, mpi4py's all-reduce of the same bytes over the step's time;
+- the overlap probe: an all-reduce of the gradients' size started before 8 independent 128x128 dots and
+  waited for after them, against the same waited for before them (both compiled as written): the share of
+  the all-reduce's own time that the dots hide (MPICH progresses it only inside MPI calls: the MPI_Test
+  calls between the kernels);
 - the all-reduce's bus bandwidth at 16 MiB and its latency (an 8-byte all-reduce), from which
   docs/distributed.md models 8 and 64 machines with the ring all-reduce's cost:
   T(p, n) = 2 (p - 1) alpha + 2 (p - 1) / p * n / B.
@@ -52,6 +57,37 @@ def _interleaved_medians(timed: dict, calls: dict, rounds: int, barrier) -> dict
                 fn()
             times[name].append((time.perf_counter() - start) / calls[name])
     return {name: float(np.median(t)) for name, t in times.items()}
+
+
+PROBE_DOTS = 8          # the overlap probe: an all-reduce of the gradients' size in flight over 8 small dots
+PROBE_DIM = 128
+
+
+def _probe_module(n: int, schedule: str) -> str:
+    """IR of an all-reduce of n floats and a chain of dots, in a schedule compiled as written: "overlap" (start,
+    the dots, done), "serial" (start, done, the dots), "compute" (the dots alone) or "reduce" (it alone)."""
+    dot = "lhs_batch_dims={}, rhs_batch_dims={}, lhs_contracting_dims={1}, rhs_contracting_dims={0}"
+    m = f"f32[{PROBE_DIM},{PROBE_DIM}]{{1,0}}"
+    dots = [f"%d{k} = {m} dot(%{'a' if k == 0 else f'd{k - 1}'}, %a), {dot}" for k in range(PROBE_DOTS)]
+    start = [f"%s = f32[{n}]{{0}} all_reduce_start(%g), kind=sum", f"%r = f32[{n}]{{0}} all_reduce_done(%s)"]
+    body = {"overlap": start[:1] + dots + start[1:], "serial": start + dots, "compute": dots, "reduce": start}[schedule]
+    results = ([f"%r"] if schedule != "compute" else []) + ([f"%d{PROBE_DOTS - 1}"] if schedule != "reduce" else [])
+    shapes = ([f"f32[{n}]{{0}}"] if schedule != "compute" else []) + ([m] if schedule != "reduce" else [])
+    return ("ENTRY e {\n" + f"  %g = f32[{n}]{{0}} parameter(0)\n  %a = {m} parameter(1)\n  "
+            + "\n  ".join(body) + f"\n  ROOT %t = ({', '.join(shapes)}) tuple({', '.join(results)})\n}}")
+
+
+def _probe_runs(n: int) -> dict:
+    """name -> a function running that schedule of the overlap probe (compiled as written, through the driver)."""
+    from xlite.ir.parser import parse_module
+    from xlite.runtime.driver import compile as compile_module, with_naive_buffers
+    g = np.ones(n, np.float32)
+    a = np.full((PROBE_DIM, PROBE_DIM), 1.0 / PROBE_DIM, np.float32)
+    runs = {}
+    for schedule in ("overlap", "serial", "compute", "reduce"):
+        executable = compile_module(with_naive_buffers(parse_module(_probe_module(n, schedule))), "cpu")
+        runs[f"probe_{schedule}_s"] = lambda exe=executable: exe.run([g, a])
+    return runs
 
 
 def child(steps: int, rounds: int) -> None:
@@ -97,8 +133,11 @@ def child(steps: int, rounds: int) -> None:
         for op in reduces.values():
             sess.run(op)
         timed = {"step_s": lambda: sess.run(train, feed), "local_step_s": lambda: sess.run(local, feed),
+                 # each step waits for the slowest rank, as the all-reduce makes it: the imbalance's cost
+                 "barrier_step_s": lambda: (sess.run(local, feed), MPI.COMM_WORLD.Barrier()),
                  "mpi4py_gradients_s": lambda: MPI.COMM_WORLD.Allreduce(MPI.IN_PLACE, raw)}
         timed.update({f"allreduce_{name}_s": (lambda op=op: sess.run(op)) for name, op in reduces.items()})
+        timed.update(_probe_runs(n_params))
         calls = {name: 5 if name == "allreduce_big_s" else steps for name in timed}
         result = dict(_interleaved_medians(timed, calls, rounds, MPI.COMM_WORLD.Barrier), ranks=size,
                       gradient_bytes=4 * n_params)
@@ -154,6 +193,10 @@ def run_distributed_workload(workload, target: str, with_jax: bool, settings: Se
     # what the all-reduce costs the step: its time less what overlap with the backward pass hides
     row["exposed_share"] = (two["step_s"] - two["local_step_s"]) / two["step_s"]
     row["mpi4py_share"] = two["mpi4py_gradients_s"] / two["step_s"]
+    # of the exposed time, what waiting for the slower rank costs (a barrier after each step without all-reduce)
+    row["imbalance_share"] = (two["barrier_step_s"] - two["local_step_s"]) / two["step_s"]
+    # the probe: how much of an all-reduce in flight over independent kernels their time hides
+    row["probe_hidden"] = (two["probe_serial_s"] - two["probe_overlap_s"]) / two["probe_reduce_s"]
     # a ring all-reduce moves 2 (p-1)/p of the buffer through each link: the bus bandwidth of NCCL's tests
     row["bus_bandwidth_Bps"] = 2 * (2 - 1) / 2 * BIG_BYTES / two["allreduce_big_s"]
     row["latency_s"] = two["allreduce_latency_s"] / (2 * (2 - 1))
@@ -176,7 +219,8 @@ def table_row(row: dict, fmt_time, fmt_ratio) -> list:
         sps = row["steps_per_s"]
         through = (f"{sps['1']:.0f} -> {sps['2']:.0f} steps/s, efficiency {row['scaling_efficiency']:.0%}, "
                    f"all-reduce {row['allreduce_share']:.1%} of the step alone, "
-                   f"{row['exposed_share']:.1%} exposed (mpi4py {row['mpi4py_share']:.1%}), "
+                   f"{row['exposed_share']:.1%} exposed ({row['imbalance_share']:.1%} waiting for the slower rank; "
+                   f"mpi4py alone {row['mpi4py_share']:.1%}), "
                    f"{row['bus_bandwidth_Bps'] / 1e9:.1f} GB/s bus")
     two = row.get("systems", {}).get("2 ranks", {})
     return [row["id"], row["title"], "-", fmt_time(two.get("step_s")), "-", "-", "-", through, "-", "-",

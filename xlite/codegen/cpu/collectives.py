@@ -63,10 +63,18 @@ REQUEST_CELL = 8       # bytes per MPI_Request in a start's slot (4 in MPICH, 8 
 def async_slot_bytes(inst: Instruction) -> int:
     """Arena bytes an all_reduce_start keeps until its done: an MPI_Request cell per piece, then MPI_Test's flag
     (8 bytes) and an MPI_Status; none in a world of one or for an empty array (no MPI call)."""
-    if world().size == 1 or inst.shape.num_elements == 0:
+    pieces = _requests(inst)
+    if pieces and mpi_provider.request_bytes() > REQUEST_CELL:
+        raise errors.unimplemented(f"all_reduce_start {inst.name}: an MPI_Request of {mpi_provider.request_bytes()} "
+                                   f"bytes (at most {REQUEST_CELL})")
+    return REQUEST_CELL * pieces + 8 + -(-mpi_provider.status_bytes() // 8) * 8 if pieces else 0
+
+
+def _requests(start: Instruction) -> int:
+    """How many MPI_Iallreduce calls (requests) a start makes: none in a world of one or for an empty array."""
+    if world().size == 1 or start.shape.num_elements == 0:
         return 0
-    pieces = len(list(_pieces(inst.shape.num_elements)))
-    return REQUEST_CELL * pieces + 8 + -(-mpi_provider.status_bytes() // 8) * 8
+    return len(list(_pieces(start.shape.num_elements)))
 
 
 def emit_all_reduce_start(fc, inst: Instruction, src, out, slot) -> None:
@@ -87,10 +95,10 @@ def emit_all_reduce_done(fc, inst: Instruction, src, out, slot) -> None:
     """Waits for the start's requests, then out = the start's buffer at src (None: out is that buffer), divided
     for a mean."""
     start = inst.operands[0]
-    pieces = len(list(_pieces(start.shape.num_elements))) if async_slot_bytes(start) else 0
+    pieces = _requests(start)
     calls = _MpiCalls(fc)
     for k in range(pieces):
-        calls.wait(fc.byte_offset(slot, REQUEST_CELL * k), *_flag_and_status(fc, slot, pieces))
+        calls.wait(fc.byte_offset(slot, REQUEST_CELL * k), _flag_and_status(fc, slot, pieces)[1])
     if src is not None:
         fc.memmove(out, src, inst.shape.byte_size)
     if pieces and start.attrs["kind"] == "mean":
@@ -100,7 +108,7 @@ def emit_all_reduce_done(fc, inst: Instruction, src, out, slot) -> None:
 def emit_poke(fc, start: Instruction, slot) -> None:
     """MPI_Test on each request of an in-flight start: MPICH moves a non-blocking collective on only inside MPI
     calls, so calls between kernels let it progress while the backward pass runs."""
-    pieces = len(list(_pieces(start.shape.num_elements))) if async_slot_bytes(start) else 0
+    pieces = _requests(start)
     if not mpi_provider.test_pokes():
         return
     calls = _MpiCalls(fc)
@@ -185,22 +193,8 @@ class _MpiCalls:
                     self._load(mpi_provider.op_symbol(kind)), self._load(mpi_provider.COMM_WORLD), request],
                    [PTR, PTR, I32, h, h, h, PTR])
 
-    def wait(self, request, flag, status) -> None:
-        """Until the request completes: MPI_Wait, or with XLITE_MPI_WAIT=yield MPI_Test and sched_yield in a loop
-        (a waiting rank then leaves its core to a rank that shares it)."""
-        if not mpi_provider.yielding_wait():
-            self._call("xlite_mpi_wait", [request, status], [PTR, PTR])
-            return
-        fc, b = self.fc, self.fc.builder
-        head, done = fc.block("wait.head"), fc.block("wait.done")
-        b.branch(head)
-        b.position_at_end(head)
-        self.test(request, flag, status)
-        finished = b.icmp_signed("!=", b.load(flag, typ=I32), ir.Constant(I32, 0))
-        with b.if_then(b.not_(finished)):
-            b.call(fc.cg.declare("sched_yield", I32, [], attrs=("nounwind",)), [])
-        b.cbranch(finished, done, head)
-        b.position_at_end(done)
+    def wait(self, request, status) -> None:
+        self._call("xlite_mpi_wait", [request, status], [PTR, PTR])
 
     def test(self, request, flag, status) -> None:
         self._call("xlite_mpi_test", [request, flag, status], [PTR, PTR, PTR])

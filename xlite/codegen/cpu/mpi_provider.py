@@ -61,12 +61,6 @@ def test_pokes() -> bool:
     return os.environ.get("XLITE_MPI_POKE", "1") not in ("", "0")
 
 
-def yielding_wait() -> bool:
-    """Whether generated code waits for an all-reduce with MPI_Test and sched_yield in a loop (XLITE_MPI_WAIT=yield)
-    instead of MPI_Wait, which busy-polls."""
-    return os.environ.get("XLITE_MPI_WAIT", "") == "yield"
-
-
 def in_place() -> int:
     """The value of MPI_IN_PLACE, as an unsigned 64-bit address."""
     return int(_mpi().IN_PLACE) & 0xFFFFFFFFFFFFFFFF
@@ -78,7 +72,7 @@ def description() -> str:
     MPI = _mpi()
     library = MPI.Get_library_version().splitlines()[0].strip()
     return (f"mpi {library}; handles {handle_bits()} bits; in_place {in_place():#x}; request {request_bytes()} "
-            f"status {status_bytes()} bytes; pokes {int(test_pokes())}; yield {int(yielding_wait())}")
+            f"status {status_bytes()} bytes; pokes {int(test_pokes())}")
 
 
 @functools.lru_cache(maxsize=None)
@@ -117,5 +111,5 @@ def address_of(name: str) -> int | None:
 
 
 __all__ = ["PREFIX", "FUNCTIONS", "DATATYPES", "OPS", "COMM_WORLD", "type_symbol", "op_symbol", "handle_bits",
-           "request_bytes", "status_bytes", "test_pokes", "yielding_wait", "in_place", "description", "symbol_addresses", "address_of",
+           "request_bytes", "status_bytes", "test_pokes", "in_place", "description", "symbol_addresses", "address_of",
            "has_collectives", "world_description"]
