@@ -205,3 +205,23 @@ def test_slot_keys_and_variable_names_are_tfs(make, slots):
         opt.minimize(tf.reduce_sum(w * w))
         assert opt.get_slot_names() == sorted(slots)
         assert {k: opt.get_slot(w, k).op.name for k in slots} == slots
+
+
+def test_large_slots_start_from_a_fill_not_a_constant_of_their_bytes():
+    """TF's slot_creator: `<var>/<slot>/Initializer/zeros`, a Fill past 1000 elements, so a GraphDef (a
+    FileWriter's add_graph) does not carry every slot's bytes; Adagrad's non-zero start value too."""
+    tf.reset_default_graph()
+    w = tf.Variable(np.ones([64, 64], np.float32), name="w")
+    loss = tf.reduce_sum(tf.square(w))
+    adam, adagrad = tf.train.AdamOptimizer(0.1), tf.train.AdagradOptimizer(0.1, initial_accumulator_value=0.25)
+    train = tf.group(adam.minimize(loss), adagrad.minimize(loss))
+    nodes = {n.name: n for n in tf.get_default_graph().as_graph_def().node}
+    assert nodes["w/Adam/Initializer/zeros"].op == "Fill"
+    assert nodes["w/Adagrad/Initializer/Const"].op == "Fill"
+    assert max(n.ByteSize() for name, n in nodes.items() if name.startswith(("w/Adam", "w/Adagrad"))) < 1000
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        m, accum = sess.run([adam.get_slot(w, "m"), adagrad.get_slot(w, "accumulator")])
+        sess.run(train)
+    np.testing.assert_array_equal(m, np.zeros([64, 64], np.float32))
+    np.testing.assert_array_equal(accum, np.full([64, 64], 0.25, np.float32))

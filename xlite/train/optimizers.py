@@ -7,6 +7,7 @@ import numpy as np
 
 from xlite.frontend import math_ops
 from xlite.frontend.convert import convert_to_tensor
+from xlite.frontend.fill_ops import _filled
 from xlite.frontend.gather_ops import gather_clamped
 from xlite.frontend.gradients import gradients
 from xlite.frontend import array_ops
@@ -102,9 +103,12 @@ class Optimizer:
         key = (var, slot_name)
         if key not in self._slots:
             graph = var.graph
+            shape, dtype = var.shape.as_list(), var.dtype
             with graph.name_scope(var.op.name + "/"), graph.control_dependencies(None):
-                value = np.full(var.shape.as_list(), initial, dtype=var.dtype.np)
-                self._slots[key] = Variable(value, trainable=False, name=self._name)
+                # as TF's slot_creator: `<slot>/Initializer/zeros`, a Fill past 1000 elements (a Const of the
+                # whole value would put every slot's bytes in the GraphDef and in the initializer's program)
+                self._slots[key] = Variable(lambda: _filled(initial, shape, dtype, None, "zeros" if initial == 0
+                                                            else "Const"), trainable=False, name=self._name)
         return self._slots[key]
 
     def get_slot(self, var: Variable, name: str):
