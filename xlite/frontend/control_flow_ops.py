@@ -22,8 +22,9 @@ limit that needs it, as in TF), int32 without one. A compiled loop's variables k
 from one iteration to the next; shape_invariants may relax the static shapes the loop sees (as in
 TF), and a top-level loop whose body then changes a shape raises LoopShapesVary at its first
 lowering: Session.run then drives it from the host, one compiled run of the condition and of the
-body per iteration (xlite/runtime/host_loops.py says why, and not a bounded buffer). Such a loop
-inside another, and its gradient, raise UnimplementedError naming it. Random ops in a body draw
+body per iteration (xlite/runtime/host_loops.py says why, and not a bounded buffer); so does a
+top-level loop holding one. Such a loop in a tf.cond branch, and its gradient, raise
+UnimplementedError naming it. Random ops in a body draw
 new numbers each iteration. Host calls in a body or branch (tf.print, tf.Assert, check_numerics)
 run each time it does, in program order: their results leave it as loop state or extra results.
 
