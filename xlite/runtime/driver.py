@@ -18,6 +18,8 @@ passes, codegen); the code generators below it receive what they need and import
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import sys
 from dataclasses import dataclass
@@ -83,12 +85,26 @@ def compile(module: Module | CompiledModule, target: str,
                                    "tf.numpy_function, tf.Print, tf.print, check_numerics, a run-time tf.Assert)")
     if isinstance(module, Module) and target != "aot":      # before any pass: TF's OOM at the op's line
         check_allocations(module, "GPU" if target == "cuda" else "CPU")
-    with allocation_errors():
+    with allocation_errors(), _collection_paused():
         executable = _compile(module, target, options)
     if target in ("cpu", "cuda") and _calls_host(module):
         executable = _raising_host_errors(executable)
     checks = getattr(module, "run_checks", None)
     return _raising_check_errors(executable, checks) if checks and target != "aot" else executable
+
+
+@contextlib.contextmanager
+def _collection_paused():
+    """Python's cyclic garbage collector off while compiling: a compile allocates tens of thousands of
+    small objects (LLVM IR values), whose full collections scanned the whole heap, the user's graph
+    included (10-200 ms pauses measured within W6's step compile); its garbage waits for the next one."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _calls_host(module: Module | CompiledModule) -> bool:
@@ -140,6 +156,9 @@ def _compile(module: Module | CompiledModule, target: str, options: CompileOptio
             executable = cached_executable(lowered_key, module, _optimize_copy)
             if executable is not None:
                 return executable
+    if target == "cpu" and options.emit_object is None:
+        from xlite.codegen.cpu import load_llvm_behind
+        load_llvm_behind()          # while the passes run
     from xlite.passes import dump
     lowered = module.module if isinstance(module, CompiledModule) else module
     with dump.compiling(lowered, target) as dumping:

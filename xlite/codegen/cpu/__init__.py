@@ -77,6 +77,32 @@ def is_available() -> bool:
         return False
 
 
+_llvm_loading = False
+
+
+def load_llvm_behind() -> None:
+    """Imports llvmlite.binding and makes the target machines on a thread, once per process, so that a
+    cold compile's passes and IR emission run meanwhile (loading LLVM's library: ~30 ms of the first
+    compile). The compile's own import waits for it; an error is the compile's to raise."""
+    global _llvm_loading
+    if _llvm_loading or "llvmlite.binding" in sys.modules:
+        return
+    _llvm_loading = True
+
+    def load() -> None:
+        try:
+            from xlite.codegen.cpu.compiler import target_machine
+            target_machine(0)
+            target_machine(3)
+        except Exception:       # noqa: BLE001 - compile_to_object raises it again, where it matters
+            pass
+    import threading
+    loader = threading.Thread(target=load, name="xlite-llvm-load", daemon=True)
+    loader.start()
+    if hasattr(os, "register_at_fork"):     # no child may inherit the dynamic loader's lock mid-load
+        os.register_at_fork(before=loader.join)
+
+
 def num_threads() -> int:
     """Threads a big loop kernel is split over: XLITE_NUM_THREADS, else the CPUs this process may use."""
     value = os.environ.get("XLITE_NUM_THREADS")
@@ -166,4 +192,5 @@ def compile_cpu(compiled: CompiledModule, traced: bool = False, dump: TextDump |
     return executable
 
 
-__all__ = ["compile_cpu", "initializes_only", "speed_level", "CpuExecutable", "has_cpu_rule", "is_available", "emit_llvm_ir", "load_rules"]
+__all__ = ["compile_cpu", "initializes_only", "speed_level", "CpuExecutable", "has_cpu_rule", "is_available", "emit_llvm_ir",
+           "load_rules", "load_llvm_behind"]
