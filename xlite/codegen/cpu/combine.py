@@ -1,4 +1,7 @@
-"""The reduction kinds in LLVM IR: each kind's identity and its combining step, shared by every reduction loop."""
+"""The reduction kinds in LLVM IR: each kind's identity and its combining step, shared by every reduction loop.
+
+Float steps carry no fast-math flags: LLVM keeps their order at every optimization level, so -O0 and -O3 code
+agree bit for bit (a long sum's vector lanes are explicit: pairwise.LaneSum)."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,9 +10,6 @@ from llvmlite import ir
 from xlite.codegen.cpu.elemental import emit_max, emit_min
 from xlite.codegen.cpu.llvm_types import constant
 from xlite.ir.dtypes import DType
-
-# Float accumulations may be reassociated so LLVM can vectorize them; results stay within rounding.
-ACCUMULATE_FLAGS = ("reassoc", "contract")
 
 
 def reduce_identity(kind: str, dt: DType) -> ir.Constant:
@@ -30,9 +30,9 @@ def combine(fc, kind: str, dt: DType, acc, x):
     """acc (+) x for a reduction kind; float max/min propagate NaN through llvm.maximum/minimum."""
     b = fc.builder
     if kind == "sum":
-        return b.fadd(acc, x, flags=ACCUMULATE_FLAGS) if dt.is_floating else b.add(acc, x)
+        return b.fadd(acc, x) if dt.is_floating else b.add(acc, x)
     if kind == "prod":
-        return b.fmul(acc, x, flags=ACCUMULATE_FLAGS) if dt.is_floating else b.mul(acc, x)
+        return b.fmul(acc, x) if dt.is_floating else b.mul(acc, x)
     if kind == "and":
         return b.and_(acc, x)
     if kind == "or":
@@ -45,4 +45,4 @@ def combine(fc, kind: str, dt: DType, acc, x):
     return (emit_max if kind == "max" else emit_min)(b, dt, acc, x)
 
 
-__all__ = ["reduce_identity", "combine", "ACCUMULATE_FLAGS"]
+__all__ = ["reduce_identity", "combine"]

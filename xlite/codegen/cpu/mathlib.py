@@ -66,12 +66,14 @@ def _intrinsic(name: str):
 
 
 def _libm(name: str):
-    def emit(fc, x):
-        ty = x.type
+    """A call of libm's function. `nobuiltin`: LLVM's optimizer may not rewrite it (pow(x, 2) as x * x,
+    pow(x, 0.5) as sqrt: other roundings), so code at every optimization level gives the same results."""
+    def emit(fc, *args):
+        ty = args[0].type
         symbol = name + "f" if ty == F32 else name
         _suffix(ty)
-        fn = fc.cg.declare(symbol, ty, [ty], attrs=("nounwind",))
-        return fc.builder.call(fn, [x])
+        fn = fc.cg.declare(symbol, ty, [ty] * len(args), attrs=("nounwind", "nobuiltin"))
+        return fc.builder.call(fn, list(args))
     return emit
 
 
@@ -86,7 +88,7 @@ def _logistic(fc, x):
     return b.select(b.fcmp_unordered("uge", x, ir.Constant(x.type, 0.0)), b.fdiv(one, denom), b.fdiv(e, denom))
 
 
-for _name in ("exp", "log", "tanh", "sin", "cos", "pow"):
+for _name in ("exp", "log", "tanh", "sin", "cos"):
     math_impl(_name)(_intrinsic(_name))
-math_impl("log1p")(_libm("log1p"))
-math_impl("expm1")(_libm("expm1"))
+for _name in ("log1p", "expm1", "pow"):
+    math_impl(_name)(_libm(_name))

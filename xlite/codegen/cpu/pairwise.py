@@ -1,26 +1,33 @@
 """Pairwise float sums in LLVM IR (the plan: xlite/codegen/pairwise.py).
 
-A block's elements are added into a fresh register: up to BLOCK when the inner
-loop is long enough for LLVM to spread the register over several vector
-accumulators (16 terms a lane of 4 x 16 float lanes), else SERIAL_BLOCK in one
-chain. Block sums join a binary counter (BlockCounter), a stack of one value
-per level in PairwiseSum.
+A block's elements are added into fresh accumulators: up to BLOCK when the inner
+loop is long enough to fill LaneSum's VECTORS x 64-byte vectors (element i of a
+row goes to lane i mod lanes; 16 terms a lane of 4 x 16 float lanes), else
+SERIAL_BLOCK in one chain. Block sums join a binary counter (BlockCounter), a
+stack of one value per level in PairwiseSum.
+
+Every float addition's order is spelled out in the IR (no reassoc/contract
+flags): LLVM may not reorder it at any optimization level, so -O0 and -O3 code
+(tiers.py) give bit-identical sums.
 """
 from __future__ import annotations
 
+import contextlib
 from math import prod
 from typing import Callable
 
 from llvmlite import ir
 
 from xlite.codegen.cpu.combine import combine, reduce_identity
-from xlite.codegen.cpu.llvm_types import I1, I64, i64, register_type
+from xlite.codegen.cpu.llvm_types import F64, I1, I64, i64, register_type
 from xlite.codegen.pairwise import SERIAL_BLOCK, block_split, is_pairwise
 from xlite.ir.dtypes import DType
 from xlite.ir.symbolic import guess, is_symbolic
 
-BLOCK = 1024           # elements of a block whose inner loop LLVM vectorizes
-VECTOR_MIN = 64        # inner loops from this long are vectorized: a block's chain is a few lanes' worth a pass
+BLOCK = 1024           # elements of a block summed in lanes (LaneSum)
+VECTOR_MIN = 64        # inner loops from this long are summed in lanes: a block's chain is a few lanes' worth a pass
+LANE_BYTES = 64        # one accumulator vector: an AVX-512 register (two AVX2 ones; the order is the same anywhere)
+VECTORS = 4            # independent accumulator vectors, so that additions overlap their latency
 
 
 def block_size(sizes: list) -> int:
@@ -133,16 +140,82 @@ class PairwiseSum:
         return acc
 
 
+class LaneSum:
+    """A float sum in VECTORS vectors of LANE_BYTES: element i of a row adds into lane i mod `lanes` (a row's
+    last group padded with zeros: x + 0 = x, as the lanes start at +0.0 and so never hold -0.0), and `total`
+    adds the vectors and then their halves in a fixed order. A group's elements are staged in a buffer by a
+    plain loop (LLVM vectorizes it without reordering anything), so each element's IR is emitted once."""
+
+    def __init__(self, fc, ty: ir.Type):
+        self.fc, self.ty = fc, ty
+        self.width = LANE_BYTES // (8 if ty == F64 else 4)
+        self.lanes = self.width * VECTORS
+        self.vty = ir.VectorType(ty, self.width)
+        self.zero = ir.Constant(self.vty, [ir.Constant(ty, 0.0)] * self.width)
+        self.acc = [fc.alloca(self.vty) for _ in range(VECTORS)]
+        self.staged = fc.alloca(ir.ArrayType(ty, self.lanes))
+        self.staged.align = LANE_BYTES
+
+    def _lane(self, k):
+        return self.fc.builder.gep(self.staged, [i64(0), k], inbounds=True)
+
+    def reset(self) -> None:
+        for acc in self.acc:
+            self.fc.builder.store(self.zero, acc)
+
+    def add_row(self, gen, lo, hi, element: Callable) -> None:
+        """Adds element(i) for i in [lo, hi) (numbers, sizes or i64 values)."""
+        fc, b = self.fc, self.fc.builder
+        lo, hi = (v if isinstance(v, ir.Value) else i64(v) for v in (lo, hi))
+        groups = b.udiv(b.add(b.sub(hi, lo), i64(self.lanes - 1)), i64(self.lanes))
+        with fc.for_range(groups, "lanes") as g:
+            first = b.add(lo, b.mul(g, i64(self.lanes)))
+            count = smaller(b, b.sub(hi, first), i64(self.lanes))
+            with gen.scope(), fc.for_range(count, "lane") as k:
+                b.store(element(b.add(first, k)), self._lane(k))
+            with fc.for_range(self.lanes, "lane.pad", start=count) as k:
+                b.store(ir.Constant(self.ty, 0.0), self._lane(k))
+            for u, acc in enumerate(self.acc):
+                part = b.load(self._lane(i64(u * self.width)), typ=self.vty, align=LANE_BYTES)
+                b.store(b.fadd(b.load(acc, typ=self.vty), part), acc)
+
+    def total(self):
+        b = self.fc.builder
+        parts = [b.load(acc, typ=self.vty) for acc in self.acc]
+        while len(parts) > 1:
+            parts = [b.fadd(parts[k], parts[k + 1]) for k in range(0, len(parts), 2)]
+        v, half = parts[0], self.width // 2
+        while half:
+            mask = ir.Constant(ir.VectorType(ir.IntType(32), self.width),
+                               [k + half if k < half else k for k in range(self.width)])
+            v = b.fadd(v, b.shuffle_vector(v, ir.Constant(self.vty, ir.Undefined), mask))
+            half //= 2
+        return b.extract_element(v, i64(0))
+
+
+def _lane_sum(gen, lanes: LaneSum, outer: list, ranges: list, name: str, element: Callable):
+    """The sum of element(outer + ivs) over the loops [lo, hi) of `ranges`, the innermost in lanes."""
+    fc = gen.fc
+    lanes.reset()
+    with contextlib.ExitStack() as stack:
+        ivs = [stack.enter_context(fc.for_range(hi, f"{name}{k}", start=lo)) for k, (lo, hi) in enumerate(ranges[:-1])]
+        lanes.add_row(gen, *ranges[-1], lambda i: element(outer + ivs + [i]))
+    return lanes.total()
+
+
 def reduce_loops(gen, kind: str, dt: DType, sizes: list, name: str, element: Callable):
     """The `kind` reduction of element(ivs) over the loop nest `sizes` (outermost first), pairwise over blocks
-    for long float sums; the innermost loop stays a plain counted loop for LLVM to vectorize."""
+    for long float sums, whose innermost loop goes into lanes (LaneSum) when it is long enough."""
     fc, b = gen.fc, gen.b
     identity = reduce_identity(kind, dt)
     acc = gen.accumulator(register_type(dt), identity)
     if 0 in sizes:
         return b.load(acc)
     block = block_size(sizes)
+    lanes = LaneSum(fc, register_type(dt)) if kind == "sum" and dt.is_floating and block == BLOCK else None
     if not is_pairwise(kind, dt, prod(sizes), block):
+        if lanes is not None:
+            return _lane_sum(gen, lanes, [], [(0, s) for s in sizes], name, element)
         with gen.scope(), fc.loop_nest(sizes, name) as ivs:
             b.store(combine(fc, kind, dt, b.load(acc), element(ivs)), acc)
         return b.load(acc)
@@ -152,11 +225,14 @@ def reduce_loops(gen, kind: str, dt: DType, sizes: list, name: str, element: Cal
     with gen.scope(), fc.loop_nest(sizes[:t], name) as outer, fc.for_range(chunks, name + "blk") as blk:
         start = b.mul(blk, i64(chunk))
         end = smaller(b, b.add(start, i64(chunk)), i64(sizes[t]))
-        b.store(identity, acc)
-        with fc.for_range(end, f"{name}{t}", start=start) as it, fc.loop_nest(sizes[t + 1:], name) as inner:
-            b.store(combine(fc, kind, dt, b.load(acc), element(outer + [it] + inner)), acc)
-        tree.push(b.load(acc))
+        if lanes is not None:
+            tree.push(_lane_sum(gen, lanes, outer, [(start, end)] + [(0, s) for s in sizes[t + 1:]], name, element))
+        else:
+            b.store(identity, acc)
+            with fc.for_range(end, f"{name}{t}", start=start) as it, fc.loop_nest(sizes[t + 1:], name) as inner:
+                b.store(combine(fc, kind, dt, b.load(acc), element(outer + [it] + inner)), acc)
+            tree.push(b.load(acc))
     return tree.total(identity)
 
 
-__all__ = ["BLOCK", "block_size", "block_chunks", "smaller", "BlockCounter", "PairwiseSum", "reduce_loops"]
+__all__ = ["BLOCK", "block_size", "block_chunks", "smaller", "BlockCounter", "PairwiseSum", "LaneSum", "reduce_loops"]

@@ -3,7 +3,7 @@ registers (an alloca that mem2reg promotes; long float sums pairwise, pairwise.p
 reduce_window, dot, convolution."""
 from __future__ import annotations
 
-from xlite.codegen.cpu.combine import ACCUMULATE_FLAGS, combine, reduce_identity
+from xlite.codegen.cpu.combine import combine, reduce_identity
 from xlite.codegen.cpu.element_generator import ElementGenerator, and_all, element_rule
 from xlite.codegen.cpu.elemental import is_nan
 from xlite.codegen.cpu.ir_array import Index, physical_order
@@ -121,16 +121,15 @@ def _reduce_window(gen: ElementGenerator, inst, index: Index):
     return b.load(acc)
 
 
-def _mul_add(fc, dt: DType, acc, lhs, rhs):
-    b = fc.builder
-    if dt.is_floating:
-        return b.fadd(acc, b.fmul(lhs, rhs, flags=ACCUMULATE_FLAGS), flags=ACCUMULATE_FLAGS)
-    return b.add(acc, b.mul(lhs, rhs))
+def _product(b, dt: DType, lhs, rhs):
+    """lhs * rhs, rounded before it is added (no FMA contraction at any optimization level)."""
+    return b.fmul(lhs, rhs) if dt.is_floating else b.mul(lhs, rhs)
 
 
 @element_rule("dot")
 def _dot(gen: ElementGenerator, inst, index: Index):
-    """Sum over the contracting dims of lhs * rhs; integers wrap like the interpreter's int64 matmul."""
+    """Sum over the contracting dims of lhs * rhs (a long float sum pairwise, in lanes: pairwise.py);
+    integers wrap like the interpreter's int64 matmul."""
     lhs, rhs = inst.operands
     fc, b = gen.fc, gen.b
     a = inst.attrs
@@ -147,16 +146,17 @@ def _dot(gen: ElementGenerator, inst, index: Index):
         lvals[d] = next(vals)
     for d in rf:
         rvals[d] = next(vals)
-    acc = gen.accumulator(register_type(dt), constant(dt, 0))
     if 0 in lhs.shape.dims or 0 in rhs.shape.dims:
-        return b.load(acc)
-    with gen.scope(), fc.loop_nest([lhs.shape.dims[d] for d in lc], "k") as ivs:
+        return constant(dt, 0)
+
+    def product(ivs):
         for l, r, iv in zip(lc, rc, ivs):
             lvals[l] = rvals[r] = iv
         lv = gen.element(lhs, Index(lhs.shape.dims, values=list(lvals)))
         rv = gen.element(rhs, Index(rhs.shape.dims, values=list(rvals)))
-        b.store(_mul_add(fc, dt, b.load(acc), lv, rv), acc)
-    return b.load(acc)
+        return _product(b, dt, lv, rv)
+
+    return reduce_loops(gen, "sum", dt, [lhs.shape.dims[d] for d in lc], "k", product)
 
 
 @element_rule("convolution")
@@ -194,8 +194,8 @@ def _convolution(gen: ElementGenerator, inst, index: Index):
             rvals[rspec[2 + i]] = ks[i]
         lv = gen.guarded_element(lhs, lvals, and_all(b, conds), zero)
         rv = gen.element(rhs, Index(rhs.shape.dims, values=rvals))
-        b.store(_mul_add(fc, dt, b.load(acc), lv, rv), acc)
+        b.store(combine(fc, "sum", dt, b.load(acc), _product(b, dt, lv, rv)), acc)
     return b.load(acc)
 
 
-__all__ = ["reduce_identity", "combine", "ACCUMULATE_FLAGS"]
+__all__ = ["reduce_identity", "combine"]
