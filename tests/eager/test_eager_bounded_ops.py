@@ -2,10 +2,20 @@
 eager value is that buffer cut to the count (TF's exact shapes), GradientTape differentiates through them, and a
 tf.function's outputs are cut the same way (inside it graph rules apply: bounded buffer plus count)."""
 import numpy as np
+import pytest
 
 import xlite as tf
+from xlite.eager import dispatch
 
 RNG = np.random.default_rng(5)
+
+
+@pytest.fixture(params=[pytest.param("cpu", marks=pytest.mark.slow), "interpreter"])
+def target(request, eager):
+    """conftest's target, its cpu runs in the slow tier: each op of these compositions compiles a kernel (~15 s cold)."""
+    dispatch.set_target(request.param)
+    yield request.param
+    dispatch.set_target(None)
 
 
 def test_exact_shapes_eagerly(target):
