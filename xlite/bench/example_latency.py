@@ -16,6 +16,7 @@ import json
 import os
 import re
 import selectors
+import signal
 import subprocess
 import sys
 import tempfile
@@ -93,9 +94,9 @@ def _watch(proc: subprocess.Popen, pattern: re.Pattern, t0: float, timeout_s: fl
                 break
         if row["status"] == "ok":
             break
-    proc.kill()
-    _, _, usage = os.wait4(proc.pid, 0)
-    proc.returncode = proc.returncode if proc.returncode is not None else -9
+    os.kill(proc.pid, signal.SIGKILL)       # not proc.kill(): its poll() would reap the child before wait4
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
     sel.close()
     proc.stdout.close()
     proc.stderr.close()
@@ -103,7 +104,7 @@ def _watch(proc: subprocess.Popen, pattern: re.Pattern, t0: float, timeout_s: fl
         if row["cpu_s"] is None:
             row["cpu_s"] = usage.ru_utime + usage.ru_stime
     else:
-        row["status"] += f"; stdout {lines[-3:]}, stderr {stderr.decode(errors='replace')[-600:]!r}"
+        row["status"] += f"; exit {proc.returncode}, stdout {(lines + [buffer.decode(errors='replace')])[-3:]}, stderr {stderr.decode(errors='replace')[-600:]!r}"
     return row
 
 
