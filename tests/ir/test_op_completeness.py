@@ -24,7 +24,7 @@ LAYERS = {
 # Op types whose gradient is knowingly missing: tf.gradients through them raises LookupError, as TF does for
 # an op without a registered gradient. Each is a gap to close, not a declaration that none exists.
 GRADIENT_NOT_YET = {
-    "WhileGrad": "second derivative through tf.while_loop",
+    "WhileGradGrad": "third derivative through tf.while_loop",
     "ResizeArea": "tf.image.resize_area: TF registers no gradient either",
     "AdjustContrastv2": "tf.image.adjust_contrast: TF registers no gradient either",
     "AdjustSaturation": "tf.image.adjust_saturation: TF registers no gradient either",
