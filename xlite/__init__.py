@@ -7,6 +7,7 @@ import types
 
 from xlite import errors
 from xlite.frontend import control_flow_grad as _control_flow_grad  # noqa: F401  (gradients of If, While)
+from xlite.frontend import while_grad_grad as _while_grad_grad  # noqa: F401  (WhileGrad's gradient)
 from xlite.frontend import overloads as _overloads  # noqa: F401  (operators on Tensor and Variable)
 from xlite.frontend import collective_ops as _collective_ops  # noqa: F401  (Horovod-style collective op types)
 from xlite.frontend import deferred as _deferred

@@ -22,7 +22,7 @@ ceil((N-1)/(R-1)); R about sqrt of a known bound, see history_plan), and the
 reverse loop replays the up to S-1 iterations from that checkpoint to k
 (drawing the forward's random numbers again). Shapes stay static; nothing is resized at run
 time. Loops whose bodies assign Variables raise UnimplementedError. WhileGrad's own gradient (the
-second derivative) is in while_grad_grad.py, which this module imports at its end.
+second derivative) is in while_grad_grad.py (xlite/__init__ imports both).
 """
 from __future__ import annotations
 
@@ -237,5 +237,3 @@ def _lower_while_grad(ctx, op, *operands):
     reverse = b.emit("while", (state.operand(b, fixed),), called=(cctx.computation, rctx.computation))
     return [b.get_tuple_element(reverse, 1 + i) for i in range(len(float_vars) + len(float_caps))]
 
-
-from xlite.frontend import while_grad_grad as _while_grad_grad  # noqa: E402,F401  (WhileGrad's own gradient)
