@@ -12,6 +12,8 @@ combiner packs the six gradients into one buffer). Every rank computes on one th
   step without the all-reduce, in the same processes: what overlap with the backward pass leaves), and how
   much of that is each step waiting for the slower rank (the step without all-reduce but with a barrier
   after it); and, as the host's floor, mpi4py's all-reduce of the same bytes over the step's time;
+- what overlap saves: the step time with every gradient in one all-reduce after the whole backward pass
+  (no overlap possible) against the step's, in the same processes;
 - the overlap probe: an all-reduce of the gradients' size started before 8 independent 128x128 dots and
   waited for after them, against the same waited for before them (both compiled as written): the share of
   the all-reduce's own time that the dots hide (MPICH progresses it only inside MPI calls: the MPI_Test
@@ -90,6 +92,18 @@ def _probe_runs(n: int) -> dict:
     return runs
 
 
+def _one_bucket_step(tf, hvd, loss):
+    """The SGD step with every gradient averaged in one all-reduce of their concatenation, which can start only
+    once the last gradient is made: the step without overlap (as all-reduces were before #22's split), for
+    comparison in the same processes."""
+    opt = tf.train.GradientDescentOptimizer(0.01)
+    grads = opt.compute_gradients(loss)
+    flat = hvd.allreduce(tf.concat([tf.reshape(g, [-1]) for g, _ in grads], 0))
+    sizes = [int(np.prod(v.shape.as_list())) for _, v in grads]
+    parts = tf.split(flat, sizes)
+    return opt.apply_gradients([(tf.reshape(p, v.shape), v) for p, (_, v) in zip(parts, grads)])
+
+
 def child(steps: int, rounds: int) -> None:
     """In each of the processes mpiexec starts: time the W3 step with and without its all-reduce, the
     all-reduces alone (compiled, and mpi4py's of the same bytes); rank 0 prints one JSON line."""
@@ -115,6 +129,7 @@ def child(steps: int, rounds: int) -> None:
         loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y_, logits=h))
         train = hvd.DistributedOptimizer(tf.train.GradientDescentOptimizer(0.01)).minimize(loss)
         local = tf.train.GradientDescentOptimizer(0.01).minimize(loss)     # the same step, no all-reduce
+        one_bucket = _one_bucket_step(tf, hvd, loss)
         n_params = sum(int(np.prod(v.shape.as_list())) for v in tf.trainable_variables())
         buffers = {name: tf.Variable(tf.ones([n], tf.float32)) for name, n in
                    (("gradients", n_params), ("big", BIG_BYTES // 4), ("latency", 2))}
@@ -130,12 +145,14 @@ def child(steps: int, rounds: int) -> None:
         for _ in range(3):
             sess.run(train, feed)
             sess.run(local, feed)
+            sess.run(one_bucket, feed)
         for op in reduces.values():
             sess.run(op)
         timed = {"step_s": lambda: sess.run(train, feed), "local_step_s": lambda: sess.run(local, feed),
                  # each step waits for the slowest rank, as the all-reduce makes it: the imbalance's cost
                  "barrier_step_s": lambda: (sess.run(local, feed), MPI.COMM_WORLD.Barrier()),
-                 "mpi4py_gradients_s": lambda: MPI.COMM_WORLD.Allreduce(MPI.IN_PLACE, raw)}
+                 "mpi4py_gradients_s": lambda: MPI.COMM_WORLD.Allreduce(MPI.IN_PLACE, raw),
+                 "one_bucket_step_s": lambda: sess.run(one_bucket, feed)}
         timed.update({f"allreduce_{name}_s": (lambda op=op: sess.run(op)) for name, op in reduces.items()})
         timed.update(_probe_runs(n_params))
         calls = {name: 5 if name == "allreduce_big_s" else steps for name in timed}
@@ -192,6 +209,8 @@ def run_distributed_workload(workload, target: str, with_jax: bool, settings: Se
     row["allreduce_share"] = two["allreduce_gradients_s"] / two["step_s"]
     # what the all-reduce costs the step: its time less what overlap with the backward pass hides
     row["exposed_share"] = (two["step_s"] - two["local_step_s"]) / two["step_s"]
+    # what overlap saves: the step with one all-reduce after the whole backward pass, against the step
+    row["overlap_saving"] = (two["one_bucket_step_s"] - two["step_s"]) / two["one_bucket_step_s"]
     row["mpi4py_share"] = two["mpi4py_gradients_s"] / two["step_s"]
     # of the exposed time, what waiting for the slower rank costs (a barrier after each step without all-reduce)
     row["imbalance_share"] = (two["barrier_step_s"] - two["local_step_s"]) / two["step_s"]
@@ -220,7 +239,7 @@ def table_row(row: dict, fmt_time, fmt_ratio) -> list:
         through = (f"{sps['1']:.0f} -> {sps['2']:.0f} steps/s, efficiency {row['scaling_efficiency']:.0%}, "
                    f"all-reduce {row['allreduce_share']:.1%} of the step alone, "
                    f"{row['exposed_share']:.1%} exposed ({row['imbalance_share']:.1%} waiting for the slower rank; "
-                   f"mpi4py alone {row['mpi4py_share']:.1%}), "
+                   f"mpi4py alone {row['mpi4py_share']:.1%}), overlap saves {row['overlap_saving']:.1%}, "
                    f"{row['bus_bandwidth_Bps'] / 1e9:.1f} GB/s bus")
     two = row.get("systems", {}).get("2 ranks", {})
     return [row["id"], row["title"], "-", fmt_time(two.get("step_s")), "-", "-", "-", through, "-", "-",
