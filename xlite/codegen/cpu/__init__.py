@@ -77,17 +77,16 @@ def is_available() -> bool:
         return False
 
 
-_llvm_loading = False
+_llvm_loader = None             # load_llvm_behind's thread (started once per process)
 
 
 def load_llvm_behind() -> None:
     """Imports llvmlite.binding and makes the target machines on a thread, once per process, so that a
     cold compile's passes and IR emission run meanwhile (loading LLVM's library: ~30 ms of the first
-    compile). The compile's own import waits for it; an error is the compile's to raise."""
-    global _llvm_loading
-    if _llvm_loading or "llvmlite.binding" in sys.modules:
+    compile). compile_cpu joins it before it needs LLVM; an error is the compile's to raise."""
+    global _llvm_loader
+    if _llvm_loader is not None or "llvmlite.binding" in sys.modules:
         return
-    _llvm_loading = True
 
     def load() -> None:
         try:
@@ -97,10 +96,16 @@ def load_llvm_behind() -> None:
         except Exception:       # noqa: BLE001 - compile_to_object raises it again, where it matters
             pass
     import threading
-    loader = threading.Thread(target=load, name="xlite-llvm-load", daemon=True)
+    loader = _llvm_loader = threading.Thread(target=load, name="xlite-llvm-load", daemon=True)
     loader.start()
     if hasattr(os, "register_at_fork"):     # no child may inherit the dynamic loader's lock mid-load
         os.register_at_fork(before=loader.join)
+
+
+def _llvm_loaded() -> None:
+    """Waits for load_llvm_behind's thread (a compile ends with no thread of its own left running)."""
+    if _llvm_loader is not None:
+        _llvm_loader.join()
 
 
 def num_threads() -> int:
@@ -180,10 +185,12 @@ def compile_cpu(compiled: CompiledModule, traced: bool = False, dump: TextDump |
         plan = plan_from_dict(plan_dict)
     else:
         text, plan = emit_llvm_ir(compiled, traced)
+        _llvm_loaded()
         quick = dump is None and not traced and tiers.tiered(module, text, level)
         obj = compile_to_object(text, dump=dump, speed_level=tiers.QUICK_LEVEL if quick else level)
         if not quick:
             cache.store(key, plan_to_dict(plan), obj)
+    _llvm_loaded()
     symbols = [ENTRY_NAME] + ([OBJECT_ENTRY_NAME] if plan.object_entry else [])
     executable = CpuExecutable(module, plan, LoadedCode(obj, symbols))
     executable.compiled = compiled

@@ -23,6 +23,9 @@ A cancellable entry (plan.cancellable) returns nonzero when it stopped early, an
 why (xlite/cancellation.py): Ctrl-C (INTERRUPTED), or the RunFlag of a call(args, stop=flag), which
 goes through `xlite_entry` with data pointers and the flag's word after the parameters.
 
+A tiered executable (tiers.py) starts on -O0 code and `replace_code` swaps its -O3 code in between two
+runs; the object-entry closures call through `_entry_cell`, so they take the new code too.
+
 A traced executable (compile_cpu(compiled, traced=True)) also has `run_traced(args) -> (results,
 KernelTrace)`: the kernel records its entry wrote into the arena's trace region (trace_ir.py).
 """
