@@ -1,4 +1,4 @@
-"""Run-time index checks: a fed out-of-range gather or embedding id raises TF's InvalidArgumentError
+"""Run-time index checks: a fed out-of-range gather, gather_nd or embedding id raises TF's InvalidArgumentError
 ("indices[1] = 12 is not in [0, 10)") naming the op and its line, on the interpreter, cpu and the cuda emulator,
 (eagerly and in a tf.function: tests/eager/test_eager_run_checks.py); in-range runs are unchanged and one executable serves every batch size."""
 import numpy as np
@@ -22,6 +22,8 @@ def _gathers():
 def test_fed_out_of_range_ids_raise_tf_error(target):
     ids, grid, rows, embedded = _gathers()
     ok = {ids: np.array([0, 9, 3], np.int32), grid: np.array([[1, 2], [3, 4]], np.int64)}
+    ids_nd = tf.placeholder(tf.int32, [None, 2])
+    nd = tf.gather_nd(TABLE, ids_nd)
     with tf.Session(target=target) as s:
         got_rows, got_embedded = s.run([rows, embedded], ok)
         np.testing.assert_array_equal(got_rows, TABLE[[0, 9, 3]])
@@ -40,6 +42,10 @@ def test_fed_out_of_range_ids_raise_tf_error(target):
         np.testing.assert_array_equal(s.run(rows, {ids: np.array([7], np.int32)}), TABLE[[7]])
         if target == "cpu":
             assert driver.STATS.get(target, 0) - before <= 3     # rows, embedded, rows of 0 ids: every other size reuses
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match=r"indices\[1\] = \[12, 0\] does not index into param shape \[10,2\]"):
+            s.run(nd, {ids_nd: [[0, 1], [12, 0]]})
+        np.testing.assert_array_equal(s.run(nd, {ids_nd: [[9, 1]]}), [19])
 
 
 def test_known_indices_raise_before_the_run_and_gradients_keep_clamping():

@@ -19,7 +19,7 @@ from xlite.frontend.gradients import grad_rule
 from xlite.frontend.graph import Tensor, get_default_graph
 from xlite.frontend.indexed_slices import IndexedSlices
 from xlite.frontend.op_registry import make_op
-from xlite.frontend.run_checks import check_in_range
+from xlite.frontend.run_checks import check_in_range, check_tuples_in_range
 from xlite.frontend.shape_ops import shape
 from xlite.ir import dtypes
 from xlite.ir.shape import Shape
@@ -159,16 +159,16 @@ def _linear_index(b, indices, lead, clamp: bool):
 
 @array_lowering("GatherNd")
 def _lower_gather_nd(ctx, op, params, indices):
-    return _gather_nd_ir(ctx, params, indices, drop=False)
+    return _gather_nd_ir(ctx, op, params, indices, drop=False)
 
 
 @array_lowering("ScatterNdUpdatesGrad")
 def _lower_scatter_nd_updates_grad(ctx, op, g, indices):
     """gather_nd whose out-of-range index tuples give 0: the updates a scatter_nd dropped get no gradient."""
-    return _gather_nd_ir(ctx, g, indices, drop=True)
+    return _gather_nd_ir(ctx, op, g, indices, drop=True)
 
 
-def _gather_nd_ir(ctx, params, indices, drop: bool):
+def _gather_nd_ir(ctx, op, params, indices, drop: bool):
     if indices.shape.rank < 1:
         raise ValueError("indices must be at least a vector for gather_nd")
     k = indices.shape.dims[-1]
@@ -181,6 +181,8 @@ def _gather_nd_ir(ctx, params, indices, drop: bool):
     if None in dims or None in indices.shape.dims:
         return ctx.unknown(Shape(params.dtype, out))
     b = ctx.b
+    if not drop:
+        check_tuples_in_range(ctx, op, indices, dims)
     flat = b.reshape(params, (int(np.prod(dims[:k], dtype=np.int64)),) + dims[k:])
     linear = _linear_index(b, indices, dims[:k], clamp=not drop)
     gathered = b.emit("gather", (flat, linear), axis=0)        # gather clamps: -1 reads row 0

@@ -18,7 +18,7 @@ from xlite import errors
 from xlite.ir import dtypes
 from xlite.ir.symbolic import is_symbolic
 
-__all__ = ["RunCheck", "add_check", "check_in_range", "equal_grid", "first_of", "flat_int64", "repeated", "site"]
+__all__ = ["RunCheck", "TupleCheck", "add_check", "check_in_range", "check_tuples_in_range", "equal_grid", "first_of", "flat_int64", "repeated", "site"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,59 @@ class RunCheck:
             defined = f" (defined at {self.where})" if self.where else ""
             message += f"\n\t [[node {self.op_name}{defined} ]]"
         return getattr(errors, self.error)(None, None, message)
+
+
+class TupleCheck(RunCheck):
+    """A check whose output is [position or -1, the index tuple there...]: TF's gather_nd message."""
+
+    def raise_if_failed(self, found) -> None:
+        found = [int(v) for v in np.asarray(found).reshape(-1)]
+        if found[0] >= 0:
+            raise self.error_for(found[0], ", ".join(str(v) for v in found[1:]), 0)
+
+
+def check_tuples_in_range(ctx, op, indices, param_dims: tuple) -> None:
+    """tf.gather_nd's check: each index tuple along indices' last axis inside the leading dims of params
+    (TF's "indices[1] = [5, 0] does not index into param shape [3,2]")."""
+    if ctx.static:
+        return
+    batch = tuple(indices.shape.dims[:-1])
+    k = indices.shape.dims[-1]
+    lead = tuple(param_dims[:k])
+    template = "indices{where} = [{value}] does not index into param shape [" + ",".join(map(str, param_dims)) + "]"
+    check = TupleCheck(op.name, site(op), batch, template=template)
+    known = ctx.constant_value(indices)
+    if known is not None:
+        tuples = np.asarray(known).reshape(-1, k)
+        bad = np.flatnonzero(((tuples < 0) | (tuples >= np.array(lead, np.int64))).any(axis=1)) if k else []
+        if len(bad):
+            raise check.error_for(int(bad[0]), ", ".join(str(int(v)) for v in tuples[bad[0]]), 0, named=False)
+        return
+    if not k or getattr(ctx, "run_checks", None) is None:
+        return
+    b, i64 = ctx.b, dtypes.int64
+    count = 1
+    for d in batch:
+        count = count * d
+    rows = b.convert(b.reshape(indices, (count, k)), i64)
+    columns = [b.reshape(_slice(b, rows, (0, j), (count, j + 1)), (count,)) for j in range(k)]
+    bad = None
+    for column, d in zip(columns, lead):
+        outside = b.emit("or", (b.compare(column, b.broadcast_to(b.scalar(0, i64), (count,)), "LT"),
+                                b.compare(column, b.broadcast_to(b.scalar(d, i64), (count,)), "GE")))
+        bad = outside if bad is None else b.emit("or", (bad, outside))
+    found = first_of(b, bad, columns[0], 0)           # [position, first component, 0]
+    position = b.reshape(_slice(b, found, (0,), (1,)), ())
+    ramp = b.iota(i64, (count,), 0)
+    at = b.compare(ramp, b.broadcast_to(position, (count,)), "EQ")
+    zero = b.broadcast_to(b.scalar(0, i64), (count,))
+    parts = [b.reshape(position, (1,))] + [b.reshape(b.reduce(b.emit("select", (at, c, zero)), "sum", (0,)), (1,))
+                                           for c in columns]
+    add_check(ctx, b.emit("concatenate", tuple(parts), dimension=0), check)
+
+
+def _slice(b, x, start: tuple, limit: tuple):
+    return b.emit("slice", (x,), start_indices=start, limit_indices=limit, strides=(1,) * len(start))
 
 
 def site(op) -> str:
