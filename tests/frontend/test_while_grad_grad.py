@@ -34,7 +34,8 @@ def _program() -> dict:
     return names
 
 
-@pytest.mark.parametrize("target", ["interpreter", "cpu", pytest.param("cuda", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("target", ["interpreter", pytest.param("cpu", marks=pytest.mark.slow),
+                                    pytest.param("cuda", marks=pytest.mark.slow)])
 def test_second_derivative_matches_differences(target, request):
     if target == "cuda":
         request.getfixturevalue("emulated")
