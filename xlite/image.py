@@ -11,4 +11,5 @@ from xlite.frontend.image_resize import *  # noqa: F401,F403
 from xlite.frontend.image_resize import ResizeMethodV1 as ResizeMethod  # noqa: F401  (TF1's ints)
 from xlite.frontend.image_scale_translate import scale_and_translate  # noqa: F401
 from xlite.image_codec import decode_image, decode_jpeg, decode_png, encode_png  # noqa: F401
-from xlite.frontend.image_nms import non_max_suppression, non_max_suppression_with_scores  # noqa: F401
+from xlite.frontend.image_nms import (non_max_suppression, non_max_suppression_padded,  # noqa: F401
+                                      non_max_suppression_with_scores)

@@ -76,3 +76,19 @@ def test_against_tensorflow(tmp_path, _):
     with tf.Session() as sess:
         got = sess.run(tf.image.non_max_suppression(boxes, scores, 6, 0.3, score_threshold=0.1))
     np.testing.assert_array_equal(got, np.load(tmp_path / "tf.npy"))
+
+
+def test_padded_to_max_output_size():
+    b = tf.placeholder(tf.float32, [None, 4])
+    s = tf.placeholder(tf.float32, [None])
+    padded, valid = tf.image.non_max_suppression_padded(b, s, 6, 0.4, pad_to_max_output_size=True)
+    short, count = tf.image.non_max_suppression_padded(b, s, 2, 0.4)
+    assert padded.shape.as_list() == [6] and short.shape.as_list() == [None]
+    boxes, scores = random_boxes(9)
+    want = greedy_nms(boxes, scores, 6, 0.4, -np.inf)
+    with tf.Session(target="interpreter") as sess:
+        got_padded, got_valid, got_short, got_count = sess.run([padded, valid, short, count], {b: boxes, s: scores})
+        np.testing.assert_array_equal(got_padded, np.pad(want, (0, 6 - len(want))))
+        assert got_valid == len(want) and got_count == min(2, len(want))
+        np.testing.assert_array_equal(got_short, want[:2])
+        np.testing.assert_array_equal(sess.run(padded, {b: boxes[:1], s: scores[:1]}), [0] * 6)

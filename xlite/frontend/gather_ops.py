@@ -24,7 +24,7 @@ from xlite.frontend.shape_ops import shape
 from xlite.ir import dtypes
 from xlite.ir.shape import Shape
 
-__all__ = ["gather", "gather_clamped", "gather_nd", "scatter_nd"]
+__all__ = ["gather", "gather_nd", "scatter_nd"]     # (gather_clamped: for gradient rules, not a TF name)
 
 _INDEX_DTYPES = (dtypes.int32, dtypes.int64)
 

@@ -18,7 +18,7 @@ from xlite.frontend.shape_ops import size
 from xlite.frontend.sort_ops import argsort
 from xlite.ir import dtypes
 
-__all__ = ["non_max_suppression", "non_max_suppression_with_scores"]
+__all__ = ["non_max_suppression", "non_max_suppression_padded", "non_max_suppression_with_scores"]
 
 
 def _pairwise_iou(boxes: Tensor) -> Tensor:
@@ -71,6 +71,26 @@ def non_max_suppression(boxes, scores, max_output_size, iou_threshold=0.5, score
         _, taken, _ = while_loop(lambda t, taken, count: math_ops.less(t, n), body,
                                  [0, math_ops.less(ramp, 0), 0], back_prop=False)
         return trimmed(*compact_rows(order, taken))
+
+
+def non_max_suppression_padded(boxes, scores, max_output_size, iou_threshold=0.5, score_threshold=float("-inf"),
+                               pad_to_max_output_size=False, name=None) -> tuple:
+    """(the kept indices, how many): with pad_to_max_output_size, max_output_size of them, zeros after the
+    kept ones (a static shape); else TF's data-dependent [valid_outputs] indices."""
+    with name_scope(name, "non_max_suppression_padded", [boxes, scores]):
+        kept = non_max_suppression(boxes, scores, max_output_size, iou_threshold, score_threshold)
+        bounded = kept.op.type == "TrimToCount"         # (eagerly: the value cut to its count)
+        valid = kept.op.inputs[1] if bounded else size(kept, out_type=dtypes.int32)
+        if not pad_to_max_output_size:
+            return kept, valid
+        limit = getattr(convert_to_tensor(max_output_size, dtype=dtypes.int32), "_static_value", None)
+        if limit is None:
+            raise errors.unimplemented("tf.image.non_max_suppression_padded(pad_to_max_output_size=True) with a "
+                                       "max_output_size known only at run time")
+        buffer = kept.op.inputs[0] if bounded else kept          # zeros after the kept indices
+        padded = array_ops.concat([buffer, array_ops.zeros([int(limit)], dtypes.int32)], 0)[:int(limit)]
+        padded.set_shape([int(limit)])
+        return padded, valid
 
 
 def non_max_suppression_with_scores(boxes, scores, max_output_size, iou_threshold=0.5, score_threshold=float("-inf"),
