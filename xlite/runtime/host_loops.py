@@ -43,13 +43,18 @@ _plans: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # Session ->
 _KEPT_OPS = ("VariableV2",)     # a Variable stays the Session's (read and assigned live), never a value fed
 
 
+adopted = False             # whether any loop was adopted (Session.run's one cheap test before has_loops)
+
+
 def adopt(op: Operation) -> bool:
     """Makes the "While" op `op` run on the host from now on; False if it already did."""
+    global adopted
     loops = _loops.setdefault(op.graph, set())
     if op in loops:
         return False
     loops.add(op)
     _plans.clear()
+    adopted = True
     return True
 
 

@@ -115,7 +115,7 @@ class Session:
             if host_values.fetches_host(self.graph, fetches):     # strings: made on the host after a run
                 return host_values.run(self, fetches, feed_dict, options, run_metadata)
             feed_dict = host_fed.fill(self, fetches, feed_dict)
-        if host_loops.has_loops(self.graph):           # tf.while_loops whose shapes vary: split at them
+        if host_loops.adopted and host_loops.has_loops(self.graph):     # loops whose shapes vary: split there
             result = host_loops.run(self, fetches, feed_dict, options, run_metadata)
             if result is not host_loops.NOT_HERE:
                 return result
