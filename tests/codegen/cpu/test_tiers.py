@@ -1,6 +1,9 @@
 """Tiered compilation (xlite/codegen/cpu/tiers.py): a tiered signature runs -O0 code at once, its -O3
 code compiles on a thread and swaps in, and only the -O3 object reaches the disk cache. The tests tier a
 small module (MIN_TIER_LINES lowered to 0) so that both compiles stay cheap."""
+import threading
+import time
+
 import numpy as np
 import pytest
 
@@ -88,3 +91,32 @@ def test_loop_work_counts_elementwise_and_reduced_elements_but_not_blas():
         summed = lower_run(graph, [tf.reduce_sum(tf.exp(a))], [], {a: (64, 32)}).module
     assert tiers.loop_work(plain) < 64 * 32
     assert tiers.loop_work(summed) >= 2 * 64 * 32
+
+
+def test_a_second_compile_during_the_tier_up_waits_for_the_o3_code(tier_everything):
+    first = driver.compile(_lowered(), "cpu")
+    hits = cache.STATS["hits"]
+    again = driver.compile(_lowered(), "cpu")
+    assert again.tier is None and cache.STATS["hits"] == hits + 1
+    assert first.tier.done
+    np.testing.assert_allclose(again.run([X])[0], tier_everything, rtol=1e-6, atol=1e-6)
+
+
+def test_runs_on_another_thread_across_the_swap_all_give_the_result(tier_everything):
+    exe = driver.compile(_lowered(), "cpu")
+    results, stop = [], threading.Event()
+
+    def loop():
+        while not stop.is_set() or len(results) < 20:
+            results.append(exe.run([X])[0])
+            time.sleep(0.001)           # a program's loop, not a spin that starves the tier-up
+
+    runner = threading.Thread(target=loop)
+    runner.start()
+    driver.finish_background_compiles()
+    swapped_at = len(results)
+    stop.set()
+    runner.join()
+    assert exe.tier.error is None and len(results) >= max(swapped_at, 20)
+    for got in results:
+        np.testing.assert_allclose(got, tier_everything, rtol=1e-6, atol=1e-6)

@@ -68,7 +68,7 @@ class TierUp:
 
     def _run(self) -> None:
         from xlite.codegen.cpu.compiler import LoadedCode, compile_to_object
-        _lowest_priority()
+        _lower_priority()
         executable = self.executable
         obj = None
         try:
@@ -96,12 +96,13 @@ class TierUp:
                     logging.getLogger("xlite").warning("xlite: after a tier-up: %s", e)
 
 
-def _lowest_priority() -> None:
-    """This thread, and the optimizer threads it starts (which inherit it), at nice 19: the tier-up takes
-    the CPU time the program's threads leave. At the same priority it took a core from a run's worker
-    threads, whose kernels then waited on one another (W6-poly's first batch-100 run: 8 -> 50 ms)."""
+def _lower_priority() -> None:
+    """This thread, and the optimizer threads it starts (which inherit it), at nice 10 (~1/10 of a core
+    where a program's thread wants it too). At the same priority the tier-up took a core from a run's
+    worker threads, whose kernels then waited on one another (W6-poly's first batch-100 run: 8 -> 50
+    ms); at nice 19 a busy program starved it (a 0.3 s tier-up took 45 s beside one busy thread)."""
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)     # Linux: this thread alone
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)     # Linux: this thread alone
     except (AttributeError, OSError):
         pass
 
