@@ -16,7 +16,7 @@ import contextlib
 
 import numpy as np
 
-from xlite.frontend import clip_ops, math_ops
+from xlite.frontend import clip_ops, fill_ops, math_ops
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.graph import executing_eagerly, get_default_graph
 from xlite.frontend.variables import Variable, group
@@ -86,7 +86,8 @@ class Optimizer:
         if key not in self._slots:
             base = var.name.split(":")[0]
             with self._control_free(), self._scope(f"{self._name}/{base}"):
-                self._slots[key] = Variable(np.full(var.shape.as_list(), initial, dtype=var.dtype.np),
+                shape, dtype = var.shape.as_list(), var.dtype      # a Fill, not a Const of every slot byte
+                self._slots[key] = Variable(lambda: fill_ops.fill(shape, np.array(initial, dtype.np)),
                                             trainable=False, name=slot)
             backend.track_variable(self._slots[key])
         return self._slots[key]
