@@ -120,3 +120,17 @@ def test_runs_on_another_thread_across_the_swap_all_give_the_result(tier_everyth
     assert exe.tier.error is None and len(results) >= max(swapped_at, 20)
     for got in results:
         np.testing.assert_allclose(got, tier_everything, rtol=1e-6, atol=1e-6)
+
+
+def test_a_lock_free_executable_refuses_code_that_writes_its_own_data(tier_everything, monkeypatch):
+    """Calls of a one-small-result, no-arena executable skip the lock, which code with a writable section
+    would need: replace_code keeps the old code then (and a tier-up caches only the -O3 object)."""
+    monkeypatch.setenv("XLITE_TIERED", "0")
+    exe = driver.compile(_lowered(), "cpu")
+    assert exe._lock_free and exe._code.writable_bytes == 0
+    again = driver.compile(_lowered(), "cpu")._code
+    again.writable_bytes = 8            # as if it wrote a global of its own
+    assert not exe.replace_code(again) and exe._code is not again
+    again.writable_bytes = 0
+    assert exe.replace_code(again) and exe._code is again
+    np.testing.assert_allclose(exe.run([X])[0], tier_everything, rtol=1e-6, atol=1e-6)

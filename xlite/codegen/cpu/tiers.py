@@ -63,6 +63,7 @@ class TierUp:
         self.executable, self.ir_text, self.key, self.store = executable, ir_text, key, store
         self.callbacks: list = []
         self.done = False
+        self.swapped = False            # the -O3 code is in (replace_code may refuse it: see there)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="xlite-tier-up", daemon=False)
 
@@ -70,13 +71,10 @@ class TierUp:
         from xlite.codegen.cpu.compiler import LoadedCode, compile_to_object
         _lower_priority()
         executable = self.executable
-        obj = None
         try:
             obj = compile_to_object(self.ir_text, speed_level=3)
-            if not executable.replace_code(LoadedCode(obj, executable.code_symbols())):
-                obj = None
-            else:
-                self.store(obj)
+            self.swapped = executable.replace_code(LoadedCode(obj, executable.code_symbols()))
+            self.store(obj)
         except Exception as e:      # noqa: BLE001 - the quick code stays: correct, only slower
             self.error = e
             logging.getLogger("xlite").warning("xlite: the -O3 compile of a run signature failed; it keeps "
@@ -88,7 +86,7 @@ class TierUp:
                 if _pending.get(self.key) is self:
                     del _pending[self.key]
             self.ir_text = None
-        if obj is not None:
+        if self.swapped:
             for callback in callbacks:
                 try:
                     callback(executable)
@@ -119,14 +117,14 @@ def start(executable, ir_text: str, key: str, store) -> None:
 
 def when_final(executable, callback) -> None:
     """`callback(executable)` once the executable runs its final code: now, or after its tier-up (on
-    that thread; never when the tier-up failed and the quick code stays)."""
+    that thread; never where the quick code stays: a failed or refused tier-up)."""
     tier = getattr(executable, "tier", None)
     if tier is not None:
         with _lock:
             if not tier.done:
                 tier.callbacks.append(callback)
                 return
-        if tier.error is not None:
+        if not tier.swapped:
             return
     callback(executable)
 
