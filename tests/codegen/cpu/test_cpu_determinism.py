@@ -6,17 +6,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import xlite as tf
 from cpu_check import module_from
 from xlite.codegen.cpu import emit_llvm_ir
 from xlite.codegen.cpu.compiler import LoadedCode, compile_to_object
 from xlite.codegen.cpu.executable import CpuExecutable
 from xlite.codegen.cpu.plan import ENTRY_NAME, OBJECT_ENTRY_NAME
+from xlite.frontend.lower import lower_run
+from xlite.ir.symbolic import SymInt
 from xlite.runtime.driver import optimize
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cuda"))
 import cuda_cases  # noqa: E402
 
-LENGTHS = (0, 1, 7, 63, 65, 1000, 1025, 3001)   # around the 64 lanes and the 1024-element block
+LENGTHS = (0, 1, 7, 10, 48, 63, 65, 1000, 1025, 3001)   # serial, 8, 16 x 3 and 64 lanes, past the 1024-term block
 
 
 def results_at(compiled, levels, args) -> dict:
@@ -52,13 +55,13 @@ def _sums(b, *params):
     return outs
 
 
-@pytest.mark.parametrize("dtype", ["f32", "f64"])
+@pytest.mark.parametrize("dtype", ["f32", pytest.param("f64", marks=pytest.mark.slow)])
 def test_sums_are_bit_identical_at_o0_and_o3(dtype):
     rng = np.random.default_rng(5)
     specs = [(dtype, (3, n)) for n in LENGTHS]
     # magnitudes over many binades: any change in the order of additions shows in the last bits
-    args = [(rng.standard_normal(dims) * np.exp2(rng.integers(-20, 20, dims))).astype(np.dtype(dtype.replace("f", "float")))
-            for _, dims in specs]
+    npdt = np.float32 if dtype == "f32" else np.float64
+    args = [(rng.standard_normal(dims) * np.exp2(rng.integers(-20, 20, dims))).astype(npdt) for _, dims in specs]
     compiled = optimize(module_from(_sums, specs))
     assert_bit_identical(results_at(compiled, (0, 3), args), f"{dtype} sums")
 
@@ -73,6 +76,19 @@ def test_pow_of_constant_exponents_is_bit_identical_at_o0_and_o3():
     x = (rng.standard_normal(67) * np.exp2(rng.integers(-30, 30, 67))).astype(np.float32)
     x[:6] = [0.0, -0.0, np.inf, -np.inf, np.nan, -1.0]
     assert_bit_identical(results_at(optimize(module_from(build, [("f32", (67,))])), (0, 3), [x]), "pow")
+
+
+def test_sums_of_run_time_length_are_bit_identical_at_o0_and_o3():
+    """A symbolic row length: every group's lanes as for a long row, shorter rows in one zero-filled group."""
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [3, None])
+        sums = [tf.reduce_sum(x, 1), tf.reduce_sum(tf.exp(x), 1), tf.reduce_sum(x)]
+        lowered = lower_run(tf.get_default_graph(), sums, [], {x: (3, SymInt.symbol("n"))})
+    compiled = optimize(lowered.module)
+    rng = np.random.default_rng(7)
+    for n in (1, 10, 64, 100, 1500):
+        arg = (rng.standard_normal((3, n)) * np.exp2(rng.integers(-10, 10, (3, n)))).astype(np.float32)
+        assert_bit_identical(results_at(compiled, (0, 3), [arg]), f"run-time length {n}")
 
 
 CASE_NAMES = ("float_unary_f32_37", "float_unary_f64_37", "binary_f32", "reduce_f32_5x300", "reduce_f64_3x65",

@@ -1,10 +1,9 @@
 """Pairwise float sums in LLVM IR (the plan: xlite/codegen/pairwise.py).
 
-A block's elements are added into fresh accumulators: up to BLOCK when the inner
-loop is long enough to fill LaneSum's VECTORS x 64-byte vectors (element i of a
-row goes to lane i mod lanes; 16 terms a lane of 4 x 16 float lanes), else
-SERIAL_BLOCK in one chain. Block sums join a binary counter (BlockCounter), a
-stack of one value per level in PairwiseSum.
+A block's elements are added into fresh accumulators: LANE_TERMS a lane when the
+inner loop has VECTOR_MIN terms or more, in LaneSum's vectors (1024 terms in
+4 x 16 float lanes), else SERIAL_BLOCK in one chain. Block sums join a binary
+counter (BlockCounter), a stack of one value per level in PairwiseSum.
 
 Every float addition's order is spelled out in the IR (no reassoc/contract
 flags): LLVM may not reorder it at any optimization level, so -O0 and -O3 code
@@ -24,15 +23,10 @@ from xlite.codegen.pairwise import SERIAL_BLOCK, block_split, is_pairwise
 from xlite.ir.dtypes import DType
 from xlite.ir.symbolic import guess, is_symbolic
 
-BLOCK = 1024           # elements of a block summed in lanes (LaneSum)
-VECTOR_MIN = 64        # inner loops from this long are summed in lanes: a block's chain is a few lanes' worth a pass
+LANE_TERMS = 16        # terms a lane adds before its block joins the pairwise tree (a block: 1024 terms in 64 lanes)
+VECTOR_MIN = 8         # inner loops from this long are summed in lanes (LaneSum) rather than in one serial chain
 LANE_BYTES = 64        # one accumulator vector: an AVX-512 register (two AVX2 ones; the order is the same anywhere)
 VECTORS = 4            # independent accumulator vectors, so that additions overlap their latency
-
-
-def block_size(sizes: list) -> int:
-    """How many elements one register sums before its block joins the pairwise tree."""
-    return BLOCK if sizes and guess(lambda: sizes[-1] >= VECTOR_MIN, True) else SERIAL_BLOCK
 
 
 def block_chunks(b: ir.IRBuilder, sizes: list, t: int, chunk: int) -> tuple:
@@ -47,6 +41,11 @@ def block_chunks(b: ir.IRBuilder, sizes: list, t: int, chunk: int) -> tuple:
 def smaller(b: ir.IRBuilder, x, y):
     """min(x, y) of two signed i64."""
     return b.select(b.icmp_signed("<", x, y), x, y)
+
+
+def larger(b: ir.IRBuilder, x, y):
+    """max(x, y) of two signed i64."""
+    return b.select(b.icmp_signed(">", x, y), x, y)
 
 
 class BlockCounter:
@@ -141,18 +140,24 @@ class PairwiseSum:
 
 
 class LaneSum:
-    """A float sum in VECTORS vectors of LANE_BYTES: element i of a row adds into lane i mod `lanes` (a row's
-    last group padded with zeros: x + 0 = x, as the lanes start at +0.0 and so never hold -0.0), and `total`
-    adds the vectors and then their halves in a fixed order. A group's elements are staged in a buffer by a
-    plain loop (LLVM vectorizes it without reordering anything), so each element's IR is emitted once."""
+    """A float sum in up to VECTORS vectors of LANE_BYTES (narrower and fewer for rows known to be shorter:
+    no more lanes than a row has elements). A row's elements add into the lanes `lanes` at a time, in an
+    order fixed by the row's bounds (`add_row`; zeros fill lanes a group leaves: x + 0 = x, as the lanes
+    start at +0.0 and so never hold -0.0); `total` adds the vectors and then their halves in a fixed order.
+    A group's elements are staged in a buffer by a plain loop, which LLVM vectorizes without reordering
+    anything."""
 
-    def __init__(self, fc, ty: ir.Type):
+    def __init__(self, fc, ty: ir.Type, row_length):
         self.fc, self.ty = fc, ty
         self.width = LANE_BYTES // (8 if ty == F64 else 4)
-        self.lanes = self.width * VECTORS
+        self.vectors = VECTORS
+        if not is_symbolic(row_length):
+            self.width = min(self.width, 1 << (max(1, row_length).bit_length() - 1))
+            self.vectors = max(1, min(VECTORS, row_length // self.width))
+        self.lanes = self.width * self.vectors
         self.vty = ir.VectorType(ty, self.width)
         self.zero = ir.Constant(self.vty, [ir.Constant(ty, 0.0)] * self.width)
-        self.acc = [fc.alloca(self.vty) for _ in range(VECTORS)]
+        self.acc = [fc.alloca(self.vty) for _ in range(self.vectors)]
         self.staged = fc.alloca(ir.ArrayType(ty, self.lanes))
         self.staged.align = LANE_BYTES
 
@@ -164,26 +169,45 @@ class LaneSum:
             self.fc.builder.store(self.zero, acc)
 
     def add_row(self, gen, lo, hi, element: Callable) -> None:
-        """Adds element(i) for i in [lo, hi) (numbers, sizes or i64 values)."""
+        """Adds element(i) for i in [lo, hi) (numbers, sizes or i64 values): whole groups of `lanes` first,
+        then what is left as one more group, which reads the row's last `lanes` elements (all of a shorter
+        row) and zeroes those an earlier group added."""
         fc, b = self.fc, self.fc.builder
+        length = hi - lo if not any(isinstance(v, ir.Value) or is_symbolic(v) for v in (lo, hi)) else None
         lo, hi = (v if isinstance(v, ir.Value) else i64(v) for v in (lo, hi))
-        groups = b.udiv(b.add(b.sub(hi, lo), i64(self.lanes - 1)), i64(self.lanes))
-        with fc.for_range(groups, "lanes") as g:
+        whole = b.udiv(b.sub(hi, lo), i64(self.lanes))
+        with fc.for_range(whole, "lanes") as g:
             first = b.add(lo, b.mul(g, i64(self.lanes)))
-            count = smaller(b, b.sub(hi, first), i64(self.lanes))
-            with gen.scope(), fc.for_range(count, "lane") as k:
+            with gen.scope(), fc.for_range(self.lanes, "lane") as k:
                 b.store(element(b.add(first, k)), self._lane(k))
-            with fc.for_range(self.lanes, "lane.pad", start=count) as k:
-                b.store(ir.Constant(self.ty, 0.0), self._lane(k))
-            for u, acc in enumerate(self.acc):
-                part = b.load(self._lane(i64(u * self.width)), typ=self.vty, align=LANE_BYTES)
-                b.store(b.fadd(b.load(acc, typ=self.vty), part), acc)
+            self._accumulate()
+        if length is not None and length % self.lanes == 0:
+            return
+        first = b.add(lo, b.mul(whole, i64(self.lanes)))
+        with fc.if_then(b.icmp_signed("<", first, hi)):
+            start = larger(b, lo, b.sub(hi, i64(self.lanes)))
+            count = smaller(b, b.sub(hi, start), i64(self.lanes))
+            with fc.if_then(b.icmp_signed("<", count, i64(self.lanes))):      # a row shorter than the lanes
+                for u in range(self.vectors):
+                    b.store(self.zero, b.bitcast(self._lane(i64(u * self.width)), self.vty.as_pointer()),
+                            align=LANE_BYTES)
+            seen = b.sub(first, start)
+            with gen.scope(), fc.for_range(count, "lane") as k:
+                fresh = b.icmp_signed(">=", k, seen)
+                b.store(b.select(fresh, element(b.add(start, k)), ir.Constant(self.ty, 0.0)), self._lane(k))
+            self._accumulate()
+
+    def _accumulate(self) -> None:
+        b = self.fc.builder
+        for u, acc in enumerate(self.acc):
+            part = b.load(self._lane(i64(u * self.width)), typ=self.vty, align=LANE_BYTES)
+            b.store(b.fadd(b.load(acc, typ=self.vty), part), acc)
 
     def total(self):
         b = self.fc.builder
         parts = [b.load(acc, typ=self.vty) for acc in self.acc]
         while len(parts) > 1:
-            parts = [b.fadd(parts[k], parts[k + 1]) for k in range(0, len(parts), 2)]
+            parts = [b.fadd(*parts[k:k + 2]) if k + 1 < len(parts) else parts[k] for k in range(0, len(parts), 2)]
         v, half = parts[0], self.width // 2
         while half:
             mask = ir.Constant(ir.VectorType(ir.IntType(32), self.width),
@@ -198,7 +222,8 @@ def _lane_sum(gen, lanes: LaneSum, outer: list, ranges: list, name: str, element
     fc = gen.fc
     lanes.reset()
     with contextlib.ExitStack() as stack:
-        ivs = [stack.enter_context(fc.for_range(hi, f"{name}{k}", start=lo)) for k, (lo, hi) in enumerate(ranges[:-1])]
+        ivs = [stack.enter_context(fc.for_range(hi, f"{name}{k}", start=lo))
+               for k, (lo, hi) in enumerate(ranges[:-1])]
         lanes.add_row(gen, *ranges[-1], lambda i: element(outer + ivs + [i]))
     return lanes.total()
 
@@ -211,8 +236,9 @@ def reduce_loops(gen, kind: str, dt: DType, sizes: list, name: str, element: Cal
     acc = gen.accumulator(register_type(dt), identity)
     if 0 in sizes:
         return b.load(acc)
-    block = block_size(sizes)
-    lanes = LaneSum(fc, register_type(dt)) if kind == "sum" and dt.is_floating and block == BLOCK else None
+    in_lanes = kind == "sum" and dt.is_floating and sizes and guess(lambda: sizes[-1] >= VECTOR_MIN, True)
+    lanes = LaneSum(fc, register_type(dt), sizes[-1]) if in_lanes else None
+    block = lanes.lanes * LANE_TERMS if lanes is not None else SERIAL_BLOCK     # elements a block sums
     if not is_pairwise(kind, dt, prod(sizes), block):
         if lanes is not None:
             return _lane_sum(gen, lanes, [], [(0, s) for s in sizes], name, element)
@@ -235,4 +261,5 @@ def reduce_loops(gen, kind: str, dt: DType, sizes: list, name: str, element: Cal
     return tree.total(identity)
 
 
-__all__ = ["BLOCK", "block_size", "block_chunks", "smaller", "BlockCounter", "PairwiseSum", "LaneSum", "reduce_loops"]
+__all__ = ["LANE_TERMS", "VECTOR_MIN", "block_chunks", "smaller", "larger", "BlockCounter", "PairwiseSum", "LaneSum",
+           "reduce_loops"]
