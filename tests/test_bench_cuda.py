@@ -148,6 +148,7 @@ def test_cupy_system_is_timed_and_paired(numpy_for_cupy):
     assert row["compiled_over_cupy"] > 0 and row["cupy_over_compiled"] > 0
 
 
+@pytest.mark.slow
 def test_no_cupy_means_no_cupy_system(monkeypatch):
     monkeypatch.setattr(bench.suite, "cupy_version", lambda: None)
     report = bench.run_suite(["W4"], "cpu", bench.Settings(quick=True, rounds=1), with_jax=False)

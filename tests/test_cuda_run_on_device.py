@@ -32,6 +32,7 @@ def _result_buffer(exe) -> np.ndarray:
     return host
 
 
+@pytest.mark.slow
 def test_read_only_feed_uploaded_once_and_nothing_downloaded(emulated):
     g = tf.Graph()
     with g.as_default():

@@ -35,6 +35,7 @@ def library(tmp_path_factory):
     return artifacts, sess, x, y
 
 
+@pytest.mark.slow
 def test_load_runs_without_llvm_or_codegen(library):
     artifacts, sess, x, y = library
     xv = np.random.RandomState(0).rand(16, 64).astype(np.float32)

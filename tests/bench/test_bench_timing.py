@@ -1,9 +1,12 @@
 """xlite/bench/timing.py: rounds alternate the systems' order and record wall and CPU time per call."""
+import pytest
+
 from xlite.bench.settings import Settings
 from xlite.bench.systems import System
 from xlite.bench.timing import _paired_ratio, time_systems
 
 
+@pytest.mark.slow
 def test_rounds_alternate_and_record_cpu_time():
     order = []
     a, b = System("a"), System("b")

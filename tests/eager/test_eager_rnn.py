@@ -1,6 +1,7 @@
 """tf.nn.dynamic_rnn while executing eagerly (TF runs its while loop as Python): the same numbers as the
 NumPy LSTM of the graph-mode tests, and GradientTape gradients through it equal to graph mode's."""
 import numpy as np
+import pytest
 
 import xlite as tf
 from xlite.eager import dispatch
@@ -23,6 +24,7 @@ def _graph_mode():
             return sess.run([out, state.c, grads])
 
 
+@pytest.mark.slow
 def test_eager_dynamic_rnn_and_tape_match_graph_mode():
     want_out, want_c, want_grads = _graph_mode()
     dispatch.set_target("interpreter")

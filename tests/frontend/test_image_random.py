@@ -36,6 +36,7 @@ def test_random_brightness_and_contrast_stay_in_range():
     assert len(deltas) > 1 and len(factors) > 1, "each run draws anew"
 
 
+@pytest.mark.slow
 def test_random_saturation_and_hue_are_the_adjustments_at_their_draw():
     """A random_uniform with the same seed draws the same number in the same run (same Philox key)."""
     x = tf.constant(IMG)

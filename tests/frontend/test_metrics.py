@@ -87,6 +87,7 @@ def test_metrics_match_tensorflow(target, weighted):
     _compare(got, want)
 
 
+@pytest.mark.slow
 def test_weighted_accuracy_auc_and_mean_iou_match_tensorflow_on_cpu():
     """The quick tier's share of the test above."""
     only = ["accuracy", "auc_roc", "mean_iou"]

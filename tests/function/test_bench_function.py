@@ -10,6 +10,7 @@ def graph():
     yield None          # the bench builds its own graphs and enters eager mode itself
 
 
+@pytest.mark.slow
 def test_w8_row_reports_the_ratio_to_sess_run():
     report = bench.run_suite(["W8"], "cpu", bench.Settings(quick=True, rounds=1), with_jax=False)
     (row,) = report["workloads"]

@@ -63,6 +63,7 @@ def test_learning_rate_scheduler_and_lambda_callback():
     np.testing.assert_allclose(history.history["lr"], rates, rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_model_checkpoint_and_csv_logger(tmp_path):
     model, x, y = _setup()
     path = str(tmp_path / "w.{epoch:02d}")

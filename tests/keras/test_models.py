@@ -94,6 +94,7 @@ class _MLP(keras.Model):
         return self.out(self.dropout(self.hidden(x), training=training))
 
 
+@pytest.mark.slow
 def test_subclassed_model_fit_and_training_flag():
     model = _MLP()
     model.compile(keras.optimizers.RMSprop(0.01), keras.losses.SparseCategoricalCrossentropy(from_logits=True),

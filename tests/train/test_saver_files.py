@@ -100,6 +100,7 @@ def _without_root_privileges() -> list:
     return prefix
 
 
+@pytest.mark.slow
 def test_read_only_directory_and_unreadable_checkpoint_are_permission_denied(tmp_path):
     prefix = _without_root_privileges()
     readable = _save(tmp_path / "", "readable")

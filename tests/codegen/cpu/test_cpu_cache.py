@@ -102,6 +102,7 @@ def _run_hit_script(cache_dir):
     return result.stdout.split()
 
 
+@pytest.mark.slow
 def test_hit_by_lowered_module_loads_neither_llvm_nor_passes(tmp_path):
     first = _run_hit_script(tmp_path)
     second = _run_hit_script(tmp_path)
