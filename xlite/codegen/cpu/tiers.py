@@ -11,8 +11,8 @@ the executable swaps it in between two runs (CpuExecutable.replace_code: same pl
 the callbacks given to `when_final` run (the driver files the lowered-Module cache entry there).
 The -O0 object is never cached: a cache hit is always -O3 code.
 
-Results of the two tiers agree as the backend's results always do (within float rounding: -O3
-reassociates reductions when it vectorizes them). A compile of a signature whose tier-up is still
+Results of the two tiers are bit-identical: float reductions carry no reassociation flags and sum in
+explicit lanes (pairwise.py; test_cpu_determinism.py checks -O0 against -O3). A compile of a signature whose tier-up is still
 running waits for it and takes the cached -O3 code; the process waits for running tier-ups before
 it exits (non-daemon threads) and before a fork. XLITE_TIERED=0 compiles every signature at its
 level directly.
