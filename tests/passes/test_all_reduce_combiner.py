@@ -75,3 +75,14 @@ def test_buckets_follow_the_backward_pass_and_close_before_a_later_layers_work()
     one_bucket = parse_module(BACKWARD)
     AllReduceCombiner(bucket_bytes=1 << 30).run(one_bucket)
     assert _all_reduces(one_bucket) == [("mean", (2 * 256 * 256 + 256,))]
+
+
+def test_the_least_bucket_grows_with_the_world(monkeypatch):
+    """One more bucket costs a ring's 2 (p - 1) latencies: with 64 processes W3-sized buckets stay one."""
+    from xlite.passes import all_reduce_combiner
+    from xlite.semantics.world import World
+    monkeypatch.setattr(all_reduce_combiner, "world", lambda: World(64, 0, 1, 0, None))
+    assert all_reduce_combiner.default_bucket_bytes() == 64 * 32 << 10
+    module = parse_module(BACKWARD)
+    AllReduceCombiner().run(module)
+    assert _all_reduces(module) == [("mean", (2 * 256 * 256 + 256,))]

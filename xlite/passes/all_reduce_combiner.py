@@ -12,7 +12,7 @@ all_reduce reduces the buffer, and slices give every original result back:
 All-reduces combine only when none depends on another, up to FUSION_BYTES per buffer (Horovod's default
 fusion threshold), in buckets as Horovod and PyTorch's DistributedDataParallel make them: in backward order
 (by the work their operands need: the last layer's gradients first), a bucket closing where the next gradient
-needs substantial work (OVERLAP_WORK operations) that the bucket's do not, once it holds BUCKET_BYTES. Split
+needs substantial work (OVERLAP_WORK operations) that the bucket's do not, once it holds bucket_bytes(). Split
 into start and done (async_collectives.py), the first buckets are then reduced while the backward pass
 computes the later ones. The loop fusion that follows computes each concatenation in one kernel and folds
 each slice into its users. Every process runs the same pass on the same Module, so all make the same calls.
@@ -28,18 +28,22 @@ from xlite.ir.shape_inference import infer_shape
 from xlite.ir.symbolic import nominal
 from xlite.passes.pass_pipeline import Pass
 from xlite.passes.rewrite import unique_name
+from xlite.semantics.world import world
 
 FUSION_BYTES = 64 << 20
-BUCKET_BYTES = 64 << 10     # a smaller bucket's latency (an MPI call) outweighs what reducing it early hides
+# A ring all-reduce over p processes costs 2 (p - 1) latencies plus 2 (p - 1) / p of its bytes over the
+# bandwidth, so one more bucket pays off only if it moves more than p * latency * bandwidth bytes: ~32 KiB a
+# process for MPI over shared memory here (27 us at 1 GB/s, docs/distributed.md).
+BUCKET_BYTES_PER_PROCESS = 32 << 10
 OVERLAP_WORK = 1 << 20      # operations (~0.1 ms on one core) worth starting a bucket's reduction before
 
 
 class AllReduceCombiner(Pass):
     name = "all-reduce-combiner"
 
-    def __init__(self, fusion_bytes: int = FUSION_BYTES, bucket_bytes: int = BUCKET_BYTES):
+    def __init__(self, fusion_bytes: int = FUSION_BYTES, bucket_bytes: int | None = None):
         self.fusion_bytes = fusion_bytes
-        self.bucket_bytes = bucket_bytes
+        self.bucket_bytes = bucket_bytes        # None: default_bucket_bytes(), asked only of a Module with all-reduces
 
     def run(self, module: Module) -> bool:
         changed = False
@@ -65,6 +69,8 @@ class AllReduceCombiner(Pass):
         """Groups of two or more all_reduces to combine, each member independent of the others: buckets in
         backward order (the order their operands can be ready), each closed where the next gradient needs
         at least OVERLAP_WORK operations the bucket does not, once it holds bucket_bytes."""
+        if sum(i.opcode == "all_reduce" for i in comp.instructions) < 2:
+            return []
         ancestors: dict[Instruction, frozenset] = {}
         work: dict[Instruction, int] = {}
         candidates: dict[tuple, list] = {}       # (kind, dtype) -> all_reduces
@@ -75,6 +81,7 @@ class AllReduceCombiner(Pass):
                 candidates.setdefault((inst.attrs["kind"], inst.shape.dtype.ir_name), []).append(inst)
         position = {inst: k for k, inst in enumerate(comp.instructions)}
         done: list[list[Instruction]] = []
+        bucket_bytes = self.bucket_bytes if self.bucket_bytes is not None else default_bucket_bytes()
         for members in candidates.values():
             ready = {m: sum(work[a] for a in ancestors[m.operands[0]]) for m in members}
             group, nbytes, needs = [], 0, frozenset()
@@ -83,7 +90,7 @@ class AllReduceCombiner(Pass):
                 new_work = sum(work[a] for a in ancestors[inst.operands[0]] - needs)
                 if group and (nbytes + size > self.fusion_bytes
                               or any(m in ancestors[inst] or inst in ancestors[m] for m in group)
-                              or (nbytes >= self.bucket_bytes and new_work >= OVERLAP_WORK)):
+                              or (nbytes >= bucket_bytes and new_work >= OVERLAP_WORK)):
                     done.append(group)
                     group, nbytes, needs = [], 0, frozenset()
                 group.append(inst)
@@ -91,6 +98,12 @@ class AllReduceCombiner(Pass):
                 needs |= ancestors[inst.operands[0]]
             done.append(group)
         return [g for g in done if len(g) > 1]
+
+
+def default_bucket_bytes() -> int:
+    """The least bytes a bucket holds before it may close: grows with the world (every process compiles for the
+    same one, which the cache key names)."""
+    return BUCKET_BYTES_PER_PROCESS * max(2, world().size)
 
 
 def estimated_work(inst: Instruction) -> int:
@@ -151,4 +164,5 @@ def _operands_first(instructions: list[Instruction]) -> list[Instruction]:
     return order
 
 
-__all__ = ["AllReduceCombiner", "FUSION_BYTES", "BUCKET_BYTES", "OVERLAP_WORK", "estimated_work"]
+__all__ = ["AllReduceCombiner", "FUSION_BYTES", "BUCKET_BYTES_PER_PROCESS", "OVERLAP_WORK", "default_bucket_bytes",
+           "estimated_work"]
