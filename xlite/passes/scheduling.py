@@ -85,8 +85,9 @@ def overlap_collectives(order: list, extra: dict | None = None) -> list:
                 placed_dones.add(done)
                 final.append(done)
         final.append(inst)
-    unused = [d for d in dones if d not in placed_dones]
-    return final[:-1] + unused + final[-1:] if final and final[-1].opcode == "tuple" else final + unused
+    unused = [d for d in dones if d not in placed_dones]      # read by nothing: the root, or dead
+    root = order[-1]
+    return final + unused if root in unused else final[:-1] + unused + final[-1:]
 
 
 def sink_updates(comp: Computation) -> bool:

@@ -230,8 +230,7 @@ class EntryEmitter(ComputationWalker):
             self.plan.trace_kernels.append(dict(kernel_info(inst), function=name))
             trace.set_kernel(b, kernel_id)
             began = trace.now(b)
-        if not self._in_flight:         # a run stopped here would leave MPI writing into the arena
-            self._check_stop()
+        self._check_stop()
         extent = kernel.split[0] if kernel.split else 0
         if kernel.split and self.threads > 1 and (is_symbolic(kernel.split[1]) or is_symbolic(extent)):
             # run-time sizes (xlite/ir/symbolic.py): split over threads or not at run time
@@ -276,8 +275,9 @@ class EntryEmitter(ComputationWalker):
 
     # stopping ------------------------------------------------------------------------------------
     def _check_stop(self) -> None:
-        """Returns 1 from the entry if the run's stop word or INTERRUPTED is set (a cancellable entry)."""
-        if not self.cancellable:
+        """Returns 1 from the entry if the run's stop word or INTERRUPTED is set (a cancellable entry); not while
+        an all-reduce is in flight (a run stopped there would leave MPI writing into the arena)."""
+        if not self.cancellable or self._in_flight:
             return
         fc, b = self.fc, self.fc.builder
         if self._stopped is None:
