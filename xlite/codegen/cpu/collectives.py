@@ -5,6 +5,10 @@ buffer, which MPI then reduces or broadcasts in place (MPI_IN_PLACE); an all_gat
 operand's bytes straight into the output. So a training step whose gradients are all-reduced is still
 one native call. In a world of one process (no MPI) the code is the copy alone, and needs no MPI symbol.
 Counts passed to MPI are C ints: buffers are reduced and broadcast in pieces of at most MAX_COUNT elements.
+
+The async pair (all_reduce_start / all_reduce_done) is emitted in the entry function itself
+(computation.py): the start calls MPI_Iallreduce and keeps its requests in an arena slot, the done calls
+MPI_Wait, and while a request is in flight every kernel call is preceded by MPI_Test of it (`emit_poke`).
 """
 from __future__ import annotations
 
@@ -108,9 +112,9 @@ def emit_all_reduce_done(fc, inst: Instruction, src, out, slot) -> None:
 def emit_poke(fc, start: Instruction, slot) -> None:
     """MPI_Test on each request of an in-flight start: MPICH moves a non-blocking collective on only inside MPI
     calls, so calls between kernels let it progress while the backward pass runs."""
-    pieces = _requests(start)
     if not mpi_provider.test_pokes():
         return
+    pieces = _requests(start)
     calls = _MpiCalls(fc)
     for k in range(pieces):
         calls.test(fc.byte_offset(slot, REQUEST_CELL * k), *_flag_and_status(fc, slot, pieces))

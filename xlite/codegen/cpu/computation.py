@@ -1,6 +1,8 @@
 """The entry function `void xlite_entry(ptr params, ptr results, ptr arena)`: every instruction of the
 entry computation in schedule order (module.entry.instructions), one kernel call each, with while and
-conditional as control flow in place, so one Session.run is one native call.
+conditional as control flow in place, so one Session.run is one native call. An all_reduce_start /
+all_reduce_done pair is emitted here itself (collectives.py): MPI_Iallreduce, MPI_Test before each kernel
+call while it is in flight, MPI_Wait.
 
 Buffers come from the CompiledModule's buffer assignment (the liveness-based one,
 or the naive one for a Module compiled as written): parameters and aliased updates live in the caller's
