@@ -85,6 +85,11 @@ def _while_grad(op, *out_grads):
     if not a["back_prop"]:
         return [None] * len(op.inputs)
     body = a["body"]
+    if a.get("growing_arrays"):
+        names = ", ".join(f"'{name}'" for _, _, name in a["growing_arrays"])
+        raise errors.unimplemented(f"Gradient of tf.while_loop '{op.name}' (op type While), which grows TensorArray "
+                                   f"{names} (dynamic_size=True, no maximum_iterations): xlite runs such a loop on "
+                                   "the host and does not differentiate it; give the loop maximum_iterations")
     if body.assigns_variables():
         raise errors.unimplemented(f"Gradient of tf.while_loop '{op.name}' (op type While): its body assigns "
                                    "a Variable, which xlite cannot differentiate")

@@ -6,8 +6,16 @@ without an element shape the shape its body writes, found by a trial trace of
 the body whose ops are discarded (TF-XLA compiles such a body twice). Where that
 shape is partly unknown (a fed batch size), the body runs once more outside the
 loop on the initial values, and the buffer takes the shape of what that writes,
-a shape the run's lowering knows. Inside the loop the arrays cannot grow; after
-it they are dynamic again.
+a shape the run's lowering knows. Inside such a loop the arrays cannot grow;
+after it they are dynamic again.
+
+A dynamic-size array in a loop without a compile-time `maximum_iterations` (a
+fed bound, a data-dependent condition) has no size known before the loop runs.
+Its buffer is then a loop variable of shape [None, *element] with its size as
+one more (hidden) loop variable: each write appends a row and writes its index
+(an index up to the rows there are), so the body changes the buffer's shape and
+the Session runs the loop on the host (runtime/host_loops.py), which after each
+iteration cuts the buffer to the size (the While op's "growing_arrays" attr).
 """
 from __future__ import annotations
 
@@ -19,6 +27,7 @@ from xlite.frontend import shape_ops
 from xlite.frontend.op_registry import is_stateful
 from xlite.frontend.subgraph import assigns_variables, recording
 from xlite.frontend.tensor_array_ops import TensorArray, _static_int
+from xlite.frontend.tensor_shape import TensorShape
 
 
 def has_tensor_arrays(structure) -> bool:
@@ -43,7 +52,7 @@ def _trial_shapes(body, top: list, flat: list, slots: list, make_arg) -> dict:
         with recording(get_default_graph(), "a trial trace of a tf.while_loop body (TensorArray element shapes)"):
             args = []
             for k, v in enumerate(flat):
-                if k in slots:
+                if isinstance(v, TensorArray):
                     args.append(_stand_in(v))
                 else:
                     t = convert_to_tensor(v)
@@ -64,7 +73,7 @@ def _written_dims(body, top: list, flat: list, slots: list) -> dict:
     the loop, and only the shapes of what it writes are used (the compiler drops the rest)."""
     graph = get_default_graph()
     start = len(graph.get_operations())
-    args = [_stand_in(v) if k in slots else v for k, v in enumerate(flat)]
+    args = [_stand_in(v) if isinstance(v, TensorArray) else v for v in flat]
     result = nest.flatten(_single(body(*nest.pack_sequence_as(top, args)), top))
     if any(assigns_variables(op) or is_stateful(op.type) for op in graph.get_operations()[start:]):
         return {}   # running it outside the loop would have effects
@@ -79,10 +88,11 @@ def _stand_in(ta: TensorArray) -> TensorArray:
     return copy
 
 
-def _sized_for_loop(ta: TensorArray, limit: int | None, shape, dims=None) -> TensorArray:
-    """`ta` with a buffer that holds every row the loop may write (`dims`: the element's shape tensor)."""
+def _sized_for_loop(ta: TensorArray, limit: int | None, shape, dims=None, grows=False) -> TensorArray:
+    """`ta` with a buffer that holds every row the loop may write (`dims`: the element's shape tensor);
+    `grows`: the buffer of its rows so far, which the loop grows."""
     rows = None
-    if ta.dynamic_size:
+    if ta.dynamic_size and not grows:
         if limit is None:
             raise errors.unimplemented(
                 f"TensorArray '{ta._name}' (dynamic_size=True) in a tf.while_loop without a compile-time "
@@ -113,21 +123,25 @@ def while_loop(loop_fn, cond, body, loop_vars, top: list, make_arg, shape_invari
     flat = list(nest.flatten(top))
     slots = [k for k, v in enumerate(flat) if isinstance(v, TensorArray)]
     limit = None if maximum_iterations is None else _static_int(maximum_iterations)
+    growing = [k for k in slots if flat[k].dynamic_size and limit is None]
     pending = [k for k in slots if flat[k].buffer is None and not flat[k].element_shape.is_fully_defined()]
     shapes = _trial_shapes(body, top, flat, pending, make_arg) if pending else {}
     partial = [k for k in pending if k in shapes and not shapes[k].is_fully_defined()]
     dims = _written_dims(body, top, flat, partial) if partial else {}
     templates = {}
     for k in slots:
-        flat[k] = _sized_for_loop(flat[k], limit, shapes.get(k), dims.get(k))
+        flat[k] = _sized_for_loop(flat[k], limit, shapes.get(k), dims.get(k), k in growing)
         templates[k] = flat[k]
+    sizes = [templates[k].size() for k in growing]
 
-    def arrays(values) -> list:
+    def arrays(values, grown_sizes=()) -> list:
         values = list(nest.flatten(list(values)))
         for k in slots:
             inner = templates[k]._with(values[k])
-            inner._dynamic_size = False   # a loop's arrays cannot grow: their buffers are loop state
+            inner._dynamic_size = k in growing   # other arrays cannot grow: their buffers are loop state
             values[k] = inner
+        for k, size in zip(growing, grown_sizes):
+            values[k]._loop_size = size
         return nest.pack_sequence_as(top, values)
 
     def flows(result) -> list:
@@ -145,6 +159,9 @@ def while_loop(loop_fn, cond, body, loop_vars, top: list, make_arg, shape_invari
                 out[k] = v._materialized(None).buffer
         return nest.pack_sequence_as(top, out)
 
+    if growing:
+        return _growing_loop(loop_fn, cond, body, loop_vars, top, flat, slots, growing, templates, sizes, arrays,
+                             flows, shape_invariants, maximum_iterations, return_same_structure, kwargs)
     if shape_invariants is not None:
         invariants = nest.flatten(shape_invariants) if nest.is_sequence(shape_invariants) else [shape_invariants]
         if len(invariants) == len(flat):
@@ -155,6 +172,11 @@ def while_loop(loop_fn, cond, body, loop_vars, top: list, make_arg, shape_invari
                   nest.pack_sequence_as(top, [flat[k].buffer if k in slots else v for k, v in enumerate(flat)]),
                   shape_invariants=shape_invariants, maximum_iterations=maximum_iterations,
                   return_same_structure=True, **kwargs)
+    return _outputs(out, top, slots, templates, loop_vars, return_same_structure)
+
+
+def _outputs(out, top: list, slots: list, templates: dict, loop_vars, return_same_structure: bool):
+    """The loop's results as the user's structure, arrays again."""
     values = list(nest.flatten(list(out)))
     for k in slots:
         values[k] = templates[k]._with(values[k])
@@ -162,6 +184,38 @@ def while_loop(loop_fn, cond, body, loop_vars, top: list, make_arg, shape_invari
     if len(top) == 1 and (not return_same_structure or top is not loop_vars):
         return outputs[0]
     return outputs
+
+
+def _growing_loop(loop_fn, cond, body, loop_vars, top, flat, slots, growing, templates, sizes, arrays, flows,
+                  shape_invariants, maximum_iterations, return_same_structure, kwargs):
+    """The loop of arrays some of which grow (`growing`: their slots; `sizes`: their sizes now): the loop
+    variables are the user's, the arrays as buffers of any number of rows, then the growing arrays' sizes."""
+    start = [flat[k].buffer if k in slots else convert_to_tensor(v) for k, v in enumerate(flat)]
+    if shape_invariants is None:
+        invariants = [t.shape for t in start]
+    else:
+        invariants = nest.flatten(shape_invariants) if nest.is_sequence(shape_invariants) else [shape_invariants]
+        if len(invariants) != len(flat):
+            raise ValueError(f"shape_invariants has {len(invariants)} shapes for {len(flat)} loop variables")
+        invariants = [start[k].shape if k in slots else inv for k, inv in enumerate(invariants)]
+    for k in growing:
+        invariants[k] = TensorShape([None]).concatenate(start[k].shape[1:])
+
+    def grown_body(values, grown_sizes):
+        result = _single(body(*arrays(values, grown_sizes)), top)
+        out = list(nest.flatten(list(result))) if isinstance(result, (list, tuple)) else []
+        new_sizes = [out[k].size() if k < len(out) and isinstance(out[k], TensorArray) else s
+                     for k, s in zip(growing, grown_sizes)]
+        return [flows(result), new_sizes]
+
+    out = loop_fn(lambda values, grown_sizes: cond(*arrays(values, grown_sizes)), grown_body,
+                  [nest.pack_sequence_as(top, start), sizes],
+                  shape_invariants=[nest.pack_sequence_as(top, invariants), [TensorShape([])] * len(sizes)],
+                  maximum_iterations=maximum_iterations, return_same_structure=True, **kwargs)
+    buffers, _ = out
+    loop = nest.flatten(list(buffers))[growing[0]].op
+    loop.attrs["growing_arrays"] = tuple((k, len(flat) + j, templates[k]._name) for j, k in enumerate(growing))
+    return _outputs(buffers, top, slots, templates, loop_vars, return_same_structure)
 
 
 def cond_branches(fns):

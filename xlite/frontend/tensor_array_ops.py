@@ -13,7 +13,8 @@ loop variable whose value is its buffer (tensor_array_loops.py); an array that
 enters a loop without an element shape gets one from a trial trace of the body,
 as TF-XLA compiles a loop body twice for the same reason. `dynamic_size=True`
 grows the buffer at writes with static indices; in a loop it is sized from a
-compile-time `maximum_iterations`.
+compile-time `maximum_iterations`; in a loop without one its buffer is a loop variable that grows by
+a row at each write, so the Session runs that loop on the host (tensor_array_loops.py).
 
 `clear_after_read=True` (TF1's default) is enforced as TF1's kernels do: reading an element twice (read,
 gather, stack and concat read) raises InvalidArgumentError, at graph construction for indices known then
@@ -80,6 +81,7 @@ class TensorArray:
         self._element_shape = TensorShape(element_shape)
         self._buffer: Tensor | None = None
         self._reads = _Reads(self._name) if self._clear_after_read else None
+        self._loop_size: Tensor | None = None   # inside a loop that grows the array: its size (a loop variable)
         if flow is not None:   # an array rebuilt from its flow (a loop variable, a map_fn result)
             self._set_buffer(convert_to_tensor(flow))
             self._size = None
@@ -205,6 +207,8 @@ class TensorArray:
         index = convert_to_tensor(index, dtype=dtypes.int32, name="index")
         static = _static_int(index)
         self._check_index(static, "write to")
+        if self._loop_size is not None:
+            return self._appended(index, value, shape, name)
         if self._dynamic_size and static is None:
             raise errors.unimplemented(
                 f"TensorArray '{self._name}' (dynamic_size=True) written at an index known only at run time: xlite "
@@ -221,6 +225,31 @@ class TensorArray:
         new = dynamic_update_slice(buf, array_ops.expand_dims(value, 0), starts, name=name or "TensorArrayWrite")
         return ta._with(new, shape)
 
+    def _appended(self, index: Tensor, value: Tensor, shape: TensorShape, name) -> "TensorArray":
+        """A write inside a loop that grows the array: the buffer gains a row (the host loop trims rows past
+        the size after each iteration), so an index up to the rows it had fits; one past them raises."""
+        from xlite.frontend.assert_ops import assert_less_equal
+        buf = self._buffer
+        rows = shape_ops.shape(buf)[0]
+        dims = value.shape.as_list() if value.shape.is_fully_defined() else shape_ops.shape(value)
+        check = assert_less_equal(index, rows, message=(
+            f"TensorArray '{self._name}' (dynamic_size=True) in a tf.while_loop without maximum_iterations: xlite "
+            "grows it by one element a write, so a write may skip no index past its size"))
+        with buf.graph.control_dependencies([check]):
+            grown = join_ops.concat([buf, self._zeros(1, dims)], 0)
+        starts = join_ops.stack([index] + [0] * value.shape.ndims)
+        new = dynamic_update_slice(grown, array_ops.expand_dims(value, 0), starts, name=name or "TensorArrayWrite")
+        ta = self._with(new, shape)
+        ta._loop_size = math_ops.maximum(self._loop_size, index + 1)
+        return ta
+
+    def _whole_in_loop(self, what: str) -> None:
+        if self._loop_size is not None:
+            raise errors.unimplemented(
+                f"TensorArray.{what} of '{self._name}' (dynamic_size=True) inside a tf.while_loop without "
+                "maximum_iterations: xlite grows it one write at a time there; write, read, gather or size it in "
+                "the loop, and stack, concat, unstack or scatter it outside")
+
     def read(self, index, name=None) -> Tensor:
         index = convert_to_tensor(index, dtype=dtypes.int32, name="index")
         static = _static_int(index)
@@ -233,6 +262,7 @@ class TensorArray:
         return self._read_by(out)
 
     def stack(self, name=None) -> Tensor:
+        self._whole_in_loop("stack")
         ta = self._materialized(None)
         self._cleared_after(None)
         out = math_ops.identity(ta._buffer, name=name or "TensorArrayStack")
@@ -257,6 +287,7 @@ class TensorArray:
         return out
 
     def concat(self, name=None) -> Tensor:
+        self._whole_in_loop("concat")
         ta = self._materialized(None)
         self._cleared_after(None)
         if ta._element_shape.ndims == 0:
@@ -269,6 +300,7 @@ class TensorArray:
         return self._read_by(array_ops.reshape(ta._buffer, dims, name=name or "TensorArrayConcat"))
 
     def unstack(self, value, name=None) -> "TensorArray":
+        self._whole_in_loop("unstack")
         value = convert_to_tensor(value, preferred_dtype=self._dtype, name="value")
         self._check_dtype(value, "unstack")
         if value.shape.ndims == 0:
@@ -282,6 +314,7 @@ class TensorArray:
 
     def scatter(self, indices, value, name=None) -> "TensorArray":
         """Rows value[k] written at indices[k] (TF refuses repeated indices; here they add up)."""
+        self._whole_in_loop("scatter")
         value = convert_to_tensor(value, preferred_dtype=self._dtype, name="value")
         self._check_dtype(value, "scatter")
         indices = convert_to_tensor(indices, dtype=dtypes.int32, name="indices")
@@ -325,6 +358,8 @@ class TensorArray:
         return self.unstack(pieces, name=name or "TensorArraySplit")
 
     def size(self, name=None) -> Tensor:
+        if self._loop_size is not None:
+            return math_ops.identity(self._loop_size, name=name or "TensorArraySize")
         rows = self.capacity
         if rows is not None:
             return convert_to_tensor(rows, dtype=dtypes.int32, name=name or "TensorArraySize")

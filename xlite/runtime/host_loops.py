@@ -96,8 +96,16 @@ def iterate(session, loop: Operation, outer: dict) -> list:
     while limit is None or count < limit:
         if not cond_run(session, values)[0]:
             break
-        values = body_run(session, values)
+        values = _trimmed(body_run(session, values), a.get("growing_arrays", ()))
         count += 1
+    return values
+
+
+def _trimmed(values: list, growing: tuple) -> list:
+    """The loop variables with each growing TensorArray's buffer cut to its size (a view): a write in the
+    body appends a row whatever its index (frontend/tensor_array_loops.py)."""
+    for buffer, size, _ in growing:
+        values[buffer] = np.asarray(values[buffer])[:int(values[size])]
     return values
 
 

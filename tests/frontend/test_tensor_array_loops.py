@@ -1,0 +1,119 @@
+"""Dynamic-size TensorArrays written in tf.while_loops without maximum_iterations (the loop runs on the host,
+runtime/host_loops.py): values against TF (one program text, run by xlite here and by TF in a subprocess where
+it is at hand), on the interpreter, cpu and the emulated cuda target, and the gaps that raise."""
+import os
+
+import numpy as np
+import pytest
+
+import xlite as tf
+from tests.io.tf_subprocess import LIVE_TF, run_tf
+
+PROGRAM = """
+n = tf1.placeholder(tf1.int32, [], name="n")
+x = tf1.placeholder(tf1.float32, [3], name="x")
+v = tf1.placeholder(tf1.float32, [None], name="v")
+def scaled(i, ta):
+    return i + 1, ta.write(i, x * tf1.cast(i, tf1.float32))
+_, rows = tf1.while_loop(lambda i, ta: i < n, scaled, [0, tf1.TensorArray(tf1.float32, size=0, dynamic_size=True)])
+first = tf1.TensorArray(tf1.float32, size=1, dynamic_size=True, clear_after_read=False).write(0, x)
+def doubled(i, ta):
+    return i + 1, ta.write(i, ta.read(i - 1) * 2.0)
+_, powers = tf1.while_loop(lambda i, ta: tf1.reduce_sum(ta.read(i - 1)) < 50.0 * tf1.cast(n, tf1.float32),
+                           doubled, [1, first])
+def two(i, a, b):
+    return i + 1, a.write(i, v + tf1.cast(i, tf1.float32)), b.write(i, tf1.reduce_sum(v) * tf1.cast(i, tf1.float32))
+_, a, b = tf1.while_loop(lambda i, a, b: i < n, two,
+                         [0, tf1.TensorArray(tf1.float32, size=0, dynamic_size=True),
+                          tf1.TensorArray(tf1.float32, size=0, dynamic_size=True, element_shape=[])])
+FETCHES = [rows.stack(), rows.size(), powers.stack(), powers.size(), a.concat(), b.gather([0, 2]), a.size()]
+FEEDS = [{n: 3, x: [1.0, 2.0, 3.0], v: [1.0, -1.0]}, {n: 5, x: [0.5, -1.0, 4.0], v: [2.0]}]
+"""
+
+
+@pytest.fixture(autouse=True)
+def fresh_graph():
+    with tf.Graph().as_default():
+        yield
+
+
+def _xlite_results(target) -> list:
+    names = {"tf1": tf}
+    exec(PROGRAM, names)
+    with tf.Session(target=target) as sess:
+        return [sess.run(names["FETCHES"], feed) for feed in names["FEEDS"]]
+
+
+def _expected() -> list:
+    """The program's values written out (TF 2.21 gives these; test_matches_tensorflow checks it live)."""
+    out = []
+    for n, x, v in [(3, [1.0, 2.0, 3.0], [1.0, -1.0]), (5, [0.5, -1.0, 4.0], [2.0])]:
+        x, v = np.array(x, np.float32), np.array(v, np.float32)
+        rows = np.array([x * i for i in range(n)], np.float32)
+        powers = [x]
+        while powers[-1].sum() < 50.0 * n:
+            powers.append(powers[-1] * 2)
+        a = np.concatenate([v + i for i in range(n)])
+        b = np.array([v.sum() * i for i in (0, 2)], np.float32)
+        out.append([rows, n, np.array(powers), len(powers), a, b, n])
+    return out
+
+
+@pytest.mark.parametrize("target", ["interpreter", pytest.param("cpu", marks=pytest.mark.slow)])
+def test_values(target):
+    for got, want in zip(_xlite_results(target), _expected()):
+        for g, w in zip(got, want):
+            assert np.shape(g) == np.shape(w)
+            np.testing.assert_allclose(g, w, rtol=1e-6)
+
+
+@pytest.mark.parametrize("_", [pytest.param(0, marks=LIVE_TF)])
+def test_matches_tensorflow(_, tmp_path):
+    run_tf(PROGRAM + """
+s = tf1.Session()
+for k, feed in enumerate(FEEDS):
+    np.savez(os.path.join(d, f"tf{k}.npz"), *s.run(FETCHES, feed))
+""", tmp_path)
+    for k, got in enumerate(_xlite_results("cpu")):
+        want = np.load(os.path.join(tmp_path, f"tf{k}.npz"))
+        for j, g in enumerate(got):
+            assert np.shape(g) == want[f"arr_{j}"].shape
+            assert np.asarray(g).dtype == want[f"arr_{j}"].dtype
+            np.testing.assert_allclose(g, want[f"arr_{j}"], rtol=1e-6)
+
+
+def _appended(n):
+    """[0, 1, ..., n-1] as float32 rows of one, written into a dynamic-size array in a loop bounded by n."""
+    ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
+    return tf.while_loop(lambda i, ta: i < n, lambda i, ta: (i + 1, ta.write(i, [tf.cast(i, tf.float32)])),
+                         [0, ta])[1]
+
+
+@pytest.mark.slow
+def test_cuda_emulated(emulated):
+    n = tf.placeholder(tf.int32, [])
+    stacked = _appended(n).stack() * 2.0
+    with tf.Session(target="cuda") as sess:
+        assert [sess.run(stacked, {n: k}).ravel().tolist() for k in (0, 2, 3)] == [[], [0.0, 2.0], [0.0, 2.0, 4.0]]
+
+
+def test_gaps_raise():
+    n = tf.placeholder(tf.int32, [])
+    x0 = tf.placeholder(tf.float32, [1])
+    ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True, tensor_array_name="seq")
+    _, out = tf.while_loop(lambda i, ta: i < n, lambda i, ta: (i + 1, ta.write(i, x0 * 2.0)), [0, ta])
+    with pytest.raises(tf.errors.UnimplementedError, match="tf.while_loop 'while'.*TensorArray 'seq'"):
+        tf.gradients(tf.reduce_sum(out.stack()), x0)
+
+    with pytest.raises(tf.errors.UnimplementedError, match="TensorArray.stack of 'TensorArray'.*inside a"):
+        tf.while_loop(lambda i, ta: i < n, lambda i, ta: (i + 1, ta.write(i, ta.stack()[0])), [0, _fresh()])
+
+    _, skipping = tf.while_loop(lambda i, ta: i < n, lambda i, ta: (i + 1, ta.write(2 * i, [1.0])), [0, _fresh()])
+    with tf.Session(target="interpreter") as sess:
+        assert sess.run(skipping.stack(), {n: 1}).tolist() == [[1.0]]
+        with pytest.raises(tf.errors.InvalidArgumentError, match="may skip no index"):
+            sess.run(skipping.stack(), {n: 3})
+
+
+def _fresh():
+    return tf.TensorArray(tf.float32, size=0, dynamic_size=True, element_shape=[1])
