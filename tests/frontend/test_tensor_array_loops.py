@@ -26,8 +26,23 @@ def two(i, a, b):
 _, a, b = tf1.while_loop(lambda i, a, b: i < n, two,
                          [0, tf1.TensorArray(tf1.float32, size=0, dynamic_size=True),
                           tf1.TensorArray(tf1.float32, size=0, dynamic_size=True, element_shape=[])])
-FETCHES = [rows.stack(), rows.size(), powers.stack(), powers.size(), a.concat(), b.gather([0, 2]), a.size()]
-FEEDS = [{n: 3, x: [1.0, 2.0, 3.0], v: [1.0, -1.0]}, {n: 5, x: [0.5, -1.0, 4.0], v: [2.0]}]
+m = tf1.placeholder(tf1.int32, [], name="m")
+def pair(i, ta):
+    return i + 1, ta.write(2 * i, [tf1.cast(i, tf1.float32)]).write(2 * i + 1, [-tf1.cast(i, tf1.float32)])
+_, pairs = tf1.while_loop(lambda i, ta: i < n, pair,
+                          [0, tf1.TensorArray(tf1.float32, size=0, dynamic_size=True, clear_after_read=False)])
+_, sized = tf1.while_loop(lambda i, ta: i < n, lambda i, ta: (i + 1, ta.write(i, tf1.cast(i, tf1.float32) + 1.0)),
+                          [0, tf1.TensorArray(tf1.float32, size=2, dynamic_size=True)])
+_, capped = tf1.while_loop(lambda i, ta: i < n, lambda i, ta: (i + 1, ta.write(i, i * 10)),
+                           (0, tf1.TensorArray(tf1.int32, size=0, dynamic_size=True)), maximum_iterations=m)
+def outer(j, acc):
+    _, inner = tf1.while_loop(lambda i, ta: i < j, lambda i, ta: (i + 1, ta.write(i, tf1.cast(i, tf1.float32))),
+                              [0, tf1.TensorArray(tf1.float32, size=0, dynamic_size=True)])
+    return j + 1, acc + tf1.reduce_sum(inner.stack()) + tf1.cast(inner.size(), tf1.float32)
+_, nested = tf1.while_loop(lambda j, acc: j < n, outer, [0, 0.0])
+FETCHES = [rows.stack(), rows.size(), powers.stack(), powers.size(), a.concat(), b.gather([0, 2]), a.size(),
+           pairs.stack(), pairs.gather([1, 0]), pairs.size(), sized.stack(), capped.stack(), nested]
+FEEDS = [{n: 3, x: [1.0, 2.0, 3.0], v: [1.0, -1.0], m: 2}, {n: 5, x: [0.5, -1.0, 4.0], v: [2.0], m: 9}]
 """
 
 
@@ -47,7 +62,7 @@ def _xlite_results(target) -> list:
 def _expected() -> list:
     """The program's values written out (TF 2.21 gives these; test_matches_tensorflow checks it live)."""
     out = []
-    for n, x, v in [(3, [1.0, 2.0, 3.0], [1.0, -1.0]), (5, [0.5, -1.0, 4.0], [2.0])]:
+    for n, x, v, m in [(3, [1.0, 2.0, 3.0], [1.0, -1.0], 2), (5, [0.5, -1.0, 4.0], [2.0], 9)]:
         x, v = np.array(x, np.float32), np.array(v, np.float32)
         rows = np.array([x * i for i in range(n)], np.float32)
         powers = [x]
@@ -55,7 +70,12 @@ def _expected() -> list:
             powers.append(powers[-1] * 2)
         a = np.concatenate([v + i for i in range(n)])
         b = np.array([v.sum() * i for i in (0, 2)], np.float32)
-        out.append([rows, n, np.array(powers), len(powers), a, b, n])
+        pairs = np.array([[s * i] for i in range(n) for s in (1, -1)], np.float32)
+        sized = np.arange(1, max(n, 2) + 1, dtype=np.float32) * (np.arange(max(n, 2)) < n)
+        capped = np.arange(min(n, m), dtype=np.int32) * 10
+        nested = sum(j * (j - 1) / 2 + j for j in range(n))
+        out.append([rows, n, np.array(powers), len(powers), a, b, n, pairs, pairs[[1, 0]], 2 * n, sized, capped,
+                    nested])
     return out
 
 
