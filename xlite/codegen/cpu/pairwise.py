@@ -18,7 +18,7 @@ from typing import Callable
 from llvmlite import ir
 
 from xlite.codegen.cpu.combine import combine, reduce_identity
-from xlite.codegen.cpu.llvm_types import F64, I1, I64, i64, register_type
+from xlite.codegen.cpu.llvm_types import F64, I1, I32, I64, i64, register_type
 from xlite.codegen.pairwise import SERIAL_BLOCK, block_split, is_pairwise
 from xlite.ir.dtypes import DType
 from xlite.ir.symbolic import guess, is_symbolic
@@ -180,6 +180,8 @@ class LaneSum:
             first = b.add(lo, b.mul(g, i64(self.lanes)))
             with gen.scope(), fc.for_range(self.lanes, "lane") as k:
                 b.store(element(b.add(first, k)), self._lane(k))
+                latch = b.block
+            self._vectorized(latch)
             self._accumulate()
         if length is not None and length % self.lanes == 0:
             return
@@ -195,7 +197,23 @@ class LaneSum:
             with gen.scope(), fc.for_range(count, "lane") as k:
                 fresh = b.icmp_signed(">=", k, seen)
                 b.store(b.select(fresh, element(b.add(start, k)), ir.Constant(self.ty, 0.0)), self._lane(k))
+                latch = b.block
+            self._vectorized(latch)
             self._accumulate()
+
+    def _vectorized(self, latch: ir.Block) -> None:
+        """Asks LLVM to vectorize a staging loop `width` wide, `vectors` times interleaved: a group is then one
+        pass of straight-line vector code and its staged lanes stay in registers (an element that costs
+        much, such as an exp, made LLVM's vectorizer interleave too little of its own accord)."""
+        m = self.fc.builder.module
+        hints = [m.add_metadata([ir.MetaDataString(m, name), ir.Constant(I32, value)])
+                 for name, value in (("llvm.loop.vectorize.width", self.width),
+                                     ("llvm.loop.interleave.count", self.vectors))]
+        # One node for every loop with these hints, so that kernels alike stay alike (llvm_parts.merge_identical).
+        loop = m.add_metadata([ir.MetaDataString(m, "xlite.lanes")] + hints)
+        if loop.operands[0] is not loop:
+            loop.operands = (loop,) + tuple(loop.operands)      # a loop's ID refers to itself (LLVM LangRef)
+        latch.terminator.set_metadata("llvm.loop", loop)
 
     def _accumulate(self) -> None:
         b = self.fc.builder
