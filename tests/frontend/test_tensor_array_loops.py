@@ -1,13 +1,12 @@
 """Dynamic-size TensorArrays written in tf.while_loops without maximum_iterations (the loop runs on the host,
 runtime/host_loops.py): values against TF (one program text, run by xlite here and by TF in a subprocess where
 it is at hand), on the interpreter, cpu and the emulated cuda target, and the gaps that raise."""
-import os
 
 import numpy as np
 import pytest
 
 import xlite as tf
-from tests.io.tf_subprocess import LIVE_TF, run_tf
+from tests.io.tf_subprocess import LIVE_TF, tf_values
 
 PROGRAM = """
 n = tf1.placeholder(tf1.int32, [], name="n")
@@ -52,11 +51,11 @@ def fresh_graph():
         yield
 
 
-def _xlite_results(target) -> list:
+def _xlite_results(target, feeds=2) -> list:
     names = {"tf1": tf}
     exec(PROGRAM, names)
     with tf.Session(target=target) as sess:
-        return [sess.run(names["FETCHES"], feed) for feed in names["FEEDS"]]
+        return [sess.run(names["FETCHES"], feed) for feed in names["FEEDS"][:feeds]]
 
 
 def _expected() -> list:
@@ -79,9 +78,9 @@ def _expected() -> list:
     return out
 
 
-@pytest.mark.parametrize("target", ["interpreter", pytest.param("cpu", marks=pytest.mark.slow)])
-def test_values(target):
-    for got, want in zip(_xlite_results(target), _expected()):
+@pytest.mark.parametrize("target, feeds", [("interpreter", 1), pytest.param("cpu", 2, marks=pytest.mark.slow)])
+def test_values(target, feeds):
+    for got, want in zip(_xlite_results(target, feeds), _expected()):
         for g, w in zip(got, want):
             assert np.shape(g) == np.shape(w)
             np.testing.assert_allclose(g, w, rtol=1e-6)
@@ -89,17 +88,13 @@ def test_values(target):
 
 @pytest.mark.parametrize("_", [pytest.param(0, marks=LIVE_TF)])
 def test_matches_tensorflow(_, tmp_path):
-    run_tf(PROGRAM + """
-s = tf1.Session()
-for k, feed in enumerate(FEEDS):
-    np.savez(os.path.join(d, f"tf{k}.npz"), *s.run(FETCHES, feed))
-""", tmp_path)
-    for k, got in enumerate(_xlite_results("cpu")):
-        want = np.load(os.path.join(tmp_path, f"tf{k}.npz"))
-        for j, g in enumerate(got):
-            assert np.shape(g) == want[f"arr_{j}"].shape
-            assert np.asarray(g).dtype == want[f"arr_{j}"].dtype
-            np.testing.assert_allclose(g, want[f"arr_{j}"], rtol=1e-6)
+    want = tf_values(PROGRAM, tmp_path)
+    got = _xlite_results("cpu")
+    assert len(want) == len(got)
+    for g_feed, w_feed in zip(got, want):
+        for g, w in zip(g_feed, w_feed):
+            assert np.shape(g) == w.shape and np.asarray(g).dtype == w.dtype
+            np.testing.assert_allclose(g, w, rtol=1e-6)
 
 
 def _appended(n):
@@ -115,6 +110,22 @@ def test_cuda_emulated(emulated):
     stacked = _appended(n).stack() * 2.0
     with tf.Session(target="cuda") as sess:
         assert [sess.run(stacked, {n: k}).ravel().tolist() for k in (0, 2, 3)] == [[], [0.0, 2.0], [0.0, 2.0, 4.0]]
+
+
+@pytest.mark.slow
+def test_one_compile_per_signature(monkeypatch):
+    """On cpu the buffer's growing dim is a symbol: more trip counts compile nothing new."""
+    from xlite.runtime import driver
+    compiles = []
+    real = driver.compile
+    monkeypatch.setattr(driver, "compile", lambda *a, **k: compiles.append(1) or real(*a, **k))
+    n = tf.placeholder(tf.int32, [])
+    stacked = _appended(n).stack()
+    with tf.Session(target="cpu") as sess:
+        assert sess.run(stacked, {n: 3}).ravel().tolist() == [0.0, 1.0, 2.0]
+        first = len(compiles)
+        assert [len(sess.run(stacked, {n: k})) for k in (5, 9, 2)] == [5, 9, 2]
+        assert len(compiles) == first
 
 
 def test_gaps_raise():
@@ -133,6 +144,14 @@ def test_gaps_raise():
         assert sess.run(skipping.stack(), {n: 1}).tolist() == [[1.0]]
         with pytest.raises(tf.errors.InvalidArgumentError, match="may skip no index"):
             sess.run(skipping.stack(), {n: 3})
+
+
+def test_in_a_branch_raises_naming_the_array():
+    p = tf.placeholder(tf.bool, [])
+    branched = tf.cond(p, lambda: tf.reduce_sum(_appended(3).stack()), lambda: 0.0)
+    with tf.Session(target="interpreter") as sess:
+        with pytest.raises(tf.errors.UnimplementedError, match="TensorArray 'TensorArray'.*inside a tf.cond branch"):
+            sess.run(branched, {p: True})
 
 
 def _fresh():

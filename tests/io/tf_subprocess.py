@@ -4,6 +4,7 @@ import os
 import subprocess
 import textwrap
 
+import numpy as np
 import pytest
 
 TF_PYTHON = os.environ.get("XLITE_TF_PYTHON", "/tmp/tfvenv/bin/python")
@@ -26,3 +27,18 @@ def run_tf(script: str, directory) -> None:
     if out.returncode != 0 and "No module named 'tensorflow'" in out.stderr:
         pytest.skip("TensorFlow is not importable there")
     assert out.returncode == 0, out.stderr[-3000:]
+
+
+def tf_values(program: str, directory) -> list:
+    """TF's values of a program text defining FETCHES and FEEDS (tf1 its module): one list per feed."""
+    run_tf(program + """
+s = tf1.Session()
+for k, feed in enumerate(FEEDS):
+    np.savez(os.path.join(d, f"tf{k}.npz"), *s.run(FETCHES, feed))
+""", directory)
+    out, k = [], 0
+    while os.path.exists(os.path.join(directory, f"tf{k}.npz")):
+        with np.load(os.path.join(directory, f"tf{k}.npz")) as saved:
+            out.append([saved[f"arr_{j}"] for j in range(len(saved.files))])
+        k += 1
+    return out

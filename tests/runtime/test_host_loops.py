@@ -1,13 +1,12 @@
 """tf.while_loops whose loop variables change shape (xlite/runtime/host_loops.py): values against TF
 (one program text, run by xlite here and by TF in a subprocess where it is at hand), one compile per
 signature, each op once per run, Variables assigned per iteration, and the gaps that raise."""
-import os
 
 import numpy as np
 import pytest
 
 import xlite as tf
-from tests.io.tf_subprocess import LIVE_TF, run_tf
+from tests.io.tf_subprocess import LIVE_TF, tf_values
 from xlite.runtime import driver, host_loops
 
 PROGRAM = """
@@ -79,15 +78,11 @@ def test_cuda_emulated(emulated):
 
 @pytest.mark.parametrize("_", [pytest.param(0, marks=LIVE_TF)])
 def test_matches_tensorflow(_, tmp_path):
-    run_tf(PROGRAM + """
-s = tf1.Session()
-for k, feed in enumerate(FEEDS):
-    np.savez(os.path.join(d, f"tf{k}.npz"), *s.run(FETCHES, feed))
-""", tmp_path)
-    for k, got in enumerate(_xlite_results("cpu")):
-        want = np.load(os.path.join(tmp_path, f"tf{k}.npz"))
-        for j, g in enumerate(got):
-            np.testing.assert_allclose(g, want[f"arr_{j}"], rtol=1e-6)
+    want = tf_values(PROGRAM, tmp_path)
+    assert len(want) == 3
+    for got, w_feed in zip(_xlite_results("cpu"), want):
+        for g, w in zip(got, w_feed):
+            np.testing.assert_allclose(g, w, rtol=1e-6)
 
 
 def test_one_compile_per_signature(monkeypatch):

@@ -373,6 +373,9 @@ def _shapes_vary(ctx, op, t, x, y, differentiating: bool):
     """Raises for loop variable `t` entering as `x` and leaving the body as `y`, of another shape."""
     what = (f"tf.while_loop '{op.name}': loop variable {t.name} enters with shape {list(x.shape.dims)} and has "
             f"shape {list(y.shape.dims)} after one iteration, as its shape_invariants allow")
+    if op.attrs.get("growing_arrays"):     # frontend/tensor_array_loops.py
+        names = ", ".join(f"'{name}'" for _, _, name in op.attrs["growing_arrays"])
+        what += f" (the buffer of TensorArray {names}, dynamic_size=True in a loop without maximum_iterations)"
     if differentiating:
         raise errors.unimplemented(f"the gradient of {what}: xlite runs such a loop on the host, one compiled run "
                                    "of its condition and body per iteration, and does not differentiate it")
