@@ -39,8 +39,16 @@ def outer(j, acc):
                               [0, tf1.TensorArray(tf1.float32, size=0, dynamic_size=True)])
     return j + 1, acc + tf1.reduce_sum(inner.stack()) + tf1.cast(inner.size(), tf1.float32)
 _, nested = tf1.while_loop(lambda j, acc: j < n, outer, [0, 0.0])
+def inner_pairs(j, ta):
+    return j + 1, tf1.while_loop(lambda i, ta: i < 2, lambda i, ta: (i + 1, ta.write(2 * j + i, 10 * j + i)), [0, ta])[1]
+_, grown_inside = tf1.while_loop(lambda j, ta: j < n, inner_pairs,
+                                 [0, tf1.TensorArray(tf1.int32, size=0, dynamic_size=True)])
+def appends(j, ta):
+    return j + 1, tf1.while_loop(lambda i, ta: i < j, lambda i, ta: (i + 1, ta.write(ta.size(), i)), [0, ta])[1]
+_, triangle = tf1.while_loop(lambda j, ta: j < n, appends, [0, tf1.TensorArray(tf1.int32, size=0, dynamic_size=True)])
 FETCHES = [rows.stack(), rows.size(), powers.stack(), powers.size(), a.concat(), b.gather([0, 2]), a.size(),
-           pairs.stack(), pairs.gather([1, 0]), pairs.size(), sized.stack(), capped.stack(), nested]
+           pairs.stack(), pairs.gather([1, 0]), pairs.size(), sized.stack(), capped.stack(), nested,
+           grown_inside.stack(), triangle.stack()]
 FEEDS = [{n: 3, x: [1.0, 2.0, 3.0], v: [1.0, -1.0], m: 2}, {n: 5, x: [0.5, -1.0, 4.0], v: [2.0], m: 9}]
 """
 
@@ -73,8 +81,10 @@ def _expected() -> list:
         sized = np.arange(1, max(n, 2) + 1, dtype=np.float32) * (np.arange(max(n, 2)) < n)
         capped = np.arange(min(n, m), dtype=np.int32) * 10
         nested = sum(j * (j - 1) / 2 + j for j in range(n))
+        grown_inside = np.array([10 * j + i for j in range(n) for i in range(2)], np.int32)
+        triangle = np.array([i for j in range(n) for i in range(j)], np.int32)
         out.append([rows, n, np.array(powers), len(powers), a, b, n, pairs, pairs[[1, 0]], 2 * n, sized, capped,
-                    nested])
+                    nested, grown_inside, triangle])
     return out
 
 

@@ -16,6 +16,8 @@ one more (hidden) loop variable: each write appends a row and writes its index
 (an index up to the rows there are), so the body changes the buffer's shape and
 the Session runs the loop on the host (runtime/host_loops.py), which after each
 iteration cuts the buffer to the size (the While op's "growing_arrays" attr).
+An array that an enclosing loop grows grows in an inner loop too, whatever its
+bound (the inner loop is then a top-level loop of the outer body's runs).
 """
 from __future__ import annotations
 
@@ -85,6 +87,7 @@ def _stand_in(ta: TensorArray) -> TensorArray:
     """A fixed-size copy of `ta` for a trace of the body that only looks at the shapes written into it."""
     copy = ta._with_element(ta.element_shape)
     copy._dynamic_size, copy._size = False, max(ta.capacity or 0, 1)
+    copy._shapes_only = True    # a write past its size (at the array's size, as appends write) is no error
     return copy
 
 
@@ -123,7 +126,7 @@ def while_loop(loop_fn, cond, body, loop_vars, top: list, make_arg, shape_invari
     flat = list(nest.flatten(top))
     slots = [k for k, v in enumerate(flat) if isinstance(v, TensorArray)]
     limit = None if maximum_iterations is None else _static_int(maximum_iterations)
-    growing = [k for k in slots if flat[k].dynamic_size and limit is None]
+    growing = [k for k in slots if flat[k].dynamic_size and (limit is None or flat[k]._loop_size is not None)]
     pending = [k for k in slots if flat[k].buffer is None and not flat[k].element_shape.is_fully_defined()]
     shapes = _trial_shapes(body, top, flat, pending, make_arg) if pending else {}
     partial = [k for k in pending if k in shapes and not shapes[k].is_fully_defined()]
@@ -212,10 +215,16 @@ def _growing_loop(loop_fn, cond, body, loop_vars, top, flat, slots, growing, tem
                   [nest.pack_sequence_as(top, start), sizes],
                   shape_invariants=[nest.pack_sequence_as(top, invariants), [TensorShape([])] * len(sizes)],
                   maximum_iterations=maximum_iterations, return_same_structure=True, **kwargs)
-    buffers, _ = out
+    buffers, grown_sizes = out
     loop = nest.flatten(list(buffers))[growing[0]].op
     loop.attrs["growing_arrays"] = tuple((k, len(flat) + j, templates[k]._name) for j, k in enumerate(growing))
-    return _outputs(buffers, top, slots, templates, loop_vars, return_same_structure)
+    loop.attrs["relaxed"] = tuple(sorted(set(loop.attrs["relaxed"]) | set(growing)))  # (from [None] too: nested)
+    outputs = _outputs(buffers, top, slots, templates, loop_vars, return_same_structure)
+    values = nest.flatten(outputs if isinstance(outputs, (list, tuple)) and len(top) > 1 else [outputs])
+    for k, size in zip(growing, grown_sizes):
+        if values[k]._loop_size is not None:    # an array an enclosing loop grows: its size is now this one's
+            values[k]._loop_size = size
+    return outputs
 
 
 def cond_branches(fns):

@@ -195,7 +195,7 @@ class TensorArray:
         if index < 0:
             raise errors.InvalidArgumentError(None, None, f"Tried to {what} index {index} of TensorArray "
                                                           f"'{self._name}': index must be non-negative")
-        if rows is not None and index >= rows and not self._dynamic_size:
+        if rows is not None and index >= rows and not self._dynamic_size and not getattr(self, "_shapes_only", False):
             raise errors.InvalidArgumentError(
                 None, None, f"Tried to {what} index {index} but array is not resizeable and size is: {rows}")
 
