@@ -32,8 +32,9 @@ from xlite.semantics.world import world
 
 FUSION_BYTES = 64 << 20
 # A ring all-reduce over p processes costs 2 (p - 1) latencies plus 2 (p - 1) / p of its bytes over the
-# bandwidth, so one more bucket pays off only if it moves more than p * latency * bandwidth bytes: ~32 KiB a
-# process for MPI over shared memory here (27 us at 1 GB/s, docs/distributed.md).
+# bandwidth, so one more bucket pays off only if it moves more than p * latency * bandwidth bytes: ~11 KB a
+# process for MPI over shared memory on a quiet host here (9 us at 1.2 GB/s, docs/distributed.md), ~27 KB
+# loaded (27 us at 1 GB/s); a network's 10 us at 3 GB/s is 30 KB.
 BUCKET_BYTES_PER_PROCESS = 32 << 10
 OVERLAP_WORK = 1 << 20      # operations (~0.1 ms on one core) worth starting a bucket's reduction before
 
