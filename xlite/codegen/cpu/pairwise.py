@@ -187,12 +187,15 @@ class LaneSum:
             return
         first = b.add(lo, b.mul(whole, i64(self.lanes)))
         with fc.if_then(b.icmp_signed("<", first, hi)):
-            start = larger(b, lo, b.sub(hi, i64(self.lanes)))
-            count = smaller(b, b.sub(hi, start), i64(self.lanes))
-            with fc.if_then(b.icmp_signed("<", count, i64(self.lanes))):      # a row shorter than the lanes
-                for u in range(self.vectors):
-                    b.store(self.zero, b.bitcast(self._lane(i64(u * self.width)), self.vty.as_pointer()),
-                            align=LANE_BYTES)
+            if length is not None and length >= self.lanes:         # a group of constant length
+                start, count = b.sub(hi, i64(self.lanes)), i64(self.lanes)
+            else:
+                start = larger(b, lo, b.sub(hi, i64(self.lanes)))
+                count = smaller(b, b.sub(hi, start), i64(self.lanes))
+                with fc.if_then(b.icmp_signed("<", count, i64(self.lanes))):      # a row shorter than the lanes
+                    for u in range(self.vectors):
+                        b.store(self.zero, b.bitcast(self._lane(i64(u * self.width)), self.vty.as_pointer()),
+                                align=LANE_BYTES)
             seen = b.sub(first, start)
             with gen.scope(), fc.for_range(count, "lane") as k:
                 fresh = b.icmp_signed(">=", k, seen)
