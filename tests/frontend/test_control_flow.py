@@ -402,13 +402,17 @@ def test_relaxed_shape_invariants():
     assert run(z).tolist() == [1.0] * 16       # (tests/runtime/test_host_loops.py)
 
 
-def test_loop_variable_changing_shape_at_run_time_is_rejected():
+def test_loop_variable_entering_with_unknown_dims_may_change_shape():
+    """As in TF, a static shape [None] is the variable's invariant: a run whose body changes its shape
+    runs on the host (tests/runtime/test_host_loops.py), one that keeps it stays a compiled loop."""
     x = tf.placeholder(tf.float32, [None])
     y = tf.placeholder(tf.float32, [None])
     r = tf.while_loop(lambda a: tf.reduce_sum(a) < 10.0, lambda a: a + y, [x])
-    assert run(r, {x: [1.0], y: [4.0]}).tolist() == [13.0]
-    with pytest.raises(tf.errors.InvalidArgumentError, match="enters the loop with shape"):
-        run(r, {x: [1.0], y: [4.0, 5.0]})
+    assert r.shape.as_list() == [None]
+    with tf.Session() as s:
+        assert s.run(r, {x: [1.0], y: [4.0]}).tolist() == [13.0]
+        assert s.run(r, {x: [1.0], y: [4.0, 5.0]}).tolist() == [5.0, 6.0]
+        assert s.run(r, {x: [2.0, 3.0], y: [1.0]}).tolist() == [5.0, 6.0]
 
 
 # gradients ----------------------------------------------------------------------------------

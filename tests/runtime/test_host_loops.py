@@ -164,3 +164,65 @@ def _growing(j):
     """[0, 1, ..., j-1] as float32, grown one element per iteration."""
     return tf.while_loop(lambda k, v: k < j, lambda k, v: (k + 1, tf.concat([v, [tf.cast(k, tf.float32)]], 0)),
                          [0, tf.zeros([0])], shape_invariants=[tf.TensorShape([]), tf.TensorShape([None])])[1]
+
+
+UNKNOWN_DIMS = """
+x = tf1.placeholder(tf1.float32, [None], name="x")
+y = tf1.placeholder(tf1.float32, [None], name="y")
+summed = tf1.while_loop(lambda a: tf1.reduce_sum(a) < 10.0, lambda a: a + y, [x])
+tiled = tf1.reshape(y, [-1, 1]) * tf1.ones([1, 3])
+_, rows = tf1.while_loop(lambda i, m: i < 3, lambda i, m: (i + 1, tf1.concat([m, m[-1:] + 1.0], 0)), [0, tiled])
+FETCHES = [summed, rows, tf1.reduce_sum(rows, 0)]
+FEEDS = [{x: [1.0], y: [4.0]}, {x: [1.0], y: [4.0, 5.0]}, {x: [2.0, 3.0], y: [1.0]}]
+"""
+
+
+def _unknown_dims_results(target) -> tuple:
+    names = {"tf1": tf}
+    exec(UNKNOWN_DIMS, names)
+    assert names["rows"].shape.as_list() == [None, 3]      # shape inference's, no shape_invariants
+    with tf.Session(target=target) as sess:
+        return [sess.run(names["FETCHES"], feed) for feed in names["FEEDS"]], names
+
+
+@pytest.mark.parametrize("target", ["interpreter", pytest.param("cpu", marks=pytest.mark.slow)])
+def test_loop_variables_entering_with_unknown_dims_change_shape(target):
+    """TF accepts a variable whose static shape has unknown dims changing shape without shape_invariants."""
+    got, names = _unknown_dims_results(target)
+    rows = [np.array([[v] * 3 for v in column]) for column in ([4, 5, 6, 7], [4, 5, 6, 7, 8], [1, 2, 3, 4])]
+    want = [[[13.0], rows[0], rows[0].sum(0)], [[5.0, 6.0], rows[1], rows[1].sum(0)],
+            [[5.0, 6.0], rows[2], rows[2].sum(0)]]
+    for g_feed, w_feed in zip(got, want):
+        for g, w in zip(g_feed, w_feed):
+            assert g.shape == np.shape(w)
+            np.testing.assert_array_equal(g, np.asarray(w, np.float32))
+    assert host_loops.has_loops(tf.get_default_graph())
+    (grad,) = tf.gradients(tf.reduce_sum(names["summed"]), names["x"])
+    with tf.Session(target=target) as sess:
+        with pytest.raises(tf.errors.UnimplementedError, match="the gradient of tf.while_loop 'while'"):
+            sess.run(grad, names["FEEDS"][1])
+
+
+@pytest.mark.parametrize("_", [pytest.param(0, marks=LIVE_TF)])
+def test_unknown_dims_match_tensorflow(_, tmp_path):
+    want = tf_values(UNKNOWN_DIMS, tmp_path)
+    assert len(want) == 3
+    for got, w_feed in zip(_unknown_dims_results("cpu")[0], want):
+        for g, w in zip(got, w_feed):
+            assert g.shape == w.shape
+            np.testing.assert_allclose(g, w, rtol=1e-6)
+
+
+def test_loops_with_unknown_dims_keeping_their_shapes_stay_compiled():
+    """Unknown dims alone send no loop to the host: a loop over a fed batch, dynamic_rnn over one."""
+    x = tf.placeholder(tf.float32, [None, 2])
+    doubled = tf.while_loop(lambda y: tf.reduce_sum(y) < 100.0, lambda y: y * 2.0, [x])
+    seq = tf.placeholder(tf.float32, [None, 3, 2])
+    outputs, _ = tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicRNNCell(2), seq, dtype=tf.float32)
+    (grad,) = tf.gradients(tf.reduce_sum(doubled), x)
+    with tf.Session(target="interpreter") as sess:
+        sess.run(tf.global_variables_initializer())
+        total, g, out = sess.run([tf.reduce_sum(doubled), grad, outputs],
+                                 {x: np.ones((3, 2)), seq: np.zeros((4, 3, 2))})
+    assert total == 192.0 and (g == 32.0).all() and out.shape == (4, 3, 2)
+    assert not host_loops.has_loops(tf.get_default_graph())

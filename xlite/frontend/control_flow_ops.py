@@ -20,7 +20,8 @@ iteration counter, captured values and Variables...); the condition ANDs in
 counter < maximum_iterations. The counter has maximum_iterations' dtype (int32, or int64 for a
 limit that needs it, as in TF), int32 without one. A compiled loop's variables keep their shapes
 from one iteration to the next; shape_invariants may relax the static shapes the loop sees (as in
-TF), and a top-level loop whose body then changes a shape raises LoopShapesVary at its first
+TF), and a top-level loop whose body then changes a shape (one the invariants relax, or one that
+entered with unknown dims, as TF allows) raises LoopShapesVary at its first
 lowering: Session.run then drives it from the host, one compiled run of the condition and of the
 body per iteration (xlite/runtime/host_loops.py says why, and not a bounded buffer); so does a
 top-level loop holding one. Such a loop in a tf.cond branch, and its gradient, raise
@@ -202,8 +203,8 @@ def make_arg(like: Tensor, shape: TensorShape, name: str = "loop_var") -> Tensor
 def _invariant_shapes(flat: list, shape_invariants) -> list:
     """The loop variables' shapes as the loop sees them: the invariants where given, else their own.
 
-    An invariant may relax a shape, but a run whose loop variable then changes shape raises
-    UnimplementedError (lower_loop): xlite's loops keep each variable's run-time shape."""
+    An invariant may relax a shape; a run whose loop variable then changes shape runs on the host
+    (lower_loop raises LoopShapesVary)."""
     if shape_invariants is None:
         return [t.shape for t in flat]
     invariants = nest.flatten(shape_invariants) if nest.is_sequence(shape_invariants) else [shape_invariants]
@@ -220,6 +221,12 @@ def _invariant_shapes(flat: list, shape_invariants) -> list:
             i is None and d is not None for i, d in zip(inv.dims, t.shape.dims)))
         shapes.append(inv if relaxed else t.shape.merge_with(inv))   # TF: the loop sees the invariant
     return shapes
+
+
+def _possibly_varying(flat: list, shapes: list) -> tuple:
+    """The loop variables whose shape may change between iterations, as in TF: those whose invariant
+    relaxes their shape, and those whose static shape (their own or the invariant) has unknown dims."""
+    return tuple(j for j, (t, s) in enumerate(zip(flat, shapes)) if s != t.shape or not s.is_fully_defined())
 
 
 def _check_body_outputs(flat_in: list, flat_out: list, shapes: list) -> None:
@@ -297,7 +304,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                 max_index = len(inputs) - 1
         attrs = {"cond": cond_sub, "body": body_sub, "n_vars": len(flat), "max_index": max_index,
                  "back_prop": bool(back_prop), "output_shapes": tuple(shapes),
-                 "relaxed": tuple(j for j, (t, s) in enumerate(zip(flat, shapes)) if s != t.shape)}
+                 "relaxed": _possibly_varying(flat, shapes)}
         op = make_op("While", inputs, attrs, name=scope, output_shapes=shapes,
                      control_inputs=_union(cond_sub.control_inputs, body_sub.control_inputs))
     outputs = nest.pack_sequence_as(top, op.outputs[:len(flat)])
@@ -369,10 +376,12 @@ class LoopShapesVary(errors.UnimplementedError):
     (xlite/runtime/host_loops.py); `op` is the "While" op."""
 
 
-def _shapes_vary(ctx, op, t, x, y, differentiating: bool):
-    """Raises for loop variable `t` entering as `x` and leaving the body as `y`, of another shape."""
+def _shapes_vary(ctx, op, j: int, x, y, differentiating: bool):
+    """Raises for loop variable `j` entering as `x` and leaving the body as `y`, of another shape."""
+    t = op.inputs[j]
     what = (f"tf.while_loop '{op.name}': loop variable {t.name} enters with shape {list(x.shape.dims)} and has "
-            f"shape {list(y.shape.dims)} after one iteration, as its shape_invariants allow")
+            f"shape {list(y.shape.dims)} after one iteration, as its static shape in the loop, "
+            f"{op.outputs[j].shape}, allows")
     if op.attrs.get("growing_arrays"):     # frontend/tensor_array_loops.py
         names = ", ".join(f"'{name}'" for _, _, name in op.attrs["growing_arrays"])
         what += f" (the buffer of TensorArray {names}, dynamic_size=True in a loop without maximum_iterations)"
@@ -460,7 +469,7 @@ def lower_loop(ctx, op, init, outer, history_rows: int | None = None, history_st
                          {t: outer[t] for t in body_sub.captures})
     for j, (t, x, y) in enumerate(zip(op.inputs, init, new)):
         if x.shape.dims != y.shape.dims and j in a.get("relaxed", ()):
-            _shapes_vary(ctx, op, t, x, y, history_rows is not None or replay is not None)
+            _shapes_vary(ctx, op, j, x, y, history_rows is not None or replay is not None)
         if x.shape.dims != y.shape.dims:
             raise ValueError(f"Input tensor '{t.name}' enters the loop with shape {list(x.shape.dims)}, but "
                              f"has shape {list(y.shape.dims)} after one iteration; xlite compiles loops with "

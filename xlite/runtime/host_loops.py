@@ -1,5 +1,6 @@
 """Session runs of tf.while_loops whose loop variables change shape between iterations, as their
-shape_invariants allow (`x = tf.concat([x, [i]], 0)` with TensorShape([None])).
+shape_invariants allow (`x = tf.concat([x, [i]], 0)` with TensorShape([None])) or, without invariants,
+as their static shapes do when they enter with unknown dims (a placeholder of shape [None]), as in TF.
 
 Why the host drives such a loop: a compiled `while` keeps its state's shapes, and a growing variable's
 size after N iterations is known only once N iterations ran (a fed bound, a data-dependent
