@@ -18,7 +18,7 @@ from xlite.frontend import graph as graph_module
 from xlite.frontend.graph import Graph, Operation, Tensor, get_default_graph
 from xlite.frontend.op_registry import has_ref_input, make_op, registered_op_types
 from xlite.frontend.tensor_shape import TensorShape
-from xlite.io import protos
+from xlite.io import graph_refs, host_functions, protos
 from xlite.io.export_rules import EXPORT_RULES, Emitter
 from xlite.io.import_rules import DROPPABLE, IMPORT_RULES, RENAMED, REWRITES
 from xlite.ir.dtypes import DType
@@ -181,31 +181,45 @@ def graph_def(graph: Graph, add_shapes: bool = False, from_version=None):
     result = pb.graph_pb2.GraphDef()
     result.versions.producer = GRAPH_DEF_VERSION
     gates = update_gates(graph)
+    refs = graph_refs.Writer()
     for op in graph.get_operations():
         inputs = list(op.inputs)
         names = [_node_inputs(t) for t in inputs]
         if op.type in _REDUCTIONS and len(inputs) == 1:   # TF's reductions name their axes; xlite's "all" has none
             names.append(_all_axes(result, op.name, inputs[0], names[0]))
-        if op.type in EXPORT_RULES and _export_by_rule(result, op, names, add_shapes):
+        if op.type in EXPORT_RULES and _export_by_rule(result, op, names, add_shapes, refs):
             continue
         node = result.node.add()
         node.name = op.name
         node.op = op.type
         node.input.extend(names + ["^" + c.name for c in op.control_inputs]
                           + ["^" + r for r in gates.get(op.name, ())])
-        private = _XLITE_ONLY_ATTRS.get(op.type, set())
-        for key, value in op.attrs.items():
-            if key.startswith("_"):
-                continue
-            attr = attr_value(value)
-            if attr is not None:
-                node.attr[("_xlite_attr_" + key) if key in private else key].CopyFrom(attr)
+        _add_attrs(node, op, refs, _XLITE_ONLY_ATTRS.get(op.type, set()))
         _add_type_attrs(node, op, inputs)
         if add_shapes and op.outputs:
             shapes = node.attr["_output_shapes"].list.shape
             for t in op.outputs:
                 shapes.add().CopyFrom(protos.shape_proto(t.shape))
     return result
+
+
+def _add_attrs(node, op: Operation, refs: graph_refs.Writer, private=None) -> None:
+    """`op`'s attrs on `node`: TF's under their names, xlite's own (those in `private`, or starting
+    with "_"; all when `private` is None) as `_xlite_attr_NAME`, references to other ops and
+    sub-graphs through graph_refs, a host function's key through host_functions."""
+    references = {}
+    for key, value in op.attrs.items():
+        if key in ("_key", host_functions.ATTR):    # a random op's stream: rebuilt from its seeds
+            continue
+        attr = attr_value(value)
+        if attr is None:
+            if graph_refs.is_reference(value):
+                references[key] = value
+            continue
+        own = private is None or key in private or key.startswith("_")
+        node.attr[("_xlite_attr_" + key) if own else key].CopyFrom(attr)
+    refs.add(node, op, references)
+    host_functions.write(node, op)
 
 
 def update_gates(graph: Graph) -> dict[str, list[str]]:
@@ -246,7 +260,7 @@ def update_gates(graph: Graph) -> dict[str, list[str]]:
     return gates
 
 
-def _export_by_rule(result, op: Operation, names: list[str], add_shapes: bool) -> bool:
+def _export_by_rule(result, op: Operation, names: list[str], add_shapes: bool, refs: graph_refs.Writer) -> bool:
     """Writes `op` as TF ops (export_rules.py); False (nothing written) when its rule cannot."""
     start = len(result.node)
 
@@ -260,10 +274,7 @@ def _export_by_rule(result, op: Operation, names: list[str], add_shapes: bool) -
             node.input.extend("^" + c.name for c in op.control_inputs)
             node.attr["_xlite_op"].s = op.type.encode()
             node.attr["_xlite_input"].list.s.extend(n.encode() for n in names)
-            for key, value in op.attrs.items():
-                attr = attr_value(value) if not key.startswith("_") else None
-                if attr is not None:
-                    node.attr["_xlite_attr_" + key].CopyFrom(attr)
+            _add_attrs(node, op, refs)
             if add_shapes:
                 node.attr["_output_shapes"].list.shape.add().CopyFrom(protos.shape_proto(op.outputs[0].shape))
         return name
@@ -334,7 +345,7 @@ def _topological(nodes) -> list:
                 continue
             state[node.name] = 1
             stack.append((node, True))
-            for i in node.input:
+            for i in [*node.input, *graph_refs.dependencies(node)]:
                 dep = by_name.get(_split_input(i)[0])
                 if dep is not None and not state.get(dep.name):
                     stack.append((dep, False))
@@ -353,7 +364,8 @@ def _import_attrs(node) -> dict:
             attrs[key] = python_value(value)
     if node.op in ("RandomUniform", "RandomStandardNormal", "TruncatedNormal", "RandomUniformInt"):
         from xlite.frontend.random_ops import _key     # the op's stream, from its seeds as when built
-        attrs["_key"] = _key(attrs.get("seed", 0) or None, attrs.get("seed2", 0) or None)
+        seeds = attrs.get("seed", 0), attrs.get("seed2", 0)
+        attrs["_key"] = _key(*seeds) if any(seeds) else _key(None, None)
     return attrs
 
 
@@ -377,6 +389,8 @@ def _as_written_by_xlite(graph_def):
             for key, value in n.attr.items():
                 if key.startswith("_xlite_attr_"):
                     node.attr[key[len("_xlite_attr_"):]].CopyFrom(value)
+                elif key in graph_refs.KEYS or key == host_functions.TOKEN:
+                    node.attr[key].CopyFrom(value)
     return out
 
 
@@ -414,6 +428,12 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
             scope = graph.unique_name(scope)
         prefix = scope + "/" if scope else ""
         built: dict[str, Operation] = {}
+
+        def tensor(spec: str) -> Tensor:
+            op_name, index, _ = _split_input(spec)
+            key = f"{op_name}:{index}"
+            return graph.as_graph_element(input_map[key]) if key in input_map else built[op_name].outputs[index]
+        refs = graph_refs.Reader(tensor, lambda op_name: built[op_name])
         for node in _topological([n for n in graph_def.node if n.name not in skip]):
             full = prefix + node.name
             if graph.unique_name(full, mark_as_used=False) != full:
@@ -432,19 +452,28 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
                     controls.append(built[op_name])
                 else:
                     inputs.append(built[op_name].outputs[index])
-            attrs = _import_attrs(node)
+            attrs = {**_import_attrs(node), **refs.attrs(node)}
             if node.op in IMPORT_RULES:
                 built[node.name] = _build_by_rule(graph, node.op, full, inputs, attrs, controls)
+                refs.mark(node, built[node.name])
                 continue
+            host_key = host_functions.registered_key(node)
+            if host_key is not None:
+                attrs[host_functions.ATTR] = host_key
+            elif host_functions.is_py_func(node.op):
+                attrs[host_functions.ATTR] = host_functions.missing_py_func(node.op, full, node)
             op_type = RENAMED.get(node.op, node.op)
             if node.op in REWRITES:
                 op_type, attrs = REWRITES[node.op](attrs)
             shapes = None
             if op_type in ("Placeholder", "VariableV2"):
                 shapes = [attrs.get("shape", TensorShape(None))]
+            elif host_functions.is_py_func(op_type):       # its outputs' shapes are a run-time fact
+                shapes = [TensorShape(None)] * len(attrs.get("Tout", ()))
             op = make_op(op_type, inputs, attrs, name=full + "/", graph=graph,
                          control_inputs=controls, output_shapes=shapes)
             graph.unique_name(full)      # marks the name as used, as building it by hand would have
+            refs.mark(node, op)
             built[node.name] = op
     if return_elements is None:
         return None

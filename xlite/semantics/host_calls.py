@@ -39,6 +39,10 @@ def register(fn: Callable, name: str) -> int:
     return key
 
 
+def is_registered(key: int) -> bool:
+    return key in _FUNCTIONS
+
+
 def rename(key: int, name: str) -> None:
     """The op's name once the graph has given it one."""
     _FUNCTIONS[key].name = name
@@ -100,4 +104,4 @@ def raise_pending() -> None:
         raise error
 
 
-__all__ = ["HostFunction", "register", "rename", "invoke", "call_from_native", "keep_error", "clear_pending", "raise_pending"]
+__all__ = ["HostFunction", "register", "is_registered", "rename", "invoke", "call_from_native", "keep_error", "clear_pending", "raise_pending"]
