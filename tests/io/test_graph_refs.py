@@ -112,3 +112,17 @@ def test_py_func_of_another_process_raises_naming_the_op():
         "_xlite_graph_host"].s = b"another-process:1"
     with pytest.raises(tf.errors.InvalidArgumentError, match="callback pyfunc_1 is not found.*'triple'"):
         _run_imported(meta, {"v:0": V})
+
+
+@pytest.mark.parametrize("target", ["interpreter", "cpu"])
+def test_host_ops_of_another_process_are_made_again(target, capsys):
+    meta, _ = _host_graph(lambda a: a * 3)
+    for node in meta.graph_def.node:
+        if "_xlite_graph_host" in node.attr and node.op != "PyFunc":
+            node.attr["_xlite_graph_host"].s = b"another-process:1"
+    np.testing.assert_allclose(_run_imported(meta, {"v:0": V}, target=target), V * 6, rtol=1e-6)
+    assert "v is [" in capsys.readouterr().err
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"assertion failed: \[v too small\] \[-20 -20 -20\]"):
+        _run_imported(meta, {"v:0": np.full(3, -20, np.float32)}, target=target)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="doubled : Tensor had NaN"):
+        _run_imported(meta, {"v:0": np.full(3, np.nan, np.float32)}, target=target)

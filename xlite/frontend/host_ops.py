@@ -219,7 +219,17 @@ def print_v2(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=N
             write(text(values))
             return [np.zeros((), _DUMMY.np)]
         return call
-    return _host_op("PrintV2", make, tensors, {"summarize": summarize}, name or "PrintV2", 0)
+    return _host_op("PrintV2", make, tensors, {"summarize": summarize, "_template": tuple(template),
+                                               "_output_stream": _stream_name(output_stream), "_sep": sep, "_end": end},
+                    name or "PrintV2", 0)
+
+
+def _stream_name(output_stream) -> str | None:
+    """The output stream as a graph written to a file keeps it: "stdout", a file:// path, else None (stderr;
+    a logging function cannot be written)."""
+    if output_stream is sys.stdout or output_stream is sys.__stdout__:
+        return "stdout"
+    return output_stream if isinstance(output_stream, str) else None
 
 
 def _template(items) -> tuple[list, list]:
@@ -348,7 +358,8 @@ def Assert(condition, data, summarize=None, name=None):  # noqa: N802 - TF's nam
                 raise errors.InvalidArgumentError(None, None, failure(values))
             if executing_eagerly():
                 return None
-        return _host_op("Assert", make, [condition] + tensors, {"summarize": limit}, scope, 0)
+        return _host_op("Assert", make, [condition] + tensors, {"summarize": limit, "_template": tuple(template)},
+                        scope, 0)
 
 
 no_gradient("PyFunc", "PyFuncStateless", "PrintV2", "Assert")

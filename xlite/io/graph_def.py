@@ -462,6 +462,12 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
                 attrs[host_functions.ATTR] = host_key
             elif host_functions.is_py_func(node.op):
                 attrs[host_functions.ATTR] = host_functions.missing_py_func(node.op, full, node)
+            elif host_functions.TOKEN in node.attr:
+                with graph.control_dependencies(controls):
+                    built[node.name] = host_functions.rebuild(node.op, inputs, attrs, full + "/")
+                graph.unique_name(full)
+                refs.mark(node, built[node.name])
+                continue
             op_type = RENAMED.get(node.op, node.op)
             if node.op in REWRITES:
                 op_type, attrs = REWRITES[node.op](attrs)

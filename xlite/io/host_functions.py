@@ -53,3 +53,29 @@ def missing_py_func(op_type: str, name: str, node) -> int:
 
 def is_py_func(op_type: str) -> bool:
     return op_type in _PY_FUNCS
+
+
+def rebuild(op_type: str, inputs: list, attrs: dict, name: str) -> Operation | None:
+    """A Print, PrintV2, CheckNumerics or Assert op of another process made again through the frontend
+    under `name` (ending in "/"), its function new in this process; None for other op types."""
+    import sys
+
+    from xlite.frontend import host_ops
+
+    def data(tensors):
+        template = attrs.get("_template") or (None,) * len(tensors)
+        it = iter(tensors)
+        return [next(it) if t is None else t for t in template]
+    if op_type == "CheckNumerics":
+        return host_ops.check_numerics(inputs[0], attrs["message"], name=name).op
+    if op_type == "Print":
+        return host_ops.print_v1(inputs[0], inputs[1:], attrs.get("message"), attrs.get("first_n"),
+                                 attrs.get("summarize"), name=name).op
+    if op_type == "Assert":
+        return host_ops.Assert(inputs[0], data(inputs[1:]), attrs.get("summarize"), name=name)
+    if op_type == "PrintV2":
+        stream = attrs.get("_output_stream")
+        return host_ops.print_v2(*data(inputs), output_stream=sys.stdout if stream == "stdout" else stream,
+                                 summarize=attrs.get("summarize", 3), sep=attrs.get("_sep", " "),
+                                 end=attrs.get("_end", "\n"), name=name)
+    return None
