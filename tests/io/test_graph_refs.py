@@ -28,7 +28,13 @@ def _build_loops():
     scanned = tf.scan(lambda a, r: a + r, v)
     branch = tf.cond(tf.reduce_sum(v) > 0, lambda: scanned * 2.0, lambda: scanned - 1.0)
     dbranch = tf.gradients(tf.reduce_sum(branch * v), v)[0]
-    return {"x:0": X, "v:0": V, "n:0": 3}, [w, dw, out, dx, ta, mapped, scanned, branch, dbranch]
+    _, grown = tf.while_loop(   # shapes that vary (relaxed static shapes), a reduction over all axes in the body
+        lambda i, a: i < 3, lambda i, a: (i + 1, tf.concat([a, a[:1] * tf.reduce_sum(a)], 0)), [0, v],
+        shape_invariants=[tf.TensorShape([]), tf.TensorShape([None])])
+    _, checked = tf.while_loop(lambda i, a: i < 2, lambda i, a: (i + 1, tf.debugging.check_numerics(a * 2.0, "a")),
+                               [0, v])
+    fetches = [w, dw, out, dx, ta, mapped, scanned, branch, dbranch, grown, checked]
+    return {"x:0": X, "v:0": V, "n:0": 3}, fetches
 
 
 def _values(graph, fetches, feeds, target):
@@ -49,7 +55,7 @@ def loops():
     return graph, imported, feeds, [t.name for t in fetches]
 
 
-@pytest.mark.parametrize("target", ["interpreter", "cpu"])
+@pytest.mark.parametrize("target", ["interpreter", pytest.param("cpu", marks=pytest.mark.slow)])
 def test_loops_rnn_tensor_arrays_and_conds_survive_a_meta_graph(loops, target):
     graph, imported, feeds, names = loops
     want = _values(graph, names, feeds, target)
@@ -68,6 +74,7 @@ def test_imported_loop_keeps_its_sub_graphs_and_gradient():
         w2, = tf.import_graph_def(gd, return_elements=[w.name], name="copy")
         loop = g2.get_operation_by_name("copy/while")
         assert loop.attrs["max_index"] is not None
+        assert g2.get_tensor_by_name("copy/while:1").shape.as_list() == [3]
         assert all(op.graph is g2 and op.name.startswith("copy/") for op in loop.attrs["body"].ops)
         dv = tf.gradients(tf.reduce_sum(w2), g2.get_tensor_by_name("copy/v:0"))[0]   # differentiated after import
         with tf.Session(target="interpreter") as sess:

@@ -186,7 +186,10 @@ def graph_def(graph: Graph, add_shapes: bool = False, from_version=None):
         inputs = list(op.inputs)
         names = [_node_inputs(t) for t in inputs]
         if op.type in _REDUCTIONS and len(inputs) == 1:   # TF's reductions name their axes; xlite's "all" has none
+            start = len(result.node)
             names.append(_all_axes(result, op.name, inputs[0], names[0]))
+            for helper in result.node[start:]:        # in the sub-graph of the reduction
+                refs.add(helper, op, {})
         if op.type in EXPORT_RULES and _export_by_rule(result, op, names, add_shapes, refs):
             continue
         node = result.node.add()
@@ -219,6 +222,7 @@ def _add_attrs(node, op: Operation, refs: graph_refs.Writer, private=None) -> No
         own = private is None or key in private or key.startswith("_")
         node.attr[("_xlite_attr_" + key) if own else key].CopyFrom(attr)
     refs.add(node, op, references)
+    graph_refs.write_shapes(node, op)
     host_functions.write(node, op)
 
 
@@ -480,6 +484,7 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
                          control_inputs=controls, output_shapes=shapes)
             graph.unique_name(full)      # marks the name as used, as building it by hand would have
             refs.mark(node, op)
+            graph_refs.relax_shapes(node, op)
             built[node.name] = op
     if return_elements is None:
         return None

@@ -6,7 +6,8 @@ some attrs are None (no `maximum_iterations`). TF ignores NodeDef attrs starting
 node carries these as xlite's own: `_xlite_graph_refs` (JSON: the attr values, with ops by name,
 tensors as "op:index", sub-graphs by number), `_xlite_graph_subgraphs` (JSON: each sub-graph they
 name, transitively through the ones a gradient body adopted from) and `_xlite_graph_owner` (the
-sub-graph that recorded the node). import_graph_def builds a node after every op these name, and
+sub-graph that recorded the node); `_xlite_graph_shapes` keeps the op's static output shapes where
+its maker relaxed them (loop variables with shape invariants, py_func outputs). import_graph_def builds a node after every op these name, and
 rebuilds the SubGraphs and marks, so an imported loop lowers, and differentiates, as the original.
 """
 from __future__ import annotations
@@ -16,9 +17,11 @@ import numbers
 
 from xlite.frontend.graph import Operation, Tensor
 from xlite.frontend.subgraph import SubGraph, owner
+from xlite.io import protos
 
 REFS, SUBGRAPHS, OWNER = "_xlite_graph_refs", "_xlite_graph_subgraphs", "_xlite_graph_owner"
-KEYS = (REFS, SUBGRAPHS, OWNER)
+SHAPES = "_xlite_graph_shapes"
+KEYS = (REFS, SUBGRAPHS, OWNER, SHAPES)
 
 
 def is_reference(value) -> bool:
@@ -84,6 +87,25 @@ class Writer:
         raise TypeError(f"attribute value {value!r} has no GraphDef form")
 
 
+def write_shapes(node, op: Operation) -> None:
+    """Adds `op`'s static output shapes to `node`."""
+    shapes = node.attr[SHAPES].list
+    shapes.SetInParent()
+    for t in op.outputs:
+        shapes.shape.add().CopyFrom(protos.shape_proto(t.shape))
+
+
+def relax_shapes(node, op: Operation) -> None:
+    """Gives `op`'s outputs the written static shapes where those are less specific than the inferred
+    ones, as the original op had them (never more specific: an input_map may have changed the inputs)."""
+    if SHAPES not in node.attr:
+        return
+    for t, written in zip(op.outputs, node.attr[SHAPES].list.shape):
+        shape = t.shape.most_specific_compatible_shape(protos.as_shape(written))
+        if shape != t.shape:
+            t._shape, t._static_value = shape, None
+
+
 def _json(node, key: str):
     return json.loads(node.attr[key].s.decode()) if key in node.attr else None
 
@@ -117,6 +139,7 @@ class Reader:
         self.tensor, self.op = tensor, op
         self.subgraphs: dict[int, SubGraph] = {}
         self.filled: set[int] = set()
+        self.members: dict[int, list[Operation]] = {}     # the ops marked with each sub-graph
 
     def shell(self, number: int) -> SubGraph:
         if number not in self.subgraphs:
@@ -132,7 +155,10 @@ class Reader:
                 continue
             self.filled.add(number)
             sub.name = s["name"]
-            sub.ops = [self.op(n) for n in s["ops"]]
+            listed = [self.op(n) for n in s["ops"]]       # and nodes export added (a reduction's axes)
+            known = {id(o) for o in listed}
+            sub.ops = sorted(listed + [o for o in self.members.get(number, []) if id(o) not in known],
+                             key=lambda o: o._id)
             sub.outputs = [self.tensor(n) for n in s["outputs"]]
             sub.captures = [self.tensor(n) for n in s["captures"]]
             sub.args = [self.tensor(n) for n in s["args"]]
@@ -144,6 +170,7 @@ class Reader:
         """Marks `op` as recorded by its sub-graph, as the original op was."""
         if OWNER in node.attr:
             op._subgraph = self.shell(node.attr[OWNER].i)
+            self.members.setdefault(node.attr[OWNER].i, []).append(op)
 
     def _decode(self, v):
         if v is None:
