@@ -38,3 +38,23 @@ def test_extract_sub_graph_needs_a_list_of_known_nodes():
         tf.graph_util.extract_sub_graph(gd, "b")
     with pytest.raises(AssertionError, match="nope is not in graph"):
         tf.graph_util.extract_sub_graph(gd, ["nope"])
+
+
+def test_freeze_a_dynamic_rnn_keeps_its_loop_body():
+    """The loop's body ops are reached through the While op's sub-graphs, not its inputs."""
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(1)
+        x = tf.placeholder(tf.float32, [2, 3, 2], name="x")
+        out, _ = tf.nn.dynamic_rnn(tf.nn.rnn_cell.GRUCell(3), x, dtype=tf.float32)
+        out = tf.identity(out, name="out")
+        xv = np.random.default_rng(0).standard_normal((2, 3, 2)).astype(np.float32)
+        with tf.Session(target="interpreter") as sess:
+            sess.run(tf.global_variables_initializer())
+            want = sess.run(out, {x: xv})
+            frozen = tf.graph_util.convert_variables_to_constants(sess, graph.as_graph_def(), ["out"])
+    assert not [n.name for n in frozen.node if n.op == "VariableV2"]
+    with tf.Graph().as_default():
+        got, = tf.import_graph_def(frozen, return_elements=["out:0"], name="")
+        with tf.Session(target="interpreter") as sess:
+            np.testing.assert_allclose(sess.run(got, {"x:0": xv}), want, rtol=1e-6)

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import copy
 
-from xlite.io import protos
+from xlite.io import graph_refs, protos
 from xlite.io.graph_def import _split_input
 
 
 def extract_sub_graph(graph_def, dest_nodes):
-    """The GraphDef of the nodes `dest_nodes` reach through data and control inputs, in their order."""
+    """The GraphDef of the nodes `dest_nodes` reach through data and control inputs (and the ops of the
+    loop bodies and branches they run), in their order."""
     if isinstance(dest_nodes, str):
         raise TypeError("dest_nodes must be a list.")
     by_name = {n.name: n for n in graph_def.node}
@@ -26,6 +27,7 @@ def extract_sub_graph(graph_def, dest_nodes):
             continue
         keep.add(name)
         stack.extend(_split_input(i)[0] for i in by_name[name].input)
+        stack.extend(n for n in graph_refs.dependencies(by_name[name]) if n in by_name)   # loop bodies
     out = protos.pb().graph_pb2.GraphDef()
     out.versions.CopyFrom(graph_def.versions)
     out.library.CopyFrom(graph_def.library)
