@@ -143,3 +143,23 @@ def test_loader_and_signature_errors(tmp_path):
         assert not sm.is_valid_signature(sm.build_signature_def({"inputs": string_info}, {"x": float_info},
                                                                 sm.CLASSIFY_METHOD_NAME))
         assert not sm.is_valid_signature(sm.build_signature_def({"x": float_info}, {}, sm.PREDICT_METHOD_NAME))
+
+
+def test_simple_save_then_load_a_dynamic_rnn_with_a_check(tmp_path):
+    """A recurrent model (a while loop reading Variables) with a tf.Assert on its input, saved and loaded."""
+    export = str(tmp_path / "rnn")
+    xv = np.random.default_rng(1).standard_normal((2, 3, 2)).astype(np.float32)
+    with tf.Graph().as_default(), tf.Session(target="interpreter") as sess:
+        x = tf.placeholder(tf.float32, [2, 3, 2], name="x")
+        with tf.control_dependencies([tf.Assert(tf.reduce_all(tf.is_finite(x)), ["x not finite"])]):
+            out, _ = tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(3), tf.identity(x), dtype=tf.float32)
+        sess.run(tf.global_variables_initializer())
+        want = sess.run(out, {x: xv})
+        sm.simple_save(sess, export, {"x": x}, {"out": out})
+    with tf.Graph().as_default(), tf.Session(target="interpreter") as sess:
+        meta = sm.loader.load(sess, [sm.tag_constants.SERVING], export)
+        signature = meta.signature_def["serving_default"]
+        feed, fetch = signature.inputs["x"].name, signature.outputs["out"].name
+        np.testing.assert_allclose(sess.run(fetch, {feed: xv}), want, rtol=1e-6)
+        with pytest.raises(tf.errors.InvalidArgumentError, match="x not finite"):
+            sess.run(fetch, {feed: np.full_like(xv, np.inf)})
