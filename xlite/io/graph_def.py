@@ -63,6 +63,9 @@ _COUNTS = {"AddN": "N", "Pack": "N", "ConcatV2": "N", "ShapeN": "N"}   # attr = 
 _EXTRA_DEFAULTS = {"VariableV2": {"container": "", "shared_name": ""}, "Assign": {"use_locking": True},
                    "AssignAdd": {"use_locking": False}, "AssignSub": {"use_locking": False}}
 _REDUCTIONS = {"Sum", "Mean", "Max", "Min", "Prod", "All", "Any"}
+# xlite's own attrs export leaves out: a random op's stream (rebuilt from its seeds), a host function's key
+# (host_functions writes it), a string host op's output specs (its Python function cannot be written)
+_NOT_WRITTEN = {"_key", host_functions.ATTR, "_output_types", "_output_shapes"}
 
 
 # attribute values ---------------------------------------------------------------------------------
@@ -212,7 +215,7 @@ def _add_attrs(node, op: Operation, refs: graph_refs.Writer, private=None) -> No
     sub-graphs through graph_refs, a host function's key through host_functions."""
     references = {}
     for key, value in op.attrs.items():
-        if key in ("_key", host_functions.ATTR):    # a random op's stream: rebuilt from its seeds
+        if key in _NOT_WRITTEN:
             continue
         attr = attr_value(value)
         if attr is None:

@@ -88,7 +88,10 @@ class Writer:
 
 
 def write_shapes(node, op: Operation) -> None:
-    """Adds `op`'s static output shapes to `node`."""
+    """Adds `op`'s static output shapes to `node` where some are partly unknown (the import infers known
+    ones as they were)."""
+    if all(t.shape.is_fully_defined() for t in op.outputs):
+        return
     shapes = node.attr[SHAPES].list
     shapes.SetInParent()
     for t in op.outputs:
