@@ -133,3 +133,37 @@ def test_host_ops_of_another_process_are_made_again(target, capsys):
         _run_imported(meta, {"v:0": np.full(3, -20, np.float32)}, target=target)
     with pytest.raises(tf.errors.InvalidArgumentError, match="doubled : Tensor had NaN"):
         _run_imported(meta, {"v:0": np.full(3, np.nan, np.float32)}, target=target)
+
+
+_READ_IN_A_NEW_PROCESS = """
+import sys, numpy as np, xlite as tf
+tf.train.import_meta_graph(sys.argv[1])
+with tf.Session() as sess:
+    print("out", sess.run("out:0", {"v:0": np.ones(3, np.float32)}).tolist())
+    for feed, fetch in ((-np.ones(3, np.float32), "out:0"), (np.ones(3, np.float32), "pf:0")):
+        try:
+            sess.run(fetch, {"v:0": feed})
+        except tf.errors.InvalidArgumentError as e:
+            print(type(e).__name__, str(e).splitlines()[0])
+"""
+
+
+@pytest.mark.slow
+def test_a_meta_graph_file_read_by_another_process(tmp_path):
+    """The loop and the checks run there; the py_func, whose function stayed in this process, raises naming it."""
+    import subprocess
+    import sys
+    with tf.Graph().as_default():
+        v = tf.placeholder(tf.float32, [3], name="v")
+        _, w = tf.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, a * 2.0), [0, v])
+        with tf.control_dependencies([tf.Assert(tf.reduce_all(v > 0), ["v must be positive", v])]):
+            tf.identity(w, name="out")
+        tf.py_func(lambda a: a + 1, [v], tf.float32, name="pf")
+        tf.train.export_meta_graph(str(tmp_path / "g.meta"))
+    proc = subprocess.run([sys.executable, "-c", _READ_IN_A_NEW_PROCESS, str(tmp_path / "g.meta")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "out [8.0, 8.0, 8.0]"
+    assert lines[1] == "InvalidArgumentError assertion failed: [v must be positive] [-1 -1 -1]"
+    assert lines[2].startswith("InvalidArgumentError ValueError: callback pyfunc_") and "op 'pf'" in lines[2]
