@@ -167,3 +167,21 @@ def test_a_meta_graph_file_read_by_another_process(tmp_path):
     assert lines[0] == "out [8.0, 8.0, 8.0]"
     assert lines[1] == "InvalidArgumentError assertion failed: [v must be positive] [-1 -1 -1]"
     assert lines[2].startswith("InvalidArgumentError ValueError: callback pyfunc_") and "op 'pf'" in lines[2]
+
+
+def test_second_order_loop_gradient_survives_and_a_loop_without_sub_graphs_raises():
+    graph = tf.Graph()
+    with graph.as_default():
+        v = tf.placeholder(tf.float32, [3], name="v")
+        _, w = tf.while_loop(lambda i, a: i < 2, lambda i, a: (i + 1, a * a), [0, v])
+        dv = tf.gradients(tf.reduce_sum(w), v)[0]
+        d2v = tf.gradients(tf.reduce_sum(dv), v)[0]
+        gd = graph.as_graph_def()
+    with tf.Graph().as_default():
+        got, = tf.import_graph_def(gd, return_elements=[d2v.name], name="")
+        with tf.Session(target="interpreter") as sess:
+            np.testing.assert_allclose(sess.run(got, {"v:0": V}), 12 * V ** 2, rtol=1e-4)
+    loop = next(n for n in gd.node if n.op == "While")
+    del loop.attr["_xlite_graph_refs"]
+    with tf.Graph().as_default(), pytest.raises(tf.errors.UnimplementedError, match="'while' .While. has no sub-graphs"):
+        tf.import_graph_def(gd)

@@ -429,6 +429,7 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
         raise errors.UnimplementedError(None, None, f"import_graph_def: node {node!r} has op type {op_type!r}, "
                                         f"which xlite does not support (unsupported op types: "
                                         f"{sorted({t for _, t in unknown})})")
+    graph_refs.check_written_by_xlite(n for n in graph_def.node if n.name not in skip)
     with graph.as_default(), graph.name_scope(None):
         scope = "import" if name is None else name
         if scope:

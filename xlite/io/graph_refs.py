@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import numbers
 
+from xlite import errors
 from xlite.frontend.graph import Operation, Tensor
 from xlite.frontend.subgraph import SubGraph, owner
 from xlite.io import protos
@@ -22,6 +23,7 @@ from xlite.io import protos
 REFS, SUBGRAPHS, OWNER = "_xlite_graph_refs", "_xlite_graph_subgraphs", "_xlite_graph_owner"
 SHAPES = "_xlite_graph_shapes"
 KEYS = (REFS, SUBGRAPHS, OWNER, SHAPES)
+_CONTROL_FLOW = {"While", "If", "WhileGrad", "WhileGradGrad"}      # op types whose attrs hold sub-graphs
 
 
 def is_reference(value) -> bool:
@@ -85,6 +87,17 @@ class Writer:
         if isinstance(value, (bool, numbers.Number, str)):
             return {"value": value.item() if hasattr(value, "item") else value}
         raise TypeError(f"attribute value {value!r} has no GraphDef form")
+
+
+def check_written_by_xlite(nodes) -> None:
+    """Raises for a control-flow node without its sub-graphs (TF's functional While/If, whose bodies are
+    library functions, or a file of an older xlite)."""
+    for node in nodes:
+        if node.op in _CONTROL_FLOW and REFS not in node.attr:
+            raise errors.UnimplementedError(
+                None, None, f"import_graph_def: node {node.name!r} ({node.op}) has no sub-graphs written by "
+                            f"xlite's export; TF's functional control flow (bodies in a function library) and "
+                            f"Enter/Exit frames are not supported")
 
 
 def write_shapes(node, op: Operation) -> None:
