@@ -185,3 +185,15 @@ def test_second_order_loop_gradient_survives_and_a_loop_without_sub_graphs_raise
     del loop.attr["_xlite_graph_refs"]
     with tf.Graph().as_default(), pytest.raises(tf.errors.UnimplementedError, match="'while' .While. has no sub-graphs"):
         tf.import_graph_def(gd)
+
+
+def test_py_function_round_trip_and_missing_function():
+    with tf.Graph().as_default():
+        v = tf.placeholder(tf.float32, [3], name="v")
+        tf.identity(tf.py_function(lambda a: a * 2, [v], tf.float32, name="pyf"), name="out")
+        meta = tf.train.export_meta_graph()
+    np.testing.assert_allclose(_run_imported(meta, {"v:0": V}, target="interpreter"), V * 2, rtol=1e-6)
+    node = next(n for n in meta.graph_def.node if n.op == "EagerPyFunc")
+    node.attr["_xlite_graph_host"].s = b"another-process:7"
+    with pytest.raises(tf.errors.InvalidArgumentError, match="callback pyfunc_7 is not found.*EagerPyFunc op 'pyf'"):
+        _run_imported(meta, {"v:0": V}, target="interpreter")

@@ -19,7 +19,7 @@ from xlite.semantics import host_calls
 ATTR = "_host_key"
 TOKEN = "_xlite_graph_host"
 _PROCESS = uuid.uuid4().hex
-_PY_FUNCS = ("PyFunc", "PyFuncStateless")
+_PY_FUNCS = ("PyFunc", "PyFuncStateless", "EagerPyFunc")      # (EagerPyFunc: tf.py_function)
 
 
 def write(node, op: Operation) -> None:
@@ -57,7 +57,7 @@ def is_py_func(op_type: str) -> bool:
 
 def rebuild(op_type: str, inputs: list, attrs: dict, name: str) -> Operation | None:
     """A Print, PrintV2, CheckNumerics or Assert op of another process made again through the frontend
-    under `name` (ending in "/"), its function new in this process; None for other op types."""
+    under `name` (ending in "/"), its function new in this process."""
     import sys
 
     from xlite.frontend import host_ops
@@ -78,4 +78,5 @@ def rebuild(op_type: str, inputs: list, attrs: dict, name: str) -> Operation | N
         return host_ops.print_v2(*data(inputs), output_stream=sys.stdout if stream == "stdout" else stream,
                                  summarize=attrs.get("summarize", 3), sep=attrs.get("_sep", " "),
                                  end=attrs.get("_end", "\n"), name=name)
-    return None
+    raise errors.UnimplementedError(None, None, f"import_graph_def: {op_type} op {name[:-1]!r} calls a Python "
+                                                f"function of the process that wrote the graph")
