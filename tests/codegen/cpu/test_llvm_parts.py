@@ -76,6 +76,7 @@ def test_a_training_step_compiled_in_parts_matches_the_interpreter(monkeypatch):
     monkeypatch.setattr(cpu, "num_threads", lambda: 2)
     monkeypatch.setenv("XLITE_CACHE", "0")
     monkeypatch.setenv("XLITE_LLVM_WORKER", "0")
+    monkeypatch.setenv("XLITE_TIERED", "0")          # a tier-up optimizes on one thread, never in parts
     used = []
     optimize = llvm_parts.optimize_in_parts
     monkeypatch.setattr(llvm_parts, "optimize_in_parts", lambda *a: used.append(len(a[0])) or optimize(*a))

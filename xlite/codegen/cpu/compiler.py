@@ -48,7 +48,7 @@ def triple_and_layout() -> tuple[str, str]:
     return llvm.get_process_triple(), str(target_machine().target_data)
 
 
-def compile_to_object(ir_text: str, dump=None, tm=None, speed_level: int = 3) -> bytes:
+def compile_to_object(ir_text: str, dump=None, tm=None, speed_level: int = 3, in_parts: bool = True) -> bytes:
     """Parses, verifies, optimizes at -O3 (loop and SLP vectorization on; -O1 without them, or -O0's
     unoptimized code from the fast code generator, when asked) and emits object code. Identical functions
     are merged first, and at -O2 and up a large module is optimized as parts on several threads
@@ -56,6 +56,7 @@ def compile_to_object(ir_text: str, dump=None, tm=None, speed_level: int = 3) ->
 
     `dump(stage, text, extension)`, when given, receives the LLVM IR, the optimized IR and the assembly.
     `tm` is another target machine to optimize and emit for (xlite.aot: position-independent, a named CPU).
+    `in_parts=False` optimizes on this thread alone (a tier-up, which leaves the other cores to the program).
     Past a process's first compiles this runs in a worker process (llvm_worker.py: llvmlite leaks memory
     on every optimization that only a process's exit returns)."""
     if tm is None and not dump:
@@ -71,7 +72,8 @@ def compile_to_object(ir_text: str, dump=None, tm=None, speed_level: int = 3) ->
         if dump:
             dump("llvm-ir", ir_text, "ll")
         context = llvm.create_context()        # its own: types and constants in the global one are never freed
-        mod = _optimized_in_parts(ir_text, speed_level, context) if own_machine and speed_level >= 2 else None
+        mod = (_optimized_in_parts(ir_text, speed_level, context) if own_machine and in_parts and speed_level >= 2
+               else None)
         if mod is None:
             mod = llvm.parse_assembly(ir_text, context=context)
             mod.verify()

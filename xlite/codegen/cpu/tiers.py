@@ -72,7 +72,7 @@ class TierUp:
         _lower_priority()
         executable = self.executable
         try:
-            obj = compile_to_object(self.ir_text, speed_level=3)
+            obj = compile_to_object(self.ir_text, speed_level=3, in_parts=False)   # one core: the run has the rest
             self.swapped = executable.replace_code(LoadedCode(obj, executable.code_symbols()))
             self.store(obj)
         except Exception as e:      # noqa: BLE001 - the quick code stays: correct, only slower
