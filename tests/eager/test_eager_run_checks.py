@@ -21,3 +21,19 @@ def test_eagerly_and_in_a_tf_function(target):
     np.testing.assert_array_equal(lookup(tf.constant([3])).numpy(), TABLE[[3]] * 2)
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[1\] = -4 is not in \[0, 10\)"):
         lookup(tf.constant([3, -4]))
+
+
+def test_out_of_range_labels_eagerly_and_in_a_tf_function(target):
+    logits = tf.zeros([3, 10])
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"value of 12 .*Label values: 1 12 3"):
+        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.constant([1, 12, 3]), logits=logits)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"value of -2 .*Label values: -2 0 1"):
+        tf.keras.losses.sparse_categorical_crossentropy(tf.constant([-2, 0, 1]), logits, from_logits=True)
+
+    @tf.function
+    def loss(labels):
+        return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+
+    assert loss(tf.constant([1, 2, 3])).numpy() == pytest.approx(np.log(10))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"value of 10 .* \[0, 10\)\.  Label values: 1 10 3"):
+        loss(tf.constant([1, 10, 3]))

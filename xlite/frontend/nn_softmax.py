@@ -4,13 +4,30 @@ The max is subtracted before exponentiating (behind a stop_gradient: the result
 does not depend on it), and cross-entropies use log_softmax directly, never the
 log of a softmax, so large logits neither overflow nor lose the small probabilities.
 Gradients come from the primitives' rules.
+
+A sparse cross-entropy's labels pass through SparseSoftmaxLabelsInRange, whose lowering checks each label once
+(frontend/run_checks.py): TF's CPU kernel's InvalidArgumentError for one outside [0, num_classes), raised after the
+run (at lowering for labels known then); where no check can raise (while and cond bodies, AOT objects) the loss is
+NaN there, as on TF's GPU.
 """
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
+
 from xlite.frontend import array_ops, math_ops, reduction_ops
+from xlite.frontend.array_helpers import op_scope
 from xlite.frontend.convert import convert_to_tensor
+from xlite.frontend.gradients import no_gradient
 from xlite.frontend.graph import Tensor
 from xlite.frontend.nn_activations import relu
+from xlite.frontend.op_registry import lowering, make_op
+from xlite.frontend.run_checks import RunCheck, add_check, first_of, flat_int64, site
+from xlite.ir import dtypes
+from xlite.ir.symbolic import is_symbolic
+
+_LABELS_CHECKED = "SparseSoftmaxLabelsInRange"   # xlite's own: (labels, logits) -> labels, checked
 
 
 def _logits(logits, what: str) -> Tensor:
@@ -84,7 +101,8 @@ def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
 
 
 def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None) -> Tensor:
-    """Integer class labels; a label outside [0, num_classes) gives NaN (as TF on GPU) rather than an error."""
+    """Integer class labels; a label outside [0, num_classes) raises TF's InvalidArgumentError (NaN where no
+    check can raise: see the module's docstring)."""
     if _sentinel is not None:
         raise ValueError("Only call `sparse_softmax_cross_entropy_with_logits` with named arguments.")
     if labels is None or logits is None:
@@ -103,14 +121,60 @@ def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits
         if not labels.shape.is_compatible_with(logits.shape.dims[:-1]):
             raise ValueError("`labels.shape` must equal `logits.shape` except for the last dimension. "
                              f"Received: labels.shape={labels.shape} and logits.shape={logits.shape}")
-    with logits.graph.name_scope(name or "SparseSoftmaxCrossEntropyWithLogits") as scope:
+    graph = None if logits._is_eager else logits.graph       # (a tf.function's captured logits: its own graph)
+    with op_scope(name, "SparseSoftmaxCrossEntropyWithLogits", graph) as scope:
         depth = logits.shape.dims[-1] if rank is not None else None
         if depth is None:   # the number of classes is known only at run time
             depth = math_ops.cast(array_ops.shape(logits)[-1], labels.dtype)
+        labels = make_op(_LABELS_CHECKED, [labels, logits], name="SparseSoftmaxCrossEntropyWithLogits").outputs[0]
         onehot = array_ops.one_hot(labels, depth, dtype=logits.dtype)
         nll = math_ops.negative(reduction_ops.reduce_sum(onehot * log_softmax(logits), -1))
         valid = math_ops.logical_and(math_ops.greater_equal(labels, 0), math_ops.less(labels, depth))
         return math_ops.where(valid, nll, float("nan"), name=scope)
+
+
+@dataclasses.dataclass(frozen=True)
+class LabelCheck(RunCheck):
+    """TF's message for a label out of range; the check's output is [position or -1, value, bound, labels...]."""
+    template: str = ("Received a label value of {value} which is outside the valid range of [0, {bound}).  "
+                     "Label values: {labels}")
+
+    def raise_if_failed(self, found) -> None:
+        found = [int(v) for v in np.asarray(found).reshape(-1)]
+        if found[0] >= 0:
+            raise self.labels_error(found[3:], found[1], found[2])
+
+    def labels_error(self, labels, value: int, bound: int, named: bool = True):
+        template = self.template.replace("{labels}", " ".join(str(int(v)) for v in labels))
+        return dataclasses.replace(self, template=template).error_for(0, value, bound, named)
+
+
+@lowering(_LABELS_CHECKED)
+def _lower_labels_checked(ctx, op, labels, logits):
+    """The labels as they are; known ones outside [0, classes) raise now, fed ones after the run."""
+    bound = logits.shape.dims[-1] if logits.shape.dims else None
+    if ctx.static or bound is None:
+        return labels
+    check = LabelCheck(op.name, site(op), ())
+    known = ctx.constant_value(labels)
+    if known is not None and not is_symbolic(bound):
+        flat = np.asarray(known).reshape(-1)
+        bad = np.flatnonzero((flat < 0) | (flat >= bound))
+        if bad.size:
+            raise check.labels_error(flat, int(flat[bad[0]]), bound, named=False)
+        return labels
+    if getattr(ctx, "run_checks", None) is None:
+        return labels
+    b, i64 = ctx.b, dtypes.int64
+    flat = flat_int64(b, labels)
+    count = flat.shape.dims[0]
+    low = b.compare(flat, b.broadcast_to(b.scalar(0, i64), (count,)), "LT")
+    outside = b.emit("or", (low, b.compare(flat, b.broadcast_to(b.scalar(bound, i64), (count,)), "GE")))
+    add_check(ctx, b.emit("concatenate", (first_of(b, outside, flat, bound), flat), dimension=0), check)
+    return labels
+
+
+no_gradient(_LABELS_CHECKED)
 
 
 def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None) -> Tensor:

@@ -109,3 +109,11 @@ def _broadcast_reduced(e: Emitter) -> bool:
     count = e.helper("count", "RealDiv", counts, T=g.dtype)
     e.final("RealDiv", [spread, count], T=g.dtype)
     return True
+
+
+@rule("SparseSoftmaxLabelsInRange")
+def _labels_in_range(e: Emitter) -> bool:
+    """TF's Identity of the labels (TF's own SparseSoftmaxCrossEntropyWithLogits would check them; the graph
+    TF reads computes NaN for a label out of range, as on TF's GPU)."""
+    e.final("Identity", [e.inputs[0]], T=e.op.inputs[0].dtype)
+    return True
