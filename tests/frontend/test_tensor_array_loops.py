@@ -140,12 +140,6 @@ def test_one_compile_per_signature(monkeypatch):
 
 def test_gaps_raise():
     n = tf.placeholder(tf.int32, [])
-    x0 = tf.placeholder(tf.float32, [1])
-    ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True, tensor_array_name="seq")
-    _, out = tf.while_loop(lambda i, ta: i < n, lambda i, ta: (i + 1, ta.write(i, x0 * 2.0)), [0, ta])
-    with pytest.raises(tf.errors.UnimplementedError, match="tf.while_loop 'while'.*TensorArray 'seq'"):
-        tf.gradients(tf.reduce_sum(out.stack()), x0)
-
     with pytest.raises(tf.errors.UnimplementedError, match="TensorArray.stack of 'TensorArray'.*inside a"):
         tf.while_loop(lambda i, ta: i < n, lambda i, ta: (i + 1, ta.write(i, ta.stack()[0])), [0, _fresh()])
 

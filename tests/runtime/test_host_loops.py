@@ -78,11 +78,16 @@ def test_cuda_emulated(emulated):
 
 @pytest.mark.parametrize("_", [pytest.param(0, marks=LIVE_TF)])
 def test_matches_tensorflow(_, tmp_path):
-    want = tf_values(PROGRAM, tmp_path)
-    assert len(want) == 3
-    for got, w_feed in zip(_xlite_results("cpu"), want):
+    _assert_matches_tensorflow(PROGRAM, _xlite_results("cpu"), tmp_path, rtol=1e-6)
+
+
+def _assert_matches_tensorflow(program: str, results: list, tmp_path, rtol: float):
+    """`results` (one list of fetched values per feed) against TF's run of the same program text."""
+    want = tf_values(program, tmp_path)
+    assert len(want) == len(results)
+    for got, w_feed in zip(results, want):
         for g, w in zip(got, w_feed):
-            np.testing.assert_allclose(g, w, rtol=1e-6)
+            np.testing.assert_allclose(g, w, rtol=rtol)
 
 
 def test_one_compile_per_signature(monkeypatch):
@@ -131,13 +136,14 @@ def test_a_loop_keeping_its_shapes_stays_compiled():
 
 def test_gaps_raise_naming_the_loop():
     x0 = tf.placeholder(tf.float32, [1])
-    _, x = tf.while_loop(lambda k, x: k < 2, lambda k, x: (k + 1, tf.concat([x, x * 2.0], 0)), [0, x0],
+    _, x = tf.while_loop(lambda k, x: k < 2, lambda k, x: (k + 1, tf.concat([x, x * x], 0)), [0, x0],
                          shape_invariants=[tf.TensorShape([]), tf.TensorShape([None])])
     (g,) = tf.gradients(tf.reduce_sum(x), x0)
-    with tf.Session(target="cpu") as sess:
-        assert sess.run(x, {x0: [1.0]}).tolist() == [1.0, 2.0, 2.0, 4.0]
-        with pytest.raises(tf.errors.UnimplementedError, match="the gradient of tf.while_loop 'while'"):
-            sess.run(g, {x0: [1.0]})
+    (h,) = tf.gradients(g, x0)
+    with tf.Session(target="interpreter") as sess:
+        assert sess.run(g, {x0: [1.0]}).tolist() == [9.0]
+        with pytest.raises(tf.errors.UnimplementedError, match="the second derivative of tf.while_loop 'while'"):
+            sess.run(h, {x0: [1.0]})
 
     p = tf.placeholder(tf.bool, [])
     branched = tf.cond(p, lambda: tf.reduce_sum(_growing(3)), lambda: 0.0)
@@ -198,9 +204,8 @@ def test_loop_variables_entering_with_unknown_dims_change_shape(target):
             np.testing.assert_array_equal(g, np.asarray(w, np.float32))
     assert host_loops.has_loops(tf.get_default_graph())
     (grad,) = tf.gradients(tf.reduce_sum(names["summed"]), names["x"])
-    with tf.Session(target=target) as sess:
-        with pytest.raises(tf.errors.UnimplementedError, match="the gradient of tf.while_loop 'while'"):
-            sess.run(grad, names["FEEDS"][1])
+    with tf.Session(target=target) as sess:     # x [1] + y [2] broadcasts once: d/dx is 2
+        assert sess.run(grad, names["FEEDS"][1]).tolist() == [2.0]
 
 
 @pytest.mark.parametrize("_", [pytest.param(0, marks=LIVE_TF)])
@@ -226,3 +231,79 @@ def test_loops_with_unknown_dims_keeping_their_shapes_stay_compiled():
                                  {x: np.ones((3, 2)), seq: np.zeros((4, 3, 2))})
     assert total == 192.0 and (g == 32.0).all() and out.shape == (4, 3, 2)
     assert not host_loops.has_loops(tf.get_default_graph())
+
+
+GRADIENT = """
+n = tf1.placeholder(tf1.int32, [], name="n")
+x0 = tf1.placeholder(tf1.float32, [2], name="x0")
+w = tf1.placeholder(tf1.float32, [], name="w")
+_, x = tf1.while_loop(lambda i, x: i < n, lambda i, x: (i + 1, tf1.concat([x, x[-1:] * w + tf1.sin(x[:1])], 0)),
+                      [0, x0], shape_invariants=[tf1.TensorShape([]), tf1.TensorShape([None])])
+loss = tf1.reduce_sum(x * x)
+FETCHES = [loss] + tf1.gradients(loss, [x0, w])
+FEEDS = [{n: k, x0: [0.5, 1.5], w: 0.7} for k in (0, 1, 3)]
+"""
+
+
+def _gradient_results(target) -> list:
+    names = {"tf1": tf}
+    exec(GRADIENT, names)
+    with tf.Session(target=target) as sess:
+        return [sess.run(names["FETCHES"], feed) for feed in names["FEEDS"]]
+
+
+def _grown_loss(x0, w, n: int) -> float:
+    """GRADIENT's loss in float64 NumPy."""
+    x = np.array(x0, np.float64)
+    for _ in range(n):
+        x = np.concatenate([x, x[-1:] * w + np.sin(x[:1])])
+    return float((x * x).sum())
+
+
+@pytest.mark.parametrize("target", ["interpreter", pytest.param("cpu", marks=pytest.mark.slow)])
+def test_gradient_through_a_growing_loop_equals_finite_differences(target):
+    """The backward loop runs on the host too: one run of the body's VJP per iteration, in reverse."""
+    eps, x0, w = 1e-5, np.array([0.5, 1.5]), 0.7
+    for (loss, gx, gw), n in zip(_gradient_results(target), (0, 1, 3)):
+        want_x = [(_grown_loss(x0 + eps * e, w, n) - _grown_loss(x0 - eps * e, w, n)) / (2 * eps) for e in np.eye(2)]
+        want_w = (_grown_loss(x0, w + eps, n) - _grown_loss(x0, w - eps, n)) / (2 * eps)
+        np.testing.assert_allclose(loss, _grown_loss(x0, w, n), rtol=1e-5)
+        np.testing.assert_allclose(gx, want_x, rtol=1e-4)
+        np.testing.assert_allclose(gw, want_w, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("_", [pytest.param(0, marks=LIVE_TF)])
+def test_gradient_through_a_growing_loop_matches_tensorflow(_, tmp_path):
+    _assert_matches_tensorflow(GRADIENT, _gradient_results("cpu"), tmp_path, rtol=1e-5)
+
+
+def test_gradient_through_a_growing_tensor_array():
+    """A TensorArray(dynamic_size=True) grown by a loop with a fed bound: stack()'s gradient w.r.t. a captured
+    tensor sums over the iterations; the gradient alone (the loop's outputs not fetched) runs the loop too."""
+    n = tf.placeholder(tf.int32, [])
+    w = tf.placeholder(tf.float32, [2])
+    _, ta = tf.while_loop(lambda i, ta: i < n,
+                          lambda i, ta: (i + 1, ta.write(i, w * tf.cast(i + 1, tf.float32) + tf.sin(w))),
+                          [0, tf.TensorArray(tf.float32, size=0, dynamic_size=True)])
+    stacked = ta.stack()
+    (grad,) = tf.gradients(tf.reduce_sum(stacked * stacked), w)
+    w_value = np.array([0.5, -1.5])
+    with tf.Session(target="interpreter") as sess:
+        for k in (0, 1, 3):
+            want = sum(2 * (w_value * (i + 1) + np.sin(w_value)) * (i + 1 + np.cos(w_value)) for i in range(k))
+            np.testing.assert_allclose(sess.run(grad, {n: k, w: w_value}), want + np.zeros(2), rtol=1e-5)
+        assert sess.run(stacked, {n: 2, w: w_value}).shape == (2, 2)
+
+
+def test_gradient_without_the_loops_outputs_and_of_a_nested_loop():
+    """A run fetching only the gradient (grad_ys fed) runs the forward loop for its history; a loop holding
+    one whose shapes change differentiates through it (both run on the host)."""
+    x0, grad_ys, v = tf.placeholder(tf.float32, [1]), tf.placeholder(tf.float32, [None]), tf.placeholder(tf.float32, [])
+    _, x = tf.while_loop(lambda k, x: k < 2, lambda k, x: (k + 1, tf.concat([x, x * 2.0], 0)), [0, x0],
+                         shape_invariants=[tf.TensorShape([]), tf.TensorShape([None])])
+    (gx,) = tf.gradients(x, x0, grad_ys=grad_ys)
+    _, total = tf.while_loop(lambda j, t: j < 4, lambda j, t: (j + 1, t + tf.reduce_sum(_growing(j) * v * v)), [0, 0.0])
+    (gv,) = tf.gradients(total, v)
+    with tf.Session(target="interpreter") as sess:
+        assert sess.run(gx, {x0: [1.0], grad_ys: [1.0, 0.0, 0.0, 10.0]}).tolist() == [41.0]
+        assert sess.run([total, gv], {v: 2.0}) == [16.0, 16.0]      # 4 v^2 and 8 v

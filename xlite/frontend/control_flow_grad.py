@@ -21,7 +21,8 @@ same computation) gives the count N: row r keeps iteration r*S (S =
 ceil((N-1)/(R-1)); R about sqrt of a known bound, see history_plan), and the
 reverse loop replays the up to S-1 iterations from that checkpoint to k
 (drawing the forward's random numbers again). Shapes stay static; nothing is resized at run
-time. Loops whose bodies assign Variables raise UnimplementedError. WhileGrad's own gradient (the
+time. Loops whose bodies assign Variables raise UnimplementedError. A loop whose variables change shape
+runs on the host, and so does its WhileGrad (runtime/host_loops.py iterate_gradient). WhileGrad's own gradient (the
 second derivative) is in while_grad_grad.py (xlite/__init__ imports both).
 """
 from __future__ import annotations
@@ -85,11 +86,6 @@ def _while_grad(op, *out_grads):
     if not a["back_prop"]:
         return [None] * len(op.inputs)
     body = a["body"]
-    if a.get("growing_arrays"):
-        names = ", ".join(f"'{name}'" for _, _, name in a["growing_arrays"])
-        raise errors.unimplemented(f"Gradient of tf.while_loop '{op.name}' (op type While), which grows TensorArray "
-                                   f"{names} (dynamic_size=True, no maximum_iterations): xlite runs such a loop on "
-                                   "the host and does not differentiate it; give the loop maximum_iterations")
     if body.assigns_variables():
         raise errors.unimplemented(f"Gradient of tf.while_loop '{op.name}' (op type While): its body assigns "
                                    "a Variable, which xlite cannot differentiate")

@@ -385,9 +385,9 @@ def _shapes_vary(ctx, op, j: int, x, y, differentiating: bool):
     if op.attrs.get("growing_arrays"):     # frontend/tensor_array_loops.py
         names = ", ".join(f"'{name}'" for _, _, name in op.attrs["growing_arrays"])
         what += f" (the buffer of TensorArray {names}, dynamic_size=True in a loop without maximum_iterations)"
-    if differentiating:
-        raise errors.unimplemented(f"the gradient of {what}: xlite runs such a loop on the host, one compiled run "
-                                   "of its condition and body per iteration, and does not differentiate it")
+    if differentiating and getattr(ctx, "outer", None) is not None:
+        raise errors.unimplemented(f"the gradient of {what}, inside a tf.cond branch or another loop: xlite runs "
+                                   "such a loop on the host, and differentiates it only at the top level of a run")
     if getattr(ctx, "outer", None) is not None:
         raise _NestedShapesVary(None, op, f"{what}, inside a tf.cond branch: xlite runs a loop with varying "
                                           "shapes only at the top level of a run or inside another loop")
@@ -408,10 +408,10 @@ def _inner_shapes_vary(ctx, op, differentiating: bool):
     try:
         yield
     except _NestedShapesVary as e:
-        if differentiating:
-            raise errors.unimplemented(f"the gradient of tf.while_loop '{op.name}', which holds a loop whose "
-                                       f"shapes change ({e.message})") from None
         if getattr(ctx, "outer", None) is not None:
+            if differentiating:
+                raise errors.unimplemented(f"the gradient of tf.while_loop '{op.name}', which holds a loop whose "
+                                           f"shapes change ({e.message})") from None
             raise
         raise LoopShapesVary(None, op, f"tf.while_loop '{op.name}' holds a loop whose shapes change, so it "
                                        f"runs on the host too ({e.message})") from None

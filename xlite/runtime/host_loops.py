@@ -20,12 +20,16 @@ when a bound does. So the Session splits the run at the loop instead:
 The lowering finds such a loop (control_flow_ops.LoopShapesVary at the first run whose body changes a
 shape); the Session then `adopt`s it, and every later run of the graph that needs it runs this way. A
 top-level loop holding such a loop runs this way too (the inner one is then a top-level loop of the
-body's runs). Such a loop in a tf.cond branch, and the gradient of one, raise UnimplementedError naming
-the loop. Each iteration costs two Session.runs on their steady path (tens to hundreds of microseconds,
-mostly the per-size work of a symbolic signature), so this suits loops of up to thousands of iterations.
+body's runs). Its gradient, the loop's "WhileGrad" op, splits a run the same way (`iterate_gradient`): the
+forward loop keeps each iteration's incoming loop variables on the host for the rest of the Session.run
+(the stacks TF keeps), and the backward loop runs the body's vector-Jacobian product once per iteration in
+reverse. Such a loop in a tf.cond branch raises UnimplementedError naming the loop. Each iteration costs
+two Session.runs on their steady path (tens to hundreds of microseconds, mostly the per-size work of a
+symbolic signature), so this suits loops of up to thousands of iterations.
 """
 from __future__ import annotations
 
+import threading
 import weakref
 
 import numpy as np
@@ -43,6 +47,8 @@ _loops: "weakref.WeakKeyDictionary[Graph, set]" = weakref.WeakKeyDictionary()   
 _plans: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # Session -> {run key: _Split | None}
 _KEPT_OPS = ("VariableV2",)     # a Variable stays the Session's (read and assigned live), never a value fed
 
+
+_run_state = threading.local()  # .histories: While op -> its iterations' loop variables, during one Session.run
 
 adopted = False             # whether any loop was adopted (Session.run's one cheap test before has_loops)
 
@@ -66,8 +72,9 @@ def has_loops(graph: Graph) -> bool:
 class _Split:
     """A run of fetches split at its first host-driven loop: what step 1 fetches and what step 3 is fed."""
 
-    def __init__(self, loop: Operation, inputs: list, boundary: list):
-        self.loop = loop
+    def __init__(self, loop: Operation, inputs: list, boundary: list, record: bool = False):
+        self.loop = loop                # a "While" op, or the "WhileGrad" op of one
+        self.record = record            # whether the run differentiates the While too: keep its history
         self.inputs = inputs            # the loop's inputs step 1 computes (all but Variables)
         self.boundary = boundary        # other tensors step 1 computes that step 3 reads
 
@@ -78,28 +85,76 @@ def run(session, fetches, feed_dict, options=None, run_metadata=None):
     split = _split_of(session, fetches, feed_dict or {})
     if split is None:
         return NOT_HERE
-    loop = split.loop
-    computed = list({id(t): t for t in split.inputs + split.boundary}.values())
-    values = dict(zip(computed, session.run(computed + list(loop.control_inputs), feed_dict)))
-    outputs = iterate(session, loop, values)
-    feeds = {**(feed_dict or {}), **{t: values[t] for t in split.boundary}, **dict(zip(loop.outputs, outputs))}
-    return session.run(fetches, feeds, options, run_metadata)
+    outermost = getattr(_run_state, "histories", None) is None
+    if outermost:
+        _run_state.histories = {}
+    try:
+        loop = split.loop
+        computed = list({id(t): t for t in split.inputs + split.boundary}.values())
+        values = dict(zip(computed, session.run(computed + list(loop.control_inputs), feed_dict)))
+        if loop.type == "WhileGrad":
+            outputs = iterate_gradient(session, loop, values)
+        else:
+            outputs = iterate(session, loop, values, _run_state.histories if split.record else None)
+        feeds = {**(feed_dict or {}), **{t: values[t] for t in split.boundary}, **dict(zip(loop.outputs, outputs))}
+        return session.run(fetches, feeds, options, run_metadata)
+    finally:
+        if outermost:
+            _run_state.histories = None
 
 
-def iterate(session, loop: Operation, outer: dict) -> list:
-    """The loop variables after the loop, given `outer`: the values of the loop's inputs."""
+def iterate(session, loop: Operation, outer: dict, histories: dict | None = None) -> list:
+    """The loop variables after the loop, given `outer`: the values of the loop's inputs. With
+    `histories`, histories[loop] gets each iteration's incoming loop variables (for its gradient)."""
     a = loop.attrs
     n, cond, body = a["n_vars"], a["cond"], a["body"]
     values = [_value(t, outer) for t in loop.inputs[:n]]
     limit = None if a["max_index"] is None else int(_value(loop.inputs[a["max_index"]], outer))
     cond_run, body_run = _SubRun(cond, outer), _SubRun(body, outer)
-    count = 0
+    count, history = 0, []
+    if histories is not None:
+        histories[loop] = history
     while limit is None or count < limit:
         if not cond_run(session, values)[0]:
             break
-        values = _trimmed(body_run(session, values), a.get("growing_arrays", ()))
+        new = body_run(session, values)
+        if histories is not None:   # the loop variables in, and each growing buffer's rows before the cut
+            history.append((values, {j: np.shape(new[j])[0] for j, _, _ in a.get("growing_arrays", ())}))
+        values = _trimmed(new, a.get("growing_arrays", ()))
         count += 1
     return values
+
+
+def iterate_gradient(session, grad_op: Operation, outer: dict) -> list:
+    """The "WhileGrad" op's outputs, given `outer`, the values of its inputs: from the last iteration to
+    the first, one run of the body's vector-Jacobian product fed that iteration's loop variables (kept by
+    the forward loop in this Session.run, else by running it again here) and the incoming gradients;
+    the captured tensors' gradients summed over the iterations."""
+    a = grad_op.attrs
+    forward, grad_body = a["forward"], a["grad_body"]
+    m = len(forward.inputs)
+    float_vars, float_caps = a["float_vars"], a["float_captures"]
+    history = (getattr(_run_state, "histories", None) or {}).get(forward)
+    if history is None:             # the forward loop did not run host-driven in this run: run it here
+        history_of = {}
+        iterate(session, forward, {t: outer[t] for t in forward.inputs if t in outer}, history_of)
+        history = history_of[forward]
+    grads = [np.asarray(outer[t]) for t in grad_op.inputs[m:m + len(float_vars)]]
+    sums = [np.zeros(np.shape(_value(forward.inputs[i], outer)), forward.inputs[i].dtype.as_numpy_dtype)
+            for i in float_caps]
+    vjp = _SubRun(grad_body, outer, effects=False)
+    args = list(forward.attrs["body"].args)
+    for values, rows in reversed(history):
+        grads = [_padded(g, rows[j]) if j in rows else g for j, g in zip(float_vars, grads)]
+        outs = vjp(session, grads, extra=dict(zip(args, map(np.asarray, values))))
+        grads, sums = outs[:len(float_vars)], [s + g for s, g in zip(sums, outs[len(float_vars):])]
+    return [np.asarray(g) for g in grads] + sums
+
+
+def _padded(grad, rows: int):
+    """A growing buffer's gradient with zero rows for those the host cut after the body wrote them."""
+    grad = np.asarray(grad)
+    return np.concatenate([grad, np.zeros((rows - grad.shape[0],) + grad.shape[1:], grad.dtype)])
 
 
 def _trimmed(values: list, growing: tuple) -> list:
@@ -114,15 +169,17 @@ class _SubRun:
     """One run of a loop's condition or body: its outputs and its effects (assignments, prints, checks),
     fed the loop variables and the captured values (a captured constant stays one, a Variable stays live)."""
 
-    def __init__(self, sub, outer: dict):
+    def __init__(self, sub, outer: dict, effects: bool = True):
         self.args = list(sub.args)
-        self.fetches = list(sub.outputs) + [op for op in sub.ops if _has_effects(op)]
+        self.fetches = list(sub.outputs) + ([op for op in sub.ops if _has_effects(op)] if effects else [])
         self.n = len(sub.outputs)
         self.captured = {t: np.asarray(outer[t]) for t in sub.captures if t in outer and t.op.type != "Const"}
 
-    def __call__(self, session, values: list) -> list:
+    def __call__(self, session, values: list, extra: dict | None = None) -> list:
         feeds = dict(self.captured)
         feeds.update(zip(self.args, map(np.asarray, values)))  # arrays, as Session.run's steady state takes them
+        if extra:
+            feeds.update(extra)
         return session.run(self.fetches, feeds)[:self.n]
 
 
@@ -158,9 +215,18 @@ def _make_split(graph: Graph, fetches, feed_dict: dict) -> _Split | None:
     fed = {t for t in fed if isinstance(t, Tensor)}
     wanted, targets = mapper.unique_tensors(), list(mapper.target_ops)
     loops = _loops.get(graph, ())
-    loop = next((op for op in needed_ops(wanted, targets, fed) if op in loops), None)
+    needed = needed_ops(wanted, targets, fed)
+    loop = next((op for op in needed if op in loops or _differentiates(op, loops)), None)
     if loop is None:
         return None
+    record = any(_differentiates(op, {loop}) for op in needed)
+    second = next((op for op in needed if op.type == "WhileGradGrad" and _differentiates(op.attrs["grad_op"], loops)),
+                  None)
+    if second is not None:
+        raise errors.UnimplementedError(
+            None, second, f"the second derivative of tf.while_loop '{second.attrs['grad_op'].attrs['forward'].name}', whose "
+                          "loop variables change shape: xlite runs such a loop and its gradient on the host, and "
+                          "does not differentiate that gradient")
     inputs = list({id(t): t for t in loop.inputs if t.op.type not in _KEPT_OPS}.values())
     before = {op._id for op in needed_ops(inputs, list(loop.control_inputs), fed)}
     after_fed = fed | set(loop.outputs)
@@ -178,7 +244,12 @@ def _make_split(graph: Graph, fetches, feed_dict: dict) -> _Split | None:
             None, again[0], f"'{again[0].name}' ({again[0].type}) runs both before tf.while_loop "
                             f"'{loop.name}', whose loop variables change shape, and after it; xlite runs such "
                             "a loop on the host between two runs, and would run this op twice")
-    return _Split(loop, inputs, boundary)
+    return _Split(loop, inputs, boundary, record)
 
 
-__all__ = ["NOT_HERE", "adopt", "has_loops", "run", "iterate"]
+def _differentiates(op: Operation, loops) -> bool:
+    """Whether `op` is the "WhileGrad" op of one of `loops`."""
+    return op.type == "WhileGrad" and op.attrs["forward"] in loops
+
+
+__all__ = ["NOT_HERE", "adopt", "has_loops", "run", "iterate", "iterate_gradient"]
