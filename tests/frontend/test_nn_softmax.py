@@ -72,3 +72,17 @@ def test_cuda_emulator_raises_the_same(emulated):
         np.testing.assert_allclose(s.run(loss, {labels: [1, 2, 3]}), [math.log(10)] * 3, rtol=1e-6)
         with pytest.raises(tf.errors.InvalidArgumentError, match=MESSAGE):
             s.run(loss, {labels: [1, 12, 3]})
+
+
+def test_graph_def_writes_tf_identity_and_reads_back_the_check():
+    graph = tf.Graph()
+    with graph.as_default():
+        labels, logits = tf.placeholder(tf.int32, [None], name="lab"), tf.placeholder(tf.float32, [None, 4], name="x")
+        tf.identity(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits), name="loss")
+    graph_def = graph.as_graph_def()
+    assert {n.op for n in graph_def.node if n.name.endswith("Logits/SparseSoftmaxCrossEntropyWithLogits")} == {"Identity"}
+    with tf.Graph().as_default():
+        tf.import_graph_def(graph_def, name="")
+        with tf.Session(target="interpreter") as s:
+            with pytest.raises(tf.errors.InvalidArgumentError, match=r"value of 7 .* \[0, 4\)\.  Label values: 1 7"):
+                s.run("loss:0", {"lab:0": [1, 7], "x:0": np.zeros((2, 4))})
