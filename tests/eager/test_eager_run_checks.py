@@ -37,3 +37,10 @@ def test_out_of_range_labels_eagerly_and_in_a_tf_function(target):
     assert loss(tf.constant([1, 2, 3])).numpy() == pytest.approx(np.log(10))
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"value of 10 .* \[0, 10\)\.  Label values: 1 10 3"):
         loss(tf.constant([1, 10, 3]))
+
+
+def test_a_first_eager_gather_out_of_range_names_the_index_not_the_axis(target, monkeypatch):
+    from xlite.eager import dispatch
+    monkeypatch.setattr(dispatch, "_value_inputs", {})     # as in a fresh process: nothing learned about GatherV2
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[1\] = 12 is not in \[0, 10\)"):
+        tf.gather(tf.constant(TABLE), tf.constant([1, 12]))

@@ -243,6 +243,8 @@ def _compile(op_type, arrays, tensors, attrs, name, n_outputs, output_shapes, va
             lowered, feeds, outputs = _lower(*spec, values)
         except _RetryWithValues as e:
             first_error = first_error or e.error
+            if values == ladder[-1] and isinstance(e.error, errors.InvalidArgumentError):
+                raise e.error from None     # about a value now known (a gather's index out of range)
             continue
         if values != known:                 # learned: keep only the new value inputs it really needs
             values = known | _fewest(spec, known, values - known)
