@@ -307,3 +307,14 @@ def test_gradient_without_the_loops_outputs_and_of_a_nested_loop():
     with tf.Session(target="interpreter") as sess:
         assert sess.run(gx, {x0: [1.0], grad_ys: [1.0, 0.0, 0.0, 10.0]}).tolist() == [41.0]
         assert sess.run([total, gv], {v: 2.0}) == [16.0, 16.0]      # 4 v^2 and 8 v
+
+
+def test_gradient_reuses_the_bodys_random_draws():
+    """The backward loop runs the body's ops again on the numbers the forward iterations drew."""
+    x0 = tf.placeholder(tf.float32, [1])
+    _, x = tf.while_loop(lambda k, x: k < 3, lambda k, x: (k + 1, tf.concat([x, x[-1:] * tf.random_uniform([1])], 0)),
+                         [0, x0], shape_invariants=[tf.TensorShape([]), tf.TensorShape([None])])
+    (g,) = tf.gradients(tf.reduce_sum(x), x0)
+    with tf.Session(target="interpreter") as sess:
+        grown, grad = sess.run([x, g], {x0: [2.0]})
+    np.testing.assert_allclose(grad, [grown.sum() / 2.0], rtol=1e-6)     # linear in x0

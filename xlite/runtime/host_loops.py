@@ -110,7 +110,8 @@ def iterate(session, loop: Operation, outer: dict, histories: dict | None = None
     n, cond, body = a["n_vars"], a["cond"], a["body"]
     values = [_value(t, outer) for t in loop.inputs[:n]]
     limit = None if a["max_index"] is None else int(_value(loop.inputs[a["max_index"]], outer))
-    cond_run, body_run = _SubRun(cond, outer), _SubRun(body, outer)
+    drawn = _drawn(body) if histories is not None else []
+    cond_run, body_run = _SubRun(cond, outer), _SubRun(body, outer, kept=drawn)
     count, history = 0, []
     if histories is not None:
         histories[loop] = history
@@ -118,8 +119,10 @@ def iterate(session, loop: Operation, outer: dict, histories: dict | None = None
         if not cond_run(session, values)[0]:
             break
         new = body_run(session, values)
-        if histories is not None:   # the loop variables in, and each growing buffer's rows before the cut
-            history.append((values, {j: np.shape(new[j])[0] for j, _, _ in a.get("growing_arrays", ())}))
+        new, draws = new[:n], new[n:]
+        if histories is not None:   # the loop variables in, each growing buffer's rows before the cut, the draws
+            history.append((values, {j: np.shape(new[j])[0] for j, _, _ in a.get("growing_arrays", ())},
+                            dict(zip(drawn, draws))))
         values = _trimmed(new, a.get("growing_arrays", ()))
         count += 1
     return values
@@ -144,11 +147,17 @@ def iterate_gradient(session, grad_op: Operation, outer: dict) -> list:
             for i in float_caps]
     vjp = _SubRun(grad_body, outer, effects=False)
     args = list(forward.attrs["body"].args)
-    for values, rows in reversed(history):
+    for values, rows, draws in reversed(history):   # the body's ops run again, on the numbers they drew
         grads = [_padded(g, rows[j]) if j in rows else g for j, g in zip(float_vars, grads)]
-        outs = vjp(session, grads, extra=dict(zip(args, map(np.asarray, values))))
+        outs = vjp(session, grads, extra={**draws, **dict(zip(args, map(np.asarray, values)))})
         grads, sums = outs[:len(float_vars)], [s + g for s, g in zip(sums, outs[len(float_vars):])]
     return [np.asarray(g) for g in grads] + sums
+
+
+def _drawn(body) -> list:
+    """The outputs of the body's stateful ops (random draws): kept for the gradient's run of the body."""
+    return [t for op in body.ops if op.outputs and is_stateful(op.type) and op.type not in _KEPT_OPS
+            for t in op.outputs if t.dtype.is_floating or t.dtype.is_integer]
 
 
 def _padded(grad, rows: int):
@@ -169,10 +178,11 @@ class _SubRun:
     """One run of a loop's condition or body: its outputs and its effects (assignments, prints, checks),
     fed the loop variables and the captured values (a captured constant stays one, a Variable stays live)."""
 
-    def __init__(self, sub, outer: dict, effects: bool = True):
+    def __init__(self, sub, outer: dict, effects: bool = True, kept: list = ()):
         self.args = list(sub.args)
-        self.fetches = list(sub.outputs) + ([op for op in sub.ops if _has_effects(op)] if effects else [])
-        self.n = len(sub.outputs)
+        effect_ops = [op for op in sub.ops if _has_effects(op)] if effects else []
+        self.fetches = list(sub.outputs) + list(kept) + effect_ops
+        self.n = len(sub.outputs) + len(kept)       # what a call gives: the outputs, then the `kept` tensors
         self.captured = {t: np.asarray(outer[t]) for t in sub.captures if t in outer and t.op.type != "Const"}
 
     def __call__(self, session, values: list, extra: dict | None = None) -> list:
