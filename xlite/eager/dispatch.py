@@ -138,16 +138,19 @@ def execute(op_type: str, inputs, attrs, name, n_outputs, output_shapes) -> reco
             _kernels.move_to_end(key)
         except KeyError:                # another thread's compile evicted it meanwhile: it is still usable
             pass
-    if kernel.single is not None:                       # one result of the inputs alone: call it here
-        t = _new_tensor(EagerTensor)
-        try:
-            t._value = kernel._call(arrays)[0]
-        except MemoryError as e:
-            raise errors.ResourceExhaustedError(None, None, f"OOM when allocating tensor: {e}") from None
-        t.dtype, t._shape_cache = kernel.single, None
-        outputs = [t]
-    else:
-        outputs = kernel(arrays, variable)
+    try:
+        if kernel.single is not None:                       # one result of the inputs alone: call it here
+            t = _new_tensor(EagerTensor)
+            try:
+                t._value = kernel._call(arrays)[0]
+            except MemoryError as e:
+                raise errors.ResourceExhaustedError(None, None, f"OOM when allocating tensor: {e}") from None
+            t.dtype, t._shape_cache = kernel.single, None
+            outputs = [t]
+        else:
+            outputs = kernel(arrays, variable)
+    except errors.InvalidArgumentError as e:      # a run-time check (frontend/run_checks.py), as TF's eager op says it
+        raise type(e)(None, None, f"{e.message.split(_NODE_SUFFIX)[0]} [Op:{op_type}] name: {name or ''}") from None
     op = recording.EagerOp(op_type, name or op_type, tensors, outputs, attrs)
     if recording.active:
         recording.record(op)
@@ -155,6 +158,7 @@ def execute(op_type: str, inputs, attrs, name, n_outputs, output_shapes) -> reco
 
 
 _MADE_ON_HOST = frozenset({"TrimToCount"})
+_NODE_SUFFIX = "\n\t [[node "       # a graph error's node; the kernel's was made by its first call
 
 
 def _made_on_host(op_type: str, arrays: list, tensors: list, attrs: dict, name) -> recording.EagerOp:
