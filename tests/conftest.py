@@ -5,6 +5,10 @@
   interpreter gives the same results on the module as lowered and on the module
   after the whole cpu pipeline (checked on each executable's first run, with the
   test's own arguments). Set XLITE_CHECK_PIPELINE=0 to skip this.
+- XLITE_TIERED=0: a signature compiles straight at its final level. Tests run each signature a few
+  times, so a tier-up would be a second compile that never pays (~25% more suite time); the two tiers
+  are bit-identical (tests/codegen/cpu/test_cpu_determinism.py) and tiering itself is tested in
+  tests/codegen/cpu/test_tiers.py, which turns it back on.
 """
 import os
 
@@ -12,6 +16,7 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("XLITE_VERIFY", "1")
+os.environ.setdefault("XLITE_TIERED", "0")
 
 
 def _same(a, b) -> bool:
