@@ -143,15 +143,45 @@ def iterate_gradient(session, grad_op: Operation, outer: dict) -> list:
         iterate(session, forward, {t: outer[t] for t in forward.inputs if t in outer}, history_of)
         history = history_of[forward]
     grads = [np.asarray(outer[t]) for t in grad_op.inputs[m:m + len(float_vars)]]
-    sums = [np.zeros(np.shape(_value(forward.inputs[i], outer)), forward.inputs[i].dtype.as_numpy_dtype)
-            for i in float_caps]
+    sums = None
     vjp = _SubRun(grad_body, outer, effects=False)
     args = list(forward.attrs["body"].args)
     for values, rows, draws in reversed(history):   # the body's ops run again, on the numbers they drew
         grads = [_padded(g, rows[j]) if j in rows else g for j, g in zip(float_vars, grads)]
         outs = vjp(session, grads, extra={**draws, **dict(zip(args, map(np.asarray, values)))})
-        grads, sums = outs[:len(float_vars)], [s + g for s, g in zip(sums, outs[len(float_vars):])]
-    return [np.asarray(g) for g in grads] + sums
+        grads, captured = outs[:len(float_vars)], outs[len(float_vars):]
+        sums = captured if sums is None else _accumulate(session, sums, captured)
+    if sums is None:                # no iteration: the captured tensors' gradients are zeros
+        sums = [np.zeros(np.shape(_value(forward.inputs[i], outer)), forward.inputs[i].dtype.as_numpy_dtype)
+                for i in float_caps]
+    return [np.asarray(g) for g in grads] + list(sums)
+
+
+_accumulators: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # Session -> {dtypes and ranks: adder}
+
+
+def _accumulate(session, sums: list, grads: list) -> list:
+    """sums + grads, elementwise, by a compiled run on the session's target in a graph of its own (the
+    user's graph is left alone; dims are None, so one compile per dtypes and ranks), never in NumPy."""
+    if not grads:
+        return []
+    grads = [np.asarray(g) for g in grads]
+    key = tuple((g.dtype.str, g.ndim) for g in grads)
+    adders = _accumulators.setdefault(session, {})
+    if key not in adders:
+        from xlite.frontend.math_ops import add
+        from xlite.frontend.variables import placeholder
+        from xlite.runtime.session import Session      # it imports this module
+        graph = Graph()
+        with graph.as_default():
+            pairs = [(placeholder(dtypes.as_dtype(g.dtype), [None] * g.ndim),
+                      placeholder(dtypes.as_dtype(g.dtype), [None] * g.ndim)) for g in grads]
+            adders[key] = (Session(target=session.target, graph=graph), pairs, [add(a, b) for a, b in pairs])
+    adder, pairs, outs = adders[key]
+    feeds = {}
+    for (a, b), total, g in zip(pairs, sums, grads):
+        feeds[a], feeds[b] = np.asarray(total), g
+    return adder.run(outs, feeds)
 
 
 def _drawn(body) -> list:
