@@ -52,10 +52,10 @@ def test_a_tiered_signature_runs_quick_code_then_swaps_its_o3_code_in(tier_every
 def test_a_failed_tier_up_keeps_the_quick_code_and_caches_nothing(tier_everything, monkeypatch):
     real = compiler.compile_to_object
 
-    def no_o3(text, dump=None, tm=None, speed_level=3, in_parts=True):
+    def no_o3(text, dump=None, tm=None, speed_level=3, in_parts=True, merged=False):
         if speed_level == 3:
             raise RuntimeError("LLVM failed")
-        return real(text, dump=dump, tm=tm, speed_level=speed_level, in_parts=in_parts)
+        return real(text, dump=dump, tm=tm, speed_level=speed_level, in_parts=in_parts, merged=merged)
 
     monkeypatch.setattr(compiler, "compile_to_object", no_o3)
     exe = driver.compile(_lowered(), "cpu")

@@ -187,7 +187,10 @@ def compile_cpu(compiled: CompiledModule, traced: bool = False, dump: TextDump |
         text, plan = emit_llvm_ir(compiled, traced)
         _llvm_loaded()
         quick = dump is None and not traced and tiers.tiered(module, text, level)
-        obj = compile_to_object(text, dump=dump, speed_level=tiers.QUICK_LEVEL if quick else level)
+        if quick:               # merged once, here, for both tiers (the tier-up does no Python work: tiers.py)
+            from xlite.codegen.cpu.llvm_parts import merge_identical
+            text = merge_identical(text)
+        obj = compile_to_object(text, dump=dump, speed_level=tiers.QUICK_LEVEL if quick else level, merged=quick)
         if not quick:
             cache.store(key, plan_to_dict(plan), obj)
     _llvm_loaded()

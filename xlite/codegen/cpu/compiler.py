@@ -48,7 +48,8 @@ def triple_and_layout() -> tuple[str, str]:
     return llvm.get_process_triple(), str(target_machine().target_data)
 
 
-def compile_to_object(ir_text: str, dump=None, tm=None, speed_level: int = 3, in_parts: bool = True) -> bytes:
+def compile_to_object(ir_text: str, dump=None, tm=None, speed_level: int = 3, in_parts: bool = True,
+                      merged: bool = False) -> bytes:
     """Parses, verifies, optimizes at -O3 (loop and SLP vectorization on; -O1 without them, or -O0's
     unoptimized code from the fast code generator, when asked) and emits object code. Identical functions
     are merged first, and at -O2 and up a large module is optimized as parts on several threads
@@ -56,7 +57,8 @@ def compile_to_object(ir_text: str, dump=None, tm=None, speed_level: int = 3, in
 
     `dump(stage, text, extension)`, when given, receives the LLVM IR, the optimized IR and the assembly.
     `tm` is another target machine to optimize and emit for (xlite.aot: position-independent, a named CPU).
-    `in_parts=False` optimizes on this thread alone (a tier-up, which leaves the other cores to the program).
+    `in_parts=False` optimizes on this thread alone (a tier-up, which leaves the other cores to the program);
+    `merged=True` says the caller already merged identical functions (llvm_parts.merge_identical).
     Past a process's first compiles this runs in a worker process (llvm_worker.py: llvmlite leaks memory
     on every optimization that only a process's exit returns)."""
     if tm is None and not dump:
@@ -67,7 +69,7 @@ def compile_to_object(ir_text: str, dump=None, tm=None, speed_level: int = 3, in
     from xlite.codegen.cpu.llvm_parts import merge_identical, pipeline_options
     own_machine = tm is None
     tm = tm or target_machine(0 if speed_level == 0 else 3)
-    ir_text = merge_identical(ir_text)
+    ir_text = ir_text if merged else merge_identical(ir_text)
     with _lock:
         if dump:
             dump("llvm-ir", ir_text, "ll")

@@ -72,7 +72,9 @@ class TierUp:
         _lower_priority()
         executable = self.executable
         try:
-            obj = compile_to_object(self.ir_text, speed_level=3, in_parts=False)   # one core: the run has the rest
+            # one core (the run has the rest), and no Python work of its own: merged by compile_cpu, as a Python
+            # pass here would hold the GIL from the run's thread for up to a switch interval (5 ms)
+            obj = compile_to_object(self.ir_text, speed_level=3, in_parts=False, merged=True)
             self.swapped = executable.replace_code(LoadedCode(obj, executable.code_symbols()))
             self.store(obj)
         except Exception as e:      # noqa: BLE001 - the quick code stays: correct, only slower
