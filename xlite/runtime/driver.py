@@ -114,36 +114,36 @@ def _calls_host(module: Module | CompiledModule) -> bool:
 
 def _raising_host_errors(executable):
     """Its `call` raises the error a Python host call kept during the native run (semantics/host_calls.py)."""
-    if getattr(executable, "_host_errors_raised", False):
-        return executable
-    call = executable.call
-
-    def call_raising(args, stop=None):
-        host_calls.clear_pending()
-        results = call(args, stop)
-        host_calls.raise_pending()
-        return results
-    executable.call = call_raising
-    executable._host_errors_raised = True
-    return executable
+    def wrap(call):
+        def call_raising(args, stop=None):
+            host_calls.clear_pending()
+            results = call(args, stop)
+            host_calls.raise_pending()
+            return results
+        return call_raising
+    return _wrapped_once(executable, "_host_errors_raised", wrap)
 
 
 def _raising_check_errors(executable, checks: list):
     """Its `call` raises TF's error for an index a run-time check of the run found out of range
     (xlite/frontend/run_checks.py: each check is one more output, [position or -1, value, bound])."""
-    if getattr(executable, "_check_errors_raised", False):
-        return executable
-    call = executable.call
+    def wrap(call):
+        def call_checking(args, stop=None):
+            results = call(args, stop)
+            for number, check in checks:
+                found = results[number]
+                if found[0] >= 0:
+                    check.raise_if_failed(found)
+            return results
+        return call_checking
+    return _wrapped_once(executable, "_check_errors_raised", wrap)
 
-    def call_checking(args, stop=None):
-        results = call(args, stop)
-        for number, check in checks:
-            found = results[number]
-            if found[0] >= 0:
-                check.raise_if_failed(found)
-        return results
-    executable.call = call_checking
-    executable._check_errors_raised = True
+
+def _wrapped_once(executable, marker: str, wrap):
+    """The executable with `call` replaced by wrap(call), once: a cached executable comes back here again."""
+    if not getattr(executable, marker, False):
+        executable.call = wrap(executable.call)
+        setattr(executable, marker, True)
     return executable
 
 
