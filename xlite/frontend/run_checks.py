@@ -78,23 +78,16 @@ def check_tuples_in_range(ctx, op, indices, param_dims: tuple) -> None:
     if not k or getattr(ctx, "run_checks", None) is None:
         return
     b, i64 = ctx.b, dtypes.int64
-    count = 1
-    for d in batch:
-        count = count * d
+    count = _element_count(batch)
     rows = b.convert(b.reshape(indices, (count, k)), i64)
     columns = [b.reshape(_slice(b, rows, (0, j), (count, j + 1)), (count,)) for j in range(k)]
     bad = None
     for column, d in zip(columns, lead):
-        outside = b.emit("or", (b.compare(column, b.broadcast_to(b.scalar(0, i64), (count,)), "LT"),
-                                b.compare(column, b.broadcast_to(b.scalar(d, i64), (count,)), "GE")))
+        outside = _outside(b, column, d)
         bad = outside if bad is None else b.emit("or", (bad, outside))
     found = first_of(b, bad, columns[0], 0)           # [position, first component, 0]
     position = b.reshape(_slice(b, found, (0,), (1,)), ())
-    ramp = b.iota(i64, (count,), 0)
-    at = b.compare(ramp, b.broadcast_to(position, (count,)), "EQ")
-    zero = b.broadcast_to(b.scalar(0, i64), (count,))
-    parts = [b.reshape(position, (1,))] + [b.reshape(b.reduce(b.emit("select", (at, c, zero)), "sum", (0,)), (1,))
-                                           for c in columns]
+    parts = [b.reshape(position, (1,))] + [b.reshape(_value_at(b, c, position), (1,)) for c in columns]
     add_check(ctx, b.emit("concatenate", tuple(parts), dimension=0), check)
 
 
@@ -141,28 +134,43 @@ def first_of(b, bad, values, bound):
     first = b.reduce(b.emit("select", (bad, ramp, b.broadcast_to(b.scalar(none, i64), (count,)))), "min", (0,))
     found = b.compare(first, b.scalar(none, i64), "LT")
     position = b.emit("select", (found, first, b.scalar(-1, i64)))
-    at = b.compare(ramp, b.broadcast_to(position, (count,)), "EQ")       # (no gather: indices may be empty)
-    value = b.reduce(b.emit("select", (at, values, b.broadcast_to(b.scalar(0, i64), (count,)))), "sum", (0,))
     limit = b.scalar(bound, i64)
-    return b.emit("concatenate", tuple(b.reshape(v, (1,)) for v in (position, value, limit)), dimension=0)
+    return b.emit("concatenate", tuple(b.reshape(v, (1,)) for v in (position, _value_at(b, values, position), limit)),
+                  dimension=0)
+
+
+def _value_at(b, values, position):
+    """values[position] of a 1-D int64 vector, 0 where position is -1 (no gather: values may be empty)."""
+    i64 = dtypes.int64
+    count = values.shape.dims[0]
+    at = b.compare(b.iota(i64, (count,), 0), b.broadcast_to(position, (count,)), "EQ")
+    return b.reduce(b.emit("select", (at, values, b.broadcast_to(b.scalar(0, i64), (count,)))), "sum", (0,))
+
+
+def _element_count(dims):
+    count = 1
+    for d in dims:              # (symbolic dims multiply too)
+        count = count * d
+    return count
+
+
+def _outside(b, flat, bound):
+    """bool: each element of the 1-D int64 `flat` outside [0, bound)."""
+    i64 = dtypes.int64
+    count = flat.shape.dims[0]
+    return b.emit("or", (b.compare(flat, b.broadcast_to(b.scalar(0, i64), (count,)), "LT"),
+                         b.compare(flat, b.broadcast_to(b.scalar(bound, i64), (count,)), "GE")))
 
 
 def flat_int64(b, x):
     """x as a 1-D int64 vector."""
-    count = 1
-    for d in x.shape.dims:
-        count = count * d
-    return b.convert(b.reshape(x, (count,)), dtypes.int64)
+    return b.convert(b.reshape(x, (_element_count(x.shape.dims),)), dtypes.int64)
 
 
 def _first_bad(b, indices, bound):
     """int64 [flat position of the first index outside [0, bound) or -1, its value, bound]."""
-    i64 = dtypes.int64
     flat = flat_int64(b, indices)
-    count = flat.shape.dims[0]
-    low = b.compare(flat, b.broadcast_to(b.scalar(0, i64), (count,)), "LT")
-    high = b.compare(flat, b.broadcast_to(b.scalar(bound, i64), (count,)), "GE")
-    return first_of(b, b.emit("or", (low, high)), flat, bound)
+    return first_of(b, _outside(b, flat, bound), flat, bound)
 
 
 def equal_grid(b, a, c):
