@@ -15,7 +15,7 @@ import sys
 
 from xlite.codegen.cpu import cache
 from xlite.codegen.cpu.executable import CpuExecutable
-from xlite.codegen.cpu.plan import ENTRY_NAME, OBJECT_ENTRY_NAME, plan_from_dict, plan_to_dict
+from xlite.codegen.cpu.plan import entry_symbols, plan_from_dict, plan_to_dict
 from xlite.ir.compiled import CompiledModule, TextDump
 from xlite.ir.module import Module
 
@@ -194,8 +194,7 @@ def compile_cpu(compiled: CompiledModule, traced: bool = False, dump: TextDump |
         if not quick:
             cache.store(key, plan_to_dict(plan), obj)
     _llvm_loaded()
-    symbols = [ENTRY_NAME] + ([OBJECT_ENTRY_NAME] if plan.object_entry else [])
-    executable = CpuExecutable(module, plan, LoadedCode(obj, symbols))
+    executable = CpuExecutable(module, plan, LoadedCode(obj, entry_symbols(plan.object_entry)))
     executable.compiled = compiled
     if quick:                   # the -O3 code compiles behind it (tiers.py)
         tiers.start(executable, text, key, lambda final: cache.store(key, plan_to_dict(plan), final))

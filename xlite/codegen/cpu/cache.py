@@ -260,13 +260,13 @@ def lookup(key: str):
     """(plan dict, object bytes), or None on a miss or a damaged entry (which is removed): one whose
     object is not a well-formed object defining the plan's entry points counts as damaged."""
     from xlite.codegen.cpu.elf_loader import MalformedObject, check_object, supported_host
-    from xlite.codegen.cpu.plan import ENTRY_NAME, OBJECT_ENTRY_NAME
+    from xlite.codegen.cpu.plan import entry_symbols
     entry = lookup_entry(key)
     if entry is None:
         return None
     if supported_host():
         try:
-            check_object(entry.obj, [ENTRY_NAME] + ([OBJECT_ENTRY_NAME] if entry.plan.get("object_entry") else []))
+            check_object(entry.obj, entry_symbols(bool(entry.plan.get("object_entry"))))
         except MalformedObject:
             drop(key)
             return None

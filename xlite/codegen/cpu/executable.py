@@ -42,7 +42,7 @@ import numpy as np
 
 from xlite.cancellation import NEVER, RunFlag, raise_stopped
 from xlite.arguments import as_arguments
-from xlite.codegen.cpu.plan import ENTRY_NAME, OBJECT_ENTRY_NAME, TEMP_SYMBOL, EntryPlan
+from xlite.codegen.cpu.plan import TEMP_SYMBOL, EntryPlan, entry_symbols
 from xlite.ir import dtypes
 from xlite.ir.module import Module
 from xlite.ir.symbolic import check_consistent, evaluate, has_symbolic
@@ -131,7 +131,7 @@ class CpuExecutable:
 
     def code_symbols(self) -> list:
         """The symbols its object code must define (what the loader looks up)."""
-        return [ENTRY_NAME] + ([OBJECT_ENTRY_NAME] if self.plan.object_entry else [])
+        return entry_symbols(self.plan.object_entry)
 
     def replace_code(self, code) -> bool:
         """Runs `code` (object code of the same LLVM IR: same plan, same arena) from the next call on: a

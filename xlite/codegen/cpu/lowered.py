@@ -20,7 +20,7 @@ from typing import Callable
 
 from xlite.codegen.cpu import cache
 from xlite.codegen.cpu.executable import CpuExecutable
-from xlite.codegen.cpu.plan import ENTRY_NAME, OBJECT_ENTRY_NAME, plan_from_dict, plan_to_dict
+from xlite.codegen.cpu.plan import entry_symbols, plan_from_dict, plan_to_dict
 from xlite.ir.compiled import CompiledModule
 from xlite.ir.symbolic import nominal
 from xlite.ir.module import Module
@@ -51,7 +51,7 @@ def cached_executable(key: str, module: Module, optimize: Optimize) -> CpuExecut
     from xlite.codegen.cpu.elf_loader import MalformedObject, load_code
     try:                 # an entry whose plan or object is not well formed is dropped, never run
         plan = plan_from_dict(entry.plan)
-        code = load_code(entry.obj, [ENTRY_NAME] + ([OBJECT_ENTRY_NAME] if plan.object_entry else []))
+        code = load_code(entry.obj, entry_symbols(plan.object_entry))
     except (MalformedObject, KeyError, TypeError, ValueError):
         cache.drop(key)
         return None

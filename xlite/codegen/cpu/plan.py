@@ -20,6 +20,11 @@ INTERRUPTED_SYMBOL = "xlite_interrupted"     # int32 cancellation.INTERRUPTED, w
 TEMP_SYMBOL = "_temp"       # a symbolic signature's temp region offset: a run-time size (symbolic_sizes.py)
 
 
+def entry_symbols(object_entry: bool) -> list[str]:
+    """The symbols a signature's object code defines and its loader looks up."""
+    return [ENTRY_NAME] + ([OBJECT_ENTRY_NAME] if object_entry else [])
+
+
 def stop_symbols() -> dict[str, int]:
     """The addresses cancellable code needs from this process (see computation.py)."""
     from xlite.cancellation import INTERRUPTED
