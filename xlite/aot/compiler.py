@@ -218,7 +218,8 @@ def emit_object(compiled: CompiledModule, sig: Signature, dump: TextDump | None 
 
     from xlite.aot.entry import emit_exports, emit_signature_symbol
     from xlite.aot.gemm import GEMM_STACK_BYTES, define_blas_symbols
-    from xlite.codegen.cpu import ENTRY_NAME, OBJECT_ENTRY_NAME, EntryEmitter
+    from xlite.codegen.cpu import EntryEmitter
+    from xlite.codegen.cpu.plan import ENTRY_NAME, OBJECT_ENTRY_NAME
     from xlite.codegen.cpu.blas import blas_provider
     from xlite.codegen.cpu.compiler import compile_to_object
     from xlite.codegen.cpu.function import CodegenModule
