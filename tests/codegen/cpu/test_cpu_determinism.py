@@ -11,7 +11,7 @@ from cpu_check import module_from
 from xlite.codegen.cpu import emit_llvm_ir
 from xlite.codegen.cpu.compiler import LoadedCode, compile_to_object
 from xlite.codegen.cpu.executable import CpuExecutable
-from xlite.codegen.cpu.plan import ENTRY_NAME, OBJECT_ENTRY_NAME
+from xlite.codegen.cpu.plan import entry_symbols
 from xlite.frontend.lower import lower_run
 from xlite.ir.symbolic import SymInt
 from xlite.runtime.driver import optimize
@@ -25,7 +25,7 @@ LENGTHS = (0, 1, 7, 10, 48, 63, 65, 1000, 1025, 3001)   # serial, 8, 16 x 3 and 
 def results_at(compiled, levels, args) -> dict:
     """{level: outputs} of one module's LLVM IR compiled at each level."""
     text, plan = emit_llvm_ir(compiled)
-    symbols = [ENTRY_NAME] + ([OBJECT_ENTRY_NAME] if plan.object_entry else [])
+    symbols = entry_symbols(plan.object_entry)
     out = {}
     for level in levels:
         exe = CpuExecutable(compiled.module, plan, LoadedCode(compile_to_object(text, speed_level=level), symbols))
