@@ -15,7 +15,9 @@ fusion threshold), in buckets as Horovod and PyTorch's DistributedDataParallel m
 needs substantial work (OVERLAP_WORK operations) that the bucket's do not, once it holds bucket_bytes(). Split
 into start and done (async_collectives.py), the first buckets are then reduced while the backward pass
 computes the later ones. The loop fusion that follows computes each concatenation in one kernel and folds
-each slice into its users. Every process runs the same pass on the same Module, so all make the same calls.
+each slice into its users. A gradient of bucket_bytes() or more is reduced on its own, in the buffer its
+producer wrote: its call's latency is small beside copying it into a fusion buffer. Every process runs the same
+pass on the same Module, so all make the same calls.
 """
 from __future__ import annotations
 
@@ -84,6 +86,7 @@ class AllReduceCombiner(Pass):
         done: list[list[Instruction]] = []
         bucket_bytes = self.bucket_bytes if self.bucket_bytes is not None else default_bucket_bytes()
         for members in candidates.values():
+            members = [m for m in members if m.shape.byte_size < bucket_bytes]     # big ones: no copy
             ready = {m: sum(work[a] for a in ancestors[m.operands[0]]) for m in members}
             group, nbytes, needs = [], 0, frozenset()
             for inst in sorted(members, key=lambda m: (ready[m], position[m])):

@@ -12,6 +12,7 @@ from xlite.ir.buffers import BufferAssignment
 from xlite.ir.module import Module
 from xlite.passes.algebraic_simplifier import AlgebraicSimplifier
 from xlite.passes.all_reduce_combiner import AllReduceCombiner
+from xlite.passes.all_reduce_mean import AllReduceMeanToSum
 from xlite.passes.async_collectives import AsyncCollectives
 from xlite.passes.buffer_assignment import BufferAssignmentPass, BufferPlanner, NaiveBufferAssignment
 from xlite.passes.constant_folding import ConstantFolding
@@ -31,10 +32,10 @@ def simplification_pipeline() -> FixedPoint:
 
 
 def cpu_passes() -> list[Pass]:
-    """Simplification, tensor fusion of all-reduces and their split into start/done pairs, then layout
-    assignment, fusion, row fusion, scheduling and buffer assignment."""
-    return [simplification_pipeline(), AllReduceCombiner(), AsyncCollectives(), LayoutAssignment(), Fusion(),
-            RowFusion(), Scheduling(), BufferAssignmentPass()]
+    """Simplification, all-reduce means as sums and divides, tensor fusion of all-reduces and their split into
+    start/done pairs, then layout assignment, fusion, row fusion, scheduling and buffer assignment."""
+    return [simplification_pipeline(), AllReduceMeanToSum(), AllReduceCombiner(), AsyncCollectives(),
+            LayoutAssignment(), Fusion(), RowFusion(), Scheduling(), BufferAssignmentPass()]
 
 
 def cpu_pipeline() -> PassPipeline:
