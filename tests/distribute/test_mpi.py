@@ -55,3 +55,17 @@ def test_keras_optimizer_wrapped_keeps_its_class_name_and_config():
     opt = hvd.DistributedOptimizer(tf.keras.optimizers.SGD(0.5))
     assert type(opt).__name__ == "SGD" and isinstance(opt, tf.keras.optimizers.SGD)
     assert opt.get_config() == tf.keras.optimizers.SGD(0.5).get_config()
+
+
+def test_compression_none_passes_gradients_as_they_are_and_fp16_says_it_is_unsupported():
+    with tf.Graph().as_default(), tf.Session() as sess:
+        x = tf.constant([1.0, -2.0])
+        np.testing.assert_array_equal(sess.run(hvd.allreduce(x, compression=hvd.Compression.none)), [1, -2])
+        assert hvd.Compression.none.decompress(*hvd.Compression.none.compress(x)) is x
+        hvd.DistributedOptimizer(tf.train.GradientDescentOptimizer(0.1), compression=hvd.Compression.none)
+        for use in (lambda: hvd.allreduce(x, compression=hvd.Compression.fp16),
+                    lambda: hvd.DistributedOptimizer(tf.train.GradientDescentOptimizer(0.1),
+                                                     compression=hvd.Compression.fp16),
+                    lambda: hvd.DistributedGradientTape(None, compression=hvd.Compression.fp16)):
+            with pytest.raises(tf.errors.UnimplementedError, match="FP16Compressor"):
+                use()

@@ -89,9 +89,35 @@ def _reduce_op(average, op) -> str:
     return op
 
 
+class NoneCompressor:
+    """hvd.Compression.none: gradients travel as they are."""
+
+    @staticmethod
+    def compress(tensor):
+        return tensor, None
+
+    @staticmethod
+    def decompress(tensor, ctx):
+        return tensor
+
+
+class FP16Compressor(NoneCompressor):
+    """hvd.Compression.fp16: not supported (xlite's all-reduce has no float16 sum); using it raises."""
+
+
+Compression = types.SimpleNamespace(none=NoneCompressor, fp16=FP16Compressor)
+
+
+def _check_compression(compression) -> None:
+    if compression is not None and compression is not NoneCompressor:
+        raise errors.unimplemented(f"hvd.Compression {getattr(compression, '__name__', compression)}: xlite "
+                                   "all-reduces gradients uncompressed (only hvd.Compression.none)")
+
+
 def allreduce(tensor, average=None, device_dense="", device_sparse="", compression=None, op=None,
               prescale_factor=1.0, postscale_factor=1.0, name=None):
     """tensor averaged (by default), summed, or min/max-ed over every process."""
+    _check_compression(compression)
     if prescale_factor != 1.0:
         tensor = tensor * prescale_factor
     result = collective_ops.all_reduce(tensor, _reduce_op(average, op), name=name)
@@ -193,6 +219,7 @@ def DistributedOptimizer(optimizer, name=None, use_locking=False, device_dense="
                          gradient_predivide_factor=1.0, **kwargs):
     """The optimizer, its gradients averaged (op=Average) or summed over every process by an all-reduce."""
     op = _reduce_op(None, op)
+    _check_compression(compression)
     if backward_passes_per_step != 1:
         raise errors.unimplemented("hvd.DistributedOptimizer(backward_passes_per_step != 1)")
     if isinstance(optimizer, Optimizer):
@@ -205,6 +232,7 @@ class DistributedGradientTape:
 
     def __init__(self, gradtape, device_dense="", device_sparse="", compression=None, sparse_as_dense=False,
                  op=Average, **kwargs):
+        _check_compression(compression)
         self._tape, self._op = gradtape, _reduce_op(None, op)
 
     def gradient(self, target, sources, output_gradients=None, **kwargs):
@@ -238,4 +266,4 @@ __all__ = ["init", "shutdown", "is_initialized", "size", "rank", "local_size", "
            "cross_rank", "mpi_enabled", "mpi_built", "gloo_enabled", "nccl_built", "allreduce", "allgather",
            "broadcast", "broadcast_object", "allgather_object", "broadcast_variables", "broadcast_global_variables",
            "BroadcastGlobalVariablesHook", "DistributedOptimizer", "DistributedGradientTape", "Average", "Sum", "Adasum", "Min", "Max",
-           "callbacks", "BroadcastGlobalVariablesCallback"]
+           "Compression", "NoneCompressor", "FP16Compressor", "callbacks", "BroadcastGlobalVariablesCallback"]
