@@ -135,7 +135,7 @@ def my_rows(array: np.ndarray, step: int) -> np.ndarray:
     return batch[hvd.rank() * half:(hvd.rank() + 1) * half]
 
 
-def w3_graph_training(make_optimizer, distributed: bool, seed: int) -> list:
+def w3_graph_training(make_optimizer, distributed: bool, seed: int, predivide: float = 1.0) -> list:
     """The W3 model trained STEPS steps; the weights after broadcast and after every step."""
     images, labels = w3_batches()
     graph = tf.Graph()
@@ -152,7 +152,7 @@ def w3_graph_training(make_optimizer, distributed: bool, seed: int) -> list:
         loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y_, logits=h))
         optimizer = make_optimizer()
         if distributed:
-            optimizer = hvd.DistributedOptimizer(optimizer)
+            optimizer = hvd.DistributedOptimizer(optimizer, gradient_predivide_factor=predivide)
         train_op = optimizer.minimize(loss)
         weights = tf.trainable_variables()
         init = tf.global_variables_initializer()
@@ -192,6 +192,11 @@ def check_horovod_api() -> None:
         distributed = w3_graph_training(make, True, seed=3 + hvd.rank())
         same_weights(distributed, reference, f"horovod {name}")
         ok(f"horovod-{name}")
+    # Horovod's predivide: the sum of g / 2 scaled by 2 / size is the same average
+    sgd = lambda: tf.train.GradientDescentOptimizer(0.1)      # noqa: E731
+    same_weights(w3_graph_training(sgd, True, seed=3, predivide=2.0), w3_graph_training(sgd, False, seed=3),
+                 "horovod sgd predivide")
+    ok("horovod-predivide")
 
 
 def keras_model(initial=None):

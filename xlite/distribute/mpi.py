@@ -173,21 +173,27 @@ class BroadcastGlobalVariablesHook(SessionRunHook):
         session.run(self.bcast_op)
 
 
-def _averaged(grads_and_vars, op: str) -> list:
+def _averaged(grads_and_vars, op: str, predivide: float = 1.0) -> list:
+    """Each gradient all-reduced; with a predivide factor f (Horovod's), an average is the sum of g / f
+    scaled by f / size afterwards."""
     if size() == 1:
         return list(grads_and_vars)
+    if predivide != 1.0:
+        return [(None if g is None else allreduce(g, op=Sum, prescale_factor=1.0 / predivide,
+                                                  postscale_factor=predivide / size()), v)
+                for g, v in grads_and_vars]
     return [(None if g is None else collective_ops.all_reduce(g, op), v) for g, v in grads_and_vars]
 
 
 class _DistributedOptimizer(Optimizer):
     """A tf.train optimizer whose compute_gradients averages the gradients over every process."""
 
-    def __init__(self, optimizer: Optimizer, name=None, use_locking=False, op=Average):
+    def __init__(self, optimizer: Optimizer, name=None, use_locking=False, op=Average, predivide: float = 1.0):
         super().__init__(use_locking, name or f"Distributed{type(optimizer).__name__}")
-        self._optimizer, self._op = optimizer, op
+        self._optimizer, self._op, self._predivide = optimizer, op, predivide
 
     def compute_gradients(self, *args, **kwargs):
-        return _averaged(self._optimizer.compute_gradients(*args, **kwargs), self._op)
+        return _averaged(self._optimizer.compute_gradients(*args, **kwargs), self._op, self._predivide)
 
     def apply_gradients(self, *args, **kwargs):
         return self._optimizer.apply_gradients(*args, **kwargs)
@@ -202,12 +208,12 @@ class _DistributedOptimizer(Optimizer):
         return self._optimizer.variables(*args, **kwargs)
 
 
-def _keras_distributed(optimizer, op: str):
+def _keras_distributed(optimizer, op: str, predivide: float = 1.0):
     """A copy of a Keras optimizer whose apply_gradients first averages the gradients over every process."""
     base = type(optimizer)
 
     def apply_gradients(self, grads_and_vars, *args, **kwargs):
-        return base.apply_gradients(self, _averaged(grads_and_vars, op), *args, **kwargs)
+        return base.apply_gradients(self, _averaged(grads_and_vars, op, predivide), *args, **kwargs)
 
     distributed = copy.copy(optimizer)
     distributed.__class__ = type(base.__name__, (base,), {"apply_gradients": apply_gradients})
@@ -222,9 +228,11 @@ def DistributedOptimizer(optimizer, name=None, use_locking=False, device_dense="
     _check_compression(compression)
     if backward_passes_per_step != 1:
         raise errors.unimplemented("hvd.DistributedOptimizer(backward_passes_per_step != 1)")
+    if gradient_predivide_factor != 1.0 and op != Average:
+        raise ValueError("gradient_predivide_factor not supported with op != Average")
     if isinstance(optimizer, Optimizer):
-        return _DistributedOptimizer(optimizer, name, use_locking, op)
-    return _keras_distributed(optimizer, op)
+        return _DistributedOptimizer(optimizer, name, use_locking, op, gradient_predivide_factor)
+    return _keras_distributed(optimizer, op, gradient_predivide_factor)
 
 
 class DistributedGradientTape:
