@@ -135,7 +135,10 @@ def my_rows(array: np.ndarray, step: int) -> np.ndarray:
     return batch[hvd.rank() * half:(hvd.rank() + 1) * half]
 
 
-def w3_graph_training(make_optimizer, distributed: bool, seed: int, predivide: float = 1.0) -> list:
+def w3_graph_training(make_optimizer, distributed: bool, seed: int, predivide: float = 1.0, passes: int = 1,
+                      merge: int = 1) -> list:
+    """The weights after each step; `passes`: Horovod's backward_passes_per_step, `merge`: (one process) each step
+    on that many consecutive batches at once."""
     """The W3 model trained STEPS steps; the weights after broadcast and after every step."""
     images, labels = w3_batches()
     graph = tf.Graph()
@@ -152,29 +155,31 @@ def w3_graph_training(make_optimizer, distributed: bool, seed: int, predivide: f
         loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y_, logits=h))
         optimizer = make_optimizer()
         if distributed:
-            optimizer = hvd.DistributedOptimizer(optimizer, gradient_predivide_factor=predivide)
+            optimizer = hvd.DistributedOptimizer(optimizer, gradient_predivide_factor=predivide,
+                                                 backward_passes_per_step=passes)
         train_op = optimizer.minimize(loss)
         weights = tf.trainable_variables()
-        init = tf.global_variables_initializer()
+        init = tf.group(tf.global_variables_initializer(), tf.local_variables_initializer())
         bcast = hvd.broadcast_global_variables(0) if distributed else None
         with tf.Session() as sess:
             sess.run(init)
             if bcast is not None:
                 sess.run(bcast)
             history = [sess.run(weights)]
-            for step in range(STEPS):
+            for step in range(STEPS // merge):
                 if distributed:
                     feed = {x: my_rows(images, step), y_: my_rows(labels, step)}
                 else:
-                    feed = {x: images[step * BATCH:(step + 1) * BATCH], y_: labels[step * BATCH:(step + 1) * BATCH]}
+                    rows = slice(step * merge * BATCH, (step + 1) * merge * BATCH)
+                    feed = {x: images[rows], y_: labels[rows]}
                 sess.run(train_op, feed)
                 history.append(sess.run(weights))
     return history
 
 
-def same_weights(got: list, want: list, what: str) -> None:
+def same_weights(got: list, want: list, what: str, steps: int = STEPS) -> None:
     adam = "adam" in what
-    assert len(got) == len(want) and len(got) >= STEPS + 1, (len(got), len(want))
+    assert len(got) == len(want) and len(got) >= steps + 1, (len(got), len(want))
     for step, (g, w) in enumerate(zip(got, want)):
         for a, b in zip(g, w):
             if adam:
@@ -197,6 +202,12 @@ def check_horovod_api() -> None:
     same_weights(w3_graph_training(sgd, True, seed=3, predivide=2.0), w3_graph_training(sgd, False, seed=3),
                  "horovod sgd predivide")
     ok("horovod-predivide")
+    # backward_passes_per_step=2: every second step applies the sum of two steps' averaged gradients, which
+    # is one step of twice the rate on both batches at once
+    aggregated = w3_graph_training(sgd, True, seed=3, passes=2)[::2]
+    same_weights(aggregated, w3_graph_training(lambda: tf.train.GradientDescentOptimizer(0.2), False, seed=3,
+                                               merge=2), "horovod sgd backward_passes_per_step=2", steps=STEPS // 2)
+    ok("horovod-local-aggregation")
 
 
 def keras_model(initial=None):

@@ -69,3 +69,36 @@ def test_compression_none_passes_gradients_as_they_are_and_fp16_says_it_is_unsup
                     lambda: hvd.DistributedGradientTape(None, compression=hvd.Compression.fp16)):
             with pytest.raises(tf.errors.UnimplementedError, match="FP16Compressor"):
                 use()
+
+
+def _aggregated_sgd(passes: int, steps: int):
+    """SGD(0.1) through hvd.DistributedOptimizer(backward_passes_per_step=passes), batch k fed at step k."""
+    data = np.random.RandomState(0).standard_normal((steps, 4, 3)).astype(np.float32)
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [4, 3])
+        w = tf.Variable(np.ones((3, 2), np.float32))
+        loss = tf.reduce_mean(tf.square(tf.matmul(x, w) - 1.0))
+        gradient = tf.gradients(loss, [w])[0]
+        step = tf.train.get_or_create_global_step()
+        opt = hvd.DistributedOptimizer(tf.train.GradientDescentOptimizer(0.1), backward_passes_per_step=passes)
+        train = opt.minimize(loss, global_step=step)
+        with tf.train.MonitoredTrainingSession() as sess:     # initializes the local accumulators too
+            history = []
+            for k in range(steps):
+                history.append((sess.run(w), sess.run(gradient, {x: data[k]})))
+                sess.run(train, {x: data[k]})
+            return history, sess.run(w), sess.run(step)
+
+
+def test_backward_passes_per_step_applies_the_summed_gradients_every_nth_call():
+    history, final, global_step = _aggregated_sgd(passes=2, steps=4)
+    (w0, g0), (w1, g1), (w2, g2), (w3, g3) = history
+    np.testing.assert_array_equal(w1, w0)                   # the first pass only accumulates
+    np.testing.assert_allclose(w2, w0 - 0.1 * (g0 + g1), rtol=1e-6)
+    np.testing.assert_array_equal(w3, w2)
+    np.testing.assert_allclose(final, w2 - 0.1 * (g2 + g3), rtol=1e-6)
+    assert global_step == 4                                 # counted on every call, as Horovod counts it
+    with pytest.raises(ValueError, match="> 0"):
+        hvd.DistributedOptimizer(tf.train.GradientDescentOptimizer(0.1), backward_passes_per_step=0)
+    with pytest.raises(tf.errors.UnimplementedError, match="Keras optimizer"):
+        hvd.DistributedOptimizer(tf.keras.optimizers.SGD(0.1), backward_passes_per_step=2)

@@ -9,8 +9,9 @@ from mpi_launch import missing, mpiexec
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(missing() is not None, reason=str(missing()))]
 SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mpi_checks.py")
-CHECKS = ("collectives", "strategy-reduce-dataset", "horovod-sgd", "horovod-adam", "horovod-predivide", "keras-sgd",
-          "keras-adam", "keras-uneven-batches", "keras-horovod-sgd", "rank-0-writes", "estimator-sgd", "estimator-adam")
+CHECKS = ("collectives", "strategy-reduce-dataset", "horovod-sgd", "horovod-adam", "horovod-predivide",
+          "horovod-local-aggregation", "keras-sgd", "keras-adam", "keras-uneven-batches", "keras-horovod-sgd",
+          "rank-0-writes", "estimator-sgd", "estimator-adam")
 
 
 def test_two_processes_train_as_one_on_the_whole_batch():

@@ -11,6 +11,7 @@ import copy
 import types
 
 from xlite import errors
+from xlite.distribute.gradient_aggregation import LocalAggregation
 from xlite.frontend import collective_ops
 from xlite.frontend.graph import executing_eagerly
 from xlite.frontend.variables import global_variables, group
@@ -188,15 +189,27 @@ def _averaged(grads_and_vars, op: str, predivide: float = 1.0) -> list:
 class _DistributedOptimizer(Optimizer):
     """A tf.train optimizer whose compute_gradients averages the gradients over every process."""
 
-    def __init__(self, optimizer: Optimizer, name=None, use_locking=False, op=Average, predivide: float = 1.0):
+    def __init__(self, optimizer: Optimizer, name=None, use_locking=False, op=Average, predivide: float = 1.0,
+                 passes: int = 1):
         super().__init__(use_locking, name or f"Distributed{type(optimizer).__name__}")
         self._optimizer, self._op, self._predivide = optimizer, op, predivide
+        self._aggregation = LocalAggregation(passes, self._reduced) if passes != 1 else None
+
+    def _reduced(self, grads: list) -> list:
+        return [g for g, _ in _averaged([(g, None) for g in grads], self._op, self._predivide)]
 
     def compute_gradients(self, *args, **kwargs):
-        return _averaged(self._optimizer.compute_gradients(*args, **kwargs), self._op, self._predivide)
+        grads_and_vars = self._optimizer.compute_gradients(*args, **kwargs)
+        if self._aggregation is not None:
+            return self._aggregation.gradients(grads_and_vars)
+        return _averaged(grads_and_vars, self._op, self._predivide)
 
-    def apply_gradients(self, *args, **kwargs):
-        return self._optimizer.apply_gradients(*args, **kwargs)
+    def apply_gradients(self, grads_and_vars, global_step=None, name=None):
+        if self._aggregation is None:
+            return self._optimizer.apply_gradients(grads_and_vars, global_step, name)
+        grads_and_vars = list(grads_and_vars)
+        return self._aggregation.apply(
+            grads_and_vars, lambda: self._optimizer.apply_gradients(grads_and_vars, global_step, name), global_step)
 
     def get_slot(self, *args, **kwargs):
         return self._optimizer.get_slot(*args, **kwargs)
@@ -226,12 +239,16 @@ def DistributedOptimizer(optimizer, name=None, use_locking=False, device_dense="
     """The optimizer, its gradients averaged (op=Average) or summed over every process by an all-reduce."""
     op = _reduce_op(None, op)
     _check_compression(compression)
-    if backward_passes_per_step != 1:
-        raise errors.unimplemented("hvd.DistributedOptimizer(backward_passes_per_step != 1)")
     if gradient_predivide_factor != 1.0 and op != Average:
         raise ValueError("gradient_predivide_factor not supported with op != Average")
     if isinstance(optimizer, Optimizer):
-        return _DistributedOptimizer(optimizer, name, use_locking, op, gradient_predivide_factor)
+        if backward_passes_per_step != 1 and executing_eagerly():
+            raise errors.unimplemented("hvd.DistributedOptimizer(backward_passes_per_step != 1) eagerly: "
+                                       "local gradient aggregation is built in graph mode only")
+        return _DistributedOptimizer(optimizer, name, use_locking, op, gradient_predivide_factor,
+                                     backward_passes_per_step)
+    if backward_passes_per_step != 1:
+        raise errors.unimplemented("hvd.DistributedOptimizer(backward_passes_per_step != 1) of a Keras optimizer")
     return _keras_distributed(optimizer, op, gradient_predivide_factor)
 
 
