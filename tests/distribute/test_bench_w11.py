@@ -3,6 +3,9 @@ the workload under mpiexec."""
 import pytest
 
 from mpi_launch import missing
+import os
+
+from xlite.bench import distributed_workload
 from xlite.bench.distributed_workload import ring_model, run_distributed_workload, table_row, _targets
 from xlite.bench.settings import Settings, load_workloads
 
@@ -24,6 +27,33 @@ def test_row_and_target():
         "5.0% exposed (2.0% waiting for the slower rank; mpi4py alone 10.0%, after the step 7.0%), overlap saves 3.0%" in cells[7]
     # the target is on what the all-reduce costs the step (exposed), not on its time alone
     assert _targets(row)[0]["met"] and not _targets(dict(row, exposed_share=0.2))[0]["met"]
+    assert cells[7].endswith("; Horovod+TF not run (quick)")
+    horovod = {"status": "ok", "steps_per_s": {"1": 70.0, "2": 50.0}, "scaling_efficiency": 0.36,
+               "exposed_share": 0.4}
+    cells = table_row(dict(row, horovod=horovod, over_horovod=3.0), lambda t: "", lambda r: "")
+    assert cells[7].endswith("; Horovod+TF 70 -> 50 steps/s, efficiency 36%, 40.0% exposed "
+                             "(xlite's 2 ranks 3.00x its steps/s)")
+
+
+def test_the_horovod_reference_runs_with_the_python_named(monkeypatch):
+    monkeypatch.delenv("XLITE_HOROVOD_PYTHON", raising=False)
+    monkeypatch.setenv("XLITE_TF_PYTHON", "/opt/tf/bin/python")
+    assert distributed_workload.horovod_python() == "/opt/tf/bin/python"
+    monkeypatch.setenv("XLITE_HOROVOD_PYTHON", "/opt/hvd/bin/python")
+    assert distributed_workload.horovod_python() == "/opt/hvd/bin/python"
+    row = {"steps_per_s": {"1": 300.0, "2": 500.0}}
+    monkeypatch.setenv("XLITE_HOROVOD_PYTHON", "/nonexistent/python")
+    distributed_workload._horovod_reference(row, 1, 1)
+    assert row["horovod"]["status"].startswith("error")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("XLITE_HOROVOD_PYTHON"), reason="XLITE_HOROVOD_PYTHON names no Horovod + TF")
+def test_horovod_reference_against_horovod():
+    row = {"steps_per_s": {"1": 300.0, "2": 500.0}}
+    distributed_workload._horovod_reference(row, 3, 2)
+    assert row["horovod"]["status"] == "ok", row["horovod"]
+    assert row["horovod"]["steps_per_s"]["2"] > 0 and row["over_horovod"] > 0
 
 
 @pytest.mark.slow

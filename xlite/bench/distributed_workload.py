@@ -26,9 +26,14 @@ combiner packs the six gradients into one buffer). Every rank computes on one th
   T(p, n) = 2 (p - 1) alpha + 2 (p - 1) / p * n / B.
 
 Target: the all-reduce costs (is exposed for) under 10% of the two-rank step.
+
+Where a Python with Horovod and TensorFlow is named (XLITE_HOROVOD_PYTHON, else XLITE_TF_PYTHON, else this
+one when it has them), the same step in Horovod + TensorFlow at 1 and 2 ranks beside it
+(horovod_reference.py), launched with that environment's mpiexec when it has one; not in quick runs.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -181,6 +186,45 @@ def _launch(ranks: int, steps: int, rounds: int, timeout: float) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def horovod_python() -> str | None:
+    """A Python with Horovod + TensorFlow for the reference, or None."""
+    for variable in ("XLITE_HOROVOD_PYTHON", "XLITE_TF_PYTHON"):
+        if os.environ.get(variable):
+            return os.environ[variable]
+    return sys.executable if importlib.util.find_spec("horovod") is not None else None
+
+
+def _launch_horovod(python: str, ranks: int, steps: int, rounds: int, timeout: float) -> dict:
+    beside = os.path.join(os.path.dirname(python), "mpiexec")
+    launcher = beside if os.path.exists(beside) else "mpiexec"
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "horovod_reference.py")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.run([launcher, "-n", str(ranks), python, script, str(steps), str(rounds)], capture_output=True,
+                          text=True, timeout=timeout, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f"Horovod + TensorFlow, {ranks} ranks, exited {proc.returncode}: "
+                           f"{proc.stderr.strip()[-400:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _horovod_reference(row: dict, steps: int, rounds: int) -> None:
+    """Adds Horovod + TensorFlow's steps/s, efficiency and exposed share to the row, or why they are missing."""
+    python = horovod_python()
+    if python is None:
+        row["horovod"] = {"status": "not installed"}
+        return
+    try:
+        one, two = (_launch_horovod(python, n, steps, rounds, 600) for n in (1, 2))
+    except Exception as e:      # noqa: BLE001  (the row reports it)
+        row["horovod"] = {"status": f"error: {_describe(e)}"}
+        return
+    row["horovod"] = {"status": "ok", "1 rank": one, "2 ranks": two,
+                      "steps_per_s": {"1": 1 / one["step_s"], "2": 1 / two["step_s"]},
+                      "scaling_efficiency": one["step_s"] / (2 * two["step_s"]),
+                      "exposed_share": (two["step_s"] - two["local_step_s"]) / two["step_s"]}
+    row["over_horovod"] = row["steps_per_s"]["2"] / row["horovod"]["steps_per_s"]["2"]
+
+
 def ring_model(compute_s: float, gradient_bytes: int, bandwidth: float, latency_s: float) -> dict:
     """Step time and efficiency on p machines, each training 128 rows a step (global batch 128 p) in
     `compute_s`, then a ring all-reduce of the gradients at the measured bus bandwidth and latency."""
@@ -226,6 +270,8 @@ def run_distributed_workload(workload, target: str, with_jax: bool, settings: Se
     row["latency_s"] = two["allreduce_latency_s"] / (2 * (2 - 1))
     compute_s = two["local_step_s"]     # a rank's 128 rows, without the all-reduce
     row["model"] = ring_model(compute_s, two["gradient_bytes"], row["bus_bandwidth_Bps"], row["latency_s"])
+    if not settings.quick:
+        _horovod_reference(row, steps, rounds)
     row["status"] = "ok"
     row["targets"] = _targets(row)
     return row
@@ -246,6 +292,13 @@ def table_row(row: dict, fmt_time, fmt_ratio) -> list:
                    f"{row['exposed_share']:.1%} exposed ({row['imbalance_share']:.1%} waiting for the slower rank; "
                    f"mpi4py alone {row['mpi4py_share']:.1%}, after the step {row['mpi_floor_share']:.1%}), overlap saves {row['overlap_saving']:.1%}, "
                    f"{row['bus_bandwidth_Bps'] / 1e9:.1f} GB/s bus")
+        hvd = row.get("horovod", {"status": "not run (quick)"})
+        if hvd["status"] == "ok":
+            through += (f"; Horovod+TF {hvd['steps_per_s']['1']:.0f} -> {hvd['steps_per_s']['2']:.0f} steps/s, "
+                        f"efficiency {hvd['scaling_efficiency']:.0%}, {hvd['exposed_share']:.1%} exposed "
+                        f"(xlite's 2 ranks {row['over_horovod']:.2f}x its steps/s)")
+        else:
+            through += f"; Horovod+TF {hvd['status']}"
     two = row.get("systems", {}).get("2 ranks", {})
     return [row["id"], row["title"], "-", fmt_time(two.get("step_s")), "-", "-", "-", through, "-", "-",
             row["status"]]
