@@ -25,7 +25,7 @@ from xlite.ir import dtypes
 __all__ = ["py_function"]
 
 OP_TYPE = "EagerPyFunc"
-lowering(OP_TYPE, stateful=True)(host_ops._lower_host_op)      # a host call like PyFunc's
+lowering(OP_TYPE, stateful=True)(host_ops.lower_host_call)      # a host call like PyFunc's
 
 
 def py_function(func: Callable, inp, Tout, name=None):  # noqa: N803 - TF's names
@@ -49,9 +49,9 @@ def _eager_py_func(func: Callable, inputs: list, touts: list, name: str) -> list
                 values = _as_list(func(*[EagerTensor(a) for a in arrays]), touts)
                 arrays = [np.asarray(v.numpy() if isinstance(v, EagerTensor) else v) for v in values]
                 return arrays[0] if len(touts) == 1 else arrays       # (as a py_func's function returns them)
-        return host_ops._py_func_results(on_arrays, touts, slot.name, lambda: slot.op.attrs["_host_key"])
-    op = host_ops._host_op(OP_TYPE, make, inputs, {"Tout": tuple(touts), "_func": func}, name, len(touts),
-                           output_shapes=[None] * len(touts))
+        return host_ops.py_func_results(on_arrays, touts, slot.name, lambda: slot.op.attrs["_host_key"])
+    op = host_ops.host_call_op(OP_TYPE, make, inputs, {"Tout": tuple(touts), "_func": func}, name, len(touts),
+                               output_shapes=[None] * len(touts))
     return list(op.outputs)
 
 

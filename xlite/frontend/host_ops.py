@@ -41,8 +41,10 @@ class _OpSlot:
         return self.op.name if self.op is not None else "?"
 
 
-def _host_op(op_type: str, fn_of_slot: Callable, inputs: list, attrs: dict, name: str, n_outputs: int,
-             output_shapes=None) -> Operation:
+def host_call_op(op_type: str, fn_of_slot: Callable, inputs: list, attrs: dict, name: str, n_outputs: int,
+                 output_shapes=None) -> Operation:
+    """An op whose values a Python function computes when it runs: `fn_of_slot(slot)` makes the function,
+    the slot naming the op once it exists (its `_host_key` attr finds the function again)."""
     slot = _OpSlot()
     key = host_calls.register(fn_of_slot(slot), op_type)
     op = make_op(op_type, inputs, {**attrs, "_host_key": key}, name=name, n_outputs=n_outputs,
@@ -53,7 +55,7 @@ def _host_op(op_type: str, fn_of_slot: Callable, inputs: list, attrs: dict, name
 
 
 @lowering("PyFunc", "PyFuncStateless", "Print", "PrintV2", "CheckNumerics", "Assert", stateful=True)
-def _lower_host_op(ctx, op, *xs):
+def lower_host_call(ctx, op, *xs):
     """One host_call per output (an op without outputs: one of a scalar); output k > 0 reads output 0 first."""
     b, key = ctx.b, op.attrs["_host_key"]
     if any(has_symbolic(x.shape.dims) for x in xs):     # the Session compiles for the run's sizes instead
@@ -132,13 +134,13 @@ def py_func(func: Callable, inp, Tout, stateful: bool = True, name=None):  # noq
     touts = [dtypes.as_dtype(t) for t in ([Tout] if single else Tout)]
     inputs = [convert_to_tensor(x) for x in (inp if isinstance(inp, (list, tuple)) else [inp])]
     if executing_eagerly():
-        values = _py_func_results(func, touts, lambda: "EagerPyFunc")(*[np.asarray(x) for x in inputs])
+        values = py_func_results(func, touts, lambda: "EagerPyFunc")(*[np.asarray(x) for x in inputs])
         results = [convert_to_tensor(v) for v in values]
         return results[0] if single else results
-    op = _host_op("PyFunc" if stateful else "PyFuncStateless",
-                  lambda slot: _py_func_results(func, touts, slot.name, lambda: slot.op.attrs["_host_key"]),
-                  inputs, {"Tout": tuple(touts), "stateful": bool(stateful)}, name or "PyFunc", len(touts),
-                  output_shapes=[None] * len(touts))
+    op = host_call_op("PyFunc" if stateful else "PyFuncStateless",
+                      lambda slot: py_func_results(func, touts, slot.name, lambda: slot.op.attrs["_host_key"]),
+                      inputs, {"Tout": tuple(touts), "stateful": bool(stateful)}, name or "PyFunc", len(touts),
+                      output_shapes=[None] * len(touts))
     return op.outputs[0] if single else list(op.outputs)
 
 
@@ -154,7 +156,8 @@ _EXCEPTION_CODES = [((ValueError, TypeError), errors.InvalidArgumentError), (Sto
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "half", "bool": "bool"}   # TF's DataTypeString
 
 
-def _py_func_results(func: Callable, touts: list, name: Callable, key: Callable = lambda: 0) -> Callable:
+def py_func_results(func: Callable, touts: list, name: Callable, key: Callable = lambda: 0) -> Callable:
+    """The host function of a py_func-like op: func's results checked against and cast to `touts`."""
     def call(*args):
         try:
             result = func(*args)
@@ -197,8 +200,8 @@ def print_v1(input_, data, message=None, first_n=None, summarize=None, name=None
                 print_line(message, values, limit)
             return [x]
         return call
-    return _host_op("Print", make, [input_] + data, {"message": message or "", "first_n": first_n,
-                                                      "summarize": limit}, name or "Print", 1).outputs[0]
+    return host_call_op("Print", make, [input_] + data, {"message": message or "", "first_n": first_n,
+                                                          "summarize": limit}, name or "Print", 1).outputs[0]
 
 
 def print_v2(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=None):
@@ -219,9 +222,9 @@ def print_v2(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=N
             write(text(values))
             return [np.zeros((), _DUMMY.np)]
         return call
-    return _host_op("PrintV2", make, tensors, {"summarize": summarize, "_template": tuple(template),
-                                               "_output_stream": _stream_name(output_stream), "_sep": sep, "_end": end},
-                    name or "PrintV2", 0)
+    return host_call_op("PrintV2", make, tensors,
+                        {"summarize": summarize, "_template": tuple(template),
+                         "_output_stream": _stream_name(output_stream), "_sep": sep, "_end": end}, name or "PrintV2", 0)
 
 
 def _stream_name(output_stream) -> str | None:
@@ -304,7 +307,7 @@ def check_numerics(tensor, message, name=None) -> Tensor:
         return call
     if executing_eagerly():
         return convert_to_tensor(make(_OpSlot())(np.asarray(tensor))[0])
-    return _host_op("CheckNumerics", make, [tensor], {"message": message}, name or "CheckNumerics", 1).outputs[0]
+    return host_call_op("CheckNumerics", make, [tensor], {"message": message}, name or "CheckNumerics", 1).outputs[0]
 
 
 def add_check_numerics_ops() -> Operation:
@@ -358,8 +361,8 @@ def Assert(condition, data, summarize=None, name=None):  # noqa: N802 - TF's nam
                 raise errors.InvalidArgumentError(None, None, failure(values))
             if executing_eagerly():
                 return None
-        return _host_op("Assert", make, [condition] + tensors, {"summarize": limit, "_template": tuple(template)},
-                        scope, 0)
+        return host_call_op("Assert", make, [condition] + tensors,
+                            {"summarize": limit, "_template": tuple(template)}, scope, 0)
 
 
 no_gradient("PyFunc", "PyFuncStateless", "PrintV2", "Assert")
@@ -377,4 +380,4 @@ def _check_numerics_grad(op, g):
 
 
 __all__ = ["STATEFUL_HOST_OPS", "py_func", "numpy_function", "print_v1", "print_v2", "format_tensor", "check_numerics",
-           "add_check_numerics_ops", "Assert"]
+           "add_check_numerics_ops", "Assert", "host_call_op", "lower_host_call", "py_func_results"]

@@ -10,7 +10,6 @@ import numpy as np
 
 from xlite import errors
 from xlite.data import structure
-from xlite.data import text
 from xlite.estimator.feature_column.fingerprint import fingerprint64, fingerprint_cat64
 from xlite.frontend import string_ops
 from xlite.frontend.op_registry import lowering
@@ -44,10 +43,11 @@ def _require_string(t, what: str) -> None:
                                    "categorical_column_with_identity)")
 
 
-def _host_ids(op_type: str, inputs: list, compute):
-    shape = _out_shape(inputs[0])
-    ids, valid = text._host_op(op_type, inputs, [(dtypes.int64, shape), (dtypes.bool_, shape)],
-                               lambda values: compute(*[_matrix(v) for v in values]), None)
+def _host_ids(op_type: str, inputs: list, compute, shape=None):
+    """(ids, valid) of `compute` over the inputs' string matrices, in a host op (shape: the first input's)."""
+    shape = _out_shape(inputs[0]) if shape is None else shape
+    ids, valid = string_ops.host_op(op_type, inputs, {}, [(dtypes.int64, shape), (dtypes.bool_, shape)],
+                                    lambda values: compute(*[_matrix(v) for v in values]), None)
     return ids, valid
 
 
@@ -105,6 +105,4 @@ def crossed_ids(values: list, num_buckets: int, hash_key):
         for i, r in enumerate(rows):
             ids[i, :len(r)], valid[i, :len(r)] = r, True
         return [ids, valid]
-    ids, valid = text._host_op("SparseCrossHashed", list(values), [(dtypes.int64, shape), (dtypes.bool_, shape)],
-                               lambda vals: compute(*[_matrix(v) for v in vals]), None)
-    return ids, valid
+    return _host_ids("SparseCrossHashed", list(values), compute, shape)
