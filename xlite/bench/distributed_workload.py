@@ -290,7 +290,8 @@ def table_row(row: dict, fmt_time, fmt_ratio) -> list:
         through = (f"{sps['1']:.0f} -> {sps['2']:.0f} steps/s, efficiency {row['scaling_efficiency']:.0%}, "
                    f"all-reduce {row['allreduce_share']:.1%} of the step alone, "
                    f"{row['exposed_share']:.1%} exposed ({row['imbalance_share']:.1%} waiting for the slower rank; "
-                   f"mpi4py alone {row['mpi4py_share']:.1%}, after the step {row['mpi_floor_share']:.1%}), overlap saves {row['overlap_saving']:.1%}, "
+                   f"mpi4py alone {row['mpi4py_share']:.1%}, after the step {row['mpi_floor_share']:.1%}), "
+                   f"overlap saves {row['overlap_saving']:.1%}, "
                    f"{row['bus_bandwidth_Bps'] / 1e9:.1f} GB/s bus")
         hvd = row.get("horovod", {"status": "not run (quick)"})
         if hvd["status"] == "ok":

@@ -32,7 +32,8 @@ def main(steps: int, rounds: int) -> None:
     y_ = tf1.placeholder(tf.float32, [None, 10])
     h = x
     for n_in, n_out, relu in ((784, 256, True), (256, 256, True), (256, 10, False)):
-        h = tf.matmul(h, tf.Variable(tf1.truncated_normal([n_in, n_out], stddev=0.1))) + tf.Variable(tf.zeros([n_out]))
+        w = tf.Variable(tf1.truncated_normal([n_in, n_out], stddev=0.1))
+        h = tf.matmul(h, w) + tf.Variable(tf.zeros([n_out]))
         h = tf.nn.relu(h) if relu else h
     loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y_, logits=h))
     train = hvd.DistributedOptimizer(tf1.train.GradientDescentOptimizer(0.01)).minimize(loss)

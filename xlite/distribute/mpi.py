@@ -290,5 +290,6 @@ callbacks = types.SimpleNamespace(BroadcastGlobalVariablesCallback=BroadcastGlob
 __all__ = ["init", "shutdown", "is_initialized", "size", "rank", "local_size", "local_rank", "cross_size",
            "cross_rank", "mpi_enabled", "mpi_built", "gloo_enabled", "nccl_built", "allreduce", "allgather",
            "broadcast", "broadcast_object", "allgather_object", "broadcast_variables", "broadcast_global_variables",
-           "BroadcastGlobalVariablesHook", "DistributedOptimizer", "DistributedGradientTape", "Average", "Sum", "Adasum", "Min", "Max",
-           "Compression", "NoneCompressor", "FP16Compressor", "callbacks", "BroadcastGlobalVariablesCallback"]
+           "BroadcastGlobalVariablesHook", "DistributedOptimizer", "DistributedGradientTape", "Average", "Sum",
+           "Adasum", "Min", "Max", "Compression", "NoneCompressor", "FP16Compressor", "callbacks",
+           "BroadcastGlobalVariablesCallback"]
