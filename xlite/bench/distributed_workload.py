@@ -1,14 +1,15 @@
 """W11 of `xlite bench`: data-parallel scaling of the W3 step (MLP 784-256-256-10, SGD) over MPI.
 
 The global batch is 256: one process trains on all of it, then two processes (`mpiexec -n 2`) on 128 rows
-each, their gradients averaged by the all-reduce inside the compiled step (hvd.DistributedOptimizer; the
-combiner packs the six gradients into one buffer). Every rank computes on one thread
+each, their gradients averaged by all-reduces inside the compiled step (hvd.DistributedOptimizer: the two
+big weight gradients each reduced where they were computed, the four small ones in one buffer, the
+average's divide folded into the updates). Every rank computes on one thread
 (XLITE_NUM_THREADS=1): one core each, as one machine each would be. Reported:
 
 - steps/s at 1 and 2 ranks and the scaling efficiency, (steps/s at 2) / (2 x steps/s at 1): with the
   global batch fixed, two ranks would ideally take half the one-rank step;
-- the all-reduce's share of the two-rank step: the time of one all-reduce of the step's gradient buffer
-  (1.08 MB) alone over the step's time; the share it is *exposed* (the step's time less that of the same
+- the all-reduce's share of the two-rank step: the time of one all-reduce of the gradients' bytes
+  (1.08 MB, in one buffer) alone over the step's time; the share it is *exposed* (the step's time less that of the same
   step without the all-reduce, in the same processes: what overlap with the backward pass leaves), and how
   much of that is each step waiting for the slower rank (the step without all-reduce but with a barrier
   after it); and, as the host's floor, mpi4py's all-reduce of the same bytes over the step's time;
