@@ -9,8 +9,8 @@ average's divide folded into the updates). Every rank computes on one thread
 - steps/s at 1 and 2 ranks and the scaling efficiency, (steps/s at 2) / (2 x steps/s at 1): with the
   global batch fixed, two ranks would ideally take half the one-rank step;
 - the all-reduce's share of the two-rank step: the time of one all-reduce of the gradients' bytes
-  (1.08 MB, in one buffer) alone over the step's time; the share it is *exposed* (the step's time less that of the same
-  step without the all-reduce, in the same processes: what overlap with the backward pass leaves), and how
+  (1.08 MB, in one buffer) alone over the step's time; the share it is *exposed* (the step's time less
+  that of the same step without the all-reduce, in the same processes: what overlap leaves), and how
   much of that is each step waiting for the slower rank (the step without all-reduce but with a barrier
   after it); and, as the host's floor, mpi4py's all-reduce of the same bytes over the step's time;
 - MPI's own floor: the step without all-reduce followed by mpi4py's blocking all-reduce of the gradients'
