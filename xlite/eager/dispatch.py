@@ -27,6 +27,7 @@ from xlite.eager.tensor import EagerTensor
 from xlite.frontend.graph import Graph
 from xlite.frontend.lower import lower_run
 from xlite.frontend.op_registry import has_ref_input, make_op
+from xlite.frontend.run_checks import REPORTED_OP_TYPES
 from xlite.frontend.tensor_shape import TensorShape
 from xlite.ir import dtypes
 from xlite.ir.shape_inference import ShapeError
@@ -128,7 +129,10 @@ def execute(op_type: str, inputs, attrs, name, n_outputs, output_shapes) -> reco
         with _compiling:                # one compile at a time (threads running eager ops share the cache)
             kernel = _kernels.get(_signature(op_type, attrs, arrays))
             if kernel is None:
-                kernel, key = _compile(op_type, arrays, tensors, attrs, name, n_outputs, output_shapes, variable)
+                try:
+                    kernel, key = _compile(op_type, arrays, tensors, attrs, name, n_outputs, output_shapes, variable)
+                except errors.InvalidArgumentError as e:     # an index check that lowering could decide
+                    raise _eager_error(e, op_type, name) from None
                 _kernels[key] = kernel
                 if len(_kernels) > MAX_KERNELS:
                     _kernels.popitem(last=False)
@@ -149,8 +153,8 @@ def execute(op_type: str, inputs, attrs, name, n_outputs, output_shapes) -> reco
             outputs = [t]
         else:
             outputs = kernel(arrays, variable)
-    except errors.InvalidArgumentError as e:      # a run-time check (frontend/run_checks.py), as TF's eager op says it
-        raise type(e)(None, None, f"{e.message.split(_NODE_SUFFIX)[0]} [Op:{op_type}] name: {name or ''}") from None
+    except errors.InvalidArgumentError as e:      # a run-time check (frontend/run_checks.py)
+        raise _eager_error(e, op_type, name) from None
     op = recording.EagerOp(op_type, name or op_type, tensors, outputs, attrs)
     if recording.active:
         recording.record(op)
@@ -159,6 +163,13 @@ def execute(op_type: str, inputs, attrs, name, n_outputs, output_shapes) -> reco
 
 _MADE_ON_HOST = frozenset({"TrimToCount"})
 _NODE_SUFFIX = "\n\t [[node "       # a graph error's node; the kernel's was made by its first call
+
+
+def _eager_error(e: errors.OpError, op_type: str, name) -> errors.OpError:
+    """A check's error as TF's eager op says it: the message, then [Op:Type] and the name the user gave."""
+    shown = REPORTED_OP_TYPES.get(op_type, op_type)
+    named = "" if name is None or name.rstrip("/") in (shown, op_type) else name     # a default name: none given
+    return type(e)(None, None, f"{e.message.split(_NODE_SUFFIX)[0]} [Op:{shown}] name: {named}")
 
 
 def _made_on_host(op_type: str, arrays: list, tensors: list, attrs: dict, name) -> recording.EagerOp:

@@ -23,11 +23,12 @@ from xlite.frontend.gradients import no_gradient
 from xlite.frontend.graph import Tensor
 from xlite.frontend.nn_activations import relu
 from xlite.frontend.op_registry import lowering, make_op
-from xlite.frontend.run_checks import RunCheck, add_check, first_of, flat_int64, site
+from xlite.frontend.run_checks import REPORTED_OP_TYPES, RunCheck, add_check, first_of, flat_int64, site
 from xlite.ir import dtypes
 from xlite.ir.symbolic import is_symbolic
 
 _LABELS_CHECKED = "SparseSoftmaxLabelsInRange"   # xlite's own: (labels, logits) -> labels, checked
+REPORTED_OP_TYPES[_LABELS_CHECKED] = "SparseSoftmaxCrossEntropyWithLogits"
 
 
 def _logits(logits, what: str) -> Tensor:
@@ -126,7 +127,8 @@ def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits
         depth = logits.shape.dims[-1] if rank is not None else None
         if depth is None:   # the number of classes is known only at run time
             depth = math_ops.cast(array_ops.shape(logits)[-1], labels.dtype)
-        labels = make_op(_LABELS_CHECKED, [labels, logits], name="SparseSoftmaxCrossEntropyWithLogits").outputs[0]
+        checked = make_op(_LABELS_CHECKED, [labels, logits], name=name or "SparseSoftmaxCrossEntropyWithLogits")
+        labels = checked.outputs[0]
         onehot = array_ops.one_hot(labels, depth, dtype=logits.dtype)
         nll = math_ops.negative(reduction_ops.reduce_sum(onehot * log_softmax(logits), -1))
         valid = math_ops.logical_and(math_ops.greater_equal(labels, 0), math_ops.less(labels, depth))

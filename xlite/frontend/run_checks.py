@@ -18,7 +18,11 @@ from xlite import errors
 from xlite.ir import dtypes
 from xlite.ir.symbolic import is_symbolic
 
-__all__ = ["RunCheck", "TupleCheck", "add_check", "check_in_range", "check_tuples_in_range", "equal_grid", "first_of", "flat_int64", "repeated", "site"]
+__all__ = ["RunCheck", "TupleCheck", "add_check", "check_in_range", "check_tuples_in_range", "equal_grid", "first_of",
+           "flat_int64", "repeated", "site", "REPORTED_OP_TYPES"]
+
+# xlite's own checking ops -> the TF op whose error they raise: an eager error names that op, as TF's does
+REPORTED_OP_TYPES: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
