@@ -77,6 +77,19 @@ def test_prints_in_program_order(target, capfd):
     assert captured.out == "third:|[4 6 8 10]\n"
 
 
+@pytest.mark.parametrize("target", TARGETS)
+def test_print_first_n_counts_in_each_session(target, capfd):
+    """TF's Print kernel keeps its count, and every Session makes its own kernels."""
+    x = tf.constant([1.0])
+    p = tf.Print(x, [x], "n: ", first_n=2)
+    capfd.readouterr()
+    for _ in range(2):
+        with tf.Session(target=target) as sess:
+            for _ in range(3):
+                sess.run(p)
+    assert capfd.readouterr().err == "n: [1]\n" * 4
+
+
 def test_print_formats_as_tensorflow():
     from xlite.frontend.host_ops import format_tensor
     assert format_tensor(np.arange(4).reshape(2, 2), 3) == "[[0 1]\n [2 3]]"

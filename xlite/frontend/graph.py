@@ -199,6 +199,7 @@ class Graph:
         self._finalized = False
         self._lock = threading.RLock()
         self._version = 0
+        self.session_resets: list = []      # state a new Session starts afresh (tf.Print's first_n counts)
 
     def _next_id(self) -> int:
         self._op_counter += 1

@@ -191,7 +191,9 @@ def print_v1(input_, data, message=None, first_n=None, summarize=None, name=None
     input_ = convert_to_tensor(input_)
     data = [convert_to_tensor(d) for d in (data or [])]
     limit = 3 if summarize is None else summarize
-    remaining = [-1 if first_n is None else first_n]
+    remaining = [-1 if first_n is None else first_n]    # prints left in this Session (-1: every run)
+    if first_n is not None and first_n >= 0:
+        input_.graph.session_resets.append(lambda: remaining.__setitem__(0, first_n))
 
     def make(slot):
         def call(x, *values):

@@ -48,6 +48,8 @@ class Session:
         self._lock = threading.Lock()
         self._entered: list[tuple] = []
         check_target_available(self.target)
+        for reset in self.graph.session_resets:     # TF's kernels, and their state, are a session's own
+            reset()
         interrupts.install()                # Ctrl-C stops a compiled run (where it can be installed)
 
     # context management ------------------------------------------------------------
