@@ -169,12 +169,16 @@ def test_clear_after_read_raises_tf1s_error_for_a_second_read():
     x = tf.constant(np.arange(6.0, dtype=np.float32).reshape(3, 2))
     ta = tf.TensorArray(tf.float32, size=3, name="steps").unstack(x)
     first = ta.read(1)
-    for second_read in (lambda: ta.read(1), lambda: ta.gather([2, 1]), ta.stack, ta.concat):
+    # TF raises where one run makes both reads; each read alone runs (a TensorArray lives for a run)
+    values = np.arange(6.0, dtype=np.float32).reshape(3, 2)
+    for second, want in ((ta.read(1), values[1]), (ta.gather([2, 1]), values[[2, 1]]), (ta.stack(), values),
+                         (ta.concat(), values.reshape(-1))):
+        np.testing.assert_array_equal(run(second), want)
         with pytest.raises(errors.InvalidArgumentError, match=r"TensorArray steps: Could not read index 1 twice "
                                                               r"because it was cleared after a previous read"):
-            second_read()
+            run([first, second])
     with pytest.raises(errors.InvalidArgumentError, match="Could not read index 0 twice"):
-        tf.TensorArray(tf.float32, size=3).unstack(x).gather([0, 2, 0])
+        run(tf.TensorArray(tf.float32, size=3).unstack(x).gather([0, 2, 0]))
     i, j = tf.placeholder(tf.int32, []), tf.placeholder(tf.int32, [None])
     fed = tf.TensorArray(tf.float32, size=3).unstack(x)
     a, b = fed.read(i), fed.gather(j)

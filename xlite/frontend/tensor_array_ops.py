@@ -17,8 +17,9 @@ compile-time `maximum_iterations`; in a loop without one its buffer is a loop va
 a row at each write, so the Session runs that loop on the host (tensor_array_loops.py).
 
 `clear_after_read=True` (TF1's default) is enforced as TF1's kernels do: reading an element twice (read,
-gather, stack and concat read) raises InvalidArgumentError, at graph construction for indices known then
-(and eagerly), else after a run that made both reads (a run-time check, run_checks.py). Reads made inside a
+gather, stack and concat read) raises InvalidArgumentError eagerly at once, and in a graph from a run that
+makes both reads (a run-time check, run_checks.py; reads fetched by separate runs are fine, as in TF; a stack
+or concat of an array whose size is unknown at graph construction is not checked). Reads made inside a
 tf.cond branch or loop body other than the array's own are not tracked. Deviation: a write at a fed index
 beyond the size is clamped into range (as a dynamic-update-slice is) where TF raises.
 """
@@ -31,7 +32,7 @@ from xlite.frontend import (array_ops, fill_ops, gather_ops, join_ops, math_ops,
                             slicing_ops)
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.gradients import no_gradient
-from xlite.frontend.graph import Tensor, get_default_graph
+from xlite.frontend.graph import Tensor, executing_eagerly, get_default_graph
 from xlite.frontend.op_registry import lowering, make_op
 from xlite.frontend.run_checks import RunCheck, add_check, equal_grid, first_of, flat_int64, repeated, site
 from xlite.frontend.subgraph import current_frame
@@ -264,8 +265,7 @@ class TensorArray:
     def stack(self, name=None) -> Tensor:
         self._whole_in_loop("stack")
         ta = self._materialized(None)
-        self._cleared_after(None)
-        out = math_ops.identity(ta._buffer, name=name or "TensorArrayStack")
+        out = math_ops.identity(ta._every_row_read(), name=name or "TensorArrayStack")
         return self._read_by(out)
 
     def gather(self, indices, element_shape=None, name=None) -> Tensor:
@@ -275,11 +275,16 @@ class TensorArray:
 
     def _cleared_after(self, indices: Tensor | None) -> Tensor | None:
         """`indices` (None: every element) after TF1's clear_after_read check against this array's earlier
-        reads: known indices raise now, others come back through a run-time check."""
+        reads (_Reads.reading)."""
         reads = self._reads
         if reads is None or not reads.tracks(get_default_graph()):
             return indices
         return reads.reading(indices, self.capacity)
+
+    def _every_row_read(self) -> Tensor:
+        """The buffer, read whole (a stack or concat): through the clear_after_read check where it applies."""
+        checked = self._cleared_after(None)
+        return self._buffer if checked is None else gather_ops.gather(self._buffer, checked)
 
     def _read_by(self, out: Tensor) -> Tensor:
         if self._reads is not None and self._reads.tracks(get_default_graph()):
@@ -289,7 +294,7 @@ class TensorArray:
     def concat(self, name=None) -> Tensor:
         self._whole_in_loop("concat")
         ta = self._materialized(None)
-        self._cleared_after(None)
+        rows = ta._every_row_read()
         if ta._element_shape.ndims == 0:
             raise ValueError(f"Concat saw a scalar shape at index 0 of TensorArray '{self._name}'; concat needs "
                              "elements of rank >= 1")
@@ -297,7 +302,7 @@ class TensorArray:
         dims = [-1] + (rest.as_list() if rest.is_fully_defined() else [])
         if not rest.is_fully_defined():
             dims = join_ops.concat([[-1], shape_ops.shape(ta._buffer)[2:]], 0)
-        return self._read_by(array_ops.reshape(ta._buffer, dims, name=name or "TensorArrayConcat"))
+        return self._read_by(array_ops.reshape(rows, dims, name=name or "TensorArrayConcat"))
 
     def unstack(self, value, name=None) -> "TensorArray":
         self._whole_in_loop("unstack")
@@ -398,8 +403,8 @@ class _Reads:
         self.name = name
         self.graph = get_default_graph()
         self.frame = current_frame(self.graph)
-        self.known: set = set()
-        self.everything = False         # a stack or concat read every element
+        self.known: set = set()         # eagerly: the elements read so far
+        self.everything = False         # eagerly: a stack or concat read every element
         self.reads: list = []
         self.pending = None
 
@@ -410,29 +415,40 @@ class _Reads:
         return f"TensorArray {self.name}: " + _CLEARED
 
     def reading(self, indices: Tensor | None, capacity: int | None) -> Tensor | None:
-        """Raises for an element read before where both reads' indices are known now; else `indices` through a
-        run-time check against the earlier reads the run makes."""
-        static = None
-        if indices is not None and indices._static_value is not None:
-            static = [int(v) for v in np.asarray(indices._static_value).reshape(-1)]
-        elif indices is None and capacity is not None:
-            static = list(range(capacity))
-        if static is not None:
-            seen = set()
-            for v in static:
-                if v in self.known or v in seen or (self.everything and v >= 0):
-                    raise errors.InvalidArgumentError(None, None, self.message().format(value=v))
-                seen.add(v)
-            self.known |= seen
-        several = indices is not None and indices.shape.num_elements() != 1
-        if indices is not None and (self.reads or static is None and (self.known or self.everything or several)):
-            indices = make_op(_UNREAD, [indices], {"_earlier": tuple(self.reads), "message": self.message()}, name="cleared_after_read").outputs[0]
-        self.everything = self.everything or indices is None
+        """`indices` (None: every element) through a run-time check against the earlier reads the run makes: TF
+        raises only when both reads run in one Session.run. A stack or concat after reads comes back as the
+        indices of every element (None when nothing needs checking). Eagerly each read raises at once."""
+        if executing_eagerly():
+            return self._read_now(indices, capacity)
+        if indices is None:
+            if not self.reads or capacity is None:
+                self.pending = None
+                return None
+            indices = convert_to_tensor(np.arange(capacity, dtype=np.int32))
+        if self.reads or indices.shape.num_elements() != 1:
+            indices = make_op(_UNREAD, [indices], {"_earlier": tuple(self.reads), "message": self.message()},
+                              name="cleared_after_read").outputs[0]
         self.pending = indices
         return indices
 
+    def _read_now(self, indices: Tensor | None, capacity: int | None) -> Tensor | None:
+        """An eager read: raises for an element an earlier read of this array took."""
+        if indices is None:
+            static = list(range(capacity)) if capacity is not None else []
+        else:
+            static = [int(v) for v in np.asarray(indices._static_value).reshape(-1)]
+        seen = set()
+        for v in static:
+            if v in self.known or v in seen or (self.everything and v >= 0):
+                raise errors.InvalidArgumentError(None, None, self.message().format(value=v))
+            seen.add(v)
+        self.known |= seen
+        self.everything = self.everything or indices is None
+        return indices
+
     def done(self, out: Tensor) -> None:
-        self.reads.append((self.pending, out))
+        if not executing_eagerly():
+            self.reads.append((self.pending, out))
         self.pending = None
 
 
