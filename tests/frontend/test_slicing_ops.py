@@ -121,23 +121,32 @@ def test_fed_index_lowers_to_one_dynamic_slice():
     assert ops.count("dynamic_slice") == 2 and "gather" not in ops
 
 
-@pytest.mark.parametrize("build, message", [
-    (lambda x, k, n, b, s: x[k:n], "the size of dimension 0 of the result depends on values fed"),
-    (lambda x, k, n, b, s: x[k:], "the size of dimension 0 of the result depends on values fed"),
-    (lambda x, k, n, b, s: x[2:n], "the size of dimension 0 of the result depends on values fed"),
-    (lambda x, k, n, b, s: x[k:k + 10], "takes 10 elements of a dimension of 6"),
-    (lambda x, k, n, b, s: tf.strided_slice(x, [k], [k + 2], [n]), "the size of dimension 0"),
-    (lambda x, k, n, b, s: tf.slice(x, b, [-1, 2]), "size -1 with a begin fed at run time"),
-    (lambda x, k, n, b, s: tf.slice(x, b, s), "size must be a compile-time constant"),
+X6 = np.arange(24, dtype=np.float32).reshape(6, 4)
+
+
+@pytest.mark.parametrize("build, want", [
+    (lambda x, k, n, b, s: x[k:n], X6[1:3]),
+    (lambda x, k, n, b, s: x[k:], X6[1:]),
+    (lambda x, k, n, b, s: x[2:n], X6[2:3]),
+    (lambda x, k, n, b, s: tf.strided_slice(x, [k], [k + 2], [n]), X6[1:3:3]),
+    (lambda x, k, n, b, s: tf.slice(x, b, [-1, 2]), X6[1:, 1:3]),
+    (lambda x, k, n, b, s: tf.slice(x, b, s), X6[1:3, 1:3]),
 ])
 @pytest.mark.parametrize("target", TARGETS)
-def test_sizes_that_depend_on_fed_values_are_unimplemented(build, message, target):
+def test_sizes_that_depend_on_small_fed_integers_compile_for_their_values(build, want, target):
     x = tf.placeholder(tf.float32, [None, 4])
     k, n = tf.placeholder(tf.int32, []), tf.placeholder(tf.int32, [])
     b, s = tf.placeholder(tf.int32, [2]), tf.placeholder(tf.int32, [2])
     y = build(x, k, n, b, s)
-    with pytest.raises(errors.UnimplementedError, match=message) as info:
-        run(target, y, {x: np.zeros((6, 4), np.float32), k: 1, n: 3, b: [1, 1], s: [2, 2]})
+    np.testing.assert_array_equal(run(target, y, {x: X6, k: 1, n: 3, b: [1, 1], s: [2, 2]}), want)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_fed_begin_past_a_compile_time_size_names_the_op_and_line(target):
+    x, k = tf.placeholder(tf.float32, [None, 4]), tf.placeholder(tf.int32, [])
+    y = x[k:k + 10]
+    with pytest.raises(errors.UnimplementedError, match="takes 10 elements of a dimension of 6") as info:
+        run(target, y, {x: X6, k: 1})
     assert y.op.name in str(info.value) and f"{__file__}:" in str(info.value)
 
 

@@ -57,13 +57,18 @@ def _fold(ctx, inst):
     return inst if value is None else ctx.b.constant(np.asarray(value, dtype=inst.dtype.np))
 
 
+class NeedsFedValue(errors.UnimplementedError):
+    """A shape-like operand computed from values fed to the run: the Session compiles the run again with
+    the small integer feeds it needs as constants (runtime/session.py); elsewhere it is TF's Unimplemented."""
+
+
 def constant_arg(ctx, op, inst, what: str) -> np.ndarray | None:
     """The NumPy value of a shape-like operand; None at graph construction when it is not yet known."""
     value = ctx.constant_value(inst)
     if value is None and not ctx.static:
-        raise errors.unimplemented(
-            f"{op.type} '{op.name}': {what} must be a compile-time constant (a constant or computed from "
-            f"shapes); xlite compiles static shapes, so it cannot depend on the values fed to a run")
+        raise NeedsFedValue(
+            None, None, f"{op.type} '{op.name}': {what} must be a compile-time constant (a constant, computed from "
+                        f"shapes, or computed from small integer feeds); xlite compiles static shapes")
     return value
 
 

@@ -169,9 +169,10 @@ class RunContext(LoweringContext):
 
 def lower_run(graph, fetch_tensors: list[Tensor], target_ops: list[Operation],
               feed_shapes: dict[Tensor, tuple], name: str = "run",
-              variable_shapes: dict | None = None) -> LoweredRun:
+              variable_shapes: dict | None = None, feed_values: dict | None = None) -> LoweredRun:
     """`variable_shapes` gives the Session's current shape of each Variable whose static shape
-    is not fully defined (made with `validate_shape=False`)."""
+    is not fully defined (made with `validate_shape=False`); `feed_values` feeds compiled in as constants
+    (small integer feeds a shape is computed from), which are then no parameters."""
     lowered = LoweredRun(Module(name))
     entry = Computation("main")
     b = Builder(entry)
@@ -180,7 +181,10 @@ def lower_run(graph, fetch_tensors: list[Tensor], target_ops: list[Operation],
         b.metadata = t.op.metadata
         ctx.values[t] = b.parameter(Shape(t.dtype, tuple(dims)), name=t.op.name.replace("/", ".") + f".{t.value_index}")
         lowered.params.append(("feed", t))
-    for op in needed_ops(fetch_tensors, target_ops, set(feed_shapes)):
+    for t, value in (feed_values or {}).items():
+        b.metadata = t.op.metadata
+        ctx.values[t] = b.constant(np.asarray(value, dtype=t.dtype.np))
+    for op in needed_ops(fetch_tensors, target_ops, set(feed_shapes) | set(feed_values or ())):
         ctx.lower_op(op)
     outputs = []
     for t in fetch_tensors:

@@ -52,6 +52,7 @@ class Request:
         self.key = (tuple(id(t) for t in self.fetch_tensors), tuple(id(o) for o in self.mapper.target_ops))
         self.feed_tensors = feed_tensors(graph, feed_dict) if reusable else None
         self.plans: dict = {}               # signature -> RunPlan (a reusable request's only)
+        self.value_feeds: frozenset = frozenset()   # feeds compiled in as constants (a fed batch size)
 
 
 class RunPlan:
@@ -82,7 +83,7 @@ class RunPlan:
         self.variable_specs = [arg_specs[n] for n, _ in self.variables] if arg_specs is not None else None
         self.unpack = _unpacker(request.mapper, lowered.results)
         self.fast: Callable | None = None
-        if request.feed_tensors is not None:
+        if request.feed_tensors is not None and not request.value_feeds:    # (a new value: another signature)
             self.fast = self._fast_call(request.feed_tensors, feeds)
 
     # the careful path --------------------------------------------------------------------------------
@@ -117,8 +118,11 @@ class RunPlan:
 
     def _place(self, feeds: dict[Tensor, np.ndarray]) -> list:
         args = [None] * self.n_params
+        slots = self.feed_slots
         for t, array in feeds.items():
-            args[self.feed_slots[id(t)]] = array
+            slot = slots.get(id(t))
+            if slot is not None:        # (a feed compiled in as a constant has none)
+                args[slot] = array
         if self.feed_dims is not None:
             self._fill_sizes(args, bind_feeds([self.feed_dims[id(t)] for t in feeds], feeds.values()))
         return args

@@ -11,6 +11,7 @@ from xlite.cancellation import deadline
 from xlite.config import SessionSettings, check_run_arguments
 from xlite.frontend import default_session
 from xlite.frontend.graph import Graph, Operation, Tensor, get_default_graph
+from xlite.frontend.array_helpers import NeedsFedValue
 from xlite.frontend.lower import lower_run
 from xlite.frontend.control_flow_ops import LoopShapesVary
 from xlite.runtime import driver, host_fed, host_loops, host_values, interrupts
@@ -24,6 +25,7 @@ from xlite.runtime.symbolic_runs import symbolic_pattern, symbolic_shapes
 __all__ = ["Session", "InteractiveSession", "FeedShapeError"]
 
 _SPECIALIZE = object()      # a symbolic signature whose compile needs concrete sizes: each size compiles
+VALUE_FEED_ELEMENTS = 16    # the largest integer feed a shape may be computed from (compiled per value)
 
 
 class Session:
@@ -184,22 +186,52 @@ class Session:
         signature of fetched tensors and target ops (shared by fetch structures that name them)."""
         with self._lock:
             variable_shapes = dict(self._dynamic_shapes) if self._dynamic_shapes else {}
-            signature = (request.key, tuple((id(t), a.shape) for t, a in feeds.items()),
-                         tuple((id(op), shape) for op, shape in variable_shapes.items()))
-            plan = request.plans.get(signature)
-            if plan is not None:
+            while True:         # twice at most: again once the request has learned its value feeds
+                values = {t: a for t, a in feeds.items() if t in request.value_feeds}
+                signature = (request.key, tuple((id(t), a.shape) for t, a in feeds.items()),
+                             tuple((id(op), shape) for op, shape in variable_shapes.items()),
+                             tuple((id(t), a.tobytes()) for t, a in values.items()))
+                plan = request.plans.get(signature)
+                if plan is not None:
+                    return plan
+                plan = None if values else self._symbolic_plan(request, feeds, variable_shapes)
+                if plan is not None:
+                    return plan
+                compiled = self._cache.get(signature)
+                if compiled is None:
+                    try:
+                        lowered = self._lower(request, feeds, variable_shapes, values)
+                    except NeedsFedValue:
+                        if values or not self._learn_value_feeds(request, feeds, variable_shapes):
+                            raise
+                        continue
+                    compiled = (lowered, driver.compile(lowered.module, self.target))
+                    self._cache[signature] = compiled
+                plan = request.plans[signature] = RunPlan(self, request, signature, *compiled, feeds)
                 return plan
-            plan = self._symbolic_plan(request, feeds, variable_shapes)
-            if plan is not None:
-                return plan
-            compiled = self._cache.get(signature)
-            if compiled is None:
-                lowered = lower_run(self.graph, request.fetch_tensors, request.mapper.target_ops,
-                                    {t: a.shape for t, a in feeds.items()}, variable_shapes=variable_shapes)
-                compiled = (lowered, driver.compile(lowered.module, self.target))
-                self._cache[signature] = compiled
-            plan = request.plans[signature] = RunPlan(self, request, signature, *compiled, feeds)
-            return plan
+
+    def _lower(self, request: Request, feeds: dict, variable_shapes: dict, values: dict):
+        return lower_run(self.graph, request.fetch_tensors, request.mapper.target_ops,
+                         {t: a.shape for t, a in feeds.items() if t not in values},
+                         variable_shapes=variable_shapes, feed_values=values)
+
+    def _learn_value_feeds(self, request: Request, feeds: dict, variable_shapes: dict) -> bool:
+        """Whether the run lowers with some small integer feeds as constants (a shape computed from a fed
+        batch size); it then compiles once per value of the fewest such feeds it needs, kept on the request."""
+        small = {t: a for t, a in feeds.items() if a.dtype.kind in "iu" and a.size <= VALUE_FEED_ELEMENTS}
+        try:
+            self._lower(request, feeds, variable_shapes, small)
+        except NeedsFedValue:
+            return False
+        for t in sorted(small, key=lambda t: -small[t].size):      # each it lowers without is given back
+            fewer = {u: a for u, a in small.items() if u is not t}
+            try:
+                self._lower(request, feeds, variable_shapes, fewer)
+            except NeedsFedValue:
+                continue
+            small = fewer
+        request.value_feeds = frozenset(small)
+        return bool(small)
 
     def _symbolic_plan(self, request: Request, feeds: dict, variable_shapes: dict) -> RunPlan | None:
         """The plan of the run's symbolic signature (its None dims as symbols: runtime/symbolic_runs.py),
