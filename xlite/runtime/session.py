@@ -211,6 +211,7 @@ class Session:
                 return plan
 
     def _lower(self, request: Request, feeds: dict, variable_shapes: dict, values: dict):
+        """The request's run lowered for these feeds, those in `values` compiled in as constants."""
         return lower_run(self.graph, request.fetch_tensors, request.mapper.target_ops,
                          {t: a.shape for t, a in feeds.items() if t not in values},
                          variable_shapes=variable_shapes, feed_values=values)
