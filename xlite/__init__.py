@@ -28,7 +28,9 @@ from xlite.frontend.einsum_ops import *  # noqa: F401,F403
 from xlite.frontend.linalg_ops import *  # noqa: F401,F403
 from xlite.frontend.scan_ops import *  # noqa: F401,F403
 from xlite.frontend.segment_ops import *  # noqa: F401,F403
-from xlite.frontend.sort_ops import argsort, sort
+from xlite.frontend.sort_ops import argsort, searchsorted, sort
+from xlite.frontend.roll_ops import roll
+from xlite.frontend.random_sampling import multinomial, random_shuffle
 from xlite.frontend.bounded_ops import (bincount, boolean_mask, dynamic_partition, dynamic_stitch, unique,
                                        unique_with_counts)
 from xlite.frontend.host_ops import Assert, add_check_numerics_ops, check_numerics, numpy_function, py_func
@@ -50,7 +52,7 @@ from xlite.frontend import linalg_namespace as linalg
 from xlite.frontend import math_namespace as math
 from xlite.frontend import metrics_namespace as metrics
 from xlite.frontend import nn_ops as nn
-from xlite.frontend import random_ops as random
+from xlite.frontend import random_namespace as random
 from xlite import train
 from xlite.train.moving_averages import moving_average_variables
 from xlite.frontend.scopes import (add_to_collection, add_to_collections, control_dependencies, device,

@@ -2,6 +2,6 @@
 from __future__ import annotations
 
 from xlite.frontend.einsum_ops import einsum, tensordot  # noqa: F401
-from xlite.frontend.linalg_ops import eye, matrix_band_part as band_part, norm, trace  # noqa: F401
+from xlite.frontend.linalg_ops import eye, matrix_band_part as band_part, matrix_transpose, norm, trace  # noqa: F401
 from xlite.frontend.linalg_ops import matrix_diag as diag, matrix_diag_part as diag_part  # noqa: F401
 from xlite.frontend.matmul_ops import matmul  # noqa: F401

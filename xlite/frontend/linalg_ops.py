@@ -11,7 +11,7 @@ import numpy as np
 
 from xlite import errors
 from xlite.frontend.array_ops import (broadcast_to, concat, expand_dims, range, reshape, shape, squeeze, stack,
-                                     zeros_like)
+                                     transpose, zeros_like)
 from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.graph import Tensor
 from xlite.frontend.math_ops import (FLOATS, abs, cast, check_dtype, equal, less, logical_and, logical_or, maximum,
@@ -22,7 +22,7 @@ from xlite.frontend.slicing_ops import slice
 from xlite.ir import dtypes
 
 __all__ = ["linspace", "lin_space", "eye", "diag", "diag_part", "matrix_diag", "matrix_diag_part",
-           "matrix_band_part", "trace", "norm"]
+           "matrix_band_part", "trace", "norm", "matrix_transpose"]
 
 
 def _int_arg(value, name: str) -> Tensor:
@@ -204,3 +204,12 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None, keep_dims
             result = pow(reduce_sum(pow(abs(x), float(ord)), axis, keepdims=True), 1.0 / ord)
         return result if keepdims else squeeze(result, axis)
 
+
+
+def matrix_transpose(a, name="matrix_transpose", conjugate=False) -> Tensor:
+    """The last two dimensions swapped (a batch of matrices, each transposed)."""
+    x = convert_to_tensor(a, name="a")
+    rank = x.shape.ndims
+    if rank is None or rank < 2:
+        raise ValueError(f"matrix_transpose needs a tensor of rank >= 2 and known rank, got shape {x.shape}")
+    return transpose(x, list(builtins.range(rank - 2)) + [rank - 1, rank - 2], name=name, conjugate=conjugate)

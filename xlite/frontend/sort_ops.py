@@ -18,12 +18,13 @@ from xlite.frontend.gradients import grad_rule
 from xlite.frontend.graph import Tensor
 from xlite.frontend.op_registry import lowering, make_op
 from xlite.frontend.reduction_ops import reduce_sum
+from xlite.frontend.scopes import name_scope
 from xlite.frontend.shape_ops import shape
 from xlite.ir import dtypes
 from xlite.ir.shape import Shape
 from xlite.ir.symbolic import SymbolicUnsupported, SymInt
 
-__all__ = ["top_k", "sort", "argsort"]
+__all__ = ["top_k", "sort", "argsort", "searchsorted"]
 
 
 def _comes_before(b, x, pairs):
@@ -157,3 +158,16 @@ def sort(values, axis=-1, direction="ASCENDING", name=None) -> Tensor:
 def argsort(values, axis=-1, direction="ASCENDING", stable=False, name=None) -> Tensor:
     """int32 indices that sort `values` along `axis`; always stable (ties keep input order)."""
     return _sorted(values, axis, direction, True, name, "argsort")
+
+
+def searchsorted(sorted_sequence, values, side="left", out_type=dtypes.int32, name=None) -> Tensor:
+    """For each value, the index in its row of `sorted_sequence` ([..., N], ascending) where it would go:
+    the count of elements below it ("left") or not above it ("right"), over the same leading dims."""
+    if side not in ("left", "right"):
+        raise ValueError(f"side must be 'left' or 'right', got {side!r}")
+    with name_scope(name, "SearchSorted", [sorted_sequence, values]) as scope:
+        seq = convert_to_tensor(sorted_sequence, name="sorted_sequence")
+        vals = convert_to_tensor(values, dtype=seq.dtype, name="values")
+        before = math_ops.less if side == "left" else math_ops.less_equal
+        below = before(array_ops.expand_dims(seq, -2), array_ops.expand_dims(vals, -1))     # [..., M, N]
+        return reduce_sum(math_ops.cast(below, out_type), -1, name=scope)
