@@ -165,4 +165,5 @@ def __getattr__(name):
         return value
     if name in ("Summary", "Event", "HistogramProto", "SummaryMetadata", "SessionLog"):
         return getattr(summary, name)   # TensorBoard's protos, loaded on first use
-    raise AttributeError(f"module 'xlite' has no attribute {name!r}")
+    from xlite.frontend.missing_api import missing_api
+    raise missing_api("", name, "xlite")

@@ -294,3 +294,9 @@ string_to_hash_bucket_fast = to_hash_bucket_fast
 __all__ = ["join", "reduce_join", "length", "substr", "to_number", "as_string", "split", "string_split", "compat_v1_split", "lower",
            "upper", "strip", "regex_replace", "to_hash_bucket_fast", "string_join", "string_length",
            "string_to_number", "string_to_hash_bucket_fast", "string"]
+
+
+def __getattr__(name: str):
+    """A TF name this namespace lacks: UnimplementedError naming it (frontend/missing_api.py)."""
+    from xlite.frontend.missing_api import missing_api
+    raise missing_api("strings", name, __name__)

@@ -272,3 +272,9 @@ def get_total_loss(add_regularization_losses=True, name="total_loss", scope=None
     if not losses:
         raise ValueError("No losses found: the LOSSES collection is empty, so there is no total loss to sum")
     return math_ops.add_n(losses, name=name)
+
+
+def __getattr__(name: str):
+    """A TF name this namespace lacks: UnimplementedError naming it (frontend/missing_api.py)."""
+    from xlite.frontend.missing_api import missing_api
+    raise missing_api("losses", name, __name__)

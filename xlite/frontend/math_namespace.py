@@ -11,6 +11,10 @@ from xlite.frontend.reduction_ops import reduce_euclidean_norm, reduce_std, redu
 from xlite.frontend.scan_ops import cumprod  # noqa: F401
 from xlite.frontend.sort_ops import top_k  # noqa: F401
 from xlite.frontend.bounded_ops import bincount  # noqa: F401
+from xlite.frontend.array_ops import invert_permutation  # noqa: F401
+from xlite.frontend.nn_activations import softplus  # noqa: F401
+from xlite.frontend.nn_ops import in_top_k, l2_normalize, softsign, zero_fraction  # noqa: F401
+from xlite.frontend.nn_softmax import log_softmax, softmax  # noqa: F401
 from xlite.frontend.segment_ops import (segment_mean, segment_sum, unsorted_segment_mean,  # noqa: F401
                                         unsorted_segment_sum)
 
@@ -22,7 +26,8 @@ def __getattr__(name: str):
     try:
         return getattr(_math_ops, name)
     except AttributeError:
-        raise AttributeError(f"module 'xlite.math' has no attribute {name!r}") from None
+        from xlite.frontend.missing_api import missing_api
+        raise missing_api("math", name, "xlite.math") from None
 
 
 def __dir__() -> list:

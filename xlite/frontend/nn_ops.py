@@ -30,7 +30,9 @@ from xlite.frontend.nn_softmax import (log_softmax, sigmoid_cross_entropy_with_l
                                        sparse_softmax_cross_entropy_with_logits,
                                        weighted_cross_entropy_with_logits)
 from xlite.frontend.op_registry import lowering, make_op
+from xlite.frontend.scopes import name_scope
 from xlite.frontend.sort_ops import top_k  # noqa: F401 - tf.nn.top_k
+from xlite.ir import dtypes
 
 __all__: list[str] = []
 
@@ -203,6 +205,27 @@ def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name
         return x * inv + shift
 
 
+def zero_fraction(value, name=None) -> Tensor:
+    """The fraction of `value`'s elements that are zero, as a float32 scalar."""
+    with name_scope(name, "zero_fraction", [value]) as scope:
+        value = convert_to_tensor(value, name="value")
+        zero = math_ops.equal(value, array_ops.zeros_like(value))
+        return reduction_ops.reduce_mean(math_ops.cast(zero, dtypes.float32), name=scope)
+
+
+def crelu(features, name=None, axis=-1) -> Tensor:
+    """relu(x) and relu(-x) concatenated along `axis`: the positive and negative parts as separate features."""
+    with name_scope(name, "CRelu", [features]) as scope:
+        x = convert_to_tensor(features, name="features")
+        return array_ops.concat([relu(x), relu(math_ops.negative(x))], axis, name=scope)
+
+
+def relu_layer(x, weights, biases, name=None) -> Tensor:
+    """relu(x @ weights + biases)."""
+    with name_scope(name, "relu_layer", [x, weights, biases]) as scope:
+        return relu(bias_add(matmul_ops.matmul(x, weights), biases), name=scope)
+
+
 def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None) -> Tensor:
     """x / sqrt(max(sum(x ** 2, axis), epsilon))."""
     axis = dim if axis is None else axis
@@ -220,3 +243,9 @@ from xlite.frontend.embedding_ops import embedding_lookup, embedding_lookup_spar
 from xlite.frontend import rnn_cell  # noqa: E402,F401 - tf.nn.rnn_cell
 from xlite.frontend.rnn import (bidirectional_dynamic_rnn, dynamic_rnn, static_bidirectional_rnn,  # noqa: E402,F401
                                 static_rnn)
+
+
+def __getattr__(name: str):
+    """A TF name this namespace lacks: UnimplementedError naming it (frontend/missing_api.py)."""
+    from xlite.frontend.missing_api import missing_api
+    raise missing_api("nn", name, __name__)

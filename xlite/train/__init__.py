@@ -47,4 +47,5 @@ def __getattr__(name):
     if name == "SaverDef":
         from xlite.io import protos
         return protos.pb().saver_pb2.SaverDef     # TF's proto (tensorboard's copy): SaverDef.V1, SaverDef.V2
-    raise AttributeError(f"module 'xlite.train' has no attribute {name!r}")
+    from xlite.frontend.missing_api import missing_api
+    raise missing_api("train", name, "xlite.train")
