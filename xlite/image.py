@@ -10,12 +10,9 @@ from xlite.frontend.image_random import *  # noqa: F401,F403
 from xlite.frontend.image_resize import *  # noqa: F401,F403
 from xlite.frontend.image_resize import ResizeMethodV1 as ResizeMethod  # noqa: F401  (TF1's ints)
 from xlite.frontend.image_scale_translate import scale_and_translate  # noqa: F401
+from xlite.frontend.missing_api import namespace_getattr
 from xlite.image_codec import decode_image, decode_jpeg, decode_png, encode_png  # noqa: F401
 from xlite.frontend.image_nms import (non_max_suppression, non_max_suppression_padded,  # noqa: F401
                                       non_max_suppression_with_scores)
 
-
-def __getattr__(name: str):
-    """A TF name this namespace lacks: UnimplementedError naming it (frontend/missing_api.py)."""
-    from xlite.frontend.missing_api import missing_api
-    raise missing_api("image", name, __name__)
+__getattr__ = namespace_getattr("image", __name__)      # a TF name it lacks: UnimplementedError naming it

@@ -17,6 +17,7 @@ from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.gradients import no_gradient
 from xlite.frontend.graph import Tensor, executing_eagerly
 from xlite.frontend.op_registry import make_op
+from xlite.frontend.missing_api import namespace_getattr
 from xlite.frontend.sparse_ops import SparseTensor
 from xlite.frontend.tensor_shape import TensorShape
 from xlite.frontend.variables import placeholder
@@ -295,8 +296,4 @@ __all__ = ["join", "reduce_join", "length", "substr", "to_number", "as_string", 
            "upper", "strip", "regex_replace", "to_hash_bucket_fast", "string_join", "string_length",
            "string_to_number", "string_to_hash_bucket_fast", "string"]
 
-
-def __getattr__(name: str):
-    """A TF name this namespace lacks: UnimplementedError naming it (frontend/missing_api.py)."""
-    from xlite.frontend.missing_api import missing_api
-    raise missing_api("strings", name, __name__)
+__getattr__ = namespace_getattr("strings", __name__)      # a TF name it lacks: UnimplementedError naming it

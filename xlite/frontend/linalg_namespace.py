@@ -5,9 +5,6 @@ from xlite.frontend.einsum_ops import einsum, tensordot  # noqa: F401
 from xlite.frontend.linalg_ops import eye, matrix_band_part as band_part, matrix_transpose, norm, trace  # noqa: F401
 from xlite.frontend.linalg_ops import matrix_diag as diag, matrix_diag_part as diag_part  # noqa: F401
 from xlite.frontend.matmul_ops import matmul  # noqa: F401
+from xlite.frontend.missing_api import namespace_getattr
 
-
-def __getattr__(name: str):
-    """A TF name this namespace lacks: UnimplementedError naming it (frontend/missing_api.py)."""
-    from xlite.frontend.missing_api import missing_api
-    raise missing_api("linalg", name, __name__)
+__getattr__ = namespace_getattr("linalg", __name__)      # a TF name it lacks: UnimplementedError naming it

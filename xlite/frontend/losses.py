@@ -9,6 +9,7 @@ from __future__ import annotations
 from xlite.frontend import array_ops, math_ops, nn_ops, reduction_ops
 from xlite.frontend.convert import constant, convert_to_tensor
 from xlite.frontend.graph import GraphKeys, Tensor, get_default_graph
+from xlite.frontend.missing_api import namespace_getattr
 from xlite.frontend.scopes import name_scope
 from xlite.ir import dtypes
 
@@ -273,8 +274,4 @@ def get_total_loss(add_regularization_losses=True, name="total_loss", scope=None
         raise ValueError("No losses found: the LOSSES collection is empty, so there is no total loss to sum")
     return math_ops.add_n(losses, name=name)
 
-
-def __getattr__(name: str):
-    """A TF name this namespace lacks: UnimplementedError naming it (frontend/missing_api.py)."""
-    from xlite.frontend.missing_api import missing_api
-    raise missing_api("losses", name, __name__)
+__getattr__ = namespace_getattr("losses", __name__)      # a TF name it lacks: UnimplementedError naming it

@@ -6,8 +6,9 @@ MissingAPIError, which is both TF's UnimplementedError and an AttributeError, so
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from xlite import errors
-from xlite.frontend.tf_api_missing import MISSING
 
 
 class MissingAPIError(errors.UnimplementedError, AttributeError):
@@ -16,10 +17,19 @@ class MissingAPIError(errors.UnimplementedError, AttributeError):
 
 def missing_api(namespace: str, name: str, module: str) -> AttributeError:
     """The error for `tf.<namespace>.<name>` looked up on xlite's module `module`."""
-    if name in MISSING.get(namespace, ()):
-        where = f"tf.{namespace}.{name}" if namespace else f"tf.{name}"
-        return MissingAPIError(None, None, f"{where} is not implemented in xlite yet")
+    if not name.startswith("__"):     # (import machinery asks for __path__ and the like: no list needed)
+        from xlite.frontend.tf_api_missing import MISSING       # loaded on the first real miss
+        if name in MISSING.get(namespace, ()):
+            where = f"tf.{namespace}.{name}" if namespace else f"tf.{name}"
+            return MissingAPIError(None, None, f"{where} is not implemented in xlite yet")
     return AttributeError(f"module {module!r} has no attribute {name!r}")
 
 
-__all__ = ["MissingAPIError", "missing_api"]
+def namespace_getattr(namespace: str, module: str) -> Callable:
+    """A module-level `__getattr__` for the xlite module `module` that stands for `tf.<namespace>`."""
+    def __getattr__(name: str):
+        raise missing_api(namespace, name, module)
+    return __getattr__
+
+
+__all__ = ["MissingAPIError", "missing_api", "namespace_getattr"]

@@ -16,6 +16,7 @@ from xlite.frontend.convert import convert_to_tensor
 from xlite.frontend.gradients import grad_rule, no_gradient
 from xlite.frontend.graph import Tensor
 from xlite.frontend.math_ops import sigmoid, tanh  # noqa: F401 - tf.nn.sigmoid, tf.nn.tanh
+from xlite.frontend.missing_api import namespace_getattr
 from xlite.frontend.nn_activations import (elu, leaky_relu, relu, relu6, selu, silu, softplus,  # noqa: F401
                                            softsign, swish)
 from xlite.frontend.nn_conv import (atrous_conv2d, conv1d, conv2d, conv2d_backprop_filter,  # noqa: F401
@@ -244,8 +245,4 @@ from xlite.frontend import rnn_cell  # noqa: E402,F401 - tf.nn.rnn_cell
 from xlite.frontend.rnn import (bidirectional_dynamic_rnn, dynamic_rnn, static_bidirectional_rnn,  # noqa: E402,F401
                                 static_rnn)
 
-
-def __getattr__(name: str):
-    """A TF name this namespace lacks: UnimplementedError naming it (frontend/missing_api.py)."""
-    from xlite.frontend.missing_api import missing_api
-    raise missing_api("nn", name, __name__)
+__getattr__ = namespace_getattr("nn", __name__)      # a TF name it lacks: UnimplementedError naming it

@@ -38,13 +38,10 @@ __all__ = ["slice", "strided_slice"]
 _MASKS = ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")
 
 
-def _unimplemented(op, message: str) -> errors.UnimplementedError:
-    return errors.UnimplementedError(op.node_def, op, f"{op.type} '{op.name}': {message}")
-
-
-def _needs_values(op, message: str) -> NeedsFedValue:
-    """A result shape computed from fed values: the Session retries with small integer feeds as constants."""
-    return NeedsFedValue(op.node_def, op, f"{op.type} '{op.name}': {message}")
+def _unimplemented(op, message: str, kind=errors.UnimplementedError) -> errors.UnimplementedError:
+    """`kind` NeedsFedValue: a result shape computed from fed values, which the Session compiles again with
+    small integer feeds as constants."""
+    return kind(op.node_def, op, f"{op.type} '{op.name}': {message}")
 
 
 def _vector(ctx, op, index, inst) -> list | None:
@@ -72,8 +69,8 @@ def _lower_slice(ctx, op, x, begin_inst, size_inst):
     dims = x.shape.dims
     rank = len(dims)
     if not ctx.static and ctx.constant_value(size_inst) is None:
-        raise _needs_values(op, "size must be a compile-time constant: xlite compiles static shapes (a size "
-                                "computed from small integer feeds compiles for their values)")
+        raise _unimplemented(op, "size must be a compile-time constant: xlite compiles static shapes (a size "
+                                 "computed from small integer feeds compiles for their values)", NeedsFedValue)
     begin = _vector(ctx, op, 1, begin_inst) or [None] * rank
     size = shape_arg(ctx, op, 2, size_inst) or [None] * rank
     if len(begin) != rank or len(size) != rank:
@@ -90,8 +87,8 @@ def _lower_slice(ctx, op, x, begin_inst, size_inst):
     if ctx.static and (None in out or None in begin or None in dims):
         return ctx.unknown(Shape(x.dtype, out))
     if None in out:
-        raise _needs_values(op, "size -1 with a begin fed at run time gives a result whose shape depends on the "
-                                "fed value (compiled per value of small integer feeds only)")
+        raise _unimplemented(op, "size -1 with a begin fed at run time gives a result whose shape depends on the "
+                                 "fed value (compiled per value of small integer feeds only)", NeedsFedValue)
     if None not in begin:
         return slice_ir(ctx.b, x, begin, [b + s for b, s in zip(begin, out)])
     b = ctx.b
@@ -192,9 +189,10 @@ def _check_compilable(op, spec, dims) -> None:
     into an empty dim)."""
     for d, s in enumerate(spec.dims):
         if s.step is None or s.size is None:
-            raise _needs_values(op, f"the size of dimension {d} of the result depends on values fed to the run "
-                                    "(compiled per value of small integer feeds; a begin fed with a compile-time "
-                                    "size, as in x[i] or x[k:k + 3], compiles once); xlite compiles static shapes")
+            raise _unimplemented(op, f"the size of dimension {d} of the result depends on values fed to the run "
+                                     "(compiled per value of small integer feeds; a begin fed with a compile-time "
+                                     "size, as in x[i] or x[k:k + 3], compiles once); xlite compiles static shapes",
+                                 NeedsFedValue)
         if s.start is not None:
             continue
         if s.shrink and dims[d] == 0:
